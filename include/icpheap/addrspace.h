@@ -1,0 +1,104 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Virtual address spaces: the one door through which walkers read dump
+ * memory.  A minidump's space is its captured ranges; a kernel dump's is
+ * kernel VA translated through the dump's page tables (libaddrxlat); a
+ * process space in a complete dump uses that process's DirectoryTableBase.
+ *
+ * A read never fails silently: it says how many bytes it got and, for the
+ * first missing byte, why.
+ */
+#ifndef ICPHEAP_ADDRSPACE_H
+#define ICPHEAP_ADDRSPACE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <icpheap/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ich_as;
+
+/* Why a byte could not be read. */
+enum ich_miss_reason {
+	ICH_MISS_NONE = 0,	/* everything was read */
+	ICH_MISS_NOT_CAPTURED,	/* the dump does not hold this memory */
+	ICH_MISS_NOT_MAPPED,	/* no valid mapping in the page tables */
+	ICH_MISS_PAGED_OUT,	/* PTE says the page is in a paging file */
+	ICH_MISS_BEYOND_FILE,	/* the dump promises it, but the file is cut short */
+	ICH_MISS_NONCANONICAL,	/* not a canonical address for the arch */
+	ICH_MISS_PT_NOT_CAPTURED, /* a page-table page is not in the dump */
+};
+
+struct ich_read_result {
+	size_t nread;			/* bytes read from the start of the request */
+	enum ich_miss_reason why;	/* why byte nread could not be read */
+	uint64_t miss_addr;		/* address of that byte */
+	uint64_t pte;			/* PTE value involved, when known (else 0) */
+};
+
+/* Human-readable reason, e.g. "not captured in this dump". */
+const char *ich_miss_reason_str(enum ich_miss_reason why);
+
+/* Pointer size in bytes of this address space: 4 or 8. */
+unsigned ich_as_ptr_size(const struct ich_as *as);
+/* Short description: "minidump memory", "kernel VA (DTB 0x1ad000)". */
+const char *ich_as_name(const struct ich_as *as);
+
+/*
+ * Read up to len bytes at addr.  Stops at the first byte that cannot be
+ * read; res (may be NULL) says how far it got and why.  Returns res->nread.
+ */
+size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
+		   struct ich_read_result *res);
+
+/*
+ * Zero-copy access: return a pointer to len contiguous bytes at addr if the
+ * dump holds them contiguously in the mapped file, else NULL (use
+ * ich_as_read then).  Valid until the dump is closed.
+ */
+const void *ich_as_peek(struct ich_as *as, uint64_t addr, size_t len);
+
+/* Read exactly len bytes or fail with ICH_ERR_FAULT and a message naming
+ * the missing address and the reason ("0x... not captured in this dump"). */
+struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
+				    void *buf, size_t len);
+
+/* Little-endian typed reads (Windows targets are little-endian). */
+struct ich_error *ich_as_read_u8(struct ich_as *as, uint64_t addr, uint8_t *out);
+struct ich_error *ich_as_read_u16(struct ich_as *as, uint64_t addr, uint16_t *out);
+struct ich_error *ich_as_read_u32(struct ich_as *as, uint64_t addr, uint32_t *out);
+struct ich_error *ich_as_read_u64(struct ich_as *as, uint64_t addr, uint64_t *out);
+/* Pointer of the space's size, zero-extended. */
+struct ich_error *ich_as_read_ptr(struct ich_as *as, uint64_t addr, uint64_t *out);
+
+/* Read a UTF-16LE string of at most max_bytes bytes at addr (stops at a NUL
+ * unit) and return it as malloc'd UTF-8.  Unpaired surrogates become U+FFFD. */
+struct ich_error *ich_as_read_utf16(struct ich_as *as, uint64_t addr,
+				    size_t max_bytes, char **out);
+/* Read a UNICODE_STRING (Length, MaximumLength, Buffer) at addr. */
+struct ich_error *ich_as_read_unicode_string(struct ich_as *as, uint64_t addr,
+					     char **out);
+
+/*
+ * Walk a LIST_ENTRY list whose head is at head: call fn for every entry
+ * address (the address of the LIST_ENTRY in each node, not the head).
+ * At most max entries; a Flink that revisits an entry (cycle), fails to
+ * read, or a Blink that does not point back (when check_blink) ends the walk
+ * with an ICH_ERR_FORMAT/ICH_ERR_FAULT error naming the entry.  fn may
+ * return &ich_stop to end the walk early (then the walk returns NULL).
+ * *count (may be NULL) receives the number of entries visited.
+ */
+typedef struct ich_error *ich_list_fn(uint64_t entry, void *arg);
+struct ich_error *ich_as_list_walk(struct ich_as *as, uint64_t head,
+				   size_t max, bool check_blink,
+				   ich_list_fn *fn, void *arg, size_t *count);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

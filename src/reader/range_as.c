@@ -1,0 +1,250 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Range address space: VA ranges backed by file bytes (minidump MemoryList /
+ * Memory64List, kernel triage data blocks).  Built once into sorted,
+ * non-overlapping segments; each read is a binary search (O(log n)) plus a
+ * one-entry cache for sequential walks.
+ *
+ * Overlaps (they occur in real dumps, e.g. a stack also listed as a data
+ * range) are resolved deterministically: the range listed first in the dump
+ * owns the bytes, later ones only fill gaps.  Implemented as a sweep over
+ * range boundaries with a min-heap of active ranges keyed by dump order.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reader/reader.h"
+
+struct range_as {
+	struct ich_as as;
+	struct ich_va_range *seg;	/* sorted, non-overlapping */
+	size_t nseg;
+	size_t last;			/* cache: last segment hit */
+	const uint8_t *data;
+	uint64_t file_size;
+};
+
+struct event {
+	uint64_t pos;
+	size_t idx;
+	int is_end;
+};
+
+static int event_cmp(const void *a, const void *b)
+{
+	const struct event *x = a, *y = b;
+	if (x->pos != y->pos)
+		return x->pos < y->pos ? -1 : 1;
+	/* ends before starts at the same position: [a,b) then [b,c) */
+	if (x->is_end != y->is_end)
+		return x->is_end ? -1 : 1;
+	return x->idx < y->idx ? -1 : (x->idx > y->idx);
+}
+
+/* Min-heap of range indices. */
+static void heap_push(size_t *h, size_t *n, size_t v)
+{
+	size_t i = (*n)++;
+	h[i] = v;
+	while (i > 0 && h[(i - 1) / 2] > h[i]) {
+		size_t p = (i - 1) / 2, t = h[p];
+		h[p] = h[i];
+		h[i] = t;
+		i = p;
+	}
+}
+
+static void heap_pop(size_t *h, size_t *n)
+{
+	h[0] = h[--(*n)];
+	size_t i = 0;
+	for (;;) {
+		size_t l = 2 * i + 1, r = l + 1, m = i;
+		if (l < *n && h[l] < h[m])
+			m = l;
+		if (r < *n && h[r] < h[m])
+			m = r;
+		if (m == i)
+			break;
+		size_t t = h[m];
+		h[m] = h[i];
+		h[i] = t;
+		i = m;
+	}
+}
+
+static uint64_t range_end(const struct ich_va_range *r)
+{
+	/* Clamp ranges that would wrap past 2^64. */
+	return r->start + r->size < r->start ? UINT64_MAX : r->start + r->size;
+}
+
+static struct ich_error *build_segments(struct range_as *ras,
+					const struct ich_va_range *in, size_t n)
+{
+	size_t m = 0;
+	for (size_t i = 0; i < n; i++)
+		if (in[i].size)
+			m++;
+	if (m == 0)
+		return NULL;
+	struct event *ev = malloc(2 * m * sizeof(*ev));
+	size_t *heap = malloc(m * sizeof(*heap));
+	bool *ended = calloc(n, sizeof(*ended));
+	ras->seg = malloc(2 * m * sizeof(*ras->seg));
+	if (!ev || !heap || !ended || !ras->seg) {
+		free(ev);
+		free(heap);
+		free(ended);
+		return &ich_enomem;
+	}
+	size_t ne = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!in[i].size)
+			continue;
+		ev[ne++] = (struct event){ in[i].start, i, 0 };
+		ev[ne++] = (struct event){ range_end(&in[i]), i, 1 };
+	}
+	qsort(ev, ne, sizeof(*ev), event_cmp);
+	size_t nh = 0;
+	for (size_t e = 0; e < ne;) {
+		uint64_t x = ev[e].pos;
+		for (; e < ne && ev[e].pos == x; e++) {
+			if (ev[e].is_end)
+				ended[ev[e].idx] = true;
+			else
+				heap_push(heap, &nh, ev[e].idx);
+		}
+		while (nh && ended[heap[0]])
+			heap_pop(heap, &nh);
+		if (!nh || e == ne)
+			continue;
+		const struct ich_va_range *owner = &in[heap[0]];
+		uint64_t next = ev[e].pos;
+		uint64_t foff = owner->file_off + (x - owner->start);
+		struct ich_va_range *prev = ras->nseg ? &ras->seg[ras->nseg - 1] : NULL;
+		if (prev && prev->start + prev->size == x &&
+		    prev->file_off + prev->size == foff) {
+			prev->size += next - x;	/* contiguous in VA and file */
+		} else {
+			ras->seg[ras->nseg++] = (struct ich_va_range){ x, next - x, foff };
+		}
+	}
+	free(ev);
+	free(heap);
+	free(ended);
+	return NULL;
+}
+
+/* Index of the last segment with start <= addr, or SIZE_MAX. */
+static size_t find_seg(struct range_as *ras, uint64_t addr)
+{
+	size_t c = ras->last;
+	if (c < ras->nseg && ras->seg[c].start <= addr &&
+	    addr - ras->seg[c].start < ras->seg[c].size)
+		return c;
+	size_t lo = 0, hi = ras->nseg;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ras->seg[mid].start <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo == 0 ? SIZE_MAX : lo - 1;
+}
+
+static size_t range_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
+			 struct ich_read_result *res)
+{
+	struct range_as *ras = (struct range_as *)as;
+	uint8_t *out = buf;
+	size_t done = 0;
+	res->why = ICH_MISS_NONE;
+	res->pte = 0;
+	size_t i = find_seg(ras, addr);
+	while (done < len) {
+		uint64_t a = addr + done;
+		if (i == SIZE_MAX || i >= ras->nseg || a < ras->seg[i].start ||
+		    a - ras->seg[i].start >= ras->seg[i].size) {
+			res->why = ICH_MISS_NOT_CAPTURED;
+			break;
+		}
+		const struct ich_va_range *s = &ras->seg[i];
+		uint64_t off = a - s->start;
+		uint64_t avail = s->size - off;
+		uint64_t want = len - done < avail ? len - done : avail;
+		uint64_t foff = s->file_off + off;
+		if (foff >= ras->file_size) {
+			res->why = ICH_MISS_BEYOND_FILE;
+			break;
+		}
+		uint64_t infile = ras->file_size - foff;
+		uint64_t n = want < infile ? want : infile;
+		memcpy(out + done, ras->data + foff, (size_t)n);
+		done += (size_t)n;
+		ras->last = i;
+		if (n < want) {
+			res->why = ICH_MISS_BEYOND_FILE;
+			break;
+		}
+		i++;	/* next segment may start right here */
+	}
+	res->nread = done;
+	res->miss_addr = addr + done;
+	return done;
+}
+
+static const void *range_peek(struct ich_as *as, uint64_t addr, size_t len)
+{
+	struct range_as *ras = (struct range_as *)as;
+	size_t i = find_seg(ras, addr);
+	if (i == SIZE_MAX)
+		return NULL;
+	const struct ich_va_range *s = &ras->seg[i];
+	uint64_t off = addr - s->start;
+	if (off >= s->size || s->size - off < len)
+		return NULL;
+	uint64_t foff = s->file_off + off;
+	if (foff > ras->file_size || ras->file_size - foff < len)
+		return NULL;
+	ras->last = i;
+	return ras->data + foff;
+}
+
+static void range_destroy(struct ich_as *as)
+{
+	struct range_as *ras = (struct range_as *)as;
+	free(ras->seg);
+	free(ras);
+}
+
+static const struct ich_as_ops range_as_ops = {
+	.read = range_read,
+	.peek = range_peek,
+	.destroy = range_destroy,
+};
+
+struct ich_error *ich_range_as_create(struct ich_dump *dump, unsigned ptr_size,
+				      const char *name,
+				      const struct ich_va_range *ranges,
+				      size_t n, struct ich_as **ret)
+{
+	struct range_as *ras = calloc(1, sizeof(*ras));
+	if (!ras)
+		return &ich_enomem;
+	ras->as.ops = &range_as_ops;
+	ras->as.ptr_size = ptr_size;
+	ras->as.dump = dump;
+	snprintf(ras->as.name, sizeof(ras->as.name), "%s", name);
+	ras->data = dump->file.data;
+	ras->file_size = dump->file.size;
+	struct ich_error *err = build_segments(ras, ranges, n);
+	if (err) {
+		range_destroy(&ras->as);
+		return err;
+	}
+	*ret = &ras->as;
+	return NULL;
+}

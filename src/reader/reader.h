@@ -1,0 +1,122 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Internal contract between the dump core (dump.c) and the format readers.
+ *
+ * Each dump format lives in its own file and exports one ich_reader_ops
+ * table.  The core maps the file (decompressing gzip first), asks each
+ * table's probe in turn, then calls the winner's open.  The core never
+ * knows more about a format than this table.
+ */
+#ifndef ICPHEAP_READER_H
+#define ICPHEAP_READER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <icpheap/addrspace.h>
+#include <icpheap/dump.h>
+#include <icpheap/kdump.h>
+#include <icpheap/minidump.h>
+
+/* A mapped input file (decompressed if it was gzip). */
+struct ich_file {
+	const uint8_t *data;	/* whole file, read-only mapping */
+	uint64_t size;
+	bool gzip;		/* input was gzip-compressed */
+	void *map_base;		/* for munmap; NULL if data is malloc'd */
+	size_t map_len;
+	void *heap_copy;	/* malloc'd buffer for tiny decompressed files */
+};
+
+/* Map path read-only; gzip input is decompressed into an unlinked temporary
+ * file under $TMPDIR (or /tmp) and that is mapped.  Errors name path. */
+struct ich_error *ich_file_map(const char *path, struct ich_file *file);
+void ich_file_unmap(struct ich_file *file);
+
+struct ich_reader_ops {
+	const char *name;	/* "minidump", "kernel dump" */
+	/*
+	 * Does this data start like the format?  data/size: the whole file.
+	 * Must only look at headers; returns false for anything else.
+	 */
+	bool (*probe)(const uint8_t *data, uint64_t size);
+	/*
+	 * Parse the file (dump->file) into dump->md or dump->kd, set
+	 * dump->kind, arch, build, and create dump->as (may stay NULL when the
+	 * dump holds no addressable memory).  Recoverable problems become
+	 * warnings (ich_dump_warn); returns ICH_ERR_FORMAT / ICH_ERR_UNSUPPORTED
+	 * naming the offset when the dump cannot be used at all.  On error the
+	 * core calls close.
+	 */
+	struct ich_error *(*open)(struct ich_dump *dump);
+	/* Free everything open allocated (safe on a half-opened dump). */
+	void (*close)(struct ich_dump *dump);
+	/* Physical read for kernel dumps (NULL for minidumps). */
+	size_t (*read_phys)(struct ich_dump *dump, uint64_t paddr, void *buf,
+			    size_t len, struct ich_read_result *res);
+	/* Create a process address space from a DirectoryTableBase (kernel
+	 * dumps; NULL when unsupported). */
+	struct ich_error *(*process_as)(struct ich_dump *dump, uint64_t dtb,
+					struct ich_as **ret);
+};
+
+extern const struct ich_reader_ops ich_minidump_ops;
+extern const struct ich_reader_ops ich_kdump_ops;
+
+struct ich_dump {
+	char *path;
+	struct ich_file file;
+	const struct ich_reader_ops *ops;
+	enum ich_dump_kind kind;
+	const char *kind_name;	/* static string */
+	enum ich_arch arch;
+	uint32_t build;
+	bool wow64;
+	struct ich_minidump *md;
+	struct ich_kdump *kd;
+	struct ich_as *as;
+	char **warnings;
+	size_t nwarnings;
+	void *priv;		/* format reader's private state */
+};
+
+/*
+ * Address spaces.  Each implementation fills an ich_as_ops table.
+ */
+struct ich_as_ops {
+	/* Read up to len bytes; same contract as ich_as_read (res non-NULL). */
+	size_t (*read)(struct ich_as *as, uint64_t addr, void *buf, size_t len,
+		       struct ich_read_result *res);
+	/* Contiguous file-backed bytes or NULL (may be NULL: no zero-copy). */
+	const void *(*peek)(struct ich_as *as, uint64_t addr, size_t len);
+	void (*destroy)(struct ich_as *as);
+};
+
+struct ich_as {
+	const struct ich_as_ops *ops;
+	unsigned ptr_size;
+	char name[96];
+	struct ich_dump *dump;
+	void *priv;
+};
+
+/*
+ * Range address space: sorted, non-overlapping ranges of VA backed by file
+ * bytes, binary-searched.  Used by minidumps (MemoryList / Memory64List)
+ * and kernel triage dumps (data blocks).  Overlaps are resolved
+ * deterministically: the range that appears first in the dump wins, later
+ * ones only fill the gaps.  Ranges whose data lies past end-of-file are
+ * kept but read as ICH_MISS_BEYOND_FILE for the missing part.
+ */
+struct ich_va_range {
+	uint64_t start;
+	uint64_t size;
+	uint64_t file_off;
+};
+struct ich_error *ich_range_as_create(struct ich_dump *dump, unsigned ptr_size,
+				      const char *name,
+				      const struct ich_va_range *ranges,
+				      size_t n, struct ich_as **ret);
+
+#endif
