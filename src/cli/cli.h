@@ -1,0 +1,63 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The icpheap command line: a thin layer over libicpheap.  One file per
+ * command (cmd_info.c, cmd_heap.c, cmd_icpleak.c, ...), each exporting one
+ * struct ich_cli_command; main.c only dispatches.
+ */
+#ifndef ICPHEAP_CLI_H
+#define ICPHEAP_CLI_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <icpheap/error.h>
+
+/* Exit codes (README and man page document these). */
+enum {
+	ICH_EXIT_OK = 0,	/* nothing found */
+	ICH_EXIT_FINDINGS = 1,	/* corruption, leaks over threshold */
+	ICH_EXIT_USAGE = 2,	/* bad command line */
+	ICH_EXIT_DUMP = 3,	/* a dump could not be read or analysed */
+	ICH_EXIT_INTERNAL = 4,	/* a bug or resource failure in icpheap */
+};
+
+/* Options every command accepts (parsed by main.c before the command). */
+struct ich_cli_global {
+	bool json;		/* --json */
+	bool verbose;		/* -v / --verbose (commands may also use -v) */
+	bool quiet;		/* -q */
+	uint32_t build;		/* --build N (0: from the dump) */
+	const char *layout_file;	/* --layout FILE (already loaded) */
+};
+
+struct ich_cli_command {
+	const char *name;
+	const char *summary;	/* one line for `icpheap --help` */
+	const char *usage;	/* for `icpheap CMD --help` */
+	/* argv[0] is the command name; global options are already removed. */
+	int (*run)(int argc, char **argv, const struct ich_cli_global *g);
+};
+
+/* Map a library error to an exit code (FORMAT/UNSUPPORTED/FAULT/OS/LAYOUT
+ * -> 3, INVALID_ARG -> 2, NOMEM/INTERNAL -> 4). */
+int ich_cli_exit_code(const struct ich_error *err);
+/* The worse of two exit codes (4 > 3 > 2 > 1 > 0). */
+int ich_cli_worst(int a, int b);
+/* Print the error once ("icpheap: message") and return its exit code;
+ * destroys err. */
+int ich_cli_fail(struct ich_error *err);
+
+/*
+ * Expand the dump arguments: files as given; directories are walked
+ * (recursive if requested) and files recognised by content
+ * (ich_dump_probe_file); other files are skipped with a note on stderr.
+ * Returns a malloc'd NULL-terminated array of malloc'd paths.
+ */
+char **ich_cli_expand_dumps(char **args, int nargs, bool recursive, int *count);
+void ich_cli_free_paths(char **paths);
+
+/* Parse a number (decimal or 0x-hex, WinDbg-style bare hex with hex=true). */
+bool ich_cli_parse_u64(const char *s, bool hex, uint64_t *out);
+
+#endif
