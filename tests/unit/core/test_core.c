@@ -1,0 +1,331 @@
+/* SPDX-License-Identifier: MIT */
+/* Unit tests for the core helpers: errors, UTF-16, JSON, the range address
+ * space (overlap resolution, binary search, truncation) and list walks. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+#include <unistd.h>
+#include <zlib.h>
+
+#include "core/json.h"
+#include "core/strbuf.h"
+#include "core/utf.h"
+#include "reader/reader.h"
+
+static void test_error_messages(void **state)
+{
+	(void)state;
+	struct ich_error *err = ich_error_create(ICH_ERR_FORMAT, "stream %d at 0x%x", 7, 0x1c0);
+	assert_int_equal(err->code, ICH_ERR_FORMAT);
+	assert_string_equal(err->message, "stream 7 at 0x1c0");
+	err = ich_error_wrap(err, "%s: ", "a.dmp");
+	assert_string_equal(err->message, "a.dmp: stream 7 at 0x1c0");
+	ich_error_destroy(err);
+	err = ich_error_os(2, "x.dmp", "cannot open");
+	assert_int_equal(err->code, ICH_ERR_OS);
+	assert_int_equal(err->errnum, 2);
+	assert_string_equal(err->path, "x.dmp");
+	assert_non_null(strstr(err->message, "x.dmp: cannot open: "));
+	ich_error_destroy(err);
+	ich_error_destroy(&ich_enomem);	/* static: must be a no-op */
+	assert_string_equal(ich_enomem.message, "out of memory");
+}
+
+static void test_utf16(void **state)
+{
+	(void)state;
+	/* "Aé€😀" = 41 00, e9 00, ac 20, 3d d8 00 de */
+	const uint8_t s[] = {0x41, 0, 0xe9, 0, 0xac, 0x20, 0x3d, 0xd8, 0x00, 0xde, 0, 0, 0x42, 0};
+	char *u = ich_utf16le_to_utf8(s, sizeof(s));
+	assert_string_equal(u, "A\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80");
+	free(u);
+	/* lone high surrogate then 'x' -> U+FFFD x */
+	const uint8_t bad[] = {0x00, 0xd8, 0x78, 0x00};
+	u = ich_utf16le_to_utf8(bad, sizeof(bad));
+	assert_string_equal(u, "\xef\xbf\xbdx");
+	free(u);
+	/* odd length: trailing byte dropped */
+	u = ich_utf16le_to_utf8((const uint8_t *)"a\0b", 3);
+	assert_string_equal(u, "a");
+	free(u);
+}
+
+static void test_strbuf(void **state)
+{
+	(void)state;
+	struct ich_strbuf sb;
+	ich_strbuf_init(&sb);
+	for (int i = 0; i < 100; i++)
+		ich_strbuf_appendf(&sb, "%02d,", i);
+	char *s = ich_strbuf_take(&sb);
+	assert_int_equal(strlen(s), 300);
+	assert_memory_equal(s + 297, "99,", 3);
+	free(s);
+}
+
+static void test_json(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct ich_json j;
+	ich_json_init(&j, f, false);
+	ich_json_begin_object(&j, NULL);
+	ich_json_addr(&j, "address", 0x2083F1F0000ull);
+	ich_json_string(&j, "name", "a\"b\\c\n");
+	ich_json_begin_array(&j, "list");
+	ich_json_u64(&j, NULL, 1);
+	ich_json_bool(&j, NULL, true);
+	ich_json_null(&j, NULL);
+	ich_json_end_array(&j);
+	ich_json_begin_array(&j, "empty");
+	ich_json_end_array(&j);
+	ich_json_end_object(&j);
+	fclose(f);
+	assert_string_equal(buf,
+		"{\"address\":\"0x2083f1f0000\",\"name\":\"a\\\"b\\\\c\\n\","
+		"\"list\":[1,true,null],\"empty\":[]}");
+	free(buf);
+}
+
+/* A fake dump whose "file" is a buffer: byte at file offset i is (i & 0xff). */
+static struct ich_dump *fake_dump(size_t size)
+{
+	struct ich_dump *d = calloc(1, sizeof(*d));
+	uint8_t *data = malloc(size);
+	for (size_t i = 0; i < size; i++)
+		data[i] = (uint8_t)i;
+	d->file.data = data;
+	d->file.size = size;
+	return d;
+}
+
+static void free_fake(struct ich_dump *d)
+{
+	free((void *)d->file.data);
+	free(d);
+}
+
+static void test_range_as_overlaps(void **state)
+{
+	(void)state;
+	struct ich_dump *d = fake_dump(0x1000);
+	/* Range 0 [0x1000,0x1100) at file 0x100; range 1 overlaps it
+	 * [0x1080,0x1200) at file 0x400: range 0 (listed first) owns
+	 * 0x1080..0x10ff, range 1 fills 0x1100..0x11ff from file 0x480. */
+	struct ich_va_range r[] = {
+		{ 0x1000, 0x100, 0x100 },
+		{ 0x1080, 0x180, 0x400 },
+		{ 0x5000, 0x10, 0xff8 },	/* runs past EOF at 0x1000 */
+	};
+	struct ich_as *as;
+	assert_null(ich_range_as_create(d, 8, "test", r, 3, &as));
+	uint8_t b[0x200];
+	struct ich_read_result res;
+	assert_int_equal(ich_as_read(as, 0x10f0, b, 0x20, &res), 0x20);
+	assert_int_equal(b[0], 0xf0);		/* file 0x1f0 */
+	assert_int_equal(b[0x10], 0x80);	/* file 0x480 */
+	/* gap before 0x1000 */
+	assert_int_equal(ich_as_read(as, 0xff0, b, 0x20, &res), 0);
+	assert_int_equal(res.why, ICH_MISS_NOT_CAPTURED);
+	assert_int_equal(res.miss_addr, 0xff0);
+	/* end of the second range */
+	assert_int_equal(ich_as_read(as, 0x11f0, b, 0x20, &res), 0x10);
+	assert_int_equal(res.why, ICH_MISS_NOT_CAPTURED);
+	assert_int_equal(res.miss_addr, 0x1200);
+	/* truncated range: 8 bytes in the file, then beyond EOF */
+	assert_int_equal(ich_as_read(as, 0x5000, b, 0x10, &res), 8);
+	assert_int_equal(res.why, ICH_MISS_BEYOND_FILE);
+	assert_int_equal(b[0], 0xf8);
+	/* peek inside one segment, not across the truncation */
+	const uint8_t *p = ich_as_peek(as, 0x1000, 0x10);
+	assert_non_null(p);
+	assert_int_equal(p[0], 0x00);
+	assert_null(ich_as_peek(as, 0x5000, 0x10));
+	uint32_t v32;
+	assert_null(ich_as_read_u32(as, 0x1004, &v32));
+	assert_int_equal(v32, 0x07060504);
+	struct ich_error *err = ich_as_read_u32(as, 0x2000, &v32);
+	assert_non_null(err);
+	assert_int_equal(err->code, ICH_ERR_FAULT);
+	assert_string_equal(err->message, "0x2000 not captured in this dump");
+	ich_error_destroy(err);
+	ich_as_destroy(as);
+	free_fake(d);
+}
+
+/* Many ranges, random lookups agree with a linear reference. */
+static void test_range_as_many(void **state)
+{
+	(void)state;
+	struct ich_dump *d = fake_dump(0x10000);
+	enum { N = 500 };
+	struct ich_va_range r[N];
+	srand(7);
+	for (int i = 0; i < N; i++) {
+		r[i].start = (uint64_t)(rand() % 0x8000) * 0x10;
+		r[i].size = (uint64_t)(rand() % 64 + 1) * 8;
+		r[i].file_off = (uint64_t)(rand() % 0xf000);
+	}
+	struct ich_as *as;
+	assert_null(ich_range_as_create(d, 8, "t", r, N, &as));
+	for (int k = 0; k < 20000; k++) {
+		uint64_t a = (uint64_t)(rand() % 0x81000);
+		int owner = -1;
+		for (int i = 0; i < N; i++)
+			if (a >= r[i].start && a < r[i].start + r[i].size) {
+				owner = i;
+				break;
+			}
+		uint8_t b;
+		size_t n = ich_as_read(as, a, &b, 1, NULL);
+		if (owner < 0) {
+			assert_int_equal(n, 0);
+		} else {
+			assert_int_equal(n, 1);
+			assert_int_equal(b, (uint8_t)(r[owner].file_off + (a - r[owner].start)));
+		}
+	}
+	ich_as_destroy(as);
+	free_fake(d);
+}
+
+/* List walks over a memory image built in the fake file. */
+static struct ich_error *count_cb(uint64_t e, void *arg)
+{
+	(void)e;
+	(*(int *)arg)++;
+	return NULL;
+}
+
+static void put64(uint8_t *p, uint64_t v)
+{
+	for (int i = 0; i < 8; i++)
+		p[i] = (uint8_t)(v >> (8 * i));
+}
+
+static void test_list_walk(void **state)
+{
+	(void)state;
+	struct ich_dump *d = fake_dump(0x1000);
+	uint8_t *m = (uint8_t *)d->file.data;
+	memset(m, 0, 0x1000);
+	/* VA 0x10000 maps file 0.  Head at 0x10000, nodes at 0x10100,0x10200,0x10300. */
+	uint64_t head = 0x10000, n1 = 0x10100, n2 = 0x10200, n3 = 0x10300;
+	put64(m + 0x000, n1); put64(m + 0x008, n3);
+	put64(m + 0x100, n2); put64(m + 0x108, head);
+	put64(m + 0x200, n3); put64(m + 0x208, n1);
+	put64(m + 0x300, head); put64(m + 0x308, n2);
+	struct ich_va_range r = { 0x10000, 0x1000, 0 };
+	struct ich_as *as;
+	assert_null(ich_range_as_create(d, 8, "t", &r, 1, &as));
+	int c = 0;
+	size_t cnt;
+	assert_null(ich_as_list_walk(as, head, 100, true, count_cb, &c, &cnt));
+	assert_int_equal(c, 3);
+	assert_int_equal(cnt, 3);
+	/* bound too small */
+	c = 0;
+	struct ich_error *err = ich_as_list_walk(as, head, 2, true, count_cb, &c, &cnt);
+	assert_non_null(err);
+	assert_int_equal(err->code, ICH_ERR_FORMAT);
+	ich_error_destroy(err);
+	/* broken Blink on n2 */
+	put64(m + 0x208, n3);
+	err = ich_as_list_walk(as, head, 100, true, count_cb, &c, &cnt);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "Blink"));
+	ich_error_destroy(err);
+	/* a cycle that excludes the head: n3 -> n1; without Blink checks the
+	 * walk must still end with a cycle error long before the bound */
+	put64(m + 0x300, n1);
+	c = 0;
+	err = ich_as_list_walk(as, head, 1000000, false, count_cb, &c, &cnt);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "cycle"));
+	assert_true(c < 20);
+	ich_error_destroy(err);
+	/* Flink into missing memory */
+	put64(m + 0x300, 0x99990000);
+	err = ich_as_list_walk(as, head, 100, false, count_cb, &c, &cnt);
+	assert_non_null(err);
+	assert_int_equal(err->code, ICH_ERR_FAULT);
+	ich_error_destroy(err);
+	ich_as_destroy(as);
+	free_fake(d);
+}
+
+/* gzip input: small results in memory, large ones through a temp file;
+ * both must give back exactly the bytes that were compressed. */
+static void check_gzip_roundtrip(size_t size)
+{
+	char path[] = "/tmp/icpheap-test-gz-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	gzFile g = gzopen(path, "wb1");
+	assert_non_null(g);
+	uint8_t block[4096];
+	for (size_t off = 0; off < size; off += sizeof(block)) {
+		for (size_t i = 0; i < sizeof(block); i++)
+			block[i] = (uint8_t)((off + i) * 7 >> 3);
+		size_t n = size - off < sizeof(block) ? size - off : sizeof(block);
+		assert_int_equal(gzwrite(g, block, (unsigned)n), (int)n);
+	}
+	gzclose(g);
+	struct ich_file f;
+	assert_null(ich_file_map(path, &f));
+	assert_true(f.gzip);
+	assert_int_equal(f.size, size);
+	for (size_t i = 0; i < size; i += 4093)
+		assert_int_equal(f.data[i], (uint8_t)(i * 7 >> 3));
+	assert_int_equal(f.data[size - 1], (uint8_t)((size - 1) * 7 >> 3));
+	ich_file_unmap(&f);
+	unlink(path);
+}
+
+static void test_gzip(void **state)
+{
+	(void)state;
+	check_gzip_roundtrip(100000);		/* in memory */
+	check_gzip_roundtrip(20u << 20);	/* > 16 MiB: temp file */
+	/* corrupt gzip: a clear error naming the file */
+	char path[] = "/tmp/icpheap-test-badgz-XXXXXX";
+	int fd = mkstemp(path);
+	const uint8_t junk[] = {0x1f, 0x8b, 8, 0, 0, 0, 0, 0, 0, 3, 0xff, 0xff, 0xff, 0xff};
+	assert_int_equal(write(fd, junk, sizeof(junk)), (ssize_t)sizeof(junk));
+	close(fd);
+	struct ich_file f;
+	struct ich_error *err = ich_file_map(path, &f);
+	assert_non_null(err);
+	assert_int_equal(err->code, ICH_ERR_FORMAT);
+	assert_non_null(strstr(err->message, path));
+	ich_error_destroy(err);
+	unlink(path);
+	/* a missing file */
+	err = ich_file_map("/nonexistent/x.dmp", &f);
+	assert_non_null(err);
+	assert_int_equal(err->code, ICH_ERR_OS);
+	ich_error_destroy(err);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_error_messages),
+		cmocka_unit_test(test_utf16),
+		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_range_as_overlaps),
+		cmocka_unit_test(test_range_as_many),
+		cmocka_unit_test(test_list_walk),
+		cmocka_unit_test(test_gzip),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
