@@ -1,0 +1,211 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Helpers shared by the commands (cli.h): exit codes from errors, the dump
+ * argument expansion used by commands that take folders, number parsing.
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include <icpheap/dump.h>
+
+#include "cli/cli.h"
+
+int ich_cli_exit_code(const struct ich_error *err)
+{
+	if (!err)
+		return ICH_EXIT_OK;
+	switch (err->code) {
+	case ICH_ERR_STOP:
+		return ICH_EXIT_OK;
+	case ICH_ERR_INVALID_ARG:
+		return ICH_EXIT_USAGE;
+	case ICH_ERR_NOMEM:
+	case ICH_ERR_INTERNAL:
+		return ICH_EXIT_INTERNAL;
+	case ICH_ERR_OS:
+	case ICH_ERR_FORMAT:
+	case ICH_ERR_UNSUPPORTED:
+	case ICH_ERR_FAULT:
+	case ICH_ERR_NOT_FOUND:
+	case ICH_ERR_LAYOUT:
+		return ICH_EXIT_DUMP;
+	}
+	return ICH_EXIT_INTERNAL;
+}
+
+int ich_cli_worst(int a, int b)
+{
+	/* The codes are ordered by severity, so the worst is the largest. */
+	return a > b ? a : b;
+}
+
+int ich_cli_fail(struct ich_error *err)
+{
+	if (!err)
+		return ICH_EXIT_OK;
+	int code = ich_cli_exit_code(err);
+	ich_error_print(err, stderr);
+	ich_error_destroy(err);
+	return code;
+}
+
+/* A growable NULL-terminated list of malloc'd paths. */
+struct path_list {
+	char **v;
+	size_t n, cap;
+	bool oom;
+};
+
+static void list_add(struct path_list *l, const char *path)
+{
+	if (l->oom)
+		return;
+	if (l->n + 2 > l->cap) {
+		size_t cap = l->cap ? 2 * l->cap : 16;
+		char **v = realloc(l->v, cap * sizeof(*v));
+		if (!v) {
+			l->oom = true;
+			return;
+		}
+		l->v = v;
+		l->cap = cap;
+	}
+	char *copy = strdup(path);
+	if (!copy) {
+		l->oom = true;
+		return;
+	}
+	l->v[l->n++] = copy;
+	l->v[l->n] = NULL;
+}
+
+static int cmp_str(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/*
+ * Add the dumps found in dir, sorted by name so batch output is stable.
+ * Hidden entries are skipped; symlinks are followed for files but not for
+ * folders (no loops).
+ */
+static void walk_dir(struct path_list *l, const char *dir, bool recursive, int depth)
+{
+	DIR *d = opendir(dir);
+	if (!d) {
+		fprintf(stderr, "icpheap: %s: cannot open folder: %s\n", dir, strerror(errno));
+		return;
+	}
+	struct path_list names = {0};
+	struct dirent *e;
+	while ((e = readdir(d)) != NULL) {
+		if (e->d_name[0] == '.')
+			continue;
+		list_add(&names, e->d_name);
+	}
+	closedir(d);
+	if (names.n)
+		qsort(names.v, names.n, sizeof(*names.v), cmp_str);
+	for (size_t i = 0; i < names.n && !l->oom; i++) {
+		char *path = NULL;
+		size_t dl = strlen(dir);
+		bool slash = dl && dir[dl - 1] == '/';
+		if (asprintf(&path, "%s%s%s", dir, slash ? "" : "/", names.v[i]) < 0) {
+			l->oom = true;
+			break;
+		}
+		struct stat st, lst;
+		if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) {
+			if (recursive && depth < 64 && lstat(path, &lst) == 0 && !S_ISLNK(lst.st_mode))
+				walk_dir(l, path, recursive, depth + 1);
+		} else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
+			if (ich_dump_probe_file(path))
+				list_add(l, path);
+			else
+				fprintf(stderr, "icpheap: %s: skipped: not a Windows dump\n", path);
+		}
+		free(path);
+	}
+	for (size_t i = 0; i < names.n; i++)
+		free(names.v[i]);
+	free(names.v);
+	l->oom |= names.oom;
+}
+
+char **ich_cli_expand_dumps(char **args, int nargs, bool recursive, int *count)
+{
+	struct path_list l = {0};
+	for (int i = 0; i < nargs && !l.oom; i++) {
+		struct stat st;
+		if (stat(args[i], &st) == 0 && S_ISDIR(st.st_mode))
+			walk_dir(&l, args[i], recursive, 0);
+		else
+			list_add(&l, args[i]);	/* opening it reports any problem */
+	}
+	if (!l.oom && !l.v) {
+		l.v = calloc(1, sizeof(*l.v));
+		l.oom = !l.v;
+	}
+	if (l.oom) {
+		for (size_t i = 0; i < l.n; i++)
+			free(l.v[i]);
+		free(l.v);
+		fprintf(stderr, "icpheap: out of memory\n");
+		if (count)
+			*count = 0;
+		return NULL;
+	}
+	if (count)
+		*count = (int)l.n;
+	return l.v;
+}
+
+void ich_cli_free_paths(char **paths)
+{
+	if (!paths)
+		return;
+	for (char **p = paths; *p; p++)
+		free(*p);
+	free(paths);
+}
+
+bool ich_cli_parse_u64(const char *s, bool hex, uint64_t *out)
+{
+	if (!s || !*s)
+		return false;
+	int base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	} else if (hex) {
+		base = 16;
+	}
+	/* WinDbg writes 64-bit addresses as 00007ff6`4c1b0000. */
+	uint64_t v = 0;
+	bool any = false;
+	for (; *s; s++) {
+		if (*s == '`' && base == 16 && any)
+			continue;
+		int d;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return false;
+		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return false;	/* overflow */
+		v = v * (uint64_t)base + (uint64_t)d;
+		any = true;
+	}
+	if (!any)
+		return false;
+	*out = v;
+	return true;
+}

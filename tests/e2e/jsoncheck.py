@@ -1,0 +1,246 @@
+# SPDX-License-Identifier: MIT
+"""Minimal JSON shape checker for icpheap's --json output.
+
+A schema is plain Python data mirroring the man page (icpheap(1), JSON
+SCHEMAS):
+
+  "str" "int" "bool" "num"   a value of that JSON type ("int": no bool)
+  "addr"                     a string "0x..." in lowercase hex (ich_json_addr)
+  "any"                      anything
+  None                       JSON null
+  ("str", None)              a tuple is a union: any member may match
+  ["int"]                    a list: an array whose every item matches
+  {"key": schema, ...}       an object holding exactly these keys (extra keys
+                             are reported too, so the man page stays complete);
+                             a key ending in "?" may be absent
+
+Usage:
+  errors = check(value, INFO_SCHEMA)        # [] when the value fits
+  assert_schema(value, INFO_SCHEMA, "info") # raises AssertionError listing them
+
+Other commands' schemas (heap, icpleak, analyze) go next to INFO_SCHEMA
+below, one per man page subsection.
+"""
+
+import re
+
+_ADDR = re.compile(r"^0x[0-9a-f]+$")
+
+
+def _type_ok(value, t):
+    if t is None:
+        return value is None
+    if t == "any":
+        return True
+    if t == "str":
+        return isinstance(value, str)
+    if t == "int":
+        return isinstance(value, int) and not isinstance(value, bool)
+    if t == "num":
+        return isinstance(value, (int, float)) and not isinstance(value, bool)
+    if t == "bool":
+        return isinstance(value, bool)
+    if t == "addr":
+        return isinstance(value, str) and _ADDR.match(value) is not None
+    raise ValueError("unknown schema type %r" % (t,))
+
+
+def _describe(schema):
+    if isinstance(schema, tuple):
+        return " or ".join(_describe(s) for s in schema)
+    if isinstance(schema, list):
+        return "array"
+    if isinstance(schema, dict):
+        return "object"
+    return "null" if schema is None else schema
+
+
+def check(value, schema, path="$"):
+    """Return a list of "path: problem" strings (empty when value fits)."""
+    if isinstance(schema, tuple):
+        best = None
+        for s in schema:
+            errs = check(value, s, path)
+            if not errs:
+                return []
+            # Report against the alternative of the same JSON kind.
+            if best is None or (isinstance(s, dict) and isinstance(value, dict)) or \
+                    (isinstance(s, list) and isinstance(value, list)):
+                best = errs
+        if isinstance(value, (dict, list)) and best:
+            return best
+        return ["%s: expected %s, got %r" % (path, _describe(schema), _short(value))]
+    if isinstance(schema, list):
+        if not isinstance(value, list):
+            return ["%s: expected array, got %r" % (path, _short(value))]
+        errs = []
+        for i, item in enumerate(value):
+            errs += check(item, schema[0], "%s[%d]" % (path, i))
+            if len(errs) > 20:
+                break
+        return errs
+    if isinstance(schema, dict):
+        if not isinstance(value, dict):
+            return ["%s: expected object, got %r" % (path, _short(value))]
+        errs = []
+        keys = set()
+        for k, s in schema.items():
+            optional = k.endswith("?")
+            k = k.rstrip("?")
+            keys.add(k)
+            if k not in value:
+                if not optional:
+                    errs.append("%s: missing key %r" % (path, k))
+                continue
+            errs += check(value[k], s, "%s.%s" % (path, k))
+        for k in value:
+            if k not in keys:
+                errs.append("%s: key %r is not in the schema" % (path, k))
+        return errs
+    if not _type_ok(value, schema):
+        return ["%s: expected %s, got %r" % (path, _describe(schema), _short(value))]
+    return []
+
+
+def _short(v):
+    s = repr(v)
+    return s if len(s) < 60 else s[:57] + "..."
+
+
+def assert_schema(value, schema, what="value"):
+    errs = check(value, schema)
+    if errs:
+        raise AssertionError("%s does not match its schema:\n  %s" % (what, "\n  ".join(errs[:30])))
+
+
+# ---------------------------------------------------------------------------
+# icpheap info --json: an array, one element per dump argument (man page,
+# JSON SCHEMAS, "info").  Keep in sync with src/cli/cmd_info.c and the man page.
+
+_CODE = {"code": "int", "code_hex": "str", "name": ("str", None)}
+
+INFO_MINIDUMP = {
+    "version": "int",
+    "number_of_streams": "int",
+    "timestamp": "int",
+    "time": ("str", None),
+    "flags": "int",
+    "flag_names": ["str"],
+    "streams": [{"type": "int", "name": ("str", None), "size": "int", "rva": "int"}],
+    "system_info": ({
+        "processor_architecture": "int", "processor_level": "int",
+        "processor_revision": "int", "number_of_processors": "int",
+        "product_type": "int", "product_type_name": ("str", None),
+        "major_version": "int", "minor_version": "int", "build_number": "int",
+        "platform_id": "int", "suite_mask": "int", "csd_version": "str",
+    }, None),
+    "misc_info": ({
+        "size_of_info": "int", "flags1": "int",
+        "process_id": ("int", None),
+        "process_create_time": ("int", None),
+        "process_user_time": ("int", None),
+        "process_kernel_time": ("int", None),
+        "processor_max_mhz": ("int", None),
+        "processor_current_mhz": ("int", None),
+        "time_zone_standard_name": ("str", None),
+        "time_zone_bias": ("int", None),
+        "build_string": ("str", None),
+        "dbg_bld_str": ("str", None),
+    }, None),
+    "process": {"pid": ("int", None), "image": ("str", None),
+                "image_path": ("str", None), "create_time": ("str", None)},
+    "exception": (dict(_CODE, **{
+        "thread_id": "int", "flags": "int", "record": "addr", "address": "addr",
+        "parameters": ["addr"],
+    }), None),
+    "threads": [{
+        "id": "int", "teb": "addr", "stack_start": "addr", "stack_end": "addr",
+        "stack_size": "int", "suspend_count": "int", "priority_class": "int",
+        "priority": "int", "name": ("str", None),
+    }],
+    "modules": [{
+        "base": "addr", "end": "addr", "size": "int", "name": ("str", None),
+        "path": ("str", None), "file_version": ("str", None),
+        "product_version": ("str", None), "timestamp": "int", "checksum": "int",
+    }],
+    "unloaded_modules": [{
+        "base": "addr", "end": "addr", "size": "int", "name": ("str", None),
+        "timestamp": "int", "checksum": "int",
+    }],
+    "memory": {
+        "ranges": "int", "bytes": "int", "regions": "int", "committed": "int",
+        "reserved": "int", "free": "int", "image": "int", "mapped": "int",
+        "private": "int",
+    },
+    "handles": {"count": "int", "by_type": [{"type": ("str", None), "count": "int"}]},
+    "comments": ["str"],
+}
+
+INFO_KERNEL = {
+    "signature": "str",
+    "is64": "bool",
+    "major_version": "int",
+    "minor_version": "int",
+    "dump_type": "int",
+    "dump_type_name": ("str", None),
+    "bitmap_signature": ("str", None),
+    "machine_image_type": "int",
+    "number_processors": "int",
+    "pae_enabled": "bool",
+    "product_type": "int",
+    "suite_mask": "int",
+    "bugcheck": dict(_CODE, parameters=["addr"]),
+    "exception": dict(_CODE, address="addr"),
+    "directory_table_base": "addr",
+    "pfn_database": "addr",
+    "ps_loaded_module_list": "addr",
+    "ps_active_process_head": "addr",
+    "kd_debugger_data_block": "addr",
+    "required_dump_space": "int",
+    "system_time_raw": "int",
+    "system_time": ("str", None),
+    "system_up_time_seconds": "int",
+    "mini_dump_fields": "int",
+    "writer_status": "int",
+    "kd_secondary_version": "int",
+    "attributes": "int",
+    "boot_id": "int",
+    "comment": "str",
+    "physical_memory": {
+        "runs": [{"base_page": "int", "page_count": "int"}],
+        "run_pages": "int", "total_pages": "int", "present_pages": "int",
+        "first_page_offset": "int",
+    },
+    "triage": ({k: "int" for k in (
+        "service_pack_build", "size_of_dump", "valid_offset", "context_offset",
+        "exception_offset", "mm_offset", "unloaded_drivers_offset", "prcb_offset",
+        "process_offset", "thread_offset", "call_stack_offset",
+        "size_of_call_stack", "driver_list_offset", "driver_count",
+        "string_pool_offset", "string_pool_size", "broken_driver_offset",
+        "triage_options", "debugger_data_offset", "debugger_data_size",
+        "data_blocks_offset", "data_blocks_count", "data_block_bytes")}
+        | {"top_of_stack": "addr"}, None),
+    "truncated": "bool",
+    "expected_file_size": "int",
+}
+
+INFO_DUMP_OK = {
+    "path": "str", "ok": "bool", "format": "str", "kind": "str", "gzip": "bool",
+    "file_size": "int", "arch": "str", "wow64": "bool", "build": "int",
+    "release": ("str", None),
+    "minidump": (INFO_MINIDUMP, None),
+    "kernel": (INFO_KERNEL, None),
+    "warnings": ["str"],
+}
+
+INFO_DUMP_ERROR = {
+    "path": "str", "ok": "bool",
+    "error": {"code": "str", "message": "str"},
+}
+
+INFO_SCHEMA = [(INFO_DUMP_OK, INFO_DUMP_ERROR)]
+
+# Placeholders for the other commands' JSON (filled by their owners):
+# HEAP_SCHEMA = ...      (icpheap heap --json)
+# ICPLEAK_SCHEMA = ...   (icpheap icpleak --json)
+# ANALYZE_SCHEMA = ...   (icpheap analyze --json / --jsonl)
