@@ -662,17 +662,16 @@ static void build_header64(struct db_kd *kd, uint8_t *h, uint64_t file_size)
 	db_put32(h + 0x30, d->machine_image_type);
 	db_put32(h + 0x34, d->number_processors);
 	db_put32(h + 0x38, d->bugcheck_code);
-	db_put32(h + 0x3C, 0);
+	/* 0x3C (padding) and VersionUser 0x60 stay 'PAGE' as in the real
+	 * 19045 full dump in testdata/real (WerWolv dmp64.hexpat.bin). */
 	for (int i = 0; i < 4; i++)
 		db_put64(h + 0x40 + 8 * i, d->bugcheck_parameters[i]);
-	memset(h + 0x60, 0, 0x20);		/* VersionUser */
 	db_put64(h + 0x80, d->kd_debugger_data_block);
 	/* PhysicalMemoryBlock at 0x88: NumberOfRuns u32, pad, NumberOfPages
 	 * u64, Runs[] {BasePage u64, PageCount u64}; room up to 0x348. */
 	if (kd->nruns > (0x348 - 0x88 - 0x10) / 0x10)
 		db_die("too many physical memory runs (%zu) for DUMP_HEADER64", kd->nruns);
-	db_put32(h + 0x88, (uint32_t)kd->nruns);
-	db_put32(h + 0x8C, 0);
+	db_put32(h + 0x88, (uint32_t)kd->nruns);	/* 0x8C stays 'PAGE' */
 	db_put64(h + 0x90, run_pages(kd));
 	for (size_t i = 0; i < kd->nruns; i++) {
 		db_put64(h + 0x98 + 0x10 * i, kd->runs[i].base_page);
@@ -684,11 +683,14 @@ static void build_header64(struct db_kd *kd, uint8_t *h, uint64_t file_size)
 		memcpy(h + 0x348, d->context,
 		       d->context_size < DB_CONTEXT_X64_SIZE ? d->context_size : DB_CONTEXT_X64_SIZE);
 	else
-		db_put32(h + 0x348 + 0x30, 0x0010000Bu);	/* CONTEXT_FULL */
-	/* ExceptionRecord64 0xF00 (0x98 bytes): the bugcheck path records a
-	 * STATUS_BREAKPOINT (0x80000003) exception. */
-	memset(h + 0xF00, 0, 0x98);
+		db_put32(h + 0x348 + 0x30, 0x0010000Fu);	/* as in the real dump */
+	/* ExceptionRecord64 0xF00: the real dump has ExceptionCode
+	 * STATUS_BREAKPOINT, ExceptionFlags 1, ExceptionRecord,
+	 * ExceptionAddress and NumberParameters (0xF00-0xF1C) written and
+	 * the ExceptionInformation left 'PAGE'. */
+	memset(h + 0xF00, 0, 0x1C);
 	db_put32(h + 0xF00, 0x80000003u);
+	db_put32(h + 0xF04, 1);
 	db_put32(h + 0xF98, d->dump_type);
 	db_put64(h + 0xFA0, file_size);			/* RequiredDumpSpace */
 	db_put64(h + 0xFA8, d->system_time);
@@ -700,11 +702,14 @@ static void build_header64(struct db_kd *kd, uint8_t *h, uint64_t file_size)
 		h[0xFB0 + n] = 0;
 	}
 	db_put64(h + 0x1030, d->system_up_time);
-	db_put32(h + 0x1038, 0);			/* MiniDumpFields */
-	db_put32(h + 0x103C, 0);			/* SecondaryDataState */
+	/* MiniDumpFields, Attributes and BootId as in the real 19045 full
+	 * dump; SecondaryDataState 0x103C, WriterStatus 0x1048 and 0x104C
+	 * stay 'PAGE' there too. */
+	db_put32(h + 0x1038, 0xCFF);			/* MiniDumpFields */
 	db_put32(h + 0x1040, d->product_type);
 	db_put32(h + 0x1044, d->suite_mask);
-	db_put32(h + 0x1048, 0);			/* WriterStatus */
+	db_put32(h + 0x1050, 0x18);			/* Attributes */
+	db_put32(h + 0x1054, 0xC);			/* BootId */
 }
 
 static void build_header32(struct db_kd *kd, uint8_t *h, uint64_t file_size)
@@ -724,7 +729,8 @@ static void build_header32(struct db_kd *kd, uint8_t *h, uint64_t file_size)
 	db_put32(h + 0x28, d->bugcheck_code);
 	for (int i = 0; i < 4; i++)
 		db_put32(h + 0x2C + 4 * i, (uint32_t)d->bugcheck_parameters[i]);
-	memset(h + 0x3C, 0, 0x20);		/* VersionUser */
+	/* VersionUser 0x3C stays 'PAGE' by analogy with the 64-bit header
+	 * (no real 32-bit kernel dump was available to check). */
 	h[0x5C] = d->pae_enabled ? 1 : 0;	/* PaeEnabled */
 	h[0x5D] = 0;				/* KdSecondaryVersion */
 	h[0x5E] = h[0x5F] = 0;
@@ -746,9 +752,11 @@ static void build_header32(struct db_kd *kd, uint8_t *h, uint64_t file_size)
 		       d->context_size < DB_CONTEXT_X86_SIZE ? d->context_size : DB_CONTEXT_X86_SIZE);
 	else
 		db_put32(h + 0x320, 0x00010007u);	/* CONTEXT_FULL (x86) */
-	/* Exception 0x7D0: EXCEPTION_RECORD32 (0x50 bytes). */
-	memset(h + 0x7D0, 0, 0x50);
+	/* Exception 0x7D0: EXCEPTION_RECORD32 (0x50 bytes); as in the 64-bit
+	 * header, only the fields up to NumberParameters are written. */
+	memset(h + 0x7D0, 0, 0x14);
 	db_put32(h + 0x7D0, 0x80000003u);
+	db_put32(h + 0x7D4, 1);
 	if (d->comment) {
 		size_t n = strlen(d->comment);
 		if (n > 127)
@@ -757,11 +765,9 @@ static void build_header32(struct db_kd *kd, uint8_t *h, uint64_t file_size)
 		h[0x820 + n] = 0;
 	}
 	db_put32(h + 0xF88, d->dump_type);
-	db_put32(h + 0xF8C, 0);				/* MiniDumpFields */
-	db_put32(h + 0xF90, 0);				/* SecondaryDataState */
+	db_put32(h + 0xF8C, 0xCFF);			/* MiniDumpFields (as x64) */
 	db_put32(h + 0xF94, d->product_type);
 	db_put32(h + 0xF98, d->suite_mask);
-	db_put32(h + 0xF9C, 0);				/* WriterStatus */
 	db_put64(h + 0xFA0, file_size);			/* RequiredDumpSpace */
 	db_put64(h + 0xFB8, d->system_up_time);
 	db_put64(h + 0xFC0, d->system_time);
