@@ -47,9 +47,11 @@ int db_write_big_minidump(const char *path, uint64_t size)
 		uint64_t n = size - off < RANGE ? size - off : RANGE;
 		db_md_add_memory(md, DB_BIG_MD_BASE + off, n, DB_LIST_64);
 	}
+	/* The stack sits in the first range: MINIDUMP_THREAD's Stack RVA is
+	 * 32-bit, so it must point below 4 GiB. */
 	uint32_t stack = size >= 0x20000 ? 0x4000 : (uint32_t)size / 2;
 	db_md_add_thread(md, &(struct db_md_thread){
-		.id = 0x1000, .teb = DB_BIG_MD_BASE, .stack_start = DB_BIG_MD_BASE + size - stack,
+		.id = 0x1000, .teb = DB_BIG_MD_BASE, .stack_start = DB_BIG_MD_BASE + (size >= 0x20000 ? 0x10000 : 0),
 		.stack_size = stack });
 	db_md_add_module(md, &(struct db_md_module){
 		.name = "C:\\bench\\bench.exe", .base = 0x140000000ull, .size = 0x10000,

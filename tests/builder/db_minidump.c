@@ -928,10 +928,11 @@ int db_md_write(struct db_md *md, const char *path)
 		const struct fixup *f = &w.fix[i];
 		const struct range *r = &md->ranges[f->range];
 		uint64_t rva = (f->list64 ? r->rva64 : r->rva32) + f->delta;
-		if (rva > UINT32_MAX && !f->list64)
-			db_die("MemoryList data beyond 4 GiB");
-		/* A 32-bit RVA cannot reach Memory64 data past 4 GiB; dbghelp
-		 * has the same limit. */
+		/* MINIDUMP_LOCATION_DESCRIPTOR.Rva is 32-bit. */
+		if (rva > UINT32_MAX)
+			db_die("data of the range at 0x%llx lands at file offset 0x%llx, beyond "
+			       "what a 32-bit RVA can reach; add it earlier",
+			       (unsigned long long)r->va, (unsigned long long)rva);
 		db_put32(w.b.p + f->off, (uint32_t)rva);
 	}
 

@@ -869,6 +869,63 @@ static void t_kd_x86(void **state)
 	db_kd_free(kd);
 }
 
+/* The header of the real Windows 10 19045 full dump in testdata/real
+ * (first 16 KiB of a dump written by Windows, see MANIFEST.md): every dword
+ * that Windows left as the 'PAGE' filler must be 'PAGE' in ours and every
+ * dword it wrote must be written in ours, given the same number of runs and
+ * no comment.  This checks the header against Windows itself. */
+static void t_kd_header_vs_real(void **state)
+{
+	(void)state;
+#ifdef REAL_DIR
+	const char *real = REAL_DIR "/WerWolv__ImHex-Patterns__dmp64.hexpat.bin";
+	FILE *fp = fopen(real, "rb");
+	if (!fp) {
+		skip();
+		return;
+	}
+	uint8_t rh[0x2000];
+	assert_int_equal(fread(rh, 1, sizeof(rh), fp), sizeof(rh));
+	fclose(fp);
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_FULL);
+	struct db_kd_run runs[5];
+	assert_int_equal(le32(rh + 0x88), 5);
+	for (int i = 0; i < 5; i++) {
+		runs[i].base_page = le64(rh + 0x98 + 16 * i);
+		runs[i].page_count = le64(rh + 0xA0 + 16 * i);
+	}
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, 5), 0);
+	struct db_kd_header *h = db_kd_header(kd);
+	h->bugcheck_code = le32(rh + 0x38);
+	for (int i = 0; i < 4; i++)
+		h->bugcheck_parameters[i] = le64(rh + 0x40 + 8 * i);
+	h->pfn_database = le64(rh + 0x18);
+	h->ps_loaded_module_list = le64(rh + 0x20);
+	h->ps_active_process_head = le64(rh + 0x28);
+	h->kd_debugger_data_block = le64(rh + 0x80);
+	h->directory_table_base = le64(rh + 0x10);
+	h->system_time = le64(rh + 0xFA8);
+	h->system_up_time = le64(rh + 0x1030);
+	const char *p = path_of("likereal.dmp");
+	assert_int_equal(db_kd_write_file(kd, p), 0);
+	uint8_t mh[0x2000];
+	pread_file(p, 0, mh, sizeof(mh));
+	for (unsigned off = 0; off < 0x2000; off += 4) {
+		bool rp = !memcmp(rh + off, "PAGE", 4), mp = !memcmp(mh + off, "PAGE", 4);
+		if (rp != mp)
+			fail_msg("header dword at 0x%x: Windows %s, builder %s", off,
+				 rp ? "left 'PAGE'" : "wrote it", mp ? "left 'PAGE'" : "wrote it");
+	}
+	/* the fixed fields agree byte for byte (context record excepted) */
+	assert_memory_equal(mh, rh, 0x348);
+	assert_memory_equal(mh + 0xF98, rh + 0xF98, 0x10B8 - 0xF98 - 0x68);
+	assert_int_equal(le64(mh + 0xFA0), le64(rh + 0xFA0));	/* RequiredDumpSpace */
+	db_kd_free(kd);
+#else
+	skip();
+#endif
+}
+
 static void t_big(void **state)
 {
 	(void)state;
@@ -912,6 +969,7 @@ int main(void)
 		cmocka_unit_test(t_kd_rdmp),
 		cmocka_unit_test(t_kd_x86_pae),
 		cmocka_unit_test(t_kd_x86),
+		cmocka_unit_test(t_kd_header_vs_real),
 		cmocka_unit_test(t_big),
 	};
 	return cmocka_run_group_tests(tests, setup_dir, teardown_dir);
