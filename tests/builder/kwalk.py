@@ -65,12 +65,16 @@ class K:
         if e&0x80: return (e&am&~0x1fffff)|(va&0x1fffff),e
         e=s.rp((e&am)+8*((va>>12)&0x1ff),8)
         return ((e&am)|(va&0xfff) if e&1 else None),e
-k=K(sys.argv[1]); mode=sys.argv[2]
-print('type',k.type,'dtb',hex(k.dtb),'runs',[(hex(a),hex(b)) for a,b in k.runs], 'size',len(k.d))
-for a in sys.argv[3:]:
-    dtb=k.dtb
-    if '@' in a: a,dd=a.split('@'); dtb=int(dd,0)
-    va=int(a,0); pa,e=k.walk(mode,dtb,va)
-    if pa is None: print(' va',hex(va),'not valid, pte',hex(e)); continue
-    if k.off(pa) is None: print(' va',hex(va),'pa',hex(pa),'frame not in the dump'); continue
-    print(' va',hex(va),'pa',hex(pa),'u64',hex(k.rp(pa,8)) if mode=='x64' else hex(k.rp(pa,4)))
+def main():
+    k=K(sys.argv[1]); mode=sys.argv[2]
+    print('type',k.type,'dtb',hex(k.dtb),'runs',[(hex(a),hex(b)) for a,b in k.runs], 'size',len(k.d))
+    for a in sys.argv[3:]:
+        dtb=k.dtb
+        if '@' in a: a,dd=a.split('@'); dtb=int(dd,0)
+        va=int(a,0); pa,e=k.walk(mode,dtb,va)
+        if pa is None: print(' va',hex(va),'not valid, pte',hex(e)); continue
+        if k.off(pa) is None: print(' va',hex(va),'pa',hex(pa),'frame not in the dump'); continue
+        print(' va',hex(va),'pa',hex(pa),'u64',hex(k.rp(pa,8)) if mode=='x64' else hex(k.rp(pa,4)))
+
+if __name__ == '__main__':
+    main()
