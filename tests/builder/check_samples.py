@@ -138,6 +138,22 @@ def main():
         check(kv(k, 'x86', 0x8a000000, size=4)[0] == 0xdeadbeef, n + ': 4K')
         check(kv(k, 'x86', 0x400000, 0x4000, 4)[0] == 0x0abcdef0, n + ': proc1')
 
+        p, _ = build(mkdump, samples, tmp, 'kernel_x64_triage')
+        n = 'kernel_x64_triage'
+        import struct
+        d = open(p, 'rb').read()
+        check(struct.unpack_from('<I', d, 0xf98)[0] == 4, n + ': DumpType 4')
+        tri = struct.unpack_from('<18IQ', d, 0x2000)
+        check(tri[1] == 0x20d8 and tri[2] == 0x20d4 and d[0x20d4:0x20d8] == b'TRGD', n + ': TRGD')
+        check(tri[8] == 0x2080 and d[0x2080:0x2088] == b'EPROCESS', n + ': ProcessOffset')
+        check(tri[14] == 0x2088 and tri[15] == 5, n + ': string pool')
+        check(tri[13] == 0x97 and tri[17] == 0xffffffff and tri[18] == 0xffff850429890ee8, n + ': info')
+        bo, nb = struct.unpack_from('<II', d, 0x2078)
+        check(bo == 0x2090 and nb == 2, n + ': data blocks')
+        a, o, sz = struct.unpack_from('<QII', d, bo + 16)
+        check(a == 0xfffff8047c601000 and d[o:o + sz] == b'triage block two\0', n + ': block 2')
+        check(len(d) == 0x20d8, n + ': size')
+
     for f in failures:
         print('FAIL', f)
     print('%d failures' % len(failures))

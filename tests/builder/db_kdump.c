@@ -60,6 +60,12 @@ struct db_kd {
 	size_t nviews;
 	uint64_t *file_off;		/* per-PFN file offset of last write, or 0 */
 	size_t nfile_off;
+	/* triage dumps */
+	struct { uint8_t *data; uint32_t size; } tsec[DB_TRIAGE_NSECTIONS];
+	uint64_t top_of_stack;
+	uint32_t driver_count, triage_options;
+	struct { uint64_t va, off; uint32_t size; } *blocks;
+	size_t nblocks;
 };
 
 struct level {
@@ -238,7 +244,7 @@ struct db_kd *db_kd_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type
 {
 	if (arch != DB_KD_X64 && arch != DB_KD_X86_PAE && arch != DB_KD_X86)
 		db_die("db_kd_new: architecture %d", (int)arch);
-	if (dump_type != DB_KD_FULL && dump_type != DB_KD_BITMAP &&
+	if (dump_type != DB_KD_FULL && dump_type != DB_KD_BITMAP && dump_type != DB_KD_TRIAGE &&
 	    dump_type != DB_KD_RDMP_KERNEL && dump_type != DB_KD_RDMP_KERNEL_USER &&
 	    dump_type != DB_KD_RDMP_COMPLETE)
 		db_die("db_kd_new: dump type %u is not supported", dump_type);
@@ -260,6 +266,7 @@ struct db_kd *db_kd_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type
 	kd->hdr.suite_mask = 0x110;
 	kd->hdr.bmp_signature = 0x504D4453u;	/* 'SDMP' */
 	kd->hdr.dump_type = dump_type;
+	kd->triage_options = 0xFFFFFFFFu;	/* as in the real triage dump */
 	kd->kernel_dtb = new_top_table(kd);
 	return kd;
 }
@@ -277,7 +284,44 @@ void db_kd_free(struct db_kd *kd)
 	free(kd->frames);
 	free(kd->file_off);
 	free(kd->comment);
+	for (int i = 0; i < DB_TRIAGE_NSECTIONS; i++)
+		free(kd->tsec[i].data);
+	free(kd->blocks);
 	free(kd);
+}
+
+void db_kd_triage_set_section(struct db_kd *kd, enum db_kd_triage_section sec,
+			      const void *data, uint32_t size)
+{
+	if ((unsigned)sec >= DB_TRIAGE_NSECTIONS)
+		db_die("triage section %d", (int)sec);
+	free(kd->tsec[sec].data);
+	kd->tsec[sec].data = db_xmalloc(size);
+	if (size)
+		memcpy(kd->tsec[sec].data, data, size);
+	kd->tsec[sec].size = size;
+}
+
+void db_kd_triage_set_info(struct db_kd *kd, uint64_t top_of_stack,
+			   uint32_t driver_count, uint32_t triage_options)
+{
+	kd->top_of_stack = top_of_stack;
+	kd->driver_count = driver_count;
+	kd->triage_options = triage_options;
+}
+
+void db_kd_triage_add_block(struct db_kd *kd, uint64_t va, uint32_t size)
+{
+	kd->blocks = db_xrealloc(kd->blocks, (kd->nblocks + 1) * sizeof(*kd->blocks));
+	kd->blocks[kd->nblocks].va = va;
+	kd->blocks[kd->nblocks].size = size;
+	kd->blocks[kd->nblocks].off = UINT64_MAX;
+	kd->nblocks++;
+}
+
+uint64_t db_kd_triage_block_offset(const struct db_kd *kd, size_t i)
+{
+	return i < kd->nblocks ? kd->blocks[i].off : UINT64_MAX;
 }
 
 int db_kd_set_physical_runs(struct db_kd *kd, const struct db_kd_run *runs, size_t n)
@@ -791,7 +835,44 @@ int db_kd_write_file(struct db_kd *kd, const char *path)
 	kd->file_off = db_xcalloc(kd->nfile_off, sizeof(*kd->file_off));
 
 	uint64_t data_off, npresent = 0;
-	if (type == DB_KD_FULL) {
+	if (type == DB_KD_TRIAGE) {
+		/* TRIAGE_DUMP64 at 0x2000; field offsets in dumpbuilder.h. */
+		static const unsigned field[DB_TRIAGE_NSECTIONS] = {
+			0x14, 0x18, 0x1C, 0x20, 0x24, 0x28, 0x70, 0x30, 0x38 };
+		size_t t = db_buf_reserve(&meta, 0x80, 1);
+		for (int i = 0; i < DB_TRIAGE_NSECTIONS; i++) {
+			if (!kd->tsec[i].data)
+				continue;
+			size_t o = db_buf_append(&meta, kd->tsec[i].data, kd->tsec[i].size, 8);
+			db_put32(meta.p + t + field[i], (uint32_t)o);
+		}
+		size_t bo = db_buf_reserve(&meta, 16 * kd->nblocks, 8);
+		for (size_t i = 0; i < kd->nblocks; i++) {
+			size_t o = db_buf_reserve(&meta, kd->blocks[i].size, 4);
+			struct db_mem *v = db_kd_view(kd, kd->kernel_dtb);
+			db_mem_read(v, kd->blocks[i].va, meta.p + o, kd->blocks[i].size);
+			kd->blocks[i].off = o;
+			db_put64(meta.p + bo + 16 * i, kd->blocks[i].va);
+			db_put32(meta.p + bo + 16 * i + 8, (uint32_t)o);
+			db_put32(meta.p + bo + 16 * i + 12, kd->blocks[i].size);
+		}
+		size_t valid = db_buf_append(&meta, "TRGD", 4, 4);
+		uint8_t *tp = meta.p + t;
+		db_put32(tp + 0x0, 0);				/* ServicePackBuild */
+		db_put32(tp + 0x4, (uint32_t)(valid + 4));	/* SizeOfDump */
+		db_put32(tp + 0x8, (uint32_t)valid);		/* ValidOffset */
+		db_put32(tp + 0xC, 0x348);			/* ContextOffset */
+		db_put32(tp + 0x10, 0xF00);			/* ExceptionOffset */
+		db_put32(tp + 0x2C, kd->tsec[DB_TRIAGE_CALL_STACK].size);
+		db_put32(tp + 0x34, kd->driver_count);
+		db_put32(tp + 0x3C, kd->tsec[DB_TRIAGE_STRING_POOL].size);
+		db_put32(tp + 0x44, kd->triage_options);
+		db_put64(tp + 0x48, kd->top_of_stack);
+		db_put32(tp + 0x74, kd->tsec[DB_TRIAGE_DEBUGGER_DATA].size);
+		db_put32(tp + 0x78, kd->nblocks ? (uint32_t)bo : 0);	/* DataBlocksOffset */
+		db_put32(tp + 0x7C, (uint32_t)kd->nblocks);
+		data_off = meta.len;
+	} else if (type == DB_KD_FULL) {
 		data_off = hsize;
 		uint64_t k = 0;
 		for (size_t r = 0; r < kd->nruns; r++)

@@ -331,7 +331,7 @@ enum db_kd_arch {
 /* DUMP_HEADER DumpType values (layouts.md §7, kdmp-parser). */
 enum {
 	DB_KD_FULL = 1,
-	DB_KD_TRIAGE = 4,		/* not implemented */
+	DB_KD_TRIAGE = 4,		/* x64 only, see db_kd_triage_* */
 	DB_KD_BITMAP = 5,
 	DB_KD_RDMP_KERNEL = 8,
 	DB_KD_RDMP_KERNEL_USER = 9,
@@ -463,6 +463,47 @@ int db_kd_write_file(struct db_kd *kd, const char *path);
 /* File offset of the data of pfn in the last file written, or UINT64_MAX
  * if the page is not in it. */
 uint64_t db_kd_pfn_file_offset(const struct db_kd *kd, uint64_t pfn);
+
+/* Triage ("small memory") dumps, DumpType 4, x64: DUMP_HEADER64 then
+ * TRIAGE_DUMP64 at 0x2000 (ServicePackBuild 0x0, SizeOfDump 0x4,
+ * ValidOffset 0x8, ContextOffset 0xC (= 0x348), ExceptionOffset 0x10 (=
+ * 0xF00), MmOffset 0x14, UnloadedDriversOffset 0x18, PrcbOffset 0x1C,
+ * ProcessOffset 0x20, ThreadOffset 0x24, CallStackOffset 0x28,
+ * SizeOfCallStack 0x2C, DriverListOffset 0x30, DriverCount 0x34,
+ * StringPoolOffset 0x38, StringPoolSize 0x3C, BrokenDriverOffset 0x40,
+ * TriageOptions 0x44, TopOfStack 0x48, ArchitectureSpecific 0x50 (16),
+ * DataPageAddress 0x60, DataPageOffset 0x68, DataPageSize 0x6C,
+ * DebuggerDataOffset 0x70, DebuggerDataSize 0x74, DataBlocksOffset 0x78,
+ * DataBlocksCount 0x7C), checked against the real 19041 triage dump in
+ * testdata/real (rizin triage_x64.dmp).  Sections follow in the order
+ * below, then the TRIAGE_DATA_BLOCK array {Address u64, Offset u32, Size
+ * u32}, the block data, and 'TRGD' at ValidOffset (SizeOfDump =
+ * ValidOffset + 4).  No physical pages are written: page tables and
+ * db_kd_map only serve to lay out the kernel memory the blocks copy. */
+enum db_kd_triage_section {
+	DB_TRIAGE_MM = 0,		/* MmOffset */
+	DB_TRIAGE_UNLOADED_DRIVERS,	/* UnloadedDriversOffset */
+	DB_TRIAGE_PRCB,			/* PrcbOffset */
+	DB_TRIAGE_PROCESS,		/* ProcessOffset (EPROCESS copy) */
+	DB_TRIAGE_THREAD,		/* ThreadOffset (ETHREAD copy) */
+	DB_TRIAGE_CALL_STACK,		/* CallStackOffset/SizeOfCallStack */
+	DB_TRIAGE_DEBUGGER_DATA,	/* DebuggerDataOffset/Size (KDBG copy) */
+	DB_TRIAGE_DRIVER_LIST,		/* DriverListOffset */
+	DB_TRIAGE_STRING_POOL,		/* StringPoolOffset/Size */
+	DB_TRIAGE_NSECTIONS
+};
+/* Raw bytes of a section (copied).  Absent sections have offset 0. */
+void db_kd_triage_set_section(struct db_kd *kd, enum db_kd_triage_section s,
+			      const void *data, uint32_t size);
+/* TopOfStack, DriverCount and TriageOptions (default 0, 0, 0xFFFFFFFF). */
+void db_kd_triage_set_info(struct db_kd *kd, uint64_t top_of_stack,
+			   uint32_t driver_count, uint32_t triage_options);
+/* A data block: [va, va+size) of kernel memory (read through the kernel
+ * DTB at write time; unmapped bytes are written as zeros). */
+void db_kd_triage_add_block(struct db_kd *kd, uint64_t va, uint32_t size);
+/* File offset of the data of the i-th block after writing (UINT64_MAX if
+ * none). */
+uint64_t db_kd_triage_block_offset(const struct db_kd *kd, size_t i);
 
 /* ------------------------------------------------------------------------
  * Benchmark dumps: every 8-byte word of the captured memory holds its own

@@ -19,7 +19,7 @@
  * The first command chooses the dump:
  *   minidump x64|x86|wow64 MAJOR.MINOR.BUILD [version_high=N] [timestamp=N]
  *            [flags=N] [threads=list|ex|both] [unused=N] [handles=1|2]
- *   kernel x64|pae|x86 BUILD type=full|bitmap|kernel|kernel-user|complete|N
+ *   kernel x64|pae|x86 BUILD type=full|bitmap|kernel|kernel-user|complete|triage|N
  *            [bmp=SDMP|FDMP]
  *
  * Memory commands (minidump: the process image; kernel: the address space
@@ -65,6 +65,10 @@
  *          [product=N] [suite=N] [major=N] [minor=N] [pae=0|1] [dtb=PA]
  *          [comment="..."]
  *   bugcheck CODE P1 P2 P3 P4
+ *   triage-block VA size=N        (type=triage) copy kernel VA bytes
+ *   triage-section mm|unloaded|prcb|process|thread|stack|kdbg|drivers|pool
+ *                  HH HH ...      raw section bytes
+ *   triage-info [top=VA] [drivers=N] [options=N]
  */
 #include <ctype.h>
 #include <errno.h>
@@ -337,6 +341,8 @@ static void cmd_kernel(struct ctx *c, char **t, size_t n)
 		type = DB_KD_RDMP_KERNEL_USER;
 	else if (!strcmp(ty, "complete"))
 		type = DB_KD_RDMP_COMPLETE;
+	else if (!strcmp(ty, "triage"))
+		type = DB_KD_TRIAGE;
 	else
 		type = (uint32_t)num(c, ty);
 	c->kd = db_kd_new(arch, (uint32_t)num(c, t[2]), type);
@@ -728,6 +734,46 @@ static void run(struct ctx *c, char *raw)
 		h->bugcheck_code = (uint32_t)num(c, t[1]);
 		for (size_t i = 0; i < 4; i++)
 			h->bugcheck_parameters[i] = 2 + i < n ? num(c, t[2 + i]) : 0;
+		return;
+	}
+	if (!strcmp(cmd, "triage-block")) {
+		need_kd(c, cmd);
+		if (n < 2)
+			die(c, "triage-block VA size=N");
+		db_kd_triage_add_block(c->kd, num(c, t[1]), (uint32_t)reqnum(c, t, n, 2, "size"));
+		return;
+	}
+	if (!strcmp(cmd, "triage-section")) {
+		need_kd(c, cmd);
+		static const char *names[DB_TRIAGE_NSECTIONS] = {
+			"mm", "unloaded", "prcb", "process", "thread", "stack", "kdbg",
+			"drivers", "pool" };
+		if (n < 2)
+			die(c, "triage-section NAME HH ...");
+		int sec = -1;
+		for (int i = 0; i < DB_TRIAGE_NSECTIONS; i++)
+			if (!strcmp(t[1], names[i]))
+				sec = i;
+		if (sec < 0)
+			die(c, "unknown triage section '%s'", t[1]);
+		size_t nb = n - 2;
+		uint8_t *b = malloc(nb ? nb : 1);
+		for (size_t i = 0; i < nb; i++) {
+			char *end;
+			unsigned long v = strtoul(t[2 + i], &end, 16);
+			if (*end || v > 0xFF)
+				die(c, "'%s' is not a hex byte", t[2 + i]);
+			b[i] = (uint8_t)v;
+		}
+		db_kd_triage_set_section(c->kd, (enum db_kd_triage_section)sec, b, (uint32_t)nb);
+		free(b);
+		return;
+	}
+	if (!strcmp(cmd, "triage-info")) {
+		need_kd(c, cmd);
+		db_kd_triage_set_info(c->kd, optnum(c, t, n, 1, "top", 0),
+				      (uint32_t)optnum(c, t, n, 1, "drivers", 0),
+				      (uint32_t)optnum(c, t, n, 1, "options", 0xFFFFFFFFu));
 		return;
 	}
 	die(c, "unknown command '%s'", cmd);

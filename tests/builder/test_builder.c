@@ -869,6 +869,53 @@ static void t_kd_x86(void **state)
 	db_kd_free(kd);
 }
 
+static void t_kd_triage(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 19041, DB_KD_TRIAGE);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	assert_int_equal(db_kd_map(kd, dtb, 0xfffff8047c600000ull, 0x2000, 0x1000), 0);
+	struct db_mem *v = db_kd_view(kd, dtb);
+	db_mem_write_u64(v, 0xfffff8047c600ff8ull, 0x1111111111111111ull);
+	db_mem_write_u64(v, 0xfffff8047c601000ull, 0x2222222222222222ull);
+	db_kd_triage_add_block(kd, 0xfffff8047c600ff8ull, 16);	/* crosses a page */
+	db_kd_triage_add_block(kd, 0xfffff8047c700000ull, 8);	/* unmapped: zeros */
+	db_kd_triage_set_section(kd, DB_TRIAGE_PROCESS, "EPROCESS", 8);
+	db_kd_triage_set_section(kd, DB_TRIAGE_STRING_POOL, "POOL!", 5);
+	db_kd_triage_set_info(kd, 0xffff850429890ee8ull, 0x97, 0xFFFFFFFFu);
+	const char *p = path_of("triage.dmp");
+	assert_int_equal(db_kd_write_file(kd, p), 0);
+	struct file f = slurp(p);
+	assert_int_equal(le32(f.p + 0xF98), 4);
+	const uint8_t *t = f.p + 0x2000;
+	/* sections in order after the 0x80-byte TRIAGE_DUMP64, 8-aligned */
+	assert_int_equal(le32(t + 0x20), 0x2080);		/* ProcessOffset */
+	assert_memory_equal(f.p + 0x2080, "EPROCESS", 8);
+	assert_int_equal(le32(t + 0x38), 0x2088);		/* StringPoolOffset */
+	assert_int_equal(le32(t + 0x3C), 5);
+	assert_int_equal(le32(t + 0x14), 0);			/* no Mm section */
+	assert_int_equal(le32(t + 0xC), 0x348);
+	assert_int_equal(le32(t + 0x10), 0xF00);
+	assert_int_equal(le32(t + 0x34), 0x97);
+	assert_int_equal(le64(t + 0x48), 0xffff850429890ee8ull);
+	uint32_t bo = le32(t + 0x78);
+	assert_int_equal(bo, 0x2090);
+	assert_int_equal(le32(t + 0x7C), 2);
+	assert_int_equal(le64(f.p + bo), 0xfffff8047c600ff8ull);
+	assert_int_equal(le32(f.p + bo + 12), 16);
+	uint32_t d0 = le32(f.p + bo + 8);
+	assert_int_equal(d0, 0x2090 + 32);
+	assert_int_equal(le64(f.p + d0), 0x1111111111111111ull);
+	assert_int_equal(le64(f.p + d0 + 8), 0x2222222222222222ull);
+	assert_int_equal(le64(f.p + le32(f.p + bo + 24)), 0);
+	uint32_t valid = le32(t + 0x8);
+	assert_memory_equal(f.p + valid, "TRGD", 4);
+	assert_int_equal(le32(t + 0x4), valid + 4);
+	assert_int_equal(f.n, valid + 4);
+	free(f.p);
+	db_kd_free(kd);
+}
+
 /* The header of the real Windows 10 19045 full dump in testdata/real
  * (first 16 KiB of a dump written by Windows, see MANIFEST.md): every dword
  * that Windows left as the 'PAGE' filler must be 'PAGE' in ours and every
@@ -969,6 +1016,7 @@ int main(void)
 		cmocka_unit_test(t_kd_rdmp),
 		cmocka_unit_test(t_kd_x86_pae),
 		cmocka_unit_test(t_kd_x86),
+		cmocka_unit_test(t_kd_triage),
 		cmocka_unit_test(t_kd_header_vs_real),
 		cmocka_unit_test(t_big),
 	};
