@@ -66,6 +66,7 @@ struct db_kd {
 	uint32_t driver_count, triage_options;
 	struct { uint64_t va, off; uint32_t size; } *blocks;
 	size_t nblocks;
+	bool automap;
 };
 
 struct level {
@@ -636,9 +637,22 @@ int db_kd_read(struct db_kd *kd, uint64_t dtb, uint64_t va, void *buf, size_t le
 	return kd_rw(kd, dtb, va, buf, len, false);
 }
 
+void db_kd_set_automap(struct db_kd *kd, bool on)
+{
+	kd->automap = on;
+}
+
 static int view_write(struct db_mem *mem, uint64_t va, const void *data, size_t len)
 {
-	return db_kd_write(mem->kd, mem->dtb, va, data, len);
+	struct db_kd *kd = mem->kd;
+	if (kd->automap) {
+		uint64_t first = va & ~(PG - 1), last = (va + (len ? len - 1 : 0)) & ~(PG - 1);
+		for (uint64_t p = first; p <= last; p += PG)
+			if (db_kd_va_to_pa(kd, mem->dtb, p) == UINT64_MAX &&
+			    db_kd_map(kd, mem->dtb, p, PG, PG) != 0)
+				return -1;
+	}
+	return db_kd_write(kd, mem->dtb, va, data, len);
 }
 
 static void view_read(const struct db_mem *mem, uint64_t va, void *buf, size_t len)

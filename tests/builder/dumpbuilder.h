@@ -398,6 +398,12 @@ int db_kd_read(struct db_kd *kd, uint64_t dtb, uint64_t va, void *buf, size_t le
  * reads of unmapped addresses return zeros. */
 struct db_mem *db_kd_view(struct db_kd *kd, uint64_t dtb);
 
+/* When on, writes through db_kd_view to unmapped addresses map fresh 4 KiB
+ * pages (zeroed) instead of aborting, so scenario code written for a
+ * minidump image (which needs no mapping) runs unchanged on a kernel
+ * address space.  Default off. */
+void db_kd_set_automap(struct db_kd *kd, bool on);
+
 /* Physical memory access (no translation). */
 void db_kd_phys_write(struct db_kd *kd, uint64_t pa, const void *data, size_t len);
 void db_kd_phys_read(const struct db_kd *kd, uint64_t pa, void *buf, size_t len);

@@ -733,6 +733,13 @@ static void t_kd_x64_bitmap_ptes(void **state)
 	assert_int_equal(v, 0x2222222222222222ull);
 	assert_int_equal(db_kd_read(kd, dtb, base + 0x2000, &v, 8), -1);
 	assert_int_equal(db_kd_read(kd, dtb, 0x10000, &v, 4), -1);	/* user VA not in kernel DTB */
+	/* automap: a write to unmapped user memory maps 4 KiB pages */
+	db_kd_set_automap(kd, true);
+	db_mem_write_u64(db_kd_view(kd, proc), 0x20ffc, 0x9999999988888888ull);
+	db_kd_set_automap(kd, false);
+	assert_true(db_kd_va_to_pa(kd, proc, 0x20000) != UINT64_MAX);
+	assert_true(db_kd_va_to_pa(kd, proc, 0x21000) != UINT64_MAX);
+	assert_int_equal(db_kd_va_to_pa(kd, proc, 0x22000), UINT64_MAX);
 	const char *p = path_of("bitmap64.dmp");
 	assert_int_equal(db_kd_write_file(kd, p), 0);
 
@@ -745,6 +752,8 @@ static void t_kd_x64_bitmap_ptes(void **state)
 	assert_int_equal(kread_va(&k, K_X64, k.dtb, base, 8), 0x1111111111111111ull);
 	assert_int_equal(kread_va(&k, K_X64, proc, base, 8), 0x1111111111111111ull);
 	assert_int_equal(kread_va(&k, K_X64, proc, 0x10000, 4), le32((const uint8_t *)"user"));
+	assert_int_equal(kread_va(&k, K_X64, proc, 0x20ffc, 4), 0x88888888u);
+	assert_int_equal(kread_va(&k, K_X64, proc, 0x21000, 4), 0x99999999u);
 	/* user pages have U/S at every level */
 	kwalk(&k, K_X64, proc, 0x10000, &pte);
 	assert_true(pte & 4);
