@@ -367,8 +367,18 @@ struct db_kd_header *db_kd_header(struct db_kd *kd)
 	return &kd->hdr;
 }
 
+/* Frames that hold data or are mapped are in use: bitmap dumps keep them. */
+static void mark_used(struct db_kd *kd, uint64_t pa, uint64_t len)
+{
+	if (!len)
+		return;
+	for (uint64_t p = pa >> 12; p <= (pa + len - 1) >> 12 && p < kd->max_pfn; p++)
+		kd->frames[p] |= F_ALLOC;
+}
+
 void db_kd_phys_write(struct db_kd *kd, uint64_t pa, const void *data, size_t len)
 {
+	mark_used(kd, pa, len);
 	db_mem_write(kd->phys, pa, data, len);
 }
 
@@ -548,6 +558,8 @@ static int do_map(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t pa,
 	for (uint64_t off = 0; off < size; off += page_size)
 		if (map_one(kd, dtb, va + off, alloc ? 0 : pa + off, lvl, alloc) != 0)
 			return -1;
+	if (!alloc)
+		mark_used(kd, pa, size);
 	return 0;
 }
 

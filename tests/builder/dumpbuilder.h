@@ -382,7 +382,9 @@ uint64_t db_kd_alloc_frame(struct db_kd *kd);
 int db_kd_map(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t size,
 	      uint64_t page_size);
 /* Same, but maps to existing physical memory starting at pa (which must be
- * aligned to page_size).  Use to share a frame between address spaces. */
+ * aligned to page_size).  Use to share a frame between address spaces.
+ * Frames mapped this way (or written with db_kd_phys_write) count as in
+ * use: bitmap and RDMP dumps include them. */
 int db_kd_map_phys(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t pa,
 		   uint64_t size, uint64_t page_size);
 

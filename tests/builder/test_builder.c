@@ -740,6 +740,11 @@ static void t_kd_x64_bitmap_ptes(void **state)
 	assert_true(db_kd_va_to_pa(kd, proc, 0x20000) != UINT64_MAX);
 	assert_true(db_kd_va_to_pa(kd, proc, 0x21000) != UINT64_MAX);
 	assert_int_equal(db_kd_va_to_pa(kd, proc, 0x22000), UINT64_MAX);
+	/* a frame shared by two address spaces, and a frame only written
+	 * physically: both are in use, so both are in the bitmap */
+	uint64_t pfn0 = db_kd_va_to_pfn(kd, dtb, base);
+	assert_int_equal(db_kd_map_phys(kd, proc, 0x30000, pfn0 << 12, 0x1000, 0x1000), 0);
+	db_kd_phys_write(kd, 0xF000000, "phys", 4);
 	const char *p = path_of("bitmap64.dmp");
 	assert_int_equal(db_kd_write_file(kd, p), 0);
 
@@ -753,6 +758,8 @@ static void t_kd_x64_bitmap_ptes(void **state)
 	assert_int_equal(kread_va(&k, K_X64, proc, base, 8), 0x1111111111111111ull);
 	assert_int_equal(kread_va(&k, K_X64, proc, 0x10000, 4), le32((const uint8_t *)"user"));
 	assert_int_equal(kread_va(&k, K_X64, proc, 0x20ffc, 4), 0x88888888u);
+	assert_int_equal(kread_va(&k, K_X64, proc, 0x30000, 8), 0x1111111111111111ull);
+	assert_int_equal(kread_phys(&k, 0xF000000, 4), le32((const uint8_t *)"phys"));
 	assert_int_equal(kread_va(&k, K_X64, proc, 0x21000, 4), 0x99999999u);
 	/* user pages have U/S at every level */
 	kwalk(&k, K_X64, proc, 0x10000, &pte);
