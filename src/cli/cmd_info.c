@@ -313,8 +313,8 @@ static void md_text(const struct ich_dump *d, FILE *f, bool verbose)
 	fprintf(f, "Format:      minidump (MDMP version 0x%08" PRIx32 ", %" PRIu32 " streams), %" PRIu64 " bytes, gzip: %s\n",
 		md->version, md->number_of_streams, ich_dump_file_size(d),
 		ich_dump_was_gzip(d) ? "yes" : "no");
-	fprintf(f, "Written:     %s (time stamp %" PRIu32 ")\n",
-		fmt_time(md->timestamp, tb, sizeof(tb)), md->timestamp);
+	fprintf(f, "Written:     %s (time stamp %" PRIu32 ")\n", md->timestamp ?
+		fmt_time(md->timestamp, tb, sizeof(tb)) : "unknown", md->timestamp);
 	fprintf(f, "Dump flags:  0x%" PRIx64, md->flags);
 	if (md->flags == 0) {
 		fputs(" (Normal)", f);
@@ -460,19 +460,22 @@ static void md_text(const struct ich_dump *d, FILE *f, bool verbose)
 	/* Threads, WinDbg ~ style: '#' marks the exception thread. */
 	fprintf(f, "\nThreads: %zu\n", md->nthreads);
 	if (md->nthreads)
-		fprintf(f, "    tid   (hex)  %-*s  %-*s  suspend  name\n",
-			p64 ? 17 : 8, "TEB", p64 ? 36 : 18, "stack (captured)");
+		fprintf(f, "     tid   (hex)  %-*s  %-*s  suspend  name\n",
+			p64 ? 17 : 8, "TEB", p64 ? 35 : 17, "stack (captured)");
 	for (size_t i = 0; i < md->nthreads; i++) {
 		const struct ich_md_thread *t = &md->threads[i];
 		char a3[32];
 		bool ev = md->has_exception && md->exception.thread_id == t->thread_id;
-		fprintf(f, "%c %6" PRIu32 " %7" PRIx32 "  %s  %s-%s  %7" PRIu32 "  ",
+		fprintf(f, "%c %6" PRIu32 " %7" PRIx32 "  %s  %s-%s  %7" PRIu32,
 			ev ? '#' : ' ', t->thread_id, t->thread_id,
 			fmt_ptr(t->teb, p64, a1, sizeof(a1)),
 			fmt_ptr(t->stack_start, p64, a2, sizeof(a2)),
 			fmt_ptr(t->stack_start + t->stack_size, p64, a3, sizeof(a3)),
 			t->suspend_count);
-		put_str(f, t->name);
+		if (t->name && t->name[0]) {
+			fputs("  ", f);
+			put_str(f, t->name);
+		}
 		fputc('\n', f);
 	}
 

@@ -56,8 +56,9 @@ def expect(cond, msg, res=None):
         raise AssertionError(msg + ("\n" + repr(res) if res is not None else ""))
 
 
-def info_json(path, *extra):
-    res = run("info", "--json", *extra, path)
+def info_json(*paths):
+    res = run("info", "--json", *paths)
+    path = " ".join(paths)
     try:
         doc = json.loads(res.out)
     except ValueError as e:
@@ -548,8 +549,44 @@ def _num(s):
     return int(s, 0)
 
 
+# Facts tests/builder/README.md ("Samples and their facts") states that the
+# description files do not (read back by the builder's independent mdinfo.py /
+# kwalk.py).  Keys are dotted paths into the info --json object.
+README_FACTS = {
+    "x64_19045": {"minidump.version": 0x4A61A793, "minidump.flags": 0x826,
+                  "minidump.number_of_streams": 16, "file_size": 61632,
+                  "minidump.misc_info.flags1": 0x357, "minidump.misc_info.size_of_info": 1364,
+                  "minidump.memory.regions": 3, "minidump.handles.count": 4},
+    "x86_7601": {"minidump.version": 0xA793, "minidump.flags": 0x4,
+                 "minidump.number_of_streams": 7, "minidump.system_info.csd_version": "Service Pack 1",
+                 "minidump.misc_info.size_of_info": 44, "minidump.misc_info.flags1": 0x7,
+                 "minidump.process.pid": 0x9f0, "minidump.exception.code": 0x80000003,
+                 "minidump.exception.address": "0x77a6000c"},
+    "wow64_19045": {"wow64": True, "arch": "x86", "build": 19045},
+    "kernel_x64_full": {"file_size": 33161216, "kernel.dump_type": 1,
+                        "kernel.directory_table_base": "0x1000"},
+    "kernel_x64_bitmap": {"kernel.dump_type": 5, "kernel.bitmap_signature": "SDMP",
+                          "kernel.physical_memory.total_pages": 0x4000,
+                          "kernel.physical_memory.present_pages": 529,
+                          "kernel.physical_memory.first_page_offset": 0x3000,
+                          "kernel.bugcheck.code": 0xe2},
+    "kernel_x64_rdmp": {"kernel.dump_type": 8, "kernel.bugcheck.code": 0x161,
+                        "kernel.physical_memory.first_page_offset": 0x3000},
+    "kernel_x86_pae": {"kernel.pae_enabled": True, "kernel.is64": False, "build": 7601,
+                       "kernel.bugcheck.code": 0xd1, "kernel.kd_debugger_data_block": "0x80110000",
+                       "kernel.physical_memory.run_pages": 0x9e + 0xf00},
+    "kernel_x86": {"kernel.pae_enabled": False, "kernel.is64": False, "build": 2600,
+                   "kernel.bugcheck.code": 0x7f},
+}
+
+
 def check_builder(s, desc, d, text):
     """Facts stated by the sample description (mkdump.c documents the commands)."""
+    for key, want in README_FACTS.get(s[:-4], {}).items():
+        v = d
+        for part in key.split("."):
+            v = v[part] if v is not None else None
+        expect(v == want, "%s: %s is %r, README says %r" % (s, key, v, want))
     with open(desc, encoding="utf-8") as f:
         lines = [l.strip() for l in f if l.strip() and not l.lstrip().startswith("#")]
     first = _tokens(lines[0])
