@@ -117,12 +117,24 @@ static const char *const md_flag_names[] = {
 };
 #define N_MD_FLAGS (sizeof(md_flag_names) / sizeof(md_flag_names[0]))
 
-/* Streams written by Breakpad / Crashpad (their minidump_format.h). */
+/*
+ * Stream names as printed by info: MINIDUMP_STREAM_TYPE (minidumpapiset.h)
+ * without the "Stream" suffix, then those written by Breakpad / Crashpad
+ * (their minidump_format.h), then whatever the reader knows.
+ */
+static const char *const md_stream_names[] = {
+	"Unused", "Reserved0", "Reserved1", "ThreadList", "ModuleList",
+	"MemoryList", "Exception", "SystemInfo", "ThreadExList", "Memory64List",
+	"CommentA", "CommentW", "HandleData", "FunctionTable",
+	"UnloadedModuleList", "MiscInfo", "MemoryInfoList", "ThreadInfoList",
+	"HandleOperationList", "Token", "JavaScriptData", "SystemMemoryInfo",
+	"ProcessVmCounters", "IptTrace", "ThreadNames",
+};
+
 static const char *stream_name(uint32_t type)
 {
-	const char *n = ich_md_stream_name(type);
-	if (n)
-		return n;
+	if (type < sizeof(md_stream_names) / sizeof(md_stream_names[0]))
+		return md_stream_names[type];
 	switch (type) {
 	case 0x47670001: return "BreakpadInfo";
 	case 0x47670002: return "BreakpadAssertionInfo";
@@ -136,7 +148,7 @@ static const char *stream_name(uint32_t type)
 	case 0x4767000a: return "LinuxDsoDebug";
 	case 0x43500001: return "CrashpadInfo";
 	}
-	return NULL;
+	return ich_md_stream_name(type);
 }
 
 static const char *product_type_name(uint32_t t)
