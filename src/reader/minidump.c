@@ -1,0 +1,713 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * User-mode minidumps (MDMP).  Layouts: Microsoft minidumpapiset.h and the
+ * MINIDUMP_* documentation (learn.microsoft.com, "minidumpapiset.h").
+ *
+ * Every stream is bounds-checked against the file; a corrupt optional
+ * stream becomes a warning and is skipped, while a header, directory or
+ * memory list that cannot be trusted makes the dump unusable
+ * (ICH_ERR_FORMAT naming the offset and what was wrong).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/utf.h"
+#include "reader/reader.h"
+
+#define MDMP_SIGNATURE 0x504D444Du	/* "MDMP" */
+#define MDMP_VERSION 0xA793u		/* low word of Version */
+#define MAX_STREAMS 4096		/* dbghelp writes a few dozen */
+
+static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
+static uint32_t le32(const uint8_t *p)
+{
+	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
+}
+static uint64_t le64(const uint8_t *p) { return le32(p) | ((uint64_t)le32(p + 4) << 32); }
+
+const char *ich_md_stream_name(uint32_t type)
+{
+	static const char *const names[] = {
+		"UnusedStream", "ReservedStream0", "ReservedStream1", "ThreadList",
+		"ModuleList", "MemoryList", "Exception", "SystemInfo", "ThreadExList",
+		"Memory64List", "CommentStreamA", "CommentStreamW", "HandleData",
+		"FunctionTable", "UnloadedModuleList", "MiscInfo", "MemoryInfoList",
+		"ThreadInfoList", "HandleOperationList", "Token", "JavaScriptData",
+		"SystemMemoryInfo", "ProcessVmCounters", "IptTrace", "ThreadNames",
+	};
+	if (type < sizeof(names) / sizeof(names[0]))
+		return names[type];
+	switch (type) {
+	case 0x8000: return "ceStreamNull";
+	case 0x47670001: return "BreakpadInfo";
+	case 0x47670002: return "BreakpadAssertionInfo";
+	case 0x47670003: return "BreakpadLinuxCpuInfo";
+	}
+	return NULL;
+}
+
+struct ctx {
+	struct ich_dump *dump;
+	struct ich_minidump *md;
+	const uint8_t *data;
+	uint64_t size;
+};
+
+/* Bytes [off, off+len) inside the file? */
+static bool in_file(const struct ctx *c, uint64_t off, uint64_t len)
+{
+	return off <= c->size && len <= c->size - off;
+}
+
+static char *stream_label(uint32_t idx, uint32_t type, char *buf, size_t n)
+{
+	const char *name = ich_md_stream_name(type);
+	if (name)
+		snprintf(buf, n, "stream %u (%s)", idx, name);
+	else
+		snprintf(buf, n, "stream %u (type 0x%x)", idx, type);
+	return buf;
+}
+
+/* A MINIDUMP_STRING (ULONG32 Length in bytes, then UTF-16) at rva, or NULL
+ * with a warning naming where. */
+static char *md_string(struct ctx *c, uint64_t rva, const char *what)
+{
+	if (!in_file(c, rva, 4)) {
+		ich_dump_warn(c->dump, "%s: string RVA 0x%" PRIx64 " is outside the file (0x%" PRIx64 " bytes)",
+			      what, rva, c->size);
+		return NULL;
+	}
+	uint32_t len = le32(c->data + rva);
+	if (!in_file(c, rva + 4, len)) {
+		ich_dump_warn(c->dump, "%s: string at 0x%" PRIx64 " claims %u bytes, the file ends at 0x%" PRIx64,
+			      what, rva, len, c->size);
+		len = (uint32_t)(c->size - (rva + 4));
+	}
+	return ich_utf16le_to_utf8(c->data + rva + 4, len);
+}
+
+/*
+ * Check that a stream holding count entries of esize bytes after a header
+ * of hsize bytes fits both the stream and the file.  Returns false (with a
+ * warning) when it does not; *count is then cut to what fits.
+ */
+static bool check_array(struct ctx *c, const char *label, const struct ich_md_stream *s,
+			uint64_t hsize, uint64_t esize, uint64_t *count)
+{
+	uint64_t avail_stream = s->size > hsize ? (s->size - hsize) / esize : 0;
+	uint64_t avail_file = c->size > s->rva + hsize ? (c->size - s->rva - hsize) / esize : 0;
+	uint64_t room = avail_stream < avail_file ? avail_stream : avail_file;
+	if (*count <= room)
+		return true;
+	ich_dump_warn(c->dump, "%s at 0x%x claims %" PRIu64 " entries, %s has room for %" PRIu64 "; using %" PRIu64,
+		      label, s->rva, *count, avail_file < avail_stream ? "the file" : "the stream",
+		      room, room);
+	*count = room;
+	return false;
+}
+
+
+/* Memory lists: a DataSize smaller than the count implies is only warned
+ * about; the descriptors are read as far as the file holds them, so a
+ * forged range is judged by its own fields (dbghelp readers do the same). */
+static void check_memory_array(struct ctx *c, const char *label, const struct ich_md_stream *s,
+			       uint64_t hsize, uint64_t esize, uint64_t *count)
+{
+	if (*count > (s->size > hsize ? (s->size - hsize) / esize : 0))
+		ich_dump_warn(c->dump, "%s at 0x%x: DataSize %u is too small for %" PRIu64 " entries",
+			      label, s->rva, s->size, *count);
+	uint64_t room = c->size > s->rva + hsize ? (c->size - s->rva - hsize) / esize : 0;
+	if (*count > room) {
+		ich_dump_warn(c->dump, "%s at 0x%x claims %" PRIu64 " entries, the file has room for %" PRIu64 "; using %" PRIu64,
+			      label, s->rva, *count, room, room);
+		*count = room;
+	}
+}
+
+static void parse_system_info(struct ctx *c, const struct ich_md_stream *s, const char *label)
+{
+	if (s->size < 32 || !in_file(c, s->rva, 32)) {
+		ich_dump_warn(c->dump, "%s at 0x%x is %u bytes, too small for MINIDUMP_SYSTEM_INFO", label, s->rva, s->size);
+		return;
+	}
+	const uint8_t *p = c->data + s->rva;
+	struct ich_md_system_info *si = &c->md->system_info;
+	si->processor_architecture = le16(p);
+	si->processor_level = le16(p + 2);
+	si->processor_revision = le16(p + 4);
+	si->number_of_processors = p[6];
+	si->product_type = p[7];
+	si->major_version = le32(p + 8);
+	si->minor_version = le32(p + 12);
+	si->build_number = le32(p + 16);
+	si->platform_id = le32(p + 20);
+	si->suite_mask = le16(p + 28);
+	si->csd_version = md_string(c, le32(p + 24), "SystemInfo CSDVersion");
+	c->md->has_system_info = true;
+}
+
+static void parse_misc_info(struct ctx *c, const struct ich_md_stream *s, const char *label)
+{
+	if (s->size < 24 || !in_file(c, s->rva, 24)) {
+		ich_dump_warn(c->dump, "%s at 0x%x is %u bytes, too small for MINIDUMP_MISC_INFO", label, s->rva, s->size);
+		return;
+	}
+	const uint8_t *p = c->data + s->rva;
+	struct ich_md_misc_info *m = &c->md->misc_info;
+	uint32_t n = le32(p);	/* SizeOfInfo gives the version */
+	if (n > s->size)
+		n = s->size;
+	if (!in_file(c, s->rva, n))
+		n = (uint32_t)(c->size - s->rva);
+	m->size_of_info = le32(p);
+	m->flags1 = le32(p + 4);
+	/* MINIDUMP_MISC1_* flags say which fields are valid. */
+	m->has_pid = (m->flags1 & 0x1) != 0;
+	m->process_id = le32(p + 8);
+	m->has_times = (m->flags1 & 0x2) != 0;
+	m->process_create_time = le32(p + 12);
+	m->process_user_time = le32(p + 16);
+	m->process_kernel_time = le32(p + 20);
+	if (n >= 44) {	/* MINIDUMP_MISC_INFO_2 */
+		m->has_power = (m->flags1 & 0x4) != 0;
+		m->processor_max_mhz = le32(p + 24);
+		m->processor_current_mhz = le32(p + 28);
+		m->processor_mhz_limit = le32(p + 32);
+		m->processor_max_idle_state = le32(p + 36);
+		m->processor_current_idle_state = le32(p + 40);
+	}
+	if (n >= 232) {	/* MINIDUMP_MISC_INFO_3: TIME_ZONE_INFORMATION at 60 */
+		m->process_integrity_level = le32(p + 44);
+		m->has_timezone = (m->flags1 & 0x40) != 0;
+		m->time_zone_id = le32(p + 56);
+		m->time_zone_bias = (int32_t)le32(p + 60);
+		m->time_zone_standard_name = ich_utf16le_to_utf8(p + 64, 64);
+	}
+	if (n >= 832) {	/* MINIDUMP_MISC_INFO_4: BuildString[260], DbgBldStr[40] */
+		m->has_build_strings = (m->flags1 & 0x100) != 0;
+		m->build_string = ich_utf16le_to_utf8(p + 232, 520);
+		m->dbg_bld_str = ich_utf16le_to_utf8(p + 752, 80);
+	}
+	c->md->has_misc_info = true;
+}
+
+static void parse_threads(struct ctx *c, const struct ich_md_stream *s, const char *label, bool ex)
+{
+	if (c->md->threads && !ex)
+		return;	/* ThreadExList seen first: it has everything */
+	if (s->size < 4 || !in_file(c, s->rva, 4)) {
+		ich_dump_warn(c->dump, "%s at 0x%x is too small for its count", label, s->rva);
+		return;
+	}
+	uint64_t esize = ex ? 64 : 48;
+	uint64_t n = le32(c->data + s->rva);
+	check_array(c, label, s, 4, esize, &n);
+	struct ich_md_thread *t = calloc(n ? n : 1, sizeof(*t));
+	if (!t)
+		return;
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *p = c->data + s->rva + 4 + i * esize;
+		t[i].thread_id = le32(p);
+		t[i].suspend_count = le32(p + 4);
+		t[i].priority_class = le32(p + 8);
+		t[i].priority = le32(p + 12);
+		t[i].teb = le64(p + 16);
+		t[i].stack_start = le64(p + 24);
+		t[i].stack_size = le32(p + 32);
+		t[i].stack_rva = le32(p + 36);
+		t[i].context_size = le32(p + 40);
+		t[i].context_rva = le32(p + 44);
+		if (ex) {
+			t[i].backing_store_start = le64(p + 48);
+			t[i].backing_store_size = le32(p + 56);
+		}
+	}
+	if (c->md->threads) {
+		free(c->md->threads);
+	}
+	c->md->threads = t;
+	c->md->nthreads = (size_t)n;
+}
+
+static void version_from(const uint8_t *p, struct ich_md_version *v)
+{
+	/* VS_FIXEDFILEINFO: dwSignature 0xFEEF04BD, then *VersionMS/LS */
+	v->valid = le32(p) == 0xFEEF04BDu;
+	uint32_t ms = le32(p + 8), ls = le32(p + 12);
+	v->major = (uint16_t)(ms >> 16);
+	v->minor = (uint16_t)ms;
+	v->build = (uint16_t)(ls >> 16);
+	v->revision = (uint16_t)ls;
+}
+
+static void parse_modules(struct ctx *c, const struct ich_md_stream *s, const char *label)
+{
+	if (s->size < 4 || !in_file(c, s->rva, 4)) {
+		ich_dump_warn(c->dump, "%s at 0x%x is too small for its count", label, s->rva);
+		return;
+	}
+	uint64_t n = le32(c->data + s->rva);
+	/* MINIDUMP_MODULE is 108 bytes (packed to 4) */
+	check_array(c, label, s, 4, 108, &n);
+	struct ich_md_module *m = calloc(n ? n : 1, sizeof(*m));
+	if (!m)
+		return;
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *p = c->data + s->rva + 4 + i * 108;
+		m[i].base = le64(p);
+		m[i].size = le32(p + 8);
+		m[i].checksum = le32(p + 12);
+		m[i].timestamp = le32(p + 16);
+		char what[64];
+		snprintf(what, sizeof(what), "module %" PRIu64 " name", i);
+		m[i].name = md_string(c, le32(p + 20), what);
+		version_from(p + 24, &m[i].file_version);
+		/* product version: dwProductVersionMS/LS at +16/+20 */
+		struct ich_md_version pv;
+		version_from(p + 24 + 8, &pv);
+		pv.valid = m[i].file_version.valid;
+		m[i].product_version = pv;
+	}
+	c->md->modules = m;
+	c->md->nmodules = (size_t)n;
+}
+
+static void parse_unloaded(struct ctx *c, const struct ich_md_stream *s, const char *label)
+{
+	if (s->size < 12 || !in_file(c, s->rva, 12)) {
+		ich_dump_warn(c->dump, "%s at 0x%x is too small for its header", label, s->rva);
+		return;
+	}
+	const uint8_t *h = c->data + s->rva;
+	uint32_t hsize = le32(h), esize = le32(h + 4);
+	uint64_t n = le32(h + 8);
+	if (hsize < 12 || esize < 24) {
+		ich_dump_warn(c->dump, "%s at 0x%x: header size %u / entry size %u are too small", label, s->rva, hsize, esize);
+		return;
+	}
+	check_array(c, label, s, hsize, esize, &n);
+	struct ich_md_unloaded_module *u = calloc(n ? n : 1, sizeof(*u));
+	if (!u)
+		return;
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *p = c->data + s->rva + hsize + i * esize;
+		u[i].base = le64(p);
+		u[i].size = le32(p + 8);
+		u[i].checksum = le32(p + 12);
+		u[i].timestamp = le32(p + 16);
+		u[i].name = md_string(c, le32(p + 20), "unloaded module name");
+	}
+	c->md->unloaded = u;
+	c->md->nunloaded = (size_t)n;
+}
+
+static void parse_meminfo(struct ctx *c, const struct ich_md_stream *s, const char *label)
+{
+	if (s->size < 16 || !in_file(c, s->rva, 16)) {
+		ich_dump_warn(c->dump, "%s at 0x%x is too small for its header", label, s->rva);
+		return;
+	}
+	const uint8_t *h = c->data + s->rva;
+	uint32_t hsize = le32(h), esize = le32(h + 4);
+	uint64_t n = le64(h + 8);
+	if (hsize < 16 || esize < 48) {
+		ich_dump_warn(c->dump, "%s at 0x%x: header size %u / entry size %u are too small", label, s->rva, hsize, esize);
+		return;
+	}
+	check_array(c, label, s, hsize, esize, &n);
+	struct ich_md_meminfo *m = calloc(n ? n : 1, sizeof(*m));
+	if (!m)
+		return;
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *p = c->data + s->rva + hsize + i * esize;
+		m[i].base = le64(p);
+		m[i].allocation_base = le64(p + 8);
+		m[i].allocation_protect = le32(p + 16);
+		m[i].region_size = le64(p + 24);
+		m[i].state = le32(p + 32);
+		m[i].protect = le32(p + 36);
+		m[i].type = le32(p + 40);
+	}
+	c->md->meminfo = m;
+	c->md->nmeminfo = (size_t)n;
+}
+
+static void parse_handles(struct ctx *c, const struct ich_md_stream *s, const char *label)
+{
+	if (s->size < 16 || !in_file(c, s->rva, 16)) {
+		ich_dump_warn(c->dump, "%s at 0x%x is too small for its header", label, s->rva);
+		return;
+	}
+	const uint8_t *h = c->data + s->rva;
+	uint32_t hsize = le32(h), esize = le32(h + 4);
+	uint64_t n = le32(h + 8);
+	/* MINIDUMP_HANDLE_DESCRIPTOR is 32 bytes, _2 is 40 */
+	if (hsize < 16 || esize < 32) {
+		ich_dump_warn(c->dump, "%s at 0x%x: header size %u / descriptor size %u are too small", label, s->rva, hsize, esize);
+		return;
+	}
+	check_array(c, label, s, hsize, esize, &n);
+	struct ich_md_handle *v = calloc(n ? n : 1, sizeof(*v));
+	if (!v)
+		return;
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *p = c->data + s->rva + hsize + i * esize;
+		v[i].handle = le64(p);
+		uint32_t tn = le32(p + 8), on = le32(p + 12);
+		v[i].type_name = tn ? md_string(c, tn, "handle type name") : NULL;
+		v[i].object_name = on ? md_string(c, on, "handle object name") : NULL;
+		v[i].attributes = le32(p + 16);
+		v[i].granted_access = le32(p + 20);
+		v[i].handle_count = le32(p + 24);
+		v[i].pointer_count = le32(p + 28);
+	}
+	c->md->handles = v;
+	c->md->nhandles = (size_t)n;
+}
+
+static void parse_exception(struct ctx *c, const struct ich_md_stream *s, const char *label)
+{
+	if (s->size < 168 || !in_file(c, s->rva, 168)) {
+		ich_dump_warn(c->dump, "%s at 0x%x is %u bytes, MINIDUMP_EXCEPTION_STREAM needs 168", label, s->rva, s->size);
+		return;
+	}
+	const uint8_t *p = c->data + s->rva;
+	struct ich_md_exception *e = &c->md->exception;
+	e->thread_id = le32(p);
+	e->code = le32(p + 8);
+	e->flags = le32(p + 12);
+	e->record = le64(p + 16);
+	e->address = le64(p + 24);
+	e->number_parameters = le32(p + 32);
+	for (int i = 0; i < 15; i++)
+		e->information[i] = le64(p + 40 + 8 * i);
+	e->context_size = le32(p + 160);
+	e->context_rva = le32(p + 164);
+	c->md->has_exception = true;
+}
+
+static void parse_thread_names(struct ctx *c, const struct ich_md_stream *s, const char *label)
+{
+	if (s->size < 4 || !in_file(c, s->rva, 4)) {
+		ich_dump_warn(c->dump, "%s at 0x%x is too small for its count", label, s->rva);
+		return;
+	}
+	uint64_t n = le32(c->data + s->rva);
+	/* MINIDUMP_THREAD_NAME: ULONG ThreadId, RVA64 (packed: 12 bytes) */
+	check_array(c, label, s, 4, 12, &n);
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *p = c->data + s->rva + 4 + i * 12;
+		uint32_t tid = le32(p);
+		uint64_t rva = le64(p + 4);
+		for (size_t t = 0; t < c->md->nthreads; t++) {
+			if (c->md->threads[t].thread_id == tid && !c->md->threads[t].name) {
+				c->md->threads[t].name = md_string(c, rva, "thread name");
+				break;
+			}
+		}
+	}
+}
+
+static void add_comment(struct ctx *c, const struct ich_md_stream *s, bool wide)
+{
+	uint64_t n = s->size;
+	if (!in_file(c, s->rva, n))
+		n = s->rva < c->size ? c->size - s->rva : 0;
+	char *txt = wide ? ich_utf16le_to_utf8(c->data + s->rva, (size_t)n)
+			 : ich_ascii_dup(c->data + s->rva, (size_t)n);
+	if (!txt)
+		return;
+	char **v = realloc(c->md->comments, (c->md->ncomments + 1) * sizeof(*v));
+	if (!v) {
+		free(txt);
+		return;
+	}
+	c->md->comments = v;
+	v[c->md->ncomments++] = txt;
+}
+
+/* Memory ranges.  Unlike optional streams, absurd memory lists are fatal:
+ * a dump whose memory cannot be located cannot be analysed honestly. */
+struct rangevec {
+	struct ich_va_range *v;
+	size_t n, cap;
+};
+
+static bool range_push(struct rangevec *rv, uint64_t start, uint64_t size, uint64_t rva)
+{
+	if (rv->n == rv->cap) {
+		size_t cap = rv->cap ? 2 * rv->cap : 64;
+		struct ich_va_range *v = realloc(rv->v, cap * sizeof(*v));
+		if (!v)
+			return false;
+		rv->v = v;
+		rv->cap = cap;
+	}
+	rv->v[rv->n++] = (struct ich_va_range){ start, size, rva };
+	return true;
+}
+
+static struct ich_error *parse_memory_list(struct ctx *c, const struct ich_md_stream *s,
+					   const char *label, struct rangevec *rv)
+{
+	if (s->size < 4 || !in_file(c, s->rva, 4))
+		return ich_error_create(ICH_ERR_FORMAT, "%s: %s at 0x%x is too small for its count",
+					c->dump->path, label, s->rva);
+	uint64_t n = le32(c->data + s->rva);
+	check_memory_array(c, label, s, 4, 16, &n);
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *p = c->data + s->rva + 4 + i * 16;
+		uint64_t start = le64(p), size = le32(p + 8), rva = le32(p + 12);
+		if (rva > c->size)
+			ich_dump_warn(c->dump, "%s range %" PRIu64 " (0x%" PRIx64 "+0x%" PRIx64 "): data at 0x%" PRIx64 " is past the end of the file (0x%" PRIx64 ")",
+				      label, i, start, size, rva, c->size);
+		else if (size > c->size - rva)
+			ich_dump_warn(c->dump, "%s range %" PRIu64 " (0x%" PRIx64 "+0x%" PRIx64 "): data at file offset 0x%" PRIx64 " runs past the end of the file (0x%" PRIx64 ")",
+				      label, i, start, size, rva, c->size);
+		if (!range_push(rv, start, size, rva))
+			return &ich_enomem;
+		c->md->captured_bytes += size;
+	}
+	return NULL;
+}
+
+static struct ich_error *parse_memory64_list(struct ctx *c, const struct ich_md_stream *s,
+					     const char *label, struct rangevec *rv)
+{
+	if (s->size < 16 || !in_file(c, s->rva, 16))
+		return ich_error_create(ICH_ERR_FORMAT, "%s: %s at 0x%x is too small for its header",
+					c->dump->path, label, s->rva);
+	uint64_t n = le64(c->data + s->rva);
+	uint64_t base = le64(c->data + s->rva + 8);
+	check_memory_array(c, label, s, 16, 16, &n);
+	uint64_t off = base;
+	for (uint64_t i = 0; i < n; i++) {
+		const uint8_t *p = c->data + s->rva + 16 + i * 16;
+		uint64_t start = le64(p), size = le64(p + 8);
+		/* Real ranges are at most a few GiB; anything near 2^63 is a
+		 * forged size that would wrap the offsets. */
+		if (size > (1ull << 48) || off > UINT64_MAX - size)
+			return ich_error_create(ICH_ERR_FORMAT,
+				"%s: %s at 0x%x: range %" PRIu64 " at 0x%" PRIx64 " claims 0x%" PRIx64 " bytes from file offset 0x%" PRIx64 "; the file is 0x%" PRIx64 " bytes",
+				c->dump->path, label, s->rva, i, start, size, off, c->size);
+		if (off >= c->size && size)
+			ich_dump_warn(c->dump, "%s range %" PRIu64 " (0x%" PRIx64 "+0x%" PRIx64 "): data at file offset 0x%" PRIx64 " is past the end of the file (0x%" PRIx64 ")",
+				      label, i, start, size, off, c->size);
+		else if (size > c->size - off)
+			ich_dump_warn(c->dump, "%s range %" PRIu64 " (0x%" PRIx64 "+0x%" PRIx64 "): data at file offset 0x%" PRIx64 " runs past the end of the file (0x%" PRIx64 ")",
+				      label, i, start, size, off, c->size);
+		if (!range_push(rv, start, size, off))
+			return &ich_enomem;
+		c->md->captured_bytes += size;
+		off += size;
+	}
+	if (base > c->size && n)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: %s at 0x%x: BaseRva 0x%" PRIx64 " is past the end of the file (0x%" PRIx64 " bytes)",
+			c->dump->path, label, s->rva, base, c->size);
+	return NULL;
+}
+
+static bool md_probe(const uint8_t *data, uint64_t size)
+{
+	return size >= 4 && le32(data) == MDMP_SIGNATURE;
+}
+
+static struct ich_error *md_open(struct ich_dump *dump)
+{
+	struct ctx c = { dump, NULL, dump->file.data, dump->file.size };
+	if (c.size < 32)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: minidump header needs 32 bytes, the file has %" PRIu64, dump->path, c.size);
+	uint32_t version = le32(c.data + 4);
+	if ((version & 0xFFFF) != MDMP_VERSION)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: minidump Version 0x%08x at offset 0x4: the low word must be 0xa793",
+			dump->path, version);
+	struct ich_minidump *md = calloc(1, sizeof(*md));
+	if (!md)
+		return &ich_enomem;
+	dump->md = md;
+	c.md = md;
+	md->version = version;
+	md->number_of_streams = le32(c.data + 8);
+	md->directory_rva = le32(c.data + 12);
+	md->timestamp = le32(c.data + 20);
+	md->flags = le64(c.data + 24);
+	dump->kind = ICH_DUMP_MINIDUMP;
+	dump->kind_name = "minidump";
+	uint64_t nstreams = md->number_of_streams, dir = md->directory_rva;
+	if (!in_file(&c, dir, 0))
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: stream directory at 0x%" PRIx64 " (header offset 0xc) is past the end of the file (0x%" PRIx64 " bytes)",
+			dump->path, dir, c.size);
+	if (!in_file(&c, dir, nstreams * 12) || nstreams > MAX_STREAMS)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: stream directory at 0x%" PRIx64 " claims %" PRIu64 " streams (%" PRIu64 " bytes); the file has room for %" PRIu64,
+			dump->path, dir, nstreams, nstreams * 12, (c.size - dir) / 12);
+	md->streams = calloc(nstreams ? nstreams : 1, sizeof(*md->streams));
+	if (!md->streams)
+		return &ich_enomem;
+	md->nstreams = (size_t)nstreams;
+	for (uint64_t i = 0; i < nstreams; i++) {
+		const uint8_t *p = c.data + dir + i * 12;
+		md->streams[i].type = le32(p);
+		md->streams[i].size = le32(p + 4);
+		md->streams[i].rva = le32(p + 8);
+	}
+	/* SystemInfo first (arch decides pointer size), then threads (names
+	 * attach to them), then the rest in directory order. */
+	struct rangevec rv = { 0 };
+	struct ich_error *err = NULL;
+	char label[64];
+	for (int pass = 0; pass < 3 && !err; pass++) {
+		for (size_t i = 0; i < md->nstreams && !err; i++) {
+			const struct ich_md_stream *s = &md->streams[i];
+			stream_label((uint32_t)i, s->type, label, sizeof(label));
+			bool is_sys = s->type == ICH_MD_STREAM_SYSTEM_INFO;
+			bool is_thr = s->type == ICH_MD_STREAM_THREAD_LIST || s->type == ICH_MD_STREAM_THREAD_EX_LIST;
+			if ((pass == 0) != is_sys || (pass == 1) != is_thr)
+				continue;
+			if (s->type != 0 && s->size && !in_file(&c, s->rva, 1)) {
+				if (s->type == ICH_MD_STREAM_MEMORY_LIST || s->type == ICH_MD_STREAM_MEMORY64_LIST)
+					err = ich_error_create(ICH_ERR_FORMAT,
+						"%s: %s at 0x%x (%u bytes) is outside the file (0x%" PRIx64 " bytes)",
+						dump->path, label, s->rva, s->size, c.size);
+				else
+					ich_dump_warn(dump, "%s at 0x%x (%u bytes) is outside the file (0x%" PRIx64 " bytes); skipped",
+						      label, s->rva, s->size, c.size);
+				continue;
+			}
+			switch (s->type) {
+			case ICH_MD_STREAM_SYSTEM_INFO:
+				if (!md->has_system_info)
+					parse_system_info(&c, s, label);
+				break;
+			case ICH_MD_STREAM_THREAD_LIST: parse_threads(&c, s, label, false); break;
+			case ICH_MD_STREAM_THREAD_EX_LIST: parse_threads(&c, s, label, true); break;
+			case ICH_MD_STREAM_MODULE_LIST:
+				if (!md->modules)
+					parse_modules(&c, s, label);
+				break;
+			case ICH_MD_STREAM_UNLOADED_MODULE_LIST:
+				if (!md->unloaded)
+					parse_unloaded(&c, s, label);
+				break;
+			case ICH_MD_STREAM_MEMORY_LIST: err = parse_memory_list(&c, s, label, &rv); break;
+			case ICH_MD_STREAM_MEMORY64_LIST: err = parse_memory64_list(&c, s, label, &rv); break;
+			case ICH_MD_STREAM_MEMORY_INFO_LIST:
+				if (!md->meminfo)
+					parse_meminfo(&c, s, label);
+				break;
+			case ICH_MD_STREAM_HANDLE_DATA:
+				if (!md->handles)
+					parse_handles(&c, s, label);
+				break;
+			case ICH_MD_STREAM_EXCEPTION:
+				if (!md->has_exception)
+					parse_exception(&c, s, label);
+				break;
+			case ICH_MD_STREAM_MISC_INFO:
+				if (!md->has_misc_info)
+					parse_misc_info(&c, s, label);
+				break;
+			case ICH_MD_STREAM_THREAD_NAMES: parse_thread_names(&c, s, label); break;
+			case ICH_MD_STREAM_COMMENT_A: add_comment(&c, s, false); break;
+			case ICH_MD_STREAM_COMMENT_W: add_comment(&c, s, true); break;
+			default: break;	/* kept in md->streams, listed by info */
+			}
+		}
+	}
+	if (err) {
+		free(rv.v);
+		return err;
+	}
+	md->ranges = calloc(rv.n ? rv.n : 1, sizeof(*md->ranges));
+	if (!md->ranges) {
+		free(rv.v);
+		return &ich_enomem;
+	}
+	for (size_t i = 0; i < rv.n; i++)
+		md->ranges[i] = (struct ich_md_range){ rv.v[i].start, rv.v[i].size, rv.v[i].file_off };
+	md->nranges = rv.n;
+
+	/* Arch and WOW64: a 64-bit writer dumping a 32-bit process records
+	 * AMD64 and loads wow64.dll / wow64cpu.dll into the process. */
+	switch (md->system_info.processor_architecture) {
+	case 0: dump->arch = ICH_ARCH_X86; break;
+	case 9: dump->arch = ICH_ARCH_X64; break;
+	case 12: dump->arch = ICH_ARCH_ARM64; break;
+	case 5: dump->arch = ICH_ARCH_ARM; break;
+	case 6: dump->arch = ICH_ARCH_IA64; break;
+	default: dump->arch = ICH_ARCH_UNKNOWN; break;
+	}
+	if (!md->has_system_info)
+		ich_dump_warn(dump, "no SystemInfo stream: architecture and Windows build unknown");
+	dump->build = md->system_info.build_number;
+	if (dump->arch == ICH_ARCH_X64 &&
+	    (ich_md_find_module(md, "wow64.dll") || ich_md_find_module(md, "wow64cpu.dll")))
+		md->wow64 = dump->wow64 = true;
+	unsigned ptr = dump->arch == ICH_ARCH_X86 || dump->arch == ICH_ARCH_ARM ? 4 : 8;
+	err = ich_range_as_create(dump, ptr, "minidump memory", rv.v, rv.n, &dump->as);
+	free(rv.v);
+	return err;
+}
+
+static void md_close(struct ich_dump *dump)
+{
+	struct ich_minidump *md = dump->md;
+	if (!md)
+		return;
+	free(md->system_info.csd_version);
+	free(md->misc_info.time_zone_standard_name);
+	free(md->misc_info.build_string);
+	free(md->misc_info.dbg_bld_str);
+	for (size_t i = 0; i < md->nthreads; i++)
+		free(md->threads[i].name);
+	free(md->threads);
+	for (size_t i = 0; i < md->nmodules; i++)
+		free(md->modules[i].name);
+	free(md->modules);
+	for (size_t i = 0; i < md->nunloaded; i++)
+		free(md->unloaded[i].name);
+	free(md->unloaded);
+	free(md->ranges);
+	free(md->meminfo);
+	for (size_t i = 0; i < md->nhandles; i++) {
+		free(md->handles[i].type_name);
+		free(md->handles[i].object_name);
+	}
+	free(md->handles);
+	for (size_t i = 0; i < md->ncomments; i++)
+		free(md->comments[i]);
+	free(md->comments);
+	free(md->streams);
+	free(md);
+	dump->md = NULL;
+}
+
+const struct ich_md_module *ich_md_find_module(const struct ich_minidump *md,
+					       const char *base_name)
+{
+	size_t bl = strlen(base_name);
+	for (size_t i = 0; i < md->nmodules; i++) {
+		const char *n = md->modules[i].name;
+		if (!n)
+			continue;
+		size_t l = strlen(n);
+		if (l >= bl && !strcasecmp(n + l - bl, base_name) &&
+		    (l == bl || n[l - bl - 1] == '\\' || n[l - bl - 1] == '/'))
+			return &md->modules[i];
+	}
+	return NULL;
+}
+
+const struct ich_reader_ops ich_minidump_ops = {
+	.name = "minidump",
+	.probe = md_probe,
+	.open = md_open,
+	.close = md_close,
+};
