@@ -236,11 +236,12 @@ static void fmt_version(const struct ich_md_version *v, char *buf, size_t n)
 		buf[0] = '\0';
 }
 
+/* Address width of the tables: the OS's (a WOW64 dump lists 64-bit
+ * modules and TEBs next to the 32-bit ones). */
 static bool md_ptr64(const struct ich_dump *d)
 {
 	enum ich_arch a = ich_dump_arch(d);
-	return (a == ICH_ARCH_X64 || a == ICH_ARCH_ARM64 || a == ICH_ARCH_IA64) &&
-	       !ich_dump_is_wow64(d);
+	return a == ICH_ARCH_X64 || a == ICH_ARCH_ARM64 || a == ICH_ARCH_IA64;
 }
 
 /* ---- Memory info and handle summaries -------------------------------- */
@@ -280,6 +281,8 @@ struct type_count {
 static int cmp_type_count(const void *a, const void *b)
 {
 	const struct type_count *x = a, *y = b;
+	if (!x->type != !y->type)
+		return x->type ? -1 : 1;	/* unnamed last */
 	if (x->count != y->count)
 		return x->count < y->count ? 1 : -1;
 	return strcmp(x->type ? x->type : "", y->type ? y->type : "");
@@ -549,9 +552,12 @@ static void md_text(const struct ich_dump *d, FILE *f, bool verbose)
 			fprintf(f, "\nHandles: %zu\n", md->nhandles);
 			for (size_t i = 0; i < md->nhandles; i++) {
 				const struct ich_md_handle *h = &md->handles[i];
-				fprintf(f, "  0x%-6" PRIx64 " %-20s access 0x%08" PRIx32 "  ", h->handle,
+				fprintf(f, "  0x%-6" PRIx64 " %-20s access 0x%08" PRIx32, h->handle,
 					h->type_name ? h->type_name : "", h->granted_access);
-				put_str(f, h->object_name);
+				if (h->object_name && h->object_name[0]) {
+					fputs("  ", f);
+					put_str(f, h->object_name);
+				}
 				fputc('\n', f);
 			}
 		}
