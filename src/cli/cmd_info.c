@@ -854,7 +854,7 @@ static void kd_text(const struct ich_dump *d, FILE *f, bool verbose)
 		for (size_t i = 0; i < k->nruns; i++)
 			pages += k->runs[i].page_count;
 		fprintf(f, "Physical memory: %zu runs, %" PRIu64 " pages (%" PRIu64 " MiB)\n",
-			k->nruns, pages, pages * 4096 >> 20);
+			k->nruns, pages, (pages * 4096 + (1u << 19)) >> 20);
 		size_t show = verbose || k->nruns <= 16 ? k->nruns : 16;
 		fputs("  runs:", f);
 		for (size_t i = 0; i < show; i++)
@@ -866,7 +866,7 @@ static void kd_text(const struct ich_dump *d, FILE *f, bool verbose)
 	}
 	if (k->total_pages || k->present_pages)
 		fprintf(f, "Pages:       %" PRIu64 " described, %" PRIu64 " present in the file (%" PRIu64 " MiB)\n",
-			k->total_pages, k->present_pages, k->present_pages * 4096 >> 20);
+			k->total_pages, k->present_pages, (k->present_pages * 4096 + (1u << 19)) >> 20);
 
 	if (k->has_triage) {
 		const struct ich_kdump_triage *t = &k->triage;
@@ -893,7 +893,7 @@ static void kd_text(const struct ich_dump *d, FILE *f, bool verbose)
 	if (k->truncated) {
 		double pct = k->expected_file_size ?
 			100.0 * (double)ich_dump_file_size(d) / (double)k->expected_file_size : 0;
-		fprintf(f, "Truncated:   yes: the file has 0x%" PRIx64 " of 0x%" PRIx64 " bytes (%.2f%%); memory past the end cannot be read\n",
+		fprintf(f, "Truncated:   yes: the file has 0x%" PRIx64 " of 0x%" PRIx64 " bytes (%.3g%%); memory past the end cannot be read\n",
 			ich_dump_file_size(d), k->expected_file_size, pct);
 	}
 }
