@@ -787,6 +787,17 @@ static void md_json(const struct ich_dump *d, struct ich_json *j)
 
 /* ---- Kernel dump: text ----------------------------------------------- */
 
+/* Windows pre-fills DUMP_HEADER with the dword 'PAGE' and leaves the
+ * Comment so when nobody wrote one (the real 19045 and 19041 dumps). */
+static bool is_page_filler(const char *s)
+{
+	size_t n = strlen(s);
+	for (size_t i = 0; i < n; i++)
+		if (s[i] != "PAGE"[i % 4])
+			return false;
+	return true;
+}
+
 static void kd_text(const struct ich_dump *d, FILE *f, bool verbose)
 {
 	const struct ich_kdump *k = ich_dump_kdump(d);
@@ -796,7 +807,7 @@ static void kd_text(const struct ich_dump *d, FILE *f, bool verbose)
 
 	fprintf(f, "Format:      %s (%s, DumpType %" PRIu32 " %s", ich_dump_kind_name(d),
 		k->is64 ? "PAGEDU64" : "PAGEDUMP", k->dump_type, tn ? tn : "unknown");
-	if (k->bitmap_signature[0])
+	if (k->bitmap_signature[0] && !strstr(ich_dump_kind_name(d), k->bitmap_signature))
 		fprintf(f, ", %s", k->bitmap_signature);
 	fprintf(f, "), %" PRIu64 " bytes, gzip: %s\n", ich_dump_file_size(d),
 		ich_dump_was_gzip(d) ? "yes" : "no");
@@ -841,7 +852,7 @@ static void kd_text(const struct ich_dump *d, FILE *f, bool verbose)
 	fprintf(f, "PsLoadedModuleList:  0x%" PRIx64 "\n", k->ps_loaded_module_list);
 	fprintf(f, "PsActiveProcessHead: 0x%" PRIx64 "\n", k->ps_active_process_head);
 	fprintf(f, "KdDebuggerDataBlock: 0x%" PRIx64 "\n", k->kd_debugger_data_block);
-	if (k->comment[0]) {
+	if (k->comment[0] && !is_page_filler(k->comment)) {
 		fputs("Comment:     ", f);
 		put_str(f, k->comment);
 		fputc('\n', f);

@@ -407,6 +407,16 @@ def real_group(kernel):
                 check_minidump(name, entry, d, res_t.out)
         except AssertionError as e:
             raise AssertionError(str(e) + "\n--- text ---\n" + res_t.out[:4000])
+        if not kernel:
+            # -v lists every captured range (MANIFEST: "MemoryList: N ranges").
+            ml = field(entry["lines"], "MemoryList:")
+            res_v = run("info", "-v", path)
+            expect(res_v.rc == 0 and res_v.out.startswith(res_t.out.split("\nThreads:")[0]), name + ": -v", res_v)
+            if ml:
+                n = int(ml.split()[0])
+                expect("\nMemory ranges: %d\n" % n in res_v.out, name + ": -v ranges", res_v)
+                expect(len(re.findall(r"^  \S+-\S+ +\d+ bytes at file offset 0x", res_v.out, re.M)) == n,
+                       name + ": -v range rows", res_v)
         checked += 1
     expect(checked >= (2 if kernel else 13), "only %d real dumps checked" % checked)
     print("  %d real %s dumps checked against MANIFEST.md" % (checked, "kernel" if kernel else "mini"))
@@ -515,6 +525,19 @@ def t_missing():
         shutil.copy(os.path.join(real_dir(), "google__breakpad__minidump2.dmp"), os.path.join(tmp, "a.bin"))
         res = run("info", tmp)
         expect(res.rc == 0 and "pid 3932 " in res.out and "skipped" in res.err, "folder", res)
+        # -r walks sub-folders; without it they are not entered.
+        sub = os.path.join(tmp, "sub", "deeper")
+        os.makedirs(sub)
+        shutil.copy(os.path.join(real_dir(), "rizinorg__rizin-testbins__calc.dmp"), os.path.join(sub, "c"))
+        res = run("info", "-r", tmp)
+        expect(res.rc == 0 and "pid 3932 " in res.out and "pid 3368 " in res.out, "folder -r", res)
+        expect(res.out.count("==> ") == 2, "folder -r: two sections", res)
+        res = run("info", tmp)
+        expect(res.rc == 0 and "pid 3368 " not in res.out, "folder without -r", res)
+    # --layout with a file that cannot be read: exit 3 naming it.
+    res = run("--layout", "/nonexistent/icpheap-layout.txt", "info",
+              os.path.join(real_dir(), "google__breakpad__minidump2.dmp"))
+    expect(res.rc == 3 and "/nonexistent/icpheap-layout.txt" in res.err, "--layout missing file", res)
 
 
 @test("usage")
