@@ -959,7 +959,7 @@ static void kd_json(const struct ich_dump *d, struct ich_json *j)
 	ich_json_u64(j, "kd_secondary_version", k->kd_secondary_version);
 	ich_json_u64(j, "attributes", k->attributes);
 	ich_json_u64(j, "boot_id", k->boot_id);
-	ich_json_string(j, "comment", k->comment);
+	ich_json_string(j, "comment", is_page_filler(k->comment) ? "" : k->comment);
 
 	ich_json_begin_object(j, "physical_memory");
 	ich_json_begin_array(j, "runs");
