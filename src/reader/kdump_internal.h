@@ -1,0 +1,30 @@
+/* SPDX-License-Identifier: MIT */
+/* Shared state of the kernel-dump reader files (kdump*.c). */
+#ifndef ICPHEAP_KDUMP_INTERNAL_H
+#define ICPHEAP_KDUMP_INTERNAL_H
+
+#include "reader/reader.h"
+
+/* PFNs [pfn, pfn+count) are stored from file offset file_off. */
+struct kd_run {
+	uint64_t pfn, count, file_off;
+};
+
+struct kd_priv {
+	struct kd_run *runs;	/* sorted by pfn, built once at open */
+	size_t nruns, cap;
+};
+
+/* Physical address -> file offset; returns the contiguous byte count (0
+ * with *why set when the frame is not in the file). */
+uint64_t kd_phys_lookup(const struct ich_dump *dump, uint64_t pa, uint64_t *file_off,
+			enum ich_miss_reason *why);
+
+/* kdump_paging.c: a VA space through the page tables rooted at dtb. */
+struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const char *name,
+				   struct ich_as **ret);
+
+/* kdump_triage.c: TRIAGE_DUMP64 and its data blocks as a VA range space. */
+struct ich_error *kd_triage_open(struct ich_dump *dump);
+
+#endif

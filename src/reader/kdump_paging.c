@@ -1,0 +1,316 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel (and process) virtual address spaces of kernel dumps: page walks
+ * through the tables rooted at a DirectoryTableBase, done by libaddrxlat
+ * (x64 4-level with 2 MiB / 1 GiB pages, x86 PAE, x86 non-PAE with 4 MiB
+ * pages).  icpheap only feeds it physical pages.
+ *
+ * Windows transition PTEs (Valid 0, Prototype bit 10 clear, Transition bit
+ * 11 set) still name a frame in RAM, so the page-table pages handed to
+ * libaddrxlat are patched to present them as valid.  A failed walk says
+ * why: no mapping, paged out, a page-table page missing from the dump.
+ * A direct-mapped VA->PA cache keeps repeated reads off the walk.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <libkdumpfile/addrxlat.h>
+
+#include "reader/kdump_internal.h"
+
+#define PAGE 0x1000u
+#define TLB_SIZE 1024u		/* direct-mapped VA page -> PA page */
+#define FIX_SLOTS 8		/* patched page-table pages kept around */
+
+enum pt_kind { PT_X64, PT_PAE, PT_X86 };
+
+struct tlb_entry {
+	uint64_t vpage;		/* VA >> 12, plus 1 (0 = empty) */
+	uint64_t ppage;		/* PA >> 12 */
+};
+
+struct fix_slot {
+	uint64_t pa;		/* page address + 1 (0 = empty) */
+	uint8_t buf[PAGE];
+};
+
+struct paging_as {
+	struct ich_as as;
+	enum pt_kind kind;
+	uint64_t dtb;
+	addrxlat_ctx_t *ctx;
+	addrxlat_cb_t *cb;
+	addrxlat_meth_t meth;
+	/* set by the get_page callback when a table page is not readable */
+	enum ich_miss_reason pt_miss;
+	struct tlb_entry tlb[TLB_SIZE];
+	struct fix_slot *fix;	/* FIX_SLOTS */
+	unsigned fix_next;
+};
+
+static bool is_transition(uint64_t v)
+{
+	return !(v & 1) && (v & (1u << 11)) && !(v & (1u << 10));
+}
+
+/* Present transition entries as valid; clear PS (bit 7), which in an
+ * invalid PTE is part of the Protection field, not a page size. */
+static uint64_t fix_entry(uint64_t v)
+{
+	return (v | 1) & ~(uint64_t)0x80;
+}
+
+/* Pages are borrowed from the mapping or a fix slot: nothing to release,
+ * but libaddrxlat calls put_page unconditionally. */
+static void put_page(const addrxlat_buffer_t *buf)
+{
+	(void)buf;
+}
+
+static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
+{
+	struct paging_as *pas = cb->priv;
+	struct ich_dump *dump = pas->as.dump;
+	uint64_t pa = buf->addr.addr & ~(uint64_t)(PAGE - 1);
+	uint64_t off;
+	enum ich_miss_reason why;
+	if (kd_phys_lookup(dump, pa, &off, &why) < PAGE) {
+		pas->pt_miss = why == ICH_MISS_NONE ? ICH_MISS_BEYOND_FILE : why;
+		return addrxlat_ctx_err(pas->ctx, ADDRXLAT_ERR_NODATA,
+					"page table page 0x%" PRIx64 " not in the dump", pa);
+	}
+	const uint8_t *page = dump->file.data + off;
+	bool need_fix = false;
+	if (pas->kind == PT_X86) {
+		for (unsigned i = 0; i < PAGE / 4 && !need_fix; i++) {
+			uint32_t v;
+			memcpy(&v, page + 4 * i, 4);
+			need_fix = is_transition(v);
+		}
+	} else {
+		for (unsigned i = 0; i < PAGE / 8 && !need_fix; i++) {
+			uint64_t v;
+			memcpy(&v, page + 8 * i, 8);
+			need_fix = is_transition(v);
+		}
+	}
+	buf->addr.addr = pa;
+	buf->size = PAGE;
+	buf->byte_order = ADDRXLAT_LITTLE_ENDIAN;
+	buf->put_page = put_page;
+	if (!need_fix) {
+		buf->ptr = page;
+		return ADDRXLAT_OK;
+	}
+	for (unsigned s = 0; s < FIX_SLOTS; s++) {
+		if (pas->fix[s].pa == pa + 1) {
+			buf->ptr = pas->fix[s].buf;
+			return ADDRXLAT_OK;
+		}
+	}
+	struct fix_slot *slot = &pas->fix[pas->fix_next++ % FIX_SLOTS];
+	memcpy(slot->buf, page, PAGE);
+	if (pas->kind == PT_X86) {
+		for (unsigned i = 0; i < PAGE / 4; i++) {
+			uint32_t v;
+			memcpy(&v, slot->buf + 4 * i, 4);
+			if (is_transition(v)) {
+				v = (uint32_t)fix_entry(v);
+				memcpy(slot->buf + 4 * i, &v, 4);
+			}
+		}
+	} else {
+		for (unsigned i = 0; i < PAGE / 8; i++) {
+			uint64_t v;
+			memcpy(&v, slot->buf + 8 * i, 8);
+			if (is_transition(v)) {
+				v = fix_entry(v);
+				memcpy(slot->buf + 8 * i, &v, 8);
+			}
+		}
+	}
+	slot->pa = pa + 1;
+	buf->ptr = slot->buf;
+	return ADDRXLAT_OK;
+}
+
+static unsigned long read_caps(const addrxlat_cb_t *cb)
+{
+	(void)cb;
+	return ADDRXLAT_CAPS(ADDRXLAT_KPHYSADDR) | ADDRXLAT_CAPS(ADDRXLAT_MACHPHYSADDR);
+}
+
+/* Translate the page holding va; false with res->why/pte on failure. */
+static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
+		      struct ich_read_result *res)
+{
+	uint64_t vpage = va >> 12;
+	struct tlb_entry *t = &pas->tlb[vpage % TLB_SIZE];
+	if (t->vpage == vpage + 1) {
+		*pa_page = t->ppage;
+		return true;
+	}
+	if (pas->kind == PT_X64) {
+		uint64_t top = va >> 47;
+		if (top != 0 && top != 0x1FFFF) {
+			res->why = ICH_MISS_NONCANONICAL;
+			return false;
+		}
+	} else if (va > 0xFFFFFFFFull) {
+		res->why = ICH_MISS_NONCANONICAL;
+		return false;
+	}
+	addrxlat_step_t step;
+	memset(&step, 0, sizeof(step));
+	step.ctx = pas->ctx;
+	step.sys = NULL;
+	step.meth = &pas->meth;
+	pas->pt_miss = ICH_MISS_NONE;
+	addrxlat_status st = addrxlat_launch(&step, va & ~(uint64_t)(PAGE - 1));
+	while (st == ADDRXLAT_OK && step.remain)
+		st = addrxlat_step(&step);
+	if (st != ADDRXLAT_OK) {
+		if (st == ADDRXLAT_ERR_NOTPRESENT) {
+			res->pte = step.raw.pte;
+			res->why = step.raw.pte ? ICH_MISS_PAGED_OUT : ICH_MISS_NOT_MAPPED;
+		} else if (st == ADDRXLAT_ERR_NODATA) {
+			res->why = pas->pt_miss == ICH_MISS_BEYOND_FILE ? ICH_MISS_BEYOND_FILE
+								       : ICH_MISS_PT_NOT_CAPTURED;
+		} else if (st == ADDRXLAT_ERR_INVALID) {
+			res->why = ICH_MISS_NONCANONICAL;
+		} else {
+			res->why = ICH_MISS_NOT_MAPPED;
+		}
+		addrxlat_ctx_clear_err(pas->ctx);
+		return false;
+	}
+	*pa_page = step.base.addr >> 12;
+	t->vpage = vpage + 1;
+	t->ppage = *pa_page;
+	return true;
+}
+
+static size_t paging_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
+			  struct ich_read_result *res)
+{
+	struct paging_as *pas = (struct paging_as *)as;
+	uint8_t *out = buf;
+	size_t done = 0;
+	res->why = ICH_MISS_NONE;
+	while (done < len) {
+		uint64_t va = addr + done;
+		uint64_t in_page = PAGE - (va & (PAGE - 1));
+		uint64_t want = len - done < in_page ? len - done : in_page;
+		uint64_t ppage, off;
+		if (!translate(pas, va, &ppage, res))
+			break;
+		enum ich_miss_reason why;
+		uint64_t pa = (ppage << 12) | (va & (PAGE - 1));
+		uint64_t n = kd_phys_lookup(as->dump, pa, &off, &why);
+		if (!n) {
+			res->why = why;
+			break;
+		}
+		if (n > want)
+			n = want;
+		memcpy(out + done, as->dump->file.data + off, (size_t)n);
+		done += (size_t)n;
+		if (n < want) {
+			res->why = ICH_MISS_BEYOND_FILE;
+			break;
+		}
+	}
+	res->nread = done;
+	res->miss_addr = addr + done;
+	return done;
+}
+
+static const void *paging_peek(struct ich_as *as, uint64_t addr, size_t len)
+{
+	struct paging_as *pas = (struct paging_as *)as;
+	if ((addr & (PAGE - 1)) + len > PAGE)
+		return NULL;	/* crosses a page: frames need not be adjacent */
+	struct ich_read_result res;
+	uint64_t ppage, off;
+	if (!translate(pas, addr, &ppage, &res))
+		return NULL;
+	enum ich_miss_reason why;
+	uint64_t n = kd_phys_lookup(as->dump, (ppage << 12) | (addr & (PAGE - 1)), &off, &why);
+	return n >= len ? as->dump->file.data + off : NULL;
+}
+
+static void paging_destroy(struct ich_as *as)
+{
+	struct paging_as *pas = (struct paging_as *)as;
+	if (pas->ctx)
+		addrxlat_ctx_decref(pas->ctx);
+	free(pas->fix);
+	free(pas);
+}
+
+static const struct ich_as_ops paging_ops = {
+	.read = paging_read,
+	.peek = paging_peek,
+	.destroy = paging_destroy,
+};
+
+struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const char *name,
+				   struct ich_as **ret)
+{
+	const struct ich_kdump *kd = dump->kd;
+	struct paging_as *pas = calloc(1, sizeof(*pas));
+	if (!pas)
+		return &ich_enomem;
+	pas->fix = calloc(FIX_SLOTS, sizeof(*pas->fix));
+	pas->ctx = addrxlat_ctx_new();
+	if (!pas->fix || !pas->ctx) {
+		paging_destroy(&pas->as);
+		return &ich_enomem;
+	}
+	pas->as.ops = &paging_ops;
+	pas->as.dump = dump;
+	pas->dtb = dtb;
+	snprintf(pas->as.name, sizeof(pas->as.name), "%s", name);
+	pas->cb = addrxlat_ctx_add_cb(pas->ctx);
+	if (!pas->cb) {
+		paging_destroy(&pas->as);
+		return &ich_enomem;
+	}
+	pas->cb->priv = pas;
+	pas->cb->get_page = get_page;
+	pas->cb->read_caps = read_caps;
+	addrxlat_meth_t *m = &pas->meth;
+	m->kind = ADDRXLAT_PGT;
+	m->target_as = ADDRXLAT_MACHPHYSADDR;
+	m->param.pgt.root.as = ADDRXLAT_MACHPHYSADDR;
+	m->param.pgt.pte_mask = 0;
+	addrxlat_paging_form_t *pf = &m->param.pgt.pf;
+	if (kd->is64) {
+		/* CR3 bits 0-11 may hold a PCID (the real 19045 dump: 0x1ad002). */
+		pas->kind = PT_X64;
+		pas->as.ptr_size = 8;
+		m->param.pgt.root.addr = dtb & 0x000FFFFFFFFFF000ull;
+		pf->pte_format = ADDRXLAT_PTE_X86_64;
+		pf->nfields = 5;
+		pf->fieldsz[0] = 12; pf->fieldsz[1] = 9; pf->fieldsz[2] = 9;
+		pf->fieldsz[3] = 9; pf->fieldsz[4] = 9;
+	} else if (kd->pae_enabled) {
+		/* PAE CR3 points at a 32-byte aligned PDPT. */
+		pas->kind = PT_PAE;
+		pas->as.ptr_size = 4;
+		m->param.pgt.root.addr = dtb & ~0x1Full;
+		pf->pte_format = ADDRXLAT_PTE_IA32_PAE;
+		pf->nfields = 4;
+		pf->fieldsz[0] = 12; pf->fieldsz[1] = 9; pf->fieldsz[2] = 9; pf->fieldsz[3] = 2;
+	} else {
+		pas->kind = PT_X86;
+		pas->as.ptr_size = 4;
+		m->param.pgt.root.addr = dtb & ~0xFFFull;
+		pf->pte_format = ADDRXLAT_PTE_IA32;
+		pf->nfields = 3;
+		pf->fieldsz[0] = 12; pf->fieldsz[1] = 10; pf->fieldsz[2] = 10;
+	}
+	*ret = &pas->as;
+	return NULL;
+}
