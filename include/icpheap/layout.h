@@ -1,0 +1,165 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The PDB-free type table: structure layouts as data, one row per
+ * (module, arch, first build), looked up as "the nearest build at or below
+ * the dump's build".  Rows live in src/types/layout_table.c (every row
+ * names its source); more can be loaded at run time with --layout FILE.
+ * Walkers confirm a row against invariants in the dump before trusting it
+ * and try the other candidates when it fails.
+ */
+#ifndef ICPHEAP_LAYOUT_H
+#define ICPHEAP_LAYOUT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include <icpheap/dump.h>
+#include <icpheap/error.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* X(enum suffix, "Struct.Field" as in the PDB).  Offsets are in bytes from
+ * the start of the named structure; SIZEOF entries are structure sizes. */
+#define ICH_LAYOUT_FIELDS(X) \
+	/* ntdll: TEB / PEB */ \
+	X(TEB_PROCESS_ENVIRONMENT_BLOCK, "TEB.ProcessEnvironmentBlock") \
+	X(PEB_PROCESS_HEAP, "PEB.ProcessHeap") \
+	X(PEB_NT_GLOBAL_FLAG, "PEB.NtGlobalFlag") \
+	X(PEB_NUMBER_OF_HEAPS, "PEB.NumberOfHeaps") \
+	X(PEB_MAXIMUM_NUMBER_OF_HEAPS, "PEB.MaximumNumberOfHeaps") \
+	X(PEB_PROCESS_HEAPS, "PEB.ProcessHeaps") \
+	/* ntdll: _HEAP */ \
+	X(HEAP_FLAGS, "HEAP.Flags") \
+	X(HEAP_FORCE_FLAGS, "HEAP.ForceFlags") \
+	X(HEAP_ENCODE_FLAG_MASK, "HEAP.EncodeFlagMask") \
+	X(HEAP_ENCODING, "HEAP.Encoding") \
+	X(HEAP_POINTER_KEY, "HEAP.PointerKey") \
+	X(HEAP_SIGNATURE, "HEAP.Signature") \
+	X(HEAP_UCR_LIST, "HEAP.UCRList") \
+	X(HEAP_VIRTUAL_ALLOCD_BLOCKS, "HEAP.VirtualAllocdBlocks") \
+	X(HEAP_SEGMENT_LIST, "HEAP.SegmentList") \
+	X(HEAP_BLOCKS_INDEX, "HEAP.BlocksIndex") \
+	X(HEAP_UCR_INDEX, "HEAP.UCRIndex") \
+	X(HEAP_FREE_LISTS, "HEAP.FreeLists") \
+	X(HEAP_FRONT_END_HEAP, "HEAP.FrontEndHeap") \
+	X(HEAP_FRONT_END_HEAP_TYPE, "HEAP.FrontEndHeapType") \
+	X(HEAP_COUNTERS, "HEAP.Counters") \
+	X(HEAP_SIZEOF, "sizeof(HEAP)") \
+	/* ntdll: _HEAP_SEGMENT */ \
+	X(HEAP_SEGMENT_SIGNATURE, "HEAP_SEGMENT.SegmentSignature") \
+	X(HEAP_SEGMENT_FLAGS, "HEAP_SEGMENT.SegmentFlags") \
+	X(HEAP_SEGMENT_LIST_ENTRY, "HEAP_SEGMENT.SegmentListEntry") \
+	X(HEAP_SEGMENT_HEAP, "HEAP_SEGMENT.Heap") \
+	X(HEAP_SEGMENT_BASE_ADDRESS, "HEAP_SEGMENT.BaseAddress") \
+	X(HEAP_SEGMENT_NUMBER_OF_PAGES, "HEAP_SEGMENT.NumberOfPages") \
+	X(HEAP_SEGMENT_FIRST_ENTRY, "HEAP_SEGMENT.FirstEntry") \
+	X(HEAP_SEGMENT_LAST_VALID_ENTRY, "HEAP_SEGMENT.LastValidEntry") \
+	X(HEAP_SEGMENT_UNCOMMITTED_PAGES, "HEAP_SEGMENT.NumberOfUnCommittedPages") \
+	X(HEAP_SEGMENT_UNCOMMITTED_RANGES, "HEAP_SEGMENT.NumberOfUnCommittedRanges") \
+	X(HEAP_SEGMENT_UCR_SEGMENT_LIST, "HEAP_SEGMENT.UCRSegmentList") \
+	/* ntdll: entries, large blocks, UCRs */ \
+	X(HEAP_ENTRY_SIZEOF, "sizeof(HEAP_ENTRY)") \
+	X(HEAP_ENTRY_SMALL_HEADER, "HEAP_ENTRY.Size") \
+	X(VIRTUAL_ALLOC_ENTRY_COMMIT_SIZE, "HEAP_VIRTUAL_ALLOC_ENTRY.CommitSize") \
+	X(VIRTUAL_ALLOC_ENTRY_RESERVE_SIZE, "HEAP_VIRTUAL_ALLOC_ENTRY.ReserveSize") \
+	X(VIRTUAL_ALLOC_ENTRY_BUSY_BLOCK, "HEAP_VIRTUAL_ALLOC_ENTRY.BusyBlock") \
+	X(VIRTUAL_ALLOC_ENTRY_SIZEOF, "sizeof(HEAP_VIRTUAL_ALLOC_ENTRY)") \
+	X(UCR_DESCRIPTOR_SEGMENT_ENTRY, "HEAP_UCR_DESCRIPTOR.SegmentEntry") \
+	X(UCR_DESCRIPTOR_ADDRESS, "HEAP_UCR_DESCRIPTOR.Address") \
+	X(UCR_DESCRIPTOR_SIZE, "HEAP_UCR_DESCRIPTOR.Size") \
+	/* ntdll: LFH (front end) */ \
+	X(LFH_HEAP_HEAP, "LFH_HEAP.Heap") \
+	X(HEAP_SUBSEGMENT_USER_BLOCKS, "HEAP_SUBSEGMENT.UserBlocks") \
+	X(HEAP_SUBSEGMENT_AGGREGATE_EXCHG, "HEAP_SUBSEGMENT.AggregateExchg") \
+	X(HEAP_SUBSEGMENT_BLOCK_SIZE, "HEAP_SUBSEGMENT.BlockSize") \
+	X(HEAP_SUBSEGMENT_BLOCK_COUNT, "HEAP_SUBSEGMENT.BlockCount") \
+	X(USERDATA_HEADER_SUBSEGMENT, "HEAP_USERDATA_HEADER.SubSegment") \
+	X(USERDATA_HEADER_SIGNATURE, "HEAP_USERDATA_HEADER.Signature") \
+	X(USERDATA_HEADER_ENCODED_OFFSETS, "HEAP_USERDATA_HEADER.EncodedOffsets") \
+	X(USERDATA_HEADER_BUSY_BITMAP, "HEAP_USERDATA_HEADER.BusyBitmap") \
+	X(USERDATA_HEADER_SIZEOF, "sizeof(HEAP_USERDATA_HEADER)") \
+	/* ntoskrnl: _EPROCESS / _KPROCESS */ \
+	X(EPROCESS_DIRECTORY_TABLE_BASE, "EPROCESS.Pcb.DirectoryTableBase") \
+	X(EPROCESS_UNIQUE_PROCESS_ID, "EPROCESS.UniqueProcessId") \
+	X(EPROCESS_ACTIVE_PROCESS_LINKS, "EPROCESS.ActiveProcessLinks") \
+	X(EPROCESS_INHERITED_FROM_UNIQUE_PROCESS_ID, "EPROCESS.InheritedFromUniqueProcessId") \
+	X(EPROCESS_PEB, "EPROCESS.Peb") \
+	X(EPROCESS_OBJECT_TABLE, "EPROCESS.ObjectTable") \
+	X(EPROCESS_IMAGE_FILE_NAME, "EPROCESS.ImageFileName") \
+	X(HANDLE_TABLE_TABLE_CODE, "HANDLE_TABLE.TableCode") \
+	/* ntoskrnl: objects */ \
+	X(OBJECT_HEADER_POINTER_COUNT, "OBJECT_HEADER.PointerCount") \
+	X(OBJECT_HEADER_HANDLE_COUNT, "OBJECT_HEADER.HandleCount") \
+	X(OBJECT_HEADER_TYPE_INDEX, "OBJECT_HEADER.TypeIndex") \
+	X(OBJECT_HEADER_INFO_MASK, "OBJECT_HEADER.InfoMask") \
+	X(OBJECT_HEADER_BODY, "OBJECT_HEADER.Body") \
+	X(OBJECT_TYPE_TYPE_LIST, "OBJECT_TYPE.TypeList") \
+	X(OBJECT_TYPE_NAME, "OBJECT_TYPE.Name") \
+	X(OBJECT_TYPE_INDEX, "OBJECT_TYPE.Index") \
+	X(OBJECT_TYPE_TOTAL_NUMBER_OF_OBJECTS, "OBJECT_TYPE.TotalNumberOfObjects") \
+	X(OBJECT_TYPE_TOTAL_NUMBER_OF_HANDLES, "OBJECT_TYPE.TotalNumberOfHandles") \
+	X(OBJECT_TYPE_HIGH_WATER_NUMBER_OF_OBJECTS, "OBJECT_TYPE.HighWaterNumberOfObjects") \
+	X(OBJECT_TYPE_HIGH_WATER_NUMBER_OF_HANDLES, "OBJECT_TYPE.HighWaterNumberOfHandles") \
+	X(KQUEUE_SIGNAL_STATE, "KQUEUE.Header.SignalState") \
+	X(KQUEUE_ENTRY_LIST_HEAD, "KQUEUE.EntryListHead") \
+	X(KQUEUE_CURRENT_COUNT, "KQUEUE.CurrentCount") \
+	X(KQUEUE_MAXIMUM_COUNT, "KQUEUE.MaximumCount") \
+	X(KQUEUE_THREAD_LIST_HEAD, "KQUEUE.ThreadListHead") \
+	X(KQUEUE_SIZEOF, "sizeof(KQUEUE)")
+
+enum ich_field {
+#define ICH_X(e, n) ICH_F_##e,
+	ICH_LAYOUT_FIELDS(ICH_X)
+#undef ICH_X
+	ICH_F_COUNT
+};
+
+struct ich_layout {
+	const char *module;	/* "ntdll" or "ntoskrnl" */
+	enum ich_arch arch;	/* ICH_ARCH_X86 or ICH_ARCH_X64 */
+	uint32_t build_min;	/* first build the row applies to */
+	const char *label;	/* "Windows 10 2004-22H2" */
+	const char *source;	/* where the numbers come from */
+	bool derived;		/* by analogy, not read in a source */
+	int32_t off[ICH_F_COUNT];	/* -1: absent in this build */
+};
+
+/* Field name ("HEAP.Signature"), or NULL. */
+const char *ich_field_name(enum ich_field f);
+/* Field by name; ICH_F_COUNT when unknown. */
+enum ich_field ich_field_by_name(const char *name);
+static inline int32_t ich_layout_off(const struct ich_layout *row, enum ich_field f)
+{
+	return row && f < ICH_F_COUNT ? row->off[f] : -1;
+}
+
+/* The row with the greatest build_min <= build for module/arch, or NULL
+ * (build below the oldest row). */
+const struct ich_layout *ich_layout_find(const char *module, enum ich_arch arch,
+					 uint32_t build);
+/* Every row of module/arch: the chosen one first, then the others by
+ * distance in builds.  Returns the number stored (at most max). */
+size_t ich_layout_candidates(const char *module, enum ich_arch arch, uint32_t build,
+			     const struct ich_layout **out, size_t max);
+
+/* Load rows from a text file (format in icpheap(1), LAYOUT FILE FORMAT).
+ * A loaded row replaces a row with the same module/arch/build. */
+struct ich_error *ich_layout_load_file(const char *path);
+/* Forget rows loaded from files (tests). */
+void ich_layout_reset(void);
+
+/* `icpheap types`: every row; as JSON when json. */
+void ich_layout_print_table(FILE *f, bool json);
+/* One line for --version. */
+const char *ich_layout_coverage(void);
+/* "Windows 10 22H2" for 19045; NULL when unknown. */
+const char *ich_windows_release_name(uint32_t build);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

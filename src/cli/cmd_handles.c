@@ -1,0 +1,230 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * icpheap handles [-t TYPE] [PID] [--json] DUMP...
+ *
+ * Kernel dumps: every handle of every process (or of PID), decoded from the
+ * handle tables, with the object type by name.  User-mode minidumps: the
+ * HandleData stream (the process's own handles, as the writer captured them).
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <icpheap/dump.h>
+#include <icpheap/kernel.h>
+#include <icpheap/minidump.h>
+
+#include "cli/cli.h"
+#include "core/json.h"
+
+static const char usage[] =
+"usage: icpheap handles [-t TYPE] [PID] [--json] DUMP...\n"
+"  List handles: from every process's handle table in a kernel dump, or\n"
+"  from the HandleData stream of a minidump.  PID is hex, as WinDbg's Cid.\n"
+"  -t TYPE   only objects of this type (e.g. IoCompletion)\n";
+
+static const struct option long_opts[] = {
+	{ "json", no_argument, NULL, 'J' },
+	{ "type", required_argument, NULL, 't' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+struct hopts {
+	const char *type;
+	bool have_pid;
+	uint32_t pid;
+	struct ich_json *j;
+	int w;
+};
+
+struct hctx {
+	struct ich_kernel *k;
+	const struct hopts *o;
+	uint64_t count;
+	const struct ich_kprocess *last;
+};
+
+static struct ich_error *print_handle(const struct ich_kprocess *p,
+				      const struct ich_khandle *h, void *arg)
+{
+	struct hctx *c = arg;
+	const struct ich_ktype *t = ich_kernel_type_by_index(c->k, h->type_index);
+	const char *tname = t ? t->name : "?";
+	if (c->o->type && strcmp(c->o->type, tname))
+		return NULL;
+	c->count++;
+	if (c->o->j) {
+		struct ich_json *j = c->o->j;
+		ich_json_begin_object(j, NULL);
+		ich_json_u64(j, "pid", p->pid);
+		ich_json_string(j, "process", p->image);
+		ich_json_addr(j, "handle", h->handle);
+		ich_json_addr(j, "object", h->object);
+		ich_json_string(j, "type", tname);
+		ich_json_addr(j, "access", h->access);
+		ich_json_end_object(j);
+		return NULL;
+	}
+	if (c->last != p) {
+		printf("PROCESS %0*" PRIx64 "  Cid: %04x  Image: %s\n", c->o->w, p->eprocess, p->pid, p->image);
+		c->last = p;
+	}
+	printf("  %04" PRIx64 ": Object: %0*" PRIx64 "  GrantedAccess: %08x  Type: %s\n",
+	       h->handle, c->o->w, h->object, h->access, tname);
+	return NULL;
+}
+
+static int kernel_handles(struct ich_dump *dump, const struct hopts *o, const struct ich_cli_global *g)
+{
+	struct ich_kernel *k;
+	struct ich_error *err = ich_kernel_open(dump, g->build, &k);
+	if (err)
+		return ich_cli_fail(err);
+	if (o->type && !ich_kernel_find_type(k, o->type))
+		fprintf(stderr, "icpheap: warning: no object type named \"%s\" (%zu types known)\n",
+			o->type, ich_kernel_type_count(k));
+	struct hctx c = { k, o, 0, NULL };
+	bool partial = false, found = !o->have_pid;
+	if (o->j)
+		ich_json_begin_array(o->j, "handles");
+	for (size_t i = 0; i < ich_kernel_process_count(k); i++) {
+		const struct ich_kprocess *p = ich_kernel_process(k, i);
+		if (o->have_pid && p->pid != o->pid)
+			continue;
+		found = true;
+		err = ich_kernel_walk_handles(k, p, print_handle, &c, &partial);
+		if (err)
+			break;
+	}
+	if (o->j) {
+		ich_json_end_array(o->j);
+		ich_json_u64(o->j, "count", c.count);
+		ich_json_bool(o->j, "partial", partial);
+	} else {
+		for (size_t i = 0; i < ich_kernel_warning_count(k); i++)
+			printf("warning: %s\n", ich_kernel_warning(k, i));
+		printf("%" PRIu64 " handles%s\n", c.count, partial ? " (partial: some table pages unreadable)" : "");
+	}
+	ich_kernel_close(k);
+	if (err)
+		return ich_cli_fail(err);
+	if (!found) {
+		fprintf(stderr, "icpheap: %s: no process with Cid %x\n", ich_dump_path(dump), o->pid);
+		return ICH_EXIT_USAGE;
+	}
+	return ICH_EXIT_OK;
+}
+
+static int minidump_handles(struct ich_dump *dump, const struct hopts *o)
+{
+	const struct ich_minidump *md = ich_dump_minidump(dump);
+	if (!md->nhandles) {
+		fprintf(stderr, "icpheap: %s: this minidump has no HandleData stream (write it with MiniDumpWithHandleData)\n",
+			ich_dump_path(dump));
+		return ICH_EXIT_DUMP;
+	}
+	uint64_t count = 0;
+	if (o->j)
+		ich_json_begin_array(o->j, "handles");
+	for (size_t i = 0; i < md->nhandles; i++) {
+		const struct ich_md_handle *h = &md->handles[i];
+		const char *tname = h->type_name ? h->type_name : "?";
+		if (o->type && strcmp(o->type, tname))
+			continue;
+		count++;
+		if (o->j) {
+			ich_json_begin_object(o->j, NULL);
+			ich_json_addr(o->j, "handle", h->handle);
+			ich_json_string(o->j, "type", tname);
+			ich_json_string(o->j, "name", h->object_name);
+			ich_json_addr(o->j, "access", h->granted_access);
+			ich_json_u64(o->j, "handle_count", h->handle_count);
+			ich_json_u64(o->j, "pointer_count", h->pointer_count);
+			ich_json_end_object(o->j);
+		} else {
+			printf("  %04" PRIx64 ": GrantedAccess: %08x  Type: %-16s %s\n", h->handle,
+			       h->granted_access, tname, h->object_name ? h->object_name : "");
+		}
+	}
+	if (o->j) {
+		ich_json_end_array(o->j);
+		ich_json_u64(o->j, "count", count);
+	} else {
+		printf("%" PRIu64 " handles (from the minidump's HandleData stream)\n", count);
+		if (o->type && !strcmp(o->type, "IoCompletion"))
+			printf("Queue depths of I/O completion ports need a kernel dump (icpheap icpleak).\n");
+	}
+	return ICH_EXIT_OK;
+}
+
+static int cmd_handles(int argc, char **argv, const struct ich_cli_global *g)
+{
+	struct hopts o = { 0 };
+	bool json = g->json;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+t:h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 't': o.type = optarg; break;
+		case 'J': json = true; break;
+		case 'h': fputs(usage, stdout); return ICH_EXIT_OK;
+		default: fputs(usage, stderr); return ICH_EXIT_USAGE;
+		}
+	}
+	uint64_t pid;
+	if (optind < argc - 1 && ich_cli_parse_u64(argv[optind], true, &pid)) {
+		o.have_pid = true;
+		o.pid = (uint32_t)pid;
+		optind++;
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return ICH_EXIT_USAGE;
+	}
+	int worst = ICH_EXIT_OK, ndumps = argc - optind;
+	struct ich_json js;
+	if (json) {
+		ich_json_init(&js, stdout, true);
+		o.j = &js;
+		if (ndumps > 1)
+			ich_json_begin_array(o.j, NULL);
+	}
+	for (int i = optind; i < argc; i++) {
+		if (!json && ndumps > 1)
+			printf("%s==> %s <==\n", i > optind ? "\n" : "", argv[i]);
+		fflush(stdout);
+		struct ich_dump *dump;
+		struct ich_error *err = ich_dump_open(argv[i], &dump);
+		if (err) {
+			worst = ich_cli_worst(worst, ich_cli_fail(err));
+			continue;
+		}
+		o.w = ich_dump_as(dump) && ich_as_ptr_size(ich_dump_as(dump)) == 4 ? 8 : 16;
+		if (o.j) {
+			ich_json_begin_object(o.j, NULL);
+			ich_json_string(o.j, "path", argv[i]);
+		}
+		int rc = ich_dump_kind(dump) == ICH_DUMP_KERNEL ? kernel_handles(dump, &o, g)
+							       : minidump_handles(dump, &o);
+		if (o.j)
+			ich_json_end_object(o.j);
+		worst = ich_cli_worst(worst, rc);
+		ich_dump_close(dump);
+	}
+	if (o.j) {
+		if (ndumps > 1)
+			ich_json_end_array(o.j);
+		ich_json_finish(o.j);
+	}
+	return worst;
+}
+
+const struct ich_cli_command ich_cmd_handles = {
+	.name = "handles",
+	.summary = "handles of a kernel dump's processes, or a minidump's HandleData",
+	.usage = usage,
+	.run = cmd_handles,
+};

@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * icpheap ps [--json] DUMP...  — processes of a kernel dump (in the spirit
+ * of `!process 0 0`): EPROCESS, Cid, parent, DirectoryTableBase,
+ * ObjectTable, image.
+ */
+#include <getopt.h>
+#include <inttypes.h>
+#include <stdio.h>
+
+#include <icpheap/dump.h>
+#include <icpheap/kernel.h>
+
+#include "cli/cli.h"
+#include "core/json.h"
+
+static const char usage[] =
+"usage: icpheap ps [--json] DUMP...\n"
+"  List the processes of a kernel dump (PsActiveProcessHead).\n";
+
+static const struct option long_opts[] = {
+	{ "json", no_argument, NULL, 'J' },
+	{ "help", no_argument, NULL, 'h' },
+	{ NULL, 0, NULL, 0 },
+};
+
+static int run_one(const char *path, const struct ich_cli_global *g, struct ich_json *j)
+{
+	struct ich_dump *dump;
+	struct ich_error *err = ich_dump_open(path, &dump);
+	if (err)
+		return ich_cli_fail(err);
+	struct ich_kernel *k;
+	err = ich_kernel_open(dump, g->build, &k);
+	if (err) {
+		ich_dump_close(dump);
+		return ich_cli_fail(err);
+	}
+	int w = ich_as_ptr_size(ich_dump_as(dump)) == 4 ? 8 : 16;
+	size_t n = ich_kernel_process_count(k);
+	if (j) {
+		ich_json_begin_object(j, NULL);
+		ich_json_string(j, "path", path);
+		ich_json_bool(j, "partial", ich_kernel_processes_partial(k));
+		ich_json_begin_array(j, "processes");
+		for (size_t i = 0; i < n; i++) {
+			const struct ich_kprocess *p = ich_kernel_process(k, i);
+			ich_json_begin_object(j, NULL);
+			ich_json_addr(j, "eprocess", p->eprocess);
+			ich_json_u64(j, "pid", p->pid);
+			ich_json_u64(j, "ppid", p->ppid);
+			ich_json_string(j, "image", p->image);
+			ich_json_addr(j, "dtb", p->dtb);
+			ich_json_addr(j, "object_table", p->object_table);
+			ich_json_addr(j, "peb", p->peb);
+			ich_json_end_object(j);
+		}
+		ich_json_end_array(j);
+		ich_json_begin_array(j, "warnings");
+		for (size_t i = 0; i < ich_kernel_warning_count(k); i++)
+			ich_json_string(j, NULL, ich_kernel_warning(k, i));
+		ich_json_end_array(j);
+		ich_json_end_object(j);
+	} else {
+		if (g->verbose)
+			for (size_t i = 0; i < ich_kernel_note_count(k); i++)
+				printf("note: %s\n", ich_kernel_note(k, i));
+		for (size_t i = 0; i < ich_kernel_warning_count(k); i++)
+			printf("warning: %s\n", ich_kernel_warning(k, i));
+		printf("%-*s  %6s  %6s  %-*s  %-*s  %s\n", w, "EPROCESS", "Cid", "Parent",
+		       w, "DirBase", w, "ObjectTable", "Image");
+		for (size_t i = 0; i < n; i++) {
+			const struct ich_kprocess *p = ich_kernel_process(k, i);
+			printf("%0*" PRIx64 "  %6x  %6x  %0*" PRIx64 "  %0*" PRIx64 "  %s\n", w,
+			       p->eprocess, p->pid, p->ppid, w, p->dtb, w, p->object_table,
+			       p->image);
+		}
+		printf("%zu processes%s\n", n,
+		       ich_kernel_processes_partial(k) ? " (list incomplete)" : "");
+	}
+	ich_kernel_close(k);
+	ich_dump_close(dump);
+	return ICH_EXIT_OK;
+}
+
+static int cmd_ps(int argc, char **argv, const struct ich_cli_global *g)
+{
+	bool json = g->json;
+	int c;
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+		switch (c) {
+		case 'J': json = true; break;
+		case 'h': fputs(usage, stdout); return ICH_EXIT_OK;
+		default: fputs(usage, stderr); return ICH_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		fputs(usage, stderr);
+		return ICH_EXIT_USAGE;
+	}
+	int worst = ICH_EXIT_OK, ndumps = argc - optind;
+	struct ich_json js, *j = NULL;
+	if (json) {
+		ich_json_init(&js, stdout, true);
+		j = &js;
+		if (ndumps > 1)
+			ich_json_begin_array(j, NULL);
+	}
+	for (int i = optind; i < argc; i++) {
+		if (!json && ndumps > 1)
+			printf("%s==> %s <==\n", i > optind ? "\n" : "", argv[i]);
+		fflush(stdout);
+		worst = ich_cli_worst(worst, run_one(argv[i], g, j));
+	}
+	if (j) {
+		if (ndumps > 1)
+			ich_json_end_array(j);
+		ich_json_finish(j);
+	}
+	return worst;
+}
+
+const struct ich_cli_command ich_cmd_ps = {
+	.name = "ps",
+	.summary = "processes of a kernel dump",
+	.usage = usage,
+	.run = cmd_ps,
+};

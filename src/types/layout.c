@@ -1,0 +1,390 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Layout lookup, the --layout file loader and the `types` listing.  Built-in
+ * rows (layout_table.c) are expanded once into struct ich_layout; rows
+ * loaded from files are kept beside them and win on the same key.
+ */
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "core/json.h"
+#include "types/layout_internal.h"
+
+static const char *const field_names[ICH_F_COUNT] = {
+#define ICH_X(e, n) n,
+	ICH_LAYOUT_FIELDS(ICH_X)
+#undef ICH_X
+};
+
+const char *ich_field_name(enum ich_field f)
+{
+	return f < ICH_F_COUNT ? field_names[f] : NULL;
+}
+
+enum ich_field ich_field_by_name(const char *name)
+{
+	for (int f = 0; f < ICH_F_COUNT; f++)
+		if (!strcmp(field_names[f], name))
+			return (enum ich_field)f;
+	return ICH_F_COUNT;
+}
+
+static struct ich_layout *builtin;	/* expanded ich_builtin_rows */
+static struct ich_layout *loaded;	/* rows from --layout files */
+static size_t nloaded;
+
+static void expand_builtin(void)
+{
+	if (builtin)
+		return;
+	builtin = calloc(ich_builtin_row_count, sizeof(*builtin));
+	if (!builtin)
+		abort();	/* a few KiB at start-up */
+	for (size_t i = 0; i < ich_builtin_row_count; i++) {
+		const struct row_def *d = &ich_builtin_rows[i];
+		struct ich_layout *r = &builtin[i];
+		r->module = d->module;
+		r->arch = d->arch;
+		r->build_min = d->build_min;
+		r->label = d->label;
+		r->source = d->source;
+		r->derived = d->derived;
+		for (int f = 0; f < ICH_F_COUNT; f++)
+			r->off[f] = -1;
+		for (size_t g = 0; g < 8 && d->groups[g]; g++)
+			for (const struct field_value *fv = d->groups[g]; fv->field != ICH_F_COUNT; fv++)
+				r->off[fv->field] = fv->value;
+	}
+}
+
+/* Iterate all rows: loaded ones first so they shadow built-ins. */
+static const struct ich_layout *row_at(size_t i)
+{
+	expand_builtin();
+	if (i < nloaded)
+		return &loaded[i];
+	i -= nloaded;
+	return i < ich_builtin_row_count ? &builtin[i] : NULL;
+}
+
+static bool shadowed(size_t i, const struct ich_layout *r)
+{
+	/* a built-in row with the same key as a loaded row is hidden */
+	if (i < nloaded)
+		return false;
+	for (size_t j = 0; j < nloaded; j++)
+		if (!strcmp(loaded[j].module, r->module) && loaded[j].arch == r->arch &&
+		    loaded[j].build_min == r->build_min)
+			return true;
+	return false;
+}
+
+const struct ich_layout *ich_layout_find(const char *module, enum ich_arch arch, uint32_t build)
+{
+	const struct ich_layout *best = NULL;
+	const struct ich_layout *r;
+	for (size_t i = 0; (r = row_at(i)); i++) {
+		if (shadowed(i, r) || strcmp(r->module, module) || r->arch != arch || r->build_min > build)
+			continue;
+		if (!best || r->build_min > best->build_min)
+			best = r;
+	}
+	return best;
+}
+
+size_t ich_layout_candidates(const char *module, enum ich_arch arch, uint32_t build,
+			     const struct ich_layout **out, size_t max)
+{
+	size_t n = 0;
+	const struct ich_layout *first = ich_layout_find(module, arch, build);
+	if (first && n < max)
+		out[n++] = first;
+	const struct ich_layout *r;
+	/* the rest by distance in builds (selection: the lists are short) */
+	for (;;) {
+		const struct ich_layout *next = NULL;
+		uint64_t best = UINT64_MAX;
+		for (size_t i = 0; (r = row_at(i)); i++) {
+			if (shadowed(i, r) || strcmp(r->module, module) || r->arch != arch)
+				continue;
+			bool taken = false;
+			for (size_t k = 0; k < n; k++)
+				taken |= out[k] == r;
+			if (taken)
+				continue;
+			uint64_t dist = r->build_min > build ? r->build_min - build : build - r->build_min;
+			if (dist < best) {
+				best = dist;
+				next = r;
+			}
+		}
+		if (!next || n >= max)
+			break;
+		out[n++] = next;
+	}
+	return n;
+}
+
+void ich_layout_reset(void)
+{
+	for (size_t i = 0; i < nloaded; i++) {
+		free((char *)loaded[i].module);
+		free((char *)loaded[i].label);
+		free((char *)loaded[i].source);
+	}
+	free(loaded);
+	loaded = NULL;
+	nloaded = 0;
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+static bool parse_arch(const char *s, enum ich_arch *a)
+{
+	if (!strcasecmp(s, "x64") || !strcasecmp(s, "amd64"))
+		*a = ICH_ARCH_X64;
+	else if (!strcasecmp(s, "x86") || !strcasecmp(s, "i386"))
+		*a = ICH_ARCH_X86;
+	else
+		return false;
+	return true;
+}
+
+static bool parse_num(const char *s, long long *v)
+{
+	char *end;
+	errno = 0;
+	*v = strtoll(s, &end, 0);
+	return !errno && end != s && !*trim(end);
+}
+
+/*
+ * Format (icpheap(1), LAYOUT FILE FORMAT):
+ *   # comment
+ *   [MODULE ARCH BUILD "label"]      MODULE ntdll|ntoskrnl, ARCH x86|x64
+ *   base = MODULE ARCH BUILD         optional: start from that row's values
+ *   source = free text               where the numbers come from
+ *   derived = yes|no
+ *   Struct.Field = OFFSET            decimal or 0x hex; -1 = absent
+ */
+struct ich_error *ich_layout_load_file(const char *path)
+{
+	FILE *f = fopen(path, "r");
+	if (!f)
+		return ich_error_os(errno, path, "cannot open layout file");
+	char line[1024];
+	unsigned lineno = 0;
+	struct ich_layout cur;
+	bool have = false;
+	struct ich_error *err = NULL;
+	struct ich_layout *rows = NULL;
+	size_t nrows = 0;
+	for (;;) {
+		bool eof = !fgets(line, sizeof(line), f);
+		char *s = eof ? NULL : trim(line);
+		if (!eof)
+			lineno++;
+		if (eof || *s == '[') {
+			if (have) {
+				struct ich_layout *nr = realloc(rows, (nrows + 1) * sizeof(*nr));
+				if (!nr) {
+					err = &ich_enomem;
+					break;
+				}
+				rows = nr;
+				rows[nrows++] = cur;
+				have = false;
+			}
+			if (eof)
+				break;
+			char module[32], arch[16];
+			unsigned build;
+			int consumed = 0;
+			if (sscanf(s, "[%31s %15s %u%n", module, arch, &build, &consumed) != 3 ||
+			    (strcmp(module, "ntdll") && strcmp(module, "ntoskrnl"))) {
+				err = ich_error_create(ICH_ERR_INVALID_ARG,
+					"%s:%u: expected [ntdll|ntoskrnl x86|x64 BUILD \"label\"]", path, lineno);
+				break;
+			}
+			memset(&cur, 0, sizeof(cur));
+			if (!parse_arch(arch, &cur.arch)) {
+				err = ich_error_create(ICH_ERR_INVALID_ARG, "%s:%u: unknown arch \"%s\" (x86 or x64)",
+						       path, lineno, arch);
+				break;
+			}
+			cur.module = strdup(module);
+			cur.build_min = build;
+			char *q1 = strchr(s + consumed, '"'), *q2 = q1 ? strchr(q1 + 1, '"') : NULL;
+			cur.label = q1 && q2 ? strndup(q1 + 1, (size_t)(q2 - q1 - 1)) : strdup("user row");
+			cur.source = strdup(path);
+			for (int i = 0; i < ICH_F_COUNT; i++)
+				cur.off[i] = -1;
+			have = true;
+			continue;
+		}
+		if (!*s || *s == '#')
+			continue;
+		char *eq = strchr(s, '=');
+		if (!eq || !have) {
+			err = ich_error_create(ICH_ERR_INVALID_ARG,
+				"%s:%u: %s", path, lineno,
+				have ? "expected NAME = VALUE" : "a [module arch build] header must come first");
+			break;
+		}
+		*eq = '\0';
+		char *key = trim(s), *val = trim(eq + 1);
+		if (!strcmp(key, "source")) {
+			free((char *)cur.source);
+			cur.source = strdup(val);
+		} else if (!strcmp(key, "derived")) {
+			cur.derived = !strcasecmp(val, "yes") || !strcmp(val, "1") || !strcasecmp(val, "true");
+		} else if (!strcmp(key, "base")) {
+			char module[32], arch[16];
+			unsigned build;
+			enum ich_arch a;
+			const struct ich_layout *b;
+			if (sscanf(val, "%31s %15s %u", module, arch, &build) != 3 || !parse_arch(arch, &a) ||
+			    !(b = ich_layout_find(module, a, build))) {
+				err = ich_error_create(ICH_ERR_INVALID_ARG,
+					"%s:%u: base \"%s\": no such row (MODULE ARCH BUILD)", path, lineno, val);
+				break;
+			}
+			memcpy(cur.off, b->off, sizeof(cur.off));
+		} else {
+			enum ich_field fld = ich_field_by_name(key);
+			long long v;
+			if (fld == ICH_F_COUNT) {
+				err = ich_error_create(ICH_ERR_INVALID_ARG,
+					"%s:%u: unknown field \"%s\" (icpheap types lists them)", path, lineno, key);
+				break;
+			}
+			if (!parse_num(val, &v) || v < -1 || v > 0x100000) {
+				err = ich_error_create(ICH_ERR_INVALID_ARG,
+					"%s:%u: bad offset \"%s\" for %s", path, lineno, val, key);
+				break;
+			}
+			cur.off[fld] = (int32_t)v;
+		}
+	}
+	fclose(f);
+	if (err) {
+		if (have) {
+			free((char *)cur.module);
+			free((char *)cur.label);
+			free((char *)cur.source);
+		}
+		for (size_t i = 0; i < nrows; i++) {
+			free((char *)rows[i].module);
+			free((char *)rows[i].label);
+			free((char *)rows[i].source);
+		}
+		free(rows);
+		return err;
+	}
+	struct ich_layout *all = realloc(loaded, (nloaded + nrows) * sizeof(*all));
+	if (!all && nrows) {
+		free(rows);
+		return &ich_enomem;
+	}
+	if (nrows) {
+		/* newer files first: they shadow older ones on the same key */
+		memmove(all + nrows, all, nloaded * sizeof(*all));
+		memcpy(all, rows, nrows * sizeof(*all));
+		loaded = all;
+		nloaded += nrows;
+	}
+	free(rows);
+	return NULL;
+}
+
+void ich_layout_print_table(FILE *f, bool json)
+{
+	const struct ich_layout *r;
+	if (json) {
+		struct ich_json j;
+		ich_json_init(&j, f, true);
+		ich_json_begin_array(&j, NULL);
+		for (size_t i = 0; (r = row_at(i)); i++) {
+			if (shadowed(i, r))
+				continue;
+			ich_json_begin_object(&j, NULL);
+			ich_json_string(&j, "module", r->module);
+			ich_json_string(&j, "arch", ich_arch_name(r->arch));
+			ich_json_u64(&j, "build", r->build_min);
+			ich_json_string(&j, "label", r->label);
+			ich_json_string(&j, "source", r->source);
+			ich_json_bool(&j, "derived", r->derived);
+			ich_json_bool(&j, "loaded", i < nloaded);
+			ich_json_begin_object(&j, "fields");
+			for (int fld = 0; fld < ICH_F_COUNT; fld++)
+				if (r->off[fld] >= 0)
+					ich_json_u64(&j, field_names[fld], (uint64_t)r->off[fld]);
+			ich_json_end_object(&j);
+			ich_json_end_object(&j);
+		}
+		ich_json_end_array(&j);
+		ich_json_finish(&j);
+		return;
+	}
+	for (size_t i = 0; (r = row_at(i)); i++) {
+		if (shadowed(i, r))
+			continue;
+		fprintf(f, "%-8s %-3s %5u+  %s%s%s\n         source: %s\n", r->module,
+			ich_arch_name(r->arch), r->build_min, r->label,
+			r->derived ? "  [derived]" : "", i < nloaded ? "  [loaded]" : "", r->source);
+		int col = 0;
+		for (int fld = 0; fld < ICH_F_COUNT; fld++) {
+			if (r->off[fld] < 0)
+				continue;
+			char cell[80];
+			snprintf(cell, sizeof(cell), "%s=0x%x", field_names[fld], (unsigned)r->off[fld]);
+			if (col + (int)strlen(cell) + 2 > 100) {
+				fputc('\n', f);
+				col = 0;
+			}
+			col += fprintf(f, "%s%s", col ? "  " : "         ", cell);
+		}
+		fputs("\n\n", f);
+	}
+}
+
+const char *ich_layout_coverage(void)
+{
+	return "ntdll x86/x64: 7601, 9200, 9600, 10240, 14393, 15063, 16299, 17134, 17763, 18362, 19041-19045, "
+	       "22000, 22621/22631, 26100 (derived); ntoskrnl x64: 7600-22631 (+26100 derived), x86: 7600-19045";
+}
+
+const char *ich_windows_release_name(uint32_t build)
+{
+	static const struct { uint32_t build; const char *name; } names[] = {
+		{ 2600, "Windows XP" }, { 3790, "Windows Server 2003 / XP x64" },
+		{ 6000, "Windows Vista" }, { 6001, "Windows Vista SP1 / Server 2008" },
+		{ 6002, "Windows Vista SP2 / Server 2008 SP2" }, { 7600, "Windows 7" },
+		{ 7601, "Windows 7 SP1 / Server 2008 R2 SP1" }, { 9200, "Windows 8 / Server 2012" },
+		{ 9600, "Windows 8.1 / Server 2012 R2" }, { 10240, "Windows 10 1507" },
+		{ 10586, "Windows 10 1511" }, { 14393, "Windows 10 1607 / Server 2016" },
+		{ 15063, "Windows 10 1703" }, { 16299, "Windows 10 1709" },
+		{ 17134, "Windows 10 1803" }, { 17763, "Windows 10 1809 / Server 2019" },
+		{ 18362, "Windows 10 1903" }, { 18363, "Windows 10 1909" },
+		{ 19041, "Windows 10 2004" }, { 19042, "Windows 10 20H2" },
+		{ 19043, "Windows 10 21H1" }, { 19044, "Windows 10 21H2" },
+		{ 19045, "Windows 10 22H2" }, { 20348, "Windows Server 2022" },
+		{ 22000, "Windows 11 21H2" }, { 22621, "Windows 11 22H2" },
+		{ 22631, "Windows 11 23H2" }, { 26100, "Windows 11 24H2 / Server 2025" },
+	};
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++)
+		if (names[i].build == build)
+			return names[i].name;
+	return NULL;
+}
