@@ -579,6 +579,20 @@ def t_types():
     res = run("types", "--json")
     expect(res.rc == 0, "types --json", res)
     json.loads(res.out)
+    # --layout (format: man page, LAYOUT FILE FORMAT): a good row is listed,
+    # a bad field is a usage error naming file and line.
+    with tempfile.TemporaryDirectory() as tmp:
+        good = os.path.join(tmp, "good.layout")
+        with open(good, "w") as f:
+            f.write('# e2e\n[ntdll x64 27000 "e2e test row"]\nbase = ntdll x64 22621\n'
+                    "source = e2e test\nHEAP.Flags = 0x70\n")
+        res = run("--layout", good, "types")
+        expect(res.rc == 0 and "e2e test row" in res.out and "[loaded]" in res.out, "--layout good", res)
+        bad = os.path.join(tmp, "bad.layout")
+        with open(bad, "w") as f:
+            f.write('[ntdll x64 27000 "x"]\nHEAP.NoSuchField = 1\n')
+        res = run("--layout", bad, "types")
+        expect(res.rc == 2 and bad + ":2:" in res.err, "--layout bad", res)
     res = run("--version")
     expect(res.rc == 0 and "type table" in res.out and "not part of this build" not in res.out,
            "--version shows the coverage", res)
