@@ -568,6 +568,37 @@ def t_usage():
         expect(res.rc == 0 and json.loads(res.out)[0]["ok"], "%r" % (args,), res)
 
 
+@test("man")
+def t_man():
+    """The man page's info schema names exactly the keys jsoncheck.INFO_SCHEMA
+    (and so icpheap info --json) has; every command of --help is documented."""
+    man_path = os.path.join(os.path.dirname(os.path.abspath(ARGS.testdata)), "man", "icpheap.1")
+    man = open(man_path, encoding="utf-8").read()
+    a = man.index(".SS info\n.B icpheap info \\-\\-json")
+    b = man.index(".SS heap", a)
+    keys = set(re.findall(r'"([a-z0-9_]+)":', man[a:b]))
+
+    def walk(sch, out):
+        if isinstance(sch, tuple):
+            for x in sch:
+                walk(x, out)
+        elif isinstance(sch, list):
+            walk(sch[0], out)
+        elif isinstance(sch, dict):
+            for k, v in sch.items():
+                out.add(k.rstrip("?"))
+                walk(v, out)
+    want = set()
+    walk(jsoncheck.INFO_SCHEMA, want)
+    expect(keys == want, "man page info schema vs jsoncheck: only in man %r, only in schema %r"
+           % (sorted(keys - want), sorted(want - keys)))
+    res = run("--help")
+    cmds = re.findall(r"^  (\w+) ", res.out.split("commands:")[1].split("global options:")[0], re.M)
+    expect(len(cmds) >= 2, "commands in --help", res)
+    for c in cmds:
+        expect(".SS %s\n" % c in man, "command %s has no man page subsection" % c)
+
+
 @test("types")
 def t_types():
     """icpheap types prints the layout table; --json is JSON."""
