@@ -58,7 +58,8 @@ static void print_help(FILE *f)
 	      "commands:\n", f);
 	for (size_t i = 0; i < NCOMMANDS; i++)
 		if (commands[i])
-			fprintf(f, "  %-9s %s\n", commands[i]->name, commands[i]->summary);
+			fprintf(f, "  %-9s %s\n", commands[i]->name,
+				commands[i]->summary ? commands[i]->summary : "");
 	fputs("\n"
 	      "global options:\n"
 	      "  --json         JSON output (addresses are \"0x...\" strings)\n"
@@ -187,7 +188,7 @@ int main(int argc, char **argv)
 				fprintf(stderr, "icpheap: unknown command '%s'\n", argv[i + 1]);
 				return ICH_EXIT_USAGE;
 			}
-			fputs(c->usage, stdout);
+			fputs(c->usage ? c->usage : "", stdout);
 			return ICH_EXIT_OK;
 		}
 		print_help(stdout);
@@ -217,7 +218,7 @@ int main(int argc, char **argv)
 				continue;
 			}
 			if (!strcmp(argv[i], "--help")) {
-				fputs(cmd->usage, stdout);
+				fputs(cmd->usage ? cmd->usage : "", stdout);
 				free(cargv);
 				return ICH_EXIT_OK;
 			}
