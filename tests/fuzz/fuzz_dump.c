@@ -27,7 +27,10 @@ static void touch_memory(struct ich_as *as, uint64_t addr)
 	uint64_t v;
 	ich_error_destroy(ich_as_read_ptr(as, addr, &v));
 	char *s = NULL;
-	if (!ich_as_read_utf16(as, addr, 64, &s))
+	struct ich_error *err = ich_as_read_utf16(as, addr, 64, &s);
+	if (err)
+		ich_error_destroy(err);
+	else
 		free(s);
 }
 
