@@ -1,0 +1,135 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Process heaps of a user-mode dump, without PDBs.  Heaps are found from
+ * the PEB (via a thread's TEB; the 32-bit PEB for WOW64 processes), their
+ * layout row is chosen by build and confirmed at run time (signatures, the
+ * segment-list identity, the first entry's checksum), and NT heaps are
+ * walked: back-end segments (entries decoded and checksummed, PreviousSize
+ * chains, uncommitted ranges skipped), large (VirtualAlloc'd) blocks, and
+ * the Windows 8+ LFH front end.  A corrupt entry stops only its own run;
+ * it becomes a problem, and the heap result is marked partial.
+ */
+#ifndef ICPHEAP_HEAP_H
+#define ICPHEAP_HEAP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <icpheap/dump.h>
+#include <icpheap/layout.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ich_heaps;
+
+enum ich_heap_kind {
+	ICH_HEAP_KIND_NT,
+	ICH_HEAP_KIND_SEGMENT,	/* listed, not walked */
+	ICH_HEAP_KIND_UNKNOWN,	/* header unreadable or signature unknown */
+};
+
+enum ich_heap_status {
+	ICH_HEAP_OK,
+	ICH_HEAP_NOT_CAPTURED,	/* header not in the dump */
+	ICH_HEAP_BAD_LAYOUT,	/* no layout row passes the checks */
+	ICH_HEAP_NOT_WALKED,	/* segment heap: not supported yet */
+};
+
+enum ich_block_state { ICH_BLOCK_BUSY, ICH_BLOCK_FREE, ICH_BLOCK_INTERNAL };
+enum ich_block_layer { ICH_LAYER_BACKEND, ICH_LAYER_LFH, ICH_LAYER_VIRTUAL };
+
+struct ich_heap_block {
+	uint64_t header;	/* _HEAP_ENTRY (or VIRTUAL_ALLOC_ENTRY) */
+	uint64_t user;		/* user pointer */
+	uint64_t size;		/* requested bytes (0 for free blocks) */
+	uint64_t block_size;	/* bytes, header included */
+	uint64_t unused;	/* block_size - size */
+	uint64_t prev_size;	/* bytes, back end only */
+	uint64_t segment;	/* owning segment (back end), UserBlocks (LFH) */
+	uint8_t flags;		/* _HEAP_ENTRY.Flags (decoded) */
+	enum ich_block_state state;
+	enum ich_block_layer layer;
+};
+
+struct ich_heap_ucr {
+	uint64_t address, size;
+};
+
+struct ich_heap_segment {
+	uint64_t base;		/* the _HEAP_SEGMENT */
+	uint64_t first_entry, last_valid_entry;
+	uint32_t pages, uncommitted_pages;
+	struct ich_heap_ucr *ucr;	size_t nucr;
+};
+
+struct ich_heap_problem {
+	uint64_t address;
+	char what[192];
+};
+
+/* Summary figures: the `!heap -s` row. */
+struct ich_heap_totals {
+	uint64_t reserved, committed, virt;	/* bytes */
+	uint64_t busy_count, busy_bytes;	/* requested bytes of busy blocks */
+	uint64_t free_count, free_bytes;
+	uint64_t internal_count;
+	uint64_t ucr_count, virtual_blocks;
+	uint64_t lfh_blocks;
+};
+
+struct ich_heap {
+	uint64_t address;
+	enum ich_heap_kind kind;
+	enum ich_heap_status status;
+	char reason[224];		/* why not OK */
+	const struct ich_layout *layout;	/* row used (NT heaps) */
+	bool layout_fallback;		/* not the build's row */
+	uint32_t flags, force_flags;
+	bool lfh;			/* FrontEndHeapType == 2 */
+	uint64_t front_end;		/* FrontEndHeap (the _LFH_HEAP) */
+	/* Filled by ich_heap_walk: */
+	bool walked, partial;
+	struct ich_heap_segment *segments;	size_t nsegments;
+	struct ich_heap_problem *problems;	size_t nproblems;
+	struct ich_heap_totals totals;
+};
+
+/* Find the heaps of a minidump (build 0 = from the dump).  Fails when the
+ * PEB cannot be found at all (not captured, kernel dump...). */
+struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build,
+				 struct ich_heaps **ret);
+void ich_heaps_close(struct ich_heaps *h);
+
+size_t ich_heaps_count(const struct ich_heaps *h);
+struct ich_heap *ich_heaps_get(struct ich_heaps *h, size_t i);
+/* The heap at address, or NULL. */
+struct ich_heap *ich_heaps_find(struct ich_heaps *h, uint64_t address);
+/* Notes: where the heap list came from, layout choices, LFH key recovery. */
+size_t ich_heaps_note_count(const struct ich_heaps *h);
+const char *ich_heaps_note(const struct ich_heaps *h, size_t i);
+unsigned ich_heaps_ptr_size(const struct ich_heaps *h);
+/* PEB.NtGlobalFlag (heap debugging aids), when read. */
+bool ich_heaps_global_flag(const struct ich_heaps *h, uint32_t *flag);
+/* The RtlpLFHKey recovered from UserBlocks (after a walk), if any. */
+bool ich_heaps_lfh_key(const struct ich_heaps *h, uint64_t *key);
+
+typedef struct ich_error *ich_heap_block_fn(const struct ich_heap *heap,
+					    const struct ich_heap_block *b, void *arg);
+/*
+ * Walk one NT heap: every block in address order per segment, then the
+ * large blocks.  fn may be NULL (to compute totals and problems only) and
+ * may return &ich_stop.  Totals, segments and problems are (re)computed.
+ */
+struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
+				ich_heap_block_fn *fn, void *arg);
+
+const char *ich_block_state_name(enum ich_block_state s);
+const char *ich_block_layer_name(enum ich_block_layer l);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,1068 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * icpheap heap [OPTIONS] DUMP — WinDbg's !heap on the process heaps of a
+ * user-mode dump.  Layouts of the text follow the verbatim samples in
+ * ../shared/reference/windbg-output (README §1 -s, §3 list, §4 -a, §7-8
+ * -x/-flt/-stat, §10 -i); where WinDbg needs symbols icpheap cannot have
+ * (LFH key, termination on corruption) the line says so instead.
+ *
+ *   (none)            heap list             -s [HEAP]        summary table
+ *   -a|-h [HEAP]      entries               -m [HEAP]        segments
+ *   -f [HEAP]         free blocks           -i ADDR          one block in detail
+ *   -x [-v] ADDR      block holding ADDR    -v               validate
+ *   -flt s SIZE | -flt r MIN MAX            -stat [-h HEAP] [-grp A|B|S] [MAX]
+ *   -srch [-b|-w|-d|-q] PATTERN
+ */
+#include <ctype.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <icpheap/dump.h>
+#include <icpheap/heap.h>
+#include <icpheap/minidump.h>
+
+#include "cli/cli.h"
+#include "core/json.h"
+
+static const char usage[] =
+"usage: icpheap heap [OPTIONS] DUMP\n"
+"  WinDbg !heap on a user-mode dump (NT heaps: back end, LFH, large blocks).\n"
+"  (no option)          list the heaps          -s [HEAP]   summary table\n"
+"  -a|-h [HEAP]         entries by segment      -m [HEAP]   segments\n"
+"  -f [HEAP]            free blocks             -i ADDR     one block\n"
+"  -x [-v] ADDR         block containing ADDR (-v: pointers to it)\n"
+"  -flt s SIZE          busy blocks of SIZE     -flt r MIN MAX  size range\n"
+"  -stat [-h HEAP] [-grp A|B|S] [MAX]   allocations grouped by size\n"
+"  -srch [-b|-w|-d|-q] PATTERN          search busy blocks\n"
+"  -v                   validate every heap (exit 1 on corruption)\n"
+"  --json               JSON (schema: icpheap(1))\n"
+"  -b -B -E -D -e -d -p (and -l) need a live process or symbols: exit 2.\n";
+
+enum mode { M_LIST, M_SUMMARY, M_ENTRIES, M_SEGMENTS, M_FREE, M_INFO, M_FIND,
+	    M_FILTER, M_STAT, M_SEARCH, M_VALIDATE };
+
+struct opts {
+	enum mode mode;
+	bool json, verbose_find;
+	bool have_heap;
+	uint64_t heap;		/* -s/-a/-h/-m/-f/-stat -h HEAP */
+	uint64_t addr;		/* -i, -x */
+	uint64_t min, max;	/* -flt */
+	char grp;		/* S, A, B */
+	unsigned stat_max;
+	unsigned pattern_width;	/* 1, 2, 4, 8 or 0 = string */
+	uint8_t pattern[256];
+	size_t pattern_len;
+	const char *dump;
+};
+
+struct ctx {
+	struct opts *o;
+	struct ich_dump *dump;
+	struct ich_heaps *h;
+	int w;			/* pointer digits */
+	unsigned unit;
+	struct ich_json *j;
+};
+
+#define P(x) (unsigned long long)(x)
+
+/* ---------------------------------------------------------------- list */
+
+static void print_notes(struct ctx *c)
+{
+	for (size_t i = 0; i < ich_heaps_note_count(c->h); i++)
+		printf("note: %s\n", ich_heaps_note(c->h, i));
+}
+
+static void print_unwalkable(struct ctx *c)
+{
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		if (hp->status != ICH_HEAP_OK)
+			printf("%s\n", hp->reason);
+	}
+}
+
+static void json_heap_head(struct ich_json *j, const struct ich_heap *hp)
+{
+	ich_json_addr(j, "address", hp->address);
+	ich_json_string(j, "kind", hp->kind == ICH_HEAP_KIND_NT ? "nt" :
+			hp->kind == ICH_HEAP_KIND_SEGMENT ? "segment" : "unknown");
+	ich_json_string(j, "status", hp->status == ICH_HEAP_OK ? "ok" :
+			hp->status == ICH_HEAP_NOT_CAPTURED ? "not_captured" :
+			hp->status == ICH_HEAP_BAD_LAYOUT ? "bad_layout" : "not_walked");
+	if (hp->status != ICH_HEAP_OK) {
+		ich_json_string(j, "reason", hp->reason);
+		return;
+	}
+	ich_json_addr(j, "flags", hp->flags);
+	char layout[96];
+	snprintf(layout, sizeof(layout), "ntdll %s %u (%s)", ich_arch_name(hp->layout->arch),
+		 hp->layout->build_min, hp->layout->label);
+	ich_json_string(j, "layout", layout);
+	ich_json_bool(j, "lfh", hp->lfh);
+}
+
+static void json_heap_tail(struct ich_json *j, const struct ich_heap *hp)
+{
+	if (hp->status != ICH_HEAP_OK)
+		return;
+	ich_json_begin_array(j, "segments");
+	for (size_t s = 0; s < hp->nsegments; s++) {
+		const struct ich_heap_segment *sg = &hp->segments[s];
+		ich_json_begin_object(j, NULL);
+		ich_json_addr(j, "base", sg->base);
+		ich_json_addr(j, "first_entry", sg->first_entry);
+		ich_json_addr(j, "last_valid_entry", sg->last_valid_entry);
+		ich_json_begin_array(j, "uncommitted");
+		for (size_t u = 0; u < sg->nucr; u++) {
+			ich_json_begin_object(j, NULL);
+			ich_json_addr(j, "address", sg->ucr[u].address);
+			ich_json_u64(j, "size", sg->ucr[u].size);
+			ich_json_end_object(j);
+		}
+		ich_json_end_array(j);
+		ich_json_end_object(j);
+	}
+	ich_json_end_array(j);
+	const struct ich_heap_totals *t = &hp->totals;
+	ich_json_begin_object(j, "totals");
+	ich_json_u64(j, "busy_count", t->busy_count);
+	ich_json_u64(j, "busy_bytes", t->busy_bytes);
+	ich_json_u64(j, "free_count", t->free_count);
+	ich_json_u64(j, "free_bytes", t->free_bytes);
+	ich_json_u64(j, "committed", t->committed);
+	ich_json_u64(j, "reserved", t->reserved);
+	ich_json_u64(j, "virtual_blocks", t->virtual_blocks);
+	ich_json_u64(j, "uncommitted_ranges", t->ucr_count);
+	ich_json_end_object(j);
+	ich_json_begin_array(j, "problems");
+	for (size_t p = 0; p < hp->nproblems; p++) {
+		ich_json_begin_object(j, NULL);
+		ich_json_addr(j, "address", hp->problems[p].address);
+		ich_json_string(j, "what", hp->problems[p].what);
+		ich_json_end_object(j);
+	}
+	ich_json_end_array(j);
+	ich_json_bool(j, "partial", hp->partial);
+}
+
+static struct ich_error *json_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct ich_json *j = arg;
+	ich_json_begin_object(j, NULL);
+	ich_json_addr(j, "header", b->header);
+	ich_json_addr(j, "user", b->user);
+	ich_json_u64(j, "size", b->size);
+	ich_json_u64(j, "block_size", b->block_size);
+	ich_json_u64(j, "unused", b->unused);
+	ich_json_string(j, "state", ich_block_state_name(b->state));
+	ich_json_string(j, "layer", ich_block_layer_name(b->layer));
+	ich_json_end_object(j);
+	return NULL;
+}
+
+static bool selected(struct ctx *c, const struct ich_heap *hp)
+{
+	return !c->o->have_heap || hp->address == c->o->heap;
+}
+
+/* Walk every selected, walkable heap once (totals, problems). */
+static int walk_all(struct ctx *c, ich_heap_block_fn *fn, void *arg)
+{
+	int rc = ICH_EXIT_OK;
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		if (!selected(c, hp) || hp->status != ICH_HEAP_OK)
+			continue;
+		struct ich_error *err = ich_heap_walk(c->h, hp, fn, arg);
+		if (err) {
+			rc = ich_cli_worst(rc, ich_cli_fail(err));
+		}
+	}
+	return rc;
+}
+
+static int do_list(struct ctx *c)
+{
+	if (c->j) {
+		ich_json_begin_array(c->j, "heaps");
+		for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+			ich_json_begin_object(c->j, NULL);
+			json_heap_head(c->j, ich_heaps_get(c->h, i));
+			ich_json_end_object(c->j);
+		}
+		ich_json_end_array(c->j);
+		return ICH_EXIT_OK;
+	}
+	printf("        Heap Address      NT/Segment Heap\n\n");
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		printf("%20llx%21s\n", P(hp->address),
+		       hp->kind == ICH_HEAP_KIND_SEGMENT ? "Segment Heap" :
+		       hp->kind == ICH_HEAP_KIND_NT ? "NT Heap" : "(not captured)");
+	}
+	print_unwalkable(c);
+	return ICH_EXIT_OK;
+}
+
+/* ------------------------------------------------------------- summary */
+
+static int do_summary(struct ctx *c)
+{
+	int rc = walk_all(c, NULL, NULL);
+	if (c->j) {
+		ich_json_begin_array(c->j, "heaps");
+		for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+			struct ich_heap *hp = ich_heaps_get(c->h, i);
+			if (!selected(c, hp))
+				continue;
+			ich_json_begin_object(c->j, NULL);
+			json_heap_head(c->j, hp);
+			json_heap_tail(c->j, hp);
+			ich_json_end_object(c->j);
+		}
+		ich_json_end_array(c->j);
+		return rc;
+	}
+	bool x64 = c->w == 16;
+	const char *pad = x64 ? "        " : "";
+	int rule = x64 ? 85 : 77;
+	printf("\n\n");
+	for (int i = 0; i < 120; i++)
+		putchar('*');
+	printf("\n%46s%s\n", "", "NT HEAP STATS BELOW");
+	for (int i = 0; i < 120; i++)
+		putchar('*');
+	putchar('\n');
+	uint32_t gf;
+	if (ich_heaps_global_flag(c->h, &gf) && (gf & 0x1000)) {
+		printf("NtGlobalFlag enables following debugging aids for new heaps:\n");
+		printf("    stack back traces\n");
+	}
+	uint64_t key;
+	if (ich_heaps_lfh_key(c->h, &key))
+		printf("LFH Key                   : 0x%0*llx\n", c->w, P(key & (x64 ? UINT64_MAX : 0xFFFFFFFFu)));
+	else
+		printf("LFH Key                   : unknown (no symbols; recovered only from LFH UserBlocks)\n");
+	printf("Termination on corruption : unknown (needs ntdll symbols)\n");
+	printf("%s  Heap     Flags   Reserv  Commit  Virt   Free  List   UCR  Virt  Lock  Fast \n", pad);
+	printf("%s                    (k)     (k)    (k)     (k) length      blocks cont. heap \n", pad);
+	for (int i = 0; i < rule; i++)
+		putchar('-');
+	putchar('\n');
+	size_t shown = 0;
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		if (!selected(c, hp) || hp->status != ICH_HEAP_OK)
+			continue;
+		const struct ich_heap_totals *t = &hp->totals;
+		printf("%0*llx %08x %7llu %6llu %6llu %6llu %5llu %5llu %4llu %6x   %s\n", c->w,
+		       P(hp->address), hp->flags, P(t->reserved / 1024), P(t->committed / 1024),
+		       P(t->virt / 1024), P(t->free_bytes / 1024), P(t->free_count), P(t->ucr_count),
+		       P(t->virtual_blocks), 0, hp->lfh ? "LFH" : "   ");
+		if (t->committed && t->free_bytes * 100 / t->committed >= 30)
+			printf("    External fragmentation  %llu %% (%llu free blocks)\n",
+			       P(t->free_bytes * 100 / t->committed), P(t->free_count));
+		if (hp->partial)
+			printf("    (partial: %zu problems, see heap -v)\n", hp->nproblems);
+		shown++;
+	}
+	if (!shown)
+		printf("No heaps to display.\n");
+	for (int i = 0; i < rule; i++)
+		putchar('-');
+	putchar('\n');
+	print_unwalkable(c);
+	return rc;
+}
+
+/* ------------------------------------------------------------- entries */
+
+struct entries_ctx {
+	struct ctx *c;
+	uint64_t segment;
+	int seg_index;
+	const struct ich_heap_segment *seg;
+	size_t next_ucr;
+	bool free_only;
+};
+
+static void print_ucrs_before(struct entries_ctx *e, uint64_t upto)
+{
+	while (e->seg && e->next_ucr < e->seg->nucr && e->seg->ucr[e->next_ucr].address < upto) {
+		printf("        %0*llx:      %08llx      - uncommitted bytes.\n", e->c->w,
+		       P(e->seg->ucr[e->next_ucr].address), P(e->seg->ucr[e->next_ucr].size));
+		e->next_ucr++;
+	}
+}
+
+static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	struct entries_ctx *e = arg;
+	struct ctx *c = e->c;
+	if (b->layer == ICH_LAYER_LFH)
+		return NULL;	/* inside an internal block, as in WinDbg's -a */
+	if (e->free_only && b->state != ICH_BLOCK_FREE)
+		return NULL;
+	if (c->j)
+		return json_block(hp, b, c->j);
+	if (b->layer == ICH_LAYER_VIRTUAL) {
+		printf("    Virtual block: %0*llx - %0*llx (size %0*llx) - busy (%llx)\n", c->w, P(b->header),
+		       c->w, P(b->header + b->block_size), c->w, P(b->block_size), P(b->size));
+		return NULL;
+	}
+	if (b->segment != e->segment) {
+		print_ucrs_before(e, UINT64_MAX);
+		e->segment = b->segment;
+		e->seg_index = -1;
+		e->seg = NULL;
+		for (size_t s = 0; s < hp->nsegments; s++)
+			if (hp->segments[s].base == b->segment) {
+				e->seg_index = (int)s;
+				e->seg = &hp->segments[s];
+			}
+		e->next_ucr = 0;
+		printf("\n    Heap entries for Segment%02d in Heap %0*llx\n", e->seg_index, c->w, P(hp->address));
+		printf("                 address: psize . size  flags   state (requested size)\n");
+	}
+	print_ucrs_before(e, b->header);
+	printf("        %0*llx: %05llx . %05llx [%03x]", c->w, P(b->header), P(b->prev_size),
+	       P(b->block_size), 0x100u | b->flags);
+	if (b->state == ICH_BLOCK_FREE)
+		printf(" - free\n");
+	else
+		printf(" - busy (%llx)%s\n", P(b->size), b->state == ICH_BLOCK_INTERNAL ? " Internal " : "");
+	return NULL;
+}
+
+static void print_heap_head(struct ctx *c, size_t index, struct ich_heap *hp)
+{
+	printf("Index   Address  Name      Debugging options enabled\n");
+	printf("%3zu:   %llx \n", index + 1, P(hp->address));
+	for (size_t s = 0; s < hp->nsegments; s++) {
+		const struct ich_heap_segment *sg = &hp->segments[s];
+		printf("    Segment at %016llx to %016llx (%08llx bytes committed)\n", P(sg->base),
+		       P(sg->base + (uint64_t)sg->pages * 0x1000),
+		       P((uint64_t)(sg->pages - sg->uncommitted_pages) * 0x1000));
+	}
+	printf("    Flags:                %08x\n", hp->flags);
+	printf("    ForceFlags:           %08x\n", hp->force_flags);
+	printf("    Granularity:          %u bytes\n", c->unit);
+	printf("    Layout:               ntdll %s %u (%s)%s\n", ich_arch_name(hp->layout->arch),
+	       hp->layout->build_min, hp->layout->label, hp->layout_fallback ? " [fallback]" : "");
+	printf("    Total Free Size:      %08llx\n", P(hp->totals.free_bytes / c->unit));
+	printf("    Uncommitted ranges:   %llu\n", P(hp->totals.ucr_count));
+	for (size_t s = 0; s < hp->nsegments; s++)
+		for (size_t u = 0; u < hp->segments[s].nucr; u++)
+			printf("            %llx: %08llx  (%llu bytes)\n", P(hp->segments[s].ucr[u].address),
+			       P(hp->segments[s].ucr[u].size), P(hp->segments[s].ucr[u].size));
+}
+
+static void print_problems(struct ich_heap *hp, int w)
+{
+	for (size_t p = 0; p < hp->nproblems; p++)
+		printf("    HEAP PROBLEM at %0*llx: %s\n", w, P(hp->problems[p].address), hp->problems[p].what);
+}
+
+static int do_entries(struct ctx *c, bool free_only)
+{
+	int rc = ICH_EXIT_OK;
+	if (c->j)
+		ich_json_begin_array(c->j, "heaps");
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		if (!selected(c, hp))
+			continue;
+		if (c->j) {
+			ich_json_begin_object(c->j, NULL);
+			json_heap_head(c->j, hp);
+			if (hp->status == ICH_HEAP_OK)
+				ich_json_begin_array(c->j, "blocks");
+		}
+		if (hp->status != ICH_HEAP_OK) {
+			if (c->j)
+				ich_json_end_object(c->j);
+			else
+				printf("%s\n", hp->reason);
+			continue;
+		}
+		struct entries_ctx e = { c, 0, -1, NULL, 0, free_only };
+		/* first a walk for the header figures, then the listing */
+		struct ich_error *err = ich_heap_walk(c->h, hp, NULL, NULL);
+		if (!err && !c->j)
+			print_heap_head(c, i, hp);
+		if (!err)
+			err = ich_heap_walk(c->h, hp, entry_cb, &e);
+		if (!c->j) {
+			print_ucrs_before(&e, UINT64_MAX);
+			print_problems(hp, c->w);
+		}
+		if (c->j) {
+			ich_json_end_array(c->j);
+			json_heap_tail(c->j, hp);
+			ich_json_end_object(c->j);
+		}
+		if (err)
+			rc = ich_cli_worst(rc, ich_cli_fail(err));
+	}
+	if (c->j)
+		ich_json_end_array(c->j);
+	return rc;
+}
+
+static int do_segments(struct ctx *c)
+{
+	int rc = walk_all(c, NULL, NULL);
+	if (c->j)
+		return do_summary(c);
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		if (!selected(c, hp))
+			continue;
+		if (hp->status != ICH_HEAP_OK) {
+			printf("%s\n", hp->reason);
+			continue;
+		}
+		printf("Heap %0*llx\n", c->w, P(hp->address));
+		for (size_t s = 0; s < hp->nsegments; s++) {
+			const struct ich_heap_segment *sg = &hp->segments[s];
+			printf("    Segment%02zu at %llx:\n", s, P(sg->base));
+			printf("        Base:            %llx\n", P(sg->base));
+			printf("        First Entry:     %llx\n", P(sg->first_entry));
+			printf("        Last Entry:      %llx\n", P(sg->last_valid_entry));
+			printf("        Total Pages:     %08x\n", sg->pages);
+			printf("        Total UnCommit:  %08x\n", sg->uncommitted_pages);
+			printf("        UnCommitted Ranges: (%zu)\n", sg->nucr);
+		}
+	}
+	return rc;
+}
+
+/* --------------------------------------------------------- find (-x/-i) */
+
+struct find_ctx {
+	uint64_t addr;
+	bool found;
+	struct ich_heap_block b;
+	uint64_t heap;
+	/* neighbours, for -i */
+	struct ich_heap_block prev, next;
+	bool have_prev, want_next, have_next;
+};
+
+static struct ich_error *find_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	struct find_ctx *f = arg;
+	if (f->want_next) {
+		if (b->layer == f->b.layer) {
+			f->next = *b;
+			f->have_next = true;
+		}
+		return &ich_stop;
+	}
+	/* LFH blocks lie inside an internal block: keep looking inside it */
+	bool in = f->addr >= b->header && f->addr < b->header + b->block_size;
+	if (in && !(b->state == ICH_BLOCK_INTERNAL && hp->lfh && b->layer == ICH_LAYER_BACKEND)) {
+		f->found = true;
+		f->b = *b;
+		f->heap = hp->address;
+		f->want_next = true;
+		return NULL;
+	}
+	if (in)
+		return NULL;
+	if (b->layer == ICH_LAYER_BACKEND && b->header < f->addr) {
+		f->prev = *b;
+		f->have_prev = true;
+	}
+	return NULL;
+}
+
+static bool find_block(struct ctx *c, uint64_t addr, struct find_ctx *f)
+{
+	memset(f, 0, sizeof(*f));
+	f->addr = addr;
+	for (size_t i = 0; i < ich_heaps_count(c->h) && !f->found; i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		if (hp->status != ICH_HEAP_OK)
+			continue;
+		f->have_prev = false;
+		ich_error_destroy(ich_heap_walk(c->h, hp, find_cb, f));
+	}
+	return f->found;
+}
+
+static void flags_words(const struct ich_heap_block *b, char *out, size_t n)
+{
+	out[0] = '\0';
+	if (b->layer == ICH_LAYER_LFH) {
+		snprintf(out, n, "LFH;%s ", b->state == ICH_BLOCK_BUSY ? "busy" : "free");
+		return;
+	}
+	if (b->state == ICH_BLOCK_FREE) {
+		snprintf(out, n, "free ");
+		return;
+	}
+	strncat(out, "busy ", n - strlen(out) - 1);
+	if (b->flags & 0x02)
+		strncat(out, "extra ", n - strlen(out) - 1);
+	if (b->flags & 0x04)
+		strncat(out, "fill ", n - strlen(out) - 1);
+	if (b->layer == ICH_LAYER_VIRTUAL)
+		strncat(out, "virtual ", n - strlen(out) - 1);
+	if (b->state == ICH_BLOCK_INTERNAL)
+		strncat(out, " internal", n - strlen(out) - 1);
+}
+
+/* -x -v: every captured pointer-sized, aligned value inside the block. */
+static void search_pointers(struct ctx *c, uint64_t lo, uint64_t hi)
+{
+	const struct ich_minidump *md = ich_dump_minidump(c->dump);
+	struct ich_as *as = ich_dump_as(c->dump);
+	unsigned ps = ich_heaps_ptr_size(c->h);
+	printf("\nSearch VM for address range %0*llx - %0*llx : ", c->w, P(lo), c->w, P(hi));
+	size_t hits = 0;
+	for (size_t r = 0; md && r < md->nranges && hits < 1000; r++) {
+		uint64_t a = (md->ranges[r].start + ps - 1) & ~(uint64_t)(ps - 1);
+		uint64_t end = md->ranges[r].start + md->ranges[r].size;
+		uint8_t buf[4096];
+		while (a + ps <= end && hits < 1000) {
+			size_t want = end - a < sizeof(buf) ? (size_t)(end - a) : sizeof(buf);
+			size_t got = ich_as_read(as, a, buf, want, NULL);
+			if (got < ps)
+				break;
+			for (size_t k = 0; k + ps <= got; k += ps) {
+				uint64_t v = 0;
+				memcpy(&v, buf + k, ps);
+				if (v >= lo && v < hi) {
+					printf("%0*llx (%0*llx), ", c->w, P(a + k), c->w, P(v));
+					hits++;
+				}
+			}
+			a += got & ~(size_t)(ps - 1);
+		}
+	}
+	putchar('\n');
+}
+
+static int do_find(struct ctx *c)
+{
+	struct find_ctx f;
+	if (!find_block(c, c->o->addr, &f)) {
+		if (c->j) {
+			ich_json_null(c->j, "block");
+			return ICH_EXIT_OK;
+		}
+		printf("No heap block contains %llx (searched %zu heaps", P(c->o->addr), ich_heaps_count(c->h));
+		size_t bad = 0;
+		for (size_t i = 0; i < ich_heaps_count(c->h); i++)
+			bad += ich_heaps_get(c->h, i)->status != ICH_HEAP_OK;
+		printf("%s).\n", bad ? "; some heaps could not be walked" : "");
+		print_unwalkable(c);
+		return ICH_EXIT_OK;
+	}
+	if (c->j) {
+		ich_json_addr(c->j, "heap", f.heap);
+		ich_json_begin_object(c->j, "block");
+		json_block(NULL, &f.b, c->j);
+		ich_json_end_object(c->j);
+		return ICH_EXIT_OK;
+	}
+	char words[64];
+	flags_words(&f.b, words, sizeof(words));
+	if (c->w == 16) {
+		printf("Entry             User              Heap              Segment               Size  PrevSize  Unused    Flags\n");
+		for (int i = 0; i < 109; i++)
+			putchar('-');
+	} else {
+		printf("Entry     User      Heap      Segment       Size  PrevSize  Unused    Flags\n");
+		for (int i = 0; i < 77; i++)
+			putchar('-');
+	}
+	putchar('\n');
+	char prev[16];
+	if (f.b.layer == ICH_LAYER_LFH)
+		snprintf(prev, sizeof(prev), "%8s", "-");
+	else
+		snprintf(prev, sizeof(prev), "%8llx", P(f.b.prev_size));
+	printf("%0*llx  %0*llx  %0*llx  %0*llx  %8llx  %s  %8llx  %s\n", c->w, P(f.b.header), c->w,
+	       P(f.b.user), c->w, P(f.heap), c->w, P(f.b.segment), P(f.b.block_size), prev,
+	       P(f.b.unused), words);
+	if (c->o->verbose_find)
+		search_pointers(c, f.b.user, f.b.user + (f.b.size ? f.b.size : f.b.block_size));
+	return ICH_EXIT_OK;
+}
+
+static int do_info(struct ctx *c)
+{
+	struct find_ctx f;
+	if (!find_block(c, c->o->addr, &f)) {
+		printf("No heap block entry at %llx.\n", P(c->o->addr));
+		print_unwalkable(c);
+		return ICH_EXIT_OK;
+	}
+	if (c->j) {
+		ich_json_addr(c->j, "heap", f.heap);
+		ich_json_begin_object(c->j, "block");
+		json_block(NULL, &f.b, c->j);
+		ich_json_end_object(c->j);
+		return ICH_EXIT_OK;
+	}
+	char words[64];
+	flags_words(&f.b, words, sizeof(words));
+	printf("Detailed information for block entry %0*llx\n", c->w, P(f.b.header));
+	printf("Assumed heap       : 0x%0*llx\n", c->w, P(f.heap));
+	printf("Owning segment     : 0x%0*llx\n", c->w, P(f.b.segment));
+	printf("Block Flags        : 0x%x (%s)\n", f.b.flags, words);
+	printf("Total block size   : 0x%llx units (0x%llx bytes)\n", P(f.b.block_size / c->unit), P(f.b.block_size));
+	printf("Requested size     : 0x%llx bytes (unused 0x%llx bytes)\n", P(f.b.size), P(f.b.unused));
+	if (f.b.layer == ICH_LAYER_BACKEND) {
+		printf("Previous block size: 0x%llx units (0x%llx bytes)\n", P(f.b.prev_size / c->unit), P(f.b.prev_size));
+		printf("Block CRC          : OK\n");
+		if (f.have_prev)
+			printf("Previous block     : 0x%0*llx\n", c->w, P(f.prev.header));
+		if (f.have_next)
+			printf("Next block         : 0x%0*llx\n", c->w, P(f.next.header));
+	}
+	printf("Layer              : %s\n", ich_block_layer_name(f.b.layer));
+	return ICH_EXIT_OK;
+}
+
+/* ------------------------------------------------------ filter, search */
+
+struct filt_ctx {
+	struct ctx *c;
+	uint64_t heap;
+	bool search;
+	size_t count;
+};
+
+static void filt_heap_header(struct filt_ctx *f, const struct ich_heap *hp, const char *head)
+{
+	if (f->heap != hp->address) {
+		f->heap = hp->address;
+		printf("    _HEAP @ %llx\n%s", P(hp->address), head);
+	}
+}
+
+static struct ich_error *filt_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	struct filt_ctx *f = arg;
+	struct ctx *c = f->c;
+	if (b->state != ICH_BLOCK_BUSY || b->size < c->o->min || b->size > c->o->max)
+		return NULL;
+	f->count++;
+	if (c->j)
+		return json_block(hp, b, c->j);
+	filt_heap_header(f, hp, "              HEAP_ENTRY Size Prev Flags            UserPtr UserSize - state\n");
+	printf("        %0*llx %04llx %04llx  [%02x]   %0*llx    %05llx - (busy%s)\n", c->w, P(b->header),
+	       P(b->block_size / c->unit), P(b->prev_size / c->unit),
+	       b->layer == ICH_LAYER_LFH ? 0 : b->flags, c->w, P(b->user), P(b->size),
+	       b->layer == ICH_LAYER_VIRTUAL ? " VirtualAlloc" : "");
+	return NULL;
+}
+
+static int do_filter(struct ctx *c)
+{
+	struct filt_ctx f = { c, 0, false, 0 };
+	if (c->j)
+		ich_json_begin_array(c->j, "blocks");
+	int rc = walk_all(c, filt_cb, &f);
+	if (c->j) {
+		ich_json_end_array(c->j);
+		ich_json_u64(c->j, "count", f.count);
+	} else {
+		print_unwalkable(c);
+	}
+	return rc;
+}
+
+static struct ich_error *srch_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	struct filt_ctx *f = arg;
+	struct ctx *c = f->c;
+	const struct opts *o = c->o;
+	if (b->state != ICH_BLOCK_BUSY || b->size < o->pattern_len || b->size > (64u << 20))
+		return NULL;
+	uint8_t *buf = malloc(b->size);
+	if (!buf)
+		return &ich_enomem;
+	size_t got = ich_as_read(ich_dump_as(c->dump), b->user, buf, b->size, NULL);
+	size_t step = o->pattern_width ? o->pattern_width : 1;
+	bool hit = false;
+	for (size_t k = 0; k + o->pattern_len <= got && !hit; k += step)
+		hit = !memcmp(buf + k, o->pattern, o->pattern_len);
+	free(buf);
+	if (!hit)
+		return NULL;
+	f->count++;
+	if (c->j)
+		return json_block(hp, b, c->j);
+	f->heap = 0;
+	filt_heap_header(f, hp, "   in HEAP_ENTRY: Size : Prev Flags - UserPtr UserSize - state\n");
+	printf("        %0*llX: %04llX : %04llX [%02X] - %0*llX (%0*llX) - (busy)\n", c->w, P(b->header),
+	       P(b->block_size / c->unit), P(b->prev_size / c->unit), b->flags, c->w, P(b->user),
+	       c->w, P(b->size));
+	return NULL;
+}
+
+static int do_search(struct ctx *c)
+{
+	struct filt_ctx f = { c, 0, true, 0 };
+	if (c->j)
+		ich_json_begin_array(c->j, "blocks");
+	int rc = walk_all(c, srch_cb, &f);
+	if (c->j)
+		ich_json_end_array(c->j);
+	return rc;
+}
+
+/* ---------------------------------------------------------------- stat */
+
+struct stat_row {
+	uint64_t size, count, total;
+};
+
+struct stat_ctx {
+	struct stat_row *rows;
+	size_t n, cap;
+	uint64_t busy_total;
+};
+
+static struct ich_error *stat_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct stat_ctx *s = arg;
+	if (b->state != ICH_BLOCK_BUSY)
+		return NULL;
+	s->busy_total += b->size;
+	/* open addressing would be faster; sizes are few, keep it simple */
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rows[i].size == b->size) {
+			s->rows[i].count++;
+			s->rows[i].total += b->size;
+			return NULL;
+		}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct stat_row *r = realloc(s->rows, cap * sizeof(*r));
+		if (!r)
+			return &ich_enomem;
+		s->rows = r;
+		s->cap = cap;
+	}
+	s->rows[s->n++] = (struct stat_row){ b->size, 1, b->size };
+	return NULL;
+}
+
+static char g_grp;
+static int stat_cmp(const void *a, const void *b)
+{
+	const struct stat_row *x = a, *y = b;
+	uint64_t kx = g_grp == 'A' ? x->size : g_grp == 'B' ? x->count : x->total;
+	uint64_t ky = g_grp == 'A' ? y->size : g_grp == 'B' ? y->count : y->total;
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
+	return x->size > y->size ? -1 : x->size < y->size;
+}
+
+static int do_stat(struct ctx *c)
+{
+	int rc = ICH_EXIT_OK;
+	if (c->j)
+		ich_json_begin_array(c->j, "heaps");
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		if (!selected(c, hp))
+			continue;
+		if (hp->status != ICH_HEAP_OK) {
+			if (!c->j)
+				printf("%s\n", hp->reason);
+			continue;
+		}
+		struct stat_ctx s = { 0 };
+		struct ich_error *err = ich_heap_walk(c->h, hp, stat_cb, &s);
+		if (err)
+			rc = ich_cli_worst(rc, ich_cli_fail(err));
+		g_grp = c->o->grp;
+		qsort(s.rows, s.n, sizeof(*s.rows), stat_cmp);
+		size_t show = s.n < c->o->stat_max ? s.n : c->o->stat_max;
+		const char *grp = c->o->grp == 'A' ? "ALLOCATIONSIZE" : c->o->grp == 'B' ? "BLOCKCOUNT" : "TOTSIZE";
+		if (c->j) {
+			ich_json_begin_object(c->j, NULL);
+			ich_json_addr(c->j, "address", hp->address);
+			ich_json_string(c->j, "group_by", grp);
+			ich_json_u64(c->j, "busy_bytes", s.busy_total);
+			ich_json_begin_array(c->j, "sizes");
+			for (size_t r = 0; r < show; r++) {
+				ich_json_begin_object(c->j, NULL);
+				ich_json_u64(c->j, "size", s.rows[r].size);
+				ich_json_u64(c->j, "blocks", s.rows[r].count);
+				ich_json_u64(c->j, "total", s.rows[r].total);
+				ich_json_end_object(c->j);
+			}
+			ich_json_end_array(c->j);
+			ich_json_end_object(c->j);
+		} else {
+			printf(" heap @ %0*llx\n", c->w, P(hp->address));
+			printf("group-by: %s max-display: %u\n", grp, c->o->stat_max);
+			printf("    size     #blocks     total     ( %%) (percent of total busy bytes)\n");
+			for (size_t r = 0; r < show; r++)
+				printf("    %llx %llx - %llx  (%.2f)\n", P(s.rows[r].size), P(s.rows[r].count),
+				       P(s.rows[r].total),
+				       s.busy_total ? 100.0 * (double)s.rows[r].total / (double)s.busy_total : 0.0);
+		}
+		free(s.rows);
+	}
+	if (c->j)
+		ich_json_end_array(c->j);
+	else
+		print_unwalkable(c);
+	return rc;
+}
+
+/* ------------------------------------------------------------ validate */
+
+static int do_validate(struct ctx *c)
+{
+	int rc = walk_all(c, NULL, NULL);
+	size_t total = 0;
+	if (c->j)
+		ich_json_begin_array(c->j, "heaps");
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		if (!selected(c, hp))
+			continue;
+		total += hp->nproblems;
+		if (c->j) {
+			ich_json_begin_object(c->j, NULL);
+			json_heap_head(c->j, hp);
+			json_heap_tail(c->j, hp);
+			ich_json_end_object(c->j);
+			continue;
+		}
+		if (hp->status != ICH_HEAP_OK) {
+			printf("%s\n", hp->reason);
+			continue;
+		}
+		printf("Validating heap %0*llx: %zu problems\n", c->w, P(hp->address), hp->nproblems);
+		print_problems(hp, c->w);
+	}
+	if (c->j)
+		ich_json_end_array(c->j);
+	else
+		printf("%zu problems found.\n", total);
+	return total ? ich_cli_worst(rc, ICH_EXIT_FINDINGS) : rc;
+}
+
+/* ------------------------------------------------------------- options */
+
+static bool hexarg(const char *s, uint64_t *v)
+{
+	return ich_cli_parse_u64(s, true, v);
+}
+
+static int bad(const char *msg, const char *arg)
+{
+	fprintf(stderr, "icpheap heap: %s%s%s\n%s", msg, arg ? " " : "", arg ? arg : "", usage);
+	return ICH_EXIT_USAGE;
+}
+
+static int parse(int argc, char **argv, struct opts *o)
+{
+	o->grp = 'S';
+	o->stat_max = 20;
+	int i = 1;
+	bool have_mode = false;
+	for (; i < argc - 1; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--json")) {
+			o->json = true;
+		} else if (!strcmp(a, "-s") || !strcmp(a, "-a") || !strcmp(a, "-h") || !strcmp(a, "-m") ||
+			   !strcmp(a, "-f")) {
+			if (a[1] == 'h' && o->mode == M_STAT) {
+				if (i + 1 >= argc - 1 || !hexarg(argv[++i], &o->heap))
+					return bad("-stat -h needs a heap address", NULL);
+				o->have_heap = true;
+				continue;
+			}
+			o->mode = a[1] == 's' ? M_SUMMARY : a[1] == 'm' ? M_SEGMENTS : a[1] == 'f' ? M_FREE : M_ENTRIES;
+			have_mode = true;
+			if (i + 1 < argc - 1 && argv[i + 1][0] != '-' && hexarg(argv[i + 1], &o->heap)) {
+				o->have_heap = true;
+				i++;
+			}
+		} else if (!strcmp(a, "-x") || !strcmp(a, "-i")) {
+			o->mode = a[1] == 'x' ? M_FIND : M_INFO;
+			have_mode = true;
+			if (i + 1 < argc - 1 && !strcmp(argv[i + 1], "-v")) {
+				o->verbose_find = true;
+				i++;
+			}
+			if (i + 1 >= argc - 1 || !hexarg(argv[++i], &o->addr))
+				return bad(a, "needs an address");
+		} else if (!strcmp(a, "-v")) {
+			if (o->mode == M_FIND) {
+				o->verbose_find = true;
+			} else {
+				o->mode = M_VALIDATE;
+				have_mode = true;
+			}
+		} else if (!strcmp(a, "-flt")) {
+			o->mode = M_FILTER;
+			have_mode = true;
+			if (i + 2 >= argc - 1)
+				return bad("-flt needs s SIZE or r MIN MAX", NULL);
+			const char *k = argv[++i];
+			if (!strcmp(k, "s")) {
+				if (!hexarg(argv[++i], &o->min))
+					return bad("-flt s: bad size", argv[i]);
+				o->max = o->min;
+			} else if (!strcmp(k, "r")) {
+				if (i + 2 >= argc - 1 || !hexarg(argv[i + 1], &o->min) || !hexarg(argv[i + 2], &o->max))
+					return bad("-flt r needs MIN MAX", NULL);
+				i += 2;
+			} else {
+				return bad("-flt: expected s or r, got", k);
+			}
+		} else if (!strcmp(a, "-stat")) {
+			o->mode = M_STAT;
+			have_mode = true;
+		} else if (!strcmp(a, "-grp")) {
+			if (i + 1 >= argc - 1 || !strchr("ABSabs", argv[i + 1][0]) || argv[i + 1][1])
+				return bad("-grp needs A, B or S", NULL);
+			o->grp = (char)(argv[++i][0] & ~0x20);
+		} else if (!strcmp(a, "-srch")) {
+			o->mode = M_SEARCH;
+			have_mode = true;
+			unsigned width = 0;
+			if (i + 1 < argc - 1 && (!strcmp(argv[i + 1], "-b") || !strcmp(argv[i + 1], "-w") ||
+						 !strcmp(argv[i + 1], "-d") || !strcmp(argv[i + 1], "-q"))) {
+				char k = argv[++i][1];
+				width = k == 'b' ? 1 : k == 'w' ? 2 : k == 'd' ? 4 : 8;
+			}
+			if (i + 1 >= argc - 1)
+				return bad("-srch needs a pattern", NULL);
+			const char *pat = argv[++i];
+			uint64_t v;
+			if (!width && hexarg(pat, &v))
+				width = 8;	/* WinDbg: a number is a pointer-sized value */
+			if (width) {
+				if (!hexarg(pat, &v))
+					return bad("-srch: bad number", pat);
+				if (width == 8 && o->pattern_width == 0 && v <= 0xFFFFFFFFu)
+					width = 4;
+				memcpy(o->pattern, &v, width);
+				o->pattern_len = width;
+				o->pattern_width = width;
+			} else {
+				o->pattern_len = strlen(pat) < sizeof(o->pattern) ? strlen(pat) : sizeof(o->pattern);
+				memcpy(o->pattern, pat, o->pattern_len);
+			}
+		} else if (!strcmp(a, "-b") || !strcmp(a, "-B") || !strcmp(a, "-E") || !strcmp(a, "-D") ||
+			   !strcmp(a, "-e") || !strcmp(a, "-d") || !strcmp(a, "-p") || !strcmp(a, "-l") ||
+			   !strcmp(a, "-triage")) {
+			fprintf(stderr, "icpheap heap: %s is not available offline: %s\n", a,
+				!strcmp(a, "-p") ? "page-heap queries need the page heap's symbols and stack-trace database" :
+				!strcmp(a, "-l") ? "leak detection (-l) is not implemented yet" :
+				!strcmp(a, "-triage") ? "-triage needs ntdll's failure records (symbols)" :
+				"breakpoints and heap tagging (-b, -B, -E, -D, -e, -d) act on a live process");
+			return ICH_EXIT_USAGE;
+		} else if (isdigit((unsigned char)a[0]) && o->mode == M_STAT) {
+			o->stat_max = (unsigned)strtoul(a, NULL, 16);
+		} else {
+			return bad("unknown option", a);
+		}
+	}
+	(void)have_mode;
+	if (i != argc - 1)
+		return bad("exactly one dump is needed", NULL);
+	o->dump = argv[argc - 1];
+	return -1;
+}
+
+static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
+{
+	for (int i = 1; i < argc; i++)
+		if (!strcmp(argv[i], "--help")) {
+			fputs(usage, stdout);
+			return ICH_EXIT_OK;
+		}
+	if (argc < 2) {
+		fputs(usage, stderr);
+		return ICH_EXIT_USAGE;
+	}
+	struct opts o = { 0 };
+	o.json = g->json;
+	int rc = parse(argc, argv, &o);
+	if (rc >= 0)
+		return rc;
+	struct ich_dump *dump;
+	struct ich_error *err = ich_dump_open(o.dump, &dump);
+	if (err)
+		return ich_cli_fail(err);
+	struct ich_heaps *h;
+	err = ich_heaps_open(dump, g->build, &h);
+	if (err) {
+		ich_dump_close(dump);
+		return ich_cli_fail(err);
+	}
+	struct ctx c = { &o, dump, h, ich_heaps_ptr_size(h) == 8 ? 16 : 8,
+			 ich_heaps_ptr_size(h) == 8 ? 16u : 8u, NULL };
+	struct ich_json js;
+	if (o.json) {
+		ich_json_init(&js, stdout, true);
+		c.j = &js;
+		ich_json_begin_object(c.j, NULL);
+		ich_json_string(c.j, "path", o.dump);
+	}
+	if (g->verbose && !o.json)
+		print_notes(&c);
+	switch (o.mode) {
+	case M_LIST: rc = do_list(&c); break;
+	case M_SUMMARY: rc = do_summary(&c); break;
+	case M_ENTRIES: rc = do_entries(&c, false); break;
+	case M_FREE: rc = do_entries(&c, true); break;
+	case M_SEGMENTS: rc = do_segments(&c); break;
+	case M_FIND: rc = do_find(&c); break;
+	case M_INFO: rc = do_info(&c); break;
+	case M_FILTER: rc = do_filter(&c); break;
+	case M_SEARCH: rc = do_search(&c); break;
+	case M_STAT: rc = do_stat(&c); break;
+	case M_VALIDATE: rc = do_validate(&c); break;
+	}
+	if (o.json) {
+		ich_json_begin_array(c.j, "notes");
+		for (size_t i = 0; i < ich_heaps_note_count(h); i++)
+			ich_json_string(c.j, NULL, ich_heaps_note(h, i));
+		ich_json_end_array(c.j);
+		ich_json_end_object(c.j);
+		ich_json_finish(c.j);
+	}
+	/* Nothing could be walked: the dump cannot answer this command. */
+	size_t ok = 0;
+	for (size_t i = 0; i < ich_heaps_count(h); i++)
+		ok += ich_heaps_get(h, i)->status == ICH_HEAP_OK;
+	if (!ok && o.mode != M_LIST)
+		rc = ich_cli_worst(rc, ICH_EXIT_DUMP);
+	if (o.have_heap && !ich_heaps_find(h, o.heap)) {
+		fprintf(stderr, "icpheap heap: %llx is not one of the %zu heaps in the PEB's list\n", P(o.heap),
+			ich_heaps_count(h));
+		rc = ich_cli_worst(rc, ICH_EXIT_USAGE);
+	}
+	ich_heaps_close(h);
+	ich_dump_close(dump);
+	return rc;
+}
+
+const struct ich_cli_command ich_cmd_heap = {
+	.name = "heap",
+	.summary = "WinDbg !heap on a user-mode dump's NT heaps",
+	.usage = usage,
+	.run = cmd_heap,
+};

@@ -1,0 +1,375 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Finding the heaps: TEB -> PEB -> ProcessHeap / NumberOfHeaps /
+ * ProcessHeaps[] (layouts.md §1; S2 checks ProcessHeaps[0] == ProcessHeap
+ * and NumberOfHeaps <= MaximumNumberOfHeaps).  WOW64 processes keep a
+ * 32-bit TEB 0x2000 bytes after the 64-bit one (the dump builder's source
+ * note; widely documented, not confirmed by a cited PDB source) whose
+ * ProcessEnvironmentBlock is the 32-bit PEB, read with the x86 rows.
+ * Nothing is guessed: what is not captured is reported as such.
+ */
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include <icpheap/minidump.h>
+
+#include "heap/heap_internal.h"
+
+#define MAX_HEAPS 4096	/* MaximumNumberOfHeaps grows in 16s; real processes have < 100 */
+
+void heaps_note(struct ich_heaps *h, const char *fmt, ...)
+{
+	if (h->nnotes >= 200)
+		return;
+	char *m = NULL;
+	va_list ap;
+	va_start(ap, fmt);
+	int r = vasprintf(&m, fmt, ap);
+	va_end(ap);
+	if (r < 0)
+		return;
+	char **n = realloc(h->notes, (h->nnotes + 1) * sizeof(*n));
+	if (!n) {
+		free(m);
+		return;
+	}
+	h->notes = n;
+	n[h->nnotes++] = m;
+}
+
+void heap_problem(struct ich_heap *heap, uint64_t addr, const char *fmt, ...)
+{
+	heap->partial = true;
+	if (heap->nproblems >= 10000)
+		return;	/* a shredded heap must not exhaust memory */
+	struct ich_heap_problem *p = realloc(heap->problems, (heap->nproblems + 1) * sizeof(*p));
+	if (!p)
+		return;
+	heap->problems = p;
+	p += heap->nproblems++;
+	p->address = addr;
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(p->what, sizeof(p->what), fmt, ap);
+	va_end(ap);
+}
+
+/* A 4-byte-pointer view of a 64-bit process space (WOW64 heaps). */
+struct as32 {
+	struct ich_as as;
+	struct ich_as *inner;
+};
+
+static size_t as32_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
+			struct ich_read_result *res)
+{
+	return ich_as_read(((struct as32 *)as)->inner, addr, buf, len, res);
+}
+
+static const void *as32_peek(struct ich_as *as, uint64_t addr, size_t len)
+{
+	return ich_as_peek(((struct as32 *)as)->inner, addr, len);
+}
+
+static void as32_destroy(struct ich_as *as)
+{
+	free(as);
+}
+
+static const struct ich_as_ops as32_ops = { as32_read, as32_peek, as32_destroy };
+
+static uint64_t rdptr(struct ich_heaps *h, uint64_t a, struct ich_error **err)
+{
+	uint64_t v = 0;
+	*err = ich_as_read_ptr(h->as, a, &v);
+	return v;
+}
+
+/* Look at one heap's header: kind and layout. */
+static void classify(struct ich_heaps *h, struct ich_heap *heap)
+{
+	/* _HEAP_SEGMENT.SegmentSignature / _SEGMENT_HEAP.Signature: at +0x10
+	 * on x64, +0x8 on x86 (layouts.md §1, S2) */
+	uint32_t sig;
+	uint64_t at = heap->address + (h->ptr == 8 ? 0x10 : 0x8);
+	struct ich_read_result res;
+	uint8_t b[4];
+	if (ich_as_read(h->as, at, b, 4, &res) != 4) {
+		heap->kind = ICH_HEAP_KIND_UNKNOWN;
+		heap->status = ICH_HEAP_NOT_CAPTURED;
+		snprintf(heap->reason, sizeof(heap->reason), "heap 0x%" PRIx64 ": header not captured in this dump (0x%" PRIx64 ": %s)",
+			 heap->address, res.miss_addr, ich_miss_reason_str(res.why));
+		return;
+	}
+	sig = (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+	if (sig == SEGHEAP_SIGNATURE) {
+		heap->kind = ICH_HEAP_KIND_SEGMENT;
+		heap->status = ICH_HEAP_NOT_WALKED;
+		snprintf(heap->reason, sizeof(heap->reason), "heap 0x%" PRIx64 ": segment heap (signature 0xddeeddee): listed, not walked by this version",
+			 heap->address);
+		return;
+	}
+	if (sig != SEGMENT_SIGNATURE) {
+		heap->kind = ICH_HEAP_KIND_UNKNOWN;
+		heap->status = ICH_HEAP_BAD_LAYOUT;
+		snprintf(heap->reason, sizeof(heap->reason), "heap 0x%" PRIx64 ": signature 0x%08x at 0x%" PRIx64 " is neither an NT heap (0xffeeffee) nor a segment heap (0xddeeddee)",
+			 heap->address, sig, at);
+		return;
+	}
+	heap->kind = ICH_HEAP_KIND_NT;
+	/* The build's row first, then the others: use the first that passes. */
+	const struct ich_layout *cand[40];
+	size_t nc = ich_layout_candidates("ntdll", h->arch, h->build, cand, 40);
+	char first_why[160] = "", why[160];
+	for (size_t i = 0; i < nc; i++) {
+		struct ich_error *err = nt_heap_validate(h, heap, cand[i], why, sizeof(why));
+		if (err) {	/* header unreadable under this row */
+			snprintf(why, sizeof(why), "%s", err->message);
+			ich_error_destroy(err);
+		} else if (!why[0]) {
+			heap->layout = cand[i];
+			heap->layout_fallback = i > 0;
+			heap->status = ICH_HEAP_OK;
+			if (i > 0)
+				heaps_note(h, "heap 0x%" PRIx64 ": the row for build %u failed (%s); row \"%s\" (%u) passes and is used",
+					   heap->address, h->build, first_why, cand[i]->label, cand[i]->build_min);
+			return;
+		}
+		if (i == 0)
+			snprintf(first_why, sizeof(first_why), "%s", why);
+	}
+	heap->status = ICH_HEAP_BAD_LAYOUT;
+	snprintf(heap->reason, sizeof(heap->reason), "heap 0x%" PRIx64 ": no ntdll layout row fits (build %u row: %s)",
+		 heap->address, h->build, first_why[0] ? first_why : "no row for this build");
+}
+
+static struct ich_error *add_heap(struct ich_heaps *h, uint64_t addr)
+{
+	for (size_t i = 0; i < h->nheaps; i++)
+		if (h->heaps[i].address == addr)
+			return NULL;
+	struct ich_heap *n = realloc(h->heaps, (h->nheaps + 1) * sizeof(*n));
+	if (!n)
+		return &ich_enomem;
+	h->heaps = n;
+	memset(&n[h->nheaps], 0, sizeof(*n));
+	n[h->nheaps].address = addr;
+	h->nheaps++;
+	return NULL;
+}
+
+static uint32_t ntdll_build(const struct ich_minidump *md, uint32_t fallback, bool wow64)
+{
+	/* ntdll's file version gives the build more precisely than
+	 * SystemInfo on some dumps; for WOW64 take the SysWOW64 copy. */
+	for (size_t i = 0; i < md->nmodules; i++) {
+		const char *n = md->modules[i].name;
+		if (!n || !md->modules[i].file_version.valid)
+			continue;
+		size_t l = strlen(n);
+		if (l < 9 || strcasecmp(n + l - 9, "ntdll.dll"))
+			continue;
+		bool is_wow = strstr(n, "SysWOW64") || strstr(n, "syswow64") || strstr(n, "SYSWOW64");
+		if (wow64 != is_wow)
+			continue;
+		if (md->modules[i].file_version.build)
+			return md->modules[i].file_version.build;
+	}
+	return fallback;
+}
+
+struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build, struct ich_heaps **ret)
+{
+	const struct ich_minidump *md = ich_dump_minidump(dump);
+	if (!md)
+		return ich_error_create(ICH_ERR_UNSUPPORTED,
+			"%s: process heaps are read from user-mode minidumps; this is a %s",
+			ich_dump_path(dump), ich_dump_kind_name(dump));
+	struct ich_as *as = ich_dump_as(dump);
+	if (!as)
+		return ich_error_create(ICH_ERR_FAULT, "%s: the minidump holds no memory", ich_dump_path(dump));
+	struct ich_heaps *h = calloc(1, sizeof(*h));
+	if (!h)
+		return &ich_enomem;
+	h->dump = dump;
+	h->as = as;
+	h->ptr = ich_as_ptr_size(as);
+	h->arch = ich_dump_arch(dump);
+	bool wow = ich_dump_is_wow64(dump);
+	if (wow) {
+		struct as32 *v = calloc(1, sizeof(*v));
+		if (!v) {
+			ich_heaps_close(h);
+			return &ich_enomem;
+		}
+		v->as.ops = &as32_ops;
+		v->as.ptr_size = 4;
+		v->as.dump = dump;
+		v->inner = as;
+		snprintf(v->as.name, sizeof(v->as.name), "WOW64 32-bit view");
+		h->as32 = &v->as;
+		h->as = &v->as;
+		h->ptr = 4;
+		h->arch = ICH_ARCH_X86;
+	}
+	h->build = build ? build : ntdll_build(md, ich_dump_build(dump), wow);
+	h->row = ich_layout_find("ntdll", h->arch, h->build);
+	if (!h->row) {
+		struct ich_error *err = ich_error_create(ICH_ERR_LAYOUT,
+			"%s: no ntdll layout for %s build %u (icpheap types lists the table; --layout adds rows)",
+			ich_dump_path(dump), ich_arch_name(h->arch), h->build);
+		ich_heaps_close(h);
+		return err;
+	}
+	if (h->arch != ICH_ARCH_X86 && h->arch != ICH_ARCH_X64) {
+		struct ich_error *err = ich_error_create(ICH_ERR_UNSUPPORTED,
+			"%s: heaps of %s processes are not supported", ich_dump_path(dump), ich_arch_name(h->arch));
+		ich_heaps_close(h);
+		return err;
+	}
+	/* TEB -> PEB: try each thread until one TEB is captured. */
+	struct ich_error *err = NULL;
+	char tried[256] = "";
+	for (size_t i = 0; i < md->nthreads && !h->peb; i++) {
+		uint64_t teb = md->threads[i].teb + (wow ? 0x2000 : 0);
+		uint64_t peb = rdptr(h, teb + (uint64_t)h->row->off[ICH_F_TEB_PROCESS_ENVIRONMENT_BLOCK], &err);
+		if (err) {
+			if (!tried[0])
+				snprintf(tried, sizeof(tried), "%s", err->message);
+			ich_error_destroy(err);
+			continue;
+		}
+		h->peb = peb;
+		heaps_note(h, "PEB 0x%" PRIx64 " from thread %u's %sTEB 0x%" PRIx64, peb,
+			   md->threads[i].thread_id, wow ? "32-bit " : "", teb);
+	}
+	if (!h->peb) {
+		err = ich_error_create(ICH_ERR_FAULT,
+			"%s: no thread's TEB is captured in this dump, so the PEB and the heap list cannot be found (%s)",
+			ich_dump_path(dump), tried[0] ? tried : "no threads");
+		ich_heaps_close(h);
+		return err;
+	}
+	const struct ich_layout *r = h->row;
+	uint64_t process_heap = rdptr(h, h->peb + (uint64_t)r->off[ICH_F_PEB_PROCESS_HEAP], &err);
+	if (err) {
+		err = ich_error_wrap(err, "%s: PEB 0x%" PRIx64 " is not captured in this dump: PEB.ProcessHeap at ",
+				     ich_dump_path(dump), h->peb);
+		ich_heaps_close(h);
+		return err;
+	}
+	uint32_t gf = 0, nheaps = 0, maxheaps = 0;
+	if (!ich_as_read_u32(h->as, h->peb + (uint64_t)r->off[ICH_F_PEB_NT_GLOBAL_FLAG], &gf)) {
+		h->have_global_flag = true;
+		h->global_flag = gf;
+	}
+	uint64_t array = 0;
+	struct ich_error *e1 = ich_as_read_u32(h->as, h->peb + (uint64_t)r->off[ICH_F_PEB_NUMBER_OF_HEAPS], &nheaps);
+	struct ich_error *e2 = ich_as_read_u32(h->as, h->peb + (uint64_t)r->off[ICH_F_PEB_MAXIMUM_NUMBER_OF_HEAPS], &maxheaps);
+	struct ich_error *e3 = ich_as_read_ptr(h->as, h->peb + (uint64_t)r->off[ICH_F_PEB_PROCESS_HEAPS], &array);
+	bool listed = false;
+	if (!e1 && !e2 && !e3 && nheaps && nheaps <= maxheaps && nheaps <= MAX_HEAPS) {
+		uint64_t first;
+		err = ich_as_read_ptr(h->as, array, &first);
+		if (err) {
+			heaps_note(h, "PEB.ProcessHeaps array 0x%" PRIx64 " (%u heaps) is not captured in this dump: only PEB.ProcessHeap 0x%" PRIx64 " is known",
+				   array, nheaps, process_heap);
+			ich_error_destroy(err);
+		} else {
+			if (first != process_heap)
+				heaps_note(h, "ProcessHeaps[0] 0x%" PRIx64 " differs from PEB.ProcessHeap 0x%" PRIx64, first, process_heap);
+			for (uint32_t i = 0; i < nheaps; i++) {
+				uint64_t a;
+				err = ich_as_read_ptr(h->as, array + (uint64_t)i * h->ptr, &a);
+				if (err) {
+					heaps_note(h, "ProcessHeaps[%u] at 0x%" PRIx64 " not captured: %u of %u heaps listed",
+						   i, array + (uint64_t)i * h->ptr, i, nheaps);
+					ich_error_destroy(err);
+					break;
+				}
+				if (a && (err = add_heap(h, a))) {
+					ich_heaps_close(h);
+					return err;
+				}
+			}
+			listed = true;
+			heaps_note(h, "heap list: PEB.ProcessHeaps 0x%" PRIx64 " (NumberOfHeaps %u)", array, nheaps);
+			if (nheaps == 1 && h->build >= 26100)
+				heaps_note(h, "on 24H2 the PEB may list only the first heap (x64dbg/x64dbg#3478); other heaps are not listed here");
+		}
+	} else if (!e1 && !e2 && (nheaps > maxheaps || nheaps > MAX_HEAPS)) {
+		heaps_note(h, "PEB.NumberOfHeaps %u / MaximumNumberOfHeaps %u are inconsistent: using PEB.ProcessHeap only",
+			   nheaps, maxheaps);
+	}
+	ich_error_destroy(e1);
+	ich_error_destroy(e2);
+	ich_error_destroy(e3);
+	if (!listed && process_heap && (err = add_heap(h, process_heap))) {
+		ich_heaps_close(h);
+		return err;
+	}
+	for (size_t i = 0; i < h->nheaps; i++)
+		classify(h, &h->heaps[i]);
+	*ret = h;
+	return NULL;
+}
+
+void ich_heaps_close(struct ich_heaps *h)
+{
+	if (!h)
+		return;
+	for (size_t i = 0; i < h->nheaps; i++) {
+		for (size_t s = 0; s < h->heaps[i].nsegments; s++)
+			free(h->heaps[i].segments[s].ucr);
+		free(h->heaps[i].segments);
+		free(h->heaps[i].problems);
+	}
+	free(h->heaps);
+	for (size_t i = 0; i < h->nnotes; i++)
+		free(h->notes[i]);
+	free(h->notes);
+	if (h->as32)
+		h->as32->ops->destroy(h->as32);
+	free(h);
+}
+
+size_t ich_heaps_count(const struct ich_heaps *h) { return h->nheaps; }
+struct ich_heap *ich_heaps_get(struct ich_heaps *h, size_t i) { return i < h->nheaps ? &h->heaps[i] : NULL; }
+size_t ich_heaps_note_count(const struct ich_heaps *h) { return h->nnotes; }
+const char *ich_heaps_note(const struct ich_heaps *h, size_t i) { return i < h->nnotes ? h->notes[i] : NULL; }
+unsigned ich_heaps_ptr_size(const struct ich_heaps *h) { return h->ptr; }
+
+struct ich_heap *ich_heaps_find(struct ich_heaps *h, uint64_t address)
+{
+	for (size_t i = 0; i < h->nheaps; i++)
+		if (h->heaps[i].address == address)
+			return &h->heaps[i];
+	return NULL;
+}
+
+bool ich_heaps_global_flag(const struct ich_heaps *h, uint32_t *flag)
+{
+	if (h->have_global_flag)
+		*flag = h->global_flag;
+	return h->have_global_flag;
+}
+
+bool ich_heaps_lfh_key(const struct ich_heaps *h, uint64_t *key)
+{
+	if (h->lfh_key_known)
+		*key = h->lfh_key;
+	return h->lfh_key_known;
+}
+
+const char *ich_block_state_name(enum ich_block_state s)
+{
+	return s == ICH_BLOCK_BUSY ? "busy" : s == ICH_BLOCK_FREE ? "free" : "internal";
+}
+
+const char *ich_block_layer_name(enum ich_block_layer l)
+{
+	return l == ICH_LAYER_BACKEND ? "backend" : l == ICH_LAYER_LFH ? "lfh" : "virtual";
+}

@@ -1,0 +1,80 @@
+/* SPDX-License-Identifier: MIT */
+/* Internal state of the heap walkers (src/heap). */
+#ifndef ICPHEAP_HEAP_INTERNAL_H
+#define ICPHEAP_HEAP_INTERNAL_H
+
+#include <icpheap/heap.h>
+
+#include "reader/reader.h"
+
+#define NT_HEAP_SIGNATURE 0xEEFFEEFFu	/* _HEAP.Signature */
+#define SEGMENT_SIGNATURE 0xFFEEFFEEu	/* _HEAP_SEGMENT.SegmentSignature */
+#define SEGHEAP_SIGNATURE 0xDDEEDDEEu	/* _SEGMENT_HEAP.Signature */
+#define USERBLOCKS_SIGNATURE 0xF0E0D0C0u
+#define HEAP_ENCODE_FLAG_MAKE_ENCODING_ENABLED 0x00100000u
+
+/* _HEAP_ENTRY.Flags (heap.h values; windbg-output README §13) */
+#define HE_BUSY 0x01
+#define HE_EXTRA_PRESENT 0x02
+#define HE_FILL_PATTERN 0x04
+#define HE_VIRTUAL_ALLOC 0x08
+#define HE_LAST_ENTRY 0x10
+
+struct ich_heaps {
+	struct ich_dump *dump;
+	struct ich_as *as;	/* the process space (32-bit view for WOW64) */
+	struct ich_as *as32;	/* owned 4-byte-pointer view, WOW64 only */
+	unsigned ptr;		/* 4 or 8 */
+	enum ich_arch arch;	/* of the heaps: X86 for WOW64 */
+	uint32_t build;
+	const struct ich_layout *row;
+	uint64_t peb;
+	bool have_global_flag;
+	uint32_t global_flag;
+	bool lfh_key_known;
+	uint64_t lfh_key;
+	struct ich_heap *heaps;	size_t nheaps;
+	char **notes;		size_t nnotes;
+};
+
+void heaps_note(struct ich_heaps *h, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+void heap_problem(struct ich_heap *heap, uint64_t addr, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A decoded _HEAP_ENTRY small header. */
+struct heap_entry {
+	uint16_t size;		/* in units (16 x64, 8 x86) */
+	uint8_t flags;
+	uint8_t small_tag;	/* checksum byte */
+	uint16_t prev_size;
+	uint8_t segment_offset;
+	uint8_t unused;
+	bool checksum_ok;
+};
+
+/* nt_heap.c */
+struct ich_error *nt_heap_validate(struct ich_heaps *h, struct ich_heap *heap,
+				   const struct ich_layout *row, char *why, size_t whylen);
+/* lfh.c: walk one UserBlocks container (the user area of a busy internal
+ * back-end block); returns false when it is not a UserBlocks. */
+struct walk_ctx;
+bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size);
+/* lfh.c: recover RtlpLFHKey from the heap's UserBlocks (Win8+). */
+void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap,
+		     const uint64_t *ubs, size_t nubs);
+
+struct walk_ctx {
+	struct ich_heaps *h;
+	struct ich_heap *heap;
+	const struct ich_layout *row;
+	ich_heap_block_fn *fn;
+	void *arg;
+	struct ich_error *err;	/* from fn: stops the walk */
+	unsigned unit;		/* 16 or 8 */
+	uint64_t key;		/* decoded encoding key (0 = none) */
+};
+
+struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b);
+
+#endif

@@ -1,0 +1,178 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The Windows 8+ LFH front end (layouts.md §3, Algorithm B; S2
+ * VmmHeapAlloc_NtInitLfhUserData, S5 HEAP_USERDATA_ENCODED_OFFSETS).
+ * A UserBlocks container lives in a busy "internal" back-end block:
+ * _HEAP_USERDATA_HEADER with Signature 0xF0E0D0C0, EncodedOffsets =
+ * (FirstAllocationOffset | BlockStride << 16) ^ UserBlocks ^ LFH heap ^
+ * RtlpLFHKey, and a BusyBitmap with one bit per block.
+ *
+ * RtlpLFHKey is a symbol; without PDBs it is recovered (layouts.md §3 🔶,
+ * disambiguated per §10): each container's SubSegment gives BlockStride,
+ * which fixes the key's high half; every plausible FirstAllocationOffset
+ * gives a candidate key, and the key is the one all containers agree on.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap/heap_internal.h"
+
+static int32_t off(const struct ich_layout *r, enum ich_field f) { return ich_layout_off(r, f); }
+
+struct ub_info {
+	uint32_t enc;
+	uint32_t stride;	/* bytes, from SubSegment->BlockSize */
+	uint32_t count;		/* BusyBitmap.SizeOfBitMap */
+	uint64_t ub;
+};
+
+static bool read_ub(struct ich_heaps *h, const struct ich_layout *r, uint64_t ub, struct ub_info *u)
+{
+	unsigned unit = h->ptr == 8 ? 16 : 8;
+	uint64_t subseg, nbits;
+	uint16_t bsize;
+	uint32_t enc;
+	struct ich_error *err = ich_as_read_u32(h->as, ub + (uint64_t)off(r, ICH_F_USERDATA_HEADER_ENCODED_OFFSETS), &enc);
+	if (!err)
+		err = ich_as_read_ptr(h->as, ub + (uint64_t)off(r, ICH_F_USERDATA_HEADER_SUBSEGMENT), &subseg);
+	if (!err)
+		err = ich_as_read_u16(h->as, subseg + (uint64_t)off(r, ICH_F_HEAP_SUBSEGMENT_BLOCK_SIZE), &bsize);
+	if (!err)
+		err = ich_as_read_ptr(h->as, ub + (uint64_t)off(r, ICH_F_USERDATA_HEADER_BUSY_BITMAP), &nbits);
+	if (err) {
+		ich_error_destroy(err);
+		return false;
+	}
+	u->enc = enc;
+	u->stride = (uint32_t)bsize * unit;
+	u->count = (uint32_t)nbits;
+	u->ub = ub;
+	return u->stride != 0;
+}
+
+static bool plausible_first(const struct ich_layout *r, uint32_t first, uint32_t stride, uint32_t count,
+			    uint64_t ub_size)
+{
+	/* S2's validation: 8-aligned, past the header, within a page-ish span */
+	return (first & 7) == 0 && first >= (uint32_t)off(r, ICH_F_USERDATA_HEADER_SIZEOF) && first <= 0x1000 &&
+	       (uint64_t)first + (uint64_t)count * stride <= ub_size + stride;
+}
+
+void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t *ubs, size_t nubs)
+{
+	const struct ich_layout *r = heap->layout;
+	if (!nubs) {
+		heaps_note(h, "heap 0x%" PRIx64 ": LFH enabled but no UserBlocks in the captured segments: RtlpLFHKey not recovered", heap->address);
+		return;
+	}
+	struct ub_info *u = calloc(nubs, sizeof(*u));
+	if (!u)
+		return;
+	size_t n = 0;
+	for (size_t i = 0; i < nubs; i++)
+		if (read_ub(h, r, ubs[i], &u[n]))
+			n++;
+	/* Candidate keys from the first container, kept if every other
+	 * container decodes to a plausible offset under the same key. */
+	uint32_t keys[16];
+	size_t nkeys = 0, nfirst_ok = 0;
+	uint64_t ub_size = 0x100000;	/* containers are at most this large here */
+	for (uint32_t first = 0; n && first <= 0x1000; first += 8) {
+		if (!plausible_first(r, first, u[0].stride, u[0].count, ub_size))
+			continue;
+		nfirst_ok++;
+		uint32_t key = u[0].enc ^ (uint32_t)u[0].ub ^ (uint32_t)heap->front_end ^ (first | u[0].stride << 16);
+		bool all = true;
+		for (size_t k = 1; k < n && all; k++) {
+			uint32_t d = u[k].enc ^ (uint32_t)u[k].ub ^ (uint32_t)heap->front_end ^ key;
+			all = (d >> 16) == u[k].stride && plausible_first(r, d & 0xFFFF, u[k].stride, u[k].count, ub_size);
+		}
+		if (all && nkeys < 16)
+			keys[nkeys++] = key;
+	}
+	/* The smallest plausible FirstAllocationOffset wins a tie (the
+	 * header and bitmap come first in the container); say so. */
+	if (nkeys) {
+		h->lfh_key_known = true;
+		h->lfh_key = keys[0];
+		heaps_note(h, "RtlpLFHKey (low 32 bits) 0x%08x recovered from %zu LFH UserBlocks of heap 0x%" PRIx64 "%s",
+			   keys[0], n, heap->address,
+			   nkeys > 1 ? " (several keys fit; the one giving the smallest FirstAllocationOffset was chosen)" : "");
+	} else {
+		heaps_note(h, "heap 0x%" PRIx64 ": RtlpLFHKey could not be recovered from %zu UserBlocks", heap->address, n);
+	}
+	free(u);
+}
+
+bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
+{
+	struct ich_heaps *h = w->h;
+	const struct ich_layout *r = w->row;
+	if (off(r, ICH_F_USERDATA_HEADER_ENCODED_OFFSETS) < 0)
+		return false;	/* Windows 7 LFH: no bitmap; container reported as is */
+	struct ub_info u;
+	if (!read_ub(h, r, ub, &u)) {
+		heap_problem(w->heap, ub, "LFH UserBlocks header or its SubSegment not readable");
+		return false;
+	}
+	if (!h->lfh_key_known) {
+		heap_problem(w->heap, ub, "LFH UserBlocks: RtlpLFHKey unknown, its blocks are not listed");
+		return false;
+	}
+	uint32_t d = u.enc ^ (uint32_t)ub ^ (uint32_t)w->heap->front_end ^ (uint32_t)h->lfh_key;
+	uint32_t first = d & 0xFFFF, stride = d >> 16;
+	if (stride != u.stride || !plausible_first(r, first, stride, u.count, ub_size)) {
+		heap_problem(w->heap, ub, "LFH UserBlocks: EncodedOffsets decode to offset 0x%x stride 0x%x (SubSegment says 0x%x)",
+			     first, stride, u.stride);
+		return false;
+	}
+	uint64_t n = u.count;
+	if (first + n * stride > ub_size)
+		n = (ub_size - first) / stride;
+	uint64_t buffer;
+	unsigned ps = h->ptr;
+	struct ich_error *err = ich_as_read_ptr(h->as, ub + (uint64_t)off(r, ICH_F_USERDATA_HEADER_BUSY_BITMAP) + ps, &buffer);
+	if (err) {
+		heap_problem(w->heap, ub, "LFH BusyBitmap not readable: %s", err->message);
+		ich_error_destroy(err);
+		return false;
+	}
+	unsigned unit = w->unit;
+	uint8_t bits[512];
+	uint64_t nbytes = (n + 7) / 8;
+	if (nbytes > sizeof(bits) || ich_as_read(h->as, buffer, bits, (size_t)nbytes, NULL) != nbytes) {
+		heap_problem(w->heap, ub, "LFH bitmap at 0x%" PRIx64 " (%" PRIu64 " bits) not readable", buffer, n);
+		return false;
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t blk = ub + first + i * stride;
+		bool busy = bits[i / 8] & (1u << (i % 8));
+		uint8_t ub_byte = 0;
+		/* UnusedBytes: the last byte of the small header (+0xF x64, +7 x86) */
+		err = ich_as_read_u8(h->as, blk + (uint64_t)off(r, ICH_F_HEAP_ENTRY_SMALL_HEADER) + 7, &ub_byte);
+		if (err) {
+			heap_problem(w->heap, blk, "LFH block header not readable: %s", err->message);
+			ich_error_destroy(err);
+			continue;
+		}
+		struct ich_heap_block b = {
+			.header = blk, .user = blk + unit, .block_size = stride,
+			.segment = ub, .layer = ICH_LAYER_LFH, .flags = ub_byte,
+		};
+		if (busy) {
+			if (!(ub_byte & 0x80))
+				heap_problem(w->heap, blk, "LFH block is busy in the bitmap but its UnusedBytes 0x%02x lacks the front-end bit 0x80", ub_byte);
+			uint64_t unused = ub_byte & 0x3F;
+			b.unused = unused <= stride ? unused : stride;
+			b.size = stride - b.unused;
+			b.state = ICH_BLOCK_BUSY;
+		} else {
+			b.state = ICH_BLOCK_FREE;
+			b.unused = stride;
+		}
+		if (walk_emit(w, &b))
+			return true;
+	}
+	return true;
+}

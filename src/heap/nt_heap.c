@@ -1,0 +1,459 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The NT heap back end (layouts.md §2, Algorithm A; S2 VmmHeap_*):
+ * segments from _HEAP.SegmentList, entries decoded with _HEAP.Encoding
+ * when EncodeFlagMask says so, the SmallTagIndex checksum verified on
+ * every entry, PreviousSize chains checked, uncommitted ranges skipped,
+ * large blocks from VirtualAllocdBlocks.
+ *
+ * Requested sizes: back-end and LFH blocks keep "block size - requested"
+ * (header included) in UnusedBytes (layouts.md §10).  Large blocks follow
+ * the heap source (WRK RtlAllocateHeap, ReactOS RtlpGetSizeOfBigBlock):
+ * BusyBlock.Size holds CommitSize - requested, in bytes; MemProcFS
+ * subtracts sizeof(_HEAP_VIRTUAL_ALLOC_ENTRY) once more, which the heap
+ * source contradicts, so icpheap does not.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap/heap_internal.h"
+
+#define MAX_SEGMENTS 4096
+#define MAX_UCRS 65536
+#define MAX_VIRTUAL_BLOCKS 1000000
+#define PAGE 0x1000u
+
+static int32_t off(const struct ich_layout *r, enum ich_field f) { return ich_layout_off(r, f); }
+
+struct ich_error *nt_heap_validate(struct ich_heaps *h, struct ich_heap *heap,
+				   const struct ich_layout *row, char *why, size_t whylen)
+{
+	why[0] = '\0';
+	uint32_t sig;
+	struct ich_error *err = ich_as_read_u32(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_SIGNATURE), &sig);
+	if (err)
+		return err;
+	if (sig != NT_HEAP_SIGNATURE) {
+		snprintf(why, whylen, "HEAP.Signature at +0x%x is 0x%08x, not 0xeeffeeff",
+			 off(row, ICH_F_HEAP_SIGNATURE), sig);
+		return NULL;
+	}
+	/* The heap is its own first segment: SegmentList.Flink points at
+	 * heap + SegmentListEntry (layouts.md §2, recommended validation). */
+	uint64_t flink;
+	if ((err = ich_as_read_ptr(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_SEGMENT_LIST), &flink)))
+		return err;
+	uint64_t want = heap->address + (uint64_t)off(row, ICH_F_HEAP_SEGMENT_LIST_ENTRY);
+	if (flink != want) {
+		snprintf(why, whylen, "HEAP.SegmentList.Flink at +0x%x is 0x%" PRIx64 ", expected 0x%" PRIx64,
+			 off(row, ICH_F_HEAP_SEGMENT_LIST), flink, want);
+		return NULL;
+	}
+	/* VirtualAllocdBlocks is a list head: an empty one points at itself,
+	 * a non-empty one at a readable entry. */
+	uint64_t va = heap->address + (uint64_t)off(row, ICH_F_HEAP_VIRTUAL_ALLOCD_BLOCKS), vflink;
+	if ((err = ich_as_read_ptr(h->as, va, &vflink)))
+		return err;
+	if (vflink != va) {
+		uint64_t blink;
+		struct ich_error *e2 = ich_as_read_ptr(h->as, vflink + h->ptr, &blink);
+		bool ok = !e2 && blink == va;
+		ich_error_destroy(e2);
+		if (!ok && vflink == 0) {
+			snprintf(why, whylen, "HEAP.VirtualAllocdBlocks at +0x%x is a NULL list", off(row, ICH_F_HEAP_VIRTUAL_ALLOCD_BLOCKS));
+			return NULL;
+		}
+	}
+	uint32_t flags, force, efm;
+	if ((err = ich_as_read_u32(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_FLAGS), &flags)) ||
+	    (err = ich_as_read_u32(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_FORCE_FLAGS), &force)) ||
+	    (err = ich_as_read_u32(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_ENCODE_FLAG_MASK), &efm)))
+		return err;
+	heap->flags = flags;
+	heap->force_flags = force;
+	uint8_t fet = 0;
+	uint64_t fe = 0;
+	if (off(row, ICH_F_HEAP_FRONT_END_HEAP_TYPE) >= 0)
+		ich_error_destroy(ich_as_read_u8(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_FRONT_END_HEAP_TYPE), &fet));
+	if (off(row, ICH_F_HEAP_FRONT_END_HEAP) >= 0)
+		ich_error_destroy(ich_as_read_ptr(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_FRONT_END_HEAP), &fe));
+	heap->lfh = fet == 2 && fe;	/* 2 = LFH (S2) */
+	heap->front_end = heap->lfh ? fe : 0;
+	return NULL;
+}
+
+/* Encoding key: the small header of _HEAP.Encoding (8 bytes at +8 of the
+ * 16-byte x64 entry, the whole 8-byte x86 entry), used when
+ * EncodeFlagMask has HEAP_ENCODE_FLAG_MAKE_ENCODING_ENABLED. */
+static struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key)
+{
+	uint32_t efm;
+	const struct ich_layout *r = w->row;
+	struct ich_error *err = ich_as_read_u32(w->h->as, w->heap->address + (uint64_t)off(r, ICH_F_HEAP_ENCODE_FLAG_MASK), &efm);
+	if (err)
+		return err;
+	*key = 0;
+	if (!(efm & HEAP_ENCODE_FLAG_MAKE_ENCODING_ENABLED))
+		return NULL;
+	return ich_as_read_u64(w->h->as, w->heap->address + (uint64_t)off(r, ICH_F_HEAP_ENCODING) +
+			       (uint64_t)off(r, ICH_F_HEAP_ENTRY_SMALL_HEADER), key);
+}
+
+/* Read and decode the entry at e. */
+static struct ich_error *read_entry(struct walk_ctx *w, uint64_t e, struct heap_entry *he)
+{
+	uint64_t raw;
+	struct ich_error *err = ich_as_read_u64(w->h->as, e + (uint64_t)off(w->row, ICH_F_HEAP_ENTRY_SMALL_HEADER), &raw);
+	if (err)
+		return err;
+	uint64_t d = raw ^ w->key;
+	he->size = (uint16_t)d;
+	he->flags = (uint8_t)(d >> 16);
+	he->small_tag = (uint8_t)(d >> 24);
+	he->prev_size = (uint16_t)(d >> 32);
+	he->segment_offset = (uint8_t)(d >> 48);
+	he->unused = (uint8_t)(d >> 56);
+	/* SmallTagIndex = Size lo ^ Size hi ^ Flags (S2 VmmHeap_GetEntryDecoded) */
+	he->checksum_ok = he->small_tag == (uint8_t)((d & 0xFF) ^ ((d >> 8) & 0xFF) ^ ((d >> 16) & 0xFF));
+	return NULL;
+}
+
+struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b)
+{
+	struct ich_heap_totals *t = &w->heap->totals;
+	switch (b->state) {
+	case ICH_BLOCK_BUSY:
+		t->busy_count++;
+		t->busy_bytes += b->size;
+		if (b->layer == ICH_LAYER_LFH)
+			t->lfh_blocks++;
+		break;
+	case ICH_BLOCK_FREE:
+		t->free_count++;
+		t->free_bytes += b->block_size;
+		break;
+	case ICH_BLOCK_INTERNAL:
+		t->internal_count++;
+		break;
+	}
+	if (!w->fn || w->err)
+		return w->err;
+	w->err = w->fn(w->heap, b, w->arg);
+	return w->err;
+}
+
+struct ucr_collect {
+	struct walk_ctx *w;
+	struct ich_heap_segment *seg;
+};
+
+static struct ich_error *ucr_cb(uint64_t node, void *arg)
+{
+	struct ucr_collect *c = arg;
+	const struct ich_layout *r = c->w->row;
+	uint64_t d = node - (uint64_t)off(r, ICH_F_UCR_DESCRIPTOR_SEGMENT_ENTRY), a, s;
+	struct ich_error *err = ich_as_read_ptr(c->w->h->as, d + (uint64_t)off(r, ICH_F_UCR_DESCRIPTOR_ADDRESS), &a);
+	if (!err)
+		err = ich_as_read_ptr(c->w->h->as, d + (uint64_t)off(r, ICH_F_UCR_DESCRIPTOR_SIZE), &s);
+	if (err)
+		return err;
+	struct ich_heap_ucr *u = realloc(c->seg->ucr, (c->seg->nucr + 1) * sizeof(*u));
+	if (!u)
+		return &ich_enomem;
+	c->seg->ucr = u;
+	u[c->seg->nucr++] = (struct ich_heap_ucr){ a, s };
+	return NULL;
+}
+
+static int ucr_cmp(const void *a, const void *b)
+{
+	const struct ich_heap_ucr *x = a, *y = b;
+	return x->address < y->address ? -1 : x->address > y->address;
+}
+
+/* LFH containers found in this heap's back end, for key recovery. */
+struct ub_list {
+	uint64_t *v;
+	uint64_t *size;
+	size_t n;
+};
+
+/* Walk the entries of one segment. */
+static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segment *seg,
+				      struct ub_list *ubs, bool collect_only)
+{
+	unsigned unit = w->unit;
+	uint64_t e = seg->first_entry, prev_units = 0;
+	bool prev_known = false;
+	size_t next_ucr = 0;
+	uint64_t guard = 0, max_steps = (seg->last_valid_entry - seg->first_entry) / unit + 1;
+	while (e < seg->last_valid_entry && guard++ < max_steps) {
+		/* Skip uncommitted ranges: the walk resumes at their end. */
+		while (next_ucr < seg->nucr && seg->ucr[next_ucr].address + seg->ucr[next_ucr].size <= e)
+			next_ucr++;
+		if (next_ucr < seg->nucr && seg->ucr[next_ucr].address <= e) {
+			e = seg->ucr[next_ucr].address + seg->ucr[next_ucr].size;
+			prev_known = false;
+			continue;
+		}
+		struct heap_entry he;
+		struct ich_error *err = read_entry(w, e, &he);
+		bool bad = false;
+		if (err) {
+			if (!collect_only)
+				heap_problem(w->heap, e, "entry not readable: %s", err->message);
+			ich_error_destroy(err);
+			bad = true;
+		} else if (!he.checksum_ok) {
+			if (!collect_only)
+				heap_problem(w->heap, e, "entry checksum fails (decoded Size 0x%x Flags 0x%02x SmallTagIndex 0x%02x)",
+					     he.size, he.flags, he.small_tag);
+			bad = true;
+		} else if (he.size == 0 || e + (uint64_t)he.size * unit > seg->last_valid_entry) {
+			if (!collect_only)
+				heap_problem(w->heap, e, "entry size 0x%x units runs past the segment's LastValidEntry 0x%" PRIx64,
+					     he.size, seg->last_valid_entry);
+			bad = true;
+		}
+		if (bad) {
+			/* Resync at the next uncommitted range, else give up on
+			 * the rest of this segment. */
+			if (next_ucr < seg->nucr && seg->ucr[next_ucr].address > e) {
+				e = seg->ucr[next_ucr].address;
+				prev_known = false;
+				continue;
+			}
+			break;
+		}
+		if (!collect_only && prev_known && he.prev_size != prev_units)
+			heap_problem(w->heap, e, "PreviousSize 0x%x does not match the previous entry's Size 0x%" PRIx64,
+				     he.prev_size, prev_units);
+		uint64_t bsize = (uint64_t)he.size * unit;
+		struct ich_heap_block b = {
+			.header = e, .user = e + unit, .block_size = bsize,
+			.prev_size = (uint64_t)he.prev_size * unit, .segment = seg->base,
+			.flags = he.flags, .layer = ICH_LAYER_BACKEND,
+		};
+		if (he.flags & HE_BUSY) {
+			uint64_t unused = he.unused;
+			/* UnusedBytes 0x3f and up: the count no longer fits; on x64
+			 * it is kept in PreviousBlockPrivateData (S5 comment ❓). */
+			if (unused >= 0x3F && unit == 16) {
+				uint16_t ext;
+				if (!ich_as_read_u16(w->h->as, e, &ext) && ext < bsize)
+					unused = ext;
+			}
+			if (unused > bsize)
+				unused = bsize;
+			b.unused = unused;
+			b.size = bsize - unused;
+			bool internal = (he.flags & HE_VIRTUAL_ALLOC) != 0;
+			b.state = internal ? ICH_BLOCK_INTERNAL : ICH_BLOCK_BUSY;
+			if (internal && w->heap->lfh) {
+				uint32_t sig;
+				struct ich_error *e2 = ich_as_read_u32(w->h->as, e + unit + (uint64_t)off(w->row, ICH_F_USERDATA_HEADER_SIGNATURE), &sig);
+				if (!e2 && sig == USERBLOCKS_SIGNATURE && ubs) {
+					uint64_t *nv = realloc(ubs->v, (ubs->n + 1) * sizeof(*nv));
+					uint64_t *ns = realloc(ubs->size, (ubs->n + 1) * sizeof(*ns));
+					if (nv)
+						ubs->v = nv;
+					if (ns)
+						ubs->size = ns;
+					if (nv && ns) {
+						ubs->v[ubs->n] = e + unit;
+						ubs->size[ubs->n++] = bsize - unit;
+					}
+				}
+				ich_error_destroy(e2);
+			}
+		} else {
+			b.state = ICH_BLOCK_FREE;
+			b.unused = bsize;
+			b.size = 0;
+		}
+		if (!collect_only && (err = walk_emit(w, &b)))
+			return err;
+		if (!collect_only && b.state == ICH_BLOCK_INTERNAL && w->heap->lfh && ubs &&
+		    ubs->n && ubs->v[ubs->n - 1] == e + unit)
+			lfh_walk_userblocks(w, e + unit, bsize - unit);
+		if (w->err)
+			return w->err;
+		prev_units = he.size;
+		prev_known = true;
+		e += bsize;
+	}
+	return NULL;
+}
+
+struct seg_collect {
+	struct walk_ctx *w;
+};
+
+static struct ich_error *seg_cb(uint64_t node, void *arg)
+{
+	struct walk_ctx *w = ((struct seg_collect *)arg)->w;
+	struct ich_heap *heap = w->heap;
+	const struct ich_layout *r = w->row;
+	uint64_t s = node - (uint64_t)off(r, ICH_F_HEAP_SEGMENT_LIST_ENTRY);
+	uint32_t sig, pages = 0, ucp = 0;
+	uint64_t first, last;
+	struct ich_error *err = ich_as_read_u32(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_SIGNATURE), &sig);
+	if (!err)
+		err = ich_as_read_ptr(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_FIRST_ENTRY), &first);
+	if (!err)
+		err = ich_as_read_ptr(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_LAST_VALID_ENTRY), &last);
+	if (!err)
+		err = ich_as_read_u32(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_NUMBER_OF_PAGES), &pages);
+	if (!err)
+		err = ich_as_read_u32(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_UNCOMMITTED_PAGES), &ucp);
+	if (err) {
+		heap_problem(heap, s, "segment header not readable: %s", err->message);
+		ich_error_destroy(err);
+		return NULL;
+	}
+	if (sig != SEGMENT_SIGNATURE) {
+		heap_problem(heap, s, "segment signature 0x%08x is not 0xffeeffee", sig);
+		return NULL;
+	}
+	if (first < s || last <= first || last - first > (1ull << 40)) {
+		heap_problem(heap, s, "segment FirstEntry 0x%" PRIx64 " / LastValidEntry 0x%" PRIx64 " are inconsistent", first, last);
+		return NULL;
+	}
+	if (heap->nsegments >= MAX_SEGMENTS)
+		return ich_error_create(ICH_ERR_FORMAT, "more than %d segments", MAX_SEGMENTS);
+	struct ich_heap_segment *ns = realloc(heap->segments, (heap->nsegments + 1) * sizeof(*ns));
+	if (!ns)
+		return &ich_enomem;
+	heap->segments = ns;
+	struct ich_heap_segment *seg = &ns[heap->nsegments++];
+	memset(seg, 0, sizeof(*seg));
+	seg->base = s;
+	seg->first_entry = first;
+	seg->last_valid_entry = last;
+	seg->pages = pages;
+	seg->uncommitted_pages = ucp;
+	struct ucr_collect uc = { w, seg };
+	err = ich_as_list_walk(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_UCR_SEGMENT_LIST),
+			       MAX_UCRS, true, ucr_cb, &uc, NULL);
+	if (err == &ich_enomem)
+		return err;
+	if (err) {
+		heap_problem(heap, s, "segment's uncommitted-range list: %s", err->message);
+		ich_error_destroy(err);
+	}
+	if (seg->nucr)
+		qsort(seg->ucr, seg->nucr, sizeof(*seg->ucr), ucr_cmp);
+	return NULL;
+}
+
+static struct ich_error *virtual_cb(uint64_t node, void *arg)
+{
+	struct walk_ctx *w = arg;
+	const struct ich_layout *r = w->row;
+	uint64_t commit, reserve;
+	struct ich_error *err = ich_as_read_ptr(w->h->as, node + (uint64_t)off(r, ICH_F_VIRTUAL_ALLOC_ENTRY_COMMIT_SIZE), &commit);
+	if (!err)
+		err = ich_as_read_ptr(w->h->as, node + (uint64_t)off(r, ICH_F_VIRTUAL_ALLOC_ENTRY_RESERVE_SIZE), &reserve);
+	struct heap_entry he;
+	if (!err)
+		err = read_entry(w, node + (uint64_t)off(r, ICH_F_VIRTUAL_ALLOC_ENTRY_BUSY_BLOCK), &he);
+	if (err) {
+		heap_problem(w->heap, node, "large block not readable: %s", err->message);
+		ich_error_destroy(err);
+		return NULL;
+	}
+	/* On large blocks Size holds the unused byte count (S2, WRK); the
+	 * checksum is computed over it like any entry. */
+	if (!he.checksum_ok)
+		heap_problem(w->heap, node, "large block header checksum fails");
+	struct ich_heap_totals *t = &w->heap->totals;
+	t->virtual_blocks++;
+	t->reserved += reserve;
+	t->committed += commit;
+	t->virt += reserve;
+	uint64_t unused = he.size <= commit ? he.size : 0;
+	struct ich_heap_block b = {
+		.header = node,
+		.user = node + (uint64_t)off(r, ICH_F_VIRTUAL_ALLOC_ENTRY_SIZEOF),
+		.block_size = commit, .size = commit - unused, .unused = unused,
+		.flags = he.flags, .state = ICH_BLOCK_BUSY, .layer = ICH_LAYER_VIRTUAL,
+	};
+	return walk_emit(w, &b);
+}
+
+struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
+				ich_heap_block_fn *fn, void *arg)
+{
+	if (heap->status != ICH_HEAP_OK)
+		return ich_error_create(heap->status == ICH_HEAP_NOT_CAPTURED ? ICH_ERR_FAULT : ICH_ERR_UNSUPPORTED,
+					"%s", heap->reason);
+	/* start over */
+	for (size_t s = 0; s < heap->nsegments; s++)
+		free(heap->segments[s].ucr);
+	free(heap->segments);
+	free(heap->problems);
+	heap->segments = NULL;
+	heap->problems = NULL;
+	heap->nsegments = heap->nproblems = 0;
+	heap->partial = false;
+	memset(&heap->totals, 0, sizeof(heap->totals));
+	struct walk_ctx w = { h, heap, heap->layout, fn, arg, NULL, h->ptr == 8 ? 16 : 8, 0 };
+	struct ich_error *err = encoding_key(&w, &w.key);
+	if (err)
+		return ich_error_wrap(err, "heap 0x%" PRIx64 ": Encoding: ", heap->address);
+	struct seg_collect sc = { &w };
+	err = ich_as_list_walk(h->as, heap->address + (uint64_t)off(w.row, ICH_F_HEAP_SEGMENT_LIST),
+			       MAX_SEGMENTS, true, seg_cb, &sc, NULL);
+	if (err == &ich_enomem)
+		return err;
+	if (err) {
+		heap_problem(heap, heap->address, "segment list: %s", err->message);
+		ich_error_destroy(err);
+	}
+	/* First pass over the LFH containers recovers RtlpLFHKey (Win8+). */
+	struct ub_list ubs = { 0 };
+	if (heap->lfh && off(w.row, ICH_F_USERDATA_HEADER_ENCODED_OFFSETS) >= 0 && !h->lfh_key_known) {
+		for (size_t s = 0; s < heap->nsegments; s++)
+			walk_segment(&w, &heap->segments[s], &ubs, true);
+		lfh_recover_key(h, heap, ubs.v, ubs.n);
+		free(ubs.v);
+		free(ubs.size);
+		memset(&ubs, 0, sizeof(ubs));
+	}
+	struct ich_heap_totals *t = &heap->totals;
+	for (size_t s = 0; s < heap->nsegments && !w.err; s++) {
+		struct ich_heap_segment *seg = &heap->segments[s];
+		uint64_t span = (uint64_t)seg->pages * PAGE;
+		t->reserved += span;
+		t->committed += span - (uint64_t)seg->uncommitted_pages * PAGE;
+		/* Virt: the reserve less a trailing uncommitted range (never
+		 * touched address space), the closest reading of WinDbg's
+		 * column the samples allow (windbg-output README §1.2). */
+		uint64_t tail = 0;
+		for (size_t u = 0; u < seg->nucr; u++)
+			if (seg->ucr[u].address + seg->ucr[u].size >= seg->last_valid_entry)
+				tail = seg->ucr[u].size;
+		t->virt += span > tail ? span - tail : 0;
+		t->ucr_count += seg->nucr;
+		err = walk_segment(&w, seg, &ubs, false);
+		if (err && err != &ich_stop)
+			break;
+		err = NULL;
+	}
+	free(ubs.v);
+	free(ubs.size);
+	if (!w.err && !err) {
+		err = ich_as_list_walk(h->as, heap->address + (uint64_t)off(w.row, ICH_F_HEAP_VIRTUAL_ALLOCD_BLOCKS),
+				       MAX_VIRTUAL_BLOCKS, true, virtual_cb, &w, NULL);
+		if (err && err != &ich_enomem && err != w.err) {
+			heap_problem(heap, heap->address, "large-block list: %s", err->message);
+			ich_error_destroy(err);
+			err = NULL;
+		}
+	}
+	heap->walked = true;
+	if (w.err == &ich_stop)
+		return NULL;
+	return w.err ? w.err : err;
+}
