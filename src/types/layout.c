@@ -361,7 +361,7 @@ void ich_layout_print_table(FILE *f, bool json)
 
 const char *ich_layout_coverage(void)
 {
-	return "ntdll x86/x64: 7601, 9200, 9600, 10240, 14393, 15063, 16299, 17134, 17763, 18362, 19041-19045, "
+	return "ntdll x86/x64: 7600-7601, 9200, 9600, 10240, 14393, 15063, 16299, 17134, 17763, 18362, 19041-19045, "
 	       "22000, 22621/22631, 26100 (derived); ntoskrnl x64: 7600-22631 (+26100 derived), x86: 7600-19045";
 }
 

@@ -228,7 +228,7 @@ static const struct field_value obj_x86_9200[] = { OBJ_X86, FV(HANDLE_TABLE_TABL
 #define X86 ICH_ARCH_X86
 
 const struct row_def ich_builtin_rows[] = {
-	NT(X64, 7601, "Windows 7 SP1", "S11 7601 x64; S6 x64 Win7-era _HEAP; S2", false, peb_x64, heap_x64_7601, seg_x64, lfh_x64_7601),
+	NT(X64, 7600, "Windows 7 / 7 SP1", "S11 7600/7601 x64; S6 x64 Win7-era _HEAP; S2", false, peb_x64, heap_x64_7601, seg_x64, lfh_x64_7601),
 	NT(X64, 9200, "Windows 8", "S11 9200 (kernel copy of _HEAP); S6 8.1", false, peb_x64, heap_x64_9200, seg_x64, lfh_x64_9200),
 	NT(X64, 9600, "Windows 8.1", "S6 Win8.1 x64 ntdll ALL_SORTED.h; S11 9600", false, peb_x64, heap_x64_9200, seg_x64, lfh_x64_9200),
 	NT(X64, 10240, "Windows 10 1507", "S11 10240 (same _HEAP as S6 8.1)", false, peb_x64, heap_x64_9200, seg_x64, lfh_x64_9200),
@@ -242,7 +242,7 @@ const struct row_def ich_builtin_rows[] = {
 	NT(X64, 22000, "Windows 11 21H2", "S11 22000; S1 Windows 11", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200),
 	NT(X64, 22621, "Windows 11 22H2/23H2", "S11 22621.382, 22631.2428", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200),
 	NT(X64, 26100, "Windows 11 24H2", "derived: 22621 row by analogy (no source read for 26100)", true, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200),
-	NT(X86, 7601, "Windows 7 SP1", "S6 Win7_SP1 x86 ntdll ALL_SORTED.h; S11 7601", false, peb_x86, heap_x86_7601, seg_x86, lfh_x86_7601),
+	NT(X86, 7600, "Windows 7 / 7 SP1", "S6 Win7_SP1 x86 ntdll ALL_SORTED.h; S11 7600/7601", false, peb_x86, heap_x86_7601, seg_x86, lfh_x86_7601),
 	NT(X86, 9200, "Windows 8", "S11 9200 (kernel copy); S6 Win8 x86", false, peb_x86, heap_x86_9200, seg_x86, lfh_x86_9200),
 	NT(X86, 9600, "Windows 8.1", "S6 Win8.1 x86 ntdll; S11 9600", false, peb_x86, heap_x86_9200, seg_x86, lfh_x86_9200),
 	NT(X86, 10240, "Windows 10 1507", "S6 Win10 1507 x86 ntdll; S11 10240", false, peb_x86, heap_x86_9200, seg_x86, lfh_x86_9200),

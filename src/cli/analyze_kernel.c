@@ -1,0 +1,158 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel-dump sections of `icpheap analyze`: processes and the !icpleak
+ * answer (top queue with holders, the next few), IoCompletion type counts.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include <icpheap/kdump.h>
+#include <icpheap/kernel.h>
+
+#include "cli/analyze_sections.h"
+
+#define NEXT_QUEUES 5
+
+struct kctx {
+	struct ich_kernel *k;
+	struct ich_error *err;
+};
+
+static enum ich_section_status sec_processes(struct ich_dump *dump, struct ich_report *r)
+{
+	(void)dump;
+	struct ich_kernel *k = ((struct kctx *)r->ctx)->k;
+	struct ich_error *kerr = ((struct kctx *)r->ctx)->err;
+	if (!k) {
+		if (r->text)
+			fprintf(r->text, "cannot list processes: %s\n", kerr->message);
+		if (r->json)
+			ich_json_string(r->json, "error", kerr->message);
+		return ICH_SECTION_FAILED;
+	}
+	size_t n = ich_kernel_process_count(k);
+	bool partial = ich_kernel_processes_partial(k);
+	if (r->text)
+		fprintf(r->text, "%zu processes%s\n", n, partial ? " (list incomplete)" : "");
+	if (r->json) {
+		ich_json_u64(r->json, "count", n);
+		ich_json_begin_array(r->json, "warnings");
+		for (size_t i = 0; i < ich_kernel_warning_count(k); i++)
+			ich_json_string(r->json, NULL, ich_kernel_warning(k, i));
+		ich_json_end_array(r->json);
+	}
+	if (r->text)
+		for (size_t i = 0; i < ich_kernel_warning_count(k); i++)
+			fprintf(r->text, "warning: %s\n", ich_kernel_warning(k, i));
+	return partial ? ICH_SECTION_PARTIAL : ICH_SECTION_COMPLETE;
+}
+
+static enum ich_section_status sec_icpleak(struct ich_dump *dump, struct ich_report *r)
+{
+	struct ich_kernel *k = ((struct kctx *)r->ctx)->k;
+	if (!k) {
+		if (r->text)
+			fprintf(r->text, "skipped: no kernel model\n");
+		return ICH_SECTION_SKIPPED;
+	}
+	struct ich_icp_result *res;
+	struct ich_error *err = ich_kernel_icpleak(k, true, &res);
+	if (err) {
+		ich_report_note(r, "icpleak: %s", err->message);
+		r->unanalysable = true;
+		if (r->text)
+			fprintf(r->text, "cannot answer: %s\n", err->message);
+		if (r->json)
+			ich_json_string(r->json, "error", err->message);
+		ich_error_destroy(err);
+		return ICH_SECTION_FAILED;
+	}
+	int w = ich_as_ptr_size(ich_dump_as(dump)) == 4 ? 8 : 16;
+	const struct ich_ktype *t = res->type;
+	if (r->text) {
+		fprintf(r->text, "IoCompletion type %0*" PRIx64 " (index %#x): %u objects, %u handles; type list %s; objects found through %s\n",
+			w, t->address, t->index, t->objects, t->handles,
+			t->list_maintained ? "maintained" : "not maintained",
+			res->source == ICH_ICP_TYPE_LIST ? "the type list" :
+			"every process's handle table (objects without a handle are not seen)");
+		if (!res->nobjects)
+			fprintf(r->text, "No IoCompletion objects found.\n");
+		else
+			fprintf(r->text, "%-*s  %10s  %8s  %7s\n", w, "Object", "Queued", "Maximum", "Threads");
+		for (size_t i = 0; i < res->nobjects && i <= NEXT_QUEUES; i++) {
+			const struct ich_icp_object *o = &res->objects[i];
+			fprintf(r->text, "%0*" PRIx64 "  %10d  %8d  %7" PRIu64 "%s%s\n", w, o->address,
+				o->queued, o->maximum, o->threads, o->problem[0] ? "  ! " : "", o->problem);
+			if (i == 0)
+				for (size_t h = 0; h < o->nholders; h++)
+					fprintf(r->text, "    Cid: %04x  Image: %-15s  Handle: %04" PRIx64 "  GrantedAccess: %08x\n",
+						o->holders[h].pid, o->holders[h].process,
+						o->holders[h].handle, o->holders[h].access);
+		}
+	}
+	if (r->json) {
+		ich_json_addr(r->json, "type", t->address);
+		ich_json_u64(r->json, "type_objects", t->objects);
+		ich_json_u64(r->json, "type_handles", t->handles);
+		ich_json_bool(r->json, "type_list_maintained", t->list_maintained);
+		ich_json_string(r->json, "source", ich_icp_source_name(res->source));
+		ich_json_u64(r->json, "objects_found", res->nobjects);
+		ich_json_begin_array(r->json, "top");
+		for (size_t i = 0; i < res->nobjects && i <= NEXT_QUEUES; i++) {
+			const struct ich_icp_object *o = &res->objects[i];
+			ich_json_begin_object(r->json, NULL);
+			ich_json_addr(r->json, "address", o->address);
+			ich_json_i64(r->json, "queued", o->queued);
+			ich_json_i64(r->json, "maximum", o->maximum);
+			ich_json_u64(r->json, "threads", o->threads);
+			ich_json_begin_array(r->json, "holders");
+			for (size_t h = 0; h < o->nholders; h++) {
+				ich_json_begin_object(r->json, NULL);
+				ich_json_u64(r->json, "pid", o->holders[h].pid);
+				ich_json_string(r->json, "process", o->holders[h].process);
+				ich_json_addr(r->json, "handle", o->holders[h].handle);
+				ich_json_addr(r->json, "access", o->holders[h].access);
+				ich_json_end_object(r->json);
+			}
+			ich_json_end_array(r->json);
+			if (o->problem[0])
+				ich_json_string(r->json, "problem", o->problem);
+			ich_json_end_object(r->json);
+		}
+		ich_json_end_array(r->json);
+	}
+	if (res->nobjects) {
+		const struct ich_icp_object *top = &res->objects[0];
+		if (r->opts->fail_on.icp_queue && top->queued >= 0 &&
+		    (uint64_t)top->queued > r->opts->fail_on.icp_queue_max)
+			ich_report_finding(r, "IoCompletion %#" PRIx64 " holds %d queued entries (threshold %" PRIu64 ")%s%s",
+					   top->address, top->queued, r->opts->fail_on.icp_queue_max,
+					   top->nholders ? ", held by " : "",
+					   top->nholders ? top->holders[0].process : "");
+	}
+	enum ich_section_status st = res->partial ? ICH_SECTION_PARTIAL : ICH_SECTION_COMPLETE;
+	if (res->source == ICH_ICP_HANDLE_TABLES)
+		ich_report_note(r, "type lists are not maintained: IoCompletion objects were found through handle tables; objects without an open handle are not seen");
+	ich_icp_result_free(res);
+	return st;
+}
+
+void ich_report_kernel_sections(struct ich_dump *dump, struct ich_report *r)
+{
+	struct kctx c = { NULL, NULL };
+	c.err = ich_kernel_open(dump, r->opts->build, &c.k);
+	if (c.err) {
+		ich_report_note(r, "kernel objects: %s", c.err->message);
+		r->unanalysable = true;
+	}
+	r->ctx = &c;
+	ich_report_section(r, "Processes", "processes", sec_processes, dump);
+	ich_report_section(r, "I/O completion queues (!icpleak 1)", "icpleak", sec_icpleak, dump);
+	if (c.k && r->opts->verbose && r->text)
+		for (size_t i = 0; i < ich_kernel_note_count(c.k); i++)
+			fprintf(r->text, "note: %s\n", ich_kernel_note(c.k, i));
+	ich_kernel_close(c.k);
+	ich_error_destroy(c.err);
+	r->ctx = NULL;
+}

@@ -1,0 +1,253 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * User-mode sections of `icpheap analyze`: every heap with its `!heap -s`
+ * row, the top allocation sizes by total bytes (`!heap -stat`, all heaps),
+ * and the validation pass (corrupt entries, broken lists).
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <icpheap/heap.h>
+
+#include "cli/analyze_sections.h"
+
+struct uctx {
+	struct ich_heaps *h;
+	struct ich_error *err;
+	size_t walked;
+};
+
+#define P(x) (unsigned long long)(x)
+
+static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_report *r)
+{
+	(void)dump;
+	struct uctx *u = r->ctx;
+	if (!u->h) {
+		if (r->text)
+			fprintf(r->text, "cannot find the heaps: %s\n", u->err->message);
+		if (r->json)
+			ich_json_string(r->json, "error", u->err->message);
+		return ICH_SECTION_FAILED;
+	}
+	int w = ich_heaps_ptr_size(u->h) == 8 ? 16 : 8;
+	bool partial = false;
+	if (r->text && ich_heaps_count(u->h)) {
+		fprintf(r->text, "%*sHeap     Flags   Reserv  Commit  Virt   Free  List   UCR  Virt  Fast  Busy blocks (bytes)\n",
+			w == 16 ? 10 : 2, "");
+	}
+	if (r->json)
+		ich_json_begin_array(r->json, "heaps");
+	for (size_t i = 0; i < ich_heaps_count(u->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(u->h, i);
+		if (hp->status != ICH_HEAP_OK) {
+			partial = true;
+			ich_report_note(r, "%s", hp->reason);
+			if (r->json) {
+				ich_json_begin_object(r->json, NULL);
+				ich_json_addr(r->json, "address", hp->address);
+				ich_json_string(r->json, "status", "not_analysed");
+				ich_json_string(r->json, "reason", hp->reason);
+				ich_json_end_object(r->json);
+			}
+			continue;
+		}
+		struct ich_error *err = ich_heap_walk(u->h, hp, NULL, NULL);
+		if (err) {
+			ich_report_note(r, "heap 0x%" PRIx64 ": %s", hp->address, err->message);
+			ich_error_destroy(err);
+			partial = true;
+			continue;
+		}
+		u->walked++;
+		partial |= hp->partial;
+		const struct ich_heap_totals *t = &hp->totals;
+		if (r->text)
+			fprintf(r->text, "%0*llx %08x %7llu %6llu %6llu %6llu %5llu %5llu %4llu   %s  %llu (%llu)%s\n", w,
+				P(hp->address), hp->flags, P(t->reserved / 1024), P(t->committed / 1024),
+				P(t->virt / 1024), P(t->free_bytes / 1024), P(t->free_count), P(t->ucr_count),
+				P(t->virtual_blocks), hp->lfh ? "LFH" : "   ", P(t->busy_count), P(t->busy_bytes),
+				hp->partial ? "  partial" : "");
+		if (r->json) {
+			ich_json_begin_object(r->json, NULL);
+			ich_json_addr(r->json, "address", hp->address);
+			ich_json_string(r->json, "status", hp->partial ? "partial" : "complete");
+			ich_json_addr(r->json, "flags", hp->flags);
+			ich_json_u64(r->json, "reserved", t->reserved);
+			ich_json_u64(r->json, "committed", t->committed);
+			ich_json_u64(r->json, "busy_count", t->busy_count);
+			ich_json_u64(r->json, "busy_bytes", t->busy_bytes);
+			ich_json_u64(r->json, "free_count", t->free_count);
+			ich_json_u64(r->json, "free_bytes", t->free_bytes);
+			ich_json_u64(r->json, "virtual_blocks", t->virtual_blocks);
+			ich_json_bool(r->json, "lfh", hp->lfh);
+			ich_json_end_object(r->json);
+		}
+		if (r->opts->fail_on.heap_committed && t->committed > r->opts->fail_on.heap_committed_max)
+			ich_report_finding(r, "heap 0x%" PRIx64 " commits %" PRIu64 " bytes (threshold %" PRIu64 ")",
+					   hp->address, t->committed, r->opts->fail_on.heap_committed_max);
+	}
+	if (r->json)
+		ich_json_end_array(r->json);
+	if (r->opts->verbose && r->text)
+		for (size_t i = 0; i < ich_heaps_note_count(u->h); i++)
+			fprintf(r->text, "note: %s\n", ich_heaps_note(u->h, i));
+	if (!u->walked)
+		return ICH_SECTION_FAILED;
+	return partial ? ICH_SECTION_PARTIAL : ICH_SECTION_COMPLETE;
+}
+
+struct stat_row {
+	uint64_t size, count, total;
+};
+
+struct stat_ctx {
+	struct stat_row *rows;
+	size_t n, cap;
+	uint64_t busy;
+	bool oom;
+};
+
+static struct ich_error *stat_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct stat_ctx *s = arg;
+	if (b->state != ICH_BLOCK_BUSY)
+		return NULL;
+	s->busy += b->size;
+	for (size_t i = 0; i < s->n; i++)
+		if (s->rows[i].size == b->size) {
+			s->rows[i].count++;
+			s->rows[i].total += b->size;
+			return NULL;
+		}
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? 2 * s->cap : 64;
+		struct stat_row *nr = realloc(s->rows, cap * sizeof(*nr));
+		if (!nr)
+			return &ich_enomem;
+		s->rows = nr;
+		s->cap = cap;
+	}
+	s->rows[s->n++] = (struct stat_row){ b->size, 1, b->size };
+	return NULL;
+}
+
+static int by_total(const void *a, const void *b)
+{
+	const struct stat_row *x = a, *y = b;
+	if (x->total != y->total)
+		return x->total > y->total ? -1 : 1;
+	return x->size > y->size ? -1 : x->size < y->size;
+}
+
+static enum ich_section_status sec_stat(struct ich_dump *dump, struct ich_report *r)
+{
+	(void)dump;
+	struct uctx *u = r->ctx;
+	if (!u->h || !u->walked) {
+		if (r->text)
+			fprintf(r->text, "skipped: no heap could be walked\n");
+		return ICH_SECTION_SKIPPED;
+	}
+	struct stat_ctx s = { 0 };
+	for (size_t i = 0; i < ich_heaps_count(u->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(u->h, i);
+		if (hp->status != ICH_HEAP_OK)
+			continue;
+		struct ich_error *err = ich_heap_walk(u->h, hp, stat_cb, &s);
+		if (err) {
+			ich_error_destroy(err);
+			s.oom = true;
+		}
+	}
+	if (s.n)
+		qsort(s.rows, s.n, sizeof(*s.rows), by_total);
+	size_t show = s.n < r->opts->stat_top ? s.n : r->opts->stat_top;
+	if (r->text) {
+		fprintf(r->text, "group-by: TOTSIZE max-display: %u (all heaps)\n", r->opts->stat_top);
+		fprintf(r->text, "    size     #blocks     total     ( %%) (percent of total busy bytes)\n");
+		for (size_t i = 0; i < show; i++)
+			fprintf(r->text, "    %llx %llx - %llx  (%.2f)\n", P(s.rows[i].size), P(s.rows[i].count),
+				P(s.rows[i].total), s.busy ? 100.0 * (double)s.rows[i].total / (double)s.busy : 0.0);
+	}
+	if (r->json) {
+		ich_json_u64(r->json, "busy_bytes", s.busy);
+		ich_json_begin_array(r->json, "top");
+		for (size_t i = 0; i < show; i++) {
+			ich_json_begin_object(r->json, NULL);
+			ich_json_u64(r->json, "size", s.rows[i].size);
+			ich_json_u64(r->json, "blocks", s.rows[i].count);
+			ich_json_u64(r->json, "total", s.rows[i].total);
+			ich_json_end_object(r->json);
+		}
+		ich_json_end_array(r->json);
+	}
+	free(s.rows);
+	return s.oom ? ICH_SECTION_PARTIAL : ICH_SECTION_COMPLETE;
+}
+
+static enum ich_section_status sec_validate(struct ich_dump *dump, struct ich_report *r)
+{
+	(void)dump;
+	struct uctx *u = r->ctx;
+	if (!u->h || !u->walked) {
+		if (r->text)
+			fprintf(r->text, "skipped: no heap could be walked\n");
+		return ICH_SECTION_SKIPPED;
+	}
+	size_t total = 0;
+	if (r->json)
+		ich_json_begin_array(r->json, "problems");
+	for (size_t i = 0; i < ich_heaps_count(u->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(u->h, i);
+		if (hp->status != ICH_HEAP_OK)
+			continue;
+		/* the walks above recorded the problems */
+		for (size_t p = 0; p < hp->nproblems; p++) {
+			total++;
+			if (r->text && total <= 50)
+				fprintf(r->text, "heap %llx: %llx: %s\n", P(hp->address), P(hp->problems[p].address),
+					hp->problems[p].what);
+			if (r->json) {
+				ich_json_begin_object(r->json, NULL);
+				ich_json_addr(r->json, "heap", hp->address);
+				ich_json_addr(r->json, "address", hp->problems[p].address);
+				ich_json_string(r->json, "what", hp->problems[p].what);
+				ich_json_end_object(r->json);
+			}
+		}
+	}
+	if (r->json)
+		ich_json_end_array(r->json);
+	if (r->text)
+		fprintf(r->text, "%zu problems found%s\n", total, total > 50 ? " (first 50 shown)" : "");
+	if (total && r->opts->fail_on.corruption) {
+		struct ich_heap *first = NULL;
+		for (size_t i = 0; i < ich_heaps_count(u->h) && !first; i++)
+			if (ich_heaps_get(u->h, i)->nproblems)
+				first = ich_heaps_get(u->h, i);
+		ich_report_finding(r, "heap corruption: %zu problems (first: heap 0x%" PRIx64 " at 0x%" PRIx64 ": %s)",
+				   total, first->address, first->problems[0].address, first->problems[0].what);
+	}
+	return ICH_SECTION_COMPLETE;
+}
+
+void ich_report_user_sections(struct ich_dump *dump, struct ich_report *r)
+{
+	struct uctx u = { NULL, NULL, 0 };
+	u.err = ich_heaps_open(dump, r->opts->build, &u.h);
+	if (u.err)
+		ich_report_note(r, "heaps: %s", u.err->message);
+	r->ctx = &u;
+	ich_report_section(r, "Heaps (!heap -s)", "heaps", sec_heaps, dump);
+	ich_report_section(r, "Top allocations by total size (!heap -stat, all heaps)", "heap_stat", sec_stat, dump);
+	ich_report_section(r, "Heap validation (!heap -v)", "heap_validation", sec_validate, dump);
+	if (!u.walked)
+		r->unanalysable = true;
+	r->ctx = NULL;
+	ich_heaps_close(u.h);
+	ich_error_destroy(u.err);
+}
