@@ -548,7 +548,7 @@ static int check_page_size(const struct db_kd *kd, uint64_t page_size, unsigned 
 static int do_map(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t pa,
 		  uint64_t size, uint64_t page_size, bool alloc)
 {
-	unsigned lvl;
+	unsigned lvl = 0;
 	if (check_page_size(kd, page_size, &lvl) != 0)
 		return -1;
 	if ((va | size | (alloc ? 0 : pa)) & (page_size - 1))
