@@ -72,12 +72,21 @@ int main(int argc, char **argv)
 		ich_dump_close(dump);
 		return 0;
 	}
-	/* Random reads. */
+	/* Random reads: a random range (minidumps: all of them), then a
+	 * random aligned offset in it. */
 	const size_t nrand = 5000000;
 	uint64_t sum = 0, bad = 0;
 	t0 = now();
 	for (size_t i = 0; i < nrand; i++) {
-		uint64_t a = base + ((next_rand() % size) & ~7ull);
+		uint64_t b = base, s = size;
+		if (md && argc < 4) {
+			const struct ich_md_range *r = &md->ranges[next_rand() % md->nranges];
+			b = r->start;
+			s = r->size;
+			if (s < 8)
+				continue;
+		}
+		uint64_t a = b + ((next_rand() % s) & ~7ull);
 		uint64_t v;
 		if (ich_as_read(as, a, &v, 8, NULL) != 8)
 			bad++;
@@ -87,16 +96,21 @@ int main(int argc, char **argv)
 	double t_rand = now() - t0;
 	printf("  random 8-byte reads: %.2f M/s (%zu reads, %" PRIu64 " failed, %" PRIu64 " content mismatches)\n",
 	       (double)nrand / t_rand / 1e6, nrand, bad, sum);
-	/* Sequential read of the whole range in 1 MiB pieces. */
+	/* Sequential read of all captured memory in 1 MiB pieces. */
 	size_t chunk = 1u << 20;
 	uint8_t *buf = malloc(chunk);
 	uint64_t total = 0, xs = 0;
 	t0 = now();
-	for (uint64_t off = 0; off < size; off += chunk) {
-		size_t n = size - off < chunk ? (size_t)(size - off) : chunk;
-		size_t got = ich_as_read(as, base + off, buf, n, NULL);
-		total += got;
-		xs ^= got ? buf[got - 1] : 0;	/* keep the copy alive */
+	size_t nr = md && argc < 4 ? md->nranges : 1;
+	for (size_t r = 0; r < nr; r++) {
+		uint64_t b = md && argc < 4 ? md->ranges[r].start : base;
+		uint64_t s = md && argc < 4 ? md->ranges[r].size : size;
+		for (uint64_t off = 0; off < s; off += chunk) {
+			size_t n = s - off < chunk ? (size_t)(s - off) : chunk;
+			size_t got = ich_as_read(as, b + off, buf, n, NULL);
+			total += got;
+			xs ^= got ? buf[got - 1] : 0;	/* keep the copy alive */
+		}
 	}
 	double t_seq = now() - t0;
 	printf("  sequential read: %.2f GB/s (%.2f GiB in %.3f s, x=%u)\n",

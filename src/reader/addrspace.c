@@ -33,7 +33,10 @@ size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
 	struct ich_read_result local;
 	if (!res)
 		res = &local;
-	memset(res, 0, sizeof(*res));
+	res->nread = 0;
+	res->why = ICH_MISS_NONE;
+	res->miss_addr = addr;
+	res->pte = 0;
 	if (len == 0)
 		return 0;
 	return as->ops->read(as, addr, buf, len, res);
@@ -47,6 +50,15 @@ const void *ich_as_peek(struct ich_as *as, uint64_t addr, size_t len)
 struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
 				    void *buf, size_t len)
 {
+	/* Zero-copy first: the walkers' small typed reads mostly land inside
+	 * one mapped page, and the short path keeps more loads in flight. */
+	if (as->ops->peek) {
+		const void *p = as->ops->peek(as, addr, len);
+		if (p) {
+			memcpy(buf, p, len);
+			return NULL;
+		}
+	}
 	struct ich_read_result res;
 	if (ich_as_read(as, addr, buf, len, &res) == len)
 		return NULL;

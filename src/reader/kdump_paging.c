@@ -81,19 +81,18 @@ static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 					"page table page 0x%" PRIx64 " not in the dump", pa);
 	}
 	const uint8_t *page = dump->file.data + off;
-	bool need_fix = false;
+	/* libaddrxlat reads one entry per step, at the address it asked for:
+	 * only that entry needs the transition check. */
+	uint64_t idx = buf->addr.addr & (PAGE - 1);
+	bool need_fix;
 	if (pas->kind == PT_X86) {
-		for (unsigned i = 0; i < PAGE / 4 && !need_fix; i++) {
-			uint32_t v;
-			memcpy(&v, page + 4 * i, 4);
-			need_fix = is_transition(v);
-		}
+		uint32_t v;
+		memcpy(&v, page + (idx & ~3ull), 4);
+		need_fix = is_transition(v);
 	} else {
-		for (unsigned i = 0; i < PAGE / 8 && !need_fix; i++) {
-			uint64_t v;
-			memcpy(&v, page + 8 * i, 8);
-			need_fix = is_transition(v);
-		}
+		uint64_t v;
+		memcpy(&v, page + (idx & ~7ull), 8);
+		need_fix = is_transition(v);
 	}
 	buf->addr.addr = pa;
 	buf->size = PAGE;

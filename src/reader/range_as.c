@@ -164,6 +164,21 @@ static size_t range_read(struct ich_as *as, uint64_t addr, void *buf, size_t len
 	res->why = ICH_MISS_NONE;
 	res->pte = 0;
 	size_t i = find_seg(ras, addr);
+	/* Fast path: the common small read inside one segment and the file. */
+	if (i != SIZE_MAX && len <= 16) {
+		const struct ich_va_range *s = &ras->seg[i];
+		uint64_t off = addr - s->start, foff = s->file_off + off;
+		if (off < s->size && s->size - off >= len && foff < ras->file_size &&
+		    ras->file_size - foff >= len) {
+			const uint8_t *src = ras->data + foff;
+			for (size_t k = 0; k < len; k++)
+				out[k] = src[k];
+			ras->last = i;
+			res->nread = len;
+			res->miss_addr = addr + len;
+			return len;
+		}
+	}
 	while (done < len) {
 		uint64_t a = addr + done;
 		if (i == SIZE_MAX || i >= ras->nseg || a < ras->seg[i].start ||
