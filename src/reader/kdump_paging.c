@@ -22,6 +22,7 @@
 #define PAGE 0x1000u
 #define TLB_SIZE 1024u		/* direct-mapped VA page -> PA page */
 #define FIX_SLOTS 8		/* patched page-table pages kept around */
+#define MEMO_SIZE 512		/* table pages known to need (no) patching */
 
 enum pt_kind { PT_X64, PT_PAE, PT_X86 };
 
@@ -35,6 +36,11 @@ struct fix_slot {
 	uint8_t buf[PAGE];
 };
 
+struct scan_memo {
+	uint64_t pa;		/* page address + 1 (0 = empty) */
+	bool need_fix;
+};
+
 struct paging_as {
 	struct ich_as as;
 	enum pt_kind kind;
@@ -46,6 +52,7 @@ struct paging_as {
 	enum ich_miss_reason pt_miss;
 	struct tlb_entry tlb[TLB_SIZE];
 	struct fix_slot *fix;	/* FIX_SLOTS */
+	struct scan_memo memo[MEMO_SIZE];
 	unsigned fix_next;
 };
 
@@ -81,18 +88,29 @@ static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 					"page table page 0x%" PRIx64 " not in the dump", pa);
 	}
 	const uint8_t *page = dump->file.data + off;
-	/* libaddrxlat reads one entry per step, at the address it asked for:
-	 * only that entry needs the transition check. */
-	uint64_t idx = buf->addr.addr & (PAGE - 1);
+	/* Does this table page hold a transition entry?  Scanning 4 KiB is
+	 * the cost, so the answer is remembered per page. */
+	struct scan_memo *memo = &pas->memo[(pa >> 12) % MEMO_SIZE];
 	bool need_fix;
-	if (pas->kind == PT_X86) {
-		uint32_t v;
-		memcpy(&v, page + (idx & ~3ull), 4);
-		need_fix = is_transition(v);
+	if (memo->pa == pa + 1) {
+		need_fix = memo->need_fix;
 	} else {
-		uint64_t v;
-		memcpy(&v, page + (idx & ~7ull), 8);
-		need_fix = is_transition(v);
+		need_fix = false;
+		if (pas->kind == PT_X86) {
+			for (unsigned i = 0; i < PAGE / 4 && !need_fix; i++) {
+				uint32_t v;
+				memcpy(&v, page + 4 * i, 4);
+				need_fix = is_transition(v);
+			}
+		} else {
+			for (unsigned i = 0; i < PAGE / 8 && !need_fix; i++) {
+				uint64_t v;
+				memcpy(&v, page + 8 * i, 8);
+				need_fix = is_transition(v);
+			}
+		}
+		memo->pa = pa + 1;
+		memo->need_fix = need_fix;
 	}
 	buf->addr.addr = pa;
 	buf->size = PAGE;
