@@ -34,10 +34,7 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 	}
 	int w = ich_heaps_ptr_size(u->h) == 8 ? 16 : 8;
 	bool partial = false;
-	if (r->text && ich_heaps_count(u->h)) {
-		fprintf(r->text, "%*sHeap     Flags   Reserv  Commit  Virt   Free  List   UCR  Virt  Fast  Busy blocks (bytes)\n",
-			w == 16 ? 10 : 2, "");
-	}
+	bool header = false;
 	if (r->json)
 		ich_json_begin_array(r->json, "heaps");
 	for (size_t i = 0; i < ich_heaps_count(u->h); i++) {
@@ -64,6 +61,11 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 		u->walked++;
 		partial |= hp->partial;
 		const struct ich_heap_totals *t = &hp->totals;
+		if (r->text && !header) {
+			fprintf(r->text, "%*sHeap     Flags   Reserv  Commit  Virt   Free  List   UCR  Virt  Fast  Busy blocks (bytes)\n",
+				w == 16 ? 10 : 2, "");
+			header = true;
+		}
 		if (r->text)
 			fprintf(r->text, "%0*llx %08x %7llu %6llu %6llu %6llu %5llu %5llu %4llu   %s  %llu (%llu)%s\n", w,
 				P(hp->address), hp->flags, P(t->reserved / 1024), P(t->committed / 1024),
@@ -94,8 +96,11 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 	if (r->opts->verbose && r->text)
 		for (size_t i = 0; i < ich_heaps_note_count(u->h); i++)
 			fprintf(r->text, "note: %s\n", ich_heaps_note(u->h, i));
-	if (!u->walked)
+	if (!u->walked) {
+		if (r->text)
+			fprintf(r->text, "no heap could be walked (see below)\n");
 		return ICH_SECTION_FAILED;
+	}
 	return partial ? ICH_SECTION_PARTIAL : ICH_SECTION_COMPLETE;
 }
 
