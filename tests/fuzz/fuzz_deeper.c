@@ -1,8 +1,50 @@
 /* SPDX-License-Identifier: MIT */
-/* Runs the walkers above the readers on a fuzzed dump. */
+/* Runs the walkers above the readers on a fuzzed dump: heaps (every block
+ * of every walkable heap) and the kernel model (processes, handles,
+ * icpleak).  Errors are expected; crashes, hangs and leaks are not. */
+#include <icpheap/heap.h>
+#include <icpheap/kernel.h>
+
 #include "fuzz_target.h"
+
+static struct ich_error *count_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	(void)b;
+	(*(unsigned long *)arg)++;
+	return NULL;
+}
+
+static struct ich_error *count_handle(const struct ich_kprocess *p, const struct ich_khandle *h, void *arg)
+{
+	(void)p;
+	(void)h;
+	(*(unsigned long *)arg)++;
+	return NULL;
+}
 
 void ich_fuzz_deeper(struct ich_dump *dump)
 {
-	(void)dump;
+	unsigned long n = 0;
+	struct ich_heaps *h;
+	struct ich_error *err = ich_heaps_open(dump, 0, &h);
+	if (!err) {
+		for (size_t i = 0; i < ich_heaps_count(h); i++)
+			ich_error_destroy(ich_heap_walk(h, ich_heaps_get(h, i), count_block, &n));
+		ich_heaps_close(h);
+	}
+	ich_error_destroy(err);
+	struct ich_kernel *k;
+	err = ich_kernel_open(dump, 0, &k);
+	if (err) {
+		ich_error_destroy(err);
+		return;
+	}
+	for (size_t i = 0; i < ich_kernel_process_count(k) && i < 64; i++)
+		ich_error_destroy(ich_kernel_walk_handles(k, ich_kernel_process(k, i), count_handle, &n, NULL));
+	struct ich_icp_result *r;
+	if (!(err = ich_kernel_icpleak(k, true, &r)))
+		ich_icp_result_free(r);
+	ich_error_destroy(err);
+	ich_kernel_close(k);
 }
