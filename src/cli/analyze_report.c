@@ -126,11 +126,12 @@ static void essentials(struct ich_dump *dump, struct ich_report *r)
 			}
 		}
 		const char *image = md->nmodules ? base_name(md->modules[0].name ? md->modules[0].name : "?") : "?";
-		if (t)
-			fprintf(t, "Process:    %s%s%u, image %s, %zu threads, %zu modules\n",
-				md->has_misc_info && md->misc_info.has_pid ? "pid " : "",
-				"", md->has_misc_info && md->misc_info.has_pid ? md->misc_info.process_id : 0,
-				image, md->nthreads, md->nmodules);
+		if (t) {
+			fputs("Process:    ", t);
+			if (md->has_misc_info && md->misc_info.has_pid)
+				fprintf(t, "pid %u, ", md->misc_info.process_id);
+			fprintf(t, "image %s, %zu threads, %zu modules\n", image, md->nthreads, md->nmodules);
+		}
 		if (j) {
 			if (md->has_misc_info && md->misc_info.has_pid)
 				ich_json_u64(j, "pid", md->misc_info.process_id);

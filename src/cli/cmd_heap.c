@@ -246,7 +246,8 @@ static int do_summary(struct ctx *c)
 	}
 	uint64_t key;
 	if (ich_heaps_lfh_key(c->h, &key))
-		printf("LFH Key                   : 0x%0*llx\n", c->w, P(key & (x64 ? UINT64_MAX : 0xFFFFFFFFu)));
+		printf("LFH Key                   : 0x%08llx (low 32 bits, recovered from LFH UserBlocks)\n",
+		       P(key & 0xFFFFFFFFu));
 	else
 		printf("LFH Key                   : unknown (no symbols; recovered only from LFH UserBlocks)\n");
 	printf("Termination on corruption : unknown (needs ntdll symbols)\n");
@@ -312,6 +313,8 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 	if (c->j)
 		return json_block(hp, b, c->j);
 	if (b->layer == ICH_LAYER_VIRTUAL) {
+		print_ucrs_before(e, UINT64_MAX);
+		e->seg = NULL;
 		printf("    Virtual block: %0*llx - %0*llx (size %0*llx) - busy (%llx)\n", c->w, P(b->header),
 		       c->w, P(b->header + b->block_size), c->w, P(b->block_size), P(b->size));
 		return NULL;

@@ -91,14 +91,49 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 		if (all && nkeys < 16)
 			keys[nkeys++] = key;
 	}
-	/* The smallest plausible FirstAllocationOffset wins a tie (the
-	 * header and bitmap come first in the container); say so. */
+	/* A constant XOR on the key shifts every container's offset alike, so
+	 * agreement alone cannot pick the key (layouts.md §10).  The memory
+	 * decides: under the right key, the blocks the busy bitmap marks have
+	 * the front-end bit 0x80 in their UnusedBytes.  Ties go to the
+	 * smallest FirstAllocationOffset. */
+	size_t best = 0;
+	long best_score = -1;
+	unsigned unit = h->ptr == 8 ? 16 : 8;
+	for (size_t c = 0; c < nkeys; c++) {
+		long score = 0;
+		for (size_t k = 0; k < n && k < 4; k++) {
+			uint32_t d = u[k].enc ^ (uint32_t)u[k].ub ^ (uint32_t)heap->front_end ^ keys[c];
+			uint64_t buffer;
+			uint8_t bits[16];
+			struct ich_error *err = ich_as_read_ptr(h->as, u[k].ub + (uint64_t)off(r, ICH_F_USERDATA_HEADER_BUSY_BITMAP) + h->ptr, &buffer);
+			if (err) {
+				ich_error_destroy(err);
+				continue;
+			}
+			uint32_t nb = u[k].count < 128 ? u[k].count : 128;
+			if (ich_as_read(h->as, buffer, bits, (nb + 7) / 8, NULL) != (nb + 7) / 8)
+				continue;
+			for (uint32_t i = 0; i < nb; i++) {
+				if (!(bits[i / 8] & (1u << (i % 8))))
+					continue;
+				uint8_t ub_byte;
+				uint64_t blk = u[k].ub + (d & 0xFFFF) + (uint64_t)i * (d >> 16);
+				err = ich_as_read_u8(h->as, blk + unit - 1, &ub_byte);
+				if (!err)
+					score += (ub_byte & 0x80) ? 1 : -1;
+				ich_error_destroy(err);
+			}
+		}
+		if (score > best_score) {
+			best_score = score;
+			best = c;
+		}
+	}
 	if (nkeys) {
 		h->lfh_key_known = true;
-		h->lfh_key = keys[0];
-		heaps_note(h, "RtlpLFHKey (low 32 bits) 0x%08x recovered from %zu LFH UserBlocks of heap 0x%" PRIx64 "%s",
-			   keys[0], n, heap->address,
-			   nkeys > 1 ? " (several keys fit; the one giving the smallest FirstAllocationOffset was chosen)" : "");
+		h->lfh_key = keys[best];
+		heaps_note(h, "RtlpLFHKey (low 32 bits) 0x%08x recovered from %zu LFH UserBlocks of heap 0x%" PRIx64 " (%zu keys agree on the offsets; chosen by the busy blocks' front-end bit, score %ld)",
+			   keys[best], n, heap->address, nkeys, best_score);
 	} else {
 		heaps_note(h, "heap 0x%" PRIx64 ": RtlpLFHKey could not be recovered from %zu UserBlocks", heap->address, n);
 	}

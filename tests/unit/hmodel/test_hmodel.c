@@ -1,0 +1,311 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NT heap walker tests on a small x64 19045 heap laid out here with the dump
+ * builder from layouts.md §1-3 (1809+ column): encoded entries with
+ * checksums, a free block, an uncommitted range, a large block, two LFH
+ * UserBlocks with encoded offsets and busy bitmaps, and a corrupted entry.
+ * The independent scenario builder (tests/builder/ntheap) covers more
+ * builds and arches; this one pins the walker's core answers.
+ *
+ * argv[1] (optional): also write the dump there (the README's sample).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <icpheap/dump.h>
+#include <icpheap/heap.h>
+
+#include "dumpbuilder.h"
+
+#define H 0x000001c3a0000000ull		/* heap */
+#define V 0x000001c3b0000000ull		/* large block */
+#define PEB 0x000000b2c1a3f000ull
+#define TEB 0x000000b2c1a40000ull
+#define KEY 0x1122334455667788ull	/* _HEAP.Encoding small header */
+#define LFHKEY 0x9c6e4dd0u		/* RtlpLFHKey (low 32 bits) */
+#define LFH (H + 0x800)			/* _LFH_HEAP */
+#define UCR_AT (H + 0xC000)
+#define UCR_SIZE 0x4000ull
+
+struct block {
+	uint64_t header, size, block_size;	/* size = requested */
+	int state;				/* 0 busy, 1 free, 2 internal */
+};
+
+static const char *out_path;
+static struct block expect[512];
+static size_t nexpect;
+static uint64_t corrupt_at;
+
+static void put_entry(struct db_mem *m, uint64_t e, uint16_t units, uint8_t flags,
+		      uint16_t prev, uint8_t unused)
+{
+	uint8_t b[8];
+	b[0] = (uint8_t)units;
+	b[1] = (uint8_t)(units >> 8);
+	b[2] = flags;
+	b[3] = b[0] ^ b[1] ^ b[2];	/* SmallTagIndex checksum */
+	b[4] = (uint8_t)prev;
+	b[5] = (uint8_t)(prev >> 8);
+	b[6] = 0;
+	b[7] = unused;
+	uint64_t v;
+	memcpy(&v, b, 8);
+	db_mem_write_u64(m, e + 8, v ^ KEY);
+}
+
+static void lfh_container(struct db_mem *m, uint64_t e, uint64_t ub_bytes, uint32_t stride,
+			  uint32_t count, uint32_t busy, uint8_t unused, uint64_t subseg)
+{
+	uint64_t ub = e + 16;
+	db_mem_write_u64(m, ub + 0x00, subseg);			/* SubSegment */
+	db_mem_write_u32(m, ub + 0x14, 0xF0E0D0C0);		/* Signature */
+	uint32_t first = 0x40;
+	db_mem_write_u32(m, ub + 0x18, (first | stride << 16) ^ (uint32_t)ub ^ (uint32_t)LFH ^ LFHKEY);
+	db_mem_write_u64(m, ub + 0x20, count);			/* BusyBitmap.SizeOfBitMap */
+	db_mem_write_u64(m, ub + 0x28, ub + 0x30);		/* .Buffer -> BitmapData */
+	db_mem_write_u16(m, subseg + 0x24, (uint16_t)(stride / 16));	/* BlockSize */
+	db_mem_write_u16(m, subseg + 0x28, (uint16_t)count);
+	for (uint32_t i = 0; i < count; i++) {
+		uint64_t blk = ub + first + (uint64_t)i * stride;
+		if (i < busy) {
+			uint8_t bits = db_mem_read_u16(m, ub + 0x30 + i / 8) & 0xFF;
+			db_mem_write_u8(m, ub + 0x30 + i / 8, (uint8_t)(bits | 1u << (i % 8)));
+			db_mem_write_u8(m, blk + 0xF, (uint8_t)(0x80 | unused));
+			expect[nexpect++] = (struct block){ blk, stride - unused, stride, 0 };
+		} else {
+			expect[nexpect++] = (struct block){ blk, 0, stride, 1 };
+		}
+	}
+	(void)ub_bytes;
+}
+
+static char *build(bool corrupt)
+{
+	nexpect = 0;
+	struct db_md *md = db_md_new(DB_ARCH_X64, 10, 0, 19045);
+	struct db_mem *m = db_md_mem(md);
+	/* TEB / PEB (layouts.md §1) */
+	db_mem_write_u64(m, TEB + 0x60, PEB);
+	db_mem_write_u64(m, PEB + 0x30, H);
+	db_mem_write_u32(m, PEB + 0xE8, 1);
+	db_mem_write_u32(m, PEB + 0xEC, 16);
+	db_mem_write_u64(m, PEB + 0xF0, PEB + 0x800);
+	db_mem_write_u64(m, PEB + 0x800, H);
+	/* _HEAP (1809+ column) with its own _HEAP_SEGMENT */
+	db_mem_write_u32(m, H + 0x10, 0xFFEEFFEE);
+	db_mem_write_u64(m, H + 0x18, H + 0x120);		/* SegmentListEntry */
+	db_mem_write_u64(m, H + 0x20, H + 0x120);
+	db_mem_write_u64(m, H + 0x120, H + 0x18);		/* SegmentList */
+	db_mem_write_u64(m, H + 0x128, H + 0x18);
+	db_mem_write_u64(m, H + 0x28, H);			/* Heap */
+	db_mem_write_u64(m, H + 0x30, H);			/* BaseAddress */
+	db_mem_write_u32(m, H + 0x38, 16);			/* NumberOfPages */
+	db_mem_write_u64(m, H + 0x40, H + 0x1000);		/* FirstEntry */
+	db_mem_write_u64(m, H + 0x48, H + 0x10000);		/* LastValidEntry */
+	db_mem_write_u32(m, H + 0x50, 4);			/* uncommitted pages */
+	db_mem_write_u32(m, H + 0x54, 1);
+	db_mem_write_u32(m, H + 0x70, 0x2);			/* Flags */
+	db_mem_write_u32(m, H + 0x7C, 0x00100000);		/* EncodeFlagMask */
+	db_mem_write_u64(m, H + 0x88, KEY);			/* Encoding small header */
+	db_mem_write_u32(m, H + 0x98, 0xEEFFEEFF);		/* Signature */
+	db_mem_write_u64(m, H + 0x198, LFH);			/* FrontEndHeap */
+	db_mem_write_u8(m, H + 0x1A2, 2);			/* FrontEndHeapType */
+	db_mem_write_u64(m, LFH + 0x18, H);			/* _LFH_HEAP.Heap */
+	/* UCR descriptor linked through SegmentEntry into UCRSegmentList */
+	uint64_t ucr = H + 0x900;
+	db_mem_write_u64(m, H + 0x60, ucr + 0x10);
+	db_mem_write_u64(m, H + 0x68, ucr + 0x10);
+	db_mem_write_u64(m, ucr + 0x10, H + 0x60);
+	db_mem_write_u64(m, ucr + 0x18, H + 0x60);
+	db_mem_write_u64(m, ucr + 0x20, UCR_AT);
+	db_mem_write_u64(m, ucr + 0x28, UCR_SIZE);
+	/* Back-end entries from FirstEntry up to the UCR */
+	uint64_t e = H + 0x1000, prev = 0;
+	struct { uint16_t units; uint8_t flags; uint8_t unused; int state; } seq[] = {
+		{ 0x10, 0x01, 0x18, 0 },	/* 0x100 bytes, requested 0xe8 */
+		{ 0x20, 0x00, 0x00, 1 },	/* free 0x200 */
+		{ 0x04, 0x03, 0x11, 0 },	/* busy extra, requested 0x2f */
+		{ 0x100, 0x09, 0x10, 2 },	/* LFH container, stride 0x20 */
+		{ 0x80, 0x09, 0x10, 2 },	/* LFH container, stride 0x30 */
+		{ 0x08, 0x01, 0x20, 0 },	/* busy, requested 0x60 */
+	};
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		uint64_t bs = (uint64_t)seq[i].units * 16;
+		put_entry(m, e, seq[i].units, seq[i].flags, (uint16_t)prev, seq[i].unused);
+		expect[nexpect++] = (struct block){ e, seq[i].state == 1 ? 0 : bs - seq[i].unused, bs, seq[i].state };
+		if (i == 3)
+			lfh_container(m, e, bs - 16, 0x20, 100, 10, 0x12, H + 0xA00);
+		if (i == 4)
+			lfh_container(m, e, bs - 16, 0x30, 30, 5, 0x10, H + 0xA80);
+		if (i == 2 && corrupt) {
+			corrupt_at = e;
+			db_mem_write_u8(m, e + 8 + 3, 0x5a ^ (uint8_t)(KEY >> 24));	/* wrong checksum */
+		}
+		prev = seq[i].units;
+		e += bs;
+	}
+	/* one free block fills the rest up to the UCR */
+	uint16_t rest = (uint16_t)((UCR_AT - e) / 16);
+	put_entry(m, e, rest, 0x00, (uint16_t)prev, 0);
+	expect[nexpect++] = (struct block){ e, 0, (uint64_t)rest * 16, 1 };
+	/* Large block: BusyBlock.Size = CommitSize - requested (heap source) */
+	db_mem_write_u64(m, H + 0x110, V);
+	db_mem_write_u64(m, H + 0x118, V);
+	db_mem_write_u64(m, V, H + 0x110);
+	db_mem_write_u64(m, V + 8, H + 0x110);
+	db_mem_write_u64(m, V + 0x20, 0x21000);
+	db_mem_write_u64(m, V + 0x28, 0x21000);
+	put_entry(m, V + 0x30 - 0, 0xFF0, 0x01, 0, 0);
+	/* put_entry writes at e+8: the BusyBlock small header is at V+0x38 */
+	expect[nexpect++] = (struct block){ V, 0x21000 - 0xFF0, 0x21000, 0 };
+	db_md_add_memory(md, H, UCR_AT - H, DB_LIST_64);
+	db_md_add_memory(md, H + 0x10000 - 0x10, 0, DB_LIST_64);
+	db_md_add_memory(md, V, 0x1000, DB_LIST_64);
+	db_md_add_memory(md, PEB, 0x1000, DB_LIST_64);
+	db_md_add_memory(md, TEB, 0x1000, DB_LIST_64);
+	struct db_md_thread t = { .id = 0x1a4, .teb = TEB };
+	db_md_add_thread(md, &t);
+	struct db_md_module exe = { .name = "C:\\app\\leaky.exe", .base = 0x7ff6a1200000,
+				    .size = 0x20000, .file_version = { 1, 0, 0, 1 } };
+	db_md_add_module(md, &exe);
+	struct db_md_misc_info mi = { .size_of_info = 1364, .process_id = 0x1f4 };
+	db_md_set_misc_info(md, &mi);
+	struct db_md_exception ex = { .thread_id = 0x1a4, .code = 0xc0000374, .address = 0x7ffb0b1ff2a9 };
+	db_md_set_exception(md, &ex);
+	struct db_md_module nt = { .name = "C:\\Windows\\System32\\ntdll.dll", .base = 0x7ffb0b120000,
+				   .size = 0x1f8000, .file_version = { 10, 0, 19041, 3636 } };
+	db_md_add_module(md, &nt);
+	char *path = strdup("/tmp/icpheap-hmodel-XXXXXX");
+	int fd = mkstemp(path);
+	close(fd);
+	assert_int_equal(db_md_write(md, path), 0);
+	if (out_path && !corrupt)
+		assert_int_equal(db_md_write(md, out_path), 0);
+	db_md_free(md);
+	return path;
+}
+
+struct seen {
+	struct ich_heap_block b[512];
+	size_t n;
+};
+
+static struct ich_error *collect(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct seen *s = arg;
+	if (s->n < 512)
+		s->b[s->n++] = *b;
+	return NULL;
+}
+
+static const struct ich_heap_block *find(struct seen *s, uint64_t header)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->b[i].header == header)
+			return &s->b[i];
+	return NULL;
+}
+
+static void test_walk(void **state)
+{
+	(void)state;
+	char *path = build(false);
+	struct ich_dump *d;
+	assert_null(ich_dump_open(path, &d));
+	struct ich_heaps *h;
+	struct ich_error *err = ich_heaps_open(d, 0, &h);
+	if (err)
+		fail_msg("%s", err->message);
+	assert_int_equal(ich_heaps_count(h), 1);
+	struct ich_heap *hp = ich_heaps_get(h, 0);
+	assert_int_equal(hp->address, H);
+	assert_int_equal(hp->status, ICH_HEAP_OK);
+	assert_int_equal(hp->layout->build_min, 19041);
+	assert_true(hp->lfh);
+	struct seen s = { .n = 0 };
+	assert_null(ich_heap_walk(h, hp, collect, &s));
+	uint64_t key;
+	assert_true(ich_heaps_lfh_key(h, &key));
+	assert_int_equal((uint32_t)key, LFHKEY);
+	assert_int_equal(s.n, nexpect);
+	uint64_t busy_bytes = 0, free_bytes = 0, busy = 0, nfree = 0;
+	for (size_t i = 0; i < nexpect; i++) {
+		const struct ich_heap_block *b = find(&s, expect[i].header);
+		if (!b)
+			fail_msg("block 0x%llx not reported", (unsigned long long)expect[i].header);
+		assert_int_equal(b->block_size, expect[i].block_size);
+		assert_int_equal(b->size, expect[i].size);
+		assert_int_equal(b->state, expect[i].state == 0 ? ICH_BLOCK_BUSY :
+				 expect[i].state == 1 ? ICH_BLOCK_FREE : ICH_BLOCK_INTERNAL);
+		if (expect[i].state == 0) {
+			busy++;
+			busy_bytes += expect[i].size;
+		} else if (expect[i].state == 1) {
+			nfree++;
+			free_bytes += expect[i].block_size;
+		}
+	}
+	assert_int_equal(hp->totals.busy_count, busy);
+	assert_int_equal(hp->totals.busy_bytes, busy_bytes);
+	assert_int_equal(hp->totals.free_count, nfree);
+	assert_int_equal(hp->totals.free_bytes, free_bytes);
+	assert_int_equal(hp->totals.virtual_blocks, 1);
+	assert_int_equal(hp->totals.ucr_count, 1);
+	assert_int_equal(hp->nsegments, 1);
+	assert_int_equal(hp->segments[0].nucr, 1);
+	assert_int_equal(hp->segments[0].ucr[0].address, UCR_AT);
+	assert_int_equal(hp->nproblems, 0);
+	assert_false(hp->partial);
+	/* the LFH user pointer is the block + 16; the large block's after the
+	 * 0x40-byte VIRTUAL_ALLOC_ENTRY */
+	assert_int_equal(find(&s, V)->user, V + 0x40);
+	assert_int_equal(find(&s, V)->layer, ICH_LAYER_VIRTUAL);
+	ich_heaps_close(h);
+	ich_dump_close(d);
+	unlink(path);
+	free(path);
+}
+
+static void test_corrupt(void **state)
+{
+	(void)state;
+	char *path = build(true);
+	struct ich_dump *d;
+	assert_null(ich_dump_open(path, &d));
+	struct ich_heaps *h;
+	assert_null(ich_heaps_open(d, 0, &h));
+	struct ich_heap *hp = ich_heaps_get(h, 0);
+	struct seen s = { .n = 0 };
+	assert_null(ich_heap_walk(h, hp, collect, &s));
+	assert_true(hp->partial);
+	assert_true(hp->nproblems >= 1);
+	assert_int_equal(hp->problems[0].address, corrupt_at);
+	assert_non_null(strstr(hp->problems[0].what, "checksum"));
+	/* blocks before the corrupt entry are still there; the large block too */
+	assert_non_null(find(&s, H + 0x1000));
+	assert_non_null(find(&s, V));
+	assert_null(find(&s, corrupt_at));
+	ich_heaps_close(h);
+	ich_dump_close(d);
+	unlink(path);
+	free(path);
+}
+
+int main(int argc, char **argv)
+{
+	out_path = argc > 1 ? argv[1] : NULL;
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_walk),
+		cmocka_unit_test(test_corrupt),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
