@@ -74,7 +74,8 @@ struct ich_heap_problem {
 struct ich_heap_totals {
 	uint64_t reserved, committed, virt;	/* bytes */
 	uint64_t busy_count, busy_bytes;	/* requested bytes of busy blocks */
-	uint64_t free_count, free_bytes;
+	uint64_t free_count, free_bytes;	/* all layers */
+	uint64_t backend_free_count, backend_free_bytes;	/* free lists (the -s columns) */
 	uint64_t internal_count;
 	uint64_t ucr_count, virtual_blocks;
 	uint64_t lfh_blocks;

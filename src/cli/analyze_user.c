@@ -69,7 +69,7 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 		if (r->text)
 			fprintf(r->text, "%0*llx %08x %7llu %6llu %6llu %6llu %5llu %5llu %4llu   %s  %llu (%llu)%s\n", w,
 				P(hp->address), hp->flags, P(t->reserved / 1024), P(t->committed / 1024),
-				P(t->virt / 1024), P(t->free_bytes / 1024), P(t->free_count), P(t->ucr_count),
+				P(t->virt / 1024), P(t->backend_free_bytes / 1024), P(t->backend_free_count), P(t->ucr_count),
 				P(t->virtual_blocks), hp->lfh ? "LFH" : "   ", P(t->busy_count), P(t->busy_bytes),
 				hp->partial ? "  partial" : "");
 		if (r->json) {

@@ -150,11 +150,8 @@ static void json_heap_tail(struct ich_json *j, const struct ich_heap *hp)
 	ich_json_bool(j, "partial", hp->partial);
 }
 
-static struct ich_error *json_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+static void json_block_fields(struct ich_json *j, const struct ich_heap_block *b)
 {
-	(void)hp;
-	struct ich_json *j = arg;
-	ich_json_begin_object(j, NULL);
 	ich_json_addr(j, "header", b->header);
 	ich_json_addr(j, "user", b->user);
 	ich_json_u64(j, "size", b->size);
@@ -162,6 +159,14 @@ static struct ich_error *json_block(const struct ich_heap *hp, const struct ich_
 	ich_json_u64(j, "unused", b->unused);
 	ich_json_string(j, "state", ich_block_state_name(b->state));
 	ich_json_string(j, "layer", ich_block_layer_name(b->layer));
+}
+
+static struct ich_error *json_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct ich_json *j = arg;
+	ich_json_begin_object(j, NULL);
+	json_block_fields(j, b);
 	ich_json_end_object(j);
 	return NULL;
 }
@@ -264,11 +269,11 @@ static int do_summary(struct ctx *c)
 		const struct ich_heap_totals *t = &hp->totals;
 		printf("%0*llx %08x %7llu %6llu %6llu %6llu %5llu %5llu %4llu %6x   %s\n", c->w,
 		       P(hp->address), hp->flags, P(t->reserved / 1024), P(t->committed / 1024),
-		       P(t->virt / 1024), P(t->free_bytes / 1024), P(t->free_count), P(t->ucr_count),
+		       P(t->virt / 1024), P(t->backend_free_bytes / 1024), P(t->backend_free_count), P(t->ucr_count),
 		       P(t->virtual_blocks), 0, hp->lfh ? "LFH" : "   ");
-		if (t->committed && t->free_bytes * 100 / t->committed >= 30)
+		if (t->committed && t->backend_free_bytes * 100 / t->committed >= 30)
 			printf("    External fragmentation  %llu %% (%llu free blocks)\n",
-			       P(t->free_bytes * 100 / t->committed), P(t->free_count));
+			       P(t->backend_free_bytes * 100 / t->committed), P(t->backend_free_count));
 		if (hp->partial)
 			printf("    (partial: %zu problems, see heap -v)\n", hp->nproblems);
 		shown++;
@@ -572,7 +577,7 @@ static int do_find(struct ctx *c)
 	if (c->j) {
 		ich_json_addr(c->j, "heap", f.heap);
 		ich_json_begin_object(c->j, "block");
-		json_block(NULL, &f.b, c->j);
+		json_block_fields(c->j, &f.b);
 		ich_json_end_object(c->j);
 		return ICH_EXIT_OK;
 	}
@@ -612,7 +617,7 @@ static int do_info(struct ctx *c)
 	if (c->j) {
 		ich_json_addr(c->j, "heap", f.heap);
 		ich_json_begin_object(c->j, "block");
-		json_block(NULL, &f.b, c->j);
+		json_block_fields(c->j, &f.b);
 		ich_json_end_object(c->j);
 		return ICH_EXIT_OK;
 	}

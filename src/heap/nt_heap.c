@@ -132,6 +132,10 @@ struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b)
 	case ICH_BLOCK_FREE:
 		t->free_count++;
 		t->free_bytes += b->block_size;
+		if (b->layer == ICH_LAYER_BACKEND) {
+			t->backend_free_count++;
+			t->backend_free_bytes += b->block_size;
+		}
 		break;
 	case ICH_BLOCK_INTERNAL:
 		t->internal_count++;
