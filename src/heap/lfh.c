@@ -75,7 +75,7 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 			n++;
 	/* Candidate keys from the first container, kept if every other
 	 * container decodes to a plausible offset under the same key. */
-	uint32_t keys[16];
+	uint32_t keys[520];
 	size_t nkeys = 0, nfirst_ok = 0;
 	uint64_t ub_size = 0x100000;	/* containers are at most this large here */
 	for (uint32_t first = 0; n && first <= 0x1000; first += 8) {
@@ -88,7 +88,7 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 			uint32_t d = u[k].enc ^ (uint32_t)u[k].ub ^ (uint32_t)heap->front_end ^ key;
 			all = (d >> 16) == u[k].stride && plausible_first(r, d & 0xFFFF, u[k].stride, u[k].count, ub_size);
 		}
-		if (all && nkeys < 16)
+		if (all && nkeys < 520)
 			keys[nkeys++] = key;
 	}
 	/* A constant XOR on the key shifts every container's offset alike, so

@@ -300,8 +300,88 @@ static void test_corrupt(void **state)
 	free(path);
 }
 
+/*
+ * Benchmark dump (issue: NT heap §6): one x64 19045 heap of about 1 GiB
+ * with `nblocks` blocks: LFH containers of 0x10000 bytes with 0x20-byte
+ * blocks (2045 per container, half of them busy) fill the first quarter,
+ * 0x100-byte back-end blocks the rest.
+ */
+static int write_big(const char *path, uint64_t nblocks)
+{
+	struct db_md *md = db_md_new(DB_ARCH_X64, 10, 0, 19045);
+	struct db_mem *m = db_md_mem(md);
+	db_mem_write_u64(m, TEB + 0x60, PEB);
+	db_mem_write_u64(m, PEB + 0x30, H);
+	db_mem_write_u32(m, PEB + 0xE8, 1);
+	db_mem_write_u32(m, PEB + 0xEC, 16);
+	db_mem_write_u64(m, PEB + 0xF0, PEB + 0x800);
+	db_mem_write_u64(m, PEB + 0x800, H);
+	uint64_t lfh_blocks = nblocks * 8 / 10, lfh_per = 2045;
+	uint64_t ncont = (lfh_blocks + lfh_per - 1) / lfh_per;
+	uint64_t backend = nblocks > ncont * lfh_per ? nblocks - ncont * lfh_per : 0;
+	uint64_t seg_bytes = 0x1000 + ncont * 0x10000 + backend * 0x100 + 0x10000;
+	seg_bytes = (seg_bytes + 0xFFFF) & ~0xFFFFull;
+	db_mem_write_u32(m, H + 0x10, 0xFFEEFFEE);
+	db_mem_write_u64(m, H + 0x18, H + 0x120);
+	db_mem_write_u64(m, H + 0x20, H + 0x120);
+	db_mem_write_u64(m, H + 0x120, H + 0x18);
+	db_mem_write_u64(m, H + 0x128, H + 0x18);
+	db_mem_write_u64(m, H + 0x30, H);
+	db_mem_write_u32(m, H + 0x38, (uint32_t)(seg_bytes / 0x1000));
+	db_mem_write_u64(m, H + 0x40, H + 0x1000);
+	db_mem_write_u64(m, H + 0x48, H + seg_bytes);
+	db_mem_write_u64(m, H + 0x60, H + 0x60);
+	db_mem_write_u64(m, H + 0x68, H + 0x60);
+	db_mem_write_u64(m, H + 0x110, H + 0x110);
+	db_mem_write_u64(m, H + 0x118, H + 0x110);
+	db_mem_write_u32(m, H + 0x70, 0x2);
+	db_mem_write_u32(m, H + 0x7C, 0x00100000);
+	db_mem_write_u64(m, H + 0x88, KEY);
+	db_mem_write_u32(m, H + 0x98, 0xEEFFEEFF);
+	db_mem_write_u64(m, H + 0x198, LFH);
+	db_mem_write_u8(m, H + 0x1A2, 2);
+	db_mem_write_u64(m, LFH + 0x18, H);
+	uint64_t e = H + 0x1000, prev = 0;
+	for (uint64_t c = 0; c < ncont; c++) {
+		put_entry(m, e, 0x1000, 0x09, (uint16_t)prev, 0x10);
+		uint64_t ub = e + 16, ss = V + (c % 64) * 0x40;	/* SubSegments outside the segment */
+		uint32_t first = 0x40 + 0x100, stride = 0x20;	/* header + 256-byte bitmap */
+		db_mem_write_u64(m, ub, ss);
+		db_mem_write_u32(m, ub + 0x14, 0xF0E0D0C0);
+		db_mem_write_u32(m, ub + 0x18, (first | stride << 16) ^ (uint32_t)ub ^ (uint32_t)LFH ^ LFHKEY);
+		db_mem_write_u64(m, ub + 0x20, lfh_per - 8);
+		db_mem_write_u64(m, ub + 0x28, ub + 0x30);
+		db_mem_write_u16(m, ss + 0x24, 2);
+		db_mem_fill(m, ub + 0x30, 0x55, (lfh_per - 8) / 8);	/* every other block busy */
+		for (uint64_t i = 0; i < lfh_per - 8; i += 2)
+			db_mem_write_u8(m, ub + first + i * stride + 0xF, 0x80 | 0x18);
+		prev = 0x1000;
+		e += 0x10000;
+	}
+	for (uint64_t i = 0; i < backend; i++) {
+		put_entry(m, e, 0x10, i % 7 == 3 ? 0x00 : 0x01, (uint16_t)prev, 0x20);
+		prev = 0x10;
+		e += 0x100;
+	}
+	uint16_t rest = (uint16_t)((H + seg_bytes - e) / 16);
+	put_entry(m, e, rest, 0, (uint16_t)prev, 0);
+	db_md_add_memory(md, H, seg_bytes, DB_LIST_64);
+	db_md_add_memory(md, V, 0x1000, DB_LIST_64);
+	db_md_add_memory(md, PEB, 0x1000, DB_LIST_64);
+	db_md_add_memory(md, TEB, 0x1000, DB_LIST_64);
+	struct db_md_thread t = { .id = 0x1a4, .teb = TEB };
+	db_md_add_thread(md, &t);
+	int rc = db_md_write(md, path);
+	db_md_free(md);
+	printf("%s: heap of 0x%llx bytes, %llu LFH containers, %llu back-end blocks\n", path,
+	       (unsigned long long)seg_bytes, (unsigned long long)ncont, (unsigned long long)backend);
+	return rc;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "--big"))
+		return write_big(argv[2], strtoull(argv[3], NULL, 0)) ? 1 : 0;
 	out_path = argc > 1 ? argv[1] : NULL;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk),
