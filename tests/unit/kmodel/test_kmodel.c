@@ -302,8 +302,64 @@ static void test_handle_tables(void **state)
 	check_model(false);
 }
 
-int main(void)
+/*
+ * Benchmark dump (issue: icpleak §4): nproc processes with hpp handles
+ * each and nq IoCompletion objects (depth i % 50, one of 5000); typelist
+ * selects the route icpleak takes.
+ */
+static int write_big(const char *path, int nproc, int hpp, int nq, bool typelist)
 {
+	struct scen s = { 0 };
+	s.kd = db_kd_new(DB_KD_X64, 19045, 5);
+	db_kd_set_automap(s.kd, true);
+	s.m = db_kd_view(s.kd, db_kd_kernel_dtb(s.kd));
+	s.next = KBASE + 0x10000;
+	uint64_t kdbg = kalloc(&s, 0x400), vars = kalloc(&s, 0x40);
+	db_mem_write_u32(s.m, kdbg + 0x10, 0x4742444B);
+	s.head = vars;
+	list_init(s.m, s.head);
+	db_mem_write_u64(s.m, kdbg + 0x50, s.head);
+	db_mem_write_u64(s.m, kdbg + 0xA0, vars + 0x10);
+	s.type_type = new_type(&s, "Type", 2);
+	s.types_list = s.type_type;
+	list_append(s.m, s.types_list, s.type_type - OH_BODY - CI_SIZE);
+	db_mem_write_u64(s.m, vars + 0x10, s.type_type);
+	new_type(&s, "Process", 7);
+	new_type(&s, "Event", 0x10);
+	s.iocomp_type = new_type(&s, "IoCompletion", 0x25);
+	uint64_t *q = calloc((size_t)nq, sizeof(*q));
+	for (int i = 0; i < nq; i++)
+		q[i] = new_queue(&s, i == nq / 2 ? 5000 : i % 50, i == nq / 2 ? 5000 : i % 50, typelist);
+	uint64_t event = new_object(&s, 0x10, 0x18, NULL);
+	uint64_t *objs = calloc((size_t)hpp, sizeof(*objs));
+	uint32_t *acc = calloc((size_t)hpp, sizeof(*acc));
+	for (int p = 0; p < nproc; p++) {
+		for (int i = 0; i < hpp; i++) {
+			/* every 20th handle is an IoCompletion port */
+			objs[i] = i % 20 == 0 ? q[(p * 7 + i) % nq] : event;
+			if (i == 1 && p % 500 == 1)
+				objs[i] = q[nq / 2];	/* the deep queue has holders */
+			acc[i] = 0x1f0003;
+		}
+		char name[16];
+		snprintf(name, sizeof(name), "proc%d.exe", p);
+		new_process(&s, p == 0 ? 4 : (uint32_t)(8 + 4 * p), p == 0 ? "System" : name, objs, (size_t)hpp, acc);
+	}
+	struct db_kd_header *h = db_kd_header(s.kd);
+	h->ps_active_process_head = s.head;
+	h->kd_debugger_data_block = kdbg;
+	int rc = db_kd_write_file(s.kd, path);
+	db_kd_free(s.kd);
+	free(q);
+	free(objs);
+	free(acc);
+	return rc;
+}
+
+int main(int argc, char **argv)
+{
+	if (argc == 4 && !strcmp(argv[1], "--big"))
+		return write_big(argv[2], 2000, 100, 10000, !strcmp(argv[3], "typelist")) ? 1 : 0;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_type_list),
 		cmocka_unit_test(test_handle_tables),
