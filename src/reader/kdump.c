@@ -131,6 +131,22 @@ static struct ich_error *phys_bitmap(struct ich_dump *dump, struct kd_priv *p)
 			continue;
 		}
 		uint64_t start = pfn;
+		if (off >= size) {
+			/* The rest of the data is missing: count it, keep no runs. */
+			p->bitmap = bm;
+			p->bitmap_bits = bits;
+			p->beyond_pfn = start;
+			uint64_t rest = 0;
+			for (; pfn < bits && (pfn & 7); pfn++)
+				rest += (bm[pfn / 8] >> (pfn & 7)) & 1;
+			for (; pfn + 8 <= bits; pfn += 8)
+				rest += (uint64_t)__builtin_popcount(bm[pfn / 8]);
+			for (; pfn < bits; pfn++)
+				rest += (bm[pfn / 8] >> (pfn & 7)) & 1;
+			off += rest * 0x1000;
+			count += rest;
+			break;
+		}
 		while (pfn < bits && (bm[pfn / 8] & (1u << (pfn & 7))))
 			pfn++;
 		if (!add_run(p, start, pfn - start, off))
@@ -337,10 +353,12 @@ static struct ich_error *kd_open(struct ich_dump *dump)
 	uint64_t size = dump->file.size;
 	bool is64 = le32(d + 4) == SIG_DU64;
 	uint64_t hsize = is64 ? 0x2000 : 0x1000;
-	if (size < (is64 ? 0x1058u : 0xFC8u))
+	/* the last field read: BootId at 0x1054 / SystemTime at 0xFC0 */
+	uint64_t need = is64 ? 0x1058u : 0xFC8u;
+	if (size < need)
 		return ich_error_create(ICH_ERR_FORMAT,
-			"%s: %s header needs 0x%" PRIx64 " bytes, the file has 0x%" PRIx64,
-			dump->path, is64 ? "DUMP_HEADER64" : "DUMP_HEADER32", hsize, size);
+			"%s: %s: the fields up to 0x%" PRIx64 " need 0x%" PRIx64 " bytes, the file has 0x%" PRIx64,
+			dump->path, is64 ? "DUMP_HEADER64" : "DUMP_HEADER32", need, need, size);
 	struct ich_kdump *kd = calloc(1, sizeof(*kd));
 	struct kd_priv *p = calloc(1, sizeof(*p));
 	if (!kd || !p) {
@@ -384,12 +402,22 @@ static struct ich_error *kd_open(struct ich_dump *dump)
 		break;
 	case ICH_KDUMP_BITMAP_FULL:
 	case ICH_KDUMP_BITMAP_LIVE:
-		err = phys_bitmap(dump, p);
-		break;
 	case ICH_KDUMP_RDMP_KERNEL:
 	case ICH_KDUMP_RDMP_KERNEL_USER:
 	case ICH_KDUMP_RDMP_COMPLETE:
-		err = phys_rdmp(dump, p);
+		if (!kd->is64) {
+			/* layouts.md §7 documents BMP_HEADER64 / RDMP_HEADER64
+			 * at 0x2000 only; a 32-bit header ends at 0x1000 and
+			 * what follows it is not documented there. */
+			dump->kind_name = kind_name(kd);
+			ich_dump_warn(dump, "DumpType %u (%s) with a 32-bit header: the layout after the header at 0x1000 is not known; only the header is shown",
+				      kd->dump_type, ich_kdump_type_name(kd->dump_type));
+			return NULL;
+		}
+		if (kd->dump_type == ICH_KDUMP_BITMAP_FULL || kd->dump_type == ICH_KDUMP_BITMAP_LIVE)
+			err = phys_bitmap(dump, p);
+		else
+			err = phys_rdmp(dump, p);
 		break;
 	case ICH_KDUMP_TRIAGE:
 		err = kd_triage_open(dump);
@@ -437,6 +465,9 @@ uint64_t kd_phys_lookup(const struct ich_dump *dump, uint64_t pa, uint64_t *file
 	}
 	if (lo == 0 || pfn - p->runs[lo - 1].pfn >= p->runs[lo - 1].count) {
 		*why = ICH_MISS_NOT_CAPTURED;
+		if (p->bitmap && pfn >= p->beyond_pfn && pfn < p->bitmap_bits &&
+		    (p->bitmap[pfn / 8] >> (pfn & 7)) & 1)
+			*why = ICH_MISS_BEYOND_FILE;
 		return 0;
 	}
 	const struct kd_run *r = &p->runs[lo - 1];

@@ -13,6 +13,11 @@ struct kd_run {
 struct kd_priv {
 	struct kd_run *runs;	/* sorted by pfn, built once at open */
 	size_t nruns, cap;
+	/* Bitmap dumps cut short: runs stop where the file ends (so a hostile
+	 * bitmap cannot make more runs than the file has pages); a set bit at
+	 * or after beyond_pfn is a page promised but not in the file. */
+	const uint8_t *bitmap;	/* NULL unless truncated bitmap dump */
+	uint64_t bitmap_bits, beyond_pfn;
 };
 
 /* Physical address -> file offset; returns the contiguous byte count (0

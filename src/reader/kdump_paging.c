@@ -23,6 +23,7 @@
 #define TLB_SIZE 1024u		/* direct-mapped VA page -> PA page */
 #define FIX_SLOTS 8		/* patched page-table pages kept around */
 #define MEMO_SIZE 512		/* table pages known to need (no) patching */
+#define PTC_SIZE 512		/* direct-mapped last-level table cache */
 
 enum pt_kind { PT_X64, PT_PAE, PT_X86 };
 
@@ -41,6 +42,14 @@ struct scan_memo {
 	bool need_fix;
 };
 
+/* libaddrxlat's walk state just before it reads the last-level PTE (base =
+ * the page table of one 2 MiB / 4 MiB region): a TLB miss in a region seen
+ * before resumes the walk there, one addrxlat_step instead of four. */
+struct pt_cache_entry {
+	uint64_t region;	/* va >> region_shift, plus 1 (0 = empty) */
+	addrxlat_step_t step;
+};
+
 struct paging_as {
 	struct ich_as as;
 	enum pt_kind kind;
@@ -54,6 +63,9 @@ struct paging_as {
 	struct fix_slot *fix;	/* FIX_SLOTS */
 	struct scan_memo memo[MEMO_SIZE];
 	unsigned fix_next;
+	unsigned region_shift;	/* 21 (x64, PAE) or 22 (x86) */
+	unsigned pte_bits;	/* 9 or 10: width of the PTE index */
+	struct pt_cache_entry *ptc;	/* PTC_SIZE */
 };
 
 static bool is_transition(uint64_t v)
@@ -179,12 +191,30 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		return false;
 	}
 	addrxlat_step_t step;
-	memset(&step, 0, sizeof(step));
-	step.ctx = pas->ctx;
-	step.sys = NULL;
-	step.meth = &pas->meth;
+	addrxlat_status st;
+	uint64_t region = va >> pas->region_shift;
+	struct pt_cache_entry *pc = &pas->ptc[region % PTC_SIZE];
 	pas->pt_miss = ICH_MISS_NONE;
-	addrxlat_status st = addrxlat_launch(&step, va & ~(uint64_t)(PAGE - 1));
+	if (pc->region == region + 1) {
+		step = pc->step;
+		step.idx[0] = 0;
+		step.idx[1] = vpage & ((1u << pas->pte_bits) - 1);
+		st = ADDRXLAT_OK;
+	} else {
+		memset(&step, 0, sizeof(step));
+		step.ctx = pas->ctx;
+		step.sys = NULL;
+		step.meth = &pas->meth;
+		st = addrxlat_launch(&step, va & ~(uint64_t)(PAGE - 1));
+		/* remain 2: base is the page table, the next step reads the
+		 * PTE (a large page jumps straight to remain 1). */
+		while (st == ADDRXLAT_OK && step.remain > 2)
+			st = addrxlat_step(&step);
+		if (st == ADDRXLAT_OK && step.remain == 2) {
+			pc->region = region + 1;
+			pc->step = step;
+		}
+	}
 	while (st == ADDRXLAT_OK && step.remain)
 		st = addrxlat_step(&step);
 	if (st != ADDRXLAT_OK) {
@@ -263,6 +293,7 @@ static void paging_destroy(struct ich_as *as)
 	if (pas->ctx)
 		addrxlat_ctx_decref(pas->ctx);
 	free(pas->fix);
+	free(pas->ptc);
 	free(pas);
 }
 
@@ -280,8 +311,9 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 	if (!pas)
 		return &ich_enomem;
 	pas->fix = calloc(FIX_SLOTS, sizeof(*pas->fix));
+	pas->ptc = calloc(PTC_SIZE, sizeof(*pas->ptc));
 	pas->ctx = addrxlat_ctx_new();
-	if (!pas->fix || !pas->ctx) {
+	if (!pas->fix || !pas->ptc || !pas->ctx) {
 		paging_destroy(&pas->as);
 		return &ich_enomem;
 	}
@@ -307,6 +339,8 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 		/* CR3 bits 0-11 may hold a PCID (the real 19045 dump: 0x1ad002). */
 		pas->kind = PT_X64;
 		pas->as.ptr_size = 8;
+		pas->region_shift = 21;
+		pas->pte_bits = 9;
 		m->param.pgt.root.addr = dtb & 0x000FFFFFFFFFF000ull;
 		pf->pte_format = ADDRXLAT_PTE_X86_64;
 		pf->nfields = 5;
@@ -316,6 +350,8 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 		/* PAE CR3 points at a 32-byte aligned PDPT. */
 		pas->kind = PT_PAE;
 		pas->as.ptr_size = 4;
+		pas->region_shift = 21;
+		pas->pte_bits = 9;
 		m->param.pgt.root.addr = dtb & ~0x1Full;
 		pf->pte_format = ADDRXLAT_PTE_IA32_PAE;
 		pf->nfields = 4;
@@ -323,6 +359,8 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 	} else {
 		pas->kind = PT_X86;
 		pas->as.ptr_size = 4;
+		pas->region_shift = 22;
+		pas->pte_bits = 10;
 		m->param.pgt.root.addr = dtb & ~0xFFFull;
 		pf->pte_format = ADDRXLAT_PTE_IA32;
 		pf->nfields = 3;

@@ -1,0 +1,529 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Kernel dump reader against dumps laid out here with the dump builder:
+ * every expected byte is the one written through the builder, every
+ * expected miss reason follows from how the builder was told to lay the
+ * page tables out (db_kd_make_transition / make_paged_out / exclude_page,
+ * db_truncate_file), never from this reader's output.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include <cmocka.h>
+
+#include <icpheap/dump.h>
+#include <icpheap/kdump.h>
+
+#include "dumpbuilder.h"
+
+static char *tmp_path(void)
+{
+	char *p = malloc(256);
+	snprintf(p, 256, "%s/kdump_test_XXXXXX", BUILD_DIR);
+	int fd = mkstemp(p);
+	assert_true(fd >= 0);
+	close(fd);
+	return p;
+}
+
+static struct ich_dump *write_open(struct db_kd *kd, char **path)
+{
+	*path = tmp_path();
+	if (db_kd_write_file(kd, *path))
+		fail_msg("db_kd_write_file: %s", db_error());
+	struct ich_dump *d = NULL;
+	struct ich_error *err = ich_dump_open(*path, &d);
+	if (err)
+		fail_msg("%s", err->message);
+	return d;
+}
+
+static void done(struct ich_dump *d, char *path)
+{
+	ich_dump_close(d);
+	unlink(path);
+	free(path);
+}
+
+static uint64_t rd64(struct ich_as *as, uint64_t va)
+{
+	uint64_t v = 0;
+	struct ich_error *err = ich_as_read_u64(as, va, &v);
+	if (err)
+		fail_msg("read 0x%llx: %s", (unsigned long long)va, err->message);
+	return v;
+}
+
+static uint32_t rd32(struct ich_as *as, uint64_t va)
+{
+	uint32_t v = 0;
+	struct ich_error *err = ich_as_read_u32(as, va, &v);
+	if (err)
+		fail_msg("read 0x%llx: %s", (unsigned long long)va, err->message);
+	return v;
+}
+
+/* Read 8 bytes that must fail: return the result. */
+static struct ich_read_result miss(struct ich_as *as, uint64_t va)
+{
+	uint8_t b[8];
+	struct ich_read_result res;
+	memset(&res, 0xff, sizeof(res));
+	assert_int_equal(ich_as_read(as, va, b, 8, &res), 0);
+	assert_int_equal(res.nread, 0);
+	assert_int_equal(res.miss_addr, va);
+	return res;
+}
+
+static void w64(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t v)
+{
+	if (db_kd_write(kd, dtb, va, &v, 8))
+		fail_msg("db_kd_write 0x%llx: %s", (unsigned long long)va, db_error());
+}
+
+static void w32(struct db_kd *kd, uint64_t dtb, uint64_t va, uint32_t v)
+{
+	if (db_kd_write(kd, dtb, va, &v, 4))
+		fail_msg("db_kd_write 0x%llx: %s", (unsigned long long)va, db_error());
+}
+
+static void map(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t size, uint64_t ps)
+{
+	if (db_kd_map(kd, dtb, va, size, ps))
+		fail_msg("db_kd_map 0x%llx: %s", (unsigned long long)va, db_error());
+}
+
+#define VA_1G 0xFFFF900000000000ull
+#define VA_2M 0xFFFFA00000200000ull
+#define VA_4K 0xFFFFB00000000000ull
+#define VA_PT 0xFFFFC00000000000ull
+#define PAGEFILE_PTE 0x0000123400000080ull
+
+/* x64 bitmap dump: 4K/2M/1G pages, transition, paged out, excluded data
+ * frame, excluded page-table page, PCID bits in the DTB, zero-copy peek. */
+static struct db_kd *x64_bitmap_kd(uint64_t *dtb)
+{
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_BITMAP);
+	/* 2 GiB of RAM less the legacy hole, for the 1 GiB page */
+	const struct db_kd_run runs[] = { { 1, 0x9e }, { 0x100, 0x7ff00 } };
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, 2), 0);
+	*dtb = db_kd_kernel_dtb(kd);
+	map(kd, *dtb, VA_1G, 0x40000000, 0x40000000);
+	w64(kd, *dtb, VA_1G + 0x12345678, 0x1111222233334444ull);
+	w64(kd, *dtb, VA_1G + 0x3ffffff8, 0x5555666677778888ull);
+	map(kd, *dtb, VA_2M, 0x200000, 0x200000);
+	w64(kd, *dtb, VA_2M + 0x1ffff8, 0x2222222222222222ull);
+	map(kd, *dtb, VA_4K, 0x5000, 0x1000);
+	for (uint64_t i = 0; i < 5; i++)
+		w64(kd, *dtb, VA_4K + i * 0x1000 + 8, 0xA0A0A0A000000000ull + i);
+	map(kd, *dtb, VA_PT, 0x1000, 0x1000);
+	w64(kd, *dtb, VA_PT, 0x7777777777777777ull);
+	assert_int_equal(db_kd_make_transition(kd, *dtb, VA_4K + 0x1000), 0);
+	assert_int_equal(db_kd_make_paged_out(kd, *dtb, VA_4K + 0x2000, PAGEFILE_PTE), 0);
+	db_kd_exclude_page(kd, db_kd_va_to_pfn(kd, *dtb, VA_4K + 0x3000));
+	db_kd_exclude_page(kd, db_kd_pte_address(kd, *dtb, VA_PT) >> 12);
+	db_kd_header(kd)->directory_table_base = *dtb | 2;	/* PCID 2 */
+	db_kd_header(kd)->bugcheck_code = 0x139;
+	return kd;
+}
+
+static void test_x64_bitmap_pages(void **state)
+{
+	(void)state;
+	uint64_t dtb;
+	struct db_kd *kd = x64_bitmap_kd(&dtb);
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	const struct ich_kdump *k = ich_dump_kdump(d);
+	assert_int_equal(k->dump_type, 5);
+	assert_int_equal(k->bugcheck_code, 0x139);
+	assert_int_equal(k->directory_table_base, dtb | 2);
+	assert_string_equal(k->bitmap_signature, "SDMP");
+	assert_string_equal(ich_dump_kind_name(d), "kernel bitmap dump (SDMP, kernel)");
+	assert_int_equal(k->total_pages, 0x80000);
+	assert_false(k->truncated);
+	assert_int_equal(ich_dump_warning_count(d), 0);
+	struct ich_as *as = ich_dump_as(d);
+	/* 1 GiB page: both ends */
+	assert_int_equal(rd64(as, VA_1G + 0x12345678), 0x1111222233334444ull);
+	assert_int_equal(rd64(as, VA_1G + 0x3ffffff8), 0x5555666677778888ull);
+	assert_int_equal(rd64(as, VA_1G + 0x1000), 0);
+	/* 2 MiB page */
+	assert_int_equal(rd64(as, VA_2M + 0x1ffff8), 0x2222222222222222ull);
+	assert_int_equal(miss(as, VA_2M + 0x200000).why, ICH_MISS_NOT_MAPPED);
+	/* 4 KiB pages: valid, transition */
+	assert_int_equal(rd64(as, VA_4K + 8), 0xA0A0A0A000000000ull);
+	assert_int_equal(rd64(as, VA_4K + 0x1008), 0xA0A0A0A000000001ull);
+	assert_int_equal(rd64(as, VA_4K + 0x4008), 0xA0A0A0A000000004ull);
+	/* paged out: reason and the page-file PTE */
+	struct ich_read_result r = miss(as, VA_4K + 0x2008);
+	assert_int_equal(r.why, ICH_MISS_PAGED_OUT);
+	assert_int_equal(r.pte, PAGEFILE_PTE);
+	/* valid PTE, data frame left out of the bitmap */
+	assert_int_equal(miss(as, VA_4K + 0x3008).why, ICH_MISS_NOT_CAPTURED);
+	/* the page table of VA_PT is left out */
+	assert_int_equal(miss(as, VA_PT).why, ICH_MISS_PT_NOT_CAPTURED);
+	/* zero PTE in a captured table */
+	r = miss(as, VA_4K + 0x5000);
+	assert_int_equal(r.why, ICH_MISS_NOT_MAPPED);
+	assert_int_equal(r.pte, 0);
+	assert_int_equal(miss(as, 0x0000100000000000ull).why, ICH_MISS_NOT_MAPPED);
+	assert_int_equal(miss(as, 0x8000000000000000ull).why, ICH_MISS_NONCANONICAL);
+	/* a read that runs from a good page into the paged-out one */
+	uint8_t buf[16];
+	assert_int_equal(ich_as_read(as, VA_4K + 0x1ff8, buf, 16, &r), 8);
+	assert_int_equal(r.why, ICH_MISS_PAGED_OUT);
+	assert_int_equal(r.miss_addr, VA_4K + 0x2000);
+	/* repeated reads (translation caches) give the same answers */
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(rd64(as, VA_4K + 0x1008), 0xA0A0A0A000000001ull);
+		assert_int_equal(miss(as, VA_4K + 0x2008).why, ICH_MISS_PAGED_OUT);
+		assert_int_equal(rd64(as, VA_4K + 0x4008), 0xA0A0A0A000000004ull);
+	}
+	/* zero copy inside one page; NULL for missing bytes */
+	const uint64_t *p = ich_as_peek(as, VA_4K + 8, 8);
+	assert_non_null(p);
+	assert_int_equal(*p, 0xA0A0A0A000000000ull);
+	assert_null(ich_as_peek(as, VA_4K + 0x2008, 8));
+	/* physical read of the 4K page's frame, from the builder's PFN */
+	uint64_t v = 0;
+	assert_int_equal(ich_dump_read_phys(d, db_kd_va_to_pa(kd, dtb, VA_4K + 0x4008), &v, 8, &r), 8);
+	assert_int_equal(v, 0xA0A0A0A000000004ull);
+	done(d, path);
+	db_kd_free(kd);
+}
+
+/* The same dump cut in the middle of the page data. */
+static void test_x64_bitmap_truncated(void **state)
+{
+	(void)state;
+	uint64_t dtb;
+	struct db_kd *kd = x64_bitmap_kd(&dtb);
+	char *path = tmp_path();
+	assert_int_equal(db_kd_write_file(kd, path), 0);
+	uint64_t pfn4 = db_kd_va_to_pfn(kd, dtb, VA_4K + 0x4000);
+	uint64_t cut = db_kd_pfn_file_offset(kd, pfn4);
+	assert_true(cut != UINT64_MAX);
+	/* the 4K page table and the frames before pfn4 stay in the file */
+	assert_true(db_kd_pfn_file_offset(kd, db_kd_pte_address(kd, dtb, VA_4K) >> 12) < cut);
+	assert_true(db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, VA_4K)) < cut);
+	uint64_t pfn1g = db_kd_va_to_pfn(kd, dtb, VA_1G + 0x3ffffff8);
+	assert_true(db_kd_pfn_file_offset(kd, pfn1g) > cut);
+	assert_int_equal(db_truncate_file(path, cut), 0);
+	struct ich_dump *d = NULL;
+	assert_null(ich_dump_open(path, &d));
+	const struct ich_kdump *k = ich_dump_kdump(d);
+	assert_true(k->truncated);
+	assert_true(k->expected_file_size > cut);
+	assert_int_equal(ich_dump_warning_count(d), 1);
+	char want[64];
+	snprintf(want, sizeof(want), "file is 0x%llx bytes", (unsigned long long)cut);
+	assert_non_null(strstr(ich_dump_warning(d, 0), want));
+	snprintf(want, sizeof(want), "from file offset 0x%llx on", (unsigned long long)cut);
+	assert_non_null(strstr(ich_dump_warning(d, 0), want));
+	struct ich_as *as = ich_dump_as(d);
+	assert_int_equal(rd64(as, VA_4K + 8), 0xA0A0A0A000000000ull);
+	assert_int_equal(miss(as, VA_4K + 0x4008).why, ICH_MISS_BEYOND_FILE);
+	assert_int_equal(miss(as, VA_1G + 0x3ffffff8).why, ICH_MISS_BEYOND_FILE);
+	/* still not in the dump at all: excluded frame, paged out */
+	assert_int_equal(miss(as, VA_4K + 0x3008).why, ICH_MISS_NOT_CAPTURED);
+	assert_int_equal(miss(as, VA_4K + 0x2008).why, ICH_MISS_PAGED_OUT);
+	struct ich_read_result r;
+	uint8_t b[8];
+	assert_int_equal(ich_dump_read_phys(d, pfn1g << 12, b, 8, &r), 0);
+	assert_int_equal(r.why, ICH_MISS_BEYOND_FILE);
+	done(d, path);
+	db_kd_free(kd);
+}
+
+/* Full dump whose runs leave holes; page data in run order. */
+static void test_x64_full_holes(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 22621, DB_KD_FULL);
+	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x20 }, { 0x400, 0x10 } };
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, 3), 0);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	map(kd, dtb, VA_4K, 0x1000, 0x1000);
+	w64(kd, dtb, VA_4K + 0x10, 0x0123456789abcdefull);
+	/* a page in the last run, by physical address */
+	if (db_kd_map_phys(kd, dtb, VA_4K + 0x1000, 0x40f000, 0x1000, 0x1000))
+		fail_msg("%s", db_error());
+	w64(kd, dtb, VA_4K + 0x1ff8, 0xfeedfacecafebeefull);
+	uint64_t pv = 0x1122334455667788ull;
+	db_kd_phys_write(kd, 0x11ff8, &pv, 8);	/* last bytes of run 0 */
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	const struct ich_kdump *k = ich_dump_kdump(d);
+	assert_string_equal(ich_dump_kind_name(d), "kernel full dump");
+	assert_int_equal(ich_dump_build(d), 22621);
+	assert_int_equal(k->nruns, 3);
+	assert_int_equal(k->runs[1].base_page, 0x100);
+	assert_int_equal(k->runs[1].page_count, 0x20);
+	assert_int_equal(k->runs[2].base_page, 0x400);
+	assert_int_equal(k->total_pages, 0x70);
+	assert_int_equal(k->first_page_offset, 0x2000);
+	assert_int_equal(k->expected_file_size, 0x2000 + 0x70 * 0x1000);
+	assert_false(k->truncated);
+	struct ich_as *as = ich_dump_as(d);
+	assert_int_equal(rd64(as, VA_4K + 0x10), 0x0123456789abcdefull);
+	assert_int_equal(rd64(as, VA_4K + 0x1ff8), 0xfeedfacecafebeefull);
+	/* physical: across the end of run 0 into the hole */
+	uint8_t b[16];
+	struct ich_read_result r;
+	assert_int_equal(ich_dump_read_phys(d, 0x40ff8, b, 16, &r), 8);
+	assert_int_equal(r.why, ICH_MISS_NOT_CAPTURED);
+	assert_int_equal(r.miss_addr, 0x41000);
+	assert_int_equal(ich_dump_read_phys(d, 0x200000, b, 8, &r), 0);
+	assert_int_equal(r.why, ICH_MISS_NOT_CAPTURED);
+	assert_int_equal(ich_dump_read_phys(d, 0x0, b, 8, &r), 0);
+	assert_int_equal(r.why, ICH_MISS_NOT_CAPTURED);
+	uint64_t v;
+	assert_int_equal(ich_dump_read_phys(d, 0x11ff8, &v, 8, &r), 8);
+	assert_int_equal(v, 0x1122334455667788ull);
+	/* file offset of PA 0x40f000: header + runs 0 and 1 + 0xf pages */
+	const uint8_t *f = ich_dump_file_data(d);
+	memcpy(&v, f + 0x2000 + (0x40 + 0x20 + 0xf) * 0x1000 + 0xff8, 8);
+	assert_int_equal(v, 0xfeedfacecafebeefull);
+	done(d, path);
+	db_kd_free(kd);
+}
+
+static void test_x86_pae_pages(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X86_PAE, 7601, DB_KD_FULL);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	map(kd, dtb, 0x80200000, 0x200000, 0x200000);
+	w32(kd, dtb, 0x803ffffc, 0x2020beef);
+	map(kd, dtb, 0x8a000000, 0x3000, 0x1000);
+	w32(kd, dtb, 0x8a000000, 0x11111111);
+	w32(kd, dtb, 0x8a001ffc, 0x22222222);
+	w32(kd, dtb, 0x8a002000, 0x33333333);
+	assert_int_equal(db_kd_make_transition(kd, dtb, 0x8a001000), 0);
+	assert_int_equal(db_kd_make_paged_out(kd, dtb, 0x8a002000, 0x4000000000000080ull), 0);
+	uint64_t proc = db_kd_new_address_space(kd);
+	map(kd, proc, 0x00400000, 0x1000, 0x1000);
+	w32(kd, proc, 0x00400010, 0x0defaced);
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	const struct ich_kdump *k = ich_dump_kdump(d);
+	assert_false(k->is64);
+	assert_true(k->pae_enabled);
+	assert_int_equal(k->first_page_offset, 0x1000);
+	struct ich_as *as = ich_dump_as(d);
+	assert_int_equal(ich_as_ptr_size(as), 4);
+	assert_int_equal(rd32(as, 0x803ffffc), 0x2020beef);
+	assert_int_equal(rd32(as, 0x8a000000), 0x11111111);
+	assert_int_equal(rd32(as, 0x8a001ffc), 0x22222222);	/* transition */
+	struct ich_read_result r = miss(as, 0x8a002000);
+	assert_int_equal(r.why, ICH_MISS_PAGED_OUT);
+	assert_int_equal(r.pte, 0x4000000000000080ull);
+	assert_int_equal(miss(as, 0x8a003000).why, ICH_MISS_NOT_MAPPED);
+	assert_int_equal(miss(as, 0x00400010).why, ICH_MISS_NOT_MAPPED);
+	assert_int_equal(miss(as, 0x100000000ull).why, ICH_MISS_NONCANONICAL);
+	struct ich_as *p;
+	assert_null(ich_dump_process_as(d, proc, &p));
+	assert_int_equal(rd32(p, 0x00400010), 0x0defaced);
+	assert_int_equal(rd32(p, 0x803ffffc), 0x2020beef);	/* kernel half shared */
+	ich_as_destroy(p);
+	done(d, path);
+	db_kd_free(kd);
+}
+
+static void test_x86_nonpae_pages(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X86, 2600, DB_KD_FULL);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	map(kd, dtb, 0x80800000, 0x400000, 0x400000);
+	w32(kd, dtb, 0x80bffffc, 0x4040beef);
+	map(kd, dtb, 0x8a000000, 0x3000, 0x1000);
+	w32(kd, dtb, 0x8a000004, 0x44444444);
+	w32(kd, dtb, 0x8a001004, 0x55555555);
+	assert_int_equal(db_kd_make_transition(kd, dtb, 0x8a001000), 0);
+	assert_int_equal(db_kd_make_paged_out(kd, dtb, 0x8a002000, 0x12345080ull), 0);
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	const struct ich_kdump *k = ich_dump_kdump(d);
+	assert_false(k->pae_enabled);
+	assert_int_equal(ich_dump_arch(d), ICH_ARCH_X86);
+	struct ich_as *as = ich_dump_as(d);
+	assert_int_equal(rd32(as, 0x80bffffc), 0x4040beef);	/* 4 MiB page */
+	assert_int_equal(rd32(as, 0x8a000004), 0x44444444);
+	assert_int_equal(rd32(as, 0x8a001004), 0x55555555);	/* transition */
+	struct ich_read_result r = miss(as, 0x8a002000);
+	assert_int_equal(r.why, ICH_MISS_PAGED_OUT);
+	assert_int_equal(r.pte, 0x12345080ull);
+	assert_int_equal(miss(as, 0x8a003000).why, ICH_MISS_NOT_MAPPED);
+	done(d, path);
+	db_kd_free(kd);
+}
+
+/* RDMP kinds and FDMP: kind names, data through the ranges. */
+static void test_container_kinds(void **state)
+{
+	(void)state;
+	static const struct { uint32_t type; uint32_t bmp; const char *name; } kinds[] = {
+		{ DB_KD_RDMP_KERNEL, 0, "kernel memory dump (RDMP)" },
+		{ DB_KD_RDMP_KERNEL_USER, 0, "kernel and user memory dump (RDMP)" },
+		{ DB_KD_RDMP_COMPLETE, 0, "complete memory dump (RDMP)" },
+		{ DB_KD_BITMAP, 0x504D4446, "kernel bitmap dump (FDMP, full)" },
+	};
+	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+		struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, kinds[i].type);
+		if (kinds[i].bmp)
+			db_kd_header(kd)->bmp_signature = kinds[i].bmp;
+		uint64_t dtb = db_kd_kernel_dtb(kd);
+		map(kd, dtb, VA_4K, 0x2000, 0x1000);
+		w64(kd, dtb, VA_4K + 0xff8, 0x0102030405060708ull);
+		w64(kd, dtb, VA_4K + 0x1000, 0x1112131415161718ull);
+		char *path;
+		struct ich_dump *d = write_open(kd, &path);
+		assert_string_equal(ich_dump_kind_name(d), kinds[i].name);
+		assert_int_equal(ich_dump_kdump(d)->dump_type, kinds[i].type);
+		uint64_t b[2];
+		assert_null(ich_as_read_exact(ich_dump_as(d), VA_4K + 0xff8, b, 16));
+		assert_int_equal(b[0], 0x0102030405060708ull);
+		assert_int_equal(b[1], 0x1112131415161718ull);
+		done(d, path);
+		db_kd_free(kd);
+	}
+}
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+
+static struct ich_error *open_bytes(const uint8_t *data, size_t n, char **msg,
+				    size_t *nwarn)
+{
+	char *path = tmp_path();
+	FILE *f = fopen(path, "wb");
+	assert_non_null(f);
+	assert_int_equal(fwrite(data, 1, n, f), n);
+	fclose(f);
+	struct ich_dump *d = NULL;
+	struct ich_error *err = ich_dump_open(path, &d);
+	*msg = NULL;
+	if (err)
+		*msg = strdup(err->message);
+	else {
+		*nwarn = ich_dump_warning_count(d);
+		if (*nwarn)
+			*msg = strdup(ich_dump_warning(d, *nwarn - 1));
+		ich_dump_close(d);
+	}
+	unlink(path);
+	free(path);
+	return err;
+}
+
+/* Hostile headers: refused (or opened with a warning) with the offset
+ * named, never read out of bounds (ASan). */
+static void test_hostile_headers(void **state)
+{
+	(void)state;
+	size_t n = 0x4000, nw = 0;
+	uint8_t *h = calloc(1, n);
+	char *msg;
+	struct ich_error *err;
+	memcpy(h, "PAGEDU64", 8);
+	/* tiny: just the signatures */
+	err = open_bytes(h, 8, &msg, &nw);
+	assert_non_null(err);
+	assert_int_equal(err->code, ICH_ERR_FORMAT);
+	assert_non_null(strstr(msg, "the file has 0x8"));
+	ich_error_destroy(err);
+	free(msg);
+	/* full dump claiming 0xffffffff runs */
+	put32(h + 0x30, 0x8664);
+	put32(h + 0xF98, 1);
+	put32(h + 0x88, 0xffffffff);
+	err = open_bytes(h, n, &msg, &nw);
+	assert_non_null(err);
+	assert_non_null(strstr(msg, "0x88"));
+	assert_non_null(strstr(msg, "4294967295 runs"));
+	ich_error_destroy(err);
+	free(msg);
+	/* one run of 2^60 pages */
+	put32(h + 0x88, 1);
+	put64(h + 0xA0, 1ull << 60);
+	err = open_bytes(h, n, &msg, &nw);
+	assert_non_null(err);
+	assert_non_null(strstr(msg, "run 0"));
+	ich_error_destroy(err);
+	free(msg);
+	/* bitmap dump whose bitmap claims more bits than the file holds */
+	put32(h + 0x88, 0);
+	put64(h + 0xA0, 0);
+	put32(h + 0xF98, 5);
+	memcpy(h + 0x2000, "SDMPDUMP", 8);
+	put64(h + 0x2020, 0x10000000);		/* FirstPage far past the end */
+	put64(h + 0x2030, 1ull << 40);
+	err = open_bytes(h, n, &msg, &nw);
+	assert_non_null(err);
+	assert_non_null(strstr(msg, "0x2038"));
+	ich_error_destroy(err);
+	free(msg);
+	/* a bitmap of alternating bits filling the file, data past the end:
+	 * opens truncated, without a run per set bit */
+	put64(h + 0x2030, (n - 0x2038) * 8);
+	put64(h + 0x2028, (n - 0x2038) * 4);
+	memset(h + 0x2038, 0x55, n - 0x2038);
+	err = open_bytes(h, n, &msg, &nw);
+	assert_null(err);
+	assert_non_null(msg);
+	assert_non_null(strstr(msg, "file is 0x4000 bytes"));
+	free(msg);
+	/* bad BMP signature */
+	memcpy(h + 0x2000, "XXXXDUMP", 8);
+	err = open_bytes(h, n, &msg, &nw);
+	assert_non_null(err);
+	assert_non_null(strstr(msg, "0x2000"));
+	ich_error_destroy(err);
+	free(msg);
+	/* 32-bit header with a 64-bit-only container type: header only */
+	memset(h, 0, n);
+	memcpy(h, "PAGEDUMP", 8);
+	put32(h + 0x20, 0x14c);
+	put32(h + 0xF88, 5);
+	err = open_bytes(h, n, &msg, &nw);
+	assert_null(err);
+	assert_non_null(strstr(msg, "32-bit header"));
+	free(msg);
+	/* RDMP with a cut range table */
+	memset(h, 0, n);
+	memcpy(h, "PAGEDU64", 8);
+	put32(h + 0x30, 0x8664);
+	put32(h + 0xF98, 8);
+	memcpy(h + 0x2004, "RDMPDUMP", 8);
+	put64(h + 0x2010, 0xffffffffffff0000ull);
+	put64(h + 0x2018, 0x3000);
+	for (size_t off = 0x2030; off + 16 <= n; off += 16) {
+		put64(h + off, 0x100 + (off - 0x2030));
+		put64(h + off + 8, 1);
+	}
+	err = open_bytes(h, n, &msg, &nw);
+	assert_null(err);
+	free(msg);
+	free(h);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_x64_bitmap_pages),
+		cmocka_unit_test(test_x64_bitmap_truncated),
+		cmocka_unit_test(test_x64_full_holes),
+		cmocka_unit_test(test_x86_pae_pages),
+		cmocka_unit_test(test_x86_nonpae_pages),
+		cmocka_unit_test(test_container_kinds),
+		cmocka_unit_test(test_hostile_headers),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
