@@ -47,7 +47,9 @@ struct scan_memo {
  * before resumes the walk there, one addrxlat_step instead of four. */
 struct pt_cache_entry {
 	uint64_t region;	/* va >> region_shift, plus 1 (0 = empty) */
-	addrxlat_step_t step;
+	bool large;		/* region inside a large page mapped at pa */
+	uint64_t pa;		/* large: physical address of the region */
+	addrxlat_step_t step;	/* !large: walk state at the page table */
 };
 
 struct paging_as {
@@ -195,6 +197,14 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 	uint64_t region = va >> pas->region_shift;
 	struct pt_cache_entry *pc = &pas->ptc[region % PTC_SIZE];
 	pas->pt_miss = ICH_MISS_NONE;
+	uint64_t in_region = va & (((uint64_t)1 << pas->region_shift) - 1) & ~(uint64_t)(PAGE - 1);
+	bool large = false;
+	if (pc->region == region + 1 && pc->large) {
+		*pa_page = (pc->pa + in_region) >> 12;
+		t->vpage = vpage + 1;
+		t->ppage = *pa_page;
+		return true;
+	}
 	if (pc->region == region + 1) {
 		step = pc->step;
 		step.idx[0] = 0;
@@ -212,8 +222,12 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 			st = addrxlat_step(&step);
 		if (st == ADDRXLAT_OK && step.remain == 2) {
 			pc->region = region + 1;
+			pc->large = false;
 			pc->step = step;
 		}
+		/* 2 MiB / 1 GiB (x64, PAE) or 4 MiB (x86) pages are at least
+		 * a region: remember where the region lies in RAM. */
+		large = st == ADDRXLAT_OK && step.remain < 2;
 	}
 	while (st == ADDRXLAT_OK && step.remain)
 		st = addrxlat_step(&step);
@@ -233,6 +247,11 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		return false;
 	}
 	*pa_page = step.base.addr >> 12;
+	if (large) {
+		pc->region = region + 1;
+		pc->large = true;
+		pc->pa = (*pa_page << 12) - in_region;
+	}
 	t->vpage = vpage + 1;
 	t->ppage = *pa_page;
 	return true;

@@ -118,6 +118,9 @@ static struct db_kd *x64_bitmap_kd(uint64_t *dtb)
 	w64(kd, *dtb, VA_1G + 0x3ffffff8, 0x5555666677778888ull);
 	map(kd, *dtb, VA_2M, 0x200000, 0x200000);
 	w64(kd, *dtb, VA_2M + 0x1ffff8, 0x2222222222222222ull);
+	/* second pages in the same 2 MiB regions (region cache hits) */
+	w64(kd, *dtb, VA_1G + 0x12300008, 0x1212121212121212ull);
+	w64(kd, *dtb, VA_2M + 0x8, 0x2323232323232323ull);
 	map(kd, *dtb, VA_4K, 0x5000, 0x1000);
 	for (uint64_t i = 0; i < 5; i++)
 		w64(kd, *dtb, VA_4K + i * 0x1000 + 8, 0xA0A0A0A000000000ull + i);
@@ -153,8 +156,14 @@ static void test_x64_bitmap_pages(void **state)
 	assert_int_equal(rd64(as, VA_1G + 0x12345678), 0x1111222233334444ull);
 	assert_int_equal(rd64(as, VA_1G + 0x3ffffff8), 0x5555666677778888ull);
 	assert_int_equal(rd64(as, VA_1G + 0x1000), 0);
+	assert_int_equal(rd64(as, VA_1G + 0x12300008), 0x1212121212121212ull);
 	/* 2 MiB page */
 	assert_int_equal(rd64(as, VA_2M + 0x1ffff8), 0x2222222222222222ull);
+	assert_int_equal(rd64(as, VA_2M + 0x8), 0x2323232323232323ull);
+	/* the physical frames are the builder's */
+	uint64_t pv = 0;
+	assert_int_equal(ich_dump_read_phys(d, db_kd_va_to_pa(kd, dtb, VA_1G + 0x12300008), &pv, 8, NULL), 8);
+	assert_int_equal(pv, 0x1212121212121212ull);
 	assert_int_equal(miss(as, VA_2M + 0x200000).why, ICH_MISS_NOT_MAPPED);
 	/* 4 KiB pages: valid, transition */
 	assert_int_equal(rd64(as, VA_4K + 8), 0xA0A0A0A000000000ull);
@@ -301,6 +310,7 @@ static void test_x86_pae_pages(void **state)
 	uint64_t dtb = db_kd_kernel_dtb(kd);
 	map(kd, dtb, 0x80200000, 0x200000, 0x200000);
 	w32(kd, dtb, 0x803ffffc, 0x2020beef);
+	w32(kd, dtb, 0x80200010, 0x2020f00d);
 	map(kd, dtb, 0x8a000000, 0x3000, 0x1000);
 	w32(kd, dtb, 0x8a000000, 0x11111111);
 	w32(kd, dtb, 0x8a001ffc, 0x22222222);
@@ -319,6 +329,7 @@ static void test_x86_pae_pages(void **state)
 	struct ich_as *as = ich_dump_as(d);
 	assert_int_equal(ich_as_ptr_size(as), 4);
 	assert_int_equal(rd32(as, 0x803ffffc), 0x2020beef);
+	assert_int_equal(rd32(as, 0x80200010), 0x2020f00d);
 	assert_int_equal(rd32(as, 0x8a000000), 0x11111111);
 	assert_int_equal(rd32(as, 0x8a001ffc), 0x22222222);	/* transition */
 	struct ich_read_result r = miss(as, 0x8a002000);
@@ -343,6 +354,7 @@ static void test_x86_nonpae_pages(void **state)
 	uint64_t dtb = db_kd_kernel_dtb(kd);
 	map(kd, dtb, 0x80800000, 0x400000, 0x400000);
 	w32(kd, dtb, 0x80bffffc, 0x4040beef);
+	w32(kd, dtb, 0x80800010, 0x4040f00d);
 	map(kd, dtb, 0x8a000000, 0x3000, 0x1000);
 	w32(kd, dtb, 0x8a000004, 0x44444444);
 	w32(kd, dtb, 0x8a001004, 0x55555555);
@@ -355,6 +367,7 @@ static void test_x86_nonpae_pages(void **state)
 	assert_int_equal(ich_dump_arch(d), ICH_ARCH_X86);
 	struct ich_as *as = ich_dump_as(d);
 	assert_int_equal(rd32(as, 0x80bffffc), 0x4040beef);	/* 4 MiB page */
+	assert_int_equal(rd32(as, 0x80800010), 0x4040f00d);
 	assert_int_equal(rd32(as, 0x8a000004), 0x44444444);
 	assert_int_equal(rd32(as, 0x8a001004), 0x55555555);	/* transition */
 	struct ich_read_result r = miss(as, 0x8a002000);
