@@ -82,6 +82,12 @@ static void test_real_truncated_header(void **state)
 	assert_int_equal(kd->bugcheck_code, 0x5454414d);
 	assert_int_equal(kd->bugcheck_parameters[0], 0x4e4f4f4d);
 	assert_int_equal(kd->bugcheck_parameters[1], 0x534c4f53);
+	assert_int_equal(kd->bugcheck_parameters[2], 0x4e4f4f4d);
+	assert_int_equal(kd->bugcheck_parameters[3], 0x534c4f53);
+	assert_int_equal(ich_dump_arch(d), ICH_ARCH_X64);
+	assert_int_equal(ich_dump_build(d), 19045);
+	assert_string_equal(ich_dump_kind_name(d), "kernel full dump");
+	assert_int_equal(ich_dump_file_size(d), 0x4000);
 	assert_int_equal(kd->directory_table_base, 0x1ad002);
 	assert_int_equal(kd->pfn_database, 0xffffec0000000000ull);
 	assert_int_equal(kd->ps_loaded_module_list, 0xfffff8071ec422b0ull);
@@ -91,6 +97,12 @@ static void test_real_truncated_header(void **state)
 	assert_int_equal(kd->required_dump_space, 0x7fe88000);
 	assert_int_equal(kd->nruns, 5);
 	assert_int_equal(kd->total_pages, 523910);
+	assert_int_equal(kd->runs[0].base_page, 0x2);
+	assert_int_equal(kd->runs[0].page_count, 0x9e);
+	assert_int_equal(kd->runs[1].base_page, 0x100);
+	assert_int_equal(kd->runs[1].page_count, 0x251);
+	assert_int_equal(kd->runs[3].base_page, 0xdbb8);
+	assert_int_equal(kd->runs[3].page_count, 0x1fb7);
 	assert_int_equal(kd->runs[2].base_page, 0x3d8);
 	assert_int_equal(kd->runs[2].page_count, 0xd7df);
 	assert_int_equal(kd->runs[4].base_page, 0xfbff);
@@ -99,6 +111,15 @@ static void test_real_truncated_header(void **state)
 	assert_int_equal(kd->expected_file_size, 0x7fe88000);
 	assert_true(ich_dump_warning_count(d) >= 1);
 	assert_non_null(strstr(ich_dump_warning(d, 0), "0x4000"));
+	assert_non_null(strstr(ich_dump_warning(d, 0), "0x7fe88000"));
+	/* runs 0 and 1 start at 0x2000: pages 2..0x3 are in the file */
+	uint64_t pv;
+	struct ich_read_result pres;
+	assert_int_equal(ich_dump_read_phys(d, 0x3ff8, &pv, 8, &pres), 8);
+	assert_int_equal(ich_dump_read_phys(d, 0x4000, &pv, 8, &pres), 0);
+	assert_int_equal(pres.why, ICH_MISS_BEYOND_FILE);
+	assert_int_equal(ich_dump_read_phys(d, 0x1000, &pv, 8, &pres), 0);
+	assert_int_equal(pres.why, ICH_MISS_NOT_CAPTURED);	/* below run 0 */
 	/* The DTB page (pa 0x1ad000) is in run 2 but beyond the file. */
 	uint8_t b[8];
 	struct ich_read_result res;
@@ -117,7 +138,16 @@ static void test_real_triage(void **state)
 	struct ich_dump *d;
 	assert_null(ich_dump_open(REAL_DIR "/rizinorg__rizin-testbins__triage_x64.dmp", &d));
 	const struct ich_kdump *kd = ich_dump_kdump(d);
+	assert_int_equal(kd->major_version, 0xf);
 	assert_int_equal(kd->minor_version, 19041);
+	assert_int_equal(kd->machine_image_type, 0x8664);
+	assert_string_equal(ich_dump_kind_name(d), "kernel triage dump");
+	assert_int_equal(ich_dump_file_size(d), 0x160ab4);
+	assert_int_equal(kd->bugcheck_parameters[1], 0xfffff8048b58334cull);
+	assert_int_equal(kd->bugcheck_parameters[2], 0xffff850429891ee8ull);
+	assert_int_equal(kd->pfn_database, 0xfffff8047c6fc500ull);
+	assert_int_equal(kd->ps_loaded_module_list, 0xfffff8047c62a390ull);
+	assert_int_equal(kd->ps_active_process_head, 0xfffff8047c61e200ull);
 	assert_int_equal(kd->number_processors, 16);
 	assert_int_equal(kd->bugcheck_code, 0x1000007e);
 	assert_int_equal(kd->bugcheck_parameters[0], 0xffffffffc0000005ull);
@@ -127,7 +157,10 @@ static void test_real_triage(void **state)
 	assert_int_equal(kd->dump_type, 4);
 	assert_int_equal(kd->required_dump_space, 0x197915);
 	assert_true(kd->has_triage);
+	assert_false(kd->truncated);	/* SizeOfDump 0x13a28c <= file size */
 	const struct ich_kdump_triage *t = &kd->triage;
+	assert_int_equal(t->service_pack_build, 0);
+	assert_int_equal(t->broken_driver_offset, 0);
 	assert_int_equal(t->size_of_dump, 0x13a28c);
 	assert_int_equal(t->valid_offset, 0x13a288);
 	assert_int_equal(t->context_offset, 0x348);
