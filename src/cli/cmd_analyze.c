@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -92,6 +93,18 @@ static bool parse_fail_on(const char *spec, struct ich_fail_on *f)
 	return ok;
 }
 
+/* --out: the temporary file, removed if a signal ends the batch early, so
+ * an interrupted run leaves neither a partial report nor its temp file. */
+static char *volatile g_tmp_out;
+
+static void on_signal(int sig)
+{
+	if (g_tmp_out)
+		unlink(g_tmp_out);
+	signal(sig, SIG_DFL);
+	raise(sig);
+}
+
 static double now(void)
 {
 	struct timespec ts;
@@ -112,7 +125,13 @@ struct job {
 /* Child side: analyse one dump, write the outcome record, exit. */
 static void run_child(struct job *j, const struct ich_analyze_opts *opts)
 {
+	/* Do not outlive the batch (a killed parent must not leave workers). */
+	prctl(PR_SET_PDEATHSIG, SIGKILL);
 	signal(SIGPIPE, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	g_tmp_out = NULL;
 	struct ich_analyze_outcome o;
 	memset(&o, 0, sizeof(o));
 	ich_analyze_one(j->path, opts, j->report, &o);
@@ -261,6 +280,10 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 			return ICH_EXIT_INTERNAL;
 		}
 		int fd = mkstemp(tmp_out);
+		g_tmp_out = tmp_out;
+		signal(SIGINT, on_signal);
+		signal(SIGTERM, on_signal);
+		signal(SIGHUP, on_signal);
 		if (fd < 0 || !(out = fdopen(fd, "w"))) {
 			fprintf(stderr, "icpheap: %s: cannot create: %s\n", tmp_out, strerror(errno));
 			free(tmp_out);
@@ -373,6 +396,7 @@ out:
 			unlink(tmp_out);
 			worst = ich_cli_worst(worst, ICH_EXIT_INTERNAL);
 		}
+		g_tmp_out = NULL;
 		free(tmp_out);
 	}
 	ich_cli_free_paths(paths);

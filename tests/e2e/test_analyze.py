@@ -155,6 +155,29 @@ with tempfile.TemporaryDirectory() as tmp:
           "timeout isolates the hanging dump (%s)" % [d.get("verdict") for d in ds])
     check(r.returncode == 4, "worst code 4 with a stopped analysis (%d)" % r.returncode)
 
+# 4b. --out atomicity under a kill: SIGTERM while a dump hangs leaves
+# neither the report nor a temporary file; children are stopped too.
+import signal
+import time
+with tempfile.TemporaryDirectory() as tmp:
+    fifo = os.path.join(tmp, "hang.dmp")
+    os.mkfifo(fifo)
+    out = os.path.join(tmp, "out", "r.txt")
+    os.mkdir(os.path.dirname(out))
+    p = subprocess.Popen([ICP, "analyze", "-q", "--out", out, fifo], stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    time.sleep(0.5)
+    p.send_signal(signal.SIGTERM)
+    p.wait(timeout=10)
+    check(p.returncode != 0, "killed analyze exits non-zero")
+    check(os.listdir(os.path.dirname(out)) == [], "killed --out leaves no file (%s)" % os.listdir(os.path.dirname(out)))
+    # release the child blocked on the FIFO, if any
+    try:
+        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+        os.close(fd)
+    except OSError:
+        pass
+
 # 5. Usage errors.
 for args in (["analyze"], ["analyze", "--fail-on", "bogus", REAL], ["analyze", "-j", "0", REAL],
              ["analyze", "--fail-on", "icp-queue>x", REAL]):
