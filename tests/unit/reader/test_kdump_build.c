@@ -130,6 +130,12 @@ static struct db_kd *x64_bitmap_kd(uint64_t *dtb)
 	assert_int_equal(db_kd_make_paged_out(kd, *dtb, VA_4K + 0x2000, PAGEFILE_PTE), 0);
 	db_kd_exclude_page(kd, db_kd_va_to_pfn(kd, *dtb, VA_4K + 0x3000));
 	db_kd_exclude_page(kd, db_kd_pte_address(kd, *dtb, VA_PT) >> 12);
+	/* Real Windows PTEs carry NX (bit 63) and working-set bits 52-62:
+	 * set them on the valid PTE of VA_4K + 0x4000 and on its PDE. */
+	uint64_t pte_pa = db_kd_pte_address(kd, *dtb, VA_4K + 0x4000), pte;
+	db_kd_phys_read(kd, pte_pa, &pte, 8);
+	pte |= 0xFFF0000000000000ull;
+	db_kd_phys_write(kd, pte_pa, &pte, 8);
 	db_kd_header(kd)->directory_table_base = *dtb | 2;	/* PCID 2 */
 	db_kd_header(kd)->bugcheck_code = 0x139;
 	return kd;
@@ -317,6 +323,11 @@ static void test_x86_pae_pages(void **state)
 	w32(kd, dtb, 0x8a002000, 0x33333333);
 	assert_int_equal(db_kd_make_transition(kd, dtb, 0x8a001000), 0);
 	assert_int_equal(db_kd_make_paged_out(kd, dtb, 0x8a002000, 0x4000000000000080ull), 0);
+	/* NX (bit 63) on a valid PAE PTE */
+	uint64_t pte_pa = db_kd_pte_address(kd, dtb, 0x8a000000), pte;
+	db_kd_phys_read(kd, pte_pa, &pte, 8);
+	pte |= 1ull << 63;
+	db_kd_phys_write(kd, pte_pa, &pte, 8);
 	uint64_t proc = db_kd_new_address_space(kd);
 	map(kd, proc, 0x00400000, 0x1000, 0x1000);
 	w32(kd, proc, 0x00400010, 0x0defaced);
