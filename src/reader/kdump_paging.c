@@ -22,8 +22,8 @@
 #define PAGE 0x1000u
 #define TLB_SIZE 1024u		/* direct-mapped VA page -> PA page */
 #define FIX_SLOTS 8		/* patched page-table pages kept around */
-#define MEMO_SIZE 512		/* table pages known to need (no) patching */
-#define PTC_SIZE 512		/* direct-mapped last-level table cache */
+#define MEMO_SIZE 4096		/* table pages known to need (no) patching */
+#define PTC_SIZE 4096		/* direct-mapped region cache (8 GiB of 2M regions) */
 
 enum pt_kind { PT_X64, PT_PAE, PT_X86 };
 
@@ -42,14 +42,14 @@ struct scan_memo {
 	bool need_fix;
 };
 
-/* libaddrxlat's walk state just before it reads the last-level PTE (base =
- * the page table of one 2 MiB / 4 MiB region): a TLB miss in a region seen
- * before resumes the walk there, one addrxlat_step instead of four. */
+/* Where a 2 MiB (x64, PAE) / 4 MiB (x86) region's walk ends up: its page
+ * table (a TLB miss there resumes libaddrxlat's walk at the last level,
+ * one addrxlat_step instead of four) or the RAM of the large page it lies
+ * in (no walk at all). */
 struct pt_cache_entry {
 	uint64_t region;	/* va >> region_shift, plus 1 (0 = empty) */
-	bool large;		/* region inside a large page mapped at pa */
-	uint64_t pa;		/* large: physical address of the region */
-	addrxlat_step_t step;	/* !large: walk state at the page table */
+	uint64_t pa;		/* page table, or the region's RAM if large */
+	bool large;
 };
 
 struct paging_as {
@@ -68,6 +68,10 @@ struct paging_as {
 	unsigned region_shift;	/* 21 (x64, PAE) or 22 (x86) */
 	unsigned pte_bits;	/* 9 or 10: width of the PTE index */
 	struct pt_cache_entry *ptc;	/* PTC_SIZE */
+	/* libaddrxlat's state just before it reads a last-level PTE (remain
+	 * 2); a resumed walk is this with base = the region's page table */
+	addrxlat_step_t pt_step;
+	bool have_pt_step;
 };
 
 static bool is_transition(uint64_t v)
@@ -205,8 +209,9 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		t->ppage = *pa_page;
 		return true;
 	}
-	if (pc->region == region + 1) {
-		step = pc->step;
+	if (pc->region == region + 1 && pas->have_pt_step) {
+		step = pas->pt_step;
+		step.base.addr = pc->pa;
 		step.idx[0] = 0;
 		step.idx[1] = vpage & ((1u << pas->pte_bits) - 1);
 		st = ADDRXLAT_OK;
@@ -223,7 +228,11 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		if (st == ADDRXLAT_OK && step.remain == 2) {
 			pc->region = region + 1;
 			pc->large = false;
-			pc->step = step;
+			pc->pa = step.base.addr;
+			if (!pas->have_pt_step) {
+				pas->pt_step = step;
+				pas->have_pt_step = true;
+			}
 		}
 		/* 2 MiB / 1 GiB (x64, PAE) or 4 MiB (x86) pages are at least
 		 * a region: remember where the region lies in RAM. */
