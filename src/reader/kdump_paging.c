@@ -9,7 +9,9 @@
  * 11 set) still name a frame in RAM, so the page-table pages handed to
  * libaddrxlat are patched to present them as valid.  A failed walk says
  * why: no mapping, paged out, a page-table page missing from the dump.
- * A direct-mapped VA->PA cache keeps repeated reads off the walk.
+ * A direct-mapped VA->PA cache keeps repeated reads off the walk, and a
+ * region cache (2 MiB / 4 MiB of VA -> its page table or large page)
+ * makes a TLB miss one libaddrxlat step instead of a full walk.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -304,15 +306,29 @@ static size_t paging_read(struct ich_as *as, uint64_t addr, void *buf, size_t le
 static const void *paging_peek(struct ich_as *as, uint64_t addr, size_t len)
 {
 	struct paging_as *pas = (struct paging_as *)as;
-	if ((addr & (PAGE - 1)) + len > PAGE)
-		return NULL;	/* crosses a page: frames need not be adjacent */
-	struct ich_read_result res;
-	uint64_t ppage, off;
-	if (!translate(pas, addr, &ppage, &res))
+	/* Pages after the first must follow it in the file (adjacent frames
+	 * stored in order); 64 KiB is enough for any structure walkers peek. */
+	if (!len || len > 0x10000 || addr + len < addr)
 		return NULL;
+	struct ich_read_result res;
 	enum ich_miss_reason why;
-	uint64_t n = kd_phys_lookup(as->dump, (ppage << 12) | (addr & (PAGE - 1)), &off, &why);
-	return n >= len ? as->dump->file.data + off : NULL;
+	const uint8_t *start = NULL;
+	uint64_t expect = 0;
+	for (uint64_t va = addr; va < addr + len; va = (va & ~(uint64_t)(PAGE - 1)) + PAGE) {
+		uint64_t ppage, off;
+		if (!translate(pas, va, &ppage, &res))
+			return NULL;
+		uint64_t want = PAGE - (va & (PAGE - 1));
+		if (want > addr + len - va)
+			want = addr + len - va;
+		uint64_t n = kd_phys_lookup(as->dump, (ppage << 12) | (va & (PAGE - 1)), &off, &why);
+		if (n < want || (start && off != expect))
+			return NULL;
+		if (!start)
+			start = as->dump->file.data + off;
+		expect = off + want;
+	}
+	return start;
 }
 
 static void paging_destroy(struct ich_as *as)

@@ -205,6 +205,12 @@ static void test_x64_bitmap_pages(void **state)
 	assert_non_null(p);
 	assert_int_equal(*p, 0xA0A0A0A000000000ull);
 	assert_null(ich_as_peek(as, VA_4K + 0x2008, 8));
+	assert_null(ich_as_peek(as, VA_4K + 0x1ff8, 16));	/* into paged out */
+	/* across pages: the 1 GiB page's frames follow each other in the file */
+	const uint8_t *q = ich_as_peek(as, VA_1G + 0x12345000, 0x2000);
+	assert_non_null(q);
+	memcpy(&pv, q + 0x678, 8);
+	assert_int_equal(pv, 0x1111222233334444ull);
 	/* physical read of the 4K page's frame, from the builder's PFN */
 	uint64_t v = 0;
 	assert_int_equal(ich_dump_read_phys(d, db_kd_va_to_pa(kd, dtb, VA_4K + 0x4008), &v, 8, &r), 8);
@@ -288,6 +294,12 @@ static void test_x64_full_holes(void **state)
 	struct ich_as *as = ich_dump_as(d);
 	assert_int_equal(rd64(as, VA_4K + 0x10), 0x0123456789abcdefull);
 	assert_int_equal(rd64(as, VA_4K + 0x1ff8), 0xfeedfacecafebeefull);
+	/* VA_4K's frame is in run 0, the next page's in run 2: not adjacent
+	 * in the file, so no zero-copy, but a read crosses fine */
+	assert_null(ich_as_peek(as, VA_4K + 0xff8, 16));
+	assert_non_null(ich_as_peek(as, VA_4K + 0x10, 8));
+	uint64_t two[2];
+	assert_null(ich_as_read_exact(as, VA_4K + 0xff8, two, 16));
 	/* physical: across the end of run 0 into the hole */
 	uint8_t b[16];
 	struct ich_read_result r;
