@@ -6,7 +6,10 @@
  * The physical memory of every container kind (full: PhysicalMemoryBlock
  * runs; bitmap: SDMP/FDMP; RDMP: PFN ranges) is reduced once to one sorted
  * array of runs {first PFN, page count, file offset}, so a frame lookup is
- * a binary search whatever the format.  Triage dumps have no physical
+ * a binary search whatever the format.  A bitmap dump cut short keeps
+ * runs only up to the end of the file and answers for the promised pages
+ * after it from the bitmap itself, so the run table never outgrows the
+ * file however hostile the bitmap.  Triage dumps have no physical
  * memory: their data blocks are kernel VA ranges (kdump_triage.c).
  * Virtual addresses go through the page tables (kdump_paging.c).
  */

@@ -523,6 +523,23 @@ static void test_hostile_headers(void **state)
 	assert_non_null(strstr(msg, "0x2000"));
 	ich_error_destroy(err);
 	free(msg);
+	/* old summary dump (DumpType 2): header only, the reason named */
+	memset(h, 0, n);
+	memcpy(h, "PAGEDU64", 8);
+	put32(h + 0x30, 0x8664);
+	put32(h + 0xF98, 2);
+	err = open_bytes(h, n, &msg, &nw);
+	assert_null(err);
+	assert_non_null(strstr(msg, "DumpType 2 (summary)"));
+	assert_non_null(strstr(msg, "only the header"));
+	free(msg);
+	/* ARM64 full dump: parsed, but no page tables of that arch */
+	put32(h + 0x30, 0xaa64);
+	put32(h + 0xF98, 1);
+	err = open_bytes(h, n, &msg, &nw);
+	assert_null(err);
+	assert_non_null(strstr(msg, "MachineImageType 0xaa64"));
+	free(msg);
 	/* 32-bit header with a 64-bit-only container type: header only */
 	memset(h, 0, n);
 	memcpy(h, "PAGEDUMP", 8);
