@@ -81,6 +81,14 @@ static char *md_string(struct ctx *c, uint64_t rva, const char *what)
 		return NULL;
 	}
 	uint32_t len = le32(c->data + rva);
+	/* Names are paths and object names: a UNICODE_STRING holds at most
+	 * 65534 bytes.  The cap also keeps many entries pointing at one huge
+	 * "string" from costing file-size work each. */
+	if (len > 65534) {
+		ich_dump_warn(c->dump, "%s: string at 0x%" PRIx64 " claims %u bytes; read as 65534",
+			      what, rva, len);
+		len = 65534;
+	}
 	if (!in_file(c, rva + 4, len)) {
 		ich_dump_warn(c->dump, "%s: string at 0x%" PRIx64 " claims %u bytes, the file ends at 0x%" PRIx64,
 			      what, rva, len, c->size);
@@ -110,21 +118,45 @@ static bool check_array(struct ctx *c, const char *label, const struct ich_md_st
 }
 
 
-/* Memory lists: a DataSize smaller than the count implies is only warned
- * about; the descriptors are read as far as the file holds them, so a
- * forged range is judged by its own fields (dbghelp readers do the same). */
-static void check_memory_array(struct ctx *c, const char *label, const struct ich_md_stream *s,
-			       uint64_t hsize, uint64_t esize, uint64_t *count)
+/*
+ * Memory lists: a DataSize smaller than the count implies is only warned
+ * about and the descriptors are read as far as the file holds them, so a
+ * forged range is judged by its own fields; a count the stream's DataSize
+ * covers but the file does not is a truncated file (warned, cut to what is
+ * there).  A count that neither the stream nor the file can hold is absurd:
+ * no truncation explains it, and the memory cannot be located.
+ */
+static struct ich_error *check_memory_array(struct ctx *c, const char *label,
+					    const struct ich_md_stream *s,
+					    uint64_t hsize, uint64_t esize, uint64_t *count)
 {
-	if (*count > (s->size > hsize ? (s->size - hsize) / esize : 0))
+	uint64_t room_stream = s->size > hsize ? (s->size - hsize) / esize : 0;
+	uint64_t room_file = c->size > s->rva + hsize ? (c->size - s->rva - hsize) / esize : 0;
+	if (*count > room_stream && *count > room_file)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: %s at 0x%x claims %" PRIu64 " entries, the stream (DataSize %u) and the file (0x%" PRIx64 " bytes) have room for %" PRIu64,
+			c->dump->path, label, s->rva, *count, s->size, c->size,
+			room_stream > room_file ? room_stream : room_file);
+	if (*count > room_stream)
 		ich_dump_warn(c->dump, "%s at 0x%x: DataSize %u is too small for %" PRIu64 " entries",
 			      label, s->rva, s->size, *count);
-	uint64_t room = c->size > s->rva + hsize ? (c->size - s->rva - hsize) / esize : 0;
-	if (*count > room) {
-		ich_dump_warn(c->dump, "%s at 0x%x claims %" PRIu64 " entries, the file has room for %" PRIu64 "; using %" PRIu64,
-			      label, s->rva, *count, room, room);
-		*count = room;
+	if (*count > room_file) {
+		ich_dump_warn(c->dump, "%s at 0x%x claims %" PRIu64 " entries, the file (truncated?) has room for %" PRIu64 "; using %" PRIu64,
+			      label, s->rva, *count, room_file, room_file);
+		*count = room_file;
 	}
+	return NULL;
+}
+
+/*
+ * Offset of the first entry of a count-prefixed list (ThreadList,
+ * ModuleList, MemoryList): 4, or 8 when the writer padded the count to 8
+ * bytes (some non-dbghelp writers do; LLVM's minidump reader accepts it the
+ * same way: the stream is exactly 4 bytes longer than count entries).
+ */
+static uint64_t list_start(const struct ich_md_stream *s, uint64_t n, uint64_t esize)
+{
+	return (uint64_t)s->size == 8 + n * esize ? 8 : 4;
 }
 
 static void parse_system_info(struct ctx *c, const struct ich_md_stream *s, const char *label)
@@ -204,12 +236,13 @@ static void parse_threads(struct ctx *c, const struct ich_md_stream *s, const ch
 	}
 	uint64_t esize = ex ? 64 : 48;
 	uint64_t n = le32(c->data + s->rva);
-	check_array(c, label, s, 4, esize, &n);
+	uint64_t hsize = list_start(s, n, esize);
+	check_array(c, label, s, hsize, esize, &n);
 	struct ich_md_thread *t = calloc(n ? n : 1, sizeof(*t));
 	if (!t)
 		return;
 	for (uint64_t i = 0; i < n; i++) {
-		const uint8_t *p = c->data + s->rva + 4 + i * esize;
+		const uint8_t *p = c->data + s->rva + hsize + i * esize;
 		t[i].thread_id = le32(p);
 		t[i].suspend_count = le32(p + 4);
 		t[i].priority_class = le32(p + 8);
@@ -251,12 +284,13 @@ static void parse_modules(struct ctx *c, const struct ich_md_stream *s, const ch
 	}
 	uint64_t n = le32(c->data + s->rva);
 	/* MINIDUMP_MODULE is 108 bytes (packed to 4) */
-	check_array(c, label, s, 4, 108, &n);
+	uint64_t hsize = list_start(s, n, 108);
+	check_array(c, label, s, hsize, 108, &n);
 	struct ich_md_module *m = calloc(n ? n : 1, sizeof(*m));
 	if (!m)
 		return;
 	for (uint64_t i = 0; i < n; i++) {
-		const uint8_t *p = c->data + s->rva + 4 + i * 108;
+		const uint8_t *p = c->data + s->rva + hsize + i * 108;
 		m[i].base = le64(p);
 		m[i].size = le32(p + 8);
 		m[i].checksum = le32(p + 12);
@@ -450,64 +484,97 @@ static bool range_push(struct rangevec *rv, uint64_t start, uint64_t size, uint6
 	return true;
 }
 
+/* One warning for all the ranges of a list whose data the file cuts short
+ * (a truncated full dump can have thousands). */
+static void warn_cut(struct ctx *c, const char *label, uint64_t ncut, uint64_t first,
+		     uint64_t first_start, uint64_t first_off, uint64_t bytes_missing)
+{
+	if (ncut)
+		ich_dump_warn(c->dump, "%s: %" PRIu64 " ranges run past the end of the file (0x%" PRIx64 " bytes), first range %" PRIu64 " at 0x%" PRIx64 " (data at file offset 0x%" PRIx64 "); 0x%" PRIx64 " bytes are missing",
+			      label, ncut, c->size, first, first_start, first_off, bytes_missing);
+}
+
 static struct ich_error *parse_memory_list(struct ctx *c, const struct ich_md_stream *s,
 					   const char *label, struct rangevec *rv)
 {
-	if (s->size < 4 || !in_file(c, s->rva, 4))
-		return ich_error_create(ICH_ERR_FORMAT, "%s: %s at 0x%x is too small for its count",
-					c->dump->path, label, s->rva);
+	if (s->size < 4 || !in_file(c, s->rva, 4)) {
+		ich_dump_warn(c->dump, "%s at 0x%x is too small for its count; no memory from it",
+			      label, s->rva);
+		return NULL;
+	}
 	uint64_t n = le32(c->data + s->rva);
-	check_memory_array(c, label, s, 4, 16, &n);
+	uint64_t hsize = list_start(s, n, 16);
+	struct ich_error *err = check_memory_array(c, label, s, hsize, 16, &n);
+	if (err)
+		return err;
+	uint64_t ncut = 0, first = 0, first_start = 0, first_off = 0, missing = 0;
 	for (uint64_t i = 0; i < n; i++) {
-		const uint8_t *p = c->data + s->rva + 4 + i * 16;
+		const uint8_t *p = c->data + s->rva + hsize + i * 16;
 		uint64_t start = le64(p), size = le32(p + 8), rva = le32(p + 12);
-		if (rva > c->size)
-			ich_dump_warn(c->dump, "%s range %" PRIu64 " (0x%" PRIx64 "+0x%" PRIx64 "): data at 0x%" PRIx64 " is past the end of the file (0x%" PRIx64 ")",
-				      label, i, start, size, rva, c->size);
-		else if (size > c->size - rva)
-			ich_dump_warn(c->dump, "%s range %" PRIu64 " (0x%" PRIx64 "+0x%" PRIx64 "): data at file offset 0x%" PRIx64 " runs past the end of the file (0x%" PRIx64 ")",
-				      label, i, start, size, rva, c->size);
+		if (size && start + size - 1 < start)
+			return ich_error_create(ICH_ERR_FORMAT,
+				"%s: %s at 0x%x: range %" PRIu64 " at 0x%" PRIx64 " + 0x%" PRIx64 " wraps past the end of the address space",
+				c->dump->path, label, s->rva, i, start, size);
+		if (!in_file(c, rva, size)) {
+			if (!ncut++) {
+				first = i;
+				first_start = start;
+				first_off = rva;
+			}
+			missing += rva >= c->size ? size : size - (c->size - rva);
+		}
 		if (!range_push(rv, start, size, rva))
 			return &ich_enomem;
 		c->md->captured_bytes += size;
 	}
+	warn_cut(c, label, ncut, first, first_start, first_off, missing);
 	return NULL;
 }
+
+/* Real ranges are at most a few GiB and lie below the 48-bit (57-bit with
+ * LA57) user address limit; a size at or above 2^48 is forged. */
+#define MAX_RANGE_SIZE (1ull << 48)
 
 static struct ich_error *parse_memory64_list(struct ctx *c, const struct ich_md_stream *s,
 					     const char *label, struct rangevec *rv)
 {
-	if (s->size < 16 || !in_file(c, s->rva, 16))
-		return ich_error_create(ICH_ERR_FORMAT, "%s: %s at 0x%x is too small for its header",
-					c->dump->path, label, s->rva);
+	if (s->size < 16 || !in_file(c, s->rva, 16)) {
+		ich_dump_warn(c->dump, "%s at 0x%x is too small for its header; no memory from it",
+			      label, s->rva);
+		return NULL;
+	}
 	uint64_t n = le64(c->data + s->rva);
 	uint64_t base = le64(c->data + s->rva + 8);
-	check_memory_array(c, label, s, 16, 16, &n);
+	struct ich_error *err = check_memory_array(c, label, s, 16, 16, &n);
+	if (err)
+		return err;
 	uint64_t off = base;
+	uint64_t ncut = 0, first = 0, first_start = 0, first_off = 0, missing = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + 16 + i * 16;
 		uint64_t start = le64(p), size = le64(p + 8);
-		/* Real ranges are at most a few GiB; anything near 2^63 is a
-		 * forged size that would wrap the offsets. */
-		if (size > (1ull << 48) || off > UINT64_MAX - size)
+		if (size >= MAX_RANGE_SIZE || off > UINT64_MAX - size)
 			return ich_error_create(ICH_ERR_FORMAT,
 				"%s: %s at 0x%x: range %" PRIu64 " at 0x%" PRIx64 " claims 0x%" PRIx64 " bytes from file offset 0x%" PRIx64 "; the file is 0x%" PRIx64 " bytes",
 				c->dump->path, label, s->rva, i, start, size, off, c->size);
-		if (off >= c->size && size)
-			ich_dump_warn(c->dump, "%s range %" PRIu64 " (0x%" PRIx64 "+0x%" PRIx64 "): data at file offset 0x%" PRIx64 " is past the end of the file (0x%" PRIx64 ")",
-				      label, i, start, size, off, c->size);
-		else if (size > c->size - off)
-			ich_dump_warn(c->dump, "%s range %" PRIu64 " (0x%" PRIx64 "+0x%" PRIx64 "): data at file offset 0x%" PRIx64 " runs past the end of the file (0x%" PRIx64 ")",
-				      label, i, start, size, off, c->size);
+		if (size && start + size - 1 < start)
+			return ich_error_create(ICH_ERR_FORMAT,
+				"%s: %s at 0x%x: range %" PRIu64 " at 0x%" PRIx64 " + 0x%" PRIx64 " wraps past the end of the address space",
+				c->dump->path, label, s->rva, i, start, size);
+		if (!in_file(c, off, size)) {
+			if (!ncut++) {
+				first = i;
+				first_start = start;
+				first_off = off;
+			}
+			missing += off >= c->size ? size : size - (c->size - off);
+		}
 		if (!range_push(rv, start, size, off))
 			return &ich_enomem;
 		c->md->captured_bytes += size;
 		off += size;
 	}
-	if (base > c->size && n)
-		return ich_error_create(ICH_ERR_FORMAT,
-			"%s: %s at 0x%x: BaseRva 0x%" PRIx64 " is past the end of the file (0x%" PRIx64 " bytes)",
-			c->dump->path, label, s->rva, base, c->size);
+	warn_cut(c, label, ncut, first, first_start, first_off, missing);
 	return NULL;
 }
 
@@ -544,7 +611,11 @@ static struct ich_error *md_open(struct ich_dump *dump)
 		return ich_error_create(ICH_ERR_FORMAT,
 			"%s: stream directory at 0x%" PRIx64 " (header offset 0xc) is past the end of the file (0x%" PRIx64 " bytes)",
 			dump->path, dir, c.size);
-	if (!in_file(&c, dir, nstreams * 12) || nstreams > MAX_STREAMS)
+	if (nstreams > MAX_STREAMS && in_file(&c, dir, nstreams * 12))
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: stream directory at 0x%" PRIx64 " claims %" PRIu64 " streams; more than %u is not a minidump writer's",
+			dump->path, dir, nstreams, MAX_STREAMS);
+	if (!in_file(&c, dir, nstreams * 12))
 		return ich_error_create(ICH_ERR_FORMAT,
 			"%s: stream directory at 0x%" PRIx64 " claims %" PRIu64 " streams (%" PRIu64 " bytes); the file has room for %" PRIu64,
 			dump->path, dir, nstreams, nstreams * 12, (c.size - dir) / 12);
@@ -572,13 +643,9 @@ static struct ich_error *md_open(struct ich_dump *dump)
 			if ((pass == 0) != is_sys || (pass == 1) != is_thr)
 				continue;
 			if (s->type != 0 && s->size && !in_file(&c, s->rva, 1)) {
-				if (s->type == ICH_MD_STREAM_MEMORY_LIST || s->type == ICH_MD_STREAM_MEMORY64_LIST)
-					err = ich_error_create(ICH_ERR_FORMAT,
-						"%s: %s at 0x%x (%u bytes) is outside the file (0x%" PRIx64 " bytes)",
-						dump->path, label, s->rva, s->size, c.size);
-				else
-					ich_dump_warn(dump, "%s at 0x%x (%u bytes) is outside the file (0x%" PRIx64 " bytes); skipped",
-						      label, s->rva, s->size, c.size);
+				/* A truncated file: what is inside it stays usable. */
+				ich_dump_warn(dump, "%s at 0x%x (%u bytes) is outside the file (0x%" PRIx64 " bytes); skipped",
+					      label, s->rva, s->size, c.size);
 				continue;
 			}
 			switch (s->type) {
@@ -633,6 +700,19 @@ static struct ich_error *md_open(struct ich_dump *dump)
 	for (size_t i = 0; i < rv.n; i++)
 		md->ranges[i] = (struct ich_md_range){ rv.v[i].start, rv.v[i].size, rv.v[i].file_off };
 	md->nranges = rv.n;
+	/* Thread stacks the lists do not cover (a writer may store a stack
+	 * only in its MINIDUMP_THREAD.Stack, as rust-minidump also accepts):
+	 * appended last, so listed ranges own every byte they cover and
+	 * stacks only fill gaps.  Not counted in md->ranges. */
+	for (size_t i = 0; i < md->nthreads; i++) {
+		const struct ich_md_thread *t = &md->threads[i];
+		if (t->stack_size && t->stack_rva && in_file(&c, t->stack_rva, t->stack_size) &&
+		    t->stack_start + t->stack_size - 1 >= t->stack_start &&
+		    !range_push(&rv, t->stack_start, t->stack_size, t->stack_rva)) {
+			free(rv.v);
+			return &ich_enomem;
+		}
+	}
 
 	/* Arch and WOW64: a 64-bit writer dumping a 32-bit process records
 	 * AMD64 and loads wow64.dll / wow64cpu.dll into the process. */
