@@ -159,11 +159,11 @@ static uint64_t list_start(const struct ich_md_stream *s, uint64_t n, uint64_t e
 	return (uint64_t)s->size == 8 + n * esize ? 8 : 4;
 }
 
-static void parse_system_info(struct ctx *c, const struct ich_md_stream *s, const char *label)
+static struct ich_error *parse_system_info(struct ctx *c, const struct ich_md_stream *s, const char *label)
 {
 	if (s->size < 32 || !in_file(c, s->rva, 32)) {
 		ich_dump_warn(c->dump, "%s at 0x%x is %u bytes, too small for MINIDUMP_SYSTEM_INFO", label, s->rva, s->size);
-		return;
+		return NULL;
 	}
 	const uint8_t *p = c->data + s->rva;
 	struct ich_md_system_info *si = &c->md->system_info;
@@ -179,13 +179,14 @@ static void parse_system_info(struct ctx *c, const struct ich_md_stream *s, cons
 	si->suite_mask = le16(p + 28);
 	si->csd_version = md_string(c, le32(p + 24), "SystemInfo CSDVersion");
 	c->md->has_system_info = true;
+	return NULL;
 }
 
-static void parse_misc_info(struct ctx *c, const struct ich_md_stream *s, const char *label)
+static struct ich_error *parse_misc_info(struct ctx *c, const struct ich_md_stream *s, const char *label)
 {
 	if (s->size < 24 || !in_file(c, s->rva, 24)) {
 		ich_dump_warn(c->dump, "%s at 0x%x is %u bytes, too small for MINIDUMP_MISC_INFO", label, s->rva, s->size);
-		return;
+		return NULL;
 	}
 	const uint8_t *p = c->data + s->rva;
 	struct ich_md_misc_info *m = &c->md->misc_info;
@@ -224,15 +225,16 @@ static void parse_misc_info(struct ctx *c, const struct ich_md_stream *s, const 
 		m->dbg_bld_str = ich_utf16le_to_utf8(p + 752, 80);
 	}
 	c->md->has_misc_info = true;
+	return NULL;
 }
 
-static void parse_threads(struct ctx *c, const struct ich_md_stream *s, const char *label, bool ex)
+static struct ich_error *parse_threads(struct ctx *c, const struct ich_md_stream *s, const char *label, bool ex)
 {
 	if (c->md->threads && !ex)
-		return;	/* ThreadExList seen first: it has everything */
+		return NULL;	/* ThreadExList seen first: it has everything */
 	if (s->size < 4 || !in_file(c, s->rva, 4)) {
 		ich_dump_warn(c->dump, "%s at 0x%x is too small for its count", label, s->rva);
-		return;
+		return NULL;
 	}
 	uint64_t esize = ex ? 64 : 48;
 	uint64_t n = le32(c->data + s->rva);
@@ -240,7 +242,7 @@ static void parse_threads(struct ctx *c, const struct ich_md_stream *s, const ch
 	check_array(c, label, s, hsize, esize, &n);
 	struct ich_md_thread *t = calloc(n ? n : 1, sizeof(*t));
 	if (!t)
-		return;
+		return &ich_enomem;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + hsize + i * esize;
 		t[i].thread_id = le32(p);
@@ -263,6 +265,7 @@ static void parse_threads(struct ctx *c, const struct ich_md_stream *s, const ch
 	}
 	c->md->threads = t;
 	c->md->nthreads = (size_t)n;
+	return NULL;
 }
 
 static void version_from(const uint8_t *p, struct ich_md_version *v)
@@ -276,11 +279,11 @@ static void version_from(const uint8_t *p, struct ich_md_version *v)
 	v->revision = (uint16_t)ls;
 }
 
-static void parse_modules(struct ctx *c, const struct ich_md_stream *s, const char *label)
+static struct ich_error *parse_modules(struct ctx *c, const struct ich_md_stream *s, const char *label)
 {
 	if (s->size < 4 || !in_file(c, s->rva, 4)) {
 		ich_dump_warn(c->dump, "%s at 0x%x is too small for its count", label, s->rva);
-		return;
+		return NULL;
 	}
 	uint64_t n = le32(c->data + s->rva);
 	/* MINIDUMP_MODULE is 108 bytes (packed to 4) */
@@ -288,7 +291,7 @@ static void parse_modules(struct ctx *c, const struct ich_md_stream *s, const ch
 	check_array(c, label, s, hsize, 108, &n);
 	struct ich_md_module *m = calloc(n ? n : 1, sizeof(*m));
 	if (!m)
-		return;
+		return &ich_enomem;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + hsize + i * 108;
 		m[i].base = le64(p);
@@ -307,25 +310,26 @@ static void parse_modules(struct ctx *c, const struct ich_md_stream *s, const ch
 	}
 	c->md->modules = m;
 	c->md->nmodules = (size_t)n;
+	return NULL;
 }
 
-static void parse_unloaded(struct ctx *c, const struct ich_md_stream *s, const char *label)
+static struct ich_error *parse_unloaded(struct ctx *c, const struct ich_md_stream *s, const char *label)
 {
 	if (s->size < 12 || !in_file(c, s->rva, 12)) {
 		ich_dump_warn(c->dump, "%s at 0x%x is too small for its header", label, s->rva);
-		return;
+		return NULL;
 	}
 	const uint8_t *h = c->data + s->rva;
 	uint32_t hsize = le32(h), esize = le32(h + 4);
 	uint64_t n = le32(h + 8);
 	if (hsize < 12 || esize < 24) {
 		ich_dump_warn(c->dump, "%s at 0x%x: header size %u / entry size %u are too small", label, s->rva, hsize, esize);
-		return;
+		return NULL;
 	}
 	check_array(c, label, s, hsize, esize, &n);
 	struct ich_md_unloaded_module *u = calloc(n ? n : 1, sizeof(*u));
 	if (!u)
-		return;
+		return &ich_enomem;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + hsize + i * esize;
 		u[i].base = le64(p);
@@ -336,25 +340,26 @@ static void parse_unloaded(struct ctx *c, const struct ich_md_stream *s, const c
 	}
 	c->md->unloaded = u;
 	c->md->nunloaded = (size_t)n;
+	return NULL;
 }
 
-static void parse_meminfo(struct ctx *c, const struct ich_md_stream *s, const char *label)
+static struct ich_error *parse_meminfo(struct ctx *c, const struct ich_md_stream *s, const char *label)
 {
 	if (s->size < 16 || !in_file(c, s->rva, 16)) {
 		ich_dump_warn(c->dump, "%s at 0x%x is too small for its header", label, s->rva);
-		return;
+		return NULL;
 	}
 	const uint8_t *h = c->data + s->rva;
 	uint32_t hsize = le32(h), esize = le32(h + 4);
 	uint64_t n = le64(h + 8);
 	if (hsize < 16 || esize < 48) {
 		ich_dump_warn(c->dump, "%s at 0x%x: header size %u / entry size %u are too small", label, s->rva, hsize, esize);
-		return;
+		return NULL;
 	}
 	check_array(c, label, s, hsize, esize, &n);
 	struct ich_md_meminfo *m = calloc(n ? n : 1, sizeof(*m));
 	if (!m)
-		return;
+		return &ich_enomem;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + hsize + i * esize;
 		m[i].base = le64(p);
@@ -367,13 +372,14 @@ static void parse_meminfo(struct ctx *c, const struct ich_md_stream *s, const ch
 	}
 	c->md->meminfo = m;
 	c->md->nmeminfo = (size_t)n;
+	return NULL;
 }
 
-static void parse_handles(struct ctx *c, const struct ich_md_stream *s, const char *label)
+static struct ich_error *parse_handles(struct ctx *c, const struct ich_md_stream *s, const char *label)
 {
 	if (s->size < 16 || !in_file(c, s->rva, 16)) {
 		ich_dump_warn(c->dump, "%s at 0x%x is too small for its header", label, s->rva);
-		return;
+		return NULL;
 	}
 	const uint8_t *h = c->data + s->rva;
 	uint32_t hsize = le32(h), esize = le32(h + 4);
@@ -381,12 +387,12 @@ static void parse_handles(struct ctx *c, const struct ich_md_stream *s, const ch
 	/* MINIDUMP_HANDLE_DESCRIPTOR is 32 bytes, _2 is 40 */
 	if (hsize < 16 || esize < 32) {
 		ich_dump_warn(c->dump, "%s at 0x%x: header size %u / descriptor size %u are too small", label, s->rva, hsize, esize);
-		return;
+		return NULL;
 	}
 	check_array(c, label, s, hsize, esize, &n);
 	struct ich_md_handle *v = calloc(n ? n : 1, sizeof(*v));
 	if (!v)
-		return;
+		return &ich_enomem;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + hsize + i * esize;
 		v[i].handle = le64(p);
@@ -400,13 +406,14 @@ static void parse_handles(struct ctx *c, const struct ich_md_stream *s, const ch
 	}
 	c->md->handles = v;
 	c->md->nhandles = (size_t)n;
+	return NULL;
 }
 
-static void parse_exception(struct ctx *c, const struct ich_md_stream *s, const char *label)
+static struct ich_error *parse_exception(struct ctx *c, const struct ich_md_stream *s, const char *label)
 {
 	if (s->size < 168 || !in_file(c, s->rva, 168)) {
 		ich_dump_warn(c->dump, "%s at 0x%x is %u bytes, MINIDUMP_EXCEPTION_STREAM needs 168", label, s->rva, s->size);
-		return;
+		return NULL;
 	}
 	const uint8_t *p = c->data + s->rva;
 	struct ich_md_exception *e = &c->md->exception;
@@ -421,13 +428,14 @@ static void parse_exception(struct ctx *c, const struct ich_md_stream *s, const 
 	e->context_size = le32(p + 160);
 	e->context_rva = le32(p + 164);
 	c->md->has_exception = true;
+	return NULL;
 }
 
-static void parse_thread_names(struct ctx *c, const struct ich_md_stream *s, const char *label)
+static struct ich_error *parse_thread_names(struct ctx *c, const struct ich_md_stream *s, const char *label)
 {
 	if (s->size < 4 || !in_file(c, s->rva, 4)) {
 		ich_dump_warn(c->dump, "%s at 0x%x is too small for its count", label, s->rva);
-		return;
+		return NULL;
 	}
 	uint64_t n = le32(c->data + s->rva);
 	/* MINIDUMP_THREAD_NAME: ULONG ThreadId, RVA64 (packed: 12 bytes) */
@@ -443,9 +451,10 @@ static void parse_thread_names(struct ctx *c, const struct ich_md_stream *s, con
 			}
 		}
 	}
+	return NULL;
 }
 
-static void add_comment(struct ctx *c, const struct ich_md_stream *s, bool wide)
+static struct ich_error *add_comment(struct ctx *c, const struct ich_md_stream *s, bool wide)
 {
 	uint64_t n = s->size;
 	if (!in_file(c, s->rva, n))
@@ -453,14 +462,15 @@ static void add_comment(struct ctx *c, const struct ich_md_stream *s, bool wide)
 	char *txt = wide ? ich_utf16le_to_utf8(c->data + s->rva, (size_t)n)
 			 : ich_ascii_dup(c->data + s->rva, (size_t)n);
 	if (!txt)
-		return;
+		return &ich_enomem;
 	char **v = realloc(c->md->comments, (c->md->ncomments + 1) * sizeof(*v));
 	if (!v) {
 		free(txt);
-		return;
+		return &ich_enomem;
 	}
 	c->md->comments = v;
 	v[c->md->ncomments++] = txt;
+	return NULL;
 }
 
 /* Memory ranges.  Unlike optional streams, absurd memory lists are fatal:
@@ -651,39 +661,39 @@ static struct ich_error *md_open(struct ich_dump *dump)
 			switch (s->type) {
 			case ICH_MD_STREAM_SYSTEM_INFO:
 				if (!md->has_system_info)
-					parse_system_info(&c, s, label);
+					err = parse_system_info(&c, s, label);
 				break;
-			case ICH_MD_STREAM_THREAD_LIST: parse_threads(&c, s, label, false); break;
-			case ICH_MD_STREAM_THREAD_EX_LIST: parse_threads(&c, s, label, true); break;
+			case ICH_MD_STREAM_THREAD_LIST: err = parse_threads(&c, s, label, false); break;
+			case ICH_MD_STREAM_THREAD_EX_LIST: err = parse_threads(&c, s, label, true); break;
 			case ICH_MD_STREAM_MODULE_LIST:
 				if (!md->modules)
-					parse_modules(&c, s, label);
+					err = parse_modules(&c, s, label);
 				break;
 			case ICH_MD_STREAM_UNLOADED_MODULE_LIST:
 				if (!md->unloaded)
-					parse_unloaded(&c, s, label);
+					err = parse_unloaded(&c, s, label);
 				break;
 			case ICH_MD_STREAM_MEMORY_LIST: err = parse_memory_list(&c, s, label, &rv); break;
 			case ICH_MD_STREAM_MEMORY64_LIST: err = parse_memory64_list(&c, s, label, &rv); break;
 			case ICH_MD_STREAM_MEMORY_INFO_LIST:
 				if (!md->meminfo)
-					parse_meminfo(&c, s, label);
+					err = parse_meminfo(&c, s, label);
 				break;
 			case ICH_MD_STREAM_HANDLE_DATA:
 				if (!md->handles)
-					parse_handles(&c, s, label);
+					err = parse_handles(&c, s, label);
 				break;
 			case ICH_MD_STREAM_EXCEPTION:
 				if (!md->has_exception)
-					parse_exception(&c, s, label);
+					err = parse_exception(&c, s, label);
 				break;
 			case ICH_MD_STREAM_MISC_INFO:
 				if (!md->has_misc_info)
-					parse_misc_info(&c, s, label);
+					err = parse_misc_info(&c, s, label);
 				break;
-			case ICH_MD_STREAM_THREAD_NAMES: parse_thread_names(&c, s, label); break;
-			case ICH_MD_STREAM_COMMENT_A: add_comment(&c, s, false); break;
-			case ICH_MD_STREAM_COMMENT_W: add_comment(&c, s, true); break;
+			case ICH_MD_STREAM_THREAD_NAMES: err = parse_thread_names(&c, s, label); break;
+			case ICH_MD_STREAM_COMMENT_A: err = add_comment(&c, s, false); break;
+			case ICH_MD_STREAM_COMMENT_W: err = add_comment(&c, s, true); break;
 			default: break;	/* kept in md->streams, listed by info */
 			}
 		}

@@ -642,6 +642,28 @@ static void test_build_misc_versions(void **state)
 	}
 }
 
+/* ThreadList and ThreadExList both present: the Ex list (a superset) is
+ * used whichever comes first. */
+static void test_build_both_thread_lists(void **state)
+{
+	(void)state;
+	struct db_md *b = db_md_new(DB_ARCH_X64, 10, 0, 19045);
+	db_md_set_thread_stream(b, DB_THREADS_BOTH);
+	db_md_add_thread(b, &(struct db_md_thread){ .id = 3, .teb = 0x5000,
+		.backing_store_start = 0x8000, .backing_store_size = 0x20 });
+	char *path;
+	write_md(b, &path);
+	struct ich_dump *d = open_ok(path);
+	const struct ich_minidump *md = ich_dump_minidump(d);
+	assert_int_equal(md->nthreads, 1);
+	assert_int_equal(md->threads[0].thread_id, 3);
+	assert_int_equal(md->threads[0].teb, 0x5000);
+	assert_int_equal(md->threads[0].backing_store_start, 0x8000);
+	assert_int_equal(md->threads[0].backing_store_size, 0x20);
+	done(d, path);
+	db_md_free(b);
+}
+
 static void test_build_wow64(void **state)
 {
 	(void)state;
@@ -907,6 +929,7 @@ static void test_build_stack_not_listed(void **state)
 #define BUILD_TESTS \
 	cmocka_unit_test(test_build_all_streams), \
 	cmocka_unit_test(test_build_misc_versions), \
+	cmocka_unit_test(test_build_both_thread_lists), \
 	cmocka_unit_test(test_build_wow64), \
 	cmocka_unit_test(test_build_overlap), \
 	cmocka_unit_test(test_build_truncated), \
