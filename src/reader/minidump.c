@@ -40,10 +40,33 @@ const char *ich_md_stream_name(uint32_t type)
 	if (type < sizeof(names) / sizeof(names[0]))
 		return names[type];
 	switch (type) {
+	/* Windows CE streams (minidumpapiset.h) */
 	case 0x8000: return "ceStreamNull";
+	case 0x8001: return "ceStreamSystemInfo";
+	case 0x8002: return "ceStreamException";
+	case 0x8003: return "ceStreamModuleList";
+	case 0x8004: return "ceStreamProcessList";
+	case 0x8005: return "ceStreamThreadList";
+	case 0x8006: return "ceStreamThreadContextList";
+	case 0x8007: return "ceStreamThreadCallStackList";
+	case 0x8008: return "ceStreamMemoryVirtualList";
+	case 0x8009: return "ceStreamMemoryPhysicalList";
+	case 0x800A: return "ceStreamBucketParameters";
+	case 0x800B: return "ceStreamProcessModuleMap";
+	case 0x800C: return "ceStreamDiagnosisList";
+	/* Breakpad / Crashpad (breakpad minidump_format.h, crashpad
+	 * minidump_extensions.h) */
+	case 0x43500001: return "CrashpadInfo";
 	case 0x47670001: return "BreakpadInfo";
 	case 0x47670002: return "BreakpadAssertionInfo";
 	case 0x47670003: return "BreakpadLinuxCpuInfo";
+	case 0x47670004: return "BreakpadLinuxProcStatus";
+	case 0x47670005: return "BreakpadLinuxLsbRelease";
+	case 0x47670006: return "BreakpadLinuxCmdLine";
+	case 0x47670007: return "BreakpadLinuxEnviron";
+	case 0x47670008: return "BreakpadLinuxAuxv";
+	case 0x47670009: return "BreakpadLinuxMaps";
+	case 0x4767000A: return "BreakpadLinuxDsoDebug";
 	}
 	return NULL;
 }
@@ -53,6 +76,11 @@ struct ctx {
 	struct ich_minidump *md;
 	const uint8_t *data;
 	uint64_t size;
+	/* UTF-16 bytes md_string may still convert: thousands of handles or
+	 * modules naming one long string would otherwise cost
+	 * entries * 64 KiB; real dumps use a few hundred KiB at most.  16 MiB plus the file size. */
+	uint64_t string_budget;
+	bool budget_warned;
 };
 
 /* Bytes [off, off+len) inside the file? */
@@ -73,6 +101,8 @@ static char *stream_label(uint32_t idx, uint32_t type, char *buf, size_t n)
 
 /* A MINIDUMP_STRING (ULONG32 Length in bytes, then UTF-16) at rva, or NULL
  * with a warning naming where. */
+#define STRING_BUDGET(file_size) ((uint64_t)(16u << 20) + (uint64_t)(file_size))
+
 static char *md_string(struct ctx *c, uint64_t rva, const char *what)
 {
 	if (!in_file(c, rva, 4)) {
@@ -94,6 +124,14 @@ static char *md_string(struct ctx *c, uint64_t rva, const char *what)
 			      what, rva, len, c->size);
 		len = (uint32_t)(c->size - (rva + 4));
 	}
+	if (len > c->string_budget) {
+		if (!c->budget_warned)
+			ich_dump_warn(c->dump, "%s: string at 0x%" PRIx64 ": the dump's strings exceed 0x%" PRIx64 " bytes in all; this and later names are left out",
+				      what, rva, STRING_BUDGET(c->size));
+		c->budget_warned = true;
+		return NULL;
+	}
+	c->string_budget -= len;
 	return ich_utf16le_to_utf8(c->data + rva + 4, len);
 }
 
@@ -454,13 +492,31 @@ static struct ich_error *parse_thread_names(struct ctx *c, const struct ich_md_s
 	return NULL;
 }
 
+/* CommentStreamA: 8-bit text in an unknown code page, NUL-terminated.
+ * Line breaks and tabs are kept; other control bytes and non-ASCII bytes
+ * (code page unknown) become '?', so the result is valid UTF-8. */
+static char *comment_a_dup(const uint8_t *p, size_t n)
+{
+	size_t len = 0;
+	while (len < n && p[len])
+		len++;
+	char *t = malloc(len + 1);
+	if (!t)
+		return NULL;
+	for (size_t i = 0; i < len; i++)
+		t[i] = (p[i] >= 0x20 && p[i] < 0x7f) || p[i] == '\n' || p[i] == '\r' || p[i] == '\t'
+			? (char)p[i] : '?';
+	t[len] = 0;
+	return t;
+}
+
 static struct ich_error *add_comment(struct ctx *c, const struct ich_md_stream *s, bool wide)
 {
 	uint64_t n = s->size;
 	if (!in_file(c, s->rva, n))
 		n = s->rva < c->size ? c->size - s->rva : 0;
 	char *txt = wide ? ich_utf16le_to_utf8(c->data + s->rva, (size_t)n)
-			 : ich_ascii_dup(c->data + s->rva, (size_t)n);
+			 : comment_a_dup(c->data + s->rva, (size_t)n);
 	if (!txt)
 		return &ich_enomem;
 	char **v = realloc(c->md->comments, (c->md->ncomments + 1) * sizeof(*v));
@@ -595,7 +651,8 @@ static bool md_probe(const uint8_t *data, uint64_t size)
 
 static struct ich_error *md_open(struct ich_dump *dump)
 {
-	struct ctx c = { dump, NULL, dump->file.data, dump->file.size };
+	struct ctx c = { dump, NULL, dump->file.data, dump->file.size,
+			 STRING_BUDGET(dump->file.size), false };
 	if (c.size < 32)
 		return ich_error_create(ICH_ERR_FORMAT,
 			"%s: minidump header needs 32 bytes, the file has %" PRIu64, dump->path, c.size);

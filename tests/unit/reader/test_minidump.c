@@ -428,7 +428,7 @@ static void test_build_all_streams(void **state)
 		.process_integrity_level = 0x2000, .time_zone_id = 1, .time_zone_bias = -60,
 		.time_zone_standard_name = "W. Europe Standard Time",
 		.build_string = "19041.1.amd64fre.vb_release.191206-1406", .dbg_bld_str = "dbgcore.amd64fre" });
-	db_md_add_comment_a(b, "comment A");
+	db_md_add_comment_a(b, "comment A\nline 2");
 	db_md_add_comment_w(b, "comment W \xc3\xa9");
 	db_md_add_raw_stream(b, 0x1234567, "raw!", 4);
 	char *path;
@@ -549,7 +549,7 @@ static void test_build_all_streams(void **state)
 	assert_string_equal(mi->dbg_bld_str, "dbgcore.amd64fre");
 
 	assert_int_equal(md->ncomments, 2);
-	assert_string_equal(md->comments[0], "comment A");
+	assert_string_equal(md->comments[0], "comment A\nline 2");
 	assert_string_equal(md->comments[1], "comment W \xc3\xa9");
 
 	/* memory: MemoryList ranges then the Memory64List range, file order */
@@ -926,7 +926,51 @@ static void test_build_stack_not_listed(void **state)
 	db_md_free(b);
 }
 
+/* 20000 handles whose ObjectNameRva all name one 60000-byte string: the
+ * names are converted within a budget (a warning says so), quickly. */
+static void test_build_shared_long_name(void **state)
+{
+	(void)state;
+	enum { N = 20000, LEN = 30000 };
+	struct db_md *b = db_md_new(DB_ARCH_X64, 10, 0, 19045);
+	char *name = malloc(LEN + 1);
+	assert_non_null(name);
+	memset(name, 'x', LEN);
+	name[LEN] = 0;
+	db_md_add_handle(b, &(struct db_md_handle){ .handle = 4, .object_name = name });
+	for (unsigned i = 1; i < N; i++)
+		db_md_add_handle(b, &(struct db_md_handle){ .handle = 4 + 4 * i });
+	char *path;
+	write_md(b, &path);
+	free(name);
+	uint32_t hsize = 0, hrva = db_md_stream_rva(b, ICH_MD_STREAM_HANDLE_DATA, &hsize);
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	uint8_t d0[40];
+	assert_int_equal(fseek(f, hrva + 16, SEEK_SET), 0);
+	assert_int_equal(fread(d0, 1, 40, f), 40);
+	for (unsigned i = 1; i < N; i++) {
+		assert_int_equal(fseek(f, hrva + 16 + 40 * (long)i + 12, SEEK_SET), 0);
+		assert_int_equal(fwrite(d0 + 12, 1, 4, f), 4);
+	}
+	fclose(f);
+	clock_t t0 = clock();
+	struct ich_dump *d = open_ok(path);
+	double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+	const struct ich_minidump *md = ich_dump_minidump(d);
+	assert_int_equal(md->nhandles, N);
+	assert_int_equal(strlen(md->handles[0].object_name), LEN);
+	assert_int_equal(strlen(md->handles[1].object_name), LEN);
+	assert_null(md->handles[N - 1].object_name);
+	assert_true(has_warning(d, "later names are left out"));
+	print_message("open with 20000 shared names: %.2f s\n", secs);
+	assert_true(secs < 5.0);
+	done(d, path);
+	db_md_free(b);
+}
+
 #define BUILD_TESTS \
+	cmocka_unit_test(test_build_shared_long_name), \
 	cmocka_unit_test(test_build_all_streams), \
 	cmocka_unit_test(test_build_misc_versions), \
 	cmocka_unit_test(test_build_both_thread_lists), \
