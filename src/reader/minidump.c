@@ -3,10 +3,15 @@
  * User-mode minidumps (MDMP).  Layouts: Microsoft minidumpapiset.h and the
  * MINIDUMP_* documentation (learn.microsoft.com, "minidumpapiset.h").
  *
- * Every stream is bounds-checked against the file; a corrupt optional
- * stream becomes a warning and is skipped, while a header, directory or
- * memory list that cannot be trusted makes the dump unusable
- * (ICH_ERR_FORMAT naming the offset and what was wrong).
+ * Every stream is bounds-checked against the file.  What is fatal
+ * (ICH_ERR_FORMAT naming the offset and what was wrong): a bad header, a
+ * stream directory that does not fit the file, and memory lists no
+ * truncation can explain (a count neither the stream nor the file can hold,
+ * a Memory64 range of 2^48 bytes or more, a range wrapping 2^64).  What is a
+ * warning: a corrupt optional stream (cut to what fits, or skipped), and a
+ * file cut short (streams past end-of-file are skipped, memory ranges keep
+ * what the file holds and read ICH_MISS_BEYOND_FILE for the rest), so that
+ * `info` still prints everything the file does hold.
  */
 #include <inttypes.h>
 #include <stdlib.h>
