@@ -158,10 +158,8 @@ static struct ich_dump *open_ok(const char *path)
 	return d;
 }
 
-static void check_real(const struct realfact *f)
+static void check_real_at(const struct realfact *f, const char *path)
 {
-	char path[512];
-	snprintf(path, sizeof(path), "%s/%s", REAL_DIR, f->file);
 	struct ich_dump *d = open_ok(path);
 	const struct ich_minidump *md = ich_dump_minidump(d);
 	assert_non_null(md);
@@ -271,6 +269,29 @@ static void check_real(const struct realfact *f)
 		assert_int_equal(b, file[o->rva + (r->start + r->size - 1 - o->start)]);
 	}
 	ich_dump_close(d);
+}
+
+static void check_real(const struct realfact *f)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "%s/%s", REAL_DIR, f->file);
+	check_real_at(f, path);
+}
+
+/* The same facts through gzip (the core decompresses before the reader). */
+static void test_real_gzip(void **state)
+{
+	(void)state;
+	char gz[512], cmd[1400];
+	snprintf(gz, sizeof(gz), "%s/minidump_test_sentry.dmp.gz", BUILD_DIR);
+	snprintf(cmd, sizeof(cmd), "gzip -c '%s/%s' > '%s'", REAL_DIR, real[1].file, gz);
+	if (system(cmd) != 0)
+		skip();
+	check_real_at(&real[1], gz);
+	struct ich_dump *d = open_ok(gz);
+	assert_true(ich_dump_was_gzip(d));
+	ich_dump_close(d);
+	unlink(gz);
 }
 
 static void test_real_minidumps(void **state)
@@ -986,6 +1007,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_real_minidumps),
+		cmocka_unit_test(test_real_gzip),
 		cmocka_unit_test(test_real_thread_names),
 		cmocka_unit_test(test_real_hostile),
 		cmocka_unit_test(test_stream_names),
