@@ -301,6 +301,152 @@ static void test_corrupt(void **state)
 }
 
 /*
+ * x86 heaps (layouts.md §1-2 x86 1809+ column; entries 8 bytes, unit 8),
+ * native x86 or in a WOW64 process (32-bit TEB = TEB64 + 0x2000, whose
+ * ProcessEnvironmentBlock is the 32-bit PEB; x86 rows, 4-byte pointers).
+ */
+#define H32 0x00d40000u
+#define V32 0x02a00000u
+#define PEB32 0x7efde000u
+#define TEB64 0x7efdb000u
+#define KEY32 0x0badf00d13572468ull
+
+static void put_entry32(struct db_mem *m, uint64_t e, uint16_t units, uint8_t flags,
+			uint16_t prev, uint8_t unused)
+{
+	uint8_t b[8] = { (uint8_t)units, (uint8_t)(units >> 8), flags, 0,
+			 (uint8_t)prev, (uint8_t)(prev >> 8), 0, unused };
+	b[3] = b[0] ^ b[1] ^ b[2];
+	uint64_t v;
+	memcpy(&v, b, 8);
+	db_mem_write_u64(m, e, v ^ KEY32);
+}
+
+static char *build_x86(bool wow64)
+{
+	nexpect = 0;
+	struct db_md *md = db_md_new(wow64 ? DB_ARCH_X64 : DB_ARCH_X86, 10, 0, 19045);
+	if (wow64)
+		db_md_set_wow64(md);
+	struct db_mem *m = db_md_mem(md);
+	uint64_t teb32 = TEB64 + (wow64 ? 0x2000 : 0);
+	db_mem_write_u32(m, teb32 + 0x30, PEB32);
+	db_mem_write_u32(m, PEB32 + 0x18, H32);
+	db_mem_write_u32(m, PEB32 + 0x88, 1);
+	db_mem_write_u32(m, PEB32 + 0x8C, 16);
+	db_mem_write_u32(m, PEB32 + 0x90, PEB32 + 0x800);
+	db_mem_write_u32(m, PEB32 + 0x800, H32);
+	db_mem_write_u32(m, H32 + 0x08, 0xFFEEFFEE);
+	db_mem_write_u32(m, H32 + 0x10, H32 + 0xA4);		/* SegmentListEntry */
+	db_mem_write_u32(m, H32 + 0x14, H32 + 0xA4);
+	db_mem_write_u32(m, H32 + 0xA4, H32 + 0x10);		/* SegmentList */
+	db_mem_write_u32(m, H32 + 0xA8, H32 + 0x10);
+	db_mem_write_u32(m, H32 + 0x1C, H32);
+	db_mem_write_u32(m, H32 + 0x20, 16);
+	db_mem_write_u32(m, H32 + 0x24, H32 + 0x800);		/* FirstEntry */
+	db_mem_write_u32(m, H32 + 0x28, H32 + 0x10000);		/* LastValidEntry */
+	db_mem_write_u32(m, H32 + 0x2C, 8);
+	/* the top half is one uncommitted range (x86 _HEAP_UCR_DESCRIPTOR:
+	 * SegmentEntry +8, Address +0x10, Size +0x14) */
+	db_mem_write_u32(m, H32 + 0x38, H32 + 0x608);
+	db_mem_write_u32(m, H32 + 0x3C, H32 + 0x608);
+	db_mem_write_u32(m, H32 + 0x608, H32 + 0x38);
+	db_mem_write_u32(m, H32 + 0x60C, H32 + 0x38);
+	db_mem_write_u32(m, H32 + 0x610, H32 + 0x8000);
+	db_mem_write_u32(m, H32 + 0x614, 0x8000);
+	db_mem_write_u32(m, H32 + 0x40, 0x2);
+	db_mem_write_u32(m, H32 + 0x4C, 0x00100000);
+	db_mem_write_u64(m, H32 + 0x50, KEY32);
+	db_mem_write_u32(m, H32 + 0x60, 0xEEFFEEFF);
+	/* one large block */
+	db_mem_write_u32(m, H32 + 0x9C, V32);
+	db_mem_write_u32(m, H32 + 0xA0, V32);
+	db_mem_write_u32(m, V32, H32 + 0x9C);
+	db_mem_write_u32(m, V32 + 4, H32 + 0x9C);
+	db_mem_write_u32(m, V32 + 0x10, 0x11000);		/* CommitSize */
+	db_mem_write_u32(m, V32 + 0x14, 0x11000);
+	put_entry32(m, V32 + 0x18, 0xFE0, 0x01, 0, 0);		/* Size = unused bytes */
+	expect[nexpect++] = (struct block){ V32, 0x11000 - 0xFE0, 0x11000, 0 };
+	uint64_t e = H32 + 0x800, prev = 0;
+	struct { uint16_t units; uint8_t flags; uint8_t unused; int state; } seq[] = {
+		{ 0x20, 0x01, 0x0C, 0 }, { 0x10, 0x00, 0, 1 }, { 0x08, 0x01, 0x18, 0 },
+	};
+	for (size_t i = 0; i < 3; i++) {
+		uint64_t bs = (uint64_t)seq[i].units * 8;
+		put_entry32(m, e, seq[i].units, seq[i].flags, (uint16_t)prev, seq[i].unused);
+		expect[nexpect++] = (struct block){ e, seq[i].state ? 0 : bs - seq[i].unused, bs, seq[i].state };
+		prev = seq[i].units;
+		e += bs;
+	}
+	uint16_t rest = (uint16_t)((H32 + 0x8000 - e) / 8);
+	put_entry32(m, e, rest, 0, (uint16_t)prev, 0);
+	expect[nexpect++] = (struct block){ e, 0, (uint64_t)rest * 8, 1 };
+	db_md_add_memory(md, H32, 0x8000, DB_LIST_64);
+	db_md_add_memory(md, V32, 0x1000, DB_LIST_64);
+	db_md_add_memory(md, PEB32, 0x1000, DB_LIST_64);
+	db_md_add_memory(md, teb32, 0x1000, DB_LIST_64);
+	struct db_md_thread t = { .id = 0x2a0, .teb = TEB64 };
+	db_md_add_thread(md, &t);
+	struct db_md_module nt = { .name = wow64 ? "C:\\Windows\\SysWOW64\\ntdll.dll" : "C:\\Windows\\System32\\ntdll.dll",
+				   .base = 0x77a00000, .size = 0x1a0000, .file_version = { 10, 0, 19041, 3636 } };
+	db_md_add_module(md, &nt);
+	char *path = strdup("/tmp/icpheap-hmodel32-XXXXXX");
+	int fd = mkstemp(path);
+	close(fd);
+	assert_int_equal(db_md_write(md, path), 0);
+	db_md_free(md);
+	return path;
+}
+
+static void check_x86(bool wow64)
+{
+	char *path = build_x86(wow64);
+	struct ich_dump *d;
+	assert_null(ich_dump_open(path, &d));
+	assert_int_equal(ich_dump_is_wow64(d), wow64);
+	struct ich_heaps *h;
+	struct ich_error *err = ich_heaps_open(d, 0, &h);
+	if (err)
+		fail_msg("%s", err->message);
+	assert_int_equal(ich_heaps_ptr_size(h), 4);
+	assert_int_equal(ich_heaps_count(h), 1);
+	struct ich_heap *hp = ich_heaps_get(h, 0);
+	assert_int_equal(hp->address, H32);
+	if (hp->status != ICH_HEAP_OK)
+		fail_msg("%s", hp->reason);
+	assert_int_equal(hp->layout->arch, ICH_ARCH_X86);
+	struct seen s = { .n = 0 };
+	assert_null(ich_heap_walk(h, hp, collect, &s));
+	assert_int_equal(s.n, nexpect);
+	for (size_t i = 0; i < nexpect; i++) {
+		const struct ich_heap_block *b = find(&s, expect[i].header);
+		if (!b)
+			fail_msg("block 0x%llx not reported", (unsigned long long)expect[i].header);
+		assert_int_equal(b->block_size, expect[i].block_size);
+		assert_int_equal(b->size, expect[i].size);
+	}
+	assert_int_equal(find(&s, V32)->user, V32 + 0x20);
+	assert_int_equal(find(&s, H32 + 0x800)->user, H32 + 0x808);
+	assert_int_equal(hp->nproblems, 0);
+	ich_heaps_close(h);
+	ich_dump_close(d);
+	unlink(path);
+	free(path);
+}
+
+static void test_x86(void **state)
+{
+	(void)state;
+	check_x86(false);
+}
+
+static void test_wow64(void **state)
+{
+	(void)state;
+	check_x86(true);
+}
+
+/*
  * Benchmark dump (issue: NT heap §6): one x64 19045 heap of about 1 GiB
  * with `nblocks` blocks: LFH containers of 0x10000 bytes with 0x20-byte
  * blocks (2045 per container, half of them busy) fill the first quarter,
@@ -386,6 +532,8 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_x86),
+		cmocka_unit_test(test_wow64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
