@@ -127,6 +127,26 @@ typedef struct ich_error *ich_heap_block_fn(const struct ich_heap *heap,
 struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 				ich_heap_block_fn *fn, void *arg);
 
+/* `!heap -stat`: busy blocks grouped by requested size. */
+struct ich_heap_size_stat {
+	uint64_t size, blocks, total;	/* requested size, block count, bytes */
+};
+enum ich_heap_stat_order {
+	ICH_STAT_BY_TOTAL,	/* -grp S (default): total bytes */
+	ICH_STAT_BY_SIZE,	/* -grp A: allocation size */
+	ICH_STAT_BY_COUNT,	/* -grp B: block count */
+};
+/*
+ * Walk heap (or every walkable heap when heap is NULL) and group the busy
+ * blocks by requested size, sorted by order.  *rows is malloc'd (free it);
+ * *busy_bytes receives the sum of all busy requested bytes.  Heaps that
+ * cannot be walked are skipped.
+ */
+struct ich_error *ich_heap_stat(struct ich_heaps *h, struct ich_heap *heap,
+				enum ich_heap_stat_order order,
+				struct ich_heap_size_stat **rows, size_t *nrows,
+				uint64_t *busy_bytes);
+
 const char *ich_block_state_name(enum ich_block_state s);
 const char *ich_block_layer_name(enum ich_block_layer l);
 

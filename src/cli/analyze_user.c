@@ -104,50 +104,6 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 	return partial ? ICH_SECTION_PARTIAL : ICH_SECTION_COMPLETE;
 }
 
-struct stat_row {
-	uint64_t size, count, total;
-};
-
-struct stat_ctx {
-	struct stat_row *rows;
-	size_t n, cap;
-	uint64_t busy;
-	bool oom;
-};
-
-static struct ich_error *stat_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
-{
-	(void)hp;
-	struct stat_ctx *s = arg;
-	if (b->state != ICH_BLOCK_BUSY)
-		return NULL;
-	s->busy += b->size;
-	for (size_t i = 0; i < s->n; i++)
-		if (s->rows[i].size == b->size) {
-			s->rows[i].count++;
-			s->rows[i].total += b->size;
-			return NULL;
-		}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		struct stat_row *nr = realloc(s->rows, cap * sizeof(*nr));
-		if (!nr)
-			return &ich_enomem;
-		s->rows = nr;
-		s->cap = cap;
-	}
-	s->rows[s->n++] = (struct stat_row){ b->size, 1, b->size };
-	return NULL;
-}
-
-static int by_total(const void *a, const void *b)
-{
-	const struct stat_row *x = a, *y = b;
-	if (x->total != y->total)
-		return x->total > y->total ? -1 : 1;
-	return x->size > y->size ? -1 : x->size < y->size;
-}
-
 static enum ich_section_status sec_stat(struct ich_dump *dump, struct ich_report *r)
 {
 	(void)dump;
@@ -157,41 +113,38 @@ static enum ich_section_status sec_stat(struct ich_dump *dump, struct ich_report
 			fprintf(r->text, "skipped: no heap could be walked\n");
 		return ICH_SECTION_SKIPPED;
 	}
-	struct stat_ctx s = { 0 };
-	for (size_t i = 0; i < ich_heaps_count(u->h); i++) {
-		struct ich_heap *hp = ich_heaps_get(u->h, i);
-		if (hp->status != ICH_HEAP_OK)
-			continue;
-		struct ich_error *err = ich_heap_walk(u->h, hp, stat_cb, &s);
-		if (err) {
-			ich_error_destroy(err);
-			s.oom = true;
-		}
+	struct ich_heap_size_stat *rows = NULL;
+	size_t n = 0;
+	uint64_t busy = 0;
+	struct ich_error *err = ich_heap_stat(u->h, NULL, ICH_STAT_BY_TOTAL, &rows, &n, &busy);
+	if (err) {
+		if (r->text)
+			fprintf(r->text, "%s\n", err->message);
+		ich_error_destroy(err);
+		return ICH_SECTION_FAILED;
 	}
-	if (s.n)
-		qsort(s.rows, s.n, sizeof(*s.rows), by_total);
-	size_t show = s.n < r->opts->stat_top ? s.n : r->opts->stat_top;
+	size_t show = n < r->opts->stat_top ? n : r->opts->stat_top;
 	if (r->text) {
 		fprintf(r->text, "group-by: TOTSIZE max-display: %u (all heaps)\n", r->opts->stat_top);
 		fprintf(r->text, "    size     #blocks     total     ( %%) (percent of total busy bytes)\n");
 		for (size_t i = 0; i < show; i++)
-			fprintf(r->text, "    %llx %llx - %llx  (%.2f)\n", P(s.rows[i].size), P(s.rows[i].count),
-				P(s.rows[i].total), s.busy ? 100.0 * (double)s.rows[i].total / (double)s.busy : 0.0);
+			fprintf(r->text, "    %llx %llx - %llx  (%.2f)\n", P(rows[i].size), P(rows[i].blocks),
+				P(rows[i].total), busy ? 100.0 * (double)rows[i].total / (double)busy : 0.0);
 	}
 	if (r->json) {
-		ich_json_u64(r->json, "busy_bytes", s.busy);
+		ich_json_u64(r->json, "busy_bytes", busy);
 		ich_json_begin_array(r->json, "top");
 		for (size_t i = 0; i < show; i++) {
 			ich_json_begin_object(r->json, NULL);
-			ich_json_u64(r->json, "size", s.rows[i].size);
-			ich_json_u64(r->json, "blocks", s.rows[i].count);
-			ich_json_u64(r->json, "total", s.rows[i].total);
+			ich_json_u64(r->json, "size", rows[i].size);
+			ich_json_u64(r->json, "blocks", rows[i].blocks);
+			ich_json_u64(r->json, "total", rows[i].total);
 			ich_json_end_object(r->json);
 		}
 		ich_json_end_array(r->json);
 	}
-	free(s.rows);
-	return s.oom ? ICH_SECTION_PARTIAL : ICH_SECTION_COMPLETE;
+	free(rows);
+	return ICH_SECTION_COMPLETE;
 }
 
 static enum ich_section_status sec_validate(struct ich_dump *dump, struct ich_report *r)

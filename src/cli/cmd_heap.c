@@ -732,53 +732,6 @@ static int do_search(struct ctx *c)
 
 /* ---------------------------------------------------------------- stat */
 
-struct stat_row {
-	uint64_t size, count, total;
-};
-
-struct stat_ctx {
-	struct stat_row *rows;
-	size_t n, cap;
-	uint64_t busy_total;
-};
-
-static struct ich_error *stat_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
-{
-	(void)hp;
-	struct stat_ctx *s = arg;
-	if (b->state != ICH_BLOCK_BUSY)
-		return NULL;
-	s->busy_total += b->size;
-	/* open addressing would be faster; sizes are few, keep it simple */
-	for (size_t i = 0; i < s->n; i++)
-		if (s->rows[i].size == b->size) {
-			s->rows[i].count++;
-			s->rows[i].total += b->size;
-			return NULL;
-		}
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		struct stat_row *r = realloc(s->rows, cap * sizeof(*r));
-		if (!r)
-			return &ich_enomem;
-		s->rows = r;
-		s->cap = cap;
-	}
-	s->rows[s->n++] = (struct stat_row){ b->size, 1, b->size };
-	return NULL;
-}
-
-static char g_grp;
-static int stat_cmp(const void *a, const void *b)
-{
-	const struct stat_row *x = a, *y = b;
-	uint64_t kx = g_grp == 'A' ? x->size : g_grp == 'B' ? x->count : x->total;
-	uint64_t ky = g_grp == 'A' ? y->size : g_grp == 'B' ? y->count : y->total;
-	if (kx != ky)
-		return kx > ky ? -1 : 1;
-	return x->size > y->size ? -1 : x->size < y->size;
-}
-
 static int do_stat(struct ctx *c)
 {
 	int rc = ICH_EXIT_OK;
@@ -793,25 +746,29 @@ static int do_stat(struct ctx *c)
 				printf("%s\n", hp->reason);
 			continue;
 		}
-		struct stat_ctx s = { 0 };
-		struct ich_error *err = ich_heap_walk(c->h, hp, stat_cb, &s);
-		if (err)
+		struct ich_heap_size_stat *rows = NULL;
+		size_t nrows = 0;
+		uint64_t busy = 0;
+		enum ich_heap_stat_order ord = c->o->grp == 'A' ? ICH_STAT_BY_SIZE :
+					       c->o->grp == 'B' ? ICH_STAT_BY_COUNT : ICH_STAT_BY_TOTAL;
+		struct ich_error *err = ich_heap_stat(c->h, hp, ord, &rows, &nrows, &busy);
+		if (err) {
 			rc = ich_cli_worst(rc, ich_cli_fail(err));
-		g_grp = c->o->grp;
-		qsort(s.rows, s.n, sizeof(*s.rows), stat_cmp);
-		size_t show = s.n < c->o->stat_max ? s.n : c->o->stat_max;
+			continue;
+		}
+		size_t show = nrows < c->o->stat_max ? nrows : c->o->stat_max;
 		const char *grp = c->o->grp == 'A' ? "ALLOCATIONSIZE" : c->o->grp == 'B' ? "BLOCKCOUNT" : "TOTSIZE";
 		if (c->j) {
 			ich_json_begin_object(c->j, NULL);
 			ich_json_addr(c->j, "address", hp->address);
 			ich_json_string(c->j, "group_by", grp);
-			ich_json_u64(c->j, "busy_bytes", s.busy_total);
+			ich_json_u64(c->j, "busy_bytes", busy);
 			ich_json_begin_array(c->j, "sizes");
 			for (size_t r = 0; r < show; r++) {
 				ich_json_begin_object(c->j, NULL);
-				ich_json_u64(c->j, "size", s.rows[r].size);
-				ich_json_u64(c->j, "blocks", s.rows[r].count);
-				ich_json_u64(c->j, "total", s.rows[r].total);
+				ich_json_u64(c->j, "size", rows[r].size);
+				ich_json_u64(c->j, "blocks", rows[r].blocks);
+				ich_json_u64(c->j, "total", rows[r].total);
 				ich_json_end_object(c->j);
 			}
 			ich_json_end_array(c->j);
@@ -821,11 +778,11 @@ static int do_stat(struct ctx *c)
 			printf("group-by: %s max-display: %u\n", grp, c->o->stat_max);
 			printf("    size     #blocks     total     ( %%) (percent of total busy bytes)\n");
 			for (size_t r = 0; r < show; r++)
-				printf("    %llx %llx - %llx  (%.2f)\n", P(s.rows[r].size), P(s.rows[r].count),
-				       P(s.rows[r].total),
-				       s.busy_total ? 100.0 * (double)s.rows[r].total / (double)s.busy_total : 0.0);
+				printf("    %llx %llx - %llx  (%.2f)\n", P(rows[r].size), P(rows[r].blocks),
+				       P(rows[r].total),
+				       busy ? 100.0 * (double)rows[r].total / (double)busy : 0.0);
 		}
-		free(s.rows);
+		free(rows);
 	}
 	if (c->j)
 		ich_json_end_array(c->j);

@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/* `!heap -stat`: busy blocks grouped by requested size (an open-addressing
+ * table, so ten million blocks with a few thousand sizes stay linear). */
+#include <stdlib.h>
+#include <string.h>
+
+#include "heap/heap_internal.h"
+
+struct stat_table {
+	struct ich_heap_size_stat *slot;	/* size + 1 in .size marks used */
+	size_t cap, used;
+	uint64_t busy;
+};
+
+static bool grow(struct stat_table *t)
+{
+	size_t cap = t->cap ? t->cap * 2 : 256;
+	struct ich_heap_size_stat *n = calloc(cap, sizeof(*n));
+	if (!n)
+		return false;
+	for (size_t i = 0; i < t->cap; i++) {
+		if (!t->slot[i].size)
+			continue;
+		size_t k = (size_t)(t->slot[i].size * 0x9E3779B97F4A7C15ull >> 20) & (cap - 1);
+		while (n[k].size)
+			k = (k + 1) & (cap - 1);
+		n[k] = t->slot[i];
+	}
+	free(t->slot);
+	t->slot = n;
+	t->cap = cap;
+	return true;
+}
+
+static struct ich_error *add(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct stat_table *t = arg;
+	if (b->state != ICH_BLOCK_BUSY)
+		return NULL;
+	t->busy += b->size;
+	if ((t->used + 1) * 2 > t->cap && !grow(t))
+		return &ich_enomem;
+	uint64_t key = b->size + 1;
+	size_t k = (size_t)(key * 0x9E3779B97F4A7C15ull >> 20) & (t->cap - 1);
+	while (t->slot[k].size && t->slot[k].size != key)
+		k = (k + 1) & (t->cap - 1);
+	if (!t->slot[k].size) {
+		t->slot[k].size = key;
+		t->used++;
+	}
+	t->slot[k].blocks++;
+	t->slot[k].total += b->size;
+	return NULL;
+}
+
+static enum ich_heap_stat_order g_order;
+
+static int cmp(const void *a, const void *b)
+{
+	const struct ich_heap_size_stat *x = a, *y = b;
+	uint64_t kx = g_order == ICH_STAT_BY_SIZE ? x->size : g_order == ICH_STAT_BY_COUNT ? x->blocks : x->total;
+	uint64_t ky = g_order == ICH_STAT_BY_SIZE ? y->size : g_order == ICH_STAT_BY_COUNT ? y->blocks : y->total;
+	if (kx != ky)
+		return kx > ky ? -1 : 1;
+	return x->size > y->size ? -1 : x->size < y->size;
+}
+
+struct ich_error *ich_heap_stat(struct ich_heaps *h, struct ich_heap *heap,
+				enum ich_heap_stat_order order,
+				struct ich_heap_size_stat **rows, size_t *nrows,
+				uint64_t *busy_bytes)
+{
+	struct stat_table t = { 0 };
+	struct ich_error *err = NULL;
+	for (size_t i = 0; i < h->nheaps && !err; i++) {
+		struct ich_heap *hp = &h->heaps[i];
+		if ((heap && hp != heap) || hp->status != ICH_HEAP_OK)
+			continue;
+		err = ich_heap_walk(h, hp, add, &t);
+	}
+	if (err) {
+		free(t.slot);
+		return err;
+	}
+	/* compact the used slots, restoring the sizes */
+	size_t n = 0;
+	for (size_t i = 0; i < t.cap; i++)
+		if (t.slot[i].size) {
+			t.slot[n] = t.slot[i];
+			t.slot[n++].size--;
+		}
+	g_order = order;
+	if (n)
+		qsort(t.slot, n, sizeof(*t.slot), cmp);
+	*rows = t.slot ? t.slot : calloc(1, sizeof(**rows));
+	*nrows = n;
+	*busy_bytes = t.busy;
+	return *rows ? NULL : &ich_enomem;
+}
