@@ -411,13 +411,75 @@ static void heap(struct ctx *c, uint64_t H, uint32_t flags, bool lfh, bool two_s
 		(unsigned long long)c->free_count, (unsigned long long)c->free_bytes);
 }
 
+/* "big N": one x64 19045 heap whose segment 0 holds ~N back-end blocks
+ * (alternating 0x30-byte busy blocks and 0x20-byte free blocks), written
+ * into one staging buffer and copied with a single db_mem_write. */
+static void big_heap(struct ctx *c, uint64_t H, unsigned long n)
+{
+	const struct nhb_lay *L = c->L;
+	c->heap = H;
+	c->key = 0x1F2E3D4C5B6A7988ull;
+	uint64_t hdr_bs = 0x800, per = 0x40 + 0x20;
+	uint64_t size = up(hdr_bs + (n / 2 + 1) * per + 0x1000, 0x10000);
+	fprintf(c->ex, "heap 0x%llx flags=0x2 segments=1\n", (unsigned long long)H);
+	db_mem_write_u32(c->m, H + L->flags, 2);
+	db_mem_write_u32(c->m, H + L->encmask, 0x00100000u);
+	db_mem_write_u64(c->m, H + L->encoding + 8, c->key);
+	db_mem_write_u32(c->m, H + L->signature, 0xEEFFEEFFu);
+	list_init(c, H + L->ucrlist);
+	list_init(c, H + L->vab);
+	list_init(c, H + L->seglist);
+	c->aux = H + up(L->heap_size, 0x40);
+	struct segplan p = { H, size, 0, 0 };
+	segment(c, H, &p, H + hdr_bs);
+	struct run r = { H, H + size, 0, 0 };
+	emit(c, &r, hdr_bs, 0x01, hdr_bs - 16, "busy", false);
+	uint64_t start = r.cur, len = size - (start - H);
+	uint8_t *buf = calloc(1, len);
+	if (!buf)
+		abort();
+	uint16_t prev = (uint16_t)(hdr_bs / 16);
+	uint64_t off = 0;
+	for (unsigned long i = 0; off + per <= len - 0x100 && i < n; i++) {
+		bool b = (i % 2) == 0;
+		uint64_t bs = b ? 0x40 : 0x20, req = 0x28;
+		uint64_t v = (uint64_t)(bs / 16) | (uint64_t)(b ? 1 : 0) << 16;
+		v |= (uint64_t)((uint8_t)(bs / 16) ^ (b ? 1 : 0)) << 24;
+		v |= (uint64_t)prev << 32 | (uint64_t)(b ? bs - req : 0) << 56;
+		v ^= c->key;
+		memcpy(buf + off + 8, &v, 8);	/* little-endian host */
+		uint64_t e = start + off;
+		fprintf(c->ex, "block header=0x%llx user=0x%llx size=%llu block_size=%llu state=%s layer=backend\n",
+			(unsigned long long)e, (unsigned long long)(e + 16),
+			(unsigned long long)(b ? req : 0), (unsigned long long)bs, b ? "busy" : "free");
+		if (b) {
+			c->busy_count++;
+			c->busy_bytes += req;
+		} else {
+			c->free_count++;
+			c->free_bytes += bs;
+		}
+		prev = (uint16_t)(bs / 16);
+		off += bs;
+	}
+	db_mem_write(c->m, start, buf, len);
+	free(buf);
+	r.cur = start + off;
+	r.prev = prev;
+	close_run(c, &r);
+	fprintf(c->ex, "totals busy_count=%llu busy_bytes=%llu free_count=%llu free_bytes=%llu\n",
+		(unsigned long long)c->busy_count, (unsigned long long)c->busy_bytes,
+		(unsigned long long)c->free_count, (unsigned long long)c->free_bytes);
+}
+
 int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *expect)
 {
 	const struct nhb_lay *L = NULL;
-	bool wow = false, corrupt = false, noarray = false;
-	(void)arg;
-	if (!strcmp(name, "x64-19045") || !strcmp(name, "big"))
+	bool wow = false, corrupt = false, noarray = false, big = false;
+	if (!strcmp(name, "x64-19045"))
 		L = &lay_x64_19045;
+	else if (!strcmp(name, "big"))
+		L = &lay_x64_19045, big = true;
 	else if (!strcmp(name, "x64-19045-corrupt"))
 		L = &lay_x64_19045, corrupt = true;
 	else if (!strcmp(name, "x64-19045-nopeb-array"))
@@ -448,9 +510,15 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
 	fprintf(c.ex, "# mkheapdump %s: see tests/builder/ntheap/README.md\n", name);
 	uint64_t heaps[3] = { 0x00A40000, 0x01230000, 0x02810000 };
 	unsigned nheaps = 3;
-	heap(&c, heaps[0], 0x2, true, true, 0x05000000, corrupt);
-	heap(&c, heaps[1], 0x1002, true, false, 0x06000000, false);
-	heap(&c, heaps[2], 0x1002, false, false, 0x07000000, false);
+	if (big) {
+		heaps[0] = 0x10000000;
+		nheaps = 1;
+		big_heap(&c, heaps[0], arg ? arg : 100000);
+	} else {
+		heap(&c, heaps[0], 0x2, true, true, 0x05000000, corrupt);
+		heap(&c, heaps[1], 0x1002, true, false, 0x06000000, false);
+		heap(&c, heaps[2], 0x1002, false, false, 0x07000000, false);
+	}
 	/* PEB, ProcessHeaps array, TEB (section 1) */
 	uint64_t PEB = 0x7F000000, ARR = 0x7F010000, TEB = 0x7F020000;
 	if (wow) {
