@@ -32,6 +32,8 @@ struct xheap {
 	uint32_t flags;
 	unsigned segments;
 	struct xblock *b;	size_t nb;
+	uint64_t seg[4][3];	size_t nseg;	/* base, first, last */
+	uint64_t ucr[4][2];	size_t nucr;
 	uint64_t busy_count, busy_bytes, free_count, free_bytes;
 };
 struct expect {
@@ -59,6 +61,17 @@ static void load(const char *path, struct expect *x)
 			h->address = a;
 			h->flags = fl;
 			h->segments = n;
+		} else if (sscanf(line, "segment base=0x%llx first=0x%llx last=0x%llx", &a, &b, &c) == 3) {
+			assert_non_null(h);
+			assert_true(h->nseg < 4);
+			h->seg[h->nseg][0] = a;
+			h->seg[h->nseg][1] = b;
+			h->seg[h->nseg++][2] = c;
+		} else if (sscanf(line, "ucr 0x%llx size=0x%llx", &a, &b) == 2) {
+			assert_non_null(h);
+			assert_true(h->nucr < 4);
+			h->ucr[h->nucr][0] = a;
+			h->ucr[h->nucr++][1] = b;
 		} else if (sscanf(line, "block header=0x%llx user=0x%llx size=%llu block_size=%llu state=%15s layer=%15s",
 				  &a, &b, &c, &d, st, ly) == 6) {
 			assert_non_null(h);
@@ -131,6 +144,20 @@ static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct x
 	assert_int_equal(hh->status, ICH_HEAP_OK);
 	assert_int_equal(hh->flags, xh->flags);
 	assert_int_equal(hh->nsegments, xh->segments);
+	assert_int_equal(hh->nsegments, xh->nseg);
+	size_t nucr = 0;
+	for (size_t i = 0; i < xh->nseg; i++) {
+		assert_int_equal(hh->segments[i].base, xh->seg[i][0]);
+		assert_int_equal(hh->segments[i].first_entry, xh->seg[i][1]);
+		assert_int_equal(hh->segments[i].last_valid_entry, xh->seg[i][2]);
+		for (size_t j = 0; j < hh->segments[i].nucr; j++) {
+			assert_true(nucr < xh->nucr);
+			assert_int_equal(hh->segments[i].ucr[j].address, xh->ucr[nucr][0]);
+			assert_int_equal(hh->segments[i].ucr[j].size, xh->ucr[nucr][1]);
+			nucr++;
+		}
+	}
+	assert_int_equal(nucr, xh->nucr);
 	/* the corrupt run: from the corrupt entry up to the next UCR */
 	uint64_t skip_from = 0, skip_to = 0;
 	if (corrupt && hh->address == xh->address && xh->address <= corrupt &&
