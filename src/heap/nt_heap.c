@@ -189,9 +189,19 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 {
 	unsigned unit = w->unit;
 	uint64_t e = seg->first_entry, prev_units = 0;
+	/* The segment (and the heap) header is itself a busy block: its
+	 * _HEAP_ENTRY at the segment base spans up to FirstEntry.  WinDbg lists
+	 * it first (windbg-output heap-a sample), so start there when that
+	 * entry checks out. */
+	struct heap_entry he0;
+	struct ich_error *e0 = read_entry(w, seg->base, &he0);
+	if (!e0 && he0.checksum_ok && he0.size &&
+	    seg->base + (uint64_t)he0.size * unit == seg->first_entry)
+		e = seg->base;
+	ich_error_destroy(e0);
 	bool prev_known = false;
 	size_t next_ucr = 0;
-	uint64_t guard = 0, max_steps = (seg->last_valid_entry - seg->first_entry) / unit + 1;
+	uint64_t guard = 0, max_steps = (seg->last_valid_entry - e) / unit + 1;
 	while (e < seg->last_valid_entry && guard++ < max_steps) {
 		/* Skip uncommitted ranges: the walk resumes at their end. */
 		while (next_ucr < seg->nucr && seg->ucr[next_ucr].address + seg->ucr[next_ucr].size <= e)
