@@ -424,6 +424,7 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	if (err) {
 		heap_problem(heap, heap->address, "segment list: %s", err->message);
 		ich_error_destroy(err);
+		err = NULL;
 	}
 	/* First pass over the LFH containers recovers RtlpLFHKey (Win8+). */
 	struct ub_list ubs = { 0 };
