@@ -57,6 +57,16 @@ int ich_cli_fail(struct ich_error *err);
 char **ich_cli_expand_dumps(char **args, int nargs, bool recursive, int *count);
 void ich_cli_free_paths(char **paths);
 
+/*
+ * Run one_dump for each dump path in paths[0..n): text sections get a
+ * "==> path <==" header when there are several; JSON output is one object,
+ * or an array of them for several dumps (json non-NULL: one_dump writes
+ * its object into it).  Returns the worst exit code.
+ */
+struct ich_json;
+typedef int ich_cli_dump_fn(const char *path, struct ich_json *json, void *arg);
+int ich_cli_each_dump(char **paths, int n, bool json, ich_cli_dump_fn *one_dump, void *arg);
+
 /* Parse a number (decimal or 0x-hex, WinDbg-style bare hex with hex=true). */
 bool ich_cli_parse_u64(const char *s, bool hex, uint64_t *out);
 

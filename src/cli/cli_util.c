@@ -13,6 +13,7 @@
 #include <icpheap/dump.h>
 
 #include "cli/cli.h"
+#include "core/json.h"
 
 int ich_cli_exit_code(const struct ich_error *err)
 {
@@ -208,4 +209,28 @@ bool ich_cli_parse_u64(const char *s, bool hex, uint64_t *out)
 		return false;
 	*out = v;
 	return true;
+}
+
+int ich_cli_each_dump(char **paths, int n, bool json, ich_cli_dump_fn *one_dump, void *arg)
+{
+	int worst = ICH_EXIT_OK;
+	struct ich_json js, *j = NULL;
+	if (json) {
+		ich_json_init(&js, stdout, true);
+		j = &js;
+		if (n > 1)
+			ich_json_begin_array(j, NULL);
+	}
+	for (int i = 0; i < n; i++) {
+		if (!json && n > 1)
+			printf("%s==> %s <==\n", i ? "\n" : "", paths[i]);
+		fflush(stdout);
+		worst = ich_cli_worst(worst, one_dump(paths[i], j, arg));
+	}
+	if (j) {
+		if (n > 1)
+			ich_json_end_array(j);
+		ich_json_finish(j);
+	}
+	return worst;
 }

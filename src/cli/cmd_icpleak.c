@@ -160,9 +160,16 @@ static struct ich_error *minidump_refusal(struct ich_dump *dump)
 		ich_dump_path(dump));
 }
 
-static int run_one(const char *path, bool handles, bool all, const struct ich_cli_global *g,
-		   struct ich_json *j)
+struct icp_args {
+	bool handles, all;
+	const struct ich_cli_global *g;
+};
+
+static int run_one(const char *path, struct ich_json *j, void *arg)
 {
+	const struct icp_args *a = arg;
+	bool handles = a->handles, all = a->all;
+	const struct ich_cli_global *g = a->g;
 	struct ich_dump *dump;
 	struct ich_error *err = ich_dump_open(path, &dump);
 	if (err)
@@ -226,26 +233,8 @@ static int cmd_icpleak(int argc, char **argv, const struct ich_cli_global *g)
 		fputs(usage, stderr);
 		return ICH_EXIT_USAGE;
 	}
-	int worst = ICH_EXIT_OK, ndumps = argc - optind;
-	struct ich_json js, *j = NULL;
-	if (json) {
-		ich_json_init(&js, stdout, true);
-		j = &js;
-		if (ndumps > 1)
-			ich_json_begin_array(j, NULL);
-	}
-	for (int i = optind; i < argc; i++) {
-		if (!json && ndumps > 1)
-			printf("%s==> %s <==\n", i > optind ? "\n" : "", argv[i]);
-		fflush(stdout);
-		worst = ich_cli_worst(worst, run_one(argv[i], handles, all, g, j));
-	}
-	if (j) {
-		if (ndumps > 1)
-			ich_json_end_array(j);
-		ich_json_finish(j);
-	}
-	return worst;
+	struct icp_args args = { handles, all, g };
+	return ich_cli_each_dump(argv + optind, argc - optind, json, run_one, &args);
 }
 
 const struct ich_cli_command ich_cmd_icpleak = {

@@ -24,8 +24,9 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static int run_one(const char *path, const struct ich_cli_global *g, struct ich_json *j)
+static int run_one(const char *path, struct ich_json *j, void *arg)
 {
+	const struct ich_cli_global *g = arg;
 	struct ich_dump *dump;
 	struct ich_error *err = ich_dump_open(path, &dump);
 	if (err)
@@ -99,26 +100,7 @@ static int cmd_ps(int argc, char **argv, const struct ich_cli_global *g)
 		fputs(usage, stderr);
 		return ICH_EXIT_USAGE;
 	}
-	int worst = ICH_EXIT_OK, ndumps = argc - optind;
-	struct ich_json js, *j = NULL;
-	if (json) {
-		ich_json_init(&js, stdout, true);
-		j = &js;
-		if (ndumps > 1)
-			ich_json_begin_array(j, NULL);
-	}
-	for (int i = optind; i < argc; i++) {
-		if (!json && ndumps > 1)
-			printf("%s==> %s <==\n", i > optind ? "\n" : "", argv[i]);
-		fflush(stdout);
-		worst = ich_cli_worst(worst, run_one(argv[i], g, j));
-	}
-	if (j) {
-		if (ndumps > 1)
-			ich_json_end_array(j);
-		ich_json_finish(j);
-	}
-	return worst;
+	return ich_cli_each_dump(argv + optind, argc - optind, json, run_one, (void *)g);
 }
 
 const struct ich_cli_command ich_cmd_ps = {

@@ -160,7 +160,7 @@ struct ich_error *ich_kernel_open(struct ich_dump *dump, uint32_t build,
 	const struct ich_kdump *kd = ich_dump_kdump(dump);
 	if (!kd)
 		return ich_error_create(ICH_ERR_UNSUPPORTED,
-			"%s: a user-mode %s has no kernel objects; I/O completion queue depths need a kernel dump",
+			"%s: a user-mode %s holds no kernel objects: processes, handle tables and I/O completion queues need a kernel dump",
 			ich_dump_path(dump), ich_dump_kind_name(dump));
 	struct ich_as *as = ich_dump_as(dump);
 	if (!as)
