@@ -119,6 +119,7 @@ struct job {
 	pid_t pid;
 	double start;
 	bool done, printed;
+	uint64_t bytes;		/* file size, for the progress line */
 	struct ich_analyze_outcome out;
 };
 
@@ -186,12 +187,19 @@ static void copy_report(struct job *j, FILE *out, enum ich_out_mode mode)
 		fwrite(buf, 1, n, out);
 }
 
-static void progress(size_t done, size_t total, const char *cur, bool show)
+static void progress(size_t done, size_t total, const char *cur, uint64_t bytes, bool show)
 {
 	if (!show)
 		return;
-	fprintf(stderr, "\r\033[K[%zu/%zu] %s", done, total, cur ? cur : "");
+	fprintf(stderr, "\r\033[K[%zu/%zu] %.1f MiB scanned  %s", done, total,
+		(double)bytes / (1 << 20), cur ? cur : "");
 	fflush(stderr);
+}
+
+static uint64_t file_bytes(const char *path)
+{
+	struct stat st;
+	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
 static void print_summary(FILE *f, struct job *jobs, size_t n)
@@ -305,6 +313,7 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 		while (next < (size_t)npaths && running < (size_t)jobs_max) {
 			struct job *j = &jobs[next];
 			j->path = paths[next];
+			j->bytes = tty ? file_bytes(j->path) : 0;
 			j->report = tmpfile();
 			j->meta = tmpfile();
 			j->start = now();
@@ -343,7 +352,11 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 				for (size_t i = 0; i < next && !cur; i++)
 					if (!jobs[i].done)
 						cur = jobs[i].path;
-				progress(ndone, (size_t)npaths, cur, true);
+				uint64_t bytes = 0;
+				for (size_t i = 0; i < next; i++)
+					if (jobs[i].done)
+						bytes += jobs[i].bytes;
+				progress(ndone, (size_t)npaths, cur, bytes, true);
 			}
 			poll(NULL, 0, 5);
 		} else if (pid > 0) {
