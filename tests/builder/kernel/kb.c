@@ -343,6 +343,12 @@ struct kb *kb_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type,
 	b->kd = db_kd_new(arch, build, dump_type);
 	if (!b->kd)
 		die("db_kd_new: %s", db_error());
+	if (!opts->no_handle_lines) {
+		/* small scenarios: 64 MiB of RAM keeps full dumps small */
+		static const struct db_kd_run runs[] = { { 0x1, 0x9E }, { 0x100, 0x3F00 } };
+		if (db_kd_set_physical_runs(b->kd, runs, 2) != 0)
+			die("runs: %s", db_error());
+	}
 	b->kdtb = db_kd_kernel_dtb(b->kd);
 	b->m = db_kd_view(b->kd, b->kdtb);
 	b->rng = opts->seed ? opts->seed : 0x1234567u;
