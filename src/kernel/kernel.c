@@ -134,7 +134,11 @@ static void read_kdbg(struct ich_kernel *k, const struct ich_kdump *kd)
 	}
 	k->kdbg = kdbg;
 	uint64_t v;
-	if (!(err = ich_as_read_u64(k->as, kdbg + KDBG_PS_ACTIVE_PROCESS_HEAD, &v)) && v) {
+	/* KDDEBUGGER_DATA64 keeps 64-bit fields on x86 too; a 32-bit kernel
+	 * may store them sign-extended (0xffffffff8xxxxxxx), so only the low
+	 * 32 bits are an address there. */
+	uint64_t mask = k->ptr == 4 ? 0xFFFFFFFFull : UINT64_MAX;
+	if (!(err = ich_as_read_u64(k->as, kdbg + KDBG_PS_ACTIVE_PROCESS_HEAD, &v)) && (v &= mask)) {
 		if (v != k->ps_active_process_head && k->ps_active_process_head)
 			kernel_warn(k, "KDBG PsActiveProcessHead 0x%" PRIx64 " differs from the header's 0x%" PRIx64 "; using KDBG",
 				    v, k->ps_active_process_head);
@@ -143,6 +147,7 @@ static void read_kdbg(struct ich_kernel *k, const struct ich_kdump *kd)
 	ich_error_destroy(err);
 	uint64_t var = 0;
 	err = ich_as_read_u64(k->as, kdbg + KDBG_OBP_TYPE_OBJECT_TYPE, &var);
+	var &= mask;
 	if (!err && var)
 		err = ich_as_read_ptr(k->as, var, &k->obp_type_object_type);
 	if (err) {

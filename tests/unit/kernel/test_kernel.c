@@ -395,11 +395,10 @@ static void open_kernel(size_t s, struct expect *x, struct ich_dump **d, struct 
 	if (err)
 		fail_msg("%s: %s", dmp_path[s], err->message);
 	err = ich_kernel_open(*d, 0, k);
-	/* DISAGREEMENT (reported to the lead): x86pae-19041-full writes the
-	 * KDDEBUGGER_DATA64 pointer fields sign-extended (0xFFFFFFFF8xxxxxxx),
-	 * as the 64-bit debugger structures carry 32-bit kernel addresses;
-	 * layouts.md section 7 marks x86 use of KDDEBUGGER_DATA64 as unsure.
-	 * The walker refuses them as non-canonical.  Kept failing on purpose. */
+	/* x86pae-19041-full writes the KDDEBUGGER_DATA64 pointer fields
+	 * sign-extended (0xFFFFFFFF8xxxxxxx); layouts.md section 7 marks x86
+	 * use of KDDEBUGGER_DATA64 as unsure, so the walker keeps the low 32
+	 * bits on x86 (resolved disagreement). */
 	if (err)
 		fail_msg("%s: ich_kernel_open: %s", scenario_names[s], err->message);
 }
