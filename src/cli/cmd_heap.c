@@ -558,6 +558,18 @@ static void search_pointers(struct ctx *c, uint64_t lo, uint64_t hi)
 	putchar('\n');
 }
 
+/* The found block as JSON ({heap, block}); true when JSON output. */
+static bool json_found(struct ctx *c, const struct find_ctx *f)
+{
+	if (!c->j)
+		return false;
+	ich_json_addr(c->j, "heap", f->heap);
+	ich_json_begin_object(c->j, "block");
+	json_block_fields(c->j, &f->b);
+	ich_json_end_object(c->j);
+	return true;
+}
+
 static int do_find(struct ctx *c)
 {
 	struct find_ctx f;
@@ -574,13 +586,8 @@ static int do_find(struct ctx *c)
 		print_unwalkable(c);
 		return ICH_EXIT_OK;
 	}
-	if (c->j) {
-		ich_json_addr(c->j, "heap", f.heap);
-		ich_json_begin_object(c->j, "block");
-		json_block_fields(c->j, &f.b);
-		ich_json_end_object(c->j);
+	if (json_found(c, &f))
 		return ICH_EXIT_OK;
-	}
 	char words[64];
 	flags_words(&f.b, words, sizeof(words));
 	if (c->w == 16) {
@@ -614,13 +621,8 @@ static int do_info(struct ctx *c)
 		print_unwalkable(c);
 		return ICH_EXIT_OK;
 	}
-	if (c->j) {
-		ich_json_addr(c->j, "heap", f.heap);
-		ich_json_begin_object(c->j, "block");
-		json_block_fields(c->j, &f.b);
-		ich_json_end_object(c->j);
+	if (json_found(c, &f))
 		return ICH_EXIT_OK;
-	}
 	char words[64];
 	flags_words(&f.b, words, sizeof(words));
 	printf("Detailed information for block entry %0*llx\n", c->w, P(f.b.header));
