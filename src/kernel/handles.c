@@ -8,6 +8,7 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "core/endian.h"
 #include "kernel/kernel_internal.h"
 
 #define PAGE 4096u
@@ -23,18 +24,8 @@ struct hwalk {
 /* Decode one entry into h; false for a free entry. */
 static bool decode_entry(const struct ich_kernel *k, const uint8_t *e, struct ich_khandle *h)
 {
-	uint64_t q0 = 0, q1 = 0;
-	if (k->ptr == 8) {
-		for (int i = 7; i >= 0; i--) {
-			q0 = (q0 << 8) | e[i];
-			q1 = (q1 << 8) | e[8 + i];
-		}
-	} else {
-		for (int i = 3; i >= 0; i--) {
-			q0 = (q0 << 8) | e[i];
-			q1 = (q1 << 8) | e[4 + i];
-		}
-	}
+	uint64_t q0 = k->ptr == 8 ? ich_le64(e) : ich_le32(e);
+	uint64_t q1 = k->ptr == 8 ? ich_le64(e + 8) : ich_le32(e + 4);
 	uint64_t hdr;
 	switch (k->o.handle_format) {
 	case KH_X64_WIN81:
@@ -126,9 +117,7 @@ static struct ich_error *walk_level(struct hwalk *w, uint64_t page, int level, u
 	/* pages below this one: entry pages per pointer at this level */
 	uint64_t span = level == 1 ? 1 : nptr;
 	for (unsigned i = 0; i < nptr; i++) {
-		uint64_t v = 0;
-		for (int b = (int)k->ptr - 1; b >= 0; b--)
-			v = (v << 8) | buf[i * k->ptr + (unsigned)b];
+		uint64_t v = k->ptr == 8 ? ich_le64(buf + i * 8) : ich_le32(buf + i * 4);
 		if (!v)
 			continue;
 		struct ich_error *err = walk_level(w, v & ~7ull, level - 1,

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/endian.h"
 #include "core/utf.h"
 #include "reader/reader.h"
 
@@ -80,7 +81,7 @@ struct ich_error *ich_as_read_u16(struct ich_as *as, uint64_t addr, uint16_t *ou
 	uint8_t b[2];
 	struct ich_error *err = ich_as_read_exact(as, addr, b, 2);
 	if (!err)
-		*out = (uint16_t)(b[0] | (b[1] << 8));
+		*out = ich_le16(b);
 	return err;
 }
 
@@ -89,8 +90,7 @@ struct ich_error *ich_as_read_u32(struct ich_as *as, uint64_t addr, uint32_t *ou
 	uint8_t b[4];
 	struct ich_error *err = ich_as_read_exact(as, addr, b, 4);
 	if (!err)
-		*out = (uint32_t)b[0] | ((uint32_t)b[1] << 8) |
-		       ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
+		*out = ich_le32(b);
 	return err;
 }
 
@@ -98,12 +98,8 @@ struct ich_error *ich_as_read_u64(struct ich_as *as, uint64_t addr, uint64_t *ou
 {
 	uint8_t b[8];
 	struct ich_error *err = ich_as_read_exact(as, addr, b, 8);
-	if (!err) {
-		uint64_t v = 0;
-		for (int i = 7; i >= 0; i--)
-			v = (v << 8) | b[i];
-		*out = v;
-	}
+	if (!err)
+		*out = ich_le64(b);
 	return err;
 }
 

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/endian.h"
 #include "reader/kdump_internal.h"
 
 #define SIG_PAGE 0x45474150u	/* 'PAGE' */
@@ -27,11 +28,6 @@
 #define SIG_RDMP 0x504D4452u
 #define MAX_RUNS_PAGES (1ull << 40)	/* 4 PiB of RAM: beyond any machine */
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static uint64_t le64(const uint8_t *p) { return le32(p) | ((uint64_t)le32(p + 4) << 32); }
 
 const char *ich_kdump_type_name(uint32_t t)
 {
@@ -51,7 +47,7 @@ const char *ich_kdump_type_name(uint32_t t)
 
 static bool kd_probe(const uint8_t *d, uint64_t size)
 {
-	return size >= 8 && le32(d) == SIG_PAGE && (le32(d + 4) == SIG_DU64 || le32(d + 4) == SIG_DUMP);
+	return size >= 8 && ich_le32(d) == SIG_PAGE && (ich_le32(d + 4) == SIG_DU64 || ich_le32(d + 4) == SIG_DUMP);
 }
 
 static bool add_run(struct kd_priv *p, uint64_t pfn, uint64_t n, uint64_t off)
@@ -108,13 +104,13 @@ static struct ich_error *phys_bitmap(struct ich_dump *dump, struct kd_priv *p)
 		return ich_error_create(ICH_ERR_FORMAT,
 			"%s: bitmap dump: the BMP header at 0x2000 needs 0x38 bytes, the file has 0x%" PRIx64,
 			dump->path, size);
-	uint32_t sig = le32(d + 0x2000);
-	if ((sig != SIG_SDMP && sig != SIG_FDMP) || le32(d + 0x2004) != SIG_DUMP)
+	uint32_t sig = ich_le32(d + 0x2000);
+	if ((sig != SIG_SDMP && sig != SIG_FDMP) || ich_le32(d + 0x2004) != SIG_DUMP)
 		return ich_error_create(ICH_ERR_FORMAT,
 			"%s: bitmap dump: signature at 0x2000 is 0x%08x/0x%08x, expected 'SDMP' or 'FDMP' then 'DUMP'",
-			dump->path, sig, le32(d + 0x2004));
+			dump->path, sig, ich_le32(d + 0x2004));
 	memcpy(kd->bitmap_signature, d + 0x2000, 4);
-	uint64_t first = le64(d + 0x2020), npresent = le64(d + 0x2028), bits = le64(d + 0x2030);
+	uint64_t first = ich_le64(d + 0x2020), npresent = ich_le64(d + 0x2028), bits = ich_le64(d + 0x2030);
 	uint64_t bytes = (bits + 7) / 8;
 	if (bits > MAX_RUNS_PAGES || bytes > size - 0x2038)
 		return ich_error_create(ICH_ERR_FORMAT,
@@ -180,12 +176,12 @@ static struct ich_error *phys_rdmp(struct ich_dump *dump, struct kd_priv *p)
 		return ich_error_create(ICH_ERR_FORMAT,
 			"%s: RDMP dump: the RDMP header at 0x2000 needs 0x30 bytes, the file has 0x%" PRIx64,
 			dump->path, size);
-	if (le32(d + 0x2004) != SIG_RDMP || le32(d + 0x2008) != SIG_DUMP)
+	if (ich_le32(d + 0x2004) != SIG_RDMP || ich_le32(d + 0x2008) != SIG_DUMP)
 		return ich_error_create(ICH_ERR_FORMAT,
 			"%s: RDMP dump: signature at 0x2004 is 0x%08x, expected 'RDMP' then 'DUMP'",
-			dump->path, le32(d + 0x2004));
+			dump->path, ich_le32(d + 0x2004));
 	memcpy(kd->bitmap_signature, "RDMP", 4);
-	uint64_t meta = le64(d + 0x2010), first = le64(d + 0x2018);
+	uint64_t meta = ich_le64(d + 0x2010), first = ich_le64(d + 0x2018);
 	if (meta - 0x20 != first - 0x2040)
 		ich_dump_warn(dump, "RDMP header: MetadataSize 0x%" PRIx64 " and FirstPageOffset 0x%" PRIx64 " disagree (expected MetadataSize - 0x20 == FirstPageOffset - 0x2040)",
 			      meta, first);
@@ -195,7 +191,7 @@ static struct ich_error *phys_rdmp(struct ich_dump *dump, struct kd_priv *p)
 		nranges = room;
 	uint64_t off = first, total = 0;
 	for (uint64_t i = 0; i < nranges; i++) {
-		uint64_t pfn = le64(d + 0x2030 + 16 * i), n = le64(d + 0x2038 + 16 * i);
+		uint64_t pfn = ich_le64(d + 0x2030 + 16 * i), n = ich_le64(d + 0x2038 + 16 * i);
 		if (!pfn)
 			break;
 		if (n > MAX_RUNS_PAGES || total + n > MAX_RUNS_PAGES)
@@ -218,32 +214,32 @@ static void parse_header64(struct ich_dump *dump, struct ich_kdump *kd)
 {
 	const uint8_t *d = dump->file.data;
 	kd->is64 = true;
-	kd->major_version = le32(d + 0x8);
-	kd->minor_version = le32(d + 0xC);
-	kd->directory_table_base = le64(d + 0x10);
-	kd->pfn_database = le64(d + 0x18);
-	kd->ps_loaded_module_list = le64(d + 0x20);
-	kd->ps_active_process_head = le64(d + 0x28);
-	kd->machine_image_type = le32(d + 0x30);
-	kd->number_processors = le32(d + 0x34);
-	kd->bugcheck_code = le32(d + 0x38);
+	kd->major_version = ich_le32(d + 0x8);
+	kd->minor_version = ich_le32(d + 0xC);
+	kd->directory_table_base = ich_le64(d + 0x10);
+	kd->pfn_database = ich_le64(d + 0x18);
+	kd->ps_loaded_module_list = ich_le64(d + 0x20);
+	kd->ps_active_process_head = ich_le64(d + 0x28);
+	kd->machine_image_type = ich_le32(d + 0x30);
+	kd->number_processors = ich_le32(d + 0x34);
+	kd->bugcheck_code = ich_le32(d + 0x38);
 	for (int i = 0; i < 4; i++)
-		kd->bugcheck_parameters[i] = le64(d + 0x40 + 8 * i);
-	kd->kd_debugger_data_block = le64(d + 0x80);
+		kd->bugcheck_parameters[i] = ich_le64(d + 0x40 + 8 * i);
+	kd->kd_debugger_data_block = ich_le64(d + 0x80);
 	/* EXCEPTION_RECORD64 at 0xF00: Code 0, Flags 4, Record 8, Address 0x10 */
-	kd->exception_code = le32(d + 0xF00);
-	kd->exception_address = le64(d + 0xF10);
-	kd->dump_type = le32(d + 0xF98);
-	kd->required_dump_space = le64(d + 0xFA0);
-	kd->system_time = le64(d + 0xFA8);
-	kd->system_up_time = le64(d + 0x1030);
-	kd->mini_dump_fields = le32(d + 0x1038);
-	kd->product_type = le32(d + 0x1040);
-	kd->suite_mask = le32(d + 0x1044);
-	kd->writer_status = le32(d + 0x1048);
+	kd->exception_code = ich_le32(d + 0xF00);
+	kd->exception_address = ich_le64(d + 0xF10);
+	kd->dump_type = ich_le32(d + 0xF98);
+	kd->required_dump_space = ich_le64(d + 0xFA0);
+	kd->system_time = ich_le64(d + 0xFA8);
+	kd->system_up_time = ich_le64(d + 0x1030);
+	kd->mini_dump_fields = ich_le32(d + 0x1038);
+	kd->product_type = ich_le32(d + 0x1040);
+	kd->suite_mask = ich_le32(d + 0x1044);
+	kd->writer_status = ich_le32(d + 0x1048);
 	kd->kd_secondary_version = d[0x104D];
-	kd->attributes = le32(d + 0x1050);
-	kd->boot_id = le32(d + 0x1054);
+	kd->attributes = ich_le32(d + 0x1050);
+	kd->boot_id = ich_le32(d + 0x1054);
 	size_t j = 0;
 	for (size_t i = 0; i < 128 && d[0xFB0 + i] && j < 128; i++)
 		kd->comment[j++] = (d[0xFB0 + i] >= 0x20 && d[0xFB0 + i] < 0x7f) ? (char)d[0xFB0 + i] : '?';
@@ -254,31 +250,31 @@ static void parse_header32(struct ich_dump *dump, struct ich_kdump *kd)
 {
 	const uint8_t *d = dump->file.data;
 	kd->is64 = false;
-	kd->major_version = le32(d + 0x8);
-	kd->minor_version = le32(d + 0xC);
-	kd->directory_table_base = le32(d + 0x10);
-	kd->pfn_database = le32(d + 0x14);
-	kd->ps_loaded_module_list = le32(d + 0x18);
-	kd->ps_active_process_head = le32(d + 0x1C);
-	kd->machine_image_type = le32(d + 0x20);
-	kd->number_processors = le32(d + 0x24);
-	kd->bugcheck_code = le32(d + 0x28);
+	kd->major_version = ich_le32(d + 0x8);
+	kd->minor_version = ich_le32(d + 0xC);
+	kd->directory_table_base = ich_le32(d + 0x10);
+	kd->pfn_database = ich_le32(d + 0x14);
+	kd->ps_loaded_module_list = ich_le32(d + 0x18);
+	kd->ps_active_process_head = ich_le32(d + 0x1C);
+	kd->machine_image_type = ich_le32(d + 0x20);
+	kd->number_processors = ich_le32(d + 0x24);
+	kd->bugcheck_code = ich_le32(d + 0x28);
 	for (int i = 0; i < 4; i++)
-		kd->bugcheck_parameters[i] = le32(d + 0x2C + 4 * i);
+		kd->bugcheck_parameters[i] = ich_le32(d + 0x2C + 4 * i);
 	kd->pae_enabled = d[0x5C] != 0;
 	kd->kd_secondary_version = d[0x5D];
-	kd->kd_debugger_data_block = le32(d + 0x60);
+	kd->kd_debugger_data_block = ich_le32(d + 0x60);
 	/* EXCEPTION_RECORD32 at 0x7D0: Code 0, Flags 4, Record 8, Address 0xC */
-	kd->exception_code = le32(d + 0x7D0);
-	kd->exception_address = le32(d + 0x7DC);
-	kd->dump_type = le32(d + 0xF88);
-	kd->mini_dump_fields = le32(d + 0xF8C);
-	kd->product_type = le32(d + 0xF94);
-	kd->suite_mask = le32(d + 0xF98);
-	kd->writer_status = le32(d + 0xF9C);
-	kd->required_dump_space = le64(d + 0xFA0);
-	kd->system_up_time = le64(d + 0xFB8);
-	kd->system_time = le64(d + 0xFC0);
+	kd->exception_code = ich_le32(d + 0x7D0);
+	kd->exception_address = ich_le32(d + 0x7DC);
+	kd->dump_type = ich_le32(d + 0xF88);
+	kd->mini_dump_fields = ich_le32(d + 0xF8C);
+	kd->product_type = ich_le32(d + 0xF94);
+	kd->suite_mask = ich_le32(d + 0xF98);
+	kd->writer_status = ich_le32(d + 0xF9C);
+	kd->required_dump_space = ich_le64(d + 0xFA0);
+	kd->system_up_time = ich_le64(d + 0xFB8);
+	kd->system_time = ich_le64(d + 0xFC0);
 	size_t j = 0;
 	for (size_t i = 0; i < 128 && d[0x820 + i] && j < 128; i++)
 		kd->comment[j++] = (d[0x820 + i] >= 0x20 && d[0x820 + i] < 0x7f) ? (char)d[0x820 + i] : '?';
@@ -293,12 +289,12 @@ static struct ich_error *parse_runs(struct ich_dump *dump, struct ich_kdump *kd)
 	const uint8_t *d = dump->file.data;
 	uint64_t n, max, total = 0;
 	if (kd->is64) {
-		n = le32(d + 0x88);
-		kd->total_pages = le64(d + 0x90);
+		n = ich_le32(d + 0x88);
+		kd->total_pages = ich_le64(d + 0x90);
 		max = (0x348 - 0x98) / 16;
 	} else {
-		n = le32(d + 0x64);
-		kd->total_pages = le32(d + 0x68);
+		n = ich_le32(d + 0x64);
+		kd->total_pages = ich_le32(d + 0x68);
 		max = (0x320 - 0x6C) / 8;
 	}
 	if (n > max)
@@ -311,11 +307,11 @@ static struct ich_error *parse_runs(struct ich_dump *dump, struct ich_kdump *kd)
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t base, cnt;
 		if (kd->is64) {
-			base = le64(d + 0x98 + 16 * i);
-			cnt = le64(d + 0xA0 + 16 * i);
+			base = ich_le64(d + 0x98 + 16 * i);
+			cnt = ich_le64(d + 0xA0 + 16 * i);
 		} else {
-			base = le32(d + 0x6C + 8 * i);
-			cnt = le32(d + 0x70 + 8 * i);
+			base = ich_le32(d + 0x6C + 8 * i);
+			cnt = ich_le32(d + 0x70 + 8 * i);
 		}
 		if (cnt > MAX_RUNS_PAGES || base > MAX_RUNS_PAGES || total + cnt > MAX_RUNS_PAGES)
 			return ich_error_create(ICH_ERR_FORMAT,
@@ -354,7 +350,7 @@ static struct ich_error *kd_open(struct ich_dump *dump)
 {
 	const uint8_t *d = dump->file.data;
 	uint64_t size = dump->file.size;
-	bool is64 = le32(d + 4) == SIG_DU64;
+	bool is64 = ich_le32(d + 4) == SIG_DU64;
 	uint64_t hsize = is64 ? 0x2000 : 0x1000;
 	/* the last field read: BootId at 0x1054 / SystemTime at 0xFC0 */
 	uint64_t need = is64 ? 0x1058u : 0xFC8u;

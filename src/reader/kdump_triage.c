@@ -12,16 +12,12 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "core/endian.h"
 #include "reader/kdump_internal.h"
 
 #define TRIAGE 0x2000u
 #define MAX_BLOCKS 1000000u
 
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static uint64_t le64(const uint8_t *p) { return le32(p) | ((uint64_t)le32(p + 4) << 32); }
 
 struct ich_error *kd_triage_open(struct ich_dump *dump)
 {
@@ -37,7 +33,6 @@ struct ich_error *kd_triage_open(struct ich_dump *dump)
 			dump->path, size);
 	const uint8_t *t = d + TRIAGE;
 	struct ich_kdump_triage *tr = &kd->triage;
-	uint32_t *f = &tr->service_pack_build;
 	/* the first 18 ULONGs, in struct order */
 	uint32_t *fields[] = {
 		&tr->service_pack_build, &tr->size_of_dump, &tr->valid_offset,
@@ -47,14 +42,13 @@ struct ich_error *kd_triage_open(struct ich_dump *dump)
 		&tr->driver_list_offset, &tr->driver_count, &tr->string_pool_offset,
 		&tr->string_pool_size, &tr->broken_driver_offset, &tr->triage_options,
 	};
-	(void)f;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++)
-		*fields[i] = le32(t + 4 * i);
-	tr->top_of_stack = le64(t + 0x48);
-	tr->debugger_data_offset = le32(t + 0x70);
-	tr->debugger_data_size = le32(t + 0x74);
-	tr->data_blocks_offset = le32(t + 0x78);
-	tr->data_blocks_count = le32(t + 0x7C);
+		*fields[i] = ich_le32(t + 4 * i);
+	tr->top_of_stack = ich_le64(t + 0x48);
+	tr->debugger_data_offset = ich_le32(t + 0x70);
+	tr->debugger_data_size = ich_le32(t + 0x74);
+	tr->data_blocks_offset = ich_le32(t + 0x78);
+	tr->data_blocks_count = ich_le32(t + 0x7C);
 	kd->has_triage = true;
 	kd->expected_file_size = tr->size_of_dump;
 	if (tr->size_of_dump > size) {
@@ -72,9 +66,9 @@ struct ich_error *kd_triage_open(struct ich_dump *dump)
 		return &ich_enomem;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *b = d + off + 16 * i;
-		r[i].start = le64(b);
-		r[i].file_off = le32(b + 8);
-		r[i].size = le32(b + 12);
+		r[i].start = ich_le64(b);
+		r[i].file_off = ich_le32(b + 8);
+		r[i].size = ich_le32(b + 12);
 		tr->data_block_bytes += r[i].size;
 		if (r[i].file_off + r[i].size > size)
 			ich_dump_warn(dump, "triage data block %" PRIu64 " (0x%" PRIx64 "+0x%" PRIx64 ") at file offset 0x%" PRIx64 " runs past the end of the file",

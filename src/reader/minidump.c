@@ -19,18 +19,13 @@
 #include <strings.h>
 
 #include "core/utf.h"
+#include "core/endian.h"
 #include "reader/reader.h"
 
 #define MDMP_SIGNATURE 0x504D444Du	/* "MDMP" */
 #define MDMP_VERSION 0xA793u		/* low word of Version */
 #define MAX_STREAMS 4096		/* dbghelp writes a few dozen */
 
-static uint16_t le16(const uint8_t *p) { return (uint16_t)(p[0] | (p[1] << 8)); }
-static uint32_t le32(const uint8_t *p)
-{
-	return (uint32_t)p[0] | ((uint32_t)p[1] << 8) | ((uint32_t)p[2] << 16) | ((uint32_t)p[3] << 24);
-}
-static uint64_t le64(const uint8_t *p) { return le32(p) | ((uint64_t)le32(p + 4) << 32); }
 
 const char *ich_md_stream_name(uint32_t type)
 {
@@ -115,7 +110,7 @@ static char *md_string(struct ctx *c, uint64_t rva, const char *what)
 			      what, rva, c->size);
 		return NULL;
 	}
-	uint32_t len = le32(c->data + rva);
+	uint32_t len = ich_le32(c->data + rva);
 	/* Names are paths and object names: a UNICODE_STRING holds at most
 	 * 65534 bytes.  The cap also keeps many entries pointing at one huge
 	 * "string" from costing file-size work each. */
@@ -210,17 +205,17 @@ static struct ich_error *parse_system_info(struct ctx *c, const struct ich_md_st
 	}
 	const uint8_t *p = c->data + s->rva;
 	struct ich_md_system_info *si = &c->md->system_info;
-	si->processor_architecture = le16(p);
-	si->processor_level = le16(p + 2);
-	si->processor_revision = le16(p + 4);
+	si->processor_architecture = ich_le16(p);
+	si->processor_level = ich_le16(p + 2);
+	si->processor_revision = ich_le16(p + 4);
 	si->number_of_processors = p[6];
 	si->product_type = p[7];
-	si->major_version = le32(p + 8);
-	si->minor_version = le32(p + 12);
-	si->build_number = le32(p + 16);
-	si->platform_id = le32(p + 20);
-	si->suite_mask = le16(p + 28);
-	si->csd_version = md_string(c, le32(p + 24), "SystemInfo CSDVersion");
+	si->major_version = ich_le32(p + 8);
+	si->minor_version = ich_le32(p + 12);
+	si->build_number = ich_le32(p + 16);
+	si->platform_id = ich_le32(p + 20);
+	si->suite_mask = ich_le16(p + 28);
+	si->csd_version = md_string(c, ich_le32(p + 24), "SystemInfo CSDVersion");
 	c->md->has_system_info = true;
 	return NULL;
 }
@@ -233,33 +228,33 @@ static struct ich_error *parse_misc_info(struct ctx *c, const struct ich_md_stre
 	}
 	const uint8_t *p = c->data + s->rva;
 	struct ich_md_misc_info *m = &c->md->misc_info;
-	uint32_t n = le32(p);	/* SizeOfInfo gives the version */
+	uint32_t n = ich_le32(p);	/* SizeOfInfo gives the version */
 	if (n > s->size)
 		n = s->size;
 	if (!in_file(c, s->rva, n))
 		n = (uint32_t)(c->size - s->rva);
-	m->size_of_info = le32(p);
-	m->flags1 = le32(p + 4);
+	m->size_of_info = ich_le32(p);
+	m->flags1 = ich_le32(p + 4);
 	/* MINIDUMP_MISC1_* flags say which fields are valid. */
 	m->has_pid = (m->flags1 & 0x1) != 0;
-	m->process_id = le32(p + 8);
+	m->process_id = ich_le32(p + 8);
 	m->has_times = (m->flags1 & 0x2) != 0;
-	m->process_create_time = le32(p + 12);
-	m->process_user_time = le32(p + 16);
-	m->process_kernel_time = le32(p + 20);
+	m->process_create_time = ich_le32(p + 12);
+	m->process_user_time = ich_le32(p + 16);
+	m->process_kernel_time = ich_le32(p + 20);
 	if (n >= 44) {	/* MINIDUMP_MISC_INFO_2 */
 		m->has_power = (m->flags1 & 0x4) != 0;
-		m->processor_max_mhz = le32(p + 24);
-		m->processor_current_mhz = le32(p + 28);
-		m->processor_mhz_limit = le32(p + 32);
-		m->processor_max_idle_state = le32(p + 36);
-		m->processor_current_idle_state = le32(p + 40);
+		m->processor_max_mhz = ich_le32(p + 24);
+		m->processor_current_mhz = ich_le32(p + 28);
+		m->processor_mhz_limit = ich_le32(p + 32);
+		m->processor_max_idle_state = ich_le32(p + 36);
+		m->processor_current_idle_state = ich_le32(p + 40);
 	}
 	if (n >= 232) {	/* MINIDUMP_MISC_INFO_3: TIME_ZONE_INFORMATION at 60 */
-		m->process_integrity_level = le32(p + 44);
+		m->process_integrity_level = ich_le32(p + 44);
 		m->has_timezone = (m->flags1 & 0x40) != 0;
-		m->time_zone_id = le32(p + 56);
-		m->time_zone_bias = (int32_t)le32(p + 60);
+		m->time_zone_id = ich_le32(p + 56);
+		m->time_zone_bias = (int32_t)ich_le32(p + 60);
 		m->time_zone_standard_name = ich_utf16le_to_utf8(p + 64, 64);
 	}
 	if (n >= 832) {	/* MINIDUMP_MISC_INFO_4: BuildString[260], DbgBldStr[40] */
@@ -280,7 +275,7 @@ static struct ich_error *parse_threads(struct ctx *c, const struct ich_md_stream
 		return NULL;
 	}
 	uint64_t esize = ex ? 64 : 48;
-	uint64_t n = le32(c->data + s->rva);
+	uint64_t n = ich_le32(c->data + s->rva);
 	uint64_t hsize = list_start(s, n, esize);
 	check_array(c, label, s, hsize, esize, &n);
 	struct ich_md_thread *t = calloc(n ? n : 1, sizeof(*t));
@@ -288,19 +283,19 @@ static struct ich_error *parse_threads(struct ctx *c, const struct ich_md_stream
 		return &ich_enomem;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + hsize + i * esize;
-		t[i].thread_id = le32(p);
-		t[i].suspend_count = le32(p + 4);
-		t[i].priority_class = le32(p + 8);
-		t[i].priority = le32(p + 12);
-		t[i].teb = le64(p + 16);
-		t[i].stack_start = le64(p + 24);
-		t[i].stack_size = le32(p + 32);
-		t[i].stack_rva = le32(p + 36);
-		t[i].context_size = le32(p + 40);
-		t[i].context_rva = le32(p + 44);
+		t[i].thread_id = ich_le32(p);
+		t[i].suspend_count = ich_le32(p + 4);
+		t[i].priority_class = ich_le32(p + 8);
+		t[i].priority = ich_le32(p + 12);
+		t[i].teb = ich_le64(p + 16);
+		t[i].stack_start = ich_le64(p + 24);
+		t[i].stack_size = ich_le32(p + 32);
+		t[i].stack_rva = ich_le32(p + 36);
+		t[i].context_size = ich_le32(p + 40);
+		t[i].context_rva = ich_le32(p + 44);
 		if (ex) {
-			t[i].backing_store_start = le64(p + 48);
-			t[i].backing_store_size = le32(p + 56);
+			t[i].backing_store_start = ich_le64(p + 48);
+			t[i].backing_store_size = ich_le32(p + 56);
 		}
 	}
 	if (c->md->threads) {
@@ -314,8 +309,8 @@ static struct ich_error *parse_threads(struct ctx *c, const struct ich_md_stream
 static void version_from(const uint8_t *p, struct ich_md_version *v)
 {
 	/* VS_FIXEDFILEINFO: dwSignature 0xFEEF04BD, then *VersionMS/LS */
-	v->valid = le32(p) == 0xFEEF04BDu;
-	uint32_t ms = le32(p + 8), ls = le32(p + 12);
+	v->valid = ich_le32(p) == 0xFEEF04BDu;
+	uint32_t ms = ich_le32(p + 8), ls = ich_le32(p + 12);
 	v->major = (uint16_t)(ms >> 16);
 	v->minor = (uint16_t)ms;
 	v->build = (uint16_t)(ls >> 16);
@@ -328,7 +323,7 @@ static struct ich_error *parse_modules(struct ctx *c, const struct ich_md_stream
 		ich_dump_warn(c->dump, "%s at 0x%x is too small for its count", label, s->rva);
 		return NULL;
 	}
-	uint64_t n = le32(c->data + s->rva);
+	uint64_t n = ich_le32(c->data + s->rva);
 	/* MINIDUMP_MODULE is 108 bytes (packed to 4) */
 	uint64_t hsize = list_start(s, n, 108);
 	check_array(c, label, s, hsize, 108, &n);
@@ -337,13 +332,13 @@ static struct ich_error *parse_modules(struct ctx *c, const struct ich_md_stream
 		return &ich_enomem;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + hsize + i * 108;
-		m[i].base = le64(p);
-		m[i].size = le32(p + 8);
-		m[i].checksum = le32(p + 12);
-		m[i].timestamp = le32(p + 16);
+		m[i].base = ich_le64(p);
+		m[i].size = ich_le32(p + 8);
+		m[i].checksum = ich_le32(p + 12);
+		m[i].timestamp = ich_le32(p + 16);
 		char what[64];
 		snprintf(what, sizeof(what), "module %" PRIu64 " name", i);
-		m[i].name = md_string(c, le32(p + 20), what);
+		m[i].name = md_string(c, ich_le32(p + 20), what);
 		version_from(p + 24, &m[i].file_version);
 		/* product version: dwProductVersionMS/LS at +16/+20 */
 		struct ich_md_version pv;
@@ -363,8 +358,8 @@ static struct ich_error *parse_unloaded(struct ctx *c, const struct ich_md_strea
 		return NULL;
 	}
 	const uint8_t *h = c->data + s->rva;
-	uint32_t hsize = le32(h), esize = le32(h + 4);
-	uint64_t n = le32(h + 8);
+	uint32_t hsize = ich_le32(h), esize = ich_le32(h + 4);
+	uint64_t n = ich_le32(h + 8);
 	if (hsize < 12 || esize < 24) {
 		ich_dump_warn(c->dump, "%s at 0x%x: header size %u / entry size %u are too small", label, s->rva, hsize, esize);
 		return NULL;
@@ -375,11 +370,11 @@ static struct ich_error *parse_unloaded(struct ctx *c, const struct ich_md_strea
 		return &ich_enomem;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + hsize + i * esize;
-		u[i].base = le64(p);
-		u[i].size = le32(p + 8);
-		u[i].checksum = le32(p + 12);
-		u[i].timestamp = le32(p + 16);
-		u[i].name = md_string(c, le32(p + 20), "unloaded module name");
+		u[i].base = ich_le64(p);
+		u[i].size = ich_le32(p + 8);
+		u[i].checksum = ich_le32(p + 12);
+		u[i].timestamp = ich_le32(p + 16);
+		u[i].name = md_string(c, ich_le32(p + 20), "unloaded module name");
 	}
 	c->md->unloaded = u;
 	c->md->nunloaded = (size_t)n;
@@ -393,8 +388,8 @@ static struct ich_error *parse_meminfo(struct ctx *c, const struct ich_md_stream
 		return NULL;
 	}
 	const uint8_t *h = c->data + s->rva;
-	uint32_t hsize = le32(h), esize = le32(h + 4);
-	uint64_t n = le64(h + 8);
+	uint32_t hsize = ich_le32(h), esize = ich_le32(h + 4);
+	uint64_t n = ich_le64(h + 8);
 	if (hsize < 16 || esize < 48) {
 		ich_dump_warn(c->dump, "%s at 0x%x: header size %u / entry size %u are too small", label, s->rva, hsize, esize);
 		return NULL;
@@ -405,13 +400,13 @@ static struct ich_error *parse_meminfo(struct ctx *c, const struct ich_md_stream
 		return &ich_enomem;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + hsize + i * esize;
-		m[i].base = le64(p);
-		m[i].allocation_base = le64(p + 8);
-		m[i].allocation_protect = le32(p + 16);
-		m[i].region_size = le64(p + 24);
-		m[i].state = le32(p + 32);
-		m[i].protect = le32(p + 36);
-		m[i].type = le32(p + 40);
+		m[i].base = ich_le64(p);
+		m[i].allocation_base = ich_le64(p + 8);
+		m[i].allocation_protect = ich_le32(p + 16);
+		m[i].region_size = ich_le64(p + 24);
+		m[i].state = ich_le32(p + 32);
+		m[i].protect = ich_le32(p + 36);
+		m[i].type = ich_le32(p + 40);
 	}
 	c->md->meminfo = m;
 	c->md->nmeminfo = (size_t)n;
@@ -425,8 +420,8 @@ static struct ich_error *parse_handles(struct ctx *c, const struct ich_md_stream
 		return NULL;
 	}
 	const uint8_t *h = c->data + s->rva;
-	uint32_t hsize = le32(h), esize = le32(h + 4);
-	uint64_t n = le32(h + 8);
+	uint32_t hsize = ich_le32(h), esize = ich_le32(h + 4);
+	uint64_t n = ich_le32(h + 8);
 	/* MINIDUMP_HANDLE_DESCRIPTOR is 32 bytes, _2 is 40 */
 	if (hsize < 16 || esize < 32) {
 		ich_dump_warn(c->dump, "%s at 0x%x: header size %u / descriptor size %u are too small", label, s->rva, hsize, esize);
@@ -438,14 +433,14 @@ static struct ich_error *parse_handles(struct ctx *c, const struct ich_md_stream
 		return &ich_enomem;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + hsize + i * esize;
-		v[i].handle = le64(p);
-		uint32_t tn = le32(p + 8), on = le32(p + 12);
+		v[i].handle = ich_le64(p);
+		uint32_t tn = ich_le32(p + 8), on = ich_le32(p + 12);
 		v[i].type_name = tn ? md_string(c, tn, "handle type name") : NULL;
 		v[i].object_name = on ? md_string(c, on, "handle object name") : NULL;
-		v[i].attributes = le32(p + 16);
-		v[i].granted_access = le32(p + 20);
-		v[i].handle_count = le32(p + 24);
-		v[i].pointer_count = le32(p + 28);
+		v[i].attributes = ich_le32(p + 16);
+		v[i].granted_access = ich_le32(p + 20);
+		v[i].handle_count = ich_le32(p + 24);
+		v[i].pointer_count = ich_le32(p + 28);
 	}
 	c->md->handles = v;
 	c->md->nhandles = (size_t)n;
@@ -460,16 +455,16 @@ static struct ich_error *parse_exception(struct ctx *c, const struct ich_md_stre
 	}
 	const uint8_t *p = c->data + s->rva;
 	struct ich_md_exception *e = &c->md->exception;
-	e->thread_id = le32(p);
-	e->code = le32(p + 8);
-	e->flags = le32(p + 12);
-	e->record = le64(p + 16);
-	e->address = le64(p + 24);
-	e->number_parameters = le32(p + 32);
+	e->thread_id = ich_le32(p);
+	e->code = ich_le32(p + 8);
+	e->flags = ich_le32(p + 12);
+	e->record = ich_le64(p + 16);
+	e->address = ich_le64(p + 24);
+	e->number_parameters = ich_le32(p + 32);
 	for (int i = 0; i < 15; i++)
-		e->information[i] = le64(p + 40 + 8 * i);
-	e->context_size = le32(p + 160);
-	e->context_rva = le32(p + 164);
+		e->information[i] = ich_le64(p + 40 + 8 * i);
+	e->context_size = ich_le32(p + 160);
+	e->context_rva = ich_le32(p + 164);
 	c->md->has_exception = true;
 	return NULL;
 }
@@ -480,13 +475,13 @@ static struct ich_error *parse_thread_names(struct ctx *c, const struct ich_md_s
 		ich_dump_warn(c->dump, "%s at 0x%x is too small for its count", label, s->rva);
 		return NULL;
 	}
-	uint64_t n = le32(c->data + s->rva);
+	uint64_t n = ich_le32(c->data + s->rva);
 	/* MINIDUMP_THREAD_NAME: ULONG ThreadId, RVA64 (packed: 12 bytes) */
 	check_array(c, label, s, 4, 12, &n);
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + 4 + i * 12;
-		uint32_t tid = le32(p);
-		uint64_t rva = le64(p + 4);
+		uint32_t tid = ich_le32(p);
+		uint64_t rva = ich_le64(p + 4);
 		for (size_t t = 0; t < c->md->nthreads; t++) {
 			if (c->md->threads[t].thread_id == tid && !c->md->threads[t].name) {
 				c->md->threads[t].name = md_string(c, rva, "thread name");
@@ -573,7 +568,7 @@ static struct ich_error *parse_memory_list(struct ctx *c, const struct ich_md_st
 			      label, s->rva);
 		return NULL;
 	}
-	uint64_t n = le32(c->data + s->rva);
+	uint64_t n = ich_le32(c->data + s->rva);
 	uint64_t hsize = list_start(s, n, 16);
 	struct ich_error *err = check_memory_array(c, label, s, hsize, 16, &n);
 	if (err)
@@ -581,7 +576,7 @@ static struct ich_error *parse_memory_list(struct ctx *c, const struct ich_md_st
 	uint64_t ncut = 0, first = 0, first_start = 0, first_off = 0, missing = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + hsize + i * 16;
-		uint64_t start = le64(p), size = le32(p + 8), rva = le32(p + 12);
+		uint64_t start = ich_le64(p), size = ich_le32(p + 8), rva = ich_le32(p + 12);
 		if (size && start + size - 1 < start)
 			return ich_error_create(ICH_ERR_FORMAT,
 				"%s: %s at 0x%x: range %" PRIu64 " at 0x%" PRIx64 " + 0x%" PRIx64 " wraps past the end of the address space",
@@ -614,8 +609,8 @@ static struct ich_error *parse_memory64_list(struct ctx *c, const struct ich_md_
 			      label, s->rva);
 		return NULL;
 	}
-	uint64_t n = le64(c->data + s->rva);
-	uint64_t base = le64(c->data + s->rva + 8);
+	uint64_t n = ich_le64(c->data + s->rva);
+	uint64_t base = ich_le64(c->data + s->rva + 8);
 	struct ich_error *err = check_memory_array(c, label, s, 16, 16, &n);
 	if (err)
 		return err;
@@ -623,7 +618,7 @@ static struct ich_error *parse_memory64_list(struct ctx *c, const struct ich_md_
 	uint64_t ncut = 0, first = 0, first_start = 0, first_off = 0, missing = 0;
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + 16 + i * 16;
-		uint64_t start = le64(p), size = le64(p + 8);
+		uint64_t start = ich_le64(p), size = ich_le64(p + 8);
 		if (size >= MAX_RANGE_SIZE || off > UINT64_MAX - size)
 			return ich_error_create(ICH_ERR_FORMAT,
 				"%s: %s at 0x%x: range %" PRIu64 " at 0x%" PRIx64 " claims 0x%" PRIx64 " bytes from file offset 0x%" PRIx64 "; the file is 0x%" PRIx64 " bytes",
@@ -651,7 +646,7 @@ static struct ich_error *parse_memory64_list(struct ctx *c, const struct ich_md_
 
 static bool md_probe(const uint8_t *data, uint64_t size)
 {
-	return size >= 4 && le32(data) == MDMP_SIGNATURE;
+	return size >= 4 && ich_le32(data) == MDMP_SIGNATURE;
 }
 
 static struct ich_error *md_open(struct ich_dump *dump)
@@ -661,7 +656,7 @@ static struct ich_error *md_open(struct ich_dump *dump)
 	if (c.size < 32)
 		return ich_error_create(ICH_ERR_FORMAT,
 			"%s: minidump header needs 32 bytes, the file has %" PRIu64, dump->path, c.size);
-	uint32_t version = le32(c.data + 4);
+	uint32_t version = ich_le32(c.data + 4);
 	if ((version & 0xFFFF) != MDMP_VERSION)
 		return ich_error_create(ICH_ERR_FORMAT,
 			"%s: minidump Version 0x%08x at offset 0x4: the low word must be 0xa793",
@@ -672,10 +667,10 @@ static struct ich_error *md_open(struct ich_dump *dump)
 	dump->md = md;
 	c.md = md;
 	md->version = version;
-	md->number_of_streams = le32(c.data + 8);
-	md->directory_rva = le32(c.data + 12);
-	md->timestamp = le32(c.data + 20);
-	md->flags = le64(c.data + 24);
+	md->number_of_streams = ich_le32(c.data + 8);
+	md->directory_rva = ich_le32(c.data + 12);
+	md->timestamp = ich_le32(c.data + 20);
+	md->flags = ich_le64(c.data + 24);
 	dump->kind = ICH_DUMP_MINIDUMP;
 	dump->kind_name = "minidump";
 	uint64_t nstreams = md->number_of_streams, dir = md->directory_rva;
@@ -697,9 +692,9 @@ static struct ich_error *md_open(struct ich_dump *dump)
 	md->nstreams = (size_t)nstreams;
 	for (uint64_t i = 0; i < nstreams; i++) {
 		const uint8_t *p = c.data + dir + i * 12;
-		md->streams[i].type = le32(p);
-		md->streams[i].size = le32(p + 4);
-		md->streams[i].rva = le32(p + 8);
+		md->streams[i].type = ich_le32(p);
+		md->streams[i].size = ich_le32(p + 4);
+		md->streams[i].rva = ich_le32(p + 8);
 	}
 	/* SystemInfo first (arch decides pointer size), then threads (names
 	 * attach to them), then the rest in directory order. */
