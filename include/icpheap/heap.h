@@ -140,7 +140,9 @@ enum ich_heap_stat_order {
  * Walk heap (or every walkable heap when heap is NULL) and group the busy
  * blocks by requested size, sorted by order.  *rows is malloc'd (free it);
  * *busy_bytes receives the sum of all busy requested bytes.  Heaps that
- * cannot be walked are skipped.
+ * cannot be walked are skipped; with heap NULL, a heap whose walk fails is
+ * left with walked == false and the failure as a problem.  The walk also
+ * fills every heap's totals, segments and problems (as ich_heap_walk).
  */
 struct ich_error *ich_heap_stat(struct ich_heaps *h, struct ich_heap *heap,
 				enum ich_heap_stat_order order,

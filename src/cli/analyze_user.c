@@ -17,6 +17,12 @@ struct uctx {
 	struct ich_heaps *h;
 	struct ich_error *err;
 	size_t walked;
+	/* One walk per heap feeds all three sections: totals and problems
+	 * land in each heap, the size groups here. */
+	struct ich_heap_size_stat *rows;
+	size_t nrows;
+	uint64_t busy;
+	struct ich_error *stat_err;
 };
 
 #define P(x) (unsigned long long)(x)
@@ -34,6 +40,14 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 	}
 	int w = ich_heaps_ptr_size(u->h) == 8 ? 16 : 8;
 	bool partial = false;
+	u->stat_err = ich_heap_stat(u->h, NULL, ICH_STAT_BY_TOTAL, &u->rows, &u->nrows, &u->busy);
+	if (u->stat_err) {
+		if (r->text)
+			fprintf(r->text, "%s\n", u->stat_err->message);
+		if (r->json)
+			ich_json_string(r->json, "error", u->stat_err->message);
+		return ICH_SECTION_FAILED;
+	}
 	bool header = false;
 	if (r->json)
 		ich_json_begin_array(r->json, "heaps");
@@ -51,10 +65,9 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 			}
 			continue;
 		}
-		struct ich_error *err = ich_heap_walk(u->h, hp, NULL, NULL);
-		if (err) {
-			ich_report_note(r, "heap 0x%" PRIx64 ": %s", hp->address, err->message);
-			ich_error_destroy(err);
+		if (!hp->walked) {
+			ich_report_note(r, "heap 0x%" PRIx64 ": %s", hp->address,
+					hp->nproblems ? hp->problems[0].what : "could not be walked");
 			partial = true;
 			continue;
 		}
@@ -113,16 +126,9 @@ static enum ich_section_status sec_stat(struct ich_dump *dump, struct ich_report
 			fprintf(r->text, "skipped: no heap could be walked\n");
 		return ICH_SECTION_SKIPPED;
 	}
-	struct ich_heap_size_stat *rows = NULL;
-	size_t n = 0;
-	uint64_t busy = 0;
-	struct ich_error *err = ich_heap_stat(u->h, NULL, ICH_STAT_BY_TOTAL, &rows, &n, &busy);
-	if (err) {
-		if (r->text)
-			fprintf(r->text, "%s\n", err->message);
-		ich_error_destroy(err);
-		return ICH_SECTION_FAILED;
-	}
+	const struct ich_heap_size_stat *rows = u->rows;
+	size_t n = u->nrows;
+	uint64_t busy = u->busy;
 	size_t show = n < r->opts->stat_top ? n : r->opts->stat_top;
 	if (r->text) {
 		fprintf(r->text, "group-by: TOTSIZE max-display: %u (all heaps)\n", r->opts->stat_top);
@@ -143,7 +149,6 @@ static enum ich_section_status sec_stat(struct ich_dump *dump, struct ich_report
 		}
 		ich_json_end_array(r->json);
 	}
-	free(rows);
 	return ICH_SECTION_COMPLETE;
 }
 
@@ -195,7 +200,7 @@ static enum ich_section_status sec_validate(struct ich_dump *dump, struct ich_re
 
 void ich_report_user_sections(struct ich_dump *dump, struct ich_report *r)
 {
-	struct uctx u = { NULL, NULL, 0 };
+	struct uctx u = { 0 };
 	u.err = ich_heaps_open(dump, r->opts->build, &u.h);
 	if (u.err)
 		ich_report_note(r, "heaps: %s", u.err->message);
@@ -208,4 +213,6 @@ void ich_report_user_sections(struct ich_dump *dump, struct ich_report *r)
 	r->ctx = NULL;
 	ich_heaps_close(u.h);
 	ich_error_destroy(u.err);
+	ich_error_destroy(u.stat_err);
+	free(u.rows);
 }

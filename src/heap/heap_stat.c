@@ -78,6 +78,13 @@ struct ich_error *ich_heap_stat(struct ich_heaps *h, struct ich_heap *heap,
 		if ((heap && hp != heap) || hp->status != ICH_HEAP_OK)
 			continue;
 		err = ich_heap_walk(h, hp, add, &t);
+		/* Over all heaps, one heap that cannot be walked (hp->walked
+		 * stays false) must not hide the others: it becomes a problem. */
+		if (err && !heap && err != &ich_enomem) {
+			heap_problem(hp, hp->address, "heap could not be walked: %s", err->message);
+			ich_error_destroy(err);
+			err = NULL;
+		}
 	}
 	if (err) {
 		free(t.slot);

@@ -403,6 +403,7 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 		return ich_error_create(heap->status == ICH_HEAP_NOT_CAPTURED ? ICH_ERR_FAULT : ICH_ERR_UNSUPPORTED,
 					"%s", heap->reason);
 	/* start over */
+	heap->walked = false;
 	for (size_t s = 0; s < heap->nsegments; s++)
 		free(heap->segments[s].ucr);
 	free(heap->segments);
