@@ -87,19 +87,17 @@ static void lfh_container(struct db_mem *m, uint64_t e, uint64_t ub_bytes, uint3
 	(void)ub_bytes;
 }
 
-static char *build(bool corrupt)
+/* TEB/PEB listing one heap, and the x64 1809+ _HEAP header (with its own
+ * _HEAP_SEGMENT spanning seg_bytes, encoded entries, LFH front end); the
+ * UCR list and VirtualAllocdBlocks start empty. */
+static void write_heap_header(struct db_mem *m, uint64_t seg_bytes)
 {
-	nexpect = 0;
-	struct db_md *md = db_md_new(DB_ARCH_X64, 10, 0, 19045);
-	struct db_mem *m = db_md_mem(md);
-	/* TEB / PEB (layouts.md §1) */
 	db_mem_write_u64(m, TEB + 0x60, PEB);
 	db_mem_write_u64(m, PEB + 0x30, H);
 	db_mem_write_u32(m, PEB + 0xE8, 1);
 	db_mem_write_u32(m, PEB + 0xEC, 16);
 	db_mem_write_u64(m, PEB + 0xF0, PEB + 0x800);
 	db_mem_write_u64(m, PEB + 0x800, H);
-	/* _HEAP (1809+ column) with its own _HEAP_SEGMENT */
 	db_mem_write_u32(m, H + 0x10, 0xFFEEFFEE);
 	db_mem_write_u64(m, H + 0x18, H + 0x120);		/* SegmentListEntry */
 	db_mem_write_u64(m, H + 0x20, H + 0x120);
@@ -107,11 +105,13 @@ static char *build(bool corrupt)
 	db_mem_write_u64(m, H + 0x128, H + 0x18);
 	db_mem_write_u64(m, H + 0x28, H);			/* Heap */
 	db_mem_write_u64(m, H + 0x30, H);			/* BaseAddress */
-	db_mem_write_u32(m, H + 0x38, 16);			/* NumberOfPages */
+	db_mem_write_u32(m, H + 0x38, (uint32_t)(seg_bytes / 0x1000));	/* NumberOfPages */
 	db_mem_write_u64(m, H + 0x40, H + 0x1000);		/* FirstEntry */
-	db_mem_write_u64(m, H + 0x48, H + 0x10000);		/* LastValidEntry */
-	db_mem_write_u32(m, H + 0x50, 4);			/* uncommitted pages */
-	db_mem_write_u32(m, H + 0x54, 1);
+	db_mem_write_u64(m, H + 0x48, H + seg_bytes);		/* LastValidEntry */
+	db_mem_write_u64(m, H + 0x60, H + 0x60);		/* UCRSegmentList */
+	db_mem_write_u64(m, H + 0x68, H + 0x60);
+	db_mem_write_u64(m, H + 0x110, H + 0x110);		/* VirtualAllocdBlocks */
+	db_mem_write_u64(m, H + 0x118, H + 0x110);
 	db_mem_write_u32(m, H + 0x70, 0x2);			/* Flags */
 	db_mem_write_u32(m, H + 0x7C, 0x00100000);		/* EncodeFlagMask */
 	db_mem_write_u64(m, H + 0x88, KEY);			/* Encoding small header */
@@ -119,6 +119,17 @@ static char *build(bool corrupt)
 	db_mem_write_u64(m, H + 0x198, LFH);			/* FrontEndHeap */
 	db_mem_write_u8(m, H + 0x1A2, 2);			/* FrontEndHeapType */
 	db_mem_write_u64(m, LFH + 0x18, H);			/* _LFH_HEAP.Heap */
+}
+
+static char *build(bool corrupt)
+{
+	nexpect = 0;
+	struct db_md *md = db_md_new(DB_ARCH_X64, 10, 0, 19045);
+	struct db_mem *m = db_md_mem(md);
+	/* TEB / PEB (layouts.md §1) */
+	write_heap_header(m, 0x10000);
+	db_mem_write_u32(m, H + 0x50, 4);			/* uncommitted pages */
+	db_mem_write_u32(m, H + 0x54, 1);
 	/* UCR descriptor linked through SegmentEntry into UCRSegmentList */
 	uint64_t ucr = H + 0x900;
 	db_mem_write_u64(m, H + 0x60, ucr + 0x10);
@@ -456,37 +467,12 @@ static int write_big(const char *path, uint64_t nblocks)
 {
 	struct db_md *md = db_md_new(DB_ARCH_X64, 10, 0, 19045);
 	struct db_mem *m = db_md_mem(md);
-	db_mem_write_u64(m, TEB + 0x60, PEB);
-	db_mem_write_u64(m, PEB + 0x30, H);
-	db_mem_write_u32(m, PEB + 0xE8, 1);
-	db_mem_write_u32(m, PEB + 0xEC, 16);
-	db_mem_write_u64(m, PEB + 0xF0, PEB + 0x800);
-	db_mem_write_u64(m, PEB + 0x800, H);
 	uint64_t lfh_blocks = nblocks * 8 / 10, lfh_per = 2045;
 	uint64_t ncont = (lfh_blocks + lfh_per - 1) / lfh_per;
 	uint64_t backend = nblocks > ncont * lfh_per ? nblocks - ncont * lfh_per : 0;
 	uint64_t seg_bytes = 0x1000 + ncont * 0x10000 + backend * 0x100 + 0x10000;
 	seg_bytes = (seg_bytes + 0xFFFF) & ~0xFFFFull;
-	db_mem_write_u32(m, H + 0x10, 0xFFEEFFEE);
-	db_mem_write_u64(m, H + 0x18, H + 0x120);
-	db_mem_write_u64(m, H + 0x20, H + 0x120);
-	db_mem_write_u64(m, H + 0x120, H + 0x18);
-	db_mem_write_u64(m, H + 0x128, H + 0x18);
-	db_mem_write_u64(m, H + 0x30, H);
-	db_mem_write_u32(m, H + 0x38, (uint32_t)(seg_bytes / 0x1000));
-	db_mem_write_u64(m, H + 0x40, H + 0x1000);
-	db_mem_write_u64(m, H + 0x48, H + seg_bytes);
-	db_mem_write_u64(m, H + 0x60, H + 0x60);
-	db_mem_write_u64(m, H + 0x68, H + 0x60);
-	db_mem_write_u64(m, H + 0x110, H + 0x110);
-	db_mem_write_u64(m, H + 0x118, H + 0x110);
-	db_mem_write_u32(m, H + 0x70, 0x2);
-	db_mem_write_u32(m, H + 0x7C, 0x00100000);
-	db_mem_write_u64(m, H + 0x88, KEY);
-	db_mem_write_u32(m, H + 0x98, 0xEEFFEEFF);
-	db_mem_write_u64(m, H + 0x198, LFH);
-	db_mem_write_u8(m, H + 0x1A2, 2);
-	db_mem_write_u64(m, LFH + 0x18, H);
+	write_heap_header(m, seg_bytes);
 	uint64_t e = H + 0x1000, prev = 0;
 	for (uint64_t c = 0; c < ncont; c++) {
 		put_entry(m, e, 0x1000, 0x09, (uint16_t)prev, 0x10);

@@ -163,28 +163,37 @@ struct expect {
 	uint64_t p1, p2;
 };
 
-static char *build(bool typelist, struct expect *x)
+/* A kernel with KDBG, an empty process list and the Type, Process, Event
+ * and IoCompletion types.  Returns the KDBG address. */
+static uint64_t new_kernel(struct scen *s, uint32_t dump_type)
 {
-	struct scen s = { 0 };
-	s.kd = db_kd_new(DB_KD_X64, 19045, 1);
-	db_kd_set_automap(s.kd, true);
-	s.m = db_kd_view(s.kd, db_kd_kernel_dtb(s.kd));
-	s.next = KBASE + 0x10000;
+	memset(s, 0, sizeof(*s));
+	s->kd = db_kd_new(DB_KD_X64, 19045, dump_type);
+	db_kd_set_automap(s->kd, true);
+	s->m = db_kd_view(s->kd, db_kd_kernel_dtb(s->kd));
+	s->next = KBASE + 0x10000;
 	/* KDBG: OwnerTag 'KDBG' at 0x10; PsActiveProcessHead 0x50 and
 	 * ObpTypeObjectType 0xA0 hold addresses of the variables (§7) */
-	uint64_t kdbg = kalloc(&s, 0x400), vars = kalloc(&s, 0x40);
-	db_mem_write_u32(s.m, kdbg + 0x10, 0x4742444B);
-	s.head = vars;
-	list_init(s.m, s.head);
-	db_mem_write_u64(s.m, kdbg + 0x50, s.head);
-	db_mem_write_u64(s.m, kdbg + 0xA0, vars + 0x10);
-	s.type_type = new_type(&s, "Type", 2);
-	s.types_list = s.type_type;
-	list_append(s.m, s.types_list, s.type_type - OH_BODY - CI_SIZE);
-	db_mem_write_u64(s.m, vars + 0x10, s.type_type);
-	new_type(&s, "Process", 7);
-	new_type(&s, "Event", 0x10);
-	s.iocomp_type = new_type(&s, "IoCompletion", 0x25);
+	uint64_t kdbg = kalloc(s, 0x400), vars = kalloc(s, 0x40);
+	db_mem_write_u32(s->m, kdbg + 0x10, 0x4742444B);
+	s->head = vars;
+	list_init(s->m, s->head);
+	db_mem_write_u64(s->m, kdbg + 0x50, s->head);
+	db_mem_write_u64(s->m, kdbg + 0xA0, vars + 0x10);
+	s->type_type = new_type(s, "Type", 2);
+	s->types_list = s->type_type;
+	list_append(s->m, s->types_list, s->type_type - OH_BODY - CI_SIZE);
+	db_mem_write_u64(s->m, vars + 0x10, s->type_type);
+	new_type(s, "Process", 7);
+	new_type(s, "Event", 0x10);
+	s->iocomp_type = new_type(s, "IoCompletion", 0x25);
+	return kdbg;
+}
+
+static char *build(bool typelist, struct expect *x)
+{
+	struct scen s;
+	uint64_t kdbg = new_kernel(&s, 1);
 	uint64_t event = new_object(&s, 0x10, 0x18, NULL);
 	x->deep = new_queue(&s, 300, 300, typelist);
 	x->mid = new_queue(&s, 17, 17, typelist);
@@ -309,24 +318,8 @@ static void test_handle_tables(void **state)
  */
 static int write_big(const char *path, int nproc, int hpp, int nq, bool typelist)
 {
-	struct scen s = { 0 };
-	s.kd = db_kd_new(DB_KD_X64, 19045, 5);
-	db_kd_set_automap(s.kd, true);
-	s.m = db_kd_view(s.kd, db_kd_kernel_dtb(s.kd));
-	s.next = KBASE + 0x10000;
-	uint64_t kdbg = kalloc(&s, 0x400), vars = kalloc(&s, 0x40);
-	db_mem_write_u32(s.m, kdbg + 0x10, 0x4742444B);
-	s.head = vars;
-	list_init(s.m, s.head);
-	db_mem_write_u64(s.m, kdbg + 0x50, s.head);
-	db_mem_write_u64(s.m, kdbg + 0xA0, vars + 0x10);
-	s.type_type = new_type(&s, "Type", 2);
-	s.types_list = s.type_type;
-	list_append(s.m, s.types_list, s.type_type - OH_BODY - CI_SIZE);
-	db_mem_write_u64(s.m, vars + 0x10, s.type_type);
-	new_type(&s, "Process", 7);
-	new_type(&s, "Event", 0x10);
-	s.iocomp_type = new_type(&s, "IoCompletion", 0x25);
+	struct scen s;
+	uint64_t kdbg = new_kernel(&s, 5);
 	uint64_t *q = calloc((size_t)nq, sizeof(*q));
 	for (int i = 0; i < nq; i++)
 		q[i] = new_queue(&s, i == nq / 2 ? 5000 : i % 50, i == nq / 2 ? 5000 : i % 50, typelist);
