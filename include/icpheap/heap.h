@@ -27,7 +27,8 @@ struct ich_heaps;
 
 enum ich_heap_kind {
 	ICH_HEAP_KIND_NT,
-	ICH_HEAP_KIND_SEGMENT,	/* listed, not walked */
+	ICH_HEAP_KIND_SEGMENT,	/* _SEGMENT_HEAP (signature 0xDDEEDDEE) */
+	ICH_HEAP_KIND_PAGE,	/* page heap (DPH root, signature 0xFFEEDDCC) */
 	ICH_HEAP_KIND_UNKNOWN,	/* header unreadable or signature unknown */
 };
 
@@ -38,8 +39,26 @@ enum ich_heap_status {
 	ICH_HEAP_NOT_WALKED,	/* segment heap: not supported yet */
 };
 
-enum ich_block_state { ICH_BLOCK_BUSY, ICH_BLOCK_FREE, ICH_BLOCK_INTERNAL };
-enum ich_block_layer { ICH_LAYER_BACKEND, ICH_LAYER_LFH, ICH_LAYER_VIRTUAL };
+/*
+ * The shared block vocabulary of every walker (NT, segment, page heap).
+ * Names (ich_block_state_name / ich_block_layer_name) are the JSON words.
+ */
+enum ich_block_state {
+	ICH_BLOCK_BUSY,
+	ICH_BLOCK_FREE,		/* includes a freed page-heap block */
+	ICH_BLOCK_INTERNAL,	/* heap metadata / front-end container */
+	ICH_BLOCK_CORRUPT,	/* header fails its checks; listed, not vouched for */
+};
+enum ich_block_layer {
+	ICH_LAYER_BACKEND,	/* NT back end */
+	ICH_LAYER_LFH,		/* NT low-fragmentation front end */
+	ICH_LAYER_VIRTUAL,	/* NT VirtualAllocdBlocks */
+	ICH_LAYER_SEG_VS,	/* segment heap variable-size subsegment chunk */
+	ICH_LAYER_SEG_LFH,	/* segment heap LFH subsegment block */
+	ICH_LAYER_SEG_BACKEND,	/* segment heap page-range (backend) allocation */
+	ICH_LAYER_SEG_LARGE,	/* segment heap large allocation */
+	ICH_LAYER_PAGE_HEAP,	/* page heap (DPH) block */
+};
 
 struct ich_heap_block {
 	uint64_t header;	/* _HEAP_ENTRY (or VIRTUAL_ALLOC_ENTRY) */
@@ -77,6 +96,7 @@ struct ich_heap_totals {
 	uint64_t free_count, free_bytes;	/* all layers */
 	uint64_t backend_free_count, backend_free_bytes;	/* free lists (the -s columns) */
 	uint64_t internal_count;
+	uint64_t corrupt_count;		/* listed as corrupt: not vouched for */
 	uint64_t ucr_count, virtual_blocks;
 	uint64_t lfh_blocks;
 };

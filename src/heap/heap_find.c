@@ -366,10 +366,26 @@ bool ich_heaps_lfh_key(const struct ich_heaps *h, uint64_t *key)
 
 const char *ich_block_state_name(enum ich_block_state s)
 {
-	return s == ICH_BLOCK_BUSY ? "busy" : s == ICH_BLOCK_FREE ? "free" : "internal";
+	switch (s) {
+	case ICH_BLOCK_BUSY: return "busy";
+	case ICH_BLOCK_FREE: return "free";
+	case ICH_BLOCK_INTERNAL: return "internal";
+	case ICH_BLOCK_CORRUPT: return "corrupt";
+	}
+	return "unknown";
 }
 
 const char *ich_block_layer_name(enum ich_block_layer l)
 {
-	return l == ICH_LAYER_BACKEND ? "backend" : l == ICH_LAYER_LFH ? "lfh" : "virtual";
+	switch (l) {
+	case ICH_LAYER_BACKEND: return "backend";
+	case ICH_LAYER_LFH: return "lfh";
+	case ICH_LAYER_VIRTUAL: return "virtual";
+	case ICH_LAYER_SEG_VS: return "segment-vs";
+	case ICH_LAYER_SEG_LFH: return "segment-lfh";
+	case ICH_LAYER_SEG_BACKEND: return "segment-backend";
+	case ICH_LAYER_SEG_LARGE: return "segment-large";
+	case ICH_LAYER_PAGE_HEAP: return "page-heap";
+	}
+	return "unknown";
 }

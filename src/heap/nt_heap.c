@@ -140,6 +140,9 @@ struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b)
 	case ICH_BLOCK_INTERNAL:
 		t->internal_count++;
 		break;
+	case ICH_BLOCK_CORRUPT:
+		t->corrupt_count++;
+		break;
 	}
 	if (!w->fn || w->err)
 		return w->err;
