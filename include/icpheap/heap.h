@@ -122,6 +122,11 @@ struct ich_heap {
  * PEB cannot be found at all (not captured, kernel dump...). */
 struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build,
 				 struct ich_heaps **ret);
+/* The same with the layout rows of registry layouts (NULL: built-in rows
+ * only); ich_heaps_open uses ich_layouts_default().  A row lacking a field
+ * the walker needs is rejected with the field's name. */
+struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
+				      const struct ich_layouts *layouts, struct ich_heaps **ret);
 void ich_heaps_close(struct ich_heaps *h);
 
 size_t ich_heaps_count(const struct ich_heaps *h);

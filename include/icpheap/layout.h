@@ -137,19 +137,42 @@ static inline int32_t ich_layout_off(const struct ich_layout *row, enum ich_fiel
 	return row && f < ICH_F_COUNT ? row->off[f] : -1;
 }
 
-/* The row with the greatest build_min <= build for module/arch, or NULL
- * (build below the oldest row). */
-const struct ich_layout *ich_layout_find(const char *module, enum ich_arch arch,
-					 uint32_t build);
-/* Every row of module/arch: the chosen one first, then the others by
- * distance in builds.  Returns the number stored (at most max). */
-size_t ich_layout_candidates(const char *module, enum ich_arch arch, uint32_t build,
-			     const struct ich_layout **out, size_t max);
+/* The first of need[0..n) that row lacks (its "Struct.Field" name), or
+ * NULL when the row has them all.  Walkers check their required fields
+ * with it when a row is chosen, so a --layout row that lacks one is a
+ * layout error naming the field, never a read at address - 1. */
+const char *ich_layout_missing(const struct ich_layout *row, const enum ich_field *need, size_t n);
 
+/*
+ * A layout registry: the built-in rows plus rows loaded with --layout.
+ * Openers take one (ich_heaps_open_with), so rows loaded for one analysis
+ * are not process-global state; NULL means the built-in rows only.
+ */
+struct ich_layouts;
+struct ich_error *ich_layouts_create(struct ich_layouts **ret);
+void ich_layouts_destroy(struct ich_layouts *reg);
 /* Load rows from a text file (format in icpheap(1), LAYOUT FILE FORMAT).
  * A loaded row replaces a row with the same module/arch/build. */
+struct ich_error *ich_layouts_load_file(struct ich_layouts *reg, const char *path);
+/* The row with the greatest build_min <= build for module/arch, or NULL
+ * (build below the oldest row). */
+const struct ich_layout *ich_layouts_find(const struct ich_layouts *reg, const char *module,
+					  enum ich_arch arch, uint32_t build);
+/* Every row of module/arch: the chosen one first, then the others by
+ * distance in builds.  Returns the number stored (at most max). */
+size_t ich_layouts_candidates(const struct ich_layouts *reg, const char *module, enum ich_arch arch,
+			      uint32_t build, const struct ich_layout **out, size_t max);
+void ich_layouts_print_table(const struct ich_layouts *reg, FILE *f, bool json);
+
+/* The default registry: what the entry points below (and the CLI's
+ * --layout) use.  Openers without a registry argument use it too. */
+struct ich_layouts *ich_layouts_default(void);
+const struct ich_layout *ich_layout_find(const char *module, enum ich_arch arch,
+					 uint32_t build);
+size_t ich_layout_candidates(const char *module, enum ich_arch arch, uint32_t build,
+			     const struct ich_layout **out, size_t max);
 struct ich_error *ich_layout_load_file(const char *path);
-/* Forget rows loaded from files (tests). */
+/* Forget rows loaded into the default registry (tests). */
 void ich_layout_reset(void);
 
 /* `icpheap types`: every row; as JSON when json. */

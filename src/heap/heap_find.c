@@ -88,8 +88,8 @@ static uint64_t rdptr(struct ich_heaps *h, uint64_t a, struct ich_error **err)
 	return v;
 }
 
-/* Look at one heap's header: kind and layout. */
-static void classify(struct ich_heaps *h, struct ich_heap *heap)
+/* Look at one heap's header: kind and layout (and its offsets, *o). */
+static void classify(struct ich_heaps *h, struct ich_heap *heap, struct ntofs *o)
 {
 	/* _HEAP_SEGMENT.SegmentSignature / _SEGMENT_HEAP.Signature: at +0x10
 	 * on x64, +0x8 on x86 (layouts.md §1, S2) */
@@ -122,10 +122,18 @@ static void classify(struct ich_heaps *h, struct ich_heap *heap)
 	heap->kind = ICH_HEAP_KIND_NT;
 	/* The build's row first, then the others: use the first that passes. */
 	const struct ich_layout *cand[40];
-	size_t nc = ich_layout_candidates("ntdll", h->arch, h->build, cand, 40);
+	size_t nc = ich_layouts_candidates(h->layouts, "ntdll", h->arch, h->build, cand, 40);
 	char first_why[160] = "", why[160];
 	for (size_t i = 0; i < nc; i++) {
-		struct ich_error *err = nt_heap_validate(h, heap, cand[i], why, sizeof(why));
+		/* A row that lacks a field the walker needs is a layout error
+		 * naming the field, not a read at heap - 1. */
+		const char *missing = ntofs_fill(cand[i], o);
+		struct ich_error *err = NULL;
+		if (missing)
+			snprintf(why, sizeof(why), "row \"%s\" (%u) has no %s", cand[i]->label,
+				 cand[i]->build_min, missing);
+		else
+			err = nt_heap_validate(h, heap, o, why, sizeof(why));
 		if (err) {	/* header unreadable under this row */
 			snprintf(why, sizeof(why), "%s", err->message);
 			ich_error_destroy(err);
@@ -136,6 +144,9 @@ static void classify(struct ich_heaps *h, struct ich_heap *heap)
 			if (i > 0)
 				heaps_note(h, "heap 0x%" PRIx64 ": the row for build %u failed (%s); row \"%s\" (%u) passes and is used",
 					   heap->address, h->build, first_why, cand[i]->label, cand[i]->build_min);
+			if (o->lfh_missing && heap->lfh)
+				heaps_note(h, "heap 0x%" PRIx64 ": row \"%s\" has no %s: the LFH front end is not walked",
+					   heap->address, cand[i]->label, o->lfh_missing);
 			return;
 		}
 		if (i == 0)
@@ -183,6 +194,12 @@ static uint32_t ntdll_build(const struct ich_minidump *md, uint32_t fallback, bo
 
 struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build, struct ich_heaps **ret)
 {
+	return ich_heaps_open_with(dump, build, ich_layouts_default(), ret);
+}
+
+struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
+				      const struct ich_layouts *layouts, struct ich_heaps **ret)
+{
 	const struct ich_minidump *md = ich_dump_minidump(dump);
 	if (!md)
 		return ich_error_create(ICH_ERR_UNSUPPORTED,
@@ -195,6 +212,7 @@ struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build, struct i
 	if (!h)
 		return &ich_enomem;
 	h->dump = dump;
+	h->layouts = layouts;
 	h->as = as;
 	h->ptr = ich_as_ptr_size(as);
 	h->arch = ich_dump_arch(dump);
@@ -216,7 +234,7 @@ struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build, struct i
 		h->arch = ICH_ARCH_X86;
 	}
 	h->build = build ? build : ntdll_build(md, ich_dump_build(dump), wow);
-	h->row = ich_layout_find("ntdll", h->arch, h->build);
+	h->row = ich_layouts_find(layouts, "ntdll", h->arch, h->build);
 	if (!h->row) {
 		struct ich_error *err = ich_error_create(ICH_ERR_LAYOUT,
 			"%s: no ntdll layout for %s build %u (icpheap types lists the table; --layout adds rows)",
@@ -224,6 +242,15 @@ struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build, struct i
 		ich_heaps_close(h);
 		return err;
 	}
+	const char *missing = ntofs_fill_peb(h->row, &h->peb_o);
+	if (missing) {
+		struct ich_error *err = ich_error_create(ICH_ERR_LAYOUT,
+			"%s: ntdll layout row \"%s\" (%s %u) has no %s, which finding the heaps needs",
+			ich_dump_path(dump), h->row->label, ich_arch_name(h->arch), h->row->build_min, missing);
+		ich_heaps_close(h);
+		return err;
+	}
+	const struct ntofs *o = &h->peb_o;
 	if (h->arch != ICH_ARCH_X86 && h->arch != ICH_ARCH_X64) {
 		struct ich_error *err = ich_error_create(ICH_ERR_UNSUPPORTED,
 			"%s: heaps of %s processes are not supported", ich_dump_path(dump), ich_arch_name(h->arch));
@@ -235,7 +262,7 @@ struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build, struct i
 	char tried[256] = "";
 	for (size_t i = 0; i < md->nthreads && !h->peb; i++) {
 		uint64_t teb = md->threads[i].teb + (wow ? 0x2000 : 0);
-		uint64_t peb = rdptr(h, teb + (uint64_t)h->row->off[ICH_F_TEB_PROCESS_ENVIRONMENT_BLOCK], &err);
+		uint64_t peb = rdptr(h, teb + (uint64_t)o->teb_peb, &err);
 		if (err) {
 			if (!tried[0])
 				snprintf(tried, sizeof(tried), "%s", err->message);
@@ -253,8 +280,7 @@ struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build, struct i
 		ich_heaps_close(h);
 		return err;
 	}
-	const struct ich_layout *r = h->row;
-	uint64_t process_heap = rdptr(h, h->peb + (uint64_t)r->off[ICH_F_PEB_PROCESS_HEAP], &err);
+	uint64_t process_heap = rdptr(h, h->peb + (uint64_t)o->peb_process_heap, &err);
 	if (err) {
 		err = ich_error_wrap(err, "%s: PEB 0x%" PRIx64 " is not captured in this dump: PEB.ProcessHeap at ",
 				     ich_dump_path(dump), h->peb);
@@ -262,16 +288,23 @@ struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build, struct i
 		return err;
 	}
 	uint32_t gf = 0, nheaps = 0, maxheaps = 0;
-	if (!ich_as_read_u32(h->as, h->peb + (uint64_t)r->off[ICH_F_PEB_NT_GLOBAL_FLAG], &gf)) {
+	if (o->peb_global_flag >= 0 && !ich_as_read_u32(h->as, h->peb + (uint64_t)o->peb_global_flag, &gf)) {
 		h->have_global_flag = true;
 		h->global_flag = gf;
 	}
 	uint64_t array = 0;
-	struct ich_error *e1 = ich_as_read_u32(h->as, h->peb + (uint64_t)r->off[ICH_F_PEB_NUMBER_OF_HEAPS], &nheaps);
-	struct ich_error *e2 = ich_as_read_u32(h->as, h->peb + (uint64_t)r->off[ICH_F_PEB_MAXIMUM_NUMBER_OF_HEAPS], &maxheaps);
-	struct ich_error *e3 = ich_as_read_ptr(h->as, h->peb + (uint64_t)r->off[ICH_F_PEB_PROCESS_HEAPS], &array);
+	struct ich_error *e1 = NULL, *e2 = NULL, *e3 = NULL;
+	bool have_list = o->peb_nheaps >= 0 && o->peb_max_heaps >= 0 && o->peb_heaps >= 0;
+	if (have_list) {
+		e1 = ich_as_read_u32(h->as, h->peb + (uint64_t)o->peb_nheaps, &nheaps);
+		e2 = ich_as_read_u32(h->as, h->peb + (uint64_t)o->peb_max_heaps, &maxheaps);
+		e3 = ich_as_read_ptr(h->as, h->peb + (uint64_t)o->peb_heaps, &array);
+	} else {
+		heaps_note(h, "layout row \"%s\" has no PEB.ProcessHeaps/NumberOfHeaps: only PEB.ProcessHeap is listed",
+			   h->row->label);
+	}
 	bool listed = false;
-	if (!e1 && !e2 && !e3 && nheaps && nheaps <= maxheaps && nheaps <= MAX_HEAPS) {
+	if (have_list && !e1 && !e2 && !e3 && nheaps && nheaps <= maxheaps && nheaps <= MAX_HEAPS) {
 		uint64_t first;
 		err = ich_as_read_ptr(h->as, array, &first);
 		if (err) {
@@ -311,8 +344,12 @@ struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build, struct i
 		ich_heaps_close(h);
 		return err;
 	}
+	if (h->nheaps && !(h->ofs = calloc(h->nheaps, sizeof(*h->ofs)))) {
+		ich_heaps_close(h);
+		return &ich_enomem;
+	}
 	for (size_t i = 0; i < h->nheaps; i++)
-		classify(h, &h->heaps[i]);
+		classify(h, &h->heaps[i], &h->ofs[i]);
 	*ret = h;
 	return NULL;
 }
@@ -328,6 +365,7 @@ void ich_heaps_close(struct ich_heaps *h)
 		free(h->heaps[i].problems);
 	}
 	free(h->heaps);
+	free(h->ofs);
 	for (size_t i = 0; i < h->nnotes; i++)
 		free(h->notes[i]);
 	free(h->notes);

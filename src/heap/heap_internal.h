@@ -20,8 +20,45 @@
 #define HE_VIRTUAL_ALLOC 0x08
 #define HE_LAST_ENTRY 0x10
 
+/*
+ * The offsets the NT heap walker reads, copied once from a layout row and
+ * checked when the row is chosen (src/kernel's struct kofs; MemProcFS
+ * VMM_OFFSET_* in vmm/vmm.h): the walker reads o->heap_signature, never a
+ * raw row->off[] index.  -1 = absent in this build (optional fields only:
+ * a missing required field rejects the row, naming the field).
+ */
+struct ntofs {
+	/* TEB / PEB (layouts.md §1) */
+	int32_t teb_peb, peb_process_heap, peb_global_flag, peb_nheaps, peb_max_heaps, peb_heaps;
+	/* _HEAP (§2) */
+	int32_t heap_flags, heap_force_flags, heap_encode_flag_mask, heap_encoding, heap_signature,
+		heap_ucr_list, heap_virtual_allocd_blocks, heap_segment_list, heap_blocks_index,
+		heap_free_lists, heap_front_end_heap, heap_front_end_heap_type, heap_sizeof;
+	/* _HEAP_SEGMENT */
+	int32_t seg_signature, seg_list_entry, seg_pages, seg_first_entry, seg_last_valid_entry,
+		seg_uncommitted_pages, seg_ucr_list;
+	/* _HEAP_ENTRY, _HEAP_VIRTUAL_ALLOC_ENTRY, _HEAP_UCR_DESCRIPTOR */
+	int32_t entry_sizeof, entry_small_header;
+	int32_t va_commit, va_reserve, va_busy_block, va_sizeof;
+	int32_t ucr_segment_entry, ucr_address, ucr_size;
+	/* LFH (§3): _HEAP_SUBSEGMENT, _HEAP_USERDATA_HEADER */
+	int32_t ss_user_blocks, ss_aggregate, ss_block_size, ss_block_count;
+	int32_t ud_subsegment, ud_signature, ud_encoded_offsets, ud_busy_bitmap, ud_sizeof;
+	bool lfh_bitmap;		/* Win8+ UserBlocks: EncodedOffsets + BusyBitmap */
+	const char *lfh_missing;	/* LFH field the row lacks (LFH not walked), or NULL */
+};
+
+/* What the heap finder needs (TEB/PEB): NULL or the missing field's name. */
+const char *ntofs_fill_peb(const struct ich_layout *row, struct ntofs *o);
+/* Everything the heap walker needs: NULL, or the name of the first
+ * required field the row lacks.  LFH fields are required only to walk the
+ * front end (o->lfh_missing). */
+const char *ntofs_fill(const struct ich_layout *row, struct ntofs *o);
+
 struct ich_heaps {
 	struct ich_dump *dump;
+	const struct ich_layouts *layouts;	/* the registry the rows come from */
+	struct ntofs peb_o;	/* from row */
 	struct ich_as *as;	/* the process space (32-bit view for WOW64) */
 	struct ich_as *as32;	/* owned 4-byte-pointer view, WOW64 only */
 	unsigned ptr;		/* 4 or 8 */
@@ -34,6 +71,7 @@ struct ich_heaps {
 	bool lfh_key_known;
 	uint64_t lfh_key;
 	struct ich_heap *heaps;	size_t nheaps;
+	struct ntofs *ofs;	/* per heap: from heaps[i].layout */
 	char **notes;		size_t nnotes;
 };
 
@@ -55,7 +93,7 @@ struct heap_entry {
 
 /* nt_heap.c */
 struct ich_error *nt_heap_validate(struct ich_heaps *h, struct ich_heap *heap,
-				   const struct ich_layout *row, char *why, size_t whylen);
+				   const struct ntofs *o, char *why, size_t whylen);
 /* lfh.c: walk one UserBlocks container (the user area of a busy internal
  * back-end block); returns false when it is not a UserBlocks. */
 struct walk_ctx;
@@ -67,7 +105,7 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap,
 struct walk_ctx {
 	struct ich_heaps *h;
 	struct ich_heap *heap;
-	const struct ich_layout *row;
+	const struct ntofs *o;
 	ich_heap_block_fn *fn;
 	void *arg;
 	struct ich_error *err;	/* from fn: stops the walk */

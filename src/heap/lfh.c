@@ -18,8 +18,6 @@
 
 #include "heap/heap_internal.h"
 
-static int32_t off(const struct ich_layout *r, enum ich_field f) { return ich_layout_off(r, f); }
-
 struct ub_info {
 	uint32_t enc;
 	uint32_t stride;	/* bytes, from SubSegment->BlockSize */
@@ -27,19 +25,19 @@ struct ub_info {
 	uint64_t ub;
 };
 
-static bool read_ub(struct ich_heaps *h, const struct ich_layout *r, uint64_t ub, struct ub_info *u)
+static bool read_ub(struct ich_heaps *h, const struct ntofs *o, uint64_t ub, struct ub_info *u)
 {
 	unsigned unit = h->ptr == 8 ? 16 : 8;
 	uint64_t subseg, nbits;
 	uint16_t bsize;
 	uint32_t enc;
-	struct ich_error *err = ich_as_read_u32(h->as, ub + (uint64_t)off(r, ICH_F_USERDATA_HEADER_ENCODED_OFFSETS), &enc);
+	struct ich_error *err = ich_as_read_u32(h->as, ub + (uint64_t)o->ud_encoded_offsets, &enc);
 	if (!err)
-		err = ich_as_read_ptr(h->as, ub + (uint64_t)off(r, ICH_F_USERDATA_HEADER_SUBSEGMENT), &subseg);
+		err = ich_as_read_ptr(h->as, ub + (uint64_t)o->ud_subsegment, &subseg);
 	if (!err)
-		err = ich_as_read_u16(h->as, subseg + (uint64_t)off(r, ICH_F_HEAP_SUBSEGMENT_BLOCK_SIZE), &bsize);
+		err = ich_as_read_u16(h->as, subseg + (uint64_t)o->ss_block_size, &bsize);
 	if (!err)
-		err = ich_as_read_ptr(h->as, ub + (uint64_t)off(r, ICH_F_USERDATA_HEADER_BUSY_BITMAP), &nbits);
+		err = ich_as_read_ptr(h->as, ub + (uint64_t)o->ud_busy_bitmap, &nbits);
 	if (err) {
 		ich_error_destroy(err);
 		return false;
@@ -51,17 +49,17 @@ static bool read_ub(struct ich_heaps *h, const struct ich_layout *r, uint64_t ub
 	return u->stride != 0;
 }
 
-static bool plausible_first(const struct ich_layout *r, uint32_t first, uint32_t stride, uint32_t count,
+static bool plausible_first(const struct ntofs *o, uint32_t first, uint32_t stride, uint32_t count,
 			    uint64_t ub_size)
 {
 	/* S2's validation: 8-aligned, past the header, within a page-ish span */
-	return (first & 7) == 0 && first >= (uint32_t)off(r, ICH_F_USERDATA_HEADER_SIZEOF) && first <= 0x1000 &&
+	return (first & 7) == 0 && first >= (uint32_t)o->ud_sizeof && first <= 0x1000 &&
 	       (uint64_t)first + (uint64_t)count * stride <= ub_size + stride;
 }
 
 void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t *ubs, size_t nubs)
 {
-	const struct ich_layout *r = heap->layout;
+	const struct ntofs *o = &h->ofs[heap - h->heaps];
 	if (!nubs) {
 		heaps_note(h, "heap 0x%" PRIx64 ": LFH enabled but no UserBlocks in the captured segments: RtlpLFHKey not recovered", heap->address);
 		return;
@@ -71,7 +69,7 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 		return;
 	size_t n = 0;
 	for (size_t i = 0; i < nubs; i++)
-		if (read_ub(h, r, ubs[i], &u[n]))
+		if (read_ub(h, o, ubs[i], &u[n]))
 			n++;
 	/* Candidate keys from the first container, kept if every other
 	 * container decodes to a plausible offset under the same key. */
@@ -79,14 +77,14 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 	size_t nkeys = 0, nfirst_ok = 0;
 	uint64_t ub_size = 0x100000;	/* containers are at most this large here */
 	for (uint32_t first = 0; n && first <= 0x1000; first += 8) {
-		if (!plausible_first(r, first, u[0].stride, u[0].count, ub_size))
+		if (!plausible_first(o, first, u[0].stride, u[0].count, ub_size))
 			continue;
 		nfirst_ok++;
 		uint32_t key = u[0].enc ^ (uint32_t)u[0].ub ^ (uint32_t)heap->front_end ^ (first | u[0].stride << 16);
 		bool all = true;
 		for (size_t k = 1; k < n && all; k++) {
 			uint32_t d = u[k].enc ^ (uint32_t)u[k].ub ^ (uint32_t)heap->front_end ^ key;
-			all = (d >> 16) == u[k].stride && plausible_first(r, d & 0xFFFF, u[k].stride, u[k].count, ub_size);
+			all = (d >> 16) == u[k].stride && plausible_first(o, d & 0xFFFF, u[k].stride, u[k].count, ub_size);
 		}
 		if (all && nkeys < 520)
 			keys[nkeys++] = key;
@@ -105,7 +103,7 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 			uint32_t d = u[k].enc ^ (uint32_t)u[k].ub ^ (uint32_t)heap->front_end ^ keys[c];
 			uint64_t buffer;
 			uint8_t bits[16];
-			struct ich_error *err = ich_as_read_ptr(h->as, u[k].ub + (uint64_t)off(r, ICH_F_USERDATA_HEADER_BUSY_BITMAP) + h->ptr, &buffer);
+			struct ich_error *err = ich_as_read_ptr(h->as, u[k].ub + (uint64_t)o->ud_busy_bitmap + h->ptr, &buffer);
 			if (err) {
 				ich_error_destroy(err);
 				continue;
@@ -143,11 +141,11 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 {
 	struct ich_heaps *h = w->h;
-	const struct ich_layout *r = w->row;
-	if (off(r, ICH_F_USERDATA_HEADER_ENCODED_OFFSETS) < 0)
+	const struct ntofs *o = w->o;
+	if (o->lfh_missing || !o->lfh_bitmap)
 		return false;	/* Windows 7 LFH: no bitmap; container reported as is */
 	struct ub_info u;
-	if (!read_ub(h, r, ub, &u)) {
+	if (!read_ub(h, o, ub, &u)) {
 		heap_problem(w->heap, ub, "LFH UserBlocks header or its SubSegment not readable");
 		return false;
 	}
@@ -157,7 +155,7 @@ bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 	}
 	uint32_t d = u.enc ^ (uint32_t)ub ^ (uint32_t)w->heap->front_end ^ (uint32_t)h->lfh_key;
 	uint32_t first = d & 0xFFFF, stride = d >> 16;
-	if (stride != u.stride || !plausible_first(r, first, stride, u.count, ub_size)) {
+	if (stride != u.stride || !plausible_first(o, first, stride, u.count, ub_size)) {
 		heap_problem(w->heap, ub, "LFH UserBlocks: EncodedOffsets decode to offset 0x%x stride 0x%x (SubSegment says 0x%x)",
 			     first, stride, u.stride);
 		return false;
@@ -167,7 +165,7 @@ bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 		n = (ub_size - first) / stride;
 	uint64_t buffer;
 	unsigned ps = h->ptr;
-	struct ich_error *err = ich_as_read_ptr(h->as, ub + (uint64_t)off(r, ICH_F_USERDATA_HEADER_BUSY_BITMAP) + ps, &buffer);
+	struct ich_error *err = ich_as_read_ptr(h->as, ub + (uint64_t)o->ud_busy_bitmap + ps, &buffer);
 	if (err) {
 		heap_problem(w->heap, ub, "LFH BusyBitmap not readable: %s", err->message);
 		ich_error_destroy(err);
@@ -185,7 +183,7 @@ bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 		bool busy = bits[i / 8] & (1u << (i % 8));
 		uint8_t ub_byte = 0;
 		/* UnusedBytes: the last byte of the small header (+0xF x64, +7 x86) */
-		err = ich_as_read_u8(h->as, blk + (uint64_t)off(r, ICH_F_HEAP_ENTRY_SMALL_HEADER) + 7, &ub_byte);
+		err = ich_as_read_u8(h->as, blk + (uint64_t)o->entry_small_header + 7, &ub_byte);
 		if (err) {
 			heap_problem(w->heap, blk, "LFH block header not readable: %s", err->message);
 			ich_error_destroy(err);

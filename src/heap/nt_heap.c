@@ -24,35 +24,33 @@
 #define MAX_VIRTUAL_BLOCKS 1000000
 #define PAGE 0x1000u
 
-static int32_t off(const struct ich_layout *r, enum ich_field f) { return ich_layout_off(r, f); }
-
 struct ich_error *nt_heap_validate(struct ich_heaps *h, struct ich_heap *heap,
-				   const struct ich_layout *row, char *why, size_t whylen)
+				   const struct ntofs *o, char *why, size_t whylen)
 {
 	why[0] = '\0';
 	uint32_t sig;
-	struct ich_error *err = ich_as_read_u32(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_SIGNATURE), &sig);
+	struct ich_error *err = ich_as_read_u32(h->as, heap->address + (uint64_t)o->heap_signature, &sig);
 	if (err)
 		return err;
 	if (sig != NT_HEAP_SIGNATURE) {
 		snprintf(why, whylen, "HEAP.Signature at +0x%x is 0x%08x, not 0xeeffeeff",
-			 off(row, ICH_F_HEAP_SIGNATURE), sig);
+			 o->heap_signature, sig);
 		return NULL;
 	}
 	/* The heap is its own first segment: SegmentList.Flink points at
 	 * heap + SegmentListEntry (layouts.md §2, recommended validation). */
 	uint64_t flink;
-	if ((err = ich_as_read_ptr(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_SEGMENT_LIST), &flink)))
+	if ((err = ich_as_read_ptr(h->as, heap->address + (uint64_t)o->heap_segment_list, &flink)))
 		return err;
-	uint64_t want = heap->address + (uint64_t)off(row, ICH_F_HEAP_SEGMENT_LIST_ENTRY);
+	uint64_t want = heap->address + (uint64_t)o->seg_list_entry;
 	if (flink != want) {
 		snprintf(why, whylen, "HEAP.SegmentList.Flink at +0x%x is 0x%" PRIx64 ", expected 0x%" PRIx64,
-			 off(row, ICH_F_HEAP_SEGMENT_LIST), flink, want);
+			 o->heap_segment_list, flink, want);
 		return NULL;
 	}
 	/* VirtualAllocdBlocks is a list head: an empty one points at itself,
 	 * a non-empty one at a readable entry. */
-	uint64_t va = heap->address + (uint64_t)off(row, ICH_F_HEAP_VIRTUAL_ALLOCD_BLOCKS), vflink;
+	uint64_t va = heap->address + (uint64_t)o->heap_virtual_allocd_blocks, vflink;
 	if ((err = ich_as_read_ptr(h->as, va, &vflink)))
 		return err;
 	if (vflink != va) {
@@ -61,23 +59,23 @@ struct ich_error *nt_heap_validate(struct ich_heaps *h, struct ich_heap *heap,
 		bool ok = !e2 && blink == va;
 		ich_error_destroy(e2);
 		if (!ok && vflink == 0) {
-			snprintf(why, whylen, "HEAP.VirtualAllocdBlocks at +0x%x is a NULL list", off(row, ICH_F_HEAP_VIRTUAL_ALLOCD_BLOCKS));
+			snprintf(why, whylen, "HEAP.VirtualAllocdBlocks at +0x%x is a NULL list", o->heap_virtual_allocd_blocks);
 			return NULL;
 		}
 	}
 	uint32_t flags, force, efm;
-	if ((err = ich_as_read_u32(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_FLAGS), &flags)) ||
-	    (err = ich_as_read_u32(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_FORCE_FLAGS), &force)) ||
-	    (err = ich_as_read_u32(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_ENCODE_FLAG_MASK), &efm)))
+	if ((err = ich_as_read_u32(h->as, heap->address + (uint64_t)o->heap_flags, &flags)) ||
+	    (err = ich_as_read_u32(h->as, heap->address + (uint64_t)o->heap_force_flags, &force)) ||
+	    (err = ich_as_read_u32(h->as, heap->address + (uint64_t)o->heap_encode_flag_mask, &efm)))
 		return err;
 	heap->flags = flags;
 	heap->force_flags = force;
 	uint8_t fet = 0;
 	uint64_t fe = 0;
-	if (off(row, ICH_F_HEAP_FRONT_END_HEAP_TYPE) >= 0)
-		ich_error_destroy(ich_as_read_u8(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_FRONT_END_HEAP_TYPE), &fet));
-	if (off(row, ICH_F_HEAP_FRONT_END_HEAP) >= 0)
-		ich_error_destroy(ich_as_read_ptr(h->as, heap->address + (uint64_t)off(row, ICH_F_HEAP_FRONT_END_HEAP), &fe));
+	if (o->heap_front_end_heap_type >= 0)
+		ich_error_destroy(ich_as_read_u8(h->as, heap->address + (uint64_t)o->heap_front_end_heap_type, &fet));
+	if (o->heap_front_end_heap >= 0)
+		ich_error_destroy(ich_as_read_ptr(h->as, heap->address + (uint64_t)o->heap_front_end_heap, &fe));
 	heap->lfh = fet == 2 && fe;	/* 2 = LFH (S2) */
 	heap->front_end = heap->lfh ? fe : 0;
 	return NULL;
@@ -89,22 +87,22 @@ struct ich_error *nt_heap_validate(struct ich_heaps *h, struct ich_heap *heap,
 static struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key)
 {
 	uint32_t efm;
-	const struct ich_layout *r = w->row;
-	struct ich_error *err = ich_as_read_u32(w->h->as, w->heap->address + (uint64_t)off(r, ICH_F_HEAP_ENCODE_FLAG_MASK), &efm);
+	const struct ntofs *o = w->o;
+	struct ich_error *err = ich_as_read_u32(w->h->as, w->heap->address + (uint64_t)o->heap_encode_flag_mask, &efm);
 	if (err)
 		return err;
 	*key = 0;
 	if (!(efm & HEAP_ENCODE_FLAG_MAKE_ENCODING_ENABLED))
 		return NULL;
-	return ich_as_read_u64(w->h->as, w->heap->address + (uint64_t)off(r, ICH_F_HEAP_ENCODING) +
-			       (uint64_t)off(r, ICH_F_HEAP_ENTRY_SMALL_HEADER), key);
+	return ich_as_read_u64(w->h->as, w->heap->address + (uint64_t)o->heap_encoding +
+			       (uint64_t)o->entry_small_header, key);
 }
 
 /* Read and decode the entry at e. */
 static struct ich_error *read_entry(struct walk_ctx *w, uint64_t e, struct heap_entry *he)
 {
 	uint64_t raw;
-	struct ich_error *err = ich_as_read_u64(w->h->as, e + (uint64_t)off(w->row, ICH_F_HEAP_ENTRY_SMALL_HEADER), &raw);
+	struct ich_error *err = ich_as_read_u64(w->h->as, e + (uint64_t)w->o->entry_small_header, &raw);
 	if (err)
 		return err;
 	uint64_t d = raw ^ w->key;
@@ -158,11 +156,11 @@ struct ucr_collect {
 static struct ich_error *ucr_cb(uint64_t node, void *arg)
 {
 	struct ucr_collect *c = arg;
-	const struct ich_layout *r = c->w->row;
-	uint64_t d = node - (uint64_t)off(r, ICH_F_UCR_DESCRIPTOR_SEGMENT_ENTRY), a, s;
-	struct ich_error *err = ich_as_read_ptr(c->w->h->as, d + (uint64_t)off(r, ICH_F_UCR_DESCRIPTOR_ADDRESS), &a);
+	const struct ntofs *o = c->w->o;
+	uint64_t d = node - (uint64_t)o->ucr_segment_entry, a, s;
+	struct ich_error *err = ich_as_read_ptr(c->w->h->as, d + (uint64_t)o->ucr_address, &a);
 	if (!err)
-		err = ich_as_read_ptr(c->w->h->as, d + (uint64_t)off(r, ICH_F_UCR_DESCRIPTOR_SIZE), &s);
+		err = ich_as_read_ptr(c->w->h->as, d + (uint64_t)o->ucr_size, &s);
 	if (err)
 		return err;
 	struct ich_heap_ucr *u = realloc(c->seg->ucr, (c->seg->nucr + 1) * sizeof(*u));
@@ -269,7 +267,7 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 			b.state = internal ? ICH_BLOCK_INTERNAL : ICH_BLOCK_BUSY;
 			if (internal && w->heap->lfh) {
 				uint32_t sig;
-				struct ich_error *e2 = ich_as_read_u32(w->h->as, e + unit + (uint64_t)off(w->row, ICH_F_USERDATA_HEADER_SIGNATURE), &sig);
+				struct ich_error *e2 = ich_as_read_u32(w->h->as, e + unit + (uint64_t)w->o->ud_signature, &sig);
 				if (!e2 && sig == USERBLOCKS_SIGNATURE && ubs) {
 					uint64_t *nv = realloc(ubs->v, (ubs->n + 1) * sizeof(*nv));
 					uint64_t *ns = realloc(ubs->size, (ubs->n + 1) * sizeof(*ns));
@@ -311,19 +309,19 @@ static struct ich_error *seg_cb(uint64_t node, void *arg)
 {
 	struct walk_ctx *w = ((struct seg_collect *)arg)->w;
 	struct ich_heap *heap = w->heap;
-	const struct ich_layout *r = w->row;
-	uint64_t s = node - (uint64_t)off(r, ICH_F_HEAP_SEGMENT_LIST_ENTRY);
+	const struct ntofs *o = w->o;
+	uint64_t s = node - (uint64_t)o->seg_list_entry;
 	uint32_t sig, pages = 0, ucp = 0;
 	uint64_t first, last;
-	struct ich_error *err = ich_as_read_u32(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_SIGNATURE), &sig);
+	struct ich_error *err = ich_as_read_u32(w->h->as, s + (uint64_t)o->seg_signature, &sig);
 	if (!err)
-		err = ich_as_read_ptr(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_FIRST_ENTRY), &first);
+		err = ich_as_read_ptr(w->h->as, s + (uint64_t)o->seg_first_entry, &first);
 	if (!err)
-		err = ich_as_read_ptr(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_LAST_VALID_ENTRY), &last);
+		err = ich_as_read_ptr(w->h->as, s + (uint64_t)o->seg_last_valid_entry, &last);
 	if (!err)
-		err = ich_as_read_u32(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_NUMBER_OF_PAGES), &pages);
+		err = ich_as_read_u32(w->h->as, s + (uint64_t)o->seg_pages, &pages);
 	if (!err)
-		err = ich_as_read_u32(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_UNCOMMITTED_PAGES), &ucp);
+		err = ich_as_read_u32(w->h->as, s + (uint64_t)o->seg_uncommitted_pages, &ucp);
 	if (err) {
 		heap_problem(heap, s, "segment header not readable: %s", err->message);
 		ich_error_destroy(err);
@@ -351,7 +349,7 @@ static struct ich_error *seg_cb(uint64_t node, void *arg)
 	seg->pages = pages;
 	seg->uncommitted_pages = ucp;
 	struct ucr_collect uc = { w, seg };
-	err = ich_as_list_walk(w->h->as, s + (uint64_t)off(r, ICH_F_HEAP_SEGMENT_UCR_SEGMENT_LIST),
+	err = ich_as_list_walk(w->h->as, s + (uint64_t)o->seg_ucr_list,
 			       MAX_UCRS, true, ucr_cb, &uc, NULL);
 	if (err == &ich_enomem)
 		return err;
@@ -367,14 +365,14 @@ static struct ich_error *seg_cb(uint64_t node, void *arg)
 static struct ich_error *virtual_cb(uint64_t node, void *arg)
 {
 	struct walk_ctx *w = arg;
-	const struct ich_layout *r = w->row;
+	const struct ntofs *o = w->o;
 	uint64_t commit, reserve;
-	struct ich_error *err = ich_as_read_ptr(w->h->as, node + (uint64_t)off(r, ICH_F_VIRTUAL_ALLOC_ENTRY_COMMIT_SIZE), &commit);
+	struct ich_error *err = ich_as_read_ptr(w->h->as, node + (uint64_t)o->va_commit, &commit);
 	if (!err)
-		err = ich_as_read_ptr(w->h->as, node + (uint64_t)off(r, ICH_F_VIRTUAL_ALLOC_ENTRY_RESERVE_SIZE), &reserve);
+		err = ich_as_read_ptr(w->h->as, node + (uint64_t)o->va_reserve, &reserve);
 	struct heap_entry he;
 	if (!err)
-		err = read_entry(w, node + (uint64_t)off(r, ICH_F_VIRTUAL_ALLOC_ENTRY_BUSY_BLOCK), &he);
+		err = read_entry(w, node + (uint64_t)o->va_busy_block, &he);
 	if (err) {
 		heap_problem(w->heap, node, "large block not readable: %s", err->message);
 		ich_error_destroy(err);
@@ -392,7 +390,7 @@ static struct ich_error *virtual_cb(uint64_t node, void *arg)
 	uint64_t unused = he.size <= commit ? he.size : 0;
 	struct ich_heap_block b = {
 		.header = node,
-		.user = node + (uint64_t)off(r, ICH_F_VIRTUAL_ALLOC_ENTRY_SIZEOF),
+		.user = node + (uint64_t)o->va_sizeof,
 		.block_size = commit, .size = commit - unused, .unused = unused,
 		.flags = he.flags, .state = ICH_BLOCK_BUSY, .layer = ICH_LAYER_VIRTUAL,
 	};
@@ -416,12 +414,13 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	heap->nsegments = heap->nproblems = 0;
 	heap->partial = false;
 	memset(&heap->totals, 0, sizeof(heap->totals));
-	struct walk_ctx w = { h, heap, heap->layout, fn, arg, NULL, h->ptr == 8 ? 16 : 8, 0 };
+	const struct ntofs *o = &h->ofs[heap - h->heaps];
+	struct walk_ctx w = { h, heap, o, fn, arg, NULL, h->ptr == 8 ? 16 : 8, 0 };
 	struct ich_error *err = encoding_key(&w, &w.key);
 	if (err)
 		return ich_error_wrap(err, "heap 0x%" PRIx64 ": Encoding: ", heap->address);
 	struct seg_collect sc = { &w };
-	err = ich_as_list_walk(h->as, heap->address + (uint64_t)off(w.row, ICH_F_HEAP_SEGMENT_LIST),
+	err = ich_as_list_walk(h->as, heap->address + (uint64_t)o->heap_segment_list,
 			       MAX_SEGMENTS, true, seg_cb, &sc, NULL);
 	if (err == &ich_enomem)
 		return err;
@@ -432,7 +431,7 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	}
 	/* First pass over the LFH containers recovers RtlpLFHKey (Win8+). */
 	struct ub_list ubs = { 0 };
-	if (heap->lfh && off(w.row, ICH_F_USERDATA_HEADER_ENCODED_OFFSETS) >= 0 && !h->lfh_key_known) {
+	if (heap->lfh && !o->lfh_missing && o->lfh_bitmap && !h->lfh_key_known) {
 		for (size_t s = 0; s < heap->nsegments; s++)
 			walk_segment(&w, &heap->segments[s], &ubs, true);
 		lfh_recover_key(h, heap, ubs.v, ubs.n);
@@ -463,7 +462,7 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	free(ubs.v);
 	free(ubs.size);
 	if (!w.err && !err) {
-		err = ich_as_list_walk(h->as, heap->address + (uint64_t)off(w.row, ICH_F_HEAP_VIRTUAL_ALLOCD_BLOCKS),
+		err = ich_as_list_walk(h->as, heap->address + (uint64_t)o->heap_virtual_allocd_blocks,
 				       MAX_VIRTUAL_BLOCKS, true, virtual_cb, &w, NULL);
 		if (err && err != &ich_enomem && err != w.err) {
 			heap_problem(heap, heap->address, "large-block list: %s", err->message);

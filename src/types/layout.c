@@ -32,9 +32,51 @@ enum ich_field ich_field_by_name(const char *name)
 	return ICH_F_COUNT;
 }
 
-static struct ich_layout *builtin;	/* expanded ich_builtin_rows */
-static struct ich_layout *loaded;	/* rows from --layout files */
-static size_t nloaded;
+static struct ich_layout *builtin;	/* expanded ich_builtin_rows (immutable once built) */
+
+/*
+ * A registry: the built-in rows plus rows loaded from files.  Openers take
+ * one, so two analyses in one process (or a test) can use different
+ * --layout rows; NULL means the built-in rows only.  The old ich_layout_*
+ * entry points use one default registry (the CLI loads --layout into it).
+ */
+struct ich_layouts {
+	struct ich_layout *loaded;	/* rows from --layout files */
+	size_t nloaded;
+};
+
+static struct ich_layouts default_registry;
+
+struct ich_layouts *ich_layouts_default(void)
+{
+	return &default_registry;
+}
+
+struct ich_error *ich_layouts_create(struct ich_layouts **ret)
+{
+	*ret = calloc(1, sizeof(**ret));
+	return *ret ? NULL : &ich_enomem;
+}
+
+static void free_loaded(struct ich_layouts *reg)
+{
+	for (size_t i = 0; i < reg->nloaded; i++) {
+		free((char *)reg->loaded[i].module);
+		free((char *)reg->loaded[i].label);
+		free((char *)reg->loaded[i].source);
+	}
+	free(reg->loaded);
+	reg->loaded = NULL;
+	reg->nloaded = 0;
+}
+
+void ich_layouts_destroy(struct ich_layouts *reg)
+{
+	if (!reg || reg == &default_registry)
+		return;
+	free_loaded(reg);
+	free(reg);
+}
 
 static void expand_builtin(void)
 {
@@ -60,34 +102,42 @@ static void expand_builtin(void)
 	}
 }
 
+static size_t nloaded_of(const struct ich_layouts *reg)
+{
+	return reg ? reg->nloaded : 0;
+}
+
 /* Iterate all rows: loaded ones first so they shadow built-ins. */
-static const struct ich_layout *row_at(size_t i)
+static const struct ich_layout *row_at(const struct ich_layouts *reg, size_t i)
 {
 	expand_builtin();
-	if (i < nloaded)
-		return &loaded[i];
-	i -= nloaded;
+	size_t nl = nloaded_of(reg);
+	if (i < nl)
+		return &reg->loaded[i];
+	i -= nl;
 	return i < ich_builtin_row_count ? &builtin[i] : NULL;
 }
 
-static bool shadowed(size_t i, const struct ich_layout *r)
+static bool shadowed(const struct ich_layouts *reg, size_t i, const struct ich_layout *r)
 {
 	/* a built-in row with the same key as a loaded row is hidden */
-	if (i < nloaded)
+	size_t nl = nloaded_of(reg);
+	if (i < nl)
 		return false;
-	for (size_t j = 0; j < nloaded; j++)
-		if (!strcmp(loaded[j].module, r->module) && loaded[j].arch == r->arch &&
-		    loaded[j].build_min == r->build_min)
+	for (size_t j = 0; j < nl; j++)
+		if (!strcmp(reg->loaded[j].module, r->module) && reg->loaded[j].arch == r->arch &&
+		    reg->loaded[j].build_min == r->build_min)
 			return true;
 	return false;
 }
 
-const struct ich_layout *ich_layout_find(const char *module, enum ich_arch arch, uint32_t build)
+const struct ich_layout *ich_layouts_find(const struct ich_layouts *reg, const char *module,
+					  enum ich_arch arch, uint32_t build)
 {
 	const struct ich_layout *best = NULL;
 	const struct ich_layout *r;
-	for (size_t i = 0; (r = row_at(i)); i++) {
-		if (shadowed(i, r) || strcmp(r->module, module) || r->arch != arch || r->build_min > build)
+	for (size_t i = 0; (r = row_at(reg, i)); i++) {
+		if (shadowed(reg, i, r) || strcmp(r->module, module) || r->arch != arch || r->build_min > build)
 			continue;
 		if (!best || r->build_min > best->build_min)
 			best = r;
@@ -95,11 +145,11 @@ const struct ich_layout *ich_layout_find(const char *module, enum ich_arch arch,
 	return best;
 }
 
-size_t ich_layout_candidates(const char *module, enum ich_arch arch, uint32_t build,
-			     const struct ich_layout **out, size_t max)
+size_t ich_layouts_candidates(const struct ich_layouts *reg, const char *module, enum ich_arch arch,
+			      uint32_t build, const struct ich_layout **out, size_t max)
 {
 	size_t n = 0;
-	const struct ich_layout *first = ich_layout_find(module, arch, build);
+	const struct ich_layout *first = ich_layouts_find(reg, module, arch, build);
 	if (first && n < max)
 		out[n++] = first;
 	const struct ich_layout *r;
@@ -107,8 +157,8 @@ size_t ich_layout_candidates(const char *module, enum ich_arch arch, uint32_t bu
 	for (;;) {
 		const struct ich_layout *next = NULL;
 		uint64_t best = UINT64_MAX;
-		for (size_t i = 0; (r = row_at(i)); i++) {
-			if (shadowed(i, r) || strcmp(r->module, module) || r->arch != arch)
+		for (size_t i = 0; (r = row_at(reg, i)); i++) {
+			if (shadowed(reg, i, r) || strcmp(r->module, module) || r->arch != arch)
 				continue;
 			bool taken = false;
 			for (size_t k = 0; k < n; k++)
@@ -128,16 +178,28 @@ size_t ich_layout_candidates(const char *module, enum ich_arch arch, uint32_t bu
 	return n;
 }
 
+const struct ich_layout *ich_layout_find(const char *module, enum ich_arch arch, uint32_t build)
+{
+	return ich_layouts_find(&default_registry, module, arch, build);
+}
+
+size_t ich_layout_candidates(const char *module, enum ich_arch arch, uint32_t build,
+			     const struct ich_layout **out, size_t max)
+{
+	return ich_layouts_candidates(&default_registry, module, arch, build, out, max);
+}
+
 void ich_layout_reset(void)
 {
-	for (size_t i = 0; i < nloaded; i++) {
-		free((char *)loaded[i].module);
-		free((char *)loaded[i].label);
-		free((char *)loaded[i].source);
-	}
-	free(loaded);
-	loaded = NULL;
-	nloaded = 0;
+	free_loaded(&default_registry);
+}
+
+const char *ich_layout_missing(const struct ich_layout *row, const enum ich_field *need, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (ich_layout_off(row, need[i]) < 0)
+			return ich_field_name(need[i]);
+	return NULL;
 }
 
 static char *trim(char *s)
@@ -178,8 +240,10 @@ static bool parse_num(const char *s, long long *v)
  *   derived = yes|no
  *   Struct.Field = OFFSET            decimal or 0x hex; -1 = absent
  */
-struct ich_error *ich_layout_load_file(const char *path)
+struct ich_error *ich_layouts_load_file(struct ich_layouts *reg, const char *path)
 {
+	if (!reg)
+		return ich_error_create(ICH_ERR_INVALID_ARG, "%s: no layout registry to load into", path);
 	FILE *f = fopen(path, "r");
 	if (!f)
 		return ich_error_os(errno, path, "cannot open layout file");
@@ -255,7 +319,7 @@ struct ich_error *ich_layout_load_file(const char *path)
 			enum ich_arch a;
 			const struct ich_layout *b;
 			if (sscanf(val, "%31s %15s %u", module, arch, &build) != 3 || !parse_arch(arch, &a) ||
-			    !(b = ich_layout_find(module, a, build))) {
+			    !(b = ich_layouts_find(reg, module, a, build))) {
 				err = ich_error_create(ICH_ERR_INVALID_ARG,
 					"%s:%u: base \"%s\": no such row (MODULE ARCH BUILD)", path, lineno, val);
 				break;
@@ -292,31 +356,41 @@ struct ich_error *ich_layout_load_file(const char *path)
 		free(rows);
 		return err;
 	}
-	struct ich_layout *all = realloc(loaded, (nloaded + nrows) * sizeof(*all));
+	struct ich_layout *all = realloc(reg->loaded, (reg->nloaded + nrows) * sizeof(*all));
 	if (!all && nrows) {
 		free(rows);
 		return &ich_enomem;
 	}
 	if (nrows) {
 		/* newer files first: they shadow older ones on the same key */
-		memmove(all + nrows, all, nloaded * sizeof(*all));
+		memmove(all + nrows, all, reg->nloaded * sizeof(*all));
 		memcpy(all, rows, nrows * sizeof(*all));
-		loaded = all;
-		nloaded += nrows;
+		reg->loaded = all;
+		reg->nloaded += nrows;
 	}
 	free(rows);
 	return NULL;
 }
 
+struct ich_error *ich_layout_load_file(const char *path)
+{
+	return ich_layouts_load_file(&default_registry, path);
+}
+
 void ich_layout_print_table(FILE *f, bool json)
+{
+	ich_layouts_print_table(&default_registry, f, json);
+}
+
+void ich_layouts_print_table(const struct ich_layouts *reg, FILE *f, bool json)
 {
 	const struct ich_layout *r;
 	if (json) {
 		struct ich_json j;
 		ich_json_init(&j, f, true);
 		ich_json_begin_array(&j, NULL);
-		for (size_t i = 0; (r = row_at(i)); i++) {
-			if (shadowed(i, r))
+		for (size_t i = 0; (r = row_at(reg, i)); i++) {
+			if (shadowed(reg, i, r))
 				continue;
 			ich_json_begin_object(&j, NULL);
 			ich_json_string(&j, "module", r->module);
@@ -325,7 +399,7 @@ void ich_layout_print_table(FILE *f, bool json)
 			ich_json_string(&j, "label", r->label);
 			ich_json_string(&j, "source", r->source);
 			ich_json_bool(&j, "derived", r->derived);
-			ich_json_bool(&j, "loaded", i < nloaded);
+			ich_json_bool(&j, "loaded", i < nloaded_of(reg));
 			ich_json_begin_object(&j, "fields");
 			for (int fld = 0; fld < ICH_F_COUNT; fld++)
 				if (r->off[fld] >= 0)
@@ -337,12 +411,12 @@ void ich_layout_print_table(FILE *f, bool json)
 		ich_json_finish(&j);
 		return;
 	}
-	for (size_t i = 0; (r = row_at(i)); i++) {
-		if (shadowed(i, r))
+	for (size_t i = 0; (r = row_at(reg, i)); i++) {
+		if (shadowed(reg, i, r))
 			continue;
 		fprintf(f, "%-8s %-3s %5u+  %s%s%s\n         source: %s\n", r->module,
 			ich_arch_name(r->arch), r->build_min, r->label,
-			r->derived ? "  [derived]" : "", i < nloaded ? "  [loaded]" : "", r->source);
+			r->derived ? "  [derived]" : "", i < nloaded_of(reg) ? "  [loaded]" : "", r->source);
 		int col = 0;
 		for (int fld = 0; fld < ICH_F_COUNT; fld++) {
 			if (r->off[fld] < 0)

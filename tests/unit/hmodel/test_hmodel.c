@@ -21,6 +21,7 @@
 
 #include <icpheap/dump.h>
 #include <icpheap/heap.h>
+#include <icpheap/layout.h>
 
 #include "dumpbuilder.h"
 
@@ -312,6 +313,89 @@ static void test_corrupt(void **state)
 }
 
 /*
+ * Typed layouts: a --layout row that lacks a field the walker needs is
+ * rejected naming the field (never read at address - 1), and rows loaded
+ * into one registry do not leak into another (or the default).
+ */
+static struct ich_layouts *registry_with(const char *text)
+{
+	char p[] = "/tmp/icpheap-hmodel-layout-XXXXXX";
+	int fd = mkstemp(p);
+	assert_true(fd >= 0);
+	assert_int_equal(write(fd, text, strlen(text)), (ssize_t)strlen(text));
+	close(fd);
+	struct ich_layouts *reg;
+	assert_null(ich_layouts_create(&reg));
+	struct ich_error *err = ich_layouts_load_file(reg, p);
+	if (err)
+		fail_msg("%s", err->message);
+	unlink(p);
+	return reg;
+}
+
+static bool has_note(struct ich_heaps *h, const char *a, const char *b)
+{
+	for (size_t i = 0; i < ich_heaps_note_count(h); i++)
+		if (strstr(ich_heaps_note(h, i), a) && (!b || strstr(ich_heaps_note(h, i), b)))
+			return true;
+	return false;
+}
+
+static void test_layout_missing_field(void **state)
+{
+	(void)state;
+	char *path = build(false);
+	struct ich_dump *d;
+	assert_null(ich_dump_open(path, &d));
+	struct ich_heaps *h;
+
+	/* PEB: without TEB.ProcessEnvironmentBlock nothing can be found */
+	struct ich_layouts *reg = registry_with("[ntdll x64 19041 \"no TEB\"]\nbase = ntdll x64 19041\n"
+						"TEB.ProcessEnvironmentBlock = -1\n");
+	struct ich_error *err = ich_heaps_open_with(d, 0, reg, &h);
+	assert_non_null(err);
+	assert_int_equal(err->code, ICH_ERR_LAYOUT);
+	assert_non_null(strstr(err->message, "TEB.ProcessEnvironmentBlock"));
+	ich_error_destroy(err);
+	ich_layouts_destroy(reg);
+
+	/* _HEAP: the build's row lacks HEAP.Encoding: rejected by name, the
+	 * next row (same layout, 18362) is used instead */
+	reg = registry_with("[ntdll x64 19041 \"no Encoding\"]\nbase = ntdll x64 19041\nHEAP.Encoding = -1\n");
+	assert_null(ich_heaps_open_with(d, 0, reg, &h));
+	struct ich_heap *hp = ich_heaps_get(h, 0);
+	assert_int_equal(hp->status, ICH_HEAP_OK);
+	assert_true(hp->layout_fallback);
+	assert_true(has_note(h, "has no HEAP.Encoding", NULL));
+	ich_heaps_close(h);
+	ich_layouts_destroy(reg);
+
+	/* LFH: a row without the busy bitmap walks the back end only and says why */
+	reg = registry_with("[ntdll x64 19041 \"no bitmap\"]\nbase = ntdll x64 19041\n"
+			    "HEAP_USERDATA_HEADER.BusyBitmap = -1\n");
+	assert_null(ich_heaps_open_with(d, 0, reg, &h));
+	hp = ich_heaps_get(h, 0);
+	assert_false(hp->layout_fallback);
+	assert_true(has_note(h, "HEAP_USERDATA_HEADER.BusyBitmap", "not walked"));
+	struct seen s = { .n = 0 };
+	assert_null(ich_heap_walk(h, hp, collect, &s));
+	for (size_t i = 0; i < s.n; i++)
+		assert_int_not_equal(s.b[i].layer, ICH_LAYER_LFH);
+	ich_heaps_close(h);
+	ich_layouts_destroy(reg);
+
+	/* the default registry never saw those rows */
+	assert_null(ich_heaps_open(d, 0, &h));
+	assert_false(ich_heaps_get(h, 0)->layout_fallback);
+	assert_int_equal(ich_heaps_note_count(h) > 0, 1);
+	assert_false(has_note(h, "has no", NULL));
+	ich_heaps_close(h);
+	ich_dump_close(d);
+	unlink(path);
+	free(path);
+}
+
+/*
  * x86 heaps (layouts.md §1-2 x86 1809+ column; entries 8 bytes, unit 8),
  * native x86 or in a WOW64 process (32-bit TEB = TEB64 + 0x2000, whose
  * ProcessEnvironmentBlock is the 32-bit PEB; x86 rows, 4-byte pointers).
@@ -518,6 +602,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_layout_missing_field),
 		cmocka_unit_test(test_x86),
 		cmocka_unit_test(test_wow64),
 	};
