@@ -61,13 +61,14 @@ enum ich_block_layer {
 };
 
 struct ich_heap_block {
-	uint64_t header;	/* _HEAP_ENTRY (or VIRTUAL_ALLOC_ENTRY) */
+	uint64_t header;	/* _HEAP_ENTRY (virtual: the BusyBlock, as -flt shows it) */
 	uint64_t user;		/* user pointer */
 	uint64_t size;		/* requested bytes (0 for free blocks) */
-	uint64_t block_size;	/* bytes, header included */
+	uint64_t block_size;	/* bytes, header included (virtual: CommitSize) */
 	uint64_t unused;	/* block_size - size */
 	uint64_t prev_size;	/* bytes, back end only */
-	uint64_t segment;	/* owning segment (back end), UserBlocks (LFH) */
+	uint64_t segment;	/* owning segment (back end), UserBlocks (LFH),
+				 * _HEAP_VIRTUAL_ALLOC_ENTRY (virtual) */
 	uint8_t flags;		/* _HEAP_ENTRY.Flags (decoded) */
 	enum ich_block_state state;
 	enum ich_block_layer layer;

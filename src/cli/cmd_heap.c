@@ -46,6 +46,7 @@ enum mode { M_LIST, M_SUMMARY, M_ENTRIES, M_SEGMENTS, M_FREE, M_INFO, M_FIND,
 struct opts {
 	enum mode mode;
 	bool json, verbose_find;
+	bool lfh_entries;	/* -H l: LFH entries in the -a/-h text */
 	bool have_heap;
 	uint64_t heap;		/* -s/-a/-h/-m/-f/-stat -h HEAP */
 	uint64_t addr;		/* -i, -x */
@@ -159,6 +160,14 @@ static void json_block_fields(struct ich_json *j, const struct ich_heap_block *b
 	ich_json_u64(j, "unused", b->unused);
 	ich_json_string(j, "state", ich_block_state_name(b->state));
 	ich_json_string(j, "layer", ich_block_layer_name(b->layer));
+	/* where the block lives: its segment (back end), the UserBlocks
+	 * container (LFH), its _HEAP_VIRTUAL_ALLOC_ENTRY (large block) */
+	if (b->layer == ICH_LAYER_BACKEND)
+		ich_json_addr(j, "segment", b->segment);
+	else if (b->layer == ICH_LAYER_LFH)
+		ich_json_addr(j, "container", b->segment);
+	else if (b->layer == ICH_LAYER_VIRTUAL)
+		ich_json_addr(j, "virtual_alloc_entry", b->segment);
 }
 
 static struct ich_error *json_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
@@ -311,17 +320,31 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 {
 	struct entries_ctx *e = arg;
 	struct ctx *c = e->c;
-	if (b->layer == ICH_LAYER_LFH)
-		return NULL;	/* inside an internal block, as in WinDbg's -a */
 	if (e->free_only && b->state != ICH_BLOCK_FREE)
 		return NULL;
+	/* JSON: every block of every layer (LFH busy and free blocks with
+	 * their container, large blocks by their BusyBlock). */
 	if (c->j)
 		return json_block(hp, b, c->j);
+	/* Text: WinDbg's -a/-h show an LFH container as one Internal block;
+	 * -H l lists its entries after it. */
+	if (b->layer == ICH_LAYER_LFH && !c->o->lfh_entries)
+		return NULL;
 	if (b->layer == ICH_LAYER_VIRTUAL) {
 		print_ucrs_before(e, UINT64_MAX);
 		e->seg = NULL;
-		printf("    Virtual block: %0*llx - %0*llx (size %0*llx) - busy (%llx)\n", c->w, P(b->header),
-		       c->w, P(b->header + b->block_size), c->w, P(b->block_size), P(b->size));
+		printf("    Virtual block: %0*llx - %0*llx (size %0*llx) - busy (%llx)\n", c->w, P(b->segment),
+		       c->w, P(b->segment + b->block_size), c->w, P(b->block_size), P(b->size));
+		return NULL;
+	}
+	if (b->layer == ICH_LAYER_LFH) {
+		/* an LFH entry (-H l): no PreviousSize (WinDbg's -x shows "-") */
+		printf("        %0*llx: %05x . %05llx [%03x]", c->w, P(b->header), 0, P(b->block_size),
+		       b->state == ICH_BLOCK_BUSY ? 0x101u : 0x100u);
+		if (b->state == ICH_BLOCK_BUSY)
+			printf(" - busy (%llx) LFH\n", P(b->size));
+		else
+			printf(" LFH\n");
 		return NULL;
 	}
 	if (b->segment != e->segment) {
@@ -341,8 +364,10 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 	print_ucrs_before(e, b->header);
 	printf("        %0*llx: %05llx . %05llx [%03x]", c->w, P(b->header), P(b->prev_size),
 	       P(b->block_size), 0x100u | b->flags);
+	/* a free entry ends at its flags, as in WinDbg's -a (windbg-output
+	 * heap-a x64 sample: "000002b0a3b90850: 00110 . 01770 [100]") */
 	if (b->state == ICH_BLOCK_FREE)
-		printf(" - free\n");
+		printf("\n");
 	else
 		printf(" - busy (%llx)%s\n", P(b->size), b->state == ICH_BLOCK_INTERNAL ? " Internal " : "");
 	return NULL;
@@ -474,7 +499,9 @@ static struct ich_error *find_cb(const struct ich_heap *hp, const struct ich_hea
 		return &ich_stop;
 	}
 	/* LFH blocks lie inside an internal block: keep looking inside it */
-	bool in = f->addr >= b->header && f->addr < b->header + b->block_size;
+	/* a large block spans from its VIRTUAL_ALLOC_ENTRY (.segment) */
+	uint64_t start = b->layer == ICH_LAYER_VIRTUAL ? b->segment : b->header;
+	bool in = f->addr >= start && f->addr < start + b->block_size;
 	if (in && !(b->state == ICH_BLOCK_INTERNAL && hp->lfh && b->layer == ICH_LAYER_BACKEND)) {
 		f->found = true;
 		f->b = *b;
@@ -859,6 +886,18 @@ static int parse(int argc, char **argv, struct opts *o)
 				continue;
 			}
 			o->mode = a[1] == 's' ? M_SUMMARY : a[1] == 'm' ? M_SEGMENTS : a[1] == 'f' ? M_FREE : M_ENTRIES;
+			have_mode = true;
+			if (i + 1 < argc - 1 && argv[i + 1][0] != '-' && hexarg(argv[i + 1], &o->heap)) {
+				o->have_heap = true;
+				i++;
+			}
+		} else if (!strcmp(a, "-H")) {
+			/* -H l: every entry including the LFH ones (!heap docs) */
+			if (i + 1 >= argc - 1 || strcmp(argv[i + 1], "l"))
+				return bad("-H needs l (-H l: entries including LFH entries)", NULL);
+			i++;
+			o->mode = M_ENTRIES;
+			o->lfh_entries = true;
 			have_mode = true;
 			if (i + 1 < argc - 1 && argv[i + 1][0] != '-' && hexarg(argv[i + 1], &o->heap)) {
 				o->have_heap = true;

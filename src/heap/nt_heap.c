@@ -388,9 +388,12 @@ static struct ich_error *virtual_cb(uint64_t node, void *arg)
 	t->committed += commit;
 	t->virt += reserve;
 	uint64_t unused = he.size <= commit ? he.size : 0;
+	/* Keyed by its _HEAP_ENTRY (the BusyBlock), as WinDbg's -flt lists it
+	 * (windbg-output heap-flt-s x86 VirtualAlloc sample: entry 035cb018 =
+	 * VIRTUAL_ALLOC_ENTRY 035cb000 + 0x18); the entry itself is .segment. */
 	struct ich_heap_block b = {
-		.header = node,
-		.user = node + (uint64_t)o->va_sizeof,
+		.header = node + (uint64_t)o->va_busy_block,
+		.user = node + (uint64_t)o->va_sizeof, .segment = node,
 		.block_size = commit, .size = commit - unused, .unused = unused,
 		.flags = he.flags, .state = ICH_BLOCK_BUSY, .layer = ICH_LAYER_VIRTUAL,
 	};

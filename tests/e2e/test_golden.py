@@ -30,7 +30,8 @@ for line in open(os.path.join(gdir, "CASES")):
         print("FAIL %s (exit %d)\n--- want\n%s--- got\n%s%s" % (gold, r.returncode, want, r.stdout, r.stderr))
 
 BLOCK = {"header": "addr", "user": "addr", "size": "int", "block_size": "int", "unused": "int",
-         "state": "str", "layer": "str"}
+         "state": "str", "layer": "str", "segment?": "addr", "container?": "addr",
+         "virtual_alloc_entry?": "addr"}
 HEAP = {"address": "addr", "kind": "str", "status": "str", "reason?": "str", "flags?": "addr",
         "layout?": "str", "lfh?": "bool",
         "segments?": [{"base": "addr", "first_entry": "addr", "last_valid_entry": "addr",
@@ -54,15 +55,24 @@ for args in (["heap", "-s"], ["heap", "-a"], ["heap", "-flt", "s", "20"], ["heap
         print("FAIL json %s: %s" % (" ".join(args), errs[:5]))
     else:
         passed += 1
-# -a --json lists every block of the sample: 7 back-end + 130 LFH + 1 large
-# (tests/unit/hmodel/test_hmodel.c lays out exactly these).
+# -a --json lists every block of the sample: 7 back-end + 130 LFH (busy and
+# free, each with its container) + 1 large block keyed by its BusyBlock
+# (tests/unit/hmodel/test_hmodel.c lays out exactly these: strides 0x20 x 100
+# blocks with 10 busy, 0x30 x 30 with 5 busy; the large block at
+# 0x1c3b0000000 + 0x30).
 doc = json.loads(subprocess.run([icp, "--json", "heap", "-a", dump], capture_output=True,
                                 text=True).stdout)
 blocks = doc["heaps"][0]["blocks"]
-ok = len(blocks) == 8 and doc["heaps"][0]["totals"]["busy_count"] == 19
+lfh = [b for b in blocks if b["layer"] == "lfh"]
+virt = [b for b in blocks if b["layer"] == "virtual"]
+ok = (len(blocks) == 138 and len(lfh) == 130 and doc["heaps"][0]["totals"]["busy_count"] == 19
+      and sum(b["state"] == "busy" for b in lfh) == 15
+      and {b["container"] for b in lfh} == {"0x1c3a0001350", "0x1c3a0002350"}
+      and len(virt) == 1 and virt[0]["header"] == "0x1c3b0000030"
+      and virt[0]["virtual_alloc_entry"] == "0x1c3b0000000")
 passed += ok
 failed += not ok
 if not ok:
-    print("FAIL -a --json block count %d" % len(blocks))
+    print("FAIL -a --json: %d blocks, %d lfh" % (len(blocks), len(lfh)))
 print("%d passed, %d failed" % (passed, failed))
 sys.exit(1 if failed else 0)

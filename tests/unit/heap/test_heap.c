@@ -117,10 +117,14 @@ static struct ich_error *collect(const struct ich_heap *heap, const struct ich_h
 	return NULL;
 }
 
+/* The builder's .expect keys a large block by its VIRTUAL_ALLOC_ENTRY; the
+ * walker lists it by its _HEAP_ENTRY (BusyBlock, as WinDbg's -flt does)
+ * and keeps the entry in .segment. */
 static const struct ich_heap_block *find(const struct got *g, uint64_t header)
 {
 	for (size_t i = 0; i < g->nb; i++)
-		if (g->b[i].header == header)
+		if (g->b[i].header == header ||
+		    (g->b[i].layer == ICH_LAYER_VIRTUAL && g->b[i].segment == header))
 			return &g->b[i];
 	return NULL;
 }

@@ -177,7 +177,8 @@ static char *build(bool corrupt)
 	db_mem_write_u64(m, V + 0x28, 0x21000);
 	put_entry(m, V + 0x30 - 0, 0xFF0, 0x01, 0, 0);
 	/* put_entry writes at e+8: the BusyBlock small header is at V+0x38 */
-	expect[nexpect++] = (struct block){ V, 0x21000 - 0xFF0, 0x21000, 0 };
+	/* listed by its _HEAP_ENTRY, the BusyBlock at +0x30 (layouts.md §2) */
+	expect[nexpect++] = (struct block){ V + 0x30, 0x21000 - 0xFF0, 0x21000, 0 };
 	db_md_add_memory(md, H, UCR_AT - H, DB_LIST_64);
 	db_md_add_memory(md, H + 0x10000 - 0x10, 0, DB_LIST_64);
 	db_md_add_memory(md, V, 0x1000, DB_LIST_64);
@@ -279,8 +280,9 @@ static void test_walk(void **state)
 	assert_false(hp->partial);
 	/* the LFH user pointer is the block + 16; the large block's after the
 	 * 0x40-byte VIRTUAL_ALLOC_ENTRY */
-	assert_int_equal(find(&s, V)->user, V + 0x40);
-	assert_int_equal(find(&s, V)->layer, ICH_LAYER_VIRTUAL);
+	assert_int_equal(find(&s, V + 0x30)->user, V + 0x40);
+	assert_int_equal(find(&s, V + 0x30)->segment, V);
+	assert_int_equal(find(&s, V + 0x30)->layer, ICH_LAYER_VIRTUAL);
 	ich_heaps_close(h);
 	ich_dump_close(d);
 	unlink(path);
@@ -304,7 +306,7 @@ static void test_corrupt(void **state)
 	assert_non_null(strstr(hp->problems[0].what, "checksum"));
 	/* blocks before the corrupt entry are still there; the large block too */
 	assert_non_null(find(&s, H + 0x1000));
-	assert_non_null(find(&s, V));
+	assert_non_null(find(&s, V + 0x30));
 	assert_null(find(&s, corrupt_at));
 	ich_heaps_close(h);
 	ich_dump_close(d);
@@ -461,7 +463,7 @@ static char *build_x86(bool wow64)
 	db_mem_write_u32(m, V32 + 0x10, 0x11000);		/* CommitSize */
 	db_mem_write_u32(m, V32 + 0x14, 0x11000);
 	put_entry32(m, V32 + 0x18, 0xFE0, 0x01, 0, 0);		/* Size = unused bytes */
-	expect[nexpect++] = (struct block){ V32, 0x11000 - 0xFE0, 0x11000, 0 };
+	expect[nexpect++] = (struct block){ V32 + 0x18, 0x11000 - 0xFE0, 0x11000, 0 };	/* BusyBlock */
 	uint64_t e = H32 + 0x800, prev = 0;
 	struct { uint16_t units; uint8_t flags; uint8_t unused; int state; } seq[] = {
 		{ 0x20, 0x01, 0x0C, 0 }, { 0x10, 0x00, 0, 1 }, { 0x08, 0x01, 0x18, 0 },
@@ -520,7 +522,8 @@ static void check_x86(bool wow64)
 		assert_int_equal(b->block_size, expect[i].block_size);
 		assert_int_equal(b->size, expect[i].size);
 	}
-	assert_int_equal(find(&s, V32)->user, V32 + 0x20);
+	assert_int_equal(find(&s, V32 + 0x18)->user, V32 + 0x20);
+	assert_int_equal(find(&s, V32 + 0x18)->segment, V32);
 	assert_int_equal(find(&s, H32 + 0x800)->user, H32 + 0x808);
 	assert_int_equal(hp->nproblems, 0);
 	ich_heaps_close(h);
