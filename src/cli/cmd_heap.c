@@ -139,6 +139,7 @@ static void json_heap_tail(struct ich_json *j, const struct ich_heap *hp)
 	ich_json_u64(j, "reserved", t->reserved);
 	ich_json_u64(j, "virtual_blocks", t->virtual_blocks);
 	ich_json_u64(j, "uncommitted_ranges", t->ucr_count);
+	ich_json_u64(j, "corrupt_count", t->corrupt_count);
 	ich_json_end_object(j);
 	ich_json_begin_array(j, "problems");
 	for (size_t p = 0; p < hp->nproblems; p++) {
@@ -368,6 +369,8 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 	 * heap-a x64 sample: "000002b0a3b90850: 00110 . 01770 [100]") */
 	if (b->state == ICH_BLOCK_FREE)
 		printf("\n");
+	else if (b->state == ICH_BLOCK_CORRUPT)
+		printf(" - corrupt (header fails its checks; see heap -v)\n");
 	else
 		printf(" - busy (%llx)%s\n", P(b->size), b->state == ICH_BLOCK_INTERNAL ? " Internal " : "");
 	return NULL;
@@ -541,6 +544,10 @@ static void flags_words(const struct ich_heap_block *b, char *out, size_t n)
 	}
 	if (b->state == ICH_BLOCK_FREE) {
 		snprintf(out, n, "free ");
+		return;
+	}
+	if (b->state == ICH_BLOCK_CORRUPT) {
+		snprintf(out, n, "corrupt ");
 		return;
 	}
 	strncat(out, "busy ", n - strlen(out) - 1);
@@ -844,7 +851,10 @@ static int do_validate(struct ctx *c)
 			printf("%s\n", hp->reason);
 			continue;
 		}
-		printf("Validating heap %0*llx: %zu problems\n", c->w, P(hp->address), hp->nproblems);
+		printf("Validating heap %0*llx: %zu problems", c->w, P(hp->address), hp->nproblems);
+		if (hp->totals.corrupt_count)
+			printf(", %llu blocks not vouched for (listed as corrupt)", P(hp->totals.corrupt_count));
+		putchar('\n');
 		print_problems(hp, c->w);
 	}
 	if (c->j)

@@ -89,6 +89,7 @@ struct heap_entry {
 	uint8_t segment_offset;
 	uint8_t unused;
 	bool checksum_ok;
+	uint64_t raw, decoded;	/* the small header as stored and decoded */
 };
 
 /* nt_heap.c */

@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/endian.h"
 #include "heap/heap_internal.h"
 
 #define MAX_SEGMENTS 4096
@@ -98,14 +99,11 @@ static struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key)
 			       (uint64_t)o->entry_small_header, key);
 }
 
-/* Read and decode the entry at e. */
-static struct ich_error *read_entry(struct walk_ctx *w, uint64_t e, struct heap_entry *he)
+static void entry_decode(uint64_t raw, uint64_t key, struct heap_entry *he)
 {
-	uint64_t raw;
-	struct ich_error *err = ich_as_read_u64(w->h->as, e + (uint64_t)w->o->entry_small_header, &raw);
-	if (err)
-		return err;
-	uint64_t d = raw ^ w->key;
+	uint64_t d = raw ^ key;
+	he->raw = raw;
+	he->decoded = d;
 	he->size = (uint16_t)d;
 	he->flags = (uint8_t)(d >> 16);
 	he->small_tag = (uint8_t)(d >> 24);
@@ -114,6 +112,35 @@ static struct ich_error *read_entry(struct walk_ctx *w, uint64_t e, struct heap_
 	he->unused = (uint8_t)(d >> 56);
 	/* SmallTagIndex = Size lo ^ Size hi ^ Flags (S2 VmmHeap_GetEntryDecoded) */
 	he->checksum_ok = he->small_tag == (uint8_t)((d & 0xFF) ^ ((d >> 8) & 0xFF) ^ ((d >> 16) & 0xFF));
+}
+
+/* The entry at e, decoded; false when its small header is not in the dump.
+ * The header is looked at in place when the dump holds it contiguously
+ * (ich_as_peek), so the walk copies nothing per block. */
+static bool entry_at(struct walk_ctx *w, uint64_t e, struct heap_entry *he)
+{
+	uint64_t a = e + (uint64_t)w->o->entry_small_header;
+	const uint8_t *p = ich_as_peek(w->h->as, a, 8);
+	uint8_t buf[8];
+	if (!p) {
+		if (ich_as_read(w->h->as, a, buf, 8, NULL) != 8)
+			return false;
+		p = buf;
+	}
+	entry_decode(ich_le64(p), w->key, he);
+	return true;
+}
+
+/* Read and decode the entry at e (an error names what is missing). */
+static struct ich_error *read_entry(struct walk_ctx *w, uint64_t e, struct heap_entry *he)
+{
+	if (entry_at(w, e, he))
+		return NULL;
+	uint64_t raw;
+	struct ich_error *err = ich_as_read_u64(w->h->as, e + (uint64_t)w->o->entry_small_header, &raw);
+	if (err)
+		return err;
+	entry_decode(raw, w->key, he);
 	return NULL;
 }
 
@@ -184,6 +211,55 @@ struct ub_list {
 	size_t n;
 };
 
+/*
+ * An entry checks out as a resync point: readable, checksum good, size
+ * within the run, and the entry after it either ends the run or is itself
+ * good with a PreviousSize equal to this entry's Size (the chain holds).
+ */
+static bool resync_point(struct walk_ctx *w, uint64_t c, uint64_t limit)
+{
+	struct heap_entry he, nx;
+	if (!entry_at(w, c, &he) || !he.checksum_ok || !he.size)
+		return false;
+	uint64_t n = c + (uint64_t)he.size * w->unit;
+	if (n > limit)
+		return false;
+	if (n == limit)
+		return true;
+	return entry_at(w, n, &nx) && nx.checksum_ok && nx.size && nx.prev_size == he.size;
+}
+
+/*
+ * After a bad entry at e (he: its decoded header, NULL if unreadable):
+ * where the walk goes on (*next, at most limit).  When the decoded size is
+ * plausible and the entry it leads to checks out with a PreviousSize equal
+ * to it, the walk continues there (returns true: only this entry is
+ * suspect).  Otherwise it scans forward, one unit at a time, for the next
+ * entry that checks out (resync_point) and returns false (a range was
+ * skipped); with none, *next = limit.
+ */
+static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, uint64_t limit,
+		   uint64_t *next)
+{
+	unsigned unit = w->unit;
+	if (he && he->size && e + (uint64_t)he->size * unit <= limit) {
+		uint64_t n = e + (uint64_t)he->size * unit;
+		struct heap_entry nx;
+		if (n < limit && entry_at(w, n, &nx) && nx.checksum_ok && nx.prev_size == he->size &&
+		    resync_point(w, n, limit)) {
+			*next = n;
+			return true;
+		}
+	}
+	for (uint64_t c = e + unit; c < limit; c += unit)
+		if (resync_point(w, c, limit)) {
+			*next = c;
+			return false;
+		}
+	*next = limit;
+	return false;
+}
+
 /* Walk the entries of one segment. */
 static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segment *seg,
 				      struct ub_list *ubs, bool collect_only)
@@ -212,9 +288,14 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 			prev_known = false;
 			continue;
 		}
+		/* A run of committed entries ends at the next uncommitted range
+		 * or at LastValidEntry. */
+		uint64_t limit = next_ucr < seg->nucr ? seg->ucr[next_ucr].address : seg->last_valid_entry;
+		if (limit > seg->last_valid_entry)
+			limit = seg->last_valid_entry;
 		struct heap_entry he;
 		struct ich_error *err = read_entry(w, e, &he);
-		bool bad = false;
+		bool bad = false, readable = !err;
 		if (err) {
 			if (!collect_only)
 				heap_problem(w->heap, e, "entry not readable: %s", err->message);
@@ -225,21 +306,34 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 				heap_problem(w->heap, e, "entry checksum fails (decoded Size 0x%x Flags 0x%02x SmallTagIndex 0x%02x)",
 					     he.size, he.flags, he.small_tag);
 			bad = true;
-		} else if (he.size == 0 || e + (uint64_t)he.size * unit > seg->last_valid_entry) {
+		} else if (he.size == 0 || e + (uint64_t)he.size * unit > limit) {
 			if (!collect_only)
-				heap_problem(w->heap, e, "entry size 0x%x units runs past the segment's LastValidEntry 0x%" PRIx64,
-					     he.size, seg->last_valid_entry);
+				heap_problem(w->heap, e, "entry size 0x%x units runs past %s 0x%" PRIx64,
+					     he.size, limit == seg->last_valid_entry ? "the segment's LastValidEntry" :
+					     "the start of an uncommitted range", limit);
 			bad = true;
 		}
 		if (bad) {
-			/* Resync at the next uncommitted range, else give up on
-			 * the rest of this segment. */
-			if (next_ucr < seg->nucr && seg->ucr[next_ucr].address > e) {
-				e = seg->ucr[next_ucr].address;
-				prev_known = false;
-				continue;
-			}
-			break;
+			uint64_t next;
+			bool linked = resync(w, e, readable ? &he : NULL, limit, &next);
+			if (!collect_only && !linked)
+				heap_problem(w->heap, e, next < limit ?
+					     "skipped 0x%" PRIx64 " bytes 0x%" PRIx64 "-0x%" PRIx64 ": the walk resumes at the next entry whose checksum and PreviousSize link check out" :
+					     "skipped 0x%" PRIx64 " bytes 0x%" PRIx64 "-0x%" PRIx64 ": no entry there checks out (up to the next uncommitted range or the segment end)",
+					     next - e, e, next);
+			/* Listed as corrupt: the walk cannot vouch for it. */
+			struct ich_heap_block cb = {
+				.header = e, .user = e + unit, .block_size = next - e,
+				.prev_size = readable ? (uint64_t)he.prev_size * unit : 0,
+				.segment = seg->base, .flags = readable ? he.flags : 0,
+				.state = ICH_BLOCK_CORRUPT, .layer = ICH_LAYER_BACKEND,
+			};
+			if (!collect_only && (err = walk_emit(w, &cb)))
+				return err;
+			prev_known = linked;
+			prev_units = readable ? he.size : 0;
+			e = next;
+			continue;
 		}
 		if (!collect_only && prev_known && he.prev_size != prev_units)
 			heap_problem(w->heap, e, "PreviousSize 0x%x does not match the previous entry's Size 0x%" PRIx64,

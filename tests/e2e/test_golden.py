@@ -39,7 +39,7 @@ HEAP = {"address": "addr", "kind": "str", "status": "str", "reason?": "str", "fl
         "blocks?": [BLOCK],
         "totals?": {"busy_count": "int", "busy_bytes": "int", "free_count": "int", "free_bytes": "int",
                     "committed": "int", "reserved": "int", "virtual_blocks": "int",
-                    "uncommitted_ranges": "int"},
+                    "uncommitted_ranges": "int", "corrupt_count": "int"},
         "problems?": [{"address": "addr", "what": "str"}], "partial?": "bool"}
 TOP = {"path": "str", "heaps?": [HEAP], "blocks?": [BLOCK], "count?": "int", "heap?": "addr",
        "block?": (BLOCK, None), "notes": ["str"]}

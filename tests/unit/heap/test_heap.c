@@ -154,25 +154,32 @@ static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct x
 		}
 	}
 	assert_int_equal(nucr, xh->nucr);
-	/* the corrupt run: from the corrupt entry up to the next UCR */
-	uint64_t skip_from = 0, skip_to = 0;
+	/* The corrupt entry: reported, listed as corrupt, and every block
+	 * after it still listed (the walk resyncs); the totals count it as
+	 * corrupt instead of free. */
+	const struct xblock *xcorrupt = NULL;
 	if (corrupt && hh->address == xh->address && xh->address <= corrupt &&
 	    corrupt < xh->address + 0x40000) {
-		skip_from = corrupt;
-		skip_to = xh->address + 0x10000;	/* the UCR of segment 0 */
 		bool found = false;
 		for (size_t i = 0; i < hh->nproblems; i++)
 			if (hh->problems[i].address == corrupt)
 				found = true;
 		assert_true(found);
 		assert_true(hh->partial);
+		for (size_t i = 0; i < xh->nb; i++)
+			if (xh->b[i].header == corrupt)
+				xcorrupt = &xh->b[i];
+		assert_non_null(xcorrupt);
+		const struct ich_heap_block *b = find(&g, corrupt);
+		assert_non_null(b);
+		assert_int_equal(b->state, ICH_BLOCK_CORRUPT);
+		assert_int_equal(b->block_size, xcorrupt->block_size);
 	}
 	size_t matched = 0;
 	for (size_t i = 0; i < xh->nb; i++) {
 		const struct xblock *xb = &xh->b[i];
-		bool in_skip = xb->header >= skip_from && xb->header < skip_to;
 		const struct ich_heap_block *b = find(&g, xb->header);
-		if (in_skip)
+		if (xb == xcorrupt)
 			continue;
 		/* The segment's own header block (busy, at the segment base, up
 		 * to FirstEntry) is listed by the builder as WinDbg shows it; the
@@ -189,13 +196,14 @@ static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct x
 		if (b->state != ICH_BLOCK_INTERNAL)
 			assert_int_equal(b->size, xb->size);
 	}
-	if (!skip_from) {
-		assert_int_equal(g.nb, xh->nb);
-		assert_int_equal(hh->totals.busy_count, xh->busy_count);
-		assert_int_equal(hh->totals.busy_bytes, xh->busy_bytes);
-		assert_int_equal(hh->totals.free_count, xh->free_count);
-		assert_int_equal(hh->totals.free_bytes, xh->free_bytes);
-	}
+	assert_int_equal(g.nb, xh->nb);
+	bool cfree = xcorrupt && !strcmp(xcorrupt->state, "free");
+	bool cbusy = xcorrupt && !strcmp(xcorrupt->state, "busy");
+	assert_int_equal(hh->totals.corrupt_count, xcorrupt ? 1 : 0);
+	assert_int_equal(hh->totals.busy_count, xh->busy_count - cbusy);
+	assert_int_equal(hh->totals.busy_bytes, xh->busy_bytes - (cbusy ? xcorrupt->size : 0));
+	assert_int_equal(hh->totals.free_count, xh->free_count - cfree);
+	assert_int_equal(hh->totals.free_bytes, xh->free_bytes - (cfree ? xcorrupt->block_size : 0));
 	free(g.b);
 }
 

@@ -122,7 +122,9 @@ static void write_heap_header(struct db_mem *m, uint64_t seg_bytes)
 	db_mem_write_u64(m, LFH + 0x18, H);			/* _LFH_HEAP.Heap */
 }
 
-static char *build(bool corrupt)
+/* corrupt: 0 none; 1 entry 2's SmallTagIndex broken (its Size intact);
+ * 2 entry 2's whole small header overwritten (Size unusable). */
+static char *build(int corrupt)
 {
 	nexpect = 0;
 	struct db_md *md = db_md_new(DB_ARCH_X64, 10, 0, 19045);
@@ -157,9 +159,13 @@ static char *build(bool corrupt)
 			lfh_container(m, e, bs - 16, 0x20, 100, 10, 0x12, H + 0xA00);
 		if (i == 4)
 			lfh_container(m, e, bs - 16, 0x30, 30, 5, 0x10, H + 0xA80);
-		if (i == 2 && corrupt) {
+		if (i == 2 && corrupt == 1) {
 			corrupt_at = e;
 			db_mem_write_u8(m, e + 8 + 3, 0x5a ^ (uint8_t)(KEY >> 24));	/* wrong checksum */
+		}
+		if (i == 2 && corrupt == 2) {
+			corrupt_at = e;
+			db_mem_write_u64(m, e + 8, 0xdeadbeefcafef00dull);
 		}
 		prev = seq[i].units;
 		e += bs;
@@ -289,10 +295,15 @@ static void test_walk(void **state)
 	free(path);
 }
 
-static void test_corrupt(void **state)
+/* The walk goes on past a corrupt entry: it is listed as corrupt, every
+ * block after it is listed as laid out, and the totals say one block could
+ * not be vouched for.  mode 1: the entry's Size is intact and the next entry
+ * links back to it, so the walk continues right after it; mode 2: its
+ * header is garbage, so the walk scans forward to the next entry whose
+ * checksum and PreviousSize link hold, and reports the skipped range. */
+static void check_corrupt(int mode)
 {
-	(void)state;
-	char *path = build(true);
+	char *path = build(mode);
 	struct ich_dump *d;
 	assert_null(ich_dump_open(path, &d));
 	struct ich_heaps *h;
@@ -304,14 +315,50 @@ static void test_corrupt(void **state)
 	assert_true(hp->nproblems >= 1);
 	assert_int_equal(hp->problems[0].address, corrupt_at);
 	assert_non_null(strstr(hp->problems[0].what, "checksum"));
-	/* blocks before the corrupt entry are still there; the large block too */
-	assert_non_null(find(&s, H + 0x1000));
-	assert_non_null(find(&s, V + 0x30));
-	assert_null(find(&s, corrupt_at));
+	const struct ich_heap_block *cb = find(&s, corrupt_at);
+	assert_non_null(cb);
+	assert_int_equal(cb->state, ICH_BLOCK_CORRUPT);
+	assert_int_equal(cb->block_size, 0x40);	/* up to the LFH container */
+	bool skipped = false;
+	for (size_t i = 0; i < hp->nproblems; i++)
+		if (strstr(hp->problems[i].what, "skipped 0x40 bytes"))
+			skipped = true;
+	assert_int_equal(skipped, mode == 2);
+	/* every other block, before and after it, as laid out */
+	uint64_t busy = 0, nfree = 0;
+	for (size_t i = 0; i < nexpect; i++) {
+		if (expect[i].header == corrupt_at)
+			continue;
+		const struct ich_heap_block *b = find(&s, expect[i].header);
+		if (!b)
+			fail_msg("block 0x%llx not reported after the corrupt entry", (unsigned long long)expect[i].header);
+		assert_int_equal(b->block_size, expect[i].block_size);
+		assert_int_equal(b->size, expect[i].size);
+		assert_int_equal(b->state, expect[i].state == 0 ? ICH_BLOCK_BUSY :
+				 expect[i].state == 1 ? ICH_BLOCK_FREE : ICH_BLOCK_INTERNAL);
+		busy += expect[i].state == 0;
+		nfree += expect[i].state == 1;
+	}
+	assert_int_equal(s.n, nexpect);
+	assert_int_equal(hp->totals.corrupt_count, 1);
+	assert_int_equal(hp->totals.busy_count, busy);
+	assert_int_equal(hp->totals.free_count, nfree);
 	ich_heaps_close(h);
 	ich_dump_close(d);
 	unlink(path);
 	free(path);
+}
+
+static void test_corrupt(void **state)
+{
+	(void)state;
+	check_corrupt(1);
+}
+
+static void test_corrupt_resync_scan(void **state)
+{
+	(void)state;
+	check_corrupt(2);
 }
 
 /*
@@ -605,6 +652,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_corrupt),
+		cmocka_unit_test(test_corrupt_resync_scan),
 		cmocka_unit_test(test_layout_missing_field),
 		cmocka_unit_test(test_x86),
 		cmocka_unit_test(test_wow64),
