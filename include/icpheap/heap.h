@@ -36,7 +36,7 @@ enum ich_heap_status {
 	ICH_HEAP_OK,
 	ICH_HEAP_NOT_CAPTURED,	/* header not in the dump */
 	ICH_HEAP_BAD_LAYOUT,	/* no layout row passes the checks */
-	ICH_HEAP_NOT_WALKED,	/* segment heap: not supported yet */
+	ICH_HEAP_NOT_WALKED,	/* kind not walked by this version */
 };
 
 /*
@@ -174,6 +174,21 @@ struct ich_error *ich_heap_stat(struct ich_heaps *h, struct ich_heap *heap,
 				enum ich_heap_stat_order order,
 				struct ich_heap_size_stat **rows, size_t *nrows,
 				uint64_t *busy_bytes);
+
+/*
+ * Segment heaps (_SEGMENT_HEAP): the process-wide keys found without
+ * symbols (known after the first segment-heap walk; the notes say which
+ * route found them), and a heap's _SEGMENT_HEAP.ProcessHeapListIndex
+ * (false when the layout row has no such field or it is not captured).
+ */
+struct ich_segment_keys {
+	bool heap_key_known, lfh_key_known;
+	uint64_t heap_key;	/* RtlpHpHeapGlobals.HeapKey */
+	uint32_t lfh_key;	/* RtlpHpHeapGlobals.LfhKey (low 32 bits) */
+};
+bool ich_heaps_segment_keys(const struct ich_heaps *h, struct ich_segment_keys *k);
+bool ich_heap_segment_info(const struct ich_heaps *h, const struct ich_heap *heap,
+			   uint32_t *list_index);
 
 const char *ich_block_state_name(enum ich_block_state s);
 const char *ich_block_layer_name(enum ich_block_layer l);

@@ -17,6 +17,7 @@
 #include <icpheap/minidump.h>
 
 #include "heap/heap_internal.h"
+#include "heap/segment_heap.h"
 
 #define MAX_HEAPS 4096	/* MaximumNumberOfHeaps grows in 16s; real processes have < 100 */
 
@@ -106,10 +107,7 @@ static void classify(struct ich_heaps *h, struct ich_heap *heap, struct ntofs *o
 	}
 	sig = (uint32_t)b[0] | ((uint32_t)b[1] << 8) | ((uint32_t)b[2] << 16) | ((uint32_t)b[3] << 24);
 	if (sig == SEGHEAP_SIGNATURE) {
-		heap->kind = ICH_HEAP_KIND_SEGMENT;
-		heap->status = ICH_HEAP_NOT_WALKED;
-		snprintf(heap->reason, sizeof(heap->reason), "heap 0x%" PRIx64 ": segment heap (signature 0xddeeddee): listed, not walked by this version",
-			 heap->address);
+		seg_heap_classify(h, heap);	/* segment_heap.c */
 		return;
 	}
 	if (sig != SEGMENT_SIGNATURE) {
@@ -366,6 +364,7 @@ void ich_heaps_close(struct ich_heaps *h)
 	}
 	free(h->heaps);
 	free(h->ofs);
+	seg_state_free(h);
 	for (size_t i = 0; i < h->nnotes; i++)
 		free(h->notes[i]);
 	free(h->notes);

@@ -54,6 +54,7 @@ const char *ntofs_fill_peb(const struct ich_layout *row, struct ntofs *o);
  * required field the row lacks.  LFH fields are required only to walk the
  * front end (o->lfh_missing). */
 const char *ntofs_fill(const struct ich_layout *row, struct ntofs *o);
+struct seg_state;
 
 struct ich_heaps {
 	struct ich_dump *dump;
@@ -72,6 +73,7 @@ struct ich_heaps {
 	uint64_t lfh_key;
 	struct ich_heap *heaps;	size_t nheaps;
 	struct ntofs *ofs;	/* per heap: from heaps[i].layout */
+	struct seg_state *seg;	/* segment heaps (segment_heap.c), NULL if none */
 	char **notes;		size_t nnotes;
 };
 

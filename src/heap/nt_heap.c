@@ -19,6 +19,7 @@
 
 #include "core/endian.h"
 #include "heap/heap_internal.h"
+#include "heap/segment_heap.h"
 
 #define MAX_SEGMENTS 4096
 #define MAX_UCRS 65536
@@ -511,6 +512,8 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	heap->nsegments = heap->nproblems = 0;
 	heap->partial = false;
 	memset(&heap->totals, 0, sizeof(heap->totals));
+	if (heap->kind == ICH_HEAP_KIND_SEGMENT)
+		return seg_heap_walk(h, heap, fn, arg);	/* segment_heap.c */
 	const struct ntofs *o = &h->ofs[heap - h->heaps];
 	struct walk_ctx w = { h, heap, o, fn, arg, NULL, h->ptr == 8 ? 16 : 8, 0 };
 	struct ich_error *err = encoding_key(&w, &w.key);

@@ -163,6 +163,81 @@ static const struct field_value lfh_x86_9200[] = {
 	FV(USERDATA_HEADER_SIZEOF, 0x20), END,
 };
 
+/* ---- ntdll: segment heap (layouts.md §4).  Shared by every segment-heap
+ * group: _HEAP_PAGE_SEGMENT, _HEAP_PAGE_RANGE_DESCRIPTOR,
+ * _HEAP_VS_SUBSEGMENT, _HEAP_VS_CHUNK_HEADER, _HEAP_LFH_SUBSEGMENT,
+ * _HEAP_LARGE_ALLOC_DATA, RtlpHpHeapGlobals.  x64: S1 (1607/2004/20H2/
+ * Windows 11 columns agree for every field used here), S11 18362-22631.
+ * Descriptor UnusedBytes: S1 +0x4 (2004+; 1607 had +0x6).  x86: S11 kernel
+ * 18362-19045, S6 1507/1809/1903 ntdll; the x86 page segment's descriptor
+ * array is 256 x 0x10 bytes (🔶 from the x64 DescArray[256] overlay). */
+#define SEGHEAP_COMMON_X64 \
+	FV(HEAP_PAGE_SEGMENT_SIGNATURE, 0x10), FV(HEAP_PAGE_SEGMENT_SIZEOF, 0x2000), \
+	FV(PAGE_RANGE_DESCRIPTOR_UNUSED_BYTES, 0x4), FV(PAGE_RANGE_DESCRIPTOR_RANGE_FLAGS, 0x18), \
+	FV(PAGE_RANGE_DESCRIPTOR_UNIT_SIZE, 0x1F), FV(PAGE_RANGE_DESCRIPTOR_SIZEOF, 0x20), \
+	FV(HEAP_VS_SUBSEGMENT_SIZE, 0x20), FV(HEAP_VS_SUBSEGMENT_SIGNATURE, 0x22), \
+	FV(HEAP_VS_SUBSEGMENT_SIZEOF, 0x28), FV(HEAP_VS_CHUNK_HEADER_SIZEOF, 0x10), \
+	FV(HEAP_LFH_SUBSEGMENT_BLOCK_COUNT, 0x22), FV(HEAP_LFH_SUBSEGMENT_BLOCK_OFFSETS, 0x28), \
+	FV(HEAP_LFH_SUBSEGMENT_BLOCK_BITMAP, 0x30), \
+	FV(HEAP_LARGE_ALLOC_DATA_VIRTUAL_ADDRESS, 0x18), FV(HEAP_LARGE_ALLOC_DATA_ALLOCATED_PAGES, 0x20), \
+	FV(RTL_HP_HEAP_GLOBALS_LFH_KEY, 0x8)
+#define SEGHEAP_COMMON_X86 \
+	FV(HEAP_PAGE_SEGMENT_SIGNATURE, 0x8), FV(HEAP_PAGE_SEGMENT_SIZEOF, 0x1000), \
+	FV(PAGE_RANGE_DESCRIPTOR_UNUSED_BYTES, 0x4), FV(PAGE_RANGE_DESCRIPTOR_RANGE_FLAGS, 0xC), \
+	FV(PAGE_RANGE_DESCRIPTOR_UNIT_SIZE, 0xF), FV(PAGE_RANGE_DESCRIPTOR_SIZEOF, 0x10), \
+	FV(HEAP_VS_SUBSEGMENT_SIZE, 0x14), FV(HEAP_VS_SUBSEGMENT_SIGNATURE, 0x16), \
+	FV(HEAP_VS_SUBSEGMENT_SIZEOF, 0x18), FV(HEAP_VS_CHUNK_HEADER_SIZEOF, 0x8), \
+	FV(HEAP_LFH_SUBSEGMENT_BLOCK_COUNT, 0x12), FV(HEAP_LFH_SUBSEGMENT_BLOCK_OFFSETS, 0x18), \
+	FV(HEAP_LFH_SUBSEGMENT_BLOCK_BITMAP, 0x20), \
+	FV(HEAP_LARGE_ALLOC_DATA_VIRTUAL_ADDRESS, 0xC), FV(HEAP_LARGE_ALLOC_DATA_ALLOCATED_PAGES, 0x10), \
+	FV(RTL_HP_HEAP_GLOBALS_LFH_KEY, 0x4)
+/* _SEGMENT_HEAP + _HEAP_SEG_CONTEXT, x64 2004/20H2 column (S1; S11 kernel
+ * 18362-19045).  Also used, derived, for ntdll 16299-18362 (x64 ntdll
+ * 1709-1903 was not read; the 18362 kernel copy equals this column). */
+static const struct field_value segheap_x64_19041[] = {
+	FV(SEGMENT_HEAP_SIGNATURE, 0x10), FV(SEGMENT_HEAP_GLOBAL_FLAGS, 0x14),
+	FV(SEGMENT_HEAP_PROCESS_HEAP_LIST_INDEX, 0x1C),
+	FV(SEGMENT_HEAP_LARGE_ALLOC_METADATA, 0x48), FV(SEGMENT_HEAP_LARGE_RESERVED_PAGES, 0x58),
+	FV(SEGMENT_HEAP_LARGE_COMMITTED_PAGES, 0x60), FV(SEGMENT_HEAP_SEG_CONTEXTS, 0x100),
+	FV(HEAP_SEG_CONTEXT_UNIT_SHIFT, 0x8), FV(HEAP_SEG_CONTEXT_FIRST_DESCRIPTOR_INDEX, 0xA),
+	FV(HEAP_SEG_CONTEXT_SEGMENT_LIST_HEAD, 0x48), FV(HEAP_SEG_CONTEXT_SEGMENT_COUNT, 0x58),
+	FV(HEAP_SEG_CONTEXT_SIZEOF, 0xC0), SEGHEAP_COMMON_X64, END,
+};
+/* Windows 11 column (S1 "Windows 11"; S11 22000, 22621, 22631): SegContexts
+ * moves to 0x140.  26100 uses it too, derived (no 26100 layout was found). */
+static const struct field_value segheap_x64_22000[] = {
+	FV(SEGMENT_HEAP_SIGNATURE, 0x10), FV(SEGMENT_HEAP_GLOBAL_FLAGS, 0x14),
+	FV(SEGMENT_HEAP_PROCESS_HEAP_LIST_INDEX, 0x1C),
+	FV(SEGMENT_HEAP_LARGE_ALLOC_METADATA, 0x48), FV(SEGMENT_HEAP_LARGE_RESERVED_PAGES, 0x58),
+	FV(SEGMENT_HEAP_LARGE_COMMITTED_PAGES, 0x60), FV(SEGMENT_HEAP_SEG_CONTEXTS, 0x140),
+	FV(HEAP_SEG_CONTEXT_UNIT_SHIFT, 0x8), FV(HEAP_SEG_CONTEXT_FIRST_DESCRIPTOR_INDEX, 0xA),
+	FV(HEAP_SEG_CONTEXT_SEGMENT_LIST_HEAD, 0x48), FV(HEAP_SEG_CONTEXT_SEGMENT_COUNT, 0x58),
+	FV(HEAP_SEG_CONTEXT_SIZEOF, 0xC0), SEGHEAP_COMMON_X64, END,
+};
+/* x86 ntdll 1809 and 1903 (S6 Win10_1809_RS5 / Win10_1903_19H1 x86 ntdll
+ * _SEGMENT_HEAP.h): the OLD _HEAP_SEG_CONTEXT, 0x50 bytes, SegmentListHead
+ * at +0x14.  (1903 moves LfhContext; nothing used here.)  Also used,
+ * derived, for 16299/17134. */
+static const struct field_value segheap_x86_17763[] = {
+	FV(SEGMENT_HEAP_SIGNATURE, 0x8), FV(SEGMENT_HEAP_GLOBAL_FLAGS, 0xC),
+	FV(SEGMENT_HEAP_LARGE_ALLOC_METADATA, 0x50), FV(SEGMENT_HEAP_LARGE_RESERVED_PAGES, 0x58),
+	FV(SEGMENT_HEAP_LARGE_COMMITTED_PAGES, 0x5C), FV(SEGMENT_HEAP_SEG_CONTEXTS, 0x60),
+	FV(HEAP_SEG_CONTEXT_UNIT_SHIFT, 0x4), FV(HEAP_SEG_CONTEXT_FIRST_DESCRIPTOR_INDEX, 0x6),
+	FV(HEAP_SEG_CONTEXT_SEGMENT_LIST_HEAD, 0x14), FV(HEAP_SEG_CONTEXT_SEGMENT_COUNT, 0x1C),
+	FV(HEAP_SEG_CONTEXT_SIZEOF, 0x50), SEGHEAP_COMMON_X86, END,
+};
+/* x86 2004+: the NEW _HEAP_SEG_CONTEXT, 0x80 bytes (S11 kernel 18362-19045,
+ * S6 kernel 18282).  x86 ntdll 2004+ was not read: derived from the kernel
+ * copy (layouts.md §9); the walker probes the OLD layout too. */
+static const struct field_value segheap_x86_19041[] = {
+	FV(SEGMENT_HEAP_SIGNATURE, 0x8), FV(SEGMENT_HEAP_GLOBAL_FLAGS, 0xC),
+	FV(SEGMENT_HEAP_LARGE_ALLOC_METADATA, 0x44), FV(SEGMENT_HEAP_LARGE_RESERVED_PAGES, 0x4C),
+	FV(SEGMENT_HEAP_LARGE_COMMITTED_PAGES, 0x50), FV(SEGMENT_HEAP_SEG_CONTEXTS, 0x100),
+	FV(HEAP_SEG_CONTEXT_UNIT_SHIFT, 0x4), FV(HEAP_SEG_CONTEXT_FIRST_DESCRIPTOR_INDEX, 0x6),
+	FV(HEAP_SEG_CONTEXT_SEGMENT_LIST_HEAD, 0x44), FV(HEAP_SEG_CONTEXT_SEGMENT_COUNT, 0x4C),
+	FV(HEAP_SEG_CONTEXT_SIZEOF, 0x80), SEGHEAP_COMMON_X86, END,
+};
+
 /* ---- ntoskrnl: _EPROCESS (layouts.md §8 per-build table, S11; Win7 x86
  * also S6).  UniqueProcessId is always ActiveProcessLinks - pointer size. */
 #define EP(pid, links, ppid, peb, ot, image, dtb) \
@@ -234,28 +309,28 @@ const struct row_def ich_builtin_rows[] = {
 	NT(X64, 10240, "Windows 10 1507", "S11 10240 (same _HEAP as S6 8.1)", false, peb_x64, heap_x64_9200, seg_x64, lfh_x64_9200),
 	NT(X64, 14393, "Windows 10 1607", "S1 Win10 1607; S11 14393", false, peb_x64, heap_x64_14393, seg_x64, lfh_x64_9200),
 	NT(X64, 15063, "Windows 10 1703", "S11 15063", false, peb_x64, heap_x64_14393, seg_x64, lfh_x64_9200),
-	NT(X64, 16299, "Windows 10 1709", "S11 16299", false, peb_x64, heap_x64_14393, seg_x64, lfh_x64_9200),
-	NT(X64, 17134, "Windows 10 1803", "S11 17134", false, peb_x64, heap_x64_14393, seg_x64, lfh_x64_9200),
-	NT(X64, 17763, "Windows 10 1809", "S6 Win10 1809 x64 ntdll; S11 17763", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200),
-	NT(X64, 18362, "Windows 10 1903/1909", "S11 18362", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200),
-	NT(X64, 19041, "Windows 10 2004-22H2", "S1 2004/20H2; S11 19041, 19045", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200),
-	NT(X64, 22000, "Windows 11 21H2", "S11 22000; S1 Windows 11", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200),
-	NT(X64, 22621, "Windows 11 22H2/23H2", "S11 22621.382, 22631.2428", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200),
-	NT(X64, 26100, "Windows 11 24H2", "derived: 22621 row by analogy (no source read for 26100)", true, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200),
+	NT(X64, 16299, "Windows 10 1709", "S11 16299; segment heap derived from the 2004 column (x64 ntdll 1709-1903 not read)", false, peb_x64, heap_x64_14393, seg_x64, lfh_x64_9200, segheap_x64_19041),
+	NT(X64, 17134, "Windows 10 1803", "S11 17134; segment heap derived from the 2004 column (x64 ntdll 1709-1903 not read)", false, peb_x64, heap_x64_14393, seg_x64, lfh_x64_9200, segheap_x64_19041),
+	NT(X64, 17763, "Windows 10 1809", "S6 Win10 1809 x64 ntdll; S11 17763; segment heap derived from the 2004 column (x64 ntdll 1709-1903 not read)", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200, segheap_x64_19041),
+	NT(X64, 18362, "Windows 10 1903/1909", "S11 18362; segment heap: S11 18362 kernel copy = the 2004 column (ntdll not read)", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200, segheap_x64_19041),
+	NT(X64, 19041, "Windows 10 2004-22H2", "S1 2004/20H2; S11 19041, 19045; segment heap S1 2004/20H2, S11 18362-19045", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200, segheap_x64_19041),
+	NT(X64, 22000, "Windows 11 21H2", "S11 22000; S1 Windows 11; segment heap S1 Windows 11, S11 22000-22631", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200, segheap_x64_22000),
+	NT(X64, 22621, "Windows 11 22H2/23H2", "S11 22621.382, 22631.2428; segment heap S1 Windows 11, S11 22000-22631", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200, segheap_x64_22000),
+	NT(X64, 26100, "Windows 11 24H2", "derived: 22621 row by analogy (no source read for 26100); segment heap: the 22631 layout, derived (no 26100 layout found); 26100 signature constant 0 and LFH shift from S2", true, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200, segheap_x64_22000),
 	NT(X86, 7600, "Windows 7 / 7 SP1", "S6 Win7_SP1 x86 ntdll ALL_SORTED.h; S11 7600/7601", false, peb_x86, heap_x86_7601, seg_x86, lfh_x86_7601),
 	NT(X86, 9200, "Windows 8", "S11 9200 (kernel copy); S6 Win8 x86", false, peb_x86, heap_x86_9200, seg_x86, lfh_x86_9200),
 	NT(X86, 9600, "Windows 8.1", "S6 Win8.1 x86 ntdll; S11 9600", false, peb_x86, heap_x86_9200, seg_x86, lfh_x86_9200),
 	NT(X86, 10240, "Windows 10 1507", "S6 Win10 1507 x86 ntdll; S11 10240", false, peb_x86, heap_x86_9200, seg_x86, lfh_x86_9200),
 	NT(X86, 14393, "Windows 10 1607", "S6 Win10 1607 x86 ntdll; S11 14393", false, peb_x86, heap_x86_14393, seg_x86, lfh_x86_9200),
 	NT(X86, 15063, "Windows 10 1703", "S11 15063", false, peb_x86, heap_x86_14393, seg_x86, lfh_x86_9200),
-	NT(X86, 16299, "Windows 10 1709", "S11 16299", false, peb_x86, heap_x86_14393, seg_x86, lfh_x86_9200),
-	NT(X86, 17134, "Windows 10 1803", "S11 17134", false, peb_x86, heap_x86_14393, seg_x86, lfh_x86_9200),
-	NT(X86, 17763, "Windows 10 1809", "S6 Win10 1809 x86 ntdll; S11 17763", false, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200),
-	NT(X86, 18362, "Windows 10 1903/1909", "S11 18362", false, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200),
-	NT(X86, 19041, "Windows 10 2004-22H2", "S7 Vergilius 22H2 _HEAP; S11 19041, 19045", false, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200),
-	NT(X86, 22000, "Windows 11 21H2 (WOW64)", "derived: x86 19041 row by analogy (Windows 11 has no x86 kernel; WOW64 ntdll not read)", true, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200),
-	NT(X86, 22621, "Windows 11 22H2/23H2 (WOW64)", "derived: x86 19041 row by analogy", true, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200),
-	NT(X86, 26100, "Windows 11 24H2 (WOW64)", "derived: x86 19041 row by analogy", true, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200),
+	NT(X86, 16299, "Windows 10 1709", "S11 16299; segment heap derived: the OLD context of 1809", false, peb_x86, heap_x86_14393, seg_x86, lfh_x86_9200, segheap_x86_17763),
+	NT(X86, 17134, "Windows 10 1803", "S11 17134; segment heap derived: the OLD context of 1809", false, peb_x86, heap_x86_14393, seg_x86, lfh_x86_9200, segheap_x86_17763),
+	NT(X86, 17763, "Windows 10 1809", "S6 Win10 1809 x86 ntdll; S11 17763; segment heap S6 1809 x86 ntdll (OLD context)", false, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200, segheap_x86_17763),
+	NT(X86, 18362, "Windows 10 1903/1909", "S11 18362; segment heap S6 1903 x86 ntdll (OLD context)", false, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200, segheap_x86_17763),
+	NT(X86, 19041, "Windows 10 2004-22H2", "S7 Vergilius 22H2 _HEAP; S11 19041, 19045; segment heap derived: NEW context from S11 x86 kernel 18362-19045 (x86 ntdll 2004+ not read)", false, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200, segheap_x86_19041),
+	NT(X86, 22000, "Windows 11 21H2 (WOW64)", "derived: x86 19041 row by analogy (Windows 11 has no x86 kernel; WOW64 ntdll not read); segment heap derived as for x86 19041", true, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200, segheap_x86_19041),
+	NT(X86, 22621, "Windows 11 22H2/23H2 (WOW64)", "derived: x86 19041 row by analogy; segment heap derived as for x86 19041", true, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200, segheap_x86_19041),
+	NT(X86, 26100, "Windows 11 24H2 (WOW64)", "derived: x86 19041 row by analogy; segment heap derived as for x86 19041", true, peb_x86, heap_x86_17763, seg_x86, lfh_x86_9200, segheap_x86_19041),
 
 	KR(X64, 7600, "Windows 7", "S11 7600/7601 x64", false, ep_x64_7601, obj_x64_7601),
 	KR(X64, 9200, "Windows 8/8.1", "S11 9200, 9600 x64", false, ep_x64_9200, obj_x64_9200),
