@@ -149,6 +149,13 @@ static enum ich_section_status sec_stat(struct ich_dump *dump, struct ich_report
 		}
 		ich_json_end_array(r->json);
 	}
+	/* "complete" only when every heap was walked through (issue 8: a
+	 * heap left out makes the all-heaps table partial). */
+	for (size_t i = 0; i < ich_heaps_count(u->h); i++) {
+		const struct ich_heap *hp = ich_heaps_get(u->h, i);
+		if (hp->status != ICH_HEAP_OK || !hp->walked || hp->partial)
+			return ICH_SECTION_PARTIAL;
+	}
 	return ICH_SECTION_COMPLETE;
 }
 

@@ -227,6 +227,34 @@ static int do_list(struct ctx *c)
 
 /* ------------------------------------------------------------- summary */
 
+/*
+ * The segment-heap table WinDbg prints before the NT banner (windbg-output
+ * README §2; the only capture is a PDF table, so the columns and values
+ * are WinDbg's but the widths are icpheap's): Heap Address (no leading
+ * zeros), Signature, Global Flags, Process Heap List Index, Total Reserved
+ * and Total Committed Bytes (K), decimal.
+ */
+static void print_segment_table(struct ctx *c)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		if (!selected(c, hp) || hp->kind != ICH_HEAP_KIND_SEGMENT || hp->status != ICH_HEAP_OK)
+			continue;
+		if (!n++) {
+			printf("                                          Process      Total          Total\n");
+			printf("    Heap Address Signature Global Flags Heap List Index Reserved Bytes (K) Committed Bytes (K)\n");
+		}
+		uint32_t idx;
+		if (!ich_heap_segment_info(c->h, hp, &idx))
+			idx = (uint32_t)i + 1;	/* position in PEB.ProcessHeaps */
+		printf("%16llx  %08x %12x %15u %18llu %19llu\n", P(hp->address), 0xDDEEDDEEu, hp->flags, idx,
+		       P(hp->totals.reserved / 1024), P(hp->totals.committed / 1024));
+		if (hp->partial)
+			printf("    (partial: %zu problems, see heap -v)\n", hp->nproblems);
+	}
+}
+
 static int do_summary(struct ctx *c)
 {
 	int rc = walk_all(c, NULL, NULL);
@@ -247,6 +275,7 @@ static int do_summary(struct ctx *c)
 	bool x64 = c->w == 16;
 	const char *pad = x64 ? "        " : "";
 	int rule = x64 ? 85 : 77;
+	print_segment_table(c);
 	printf("\n\n");
 	for (int i = 0; i < 120; i++)
 		putchar('*');
@@ -274,7 +303,7 @@ static int do_summary(struct ctx *c)
 	size_t shown = 0;
 	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
 		struct ich_heap *hp = ich_heaps_get(c->h, i);
-		if (!selected(c, hp) || hp->status != ICH_HEAP_OK)
+		if (!selected(c, hp) || hp->status != ICH_HEAP_OK || hp->kind != ICH_HEAP_KIND_NT)
 			continue;
 		const struct ich_heap_totals *t = &hp->totals;
 		printf("%0*llx %08x %7llu %6llu %6llu %6llu %5llu %5llu %4llu %6x   %s\n", c->w,
@@ -399,6 +428,47 @@ static void print_heap_head(struct ctx *c, size_t index, struct ich_heap *hp)
 			       P(hp->segments[s].ucr[u].size), P(hp->segments[s].ucr[u].size));
 }
 
+/* Segment heaps under -a/-h: WinDbg's list shape, one line per block of
+ * every layer (VS, LFH, backend ranges, large), the layer named. */
+static void print_seg_heap_head(struct ctx *c, size_t index, struct ich_heap *hp)
+{
+	printf("Index   Address  Name      Debugging options enabled\n");
+	printf("%3zu:   %llx \n", index + 1, P(hp->address));
+	printf("    Segment heap (signature ddeeddee), Global Flags %08x, %u-byte granularity\n", hp->flags, c->unit);
+	for (size_t s = 0; s < hp->nsegments; s++) {
+		const struct ich_heap_segment *sg = &hp->segments[s];
+		printf("    Page segment at %016llx to %016llx\n", P(sg->base), P(sg->last_valid_entry));
+	}
+	printf("    Total Reserved:       %08llx\n", P(hp->totals.reserved));
+	printf("    Total Committed:      %08llx\n", P(hp->totals.committed));
+	printf("    Large allocations:    %llu\n", P(hp->totals.virtual_blocks));
+}
+
+static struct ich_error *seg_entry_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	struct entries_ctx *e = arg;
+	struct ctx *c = e->c;
+	if (e->free_only && b->state != ICH_BLOCK_FREE)
+		return NULL;
+	if (b->segment != e->segment && b->layer != ICH_LAYER_SEG_LARGE) {
+		e->segment = b->segment;
+		printf("\n    Heap entries for %s 0x%llx in Heap %0*llx\n",
+		       b->layer == ICH_LAYER_SEG_VS ? "VS subsegment" : b->layer == ICH_LAYER_SEG_LFH ? "LFH subsegment" : "page segment",
+		       P(b->segment), c->w, P(hp->address));
+		printf("                 address: psize . size  flags   state (requested size)\n");
+	}
+	printf("        %0*llx: %05llx . %05llx [%03x]", c->w, P(b->header), P(b->prev_size),
+	       P(b->block_size), 0x100u | b->flags);
+	switch (b->state) {
+	case ICH_BLOCK_FREE: printf(" - free"); break;
+	case ICH_BLOCK_BUSY: printf(" - busy (%llx)", P(b->size)); break;
+	case ICH_BLOCK_INTERNAL: printf(" - busy (%llx) Internal ", P(b->size)); break;
+	case ICH_BLOCK_CORRUPT: printf(" - corrupt"); break;
+	}
+	printf(" %s\n", ich_block_layer_name(b->layer));
+	return NULL;
+}
+
 static void print_problems(struct ich_heap *hp, int w)
 {
 	for (size_t p = 0; p < hp->nproblems; p++)
@@ -430,10 +500,11 @@ static int do_entries(struct ctx *c, bool free_only)
 		struct entries_ctx e = { c, 0, -1, NULL, 0, free_only };
 		/* first a walk for the header figures, then the listing */
 		struct ich_error *err = ich_heap_walk(c->h, hp, NULL, NULL);
+		bool seg = hp->kind == ICH_HEAP_KIND_SEGMENT;
 		if (!err && !c->j)
-			print_heap_head(c, i, hp);
+			(seg ? print_seg_heap_head : print_heap_head)(c, i, hp);
 		if (!err)
-			err = ich_heap_walk(c->h, hp, entry_cb, &e);
+			err = ich_heap_walk(c->h, hp, seg && !c->j ? seg_entry_cb : entry_cb, &e);
 		if (!c->j) {
 			print_ucrs_before(&e, UINT64_MAX);
 			print_problems(hp, c->w);
@@ -557,6 +628,10 @@ static void flags_words(const struct ich_heap_block *b, char *out, size_t n)
 		strncat(out, "fill ", n - strlen(out) - 1);
 	if (b->layer == ICH_LAYER_VIRTUAL)
 		strncat(out, "virtual ", n - strlen(out) - 1);
+	if (b->layer >= ICH_LAYER_SEG_VS && b->layer <= ICH_LAYER_SEG_LARGE) {
+		strncat(out, ich_block_layer_name(b->layer), n - strlen(out) - 1);
+		strncat(out, " ", n - strlen(out) - 1);
+	}
 	if (b->state == ICH_BLOCK_INTERNAL)
 		strncat(out, " internal", n - strlen(out) - 1);
 }
@@ -635,7 +710,8 @@ static int do_find(struct ctx *c)
 	}
 	putchar('\n');
 	char prev[16];
-	if (f.b.layer == ICH_LAYER_LFH)
+	if (f.b.layer == ICH_LAYER_LFH || f.b.layer == ICH_LAYER_SEG_LFH || f.b.layer == ICH_LAYER_SEG_LARGE ||
+	    f.b.layer == ICH_LAYER_SEG_BACKEND)
 		snprintf(prev, sizeof(prev), "%8s", "-");
 	else
 		snprintf(prev, sizeof(prev), "%8llx", P(f.b.prev_size));

@@ -184,8 +184,12 @@ size_t lfh_key_recover(const struct lfh_sample *s, size_t n, uint32_t build, uns
 				uint16_t b, f;
 				lfh_offsets_decode(s[i].encoded, s[i].subseg, cand, build, &b, &f);
 				ok = lfh_offsets_plausible(b, f, s[i].block_count, s[i].range_len, bitmap_off, unit);
+				/* score: the gap between the bitmap's end and the
+				 * first block (blocks follow the bitmap), then the
+				 * room left after the last block */
 				if (ok)
-					slack += s[i].range_len - f - (uint64_t)s[i].block_count * b;
+					slack += ((uint64_t)f - bitmap_off - ((uint64_t)s[i].block_count * 2 + 7) / 8) << 32 |
+						 (s[i].range_len - f - (uint64_t)s[i].block_count * b);
 			}
 			if (!ok)
 				continue;

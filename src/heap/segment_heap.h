@@ -80,7 +80,7 @@ struct lfh_sample {
 };
 /* Recover the 32-bit LfhKey from samples: the candidate that decodes every
  * sample plausibly.  Returns the number of surviving candidates (the key is
- * the best-fitting one), 0 when none. */
+ * the one whose first blocks sit closest after the bitmaps), 0 when none. */
 size_t lfh_key_recover(const struct lfh_sample *s, size_t n, uint32_t build, unsigned bitmap_off,
 		       unsigned unit, uint32_t *key);
 
