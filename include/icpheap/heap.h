@@ -142,6 +142,10 @@ unsigned ich_heaps_ptr_size(const struct ich_heaps *h);
 bool ich_heaps_global_flag(const struct ich_heaps *h, uint32_t *flag);
 /* The RtlpLFHKey recovered from UserBlocks (after a walk), if any. */
 bool ich_heaps_lfh_key(const struct ich_heaps *h, uint64_t *key);
+/* How much of it is known: 0 (not recovered), 32 (the low half, from the
+ * UserBlocks' EncodedOffsets), 64 (x64: the whole variable, found in
+ * ntdll's writable data by its low half). */
+unsigned ich_heaps_lfh_key_bits(const struct ich_heaps *h);
 
 typedef struct ich_error *ich_heap_block_fn(const struct ich_heap *heap,
 					    const struct ich_heap_block *b, void *arg);

@@ -289,7 +289,14 @@ static int do_summary(struct ctx *c)
 		printf("    stack back traces\n");
 	}
 	uint64_t key;
-	if (ich_heaps_lfh_key(c->h, &key))
+	/* WinDbg: "0x%016I64x" on x64, "0x%08x" on x86 (windbg-output §1.2);
+	 * when only the low half is known (x64 key not found in ntdll's data)
+	 * the line says so. */
+	if (ich_heaps_lfh_key(c->h, &key) && ich_heaps_lfh_key_bits(c->h) == 64 && x64)
+		printf("LFH Key                   : 0x%016llx\n", P(key));
+	else if (ich_heaps_lfh_key(c->h, &key) && !x64)
+		printf("LFH Key                   : 0x%08llx\n", P(key & 0xFFFFFFFFu));
+	else if (ich_heaps_lfh_key(c->h, &key))
 		printf("LFH Key                   : 0x%08llx (low 32 bits, recovered from LFH UserBlocks)\n",
 		       P(key & 0xFFFFFFFFu));
 	else

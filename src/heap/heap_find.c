@@ -394,6 +394,11 @@ bool ich_heaps_global_flag(const struct ich_heaps *h, uint32_t *flag)
 	return h->have_global_flag;
 }
 
+unsigned ich_heaps_lfh_key_bits(const struct ich_heaps *h)
+{
+	return !h->lfh_key_known ? 0 : h->lfh_key_full ? 64 : 32;
+}
+
 bool ich_heaps_lfh_key(const struct ich_heaps *h, uint64_t *key)
 {
 	if (h->lfh_key_known)

@@ -70,6 +70,7 @@ struct ich_heaps {
 	bool have_global_flag;
 	uint32_t global_flag;
 	bool lfh_key_known;
+	bool lfh_key_full;	/* all 64 bits (x64: found in ntdll's data) */
 	uint64_t lfh_key;
 	struct ich_heap *heaps;	size_t nheaps;
 	struct ntofs *ofs;	/* per heap: from heaps[i].layout */
@@ -104,6 +105,17 @@ bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size);
 /* lfh.c: recover RtlpLFHKey from the heap's UserBlocks (Win8+). */
 void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap,
 		     const uint64_t *ubs, size_t nubs);
+
+/* ntdll_data.c: ntdll's writable sections (from its PE headers in the
+ * dump); 0 with *why when they cannot be found. */
+struct ntdll_section {
+	char name[9];
+	uint64_t address, size;
+};
+size_t ntdll_writable_sections(struct ich_heaps *h, struct ntdll_section *out, size_t max,
+			       char *why, size_t whylen);
+/* After lfh_recover_key: the full 64-bit RtlpLFHKey from ntdll's data. */
+void lfh_find_full_key(struct ich_heaps *h);
 
 struct walk_ctx {
 	struct ich_heaps *h;

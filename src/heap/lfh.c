@@ -132,18 +132,105 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 		h->lfh_key = keys[best];
 		heaps_note(h, "RtlpLFHKey (low 32 bits) 0x%08x recovered from %zu LFH UserBlocks of heap 0x%" PRIx64 " (%zu keys agree on the offsets; chosen by the busy blocks' front-end bit, score %ld)",
 			   keys[best], n, heap->address, nkeys, best_score);
+		lfh_find_full_key(h);
 	} else {
 		heaps_note(h, "heap 0x%" PRIx64 ": RtlpLFHKey could not be recovered from %zu UserBlocks", heap->address, n);
 	}
 	free(u);
 }
 
+/*
+ * Windows 7 LFH (no bitmap; layouts.md §3 step 6, S2 ...UserDataWin7, S5
+ * __FE_HEAP_ENTRY): the container's SubSegment gives BlockSize (units) and
+ * BlockCount; blocks follow the _HEAP_USERDATA_HEADER back to back.  Each
+ * block's UnusedBytes (the last byte of its small header, never encoded)
+ * says busy or free: 0x80 = allocated by the front end, the low 6 bits =
+ * unused bytes (header included, §10); 0 there means free (S5 Busy:6).
+ */
+static bool lfh_walk_win7(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
+{
+	struct ich_heaps *h = w->h;
+	const struct ntofs *o = w->o;
+	unsigned unit = w->unit;
+	uint64_t subseg = 0, back = 0;
+	uint16_t bsize = 0, count = 0;
+	struct ich_error *err = ich_as_read_ptr(h->as, ub + (uint64_t)o->ud_subsegment, &subseg);
+	if (!err)
+		err = ich_as_read_u16(h->as, subseg + (uint64_t)o->ss_block_size, &bsize);
+	if (!err)
+		err = ich_as_read_u16(h->as, subseg + (uint64_t)o->ss_block_count, &count);
+	if (err) {
+		heap_problem(w->heap, ub, "LFH UserBlocks: its SubSegment 0x%" PRIx64 " is not readable: %s",
+			     subseg, err->message);
+		ich_error_destroy(err);
+		return false;
+	}
+	/* The SubSegment points back at its UserBlocks (S2 checks this too). */
+	bool have_back = false;
+	if (o->ss_user_blocks >= 0) {
+		struct ich_error *e2 = ich_as_read_ptr(h->as, subseg + (uint64_t)o->ss_user_blocks, &back);
+		have_back = !e2;
+		ich_error_destroy(e2);
+	}
+	if (have_back && back != ub) {
+		heap_problem(w->heap, ub, "LFH UserBlocks: SubSegment 0x%" PRIx64 " points at UserBlocks 0x%" PRIx64 ", not here",
+			     subseg, back);
+		return false;
+	}
+	uint64_t stride = (uint64_t)bsize * unit, first = (uint64_t)o->ud_sizeof;
+	if (!bsize || !count || first + stride > ub_size) {
+		heap_problem(w->heap, ub, "LFH UserBlocks: SubSegment 0x%" PRIx64 " gives BlockSize 0x%x units and BlockCount %u, which do not fit the 0x%" PRIx64 "-byte container",
+			     subseg, bsize, count, ub_size);
+		return false;
+	}
+	uint64_t n = count;
+	if (first + n * stride > ub_size) {
+		n = (ub_size - first) / stride;
+		heap_problem(w->heap, ub, "LFH UserBlocks: BlockCount %u blocks of 0x%" PRIx64 " bytes overrun the container; %" PRIu64 " listed",
+			     count, stride, n);
+	}
+	/* one look at the whole container when the dump holds it contiguously */
+	const uint8_t *span = ich_as_peek(h->as, ub, (size_t)(first + n * stride));
+	for (uint64_t i = 0; i < n; i++) {
+		uint64_t blk = ub + first + i * stride;
+		uint64_t at = blk + (uint64_t)o->entry_small_header + 7;
+		uint8_t ubyte;
+		if (span) {
+			ubyte = span[at - ub];
+		} else if ((err = ich_as_read_u8(h->as, at, &ubyte))) {
+			heap_problem(w->heap, blk, "LFH block header not readable: %s", err->message);
+			ich_error_destroy(err);
+			continue;
+		}
+		struct ich_heap_block b = {
+			.header = blk, .user = blk + unit, .block_size = stride,
+			.segment = ub, .layer = ICH_LAYER_LFH, .flags = ubyte,
+		};
+		uint64_t unused = ubyte & 0x3F;
+		if ((ubyte & 0x80) && unused) {
+			b.unused = unused <= stride ? unused : stride;
+			b.size = stride - b.unused;
+			b.state = ICH_BLOCK_BUSY;
+		} else {
+			if (unused)
+				heap_problem(w->heap, blk, "LFH block UnusedBytes 0x%02x has a count but not the front-end bit 0x80", ubyte);
+			b.state = ICH_BLOCK_FREE;
+			b.unused = stride;
+		}
+		if (walk_emit(w, &b))
+			return true;
+	}
+	return true;
+}
+
 bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 {
 	struct ich_heaps *h = w->h;
 	const struct ntofs *o = w->o;
-	if (o->lfh_missing || !o->lfh_bitmap)
-		return false;	/* Windows 7 LFH: no bitmap; container reported as is */
+	if (o->lfh_missing)
+		return false;	/* the row cannot walk the front end (noted) */
+	if (!o->lfh_bitmap)
+		return lfh_walk_win7(w, ub, ub_size);
 	struct ub_info u;
 	if (!read_ub(h, o, ub, &u)) {
 		heap_problem(w->heap, ub, "LFH UserBlocks header or its SubSegment not readable");

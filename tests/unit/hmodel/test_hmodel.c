@@ -41,6 +41,9 @@ struct block {
 };
 
 static const char *out_path;
+static bool ntdll_image;	/* build(): also lay out ntdll's headers and .data */
+#define NTDLL 0x7ffb0b120000ull
+#define FULLKEY 0x5d2c7b3a9c6e4dd0ull	/* RtlpLFHKey, low half = LFHKEY */
 static struct block expect[512];
 static size_t nexpect;
 static uint64_t corrupt_at;
@@ -122,6 +125,42 @@ static void write_heap_header(struct db_mem *m, uint64_t seg_bytes)
 	db_mem_write_u64(m, LFH + 0x18, H);			/* _LFH_HEAP.Heap */
 }
 
+/*
+ * ntdll's image as far as the key search needs it (Microsoft PE/COFF
+ * specification): MZ with e_lfanew 0x80, "PE\0\0", NumberOfSections 2,
+ * SizeOfOptionalHeader 0xF0, then .text (read/execute) and .data
+ * (read/write, IMAGE_SCN_MEM_WRITE 0x80000000).  .data holds RtlpLFHKey
+ * (FULLKEY) among decoys: a qword with the same low half but a zero high
+ * half, and unrelated values; .text holds the low half with another high
+ * half, which must be ignored (not writable).
+ */
+static void write_ntdll_image(struct db_md *md, struct db_mem *m)
+{
+	db_mem_write_u8(m, NTDLL, 'M');
+	db_mem_write_u8(m, NTDLL + 1, 'Z');
+	db_mem_write_u32(m, NTDLL + 0x3C, 0x80);
+	db_mem_write_u32(m, NTDLL + 0x80, 0x00004550);		/* "PE\0\0" */
+	db_mem_write_u16(m, NTDLL + 0x84, 0x8664);		/* Machine */
+	db_mem_write_u16(m, NTDLL + 0x86, 2);			/* NumberOfSections */
+	db_mem_write_u16(m, NTDLL + 0x94, 0xF0);		/* SizeOfOptionalHeader */
+	uint64_t sec = NTDLL + 0x80 + 24 + 0xF0;
+	db_mem_write(m, sec, ".text\0\0\0", 8);
+	db_mem_write_u32(m, sec + 8, 0x1000);			/* VirtualSize */
+	db_mem_write_u32(m, sec + 12, 0x1000);			/* VirtualAddress */
+	db_mem_write_u32(m, sec + 36, 0x60000020);		/* code, execute, read */
+	db_mem_write(m, sec + 40, ".data\0\0\0", 8);
+	db_mem_write_u32(m, sec + 40 + 8, 0x1000);
+	db_mem_write_u32(m, sec + 40 + 12, 0x3000);
+	db_mem_write_u32(m, sec + 40 + 36, 0xC0000040);		/* data, read, write */
+	db_mem_write_u64(m, NTDLL + 0x1800, 0x1111111100000000ull | LFHKEY);	/* .text: ignored */
+	db_mem_write_u64(m, NTDLL + 0x3040, LFHKEY);		/* high half 0: not a key */
+	db_mem_write_u64(m, NTDLL + 0x3128, FULLKEY);
+	db_mem_write_u64(m, NTDLL + 0x3130, 0x0123456789abcdefull);
+	db_md_add_memory(md, NTDLL, 0x1000, DB_LIST_64);
+	db_md_add_memory(md, NTDLL + 0x1000, 0x1000, DB_LIST_64);
+	db_md_add_memory(md, NTDLL + 0x3000, 0x1000, DB_LIST_64);
+}
+
 /* corrupt: 0 none; 1 entry 2's SmallTagIndex broken (its Size intact);
  * 2 entry 2's whole small header overwritten (Size unusable). */
 static char *build(int corrupt)
@@ -185,6 +224,8 @@ static char *build(int corrupt)
 	/* put_entry writes at e+8: the BusyBlock small header is at V+0x38 */
 	/* listed by its _HEAP_ENTRY, the BusyBlock at +0x30 (layouts.md §2) */
 	expect[nexpect++] = (struct block){ V + 0x30, 0x21000 - 0xFF0, 0x21000, 0 };
+	if (ntdll_image)
+		write_ntdll_image(md, m);
 	db_md_add_memory(md, H, UCR_AT - H, DB_LIST_64);
 	db_md_add_memory(md, H + 0x10000 - 0x10, 0, DB_LIST_64);
 	db_md_add_memory(md, V, 0x1000, DB_LIST_64);
@@ -255,6 +296,7 @@ static void test_walk(void **state)
 	uint64_t key;
 	assert_true(ich_heaps_lfh_key(h, &key));
 	assert_int_equal((uint32_t)key, LFHKEY);
+	assert_int_equal(ich_heaps_lfh_key_bits(h), 32);	/* ntdll's data not in this dump */
 	assert_int_equal(s.n, nexpect);
 	uint64_t busy_bytes = 0, free_bytes = 0, busy = 0, nfree = 0;
 	for (size_t i = 0; i < nexpect; i++) {
@@ -438,6 +480,179 @@ static void test_layout_missing_field(void **state)
 	assert_false(ich_heaps_get(h, 0)->layout_fallback);
 	assert_int_equal(ich_heaps_note_count(h) > 0, 1);
 	assert_false(has_note(h, "has no", NULL));
+	ich_heaps_close(h);
+	ich_dump_close(d);
+	unlink(path);
+	free(path);
+}
+
+/* x64: the UserBlocks give RtlpLFHKey's low half; the full 64-bit value is
+ * the one qword of ntdll's writable data with that low half. */
+static void test_lfh_key_64(void **state)
+{
+	(void)state;
+	ntdll_image = true;
+	char *path = build(0);
+	ntdll_image = false;
+	struct ich_dump *d;
+	assert_null(ich_dump_open(path, &d));
+	struct ich_heaps *h;
+	assert_null(ich_heaps_open(d, 0, &h));
+	struct ich_heap *hp = ich_heaps_get(h, 0);
+	assert_null(ich_heap_walk(h, hp, NULL, NULL));
+	uint64_t key;
+	assert_true(ich_heaps_lfh_key(h, &key));
+	assert_int_equal(ich_heaps_lfh_key_bits(h), 64);
+	assert_int_equal(key, FULLKEY);
+	ich_heaps_close(h);
+	ich_dump_close(d);
+	unlink(path);
+	free(path);
+}
+
+/*
+ * Windows 7 x64 LFH (no bitmap): _HEAP x64 7601 column (layouts.md §2:
+ * Encoding 0x80, Signature 0xA0, VirtualAllocdBlocks 0x118, SegmentList
+ * 0x128, FrontEndHeap 0x178, FrontEndHeapType 0x182), Win7
+ * _HEAP_SUBSEGMENT x64 (§3: UserBlocks 8, BlockSize 0x18, BlockCount 0x1C)
+ * and _HEAP_USERDATA_HEADER (SubSegment 0, Signature 0x18, size 0x20, the
+ * blocks right after it).  Block busy/free from UnusedBytes (S5): 0x80 |
+ * unused count when busy; free blocks 0x80 or 0.
+ */
+#define H7 0x0000000000350000ull
+#define PEB7 0x000007fffffd3000ull
+#define TEB7 0x000007fffffde000ull
+#define KEY7 0x00000000a1b2c3d4ull << 8
+
+static void put_entry7(struct db_mem *m, uint64_t e, uint16_t units, uint8_t flags, uint16_t prev, uint8_t unused)
+{
+	uint8_t b[8] = { (uint8_t)units, (uint8_t)(units >> 8), flags, 0,
+			 (uint8_t)prev, (uint8_t)(prev >> 8), 0, unused };
+	b[3] = b[0] ^ b[1] ^ b[2];
+	uint64_t v;
+	memcpy(&v, b, 8);
+	db_mem_write_u64(m, e + 8, v ^ (KEY7));
+}
+
+static char *build_win7(void)
+{
+	nexpect = 0;
+	struct db_md *md = db_md_new(DB_ARCH_X64, 6, 1, 7601);
+	struct db_mem *m = db_md_mem(md);
+	db_mem_write_u64(m, TEB7 + 0x60, PEB7);
+	db_mem_write_u64(m, PEB7 + 0x30, H7);
+	db_mem_write_u32(m, PEB7 + 0xE8, 1);
+	db_mem_write_u32(m, PEB7 + 0xEC, 16);
+	db_mem_write_u64(m, PEB7 + 0xF0, PEB7 + 0x800);
+	db_mem_write_u64(m, PEB7 + 0x800, H7);
+	uint64_t seg_bytes = 0x8000;
+	db_mem_write_u32(m, H7 + 0x10, 0xFFEEFFEE);
+	db_mem_write_u64(m, H7 + 0x18, H7 + 0x128);		/* SegmentListEntry */
+	db_mem_write_u64(m, H7 + 0x20, H7 + 0x128);
+	db_mem_write_u64(m, H7 + 0x128, H7 + 0x18);		/* SegmentList */
+	db_mem_write_u64(m, H7 + 0x130, H7 + 0x18);
+	db_mem_write_u64(m, H7 + 0x28, H7);
+	db_mem_write_u64(m, H7 + 0x30, H7);
+	db_mem_write_u32(m, H7 + 0x38, (uint32_t)(seg_bytes / 0x1000));
+	db_mem_write_u64(m, H7 + 0x40, H7 + 0x1000);		/* FirstEntry */
+	db_mem_write_u64(m, H7 + 0x48, H7 + seg_bytes);	/* LastValidEntry */
+	db_mem_write_u64(m, H7 + 0x60, H7 + 0x60);		/* UCRSegmentList (empty) */
+	db_mem_write_u64(m, H7 + 0x68, H7 + 0x60);
+	db_mem_write_u64(m, H7 + 0x118, H7 + 0x118);		/* VirtualAllocdBlocks (empty) */
+	db_mem_write_u64(m, H7 + 0x120, H7 + 0x118);
+	db_mem_write_u32(m, H7 + 0x70, 0x2);			/* Flags */
+	db_mem_write_u32(m, H7 + 0x7C, 0x00100000);		/* EncodeFlagMask */
+	db_mem_write_u64(m, H7 + 0x88, KEY7);			/* Encoding small header */
+	db_mem_write_u32(m, H7 + 0xA0, 0xEEFFEEFF);		/* Signature */
+	db_mem_write_u64(m, H7 + 0x178, H7 + 0x800);		/* FrontEndHeap */
+	db_mem_write_u8(m, H7 + 0x182, 2);			/* FrontEndHeapType = LFH */
+	uint64_t e = H7 + 0x1000, prev = 0;
+	/* a busy block, an LFH container (0x400 bytes), a busy block, free rest */
+	put_entry7(m, e, 0x10, 0x01, 0, 0x18);
+	expect[nexpect++] = (struct block){ e, 0x100 - 0x18, 0x100, 0 };
+	prev = 0x10;
+	e += 0x100;
+	put_entry7(m, e, 0x40, 0x09, (uint16_t)prev, 0x10);
+	expect[nexpect++] = (struct block){ e, 0x400 - 0x10, 0x400, 2 };
+	uint64_t ub = e + 16, subseg = H7 + 0xA00;
+	db_mem_write_u64(m, ub, subseg);			/* SubSegment */
+	db_mem_write_u32(m, ub + 0x18, 0xF0E0D0C0);		/* Signature */
+	db_mem_write_u64(m, subseg + 0x08, ub);			/* UserBlocks */
+	db_mem_write_u16(m, subseg + 0x18, 3);			/* BlockSize: stride 0x30 */
+	db_mem_write_u16(m, subseg + 0x1C, 20);			/* BlockCount */
+	for (uint32_t i = 0; i < 20; i++) {
+		uint64_t blk = ub + 0x20 + (uint64_t)i * 0x30;
+		if (i % 3 != 2) {
+			uint8_t unused = (uint8_t)(0x10 + i % 5);
+			db_mem_write_u8(m, blk + 0xF, (uint8_t)(0x80 | unused));
+			expect[nexpect++] = (struct block){ blk, 0x30 - unused, 0x30, 0 };
+		} else {
+			db_mem_write_u8(m, blk + 0xF, i % 2 ? 0x80 : 0x00);
+			expect[nexpect++] = (struct block){ blk, 0, 0x30, 1 };
+		}
+	}
+	prev = 0x40;
+	e += 0x400;
+	put_entry7(m, e, 0x08, 0x01, (uint16_t)prev, 0x20);
+	expect[nexpect++] = (struct block){ e, 0x80 - 0x20, 0x80, 0 };
+	prev = 0x08;
+	e += 0x80;
+	uint16_t rest = (uint16_t)((H7 + seg_bytes - e) / 16);
+	put_entry7(m, e, rest, 0x00, (uint16_t)prev, 0);
+	expect[nexpect++] = (struct block){ e, 0, (uint64_t)rest * 16, 1 };
+	db_md_add_memory(md, H7, seg_bytes, DB_LIST_64);
+	db_md_add_memory(md, PEB7, 0x1000, DB_LIST_64);
+	db_md_add_memory(md, TEB7, 0x1000, DB_LIST_64);
+	struct db_md_thread t = { .id = 0x1a4, .teb = TEB7 };
+	db_md_add_thread(md, &t);
+	struct db_md_module nt = { .name = "C:\\Windows\\System32\\ntdll.dll", .base = 0x77b00000,
+				   .size = 0x1a9000, .file_version = { 6, 1, 7601, 24545 } };
+	db_md_add_module(md, &nt);
+	char *path = strdup("/tmp/icpheap-hmodel7-XXXXXX");
+	int fd = mkstemp(path);
+	close(fd);
+	assert_int_equal(db_md_write(md, path), 0);
+	db_md_free(md);
+	return path;
+}
+
+static void test_win7_lfh(void **state)
+{
+	(void)state;
+	char *path = build_win7();
+	struct ich_dump *d;
+	assert_null(ich_dump_open(path, &d));
+	struct ich_heaps *h;
+	struct ich_error *err = ich_heaps_open(d, 0, &h);
+	if (err)
+		fail_msg("%s", err->message);
+	struct ich_heap *hp = ich_heaps_get(h, 0);
+	if (hp->status != ICH_HEAP_OK)
+		fail_msg("%s", hp->reason);
+	assert_int_equal(hp->layout->build_min, 7600);
+	assert_true(hp->lfh);
+	struct seen s = { .n = 0 };
+	assert_null(ich_heap_walk(h, hp, collect, &s));
+	assert_int_equal(hp->nproblems, 0);
+	assert_int_equal(s.n, nexpect);
+	uint64_t lfh_busy = 0, lfh_free = 0;
+	for (size_t i = 0; i < nexpect; i++) {
+		const struct ich_heap_block *b = find(&s, expect[i].header);
+		if (!b)
+			fail_msg("block 0x%llx not reported", (unsigned long long)expect[i].header);
+		assert_int_equal(b->block_size, expect[i].block_size);
+		assert_int_equal(b->size, expect[i].size);
+		assert_int_equal(b->state, expect[i].state == 0 ? ICH_BLOCK_BUSY :
+				 expect[i].state == 1 ? ICH_BLOCK_FREE : ICH_BLOCK_INTERNAL);
+		if (b->layer == ICH_LAYER_LFH) {
+			assert_int_equal(b->segment, H7 + 0x1100 + 16);	/* its container */
+			lfh_busy += b->state == ICH_BLOCK_BUSY;
+			lfh_free += b->state == ICH_BLOCK_FREE;
+		}
+	}
+	assert_int_equal(lfh_busy, 14);
+	assert_int_equal(lfh_free, 6);
+	assert_int_equal(hp->totals.lfh_blocks, 14);
 	ich_heaps_close(h);
 	ich_dump_close(d);
 	unlink(path);
@@ -654,6 +869,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_corrupt_resync_scan),
 		cmocka_unit_test(test_layout_missing_field),
+		cmocka_unit_test(test_lfh_key_64),
+		cmocka_unit_test(test_win7_lfh),
 		cmocka_unit_test(test_x86),
 		cmocka_unit_test(test_wow64),
 	};
