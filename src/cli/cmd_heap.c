@@ -72,10 +72,14 @@ struct ctx {
 
 /* ---------------------------------------------------------------- list */
 
+static size_t notes_shown;
+
+/* Notes not printed yet (the walks add some: segment-heap key routes). */
 static void print_notes(struct ctx *c)
 {
-	for (size_t i = 0; i < ich_heaps_note_count(c->h); i++)
+	for (size_t i = notes_shown; i < ich_heaps_note_count(c->h); i++)
 		printf("note: %s\n", ich_heaps_note(c->h, i));
+	notes_shown = ich_heaps_note_count(c->h);
 }
 
 static void print_unwalkable(struct ctx *c)
@@ -1135,6 +1139,8 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 	case M_STAT: rc = do_stat(&c); break;
 	case M_VALIDATE: rc = do_validate(&c); break;
 	}
+	if (g->verbose && !o.json)
+		print_notes(&c);	/* those the walks added */
 	if (o.json) {
 		ich_json_begin_array(c.j, "notes");
 		for (size_t i = 0; i < ich_heaps_note_count(h); i++)
