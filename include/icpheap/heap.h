@@ -117,6 +117,11 @@ struct ich_heap {
 	struct ich_heap_segment *segments;	size_t nsegments;
 	struct ich_heap_problem *problems;	size_t nproblems;
 	struct ich_heap_totals totals;
+	/* Page heap (src/heap/page_heap.c): for kind PAGE, the _DPH_HEAP_ROOT
+	 * (handle + one page); for an NT heap that is a page heap's
+	 * NormalHeap (where light page-heap blocks live), that page heap. */
+	uint64_t dph_root;
+	uint64_t dph_owner;
 };
 
 /* Find the heaps of a minidump (build 0 = from the dump).  Fails when the

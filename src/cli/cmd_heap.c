@@ -24,6 +24,7 @@
 #include <icpheap/minidump.h>
 
 #include "cli/cli.h"
+#include "cli/heap_ext.h"
 #include "core/json.h"
 
 static const char usage[] =
@@ -37,18 +38,22 @@ static const char usage[] =
 "  -stat [-h HEAP] [-grp A|B|S] [MAX]   allocations grouped by size\n"
 "  -srch [-b|-w|-d|-q] PATTERN          search busy blocks\n"
 "  -v                   validate every heap (exit 1 on corruption)\n"
+"  -p [-h HEAP|-a ADDR|-all|-?]   page heap: heaps, blocks, block + stack\n"
+"  -l                   leaked (unreachable) busy blocks\n"
 "  --json               JSON (schema: icpheap(1))\n"
-"  -b -B -E -D -e -d -p (and -l) need a live process or symbols: exit 2.\n";
+"  -b -B -E -D -e -d need a live process: exit 2.\n";
 
 enum mode { M_LIST, M_SUMMARY, M_ENTRIES, M_SEGMENTS, M_FREE, M_INFO, M_FIND,
-	    M_FILTER, M_STAT, M_SEARCH, M_VALIDATE };
+	    M_FILTER, M_STAT, M_SEARCH, M_VALIDATE,
+	    M_PAGE_LIST, M_PAGE_ADDR, M_PAGE_HELP, M_LEAKS };
 
 struct opts {
 	enum mode mode;
 	bool json, verbose_find;
 	bool lfh_entries;	/* -H l: LFH entries in the -a/-h text */
 	bool have_heap;
-	uint64_t heap;		/* -s/-a/-h/-m/-f/-stat -h HEAP */
+	uint64_t heap;		/* -s/-a/-h/-m/-f/-stat -h HEAP, -p -h */
+	bool page_all;		/* -p -all */
 	uint64_t addr;		/* -i, -x */
 	uint64_t min, max;	/* -flt */
 	char grp;		/* S, A, B */
@@ -95,7 +100,8 @@ static void json_heap_head(struct ich_json *j, const struct ich_heap *hp)
 {
 	ich_json_addr(j, "address", hp->address);
 	ich_json_string(j, "kind", hp->kind == ICH_HEAP_KIND_NT ? "nt" :
-			hp->kind == ICH_HEAP_KIND_SEGMENT ? "segment" : "unknown");
+			hp->kind == ICH_HEAP_KIND_SEGMENT ? "segment" :
+			hp->kind == ICH_HEAP_KIND_PAGE ? "page" : "unknown");
 	ich_json_string(j, "status", hp->status == ICH_HEAP_OK ? "ok" :
 			hp->status == ICH_HEAP_NOT_CAPTURED ? "not_captured" :
 			hp->status == ICH_HEAP_BAD_LAYOUT ? "bad_layout" : "not_walked");
@@ -223,7 +229,8 @@ static int do_list(struct ctx *c)
 		struct ich_heap *hp = ich_heaps_get(c->h, i);
 		printf("%20llx%21s\n", P(hp->address),
 		       hp->kind == ICH_HEAP_KIND_SEGMENT ? "Segment Heap" :
-		       hp->kind == ICH_HEAP_KIND_NT ? "NT Heap" : "(not captured)");
+		       hp->kind == ICH_HEAP_KIND_NT ? "NT Heap" :
+		       hp->kind == ICH_HEAP_KIND_PAGE ? "Page Heap" : "(not captured)");
 	}
 	print_unwalkable(c);
 	return ICH_EXIT_OK;
@@ -1067,12 +1074,33 @@ static int parse(int argc, char **argv, struct opts *o)
 				o->pattern_len = strlen(pat) < sizeof(o->pattern) ? strlen(pat) : sizeof(o->pattern);
 				memcpy(o->pattern, pat, o->pattern_len);
 			}
+		} else if (!strcmp(a, "-p")) {
+			/* heap_pageheap.c: -p, -p -h HEAP, -p -a ADDR, -p -all, -p -? */
+			o->mode = M_PAGE_LIST;
+			have_mode = true;
+			if (i + 1 < argc - 1 && !strcmp(argv[i + 1], "-?")) {
+				o->mode = M_PAGE_HELP;
+				i++;
+			} else if (i + 1 < argc - 1 && !strcmp(argv[i + 1], "-all")) {
+				o->page_all = true;
+				i++;
+			} else if (i + 1 < argc - 1 && (!strcmp(argv[i + 1], "-h") || !strcmp(argv[i + 1], "-a"))) {
+				bool addr = argv[++i][1] == 'a';
+				if (i + 1 >= argc - 1 || !hexarg(argv[++i], addr ? &o->addr : &o->heap))
+					return bad(addr ? "-p -a needs an address" : "-p -h needs a heap handle", NULL);
+				if (addr)
+					o->mode = M_PAGE_ADDR;
+				else
+					o->have_heap = true;
+			}
+		} else if (!strcmp(a, "-?") && o->mode == M_PAGE_LIST) {
+			o->mode = M_PAGE_HELP;
+		} else if (!strcmp(a, "-l")) {
+			o->mode = M_LEAKS;
+			have_mode = true;
 		} else if (!strcmp(a, "-b") || !strcmp(a, "-B") || !strcmp(a, "-E") || !strcmp(a, "-D") ||
-			   !strcmp(a, "-e") || !strcmp(a, "-d") || !strcmp(a, "-p") || !strcmp(a, "-l") ||
-			   !strcmp(a, "-triage")) {
+			   !strcmp(a, "-e") || !strcmp(a, "-d") || !strcmp(a, "-triage")) {
 			fprintf(stderr, "icpheap heap: %s is not available offline: %s\n", a,
-				!strcmp(a, "-p") ? "page-heap queries need the page heap's symbols and stack-trace database" :
-				!strcmp(a, "-l") ? "leak detection (-l) is not implemented yet" :
 				!strcmp(a, "-triage") ? "-triage needs ntdll's failure records (symbols)" :
 				"breakpoints and heap tagging (-b, -B, -E, -D, -e, -d) act on a live process");
 			return ICH_EXIT_USAGE;
@@ -1105,6 +1133,10 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 	int rc = parse(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
+	if (o.mode == M_PAGE_HELP) {
+		fputs(heap_p_help, stdout);
+		return ICH_EXIT_OK;
+	}
 	struct ich_dump *dump;
 	struct ich_error *err = ich_dump_open(o.dump, &dump);
 	if (err)
@@ -1138,6 +1170,13 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 	case M_SEARCH: rc = do_search(&c); break;
 	case M_STAT: rc = do_stat(&c); break;
 	case M_VALIDATE: rc = do_validate(&c); break;
+	case M_PAGE_HELP: break;
+	case M_PAGE_LIST: case M_PAGE_ADDR: case M_LEAKS: {
+		struct heap_ext x = { dump, h, c.j, c.w, c.unit, g->verbose, o.have_heap, o.heap,
+				      o.mode == M_PAGE_ADDR, o.addr, o.page_all };
+		rc = o.mode == M_PAGE_LIST ? heap_p_list(&x) : o.mode == M_PAGE_ADDR ? heap_p_addr(&x) : heap_leaks(&x);
+		break;
+	}
 	}
 	if (g->verbose && !o.json)
 		print_notes(&c);	/* those the walks added */

@@ -92,6 +92,8 @@ static uint64_t rdptr(struct ich_heaps *h, uint64_t a, struct ich_error **err)
 /* Look at one heap's header: kind and layout (and its offsets, *o). */
 static void classify(struct ich_heaps *h, struct ich_heap *heap, struct ntofs *o)
 {
+	if (page_heap_probe(h, heap))	/* page_heap.c: handle + one page */
+		return;
 	/* _HEAP_SEGMENT.SegmentSignature / _SEGMENT_HEAP.Signature: at +0x10
 	 * on x64, +0x8 on x86 (layouts.md §1, S2) */
 	uint32_t sig;
@@ -153,6 +155,13 @@ static void classify(struct ich_heaps *h, struct ich_heap *heap, struct ntofs *o
 	heap->status = ICH_HEAP_BAD_LAYOUT;
 	snprintf(heap->reason, sizeof(heap->reason), "heap 0x%" PRIx64 ": no ntdll layout row fits (build %u row: %s)",
 		 heap->address, h->build, first_why[0] ? first_why : "no row for this build");
+}
+
+/* page_heap.c adds heaps after the list is classified (a page heap only
+ * PEB.ProcessHeap names, a page heap's NormalHeap): h->ofs grows with it. */
+static void classify_at(struct ich_heaps *h, size_t i)
+{
+	classify(h, &h->heaps[i], &h->ofs[i]);
 }
 
 static struct ich_error *add_heap(struct ich_heaps *h, uint64_t addr)
@@ -348,6 +357,10 @@ struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
 	}
 	for (size_t i = 0; i < h->nheaps; i++)
 		classify(h, &h->heaps[i], &h->ofs[i]);
+	if ((err = page_heaps_complete(h, process_heap, classify_at))) {
+		ich_heaps_close(h);
+		return err;
+	}
 	*ret = h;
 	return NULL;
 }

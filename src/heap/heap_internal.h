@@ -130,4 +130,12 @@ struct walk_ctx {
 
 struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b);
 
+/* page_heap.c */
+bool page_heap_probe(struct ich_heaps *h, struct ich_heap *heap);
+struct ich_error *page_heaps_complete(struct ich_heaps *h, uint64_t process_heap,
+				      void (*classify_fn)(struct ich_heaps *, size_t));
+struct ich_error *page_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
+				 ich_heap_block_fn *fn, void *arg);
+void page_heap_light(struct ich_heaps *h, const struct ich_heap *heap, struct ich_heap_block *b);
+
 #endif

@@ -147,6 +147,12 @@ static struct ich_error *read_entry(struct walk_ctx *w, uint64_t e, struct heap_
 
 struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b)
 {
+	struct ich_heap_block light;
+	if (w->heap->dph_owner && b->state == ICH_BLOCK_BUSY) {	/* light page heap (page_heap.c) */
+		light = *b;
+		page_heap_light(w->h, w->heap, &light);
+		b = &light;
+	}
 	struct ich_heap_totals *t = &w->heap->totals;
 	switch (b->state) {
 	case ICH_BLOCK_BUSY:
@@ -498,6 +504,8 @@ static struct ich_error *virtual_cb(uint64_t node, void *arg)
 struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 				ich_heap_block_fn *fn, void *arg)
 {
+	if (heap->kind == ICH_HEAP_KIND_PAGE && heap->status == ICH_HEAP_OK)
+		return page_heap_walk(h, heap, fn, arg);
 	if (heap->status != ICH_HEAP_OK)
 		return ich_error_create(heap->status == ICH_HEAP_NOT_CAPTURED ? ICH_ERR_FAULT : ICH_ERR_UNSUPPORTED,
 					"%s", heap->reason);

@@ -1,0 +1,49 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `!heap -l`: busy heap blocks that nothing in the process refers to,
+ * found as a garbage collector would (src/heap/leak.c).
+ */
+#ifndef ICPHEAP_LEAK_H
+#define ICPHEAP_LEAK_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include <icpheap/heap.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+struct ich_leak {
+	uint64_t heap;
+	struct ich_heap_block block;
+};
+
+struct ich_leak_result {
+	struct ich_leak *leaks;	size_t nleaks;	/* in address order */
+	uint64_t busy_blocks, busy_bytes;	/* blocks considered */
+	uint64_t root_bytes;		/* captured memory scanned as roots */
+	uint64_t block_bytes;		/* reachable busy blocks scanned */
+	uint64_t context_bytes;		/* thread contexts scanned */
+	size_t heaps_walked, heaps_skipped;
+};
+
+/*
+ * Walk every walkable heap (ich_heap_walk: every layer its walker emits),
+ * take the busy blocks, and mark every block reachable from the roots:
+ * captured memory outside the heaps (stacks, TEBs, PEB, module images,
+ * other private memory) and the threads' register contexts; a reached
+ * block's user data is scanned in turn (a worklist).  Any aligned
+ * pointer-sized value inside a block's user range [user, user+size)
+ * reaches it (interior pointers count).  Free blocks, heap segments, large
+ * blocks' headers and page-heap metadata are not roots.  The unreached
+ * busy blocks are the leaks.  Free r with ich_leak_result_free.
+ */
+struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r);
+void ich_leak_result_free(struct ich_leak_result *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,439 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * `!heap -l`: leaked heap blocks by reachability (a mark phase of a
+ * conservative garbage collector).  The !heap documentation describes the
+ * command as a garbage-collector algorithm over busy blocks not referenced
+ * anywhere in the process address space (windbg-docs, !heap -l); layouts.md
+ * §6 gives the suggested implementation, followed here:
+ *
+ *  1. Every walkable heap is walked once through ich_heap_walk (NT back
+ *     end, LFH, large blocks, page heap, and whatever later walkers emit);
+ *     busy blocks are collected, and every block's whole extent, every NT
+ *     segment and every page-heap metadata area become "heap memory",
+ *     which is never a root.
+ *  2. The blocks are sorted by user address once; a hash from 64 KiB
+ *     chunk to the run of blocks overlapping that chunk narrows a lookup
+ *     to a few blocks, then a binary search finds the one whose
+ *     [user, user+size) holds the value (interior pointers count).
+ *  3. Roots: every captured range of the dump outside heap memory (thread
+ *     stacks in full, TEBs, the PEB, module images, other private memory)
+ *     and every thread's CONTEXT record, scanned as aligned pointer-sized
+ *     values straight from the mapped file.
+ *  4. A reached block is marked and pushed on a worklist; popping it scans
+ *     its user data the same way.  Unmarked busy blocks are the leaks.
+ *
+ * Work is linear in the bytes scanned; memory is O(blocks + chunks).
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <icpheap/leak.h>
+#include <icpheap/minidump.h>
+#include <icpheap/pageheap.h>
+
+#include "core/endian.h"
+#include "heap/heap_internal.h"
+
+#define CHUNK_SHIFT 16
+
+struct lblock {
+	uint64_t user, end;	/* [user, end): end > user */
+	uint32_t heap;		/* index into h->heaps */
+	uint32_t walk_index;
+};
+
+struct range {
+	uint64_t lo, hi;
+};
+
+struct ranges {
+	struct range *v;
+	size_t n, cap;
+};
+
+struct bucket {
+	uint64_t key;		/* chunk + 1; 0 = empty */
+	uint32_t lo, hi;	/* blocks [lo, hi) overlap the chunk */
+};
+
+struct gc {
+	struct ich_heaps *h;
+	struct lblock *b;	size_t nb, capb;
+	struct ich_heap_block *full;	size_t nfull, capfull;	/* walk order copies */
+	struct ranges ex;	/* heap memory: not roots */
+	struct bucket *tab;	size_t tabmask;
+	uint64_t min_user, max_end;
+	uint8_t *marked;
+	uint32_t *work;		size_t nwork;
+	unsigned ps;
+	uint32_t cur_heap;
+	struct ich_error *err;
+};
+
+static struct ich_error *add_range(struct ranges *r, uint64_t lo, uint64_t hi)
+{
+	if (hi <= lo)
+		return NULL;
+	if (r->n == r->cap) {
+		size_t nc = r->cap ? r->cap * 2 : 256;
+		struct range *n = realloc(r->v, nc * sizeof(*n));
+		if (!n)
+			return &ich_enomem;
+		r->v = n;
+		r->cap = nc;
+	}
+	r->v[r->n++] = (struct range){ lo, hi };
+	return NULL;
+}
+
+static int range_cmp(const void *a, const void *b)
+{
+	const struct range *x = a, *y = b;
+	return x->lo < y->lo ? -1 : x->lo > y->lo;
+}
+
+static void merge_ranges(struct ranges *r)
+{
+	if (!r->n)
+		return;
+	qsort(r->v, r->n, sizeof(r->v[0]), range_cmp);
+	size_t o = 0;
+	for (size_t i = 1; i < r->n; i++) {
+		if (r->v[i].lo <= r->v[o].hi) {
+			if (r->v[i].hi > r->v[o].hi)
+				r->v[o].hi = r->v[i].hi;
+		} else {
+			r->v[++o] = r->v[i];
+		}
+	}
+	r->n = o + 1;
+}
+
+static struct ich_error *collect_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	struct gc *g = arg;
+	(void)hp;
+	struct ich_error *err = add_range(&g->ex, b->header, b->header + b->block_size);
+	if (err)
+		return err;
+	if (b->state != ICH_BLOCK_BUSY)
+		return NULL;
+	if (g->nb == g->capb) {
+		size_t nc = g->capb ? g->capb * 2 : 4096;
+		struct lblock *n = realloc(g->b, nc * sizeof(*n));
+		if (!n)
+			return &ich_enomem;
+		g->b = n;
+		g->capb = nc;
+		struct ich_heap_block *f = realloc(g->full, nc * sizeof(*f));
+		if (!f)
+			return &ich_enomem;
+		g->full = f;
+	}
+	g->full[g->nb] = *b;
+	g->b[g->nb] = (struct lblock){ b->user, b->user + (b->size ? b->size : 1), g->cur_heap, (uint32_t)g->nb };
+	g->nb++;
+	return NULL;
+}
+
+/* Page-heap metadata: the handle page, the root page and its initial node
+ * pool (heappage.c: 2 * PAGE_SIZE + POOL_SIZE 0x4000 at the handle), and
+ * every node pool on pNodePoolListHead (each described by a node's
+ * pVirtualBlock / nVirtualBlockSize).  _DPH_HEAP_BLOCK nodes point at
+ * their blocks, so they must not count as references. */
+static struct ich_error *page_heap_metadata(struct gc *g, const struct ich_heap *hp)
+{
+	const struct ich_dph_layout *L = ich_dph_layout_for(g->h->arch);
+	struct ich_error *err = add_range(&g->ex, hp->address, hp->address + 2 * 0x1000 + 0x4000);
+	if (err || !L)
+		return err;
+	uint64_t node = 0;
+	uint32_t n = 0;
+	struct ich_error *e = ich_as_read_ptr(g->h->as, hp->dph_root + L->root_node_pool_head, &node);
+	if (!e)
+		e = ich_as_read_u32(g->h->as, hp->dph_root + L->root_n_node_pools, &n);
+	for (uint32_t i = 0; !e && node && i < n && i < 100000; i++) {
+		uint64_t va = 0, sz = 0;
+		if ((e = ich_as_read_ptr(g->h->as, node + L->node_virtual_block, &va)) ||
+		    (e = ich_as_read_ptr(g->h->as, node + L->node_virtual_size, &sz)))
+			break;
+		if (sz < (1ull << 32) && (err = add_range(&g->ex, va, va + sz)))
+			break;
+		if ((e = ich_as_read_ptr(g->h->as, node + L->node_next_alloc, &node)))
+			break;
+	}
+	ich_error_destroy(e);
+	return err;
+}
+
+static int block_cmp(const void *a, const void *b)
+{
+	const struct lblock *x = a, *y = b;
+	return x->user < y->user ? -1 : x->user > y->user;
+}
+
+static size_t hash_chunk(uint64_t c)
+{
+	c ^= c >> 29;
+	c *= 0xbf58476d1ce4e5b9ull;
+	c ^= c >> 32;
+	return (size_t)c;
+}
+
+static struct bucket *bucket_for(struct gc *g, uint64_t chunk, bool insert)
+{
+	size_t i = hash_chunk(chunk) & g->tabmask;
+	for (;;) {
+		struct bucket *bk = &g->tab[i];
+		if (bk->key == chunk + 1)
+			return bk;
+		if (!bk->key) {
+			if (!insert)
+				return NULL;
+			bk->key = chunk + 1;
+			bk->lo = UINT32_MAX;
+			bk->hi = 0;
+			return bk;
+		}
+		i = (i + 1) & g->tabmask;
+	}
+}
+
+static struct ich_error *build_index(struct gc *g)
+{
+	qsort(g->b, g->nb, sizeof(g->b[0]), block_cmp);
+	/* drop overlaps (a corrupt walk): keep the first of overlapping blocks */
+	size_t o = 0;
+	for (size_t i = 0; i < g->nb; i++) {
+		if (o && g->b[i].user < g->b[o - 1].end)
+			continue;
+		g->b[o++] = g->b[i];
+	}
+	g->nb = o;
+	uint64_t chunks = 0;
+	for (size_t i = 0; i < g->nb; i++) {
+		uint64_t span = ((g->b[i].end - 1) >> CHUNK_SHIFT) - (g->b[i].user >> CHUNK_SHIFT) + 1;
+		if (span > (1u << 20))
+			span = 1u << 20;	/* a block over 64 GiB: only its first 64 GiB are indexed */
+		chunks += span;
+	}
+	size_t cap = 64;
+	while (cap < chunks * 2 + 64)
+		cap <<= 1;
+	g->tab = calloc(cap, sizeof(*g->tab));
+	if (!g->tab)
+		return &ich_enomem;
+	g->tabmask = cap - 1;
+	for (size_t i = 0; i < g->nb; i++) {
+		uint64_t c0 = g->b[i].user >> CHUNK_SHIFT, c1 = (g->b[i].end - 1) >> CHUNK_SHIFT;
+		if (c1 - c0 >= (1u << 20))
+			c1 = c0 + (1u << 20) - 1;
+		for (uint64_t c = c0; c <= c1; c++) {
+			struct bucket *bk = bucket_for(g, c, true);
+			if (bk->lo > i)
+				bk->lo = (uint32_t)i;
+			if (bk->hi < i + 1)
+				bk->hi = (uint32_t)(i + 1);
+		}
+	}
+	if (g->nb) {
+		g->min_user = g->b[0].user;
+		g->max_end = g->b[g->nb - 1].end;
+	}
+	g->marked = calloc(g->nb ? g->nb : 1, 1);
+	g->work = malloc((g->nb ? g->nb : 1) * sizeof(*g->work));
+	if (!g->marked || !g->work)
+		return &ich_enomem;
+	return NULL;
+}
+
+static inline void reach(struct gc *g, uint64_t v)
+{
+	if (v - g->min_user >= g->max_end - g->min_user)
+		return;
+	struct bucket *bk = bucket_for(g, v >> CHUNK_SHIFT, false);
+	if (!bk)
+		return;
+	size_t lo = bk->lo, hi = bk->hi;
+	while (lo < hi) {	/* last block with user <= v */
+		size_t mid = lo + (hi - lo) / 2;
+		if (g->b[mid].user <= v)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (!lo)
+		return;
+	size_t i = lo - 1;
+	if (v >= g->b[i].end || g->marked[i])
+		return;
+	g->marked[i] = 1;
+	g->work[g->nwork++] = (uint32_t)i;
+}
+
+static void scan_bytes(struct gc *g, const uint8_t *p, uint64_t va, uint64_t len)
+{
+	unsigned ps = g->ps;
+	uint64_t skip = (ps - (va & (ps - 1))) & (ps - 1);
+	if (skip >= len)
+		return;
+	p += skip;
+	len -= skip;
+	if (ps == 8) {
+		for (uint64_t k = 0; k + 8 <= len; k += 8)
+			reach(g, ich_le64(p + k));
+	} else {
+		for (uint64_t k = 0; k + 4 <= len; k += 4)
+			reach(g, ich_le32(p + k));
+	}
+}
+
+/* Scan [va, va+len) of captured data at p, minus heap memory. */
+static void scan_root_range(struct gc *g, const uint8_t *p, uint64_t va, uint64_t len, uint64_t *scanned)
+{
+	const struct ranges *ex = &g->ex;
+	/* first exclusion ending after va */
+	size_t lo = 0, hi = ex->n;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (ex->v[mid].hi <= va)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	uint64_t at = va, end = va + len;
+	for (size_t i = lo; at < end; i++) {
+		uint64_t stop = i < ex->n && ex->v[i].lo < end ? ex->v[i].lo : end;
+		if (stop > at) {
+			scan_bytes(g, p + (at - va), at, stop - at);
+			*scanned += stop - at;
+		}
+		if (i >= ex->n || ex->v[i].lo >= end)
+			break;
+		at = ex->v[i].hi > at ? ex->v[i].hi : at;
+	}
+}
+
+static void drain(struct gc *g, uint64_t *scanned)
+{
+	uint8_t buf[65536];
+	while (g->nwork) {
+		const struct lblock *b = &g->b[g->work[--g->nwork]];
+		uint64_t len = b->end - b->user, at = b->user;
+		const uint8_t *p = ich_as_peek(g->h->as, at, (size_t)len);
+		if (p && len == (size_t)len) {
+			scan_bytes(g, p, at, len);
+			*scanned += len;
+			continue;
+		}
+		while (len) {
+			size_t want = len < sizeof(buf) ? (size_t)len : sizeof(buf);
+			size_t got = ich_as_read(g->h->as, at, buf, want, NULL);
+			if (got < g->ps)
+				break;
+			got &= ~(size_t)(g->ps - 1);
+			scan_bytes(g, buf, at, got);
+			*scanned += got;
+			at += got;
+			len -= got;
+		}
+	}
+}
+
+void ich_leak_result_free(struct ich_leak_result *r)
+{
+	free(r->leaks);
+	memset(r, 0, sizeof(*r));
+}
+
+struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r)
+{
+	memset(r, 0, sizeof(*r));
+	const struct ich_minidump *md = ich_dump_minidump(h->dump);
+	const uint8_t *file = ich_dump_file_data(h->dump);
+	uint64_t fsize = ich_dump_file_size(h->dump);
+	if (!md || !file)
+		return ich_error_create(ICH_ERR_UNSUPPORTED, "%s: leak detection reads a user-mode minidump's captured memory",
+					ich_dump_path(h->dump));
+	struct gc g = { .h = h, .ps = h->ptr };
+	struct ich_error *err = NULL;
+	for (size_t i = 0; i < h->nheaps && !err; i++) {
+		struct ich_heap *hp = &h->heaps[i];
+		if (hp->status != ICH_HEAP_OK) {
+			r->heaps_skipped++;
+			continue;
+		}
+		g.cur_heap = (uint32_t)i;
+		err = ich_heap_walk(h, hp, collect_cb, &g);
+		if (err == &ich_enomem)
+			break;
+		if (err) {	/* partial: what was collected stays; the heap is reported */
+			heap_problem(hp, hp->address, "walk for -l stopped: %s", err->message);
+			ich_error_destroy(err);
+			err = NULL;
+		}
+		r->heaps_walked++;
+		for (size_t s = 0; s < hp->nsegments && !err; s++)
+			err = add_range(&g.ex, hp->segments[s].base,
+					hp->segments[s].base + (uint64_t)hp->segments[s].pages * 0x1000);
+		if (!err && hp->kind == ICH_HEAP_KIND_PAGE)
+			err = page_heap_metadata(&g, hp);
+		/* the _HEAP header itself (segment 0 starts there for NT heaps) */
+		if (!err && hp->kind == ICH_HEAP_KIND_NT && hp->layout)
+			err = add_range(&g.ex, hp->address,
+					hp->address + (uint64_t)ich_layout_off(hp->layout, ICH_F_HEAP_SIZEOF));
+	}
+	if (!err && g.nb > UINT32_MAX - 1)
+		err = ich_error_create(ICH_ERR_UNSUPPORTED, "more than 4 G busy blocks");
+	if (!err) {
+		merge_ranges(&g.ex);
+		err = build_index(&g);
+	}
+	if (!err) {
+		for (size_t i = 0; i < g.nb; i++) {
+			r->busy_blocks++;
+			r->busy_bytes += g.full[g.b[i].walk_index].size;
+		}
+		/* roots: captured memory outside the heaps */
+		for (size_t i = 0; i < md->nranges; i++) {
+			const struct ich_md_range *rg = &md->ranges[i];
+			if (rg->rva > fsize || rg->size > fsize - rg->rva)
+				continue;
+			scan_root_range(&g, file + rg->rva, rg->start, rg->size, &r->root_bytes);
+			drain(&g, &r->block_bytes);
+		}
+		/* roots: the threads' register contexts */
+		for (size_t i = 0; i < md->nthreads; i++) {
+			const struct ich_md_thread *t = &md->threads[i];
+			if (!t->context_size || t->context_rva > fsize || t->context_size > fsize - t->context_rva)
+				continue;
+			scan_bytes(&g, file + t->context_rva, 0, t->context_size);
+			r->context_bytes += t->context_size;
+			drain(&g, &r->block_bytes);
+		}
+		size_t nleak = 0;
+		for (size_t i = 0; i < g.nb; i++)
+			nleak += !g.marked[i];
+		r->leaks = calloc(nleak ? nleak : 1, sizeof(*r->leaks));
+		if (!r->leaks) {
+			err = &ich_enomem;
+		} else {
+			for (size_t i = 0; i < g.nb; i++)
+				if (!g.marked[i]) {
+					struct ich_leak *l = &r->leaks[r->nleaks++];
+					l->heap = h->heaps[g.b[i].heap].address;
+					l->block = g.full[g.b[i].walk_index];
+				}
+		}
+	}
+	free(g.b);
+	free(g.full);
+	free(g.ex.v);
+	free(g.tab);
+	free(g.marked);
+	free(g.work);
+	if (err)
+		ich_leak_result_free(r);
+	return err;
+}
