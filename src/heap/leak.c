@@ -114,7 +114,9 @@ static struct ich_error *collect_cb(const struct ich_heap *hp, const struct ich_
 {
 	struct gc *g = arg;
 	(void)hp;
-	struct ich_error *err = add_range(&g->ex, b->header, b->header + b->block_size);
+	/* a large block spans its _HEAP_VIRTUAL_ALLOC_ENTRY + CommitSize */
+	uint64_t lo = b->layer == ICH_LAYER_VIRTUAL && b->segment && b->segment <= b->header ? b->segment : b->header;
+	struct ich_error *err = add_range(&g->ex, lo, lo + b->block_size);
 	if (err)
 		return err;
 	if (b->state != ICH_BLOCK_BUSY)
