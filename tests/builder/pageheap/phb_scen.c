@@ -1,0 +1,351 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Page-heap scenarios (README.md describes each layout and its .expect).
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "phb.h"
+#include "phb_core.h"
+
+const char *const phb_scenarios[] = {
+	"dph-x64", "dph-x86", "dph-wow64", "dph-light-x64", "ust-x64", "ust-x86",
+	"leak-x64", "triage-lfh-x64", "failure-x64", "diff-old-x64", "diff-new-x64", NULL,
+};
+
+enum { M_APP, M_NTDLL, M_KBASE, M_VERIFIER, M_MYLIB };
+
+/* Modules, PEB, the scratch region and the stack trace database shared by
+ * every scenario of one architecture. */
+struct layout {
+	uint64_t peb, heaps_array, priv, db, teb0, teb1, stk0, stk0_size, stk1, stk1_size;
+};
+
+static const struct layout X64 = {
+	.peb = 0xD56A3D0000ull, .heaps_array = 0xD56A3E0000ull, .priv = 0xD56A400000ull,
+	.db = 0x21CE0000000ull, .teb0 = 0xD56A3D2000ull, .teb1 = 0xD56A3D6000ull,
+	.stk0 = 0xD56A200000ull, .stk0_size = 0x6000, .stk1 = 0xD56A300000ull, .stk1_size = 0x4000,
+};
+static const struct layout X86 = {
+	.peb = 0x7EFDE000u, .heaps_array = 0x00290000u, .priv = 0x002A0000u,
+	.db = 0x05000000u, .teb0 = 0x7EFD8000u, .teb1 = 0x7EFD2000u,
+	.stk0 = 0x00180000u, .stk0_size = 0x6000, .stk1 = 0x00280000u, .stk1_size = 0x4000,
+};
+
+static void modules(struct phb_proc *P)
+{
+	if (P->L->x64) {
+		phb_module(P, "C:\\test\\app.exe", 0x7FF78B900000ull, 0x20000);
+		phb_module(P, "C:\\Windows\\System32\\ntdll.dll", 0x7FFEA2200000ull, 0x40000);
+		phb_module(P, "C:\\Windows\\System32\\KERNELBASE.dll", 0x7FFE9F000000ull, 0x30000);
+		phb_module(P, "C:\\Windows\\System32\\verifier.dll", 0x7FFE7C3E0000ull, 0x20000);
+		phb_module(P, "C:\\test\\mylib.dll", 0x7FFE68C80000ull, 0x40000);
+	} else {
+		phb_module(P, "C:\\test\\app.exe", 0x00400000u, 0x20000);
+		if (P->wow)
+			phb_module(P, "C:\\Windows\\SysWOW64\\ntdll.dll", 0x77A20000u, 0);
+		else
+			phb_module(P, "C:\\Windows\\System32\\ntdll.dll", 0x77A20000u, 0x40000);
+		phb_module(P, P->wow ? "C:\\Windows\\SysWOW64\\KERNELBASE.dll"
+				     : "C:\\Windows\\System32\\KERNELBASE.dll", 0x76F00000u, 0x30000);
+		phb_module(P, P->wow ? "C:\\Windows\\SysWOW64\\verifier.dll"
+				     : "C:\\Windows\\System32\\verifier.dll", 0x6FE00000u, 0x20000);
+		phb_module(P, "C:\\test\\mylib.dll", 0x10000000u, 0x40000);
+	}
+}
+
+static const struct layout *lay_of(struct phb_proc *P) { return P->L->x64 ? &X64 : &X86; }
+
+/* Common start: modules, the scratch region, optionally the trace DB
+ * (anchor in ntdll's data, as RtlpStackTraceDataBase would be). */
+static void common(struct phb_proc *P, bool db)
+{
+	const struct layout *Y = lay_of(P);
+	modules(P);
+	P->priv = P->priv_cur = Y->priv;
+	phb_private(P, Y->priv, 0x4000);
+	if (db)
+		phb_ust_db(P, Y->db, 0x20000, P->mods[M_NTDLL].data + 0x100);
+}
+
+/* The standard stacks (frames in several modules, one outside any). */
+static const struct phb_frame S_ALLOC1[] = {
+	{ M_NTDLL, 0x3825b }, { M_NTDLL, 0x29745 }, { M_NTDLL, 0x273d4 }, { M_MYLIB, 0x777d },
+	{ M_MYLIB, 0x12a35 }, { M_MYLIB, 0x15d34 }, { M_APP, 0x1a2b }, { M_KBASE, 0x17034 },
+	{ M_NTDLL, 0x2651 },
+};
+static const struct phb_frame S_ALLOC2[] = {
+	{ M_VERIFIER, 0x9e6b }, { M_NTDLL, 0x3825b }, { M_NTDLL, 0x29745 }, { M_APP, 0x1c40 },
+	{ M_APP, 0x1234 }, { M_KBASE, 0x17034 },
+};
+static const struct phb_frame S_ALLOC3_64[] = {
+	{ M_NTDLL, 0x3825b }, { M_MYLIB, 0x2100 }, { -1, 0x00007FF600001234ull }, { M_APP, 0x1100 },
+};
+static const struct phb_frame S_ALLOC3_32[] = {
+	{ M_NTDLL, 0x3825b }, { M_MYLIB, 0x2100 }, { -1, 0x00C01234u }, { M_APP, 0x1100 },
+};
+static const struct phb_frame S_FREE1[] = {
+	{ M_VERIFIER, 0xb162 }, { M_NTDLL, 0x34f09 }, { M_NTDLL, 0x1fda6 }, { M_MYLIB, 0x85ce },
+	{ M_APP, 0x1d00 },
+};
+static const struct phb_frame S_FREE2[] = {
+	{ M_VERIFIER, 0xb162 }, { M_NTDLL, 0x34f09 }, { M_APP, 0x1e00 },
+};
+#define NF(a) (unsigned)(sizeof(a) / sizeof((a)[0]))
+
+struct stacks { int a1, a2, a3, f1, f2; };
+
+static void std_stacks(struct phb_proc *P, struct stacks *S)
+{
+	S->a1 = phb_stack(P, S_ALLOC1, NF(S_ALLOC1));
+	S->a2 = phb_stack(P, S_ALLOC2, NF(S_ALLOC2));
+	S->a3 = P->L->x64 ? phb_stack(P, S_ALLOC3_64, NF(S_ALLOC3_64))
+			  : phb_stack(P, S_ALLOC3_32, NF(S_ALLOC3_32));
+	S->f1 = phb_stack(P, S_FREE1, NF(S_FREE1));
+	S->f2 = phb_stack(P, S_FREE2, NF(S_FREE2));
+}
+
+static uint64_t code(struct phb_proc *P, int mod, uint64_t off) { return P->mods[mod].base + off; }
+
+/* A `find` line: what `!heap -p -a addr` must answer. */
+static void find(struct phb_proc *P, uint64_t addr, uint64_t user)
+{
+	struct phb_block *b = phb_find_user(P, user);
+	if (addr >= b->user)
+		fprintf(P->ex, "find addr=0x%llx heap=0x%llx user=0x%llx offset=0x%llx state=%s layer=%s\n",
+			(unsigned long long)addr, (unsigned long long)b->heap,
+			(unsigned long long)b->user, (unsigned long long)(addr - b->user), b->state,
+			b->layer);
+	else
+		fprintf(P->ex, "find addr=0x%llx heap=0x%llx user=0x%llx offset=-0x%llx state=%s layer=%s\n",
+			(unsigned long long)addr, (unsigned long long)b->heap,
+			(unsigned long long)b->user, (unsigned long long)(b->user - addr), b->state,
+			b->layer);
+}
+
+/* ------------------------------------------------ scenarios 1 and 2: full DPH */
+
+static int dph_full(const char *name, const struct phb_lay *L, bool wow, const char *dmp,
+		    FILE *ex)
+{
+	struct phb_proc P;
+	phb_begin(&P, L, wow, 19045, ex, name);
+	const struct layout *Y = lay_of(&P);
+	common(&P, true);
+	struct stacks S;
+	std_stacks(&P, &S);
+	bool x64 = L->x64;
+	uint64_t H1 = x64 ? 0x21CE0330000ull : 0x03D70000u;
+	uint64_t N1 = x64 ? 0x21CE0440000ull : 0x03E70000u;
+	uint64_t H2 = x64 ? 0x21CE0550000ull : 0x04170000u;
+	uint64_t N2 = x64 ? 0x21CE0660000ull : 0x04270000u;
+	uint64_t VA1 = x64 ? 0x21CC85A0000ull : 0x06700000u;
+	uint64_t VA2 = x64 ? 0x21CC8700000ull : 0x06900000u;
+	struct phb_dph D1, D2;
+	struct phb_nt n1, n2;
+	phb_peb(&P, Y->peb, H1, FLG_HEAP_PAGE_ALLOCS, Y->heaps_array);
+	/* page heap 1 = the process heap */
+	phb_dph_begin(&P, &D1, H1, N1, 0x2, false, VA1, 0x40000);
+	uint64_t b2 = phb_dph_alloc(&P, &D1, 0x18, S.a2);
+	uint64_t b3 = phb_dph_alloc(&P, &D1, 0x1, S.a3);
+	uint64_t b1 = phb_dph_alloc(&P, &D1, 0x4010, S.a1);
+	uint64_t f1 = phb_dph_free(&P, &D1, 0x100, S.a2, S.f1, true);
+	uint64_t b4 = phb_dph_alloc(&P, &D1, 0x2FF0, S.a2);
+	uint64_t f2 = phb_dph_free(&P, &D1, 0x2000, S.a1, S.f2, false);
+	uint64_t b5 = phb_dph_alloc(&P, &D1, 0xFC1, S.a3);
+	uint64_t b6 = phb_dph_alloc(&P, &D1, 0x7, S.a1);
+	uint64_t f3 = phb_dph_free(&P, &D1, 0x30, S.a3, S.f1, true);
+	phb_nt_begin(&P, &n1, N1, 0x2, 0x10000, false);
+	uint64_t nb1 = phb_nt_busy(&P, &n1, 0x48, -1, 0x41);
+	phb_nt_free(&P, &n1, 0x40, 0);
+	uint64_t nb2 = phb_nt_busy(&P, &n1, 0x100, -1, 0x42);
+	phb_nt_end(&P, &n1);
+	/* page heap 2 (HeapCreate; not the process heap) */
+	phb_dph_begin(&P, &D2, H2, N2, 0x1002, false, VA2, 0x20000);
+	uint64_t c1 = phb_dph_alloc(&P, &D2, 0x80, S.a2);
+	uint64_t c2 = phb_dph_alloc(&P, &D2, 0x1234, S.a1);
+	uint64_t g1 = phb_dph_free(&P, &D2, 0x40, S.a3, S.f2, true);
+	phb_nt_begin(&P, &n2, N2, 0x1002, 0x10000, false);
+	uint64_t nb3 = phb_nt_busy(&P, &n2, 0x30, -1, 0x43);
+	phb_nt_end(&P, &n2);
+	phb_dph_end(&P, &D1);
+	phb_dph_end(&P, &D2);
+	struct phb_dph *list[2] = { &D1, &D2 };
+	phb_dph_list(&P, P.mods[M_VERIFIER].data + 0x40, list, 2);
+	/* references (leak roots and chains) */
+	unsigned ps = L->ps;
+	uint64_t base0 = Y->stk0 + Y->stk0_size, base1 = Y->stk1 + Y->stk1_size;
+	uint64_t sp0 = base0 - 0x1000, sp1 = base1 - 0x800;
+	phb_wptr(&P, sp0 + 0x40, b1);				/* stack -> b1 */
+	phb_wptr(&P, b1, b4 + 0x10);				/* b1 -> b4 (interior) */
+	phb_wptr(&P, P.mods[M_MYLIB].data + 0x200, b3);		/* module data -> b3 */
+	phb_wptr(&P, f1 + 2 * ps, b5);				/* only a freed block -> b5 */
+	phb_wptr(&P, sp1 + 0x10, b6);				/* stack -> b6 */
+	phb_wptr(&P, P.mods[M_APP].data + 0x80, nb1);		/* module data -> nb1 */
+	phb_wptr(&P, sp1 + 0x20, c1);				/* stack -> c1 */
+	phb_wptr(&P, f3, c2);					/* freed block -> c2 */
+	phb_wptr(&P, sp0 + 0x08, code(&P, M_APP, 0x1a30));	/* a return address */
+	struct phb_regs r0 = { .sp = sp0, .pc = code(&P, M_APP, 0x2434), .cx = b2, .ax = 0x4010,
+		.bp = sp0 + 0x80 };
+	struct phb_regs r1 = { .sp = sp1, .pc = code(&P, M_NTDLL, 0x9d3f4), .bx = 0x7 };
+	phb_thread(&P, 0x1a4, Y->teb0, Y->stk0, base0, &r0);
+	phb_thread(&P, 0x2c0, Y->teb1, Y->stk1, base1, &r1);
+	/* the crash: an overrun of b1 into its guard page */
+	struct db_md_exception e = { .thread_id = 0x1a4, .code = 0xC0000005u,
+		.address = code(&P, M_APP, 0x2434), .number_parameters = 2,
+		.information = { 1, b1 + 0x4010 } };
+	db_md_set_exception(P.md, &e);
+	fprintf(ex, "exception code=0xc0000005 address=0x%llx access=0x%llx\n",
+		(unsigned long long)e.address, (unsigned long long)(b1 + 0x4010));
+	phb_ust_finish(&P);
+	phb_print_blocks(&P);
+	find(&P, b1 + 0x10, b1);
+	find(&P, b1 + 0x4010, b1);		/* the guard page (the crash address) */
+	find(&P, b1 - 0x20, b1);		/* inside the DPH_BLOCK_INFORMATION */
+	find(&P, b4, b4);
+	find(&P, f1 + 8, f1);			/* freed, pages captured */
+	find(&P, f2 + 0x1FF0, f2);		/* freed, pages not in the dump */
+	find(&P, c2 + 0x1233, c2);		/* second page heap */
+	find(&P, nb1 + 4, nb1);			/* normal heap block */
+	phb_expect_leak(&P, b5);
+	phb_expect_leak(&P, nb2);
+	phb_expect_leak(&P, c2);
+	phb_expect_leak(&P, nb3);
+	phb_print_leaks(&P);
+	(void)b2; (void)g1;
+	return phb_finish(&P, dmp);
+}
+
+/* ------------------------------------------------------- scenario 5: leaks */
+
+static int leak_x64(const char *name, const char *dmp, FILE *ex)
+{
+	struct phb_proc P;
+	const struct phb_lay *L = &phb_x64;
+	phb_begin(&P, L, false, 19045, ex, name);
+	const struct layout *Y = &X64;
+	common(&P, false);
+	uint64_t H = 0x1E74A550000ull, H2 = 0x1E74A600000ull, PRIV = 0x1E74A800000ull;
+	phb_peb(&P, Y->peb, H, 0, Y->heaps_array);
+	phb_private(&P, PRIV, 0x1000);
+	struct phb_nt N, N2;
+	phb_nt_begin(&P, &N, H, 0x2, 0x20000, false);
+	uint64_t A = phb_nt_busy(&P, &N, 0x40, -1, 0x11);
+	uint64_t B = phb_nt_busy(&P, &N, 0x80, -1, 0x12);
+	uint64_t C = phb_nt_busy(&P, &N, 0x100, -1, 0x13);
+	uint64_t D = phb_nt_busy(&P, &N, 0x60, -1, 0x14);
+	uint64_t E = phb_nt_busy(&P, &N, 0x50, -1, 0x15);
+	uint64_t F = phb_nt_busy(&P, &N, 0x70, -1, 0x16);
+	uint64_t G = phb_nt_busy(&P, &N, 0x90, -1, 0x17);
+	uint64_t Hh = phb_nt_busy(&P, &N, 0x200, -1, 0x18);
+	uint64_t L1 = phb_nt_busy(&P, &N, 0x30, -1, 0x19);
+	uint64_t L2 = phb_nt_busy(&P, &N, 0x30, -1, 0x1A);
+	uint64_t X = N.cur + L->unit;		/* the free block's user area */
+	phb_nt_free(&P, &N, 0x100, 0x1B);
+	uint64_t L3 = phb_nt_busy(&P, &N, 0x58, -1, 0x1C);
+	uint64_t L4 = phb_nt_busy(&P, &N, 0x20, -1, 0x1D);
+	uint64_t L8 = phb_nt_busy(&P, &N, 0x40, -1, 0x1E);
+	uint64_t K = phb_nt_busy(&P, &N, 0x48, -1, 0x1F);
+	uint64_t T = phb_nt_busy(&P, &N, 0x38, -1, 0x20);
+	uint64_t L7 = phb_nt_busy(&P, &N, 0x40, -1, 0x21);
+	static const uint64_t lfh_busy[8] = { 0x28, 0, 0x20, 0x18, 0x28, 0, 0x10, 0 };
+	uint64_t lu[8];
+	phb_nt_lfh(&P, &N, 0x30, 8, lfh_busy, lu, false);
+	phb_nt_free(&P, &N, 0x60, 0x22);
+	uint64_t V1 = phb_nt_virtual(&P, &N, 0x1E74A700000ull, 0x30000, -1);
+	uint64_t V2 = phb_nt_virtual(&P, &N, 0x1E74A780000ull, 0x21000, -1);
+	phb_nt_end(&P, &N);
+	phb_nt_begin(&P, &N2, H2, 0x1002, 0x10000, false);
+	uint64_t M1 = phb_nt_busy(&P, &N2, 0x40, -1, 0x23);
+	uint64_t M2 = phb_nt_busy(&P, &N2, 0x40, -1, 0x24);
+	phb_nt_end(&P, &N2);
+	unsigned ps = L->ps;
+	uint64_t base0 = Y->stk0 + Y->stk0_size, base1 = Y->stk1 + Y->stk1_size;
+	uint64_t sp0 = base0 - 0x1000, sp1 = base1 - 0x800;
+	/* roots */
+	phb_wptr(&P, sp0 + 0x48, A);				/* stack */
+	phb_wptr(&P, P.mods[M_APP].data + 0x100, C);		/* module data */
+	phb_wptr(&P, PRIV + 0x18, D);				/* other private memory */
+	phb_wptr(&P, sp1 + 0x30, E);				/* stack -> E -> F -> G */
+	phb_wptr(&P, E + ps, F);
+	phb_wptr(&P, F + 4 * ps, G);
+	phb_wptr(&P, G + 2 * ps, V1 + 0x1000);			/* chain into a virtual block (interior) */
+	phb_wptr(&P, V1 + 0x2000, M2 + 0x20);			/* ... into the second heap (interior) */
+	phb_wptr(&P, sp0 + 0x60, Hh + 0x18);			/* interior pointer */
+	phb_wptr(&P, L1, L2);					/* leaked cycle */
+	phb_wptr(&P, L2 + ps, L1);
+	phb_wptr(&P, X + 0x40, L3);				/* only a free block -> L3 */
+	phb_wptr(&P, sp0 + 0x70, L8 - L->unit);			/* a header address, not user data */
+	phb_wptr(&P, Y->stk0 + 0x100, K);			/* below sp: still in the captured stack */
+	phb_wptr(&P, Y->teb0 + 0x1480, T);			/* TEB TLS slot */
+	phb_wptr(&P, P.mods[M_MYLIB].data + 0x10, lu[0] + 8);	/* module data -> LFH (interior) */
+	phb_wptr(&P, C + 0x10, lu[3]);				/* C -> LFH block */
+	phb_wptr(&P, PRIV + 0x40, lu[4]);			/* private -> LFH block */
+	phb_wptr(&P, lu[5], L7);				/* a free LFH block -> L7 */
+	phb_wptr(&P, sp0 + 0x10, H + 0x100);			/* the segment header block's data */
+	phb_wptr(&P, sp0 + 0x08, code(&P, M_APP, 0x1a30));
+	struct phb_regs r0 = { .sp = sp0, .pc = code(&P, M_APP, 0x2000) };
+	struct phb_regs r1 = { .sp = sp1, .pc = code(&P, M_NTDLL, 0x9d3f4), .bx = B };
+	phb_thread(&P, 0x1a4, Y->teb0, Y->stk0, base0, &r0);
+	phb_thread(&P, 0x2c0, Y->teb1, Y->stk1, base1, &r1);
+	phb_print_blocks(&P);
+	fprintf(ex, "reach user=0x%llx via=stack\n", (unsigned long long)A);
+	fprintf(ex, "reach user=0x%llx via=register\n", (unsigned long long)B);
+	fprintf(ex, "reach user=0x%llx via=module\n", (unsigned long long)C);
+	fprintf(ex, "reach user=0x%llx via=private\n", (unsigned long long)D);
+	fprintf(ex, "reach user=0x%llx via=stack\n", (unsigned long long)E);
+	fprintf(ex, "reach user=0x%llx via=chain\n", (unsigned long long)F);
+	fprintf(ex, "reach user=0x%llx via=chain\n", (unsigned long long)G);
+	fprintf(ex, "reach user=0x%llx via=chain,interior\n", (unsigned long long)V1);
+	fprintf(ex, "reach user=0x%llx via=chain,interior\n", (unsigned long long)M2);
+	fprintf(ex, "reach user=0x%llx via=interior\n", (unsigned long long)Hh);
+	fprintf(ex, "reach user=0x%llx via=stack-below-sp\n", (unsigned long long)K);
+	fprintf(ex, "reach user=0x%llx via=teb\n", (unsigned long long)T);
+	fprintf(ex, "reach user=0x%llx via=module,interior\n", (unsigned long long)lu[0]);
+	fprintf(ex, "reach user=0x%llx via=chain\n", (unsigned long long)lu[3]);
+	fprintf(ex, "reach user=0x%llx via=private\n", (unsigned long long)lu[4]);
+	phb_expect_leak(&P, L1);
+	phb_expect_leak(&P, L2);
+	phb_expect_leak(&P, L3);
+	phb_expect_leak(&P, L4);
+	phb_expect_leak(&P, L8);
+	phb_expect_leak(&P, L7);
+	phb_expect_leak(&P, lu[2]);
+	phb_expect_leak(&P, lu[6]);
+	phb_expect_leak(&P, V2);
+	phb_expect_leak(&P, M1);
+	phb_print_leaks(&P);
+	return phb_finish(&P, dmp);
+}
+
+int phb_build(const char *name, const char *dmp, const char *expect)
+{
+	FILE *ex = fopen(expect, "w");
+	if (!ex) {
+		perror(expect);
+		return -1;
+	}
+	int rc;
+	if (!strcmp(name, "dph-x64"))
+		rc = dph_full(name, &phb_x64, false, dmp, ex);
+	else if (!strcmp(name, "dph-x86"))
+		rc = dph_full(name, &phb_x86, false, dmp, ex);
+	else if (!strcmp(name, "dph-wow64"))
+		rc = dph_full(name, &phb_x86, true, dmp, ex);
+	else if (!strcmp(name, "leak-x64"))
+		rc = leak_x64(name, dmp, ex);
+	else {
+		fprintf(stderr, "mkpageheapdump: unknown scenario %s\n", name);
+		rc = -1;
+	}
+	if (fclose(ex) != 0 && rc == 0)
+		rc = -1;
+	return rc;
+}
+
+int phb_build_big(uint64_t bytes, uint64_t blocks, const char *dmp, const char *expect)
+{
+	(void)bytes; (void)blocks; (void)dmp; (void)expect;
+	fprintf(stderr, "mkpageheapdump: big not built yet\n");
+	return -1;
+}
