@@ -17,9 +17,11 @@
 struct kctx {
 	struct ich_kernel *k;
 	struct ich_error *err;
+	enum ich_error_code fail;	/* why the model or !icpleak failed; 0 none */
+	bool icp_ok;
 };
 
-static enum ich_section_status sec_processes(struct ich_dump *dump, struct ich_report *r)
+static enum ich_status sec_processes(struct ich_dump *dump, struct ich_report *r)
 {
 	(void)dump;
 	struct ich_kernel *k = ((struct kctx *)r->ctx)->k;
@@ -29,7 +31,7 @@ static enum ich_section_status sec_processes(struct ich_dump *dump, struct ich_r
 			fprintf(r->text, "cannot list processes: %s\n", kerr->message);
 		if (r->json)
 			ich_json_string(r->json, "error", kerr->message);
-		return ICH_SECTION_FAILED;
+		return ICH_STATUS_FAILED;
 	}
 	size_t n = ich_kernel_process_count(k);
 	bool partial = ich_kernel_processes_partial(k);
@@ -45,28 +47,28 @@ static enum ich_section_status sec_processes(struct ich_dump *dump, struct ich_r
 	if (r->text)
 		for (size_t i = 0; i < ich_kernel_warning_count(k); i++)
 			fprintf(r->text, "warning: %s\n", ich_kernel_warning(k, i));
-	return partial ? ICH_SECTION_PARTIAL : ICH_SECTION_COMPLETE;
+	return partial ? ICH_STATUS_PARTIAL : ICH_STATUS_COMPLETE;
 }
 
-static enum ich_section_status sec_icpleak(struct ich_dump *dump, struct ich_report *r)
+static enum ich_status sec_icpleak(struct ich_dump *dump, struct ich_report *r)
 {
 	struct ich_kernel *k = ((struct kctx *)r->ctx)->k;
 	if (!k) {
 		if (r->text)
 			fprintf(r->text, "skipped: no kernel model\n");
-		return ICH_SECTION_SKIPPED;
+		return ICH_STATUS_SKIPPED;
 	}
 	struct ich_icp_result *res;
 	struct ich_error *err = ich_kernel_icpleak(k, true, &res);
 	if (err) {
 		ich_report_note(r, "icpleak: %s", err->message);
-		r->unanalysable = true;
+		((struct kctx *)r->ctx)->fail = err->code;
 		if (r->text)
 			fprintf(r->text, "cannot answer: %s\n", err->message);
 		if (r->json)
 			ich_json_string(r->json, "error", err->message);
 		ich_error_destroy(err);
-		return ICH_SECTION_FAILED;
+		return ICH_STATUS_FAILED;
 	}
 	int w = ich_as_ptr_size(ich_dump_as(dump)) == 4 ? 8 : 16;
 	const struct ich_ktype *t = res->type;
@@ -124,14 +126,26 @@ static enum ich_section_status sec_icpleak(struct ich_dump *dump, struct ich_rep
 	}
 	if (res->nobjects) {
 		const struct ich_icp_object *top = &res->objects[0];
-		if (r->opts->fail_on.icp_queue && top->queued >= 0 &&
-		    (uint64_t)top->queued > r->opts->fail_on.icp_queue_max)
-			ich_report_finding(r, "IoCompletion %#" PRIx64 " holds %d queued entries (threshold %" PRIu64 ")%s%s",
-					   top->address, top->queued, r->opts->fail_on.icp_queue_max,
-					   top->nholders ? ", held by " : "",
-					   top->nholders ? top->holders[0].process : "");
+		const struct ich_fail_on *fo = &r->opts->fail_on;
+		if (top->queued >= 0 &&
+		    ich_fail_on_over(fo->icp_queue, fo->icp_queue_ge, fo->icp_queue_max, (uint64_t)top->queued)) {
+			struct ich_finding *f = ich_report_finding(r, ICH_FINDING_ICP_QUEUE, ICH_SEV_ERROR,
+				"IoCompletion 0x%" PRIx64 " holds %d queued entr%s (threshold %s%" PRIu64 ")%s%s",
+				top->address, top->queued, top->queued == 1 ? "y" : "ies",
+				fo->icp_queue_ge ? ">=" : ">", fo->icp_queue_max,
+				top->nholders ? ", held by " : "", top->nholders ? top->holders[0].process : "");
+			if (f) {
+				f->has_address = true;
+				f->address = top->address;
+				f->count = (uint64_t)top->queued;
+				char d[64];
+				snprintf(d, sizeof(d), "held by %s", top->nholders ? top->holders[0].process : "nobody");
+				ich_report_finding_done(r, f, d);
+			}
+		}
 	}
-	enum ich_section_status st = res->partial ? ICH_SECTION_PARTIAL : ICH_SECTION_COMPLETE;
+	enum ich_status st = res->partial ? ICH_STATUS_PARTIAL : ICH_STATUS_COMPLETE;
+	((struct kctx *)r->ctx)->icp_ok = true;
 	if (res->source == ICH_ICP_HANDLE_TABLES)
 		ich_report_note(r, "type lists are not maintained: IoCompletion objects were found through handle tables; objects without an open handle are not seen");
 	ich_icp_result_free(res);
@@ -140,11 +154,11 @@ static enum ich_section_status sec_icpleak(struct ich_dump *dump, struct ich_rep
 
 void ich_report_kernel_sections(struct ich_dump *dump, struct ich_report *r)
 {
-	struct kctx c = { NULL, NULL };
+	struct kctx c = { NULL, NULL, 0, false };
 	c.err = ich_kernel_open(dump, r->opts->build, &c.k);
 	if (c.err) {
 		ich_report_note(r, "kernel objects: %s", c.err->message);
-		r->unanalysable = true;
+		c.fail = c.err->code;
 	}
 	r->ctx = &c;
 	ich_report_section(r, "Processes", "processes", sec_processes, dump);
@@ -152,6 +166,20 @@ void ich_report_kernel_sections(struct ich_dump *dump, struct ich_report *r)
 	if (c.k && r->opts->verbose && r->text)
 		for (size_t i = 0; i < ich_kernel_note_count(c.k); i++)
 			fprintf(r->text, "note: %s\n", ich_kernel_note(c.k, i));
+	/* The kernel-object section's status: a triage dump, or memory the
+	 * walk needs that is not in the dump, is "no-data". */
+	if (c.icp_ok) {
+		r->heap_status = r->partial ? ICH_STATUS_PARTIAL : ICH_STATUS_COMPLETE;
+	} else {
+		const struct ich_kdump *kd = ich_dump_kdump(dump);
+		bool triage = kd && strstr(ich_dump_kind_name(dump), "triage");
+		(void)kd;
+		r->heap_status = triage || c.fail == ICH_ERR_FAULT ? ICH_STATUS_NO_DATA : ICH_STATUS_FAILED;
+		snprintf(r->advice, sizeof(r->advice), "%s",
+			 r->heap_status == ICH_STATUS_NO_DATA ?
+			 "the dump does not hold the kernel objects; capture a kernel memory dump or a complete memory dump (CrashDumpEnabled 2 or 1), not a triage or small memory dump" :
+			 "the kernel objects could not be read (see the notes)");
+	}
 	ich_kernel_close(c.k);
 	ich_error_destroy(c.err);
 	r->ctx = NULL;

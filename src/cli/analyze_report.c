@@ -23,6 +23,7 @@
 #include "cli/analyze.h"
 #include "cli/analyze_sections.h"
 #include "core/json.h"
+#include "cli/records.h"
 
 static double now(void)
 {
@@ -41,41 +42,30 @@ void ich_report_note(struct ich_report *r, const char *fmt, ...)
 	va_end(ap);
 }
 
-void ich_report_finding(struct ich_report *r, const char *fmt, ...)
+struct ich_finding *ich_report_finding(struct ich_report *r, const char *kind,
+				       enum ich_severity sev, const char *fmt, ...)
 {
 	if (r->nfindings >= ICH_REPORT_MAX_NOTES)
-		return;
+		return NULL;
+	struct ich_finding *f = &r->findings[r->nfindings++];
+	memset(f, 0, sizeof(*f));
+	snprintf(f->kind, sizeof(f->kind), "%s", kind);
+	f->severity = sev;
 	va_list ap;
 	va_start(ap, fmt);
-	vsnprintf(r->findings[r->nfindings++], sizeof(r->findings[0]), fmt, ap);
+	vsnprintf(f->message, sizeof(f->message), fmt, ap);
 	va_end(ap);
+	return f;
 }
 
-const char *ich_section_status_name(enum ich_section_status s)
+/* Fingerprint, --fail-on and --baseline for a filled-in finding. */
+void ich_report_finding_done(struct ich_report *r, struct ich_finding *f, const char *detail)
 {
-	switch (s) {
-	case ICH_SECTION_COMPLETE: return "complete";
-	case ICH_SECTION_PARTIAL: return "partial";
-	case ICH_SECTION_FAILED: return "failed";
-	case ICH_SECTION_SKIPPED: return "skipped";
-	}
-	return "?";
-}
-
-static const char *exception_name(uint32_t code)
-{
-	switch (code) {
-	case 0xc0000005: return "EXCEPTION_ACCESS_VIOLATION";
-	case 0xc0000409: return "STATUS_STACK_BUFFER_OVERRUN (fail fast)";
-	case 0xc00000fd: return "EXCEPTION_STACK_OVERFLOW";
-	case 0x80000003: return "EXCEPTION_BREAKPOINT";
-	case 0xc000000d: return "STATUS_INVALID_PARAMETER";
-	case 0xc0000374: return "STATUS_HEAP_CORRUPTION";
-	case 0xc0000094: return "EXCEPTION_INT_DIVIDE_BY_ZERO";
-	case 0xc000001d: return "EXCEPTION_ILLEGAL_INSTRUCTION";
-	case 0xe06d7363: return "C++ exception";
-	}
-	return NULL;
+	if (!f)
+		return;
+	ich_finding_fingerprint(f, r->image, detail);
+	f->fails = ich_fail_on_matches(&r->opts->fail_on, f);
+	f->in_baseline = ich_baseline_has(r->opts->baseline, f->fingerprint);
 }
 
 static const char *base_name(const char *p)
@@ -87,19 +77,20 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-/* The `info` essentials, as text and JSON. */
-static void essentials(struct ich_dump *dump, struct ich_report *r)
+/* The `info` essentials and the crash record, as text and JSON. */
+static void essentials(struct ich_dump *dump, struct ich_report *r, struct ich_crash *crash)
 {
 	const struct ich_minidump *md = ich_dump_minidump(dump);
 	const struct ich_kdump *kd = ich_dump_kdump(dump);
 	FILE *t = r->text;
 	struct ich_json *j = r->json;
+	char hs[32];
 	const char *arch = ich_dump_arch(dump) == ICH_ARCH_UNKNOWN ? "unknown" : ich_arch_name(ich_dump_arch(dump));
 	if (t) {
-		fprintf(t, "Dump:       %s%s, %s%s, %llu bytes\n", ich_dump_kind_name(dump),
+		fprintf(t, "Dump:       %s%s, %s%s, %s\n", ich_dump_kind_name(dump),
 			ich_dump_was_gzip(dump) ? " (gzip)" : "", arch,
 			ich_dump_is_wow64(dump) ? " (WOW64 process)" : "",
-			(unsigned long long)ich_dump_file_size(dump));
+			ich_human_size(ich_dump_file_size(dump), hs, sizeof(hs)));
 	}
 	if (j) {
 		ich_json_string(j, "kind", ich_dump_kind_name(dump));
@@ -108,15 +99,17 @@ static void essentials(struct ich_dump *dump, struct ich_report *r)
 		ich_json_bool(j, "gzip", ich_dump_was_gzip(dump));
 		ich_json_u64(j, "build", ich_dump_build(dump));
 	}
+	ich_crash_read(dump, crash);
 	if (md) {
 		const struct ich_md_system_info *si = &md->system_info;
 		if (md->has_system_info) {
 			if (t)
-				fprintf(t, "Windows:    %u.%u.%u%s%s, %u processors, product type %u\n",
+				fprintf(t, "Windows:    %u.%u.%u%s%s, %u processor%s, product type %u\n",
 					si->major_version, si->minor_version, si->build_number,
 					si->csd_version && *si->csd_version ? " " : "",
 					si->csd_version ? si->csd_version : "",
-					si->number_of_processors, si->product_type);
+					si->number_of_processors, si->number_of_processors == 1 ? "" : "s",
+					si->product_type);
 			if (j) {
 				char v[48];
 				snprintf(v, sizeof(v), "%u.%u.%u", si->major_version,
@@ -126,11 +119,13 @@ static void essentials(struct ich_dump *dump, struct ich_report *r)
 			}
 		}
 		const char *image = md->nmodules ? base_name(md->modules[0].name ? md->modules[0].name : "?") : "?";
+		r->image = image;
 		if (t) {
 			fputs("Process:    ", t);
 			if (md->has_misc_info && md->misc_info.has_pid)
 				fprintf(t, "pid %u, ", md->misc_info.process_id);
-			fprintf(t, "image %s, %zu threads, %zu modules\n", image, md->nthreads, md->nmodules);
+			fprintf(t, "image %s, %zu thread%s, %zu module%s\n", image, md->nthreads,
+				md->nthreads == 1 ? "" : "s", md->nmodules, md->nmodules == 1 ? "" : "s");
 		}
 		if (j) {
 			if (md->has_misc_info && md->misc_info.has_pid)
@@ -141,45 +136,35 @@ static void essentials(struct ich_dump *dump, struct ich_report *r)
 			ich_json_u64(j, "memory_ranges", md->nranges);
 			ich_json_u64(j, "memory_bytes", md->captured_bytes);
 		}
-		if (md->has_exception) {
-			const struct ich_md_exception *e = &md->exception;
-			const char *name = exception_name(e->code);
-			if (t)
-				fprintf(t, "Exception:  %08x%s%s at %0*" PRIx64 ", thread %x\n", e->code,
-					name ? " " : "", name ? name : "",
-					ich_dump_arch(dump) == ICH_ARCH_X86 ? 8 : 16, e->address,
-					e->thread_id);
-			if (j) {
-				ich_json_begin_object(j, "exception");
-				ich_json_addr(j, "code", e->code);
-				ich_json_string(j, "name", name);
-				ich_json_addr(j, "address", e->address);
-				ich_json_u64(j, "thread", e->thread_id);
-				ich_json_end_object(j);
+		if (crash->present) {
+			char desc[200];
+			ich_crash_describe(crash, desc, sizeof(desc));
+			if (t) {
+				fprintf(t, "Exception:  %s, thread %u (0x%x)\n", desc, crash->thread_id, crash->thread_id);
+				fprintf(t, "Stack:      thread %u, %zu frame%s recovered without symbols\n", crash->thread_id,
+					crash->nframes, crash->nframes == 1 ? "" : "s");
+				ich_text_stack(t, crash, "            ");
 			}
 		}
+		if (j) {
+			ich_json_exception(j, "exception", crash);
+			ich_json_stack(j, "stack", crash);
+		}
 		if (t)
-			fprintf(t, "Memory:     %zu ranges, %llu bytes captured\n", md->nranges,
-				(unsigned long long)md->captured_bytes);
+			fprintf(t, "Memory:     %zu range%s, %s captured\n", md->nranges, md->nranges == 1 ? "" : "s",
+				ich_human_size(md->captured_bytes, hs, sizeof(hs)));
 	}
 	if (kd) {
+		char desc[200];
+		ich_crash_describe(crash, desc, sizeof(desc));
 		if (t) {
-			fprintf(t, "Windows:    build %u, %u processors\n", kd->minor_version,
-				kd->number_processors);
-			fprintf(t, "Bugcheck:   %08x (%016" PRIx64 ", %016" PRIx64 ", %016" PRIx64 ", %016" PRIx64 ")\n",
-				kd->bugcheck_code, kd->bugcheck_parameters[0],
-				kd->bugcheck_parameters[1], kd->bugcheck_parameters[2],
-				kd->bugcheck_parameters[3]);
+			fprintf(t, "Windows:    build %u, %u processor%s\n", kd->minor_version,
+				kd->number_processors, kd->number_processors == 1 ? "" : "s");
+			fprintf(t, "Bugcheck:   %s\n", desc);
 		}
 		if (j) {
 			ich_json_u64(j, "processors", kd->number_processors);
-			ich_json_begin_object(j, "bugcheck");
-			ich_json_addr(j, "code", kd->bugcheck_code);
-			ich_json_begin_array(j, "parameters");
-			for (int i = 0; i < 4; i++)
-				ich_json_addr(j, NULL, kd->bugcheck_parameters[i]);
-			ich_json_end_array(j);
-			ich_json_end_object(j);
+			ich_json_bugcheck(j, "bugcheck", crash);
 		}
 	}
 	for (size_t i = 0; i < ich_dump_warning_count(dump); i++) {
@@ -188,11 +173,11 @@ static void essentials(struct ich_dump *dump, struct ich_report *r)
 }
 
 static void section_header(struct ich_report *r, const char *title,
-			   enum ich_section_status st, double secs)
+			   enum ich_status st, double secs)
 {
 	if (!r->text)
 		return;
-	fprintf(r->text, "\n--- %s (%s)", title, ich_section_status_name(st));
+	fprintf(r->text, "\n--- %s (%s)", title, ich_status_name(st));
 	if (r->opts->verbose)
 		fprintf(r->text, " [%.3f s]", secs);
 	fputs(" ---\n", r->text);
@@ -210,9 +195,9 @@ void ich_report_section(struct ich_report *r, const char *title, const char *key
 		r->text = open_memstream(&buf, &len);
 	if (r->json)
 		ich_json_begin_object(r->json, key);
-	enum ich_section_status st = fn(dump, r);
+	enum ich_status st = fn(dump, r);
 	if (r->json) {
-		ich_json_string(r->json, "status", ich_section_status_name(st));
+		ich_json_string(r->json, "status", ich_status_name(st));
 		if (r->opts->verbose)
 			ich_json_double(r->json, "seconds", now() - t0);
 		ich_json_end_object(r->json);
@@ -225,8 +210,35 @@ void ich_report_section(struct ich_report *r, const char *title, const char *key
 			fputs(buf, saved);
 	}
 	free(buf);
-	if (st == ICH_SECTION_PARTIAL || st == ICH_SECTION_FAILED)
+	if (st == ICH_STATUS_PARTIAL || st == ICH_STATUS_FAILED)
 		r->partial = true;
+}
+
+int ich_analyze_exit_code(const struct ich_analyze_outcome *o)
+{
+	switch (o->verdict) {
+	case ICH_VERDICT_UNREADABLE: return ICH_EXIT_DUMP;
+	case ICH_VERDICT_TIMEOUT:
+	case ICH_VERDICT_CRASHED: return ICH_EXIT_INTERNAL;
+	default: break;
+	}
+	for (size_t i = 0; i < o->nfindings; i++)
+		if (o->findings[i].fails && !o->findings[i].in_baseline)
+			return ICH_EXIT_FINDINGS;
+	return ICH_EXIT_OK;
+}
+
+static void outcome_top(struct ich_analyze_outcome *o)
+{
+	/* The first finding that fails, else the first finding. */
+	const struct ich_finding *top = NULL;
+	for (size_t i = 0; i < o->nfindings && !top; i++)
+		if (o->findings[i].fails)
+			top = &o->findings[i];
+	if (!top && o->nfindings)
+		top = &o->findings[0];
+	if (top)
+		snprintf(o->top, sizeof(o->top), "%s", top->message);
 }
 
 void ich_analyze_one(const char *path, const struct ich_analyze_opts *opts,
@@ -236,77 +248,116 @@ void ich_analyze_one(const char *path, const struct ich_analyze_opts *opts,
 	struct ich_report r;
 	memset(&r, 0, sizeof(r));
 	r.opts = opts;
+	r.heap_status = ICH_STATUS_SKIPPED;
 	struct ich_json json;
+	bool json_mode = opts->mode == ICH_OUT_JSON || opts->mode == ICH_OUT_JSONL;
 	if (opts->mode == ICH_OUT_TEXT) {
 		r.text = out;
 		fprintf(out, "==> %s <==\n", path);
-	} else {
+	} else if (json_mode) {
 		ich_json_init(&json, out, opts->mode == ICH_OUT_JSON);
 		r.json = &json;
 		ich_json_begin_object(&json, NULL);
-		ich_json_string(&json, "schema", "icpheap.analyze/1");
+		ich_json_string(&json, "schema", ICH_SCHEMA_ANALYZE_DUMP);
 		ich_json_string(&json, "path", path);
 	}
 	struct ich_dump *dump = NULL;
 	struct ich_error *err = ich_dump_open(path, &dump);
 	if (err) {
-		o->exit_code = ich_cli_exit_code(err);
+		o->verdict = ICH_VERDICT_UNREADABLE;
+		o->exit_code = ICH_EXIT_DUMP;
 		snprintf(o->kind, sizeof(o->kind), "?");
-		snprintf(o->verdict, sizeof(o->verdict), "unreadable");
 		snprintf(o->top, sizeof(o->top), "%s", err->message);
 		if (r.text)
-			fprintf(out, "Unreadable: %s\n", err->message);
-		else {
+			fprintf(out, "Unreadable: %s\n\nVerdict: unreadable\n\n", err->message);
+		else if (json_mode) {
+			ich_json_begin_array(&json, "findings");
+			ich_json_end_array(&json);
 			ich_json_string(&json, "verdict", "unreadable");
 			ich_json_u64(&json, "exit_code", (uint64_t)o->exit_code);
-			ich_json_string(&json, "error", err->message);
+			ich_json_error(&json, "error", err);
 			ich_json_end_object(&json);
 			ich_json_finish(&json);
 		}
 		ich_error_destroy(err);
 		o->seconds = now() - t0;
-		if (r.text)
-			fputc('\n', out);
 		return;
 	}
 	snprintf(o->kind, sizeof(o->kind), "%s", ich_dump_kind_name(dump));
 	snprintf(o->build, sizeof(o->build), "%u", ich_dump_build(dump));
-	essentials(dump, &r);
+	struct ich_crash *crash = &o->crash;
+	essentials(dump, &r, crash);
+	snprintf(o->image, sizeof(o->image), "%s", r.image ? r.image : "");
+	/* The crash is the first finding. */
+	if (crash->present) {
+		struct ich_finding *f = ich_report_finding(&r, "", ICH_SEV_NOTE, "x");
+		if (f) {
+			ich_crash_finding(crash, r.image, f);
+			f->fails = ich_fail_on_matches(&opts->fail_on, f);
+			f->in_baseline = ich_baseline_has(opts->baseline, f->fingerprint);
+		}
+	}
 	if (ich_dump_kind(dump) == ICH_DUMP_MINIDUMP)
 		ich_report_user_sections(dump, &r);
 	else
 		ich_report_kernel_sections(dump, &r);
 
-	/* Verdict: findings over thresholds win; a dump whose main sections
-	 * could not run at all is "unanalysable" (3). */
-	o->exit_code = r.nfindings ? ICH_EXIT_FINDINGS :
-		       r.unanalysable ? ICH_EXIT_DUMP : ICH_EXIT_OK;
-	snprintf(o->verdict, sizeof(o->verdict), "%s",
-		 r.nfindings ? "findings" : r.unanalysable ? "unanalysable" :
-		 r.partial ? "ok-partial" : "ok");
-	snprintf(o->top, sizeof(o->top), "%s",
-		 r.nfindings ? r.findings[0] : r.nnotes ? r.notes[0] : "");
+	bool no_data = r.heap_status == ICH_STATUS_NO_DATA || r.heap_status == ICH_STATUS_FAILED;
+	if (no_data) {
+		struct ich_finding *f = ich_report_finding(&r, ICH_FINDING_NO_HEAP_DATA, ICH_SEV_NOTE,
+			"%s: %s", ich_dump_kind(dump) == ICH_DUMP_MINIDUMP ? "heaps not analysed" :
+			"kernel objects not analysed", r.advice);
+		ich_report_finding_done(&r, f, "");
+	}
+	o->has_heap_status = true;
+	o->heap_status = r.heap_status;
+	snprintf(o->advice, sizeof(o->advice), "%s", no_data ? r.advice : "");
+	/* Findings other than no-heap-data make the verdict "findings". */
+	size_t real = 0;
+	for (size_t i = 0; i < r.nfindings; i++)
+		real += strcmp(r.findings[i].kind, ICH_FINDING_NO_HEAP_DATA) != 0;
+	o->verdict = real ? ICH_VERDICT_FINDINGS : no_data ? ICH_VERDICT_NO_HEAP_DATA : ICH_VERDICT_OK;
+	o->nfindings_total = r.nfindings;
+	o->nfindings = r.nfindings < ICH_OUTCOME_MAX_FINDINGS ? r.nfindings : ICH_OUTCOME_MAX_FINDINGS;
+	memcpy(o->findings, r.findings, o->nfindings * sizeof(o->findings[0]));
+	o->exit_code = ich_analyze_exit_code(o);
+	outcome_top(o);
+	if (!o->top[0] && r.nnotes)
+		snprintf(o->top, sizeof(o->top), "%s", r.notes[0]);
+	const char *verdict = ich_verdict_name(o->verdict);
 	if (r.text) {
-		if (r.nnotes) {
+		if (r.nnotes && (!opts->quiet || opts->verbose)) {
 			fputs("\n--- Not analysed / notes ---\n", out);
 			for (size_t i = 0; i < r.nnotes; i++)
 				fprintf(out, " - %s\n", r.notes[i]);
 		}
-		fprintf(out, "\nVerdict: %s", o->verdict);
-		for (size_t i = 0; i < r.nfindings; i++)
-			fprintf(out, "%s%s", i ? "; " : ": ", r.findings[i]);
-		fputs("\n\n", out);
-	} else {
+		if (r.nfindings) {
+			fputs("\n--- Findings ---\n", out);
+			for (size_t i = 0; i < r.nfindings; i++) {
+				const struct ich_finding *f = &r.findings[i];
+				fprintf(out, " [%s] %s: %s (%s%s)\n", ich_severity_name(f->severity), f->kind,
+					f->message, f->fingerprint,
+					f->fails ? (f->in_baseline ? ", in baseline" : ", fails") : "");
+			}
+		}
+		fprintf(out, "\nVerdict: %s (heaps: %s, exit %d)\n", verdict,
+			ich_status_name(r.heap_status), o->exit_code);
+		if (no_data)
+			fprintf(out, "Next:    %s\n", r.advice);
+		fputc('\n', out);
+	} else if (json_mode) {
 		ich_json_begin_array(&json, "findings");
 		for (size_t i = 0; i < r.nfindings; i++)
-			ich_json_string(&json, NULL, r.findings[i]);
+			ich_json_finding(&json, NULL, &r.findings[i], path);
 		ich_json_end_array(&json);
-		ich_json_begin_array(&json, "not_analysed");
+		ich_json_begin_array(&json, "notes");
 		for (size_t i = 0; i < r.nnotes; i++)
 			ich_json_string(&json, NULL, r.notes[i]);
 		ich_json_end_array(&json);
 		ich_json_bool(&json, "partial", r.partial);
-		ich_json_string(&json, "verdict", o->verdict);
+		ich_json_string(&json, "heap_status", ich_status_name(r.heap_status));
+		ich_json_string(&json, "advice", no_data ? r.advice : NULL);
+		ich_json_string(&json, "verdict", verdict);
 		ich_json_u64(&json, "exit_code", (uint64_t)o->exit_code);
 		ich_json_end_object(&json);
 		ich_json_finish(&json);

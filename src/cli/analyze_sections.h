@@ -4,18 +4,12 @@
 #define ICPHEAP_CLI_ANALYZE_SECTIONS_H
 
 #include <icpheap/dump.h>
+#include <icpheap/triage.h>
 
 #include "cli/analyze.h"
 #include "core/json.h"
 
 #define ICH_REPORT_MAX_NOTES 64
-
-enum ich_section_status {
-	ICH_SECTION_COMPLETE,
-	ICH_SECTION_PARTIAL,
-	ICH_SECTION_FAILED,
-	ICH_SECTION_SKIPPED,
-};
 
 struct ich_report {
 	const struct ich_analyze_opts *opts;
@@ -23,20 +17,29 @@ struct ich_report {
 	struct ich_json *json;		/* JSON mode: inside the section object */
 	char notes[ICH_REPORT_MAX_NOTES][200];	/* what could not be analysed */
 	size_t nnotes;
-	char findings[ICH_REPORT_MAX_NOTES][200];	/* over the thresholds */
+	struct ich_finding findings[ICH_REPORT_MAX_NOTES];	/* kind, severity, where */
 	size_t nfindings;
+	const char *image;		/* process image (fingerprints) */
 	bool partial;
-	bool unanalysable;		/* nothing of substance could be done */
+	/* The heap (user) or kernel-object section's own status, and what to
+	 * do when the dump lacks the memory. */
+	enum ich_status heap_status;
+	char advice[200];
 	void *ctx;			/* the kind-specific model (heaps, kernel) */
 };
 
-typedef enum ich_section_status ich_section_fn(struct ich_dump *dump, struct ich_report *r);
+typedef enum ich_status ich_section_fn(struct ich_dump *dump, struct ich_report *r);
 
-const char *ich_section_status_name(enum ich_section_status s);
 void ich_report_note(struct ich_report *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
-void ich_report_finding(struct ich_report *r, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+/* Add a finding of kind (ICH_FINDING_*) with a printf message; the caller
+ * fills the location fields of the returned record, then calls
+ * ich_report_finding_done with the detail that identifies it (for the
+ * fingerprint).  NULL when the table is full (the count still grows). */
+struct ich_finding *ich_report_finding(struct ich_report *r, const char *kind,
+				       enum ich_severity sev, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
+void ich_report_finding_done(struct ich_report *r, struct ich_finding *f, const char *detail);
 /* Run fn as a section titled title (JSON key key), timing it. */
 void ich_report_section(struct ich_report *r, const char *title, const char *key,
 			ich_section_fn *fn, struct ich_dump *dump);

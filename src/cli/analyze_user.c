@@ -23,11 +23,12 @@ struct uctx {
 	size_t nrows;
 	uint64_t busy;
 	struct ich_error *stat_err;
+	size_t not_captured;		/* heaps whose header is not in the dump */
 };
 
 #define P(x) (unsigned long long)(x)
 
-static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_report *r)
+static enum ich_status sec_heaps(struct ich_dump *dump, struct ich_report *r)
 {
 	(void)dump;
 	struct uctx *u = r->ctx;
@@ -36,7 +37,7 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 			fprintf(r->text, "cannot find the heaps: %s\n", u->err->message);
 		if (r->json)
 			ich_json_string(r->json, "error", u->err->message);
-		return ICH_SECTION_FAILED;
+		return ICH_STATUS_FAILED;
 	}
 	int w = ich_heaps_ptr_size(u->h) == 8 ? 16 : 8;
 	bool partial = false;
@@ -46,7 +47,7 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 			fprintf(r->text, "%s\n", u->stat_err->message);
 		if (r->json)
 			ich_json_string(r->json, "error", u->stat_err->message);
-		return ICH_SECTION_FAILED;
+		return ICH_STATUS_FAILED;
 	}
 	bool header = false;
 	if (r->json)
@@ -56,10 +57,13 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 		if (hp->status != ICH_HEAP_OK) {
 			partial = true;
 			ich_report_note(r, "%s", hp->reason);
+			if (hp->status == ICH_HEAP_NOT_CAPTURED)
+				u->not_captured++;
 			if (r->json) {
 				ich_json_begin_object(r->json, NULL);
 				ich_json_addr(r->json, "address", hp->address);
-				ich_json_string(r->json, "status", "not_analysed");
+				ich_json_string(r->json, "status", ich_status_name(hp->status == ICH_HEAP_NOT_CAPTURED ?
+						ICH_STATUS_NO_DATA : ICH_STATUS_FAILED));
 				ich_json_string(r->json, "reason", hp->reason);
 				ich_json_end_object(r->json);
 			}
@@ -100,9 +104,23 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 			ich_json_bool(r->json, "lfh", hp->lfh);
 			ich_json_end_object(r->json);
 		}
-		if (r->opts->fail_on.heap_committed && t->committed > r->opts->fail_on.heap_committed_max)
-			ich_report_finding(r, "heap 0x%" PRIx64 " commits %" PRIu64 " bytes (threshold %" PRIu64 ")",
-					   hp->address, t->committed, r->opts->fail_on.heap_committed_max);
+		const struct ich_fail_on *fo = &r->opts->fail_on;
+		if (ich_fail_on_over(fo->heap_committed, fo->heap_committed_ge, fo->heap_committed_max, t->committed)) {
+			char a[32], b[32];
+			struct ich_finding *f = ich_report_finding(r, ICH_FINDING_HEAP_COMMITTED, ICH_SEV_WARNING,
+				"heap 0x%" PRIx64 " commits %s (threshold %s%s)", hp->address,
+				ich_human_size(t->committed, a, sizeof(a)), fo->heap_committed_ge ? ">=" : ">",
+				ich_human_size(fo->heap_committed_max, b, sizeof(b)));
+			if (f) {
+				f->has_heap = true;
+				f->heap = hp->address;
+				f->count = t->committed;
+				/* The heap's index, not its address, identifies it across runs. */
+				char d[32];
+				snprintf(d, sizeof(d), "heap index %zu", i);
+				ich_report_finding_done(r, f, d);
+			}
+		}
 	}
 	if (r->json)
 		ich_json_end_array(r->json);
@@ -112,19 +130,19 @@ static enum ich_section_status sec_heaps(struct ich_dump *dump, struct ich_repor
 	if (!u->walked) {
 		if (r->text)
 			fprintf(r->text, "no heap could be walked (see below)\n");
-		return ICH_SECTION_FAILED;
+		return ICH_STATUS_FAILED;
 	}
-	return partial ? ICH_SECTION_PARTIAL : ICH_SECTION_COMPLETE;
+	return partial ? ICH_STATUS_PARTIAL : ICH_STATUS_COMPLETE;
 }
 
-static enum ich_section_status sec_stat(struct ich_dump *dump, struct ich_report *r)
+static enum ich_status sec_stat(struct ich_dump *dump, struct ich_report *r)
 {
 	(void)dump;
 	struct uctx *u = r->ctx;
 	if (!u->h || !u->walked) {
 		if (r->text)
 			fprintf(r->text, "skipped: no heap could be walked\n");
-		return ICH_SECTION_SKIPPED;
+		return ICH_STATUS_SKIPPED;
 	}
 	const struct ich_heap_size_stat *rows = u->rows;
 	size_t n = u->nrows;
@@ -154,19 +172,19 @@ static enum ich_section_status sec_stat(struct ich_dump *dump, struct ich_report
 	for (size_t i = 0; i < ich_heaps_count(u->h); i++) {
 		const struct ich_heap *hp = ich_heaps_get(u->h, i);
 		if (hp->status != ICH_HEAP_OK || !hp->walked || hp->partial)
-			return ICH_SECTION_PARTIAL;
+			return ICH_STATUS_PARTIAL;
 	}
-	return ICH_SECTION_COMPLETE;
+	return ICH_STATUS_COMPLETE;
 }
 
-static enum ich_section_status sec_validate(struct ich_dump *dump, struct ich_report *r)
+static enum ich_status sec_validate(struct ich_dump *dump, struct ich_report *r)
 {
 	(void)dump;
 	struct uctx *u = r->ctx;
 	if (!u->h || !u->walked) {
 		if (r->text)
 			fprintf(r->text, "skipped: no heap could be walked\n");
-		return ICH_SECTION_SKIPPED;
+		return ICH_STATUS_SKIPPED;
 	}
 	size_t total = 0;
 	if (r->json)
@@ -193,16 +211,29 @@ static enum ich_section_status sec_validate(struct ich_dump *dump, struct ich_re
 	if (r->json)
 		ich_json_end_array(r->json);
 	if (r->text)
-		fprintf(r->text, "%zu problems found%s\n", total, total > 50 ? " (first 50 shown)" : "");
-	if (total && r->opts->fail_on.corruption) {
-		struct ich_heap *first = NULL;
-		for (size_t i = 0; i < ich_heaps_count(u->h) && !first; i++)
-			if (ich_heaps_get(u->h, i)->nproblems)
-				first = ich_heaps_get(u->h, i);
-		ich_report_finding(r, "heap corruption: %zu problems (first: heap 0x%" PRIx64 " at 0x%" PRIx64 ": %s)",
-				   total, first->address, first->problems[0].address, first->problems[0].what);
+		fprintf(r->text, "%zu problem%s found%s\n", total, total == 1 ? "" : "s",
+			total > 50 ? " (first 50 shown)" : "");
+	/* One finding per heap with problems, named by its first problem. */
+	for (size_t i = 0; i < ich_heaps_count(u->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(u->h, i);
+		if (hp->status != ICH_HEAP_OK || !hp->nproblems)
+			continue;
+		struct ich_finding *f = ich_report_finding(r, ICH_FINDING_HEAP_CORRUPTION, ICH_SEV_ERROR,
+			"heap 0x%" PRIx64 ": %zu problem%s (first at 0x%" PRIx64 ": %s)", hp->address,
+			hp->nproblems, hp->nproblems == 1 ? "" : "s", hp->problems[0].address,
+			hp->problems[0].what);
+		if (f) {
+			f->has_heap = true;
+			f->heap = hp->address;
+			f->has_address = true;
+			f->address = hp->problems[0].address;
+			f->count = hp->nproblems;
+			char d[240];
+			snprintf(d, sizeof(d), "heap index %zu: %s", i, hp->problems[0].what);
+			ich_report_finding_done(r, f, d);
+		}
 	}
-	return ICH_SECTION_COMPLETE;
+	return ICH_STATUS_COMPLETE;
 }
 
 void ich_report_user_sections(struct ich_dump *dump, struct ich_report *r)
@@ -215,8 +246,22 @@ void ich_report_user_sections(struct ich_dump *dump, struct ich_report *r)
 	ich_report_section(r, "Heaps (!heap -s)", "heaps", sec_heaps, dump);
 	ich_report_section(r, "Top allocations by total size (!heap -stat, all heaps)", "heap_stat", sec_stat, dump);
 	ich_report_section(r, "Heap validation (!heap -v)", "heap_validation", sec_validate, dump);
-	if (!u.walked)
-		r->unanalysable = true;
+	/* The section's own status and, without heap data, what to do. */
+	static const char capture[] = "capture a full-memory dump (procdump -ma PID, or WER LocalDumps DumpType=2)";
+	if (u.walked) {
+		r->heap_status = r->partial ? ICH_STATUS_PARTIAL : ICH_STATUS_COMPLETE;
+	} else if ((u.err && u.err->code == ICH_ERR_FAULT) ||
+		   (u.h && u.not_captured && u.not_captured == ich_heaps_count(u.h))) {
+		r->heap_status = ICH_STATUS_NO_DATA;
+		snprintf(r->advice, sizeof(r->advice), "the dump does not hold the process heaps; %s", capture);
+	} else {
+		r->heap_status = ICH_STATUS_FAILED;
+		if (u.err && u.err->code == ICH_ERR_LAYOUT)
+			snprintf(r->advice, sizeof(r->advice),
+				 "no heap layout for this Windows build (icpheap types lists them; --layout FILE adds one)");
+		else
+			snprintf(r->advice, sizeof(r->advice), "the heaps could not be read (see the notes); %s", capture);
+	}
 	r->ctx = NULL;
 	ich_heaps_close(u.h);
 	ich_error_destroy(u.err);

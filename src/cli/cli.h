@@ -48,6 +48,10 @@ int ich_cli_worst(int a, int b);
  * destroys err. */
 int ich_cli_fail(struct ich_error *err);
 
+/* -q: commands and helpers print no notes (set by main.c and by commands
+ * that take -q themselves). */
+extern bool ich_cli_quiet;
+
 /*
  * Expand the dump arguments: files as given; directories are walked
  * (recursive if requested) and files recognised by content
@@ -66,6 +70,10 @@ void ich_cli_free_paths(char **paths);
 struct ich_json;
 typedef int ich_cli_dump_fn(const char *path, struct ich_json *json, void *arg);
 int ich_cli_each_dump(char **paths, int n, bool json, ich_cli_dump_fn *one_dump, void *arg);
+
+/* The candidate closest to word (edit distance at most 2, or a prefix),
+ * for "did you mean"; NULL when none is close. */
+const char *ich_cli_suggest(const char *word, const char *const *cands, size_t n);
 
 /* Parse a number (decimal or 0x-hex, WinDbg-style bare hex with hex=true). */
 bool ich_cli_parse_u64(const char *s, bool hex, uint64_t *out);

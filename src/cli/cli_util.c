@@ -15,6 +15,8 @@
 #include "cli/cli.h"
 #include "core/json.h"
 
+bool ich_cli_quiet;
+
 int ich_cli_exit_code(const struct ich_error *err)
 {
 	if (!err)
@@ -126,8 +128,8 @@ static void walk_dir(struct path_list *l, const char *dir, bool recursive, int d
 		} else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
 			if (ich_dump_probe_file(path))
 				list_add(l, path);
-			else
-				fprintf(stderr, "icpheap: %s: skipped: not a Windows dump\n", path);
+			else if (!ich_cli_quiet)
+				fprintf(stderr, "icpheap: note: %s: skipped: not a Windows dump\n", path);
 		}
 		free(path);
 	}
@@ -233,4 +235,47 @@ int ich_cli_each_dump(char **paths, int n, bool json, ich_cli_dump_fn *one_dump,
 		ich_json_finish(j);
 	}
 	return worst;
+}
+
+/* Damerau-free Levenshtein distance, bounded to short words. */
+static size_t edit_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b);
+	if (la > 63 || lb > 63)
+		return 99;
+	size_t d[64][64];
+	for (size_t i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (size_t k = 0; k <= lb; k++)
+		d[0][k] = k;
+	for (size_t i = 1; i <= la; i++)
+		for (size_t k = 1; k <= lb; k++) {
+			size_t best = d[i - 1][k] + 1;
+			if (d[i][k - 1] + 1 < best)
+				best = d[i][k - 1] + 1;
+			size_t sub = d[i - 1][k - 1] + (a[i - 1] != b[k - 1]);
+			if (sub < best)
+				best = sub;
+			d[i][k] = best;
+		}
+	return d[la][lb];
+}
+
+const char *ich_cli_suggest(const char *word, const char *const *cands, size_t n)
+{
+	const char *best = NULL;
+	size_t bd = 3;
+	size_t wl = strlen(word);
+	for (size_t i = 0; i < n; i++) {
+		if (!cands[i])
+			continue;
+		size_t d = edit_distance(word, cands[i]);
+		if (wl >= 3 && !strncmp(cands[i], word, wl) && d > 1)
+			d = 1;	/* a prefix of a longer name */
+		if (d < bd) {
+			bd = d;
+			best = cands[i];
+		}
+	}
+	return best;
 }

@@ -23,75 +23,58 @@
 #include <unistd.h>
 
 #include "cli/analyze.h"
+#include "cli/records.h"
+#include "core/json.h"
+
+#ifndef ICH_VERSION
+#define ICH_VERSION "unknown"
+#endif
+#define ICH_VERSION_STR ICH_VERSION
 
 static const char usage[] =
-"usage: icpheap analyze [--json|--jsonl] [--out FILE] [-j N] [-r] [-q]\n"
-"                       [--fail-on SPEC[,SPEC...]] [--timeout SEC] DUMP|DIR...\n"
-"  One-shot triage of each dump: heaps (!heap -s, -stat, validation) for\n"
-"  user-mode dumps; bugcheck, processes and !icpleak for kernel dumps.\n"
-"  --json        one JSON document per dump        --jsonl  one line per dump\n"
+"usage: icpheap analyze [--format FMT | --json | --jsonl] [--out FILE] [-j N] [-r] [-q]\n"
+"                       [--fail-on TERM[,TERM...]] [--baseline REPORT.jsonl]\n"
+"                       [--shard K/N] [--timeout SEC] DUMP|DIR...\n"
+"  One-shot triage of each dump: the crash (exception or bug check, located as\n"
+"  module+offset, with the stack), heaps (!heap -s, -stat, validation) for\n"
+"  user-mode dumps; processes and !icpleak for kernel dumps.\n"
+"  --format FMT  text (default), json (one document), jsonl (one line per dump),\n"
+"                sarif (SARIF 2.1.0), junit (JUnit XML), markdown\n"
+"  --json, --jsonl  same as --format json / jsonl\n"
 "  --out FILE    write the report atomically to FILE\n"
 "  -j N          dumps analysed in parallel (default: number of cores)\n"
-"  -r            walk folders recursively          -q  no progress, no summary\n"
-"  --fail-on     corruption | icp-queue>N | heap-committed>SIZE[K|M|G] | none\n"
-"                (default: corruption,icp-queue>10000); exit 1 when one holds\n"
-"  --timeout SEC per-dump time limit (default 600)\n";
+"  -r            walk folders recursively          -q  no notes, progress or summary\n"
+"  --fail-on     exit 1 when a finding matches; the list replaces the default:\n"
+"                none | corruption | exception[=CODE,...] | bugcheck | no-heap-data |\n"
+"                icp-queue>N | icp-queue>=N | heap-committed>SIZE | heap-committed>=SIZE\n"
+"                (default: corruption,exception=c0000374,c0000409,icp-queue>10000)\n"
+"  --baseline F  a previous --jsonl report: fail only on findings whose\n"
+"                fingerprint is not in it\n"
+"  --shard K/N   analyse only the K-th of N slices of the dumps (by name hash)\n"
+"  --timeout SEC per-dump time limit (default 600)\n"
+"  exit: 0 nothing --fail-on names, 1 findings it names, 2 usage, 3 unreadable\n"
+"  dump or no such path, 4 internal error or timeout\n";
 
-enum { OPT_JSONL = 256, OPT_OUT, OPT_FAIL_ON, OPT_TIMEOUT, OPT_JSON };
+enum { OPT_JSONL = 256, OPT_OUT, OPT_FAIL_ON, OPT_TIMEOUT, OPT_JSON, OPT_FORMAT,
+       OPT_BASELINE, OPT_SHARD };
 
+/* The option table: getopt_long reads it, and "did you mean" suggests
+ * from it. */
 static const struct option long_opts[] = {
 	{ "json", no_argument, NULL, OPT_JSON },
 	{ "jsonl", no_argument, NULL, OPT_JSONL },
+	{ "format", required_argument, NULL, OPT_FORMAT },
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
+	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
+	{ "quiet", no_argument, NULL, 'q' },
 	{ "help", no_argument, NULL, 'h' },
 	{ NULL, 0, NULL, 0 },
 };
 
-static bool parse_size(const char *s, uint64_t *out)
-{
-	char *end;
-	errno = 0;
-	unsigned long long v = strtoull(s, &end, 0);
-	if (errno || end == s)
-		return false;
-	uint64_t mul = 1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1ull << 10; end++; break;
-	case 'm': case 'M': mul = 1ull << 20; end++; break;
-	case 'g': case 'G': mul = 1ull << 30; end++; break;
-	default: break;
-	}
-	if (*end == 'b' || *end == 'B')
-		end++;
-	if (*end || (mul > 1 && v > UINT64_MAX / mul))
-		return false;
-	*out = v * mul;
-	return true;
-}
-
-/* Parse a comma-separated --fail-on list into f. */
-static bool parse_fail_on(const char *spec, struct ich_fail_on *f)
-{
-	char *copy = strdup(spec), *save = NULL;
-	bool ok = copy != NULL;
-	for (char *tok = copy ? strtok_r(copy, ",", &save) : NULL; tok && ok;
-	     tok = strtok_r(NULL, ",", &save)) {
-		if (!strcmp(tok, "none"))
-			memset(f, 0, sizeof(*f));
-		else if (!strcmp(tok, "corruption"))
-			f->corruption = true;
-		else if (!strncmp(tok, "icp-queue>", 10))
-			ok = (f->icp_queue = parse_size(tok + 10, &f->icp_queue_max));
-		else if (!strncmp(tok, "heap-committed>", 15))
-			ok = (f->heap_committed = parse_size(tok + 15, &f->heap_committed_max));
-		else
-			ok = false;
-	}
-	free(copy);
-	return ok;
-}
+static const char *const formats[] = { "text", "json", "jsonl", "sarif", "junit", "markdown", NULL };
 
 /* --out: the temporary file, removed if a signal ends the batch early, so
  * an interrupted run leaves neither a partial report nor its temp file. */
@@ -149,14 +132,14 @@ static void finish_job(struct job *j, int status, bool timed_out)
 	bool have = fread(&j->out, sizeof(j->out), 1, j->meta) == 1;
 	if (have && WIFEXITED(status) && WEXITSTATUS(status) == 0 && !timed_out)
 		return;
-	/* The analysis itself died: report it as an internal error of that
-	 * dump only; the batch goes on. */
+	/* The analysis itself died or ran out of time: an internal error of
+	 * that dump only; the batch goes on. */
 	memset(&j->out, 0, sizeof(j->out));
+	j->out.verdict = timed_out ? ICH_VERDICT_TIMEOUT : ICH_VERDICT_CRASHED;
 	j->out.exit_code = ICH_EXIT_INTERNAL;
 	snprintf(j->out.kind, sizeof(j->out.kind), "?");
-	snprintf(j->out.verdict, sizeof(j->out.verdict), "crashed");
 	if (timed_out)
-		snprintf(j->out.top, sizeof(j->out.top), "analysis timed out and was stopped");
+		snprintf(j->out.top, sizeof(j->out.top), "analysis ran past --timeout and was stopped");
 	else if (WIFSIGNALED(status))
 		snprintf(j->out.top, sizeof(j->out.top), "analysis crashed (signal %d)",
 			 WTERMSIG(status));
@@ -167,7 +150,9 @@ static void finish_job(struct job *j, int status, bool timed_out)
 	/* Replace any half-written report. */
 	if (ftruncate(fileno(j->report), 0) == 0)
 		rewind(j->report);
-	fprintf(j->report, "%s: internal error: %s\n", j->path, j->out.top);
+	fprintf(j->report, "==> %s <==\n%s: %s\n\nVerdict: %s (exit %d)\n\n", j->path,
+		timed_out ? "Timeout" : "Internal error", j->out.top,
+		ich_verdict_name(j->out.verdict), j->out.exit_code);
 	fflush(j->report);
 }
 
@@ -176,11 +161,22 @@ static void copy_report(struct job *j, FILE *out, enum ich_out_mode mode)
 	rewind(j->report);
 	char buf[65536];
 	size_t n;
-	if (mode != ICH_OUT_TEXT && j->out.exit_code == ICH_EXIT_INTERNAL &&
-	    !strcmp(j->out.verdict, "crashed")) {
-		/* Keep the JSON stream valid for crashed dumps. */
-		fprintf(out, "{\"schema\":\"icpheap.analyze/1\",\"path\":\"%s\",\"verdict\":\"crashed\",\"exit_code\":4,\"error\":\"%s\"}\n",
-			j->path, j->out.top);
+	if ((mode == ICH_OUT_JSON || mode == ICH_OUT_JSONL) &&
+	    (j->out.verdict == ICH_VERDICT_CRASHED || j->out.verdict == ICH_VERDICT_TIMEOUT)) {
+		/* Keep the JSON valid for dumps whose analysis died. */
+		struct ich_json js;
+		ich_json_init(&js, out, mode == ICH_OUT_JSON);
+		ich_json_begin_object(&js, NULL);
+		ich_json_string(&js, "schema", ICH_SCHEMA_ANALYZE_DUMP);
+		ich_json_string(&js, "path", j->path);
+		ich_json_begin_array(&js, "findings");
+		ich_json_end_array(&js);
+		ich_json_string(&js, "verdict", ich_verdict_name(j->out.verdict));
+		ich_json_u64(&js, "exit_code", (uint64_t)j->out.exit_code);
+		ich_json_error_obj(&js, "error", j->out.verdict == ICH_VERDICT_TIMEOUT ? "timeout" : "internal",
+				   j->out.top);
+		ich_json_end_object(&js);
+		ich_json_finish(&js);
 		return;
 	}
 	while ((n = fread(buf, 1, sizeof(buf), j->report)) > 0)
@@ -202,21 +198,125 @@ static uint64_t file_bytes(const char *path)
 	return stat(path, &st) == 0 ? (uint64_t)st.st_size : 0;
 }
 
-static void print_summary(FILE *f, struct job *jobs, size_t n)
+/* s in at most w columns: long names lose their middle ("abc...xyz"), so
+ * both the prefix and the distinguishing end stay visible. */
+static const char *fit(const char *s, size_t w, char *buf, size_t n)
 {
-	int counts[5] = {0};
-	fprintf(f, "\n%-40s %-24s %-6s %-10s %7s  %s\n", "dump", "kind", "build", "verdict", "time", "top finding");
+	size_t len = strlen(s);
+	if (len <= w || w < 5 || n <= w) {
+		snprintf(buf, n, "%s", s);
+		if (len > w && n > w)
+			buf[w] = '\0';
+		return buf;
+	}
+	size_t head = (w - 3) / 2, tail = w - 3 - head;
+	snprintf(buf, n, "%.*s...%s", (int)head, s, s + len - tail);
+	return buf;
+}
+
+/* The summary table: 120 columns at most. */
+static void print_summary(FILE *f, struct job *jobs, size_t n, int worst)
+{
+	size_t counts[6] = {0};
+	char b1[64], b2[64];
+	fprintf(f, "\n%-28s %-18s %-5s %-12s %-8s %6s  %s\n", "dump", "kind", "build", "verdict",
+		"heaps", "time", "top finding");
 	for (size_t i = 0; i < n; i++) {
 		struct ich_analyze_outcome *o = &jobs[i].out;
 		const char *name = strrchr(jobs[i].path, '/');
 		name = name ? name + 1 : jobs[i].path;
-		fprintf(f, "%-40.40s %-24.24s %-6s %-10s %6.2fs  %s\n", name, o->kind,
-			o->build, o->verdict, o->seconds, o->top);
-		if (o->exit_code >= 0 && o->exit_code <= 4)
-			counts[o->exit_code]++;
+		char top[64];
+		snprintf(top, sizeof(top), "%s", o->top);
+		if (strlen(o->top) > 120 - 84)
+			snprintf(top + 120 - 84 - 3, sizeof(top) - (120 - 84 - 3), "...");
+		fprintf(f, "%-28s %-18s %-5.5s %-12s %-8s %5.2fs  %s\n", fit(name, 28, b1, sizeof(b1)),
+			fit(o->kind, 18, b2, sizeof(b2)), o->build, ich_verdict_name(o->verdict),
+			o->has_heap_status ? ich_status_name(o->heap_status) : "-", o->seconds,
+			top);
+		if ((unsigned)o->verdict < 6)
+			counts[o->verdict]++;
 	}
-	fprintf(f, "%zu dumps: %d ok, %d with findings, %d unreadable or not analysable, %d internal errors\n",
-		n, counts[0], counts[1], counts[3], counts[4]);
+	fprintf(f, "%zu dump%s: %zu ok, %zu with findings, %zu without heap data, %zu unreadable, "
+		"%zu timed out, %zu crashed; exit %d\n", n, n == 1 ? "" : "s",
+		counts[ICH_VERDICT_OK], counts[ICH_VERDICT_FINDINGS], counts[ICH_VERDICT_NO_HEAP_DATA],
+		counts[ICH_VERDICT_UNREADABLE], counts[ICH_VERDICT_TIMEOUT], counts[ICH_VERDICT_CRASHED],
+		worst);
+}
+
+/* --json: one document for the whole batch. */
+static void json_head(FILE *out)
+{
+	fprintf(out, "{\n  \"schema\": \"%s\",\n  \"tool\": {\"name\": \"icpheap\", \"version\": \"%s\"},\n  \"dumps\": [\n",
+		ICH_SCHEMA_ANALYZE, ICH_VERSION_STR);
+}
+
+static void json_tail(FILE *out, struct job *jobs, size_t n, int worst)
+{
+	size_t counts[6] = {0};
+	for (size_t i = 0; i < n; i++)
+		if ((unsigned)jobs[i].out.verdict < 6)
+			counts[jobs[i].out.verdict]++;
+	fprintf(out, "  ],\n  \"summary\": {\"dumps\": %zu", n);
+	static const enum ich_verdict order[] = {
+		ICH_VERDICT_OK, ICH_VERDICT_FINDINGS, ICH_VERDICT_NO_HEAP_DATA,
+		ICH_VERDICT_UNREADABLE, ICH_VERDICT_TIMEOUT, ICH_VERDICT_CRASHED,
+	};
+	for (size_t i = 0; i < 6; i++)
+		fprintf(out, ", \"%s\": %zu", ich_verdict_name(order[i]), counts[order[i]]);
+	fprintf(out, "},\n  \"exit_code\": %d\n}\n", worst);
+}
+
+/* --shard K/N: FNV-1a of the dump's file name, so every machine that sees
+ * the same names picks the same slice whatever the folder is mounted as. */
+static bool in_shard(const char *path, unsigned k, unsigned n)
+{
+	const char *name = strrchr(path, '/');
+	name = name ? name + 1 : path;
+	uint64_t h = 0xcbf29ce484222325ull;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		h ^= *p;
+		h *= 0x100000001b3ull;
+	}
+	return h % n == k - 1;
+}
+
+static int usage_error(const char *fmt, const char *arg)
+{
+	fprintf(stderr, "icpheap analyze: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\n(icpheap analyze --help lists the options)\n");
+	return ICH_EXIT_USAGE;
+}
+
+/* The unknown option in argv (getopt_long leaves it at optind - 1). */
+static int unknown_option(int argc, char **argv)
+{
+	const char *bad = optind - 1 < argc && optind > 0 ? argv[optind - 1] : "?";
+	if (optopt && optopt < 256 && bad[0] == '-' && bad[1] != '-') {
+		fprintf(stderr, "icpheap analyze: unknown option '-%c'\n", optopt);
+	} else {
+		char name[64];
+		snprintf(name, sizeof(name), "%s", bad + (bad[0] == '-' && bad[1] == '-' ? 2 : 0));
+		char *eq = strchr(name, '=');
+		if (eq)
+			*eq = '\0';
+		const char *cands[sizeof(long_opts) / sizeof(long_opts[0])];
+		size_t nc = 0;
+		for (const struct option *o = long_opts; o->name; o++)
+			cands[nc++] = o->name;
+		const char *s = ich_cli_suggest(name, cands, nc);
+		bool known = false;
+		for (size_t i = 0; i < nc; i++)
+			known |= !strcmp(cands[i], name);
+		if (known)
+			fprintf(stderr, "icpheap analyze: option '--%s' needs an argument\n", name);
+		else if (s)
+			fprintf(stderr, "icpheap analyze: unknown option '%s'; did you mean '--%s'?\n", bad, s);
+		else
+			fprintf(stderr, "icpheap analyze: unknown option '%s'\n", bad);
+	}
+	fputs("(icpheap analyze --help lists the options)\n", stderr);
+	return ICH_EXIT_USAGE;
 }
 
 static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
@@ -224,67 +324,141 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 	struct ich_analyze_opts opts = {
 		.mode = g->json ? ICH_OUT_JSON : ICH_OUT_TEXT,
 		.verbose = g->verbose,
+		.quiet = g->quiet,
 		.build = g->build,
-		.fail_on = { .corruption = true, .icp_queue = true, .icp_queue_max = 10000 },
 		.stat_top = 10,
 	};
-	const char *out_path = NULL;
+	ich_fail_on_default(&opts.fail_on);
+	const char *out_path = NULL, *baseline_path = NULL;
 	long jobs_max = sysconf(_SC_NPROCESSORS_ONLN);
-	bool recursive = false, quiet = g->quiet;
+	bool recursive = false;
+	unsigned shard_k = 1, shard_n = 1;
 	double timeout = 600;
 	int c;
+	char err[768];
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+j:rqvh", long_opts, NULL)) != -1) {
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, "+:j:rqvh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_JSON: opts.mode = ICH_OUT_JSON; break;
 		case OPT_JSONL: opts.mode = ICH_OUT_JSONL; break;
+		case OPT_FORMAT: {
+			size_t i;
+			for (i = 0; formats[i] && strcmp(formats[i], optarg); i++)
+				;
+			if (!formats[i]) {
+				const char *s = ich_cli_suggest(optarg, formats, 6);
+				fprintf(stderr, "icpheap analyze: --format '%s' is not one of text, json, jsonl, sarif, junit, markdown%s%s%s\n",
+					optarg, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+				return ICH_EXIT_USAGE;
+			}
+			opts.mode = (enum ich_out_mode)i;
+			break;
+		}
 		case OPT_OUT: out_path = optarg; break;
+		case OPT_BASELINE: baseline_path = optarg; break;
 		case OPT_FAIL_ON:
-			if (!parse_fail_on(optarg, &opts.fail_on)) {
-				fprintf(stderr, "icpheap analyze: bad --fail-on '%s'\n%s", optarg, usage);
+			if (!ich_fail_on_parse(optarg, &opts.fail_on, err, sizeof(err))) {
+				fprintf(stderr, "icpheap analyze: --fail-on: %s\n", err);
 				return ICH_EXIT_USAGE;
 			}
 			break;
-		case OPT_TIMEOUT:
-			timeout = strtod(optarg, NULL);
-			if (timeout <= 0) {
-				fprintf(stderr, "icpheap analyze: bad --timeout '%s'\n", optarg);
-				return ICH_EXIT_USAGE;
-			}
+		case OPT_SHARD: {
+			unsigned k, n;
+			char tail;
+			if (sscanf(optarg, "%u/%u%c", &k, &n, &tail) != 2 || n < 1 || k < 1 || k > n)
+				return usage_error("--shard '%s': expected K/N with 1 <= K <= N (e.g. 2/4)", optarg);
+			shard_k = k;
+			shard_n = n;
 			break;
+		}
+		case OPT_TIMEOUT: {
+			char *end;
+			timeout = strtod(optarg, &end);
+			if (*end || !(timeout > 0))
+				return usage_error("--timeout '%s': expected a number of seconds > 0", optarg);
+			break;
+		}
 		case 'j': {
 			char *end;
 			jobs_max = strtol(optarg, &end, 10);
-			if (*end || jobs_max < 1 || jobs_max > 1024) {
-				fprintf(stderr, "icpheap analyze: bad -j '%s'\n", optarg);
-				return ICH_EXIT_USAGE;
-			}
+			if (*end || jobs_max < 1 || jobs_max > 1024)
+				return usage_error("-j '%s': expected a number from 1 to 1024", optarg);
 			break;
 		}
 		case 'r': recursive = true; break;
-		case 'q': quiet = true; break;
+		case 'q': opts.quiet = true; break;
 		case 'v': opts.verbose = true; break;
 		case 'h': fputs(usage, stdout); return ICH_EXIT_OK;
-		default: fputs(usage, stderr); return ICH_EXIT_USAGE;
+		case ':':
+			if (optopt && optopt < 256)
+				fprintf(stderr, "icpheap analyze: option '-%c' needs an argument\n", optopt);
+			else
+				fprintf(stderr, "icpheap analyze: option '%s' needs an argument\n", argv[optind - 1]);
+			fputs("(icpheap analyze --help lists the options)\n", stderr);
+			return ICH_EXIT_USAGE;
+		default:
+			return unknown_option(argc, argv);
 		}
 	}
-	if (optind >= argc) {
-		fprintf(stderr, "icpheap analyze: no dump given\n%s", usage);
-		return ICH_EXIT_USAGE;
-	}
+	if (optind >= argc)
+		return usage_error("%s", "no dump or folder given");
 	if (jobs_max < 1)
 		jobs_max = 1;
-	int npaths = 0;
-	char **paths = ich_cli_expand_dumps(argv + optind, argc - optind, recursive, &npaths);
-	if (!paths)
+	bool quiet = opts.quiet;
+	ich_cli_quiet |= quiet;
+
+	struct ich_baseline baseline = {0};
+	if (baseline_path) {
+		struct ich_error *e = ich_baseline_load(baseline_path, &baseline);
+		if (e) {
+			int rc = e->code == ICH_ERR_INVALID_ARG ? ICH_EXIT_USAGE : ICH_EXIT_DUMP;
+			fprintf(stderr, "icpheap analyze: --baseline: %s\n", e->message);
+			ich_error_destroy(e);
+			return rc;
+		}
+		opts.baseline = &baseline;
+		if (!quiet)
+			fprintf(stderr, "icpheap analyze: note: baseline %s holds %zu fingerprint%s\n",
+				baseline_path, baseline.n, baseline.n == 1 ? "" : "s");
+	}
+
+	/* A path that does not exist is exit 3 (said once, here); an existing
+	 * empty folder is simply "no dumps" (in CI: no crashes), exit 0. */
+	int worst = ICH_EXIT_OK;
+	int npaths_all = 0;
+	char **all = ich_cli_expand_dumps(argv + optind, argc - optind, recursive, &npaths_all);
+	if (!all) {
+		ich_baseline_free(&baseline);
 		return ICH_EXIT_INTERNAL;
+	}
+	char **paths = calloc((size_t)npaths_all + 1, sizeof(*paths));
+	int npaths = 0;
+	for (int i = 0; paths && i < npaths_all; i++) {
+		struct stat st;
+		if (stat(all[i], &st) != 0 && errno == ENOENT) {
+			fprintf(stderr, "icpheap analyze: %s: no such file or folder\n", all[i]);
+			worst = ICH_EXIT_DUMP;
+			continue;
+		}
+		if (shard_n > 1 && !in_shard(all[i], shard_k, shard_n))
+			continue;
+		paths[npaths++] = all[i];
+	}
+	if (!paths) {
+		ich_cli_free_paths(all);
+		ich_baseline_free(&baseline);
+		return ICH_EXIT_INTERNAL;
+	}
 
 	FILE *out = stdout;
 	char *tmp_out = NULL;
 	if (out_path) {
 		/* Same directory as the target, so rename() is atomic. */
 		if (asprintf(&tmp_out, "%s.tmp.XXXXXX", out_path) < 0) {
-			ich_cli_free_paths(paths);
+			free(paths);
+			ich_cli_free_paths(all);
+			ich_baseline_free(&baseline);
 			return ICH_EXIT_INTERNAL;
 		}
 		int fd = mkstemp(tmp_out);
@@ -293,20 +467,26 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 		signal(SIGTERM, on_signal);
 		signal(SIGHUP, on_signal);
 		if (fd < 0 || !(out = fdopen(fd, "w"))) {
-			fprintf(stderr, "icpheap: %s: cannot create: %s\n", tmp_out, strerror(errno));
+			/* Exit 4 as documented: the output cannot be written. */
+			fprintf(stderr, "icpheap analyze: %s: cannot create the report: %s\n", out_path, strerror(errno));
+			g_tmp_out = NULL;
 			free(tmp_out);
-			ich_cli_free_paths(paths);
-			return ICH_EXIT_USAGE;
+			free(paths);
+			ich_cli_free_paths(all);
+			ich_baseline_free(&baseline);
+			return ICH_EXIT_INTERNAL;
 		}
 	}
 
 	struct job *jobs = calloc((size_t)npaths + 1, sizeof(*jobs));
-	int worst = npaths == 0 ? ICH_EXIT_DUMP : ICH_EXIT_OK;
-	if (npaths == 0)
-		fprintf(stderr, "icpheap: no dumps found in the given paths\n");
+	if (npaths == 0 && !quiet)
+		fprintf(stderr, "icpheap analyze: note: no dumps found%s\n",
+			worst == ICH_EXIT_OK ? " (nothing to analyse; exit 0)" : "");
 	bool tty = isatty(STDERR_FILENO) && !quiet;
 	double t_begin = now();
 	size_t next = 0, running = 0, ndone = 0, nprinted = 0;
+	if (opts.mode == ICH_OUT_JSON)
+		json_head(out);
 	fflush(NULL);
 	while (jobs && ndone < (size_t)npaths) {
 		/* Start as many as allowed. */
@@ -318,7 +498,7 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 			j->meta = tmpfile();
 			j->start = now();
 			if (!j->report || !j->meta) {
-				fprintf(stderr, "icpheap: cannot create temporary files: %s\n", strerror(errno));
+				fprintf(stderr, "icpheap analyze: cannot create temporary files: %s\n", strerror(errno));
 				worst = ICH_EXIT_INTERNAL;
 				goto out;
 			}
@@ -326,7 +506,7 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 			if (j->pid == 0)
 				run_child(j, &opts);
 			if (j->pid < 0) {
-				fprintf(stderr, "icpheap: fork: %s\n", strerror(errno));
+				fprintf(stderr, "icpheap analyze: fork: %s\n", strerror(errno));
 				worst = ICH_EXIT_INTERNAL;
 				goto out;
 			}
@@ -373,6 +553,8 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 		while (nprinted < (size_t)npaths && jobs[nprinted].done) {
 			if (tty)
 				fputs("\r\033[K", stderr);
+			if (opts.mode == ICH_OUT_JSON && nprinted)
+				fputs(",\n", out);
 			copy_report(&jobs[nprinted], out, opts.mode);
 			worst = ich_cli_worst(worst, jobs[nprinted].out.exit_code);
 			nprinted++;
@@ -380,11 +562,29 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 	}
 	if (tty)
 		fputs("\r\033[K", stderr);
-	if (!quiet && npaths > 0) {
-		if (opts.mode == ICH_OUT_TEXT)
-			print_summary(out, jobs, (size_t)npaths);
-		else if (npaths > 1)
-			print_summary(stderr, jobs, (size_t)npaths);
+	if (jobs) {
+		struct ich_batch_item *items = calloc((size_t)npaths + 1, sizeof(*items));
+		for (size_t i = 0; items && i < (size_t)npaths; i++) {
+			items[i].path = jobs[i].path;
+			items[i].out = &jobs[i].out;
+		}
+		switch (opts.mode) {
+		case ICH_OUT_JSON: json_tail(out, jobs, (size_t)npaths, worst); break;
+		case ICH_OUT_SARIF: if (items) ich_render_sarif(out, items, (size_t)npaths); break;
+		case ICH_OUT_JUNIT: if (items) ich_render_junit(out, items, (size_t)npaths); break;
+		case ICH_OUT_MARKDOWN: if (items) ich_render_markdown(out, items, (size_t)npaths, worst); break;
+		case ICH_OUT_TEXT:
+			if (!quiet && npaths > 0)
+				print_summary(out, jobs, (size_t)npaths, worst);
+			break;
+		case ICH_OUT_JSONL:
+			if (!quiet && npaths > 1)
+				print_summary(stderr, jobs, (size_t)npaths, worst);
+			break;
+		}
+		if (!items)
+			worst = ICH_EXIT_INTERNAL;
+		free(items);
 	}
 out:
 	if (jobs) {
@@ -405,20 +605,22 @@ out:
 			/* done */
 		} else {
 			if (ok && worst != ICH_EXIT_INTERNAL)
-				fprintf(stderr, "icpheap: cannot write %s: %s\n", out_path, strerror(errno));
+				fprintf(stderr, "icpheap analyze: cannot write %s: %s\n", out_path, strerror(errno));
 			unlink(tmp_out);
 			worst = ich_cli_worst(worst, ICH_EXIT_INTERNAL);
 		}
 		g_tmp_out = NULL;
 		free(tmp_out);
 	}
-	ich_cli_free_paths(paths);
+	free(paths);
+	ich_cli_free_paths(all);
+	ich_baseline_free(&baseline);
 	return worst;
 }
 
 const struct ich_cli_command ich_cmd_analyze = {
 	.name = "analyze",
-	.summary = "one-shot triage of dumps or folders (text, --json, --jsonl, CI exit codes)",
+	.summary = "one-shot triage of dumps or folders (text, JSON, SARIF, JUnit, Markdown; CI exit codes)",
 	.usage = usage,
 	.run = cmd_analyze,
 };

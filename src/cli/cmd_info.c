@@ -20,9 +20,11 @@
 #include <icpheap/dump.h>
 #include <icpheap/kdump.h>
 #include <icpheap/minidump.h>
+#include <icpheap/triage.h>
 
 #include "cli/cli.h"
 #include "cli/cli_layout.h"
+#include "cli/records.h"
 #include "core/json.h"
 
 static const char usage[] =
@@ -43,64 +45,17 @@ static const struct option long_opts[] = {
 
 /* ---- Names for well-known numbers ------------------------------------ */
 
-/* NTSTATUS exception codes a triager meets most (ntstatus.h / winnt.h). */
+/* NTSTATUS and bug check names come from the library (icpheap/triage.h),
+ * the same table analyze uses. */
 static const char *ntstatus_name(uint32_t code)
 {
-	switch (code) {
-	case 0x80000002: return "DATATYPE_MISALIGNMENT";
-	case 0x80000003: return "BREAKPOINT";
-	case 0x80000004: return "SINGLE_STEP";
-	case 0xc0000005: return "ACCESS_VIOLATION";
-	case 0xc0000006: return "IN_PAGE_ERROR";
-	case 0xc0000008: return "INVALID_HANDLE";
-	case 0xc000000d: return "INVALID_PARAMETER";
-	case 0xc0000017: return "NO_MEMORY";
-	case 0xc000001d: return "ILLEGAL_INSTRUCTION";
-	case 0xc0000025: return "NONCONTINUABLE_EXCEPTION";
-	case 0xc0000026: return "INVALID_DISPOSITION";
-	case 0xc000008c: return "ARRAY_BOUNDS_EXCEEDED";
-	case 0xc000008e: return "FLOAT_DIVIDE_BY_ZERO";
-	case 0xc0000094: return "INTEGER_DIVIDE_BY_ZERO";
-	case 0xc0000095: return "INTEGER_OVERFLOW";
-	case 0xc0000096: return "PRIVILEGED_INSTRUCTION";
-	case 0xc00000fd: return "STACK_OVERFLOW";
-	case 0xc0000135: return "DLL_NOT_FOUND";
-	case 0xc0000142: return "DLL_INIT_FAILED";
-	case 0xc0000374: return "HEAP_CORRUPTION";
-	case 0xc0000409: return "STACK_BUFFER_OVERRUN";
-	case 0xc0000420: return "ASSERTION_FAILURE";
-	case 0xc0000602: return "FAIL_FAST_EXCEPTION";
-	case 0xe06d7363: return "CPP_EH_EXCEPTION";	/* MSVC throw ("msc") */
-	}
-	return NULL;
+	return ich_ntstatus_name(code);
 }
 
-/* Bug check codes (Microsoft's "Bug Check Code Reference"); the
- * 0x10000000 bit is the "_M" variant with the same meaning. */
 static const char *bugcheck_name(uint32_t code)
 {
-	switch (code & ~0x10000000u) {
-	case 0x0a: return "IRQL_NOT_LESS_OR_EQUAL";
-	case 0x19: return "BAD_POOL_HEADER";
-	case 0x1a: return "MEMORY_MANAGEMENT";
-	case 0x1e: return "KMODE_EXCEPTION_NOT_HANDLED";
-	case 0x3b: return "SYSTEM_SERVICE_EXCEPTION";
-	case 0x50: return "PAGE_FAULT_IN_NONPAGED_AREA";
-	case 0x7e: return "SYSTEM_THREAD_EXCEPTION_NOT_HANDLED";
-	case 0x7f: return "UNEXPECTED_KERNEL_MODE_TRAP";
-	case 0x9f: return "DRIVER_POWER_STATE_FAILURE";
-	case 0xc2: return "BAD_POOL_CALLER";
-	case 0xc5: return "DRIVER_CORRUPTED_EXPOOL";
-	case 0xd1: return "DRIVER_IRQL_NOT_LESS_OR_EQUAL";
-	case 0xe2: return "MANUALLY_INITIATED_CRASH";
-	case 0xef: return "CRITICAL_PROCESS_DIED";
-	case 0x101: return "CLOCK_WATCHDOG_TIMEOUT";
-	case 0x124: return "WHEA_UNCORRECTABLE_ERROR";
-	case 0x133: return "DPC_WATCHDOG_VIOLATION";
-	case 0x139: return "KERNEL_SECURITY_CHECK_FAILURE";
-	case 0x161: return "LIVE_SYSTEM_DUMP";
-	}
-	return NULL;
+	static char buf[64];
+	return ich_bugcheck_name(code, buf, sizeof(buf));
 }
 
 /* MINIDUMP_TYPE bits (minidumpapiset.h), without the "MiniDump" prefix. */
@@ -404,8 +359,17 @@ static void md_text(const struct ich_dump *d, FILE *f, bool verbose)
 	if (md->has_exception) {
 		const struct ich_md_exception *e = &md->exception;
 		const char *n = ntstatus_name(e->code);
-		fprintf(f, "Exception:   0x%08" PRIx32 "%s%s at 0x%" PRIx64 ", thread %" PRIu32 " (0x%" PRIx32 ")\n",
-			e->code, n ? " " : "", n ? n : "", e->address, e->thread_id, e->thread_id);
+		struct ich_crash crash;
+		ich_crash_read((struct ich_dump *)d, &crash);
+		char where[ICH_MODULE_NAME_MAX + 32] = "";
+		if (crash.has_module)
+			snprintf(where, sizeof(where), " (%s)", crash.location);
+		fprintf(f, "Exception:   0x%08" PRIx32 "%s%s at 0x%" PRIx64 "%s, thread %" PRIu32 " (0x%" PRIx32 ")\n",
+			e->code, n ? " " : "", n ? n : "", e->address, where, e->thread_id, e->thread_id);
+		if (crash.has_fast_fail)
+			fprintf(f, "             fast fail: %s (code %u)\n",
+				ich_fast_fail_name(crash.fast_fail) ? ich_fast_fail_name(crash.fast_fail) : "unknown",
+				crash.fast_fail);
 		uint32_t np = e->number_parameters < 15 ? e->number_parameters : 15;
 		if ((e->code == 0xc0000005 || e->code == 0xc0000006) && np >= 2) {
 			const char *op = e->information[0] == 0 ? "read from" :
@@ -681,22 +645,10 @@ static void md_json(const struct ich_dump *d, struct ich_json *j)
 		  md->misc_info.process_create_time : 0);
 	ich_json_end_object(j);
 
-	if (md->has_exception) {
-		const struct ich_md_exception *e = &md->exception;
-		ich_json_begin_object(j, "exception");
-		ich_json_u64(j, "thread_id", e->thread_id);
-		json_code(j, e->code, ntstatus_name(e->code));
-		ich_json_u64(j, "flags", e->flags);
-		ich_json_addr(j, "record", e->record);
-		ich_json_addr(j, "address", e->address);
-		ich_json_begin_array(j, "parameters");
-		for (uint32_t i = 0; i < e->number_parameters && i < 15; i++)
-			ich_json_addr(j, NULL, e->information[i]);
-		ich_json_end_array(j);
-		ich_json_end_object(j);
-	} else {
-		ich_json_null(j, "exception");
-	}
+	/* The shared exception record (records.h), as analyze writes it. */
+	struct ich_crash crash;
+	ich_crash_read((struct ich_dump *)d, &crash);	/* reads memory: needs the non-const dump */
+	ich_json_exception(j, "exception", &crash);
 
 	ich_json_begin_array(j, "threads");
 	for (size_t i = 0; i < md->nthreads; i++) {
@@ -839,7 +791,7 @@ static void kd_text(const struct ich_dump *d, FILE *f, bool verbose)
 	const char *bn = bugcheck_name(k->bugcheck_code);
 	fprintf(f, "Bugcheck:    0x%" PRIx32 "%s%s%s (0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ")\n",
 		k->bugcheck_code, bn ? " " : "", bn ? bn : "",
-		bn && (k->bugcheck_code & 0x10000000u) ? "_M" : "",
+		"",
 		k->bugcheck_parameters[0], k->bugcheck_parameters[1],
 		k->bugcheck_parameters[2], k->bugcheck_parameters[3]);
 	if (k->exception_code || k->exception_address) {
@@ -932,7 +884,7 @@ static void kd_json(const struct ich_dump *d, struct ich_json *j)
 	const char *bn = bugcheck_name(k->bugcheck_code);
 	char name[64];
 	if (bn)
-		snprintf(name, sizeof(name), "%s%s", bn, (k->bugcheck_code & 0x10000000u) ? "_M" : "");
+		snprintf(name, sizeof(name), "%s", bn);
 	json_code(j, k->bugcheck_code, bn ? name : NULL);
 	ich_json_begin_array(j, "parameters");
 	for (int i = 0; i < 4; i++)

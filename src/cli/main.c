@@ -242,6 +242,7 @@ int main(int argc, char **argv)
 		}
 	}
 
+	ich_cli_quiet = g.quiet;
 	int rc = cmd->run(cargc, cargv, &g);
 	free(cargv);
 	if (fflush(stdout) != 0 && rc < ICH_EXIT_INTERNAL) {

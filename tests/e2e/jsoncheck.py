@@ -152,6 +152,10 @@ INFO_MINIDUMP = {
     "exception": (dict(_CODE, **{
         "thread_id": "int", "flags": "int", "record": "addr", "address": "addr",
         "parameters": ["addr"],
+        # the shared exception record (src/cli/records.c), as analyze writes it
+        "location": "str", "module": ("str", None), "module_offset": ("addr", None),
+        "access": ({"kind": "str", "address": "addr"}, None),
+        "fast_fail": ({"code": "int", "name": ("str", None)}, None),
     }), None),
     "threads": [{
         "id": "int", "teb": "addr", "stack_start": "addr", "stack_end": "addr",

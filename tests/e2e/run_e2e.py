@@ -238,9 +238,10 @@ def check_minidump(name, entry, d, text):
         line = [l for l in text.splitlines() if l.startswith("Exception:")]
         expect(line and s["code"] in line[0] and s["addr"] in line[0] and
                "thread %s " % s["tid"] in line[0], name + ": exception in text: %r" % line)
-        known = {0xc0000005: "ACCESS_VIOLATION", 0xc0000409: "STACK_BUFFER_OVERRUN",
-                 0xc00000fd: "STACK_OVERFLOW", 0x80000003: "BREAKPOINT",
-                 0xc000000d: "INVALID_PARAMETER"}
+        # ntstatus.h symbols (the library's one name table, shared with analyze)
+        known = {0xc0000005: "STATUS_ACCESS_VIOLATION", 0xc0000409: "STATUS_STACK_BUFFER_OVERRUN",
+                 0xc00000fd: "STATUS_STACK_OVERFLOW", 0x80000003: "STATUS_BREAKPOINT",
+                 0xc000000d: "STATUS_INVALID_PARAMETER"}
         code = int(s["code"], 16)
         if code in known:
             expect(e["name"] == known[code] and known[code] in line[0], name + ": code name")

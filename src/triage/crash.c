@@ -1,0 +1,511 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The crash record: what the dump says killed the process (the minidump
+ * exception stream) or the system (the kernel dump's bug check), where
+ * (module+offset from the dump's module list), and the crashing thread's
+ * stack, recovered without symbols.
+ *
+ * Stack recovery, in the order minidump-stackwalk (rust-minidump) and
+ * Breakpad's stackwalker try it and with the same trust words:
+ *   context  frame 0, the instruction pointer of the exception context;
+ *   cfi      x64 only: the caller found by virtually unwinding the frame
+ *            with the module's RUNTIME_FUNCTION (.pdata) and UNWIND_INFO,
+ *            when that part of the image is in the dump (full-memory
+ *            dumps); format and algorithm from Microsoft's "x64 exception
+ *            handling" (learn.microsoft.com/cpp/build/exception-handling-x64);
+ *   scan     otherwise the next stack word, upwards from the stack pointer,
+ *            that points into a module's code (past its PE headers).
+ * Scanned frames can be false positives (a stale return address or a
+ * function pointer left on the stack); the label says so.
+ *
+ * Thread context layouts: CONTEXT for AMD64 and x86 as Breakpad documents
+ * them (google/breakpad src/google_breakpad/common/minidump_cpu_amd64.h,
+ * minidump_cpu_x86.h): AMD64 ContextFlags 0x30 (CONTEXT_AMD64 0x00100000),
+ * Rax..R15 from 0x78 in register-number order, Rip 0xf8; x86 ContextFlags
+ * 0 (CONTEXT_i386 0x00010000), Ebp 0xb4, Eip 0xb8, Esp 0xc4.
+ */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <icpheap/addrspace.h>
+#include <icpheap/kdump.h>
+#include <icpheap/minidump.h>
+#include <icpheap/triage.h>
+
+#include "core/endian.h"
+
+#define SCAN_MAX_WORDS 16384	/* 128 KiB of stack on x64 */
+#define MAX_RUNTIME_FUNCTIONS (1u << 22)
+#define MAX_CHAIN 32
+#define PE_HEADERS 0x1000	/* return addresses are never in the headers page */
+
+struct mod {
+	uint64_t base, end;
+	const char *name;		/* base name, inside the minidump's strings */
+	/* .pdata, found on first use */
+	bool pdata_tried, pdata_ok;
+	uint32_t pdata_rva, pdata_count;
+};
+
+struct walker {
+	struct ich_as *as;
+	unsigned ptr;			/* 4 or 8 */
+	struct mod *mods;		/* sorted by base */
+	size_t nmods;
+	uint64_t stack_lo, stack_hi;	/* captured stack of the thread */
+};
+
+static const char *base_name(const char *p)
+{
+	if (!p)
+		return "?";
+	const char *s = strrchr(p, '\\');
+	const char *t = strrchr(p, '/');
+	if (t > s)
+		s = t;
+	return s ? s + 1 : p;
+}
+
+static int cmp_mod(const void *a, const void *b)
+{
+	const struct mod *x = a, *y = b;
+	return x->base < y->base ? -1 : x->base > y->base;
+}
+
+/* The module holding addr, by binary search (modules do not overlap; a
+ * dump that says they do gets the lower one). */
+static struct mod *find_mod(struct walker *w, uint64_t addr)
+{
+	size_t lo = 0, hi = w->nmods;
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+		if (w->mods[mid].base <= addr)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	if (lo == 0)
+		return NULL;
+	struct mod *m = &w->mods[lo - 1];
+	return addr < m->end ? m : NULL;
+}
+
+static bool rd32(struct walker *w, uint64_t a, uint32_t *v)
+{
+	uint8_t b[4];
+	struct ich_read_result r;
+	if (ich_as_read(w->as, a, b, 4, &r) != 4)
+		return false;
+	*v = ich_le32(b);
+	return true;
+}
+
+static bool rdptr(struct walker *w, uint64_t a, uint64_t *v)
+{
+	uint8_t b[8];
+	struct ich_read_result r;
+	if (ich_as_read(w->as, a, b, w->ptr, &r) != w->ptr)
+		return false;
+	*v = w->ptr == 8 ? ich_le64(b) : ich_le32(b);
+	return true;
+}
+
+static void set_frame(struct walker *w, struct ich_frame *f, uint64_t pc, uint64_t sp,
+		      enum ich_frame_trust trust)
+{
+	memset(f, 0, sizeof(*f));
+	f->pc = pc;
+	f->sp = sp;
+	f->trust = trust;
+	struct mod *m = find_mod(w, pc);
+	if (m) {
+		f->has_module = true;
+		snprintf(f->module, sizeof(f->module), "%s", m->name);
+		f->offset = pc - m->base;
+	}
+}
+
+/* Find the module's exception directory (PE32+ optional header,
+ * DataDirectory[IMAGE_DIRECTORY_ENTRY_EXCEPTION = 3]); PE/COFF spec,
+ * learn.microsoft.com/windows/win32/debug/pe-format. */
+static bool find_pdata(struct walker *w, struct mod *m)
+{
+	if (m->pdata_tried)
+		return m->pdata_ok;
+	m->pdata_tried = true;
+	uint32_t v, lfanew, rva, size;
+	if (!rd32(w, m->base, &v) || (v & 0xffff) != 0x5a4d)		/* "MZ" */
+		return false;
+	if (!rd32(w, m->base + 0x3c, &lfanew) || lfanew > 0x1000)
+		return false;
+	if (!rd32(w, m->base + lfanew, &v) || v != 0x00004550)		/* "PE\0\0" */
+		return false;
+	uint64_t opt = m->base + lfanew + 24;
+	uint32_t ndirs;
+	if (!rd32(w, opt, &v) || (v & 0xffff) != 0x20b)		/* PE32+ */
+		return false;
+	if (!rd32(w, opt + 108, &ndirs) || ndirs < 4)
+		return false;
+	if (!rd32(w, opt + 112 + 3 * 8, &rva) || !rd32(w, opt + 112 + 3 * 8 + 4, &size))
+		return false;
+	if (!rva || !size || size % 12 || size / 12 > MAX_RUNTIME_FUNCTIONS ||
+	    (uint64_t)rva + size > m->end - m->base)
+		return false;
+	m->pdata_rva = rva;
+	m->pdata_count = size / 12;
+	m->pdata_ok = true;
+	return true;
+}
+
+/* RUNTIME_FUNCTION {BeginAddress, EndAddress, UnwindData} holding rva. */
+static bool lookup_function(struct walker *w, struct mod *m, uint32_t rva,
+			    uint32_t *begin, uint32_t *unwind)
+{
+	uint32_t lo = 0, hi = m->pdata_count;
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		uint64_t e = m->base + m->pdata_rva + (uint64_t)mid * 12;
+		uint32_t b, en, u;
+		if (!rd32(w, e, &b) || !rd32(w, e + 4, &en) || !rd32(w, e + 8, &u))
+			return false;
+		if (rva < b)
+			hi = mid;
+		else if (rva >= en)
+			lo = mid + 1;
+		else {
+			*begin = b;
+			*unwind = u;
+			return true;
+		}
+	}
+	return false;
+}
+
+/*
+ * Virtually unwind one x64 frame: regs[16] (RAX..R15 numbering) and *rip
+ * become the caller's.  Returns false when the unwind data cannot be read
+ * or makes no sense; the caller then scans.
+ */
+static bool unwind_x64(struct walker *w, uint64_t regs[16], uint64_t *rip)
+{
+	struct mod *m = find_mod(w, *rip);
+	if (!m || !find_pdata(w, m))
+		return false;
+	uint32_t rva = (uint32_t)(*rip - m->base), begin, unwind;
+	if (!lookup_function(w, m, rva, &begin, &unwind)) {
+		/* A leaf function has no entry: the return address is at RSP. */
+		uint64_t ret;
+		if (!rdptr(w, regs[4], &ret))
+			return false;
+		regs[4] += 8;
+		*rip = ret;
+		return true;
+	}
+	uint32_t in_func = rva - begin;
+	bool primary = true;
+	for (int depth = 0; depth < MAX_CHAIN; depth++) {
+		uint64_t ui = m->base + (unwind & ~1u);
+		uint32_t head;
+		if ((uint64_t)(unwind & ~1u) + 4 > m->end - m->base || !rd32(w, ui, &head))
+			return false;
+		uint8_t ver = head & 7, flags = (head >> 3) & 0x1f;
+		uint8_t ncodes = (head >> 16) & 0xff;
+		uint8_t freg = (head >> 24) & 0xf, foff = (head >> 28) & 0xf;
+		if (ver != 1 && ver != 2)
+			return false;
+		for (unsigned i = 0; i < ncodes;) {
+			uint32_t slot;
+			if (!rd32(w, ui + 4 + 2 * i, &slot))
+				return false;
+			uint8_t code_off = slot & 0xff, op = (slot >> 8) & 0xf, info = (slot >> 12) & 0xf;
+			/* Operations of a prolog not yet executed are skipped. */
+			bool applies = !primary || code_off <= in_func;
+			unsigned used = 1;
+			uint32_t arg = 0;
+			uint64_t v;
+			switch (op) {
+			case 0:	/* UWOP_PUSH_NONVOL */
+				if (applies) {
+					if (!rdptr(w, regs[4], &v))
+						return false;
+					regs[info] = v;
+					regs[4] += 8;
+				}
+				break;
+			case 1:	/* UWOP_ALLOC_LARGE */
+				used = info == 0 ? 2 : 3;
+				if (!rd32(w, ui + 4 + 2 * (i + 1), &arg))
+					return false;
+				if (applies)
+					regs[4] += info == 0 ? (uint64_t)(arg & 0xffff) * 8 : arg;
+				break;
+			case 2:	/* UWOP_ALLOC_SMALL */
+				if (applies)
+					regs[4] += (uint64_t)info * 8 + 8;
+				break;
+			case 3:	/* UWOP_SET_FPREG */
+				if (applies)
+					regs[4] = regs[freg] - (uint64_t)foff * 16;
+				break;
+			case 4:	/* UWOP_SAVE_NONVOL */
+			case 5:	/* UWOP_SAVE_NONVOL_FAR */
+				used = op == 4 ? 2 : 3;
+				if (!rd32(w, ui + 4 + 2 * (i + 1), &arg))
+					return false;
+				if (applies) {
+					uint64_t off = op == 4 ? (uint64_t)(arg & 0xffff) * 8 : arg;
+					if (!rdptr(w, regs[4] + off, &v))
+						return false;
+					regs[info] = v;
+				}
+				break;
+			case 6:	/* UWOP_EPILOG (version 2) / UWOP_SAVE_XMM (v1) */
+			case 8:	/* UWOP_SAVE_XMM128 */
+				used = 2;
+				break;
+			case 7:	/* UWOP_SPARE / UWOP_SAVE_XMM_FAR (v1) */
+			case 9:	/* UWOP_SAVE_XMM128_FAR */
+				used = 3;
+				break;
+			case 10: /* UWOP_PUSH_MACHFRAME: an interrupt frame */
+				if (applies) {
+					uint64_t sp = regs[4] + (info ? 8 : 0), nrip, nrsp;
+					if (!rdptr(w, sp, &nrip) || !rdptr(w, sp + 24, &nrsp))
+						return false;
+					*rip = nrip;
+					regs[4] = nrsp;
+					return true;
+				}
+				break;
+			default:
+				return false;
+			}
+			i += used;
+		}
+		if (!(flags & 0x4))	/* UNW_FLAG_CHAININFO */
+			break;
+		/* The chained RUNTIME_FUNCTION follows the (even) code array. */
+		uint64_t chained = ui + 4 + 2 * (((uint64_t)ncodes + 1) & ~1ull);
+		uint32_t cb;
+		if (!rd32(w, chained, &cb) || !rd32(w, chained + 8, &unwind))
+			return false;
+		primary = false;
+		(void)cb;
+	}
+	uint64_t ret;
+	if (!rdptr(w, regs[4], &ret))
+		return false;
+	regs[4] += 8;
+	*rip = ret;
+	return true;
+}
+
+/* The next stack word at or above *sp that points into a module's code. */
+static bool scan_next(struct walker *w, uint64_t *sp, uint64_t *pc, uint64_t *slot)
+{
+	for (unsigned n = 0; n < SCAN_MAX_WORDS && *sp + w->ptr <= w->stack_hi; n++) {
+		uint64_t v, at = *sp;
+		*sp += w->ptr;
+		if (at < w->stack_lo || !rdptr(w, at, &v))
+			continue;
+		struct mod *m = find_mod(w, v);
+		if (m && v - m->base >= PE_HEADERS) {
+			*pc = v;
+			*slot = at;
+			return true;
+		}
+	}
+	return false;
+}
+
+static void walk_stack(struct walker *w, struct ich_crash *c, const uint8_t *ctx,
+		       size_t ctx_size)
+{
+	uint64_t regs[16] = { 0 }, rip;
+	bool x64 = false;
+	if (ctx_size >= 0x100 && (ich_le32(ctx + 0x30) & 0x00100000)) {
+		x64 = true;
+		w->ptr = 8;
+		for (int i = 0; i < 16; i++)
+			regs[i] = ich_le64(ctx + 0x78 + 8 * i);
+		rip = ich_le64(ctx + 0xf8);
+	} else if (ctx_size >= 0xcc && (ich_le32(ctx) & 0x00010000)) {
+		w->ptr = 4;
+		regs[4] = ich_le32(ctx + 0xc4);
+		regs[5] = ich_le32(ctx + 0xb4);
+		rip = ich_le32(ctx + 0xb8);
+	} else {
+		snprintf(c->stack_note, sizeof(c->stack_note),
+			 "the exception context (%zu bytes) is neither an AMD64 nor an x86 CONTEXT", ctx_size);
+		return;
+	}
+	if (!rip) {
+		/* Some writers leave the context's instruction pointer empty;
+		 * the exception address is where the thread was. */
+		rip = c->address;
+		snprintf(c->stack_note, sizeof(c->stack_note),
+			 "the context's instruction pointer is 0; frame 0 is the exception address");
+	}
+	set_frame(w, &c->frames[c->nframes++], rip, regs[4], ICH_FRAME_CONTEXT);
+	uint64_t scan_sp = regs[4];
+	bool cfi_ok = x64;
+	while (c->nframes < ICH_CRASH_MAX_FRAMES) {
+		if (cfi_ok) {
+			uint64_t r2[16], rip2 = rip;
+			memcpy(r2, regs, sizeof(r2));
+			if (unwind_x64(w, r2, &rip2) && r2[4] > regs[4] && rip2 &&
+			    find_mod(w, rip2)) {
+				memcpy(regs, r2, sizeof(r2));
+				rip = rip2;
+				scan_sp = regs[4];
+				set_frame(w, &c->frames[c->nframes++], rip, regs[4], ICH_FRAME_CFI);
+				continue;
+			}
+		}
+		uint64_t pc, slot;
+		if (!scan_next(w, &scan_sp, &pc, &slot))
+			break;
+		set_frame(w, &c->frames[c->nframes++], pc, slot, ICH_FRAME_SCAN);
+		/* Continue from the caller's view: RSP just above the slot. */
+		rip = pc;
+		regs[4] = slot + w->ptr;
+		cfi_ok = x64;
+	}
+	if (c->nframes == 1 && !c->stack_note[0])
+		snprintf(c->stack_note, sizeof(c->stack_note),
+			 "no return address into a module was found on the captured stack");
+}
+
+static void md_crash(struct ich_dump *dump, const struct ich_minidump *md, struct ich_crash *c)
+{
+	const struct ich_md_exception *e = &md->exception;
+	c->present = true;
+	c->code = e->code;
+	const char *n = ich_ntstatus_name(e->code);
+	snprintf(c->name, sizeof(c->name), "%s", n ? n : "");
+	c->thread_id = e->thread_id;
+	c->flags = e->flags;
+	c->record = e->record;
+	c->address = e->address;
+	c->nparams = e->number_parameters < 15 ? e->number_parameters : 15;
+	memcpy(c->params, e->information, sizeof(c->params));
+
+	struct walker w = { .as = ich_dump_as(dump), .ptr = 8 };
+	if (w.as)
+		w.ptr = ich_as_ptr_size(w.as);
+	w.mods = calloc(md->nmodules + 1, sizeof(*w.mods));
+	for (size_t i = 0; w.mods && i < md->nmodules; i++) {
+		const struct ich_md_module *m = &md->modules[i];
+		if (!m->size || m->base + m->size < m->base)
+			continue;
+		w.mods[w.nmods].base = m->base;
+		w.mods[w.nmods].end = m->base + m->size;
+		w.mods[w.nmods].name = base_name(m->name);
+		w.nmods++;
+	}
+	if (w.nmods)
+		qsort(w.mods, w.nmods, sizeof(*w.mods), cmp_mod);
+
+	struct mod *m = find_mod(&w, e->address);
+	if (m) {
+		c->has_module = true;
+		snprintf(c->module, sizeof(c->module), "%s", m->name);
+		c->module_offset = e->address - m->base;
+		snprintf(c->location, sizeof(c->location), "%s+0x%" PRIx64, c->module, c->module_offset);
+	} else {
+		snprintf(c->location, sizeof(c->location), "0x%" PRIx64, e->address);
+	}
+	if ((e->code == 0xc0000005 || e->code == 0xc0000006) && c->nparams >= 2) {
+		/* EXCEPTION_RECORD.ExceptionInformation[0]: 0 read, 1 write,
+		 * 8 DEP (execute); [1] the address (winnt.h EXCEPTION_RECORD docs). */
+		c->access = e->information[0] == 0 ? ICH_ACCESS_READ :
+			    e->information[0] == 1 ? ICH_ACCESS_WRITE :
+			    e->information[0] == 8 ? ICH_ACCESS_EXECUTE : ICH_ACCESS_NONE;
+		c->access_address = e->information[1];
+	}
+	if (e->code == 0xc0000409 && c->nparams >= 1 && e->information[0] <= 0xffffffffu) {
+		c->has_fast_fail = true;
+		c->fast_fail = (uint32_t)e->information[0];
+	}
+
+	/* The stack: the exception context and the thread's captured stack. */
+	const struct ich_md_thread *t = NULL;
+	for (size_t i = 0; i < md->nthreads; i++)
+		if (md->threads[i].thread_id == e->thread_id)
+			t = &md->threads[i];
+	uint64_t fsize = ich_dump_file_size(dump);
+	const uint8_t *data = ich_dump_file_data(dump);
+	uint32_t crva = e->context_rva, csize = e->context_size;
+	if (!csize && t) {
+		crva = t->context_rva;
+		csize = t->context_size;
+	}
+	if (!w.as || !data) {
+		snprintf(c->stack_note, sizeof(c->stack_note), "the dump has no memory to read a stack from");
+	} else if (!csize || (uint64_t)crva + csize > fsize) {
+		snprintf(c->stack_note, sizeof(c->stack_note),
+			 "the exception context (rva 0x%x, %u bytes) is not in the file", crva, csize);
+	} else {
+		if (t) {
+			w.stack_lo = t->stack_start;
+			w.stack_hi = t->stack_start + t->stack_size;
+		}
+		if (!t || !t->stack_size)
+			snprintf(c->stack_note, sizeof(c->stack_note),
+				 "the stack of thread %u is not captured", e->thread_id);
+		walk_stack(&w, c, data + crva, csize);
+	}
+	free(w.mods);
+}
+
+void ich_crash_read(struct ich_dump *dump, struct ich_crash *c)
+{
+	memset(c, 0, sizeof(*c));
+	const struct ich_minidump *md = ich_dump_minidump(dump);
+	const struct ich_kdump *kd = ich_dump_kdump(dump);
+	if (md && md->has_exception) {
+		md_crash(dump, md, c);
+	} else if (kd) {
+		c->present = true;
+		c->bugcheck = true;
+		c->code = kd->bugcheck_code;
+		char nb[64];
+		const char *n = ich_bugcheck_name(kd->bugcheck_code, nb, sizeof(nb));
+		snprintf(c->name, sizeof(c->name), "%s", n ? n : "");
+		c->nparams = 4;
+		for (int i = 0; i < 4; i++)
+			c->params[i] = kd->bugcheck_parameters[i];
+		snprintf(c->location, sizeof(c->location), "bug check 0x%x", kd->bugcheck_code);
+	}
+}
+
+void ich_crash_describe(const struct ich_crash *c, char *buf, size_t n)
+{
+	if (!c->present) {
+		snprintf(buf, n, "no exception recorded");
+		return;
+	}
+	if (c->bugcheck) {
+		snprintf(buf, n, "bug check 0x%08x%s%s (0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ")",
+			 c->code, c->name[0] ? " " : "", c->name, c->params[0], c->params[1],
+			 c->params[2], c->params[3]);
+		return;
+	}
+	int k = snprintf(buf, n, "%08x%s%s at %s", c->code, c->name[0] ? " " : "", c->name, c->location);
+	if (k < 0 || (size_t)k >= n)
+		return;
+	const char *acc = ich_access_name(c->access);
+	if (acc)
+		snprintf(buf + k, n - (size_t)k, ": %s %s 0x%" PRIx64,
+			 acc, c->access == ICH_ACCESS_EXECUTE ? "at" : c->access == ICH_ACCESS_READ ? "from" : "to",
+			 c->access_address);
+	else if (c->has_fast_fail) {
+		const char *ff = ich_fast_fail_name(c->fast_fail);
+		if (ff)
+			snprintf(buf + k, n - (size_t)k, ": %s (fast-fail code %u)", ff, c->fast_fail);
+		else
+			snprintf(buf + k, n - (size_t)k, ": fast-fail code %u", c->fast_fail);
+	}
+}
