@@ -119,7 +119,13 @@ static struct ich_error *collect_cb(const struct ich_heap *hp, const struct ich_
 	struct ich_error *err = add_range(&g->ex, lo, lo + b->block_size);
 	if (err)
 		return err;
-	if (b->state != ICH_BLOCK_BUSY)
+	/* candidates: busy blocks with user data (a zero-byte block holds
+	 * nothing a pointer could point into) */
+	if (b->state != ICH_BLOCK_BUSY || !b->size)
+		return NULL;
+	/* the segment's own header block (the _HEAP_ENTRY at the segment base
+	 * that holds the _HEAP / _HEAP_SEGMENT): heap metadata, not a leak */
+	if (b->layer == ICH_LAYER_BACKEND && b->header == b->segment)
 		return NULL;
 	if (g->nb == g->capb) {
 		size_t nc = g->capb ? g->capb * 2 : 4096;
@@ -134,7 +140,7 @@ static struct ich_error *collect_cb(const struct ich_heap *hp, const struct ich_
 		g->full = f;
 	}
 	g->full[g->nb] = *b;
-	g->b[g->nb] = (struct lblock){ b->user, b->user + (b->size ? b->size : 1), g->cur_heap, (uint32_t)g->nb };
+	g->b[g->nb] = (struct lblock){ b->user, b->user + b->size, g->cur_heap, (uint32_t)g->nb };
 	g->nb++;
 	return NULL;
 }
@@ -424,8 +430,11 @@ struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r)
 			for (size_t i = 0; i < g.nb; i++)
 				if (!g.marked[i]) {
 					struct ich_leak *l = &r->leaks[r->nleaks++];
-					l->heap = h->heaps[g.b[i].heap].address;
+					const struct ich_heap *hp = &h->heaps[g.b[i].heap];
 					l->block = g.full[g.b[i].walk_index];
+					/* a light page-heap block belongs to its page heap */
+					l->heap = hp->dph_owner && l->block.layer == ICH_LAYER_PAGE_HEAP ? hp->dph_owner
+												       : hp->address;
 				}
 		}
 	}

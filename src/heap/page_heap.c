@@ -139,6 +139,40 @@ struct ich_error *page_heaps_complete(struct ich_heaps *h, uint64_t process_heap
 				   process_heap);
 		}
 	}
+	/* Every root is on the process's page-heap list through NextHeap (a
+	 * LIST_ENTRY; heappage.c keeps "a list of all page heaps in the
+	 * process to support APIs like GetProcessHeaps"; its head,
+	 * RtlpDphPageHeapList, is a global of ntdll/verifier): page heaps the
+	 * PEB does not name are found by following it from one that it does.
+	 * Each entry is checked (0xFFEEDDCC, and the fake _HEAP page before
+	 * it) before it is taken; the head fails that check and is skipped. */
+	for (size_t i = 0, n0 = h->nheaps; i < n0; i++) {
+		if (h->heaps[i].kind != ICH_HEAP_KIND_PAGE)
+			continue;
+		uint64_t start = h->heaps[i].dph_root + L->root_next_heap, cur = start;
+		for (unsigned k = 0; k < 4096; k++) {
+			uint64_t next = 0;
+			if ((err = rdp(h, cur, &next))) {
+				ich_error_destroy(err);
+				break;
+			}
+			if (!next || next == start)
+				break;
+			cur = next;
+			uint64_t root = cur - L->root_next_heap, handle = root - PAGE;
+			if (ich_heaps_find(h, handle))
+				continue;
+			struct ich_heap probe = { .address = handle };
+			if (!page_heap_probe(h, &probe))
+				continue;	/* the list head (or garbage) */
+			size_t j;
+			if ((err = append_heap(h, handle, &j)))
+				return err;
+			h->heaps[j] = probe;
+			heaps_note(h, "page heap 0x%" PRIx64 " found on the page-heap list (NextHeap) of root 0x%" PRIx64,
+				   handle, h->heaps[i].dph_root);
+		}
+	}
 	for (size_t i = 0; i < h->nheaps; i++) {
 		if (h->heaps[i].kind != ICH_HEAP_KIND_PAGE)
 			continue;
