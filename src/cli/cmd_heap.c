@@ -29,7 +29,7 @@
 
 static const char usage[] =
 "usage: icpheap heap [OPTIONS] DUMP\n"
-"  WinDbg !heap on a user-mode dump (NT heaps: back end, LFH, large blocks).\n"
+"  WinDbg !heap on a user-mode dump (NT and segment heaps, every layer).\n"
 "  (no option)          list the heaps          -s [HEAP]   summary table\n"
 "  -a|-h [HEAP]         entries by segment      -m [HEAP]   segments\n"
 "  -f [HEAP]            free blocks             -i ADDR     one block\n"
@@ -179,6 +179,12 @@ static void json_block_fields(struct ich_json *j, const struct ich_heap_block *b
 		ich_json_addr(j, "container", b->segment);
 	else if (b->layer == ICH_LAYER_VIRTUAL)
 		ich_json_addr(j, "virtual_alloc_entry", b->segment);
+	/* segment heaps: the VS/LFH subsegment, the page segment (backend
+	 * ranges) or the _HEAP_LARGE_ALLOC_DATA (large) it belongs to */
+	else if (b->layer == ICH_LAYER_SEG_LARGE)
+		ich_json_addr(j, "large_alloc_data", b->segment);
+	else if (b->layer >= ICH_LAYER_SEG_VS && b->layer <= ICH_LAYER_SEG_BACKEND)
+		ich_json_addr(j, b->layer == ICH_LAYER_SEG_BACKEND ? "segment" : "subsegment", b->segment);
 }
 
 static struct ich_error *json_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
