@@ -80,6 +80,7 @@ struct ich_heap_ucr {
 
 struct ich_heap_segment {
 	uint64_t base;		/* the _HEAP_SEGMENT */
+	uint32_t flags;		/* SegmentFlags (NT heaps) */
 	uint64_t first_entry, last_valid_entry;
 	uint32_t pages, uncommitted_pages;
 	struct ich_heap_ucr *ucr;	size_t nucr;
@@ -161,6 +162,42 @@ typedef struct ich_error *ich_heap_block_fn(const struct ich_heap *heap,
  */
 struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 				ich_heap_block_fn *fn, void *arg);
+
+/*
+ * The _HEAP fields WinDbg's !heap -a prints in its label block (NT heaps).
+ * A field the layout row lacks, or the dump did not capture, has its
+ * have_ bit clear (ICH_HI_*).  List heads are addresses inside the _HEAP.
+ */
+enum {
+	ICH_HI_RESERVE = 1u << 0, ICH_HI_COMMIT = 1u << 1, ICH_HI_DECOMMIT_BLOCK = 1u << 2,
+	ICH_HI_DECOMMIT_TOTAL = 1u << 3, ICH_HI_TOTAL_FREE = 1u << 4, ICH_HI_MAX_ALLOC = 1u << 5,
+	ICH_HI_LOCK = 1u << 6, ICH_HI_TAGS = 1u << 7, ICH_HI_TAG_ENTRIES = 1u << 8,
+	ICH_HI_PSEUDO_TAGS = 1u << 9, ICH_HI_FREE_LISTS = 1u << 10, ICH_HI_LIST_INDEX = 1u << 11,
+};
+struct ich_heap_info {
+	unsigned have;			/* ICH_HI_* bits */
+	uint64_t segment_reserve, segment_commit;
+	uint64_t decommit_block_thres, decommit_total_thres;
+	uint64_t total_free_size;	/* in granularity units, as stored */
+	uint64_t max_allocation_size;
+	uint64_t lock_variable;		/* _HEAP.LockVariable (a pointer) */
+	uint32_t next_tag_index, max_tag_index;
+	uint64_t tag_entries, pseudo_tag_entries;	/* pointers (0: no tagging) */
+	uint32_t process_heaps_list_index;
+	uint64_t virtual_alloc_list, ucr_list;	/* list heads (addresses) */
+	uint64_t free_lists, free_lists_flink, free_lists_blink;
+};
+struct ich_error *ich_heap_info(struct ich_heaps *h, const struct ich_heap *heap,
+				struct ich_heap_info *out);
+/* The free blocks on _HEAP.FreeLists in list order (bounded, cycle-safe),
+ * each as a back-end free block; an entry that fails its checks ends the
+ * list with an error naming it. */
+struct ich_error *ich_heap_free_list(struct ich_heaps *h, struct ich_heap *heap,
+				     ich_heap_block_fn *fn, void *arg);
+/* The small header of the NT heap entry at entry, as stored (raw) and
+ * decoded with the heap's Encoding (what !heap -i shows as "Header content"). */
+struct ich_error *ich_heap_entry_header(struct ich_heaps *h, const struct ich_heap *heap,
+					uint64_t entry, uint64_t *raw, uint64_t *decoded);
 
 /* `!heap -stat`: busy blocks grouped by requested size. */
 struct ich_heap_size_stat {

@@ -49,6 +49,19 @@ extern "C" {
 	X(HEAP_FRONT_END_HEAP_TYPE, "HEAP.FrontEndHeapType") \
 	X(HEAP_COUNTERS, "HEAP.Counters") \
 	X(HEAP_SIZEOF, "sizeof(HEAP)") \
+	/* ntdll: _HEAP fields !heap -a prints (label block) */ \
+	X(HEAP_SEGMENT_RESERVE, "HEAP.SegmentReserve") \
+	X(HEAP_SEGMENT_COMMIT, "HEAP.SegmentCommit") \
+	X(HEAP_DECOMMIT_FREE_BLOCK_THRESHOLD, "HEAP.DeCommitFreeBlockThreshold") \
+	X(HEAP_DECOMMIT_TOTAL_FREE_THRESHOLD, "HEAP.DeCommitTotalFreeThreshold") \
+	X(HEAP_TOTAL_FREE_SIZE, "HEAP.TotalFreeSize") \
+	X(HEAP_MAXIMUM_ALLOCATION_SIZE, "HEAP.MaximumAllocationSize") \
+	X(HEAP_PROCESS_HEAPS_LIST_INDEX, "HEAP.ProcessHeapsListIndex") \
+	X(HEAP_NEXT_AVAILABLE_TAG_INDEX, "HEAP.NextAvailableTagIndex") \
+	X(HEAP_MAXIMUM_TAG_INDEX, "HEAP.MaximumTagIndex") \
+	X(HEAP_TAG_ENTRIES, "HEAP.TagEntries") \
+	X(HEAP_PSEUDO_TAG_ENTRIES, "HEAP.PseudoTagEntries") \
+	X(HEAP_LOCK_VARIABLE, "HEAP.LockVariable") \
 	/* ntdll: _HEAP_SEGMENT */ \
 	X(HEAP_SEGMENT_SIGNATURE, "HEAP_SEGMENT.SegmentSignature") \
 	X(HEAP_SEGMENT_FLAGS, "HEAP_SEGMENT.SegmentFlags") \

@@ -51,6 +51,7 @@ struct opts {
 	enum mode mode;
 	bool json, verbose_find;
 	bool lfh_entries;	/* -H l: LFH entries in the -a/-h text */
+	bool verbose;		/* -v / --verbose given as a global option */
 	bool have_heap;
 	uint64_t heap;		/* -s/-a/-h/-m/-f/-stat -h HEAP, -p -h */
 	bool page_all;		/* -p -all */
@@ -330,13 +331,21 @@ static int do_summary(struct ctx *c)
 		if (!selected(c, hp) || hp->status != ICH_HEAP_OK || hp->kind != ICH_HEAP_KIND_NT)
 			continue;
 		const struct ich_heap_totals *t = &hp->totals;
+		/* Free (k) is _HEAP.TotalFreeSize, as -a's "Total Free Size"
+		 * (the two agree); the walked free blocks when it is unknown */
+		uint64_t free_bytes = t->backend_free_bytes;
+		struct ich_heap_info in;
+		struct ich_error *ierr = ich_heap_info(c->h, hp, &in);
+		if (!ierr && (in.have & ICH_HI_TOTAL_FREE))
+			free_bytes = in.total_free_size * c->unit;
+		ich_error_destroy(ierr);
 		printf("%0*llx %08x %7llu %6llu %6llu %6llu %5llu %5llu %4llu %6x   %s\n", c->w,
 		       P(hp->address), hp->flags, P(t->reserved / 1024), P(t->committed / 1024),
-		       P(t->virt / 1024), P(t->backend_free_bytes / 1024), P(t->backend_free_count), P(t->ucr_count),
+		       P(t->virt / 1024), P(free_bytes / 1024), P(t->backend_free_count), P(t->ucr_count),
 		       P(t->virtual_blocks), 0, hp->lfh ? "LFH" : "   ");
-		if (t->committed && t->backend_free_bytes * 100 / t->committed >= 30)
+		if (t->committed && free_bytes * 100 / t->committed >= 30)
 			printf("    External fragmentation  %llu %% (%llu free blocks)\n",
-			       P(t->backend_free_bytes * 100 / t->committed), P(t->backend_free_count));
+			       P(free_bytes * 100 / t->committed), P(t->backend_free_count));
 		if (hp->partial)
 			printf("    (partial: %zu problems, see heap -v)\n", hp->nproblems);
 		shown++;
@@ -429,27 +438,88 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 	return NULL;
 }
 
+/* One FreeLists entry, as WinDbg's -a prints it under "FreeList[ 00 ]". */
+static struct ich_error *freelist_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct ctx *c = arg;
+	printf("        %0*llx: %05llx . %05llx [%x] - free\n", c->w, P(b->header), P(b->prev_size),
+	       P(b->block_size), 0x100u | b->flags);
+	return NULL;
+}
+
+/*
+ * The heap header of !heap -a/-h (windbg-output heap-a x64 sample, README
+ * §4): the label block (values from the _HEAP fields, %08x; Max.
+ * Allocation Size and Lock Variable at pointer width; list heads without
+ * leading zeros), the uncommitted ranges, FreeList[ 00 ] with its entries,
+ * then one SegmentNN block per segment (its address and First Entry are
+ * printed truncated to 32 bits, as WinDbg does, 8 digits on x86).
+ */
 static void print_heap_head(struct ctx *c, size_t index, struct ich_heap *hp)
 {
 	printf("Index   Address  Name      Debugging options enabled\n");
 	printf("%3zu:   %llx \n", index + 1, P(hp->address));
 	for (size_t s = 0; s < hp->nsegments; s++) {
 		const struct ich_heap_segment *sg = &hp->segments[s];
-		printf("    Segment at %016llx to %016llx (%08llx bytes committed)\n", P(sg->base),
-		       P(sg->base + (uint64_t)sg->pages * 0x1000),
+		printf("    Segment at %0*llx to %0*llx (%08llx bytes committed)\n", c->w, P(sg->base),
+		       c->w, P(sg->base + (uint64_t)sg->pages * 0x1000),
 		       P((uint64_t)(sg->pages - sg->uncommitted_pages) * 0x1000));
 	}
+	struct ich_heap_info in;
+	struct ich_error *err = ich_heap_info(c->h, hp, &in);
+	ich_error_destroy(err);
+	char v[40];
+#define FIELD(bit, fmt, val) (snprintf(v, sizeof(v), (in.have & (bit)) ? fmt : "(not captured)", val), v)
 	printf("    Flags:                %08x\n", hp->flags);
 	printf("    ForceFlags:           %08x\n", hp->force_flags);
 	printf("    Granularity:          %u bytes\n", c->unit);
-	printf("    Layout:               ntdll %s %u (%s)%s\n", ich_arch_name(hp->layout->arch),
-	       hp->layout->build_min, hp->layout->label, hp->layout_fallback ? " [fallback]" : "");
-	printf("    Total Free Size:      %08llx\n", P(hp->totals.free_bytes / c->unit));
-	printf("    Uncommitted ranges:   %llu\n", P(hp->totals.ucr_count));
+	if (c->o->verbose)
+		printf("    Layout:               ntdll %s %u (%s)%s\n", ich_arch_name(hp->layout->arch),
+		       hp->layout->build_min, hp->layout->label, hp->layout_fallback ? " [fallback]" : "");
+	printf("    Segment Reserve:      %s\n", FIELD(ICH_HI_RESERVE, "%08llx", P(in.segment_reserve)));
+	printf("    Segment Commit:       %s\n", FIELD(ICH_HI_COMMIT, "%08llx", P(in.segment_commit)));
+	printf("    DeCommit Block Thres: %s\n", FIELD(ICH_HI_DECOMMIT_BLOCK, "%08llx", P(in.decommit_block_thres)));
+	printf("    DeCommit Total Thres: %s\n", FIELD(ICH_HI_DECOMMIT_TOTAL, "%08llx", P(in.decommit_total_thres)));
+	printf("    Total Free Size:      %s\n", FIELD(ICH_HI_TOTAL_FREE, "%08llx", P(in.total_free_size)));
+	printf("    Max. Allocation Size: %s\n", FIELD(ICH_HI_MAX_ALLOC, c->w == 16 ? "%016llx" : "%08llx",
+							  P(in.max_allocation_size)));
+	printf("    Lock Variable at:     %s\n", FIELD(ICH_HI_LOCK, c->w == 16 ? "%016llx" : "%08llx", P(in.lock_variable)));
+	printf("    Next TagIndex:        %s\n", FIELD(ICH_HI_TAGS, "%04llx", P(in.next_tag_index)));
+	printf("    Maximum TagIndex:     %s\n", FIELD(ICH_HI_TAGS, "%04llx", P(in.max_tag_index)));
+	printf("    Tag Entries:          %s\n", FIELD(ICH_HI_TAG_ENTRIES, "%08llx", P(in.tag_entries)));
+	printf("    PsuedoTag Entries:    %s\n", FIELD(ICH_HI_PSEUDO_TAGS, "%08llx", P(in.pseudo_tag_entries)));
+#undef FIELD
+	printf("    Virtual Alloc List:   %llx\n", P(in.virtual_alloc_list));
+	printf("    Uncommitted ranges:   %llx\n", P(in.ucr_list));
 	for (size_t s = 0; s < hp->nsegments; s++)
 		for (size_t u = 0; u < hp->segments[s].nucr; u++)
 			printf("            %llx: %08llx  (%llu bytes)\n", P(hp->segments[s].ucr[u].address),
 			       P(hp->segments[s].ucr[u].size), P(hp->segments[s].ucr[u].size));
+	if (in.have & ICH_HI_FREE_LISTS) {
+		printf("    FreeList[ 00 ] at %0*llx: %0*llx . %0*llx  \n", c->w, P(in.free_lists), c->w,
+		       P(in.free_lists_flink), c->w, P(in.free_lists_blink));
+		err = ich_heap_free_list(c->h, hp, freelist_cb, c);
+		if (err) {
+			printf("        (free list: %s)\n", err->message);
+			ich_error_destroy(err);
+		}
+	}
+	for (size_t s = 0; s < hp->nsegments; s++) {
+		const struct ich_heap_segment *sg = &hp->segments[s];
+		size_t nucr = sg->nucr;
+		printf("\n    Segment%02zu at %08llx:\n", s, P(sg->base & 0xFFFFFFFFu));
+		printf("        Flags:           %08x\n", sg->flags);
+		printf("        Base:            %llx\n", P(sg->base));
+		printf("        First Entry:     %08llx\n", P(sg->first_entry & 0xFFFFFFFFu));
+		printf("        Last Entry:      %llx\n", P(sg->last_valid_entry));
+		printf("        Total Pages:     %08x\n", sg->pages);
+		printf("        Total UnCommit:  %08x\n", sg->uncommitted_pages);
+		/* _HEAP_SEGMENT has had no LargestUnCommittedRange since Vista;
+		 * WinDbg prints 0 (heap-a x64 sample, with one UCR present) */
+		printf("        Largest UnCommit:%08x\n", 0u);
+		printf("        UnCommitted Ranges: (%zu)\n", nucr);
+	}
 }
 
 /* Segment heaps under -a/-h: WinDbg's list shape, one line per block of
@@ -1136,6 +1206,7 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 	}
 	struct opts o = { 0 };
 	o.json = g->json;
+	o.verbose = g->verbose;
 	int rc = parse(argc, argv, &o);
 	if (rc >= 0)
 		return rc;

@@ -34,8 +34,12 @@ struct ntofs {
 	int32_t heap_flags, heap_force_flags, heap_encode_flag_mask, heap_encoding, heap_signature,
 		heap_ucr_list, heap_virtual_allocd_blocks, heap_segment_list, heap_blocks_index,
 		heap_free_lists, heap_front_end_heap, heap_front_end_heap_type, heap_sizeof;
+	/* _HEAP: what !heap -a prints (label block); all optional */
+	int32_t heap_segment_reserve, heap_segment_commit, heap_decommit_block, heap_decommit_total,
+		heap_total_free_size, heap_max_allocation, heap_list_index, heap_next_tag,
+		heap_max_tag, heap_tag_entries, heap_pseudo_tag_entries, heap_lock_variable;
 	/* _HEAP_SEGMENT */
-	int32_t seg_signature, seg_list_entry, seg_pages, seg_first_entry, seg_last_valid_entry,
+	int32_t seg_flags, seg_signature, seg_list_entry, seg_pages, seg_first_entry, seg_last_valid_entry,
 		seg_uncommitted_pages, seg_ucr_list;
 	/* _HEAP_ENTRY, _HEAP_VIRTUAL_ALLOC_ENTRY, _HEAP_UCR_DESCRIPTOR */
 	int32_t entry_sizeof, entry_small_header;
@@ -129,6 +133,9 @@ struct walk_ctx {
 };
 
 struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b);
+/* nt_heap.c: the heap's entry encoding key (0 = none) and entry decoding */
+struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key);
+void entry_decode(uint64_t raw, uint64_t key, struct heap_entry *he);
 
 /* page_heap.c */
 bool page_heap_probe(struct ich_heaps *h, struct ich_heap *heap);

@@ -86,7 +86,7 @@ struct ich_error *nt_heap_validate(struct ich_heaps *h, struct ich_heap *heap,
 /* Encoding key: the small header of _HEAP.Encoding (8 bytes at +8 of the
  * 16-byte x64 entry, the whole 8-byte x86 entry), used when
  * EncodeFlagMask has HEAP_ENCODE_FLAG_MAKE_ENCODING_ENABLED. */
-static struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key)
+struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key)
 {
 	uint32_t efm;
 	const struct ntofs *o = w->o;
@@ -100,7 +100,7 @@ static struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key)
 			       (uint64_t)o->entry_small_header, key);
 }
 
-static void entry_decode(uint64_t raw, uint64_t key, struct heap_entry *he)
+void entry_decode(uint64_t raw, uint64_t key, struct heap_entry *he)
 {
 	uint64_t d = raw ^ key;
 	he->raw = raw;
@@ -449,6 +449,8 @@ static struct ich_error *seg_cb(uint64_t node, void *arg)
 	seg->last_valid_entry = last;
 	seg->pages = pages;
 	seg->uncommitted_pages = ucp;
+	if (o->seg_flags >= 0)
+		ich_error_destroy(ich_as_read_u32(w->h->as, s + (uint64_t)o->seg_flags, &seg->flags));
 	struct ucr_collect uc = { w, seg };
 	err = ich_as_list_walk(w->h->as, s + (uint64_t)o->seg_ucr_list,
 			       MAX_UCRS, true, ucr_cb, &uc, NULL);

@@ -123,6 +123,34 @@ static void write_heap_header(struct db_mem *m, uint64_t seg_bytes)
 	db_mem_write_u64(m, H + 0x198, LFH);			/* FrontEndHeap */
 	db_mem_write_u8(m, H + 0x1A2, 2);			/* FrontEndHeapType */
 	db_mem_write_u64(m, LFH + 0x18, H);			/* _LFH_HEAP.Heap */
+	/* the label block of !heap -a (S1 _HEAP: SegmentReserve 0xA0 ...
+	 * LockVariable 0x160), values as in the windbg-output heap-a sample */
+	db_mem_write_u64(m, H + 0xA0, 0x100000);		/* SegmentReserve */
+	db_mem_write_u64(m, H + 0xA8, 0x2000);			/* SegmentCommit */
+	db_mem_write_u64(m, H + 0xB0, 0x100);			/* DeCommitFreeBlockThreshold */
+	db_mem_write_u64(m, H + 0xB8, 0x1000);			/* DeCommitTotalFreeThreshold */
+	db_mem_write_u64(m, H + 0xC8, 0x7ffffffdefffull);	/* MaximumAllocationSize */
+	db_mem_write_u16(m, H + 0xD0, 1);			/* ProcessHeapsListIndex */
+	db_mem_write_u64(m, H + 0x160, H + 0x2c0);		/* LockVariable */
+	db_mem_write_u64(m, H + 0x150, H + 0x150);		/* FreeLists (empty) */
+	db_mem_write_u64(m, H + 0x158, H + 0x150);
+}
+
+/* Link the free entries (ascending size, as ntdll keeps FreeLists) through
+ * _HEAP_FREE_ENTRY.FreeList at +0x10 and set _HEAP.TotalFreeSize (0xC0,
+ * units) to their sum. */
+static void link_free_list(struct db_mem *m, const uint64_t *e, const uint64_t *units, size_t n)
+{
+	uint64_t prev = H + 0x150, total = 0;
+	for (size_t i = 0; i < n; i++) {
+		db_mem_write_u64(m, prev == H + 0x150 ? prev : prev, e[i] + 0x10);	/* prev.Flink */
+		db_mem_write_u64(m, e[i] + 0x10 + 8, prev);				/* Blink */
+		prev = e[i] + 0x10;
+		total += units[i];
+	}
+	db_mem_write_u64(m, prev, H + 0x150);
+	db_mem_write_u64(m, H + 0x158, prev);
+	db_mem_write_u64(m, H + 0xC0, total);
 }
 
 /*
@@ -213,6 +241,8 @@ static char *build(int corrupt)
 	uint16_t rest = (uint16_t)((UCR_AT - e) / 16);
 	put_entry(m, e, rest, 0x00, (uint16_t)prev, 0);
 	expect[nexpect++] = (struct block){ e, 0, (uint64_t)rest * 16, 1 };
+	uint64_t fe[2] = { H + 0x1100, e }, fu[2] = { 0x20, rest };
+	link_free_list(m, fe, fu, 2);
 	/* Large block: BusyBlock.Size = CommitSize - requested (heap source) */
 	db_mem_write_u64(m, H + 0x110, V);
 	db_mem_write_u64(m, H + 0x118, V);
@@ -247,7 +277,8 @@ static char *build(int corrupt)
 	int fd = mkstemp(path);
 	close(fd);
 	assert_int_equal(db_md_write(md, path), 0);
-	if (out_path && !corrupt)
+	/* the bundled sample: the clean heap with ntdll's image (full RtlpLFHKey) */
+	if (out_path && !corrupt && ntdll_image)
 		assert_int_equal(db_md_write(md, out_path), 0);
 	db_md_free(md);
 	return path;
