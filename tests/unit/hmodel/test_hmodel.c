@@ -43,7 +43,7 @@ struct block {
 static const char *out_path;
 static bool ntdll_image;	/* build(): also lay out ntdll's headers and .data */
 #define NTDLL 0x7ffb0b120000ull
-#define FULLKEY 0x5d2c7b3a9c6e4dd0ull	/* RtlpLFHKey, low half = LFHKEY */
+#define FULLKEY 0x5d2c6b3a9c6e4dd0ull	/* RtlpLFHKey, low half = LFHKEY */
 static struct block expect[512];
 static size_t nexpect;
 static uint64_t corrupt_at;
