@@ -37,6 +37,11 @@ struct nhb_lay {
 	uint32_t teb_peb, peb_heap, peb_nheaps, peb_maxheaps, peb_heaps;
 	bool lfh;
 	uint32_t build;
+	/* Win7 LFH (layouts.md section 3 "_HEAP_SUBSEGMENT Win7", Win7
+	 * _HEAP_USERDATA_HEADER): no bitmap, blocks from the header on */
+	bool win7;
+	uint32_t lfh_heap7;	/* Win7 _LFH_HEAP.Heap, 0 = not written */
+	uint32_t ub7_hdr, ub7_sig, ub7_sizeindex, ss7_depth, ss7_blocksize, ss7_blockcount;
 };
 
 #define SEG64 .s_sig = 0x10, .s_flags = 0x14, .s_listentry = 0x18, .s_heap = 0x28, \
@@ -73,6 +78,22 @@ static const struct nhb_lay lay_x64_7601 = { SEG64, .flags = 0x70, .force = 0x74
 	.encmask = 0x7C, .encoding = 0x80, .pointerkey = 0x90, .signature = 0xA0,
 	.ucrlist = 0xF8, .vab = 0x118, .seglist = 0x128, .feh = 0x178, .feht = 0x182,
 	.heap_size = 0x208, .lfh = false, .build = 7601 };
+/* x64 Win7 7601 column with an LFH (Win7 UserBlocks).  _LFH_HEAP.Heap is
+ * not in layouts.md for Win7 x64 (lfh_heap 0: not written). */
+static const struct nhb_lay lay_x64_7601_lfh = { SEG64, .flags = 0x70, .force = 0x74,
+	.encmask = 0x7C, .encoding = 0x80, .pointerkey = 0x90, .signature = 0xA0,
+	.ucrlist = 0xF8, .vab = 0x118, .seglist = 0x128, .feh = 0x178, .feht = 0x182,
+	.heap_size = 0x208, .lfh = true, .build = 7601, .lfh_heap7 = 0, .win7 = true,
+	.ub7_hdr = 0x20, .ub7_sig = 0x18, .ub7_sizeindex = 0x10, .ss7_depth = 0x10,
+	.ss7_blocksize = 0x18, .ss7_blockcount = 0x1C };
+/* x86 Win7 7601 column (section 2 table, all S6/S11), _LFH_HEAP.Heap 0x24
+ * (section 3, S6 Win7 x86 _LFH_HEAP). */
+static const struct nhb_lay lay_x86_7601_lfh = { SEG86, .flags = 0x40, .force = 0x44,
+	.encmask = 0x4C, .encoding = 0x50, .pointerkey = 0x58, .signature = 0x64,
+	.ucrlist = 0x90, .vab = 0xA0, .seglist = 0xA8, .feh = 0xD4, .feht = 0xDA,
+	.heap_size = 0x138, .lfh = true, .build = 7601, .lfh_heap7 = 0x24, .win7 = true,
+	.ub7_hdr = 0x10, .ub7_sig = 0xC, .ub7_sizeindex = 8, .ss7_depth = 8,
+	.ss7_blocksize = 0x10, .ss7_blockcount = 0x14 };
 /* x86 1809+ column */
 static const struct nhb_lay lay_x86_19045 = { SEG86, .flags = 0x40, .force = 0x44,
 	.encmask = 0x4C, .encoding = 0x50, .signature = 0x60, .ucrlist = 0x8C,
@@ -80,6 +101,13 @@ static const struct nhb_lay lay_x86_19045 = { SEG86, .flags = 0x40, .force = 0x4
 	.heap_size = 0x258, .lfh = true, .build = 19045 };
 
 #define RTLP_LFH_KEY 0x5A17C3E9u	/* our RtlpLFHKey (S5 convention) */
+/* Win7 RtlpLFHKey: pointer-sized (S5 reads ntdll!RtlpLFHKey as uint64 on
+ * x64); the x64 value has bits above 40 set, which the block headers do
+ * not reveal (only its low 40 bits reach them). */
+#define RTLP_LFH_KEY7_X64 0x5C3A91E27D4B16F9ull
+#define RTLP_LFH_KEY7_X86 0x7D4B16F9u
+/* Corruption modes of heap 0's run A (block nblocks/2). */
+enum cmode { C_NONE, C_FREE_CHECKSUM, C_RESYNC, C_SCAN };
 
 struct ctx {
 	const struct nhb_lay *L;
@@ -94,6 +122,8 @@ struct ctx {
 	bool corrupt_next;	/* break the checksum of the next free block */
 	uint64_t corrupt_at;
 	unsigned rnd;
+	uint64_t lfh_key7;	/* Win7 RtlpLFHKey */
+	uint64_t internal_count, corrupt_count;
 };
 
 static unsigned rnd(struct ctx *c)
@@ -166,6 +196,27 @@ static void expect_block(struct ctx *c, uint64_t hdr, uint64_t user, uint64_t si
 	} else if (!strcmp(state, "free")) {
 		c->free_count++;
 		c->free_bytes += bsize;
+	} else if (!strcmp(state, "internal")) {
+		c->internal_count++;
+	} else if (!strcmp(state, "corrupt")) {
+		c->corrupt_count++;
+	}
+}
+
+/* The LFH block lines carry the UserBlocks they live in. */
+static void expect_lfh(struct ctx *c, uint64_t b, uint64_t size, uint64_t stride, bool busy,
+		       uint64_t ub)
+{
+	unsigned u = c->L->unit;
+	fprintf(c->ex, "block header=0x%llx user=0x%llx size=%llu block_size=%llu state=%s layer=lfh container=0x%llx\n",
+		(unsigned long long)b, (unsigned long long)(b + u), (unsigned long long)size,
+		(unsigned long long)stride, busy ? "busy" : "free", (unsigned long long)ub);
+	if (busy) {
+		c->busy_count++;
+		c->busy_bytes += size;
+	} else {
+		c->free_count++;
+		c->free_bytes += stride;
 	}
 }
 
@@ -232,7 +283,7 @@ static void lfh_container(struct ctx *c, struct run *r, unsigned units, unsigned
 	uint64_t bs = up(ubsize + u, u);
 	uint64_t e = r->cur;
 	uint64_t ub = e + u;
-	put_entry(c, e, (uint16_t)(bs / u), 0x09, r->prev, r->segidx, (uint8_t)(bs - u - ubsize), false);
+	put_entry(c, e, (uint16_t)(bs / u), 0x09, r->prev, r->segidx, (uint8_t)(bs - ubsize), false);
 	r->prev = (uint16_t)(bs / u);
 	r->cur += bs;
 	expect_block(c, e, ub, ubsize, bs, "internal", "backend");
@@ -261,11 +312,118 @@ static void lfh_container(struct ctx *c, struct run *r, unsigned units, unsigned
 			db_mem_read(c->m, bm, &cur, 1);
 			db_mem_write_u8(c->m, bm, (uint8_t)(cur | (1u << (i % 8))));
 			db_mem_fill(c->m, b + u, 0x6C, req);
-			expect_block(c, b, b + u, req, stride, "busy", "lfh");
+			expect_lfh(c, b, req, stride, true, ub);
 		} else {
-			expect_block(c, b, b + u, 0, stride, "free", "lfh");
+			expect_lfh(c, b, 0, stride, false, ub);
 		}
 	}
+}
+
+/* A Win7 LFH UserBlocks container (layouts.md section 3: Win7
+ * _HEAP_SUBSEGMENT and _HEAP_USERDATA_HEADER; Algorithm B step 6).  No
+ * bitmap: block i at UserBlocks + header + i*stride; each block's
+ * _HEAP_ENTRY is the front-end header of S5 (arizvisa/syringe
+ * lib/ndk/heaptypes.py, _HEAP_ENTRY __fe_encode): x64 low 40 bits of the
+ * qword at +8 = ((E ^ Heap) >> 4) ^ (SubSegment >> 4) ^ RtlpLFHKey, bytes
+ * +0xD..+0xF unencoded; x86 dword at +0 = SubSegment ^ (E >> 3) ^
+ * RtlpLFHKey ^ Heap, +4..+7 unencoded.  UnusedBytes (+0xF / +7): busy 0x80 |
+ * count (count = stride - requested, header included), free 0x80. */
+static void lfh_container7(struct ctx *c, struct run *r, unsigned units, unsigned count,
+			   unsigned seed)
+{
+	const struct nhb_lay *L = c->L;
+	unsigned u = L->unit;
+	uint64_t stride = (uint64_t)units * u;
+	uint64_t ubsize = L->ub7_hdr + count * stride;
+	uint64_t bs = up(ubsize + u, u);
+	uint64_t e = r->cur;
+	uint64_t ub = e + u;
+	put_entry(c, e, (uint16_t)(bs / u), 0x09, r->prev, r->segidx, (uint8_t)(bs - ubsize), false);
+	r->prev = (uint16_t)(bs / u);
+	r->cur += bs;
+	expect_block(c, e, ub, ubsize, bs, "internal", "backend");
+	uint64_t ss = c->aux;
+	c->aux += 0x40;
+	wptr(c, ss + L->ss_userblocks, ub);
+	db_mem_write_u16(c->m, ss + L->ss7_blocksize, (uint16_t)units);
+	db_mem_write_u16(c->m, ss + L->ss7_blockcount, (uint16_t)count);
+	wptr(c, ub, ss);
+	db_mem_write_u8(c->m, ub + L->ub7_sizeindex, (uint8_t)units);
+	db_mem_write_u32(c->m, ub + L->ub7_sig, 0xF0E0D0C0u);
+	unsigned nfree = 0;
+	for (unsigned i = 0; i < count; i++) {
+		uint64_t b = ub + L->ub7_hdr + i * stride;
+		bool isbusy = ((i * 7 + seed) % 5) != 0;
+		uint64_t req = 0;
+		uint8_t unused = 0x80;
+		if (isbusy) {
+			uint64_t cnt = u + (i + seed) % (stride - u < 0x30 ? stride - u : 0x30);
+			req = stride - cnt;
+			unused = (uint8_t)(0x80 | cnt);
+			db_mem_fill(c->m, b + u, 0x6D, req);
+		} else {
+			nfree++;
+		}
+		if (L->ps == 8) {
+			uint64_t enc = (((b ^ c->heap) >> 4) ^ (ss >> 4) ^ c->lfh_key7) & 0xFFFFFFFFFFull;
+			enc |= (uint64_t)unused << 56;
+			db_mem_write_u64(c->m, b + 8, enc);
+		} else {
+			uint32_t enc = (uint32_t)(ss ^ (b >> 3) ^ c->lfh_key7 ^ c->heap);
+			db_mem_write_u32(c->m, b, enc);
+			db_mem_write_u8(c->m, b + 7, unused);
+		}
+		expect_lfh(c, b, req, stride, isbusy, ub);
+	}
+	db_mem_write_u16(c->m, ss + L->ss7_depth, (uint16_t)nfree);	/* AggregateExchg.Depth */
+}
+
+/* Heap 0 run A, block nblocks/2, in the -corrupt-resync / -corrupt-scan
+ * scenarios (issue 8 "walk on past a corrupt entry").  RESYNC: a busy
+ * block whose checksum is wrong but whose Size is right; the next entry
+ * checks out (checksum and PreviousSize).  SCAN: a busy block whose whole
+ * small header is garbage (Size 0xFFF0, beyond the segment); the walker
+ * must scan forward for the next entry with a valid checksum whose
+ * PreviousSize chain holds.  The builder makes sure that no unit inside
+ * the skipped block decodes with a valid checksum. */
+static void corrupt_entry(struct ctx *c, struct run *r, enum cmode mode)
+{
+	unsigned u = c->L->unit;
+	uint64_t e = r->cur;
+	if (mode == C_RESYNC) {
+		uint64_t req = 0x80, bs = up(req + u, u);
+		put_entry(c, e, (uint16_t)(bs / u), 0x01, r->prev, r->segidx, (uint8_t)(bs - req), true);
+		db_mem_fill(c->m, e + u, 0x52, req);
+		r->prev = (uint16_t)(bs / u);
+		r->cur += bs;
+		expect_block(c, e, e + u, 0, bs, "corrupt", "backend");
+		fprintf(c->ex, "corrupt 0x%llx\nresync 0x%llx\n", (unsigned long long)e,
+			(unsigned long long)r->cur);
+		return;
+	}
+	uint64_t bs = u == 16 ? 0x200 : 0x100;
+	put_entry(c, e, 0xFFF0, 0x01, 0x1234, 0x77, 0x3E, true);
+	for (uint8_t fillb = 0x53;; fillb++) {
+		db_mem_fill(c->m, e + u, fillb, bs - u);
+		bool clean = true;
+		for (uint64_t p = e + u; p < e + bs && clean; p += u) {
+			uint64_t at = p + (u == 16 ? 8 : 0);
+			uint64_t v = (uint64_t)db_mem_read_u32(c->m, at) |
+				     (uint64_t)db_mem_read_u32(c->m, at + 4) << 32;
+			v ^= c->key;
+			uint8_t b0 = (uint8_t)v, b1 = (uint8_t)(v >> 8), b2 = (uint8_t)(v >> 16),
+				b3 = (uint8_t)(v >> 24);
+			if ((uint8_t)(b0 ^ b1 ^ b2) == b3)
+				clean = false;
+		}
+		if (clean)
+			break;
+	}
+	r->prev = (uint16_t)(bs / u);
+	r->cur += bs;
+	expect_block(c, e, e + u, 0, bs, "corrupt", "backend");
+	fprintf(c->ex, "corrupt 0x%llx\nskipped 0x%llx 0x%llx\nresync 0x%llx\n", (unsigned long long)e,
+		(unsigned long long)e, (unsigned long long)r->cur, (unsigned long long)r->cur);
 }
 
 static void large(struct ctx *c, uint64_t v, uint64_t req)
@@ -324,15 +482,23 @@ static void segment(struct ctx *c, uint64_t seg, const struct segplan *p, uint64
 }
 
 /* Populates one run with a mix of busy / free blocks (and LFH containers). */
-static void fill_run(struct ctx *c, struct run *r, unsigned nblocks, bool lfh, bool corrupt_mid)
+static void fill_run(struct ctx *c, struct run *r, unsigned nblocks, bool lfh, enum cmode corrupt_mid)
 {
 	unsigned u = c->L->unit;
 	for (unsigned i = 0; i < nblocks; i++) {
-		if (lfh && i == 2)
+		if (lfh && i == 2 && c->L->win7)
+			lfh_container7(c, r, 0x30 / u * (u == 16 ? 1 : 2) + 0, 24, 1);
+		else if (lfh && i == 2)
 			lfh_container(c, r, 0x30 / u * (u == 16 ? 1 : 2) + 0, 24, 1);
-		if (lfh && i == 5)
+		if (lfh && i == 5 && c->L->win7)
+			lfh_container7(c, r, 0x80 / u, 12, 3);
+		else if (lfh && i == 5)
 			lfh_container(c, r, 0x80 / u, 12, 3);
-		if (corrupt_mid && i == nblocks / 2)
+		if ((corrupt_mid == C_RESYNC || corrupt_mid == C_SCAN) && i == nblocks / 2) {
+			corrupt_entry(c, r, corrupt_mid);
+			continue;
+		}
+		if (corrupt_mid == C_FREE_CHECKSUM && i == nblocks / 2)
 			c->corrupt_next = true;
 		if (i % 3 == 2 || c->corrupt_next)
 			freeblk(c, r, (uint64_t)u * (2 + i % 5));
@@ -344,12 +510,13 @@ static void fill_run(struct ctx *c, struct run *r, unsigned nblocks, bool lfh, b
 /* One heap: segment 0 = the heap itself (header block, run A, UCR, run B),
  * optionally a second segment, and `nlarge` large blocks. */
 static void heap(struct ctx *c, uint64_t H, uint32_t flags, bool lfh, bool two_segs,
-		 uint64_t vbase, bool corrupt)
+		 uint64_t vbase, enum cmode corrupt)
 {
 	const struct nhb_lay *L = c->L;
 	unsigned u = L->unit;
 	c->heap = H;
 	c->busy_count = c->busy_bytes = c->free_count = c->free_bytes = 0;
+	c->internal_count = c->corrupt_count = 0;
 	c->key = ((uint64_t)rnd(c) << 48) ^ ((uint64_t)rnd(c) << 33) ^ ((uint64_t)rnd(c) << 17) ^ rnd(c);
 	if (L->ps == 4)
 		c->key &= 0xFFFFFFFFu;
@@ -383,14 +550,16 @@ static void heap(struct ctx *c, uint64_t H, uint32_t flags, bool lfh, bool two_s
 		uint64_t bs = up(req + u, u);
 		c->lfh = r.cur + u;
 		emit(c, &r, bs, 0x01, req, "busy", false);
-		wptr(c, c->lfh + L->lfh_heap, H);
+		uint32_t lh = L->win7 ? L->lfh_heap7 : L->lfh_heap;
+		if (lh)
+			wptr(c, c->lfh + lh, H);
 		wptr(c, H + L->feh, c->lfh);
 		db_mem_write_u8(c->m, H + L->feht, 2);
 	}
 	fill_run(c, &r, 30, lfh && L->lfh, corrupt);
 	close_run(c, &r);
 	struct run r2 = { p0.ucr_at + p0.ucr_size, p0.base + p0.size, 0, 0 };
-	fill_run(c, &r2, 12, false, false);
+	fill_run(c, &r2, 12, false, C_NONE);
 	close_run(c, &r2);
 	if (two_segs) {
 		uint64_t S = H + 0x100000;
@@ -401,14 +570,62 @@ static void heap(struct ctx *c, uint64_t H, uint32_t flags, bool lfh, bool two_s
 		segment(c, S, &p1, first);
 		struct run r3 = { S, S + 0x8000, 0, 1 };
 		emit(c, &r3, first - S, 0x01, first - S - u, "busy", false);
-		fill_run(c, &r3, 15, false, false);
+		fill_run(c, &r3, 15, false, C_NONE);
 		close_run(c, &r3);
 	}
 	large(c, vbase, 0x20000 + 0x123);
 	large(c, vbase + 0x100000, 0x41000 - 0x10);
-	fprintf(c->ex, "totals busy_count=%llu busy_bytes=%llu free_count=%llu free_bytes=%llu\n",
+	fprintf(c->ex, "totals busy_count=%llu busy_bytes=%llu free_count=%llu free_bytes=%llu",
 		(unsigned long long)c->busy_count, (unsigned long long)c->busy_bytes,
 		(unsigned long long)c->free_count, (unsigned long long)c->free_bytes);
+	if (corrupt == C_RESYNC || corrupt == C_SCAN || L->win7)
+		fprintf(c->ex, " internal_count=%llu corrupt_count=%llu",
+			(unsigned long long)c->internal_count, (unsigned long long)c->corrupt_count);
+	fputc('\n', c->ex);
+}
+
+/* Win7 LFH scenarios: ntdll's image header (Microsoft PE/COFF
+ * specification: MZ, e_lfanew, PE, FILE_HEADER, OptionalHeader, section
+ * table) and the .data page holding RtlpLFHKey (its place in .data is a
+ * choice; the rest of the page is pseudo-random pointer-sized values). */
+static void ntdll_image(struct ctx *c, uint64_t base, uint32_t size, uint64_t key_at)
+{
+	bool pe64 = c->L->ps == 8;
+	uint64_t nt = base + 0x80, oh = nt + 0x18;
+	uint16_t opt = pe64 ? 0xF0 : 0xE0;
+	uint32_t data_rva = (uint32_t)((key_at - base) & ~0xFFFull);
+	db_mem_write_u16(c->m, base, 0x5A4D);
+	db_mem_write_u32(c->m, base + 0x3C, 0x80);
+	db_mem_write_u32(c->m, nt, 0x00004550);
+	db_mem_write_u16(c->m, nt + 4, pe64 ? 0x8664 : 0x014C);
+	db_mem_write_u16(c->m, nt + 6, 2);
+	db_mem_write_u16(c->m, nt + 0x14, opt);
+	db_mem_write_u16(c->m, nt + 0x16, 0x2022);
+	db_mem_write_u16(c->m, oh, pe64 ? 0x20B : 0x10B);
+	if (pe64)
+		db_mem_write_u64(c->m, oh + 0x18, base);
+	else
+		db_mem_write_u32(c->m, oh + 0x1C, (uint32_t)base);
+	db_mem_write_u32(c->m, oh + 0x20, 0x1000);
+	db_mem_write_u32(c->m, oh + 0x24, 0x200);
+	db_mem_write_u32(c->m, oh + 0x38, size);
+	uint64_t sec = oh + opt;
+	db_mem_write(c->m, sec, ".text", 5);
+	db_mem_write_u32(c->m, sec + 8, data_rva - 0x1000);
+	db_mem_write_u32(c->m, sec + 0xC, 0x1000);
+	db_mem_write_u32(c->m, sec + 0x24, 0x60000020u);
+	db_mem_write(c->m, sec + 40, ".data", 5);
+	db_mem_write_u32(c->m, sec + 40 + 8, 0x4000);
+	db_mem_write_u32(c->m, sec + 40 + 0xC, data_rva);
+	db_mem_write_u32(c->m, sec + 40 + 0x24, 0xC0000040u);
+	uint64_t page = key_at & ~0xFFFull;
+	for (uint64_t a = page; a < page + 0x1000; a += c->L->ps)
+		wptr(c, a, ((uint64_t)rnd(c) << 45) ^ ((uint64_t)rnd(c) << 30) ^ ((uint64_t)rnd(c) << 15) ^ rnd(c));
+	wptr(c, key_at, c->lfh_key7);
+	db_md_add_memory(c->md, base, 0x1000, DB_LIST_64);
+	db_md_add_memory(c->md, page, 0x1000, DB_LIST_64);
+	fprintf(c->ex, "lfh_key 0x%llx width=%u address=0x%llx captured=1\n",
+		(unsigned long long)c->lfh_key7, c->L->ps * 8, (unsigned long long)key_at);
 }
 
 /* "big N": one x64 19045 heap whose segment 0 holds ~N back-end blocks
@@ -475,13 +692,22 @@ static void big_heap(struct ctx *c, uint64_t H, unsigned long n)
 int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *expect)
 {
 	const struct nhb_lay *L = NULL;
-	bool wow = false, corrupt = false, noarray = false, big = false;
+	bool wow = false, noarray = false, big = false;
+	enum cmode corrupt = C_NONE;
 	if (!strcmp(name, "x64-19045"))
 		L = &lay_x64_19045;
 	else if (!strcmp(name, "big"))
 		L = &lay_x64_19045, big = true;
 	else if (!strcmp(name, "x64-19045-corrupt"))
-		L = &lay_x64_19045, corrupt = true;
+		L = &lay_x64_19045, corrupt = C_FREE_CHECKSUM;
+	else if (!strcmp(name, "x64-19045-corrupt-resync"))
+		L = &lay_x64_19045, corrupt = C_RESYNC;
+	else if (!strcmp(name, "x64-19045-corrupt-scan"))
+		L = &lay_x64_19045, corrupt = C_SCAN;
+	else if (!strcmp(name, "x64-7601-lfh"))
+		L = &lay_x64_7601_lfh;
+	else if (!strcmp(name, "x86-7601-lfh"))
+		L = &lay_x86_7601_lfh;
 	else if (!strcmp(name, "x64-19045-nopeb-array"))
 		L = &lay_x64_19045, noarray = true;
 	else if (!strcmp(name, "x64-14393"))
@@ -498,6 +724,11 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
 	}
 	uint32_t major = L->build == 7601 ? 6 : 10, minor = L->build == 7601 ? 1 : 0;
 	struct ctx c = { .L = L, .rnd = 0x1234567u ^ (unsigned)strlen(name) };
+	c.lfh_key7 = L->ps == 8 ? RTLP_LFH_KEY7_X64 : RTLP_LFH_KEY7_X86;
+	/* the new scenarios must not change the pseudo-random sequence of the
+	 * old ones: the Win7-LFH and resync names have their own seeds */
+	if (L->win7 || corrupt == C_RESYNC || corrupt == C_SCAN)
+		c.rnd ^= 0x9E3779B9u;
 	c.md = db_md_new(wow || L->ps == 8 ? DB_ARCH_X64 : DB_ARCH_X86, major, minor, L->build);
 	if (wow)
 		db_md_set_wow64(c.md);
@@ -545,8 +776,10 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
 		db_md_add_memory(c.md, ARR, 0x1000, DB_LIST_64);
 	fprintf(c.ex, "peb 0x%llx heaps=%u array_captured=%d\n", (unsigned long long)PEB, nheaps,
 		noarray ? 0 : 1);
-	if (corrupt)
+	if (corrupt == C_FREE_CHECKSUM)
 		fprintf(c.ex, "corrupt 0x%llx\n", (unsigned long long)c.corrupt_at);
+	if (L->lfh && !L->win7 && !big)
+		fprintf(c.ex, "lfh_key 0x%x width=32 captured=0\n", RTLP_LFH_KEY);
 	struct db_md_thread t = { .id = 0x1a4, .teb = TEB };
 	db_md_add_thread(c.md, &t);
 	if (!wow) {
@@ -555,6 +788,8 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
 			.size = 0x1f8000, .file_version = { (uint16_t)major, (uint16_t)minor,
 							   (uint16_t)L->build, 1 } };
 		db_md_add_module(c.md, &nt);
+		if (L->win7)
+			ntdll_image(&c, nt.base, nt.size, nt.base + (L->ps == 8 ? 0x1411E8 : 0x10D1E8));
 	}
 	fclose(c.ex);
 	int rc = db_md_write(c.md, dmp);
