@@ -40,12 +40,13 @@ static const char usage[] =
 "  -v                   validate every heap (exit 1 on corruption)\n"
 "  -p [-h HEAP|-a ADDR|-all|-?]   page heap: heaps, blocks, block + stack\n"
 "  -l                   leaked (unreachable) busy blocks\n"
+"  -triage [HEAP|ADDR]  LFH block headers, bitmaps; the recorded heap failure\n"
 "  --json               JSON (schema: icpheap(1))\n"
 "  -b -B -E -D -e -d need a live process: exit 2.\n";
 
 enum mode { M_LIST, M_SUMMARY, M_ENTRIES, M_SEGMENTS, M_FREE, M_INFO, M_FIND,
 	    M_FILTER, M_STAT, M_SEARCH, M_VALIDATE,
-	    M_PAGE_LIST, M_PAGE_ADDR, M_PAGE_HELP, M_LEAKS };
+	    M_PAGE_LIST, M_PAGE_ADDR, M_PAGE_HELP, M_LEAKS, M_TRIAGE };
 
 struct opts {
 	enum mode mode;
@@ -55,6 +56,7 @@ struct opts {
 	bool have_heap;
 	uint64_t heap;		/* -s/-a/-h/-m/-f/-stat -h HEAP, -p -h */
 	bool page_all;		/* -p -all */
+	bool triage_target;	/* -triage HEAP|ADDR (in addr) */
 	uint64_t addr;		/* -i, -x */
 	uint64_t min, max;	/* -flt */
 	char grp;		/* S, A, B */
@@ -1174,10 +1176,17 @@ static int parse(int argc, char **argv, struct opts *o)
 		} else if (!strcmp(a, "-l")) {
 			o->mode = M_LEAKS;
 			have_mode = true;
+		} else if (!strcmp(a, "-triage")) {
+			/* heap_triage.c: -triage [HEAP|ADDR] (a heap address, else a block address) */
+			o->mode = M_TRIAGE;
+			have_mode = true;
+			if (i + 1 < argc - 1 && argv[i + 1][0] != '-' && hexarg(argv[i + 1], &o->addr)) {
+				o->triage_target = true;
+				i++;
+			}
 		} else if (!strcmp(a, "-b") || !strcmp(a, "-B") || !strcmp(a, "-E") || !strcmp(a, "-D") ||
-			   !strcmp(a, "-e") || !strcmp(a, "-d") || !strcmp(a, "-triage")) {
+			   !strcmp(a, "-e") || !strcmp(a, "-d")) {
 			fprintf(stderr, "icpheap heap: %s is not available offline: %s\n", a,
-				!strcmp(a, "-triage") ? "-triage needs ntdll's failure records (symbols)" :
 				"breakpoints and heap tagging (-b, -B, -E, -D, -e, -d) act on a live process");
 			return ICH_EXIT_USAGE;
 		} else if (isdigit((unsigned char)a[0]) && o->mode == M_STAT) {
@@ -1248,10 +1257,18 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 	case M_STAT: rc = do_stat(&c); break;
 	case M_VALIDATE: rc = do_validate(&c); break;
 	case M_PAGE_HELP: break;
-	case M_PAGE_LIST: case M_PAGE_ADDR: case M_LEAKS: {
+	case M_PAGE_LIST: case M_PAGE_ADDR: case M_LEAKS: case M_TRIAGE: {
 		struct heap_ext x = { dump, h, c.j, c.w, c.unit, g->verbose, o.have_heap, o.heap,
 				      o.mode == M_PAGE_ADDR, o.addr, o.page_all };
-		rc = o.mode == M_PAGE_LIST ? heap_p_list(&x) : o.mode == M_PAGE_ADDR ? heap_p_addr(&x) : heap_leaks(&x);
+		if (o.mode == M_TRIAGE && o.triage_target) {
+			/* a heap's address names the heap, any other a block */
+			bool is_heap = ich_heaps_find(h, o.addr) != NULL;
+			x.have_heap = is_heap;
+			x.heap = o.addr;
+			x.have_addr = !is_heap;
+		}
+		rc = o.mode == M_PAGE_LIST ? heap_p_list(&x) : o.mode == M_PAGE_ADDR ? heap_p_addr(&x) :
+		     o.mode == M_TRIAGE ? heap_triage(&x) : heap_leaks(&x);
 		break;
 	}
 	}

@@ -37,6 +37,7 @@
 #include <icpheap/heap.h>
 #include <icpheap/leak.h>
 #include <icpheap/pageheap.h>
+#include <icpheap/triage_heap.h>
 
 #include "dumpbuilder.h"
 
@@ -218,6 +219,18 @@ static char *build_x64(void)
 	db_mem_write_u64(m, STK + 0xF00, busy[A].user);
 	db_mem_write_u64(m, PRIV + 0x40, busy[I].user + busy[I].size - 1);
 	db_mem_write_u64(m, APPDATA + 0x100, busy[H].user);
+	/* a recorded heap failure (HEAP_FAILURE_INFORMATION x64, selene
+	 * columns 2004+: Version 0, StructureSize 4, FailureType 8,
+	 * HeapAddress 0x10, Address 0x18, StackTrace[32] 0x58) in private
+	 * memory: block-not-busy on the freed block 0 */
+	uint64_t hfi = PRIV + 0x200;
+	db_mem_write_u32(m, hfi + 0x0, 1);
+	db_mem_write_u32(m, hfi + 0x4, 0x6d0);
+	db_mem_write_u32(m, hfi + 0x8, 8);
+	db_mem_write_u64(m, hfi + 0x10, D);
+	db_mem_write_u64(m, hfi + 0x18, freed[0].user);
+	db_mem_write_u64(m, hfi + 0x58, NTDLL + 0x1575);
+	db_mem_write_u64(m, hfi + 0x60, APP + 0x97d0);
 	db_md_add_memory(md, PRIV, 0x1000, DB_LIST_64);
 	db_md_add_memory(md, APPDATA, 0x1000, DB_LIST_64);
 	db_md_add_memory(md, PEB, 0x1000, DB_LIST_64);
@@ -381,6 +394,45 @@ static void test_x64_leaks(void **state)
 	free(path);
 }
 
+static void test_x64_triage(void **state)
+{
+	(void)state;
+	char *path = build_x64();
+	struct ich_dump *d;
+	struct ich_heaps *h = open_heaps(path, &d);
+	struct ich_triage_result r;
+	struct ich_error *err = ich_heap_triage(h, 0, 0, &r);
+	if (err)
+		fail_msg("%s", err->message);
+	assert_int_equal(r.nfindings, 0);
+	assert_int_equal(r.heaps_checked, 1);
+	assert_int_equal(r.blocks_checked, NBUSY + 2);
+	const struct ich_heap_failure *f = &r.failure;
+	assert_true(f->found);
+	assert_int_equal(f->record, PRIV + 0x200);
+	assert_int_equal(f->type, 8);
+	assert_string_equal(f->type_name, "HEAP_FAILURE_BLOCK_NOT_BUSY");
+	assert_int_equal(f->heap, D);
+	assert_int_equal(f->address, freed[0].user);
+	assert_int_equal(f->stack.depth, 2);
+	assert_int_equal(f->stack.frames[1], APP + 0x97d0);
+	assert_int_equal(f->stack_at, PRIV + 0x200 + 0x58);
+	assert_true(f->have_block);
+	assert_int_equal(f->block_heap, D);
+	assert_int_equal(f->block.state, ICH_BLOCK_FREE);
+	assert_int_equal(f->block.header, freed[0].virt);
+	ich_triage_result_free(&r);
+	/* -triage HEAP on something that is not a heap */
+	err = ich_heap_triage(h, 0x1234000, 0, &r);
+	assert_non_null(err);
+	ich_error_destroy(err);
+	ich_heaps_close(h);
+	ich_dump_close(d);
+	if (!out_dir)
+		unlink(path);
+	free(path);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -388,6 +440,7 @@ int main(int argc, char **argv)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x64_walk),
 		cmocka_unit_test(test_x64_leaks),
+		cmocka_unit_test(test_x64_triage),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
