@@ -254,10 +254,17 @@ def check_scenario(bdir, name):
         key = D.u64(H + Ly['h_enc']) if ps == 8 else D.u32(H + Ly['h_enc'])
         e, last = H, num(s['last'])
         got = []
+        broken = {num(b['header']) for b in blocks if 'corrupt' in b}
+        for k2, kv2 in E:
+            if k2 == 'corrupt':
+                broken.add(num(kv2['_'][0]))
         while e < last:
             raw = D.u64(e + (8 if ps == 8 else 0)) ^ key
             b = raw.to_bytes(8, 'little')
-            check(b[3] == b[0] ^ b[1] ^ b[2], '%s: checksum at 0x%x' % (who, e))
+            if e in broken:
+                check(b[3] != b[0] ^ b[1] ^ b[2], '%s: 0x%x should be corrupt' % (who, e))
+            else:
+                check(b[3] == b[0] ^ b[1] ^ b[2], '%s: checksum at 0x%x' % (who, e))
             size = (b[0] | b[1] << 8) * unit
             if size == 0:
                 failures.append('%s: zero size at 0x%x' % (who, e))

@@ -375,6 +375,8 @@ struct phb_block *phb_find_user(struct phb_proc *P, uint64_t user)
 /* ---------------------------------------------------------------- NT heap */
 
 /* The encoded small header (layouts.md section 2 _HEAP_ENTRY, Algorithm A). */
+static bool corrupt_next;
+
 static void put_entry(struct phb_proc *P, struct phb_nt *N, uint64_t e, uint16_t size,
 		      uint8_t flags, uint16_t prev, uint8_t unused)
 {
@@ -383,6 +385,9 @@ static void put_entry(struct phb_proc *P, struct phb_nt *N, uint64_t e, uint16_t
 	b[1] = (uint8_t)(size >> 8);
 	b[2] = flags;
 	b[3] = (uint8_t)(b[0] ^ b[1] ^ b[2]);
+	if (corrupt_next)
+		b[3] ^= 0x5A;
+	corrupt_next = false;
 	b[4] = (uint8_t)prev;
 	b[5] = (uint8_t)(prev >> 8);
 	b[6] = 0;
@@ -591,6 +596,14 @@ uint64_t phb_nt_virtual(struct phb_proc *P, struct phb_nt *N, uint64_t v, uint64
 		.alloc_stack = extra ? stack : -1, .free_stack = -1,
 		.trace_index = extra ? (unsigned)stack + 1 : 0 };
 	return v + L->v_size;
+}
+
+uint64_t phb_nt_busy_corrupt(struct phb_proc *P, struct phb_nt *N, uint64_t req, uint8_t fill)
+{
+	corrupt_next = true;
+	uint64_t u = phb_nt_busy(P, N, req, -1, fill);
+	P->blocks[P->nblocks - 1].corrupt = true;
+	return u;
 }
 
 void phb_nt_end(struct phb_proc *P, struct phb_nt *N)
@@ -858,6 +871,23 @@ void phb_dph_end(struct phb_proc *P, struct phb_dph *D)
 		D->nfree);
 }
 
+void phb_print_by_stack(struct phb_proc *P)
+{
+	for (unsigned s = 0; s < P->nstacks; s++) {
+		uint64_t n = 0, bytes = 0;
+		for (unsigned i = 0; i < P->nblocks; i++) {
+			const struct phb_block *b = &P->blocks[i];
+			if (!strcmp(b->state, "busy") && b->alloc_stack == (int)s) {
+				n++;
+				bytes += b->size;
+			}
+		}
+		if (n)
+			fprintf(P->ex, "by_stack stack=%u count=%llu bytes=%llu\n", s,
+				(unsigned long long)n, (unsigned long long)bytes);
+	}
+}
+
 void phb_dph_list(struct phb_proc *P, uint64_t head, struct phb_dph **d, unsigned n)
 {
 	phb_list_init(P, head);
@@ -886,6 +916,8 @@ void phb_print_blocks(struct phb_proc *P)
 				(unsigned long long)b->vsize);
 		if (b->meta)
 			fprintf(P->ex, " meta=1");
+		if (b->corrupt)
+			fprintf(P->ex, " corrupt=1");
 		if (b->trace_index)
 			fprintf(P->ex, " trace_index=%u", b->trace_index);
 		if (b->alloc_stack >= 0)

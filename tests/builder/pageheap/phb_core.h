@@ -36,6 +36,7 @@ struct phb_block {
 	int alloc_stack, free_stack;	/* stack ids or -1 */
 	unsigned trace_index;	/* +ust index of NT blocks or 0 */
 	bool meta;		/* heap metadata (segment header block) */
+	bool corrupt;		/* laid out broken on purpose */
 	bool reachable;
 };
 
@@ -139,6 +140,8 @@ uint64_t phb_nt_lfh(struct phb_proc *P, struct phb_nt *N, unsigned stride, unsig
 uint64_t phb_nt_virtual(struct phb_proc *P, struct phb_nt *N, uint64_t va, uint64_t req,
 			int stack);
 void phb_nt_end(struct phb_proc *P, struct phb_nt *N);
+/* A busy back-end block whose encoded header has a broken checksum. */
+uint64_t phb_nt_busy_corrupt(struct phb_proc *P, struct phb_nt *N, uint64_t req, uint8_t fill);
 struct phb_block *phb_find_user(struct phb_proc *P, uint64_t user);
 
 /* Page heaps. */
@@ -158,6 +161,8 @@ void phb_dph_list(struct phb_proc *P, uint64_t head, struct phb_dph **d, unsigne
 
 /* Expectation output helpers. */
 void phb_print_blocks(struct phb_proc *P);
+/* `by_stack` lines: busy blocks carrying a trace, grouped by stack. */
+void phb_print_by_stack(struct phb_proc *P);
 /* The scenario says which blocks it laid out to be leaked ... */
 void phb_expect_leak(struct phb_proc *P, uint64_t user);
 /* ... and this computes the leak set from the image (roots: captured

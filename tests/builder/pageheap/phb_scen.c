@@ -318,6 +318,307 @@ static int leak_x64(const char *name, const char *dmp, FILE *ex)
 	return phb_finish(&P, dmp);
 }
 
+
+/* ------------------------------------------------ scenario 3: light DPH */
+
+static int dph_light(const char *name, const char *dmp, FILE *ex)
+{
+	struct phb_proc P;
+	const struct phb_lay *L = &phb_x64;
+	phb_begin(&P, L, false, 19045, ex, name);
+	const struct layout *Y = &X64;
+	common(&P, true);
+	struct stacks S;
+	std_stacks(&P, &S);
+	uint64_t H = 0x21CE0330000ull, N = 0x21CE0440000ull;
+	phb_peb(&P, Y->peb, H, FLG_HEAP_PAGE_ALLOCS, Y->heaps_array);
+	struct phb_dph D;
+	struct phb_nt n;
+	/* the delayed free queue head (RtlpDphDelayedFreeQueue) in verifier's data */
+	uint64_t queue = P.mods[M_VERIFIER].data + 0x80;
+	phb_list_init(&P, queue);
+	phb_dph_begin(&P, &D, H, N, 0x2, true, 0, 0);
+	phb_nt_begin(&P, &n, N, 0x2, 0x10000, false);
+	uint64_t a = phb_dph_light(&P, &D, &n, 0x20, S.a1, false, 0);
+	uint64_t b = phb_dph_light(&P, &D, &n, 0x100, S.a2, false, 0);
+	uint64_t f1 = phb_dph_light(&P, &D, &n, 0x40, S.f1, true, queue);
+	phb_nt_free(&P, &n, 0x80, 0);
+	uint64_t c = phb_dph_light(&P, &D, &n, 0x7, S.a3, false, 0);
+	uint64_t f2 = phb_dph_light(&P, &D, &n, 0x123, S.f2, true, queue);
+	uint64_t d = phb_dph_light(&P, &D, &n, 0x1000, S.a1, false, 0);
+	phb_nt_end(&P, &n);
+	phb_dph_end(&P, &D);
+	struct phb_dph *list[1] = { &D };
+	phb_dph_list(&P, P.mods[M_VERIFIER].data + 0x40, list, 1);
+	fprintf(ex, "dph_free_queue head=0x%llx count=2\n", (unsigned long long)queue);
+	uint64_t base0 = Y->stk0 + Y->stk0_size, base1 = Y->stk1 + Y->stk1_size;
+	uint64_t sp0 = base0 - 0x1000, sp1 = base1 - 0x800;
+	phb_wptr(&P, sp0 + 0x40, a);
+	phb_wptr(&P, a + 8, c + 4);			/* interior, chain */
+	phb_wptr(&P, f1 + 0x10, b);			/* only a delay-freed block -> b */
+	phb_wptr(&P, P.mods[M_APP].data + 0x20, d);
+	struct phb_regs r0 = { .sp = sp0, .pc = code(&P, M_APP, 0x2434) };
+	struct phb_regs r1 = { .sp = sp1, .pc = code(&P, M_NTDLL, 0x9d3f4) };
+	phb_thread(&P, 0x1a4, Y->teb0, Y->stk0, base0, &r0);
+	phb_thread(&P, 0x2c0, Y->teb1, Y->stk1, base1, &r1);
+	phb_ust_finish(&P);
+	phb_print_blocks(&P);
+	find(&P, a + 0x10, a);
+	find(&P, f2 + 0x100, f2);
+	find(&P, d + 0xFFF, d);
+	phb_expect_leak(&P, b);
+	phb_print_leaks(&P);
+	return phb_finish(&P, dmp);
+}
+
+/* ------------------------------------------------- scenario 4: NT + ust */
+
+static const struct phb_frame S_UST4[] = {
+	{ M_NTDLL, 0x2a2b1 }, { M_NTDLL, 0x3f0e2 }, { M_KBASE, 0x2c1f }, { M_MYLIB, 0x3344 },
+	{ M_APP, 0x1500 },
+};
+
+static int ust(const char *name, const struct phb_lay *L, const char *dmp, FILE *ex)
+{
+	struct phb_proc P;
+	phb_begin(&P, L, false, 19045, ex, name);
+	const struct layout *Y = lay_of(&P);
+	common(&P, true);
+	struct stacks S;
+	std_stacks(&P, &S);
+	int s4 = phb_stack(&P, S_UST4, NF(S_UST4));
+	bool x64 = L->x64;
+	uint64_t H = x64 ? 0x1E74A550000ull : 0x00A40000u, H2 = x64 ? 0x1E74A600000ull : 0x01230000u;
+	phb_peb(&P, Y->peb, H, FLG_USER_STACK_TRACE_DB, Y->heaps_array);
+	struct phb_nt n, n2;
+	/* HEAP_CAPTURE_STACK_BACKTRACES 0x08000000 in the heap flags (❓) */
+	phb_nt_begin(&P, &n, H, 0x08000002, 0x20000, true);
+	uint64_t a = phb_nt_busy(&P, &n, 0x30, S.a1, 0x31);
+	phb_nt_busy(&P, &n, 0x30, S.a1, 0x32);
+	phb_nt_busy(&P, &n, 0x100, S.a2, 0x33);
+	phb_nt_free(&P, &n, 0x60, 0);
+	phb_nt_busy(&P, &n, 0x1234, S.a3, 0x34);
+	phb_nt_busy(&P, &n, 0x30, S.a1, 0x35);
+	phb_nt_busy(&P, &n, 0x58, s4, 0x36);
+	phb_nt_busy(&P, &n, 0x8, s4, 0x37);
+	phb_nt_virtual(&P, &n, x64 ? 0x1E74A700000ull : 0x05100000u, 0x30000, S.a2);
+	phb_nt_end(&P, &n);
+	/* a heap without +ust: its blocks carry no trace index */
+	phb_nt_begin(&P, &n2, H2, 0x1002, 0x10000, false);
+	phb_nt_busy(&P, &n2, 0x40, -1, 0x38);
+	phb_nt_end(&P, &n2);
+	uint64_t base0 = Y->stk0 + Y->stk0_size, base1 = Y->stk1 + Y->stk1_size;
+	struct phb_regs r0 = { .sp = base0 - 0x1000, .pc = code(&P, M_APP, 0x2434), .bx = a };
+	struct phb_regs r1 = { .sp = base1 - 0x800, .pc = code(&P, M_NTDLL, 0x9d3f4) };
+	phb_thread(&P, 0x1a4, Y->teb0, Y->stk0, base0, &r0);
+	phb_thread(&P, 0x2c0, Y->teb1, Y->stk1, base1, &r1);
+	phb_ust_finish(&P);
+	phb_print_blocks(&P);
+	phb_print_by_stack(&P);
+	find(&P, a + 0x2F, a);
+	return phb_finish(&P, dmp);
+}
+
+/* ------------------------------------------- scenario 6: corrupt LFH */
+
+static int triage_lfh(const char *name, const char *dmp, FILE *ex)
+{
+	struct phb_proc P;
+	const struct phb_lay *L = &phb_x64;
+	phb_begin(&P, L, false, 19045, ex, name);
+	const struct layout *Y = &X64;
+	common(&P, false);
+	uint64_t H = 0x1E74A550000ull;
+	phb_peb(&P, Y->peb, H, 0, Y->heaps_array);
+	struct phb_nt n;
+	phb_nt_begin(&P, &n, H, 0x2, 0x20000, false);
+	phb_nt_busy(&P, &n, 0x40, -1, 0x11);
+	static const uint64_t busy1[16] = { 0x28, 0x20, 0x18, 0, 0x20, 0x20, 0, 0x28,
+					    0x10, 0x20, 0, 0x28, 0x18, 0, 0x20, 0x28 };
+	uint64_t u1[16], u2[8];
+	uint64_t ub1 = phb_nt_lfh(&P, &n, 0x30, 16, busy1, u1, true);
+	phb_nt_busy(&P, &n, 0x80, -1, 0x12);
+	static const uint64_t busy2[8] = { 0x70, 0, 0x60, 0x70, 0x68, 0, 0x50, 0x70 };
+	uint64_t ub2 = phb_nt_lfh(&P, &n, 0x80, 8, busy2, u2, true);
+	phb_nt_end(&P, &n);
+	/* (1) block 2 of container 1: the bitmap says busy, UnusedBytes was
+	 * zeroed (reads as free) */
+	uint64_t c1 = u1[2] - L->unit;
+	db_mem_write_u8(P.m, c1 + L->unit - 1, 0);
+	/* (2) block 4 of container 1 overruns by 12 bytes into block 5's
+	 * header: PreviousBlockPrivateData and the encoded dword are 0x41 */
+	db_mem_fill(P.m, u1[4], 0x41, 0x20);
+	uint64_t c2 = u1[5] - L->unit;
+	db_mem_fill(P.m, c2, 0x41, 12);
+	/* (3) block 1 of container 2 is free in the bitmap but its
+	 * UnusedBytes says busy (0x80 | 0x10) */
+	uint64_t c3 = u2[1] - L->unit;
+	db_mem_write_u8(P.m, c3 + L->unit - 1, 0x90);
+	for (unsigned i = 0; i < P.nblocks; i++) {
+		struct phb_block *b = &P.blocks[i];
+		if (b->header == c1 || b->header == c2 || b->header == c3)
+			b->corrupt = true;
+	}
+	struct phb_regs r0 = { .sp = Y->stk0 + Y->stk0_size - 0x1000, .pc = code(&P, M_APP, 0x2434) };
+	phb_thread(&P, 0x1a4, Y->teb0, Y->stk0, Y->stk0 + Y->stk0_size, &r0);
+	phb_print_blocks(&P);
+	fprintf(ex, "lfh_key 0x%x\n", RTLP_LFH_KEY);
+	fprintf(ex, "userblocks 0x%llx stride=0x30 count=16 heap=0x%llx\n", (unsigned long long)ub1,
+		(unsigned long long)H);
+	fprintf(ex, "userblocks 0x%llx stride=0x80 count=8 heap=0x%llx\n", (unsigned long long)ub2,
+		(unsigned long long)H);
+	fprintf(ex, "triage heap=0x%llx block=0x%llx user=0x%llx finding=bitmap-busy-unusedbytes-free\n",
+		(unsigned long long)H, (unsigned long long)c1, (unsigned long long)u1[2]);
+	fprintf(ex, "triage heap=0x%llx block=0x%llx user=0x%llx finding=bad-encoded-header\n",
+		(unsigned long long)H, (unsigned long long)c2, (unsigned long long)u1[5]);
+	fprintf(ex, "triage heap=0x%llx block=0x%llx user=0x%llx finding=bitmap-free-unusedbytes-busy\n",
+		(unsigned long long)H, (unsigned long long)c3, (unsigned long long)u2[1]);
+	fprintf(ex, "triage findings=3\n");
+	return phb_finish(&P, dmp);
+}
+
+/* -------------------------------------- scenario 7: heap failure record */
+
+static const struct phb_frame S_FAIL[] = {
+	{ M_NTDLL, 0xa3f0 }, { M_NTDLL, 0x3c1e2 }, { M_NTDLL, 0x1fda6 }, { M_KBASE, 0x1f00 },
+	{ M_MYLIB, 0x85ce }, { M_APP, 0x1d00 },
+};
+
+static int failure(const char *name, const char *dmp, FILE *ex)
+{
+	struct phb_proc P;
+	const struct phb_lay *L = &phb_x64;
+	phb_begin(&P, L, false, 19045, ex, name);
+	const struct layout *Y = &X64;
+	common(&P, false);
+	int sf = phb_stack(&P, S_FAIL, NF(S_FAIL));
+	uint64_t H = 0x1E74A550000ull, H2 = 0x1E74A600000ull;
+	phb_peb(&P, Y->peb, H, 0, Y->heaps_array);
+	struct phb_nt n, n2;
+	phb_nt_begin(&P, &n, H, 0x2, 0x10000, false);
+	phb_nt_begin(&P, &n2, H2, 0x1002, 0x10000, false);
+	phb_nt_busy(&P, &n2, 0x40, -1, 0x21);
+	phb_nt_end(&P, &n2);
+	phb_nt_busy(&P, &n, 0x40, -1, 0x11);
+	uint64_t prev = n.cur;
+	phb_nt_busy(&P, &n, 0x70, -1, 0x12);
+	uint64_t bad = n.cur;
+	phb_nt_busy_corrupt(&P, &n, 0x50, 0x13);
+	uint64_t next = n.cur;
+	phb_nt_busy(&P, &n, 0x30, -1, 0x14);
+	phb_nt_end(&P, &n);
+	/* RtlpHeapFailureInfo in ntdll's data (selene _HEAP_FAILURE_INFORMATION,
+	 * 2004+ column) */
+	uint64_t R = P.mods[M_NTDLL].data + 0x400;
+	db_mem_write_u32(P.m, R + 0x0, 1);		/* Version (❓) */
+	db_mem_write_u32(P.m, R + 0x4, 0x6D0);		/* StructureSize = sizeof */
+	db_mem_write_u32(P.m, R + 0x8, 3);		/* heap_failure_entry_corruption */
+	db_mem_write_u64(P.m, R + 0x10, H);		/* HeapAddress */
+	db_mem_write_u64(P.m, R + 0x18, bad);		/* Address */
+	db_mem_write_u64(P.m, R + 0x38, prev);		/* PreviousBlock */
+	db_mem_write_u64(P.m, R + 0x40, next);		/* NextBlock */
+	for (unsigned i = 0; i < NF(S_FAIL); i++)
+		db_mem_write_u64(P.m, R + 0x58 + 8 * i, P.mods[S_FAIL[i].mod].base + S_FAIL[i].off);
+	db_mem_write_u32(P.m, R + 0x160, 0xC0000374u);	/* ExceptionRecord.ExceptionCode */
+	struct phb_regs r0 = { .sp = Y->stk0 + Y->stk0_size - 0x1000,
+		.pc = code(&P, M_NTDLL, S_FAIL[0].off) };
+	phb_thread(&P, 0x1a4, Y->teb0, Y->stk0, Y->stk0 + Y->stk0_size, &r0);
+	/* the WER-style exception: STATUS_HEAP_CORRUPTION with the record's
+	 * address as its parameter (RtlReportCriticalFailure(0xC0000374,
+	 * &RtlpHeapFailureInfo)) */
+	struct db_md_exception e = { .thread_id = 0x1a4, .code = 0xC0000374u,
+		.address = code(&P, M_NTDLL, S_FAIL[0].off), .number_parameters = 1,
+		.information = { R } };
+	db_md_set_exception(P.md, &e);
+	phb_print_blocks(&P);
+	fprintf(ex, "exception code=0xc0000374 address=0x%llx param0=0x%llx\n",
+		(unsigned long long)e.address, (unsigned long long)R);
+	fprintf(ex, "failure record=0x%llx version=1 size=0x6d0 type=3 type_name=heap_failure_entry_corruption heap=0x%llx address=0x%llx previous=0x%llx next=0x%llx stack=%d\n",
+		(unsigned long long)R, (unsigned long long)H, (unsigned long long)bad,
+		(unsigned long long)prev, (unsigned long long)next, sf);
+	fprintf(ex, "corrupt 0x%llx\n", (unsigned long long)bad);
+	return phb_finish(&P, dmp);
+}
+
+/* ------------------------------------------ scenario 8: heap diff pair */
+
+struct dspec { uint64_t size; int stack; unsigned old_n, new_n; };
+static const struct phb_frame S_DIFF4[] = {
+	{ M_NTDLL, 0x3825b }, { M_MYLIB, 0x9a10 }, { M_APP, 0x1700 },
+};
+/* stack ids: 0..4 = std_stacks, 5 = S_DIFF4 */
+static const struct dspec DIFF[] = {
+	{ 0x20, 0, 5, 50 }, { 0x100, 1, 2, 2 }, { 0x40, 2, 3, 1 }, { 0x300, 5, 0, 4 },
+	{ 0x20, 1, 1, 1 }, { 0x1000, 0, 1, 3 },
+};
+
+static int diff(const char *name, bool is_new, const char *dmp, FILE *ex)
+{
+	struct phb_proc P;
+	const struct phb_lay *L = &phb_x64;
+	phb_begin(&P, L, false, 19045, ex, name);
+	const struct layout *Y = &X64;
+	common(&P, true);
+	struct stacks S;
+	std_stacks(&P, &S);
+	phb_stack(&P, S_DIFF4, NF(S_DIFF4));
+	uint64_t H = 0x1E74A550000ull;
+	phb_peb(&P, Y->peb, H, FLG_USER_STACK_TRACE_DB, Y->heaps_array);
+	struct phb_nt n;
+	phb_nt_begin(&P, &n, H, 0x08000002, 0x40000, true);
+	unsigned nspec = (unsigned)(sizeof DIFF / sizeof DIFF[0]);
+	for (unsigned k = 0; k < nspec; k++) {
+		unsigned cnt = is_new ? DIFF[k].new_n : DIFF[k].old_n;
+		for (unsigned i = 0; i < cnt; i++) {
+			phb_nt_busy(&P, &n, DIFF[k].size, DIFF[k].stack, (uint8_t)(0x30 + k));
+			if (i % 4 == 3)
+				phb_nt_free(&P, &n, 0x40, 0);
+		}
+	}
+	phb_nt_end(&P, &n);
+	struct phb_regs r0 = { .sp = Y->stk0 + Y->stk0_size - 0x1000, .pc = code(&P, M_APP, 0x2434) };
+	phb_thread(&P, 0x1a4, Y->teb0, Y->stk0, Y->stk0 + Y->stk0_size, &r0);
+	phb_ust_finish(&P);
+	phb_print_blocks(&P);
+	phb_print_by_stack(&P);
+	/* diff rows (in both files): per requested size, then per stack,
+	 * over busy non-meta blocks; sorted by bytes grown (descending), then
+	 * size / stack ascending */
+	struct row { uint64_t key, oc, ob, nc, nb; } rows[16];
+	for (int pass = 0; pass < 2; pass++) {
+		unsigned nr = 0;
+		for (unsigned k = 0; k < nspec; k++) {
+			uint64_t key = pass == 0 ? DIFF[k].size : (uint64_t)DIFF[k].stack;
+			unsigned r = 0;
+			while (r < nr && rows[r].key != key)
+				r++;
+			if (r == nr)
+				rows[nr++] = (struct row){ key, 0, 0, 0, 0 };
+			rows[r].oc += DIFF[k].old_n;
+			rows[r].ob += DIFF[k].old_n * DIFF[k].size;
+			rows[r].nc += DIFF[k].new_n;
+			rows[r].nb += DIFF[k].new_n * DIFF[k].size;
+		}
+		for (unsigned i = 0; i < nr; i++)
+			for (unsigned j = i + 1; j < nr; j++) {
+				int64_t gi = (int64_t)(rows[i].nb - rows[i].ob), gj = (int64_t)(rows[j].nb - rows[j].ob);
+				if (gj > gi || (gj == gi && rows[j].key < rows[i].key)) {
+					struct row t = rows[i];
+					rows[i] = rows[j];
+					rows[j] = t;
+				}
+			}
+		for (unsigned i = 0; i < nr; i++)
+			fprintf(ex, "%s %s=%s%llx old_count=%llu old_bytes=%llu new_count=%llu new_bytes=%llu grow_count=%lld grow_bytes=%lld\n",
+				pass == 0 ? "diff_size" : "diff_stack", pass == 0 ? "size" : "stack",
+				pass == 0 ? "0x" : "", (unsigned long long)rows[i].key,
+				(unsigned long long)rows[i].oc, (unsigned long long)rows[i].ob,
+				(unsigned long long)rows[i].nc, (unsigned long long)rows[i].nb,
+				(long long)(rows[i].nc - rows[i].oc), (long long)(rows[i].nb - rows[i].ob));
+	}
+	return phb_finish(&P, dmp);
+}
+
 int phb_build(const char *name, const char *dmp, const char *expect)
 {
 	FILE *ex = fopen(expect, "w");
@@ -334,6 +635,20 @@ int phb_build(const char *name, const char *dmp, const char *expect)
 		rc = dph_full(name, &phb_x86, true, dmp, ex);
 	else if (!strcmp(name, "leak-x64"))
 		rc = leak_x64(name, dmp, ex);
+	else if (!strcmp(name, "dph-light-x64"))
+		rc = dph_light(name, dmp, ex);
+	else if (!strcmp(name, "ust-x64"))
+		rc = ust(name, &phb_x64, dmp, ex);
+	else if (!strcmp(name, "ust-x86"))
+		rc = ust(name, &phb_x86, dmp, ex);
+	else if (!strcmp(name, "triage-lfh-x64"))
+		rc = triage_lfh(name, dmp, ex);
+	else if (!strcmp(name, "failure-x64"))
+		rc = failure(name, dmp, ex);
+	else if (!strcmp(name, "diff-old-x64"))
+		rc = diff(name, false, dmp, ex);
+	else if (!strcmp(name, "diff-new-x64"))
+		rc = diff(name, true, dmp, ex);
 	else {
 		fprintf(stderr, "mkpageheapdump: unknown scenario %s\n", name);
 		rc = -1;
