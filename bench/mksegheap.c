@@ -56,7 +56,7 @@ static void vs_chunk(struct db_mem *m, uint64_t sub, uint64_t c, uint32_t size, 
 	uint64_t s = ((uint64_t)(size >> 4) << 16) | ((uint64_t)(prev >> 4) << 32) | ((uint64_t)busy << 48);
 	db_mem_write_u64(m, c, s ^ c ^ HEAPKEY);
 	if (busy)
-		db_mem_write_u64(m, c + 8, ((c - sub) >> 12) ^ c ^ HEAPKEY);
+		db_mem_write_u64(m, c + 8, (uint8_t)(((c - sub) >> 12) ^ c ^ HEAPKEY));
 }
 
 int main(int argc, char **argv)

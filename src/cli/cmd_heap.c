@@ -670,9 +670,15 @@ static struct ich_error *find_cb(const struct ich_heap *hp, const struct ich_hea
 	}
 	/* LFH blocks lie inside an internal block: keep looking inside it */
 	/* a large block spans from its VIRTUAL_ALLOC_ENTRY (.segment) */
-	uint64_t start = b->layer == ICH_LAYER_VIRTUAL ? b->segment : b->header;
+	/* segment-heap page ranges and large blocks are keyed by metadata that
+	 * lies elsewhere (descriptor, _HEAP_LARGE_ALLOC_DATA): their extent is
+	 * the user range; a VS/LFH subsegment is a container, like LFH's */
+	uint64_t start = b->layer == ICH_LAYER_VIRTUAL ? b->segment :
+			 b->layer == ICH_LAYER_SEG_BACKEND || b->layer == ICH_LAYER_SEG_LARGE ? b->user : b->header;
 	bool in = f->addr >= start && f->addr < start + b->block_size;
-	if (in && !(b->state == ICH_BLOCK_INTERNAL && hp->lfh && b->layer == ICH_LAYER_BACKEND)) {
+	bool container = b->state == ICH_BLOCK_INTERNAL &&
+			 ((hp->lfh && b->layer == ICH_LAYER_BACKEND) || b->layer == ICH_LAYER_SEG_BACKEND);
+	if (in && !container) {
 		f->found = true;
 		f->b = *b;
 		f->heap = hp->address;

@@ -8,7 +8,7 @@
  *   RangeFlags 0x0F  VS subsegment: chunks (busy and free), size chain
  *   RangeFlags 0x0B  LFH subsegment: blocks from the 2-bit BlockBitmap
  *   RangeFlags 3     a page-range ("backend") allocation
- *   bit 0 clear      a free page range
+ *   RangeFlags 2/0   a free page range, committed / uncommitted
  * then the large allocations of the RB tree at LargeAllocMetadata.
  *
  * Keys without symbols: HeapKey = page-segment Signature ^ segment ^
@@ -18,11 +18,11 @@
  * recovered from the LFH subsegments themselves.  The route taken is a
  * heap note.
  *
- * Encodings not in layouts.md, from public exploitation write-ups found
- * with the search tools (cited in the note of this branch): the whole
- * 16-byte x64 VS chunk header (both qwords) is XORed with chunk ^ HeapKey,
- * and EncodedSegmentPageOffset decodes to the chunk's page offset in its
- * subsegment.  The requested size of a VS chunk or LFH block whose
+ * Encodings not in layouts.md, from S10 (github.com/shanepowell/
+ * DbgHelpUtils, segment_heap.cpp decode_vs_check_header, read with the
+ * search tools): the VS chunk's Sizes (qword x64 / dword x86) are XORed
+ * with chunk ^ HeapKey, EncodedSegmentPageOffset with the low bytes of the
+ * chunk address and HeapKey, and the UnusedBytes bit is plain.  The requested size of a VS chunk or LFH block whose
  * "unused bytes" bit is set is its size less the WORD at its end
  * (M. V. Yason, Windows 10 Segment Heap Internals, BH USA 2016; §10).
  */
@@ -43,11 +43,16 @@
 #define MAX_KEY_SAMPLES 64
 #define NDESC 256			/* descriptors per page segment (§4 DescArray[256]) */
 
-/* RangeFlags (S2): the values it dispatches on */
-#define RF_ALLOCATED 0x01
+/* RangeFlags of a range's first descriptor (S2 dispatches on 0x0F/0x0B/3;
+ * S10 DbgHelpUtils page_range_flags_utils: bits LFH_SUBSEGMENT 1,
+ * COMMITTED 2, ALLOCATED 4, FIRST 8): a free range is 0x02 when committed,
+ * 0 when not (then it is address space, not a block). */
+#define RF_COMMITTED 0x02
 #define RF_LFH 0x0B
 #define RF_VS 0x0F
 #define RF_BACKEND 0x03
+#define RF_FREE_COMMITTED 0x02
+#define RF_FREE 0x00
 
 /* ------------------------------------------------------------ offsets */
 
@@ -62,6 +67,7 @@ static const struct {
 	O(SEGMENT_HEAP_PROCESS_HEAP_LIST_INDEX, list_index),
 	R(SEGMENT_HEAP_LARGE_ALLOC_METADATA, large_meta), R(SEGMENT_HEAP_LARGE_RESERVED_PAGES, large_reserved),
 	R(SEGMENT_HEAP_LARGE_COMMITTED_PAGES, large_committed), R(SEGMENT_HEAP_SEG_CONTEXTS, seg_contexts),
+	O(SEGMENT_HEAP_MEM_STATS, mem_stats),
 	R(HEAP_SEG_CONTEXT_UNIT_SHIFT, ctx_unit_shift), R(HEAP_SEG_CONTEXT_FIRST_DESCRIPTOR_INDEX, ctx_fdi),
 	R(HEAP_SEG_CONTEXT_SEGMENT_LIST_HEAD, ctx_list_head), R(HEAP_SEG_CONTEXT_SEGMENT_COUNT, ctx_seg_count),
 	R(HEAP_SEG_CONTEXT_SIZEOF, ctx_size),
@@ -70,7 +76,7 @@ static const struct {
 	R(PAGE_RANGE_DESCRIPTOR_UNIT_SIZE, prd_unit_size), R(PAGE_RANGE_DESCRIPTOR_SIZEOF, prd_size),
 	R(HEAP_VS_SUBSEGMENT_SIZE, vs_size), R(HEAP_VS_SUBSEGMENT_SIGNATURE, vs_sig),
 	R(HEAP_VS_SUBSEGMENT_SIZEOF, vs_sizeof), R(HEAP_VS_CHUNK_HEADER_SIZEOF, vs_chunk_hdr),
-	R(HEAP_LFH_SUBSEGMENT_BLOCK_COUNT, lfh_block_count), R(HEAP_LFH_SUBSEGMENT_BLOCK_OFFSETS, lfh_block_offsets),
+	R(HEAP_LFH_SUBSEGMENT_FREE_COUNT, lfh_free_count), R(HEAP_LFH_SUBSEGMENT_BLOCK_COUNT, lfh_block_count), R(HEAP_LFH_SUBSEGMENT_BLOCK_OFFSETS, lfh_block_offsets),
 	R(HEAP_LFH_SUBSEGMENT_BLOCK_BITMAP, lfh_bitmap),
 	R(HEAP_LARGE_ALLOC_DATA_VIRTUAL_ADDRESS, lad_va), R(HEAP_LARGE_ALLOC_DATA_ALLOCATED_PAGES, lad_pages),
 	R(RTL_HP_HEAP_GLOBALS_LFH_KEY, globals_lfh_key),
@@ -100,6 +106,21 @@ uint64_t seg_signature_const(uint32_t build)
 	return build >= 26100 ? 0 : 0xA2E64EADA2E64EADull;
 }
 
+/* A read whose failure only means "not known" (the error is dropped). */
+static bool rd_ptr(struct ich_heaps *h, uint64_t a, uint64_t *v)
+{
+	struct ich_error *err = ich_as_read_ptr(h->as, a, v);
+	ich_error_destroy(err);
+	return !err;
+}
+
+static bool rd_u64(struct ich_heaps *h, uint64_t a, uint64_t *v)
+{
+	struct ich_error *err = ich_as_read_u64(h->as, a, v);
+	ich_error_destroy(err);
+	return !err;
+}
+
 static uint64_t le(const uint8_t *p, unsigned n)
 {
 	uint64_t v = 0;
@@ -115,24 +136,25 @@ void vs_chunk_decode(const uint8_t *raw, uint64_t chunk, uint64_t heap_key, unsi
 		/* Sizes qword {MemoryCost:16, UnsafeSize:16, UnsafePrevSize:16,
 		 * Allocated:8}, units of 16 bytes; the second qword carries
 		 * EncodedSegmentPageOffset:8, UnusedBytes:1 (S1) */
-		uint64_t k = chunk ^ heap_key;
-		uint64_t s = le(raw, 8) ^ k, b = le(raw + 8, 8) ^ k;
+		uint64_t s = le(raw, 8) ^ chunk ^ heap_key;
 		out->size = (uint32_t)((s >> 16) & 0xFFFF) << 4;
 		out->prev_size = (uint32_t)((s >> 32) & 0xFFFF) << 4;
 		out->allocated = (s >> 48) & 1;
-		out->page_offset = (uint8_t)b;
-		out->unused_present = (b >> 8) & 1;
 	} else {
 		/* x86: one DWORD {MemoryCost:1, UnsafeSize:15, UnsafePrevSize:15,
 		 * Allocated:1}, units of 8 bytes (S2, S6 1507 x86) */
-		uint32_t k = (uint32_t)(chunk ^ heap_key);
-		uint32_t s = (uint32_t)le(raw, 4) ^ k, b = (uint32_t)le(raw + 4, 4) ^ k;
+		uint32_t s = (uint32_t)le(raw, 4) ^ (uint32_t)(chunk ^ heap_key);
 		out->size = ((s >> 1) & 0x7FFF) << 3;
 		out->prev_size = ((s >> 16) & 0x7FFF) << 3;
 		out->allocated = (s >> 31) & 1;
-		out->page_offset = (uint8_t)b;
-		out->unused_present = (b >> 8) & 1;
 	}
+	/* AllocatedChunkBits: only the EncodedSegmentPageOffset byte is
+	 * encoded, with the low bytes of the chunk address and HeapKey; the
+	 * UnusedBytes bit is plain (S10 DbgHelpUtils
+	 * segment_heap::decode_vs_check_header) */
+	const uint8_t *b = raw + (ptr == 8 ? 8 : 4);
+	out->page_offset = (uint8_t)(b[0] ^ (uint8_t)chunk ^ (uint8_t)heap_key);
+	out->unused_present = b[1] & 1;
 }
 
 uint32_t lfh_offsets_shift(uint64_t subseg, uint32_t build)
@@ -627,7 +649,7 @@ static void keys_ensure(struct ich_heaps *h)
 	st->lfh_key_known = true;
 	if (surv == 1)
 		heaps_note(h, "segment heaps: LfhKey 0x%08x recovered from %zu LFH subsegment%s (the only candidate that decodes every one to a plausible BlockSize/FirstBlockOffset)%s",
-			   key, ns, ns == 1 ? "" : "s", scanned ? "; ntdll's data holds no RtlpHpHeapGlobals with this HeapKey" : "; ntdll's data is not in the dump");
+			   key, ns, ns == 1 ? "" : "s", scanned ? "; no captured page of ntdll holds HeapKey (RtlpHpHeapGlobals not in the dump)" : "; ntdll's data is not in the dump");
 	else
 		heaps_note(h, "segment heaps: LfhKey 0x%08x recovered from %zu LFH subsegment%s: %zu candidates decode every one; the tightest fit was chosen (ambiguous)%s",
 			   key, ns, ns == 1 ? "" : "s", surv, scanned ? "" : "; ntdll's data is not in the dump");
@@ -683,7 +705,7 @@ static bool vs_key_check(struct ich_heaps *h, const struct segofs *o, uint64_t s
 	return ok;
 }
 
-static void walk_vs(struct seg_walk *s, uint64_t sub, uint64_t len)
+static void walk_vs(struct seg_walk *s, uint64_t seg, uint64_t sub, uint64_t len)
 {
 	struct ich_heap *heap = s->w.heap;
 	const struct segofs *o = s->o;
@@ -727,10 +749,13 @@ static void walk_vs(struct seg_walk *s, uint64_t sub, uint64_t len)
 				 vc.prev_size, prev);
 			bad = why;
 		} else if (vc.allocated) {
-			uint8_t want = (uint8_t)((c - sub) >> 12);
-			if (vc.page_offset != want) {
-				snprintf(why, sizeof(why), "EncodedSegmentPageOffset decodes to 0x%02x, expected 0x%02x (page of the chunk in its subsegment)",
-					 vc.page_offset, want);
+			/* The page of the chunk in its page segment (the builder,
+			 * after S10) or in its subsegment (an exploit write-up):
+			 * no cited source settles it, so either is accepted. */
+			uint8_t in_seg = (uint8_t)((c - seg) >> 12), in_sub = (uint8_t)((c - sub) >> 12);
+			if (vc.page_offset != in_seg && vc.page_offset != in_sub) {
+				snprintf(why, sizeof(why), "EncodedSegmentPageOffset decodes to 0x%02x, expected 0x%02x (page of the chunk in its page segment)",
+					 vc.page_offset, in_seg);
 				bad = why;
 			}
 		}
@@ -754,7 +779,7 @@ static void walk_vs(struct seg_walk *s, uint64_t sub, uint64_t len)
 		} else if (vc.allocated) {
 			uint64_t unused = 0;
 			if (vc.unused_present && view_has(&v, c + vc.size - 2, 2))
-				unused = le(view_at(&v, c + vc.size - 2), 2);
+				unused = unused_trailer((uint16_t)le(view_at(&v, c + vc.size - 2), 2), true);
 			if (unused > vc.size - hs) {
 				heap_problem(heap, c, "VS chunk: unused byte count 0x%" PRIx64 " exceeds the chunk's user size 0x%x",
 					     unused, vc.size - hs);
@@ -811,9 +836,18 @@ static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
 		return;
 	}
 	const uint8_t *bits = view_at(&v, bm);
-	/* Bits past BlockCount in the bitmap's last byte must be clear. */
-	if (bc % 4 && (bits[bc / 4] >> ((bc % 4) * 2)))
-		heap_problem(heap, bm, "LFH BlockBitmap has bits set past BlockCount %u (last byte 0x%02x)", bc, bits[bc / 4]);
+	/* The bitmap against BlockCount: the entry after the last block (when
+	 * the bitmap has room for it before FirstBlockOffset) must be clear,
+	 * and FreeCount must count the clear entries. */
+	uint32_t clear = 0;
+	for (uint32_t i = 0; i < bc; i++)
+		clear += !(lfh_bitmap_bits(bits, i) & 1);
+	uint16_t free_count = (uint16_t)le(view_at(&v, sub + (uint64_t)o->lfh_free_count), 2);
+	bool spare_set = bm + bc / 4 < sub + fo && view_has(&v, bm + bc / 4, 1) &&
+			 ((view_at(&v, bm + bc / 4)[0] >> ((bc % 4) * 2)) & 3);
+	if (spare_set || free_count != clear)
+		heap_problem(heap, sub, "LFH bitmap does not match the block count: %u of %u entries clear, FreeCount %u%s",
+			     clear, bc, free_count, spare_set ? ", an entry past BlockCount is set" : "");
 	uint64_t blk = sub + fo;
 	for (uint32_t i = 0; i < bc; i++, blk += bs) {
 		unsigned st = lfh_bitmap_bits(bits, i);
@@ -822,7 +856,7 @@ static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
 		if (st & 1) {
 			uint64_t unused = 0;
 			if ((st & 2) && view_has(&v, blk + bs - 2, 2)) {
-				unused = le(view_at(&v, blk + bs - 2), 2);
+				unused = unused_trailer((uint16_t)le(view_at(&v, blk + bs - 2), 2), false);
 				if (unused > bs) {
 					heap_problem(heap, blk, "LFH block: unused byte count 0x%" PRIx64 " exceeds BlockSize 0x%x", unused, bs);
 					unused = 0;
@@ -872,13 +906,9 @@ static void walk_page_segment(struct seg_walk *s, uint64_t seg, uint64_t ctx, un
 			.last_valid_entry = seg + seg_len, .pages = (uint32_t)(seg_len / PAGE),
 		};
 	}
-	/* The segment's own header (descriptor array) is metadata. */
-	struct ich_heap_block hb = { .header = seg, .user = seg, .block_size = (uint64_t)fdi << us,
-				     .size = (uint64_t)fdi << us, .segment = seg,
-				     .state = ICH_BLOCK_INTERNAL, .layer = ICH_LAYER_SEG_BACKEND };
-	t->committed += hb.block_size;
-	if (emit(s, &hb))
-		return;
+	/* The descriptor array itself is committed metadata, not a block. */
+	t->committed += (uint64_t)fdi << us;
+	struct ich_heap_segment *hs = ns ? &heap->segments[heap->nsegments - 1] : NULL;
 	struct view v;
 	view_open(h, seg, (uint64_t)NDESC * (uint64_t)o->prd_size, &v);
 	for (unsigned r = fdi; r < NDESC;) {
@@ -894,22 +924,31 @@ static void walk_page_segment(struct seg_walk *s, uint64_t seg, uint64_t ctx, un
 		if (!u || r + u > NDESC) {
 			heap_problem(heap, d, "page range descriptor %u: UnitSize %u runs %s the segment's %u descriptors; rest of the segment (0x%" PRIx64 " bytes) not listed",
 				     r, u, u ? "past" : "(0) inside", NDESC, ((uint64_t)(NDESC - r)) << us);
-			struct ich_heap_block b = { .header = range, .user = range,
+			struct ich_heap_block b = { .header = d, .user = range,
 						    .block_size = ((uint64_t)(NDESC - r)) << us, .segment = seg,
 						    .state = ICH_BLOCK_CORRUPT, .layer = ICH_LAYER_SEG_BACKEND };
 			emit(s, &b);
 			break;
 		}
 		uint64_t len = (uint64_t)u << us;
-		if (flags & RF_ALLOCATED)
+		if (flags & RF_COMMITTED)
 			t->committed += len;
-		if (flags == RF_VS) {
-			walk_vs(s, range, len);
-		} else if (flags == RF_LFH) {
-			walk_lfh(s, range, len);
+		/* Blocks of the page-range layer are keyed by their descriptor
+		 * (the range's metadata, as a _HEAP_ENTRY is an NT block's);
+		 * user = the range.  A VS or LFH subsegment is listed as one
+		 * internal container before its chunks/blocks. */
+		if (flags == RF_VS || flags == RF_LFH) {
+			struct ich_heap_block b = { .header = d, .user = range, .block_size = len, .segment = seg,
+						    .state = ICH_BLOCK_INTERNAL, .layer = ICH_LAYER_SEG_BACKEND };
+			if (emit(s, &b))
+				break;
+			if (flags == RF_VS)
+				walk_vs(s, seg, range, len);
+			else
+				walk_lfh(s, range, len);
 		} else if (flags == RF_BACKEND) {
 			uint32_t unused = (uint32_t)le(view_at(&v, d + (uint64_t)o->prd_unused), 4);
-			struct ich_heap_block b = { .header = range, .user = range, .block_size = len,
+			struct ich_heap_block b = { .header = d, .user = range, .block_size = len,
 						    .segment = seg, .layer = ICH_LAYER_SEG_BACKEND,
 						    .state = ICH_BLOCK_BUSY, .flags = 1 };
 			if (unused >= len) {
@@ -920,13 +959,22 @@ static void walk_page_segment(struct seg_walk *s, uint64_t seg, uint64_t ctx, un
 				b.unused = unused;
 			}
 			emit(s, &b);
-		} else if (!(flags & RF_ALLOCATED)) {
-			struct ich_heap_block b = { .header = range, .user = range, .block_size = len, .unused = len,
+		} else if (flags == RF_FREE_COMMITTED) {
+			struct ich_heap_block b = { .header = d, .user = range, .block_size = len, .unused = len,
 						    .segment = seg, .layer = ICH_LAYER_SEG_BACKEND, .state = ICH_BLOCK_FREE };
 			emit(s, &b);
+		} else if (flags == RF_FREE) {
+			/* uncommitted address space: kept as the segment's UCR */
+			struct ich_heap_ucr *nu = hs ? realloc(hs->ucr, (hs->nucr + 1) * sizeof(*nu)) : NULL;
+			if (nu) {
+				hs->ucr = nu;
+				nu[hs->nucr++] = (struct ich_heap_ucr){ range, len };
+				hs->uncommitted_pages += (uint32_t)(len / PAGE);
+				t->ucr_count++;
+			}
 		} else {
-			heap_problem(heap, d, "page range descriptor %u: RangeFlags 0x%02x is none of VS (0x0f), LFH (0x0b), backend (0x03), free", r, flags);
-			struct ich_heap_block b = { .header = range, .user = range, .block_size = len,
+			heap_problem(heap, d, "page range descriptor %u: RangeFlags 0x%02x is none of VS (0x0f), LFH (0x0b), backend (0x03), free (0x02, 0)", r, flags);
+			struct ich_heap_block b = { .header = d, .user = range, .block_size = len,
 						    .segment = seg, .layer = ICH_LAYER_SEG_BACKEND, .state = ICH_BLOCK_CORRUPT };
 			emit(s, &b);
 		}
@@ -1023,7 +1071,8 @@ static void walk_large(struct seg_walk *s)
 		uint64_t unused = va & 0xFFFF, addr = va & page_mask & (h->ptr == 8 ? UINT64_MAX : 0xFFFFFFFFu);
 		uint64_t pages = pages_raw >> 12;
 		uint64_t bytes = pages * PAGE;
-		struct ich_heap_block b = { .header = addr, .user = addr, .block_size = bytes,
+		/* keyed by its _HEAP_LARGE_ALLOC_DATA (the block's metadata) */
+		struct ich_heap_block b = { .header = node, .user = addr, .block_size = bytes,
 					    .segment = node, .layer = ICH_LAYER_SEG_LARGE, .flags = 1 };
 		if (!pages || !addr || pages > ((uint64_t)1 << (h->ptr == 8 ? 35 : 20)) || unused >= bytes) {
 			heap_problem(heap, node, "large allocation at 0x%" PRIx64 ": AllocatedPages 0x%" PRIx64 " / UnusedBytes 0x%" PRIx64 " are not a valid size",
@@ -1077,11 +1126,22 @@ struct ich_error *seg_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	if (!s.w.err) {
 		walk_large(&s);
 		uint64_t rp = 0, cp = 0;
-		if (!ich_as_read_ptr(h->as, heap->address + (uint64_t)hi->o.large_reserved, &rp) &&
-		    !ich_as_read_ptr(h->as, heap->address + (uint64_t)hi->o.large_committed, &cp)) {
+		if (rd_ptr(h, heap->address + (uint64_t)hi->o.large_reserved, &rp) &&
+		    rd_ptr(h, heap->address + (uint64_t)hi->o.large_committed, &cp)) {
 			heap->totals.reserved += rp * PAGE;
 			heap->totals.committed += cp * PAGE;
 			heap->totals.virt += rp * PAGE;
+		}
+		/* The heap's own page counts (_HEAP_RUNTIME_MEMORY_STATS, S1
+		 * x64 2004+) are what the -s table shows when captured; the
+		 * sums above stand in otherwise. */
+		uint64_t tr, tc;
+		if (hi->o.mem_stats >= 0 &&
+		    rd_u64(h, heap->address + (uint64_t)hi->o.mem_stats, &tr) &&
+		    rd_u64(h, heap->address + (uint64_t)hi->o.mem_stats + 8, &tc) &&
+		    tr && tc <= tr && tr < ((uint64_t)1 << 36)) {
+			heap->totals.reserved = tr * PAGE;
+			heap->totals.committed = tc * PAGE;
 		}
 	}
 	heap->walked = true;

@@ -18,19 +18,27 @@
 
 /* The offsets the segment-heap walker uses, copied once from the row (the
  * only place that knows the type table's field names).  Every field but
- * list_index is required: a row without one is a layout error naming it. */
+ * list_index and mem_stats is required: a row without one is a layout error naming it. */
 struct segofs {
 	int32_t sig, global_flags, list_index;		/* _SEGMENT_HEAP */
-	int32_t large_meta, large_reserved, large_committed, seg_contexts;
+	int32_t large_meta, large_reserved, large_committed, seg_contexts, mem_stats;
 	int32_t ctx_unit_shift, ctx_fdi, ctx_list_head, ctx_seg_count, ctx_size;	/* _HEAP_SEG_CONTEXT */
 	int32_t ps_sig, ps_size;			/* _HEAP_PAGE_SEGMENT */
 	int32_t prd_unused, prd_flags, prd_unit_size, prd_size;	/* _HEAP_PAGE_RANGE_DESCRIPTOR */
 	int32_t vs_size, vs_sig, vs_sizeof, vs_chunk_hdr;	/* _HEAP_VS_SUBSEGMENT / chunk header */
-	int32_t lfh_block_count, lfh_block_offsets, lfh_bitmap;	/* _HEAP_LFH_SUBSEGMENT */
+	int32_t lfh_free_count, lfh_block_count, lfh_block_offsets, lfh_bitmap;	/* _HEAP_LFH_SUBSEGMENT */
 	int32_t lad_va, lad_pages;			/* _HEAP_LARGE_ALLOC_DATA */
 	int32_t globals_lfh_key;			/* RtlpHpHeapGlobals */
 	unsigned ptr;					/* 4 or 8 */
 };
+
+/* The unused-byte trailer (the last WORD of a VS chunk or LFH block whose
+ * "unused bytes" bit is set; S1 _HEAP_VS_UNUSED_BYTES_INFO 13-bit count,
+ * _HEAP_LFH_UNUSED_BYTES_INFO 14-bit count, bit 15 = exactly one byte). */
+static inline unsigned unused_trailer(uint16_t w, bool vs)
+{
+	return (w & 0x8000) ? 1 : w & (vs ? 0x1FFF : 0x3FFF);
+}
 
 /* Fill o from row; ICH_ERR_LAYOUT naming the first missing field. */
 struct ich_error *segofs_fill(const struct ich_layout *row, unsigned ptr, struct segofs *o);

@@ -2,7 +2,8 @@
 /*
  * Segment-heap decoding primitives (src/heap/segment_heap.h) against
  * values worked out by hand from ../shared/reference/layouts.md §4/§10:
- * VS chunk headers (x64 and x86 bit layouts, XOR with chunk ^ HeapKey),
+ * VS chunk headers (x64 and x86 bit layouts, Sizes XOR chunk ^ HeapKey,
+ * the page-offset byte XOR the low bytes),
  * LFH BlockOffsets (the shift changes in 26100), the 2-bit BlockBitmap
  * (a busy block may read 3), the VS subsegment signature with FullCommit
  * set, the page-segment constant, LfhKey recovery, and the named offset
@@ -33,10 +34,12 @@ static void test_vs_x64(void **state)
 	/* UnsafeSize 0x13 units (0x130 bytes), UnsafePrevSize 0x8 (0x80),
 	 * Allocated 1, MemoryCost 0; page offset 2 with UnusedBytes set */
 	uint64_t sizes = (0x13ull << 16) | (0x8ull << 32) | (1ull << 48);
-	uint64_t bits = 0x2 | 0x100;
+	/* AllocatedChunkBits: page offset byte ^ (u8)chunk ^ (u8)key, the
+	 * UnusedBytes bit (8) plain (S10 decode_vs_check_header) */
+	uint64_t bits = (uint8_t)(0x2 ^ (uint8_t)chunk ^ (uint8_t)key) | 0x100;
 	uint8_t raw[16];
 	put(raw, sizes ^ chunk ^ key, 8);
-	put(raw + 8, bits ^ chunk ^ key, 8);
+	put(raw + 8, bits, 8);
 	struct vs_chunk vc;
 	vs_chunk_decode(raw, chunk, key, 8, &vc);
 	assert_int_equal(vc.size, 0x130);
@@ -58,7 +61,7 @@ static void test_vs_x86(void **state)
 	uint32_t sizes = (0x20u << 1) | (0x6u << 16) | (1u << 31);
 	uint8_t raw[8];
 	put(raw, sizes ^ chunk ^ key, 4);
-	put(raw + 4, 0x1u ^ chunk ^ key, 4);
+	put(raw + 4, (uint8_t)(0x1u ^ (uint8_t)chunk ^ (uint8_t)key), 4);
 	struct vs_chunk vc;
 	vs_chunk_decode(raw, chunk, key, 4, &vc);
 	assert_int_equal(vc.size, 0x100);
