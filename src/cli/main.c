@@ -196,7 +196,16 @@ int main(int argc, char **argv)
 	}
 	const struct ich_cli_command *cmd = find_command(name);
 	if (!cmd) {
-		fprintf(stderr, "icpheap: unknown command '%s' (icpheap --help lists them)\n", name);
+		const char *names[NCOMMANDS + 1];
+		size_t n = 0;
+		for (size_t k = 0; k < NCOMMANDS; k++)
+			if (commands[k])
+				names[n++] = commands[k]->name;
+		const char *s = ich_cli_suggest(name, names, n);
+		if (s)
+			fprintf(stderr, "icpheap: unknown command '%s'; did you mean '%s'?\n", name, s);
+		else
+			fprintf(stderr, "icpheap: unknown command '%s' (icpheap --help lists them)\n", name);
 		return ICH_EXIT_USAGE;
 	}
 
@@ -233,6 +242,22 @@ int main(int argc, char **argv)
 		cargv[cargc++] = argv[i++];
 	}
 	cargv[cargc] = NULL;
+
+	/* Every command but types ends with its dump arguments: when the last
+	 * argument is an option that is not an existing file (`heap -s`), the
+	 * dump is missing, a usage error (2), not an unreadable file (3). */
+	if (strcmp(cmd->name, "types") && cargc > 1 && !dashdash) {
+		const char *last = cargv[cargc - 1];
+		FILE *probe = last[0] == '-' && last[1] ? fopen(last, "r") : NULL;
+		if (probe)
+			fclose(probe);
+		else if (last[0] == '-' && last[1] && strcmp(last, "-h")) {
+			fprintf(stderr, "icpheap %s: no dump given (the last argument, '%s', is an option)\n"
+				"(icpheap %s --help lists the options)\n", cmd->name, last, cmd->name);
+			free(cargv);
+			return ICH_EXIT_USAGE;
+		}
+	}
 
 	if (g.layout_file) {
 		int rc = ich_cli_fail(ich_cli_load_layout(g.layout_file));
