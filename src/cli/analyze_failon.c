@@ -250,10 +250,15 @@ struct ich_error *ich_baseline_load(const char *path, struct ich_baseline *b)
 	char *line = NULL;
 	size_t cap = 0, alloc = 0;
 	ssize_t len;
-	bool any_json = false;
-	while ((len = getline(&line, &cap, f)) > 0) {
-		if (memchr(line, '{', (size_t)len))
-			any_json = true;
+	/* A report starts with '{' (a JSONL line or the --json document); a
+	 * dump starts with "MDMP" / "PAGE" or the gzip magic. */
+	int first = ' ';
+	while (first == ' ' || first == '\n' || first == '\r' || first == '\t')
+		first = fgetc(f);
+	bool any_json = first == '{';
+	if (first != EOF)
+		ungetc(first, f);
+	while (any_json && (len = getline(&line, &cap, f)) > 0) {
 		const char *key = "\"fingerprint\"";
 		for (char *p = strstr(line, key); p; p = strstr(p + 1, key)) {
 			char *q = p + strlen(key);
@@ -286,7 +291,7 @@ struct ich_error *ich_baseline_load(const char *path, struct ich_baseline *b)
 	}
 	free(line);
 	fclose(f);
-	if (!any_json)
+	if (!any_json && first != EOF)	/* an empty report (no dumps) is fine */
 		return ich_error_create(ICH_ERR_INVALID_ARG,
 					"%s: not a JSONL report from `icpheap analyze --jsonl` (--baseline takes a previous report, not a dump)",
 					path);
