@@ -131,6 +131,11 @@ bool ich_ust_database(struct ich_heaps *h, uint64_t *entry_index_array,
  * AllocatorBackTraceIndex; the block must carry the EXTRA flag). */
 struct ich_error *ich_ust_block_stack(struct ich_heaps *h, const struct ich_heap_block *b,
 				      struct ich_stack *s, bool *found);
+/* The allocation stack of any block a walk gives: page heap (the node's
+ * or the block information's trace), NT back end with +ust (the database
+ * index in its _HEAP_ENTRY_EXTRA).  *found false when it has none. */
+struct ich_error *ich_block_stack(struct ich_heaps *h, const struct ich_heap *heap,
+				  const struct ich_heap_block *b, struct ich_stack *s, bool *found);
 /* The trace with this database index. */
 struct ich_error *ich_ust_stack(struct ich_heaps *h, uint32_t index, struct ich_stack *s,
 				bool *found);

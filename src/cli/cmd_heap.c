@@ -74,6 +74,7 @@ struct ctx {
 	int w;			/* pointer digits */
 	unsigned unit;
 	struct ich_json *j;
+	bool verbose;		/* global -v */
 };
 
 #define P(x) (unsigned long long)(x)
@@ -889,6 +890,14 @@ static struct ich_error *filt_cb(const struct ich_heap *hp, const struct ich_hea
 	return NULL;
 }
 
+/* Allocation stacks of the busy blocks (heap_stacks.c). */
+static void stack_groups(struct ctx *c, uint64_t min, uint64_t max)
+{
+	struct heap_ext x = { c->dump, c->h, c->j, c->w, c->unit, c->verbose, c->o->have_heap, c->o->heap,
+			      false, 0, false };
+	heap_stack_groups(&x, min, max);
+}
+
 static int do_filter(struct ctx *c)
 {
 	struct filt_ctx f = { c, 0, false, 0 };
@@ -901,6 +910,7 @@ static int do_filter(struct ctx *c)
 	} else {
 		print_unwalkable(c);
 	}
+	stack_groups(c, c->o->min, c->o->max);	/* heap_stacks.c: -v / JSON */
 	return rc;
 }
 
@@ -1002,6 +1012,7 @@ static int do_stat(struct ctx *c)
 		ich_json_end_array(c->j);
 	else
 		print_unwalkable(c);
+	stack_groups(c, 0, UINT64_MAX);	/* heap_stacks.c: -v / JSON */
 	return rc;
 }
 
@@ -1240,7 +1251,7 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 		return ich_cli_fail(err);
 	}
 	struct ctx c = { &o, dump, h, ich_heaps_ptr_size(h) == 8 ? 16 : 8,
-			 ich_heaps_ptr_size(h) == 8 ? 16u : 8u, NULL };
+			 ich_heaps_ptr_size(h) == 8 ? 16u : 8u, NULL, g->verbose };
 	struct ich_json js;
 	if (o.json) {
 		ich_json_init(&js, stdout, true);

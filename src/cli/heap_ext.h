@@ -38,5 +38,8 @@ int heap_triage(struct heap_ext *x);	/* -triage [HEAP|ADDR] */
 struct ich_stack;
 void heap_print_stack(struct heap_ext *x, const struct ich_stack *s, bool nt_form);
 void heap_json_stack(struct heap_ext *x, const char *key, const struct ich_stack *s);
+/* -flt / -stat: busy blocks of requested sizes [min, max] grouped by
+ * allocation stack (JSON "stacks"; text only with -v). */
+void heap_stack_groups(struct heap_ext *x, uint64_t min, uint64_t max);
 
 #endif

@@ -378,6 +378,7 @@ void ich_heaps_close(struct ich_heaps *h)
 	free(h->heaps);
 	free(h->ofs);
 	seg_state_free(h);
+	ust_cache_free(h);
 	for (size_t i = 0; i < h->nnotes; i++)
 		free(h->notes[i]);
 	free(h->notes);

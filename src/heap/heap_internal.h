@@ -79,6 +79,7 @@ struct ich_heaps {
 	struct ich_heap *heaps;	size_t nheaps;
 	struct ntofs *ofs;	/* per heap: from heaps[i].layout */
 	struct seg_state *seg;	/* segment heaps (segment_heap.c), NULL if none */
+	struct ust_cache *ust;	/* the +ust database once looked for (stack_trace.c) */
 	char **notes;		size_t nnotes;
 };
 
@@ -136,6 +137,10 @@ struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b);
 /* nt_heap.c: the heap's entry encoding key (0 = none) and entry decoding */
 struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key);
 void entry_decode(uint64_t raw, uint64_t key, struct heap_entry *he);
+
+/* stack_trace.c */
+struct ust_cache;
+void ust_cache_free(struct ich_heaps *h);
 
 /* page_heap.c */
 bool page_heap_probe(struct ich_heaps *h, struct ich_heap *heap);

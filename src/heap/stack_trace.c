@@ -99,7 +99,39 @@ static uint64_t load_ptr(const uint8_t *p, unsigned ptr)
 	return ptr == 8 ? ich_le64(p) : ich_le32(p);
 }
 
+struct ust_cache {
+	bool found;
+	uint64_t array;
+	uint32_t entries;
+	char why[256];
+};
+
+void ust_cache_free(struct ich_heaps *h)
+{
+	free(h->ust);
+	h->ust = NULL;
+}
+
+static bool ust_scan(struct ich_heaps *h, uint64_t *array, uint32_t *entries, char *why, size_t whylen);
+
 bool ich_ust_database(struct ich_heaps *h, uint64_t *array, uint32_t *entries, char *why, size_t whylen)
+{
+	if (!h->ust) {
+		struct ust_cache *c = calloc(1, sizeof(*c));
+		if (!c) {
+			snprintf(why, whylen, "out of memory");
+			return false;
+		}
+		c->found = ust_scan(h, &c->array, &c->entries, c->why, sizeof(c->why));
+		h->ust = c;
+	}
+	*array = h->ust->array;
+	*entries = h->ust->entries;
+	snprintf(why, whylen, "%s", h->ust->why);
+	return h->ust->found;
+}
+
+static bool ust_scan(struct ich_heaps *h, uint64_t *array, uint32_t *entries, char *why, size_t whylen)
 {
 	const struct ich_dph_layout *L = ich_dph_layout_for(h->arch);
 	const struct ich_minidump *md = ich_dump_minidump(h->dump);
@@ -107,11 +139,9 @@ bool ich_ust_database(struct ich_heaps *h, uint64_t *array, uint32_t *entries, c
 		snprintf(why, whylen, "no stack trace layout for this dump");
 		return false;
 	}
-	if (!h->have_global_flag || !(h->global_flag & FLG_USER_STACK_TRACE_DB)) {
-		snprintf(why, whylen, "the process ran without user-mode stack trace collection (PEB.NtGlobalFlag %s0x1000 +ust): the dump has no stack trace database",
-			 h->have_global_flag ? "lacks " : "unreadable; ");
-		return false;
-	}
+	/* The page heap keeps its traces in the same database, so it may
+	 * exist without +ust: look in either case, say which when not found. */
+	bool ust = h->have_global_flag && (h->global_flag & FLG_USER_STACK_TRACE_DB);
 	const uint8_t *file = ich_dump_file_data(h->dump);
 	uint64_t fsize = ich_dump_file_size(h->dump);
 	unsigned ps = h->ptr;
@@ -148,7 +178,11 @@ bool ich_ust_database(struct ich_heaps *h, uint64_t *array, uint32_t *entries, c
 			return true;
 		}
 	}
-	snprintf(why, whylen, "PEB.NtGlobalFlag has +ust (0x1000) but no stack trace database EntryIndexArray was found in the captured memory");
+	if (ust)
+		snprintf(why, whylen, "PEB.NtGlobalFlag has +ust (0x1000) but no stack trace database (its EntryIndexArray) was found in the captured memory");
+	else
+		snprintf(why, whylen, "the process ran without user-mode stack trace collection (PEB.NtGlobalFlag %s +ust 0x1000) and no stack trace database was found: no allocation stacks",
+			 h->have_global_flag ? "lacks" : "unreadable;");
 	return false;
 }
 
@@ -186,4 +220,31 @@ struct ich_error *ich_ust_block_stack(struct ich_heaps *h, const struct ich_heap
 	if (err)
 		return err;
 	return ich_ust_stack(h, idx, s, found);
+}
+
+struct ich_error *ich_block_stack(struct ich_heaps *h, const struct ich_heap *heap, const struct ich_heap_block *b,
+				  struct ich_stack *s, bool *found)
+{
+	*found = false;
+	const struct ich_dph_layout *L = ich_dph_layout_for(h->arch);
+	if (!L)
+		return NULL;
+	uint64_t entry = 0;
+	struct ich_error *err = NULL;
+	if (b->layer == ICH_LAYER_PAGE_HEAP) {
+		/* full page heap: the _DPH_HEAP_BLOCK node (b->segment) holds the
+		 * allocation trace of a busy block, the free trace of a freed one;
+		 * light: the _DPH_BLOCK_INFORMATION before the user data */
+		if (heap->kind == ICH_HEAP_KIND_PAGE)
+			err = ich_as_read_ptr(h->as, b->segment + L->node_stack_trace, &entry);
+		else
+			err = ich_as_read_ptr(h->as, b->user - L->bi_sizeof + L->bi_stack_trace, &entry);
+		if (err || !entry)
+			return err;
+		if ((err = ich_stack_read(h, entry, s)))
+			return err;
+		*found = true;
+		return NULL;
+	}
+	return ich_ust_block_stack(h, b, s, found);
 }

@@ -41,8 +41,13 @@ HEAP = {"address": "addr", "kind": "str", "status": "str", "reason?": "str", "fl
                     "committed": "int", "reserved": "int", "virtual_blocks": "int",
                     "uncommitted_ranges": "int", "corrupt_count": "int"},
         "problems?": [{"address": "addr", "what": "str"}], "partial?": "bool"}
+FRAME = {"address": "addr", "module": ("str", None), "offset?": "addr"}
 TOP = {"path": "str", "heaps?": [HEAP], "blocks?": [BLOCK], "count?": "int", "heap?": "addr",
-       "block?": (BLOCK, None), "notes": ["str"]}
+       "block?": (BLOCK, None), "notes": ["str"],
+       # -flt / -stat: busy blocks grouped by allocation stack (heap_stacks.c)
+       "stacks?": [{"entry": "addr", "index": "int", "blocks": "int", "bytes": "int",
+                    "frames": [FRAME]}],
+       "blocks_without_stack?": "int", "stack_note?": "str"}
 for args in (["heap", "-s"], ["heap", "-a"], ["heap", "-flt", "s", "20"], ["heap", "-x", "1c3a0001700"]):
     r = subprocess.run([icp, "--json", *args, dump], capture_output=True, text=True, timeout=60)
     try:
