@@ -110,6 +110,8 @@ struct ich_heap {
 	char reason[224];		/* why not OK */
 	const struct ich_layout *layout;	/* row used (NT heaps) */
 	bool layout_fallback;		/* not the build's row */
+	bool unlisted;			/* not in PEB.ProcessHeaps: found by its
+					 * header in the captured memory (24H2) */
 	uint32_t flags, force_flags;
 	bool lfh;			/* FrontEndHeapType == 2 */
 	uint64_t front_end;		/* FrontEndHeap (the _LFH_HEAP) */

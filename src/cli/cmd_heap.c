@@ -119,6 +119,8 @@ static void json_heap_head(struct ich_json *j, const struct ich_heap *hp)
 		 hp->layout->build_min, hp->layout->label);
 	ich_json_string(j, "layout", layout);
 	ich_json_bool(j, "lfh", hp->lfh);
+	if (hp->unlisted)
+		ich_json_bool(j, "unlisted", true);	/* not in PEB.ProcessHeaps (24H2) */
 }
 
 static void json_heap_tail(struct ich_json *j, const struct ich_heap *hp)
@@ -1040,6 +1042,13 @@ static int do_validate(struct ctx *c)
 			printf("%s\n", hp->reason);
 			continue;
 		}
+		/* what the analysis rests on that no source confirms (24H2) */
+		if (hp->layout && hp->layout->derived)
+			printf("note: heap %llx uses the layout row \"%s\" (%u), derived: %s\n", P(hp->address),
+			       hp->layout->label, hp->layout->build_min, hp->layout->source);
+		if (hp->unlisted)
+			printf("note: heap %llx is not in PEB.ProcessHeaps; found by its header in the captured memory\n",
+			       P(hp->address));
 		printf("Validating heap %0*llx: %zu problems", c->w, P(hp->address), hp->nproblems);
 		if (hp->totals.corrupt_count)
 			printf(", %llu blocks not vouched for (listed as corrupt)", P(hp->totals.corrupt_count));

@@ -199,6 +199,73 @@ static uint32_t ntdll_build(const struct ich_minidump *md, uint32_t fallback, bo
 	return fallback;
 }
 
+/*
+ * Windows 11 24H2 keeps only the first heap in PEB.ProcessHeaps
+ * (x64dbg/x64dbg pull request #3478: "From Windows 11 24H2, no all heap
+ * information exists in the PEB (only the first heap is stored)"; it then
+ * follows "the process heap descriptor", a structure no source we could
+ * read describes, so its linkage is not followed here).  Instead every
+ * 64 KiB-aligned address of the captured memory (heaps are reserved with
+ * the allocation granularity) whose header signature is an NT heap's or a
+ * segment heap's is tried as a heap; it is kept only when it passes the
+ * same checks as a listed heap (layout row validation: _HEAP.Signature,
+ * the SegmentList identity), and a note says it was found this way.
+ */
+#define HEAP_SCAN_MAX 4096
+static struct ich_error *find_unlisted_heaps(struct ich_heaps *h)
+{
+	const struct ich_minidump *md = ich_dump_minidump(h->dump);
+	if (!md)
+		return NULL;
+	size_t found = 0, tried = 0;
+	uint64_t at = h->ptr == 8 ? 0x10 : 0x8;	/* SegmentSignature / Signature (classify) */
+	for (size_t r = 0; r < md->nranges && tried < HEAP_SCAN_MAX; r++) {
+		uint64_t a = (md->ranges[r].start + 0xFFFF) & ~0xFFFFull;
+		uint64_t end = md->ranges[r].start + md->ranges[r].size;
+		for (; a + 0x1000 <= end && tried < HEAP_SCAN_MAX; a += 0x10000) {
+			uint32_t sig;
+			struct ich_error *e = ich_as_read_u32(h->as, a + at, &sig);
+			ich_error_destroy(e);
+			if (e || (sig != SEGMENT_SIGNATURE && sig != SEGHEAP_SIGNATURE))
+				continue;
+			bool listed = false;
+			for (size_t i = 0; i < h->nheaps; i++)
+				listed |= h->heaps[i].address == a;
+			if (listed)
+				continue;
+			tried++;
+			struct ich_heap *n = realloc(h->heaps, (h->nheaps + 1) * sizeof(*n));
+			if (!n)
+				return &ich_enomem;
+			h->heaps = n;
+			struct ntofs *o = realloc(h->ofs, (h->nheaps + 1) * sizeof(*o));
+			if (!o)
+				return &ich_enomem;
+			h->ofs = o;
+			memset(&n[h->nheaps], 0, sizeof(*n));
+			memset(&o[h->nheaps], 0, sizeof(*o));
+			n[h->nheaps].address = a;
+			size_t notes = h->nnotes;
+			classify(h, &n[h->nheaps], &o[h->nheaps]);
+			if (n[h->nheaps].status != ICH_HEAP_OK) {
+				/* not a heap (another segment, stray data): drop it and
+				 * any note its classification made */
+				while (h->nnotes > notes)
+					free(h->notes[--h->nnotes]);
+				continue;
+			}
+			n[h->nheaps].unlisted = true;
+			h->nheaps++;
+			found++;
+			heaps_note(h, "heap 0x%" PRIx64 " is not in PEB.ProcessHeaps: found by its header in the captured memory (24H2 lists only the first heap, x64dbg/x64dbg#3478)", a);
+		}
+	}
+	if (!found)
+		heaps_note(h, "build %u: no heap beyond PEB.ProcessHeaps was found in the captured memory (24H2 may list only the first heap, x64dbg/x64dbg#3478)",
+			   h->build);
+	return NULL;
+}
+
 struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build, struct ich_heaps **ret)
 {
 	return ich_heaps_open_with(dump, build, ich_layouts_default(), ret);
@@ -337,8 +404,6 @@ struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
 			}
 			listed = true;
 			heaps_note(h, "heap list: PEB.ProcessHeaps 0x%" PRIx64 " (NumberOfHeaps %u)", array, nheaps);
-			if (nheaps == 1 && h->build >= 26100)
-				heaps_note(h, "on 24H2 the PEB may list only the first heap (x64dbg/x64dbg#3478); other heaps are not listed here");
 		}
 	} else if (!e1 && !e2 && (nheaps > maxheaps || nheaps > MAX_HEAPS)) {
 		heaps_note(h, "PEB.NumberOfHeaps %u / MaximumNumberOfHeaps %u are inconsistent: using PEB.ProcessHeap only",
@@ -358,6 +423,10 @@ struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
 	for (size_t i = 0; i < h->nheaps; i++)
 		classify(h, &h->heaps[i], &h->ofs[i]);
 	if ((err = page_heaps_complete(h, process_heap, classify_at))) {
+		ich_heaps_close(h);
+		return err;
+	}
+	if (h->build >= 26100 && (err = find_unlisted_heaps(h))) {
 		ich_heaps_close(h);
 		return err;
 	}

@@ -402,7 +402,7 @@ const struct row_def ich_builtin_rows[] = {
 	NT(X64, 19041, "Windows 10 2004-22H2", "S1 2004/20H2; S11 19041, 19045; segment heap S1 2004/20H2, S11 18362-19045", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200, segheap_x64_19041),
 	NT(X64, 22000, "Windows 11 21H2", "S11 22000; S1 Windows 11; segment heap S1 Windows 11, S11 22000-22631", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200, segheap_x64_22000),
 	NT(X64, 22621, "Windows 11 22H2/23H2", "S11 22621.382, 22631.2428; segment heap S1 Windows 11, S11 22000-22631", false, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200, segheap_x64_22000),
-	NT(X64, 26100, "Windows 11 24H2", "derived: 22621 row by analogy (no source read for 26100); segment heap: the 22631 layout, derived (no 26100 layout found); 26100 signature constant 0 and LFH shift from S2", true, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200, segheap_x64_22000),
+	NT(X64, 26100, "Windows 11 24H2", "derived: the 22621 _HEAP by analogy, not confirmed for 26100 (no PDB-derived 26100 ntdll _HEAP found; a 2025 post on a 24H2 kernel, r0keb.github.io/posts/Windows-Kernel-Pool-Internals, quotes a Vergilius x64 _HEAP with these offsets, its build not named); segment heap: the 22631 layout, derived (no 26100 layout found); 26100 signature constant 0 and LFH shift from S2", true, peb_x64, heap_x64_17763, seg_x64, lfh_x64_9200, segheap_x64_22000),
 	NT(X86, 7600, "Windows 7 / 7 SP1", "S6 Win7_SP1 x86 ntdll ALL_SORTED.h; S11 7600/7601", false, peb_x86, heap_x86_7601, seg_x86, lfh_x86_7601),
 	NT(X86, 9200, "Windows 8", "S11 9200 (kernel copy); S6 Win8 x86", false, peb_x86, heap_x86_9200, seg_x86, lfh_x86_9200),
 	NT(X86, 9600, "Windows 8.1", "S6 Win8.1 x86 ntdll; S11 9600", false, peb_x86, heap_x86_9200, seg_x86, lfh_x86_9200),

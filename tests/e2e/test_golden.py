@@ -33,7 +33,7 @@ BLOCK = {"header": "addr", "user": "addr", "size": "int", "block_size": "int", "
          "state": "str", "layer": "str", "segment?": "addr", "container?": "addr",
          "virtual_alloc_entry?": "addr"}
 HEAP = {"address": "addr", "kind": "str", "status": "str", "reason?": "str", "flags?": "addr",
-        "layout?": "str", "lfh?": "bool",
+        "layout?": "str", "lfh?": "bool", "unlisted?": "bool",
         "segments?": [{"base": "addr", "first_entry": "addr", "last_valid_entry": "addr",
                        "uncommitted": [{"address": "addr", "size": "int"}]}],
         "blocks?": [BLOCK],

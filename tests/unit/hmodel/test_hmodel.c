@@ -42,6 +42,9 @@ struct block {
 
 static const char *out_path;
 static bool ntdll_image;	/* build(): also lay out ntdll's headers and .data */
+static bool second_heap;	/* build(): a second heap the PEB does not list */
+static uint16_t ntdll_build_no = 19041;	/* build(): ntdll's file version build */
+#define H2 (H + 0x100000)
 #define NTDLL 0x7ffb0b120000ull
 #define FULLKEY 0x5d2c6b3a9c6e4dd0ull	/* RtlpLFHKey, low half = LFHKEY */
 static struct block expect[512];
@@ -189,6 +192,43 @@ static void write_ntdll_image(struct db_md *md, struct db_mem *m)
 	db_md_add_memory(md, NTDLL + 0x3000, 0x1000, DB_LIST_64);
 }
 
+/*
+ * A second heap that PEB.ProcessHeaps does not list (24H2, x64dbg#3478):
+ * x64 1809+ _HEAP header (layouts.md §2), no entry encoding
+ * (EncodeFlagMask 0), one segment of one page: the header block up to
+ * FirstEntry (0x800) and one free block.
+ */
+static void put_plain(struct db_mem *m, uint64_t e, uint16_t units, uint8_t flags, uint16_t prev, uint8_t unused)
+{
+	uint8_t b[8] = { (uint8_t)units, (uint8_t)(units >> 8), flags, 0,
+			 (uint8_t)prev, (uint8_t)(prev >> 8), 0, unused };
+	b[3] = b[0] ^ b[1] ^ b[2];
+	db_mem_write(m, e + 8, b, 8);
+}
+
+static void write_unlisted_heap(struct db_md *md, struct db_mem *m)
+{
+	db_mem_write_u32(m, H2 + 0x10, 0xFFEEFFEE);
+	db_mem_write_u64(m, H2 + 0x18, H2 + 0x120);
+	db_mem_write_u64(m, H2 + 0x20, H2 + 0x120);
+	db_mem_write_u64(m, H2 + 0x120, H2 + 0x18);
+	db_mem_write_u64(m, H2 + 0x128, H2 + 0x18);
+	db_mem_write_u64(m, H2 + 0x28, H2);
+	db_mem_write_u64(m, H2 + 0x30, H2);
+	db_mem_write_u32(m, H2 + 0x38, 1);
+	db_mem_write_u64(m, H2 + 0x40, H2 + 0x800);
+	db_mem_write_u64(m, H2 + 0x48, H2 + 0x1000);
+	db_mem_write_u64(m, H2 + 0x60, H2 + 0x60);
+	db_mem_write_u64(m, H2 + 0x68, H2 + 0x60);
+	db_mem_write_u64(m, H2 + 0x110, H2 + 0x110);
+	db_mem_write_u64(m, H2 + 0x118, H2 + 0x110);
+	db_mem_write_u32(m, H2 + 0x70, 0x1002);
+	db_mem_write_u32(m, H2 + 0x98, 0xEEFFEEFF);
+	put_plain(m, H2, 0x80, 0x01, 0, 0x10);
+	put_plain(m, H2 + 0x800, 0x80, 0x00, 0x80, 0);
+	db_md_add_memory(md, H2, 0x1000, DB_LIST_64);
+}
+
 /* corrupt: 0 none; 1 entry 2's SmallTagIndex broken (its Size intact);
  * 2 entry 2's whole small header overwritten (Size unusable). */
 static char *build(int corrupt)
@@ -256,6 +296,8 @@ static char *build(int corrupt)
 	expect[nexpect++] = (struct block){ V + 0x30, 0x21000 - 0xFF0, 0x21000, 0 };
 	if (ntdll_image)
 		write_ntdll_image(md, m);
+	if (second_heap)
+		write_unlisted_heap(md, m);
 	db_md_add_memory(md, H, UCR_AT - H, DB_LIST_64);
 	db_md_add_memory(md, H + 0x10000 - 0x10, 0, DB_LIST_64);
 	db_md_add_memory(md, V, 0x1000, DB_LIST_64);
@@ -271,7 +313,7 @@ static char *build(int corrupt)
 	struct db_md_exception ex = { .thread_id = 0x1a4, .code = 0xc0000374, .address = 0x7ffb0b1ff2a9 };
 	db_md_set_exception(md, &ex);
 	struct db_md_module nt = { .name = "C:\\Windows\\System32\\ntdll.dll", .base = 0x7ffb0b120000,
-				   .size = 0x1f8000, .file_version = { 10, 0, 19041, 3636 } };
+				   .size = 0x1f8000, .file_version = { 10, 0, ntdll_build_no, 3636 } };
 	db_md_add_module(md, &nt);
 	char *path = strdup("/tmp/icpheap-hmodel-XXXXXX");
 	int fd = mkstemp(path);
@@ -539,6 +581,47 @@ static void test_lfh_key_64(void **state)
 	ich_dump_close(d);
 	unlink(path);
 	free(path);
+}
+
+/* 24H2: the PEB lists one heap; the second is found by its header in the
+ * captured memory, validated like a listed heap, and marked unlisted.
+ * Before 24H2 the PEB's list is taken as complete. */
+static void test_unlisted_heap_24h2(void **state)
+{
+	(void)state;
+	for (int pass = 0; pass < 2; pass++) {
+		second_heap = true;
+		ntdll_build_no = pass ? 26100 : 19041;
+		char *path = build(0);
+		second_heap = false;
+		ntdll_build_no = 19041;
+		struct ich_dump *d;
+		assert_null(ich_dump_open(path, &d));
+		struct ich_heaps *h;
+		assert_null(ich_heaps_open(d, 0, &h));
+		if (!pass) {
+			assert_int_equal(ich_heaps_count(h), 1);
+		} else {
+			assert_int_equal(ich_heaps_count(h), 2);
+			struct ich_heap *hp = ich_heaps_get(h, 1);
+			assert_int_equal(hp->address, H2);
+			assert_int_equal(hp->status, ICH_HEAP_OK);
+			assert_true(hp->unlisted);
+			assert_false(ich_heaps_get(h, 0)->unlisted);
+			assert_int_equal(hp->flags, 0x1002);
+			struct seen s = { .n = 0 };
+			assert_null(ich_heap_walk(h, hp, collect, &s));
+			assert_int_equal(s.n, 2);	/* its header block and the free block */
+			assert_non_null(find(&s, H2 + 0x800));
+			assert_int_equal(find(&s, H2 + 0x800)->state, ICH_BLOCK_FREE);
+			assert_true(has_note(h, "not in PEB.ProcessHeaps", "3478"));
+			/* the first heap's own segment header is not taken for a heap */
+		}
+		ich_heaps_close(h);
+		ich_dump_close(d);
+		unlink(path);
+		free(path);
+	}
 }
 
 /*
@@ -902,6 +985,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_layout_missing_field),
 		cmocka_unit_test(test_lfh_key_64),
 		cmocka_unit_test(test_win7_lfh),
+		cmocka_unit_test(test_unlisted_heap_24h2),
 		cmocka_unit_test(test_x86),
 		cmocka_unit_test(test_wow64),
 	};
