@@ -246,6 +246,21 @@ void ich_report_user_sections(struct ich_dump *dump, struct ich_report *r)
 	ich_report_section(r, "Heaps (!heap -s)", "heaps", sec_heaps, dump);
 	ich_report_section(r, "Top allocations by total size (!heap -stat, all heaps)", "heap_stat", sec_stat, dump);
 	ich_report_section(r, "Heap validation (!heap -v)", "heap_validation", sec_validate, dump);
+	/* --build N that did not get its own row is said on stderr, -v or not
+	 * (the run would otherwise look like it used build N's layout). */
+	for (size_t i = 0; u.h && r->opts->build && i < ich_heaps_count(u.h); i++) {
+		const struct ich_heap *hp = ich_heaps_get(u.h, i);
+		if (!hp->layout || (!hp->layout_fallback && hp->layout->build_min <= r->opts->build))
+			continue;
+		char msg[200];
+		snprintf(msg, sizeof(msg), "--build %u: heap 0x%" PRIx64 " uses the layout row \"%s\" (from build %u)%s",
+			 r->opts->build, hp->address, hp->layout->label, hp->layout->build_min,
+			 hp->layout_fallback ? ", the row for that build did not fit" : "");
+		ich_report_note(r, "%s", msg);
+		if (!r->opts->quiet)
+			fprintf(stderr, "icpheap analyze: note: %s: %s\n", ich_dump_path(dump), msg);
+		break;
+	}
 	/* The section's own status and, without heap data, what to do. */
 	static const char capture[] = "capture a full-memory dump (procdump -ma PID, or WER LocalDumps DumpType=2)";
 	if (u.walked) {

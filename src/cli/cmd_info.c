@@ -539,11 +539,15 @@ static void json_code(struct ich_json *j, uint32_t code, const char *name)
 	ich_json_string(j, "name", name);
 }
 
+/* JSON times are RFC 3339 UTC ("2016-10-13T22:17:00Z"); text keeps the
+ * readable form. */
 static void json_time(struct ich_json *j, const char *key, int64_t t)
 {
 	char tb[64];
-	if (t > 0)
-		ich_json_string(j, key, fmt_time(t, tb, sizeof(tb)));
+	time_t tt = (time_t)t;
+	struct tm tm;
+	if (t > 0 && gmtime_r(&tt, &tm) && strftime(tb, sizeof(tb), "%Y-%m-%dT%H:%M:%SZ", &tm))
+		ich_json_string(j, key, tb);
 	else
 		ich_json_null(j, key);
 }

@@ -160,6 +160,10 @@ def check_minidump(name, entry, d, text):
     expect(md["version"] == int(hdr["version"], 16), name + ": version")
     expect(md["number_of_streams"] == int(hdr["streams"]), name + ": streams")
     expect(md["timestamp"] == int(hdr["time"]), name + ": time")
+    # RFC 3339 UTC, the same instant as the MANIFEST's time stamp
+    import datetime
+    want_t = datetime.datetime.fromtimestamp(int(hdr["time"]), datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+    expect(md["time"] == want_t, name + ": time is RFC 3339 UTC (%r, want %r)" % (md["time"], want_t))
     expect(md["flags"] == int(hdr["flags"], 16), name + ": flags")
     expect("0x%08x" % md["version"] in text, name + ": version in text")
     for fname, bit in MD_FLAG_BITS.items():

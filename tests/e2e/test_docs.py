@@ -140,6 +140,19 @@ if m:
             md = open(summary).read()
             check(md.startswith("## icpheap analyze") and "| `" in md, "CI step wrote the Markdown summary")
 
+# 3. Every layout source id the code cites (S1..S11) is listed in
+# docs/SOURCES.md.
+srcs = open(os.path.join(ROOT, "docs", "SOURCES.md"), encoding="utf-8").read()
+listed = set(re.findall(r"^\| (S\d+) \|", srcs, re.M))
+cited = set()
+for d, _, files in os.walk(os.path.join(ROOT, "src")):
+    for f in files:
+        if f.endswith((".c", ".h")):
+            cited |= set(re.findall(r"\b(S(?:[1-9]|1[0-1]))\b", open(os.path.join(d, f), encoding="utf-8",
+                                                                    errors="replace").read()))
+check(cited and cited <= listed, "cited source ids %s all listed in docs/SOURCES.md (%s)"
+      % (sorted(cited - listed), sorted(listed)))
+
 for s in SKIPPED:
     print("skipped:", s)
 print("%d passed, %d failed, %d skipped" % (PASSED[0], len(FAILS), len(SKIPPED)))
