@@ -234,7 +234,8 @@ class Walker:
             elif busy:
                 bits = D.u32(ch + self.ps)
                 po = (bits & 0xFF) ^ (ch & 0xFF) ^ (key & 0xFF)
-                check(po == ((ch - seg) >> 12) & 0xFF, 'VS chunk 0x%x page offset' % ch)
+                # page distance from the VS subsegment (README "VS subsegments")
+                check(po == ((ch - vs) >> 12) & 0xFF, 'VS chunk 0x%x page offset' % ch)
                 un = self.trailer(ch + sz) if bits & 0x100 else 0
                 out.append((ch, ch + hdr, sz - hdr - un, sz, 'busy', 'segment-vs'))
             else:

@@ -283,11 +283,19 @@ static void rb_tree(struct ctx *c, uint64_t tree, const uint64_t *nodes, unsigne
 /* ---------------------------------------------------------------------
  * VS subsegments (Algorithm C step 5; S10 heap_vs_subsegment.cpp)
  * ------------------------------------------------------------------- */
-static void vs_chunk_header(struct ctx *c, uint64_t ch, uint64_t pageseg, uint64_t size,
+/* EncodedSegmentPageOffset = the chunk's page distance from the start of
+ * its VS subsegment, XORed with the low bytes of the chunk address and
+ * HeapKey (S10 segment_heap.cpp decodes the byte that way; the distance is
+ * to the VS subsegment: a kernel segment-heap write-up (find_string hit
+ * 55835463398, "page distance to the start of the VS subsegment") and an
+ * HEVD exploit's locateVsSubSegment (hit 12122099449: subsegment = chunk -
+ * (offset << 12) & ~0xfff).  The first version of this builder measured it
+ * from the page segment; the walker's check caught it.) */
+static void vs_chunk_header(struct ctx *c, uint64_t ch, uint64_t vs, uint64_t size,
 			    uint64_t prev, bool busy, bool unused_flag)
 {
 	const struct shb_lay *L = c->L;
-	uint8_t pageoff = (uint8_t)((ch - pageseg) >> 12);
+	uint8_t pageoff = (uint8_t)(((ch & ~0xFFFull) - vs) >> 12);
 	uint32_t bits = (uint32_t)((uint8_t)(pageoff ^ (uint8_t)ch ^ (uint8_t)c->heap_key)) |
 			(unused_flag ? 0x100u : 0);
 	if (L->ps == 8) {
@@ -321,7 +329,7 @@ struct vs_opts {
 	uint64_t big_size;
 };
 
-static void vs_subsegment(struct ctx *c, uint64_t seg, uint64_t vs, uint64_t len,
+static void vs_subsegment(struct ctx *c, uint64_t vs, uint64_t len,
 			  const struct vs_opts *o)
 {
 	const struct shb_lay *L = c->L;
@@ -373,7 +381,7 @@ static void vs_subsegment(struct ctx *c, uint64_t seg, uint64_t vs, uint64_t len
 			req = room - unused;
 		}
 		bool bad = c->corrupt_vs_chunk && c->corrupt_vs_chunk == i + 1;
-		vs_chunk_header(c, cur, seg, s, bad ? prev + 3 * u : prev, busy, unused != 0);
+		vs_chunk_header(c, cur, vs, s, bad ? prev + 3 * u : prev, busy, unused != 0);
 		if (busy) {
 			fill_user(c, cur + hdr, req);
 			if (unused)
@@ -540,7 +548,7 @@ static void page_segment(struct ctx *c, uint64_t seg, const struct rplan *plan, 
 		case R_VS: case R_VSBIG: {
 			expect_block(c, d, a, 0, len, "internal", "segment-backend", 0, "subsegment=vs");
 			struct vs_opts o = { p->kind == R_VSBIG ? 3 : 0, p->arg };
-			vs_subsegment(c, seg, a, len, &o);
+			vs_subsegment(c, a, len, &o);
 			break;
 		}
 		case R_LFH:
@@ -969,7 +977,7 @@ static void big(struct ctx *c, unsigned long n)
 					sv ^= ch ^ c->heap_key;
 					memcpy(buf + off, &sv, 8);
 					if (busy) {
-						uint32_t bits = (uint8_t)((uint8_t)((ch - seg) >> 12) ^ (uint8_t)ch ^
+						uint32_t bits = (uint8_t)((uint8_t)((ch - a) >> 12) ^ (uint8_t)ch ^
 									  (uint8_t)c->heap_key);
 						memcpy(buf + off + 8, &bits, 4);
 						buf[off + 0x10] = 'V';
