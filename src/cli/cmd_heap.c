@@ -320,8 +320,8 @@ static int do_summary(struct ctx *c)
 	else if (ich_heaps_lfh_key(c->h, &key) && !x64)
 		printf("LFH Key                   : 0x%08llx\n", P(key & 0xFFFFFFFFu));
 	else if (ich_heaps_lfh_key(c->h, &key))
-		printf("LFH Key                   : 0x%08llx (low 32 bits, recovered from LFH UserBlocks)\n",
-		       P(key & 0xFFFFFFFFu));
+		printf("LFH Key                   : 0x%0*llx (low %u bits, recovered from the LFH)\n",
+		       (int)ich_heaps_lfh_key_bits(c->h) / 4, P(key), ich_heaps_lfh_key_bits(c->h));
 	else
 		printf("LFH Key                   : unknown (no symbols; recovered only from LFH UserBlocks)\n");
 	printf("Termination on corruption : unknown (needs ntdll symbols)\n");

@@ -479,7 +479,11 @@ bool ich_heaps_global_flag(const struct ich_heaps *h, uint32_t *flag)
 
 unsigned ich_heaps_lfh_key_bits(const struct ich_heaps *h)
 {
-	return !h->lfh_key_known ? 0 : h->lfh_key_full ? 64 : 32;
+	if (!h->lfh_key_known)
+		return 0;
+	if (h->lfh_key_full)
+		return h->ptr == 8 ? 64 : 32;
+	return h->lfh_key_low_bits ? h->lfh_key_low_bits : 32;
 }
 
 bool ich_heaps_lfh_key(const struct ich_heaps *h, uint64_t *key)

@@ -74,7 +74,8 @@ struct ich_heaps {
 	bool have_global_flag;
 	uint32_t global_flag;
 	bool lfh_key_known;
-	bool lfh_key_full;	/* all 64 bits (x64: found in ntdll's data) */
+	bool lfh_key_full;	/* all bits (x64: found in ntdll's data) */
+	unsigned lfh_key_low_bits;	/* recovered from the heap: 32 (Win8+ UserBlocks, x86), 40 (Win7 x64 headers) */
 	uint64_t lfh_key;
 	struct ich_heap *heaps;	size_t nheaps;
 	struct ntofs *ofs;	/* per heap: from heaps[i].layout */

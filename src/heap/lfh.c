@@ -130,6 +130,7 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 	if (nkeys) {
 		h->lfh_key_known = true;
 		h->lfh_key = keys[best];
+		h->lfh_key_low_bits = 32;
 		heaps_note(h, "RtlpLFHKey (low 32 bits) 0x%08x recovered from %zu LFH UserBlocks of heap 0x%" PRIx64 " (%zu keys agree on the offsets; chosen by the busy blocks' front-end bit, score %ld)",
 			   keys[best], n, heap->address, nkeys, best_score);
 		lfh_find_full_key(h);
@@ -137,6 +138,53 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 		heaps_note(h, "heap 0x%" PRIx64 ": RtlpLFHKey could not be recovered from %zu UserBlocks", heap->address, n);
 	}
 	free(u);
+}
+
+/*
+ * RtlpLFHKey from Windows 7 LFH block headers (S5 arizvisa/syringe
+ * lib/ndk/heaptypes.py, _HEAP_ENTRY.__fe_decode): x64 — the low 40 bits of
+ * the header qword at E+8 are ((E ^ Heap) >> 4) ^ (SubSegment >> 4) ^ key,
+ * so they give the key's low 40 bits; x86 — the dword at E is SubSegment ^
+ * (E >> 3) ^ key ^ Heap, the whole 32-bit key.  Every front-end block of the
+ * container must give the same value.
+ */
+static void lfh_recover_key_win7(struct walk_ctx *w, uint64_t ub, uint64_t subseg, uint64_t first,
+				 uint64_t stride, uint64_t n)
+{
+	struct ich_heaps *h = w->h;
+	const struct ntofs *o = w->o;
+	uint64_t heap = w->heap->address, key = 0;
+	unsigned agree = 0;
+	bool x64 = h->ptr == 8;
+	uint64_t mask = x64 ? 0xFFFFFFFFFFull : 0xFFFFFFFFull;
+	for (uint64_t i = 0; i < n && i < 64; i++) {
+		uint64_t blk = ub + first + i * stride, raw;
+		uint8_t ubyte;
+		struct ich_error *e1 = ich_as_read_u8(h->as, blk + (uint64_t)o->entry_small_header + 7, &ubyte);
+		struct ich_error *e2 = e1 ? NULL : ich_as_read_u64(h->as, blk + (uint64_t)o->entry_small_header, &raw);
+		bool ok = !e1 && !e2 && (ubyte & 0x80);
+		ich_error_destroy(e1);
+		ich_error_destroy(e2);
+		if (!ok)
+			continue;
+		uint64_t k = x64 ? ((raw ^ ((blk ^ heap) >> 4) ^ (subseg >> 4)) & mask)
+				 : (((raw & mask) ^ subseg ^ (blk >> 3) ^ heap) & mask);
+		if (agree && k != key) {
+			heaps_note(h, "heap 0x%" PRIx64 ": Windows 7 LFH block headers of UserBlocks 0x%" PRIx64 " do not agree on RtlpLFHKey (0x%" PRIx64 " and 0x%" PRIx64 ")",
+				   heap, ub, key, k);
+			return;
+		}
+		key = k;
+		agree++;
+	}
+	if (agree < 2)
+		return;
+	h->lfh_key_known = true;
+	h->lfh_key = key;
+	h->lfh_key_low_bits = x64 ? 40 : 32;
+	heaps_note(h, "RtlpLFHKey (low %u bits) 0x%" PRIx64 " recovered from %u Windows 7 LFH block headers of UserBlocks 0x%" PRIx64 " (S5 front-end header encoding)",
+		   h->lfh_key_low_bits, key, agree, ub);
+	lfh_find_full_key(h);
 }
 
 /*
@@ -189,6 +237,8 @@ static bool lfh_walk_win7(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 		heap_problem(w->heap, ub, "LFH UserBlocks: BlockCount %u blocks of 0x%" PRIx64 " bytes overrun the container; %" PRIu64 " listed",
 			     count, stride, n);
 	}
+	if (!h->lfh_key_known)
+		lfh_recover_key_win7(w, ub, subseg, first, stride, n);
 	/* one look at the whole container when the dump holds it contiguously */
 	const uint8_t *span = ich_as_peek(h->as, ub, (size_t)(first + n * stride));
 	for (uint64_t i = 0; i < n; i++) {

@@ -100,7 +100,8 @@ void lfh_find_full_key(struct ich_heaps *h)
 	struct ntdll_section sec[16];
 	char why[160];
 	size_t ns = ntdll_writable_sections(h, sec, 16, why, sizeof(why));
-	uint32_t lo = (uint32_t)h->lfh_key;
+	unsigned bits = h->lfh_key_low_bits ? h->lfh_key_low_bits : 32;
+	uint64_t mask = bits >= 64 ? ~0ull : (1ull << bits) - 1, lo = h->lfh_key & mask;
 	uint64_t found = 0, at = 0;
 	size_t distinct = 0;
 	uint64_t captured = 0;
@@ -111,7 +112,7 @@ void lfh_find_full_key(struct ich_heaps *h)
 			captured += got;
 			for (size_t k = 0; k + 8 <= got; k += 8) {
 				uint64_t v = ich_le64(buf + k);
-				if ((uint32_t)v != lo || !(v >> 32) || v == found)
+				if ((v & mask) != lo || !(v >> bits) || v == found)
 					continue;
 				distinct++;
 				found = v;
@@ -122,13 +123,13 @@ void lfh_find_full_key(struct ich_heaps *h)
 	if (distinct == 1) {
 		h->lfh_key = found;
 		h->lfh_key_full = true;
-		heaps_note(h, "RtlpLFHKey 0x%016" PRIx64 ": the only qword of ntdll's writable data (at 0x%" PRIx64 ") whose low half is the key recovered from the UserBlocks",
-			   found, at);
+		heaps_note(h, "RtlpLFHKey 0x%016" PRIx64 ": the only qword of ntdll's writable data (at 0x%" PRIx64 ") whose low %u bits are the key recovered from the heap",
+			   found, at, bits);
 	} else if (distinct > 1) {
-		heaps_note(h, "RtlpLFHKey: several qwords of ntdll's writable data have the low half 0x%08x; only the low 32 bits are known", lo);
+		heaps_note(h, "RtlpLFHKey: several qwords of ntdll's writable data have the low %u bits 0x%" PRIx64 "; only those are known", bits, lo);
 	} else {
-		heaps_note(h, "RtlpLFHKey: only the low 32 bits are known (%s)",
-			   ns ? (captured ? "no qword of ntdll's writable data has them as its low half"
+		heaps_note(h, "RtlpLFHKey: only the low %u bits are known (%s)", bits,
+			   ns ? (captured ? "no qword of ntdll's writable data has them as its low bits"
 				   : "ntdll's writable data is not in the dump") : why);
 	}
 }

@@ -19,13 +19,15 @@
 #include <icpheap/heap.h>
 
 static const char *scenario_names[] = { "x64-19045", "x64-14393", "x64-7601", "x86-19045",
-	"wow64-19045", "x64-19045-corrupt", "x64-19045-nopeb-array" };
+	"wow64-19045", "x64-19045-corrupt", "x64-19045-nopeb-array",
+	"x64-7601-lfh", "x86-7601-lfh", "x64-19045-corrupt-resync", "x64-19045-corrupt-scan" };
 #define NSCEN (sizeof scenario_names / sizeof scenario_names[0])
 static const char *dmp_path[NSCEN], *exp_path[NSCEN];
 
 struct xblock {
 	uint64_t header, user, size, block_size;
 	char state[16], layer[16];
+	uint64_t container;	/* container= (LFH blocks), 0 when absent */
 };
 struct xheap {
 	uint64_t address;
@@ -38,14 +40,18 @@ struct xheap {
 };
 struct expect {
 	struct xheap h[8];	size_t nh;
-	uint64_t corrupt;
+	uint64_t corrupt, resync, skipped_from, skipped_to;
 	int array_captured;
+	uint64_t lfh_key;
+	unsigned lfh_key_width;
+	int lfh_key_captured;	/* -1: no lfh_key line */
 };
 
 static void load(const char *path, struct expect *x)
 {
 	memset(x, 0, sizeof *x);
 	x->array_captured = 1;
+	x->lfh_key_captured = -1;
 	FILE *f = fopen(path, "r");
 	assert_non_null(f);
 	char line[512];
@@ -83,6 +89,8 @@ static void load(const char *path, struct expect *x)
 			xb->block_size = d;
 			strcpy(xb->state, st);
 			strcpy(xb->layer, ly);
+			const char *ct = strstr(line, " container=0x");
+			xb->container = ct ? strtoull(ct + 13, NULL, 16) : 0;
 		} else if (sscanf(line, "totals busy_count=%llu busy_bytes=%llu free_count=%llu free_bytes=%llu",
 				  &a, &b, &c, &d) == 4) {
 			h->busy_count = a;
@@ -91,6 +99,16 @@ static void load(const char *path, struct expect *x)
 			h->free_bytes = d;
 		} else if (sscanf(line, "corrupt 0x%llx", &a) == 1) {
 			x->corrupt = a;
+		} else if (sscanf(line, "resync 0x%llx", &a) == 1) {
+			x->resync = a;
+		} else if (sscanf(line, "skipped 0x%llx 0x%llx", &a, &b) == 2) {
+			x->skipped_from = a;
+			x->skipped_to = b;
+		} else if (sscanf(line, "lfh_key 0x%llx width=%u", &a, &n) == 2) {
+			x->lfh_key = a;
+			x->lfh_key_width = n;
+			const char *cp = strstr(line, "captured=");
+			x->lfh_key_captured = cp ? cp[9] == '1' : 0;
 		} else if (sscanf(line, "peb 0x%llx heaps=%u array_captured=%d", &a, &n, &ac) == 3) {
 			x->array_captured = ac;
 		}
@@ -128,6 +146,8 @@ static const struct ich_heap_block *find(const struct got *g, uint64_t header)
 			return &g->b[i];
 	return NULL;
 }
+
+static const struct expect *g_x;	/* the scenario being checked */
 
 /* Compares heap hh (walked) with xh; skip_after: blocks of segment 0 in
  * [from, to) are not expected (corrupt run). */
@@ -174,6 +194,20 @@ static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct x
 		assert_non_null(b);
 		assert_int_equal(b->state, ICH_BLOCK_CORRUPT);
 		assert_int_equal(b->block_size, xcorrupt->block_size);
+		/* the walk goes on where the .expect says it resyncs */
+		if (g_x->resync)
+			assert_non_null(find(&g, g_x->resync));
+		if (g_x->skipped_from) {
+			char want[96];
+			snprintf(want, sizeof want, "skipped 0x%llx bytes 0x%llx-0x%llx",
+				 (unsigned long long)(g_x->skipped_to - g_x->skipped_from),
+				 (unsigned long long)g_x->skipped_from, (unsigned long long)g_x->skipped_to);
+			bool said = false;
+			for (size_t i = 0; i < hh->nproblems; i++)
+				said |= strstr(hh->problems[i].what, want) != NULL;
+			if (!said)
+				fail_msg("no problem says \"%s\"", want);
+		}
 	}
 	size_t matched = 0;
 	for (size_t i = 0; i < xh->nb; i++) {
@@ -195,6 +229,8 @@ static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct x
 		assert_int_equal(b->block_size, xb->block_size);
 		if (b->state != ICH_BLOCK_INTERNAL)
 			assert_int_equal(b->size, xb->size);
+		if (xb->container)	/* an LFH block's UserBlocks */
+			assert_int_equal(b->segment, xb->container);
 	}
 	assert_int_equal(g.nb, xh->nb);
 	bool cfree = xcorrupt && !strcmp(xcorrupt->state, "free");
@@ -211,6 +247,7 @@ static void run_scenario(size_t k)
 {
 	struct expect x;
 	load(exp_path[k], &x);
+	g_x = &x;
 	struct ich_dump *d = NULL;
 	struct ich_error *err = ich_dump_open(dmp_path[k], &d);
 	if (err)
@@ -233,6 +270,20 @@ static void run_scenario(size_t k)
 			check_heap(hs, hh, &x.h[i], x.corrupt);
 		}
 	}
+	/* RtlpLFHKey: the low bits the heap gives, all of it when the .expect
+	 * says ntdll's .data holding it is captured */
+	if (x.lfh_key_captured >= 0) {
+		uint64_t key;
+		assert_true(ich_heaps_lfh_key(hs, &key));
+		if (x.lfh_key_captured) {
+			assert_int_equal(ich_heaps_lfh_key_bits(hs), x.lfh_key_width);
+			assert_int_equal(key, x.lfh_key);
+		} else {
+			unsigned bits = ich_heaps_lfh_key_bits(hs);
+			assert_true(bits >= 32 && bits < 64);
+			assert_int_equal(key & 0xFFFFFFFFu, x.lfh_key & 0xFFFFFFFFu);
+		}
+	}
 	ich_heaps_close(hs);
 	ich_dump_close(d);
 	free_expect(&x);
@@ -245,6 +296,10 @@ static void t_x86_19045(void **s) { (void)s; run_scenario(3); }
 static void t_wow64_19045(void **s) { (void)s; run_scenario(4); }
 static void t_corrupt(void **s) { (void)s; run_scenario(5); }
 static void t_nopeb_array(void **s) { (void)s; run_scenario(6); }
+static void t_x64_7601_lfh(void **s) { (void)s; run_scenario(7); }
+static void t_x86_7601_lfh(void **s) { (void)s; run_scenario(8); }
+static void t_corrupt_resync(void **s) { (void)s; run_scenario(9); }
+static void t_corrupt_scan(void **s) { (void)s; run_scenario(10); }
 
 static void t_real_not_captured(void **s)
 {
@@ -283,6 +338,10 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_wow64_19045),
 		cmocka_unit_test(t_corrupt),
 		cmocka_unit_test(t_nopeb_array),
+		cmocka_unit_test(t_x64_7601_lfh),
+		cmocka_unit_test(t_x86_7601_lfh),
+		cmocka_unit_test(t_corrupt_resync),
+		cmocka_unit_test(t_corrupt_scan),
 		cmocka_unit_test(t_real_not_captured),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
