@@ -388,11 +388,67 @@ def check_scenario(bdir, name):
               '%s: leaks differ: computed %s' % (who, [hex(x) for x in got]))
 
 
+def check_big(bdir, name):
+    import bisect
+    D = Dump('%s/%s.dmp' % (bdir, name))
+    E = parse_expect('%s/%s.expect' % (bdir, name))
+    big = [kv for k, kv in E if k == 'big'][0]
+    H, seg, n = num(big['heap']), num(big['segment_size']), num(big['entries'])
+    key = D.u64(H + 0x88)
+    e, ents = H, []
+    while e < H + seg:
+        b = (D.u64(e + 8) ^ key).to_bytes(8, 'little')
+        if b[3] != b[0] ^ b[1] ^ b[2] or not (b[0] | b[1] << 8):
+            failures.append('%s: bad entry at 0x%x' % (name, e))
+            return
+        size = (b[0] | b[1] << 8) * 16
+        ents.append((e, size, b[2] & 1, size - b[7] if b[2] & 1 else 0))
+        e += size
+    body = ents[1:1 + n]
+    busy = [x for x in body if x[2]]
+    check(len(body) == n and len(busy) == num(big['busy']) and
+          sum(x[3] for x in busy) == num(big['busy_bytes']) and
+          len(body) - len(busy) == num(big['free']), '%s: entry counts' % name)
+    check(all(not x[2] for x in ents[1 + n:]), '%s: tail not free' % name)
+    for k, kv in E:
+        if k == 'block':
+            x = [t for t in ents if t[0] == num(kv['header'])]
+            check(x and x[0][1] == num(kv['block_size']) and x[0][3] == num(kv['size']),
+                  '%s: block %s' % (name, kv['header']))
+    cand = [(x[0] + 16, x[3]) for x in busy]
+    starts = [c[0] for c in cand]
+    reach, work = set(), []
+
+    def scan(buf):
+        for (v,) in struct.iter_unpack('<Q', buf[:len(buf) // 8 * 8]):
+            if H <= v < H + seg:
+                i = bisect.bisect_right(starts, v) - 1
+                if i >= 0 and v < cand[i][0] + cand[i][1] and i not in reach:
+                    reach.add(i)
+                    work.append(i)
+
+    for st, ds, off in D.ranges:
+        if st + ds <= H or st >= H + seg:
+            scan(D.d[off:off + ds])
+    while work:
+        u, sz = cand[work.pop()]
+        scan(D.read(u, sz))
+    leaked = {cand[i][0] for i in range(len(cand)) if i not in reach}
+    total = [kv for k, kv in E if k == 'leaks'][0]
+    check(len(leaked) == num(total['count']), '%s: %d leaked, expect %s' % (name, len(leaked), total['count']))
+    for k, kv in E:
+        if k == 'leak':
+            check(num(kv['user']) in leaked, '%s: %s not leaked' % (name, kv['user']))
+
+
 def main():
     bdir = sys.argv[1]
     for name in sys.argv[2:]:
         try:
-            check_scenario(bdir, name)
+            if name.startswith('big'):
+                check_big(bdir, name)
+            else:
+                check_scenario(bdir, name)
         except Exception as e:  # a decode error is a failure, with its cause
             failures.append('%s: %r' % (name, e))
     for f in failures:

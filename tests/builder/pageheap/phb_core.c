@@ -81,7 +81,7 @@ void phb_region(struct phb_proc *P, uint64_t base, uint64_t size, uint32_t state
 	if (P->nregions == PHB_MAX)
 		die("too many regions");
 	P->regions[P->nregions++] = (struct phb_region){ base, size, state, protect, type, capture,
-		false };
+		false, -1 };
 }
 
 void phb_heapmem(struct phb_proc *P, uint64_t base, uint64_t size, uint32_t protect, bool capture)
@@ -227,8 +227,10 @@ int phb_finish(struct phb_proc *P, const char *dmp)
 	for (unsigned i = 0; i < P->nheaps; i++)
 		phb_wptr(P, P->heaps_array + i * L->ps, P->heaps[i]);
 	qsort(P->regions, P->nregions, sizeof P->regions[0], region_cmp);
+	int captured = 0;
 	for (unsigned i = 0; i < P->nregions; i++) {
-		const struct phb_region *r = &P->regions[i];
+		struct phb_region *r = &P->regions[i];
+		r->index = r->capture ? captured++ : -1;
 		if (i && r->base < P->regions[i - 1].base + P->regions[i - 1].size)
 			die("overlapping regions");
 		struct db_md_meminfo mi = { .base = r->base, .allocation_base = r->base,
@@ -242,6 +244,8 @@ int phb_finish(struct phb_proc *P, const char *dmp)
 	int rc = db_md_write(P->md, dmp);
 	if (rc)
 		fprintf(stderr, "mkpageheapdump: %s\n", db_error());
+	if (!rc && P->post)
+		rc = P->post(P, dmp);
 	db_md_free(P->md);
 	return rc;
 }

@@ -45,6 +45,7 @@ struct phb_region {
 	uint32_t state, protect, type;
 	bool capture;
 	bool heapmem;		/* heap memory / metadata: not a leak root */
+	int index;		/* Memory64List index (set by phb_finish) */
 };
 
 struct phb_nt {
@@ -90,6 +91,10 @@ struct phb_proc {
 	unsigned nthreads;
 	uint64_t declared_leaks[64];
 	unsigned ndeclared;
+	/* called by phb_finish after the dump is written (before md is
+	 * freed); `index` of each captured region = its Memory64 index */
+	int (*post)(struct phb_proc *P, const char *dmp);
+	void *post_arg;
 };
 
 uint64_t phb_up(uint64_t v, uint64_t a);

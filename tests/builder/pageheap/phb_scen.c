@@ -658,9 +658,202 @@ int phb_build(const char *name, const char *dmp, const char *expect)
 	return rc;
 }
 
+/* ------------------------------------------------ scenario 9: big (bench) */
+
+/* Entry j of the big heap: free (0x40 bytes) when j % 8 == 7, else busy
+ * with requested size BIG_REQ[j % 6]; busy blocks are numbered b = 0, 1, …
+ * and form chains of 16 (block b's first qword points to block b+1, at
+ * its user address + 8 when b % 3 == 0); chain c (= b / 16) is reachable
+ * from the roots table iff c % 10 != 0. */
+static const uint64_t BIG_REQ[6] = { 0x18, 0x48, 0x88, 0xC8, 0x108, 0x148 };
+#define BIG_HEAP 0x20000000000ull
+#define BIG_ROOTS 0x1F000000000ull
+
+struct big {
+	uint64_t seg, blocks, nbusy, nfree, busy_bytes, free_bytes, leaked, leaked_bytes, end;
+	uint64_t key;
+};
+
+static uint64_t big_bsize(uint64_t j, bool *busy, uint64_t *req)
+{
+	*busy = j % 8 != 7;
+	*req = *busy ? BIG_REQ[j % 6] : 0;
+	return *busy ? phb_up(*req + 16, 16) : 0x40;
+}
+
+static int big_post(struct phb_proc *P, const char *dmp)
+{
+	struct big *B = P->post_arg;
+	int ri = -1;
+	for (unsigned i = 0; i < P->nregions; i++)
+		if (P->regions[i].base == BIG_HEAP)
+			ri = P->regions[i].index;
+	uint64_t off0 = db_md_range_rva(P->md, (size_t)ri, DB_LIST_64);
+	FILE *f = fopen(dmp, "r+b");
+	if (!f || ri < 0 || off0 == UINT64_MAX) {
+		fprintf(stderr, "mkpageheapdump: big: cannot reopen %s\n", dmp);
+		if (f)
+			fclose(f);
+		return -1;
+	}
+	const size_t CH = 1u << 20;
+	uint8_t *buf = malloc(CH + 0x10000);
+	if (!buf)
+		abort();
+	uint64_t e = BIG_HEAP + 0x800, b = 0, lcg = 0x853C49E6748FEA9Bull;
+	size_t fill = 0;
+	uint16_t prev = 0x80;
+	if (fseeko(f, (off_t)(off0 + 0x800), SEEK_SET) != 0)
+		abort();
+	/* the blocks, then free blocks of at most 0xFF000 bytes up to the
+	 * segment end (an NT block's Size is 16 bits of units) */
+	uint64_t seg_end = BIG_HEAP + B->seg;
+	for (uint64_t j = 0; e < seg_end; j++) {
+		bool busy;
+		uint64_t req, bs;
+		bool tail = j >= B->blocks;
+		if (!tail) {
+			bs = big_bsize(j, &busy, &req);
+		} else {
+			busy = false;
+			req = 0;
+			bs = seg_end - e < 0xFF000 ? seg_end - e : 0xFF000;
+		}
+		uint8_t *p = buf + fill;
+		size_t n = (size_t)(tail ? 16 : bs);
+		memset(p, 0, n);
+		uint8_t h[8];
+		uint16_t units = (uint16_t)(bs / 16);
+		h[0] = (uint8_t)units;
+		h[1] = (uint8_t)(units >> 8);
+		h[2] = busy ? 1 : 0;
+		h[3] = (uint8_t)(h[0] ^ h[1] ^ h[2]);
+		h[4] = (uint8_t)prev;
+		h[5] = (uint8_t)(prev >> 8);
+		h[6] = 0;
+		h[7] = (uint8_t)(busy ? bs - req : 0);
+		uint64_t v = 0;
+		for (int k = 7; k >= 0; k--)
+			v = (v << 8) | h[k];
+		v ^= B->key;
+		memcpy(p + 8, &v, 8);	/* little-endian host (as db_big.c) */
+		if (busy) {
+			for (uint64_t q = 16; q + 8 <= 16 + req; q += 8) {
+				lcg = lcg * 6364136223846793005ull + 1442695040888963407ull;
+				uint64_t w = (lcg >> 8) | 0x5A00000000000000ull;
+				memcpy(p + q, &w, 8);
+			}
+			bool last_busy = b + 1 >= B->nbusy;
+			if (b % 16 != 15 && !last_busy) {
+				bool nb;
+				uint64_t nreq, nbs = big_bsize(j + 1, &nb, &nreq);
+				uint64_t nxt = e + bs + (nb ? 0 : nbs);
+				uint64_t target = nxt + 16 + (b % 3 == 0 ? 8 : 0);
+				memcpy(p + 16, &target, 8);
+			}
+			b++;
+		}
+		prev = (uint16_t)(bs / 16);
+		fill += n;
+		if (tail || fill >= CH) {
+			if (fwrite(buf, 1, fill, f) != fill)
+				abort();
+			fill = 0;
+		}
+		e += bs;
+		if (tail && fseeko(f, (off_t)(off0 + (e - BIG_HEAP)), SEEK_SET) != 0)
+			abort();
+	}
+	if (fill && fwrite(buf, 1, fill, f) != fill)
+		abort();
+	free(buf);
+	return fclose(f) ? -1 : 0;
+}
+
 int phb_build_big(uint64_t bytes, uint64_t blocks, const char *dmp, const char *expect)
 {
-	(void)bytes; (void)blocks; (void)dmp; (void)expect;
-	fprintf(stderr, "mkpageheapdump: big not built yet\n");
-	return -1;
+	struct big B = { .blocks = blocks };
+	uint64_t len = 0x800;
+	for (uint64_t j = 0; j < blocks; j++) {
+		bool busy;
+		uint64_t req, bs = big_bsize(j, &busy, &req);
+		len += bs;
+		if (busy) {
+			B.nbusy++;
+			B.busy_bytes += req;
+		} else {
+			B.nfree++;
+			B.free_bytes += bs;
+		}
+	}
+	B.seg = phb_up(bytes > len + 0x1000 ? bytes : len + 0x1000, 0x10000);
+	B.end = BIG_HEAP + len;
+	uint64_t nchains = (B.nbusy + 15) / 16;
+	for (uint64_t c = 0; c < nchains; c += 10) {
+		/* chain c is leaked: its blocks b = 16c .. min(16c+15, nbusy-1) */
+		uint64_t first = c * 16, last = first + 16 > B.nbusy ? B.nbusy : first + 16;
+		B.leaked += last - first;
+	}
+	FILE *ex = fopen(expect, "w");
+	if (!ex) {
+		perror(expect);
+		return -1;
+	}
+	static struct phb_proc P;
+	phb_begin(&P, &phb_x64, false, 19045, ex, "big");
+	const struct layout *Y = &X64;
+	common(&P, false);
+	phb_peb(&P, Y->peb, BIG_HEAP, 0, Y->heaps_array);
+	struct phb_nt N;
+	phb_nt_begin(&P, &N, BIG_HEAP, 0x2, B.seg, false);
+	B.key = N.key;
+	/* roots: one pointer per reachable chain (its first block's user
+	 * address); a leaked chain's slot holds a non-pointer */
+	uint64_t rsize = phb_up(nchains * 8, 0x1000);
+	phb_private(&P, BIG_ROOTS, rsize);
+	uint64_t e = BIG_HEAP + 0x800, b = 0, leaked_bytes = 0;
+	fprintf(ex, "big heap=0x%llx segment_size=0x%llx entries=%llu busy=%llu free=%llu busy_bytes=%llu free_bytes=%llu chains=%llu leaked=%llu roots=0x%llx\n",
+		(unsigned long long)BIG_HEAP, (unsigned long long)B.seg, (unsigned long long)blocks,
+		(unsigned long long)B.nbusy, (unsigned long long)B.nfree,
+		(unsigned long long)B.busy_bytes, (unsigned long long)B.free_bytes,
+		(unsigned long long)nchains, (unsigned long long)B.leaked,
+		(unsigned long long)BIG_ROOTS);
+	unsigned printed = 0;
+	for (uint64_t j = 0; j < blocks; j++) {
+		bool busy;
+		uint64_t req, bs = big_bsize(j, &busy, &req);
+		if (j < 16)
+			fprintf(ex, "block header=0x%llx user=0x%llx size=%llu block_size=%llu state=%s layer=backend heap=0x%llx\n",
+				(unsigned long long)e, (unsigned long long)(e + 16),
+				(unsigned long long)req, (unsigned long long)bs, busy ? "busy" : "free",
+				(unsigned long long)BIG_HEAP);
+		if (busy) {
+			uint64_t c = b / 16;
+			if (b % 16 == 0)
+				db_mem_write_u64(P.m, BIG_ROOTS + c * 8,
+						 c % 10 ? e + 16 : 0x5A5A5A5A00000000ull | c);
+			if (c % 10 == 0) {
+				leaked_bytes += req;
+				if (printed < 64) {
+					fprintf(ex, "leak user=0x%llx size=%llu heap=0x%llx layer=backend\n",
+						(unsigned long long)(e + 16), (unsigned long long)req,
+						(unsigned long long)BIG_HEAP);
+					printed++;
+				}
+			}
+			b++;
+		}
+		e += bs;
+	}
+	fprintf(ex, "leaks count=%llu bytes=%llu listed=%u\n", (unsigned long long)B.leaked,
+		(unsigned long long)leaked_bytes, printed);
+	uint64_t base0 = Y->stk0 + Y->stk0_size;
+	struct phb_regs r0 = { .sp = base0 - 0x1000, .pc = code(&P, M_APP, 0x2434) };
+	phb_thread(&P, 0x1a4, Y->teb0, Y->stk0, base0, &r0);
+	P.post = big_post;
+	P.post_arg = &B;
+	int rc = phb_finish(&P, dmp);
+	if (fclose(ex) != 0)
+		rc = -1;
+	return rc;
 }
