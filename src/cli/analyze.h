@@ -69,6 +69,7 @@ struct ich_analyze_opts {
 	struct ich_fail_on fail_on;
 	const struct ich_baseline *baseline;
 	unsigned stat_top;		/* rows of the -stat table (10) */
+	const char *heap_baseline;	/* --heap-baseline OLD.dmp: heap growth section */
 };
 
 #define ICH_OUTCOME_MAX_FINDINGS 16

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include <icpheap/heap.h>
+#include <icpheap/heapdiff.h>
 
 #include "cli/analyze_sections.h"
 
@@ -236,6 +237,88 @@ static enum ich_status sec_validate(struct ich_dump *dump, struct ich_report *r)
 	return ICH_STATUS_COMPLETE;
 }
 
+/* --heap-baseline OLD.dmp: what grew since that dump of the same process
+ * (heap-diff, src/heap/heap_diff.c): the totals and the top sizes and
+ * stacks by bytes grown. */
+static enum ich_status sec_growth(struct ich_dump *dump, struct ich_report *r)
+{
+	(void)dump;
+	struct uctx *u = r->ctx;
+	if (!u->h || !u->walked) {
+		if (r->text)
+			fprintf(r->text, "skipped: no heap could be walked\n");
+		return ICH_STATUS_SKIPPED;
+	}
+	struct ich_dump *od = NULL;
+	struct ich_heaps *oh = NULL;
+	struct ich_error *err = ich_dump_open(r->opts->heap_baseline, &od);
+	if (!err)
+		err = ich_heaps_open(od, r->opts->build, &oh);
+	struct ich_diff df;
+	if (!err)
+		err = ich_heap_diff(oh, u->h, &df);
+	if (err) {
+		if (r->text)
+			fprintf(r->text, "--heap-baseline %s: %s\n", r->opts->heap_baseline, err->message);
+		if (r->json)
+			ich_json_string(r->json, "error", err->message);
+		ich_error_destroy(err);
+		ich_heaps_close(oh);
+		ich_dump_close(od);
+		return ICH_STATUS_FAILED;
+	}
+	size_t ns = df.nsizes < 5 ? df.nsizes : 5, nk = df.nstacks < 3 ? df.nstacks : 3;
+	if (r->text) {
+		fprintf(r->text, "since %s: busy blocks %llu -> %llu, bytes %llu -> %llu (%+lld)\n", r->opts->heap_baseline,
+			P(df.old_count), P(df.new_count), P(df.old_bytes), P(df.new_bytes),
+			(long long)(df.new_bytes - df.old_bytes));
+		for (size_t i = 0; i < ns && df.sizes[i].bytes_growth > 0; i++)
+			fprintf(r->text, "    size %llx: %llu -> %llu blocks, %+lld bytes\n", P(df.sizes[i].size),
+				P(df.sizes[i].old_count), P(df.sizes[i].new_count), (long long)df.sizes[i].bytes_growth);
+		for (size_t i = 0; i < nk && df.stacks[i].bytes_growth > 0; i++) {
+			fprintf(r->text, "    stack %zu: %llu -> %llu blocks, %+lld bytes; frames", i + 1,
+				P(df.stacks[i].old_count), P(df.stacks[i].new_count), (long long)df.stacks[i].bytes_growth);
+			for (unsigned k = 0; k < df.stacks[i].stack.depth && k < 8; k++)
+				fprintf(r->text, " %llx", P(df.stacks[i].stack.frames[k]));
+			fputc('\n', r->text);
+		}
+	}
+	if (r->json) {
+		ich_json_string(r->json, "baseline", r->opts->heap_baseline);
+		ich_json_u64(r->json, "old_bytes", df.old_bytes);
+		ich_json_u64(r->json, "new_bytes", df.new_bytes);
+		ich_json_i64(r->json, "bytes_growth", (int64_t)(df.new_bytes - df.old_bytes));
+		ich_json_begin_array(r->json, "sizes");
+		for (size_t i = 0; i < ns; i++) {
+			ich_json_begin_object(r->json, NULL);
+			ich_json_u64(r->json, "size", df.sizes[i].size);
+			ich_json_u64(r->json, "old_count", df.sizes[i].old_count);
+			ich_json_u64(r->json, "new_count", df.sizes[i].new_count);
+			ich_json_i64(r->json, "bytes_growth", df.sizes[i].bytes_growth);
+			ich_json_end_object(r->json);
+		}
+		ich_json_end_array(r->json);
+		ich_json_begin_array(r->json, "stacks");
+		for (size_t i = 0; i < nk; i++) {
+			ich_json_begin_object(r->json, NULL);
+			ich_json_u64(r->json, "old_count", df.stacks[i].old_count);
+			ich_json_u64(r->json, "new_count", df.stacks[i].new_count);
+			ich_json_i64(r->json, "bytes_growth", df.stacks[i].bytes_growth);
+			ich_json_begin_array(r->json, "frames");
+			for (unsigned k = 0; k < df.stacks[i].stack.depth; k++)
+				ich_json_addr(r->json, NULL, df.stacks[i].stack.frames[k]);
+			ich_json_end_array(r->json);
+			ich_json_end_object(r->json);
+		}
+		ich_json_end_array(r->json);
+	}
+	bool partial = df.old_heaps_skipped || df.new_heaps_skipped;
+	ich_heap_diff_free(&df);
+	ich_heaps_close(oh);
+	ich_dump_close(od);
+	return partial ? ICH_STATUS_PARTIAL : ICH_STATUS_COMPLETE;
+}
+
 void ich_report_user_sections(struct ich_dump *dump, struct ich_report *r)
 {
 	struct uctx u = { 0 };
@@ -246,6 +329,8 @@ void ich_report_user_sections(struct ich_dump *dump, struct ich_report *r)
 	ich_report_section(r, "Heaps (!heap -s)", "heaps", sec_heaps, dump);
 	ich_report_section(r, "Top allocations by total size (!heap -stat, all heaps)", "heap_stat", sec_stat, dump);
 	ich_report_section(r, "Heap validation (!heap -v)", "heap_validation", sec_validate, dump);
+	if (r->opts->heap_baseline)
+		ich_report_section(r, "Heap growth since the baseline dump (heap-diff)", "heap_growth", sec_growth, dump);
 	/* --build N that did not get its own row is said on stderr, -v or not
 	 * (the run would otherwise look like it used build N's layout). */
 	for (size_t i = 0; u.h && r->opts->build && i < ich_heaps_count(u.h); i++) {

@@ -34,6 +34,7 @@
 static const char usage[] =
 "usage: icpheap analyze [--format FMT | --json | --jsonl] [--out FILE] [-j N] [-r] [-q]\n"
 "                       [--fail-on TERM[,TERM...]] [--baseline REPORT.jsonl]\n"
+"                       [--heap-baseline OLD.dmp]\n"
 "                       [--shard K/N] [--timeout SEC] DUMP|DIR...\n"
 "  One-shot triage of each dump: the crash (exception or bug check, located as\n"
 "  module+offset, with the stack), heaps (!heap -s, -stat, validation) for\n"
@@ -50,13 +51,15 @@ static const char usage[] =
 "                (default: corruption,exception=c0000374,c0000409,icp-queue>10000)\n"
 "  --baseline F  a previous --jsonl report: fail only on findings whose\n"
 "                fingerprint is not in it\n"
+"  --heap-baseline OLD.dmp  an earlier dump of the same process: adds the\n"
+"                heap growth since then (heap-diff's top sizes and stacks)\n"
 "  --shard K/N   analyse only the K-th of N slices of the dumps (by name hash)\n"
 "  --timeout SEC per-dump time limit (default 600)\n"
 "  exit: 0 nothing --fail-on names, 1 findings it names, 2 usage, 3 unreadable\n"
 "  dump or no such path, 4 internal error or timeout\n";
 
 enum { OPT_JSONL = 256, OPT_OUT, OPT_FAIL_ON, OPT_TIMEOUT, OPT_JSON, OPT_FORMAT,
-       OPT_BASELINE, OPT_SHARD };
+       OPT_BASELINE, OPT_SHARD, OPT_HEAP_BASELINE };
 
 /* The option table: getopt_long reads it, and "did you mean" suggests
  * from it. */
@@ -67,6 +70,7 @@ static const struct option long_opts[] = {
 	{ "out", required_argument, NULL, OPT_OUT },
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
+	{ "heap-baseline", required_argument, NULL, OPT_HEAP_BASELINE },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -357,6 +361,7 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 		}
 		case OPT_OUT: out_path = optarg; break;
 		case OPT_BASELINE: baseline_path = optarg; break;
+		case OPT_HEAP_BASELINE: opts.heap_baseline = optarg; break;	/* a .dmp: heap growth */
 		case OPT_FAIL_ON:
 			if (!ich_fail_on_parse(optarg, &opts.fail_on, err, sizeof(err))) {
 				fprintf(stderr, "icpheap analyze: --fail-on: %s\n", err);

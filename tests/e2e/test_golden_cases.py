@@ -11,13 +11,19 @@ import subprocess
 import sys
 
 icp, dump, gdir = sys.argv[1:4]
+dump = os.path.abspath(dump)
 passed = failed = 0
 for line in open(os.path.join(gdir, "CASES")):
     line = line.strip()
     if not line or line.startswith("#"):
         continue
     gold, args = (x.strip() for x in line.split("|", 1))
-    r = subprocess.run([icp, *args.split(), dump], capture_output=True, text=True, timeout=60)
+    # {dir}: the dump's directory (heap-diff's older dump lies beside it)
+    argv = [a.replace("{dir}", os.path.dirname(os.path.abspath(dump))) for a in args.split()]
+    r = subprocess.run([icp, *argv, dump], capture_output=True, text=True, timeout=60)
+    if "{dir}" in args:
+        want_path_dir = os.path.dirname(os.path.abspath(dump))
+        r.stdout = r.stdout.replace(want_path_dir, "{dir}")
     want = open(os.path.join(gdir, gold)).read()
     if r.returncode in (0, 1) and r.stdout == want:
         passed += 1

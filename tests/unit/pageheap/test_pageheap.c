@@ -35,6 +35,7 @@
 
 #include <icpheap/dump.h>
 #include <icpheap/heap.h>
+#include <icpheap/heapdiff.h>
 #include <icpheap/leak.h>
 #include <icpheap/pageheap.h>
 #include <icpheap/triage_heap.h>
@@ -42,6 +43,7 @@
 #include "dumpbuilder.h"
 
 static const char *out_dir;
+static int nbusy_built = 10;	/* heap-diff's "old" dump has fewer */
 
 /* ------------------------------------------------------------ x64 model */
 
@@ -200,9 +202,9 @@ static char *build_x64(void)
 	 * NormalHeap 0x150 */
 	db_mem_write_u32(m, R + 0x0, 0xFFEEDDCC);
 	db_mem_write_u32(m, R + 0x4, 0x2);
-	db_mem_write_u64(m, R + 0x38 + 0x10, avl(m, 0, NBUSY, R + 0x38));
-	db_mem_write_u32(m, R + 0x38 + 0x2C, NBUSY);
-	db_mem_write_u32(m, R + 0xA8, NBUSY);
+	db_mem_write_u64(m, R + 0x38 + 0x10, avl(m, 0, nbusy_built, R + 0x38));
+	db_mem_write_u32(m, R + 0x38 + 0x2C, (uint32_t)nbusy_built);
+	db_mem_write_u32(m, R + 0xA8, (uint32_t)nbusy_built);
 	db_mem_write_u64(m, R + 0xB0, 0x2000ull * NBUSY);
 	db_mem_write_u64(m, R + 0xB8, node_at(10));
 	db_mem_write_u64(m, R + 0xC0, node_at(11));
@@ -252,7 +254,7 @@ static char *build_x64(void)
 	};
 	for (size_t i = 0; i < 3; i++)
 		db_md_add_module(md, &mods[i]);
-	char *path = path_for("pageheap-x64.dmp");
+	char *path = path_for(nbusy_built == NBUSY ? "pageheap-x64.dmp" : "pageheap-x64-old.dmp");
 	assert_int_equal(db_md_write(md, path), 0);
 	db_md_free(md);
 	return path;
@@ -433,6 +435,59 @@ static void test_x64_triage(void **state)
 	free(path);
 }
 
+/* heap-diff: the same process with blocks A..G (old) and A..J (new) */
+static void test_x64_diff(void **state)
+{
+	(void)state;
+	nbusy_built = 7;
+	char *old_path = build_x64();
+	nbusy_built = NBUSY;
+	char *new_path = build_x64();
+	struct ich_dump *od, *nd;
+	struct ich_heaps *oh = open_heaps(old_path, &od), *nh = open_heaps(new_path, &nd);
+	struct ich_diff df;
+	struct ich_error *err = ich_heap_diff(oh, nh, &df);
+	if (err)
+		fail_msg("%s", err->message);
+	uint64_t old_bytes = 0, new_bytes = 0;
+	for (int k = 0; k < NBUSY; k++) {
+		new_bytes += sizes[k];
+		if (k < 7)
+			old_bytes += sizes[k];
+	}
+	assert_int_equal(df.old_count, 7);
+	assert_int_equal(df.new_count, NBUSY);
+	assert_int_equal(df.old_bytes, old_bytes);
+	assert_int_equal(df.new_bytes, new_bytes);
+	assert_int_equal(df.nsizes, NBUSY);	/* all sizes differ */
+	/* grown most: J 0x90, then I 0x70, then H 0x10; the rest unchanged */
+	assert_int_equal(df.sizes[0].size, 0x90);
+	assert_int_equal(df.sizes[0].bytes_growth, 0x90);
+	assert_int_equal(df.sizes[0].count_growth, 1);
+	assert_int_equal(df.sizes[0].old_count, 0);
+	assert_int_equal(df.sizes[1].size, 0x70);
+	assert_int_equal(df.sizes[2].size, 0x10);
+	assert_int_equal(df.sizes[3].bytes_growth, 0);
+	/* one stack for every block (the allocation trace at ST) */
+	assert_int_equal(df.nstacks, 1);
+	assert_int_equal(df.stacks[0].old_count, 7);
+	assert_int_equal(df.stacks[0].new_count, NBUSY);
+	assert_int_equal(df.stacks[0].bytes_growth, 0x90 + 0x70 + 0x10);
+	assert_int_equal(df.stacks[0].stack.depth, 3);
+	assert_int_equal(df.stacks[0].stack.frames[2], APP + 0x1046);
+	ich_heap_diff_free(&df);
+	ich_heaps_close(oh);
+	ich_heaps_close(nh);
+	ich_dump_close(od);
+	ich_dump_close(nd);
+	if (!out_dir) {
+		unlink(old_path);
+		unlink(new_path);
+	}
+	free(old_path);
+	free(new_path);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc > 1)
@@ -441,6 +496,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_x64_walk),
 		cmocka_unit_test(test_x64_leaks),
 		cmocka_unit_test(test_x64_triage),
+		cmocka_unit_test(test_x64_diff),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
