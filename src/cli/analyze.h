@@ -20,7 +20,7 @@
 
 enum ich_out_mode {
 	ICH_OUT_TEXT, ICH_OUT_JSON, ICH_OUT_JSONL, ICH_OUT_SARIF, ICH_OUT_JUNIT,
-	ICH_OUT_MARKDOWN,
+	ICH_OUT_MARKDOWN, ICH_OUT_HTML,
 };
 
 #define ICH_FAIL_MAX_CODES 16
@@ -110,6 +110,11 @@ struct ich_batch_item {
 void ich_render_sarif(FILE *f, const struct ich_batch_item *items, size_t n);
 void ich_render_junit(FILE *f, const struct ich_batch_item *items, size_t n);
 void ich_render_markdown(FILE *f, const struct ich_batch_item *items, size_t n, int exit_code);
+
+/* --format html (analyze_html.c): the page around the per-dump sections
+ * the children write (ich_analyze_one in HTML mode). */
+void ich_render_html_head(FILE *f);
+void ich_render_html_tail(FILE *f, const struct ich_batch_item *items, size_t n, int exit_code);
 
 /* Human-readable size ("1.5 MiB", "412 bytes"). */
 const char *ich_human_size(uint64_t bytes, char *buf, size_t n);

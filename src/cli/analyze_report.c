@@ -261,6 +261,10 @@ void ich_analyze_one(const char *path, const struct ich_analyze_opts *opts,
 		ich_json_string(&json, "schema", ICH_SCHEMA_ANALYZE_DUMP);
 		ich_json_string(&json, "path", path);
 	}
+	char *maps = NULL;
+	size_t maps_len = 0;
+	if (opts->mode == ICH_OUT_HTML)
+		r.html = open_memstream(&maps, &maps_len);
 	struct ich_dump *dump = NULL;
 	struct ich_error *err = ich_dump_open(path, &dump);
 	if (err) {
@@ -281,6 +285,11 @@ void ich_analyze_one(const char *path, const struct ich_analyze_opts *opts,
 		}
 		ich_error_destroy(err);
 		o->seconds = now() - t0;
+		if (r.html) {
+			fclose(r.html);
+			ich_html_dump_section(out, path, o, maps);
+			free(maps);
+		}
 		return;
 	}
 	snprintf(o->kind, sizeof(o->kind), "%s", ich_dump_kind_name(dump));
@@ -364,4 +373,9 @@ void ich_analyze_one(const char *path, const struct ich_analyze_opts *opts,
 	}
 	ich_dump_close(dump);
 	o->seconds = now() - t0;
+	if (r.html) {
+		fclose(r.html);
+		ich_html_dump_section(out, path, o, maps);
+		free(maps);
+	}
 }

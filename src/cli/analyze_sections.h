@@ -15,6 +15,7 @@ struct ich_report {
 	const struct ich_analyze_opts *opts;
 	FILE *text;			/* text mode: where the section writes */
 	struct ich_json *json;		/* JSON mode: inside the section object */
+	FILE *html;			/* HTML mode: heap maps and tables */
 	char notes[ICH_REPORT_MAX_NOTES][200];	/* what could not be analysed */
 	size_t nnotes;
 	struct ich_finding findings[ICH_REPORT_MAX_NOTES];	/* kind, severity, where */
@@ -43,6 +44,18 @@ void ich_report_finding_done(struct ich_report *r, struct ich_finding *f, const 
 /* Run fn as a section titled title (JSON key key), timing it. */
 void ich_report_section(struct ich_report *r, const char *title, const char *key,
 			ich_section_fn *fn, struct ich_dump *dump);
+
+/* analyze_html.c: one heap's address-range map (SVG) and the top
+ * allocations table, written into r->html. */
+struct ich_heaps;
+struct ich_heap;
+struct ich_heap_size_stat;
+void ich_html_heap_map(FILE *f, struct ich_heaps *h, struct ich_heap *heap);
+void ich_html_top_table(FILE *f, const struct ich_heap_size_stat *rows, size_t n, uint64_t busy);
+void ich_html_text(FILE *f, const char *s);
+/* The dump's section: verdict, findings, crash and stack, then maps. */
+void ich_html_dump_section(FILE *f, const char *path, const struct ich_analyze_outcome *o,
+			   const char *maps);
 
 /* analyze_user.c / analyze_kernel.c */
 void ich_report_user_sections(struct ich_dump *dump, struct ich_report *r);

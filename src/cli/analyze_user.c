@@ -156,6 +156,14 @@ static enum ich_status sec_stat(struct ich_dump *dump, struct ich_report *r)
 			fprintf(r->text, "    %llx %llx - %llx  (%.2f)\n", P(rows[i].size), P(rows[i].blocks),
 				P(rows[i].total), busy ? 100.0 * (double)rows[i].total / (double)busy : 0.0);
 	}
+	if (r->html) {
+		for (size_t i = 0; i < ich_heaps_count(u->h); i++) {
+			struct ich_heap *hp = ich_heaps_get(u->h, i);
+			if (hp->status == ICH_HEAP_OK && hp->walked)
+				ich_html_heap_map(r->html, u->h, hp);
+		}
+		ich_html_top_table(r->html, rows, show, busy);
+	}
 	if (r->json) {
 		ich_json_u64(r->json, "busy_bytes", busy);
 		ich_json_begin_array(r->json, "top");

@@ -40,7 +40,8 @@ static const char usage[] =
 "  module+offset, with the stack), heaps (!heap -s, -stat, validation) for\n"
 "  user-mode dumps; processes and !icpleak for kernel dumps.\n"
 "  --format FMT  text (default), json (one document), jsonl (one line per dump),\n"
-"                sarif (SARIF 2.1.0), junit (JUnit XML), markdown\n"
+"                sarif (SARIF 2.1.0), junit (JUnit XML), markdown, html (one\n"
+"                self-contained page with a map of every heap)\n"
 "  --json, --jsonl  same as --format json / jsonl\n"
 "  --out FILE    write the report atomically to FILE\n"
 "  -j N          dumps analysed in parallel (default: number of cores)\n"
@@ -78,7 +79,7 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
-static const char *const formats[] = { "text", "json", "jsonl", "sarif", "junit", "markdown", NULL };
+static const char *const formats[] = { "text", "json", "jsonl", "sarif", "junit", "markdown", "html", NULL };
 
 /* --out: the temporary file, removed if a signal ends the batch early, so
  * an interrupted run leaves neither a partial report nor its temp file. */
@@ -351,8 +352,8 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 			for (i = 0; formats[i] && strcmp(formats[i], optarg); i++)
 				;
 			if (!formats[i]) {
-				const char *s = ich_cli_suggest(optarg, formats, 6);
-				fprintf(stderr, "icpheap analyze: --format '%s' is not one of text, json, jsonl, sarif, junit, markdown%s%s%s\n",
+				const char *s = ich_cli_suggest(optarg, formats, 7);
+				fprintf(stderr, "icpheap analyze: --format '%s' is not one of text, json, jsonl, sarif, junit, markdown, html%s%s%s\n",
 					optarg, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
 				return ICH_EXIT_USAGE;
 			}
@@ -492,6 +493,8 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 	size_t next = 0, running = 0, ndone = 0, nprinted = 0;
 	if (opts.mode == ICH_OUT_JSON)
 		json_head(out);
+	if (opts.mode == ICH_OUT_HTML)
+		ich_render_html_head(out);
 	fflush(NULL);
 	while (jobs && ndone < (size_t)npaths) {
 		/* Start as many as allowed. */
@@ -578,6 +581,7 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 		case ICH_OUT_SARIF: if (items) ich_render_sarif(out, items, (size_t)npaths); break;
 		case ICH_OUT_JUNIT: if (items) ich_render_junit(out, items, (size_t)npaths); break;
 		case ICH_OUT_MARKDOWN: if (items) ich_render_markdown(out, items, (size_t)npaths, worst); break;
+		case ICH_OUT_HTML: if (items) ich_render_html_tail(out, items, (size_t)npaths, worst); break;
 		case ICH_OUT_TEXT:
 			if (!quiet && npaths > 0)
 				print_summary(out, jobs, (size_t)npaths, worst);
