@@ -44,9 +44,51 @@ static const char usage[] =
 "  --json               JSON (schema: icpheap(1))\n"
 "  -b -B -E -D -e -d need a live process: exit 2.\n";
 
+/*
+ * !heap -?: the extension's own short help.  Its first lines are WinDbg's
+ * (windbg-output heap-help sample, cut off after "-triage"); the rest lists
+ * icpheap's options in the same shape, since the original text is unknown.
+ */
+static const char heap_help[] =
+"Platform dependent usage:             \n"
+"THIS EXTENSION SUPPORTS THE SEGMENT HEAP AND THE NT HEAP\n"
+"run !heap with no parameter to list all heaps and their type\n"
+"Commands that work with the new heap and the old heap:\n"
+"  -s        displays summary information for the specified heap(s).\n"
+"            type !heap -s -? for detailed options\n"
+"  -triage   automatically searches for failures in the process's heaps.\n"
+"            if a heap handle is specified as an argument, that heap is\n"
+"            examined; otherwise, all the heaps are examined.\n"
+"  -x [-v] address   the heap block containing address (-v: pointers to it)\n"
+"  -i address        one block in detail; -i heap sets the heap context\n"
+"  -stat [-h heap [-grp A|B|S [MaxDisplay]]]   allocations grouped by size\n"
+"  -flt s size | -flt r min max                 busy blocks of those sizes\n"
+"  -srch [-b|-w|-d|-q] pattern                  busy blocks holding pattern\n"
+"  -p [-h heap|-a address|-all]                 page heap\n"
+"  -l        leaked (unreachable) busy blocks\n"
+"Commands that work with the NT heap:\n"
+"  -a|-h [heap]      every entry (-a adds free lists and segments)\n"
+"  -H l [heap]       every entry including the LFH entries\n"
+"  -f|-m [heap]      free blocks | segments\n"
+"  -v [heap]         validate (0 or no heap: every heap)\n"
+"A heap given as 0 means every heap.  Breakpoints (-b -B -E -D -e -d) need a\n"
+"live process; tag tables (-t -T -g) and per-entry stacks (-k) are refused\n"
+"with the reason.\n";
+
+static const char heap_s_help[] =
+"!heap -s [SummaryOptions] [StatHeapAddress]\n"
+"  SummaryOptions (case-insensitive):\n"
+"  -v              validate every block of the heaps summarized\n"
+"  -b BucketSize   busy blocks grouped in buckets of BucketSize bytes\n"
+"  -d DumpBlockSize  list the busy blocks of at least DumpBlockSize bytes\n"
+"  -a              every block of the heaps summarized\n"
+"  -c              with -a: the first bytes of each busy block\n"
+"  -h heap         the summary of that heap (0: every heap)\n";
+
 enum mode { M_LIST, M_SUMMARY, M_ENTRIES, M_SEGMENTS, M_FREE, M_INFO, M_FIND,
 	    M_FILTER, M_STAT, M_SEARCH, M_VALIDATE,
-	    M_PAGE_LIST, M_PAGE_ADDR, M_PAGE_HELP, M_LEAKS, M_TRIAGE };
+	    M_PAGE_LIST, M_PAGE_ADDR, M_PAGE_HELP, M_LEAKS, M_TRIAGE,
+	    M_HELP, M_SUMMARY_HELP, M_TAGS };
 
 struct opts {
 	enum mode mode;
@@ -65,6 +107,13 @@ struct opts {
 	uint8_t pattern[256];
 	size_t pattern_len;
 	const char *dump;
+	/* -s SummaryOptions (!heap docs): -v -b BucketSize -d DumpBlockSize -a -c */
+	bool sum_validate, sum_all, sum_contents;
+	uint64_t sum_bucket, sum_dump_size;
+	bool all_zero;		/* the heap was given as 0: every heap */
+	bool have_addr, have_pos;
+	uint64_t pos;		/* a bare address (!heap ADDR -x) */
+	const char *tag_opt;	/* -t -T -g -k */
 };
 
 struct ctx {
@@ -278,6 +327,93 @@ static void print_segment_table(struct ctx *c)
 	}
 }
 
+static int do_entries(struct ctx *c, bool free_only);
+static void print_problems(struct ich_heap *hp, int w);
+
+struct bucket_ctx {
+	struct ctx *c;
+	uint64_t *count, *bytes;
+	size_t n;
+	bool header;
+};
+
+/* -s -b: busy blocks in buckets of BucketSize bytes; -s -d: busy blocks of
+ * DumpBlockSize bytes or more, one -flt row each.  WinDbg's text for these
+ * was not found (windbg-output README §1): the shapes are icpheap's. */
+static struct ich_error *bucket_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	struct bucket_ctx *k = arg;
+	struct ctx *c = k->c;
+	if (b->state != ICH_BLOCK_BUSY)
+		return NULL;
+	if (k->count) {
+		size_t i = (size_t)(b->size / c->o->sum_bucket);
+		if (i >= k->n)
+			i = k->n - 1;
+		k->count[i]++;
+		k->bytes[i] += b->size;
+		return NULL;
+	}
+	if (b->size < c->o->sum_dump_size)
+		return NULL;
+	if (!k->header) {
+		k->header = true;
+		printf("    _HEAP @ %llx: busy blocks of 0x%llx bytes or more\n", P(hp->address), P(c->o->sum_dump_size));
+	}
+	printf("        %0*llx %04llx %04llx  [%02x]   %0*llx    %05llx - (busy)\n", c->w, P(b->header),
+	       P(b->block_size / c->unit), P(b->prev_size / c->unit), 0u,	/* as -flt */
+	       c->w, P(b->user), P(b->size));
+	return NULL;
+}
+
+/* The -s SummaryOptions after the table: -v, -b, -d, -a (-c). */
+static int summary_options(struct ctx *c, int rc)
+{
+	const struct opts *o = c->o;
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		if (!selected(c, hp) || hp->status != ICH_HEAP_OK)
+			continue;
+		if (o->sum_validate) {
+			printf("Validating heap %0*llx: %zu problems\n", c->w, P(hp->address), hp->nproblems);
+			print_problems(hp, c->w);
+			if (hp->nproblems)
+				rc = ich_cli_worst(rc, ICH_EXIT_FINDINGS);
+		}
+		if (o->sum_bucket) {
+			enum { NB = 64 };
+			uint64_t count[NB] = { 0 }, bytes[NB] = { 0 };
+			struct bucket_ctx k = { c, count, bytes, NB, false };
+			struct ich_error *err = ich_heap_walk(c->h, hp, bucket_cb, &k);
+			if (err) {
+				rc = ich_cli_worst(rc, ich_cli_fail(err));
+				continue;
+			}
+			printf(" heap @ %0*llx: busy blocks by size, buckets of 0x%llx bytes\n", c->w, P(hp->address),
+			       P(o->sum_bucket));
+			for (size_t b = 0; b < NB; b++) {
+				if (!count[b])
+					continue;
+				if (b == NB - 1)
+					printf("    %8llx -      ...: %llu blocks, 0x%llx bytes\n", P(b * o->sum_bucket),
+					       P(count[b]), P(bytes[b]));
+				else
+					printf("    %8llx - %8llx: %llu blocks, 0x%llx bytes\n", P(b * o->sum_bucket),
+					       P((b + 1) * o->sum_bucket - 1), P(count[b]), P(bytes[b]));
+			}
+		}
+		if (o->sum_dump_size) {
+			struct bucket_ctx k = { c, NULL, NULL, 0, false };
+			struct ich_error *err = ich_heap_walk(c->h, hp, bucket_cb, &k);
+			if (err)
+				rc = ich_cli_worst(rc, ich_cli_fail(err));
+		}
+	}
+	if (o->sum_all)
+		rc = ich_cli_worst(rc, do_entries(c, false));
+	return rc;
+}
+
 static int do_summary(struct ctx *c)
 {
 	int rc = walk_all(c, NULL, NULL);
@@ -351,7 +487,7 @@ static int do_summary(struct ctx *c)
 		if (t->committed && free_bytes * 100 / t->committed >= 30)
 			printf("    External fragmentation  %llu %% (%llu free blocks)\n",
 			       P(free_bytes * 100 / t->committed), P(t->backend_free_count));
-		if (hp->partial)
+		if (hp->partial && c->o->verbose)	/* not a WinDbg line */
 			printf("    (partial: %zu problems, see heap -v)\n", hp->nproblems);
 		shown++;
 	}
@@ -361,7 +497,7 @@ static int do_summary(struct ctx *c)
 		putchar('-');
 	putchar('\n');
 	print_unwalkable(c);
-	return rc;
+	return summary_options(c, rc);
 }
 
 /* ------------------------------------------------------------- entries */
@@ -440,6 +576,16 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 		printf(" - corrupt (header fails its checks; see heap -v)\n");
 	else
 		printf(" - busy (%llx)%s\n", P(b->size), b->state == ICH_BLOCK_INTERNAL ? " Internal " : "");
+	/* -s -a -c: the contents of each busy block (its first 16 bytes) */
+	if (c->o->sum_contents && b->state == ICH_BLOCK_BUSY) {
+		uint8_t buf[16];
+		size_t n = b->size < 16 ? (size_t)b->size : 16;
+		n = ich_as_read(ich_dump_as(c->dump), b->user, buf, n, NULL);
+		printf("            %0*llx ", c->w, P(b->user));
+		for (size_t k = 0; k < n; k++)
+			printf(" %02x", buf[k]);
+		putchar('\n');
+	}
 	return NULL;
 }
 
@@ -464,7 +610,9 @@ static struct ich_error *freelist_cb(const struct ich_heap *hp, const struct ich
 static void print_heap_head(struct ctx *c, size_t index, struct ich_heap *hp)
 {
 	printf("Index   Address  Name      Debugging options enabled\n");
-	printf("%3zu:   %llx \n", index + 1, P(hp->address));
+	/* x64: no leading zeros (heap-a x64 sample); x86: 8 digits (heap-h
+	 * x86 sample, the old index list) */
+	printf("%3zu:   %0*llx \n", index + 1, c->w == 16 ? 0 : 8, P(hp->address));
 	for (size_t s = 0; s < hp->nsegments; s++) {
 		const struct ich_heap_segment *sg = &hp->segments[s];
 		printf("    Segment at %0*llx to %0*llx (%08llx bytes committed)\n", c->w, P(sg->base),
@@ -505,10 +653,9 @@ static void print_heap_head(struct ctx *c, size_t index, struct ich_heap *hp)
 		printf("    FreeList[ 00 ] at %0*llx: %0*llx . %0*llx  \n", c->w, P(in.free_lists), c->w,
 		       P(in.free_lists_flink), c->w, P(in.free_lists_blink));
 		err = ich_heap_free_list(c->h, hp, freelist_cb, c);
-		if (err) {
+		if (err && c->o->verbose)	/* not a WinDbg line */
 			printf("        (free list: %s)\n", err->message);
-			ich_error_destroy(err);
-		}
+		ich_error_destroy(err);
 	}
 	for (size_t s = 0; s < hp->nsegments; s++) {
 		const struct ich_heap_segment *sg = &hp->segments[s];
@@ -761,7 +908,7 @@ static void search_pointers(struct ctx *c, uint64_t lo, uint64_t hi)
 			for (size_t k = 0; k + ps <= got; k += ps) {
 				uint64_t v = 0;
 				memcpy(&v, buf + k, ps);
-				if (v >= lo && v < hi) {
+				if (v >= lo && v <= hi) {
 					printf("%0*llx (%0*llx), ", c->w, P(a + k), c->w, P(v));
 					hits++;
 				}
@@ -817,19 +964,29 @@ static int do_find(struct ctx *c)
 	char prev[16];
 	if (f.b.layer == ICH_LAYER_LFH || f.b.layer == ICH_LAYER_SEG_LFH || f.b.layer == ICH_LAYER_SEG_LARGE ||
 	    f.b.layer == ICH_LAYER_SEG_BACKEND)
-		snprintf(prev, sizeof(prev), "%8s", "-");
+		/* WinDbg: "-" in the middle of the column (heap-x core-analyzer
+		 * LFH sample: "       2c0      -            f  LFH;busy ") */
+		snprintf(prev, sizeof(prev), "%s", "    -   ");
 	else
 		snprintf(prev, sizeof(prev), "%8llx", P(f.b.prev_size));
 	printf("%0*llx  %0*llx  %0*llx  %0*llx  %8llx  %s  %8llx  %s\n", c->w, P(f.b.header), c->w,
 	       P(f.b.user), c->w, P(f.heap), c->w, P(f.b.segment), P(f.b.block_size), prev,
 	       P(f.b.unused), words);
+	/* -v: pointers into entry .. entry+size-1 (heap-x x86 -x -v sample:
+	 * "00246c40 - 00246e3f" for the 0x200-byte entry at 00246c40) */
 	if (c->o->verbose_find)
-		search_pointers(c, f.b.user, f.b.user + (f.b.size ? f.b.size : f.b.block_size));
+		search_pointers(c, f.b.header, f.b.header + f.b.block_size - 1);
 	return ICH_EXIT_OK;
 }
 
 static int do_info(struct ctx *c)
 {
+	/* -i HEAP: WinDbg sets the heap context (windbg-output heap-i sample);
+	 * each icpheap run stands alone, so the line is all there is to say */
+	if (ich_heaps_find(c->h, c->o->addr) && !c->j) {
+		printf("Heap context set to the heap 0x%0*llx\n", c->w, P(c->o->addr));
+		return ICH_EXIT_OK;
+	}
 	struct find_ctx f;
 	if (!find_block(c, c->o->addr, &f)) {
 		printf("No heap block entry at %llx.\n", P(c->o->addr));
@@ -840,21 +997,42 @@ static int do_info(struct ctx *c)
 		return ICH_EXIT_OK;
 	char words[64];
 	flags_words(&f.b, words, sizeof(words));
+	/* windbg-output heap-i (Windows Internals 7, PDF-converted: the
+	 * labels and values are WinDbg's, the padding is not reliable) */
+	struct ich_heap *hp = ich_heaps_find(c->h, f.heap);
+	uint64_t raw = 0, dec = 0;
+	bool nt_entry = hp && hp->kind == ICH_HEAP_KIND_NT &&
+			(f.b.layer == ICH_LAYER_BACKEND || f.b.layer == ICH_LAYER_VIRTUAL);
+	if (nt_entry) {
+		struct ich_error *err = ich_heap_entry_header(c->h, hp, f.b.header, &raw, &dec);
+		nt_entry = !err;
+		ich_error_destroy(err);
+	}
 	printf("Detailed information for block entry %0*llx\n", c->w, P(f.b.header));
-	printf("Assumed heap       : 0x%0*llx\n", c->w, P(f.heap));
-	printf("Owning segment     : 0x%0*llx\n", c->w, P(f.b.segment));
+	printf("Assumed heap       : 0x%0*llx (Use !heap -i NewHeapHandle to change)\n", c->w, P(f.heap));
+	if (nt_entry)
+		printf("Header content     : 0x%08X 0x%08X (decoded : 0x%08X 0x%08X)\n", (unsigned)raw,
+		       (unsigned)(raw >> 32), (unsigned)dec, (unsigned)(dec >> 32));
+	if (nt_entry && f.b.layer == ICH_LAYER_BACKEND)	/* SegmentOffset: byte 6 */
+		printf("Owning segment     : 0x%0*llx (offset %u)\n", c->w, P(f.b.segment), (unsigned)(dec >> 48) & 0xFF);
+	else
+		printf("Owning segment     : 0x%0*llx\n", c->w, P(f.b.segment));
 	printf("Block Flags        : 0x%x (%s)\n", f.b.flags, words);
 	printf("Total block size   : 0x%llx units (0x%llx bytes)\n", P(f.b.block_size / c->unit), P(f.b.block_size));
 	printf("Requested size     : 0x%llx bytes (unused 0x%llx bytes)\n", P(f.b.size), P(f.b.unused));
 	if (f.b.layer == ICH_LAYER_BACKEND) {
 		printf("Previous block size: 0x%llx units (0x%llx bytes)\n", P(f.b.prev_size / c->unit), P(f.b.prev_size));
-		printf("Block CRC          : OK\n");
+		/* the CRC is the SmallTagIndex byte (Size lo ^ Size hi ^ Flags) */
+		if (nt_entry)
+			printf("Block CRC          : %s - 0x%02x\n", f.b.state == ICH_BLOCK_CORRUPT ? "FAILED" : "OK",
+			       (unsigned)(dec >> 24) & 0xFF);
 		if (f.have_prev)
 			printf("Previous block     : 0x%0*llx\n", c->w, P(f.prev.header));
 		if (f.have_next)
 			printf("Next block         : 0x%0*llx\n", c->w, P(f.next.header));
 	}
-	printf("Layer              : %s\n", ich_block_layer_name(f.b.layer));
+	if (c->o->verbose)
+		printf("Layer              : %s\n", ich_block_layer_name(f.b.layer));
 	return ICH_EXIT_OK;
 }
 
@@ -865,6 +1043,7 @@ struct filt_ctx {
 	uint64_t heap;
 	bool search;
 	size_t count;
+	bool header_done;	/* -flt: column header printed for this heap */
 };
 
 static void filt_heap_header(struct filt_ctx *f, const struct ich_heap *hp, const char *head)
@@ -884,10 +1063,18 @@ static struct ich_error *filt_cb(const struct ich_heap *hp, const struct ich_hea
 	f->count++;
 	if (c->j)
 		return json_block(hp, b, c->j);
-	filt_heap_header(f, hp, "              HEAP_ENTRY Size Prev Flags            UserPtr UserSize - state\n");
+	/* the column header once per heap with matches; x86 has its own
+	 * (windbg-output README §6) */
+	if (!f->header_done) {
+		f->header_done = true;
+		fputs(c->w == 16 ? "              HEAP_ENTRY Size Prev Flags            UserPtr UserSize - state\n"
+				 : "      HEAP_ENTRY Size Prev Flags    UserPtr UserSize - state\n", stdout);
+	}
 	printf("        %0*llx %04llx %04llx  [%02x]   %0*llx    %05llx - (busy%s)\n", c->w, P(b->header),
 	       P(b->block_size / c->unit), P(b->prev_size / c->unit),
-	       b->layer == ICH_LAYER_LFH ? 0 : b->flags, c->w, P(b->user), P(b->size),
+	       /* every -flt (and -p -a) row of the samples, back end, LFH and
+	        * VirtualAlloc alike, shows Flags [00] (50 rows, windbg-output) */
+	       0u, c->w, P(b->user), P(b->size),
 	       b->layer == ICH_LAYER_VIRTUAL ? " VirtualAlloc" : "");
 	return NULL;
 }
@@ -902,10 +1089,22 @@ static void stack_groups(struct ctx *c, uint64_t min, uint64_t max)
 
 static int do_filter(struct ctx *c)
 {
-	struct filt_ctx f = { c, 0, false, 0 };
+	struct filt_ctx f = { c, 0, false, 0, false };
 	if (c->j)
 		ich_json_begin_array(c->j, "blocks");
-	int rc = walk_all(c, filt_cb, &f);
+	/* "_HEAP @" for every heap, matches or not (golang-cgo -flt sample) */
+	int rc = ICH_EXIT_OK;
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		if (!selected(c, hp) || hp->status != ICH_HEAP_OK)
+			continue;
+		if (!c->j)
+			printf("    _HEAP @ %llx\n", P(hp->address));
+		f.header_done = false;
+		struct ich_error *err = ich_heap_walk(c->h, hp, filt_cb, &f);
+		if (err)
+			rc = ich_cli_worst(rc, ich_cli_fail(err));
+	}
 	if (c->j) {
 		ich_json_end_array(c->j);
 		ich_json_u64(c->j, "count", f.count);
@@ -947,7 +1146,7 @@ static struct ich_error *srch_cb(const struct ich_heap *hp, const struct ich_hea
 
 static int do_search(struct ctx *c)
 {
-	struct filt_ctx f = { c, 0, true, 0 };
+	struct filt_ctx f = { c, 0, true, 0, false };
 	if (c->j)
 		ich_json_begin_array(c->j, "blocks");
 	int rc = walk_all(c, srch_cb, &f);
@@ -1000,6 +1199,10 @@ static int do_stat(struct ctx *c)
 			ich_json_end_array(c->j);
 			ich_json_end_object(c->j);
 		} else {
+			/* -stat -h 0 (every heap): each table is introduced by
+			 * this line (windbg-output heap-stat ru-windbg-notes) */
+			if (c->o->all_zero)
+				printf("Allocations statistics for\n");
 			printf(" heap @ %0*llx\n", c->w, P(hp->address));
 			printf("group-by: %s max-display: %u\n", grp, c->o->stat_max);
 			printf("    size     #blocks     total     ( %%) (percent of total busy bytes)\n");
@@ -1062,6 +1265,36 @@ static int do_validate(struct ctx *c)
 	return total ? ich_cli_worst(rc, ICH_EXIT_FINDINGS) : rc;
 }
 
+/* -t -T -g (tag tables) and -k (stacks per entry): refused with the reason. */
+static int do_tags(struct ctx *c)
+{
+	const char *a = c->o->tag_opt;
+	if (!strcmp(a, "-k")) {
+		fprintf(stderr, "icpheap heap: -k is not available: WinDbg prints it for x86 targets from the "
+			"stack trace database; heap -flt/-stat -v group the busy blocks by allocation stack instead\n");
+		return ICH_EXIT_USAGE;
+	}
+	size_t tagged = 0, nt = 0;
+	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
+		struct ich_heap *hp = ich_heaps_get(c->h, i);
+		struct ich_heap_info in;
+		if (hp->kind != ICH_HEAP_KIND_NT || hp->status != ICH_HEAP_OK || !selected(c, hp))
+			continue;
+		nt++;
+		struct ich_error *err = ich_heap_info(c->h, hp, &in);
+		ich_error_destroy(err);
+		if (!err && (in.tag_entries || in.pseudo_tag_entries))
+			tagged++;
+	}
+	if (!tagged)
+		fprintf(stderr, "icpheap heap: %s: no heap has tag tables (Tag Entries and PsuedoTag Entries are 0 "
+			"in all %zu NT heaps; heap -a shows them): there is nothing to list\n", a, nt);
+	else
+		fprintf(stderr, "icpheap heap: %s: %zu heaps have tag tables, but reading them is not supported "
+			"(HEAP_TAG_ENTRY / HEAP_PSEUDO_TAG_ENTRY are not in the type table)\n", a, tagged);
+	return ICH_EXIT_USAGE;
+}
+
 /* ------------------------------------------------------------- options */
 
 static bool hexarg(const char *s, uint64_t *v)
@@ -1095,6 +1328,38 @@ static int parse(int argc, char **argv, struct opts *o)
 			}
 			o->mode = a[1] == 's' ? M_SUMMARY : a[1] == 'm' ? M_SEGMENTS : a[1] == 'f' ? M_FREE : M_ENTRIES;
 			have_mode = true;
+			/* -s [SummaryOptions] [StatHeapAddress]: -v, -bBucketSize,
+			 * -dDumpBlockSize, -a, -c (case-insensitive), -h HEAP, -? */
+			while (a[1] == 's' && i + 1 < argc - 1 && argv[i + 1][0] == '-') {
+				const char *so = argv[i + 1];
+				char k = (char)(so[1] | 0x20);
+				if (!strcmp(so, "-?")) {
+					o->mode = M_SUMMARY_HELP;
+				} else if (k == 'v' && !so[2]) {
+					o->sum_validate = true;
+				} else if (k == 'a' && !so[2]) {
+					o->sum_all = true;
+				} else if (k == 'c' && !so[2]) {
+					o->sum_contents = true;
+				} else if ((k == 'b' || k == 'd') && (so[2] || i + 2 < argc - 1)) {
+					const char *num = so[2] ? so + 2 : argv[++i + 1];
+					uint64_t v;
+					if (!hexarg(num, &v) || !v)
+						return bad(k == 'b' ? "-s -b needs a bucket size" : "-s -d needs a block size", num);
+					if (k == 'b')
+						o->sum_bucket = v;
+					else
+						o->sum_dump_size = v;
+				} else if (k == 'h' && !so[2] && i + 2 < argc - 1) {
+					if (!hexarg(argv[i + 2], &o->heap))
+						return bad("-s -h needs a heap address", argv[i + 2]);
+					o->have_heap = true;
+					i++;
+				} else {
+					break;
+				}
+				i++;
+			}
 			if (i + 1 < argc - 1 && argv[i + 1][0] != '-' && hexarg(argv[i + 1], &o->heap)) {
 				o->have_heap = true;
 				i++;
@@ -1118,15 +1383,29 @@ static int parse(int argc, char **argv, struct opts *o)
 				o->verbose_find = true;
 				i++;
 			}
-			if (i + 1 >= argc - 1 || !hexarg(argv[++i], &o->addr))
-				return bad(a, "needs an address");
+			/* the address may also come before the option (!heap ADDR -x) */
+			if (i + 1 < argc - 1 && hexarg(argv[i + 1], &o->addr)) {
+				o->have_addr = true;
+				i++;
+			}
 		} else if (!strcmp(a, "-v")) {
 			if (o->mode == M_FIND) {
 				o->verbose_find = true;
 			} else {
 				o->mode = M_VALIDATE;
 				have_mode = true;
+				if (i + 1 < argc - 1 && argv[i + 1][0] != '-' && hexarg(argv[i + 1], &o->heap)) {
+					o->have_heap = true;
+					i++;
+				}
 			}
+		} else if (!strcmp(a, "-?")) {
+			o->mode = o->mode == M_SUMMARY ? M_SUMMARY_HELP : M_HELP;
+			have_mode = true;
+		} else if (!strcmp(a, "-t") || !strcmp(a, "-T") || !strcmp(a, "-g") || !strcmp(a, "-k")) {
+			o->tag_opt = a;
+			o->mode = M_TAGS;
+			have_mode = true;
 		} else if (!strcmp(a, "-flt")) {
 			o->mode = M_FILTER;
 			have_mode = true;
@@ -1217,11 +1496,27 @@ static int parse(int argc, char **argv, struct opts *o)
 			return ICH_EXIT_USAGE;
 		} else if (isdigit((unsigned char)a[0]) && o->mode == M_STAT) {
 			o->stat_max = (unsigned)strtoul(a, NULL, 16);
+		} else if (a[0] != '-' && !o->have_pos && hexarg(a, &o->pos)) {
+			o->have_pos = true;	/* !heap ADDR -x, !heap HEAP -a */
 		} else {
 			return bad("unknown option", a);
 		}
 	}
 	(void)have_mode;
+	if (o->mode == M_FIND || o->mode == M_INFO) {
+		if (!o->have_addr && !o->have_pos)
+			return bad(o->mode == M_FIND ? "-x" : "-i", "needs an address");
+		if (!o->have_addr)
+			o->addr = o->pos;
+	} else if (o->have_pos && !o->have_heap) {
+		o->heap = o->pos;
+		o->have_heap = true;
+	}
+	/* a heap given as 0 means every heap (!heap -s 0, -stat -h 0, -v 0) */
+	if (o->have_heap && o->heap == 0) {
+		o->have_heap = false;
+		o->all_zero = true;
+	}
 	if (i != argc - 1)
 		return bad("exactly one dump is needed", NULL);
 	o->dump = argv[argc - 1];
@@ -1247,6 +1542,10 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 		return rc;
 	if (o.mode == M_PAGE_HELP) {
 		fputs(heap_p_help, stdout);
+		return ICH_EXIT_OK;
+	}
+	if (o.mode == M_HELP || o.mode == M_SUMMARY_HELP) {
+		fputs(o.mode == M_HELP ? heap_help : heap_s_help, stdout);
 		return ICH_EXIT_OK;
 	}
 	struct ich_dump *dump;
@@ -1282,7 +1581,8 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 	case M_SEARCH: rc = do_search(&c); break;
 	case M_STAT: rc = do_stat(&c); break;
 	case M_VALIDATE: rc = do_validate(&c); break;
-	case M_PAGE_HELP: break;
+	case M_PAGE_HELP: case M_HELP: case M_SUMMARY_HELP: break;
+	case M_TAGS: rc = do_tags(&c); break;
 	case M_PAGE_LIST: case M_PAGE_ADDR: case M_LEAKS: case M_TRIAGE: {
 		struct heap_ext x = { dump, h, c.j, c.w, c.unit, g->verbose, o.have_heap, o.heap,
 				      o.mode == M_PAGE_ADDR, o.addr, o.page_all };

@@ -4,7 +4,11 @@
 dump and compare stdout byte for byte with the hand-checked golden file.
 Also checks the heap --json shapes against the man page's heap schema.
 
-usage: test_golden.py ICPHEAP DUMP GOLDEN_DIR
+usage: test_golden.py ICPHEAP DUMP GOLDEN_DIR [--dump NAME PATH ...]
+
+A CASES line is "golden | arguments" (run on DUMP) or "golden | arguments |
+NAME" (run on the dump given as --dump NAME PATH, e.g. an ntheapbuilder
+scenario).
 """
 import json
 import os
@@ -15,13 +19,17 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import jsoncheck  # noqa: E402
 
 icp, dump, gdir = sys.argv[1:4]
+rest = sys.argv[4:]
+dumps = {rest[k + 1]: rest[k + 2] for k in range(0, len(rest) - 2, 3) if rest[k] == "--dump"}
 passed = failed = 0
 for line in open(os.path.join(gdir, "CASES")):
     line = line.strip()
     if not line or line.startswith("#"):
         continue
-    gold, args = (x.strip() for x in line.split("|", 1))
-    r = subprocess.run([icp, *args.split(), dump], capture_output=True, text=True, timeout=60)
+    parts = [x.strip() for x in line.split("|")]
+    gold, args = parts[0], parts[1]
+    target = dumps[parts[2]] if len(parts) > 2 else dump
+    r = subprocess.run([icp, *args.split(), target], capture_output=True, text=True, timeout=60)
     want = open(os.path.join(gdir, gold)).read()
     if r.returncode == 0 and r.stdout == want:
         passed += 1
