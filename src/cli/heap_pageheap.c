@@ -150,6 +150,18 @@ int heap_p_list(struct heap_ext *x)
 	if (x->j) {
 		if (have_gf)
 			ich_json_addr(x->j, "global_flag", gf);
+		uint64_t arr;
+		uint32_t n;
+		char why[256];
+		if (ich_ust_database(x->h, &arr, &n, why, sizeof(why))) {
+			ich_json_begin_object(x->j, "stack_trace_database");
+			ich_json_addr(x->j, "index_array", arr);
+			ich_json_u64(x->j, "entries", n);
+			ich_json_end_object(x->j);
+		} else {
+			ich_json_null(x->j, "stack_trace_database");
+			ich_json_string(x->j, "stack_note", why);
+		}
 		ich_json_begin_array(x->j, "page_heaps");
 	} else {
 		/* gflags names of FLG_HEAP_PAGE_ALLOCS 0x02000000 and

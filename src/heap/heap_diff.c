@@ -99,6 +99,10 @@ static struct ich_error *count_cb(const struct ich_heap *hp, const struct ich_he
 	struct dctx *c = arg;
 	if (b->state != ICH_BLOCK_BUSY)
 		return NULL;
+	/* the segment's own header block holds the _HEAP / _HEAP_SEGMENT:
+	 * heap metadata, not an allocation (as for -l) */
+	if (b->layer == ICH_LAYER_BACKEND && b->header == b->segment)
+		return NULL;
 	struct ich_diff_row *r = lookup(c->sizes, b->size, NULL);
 	if (!r)
 		return &ich_enomem;

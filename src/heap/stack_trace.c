@@ -209,12 +209,20 @@ struct ich_error *ich_ust_block_stack(struct ich_heaps *h, const struct ich_heap
 {
 	*found = false;
 	const struct ich_dph_layout *L = ich_dph_layout_for(h->arch);
-	if (!L || !(b->flags & HE_EXTRA_PRESENT) || b->block_size < L->extra_sizeof ||
-	    b->layer != ICH_LAYER_BACKEND)
+	if (!L)
 		return NULL;
-	/* the _HEAP_ENTRY_EXTRA is the block's last bytes (heap.h
-	 * HEAP_ENTRY_EXTRA_PRESENT; WRK heappriv.h RtlpGetExtraStuffPointer) */
-	uint64_t extra = b->header + b->block_size - L->extra_sizeof;
+	/* WRK heap.c RtlpGetExtraStuffPointer: a large block's _HEAP_ENTRY_EXTRA
+	 * is the ExtraStuff member of its _HEAP_VIRTUAL_ALLOC_ENTRY (after the
+	 * LIST_ENTRY: +0x10 x64, +8 x86; CommitSize follows at 0x20 / 0x10,
+	 * layouts.md §2); a back-end block's is its last allocation unit,
+	 * present when the entry has HEAP_ENTRY_EXTRA_PRESENT (0x02). */
+	uint64_t extra;
+	if (b->layer == ICH_LAYER_VIRTUAL && b->segment)
+		extra = b->segment + 2ull * h->ptr;
+	else if (b->layer == ICH_LAYER_BACKEND && (b->flags & HE_EXTRA_PRESENT) && b->block_size >= L->extra_sizeof)
+		extra = b->header + b->block_size - L->extra_sizeof;
+	else
+		return NULL;
 	uint16_t idx = 0;
 	struct ich_error *err = ich_as_read_u16(h->as, extra + L->extra_backtrace_index, &idx);
 	if (err)
