@@ -9,7 +9,7 @@
 #include "phb_core.h"
 
 const char *const phb_scenarios[] = {
-	"dph-x64", "dph-x86", "dph-wow64", "dph-light-x64", "ust-x64", "ust-x86",
+	"dph-x64", "dph-x86", "dph-wow64", "dph-light-x64", "dph-light-x86", "ust-x64", "ust-x86",
 	"leak-x64", "triage-lfh-x64", "failure-x64", "diff-old-x64", "diff-new-x64", NULL,
 };
 
@@ -321,16 +321,15 @@ static int leak_x64(const char *name, const char *dmp, FILE *ex)
 
 /* ------------------------------------------------ scenario 3: light DPH */
 
-static int dph_light(const char *name, const char *dmp, FILE *ex)
+static int dph_light(const char *name, const struct phb_lay *L, const char *dmp, FILE *ex)
 {
 	struct phb_proc P;
-	const struct phb_lay *L = &phb_x64;
 	phb_begin(&P, L, false, 19045, ex, name);
-	const struct layout *Y = &X64;
+	const struct layout *Y = lay_of(&P);
 	common(&P, true);
 	struct stacks S;
 	std_stacks(&P, &S);
-	uint64_t H = 0x21CE0330000ull, N = 0x21CE0440000ull;
+	uint64_t H = L->x64 ? 0x21CE0330000ull : 0x03D70000u, N = L->x64 ? 0x21CE0440000ull : 0x03E70000u;
 	phb_peb(&P, Y->peb, H, FLG_HEAP_PAGE_ALLOCS, Y->heaps_array);
 	struct phb_dph D;
 	struct phb_nt n;
@@ -636,7 +635,9 @@ int phb_build(const char *name, const char *dmp, const char *expect)
 	else if (!strcmp(name, "leak-x64"))
 		rc = leak_x64(name, dmp, ex);
 	else if (!strcmp(name, "dph-light-x64"))
-		rc = dph_light(name, dmp, ex);
+		rc = dph_light(name, &phb_x64, dmp, ex);
+	else if (!strcmp(name, "dph-light-x86"))
+		rc = dph_light(name, &phb_x86, dmp, ex);
 	else if (!strcmp(name, "ust-x64"))
 		rc = ust(name, &phb_x64, dmp, ex);
 	else if (!strcmp(name, "ust-x86"))
