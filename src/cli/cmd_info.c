@@ -45,6 +45,9 @@ static const struct option long_opts[] = {
 
 /* ---- Names for well-known numbers ------------------------------------ */
 
+/* schemas/info.schema.json */
+#define ICH_SCHEMA_INFO "icpheap.info/1"
+
 /* NTSTATUS and bug check names come from the library (icpheap/triage.h),
  * the same table analyze uses. */
 static const char *ntstatus_name(uint32_t code)
@@ -1020,6 +1023,7 @@ static int info_one(const char *path, bool json, bool verbose, bool header,
 	if (err) {
 		if (json) {
 			ich_json_begin_object(j, NULL);
+			ich_json_string(j, "schema", ICH_SCHEMA_INFO);
 			ich_json_string(j, "path", path);
 			ich_json_bool(j, "ok", false);
 			ich_json_begin_object(j, "error");
@@ -1037,6 +1041,7 @@ static int info_one(const char *path, bool json, bool verbose, bool header,
 	}
 	if (json) {
 		ich_json_begin_object(j, NULL);
+		ich_json_string(j, "schema", ICH_SCHEMA_INFO);
 		common_json(d, j);
 		if (ich_dump_minidump(d))
 			md_json(d, j);

@@ -229,6 +229,7 @@ INFO_KERNEL = {
 }
 
 INFO_DUMP_OK = {
+    "schema": "str",  # "icpheap.info/1"
     "path": "str", "ok": "bool", "format": "str", "kind": "str", "gzip": "bool",
     "file_size": "int", "arch": "str", "wow64": "bool", "build": "int",
     "release": ("str", None),
@@ -238,6 +239,7 @@ INFO_DUMP_OK = {
 }
 
 INFO_DUMP_ERROR = {
+    "schema": "str",
     "path": "str", "ok": "bool",
     "error": {"code": "str", "message": "str"},
 }
