@@ -267,7 +267,7 @@ class Walker:
 
 
 def parse_expect(path):
-    heaps, cur, keys, peb = [], None, {}, None
+    heaps, cur, keys, peb, unlisted = [], None, {}, None, []
     for line in open(path):
         w = line.split()
         if not w or w[0].startswith('#'):
@@ -289,7 +289,9 @@ def parse_expect(path):
             keys = kv
         elif w[0] == 'peb':
             peb = (int(w[1], 16), int(kv['heaps']))
-    return heaps, keys, peb
+        elif w[0] == 'unlisted':
+            unlisted.append(int(w[1], 16))
+    return heaps, keys, peb, unlisted
 
 
 def totals_of(blocks):
@@ -316,10 +318,12 @@ def verify(mk, scen, tmp, n=None):
     D = Dump(dmp)
     L, wow = layout_for(scen)
     W = Walker(D, L, wow)
-    heaps, keys, peb = parse_expect(exp)
+    heaps, keys, peb, unlisted = parse_expect(exp)
     pebva, hl = W.heaps()
     check((pebva, len(hl)) == peb, '%s: PEB/heap count %r vs %r' % (scen, (pebva, len(hl)), peb))
-    check([h['addr'] for h in heaps] == hl, '%s: heap list' % scen)
+    check([h['addr'] for h in heaps if h['addr'] not in unlisted] == hl, '%s: heap list' % scen)
+    for u in unlisted:     # not in ProcessHeaps, but a segment heap header is there
+        check(u not in hl and D.u32(u + L['sig']) == 0xDDEEDDEE, '%s: unlisted heap %#x' % (scen, u))
     # HeapKey: from the first page segment, the same on every good one
     H0 = hl[0]
     cx0, seg0 = next((cx, sg) for _, cx in W.contexts(H0) for sg in W.segments(cx))

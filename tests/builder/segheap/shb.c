@@ -794,10 +794,12 @@ static void globals(struct ctx *c, const struct ntdll *n, bool captured)
  * Scenarios
  * ------------------------------------------------------------------- */
 const char *const shb_scenarios[] = {
-	"x64-19045", "x64-19045-nokey", "x64-22631", "x64-26100", "x86-18362", "x86-19045",
+	"x64-19045", "x64-19045-nokey", "x64-22631", "x64-26100", "x64-26100-unlisted",
+	"x86-18362", "x86-19045",
 	"wow64-19045", "x64-19045-corrupt", "big", NULL };
 
-static void process(struct ctx *c, const char *name, bool wow, bool corrupt, bool nokey)
+static void process(struct ctx *c, const char *name, bool wow, bool corrupt, bool nokey,
+		    bool unlisted)
 {
 	const struct shb_lay *L = c->L;
 	bool x64 = L->ps == 8;
@@ -824,6 +826,8 @@ static void process(struct ctx *c, const char *name, bool wow, bool corrupt, boo
 	heap_end(c, 1);
 	/* heap 1: one context-0 segment, empty context 1, no large blocks */
 	heap_line(c, H1, 0, 1);
+	if (unlisted)	/* 24H2: ProcessHeaps holds only the first heap (x64dbg#3478) */
+		fprintf(c->ex, "unlisted 0x%llx\n", (unsigned long long)H1);
 	heap_begin(c, H1, 0);
 	struct segspec s2[1] = { { H1 + 0x100000, seg_d, false } };
 	context(c, 0, s2, 1);
@@ -846,15 +850,17 @@ static void process(struct ctx *c, const char *name, bool wow, bool corrupt, boo
 		wptr(c, TEB + L->teb_self, TEB);
 		db_md_add_memory(c->md, TEB, 0x2000, DB_LIST_64);
 	}
+	unsigned listed = unlisted ? 1 : 2;
 	wptr(c, PEB + L->peb_heap, H0);
-	db_mem_write_u32(c->m, PEB + L->peb_nheaps, 2);
+	db_mem_write_u32(c->m, PEB + L->peb_nheaps, listed);
 	db_mem_write_u32(c->m, PEB + L->peb_maxheaps, 16);
 	wptr(c, PEB + L->peb_heaps, ARR);
 	wptr(c, ARR, H0);
-	wptr(c, ARR + L->ps, H1);
+	if (!unlisted)
+		wptr(c, ARR + L->ps, H1);
 	db_md_add_memory(c->md, PEB, 0x1000, DB_LIST_64);
 	db_md_add_memory(c->md, ARR, 0x1000, DB_LIST_64);
-	fprintf(c->ex, "peb 0x%llx heaps=2 array_captured=1\n", (unsigned long long)PEB);
+	fprintf(c->ex, "peb 0x%llx heaps=%u array_captured=1\n", (unsigned long long)PEB, listed);
 	struct db_md_thread t = { .id = 0x1a4, .teb = TEB };
 	db_md_add_thread(c->md, &t);
 	if (!wow) {
@@ -1042,7 +1048,7 @@ static void big(struct ctx *c, unsigned long n)
 int shb_build(const char *name, unsigned long arg, const char *dmp, const char *expect)
 {
 	const struct shb_lay *L = NULL;
-	bool wow = false, corrupt = false, nokey = false, isbig = false;
+	bool wow = false, corrupt = false, nokey = false, isbig = false, unlisted = false;
 	if (!strcmp(name, "x64-19045"))
 		L = &lay_x64_19045;
 	else if (!strcmp(name, "x64-19045-nokey"))
@@ -1053,6 +1059,8 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 		L = &lay_x64_22631;
 	else if (!strcmp(name, "x64-26100"))
 		L = &lay_x64_26100;
+	else if (!strcmp(name, "x64-26100-unlisted"))
+		L = &lay_x64_26100, unlisted = true;
 	else if (!strcmp(name, "x86-18362"))
 		L = &lay_x86_18362;
 	else if (!strcmp(name, "x86-19045"))
@@ -1085,7 +1093,7 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 	if (isbig)
 		big(&c, arg ? arg : 100000);
 	else
-		process(&c, name, wow, corrupt, nokey);
+		process(&c, name, wow, corrupt, nokey, unlisted);
 	fclose(c.ex);
 	int rc = db_md_write(c.md, dmp);
 	if (rc)
