@@ -421,9 +421,9 @@ int heap_p_addr(struct heap_ext *x)
 		printf("              HEAP_ENTRY Size Prev Flags            UserPtr UserSize - state\n");
 	else
 		printf("      HEAP_ENTRY Size Prev Flags    UserPtr UserSize - state\n");
+	/* Flags: [00] in every sample of this form (windbg-output README §7.1) */
 	printf("        %0*llx %04llx %04llx  [%02x]   %0*llx    %05llx - (%s)\n", x->w, P(b->header),
-	       P(b->block_size / x->unit), P(b->prev_size / x->unit),
-	       b->layer == ICH_LAYER_LFH ? 0 : b->flags, x->w, P(b->user),
+	       P(b->block_size / x->unit), P(b->prev_size / x->unit), 0u, x->w, P(b->user),
 	       P(found && d.light ? d.size : b->size), nt_state(b));
 	if (have_stack)
 		heap_print_stack(x, &s, true);

@@ -75,6 +75,12 @@ static struct ich_error *add_range(struct ranges *r, uint64_t lo, uint64_t hi)
 {
 	if (hi <= lo)
 		return NULL;
+	/* blocks arrive in address order: grow the last range when they touch */
+	if (r->n && lo >= r->v[r->n - 1].lo && lo <= r->v[r->n - 1].hi) {
+		if (hi > r->v[r->n - 1].hi)
+			r->v[r->n - 1].hi = hi;
+		return NULL;
+	}
 	if (r->n == r->cap) {
 		size_t nc = r->cap ? r->cap * 2 : 256;
 		struct range *n = realloc(r->v, nc * sizeof(*n));
@@ -97,7 +103,11 @@ static void merge_ranges(struct ranges *r)
 {
 	if (!r->n)
 		return;
-	qsort(r->v, r->n, sizeof(r->v[0]), range_cmp);
+	bool sorted = true;
+	for (size_t i = 1; i < r->n && sorted; i++)
+		sorted = r->v[i - 1].lo <= r->v[i].lo;
+	if (!sorted)
+		qsort(r->v, r->n, sizeof(r->v[0]), range_cmp);
 	size_t o = 0;
 	for (size_t i = 1; i < r->n; i++) {
 		if (r->v[i].lo <= r->v[o].hi) {
@@ -114,11 +124,16 @@ static struct ich_error *collect_cb(const struct ich_heap *hp, const struct ich_
 {
 	struct gc *g = arg;
 	(void)hp;
-	/* a large block spans its _HEAP_VIRTUAL_ALLOC_ENTRY + CommitSize */
-	uint64_t lo = b->layer == ICH_LAYER_VIRTUAL && b->segment && b->segment <= b->header ? b->segment : b->header;
-	struct ich_error *err = add_range(&g->ex, lo, lo + b->block_size);
-	if (err)
-		return err;
+	/* heap memory: back-end and LFH blocks lie in the NT segments (added
+	 * whole after the walk); a large block spans its
+	 * _HEAP_VIRTUAL_ALLOC_ENTRY + CommitSize; other layers their extent */
+	if (b->layer != ICH_LAYER_BACKEND && b->layer != ICH_LAYER_LFH) {
+		uint64_t lo = b->layer == ICH_LAYER_VIRTUAL && b->segment && b->segment <= b->header ? b->segment
+												  : b->header;
+		struct ich_error *err = add_range(&g->ex, lo, lo + b->block_size);
+		if (err)
+			return err;
+	}
 	/* candidates: busy blocks with user data (a zero-byte block holds
 	 * nothing a pointer could point into) */
 	if (b->state != ICH_BLOCK_BUSY || !b->size)
@@ -210,7 +225,13 @@ static struct bucket *bucket_for(struct gc *g, uint64_t chunk, bool insert)
 
 static struct ich_error *build_index(struct gc *g)
 {
-	qsort(g->b, g->nb, sizeof(g->b[0]), block_cmp);
+	/* one walk gives a heap's blocks in address order: sort only when
+	 * the heaps' runs are out of order */
+	bool sorted = true;
+	for (size_t i = 1; i < g->nb && sorted; i++)
+		sorted = g->b[i - 1].user <= g->b[i].user;
+	if (!sorted)
+		qsort(g->b, g->nb, sizeof(g->b[0]), block_cmp);
 	/* drop overlaps (a corrupt walk): keep the first of overlapping blocks */
 	size_t o = 0;
 	for (size_t i = 0; i < g->nb; i++) {
