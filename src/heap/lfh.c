@@ -315,13 +315,19 @@ bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 		heap_problem(w->heap, ub, "LFH bitmap at 0x%" PRIx64 " (%" PRIu64 " bits) not readable", buffer, n);
 		return false;
 	}
+	/* one look at the whole container when the dump holds it contiguously */
+	const uint8_t *span = ich_as_peek(h->as, ub, (size_t)(first + n * stride));
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t blk = ub + first + i * stride;
 		bool busy = bits[i / 8] & (1u << (i % 8));
 		uint8_t ub_byte = 0;
 		/* UnusedBytes: the last byte of the small header (+0xF x64, +7 x86) */
-		err = ich_as_read_u8(h->as, blk + (uint64_t)o->entry_small_header + 7, &ub_byte);
-		if (err) {
+		uint64_t at = blk + (uint64_t)o->entry_small_header + 7;
+		if (span)
+			ub_byte = span[at - ub];
+		else
+			err = ich_as_read_u8(h->as, at, &ub_byte);
+		if (!span && err) {
 			heap_problem(w->heap, blk, "LFH block header not readable: %s", err->message);
 			ich_error_destroy(err);
 			continue;
