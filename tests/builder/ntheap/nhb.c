@@ -689,6 +689,24 @@ static void big_heap(struct ctx *c, uint64_t H, unsigned long n)
 		(unsigned long long)c->free_count, (unsigned long long)c->free_bytes);
 }
 
+/* One NT heap (the layout of heap 1 of the normal scenarios: Flags 0x1002,
+ * one segment with a UCR, two LFH containers, two large blocks at vbase)
+ * written into another builder's minidump and expectation file; used by
+ * the segment-heap builder for processes that hold both kinds. */
+int nhb_add_heap(struct db_md *md, FILE *ex, const char *row, uint64_t heap_addr, uint64_t vbase)
+{
+	const struct nhb_lay *L = !strcmp(row, "x64-19045") ? &lay_x64_19045
+				: !strcmp(row, "x86-19045") ? &lay_x86_19045 : NULL;
+	if (!L) {
+		fprintf(stderr, "nhb_add_heap: unknown layout row %s\n", row);
+		return -1;
+	}
+	struct ctx c = { .L = L, .md = md, .m = db_md_mem(md), .ex = ex, .rnd = 0x2468ACEu };
+	heap(&c, heap_addr, 0x1002, true, false, vbase, C_NONE);
+	fprintf(ex, "lfh_key 0x%x width=32 captured=0\n", RTLP_LFH_KEY);
+	return 0;
+}
+
 int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *expect)
 {
 	const struct nhb_lay *L = NULL;
@@ -704,6 +722,10 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
 		L = &lay_x64_19045, corrupt = C_RESYNC;
 	else if (!strcmp(name, "x64-19045-corrupt-scan"))
 		L = &lay_x64_19045, corrupt = C_SCAN;
+	else if (!strcmp(name, "x86-19045-corrupt-resync"))
+		L = &lay_x86_19045, corrupt = C_RESYNC;
+	else if (!strcmp(name, "x86-19045-corrupt-scan"))
+		L = &lay_x86_19045, corrupt = C_SCAN;
 	else if (!strcmp(name, "x64-7601-lfh"))
 		L = &lay_x64_7601_lfh;
 	else if (!strcmp(name, "x86-7601-lfh"))

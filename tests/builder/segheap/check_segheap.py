@@ -274,7 +274,8 @@ def parse_expect(path):
             continue
         kv = dict(x.split('=', 1) for x in w[1:] if '=' in x)
         if w[0] == 'heap':
-            cur = dict(addr=int(w[1], 16), blocks=[], problems=[], totals=None, segs=[])
+            cur = dict(addr=int(w[1], 16), blocks=[], problems=[], totals=None, segs=[],
+                       nt=kv.get('kind') != 'segment')
             heaps.append(cur)
         elif w[0] == 'segment':
             cur['segs'].append(int(kv['base'], 16))
@@ -286,7 +287,9 @@ def parse_expect(path):
         elif w[0] == 'totals':
             cur['totals'] = {k: int(v) for k, v in kv.items()}
         elif w[0] == 'keys':
-            keys = kv
+            keys.update(kv)
+        elif w[0] == 'lfh_key':     # the NT heap of a mixed process (ntheap format)
+            keys['nt_lfh_key'] = w[1]
         elif w[0] == 'peb':
             peb = (int(w[1], 16), int(kv['heaps']))
         elif w[0] == 'unlisted':
@@ -347,6 +350,18 @@ def verify(mk, scen, tmp, n=None):
             check(any(n == b'.data' and b + rva <= g < b + rva + sz and ch & 0x80000000
                       for n, rva, sz, ch in secs), '%s: globals in writable .data' % scen)
     for h in heaps:
+        if h['nt']:     # an NT heap (x64-19045-mixed): the ntheap checker's reader
+            sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), '..', 'ntheap'))
+            import check_ntheap
+            NW = check_ntheap.NtWalker(D, check_ntheap.ROWS['x64-19045' if L['ps'] == 8 else 'x86-19045'],
+                                      wow, int(keys['nt_lfh_key'], 16))
+            blocks = [b[:6] for b in NW.walk(h['addr'])[0]]
+            check(sorted(blocks) == sorted(h['blocks']), '%s NT heap %#x: %d decoded blocks vs %d' % (
+                scen, h['addr'], len(blocks), len(h['blocks'])))
+            t = totals_of(blocks)
+            check(all(t[k] == v for k, v in h['totals'].items()), '%s NT heap %#x: totals %r vs %r' % (
+                scen, h['addr'], t, h['totals']))
+            continue
         blocks, problems = W.walk_heap(h['addr'], heap_key, lfh_key)
         check(sorted(blocks) == sorted(h['blocks']) or (n is not None and n > 200000),
               '%s heap %#x: %d decoded blocks vs %d in .expect; first difference %r' % (

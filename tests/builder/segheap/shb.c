@@ -21,6 +21,7 @@
  * Nothing here is taken from src/heap or src/types.
  */
 #include "segheapbuilder.h"
+#include "ntheapbuilder.h"	/* the independent NT-heap builder, for mixed processes */
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -795,11 +796,12 @@ static void globals(struct ctx *c, const struct ntdll *n, bool captured)
  * ------------------------------------------------------------------- */
 const char *const shb_scenarios[] = {
 	"x64-19045", "x64-19045-nokey", "x64-22631", "x64-26100", "x64-26100-unlisted",
+	"x64-19045-mixed",
 	"x86-18362", "x86-19045",
 	"wow64-19045", "x64-19045-corrupt", "big", NULL };
 
-static void process(struct ctx *c, const char *name, bool wow, bool corrupt, bool nokey,
-		    bool unlisted)
+static int process(struct ctx *c, const char *name, bool wow, bool corrupt, bool nokey,
+		   bool unlisted, bool mixed)
 {
 	const struct shb_lay *L = c->L;
 	bool x64 = L->ps == 8;
@@ -824,6 +826,11 @@ static void process(struct ctx *c, const char *name, bool wow, bool corrupt, boo
 			       { lv + 0x200000, 0x81, 0 } };
 	large_allocs(c, H0 + 0x3F00000, lp, 3);
 	heap_end(c, 1);
+	/* mixed: an NT heap between the two segment heaps (tests/builder/ntheap),
+	 * its lines in ProcessHeaps order */
+	uint64_t NT = 0x00A40000;
+	if (mixed && nhb_add_heap(c->md, c->ex, x64 ? "x64-19045" : "x86-19045", NT, 0x05000000))
+		return -1;
 	/* heap 1: one context-0 segment, empty context 1, no large blocks */
 	heap_line(c, H1, 0, 1);
 	if (unlisted)	/* 24H2: ProcessHeaps holds only the first heap (x64dbg#3478) */
@@ -833,7 +840,7 @@ static void process(struct ctx *c, const char *name, bool wow, bool corrupt, boo
 	context(c, 0, s2, 1);
 	context(c, 1, NULL, 0);
 	large_allocs(c, 0, NULL, 0);
-	heap_end(c, 2);
+	heap_end(c, mixed ? 3 : 2);
 	globals(c, &nt, !nokey);
 	pe_header(c, &nt);
 	/* PEB, ProcessHeaps, TEB (layouts.md section 1) */
@@ -850,14 +857,18 @@ static void process(struct ctx *c, const char *name, bool wow, bool corrupt, boo
 		wptr(c, TEB + L->teb_self, TEB);
 		db_md_add_memory(c->md, TEB, 0x2000, DB_LIST_64);
 	}
-	unsigned listed = unlisted ? 1 : 2;
+	unsigned listed = unlisted ? 1 : mixed ? 3 : 2;
 	wptr(c, PEB + L->peb_heap, H0);
 	db_mem_write_u32(c->m, PEB + L->peb_nheaps, listed);
 	db_mem_write_u32(c->m, PEB + L->peb_maxheaps, 16);
 	wptr(c, PEB + L->peb_heaps, ARR);
 	wptr(c, ARR, H0);
-	if (!unlisted)
+	if (mixed) {
+		wptr(c, ARR + L->ps, NT);
+		wptr(c, ARR + 2 * L->ps, H1);
+	} else if (!unlisted) {
 		wptr(c, ARR + L->ps, H1);
+	}
 	db_md_add_memory(c->md, PEB, 0x1000, DB_LIST_64);
 	db_md_add_memory(c->md, ARR, 0x1000, DB_LIST_64);
 	fprintf(c->ex, "peb 0x%llx heaps=%u array_captured=1\n", (unsigned long long)PEB, listed);
@@ -869,6 +880,7 @@ static void process(struct ctx *c, const char *name, bool wow, bool corrupt, boo
 							   (uint16_t)L->build, 1 } };
 		db_md_add_module(c->md, &m);
 	}
+	return 0;
 }
 
 /* big N: one x64 19045 heap whose context-1 segments (16 MiB, 64 KiB
@@ -1048,7 +1060,8 @@ static void big(struct ctx *c, unsigned long n)
 int shb_build(const char *name, unsigned long arg, const char *dmp, const char *expect)
 {
 	const struct shb_lay *L = NULL;
-	bool wow = false, corrupt = false, nokey = false, isbig = false, unlisted = false;
+	bool wow = false, corrupt = false, nokey = false, isbig = false, unlisted = false,
+	     mixed = false;
 	if (!strcmp(name, "x64-19045"))
 		L = &lay_x64_19045;
 	else if (!strcmp(name, "x64-19045-nokey"))
@@ -1059,6 +1072,8 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 		L = &lay_x64_22631;
 	else if (!strcmp(name, "x64-26100"))
 		L = &lay_x64_26100;
+	else if (!strcmp(name, "x64-19045-mixed"))
+		L = &lay_x64_19045, mixed = true;
 	else if (!strcmp(name, "x64-26100-unlisted"))
 		L = &lay_x64_26100, unlisted = true;
 	else if (!strcmp(name, "x86-18362"))
@@ -1090,12 +1105,14 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 	fprintf(c.ex, "# mksegheapdump %s: see tests/builder/segheap/README.md\n", name);
 	fprintf(c.ex, "scenario %s arch=%s build=%u context=%s\n", name,
 		wow ? "wow64" : L->ps == 8 ? "x64" : "x86", L->build, L->ctx_name);
+	int rc = 0;
 	if (isbig)
 		big(&c, arg ? arg : 100000);
 	else
-		process(&c, name, wow, corrupt, nokey, unlisted);
+		rc = process(&c, name, wow, corrupt, nokey, unlisted, mixed);
 	fclose(c.ex);
-	int rc = db_md_write(c.md, dmp);
+	if (!rc)
+		rc = db_md_write(c.md, dmp);
 	if (rc)
 		fprintf(stderr, "mksegheapdump: %s\n", db_error());
 	db_md_free(c.md);
