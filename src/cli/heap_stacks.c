@@ -83,7 +83,8 @@ void heap_stack_groups(struct heap_ext *x, uint64_t min, uint64_t max)
 			continue;
 		ich_error_destroy(ich_heap_walk(x->h, hp, group_cb, &c));
 	}
-	qsort(c.g, c.n, sizeof(*c.g), by_bytes);
+	if (c.n)	/* qsort(NULL, 0, ...) is undefined (UBSan) */
+		qsort(c.g, c.n, sizeof(*c.g), by_bytes);
 	uint64_t arr;
 	uint32_t n;
 	char why[256] = "";
