@@ -395,6 +395,17 @@ static void view_open(struct ich_heaps *h, uint64_t base, uint64_t len, struct v
 	v->p = v->owned;
 }
 
+/* Done with a range: a zero-copy view's pages leave the resident set, so
+ * walking a heap of any size keeps RSS to about one range (issue 8: RSS
+ * well below the dump size). */
+static void view_close_release(struct ich_heaps *h, struct view *v)
+{
+	if (v->p && !v->owned && h->dump)
+		ich_file_release(&h->dump->file, v->p, (size_t)v->n);
+	free(v->owned);
+	memset(v, 0, sizeof(*v));
+}
+
 static void view_close(struct view *v)
 {
 	free(v->owned);
@@ -797,7 +808,7 @@ static void walk_vs(struct seg_walk *s, uint64_t seg, uint64_t sub, uint64_t len
 		prev = vc.size;
 		c += vc.size;
 	}
-	view_close(&v);
+	view_close_release(s->w.h, &v);
 }
 
 static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
@@ -873,7 +884,7 @@ static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
 		if (emit(s, &b))
 			break;
 	}
-	view_close(&v);
+	view_close_release(s->w.h, &v);
 }
 
 /* One page segment: signature, then its descriptors. */
@@ -982,7 +993,7 @@ static void walk_page_segment(struct seg_walk *s, uint64_t seg, uint64_t ctx, un
 			break;
 		r += u;
 	}
-	view_close(&v);
+	view_close_release(h, &v);
 }
 
 struct ps_list {

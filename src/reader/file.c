@@ -204,3 +204,15 @@ void ich_file_unmap(struct ich_file *file)
 	free(file->heap_copy);
 	memset(file, 0, sizeof(*file));
 }
+
+void ich_file_release(const struct ich_file *file, const void *p, size_t len)
+{
+	const uint8_t *base = file->map_base, *q = p;
+	if (!base || q < base || len > file->map_len || (size_t)(q - base) > file->map_len - len)
+		return;
+	long pg = sysconf(_SC_PAGESIZE);
+	uintptr_t lo = ((uintptr_t)q + (uintptr_t)pg - 1) & ~((uintptr_t)pg - 1);
+	uintptr_t hi = ((uintptr_t)q + len) & ~((uintptr_t)pg - 1);
+	if (pg > 0 && hi > lo)
+		madvise((void *)lo, hi - lo, MADV_DONTNEED);
+}

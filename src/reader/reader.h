@@ -33,6 +33,11 @@ struct ich_file {
  * file under $TMPDIR (or /tmp) and that is mapped.  Errors name path. */
 struct ich_error *ich_file_map(const char *path, struct ich_file *file);
 void ich_file_unmap(struct ich_file *file);
+/* A walker is done with [p, p+len) of the file's mapping (a pointer from
+ * ich_as_peek): drop the whole pages inside it from the process's resident
+ * set (MADV_DONTNEED; the page cache keeps them, a later access re-reads
+ * them).  No-op for data that is not a file mapping (small gzip input). */
+void ich_file_release(const struct ich_file *file, const void *p, size_t len);
 
 struct ich_reader_ops {
 	const char *name;	/* "minidump", "kernel dump" */
