@@ -32,6 +32,11 @@ enum ich_miss_reason {
 	ICH_MISS_BEYOND_FILE,	/* the dump promises it, but the file is cut short */
 	ICH_MISS_NONCANONICAL,	/* not a canonical address for the arch */
 	ICH_MISS_PT_NOT_CAPTURED, /* a page-table page is not in the dump */
+	ICH_MISS_DEMAND_ZERO,	/* software PTE with no paging-file offset:
+				 * committed, never touched (reads as zero
+				 * once touched; no data in any dump) */
+	ICH_MISS_PROTOTYPE,	/* PTE refers to a prototype PTE (shared or
+				 * section page; not resolved offline) */
 };
 
 struct ich_read_result {
@@ -43,6 +48,8 @@ struct ich_read_result {
 
 /* Human-readable reason, e.g. "not captured in this dump". */
 const char *ich_miss_reason_str(enum ich_miss_reason why);
+/* One-word name for JSON: "not_captured", "paged_out", "demand_zero"... */
+const char *ich_miss_reason_name(enum ich_miss_reason why);
 
 /* Pointer size in bytes of this address space: 4 or 8. */
 unsigned ich_as_ptr_size(const struct ich_as *as);

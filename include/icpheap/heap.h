@@ -86,6 +86,20 @@ struct ich_heap_segment {
 	struct ich_heap_ucr *ucr;	size_t nucr;
 };
 
+/* A part of a heap that cannot be read from this dump (page paged out,
+ * demand-zero, not captured...): not corruption.  The blocks in
+ * [address, end) are unknown; with resynced the walk found the block chain
+ * again at end, else end is the end of the run (next uncommitted range or
+ * the segment's LastValidEntry). */
+struct ich_heap_unreadable {
+	uint64_t address;	/* the block header that could not be read */
+	uint64_t end;
+	bool resynced;
+	uint64_t page;		/* the first page that could not be read */
+	enum ich_miss_reason why;
+	uint64_t pte;		/* PTE value when known */
+};
+
 struct ich_heap_problem {
 	uint64_t address;
 	char what[192];
@@ -119,6 +133,7 @@ struct ich_heap {
 	bool walked, partial;
 	struct ich_heap_segment *segments;	size_t nsegments;
 	struct ich_heap_problem *problems;	size_t nproblems;
+	struct ich_heap_unreadable *unreadable;	size_t nunreadable;	/* sets partial */
 	struct ich_heap_totals totals;
 	/* Page heap (src/heap/page_heap.c): for kind PAGE, the _DPH_HEAP_ROOT
 	 * (handle + one page); for an NT heap that is a page heap's
@@ -137,6 +152,26 @@ struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build,
 struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
 				      const struct ich_layouts *layouts, struct ich_heaps **ret);
 void ich_heaps_close(struct ich_heaps *h);
+
+/*
+ * The heaps of a process whose PEB is already known: a process of a
+ * complete or kernel+user kernel dump (ich_kernel_process_heaps builds
+ * this from the EPROCESS).  as is the process's own address space (its
+ * DirectoryTableBase); with wow64 the heaps are read through the 32-bit
+ * PEB given in peb, with 4-byte pointers.  Every walker runs unchanged on
+ * top of that space.
+ */
+struct ich_heap_process {
+	struct ich_as *as;	/* the process space (native pointer size) */
+	bool own_as;		/* ich_heaps_close (or a failed open) destroys it */
+	uint64_t peb;		/* native PEB, or the 32-bit PEB with wow64 */
+	bool wow64;
+	enum ich_arch arch;	/* native arch of the space */
+	uint32_t build;		/* ntdll build (the kernel's) */
+	char origin[96];	/* where the PEB came from, for the notes */
+};
+struct ich_error *ich_heaps_open_process(struct ich_dump *dump, const struct ich_heap_process *p,
+					 struct ich_heaps **ret);
 
 size_t ich_heaps_count(const struct ich_heaps *h);
 struct ich_heap *ich_heaps_get(struct ich_heaps *h, size_t i);

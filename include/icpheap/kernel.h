@@ -44,7 +44,26 @@ struct ich_kprocess {
 	uint64_t dtb;			/* Pcb.DirectoryTableBase */
 	uint64_t object_table;		/* _HANDLE_TABLE * */
 	uint64_t peb;
+	uint64_t wow64_process;		/* EPROCESS.WoW64Process (0: native) */
+	uint64_t peb32;			/* WOW64: the 32-bit PEB (from it) */
 };
+
+/* --- processes' user-mode heaps (complete / kernel+user dumps) --- */
+struct ich_heaps;	/* <icpheap/heap.h> */
+/* Does the dump hold user-mode pages at all?  False (and *why, may be
+ * NULL, says which kind of dump) for kernel-only dumps. */
+bool ich_kernel_user_pages(const struct ich_kernel *k, const char **why);
+/* Parse a pid: decimal, or hex with 0x (as ps --json prints it). */
+bool ich_kernel_parse_pid(const char *s, uint32_t *pid);
+const struct ich_kprocess *ich_kernel_find_pid(const struct ich_kernel *k, uint32_t pid);
+/* Processes whose ImageFileName (15 chars) matches name, case-insensitively;
+ * returns how many match, stores at most max. */
+size_t ich_kernel_find_image(const struct ich_kernel *k, const char *name,
+			     const struct ich_kprocess **out, size_t max);
+/* The heaps of p through its own DirectoryTableBase and PEB (WOW64: the
+ * 32-bit PEB).  build 0 = the kernel's.  Close with ich_heaps_close. */
+struct ich_error *ich_kernel_process_heaps(struct ich_kernel *k, const struct ich_kprocess *p,
+					   uint32_t build, struct ich_heaps **ret);
 
 /* All processes from PsActiveProcessHead, in list order. */
 size_t ich_kernel_process_count(const struct ich_kernel *k);

@@ -25,11 +25,13 @@
 
 #include "cli/cli.h"
 #include "cli/heap_ext.h"
+#include "cli/cli_process.h"
 #include "core/json.h"
 
 static const char usage[] =
-"usage: icpheap heap [OPTIONS] DUMP\n"
-"  WinDbg !heap on a user-mode dump (NT and segment heaps, every layer).\n"
+"usage: icpheap heap [OPTIONS] [--pid PID | --process NAME] DUMP\n"
+"  WinDbg !heap on a user-mode dump (NT and segment heaps, every layer), or on\n"
+"  one process of a complete / kernel+user memory dump (--pid, --process).\n"
 "  (no option)          list the heaps          -s [HEAP]   summary table\n"
 "  -a|-h [HEAP]         entries by segment      -m [HEAP]   segments\n"
 "  -f [HEAP]            free blocks             -i ADDR     one block\n"
@@ -130,6 +132,19 @@ struct ctx {
 
 /* ---------------------------------------------------------------- list */
 
+/* Ranges the dump cannot show (paged out, demand-zero...): not corruption. */
+static void print_unreadable(const struct ich_heap *hp, int w)
+{
+	for (size_t i = 0; i < hp->nunreadable; i++) {
+		const struct ich_heap_unreadable *u = &hp->unreadable[i];
+		printf("    UNREADABLE %0*llx - %0*llx: page %0*llx %s", w, P(u->address), w, P(u->end), w,
+		       P(u->page), ich_miss_reason_str(u->why));
+		if (u->pte)
+			printf(" (PTE %llx)", P(u->pte));
+		printf("%s\n", u->resynced ? "" : "; the rest of the run is unknown");
+	}
+}
+
 static size_t notes_shown;
 
 /* Notes not printed yet (the walks add some: segment-heap key routes). */
@@ -211,6 +226,20 @@ static void json_heap_tail(struct ich_json *j, const struct ich_heap *hp)
 		ich_json_begin_object(j, NULL);
 		ich_json_addr(j, "address", hp->problems[p].address);
 		ich_json_string(j, "what", hp->problems[p].what);
+		ich_json_end_object(j);
+	}
+	ich_json_end_array(j);
+	ich_json_begin_array(j, "unreadable");
+	for (size_t i = 0; i < hp->nunreadable; i++) {
+		const struct ich_heap_unreadable *u = &hp->unreadable[i];
+		ich_json_begin_object(j, NULL);
+		ich_json_addr(j, "address", u->address);
+		ich_json_addr(j, "end", u->end);
+		ich_json_addr(j, "page", u->page);
+		ich_json_string(j, "reason", ich_miss_reason_name(u->why));
+		ich_json_bool(j, "resynced", u->resynced);
+		if (u->pte)
+			ich_json_addr(j, "pte", u->pte);
 		ich_json_end_object(j);
 	}
 	ich_json_end_array(j);
@@ -488,7 +517,8 @@ static int do_summary(struct ctx *c)
 			printf("    External fragmentation  %llu %% (%llu free blocks)\n",
 			       P(free_bytes * 100 / t->committed), P(t->backend_free_count));
 		if (hp->partial && c->o->verbose)	/* not a WinDbg line */
-			printf("    (partial: %zu problems, see heap -v)\n", hp->nproblems);
+			printf("    (partial: %zu problems, %zu unreadable ranges, see heap -v)\n", hp->nproblems,
+			       hp->nunreadable);
 		shown++;
 	}
 	if (!shown)
@@ -719,6 +749,7 @@ static void print_problems(struct ich_heap *hp, int w)
 {
 	for (size_t p = 0; p < hp->nproblems; p++)
 		printf("    HEAP PROBLEM at %0*llx: %s\n", w, P(hp->problems[p].address), hp->problems[p].what);
+	print_unreadable(hp, w);
 }
 
 static int do_entries(struct ctx *c, bool free_only)
@@ -1537,7 +1568,11 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 	struct opts o = { 0 };
 	o.json = g->json;
 	o.verbose = g->verbose;
-	int rc = parse(argc, argv, &o);
+	struct ich_cli_process_sel sel = { 0 };
+	int rc = ich_cli_take_process_opts(&argc, argv, &sel);
+	if (rc >= 0)
+		return rc;
+	rc = parse(argc, argv, &o);
 	if (rc >= 0)
 		return rc;
 	if (o.mode == M_PAGE_HELP) {
@@ -1553,10 +1588,11 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 	if (err)
 		return ich_cli_fail(err);
 	struct ich_heaps *h;
-	err = ich_heaps_open(dump, g->build, &h);
-	if (err) {
+	struct ich_kernel *kern;
+	rc = ich_cli_open_heaps(dump, g->build, &sel, &h, &kern);
+	if (rc >= 0) {
 		ich_dump_close(dump);
-		return ich_cli_fail(err);
+		return rc;
 	}
 	struct ctx c = { &o, dump, h, ich_heaps_ptr_size(h) == 8 ? 16 : 8,
 			 ich_heaps_ptr_size(h) == 8 ? 16u : 8u, NULL, g->verbose };
@@ -1620,6 +1656,7 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 		rc = ich_cli_worst(rc, ICH_EXIT_USAGE);
 	}
 	ich_heaps_close(h);
+	ich_kernel_close(kern);
 	ich_dump_close(dump);
 	return rc;
 }

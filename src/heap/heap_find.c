@@ -266,6 +266,26 @@ static struct ich_error *find_unlisted_heaps(struct ich_heaps *h)
 	return NULL;
 }
 
+/* A 32-bit view of the process space for WOW64 heaps. */
+static struct ich_error *wow64_view(struct ich_heaps *h)
+{
+	struct as32 *v = calloc(1, sizeof(*v));
+	if (!v)
+		return &ich_enomem;
+	v->as.ops = &as32_ops;
+	v->as.ptr_size = 4;
+	v->as.dump = h->dump;
+	v->inner = h->as;
+	snprintf(v->as.name, sizeof(v->as.name), "WOW64 32-bit view");
+	h->as32 = &v->as;
+	h->as = &v->as;
+	h->ptr = 4;
+	h->arch = ICH_ARCH_X86;
+	return NULL;
+}
+
+static struct ich_error *heaps_from_peb(struct ich_heaps *h);
+
 struct ich_error *ich_heaps_open(struct ich_dump *dump, uint32_t build, struct ich_heaps **ret)
 {
 	return ich_heaps_open_with(dump, build, ich_layouts_default(), ret);
@@ -277,7 +297,7 @@ struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
 	const struct ich_minidump *md = ich_dump_minidump(dump);
 	if (!md)
 		return ich_error_create(ICH_ERR_UNSUPPORTED,
-			"%s: process heaps are read from user-mode minidumps; this is a %s",
+			"%s: process heaps are read from user-mode minidumps, or from a kernel dump with --pid/--process; this is a %s",
 			ich_dump_path(dump), ich_dump_kind_name(dump));
 	struct ich_as *as = ich_dump_as(dump);
 	if (!as)
@@ -292,20 +312,11 @@ struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
 	h->arch = ich_dump_arch(dump);
 	bool wow = ich_dump_is_wow64(dump);
 	if (wow) {
-		struct as32 *v = calloc(1, sizeof(*v));
-		if (!v) {
+		struct ich_error *err = wow64_view(h);
+		if (err) {
 			ich_heaps_close(h);
-			return &ich_enomem;
+			return err;
 		}
-		v->as.ops = &as32_ops;
-		v->as.ptr_size = 4;
-		v->as.dump = dump;
-		v->inner = as;
-		snprintf(v->as.name, sizeof(v->as.name), "WOW64 32-bit view");
-		h->as32 = &v->as;
-		h->as = &v->as;
-		h->ptr = 4;
-		h->arch = ICH_ARCH_X86;
 	}
 	h->build = build ? build : ntdll_build(md, ich_dump_build(dump), wow);
 	h->row = ich_layouts_find(layouts, "ntdll", h->arch, h->build);
@@ -354,13 +365,84 @@ struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
 		ich_heaps_close(h);
 		return err;
 	}
-	uint64_t process_heap = rdptr(h, h->peb + (uint64_t)o->peb_process_heap, &err);
-	if (err) {
-		err = ich_error_wrap(err, "%s: PEB 0x%" PRIx64 " is not captured in this dump: PEB.ProcessHeap at ",
-				     ich_dump_path(dump), h->peb);
+	if ((err = heaps_from_peb(h))) {
 		ich_heaps_close(h);
 		return err;
 	}
+	*ret = h;
+	return NULL;
+}
+
+struct ich_error *ich_heaps_open_process(struct ich_dump *dump, const struct ich_heap_process *p,
+					 struct ich_heaps **ret)
+{
+	struct ich_heaps *h = calloc(1, sizeof(*h));
+	if (!h) {
+		if (p->own_as)
+			ich_as_destroy(p->as);
+		return &ich_enomem;
+	}
+	h->dump = dump;
+	h->layouts = ich_layouts_default();
+	h->as = p->as;
+	h->owned_as = p->own_as ? p->as : NULL;
+	h->ptr = ich_as_ptr_size(p->as);
+	h->arch = p->arch;
+	h->build = p->build;
+	struct ich_error *err = NULL;
+	if (p->wow64 && (err = wow64_view(h))) {
+		ich_heaps_close(h);
+		return err;
+	}
+	h->row = ich_layouts_find(h->layouts, "ntdll", h->arch, h->build);
+	if (!h->row) {
+		err = ich_error_create(ICH_ERR_LAYOUT,
+			"%s: no ntdll layout for %s build %u (icpheap types lists the table; --layout adds rows)",
+			ich_dump_path(dump), ich_arch_name(h->arch), h->build);
+		ich_heaps_close(h);
+		return err;
+	}
+	const char *missing = ntofs_fill_peb(h->row, &h->peb_o);
+	if (missing) {
+		err = ich_error_create(ICH_ERR_LAYOUT,
+			"%s: ntdll layout row \"%s\" (%s %u) has no %s, which finding the heaps needs",
+			ich_dump_path(dump), h->row->label, ich_arch_name(h->arch), h->row->build_min, missing);
+		ich_heaps_close(h);
+		return err;
+	}
+	if (h->arch != ICH_ARCH_X86 && h->arch != ICH_ARCH_X64) {
+		err = ich_error_create(ICH_ERR_UNSUPPORTED,
+			"%s: heaps of %s processes are not supported", ich_dump_path(dump), ich_arch_name(h->arch));
+		ich_heaps_close(h);
+		return err;
+	}
+	h->peb = p->peb;
+	if (!h->peb) {
+		err = ich_error_create(ICH_ERR_FAULT, "%s: %s has no %sPEB (a kernel-only process?)",
+				       ich_dump_path(dump), p->origin, p->wow64 ? "32-bit " : "");
+		ich_heaps_close(h);
+		return err;
+	}
+	heaps_note(h, "%sPEB 0x%" PRIx64 " from %s", p->wow64 ? "32-bit " : "", h->peb, p->origin);
+	if ((err = heaps_from_peb(h))) {
+		ich_heaps_close(h);
+		return err;
+	}
+	*ret = h;
+	return NULL;
+}
+
+/* The heap list from the PEB (h->peb and h->peb_o set), then each heap's
+ * kind and layout.  On failure the caller closes h. */
+static struct ich_error *heaps_from_peb(struct ich_heaps *h)
+{
+	struct ich_dump *dump = h->dump;
+	const struct ntofs *o = &h->peb_o;
+	struct ich_error *err = NULL;
+	uint64_t process_heap = rdptr(h, h->peb + (uint64_t)o->peb_process_heap, &err);
+	if (err)
+		return ich_error_wrap(err, "%s: PEB 0x%" PRIx64 " cannot be read: PEB.ProcessHeap at ",
+				      ich_dump_path(dump), h->peb);
 	uint32_t gf = 0, nheaps = 0, maxheaps = 0;
 	if (o->peb_global_flag >= 0 && !ich_as_read_u32(h->as, h->peb + (uint64_t)o->peb_global_flag, &gf)) {
 		h->have_global_flag = true;
@@ -398,7 +480,9 @@ struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
 					break;
 				}
 				if (a && (err = add_heap(h, a))) {
-					ich_heaps_close(h);
+					ich_error_destroy(e1);
+					ich_error_destroy(e2);
+					ich_error_destroy(e3);
 					return err;
 				}
 			}
@@ -412,25 +496,16 @@ struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
 	ich_error_destroy(e1);
 	ich_error_destroy(e2);
 	ich_error_destroy(e3);
-	if (!listed && process_heap && (err = add_heap(h, process_heap))) {
-		ich_heaps_close(h);
+	if (!listed && process_heap && (err = add_heap(h, process_heap)))
 		return err;
-	}
-	if (h->nheaps && !(h->ofs = calloc(h->nheaps, sizeof(*h->ofs)))) {
-		ich_heaps_close(h);
+	if (h->nheaps && !(h->ofs = calloc(h->nheaps, sizeof(*h->ofs))))
 		return &ich_enomem;
-	}
 	for (size_t i = 0; i < h->nheaps; i++)
 		classify(h, &h->heaps[i], &h->ofs[i]);
-	if ((err = page_heaps_complete(h, process_heap, classify_at))) {
-		ich_heaps_close(h);
+	if ((err = page_heaps_complete(h, process_heap, classify_at)))
 		return err;
-	}
-	if (h->build >= 26100 && (err = find_unlisted_heaps(h))) {
-		ich_heaps_close(h);
+	if (h->build >= 26100 && (err = find_unlisted_heaps(h)))
 		return err;
-	}
-	*ret = h;
 	return NULL;
 }
 
@@ -443,6 +518,7 @@ void ich_heaps_close(struct ich_heaps *h)
 			free(h->heaps[i].segments[s].ucr);
 		free(h->heaps[i].segments);
 		free(h->heaps[i].problems);
+		heap_unreadable_free(&h->heaps[i]);
 	}
 	free(h->heaps);
 	free(h->ofs);
@@ -453,6 +529,8 @@ void ich_heaps_close(struct ich_heaps *h)
 	free(h->notes);
 	if (h->as32)
 		h->as32->ops->destroy(h->as32);
+	if (h->owned_as)
+		ich_as_destroy(h->owned_as);
 	free(h);
 }
 

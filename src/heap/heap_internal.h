@@ -66,6 +66,7 @@ struct ich_heaps {
 	struct ntofs peb_o;	/* from row */
 	struct ich_as *as;	/* the process space (32-bit view for WOW64) */
 	struct ich_as *as32;	/* owned 4-byte-pointer view, WOW64 only */
+	struct ich_as *owned_as;	/* process space of a kernel dump (destroyed on close) */
 	unsigned ptr;		/* 4 or 8 */
 	enum ich_arch arch;	/* of the heaps: X86 for WOW64 */
 	uint32_t build;
@@ -150,5 +151,13 @@ struct ich_error *page_heaps_complete(struct ich_heaps *h, uint64_t process_heap
 struct ich_error *page_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 				 ich_heap_block_fn *fn, void *arg);
 void page_heap_light(struct ich_heaps *h, const struct ich_heap *heap, struct ich_heap_block *b);
+/* nt_heap.c: read and decode the back-end entry at e. */
+struct ich_error *nt_heap_read_entry(struct walk_ctx *w, uint64_t e, struct heap_entry *he);
+/* nt_unreadable.c: the entry at e cannot be read.  Record the unreadable
+ * range (with the reason from the address space) and find the block chain
+ * again after the unreadable page, before end (the next uncommitted range
+ * or LastValidEntry).  Returns the entry to resume at, or 0. */
+uint64_t nt_heap_unreadable(struct walk_ctx *w, uint64_t e, uint64_t end);
+void heap_unreadable_free(struct ich_heap *heap);
 
 #endif

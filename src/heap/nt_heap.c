@@ -145,6 +145,11 @@ static struct ich_error *read_entry(struct walk_ctx *w, uint64_t e, struct heap_
 	return NULL;
 }
 
+struct ich_error *nt_heap_read_entry(struct walk_ctx *w, uint64_t e, struct heap_entry *he)
+{
+	return read_entry(w, e, he);
+}
+
 struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b)
 {
 	struct ich_heap_block light;
@@ -304,10 +309,14 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 		struct ich_error *err = read_entry(w, e, &he);
 		bool bad = false, readable = !err;
 		if (err) {
-			if (!collect_only)
-				heap_problem(w->heap, e, "entry not readable: %s", err->message);
 			ich_error_destroy(err);
-			bad = true;
+			/* Paged out, demand-zero, not captured: not corruption.
+			 * Name the range (nt_unreadable.c) and go on where the
+			 * chain is found again, else at the end of the run. */
+			uint64_t resume = collect_only ? 0 : nt_heap_unreadable(w, e, limit);
+			e = resume ? resume : limit;
+			prev_known = false;
+			continue;
 		} else if (!he.checksum_ok) {
 			if (!collect_only)
 				heap_problem(w->heap, e, "entry checksum fails (decoded Size 0x%x Flags 0x%02x SmallTagIndex 0x%02x)",
@@ -517,6 +526,7 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 		free(heap->segments[s].ucr);
 	free(heap->segments);
 	free(heap->problems);
+	heap_unreadable_free(heap);
 	heap->segments = NULL;
 	heap->problems = NULL;
 	heap->nsegments = heap->nproblems = 0;

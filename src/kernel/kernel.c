@@ -66,6 +66,7 @@ static void load_offsets(struct ich_kernel *k, const struct ich_layout *row)
 	F(ep_object_table, ICH_F_EPROCESS_OBJECT_TABLE);
 	F(ep_image, ICH_F_EPROCESS_IMAGE_FILE_NAME);
 	F(ep_dtb, ICH_F_EPROCESS_DIRECTORY_TABLE_BASE);
+	F(ep_wow64, ICH_F_EPROCESS_WOW64_PROCESS);
 	F(ht_table_code, ICH_F_HANDLE_TABLE_TABLE_CODE);
 	F(oh_pointer_count, ICH_F_OBJECT_HEADER_POINTER_COUNT);
 	F(oh_handle_count, ICH_F_OBJECT_HEADER_HANDLE_COUNT);

@@ -18,6 +18,7 @@ enum kh_format {
  * walking code reads like the Windows structures. -1 = absent. */
 struct kofs {
 	int32_t ep_pid, ep_links, ep_ppid, ep_peb, ep_object_table, ep_image, ep_dtb;
+	int32_t ep_wow64;			/* EPROCESS.WoW64Process (x64) */
 	int32_t ht_table_code;
 	int32_t oh_pointer_count, oh_handle_count, oh_type_index, oh_info_mask, oh_body;
 	int32_t ci_size, ni_size;		/* CREATOR_INFO / NAME_INFO sizes */

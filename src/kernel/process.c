@@ -51,6 +51,17 @@ static struct ich_error *read_process(struct ich_kernel *k, uint64_t ep,
 		(void)ich_error_destroy(ich_as_read_ptr(k->as, ep + (uint64_t)o->ep_object_table, &p->object_table));
 	if (o->ep_peb >= 0)
 		(void)ich_error_destroy(ich_as_read_ptr(k->as, ep + (uint64_t)o->ep_peb, &p->peb));
+	/* WOW64: WoW64Process points at a structure whose first member is
+	 * the 32-bit PEB (layout_table.c, EPROCESS.WoW64Process). */
+	uint64_t wow = 0;
+	if (o->ep_wow64 >= 0)
+		(void)ich_error_destroy(ich_as_read_ptr(k->as, ep + (uint64_t)o->ep_wow64, &wow));
+	if (wow) {
+		uint32_t peb32 = 0;
+		p->wow64_process = wow;
+		(void)ich_error_destroy(ich_as_read_u32(k->as, wow, &peb32));
+		p->peb32 = peb32;
+	}
 	return NULL;
 }
 
@@ -111,7 +122,7 @@ static bool discover(struct ich_kernel *k, uint64_t first_entry)
 				k->o.ep_image = (int32_t)i;
 				kernel_note(k, "EPROCESS layout discovered without the type table: UniqueProcessId 0x%x, ActiveProcessLinks 0x%x, ImageFileName 0x%zx (other fields unknown)",
 					    k->o.ep_pid, links, i);
-				k->o.ep_ppid = k->o.ep_peb = k->o.ep_object_table = -1;
+				k->o.ep_ppid = k->o.ep_peb = k->o.ep_object_table = k->o.ep_wow64 = -1;
 				return true;
 			}
 		}
@@ -171,6 +182,7 @@ struct ich_error *kernel_load_processes(struct ich_kernel *k)
 			k->o.ep_object_table = probe.ep_object_table;
 			k->o.ep_image = probe.ep_image;
 			k->o.ep_dtb = probe.ep_dtb;
+			k->o.ep_wow64 = ich_layout_off(cand[i], ICH_F_EPROCESS_WOW64_PROCESS);
 			if (looks_like_system(k, first)) {
 				kernel_note(k, "EPROCESS: the row for build %u did not fit (first process is not System/4); row \"%s\" does and is used",
 					    k->build, cand[i]->label);

@@ -11,6 +11,22 @@
 #include "core/utf.h"
 #include "reader/reader.h"
 
+const char *ich_miss_reason_name(enum ich_miss_reason why)
+{
+	switch (why) {
+	case ICH_MISS_NONE: return "readable";
+	case ICH_MISS_NOT_CAPTURED: return "not_captured";
+	case ICH_MISS_NOT_MAPPED: return "not_mapped";
+	case ICH_MISS_PAGED_OUT: return "paged_out";
+	case ICH_MISS_BEYOND_FILE: return "beyond_file";
+	case ICH_MISS_NONCANONICAL: return "noncanonical";
+	case ICH_MISS_PT_NOT_CAPTURED: return "page_table_not_captured";
+	case ICH_MISS_DEMAND_ZERO: return "demand_zero";
+	case ICH_MISS_PROTOTYPE: return "prototype";
+	}
+	return "unknown";
+}
+
 const char *ich_miss_reason_str(enum ich_miss_reason why)
 {
 	switch (why) {
@@ -21,6 +37,8 @@ const char *ich_miss_reason_str(enum ich_miss_reason why)
 	case ICH_MISS_BEYOND_FILE: return "beyond the end of the (truncated) dump file";
 	case ICH_MISS_NONCANONICAL: return "not a canonical address";
 	case ICH_MISS_PT_NOT_CAPTURED: return "its page table is not captured in this dump";
+	case ICH_MISS_DEMAND_ZERO: return "demand-zero (committed, never touched: no data anywhere)";
+	case ICH_MISS_PROTOTYPE: return "behind a prototype PTE (shared/section page, not resolved)";
 	}
 	return "unreadable";
 }

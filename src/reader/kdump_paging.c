@@ -178,6 +178,29 @@ static unsigned long read_caps(const addrxlat_cb_t *cb)
 	return ADDRXLAT_CAPS(ADDRXLAT_KPHYSADDR) | ADDRXLAT_CAPS(ADDRXLAT_MACHPHYSADDR);
 }
 
+/*
+ * Why a non-valid PTE holds no data (Windows software PTE formats,
+ * _MMPTE_SOFTWARE / _MMPTE_PROTOTYPE: Prototype is bit 10 and Transition
+ * bit 11 in every format (S11 x64/PAE/x86 headers); the paging-file offset
+ * PageFileHigh is bits 32-63 on x64 and PAE and bits 12-31 on 32-bit
+ * non-PAE.  A software PTE whose paging-file offset is zero but which has
+ * a protection is a demand-zero page (Windows Internals 7th ed., part 1,
+ * ch. 5 "Invalid PTEs": "Demand zero ... page file number and offset are
+ * 0").  Transition PTEs never get here (fix_entry presents them as valid).
+ */
+static enum ich_miss_reason invalid_pte_reason(enum pt_kind kind, uint64_t pte)
+{
+	if (!pte)
+		return ICH_MISS_NOT_MAPPED;
+	if (pte & (1u << 10))
+		return ICH_MISS_PROTOTYPE;
+	uint64_t offset = kind == PT_X86 ? (pte & 0xFFFFFFFFu) >> 12 : pte >> 32;
+	uint64_t protection = (pte >> 5) & 0x1F;
+	if (!offset && protection)
+		return ICH_MISS_DEMAND_ZERO;
+	return ICH_MISS_PAGED_OUT;
+}
+
 /* Translate the page holding va; false with res->why/pte on failure. */
 static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		      struct ich_read_result *res)
@@ -245,7 +268,7 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 	if (st != ADDRXLAT_OK) {
 		if (st == ADDRXLAT_ERR_NOTPRESENT) {
 			res->pte = step.raw.pte;
-			res->why = step.raw.pte ? ICH_MISS_PAGED_OUT : ICH_MISS_NOT_MAPPED;
+			res->why = invalid_pte_reason(pas->kind, step.raw.pte);
 		} else if (st == ADDRXLAT_ERR_NODATA) {
 			res->why = pas->pt_miss == ICH_MISS_BEYOND_FILE ? ICH_MISS_BEYOND_FILE
 								       : ICH_MISS_PT_NOT_CAPTURED;

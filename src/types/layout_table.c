@@ -331,13 +331,26 @@ static const struct field_value segheap_x86_19041[] = {
 	FV(EPROCESS_INHERITED_FROM_UNIQUE_PROCESS_ID, ppid), FV(EPROCESS_PEB, peb), \
 	FV(EPROCESS_OBJECT_TABLE, ot), FV(EPROCESS_IMAGE_FILE_NAME, image), \
 	FV(EPROCESS_DIRECTORY_TABLE_BASE, dtb)
-static const struct field_value ep_x64_7601[] = { EP(0x180, 0x188, 0x290, 0x338, 0x200, 0x2E0, 0x28), END };
-static const struct field_value ep_x64_9200[] = { EP(0x2E0, 0x2E8, 0x3D0, 0x3E8, 0x408, 0x438, 0x28), END };
-static const struct field_value ep_x64_10240[] = { EP(0x2E8, 0x2F0, 0x3E0, 0x3F8, 0x418, 0x448, 0x28), END };
-static const struct field_value ep_x64_10586[] = { EP(0x2E8, 0x2F0, 0x3E0, 0x3F8, 0x418, 0x450, 0x28), END };
-static const struct field_value ep_x64_15063[] = { EP(0x2E0, 0x2E8, 0x3E0, 0x3F8, 0x418, 0x450, 0x28), END };
-static const struct field_value ep_x64_18362[] = { EP(0x2E8, 0x2F0, 0x3E8, 0x3F8, 0x418, 0x450, 0x28), END };
-static const struct field_value ep_x64_19041[] = { EP(0x440, 0x448, 0x540, 0x550, 0x570, 0x5A8, 0x28), END };
+/* EPROCESS.WoW64Process (x64 only; x86 kernels run no WOW64): a pointer to
+ * a structure whose first member is the process's 32-bit PEB -- _WOW64_PROCESS
+ * {Wow64} on Windows 7, _EWOW64PROCESS {Peb, Machine, NtdllType} from Windows
+ * 8 (S1 _EWOW64PROCESS-using _EPROCESS; EWOW64PROCESS.Peb at +0 in every
+ * public header found: ntdiff/Vergilius-derived "EWOW64PROCESS" dumps).
+ * Offsets: S1 (selene _EPROCESS.WoW64Process) 0x428 for 1607 and 0x580 for
+ * 2004/20H2/Windows 11; 0x320 for 7601 from a public Win7 x64 EPROCESS
+ * excerpt (RundownProtect 0x178, Wow64Process 0x320, Flags2 0x43C).  For
+ * 9200-18362 the field follows ObjectTable and DebugPort (ObjectTable +
+ * 0x10) as in the two S1 columns; derived for 9200, 10240, 15063, 18362.
+ * The WOW64 walk confirms at run time: the 32-bit PEB must list heaps whose
+ * signatures check out. */
+#define WOW(off) FV(EPROCESS_WOW64_PROCESS, off)
+static const struct field_value ep_x64_7601[] = { EP(0x180, 0x188, 0x290, 0x338, 0x200, 0x2E0, 0x28), WOW(0x320), END };
+static const struct field_value ep_x64_9200[] = { EP(0x2E0, 0x2E8, 0x3D0, 0x3E8, 0x408, 0x438, 0x28), WOW(0x418), END };
+static const struct field_value ep_x64_10240[] = { EP(0x2E8, 0x2F0, 0x3E0, 0x3F8, 0x418, 0x448, 0x28), WOW(0x428), END };
+static const struct field_value ep_x64_10586[] = { EP(0x2E8, 0x2F0, 0x3E0, 0x3F8, 0x418, 0x450, 0x28), WOW(0x428), END };
+static const struct field_value ep_x64_15063[] = { EP(0x2E0, 0x2E8, 0x3E0, 0x3F8, 0x418, 0x450, 0x28), WOW(0x428), END };
+static const struct field_value ep_x64_18362[] = { EP(0x2E8, 0x2F0, 0x3E8, 0x3F8, 0x418, 0x450, 0x28), WOW(0x428), END };
+static const struct field_value ep_x64_19041[] = { EP(0x440, 0x448, 0x540, 0x550, 0x570, 0x5A8, 0x28), WOW(0x580), END };
 /* 26100: layouts.md §8 🔶 (an uncited header; not confirmed); unknowns -1 */
 static const struct field_value ep_x64_26100[] = {
 	FV(EPROCESS_UNIQUE_PROCESS_ID, 0x1D0), FV(EPROCESS_ACTIVE_PROCESS_LINKS, 0x1D8),

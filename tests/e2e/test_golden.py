@@ -48,7 +48,10 @@ HEAP = {"address": "addr", "kind": "str", "status": "str", "reason?": "str", "fl
         "totals?": {"busy_count": "int", "busy_bytes": "int", "free_count": "int", "free_bytes": "int",
                     "committed": "int", "reserved": "int", "virtual_blocks": "int",
                     "uncommitted_ranges": "int", "corrupt_count": "int"},
-        "problems?": [{"address": "addr", "what": "str"}], "partial?": "bool"}
+        "problems?": [{"address": "addr", "what": "str"}],
+        "unreadable?": [{"address": "addr", "end": "addr", "page": "addr", "reason": "str",
+                         "resynced": "bool", "pte?": "addr"}],
+        "partial?": "bool"}
 FRAME = {"address": "addr", "module": ("str", None), "offset?": "addr"}
 TOP = {"path": "str", "heaps?": [HEAP], "blocks?": [BLOCK], "count?": "int", "heap?": "addr",
        "block?": (BLOCK, None), "notes": ["str"],

@@ -37,6 +37,10 @@ struct kb_lay {
 	unsigned pk_type, pk_key, pk_apc, pk_status, pk_info, pk_alloc, pk_size;
 	/* _EPROCESS (L8 per-build table) */
 	unsigned ep_dtb, ep_pid, ep_links, ep_ppid, ep_peb, ep_objtab, ep_image, ep_size;
+	/* EPROCESS.WoW64Process (x64 only; not in L): selene _EPROCESS
+	 * (layouts-x64-selene.json) 0x580 for 2004+; Win7 x64 0x320 from a
+	 * public Win7 EPROCESS excerpt.  Points at EWOW64PROCESS {Peb 0}. */
+	unsigned ep_wow64;
 	/* _HANDLE_TABLE (L8): TableCode +0 before 9200, +8 from Win8 */
 	unsigned ht_tablecode, ht_size;
 	unsigned he_size;		/* L8: 16 x64, 8 x86 */
@@ -58,6 +62,7 @@ static const struct kb_lay lay_x64_19045 = {
 	/* 19041-19045 x64 row */
 	.ep_dtb = 0x28, .ep_pid = 0x440, .ep_links = 0x448, .ep_ppid = 0x540, .ep_peb = 0x550,
 	.ep_objtab = 0x570, .ep_image = 0x5A8, .ep_size = 0xA40 /* not in L: allocation size */,
+	.ep_wow64 = 0x580,
 	.ht_tablecode = 0x8, .ht_size = 0x80 /* not in L */, .he_size = 16, .pool_hdr = 0x10,
 	.kdbg_size = 0x368 /* not in L: the Win10 KDBG Size */,
 	.kernbase = 0xFFFFF80512A00000ull, .pool_base = 0xFFFFB10A1C000000ull,
@@ -76,7 +81,7 @@ static const struct kb_lay lay_x64_7601 = {
 	.pk_alloc = 0x48, .pk_size = 0x50,
 	/* 7600/7601 x64 row */
 	.ep_dtb = 0x28, .ep_pid = 0x180, .ep_links = 0x188, .ep_ppid = 0x290, .ep_peb = 0x338,
-	.ep_objtab = 0x200, .ep_image = 0x2E0, .ep_size = 0x4D0,
+	.ep_objtab = 0x200, .ep_image = 0x2E0, .ep_size = 0x4D0, .ep_wow64 = 0x320,
 	.ht_tablecode = 0x0, .ht_size = 0x68, .he_size = 16, .pool_hdr = 0x10,
 	.kdbg_size = 0x340,
 	.kernbase = 0xFFFFF80002A4C000ull, .pool_base = 0xFFFFFA8001A00000ull,
@@ -500,6 +505,32 @@ int kb_process(struct kb *b, uint32_t pid, uint32_t ppid, const char *image)
 	wp(b, ep + L->ep_objtab, p->table);
 	db_mem_write(b->m, ep + L->ep_image, p->image, strlen(p->image));
 	return (int)b->nproc++;
+}
+
+uint64_t kb_process_dtb(const struct kb *b, int proc)
+{
+	return b->proc[proc].dtb;
+}
+
+void kb_process_set_peb(struct kb *b, int proc, uint64_t peb)
+{
+	struct kb_proc *p = &b->proc[proc];
+	p->peb = peb;
+	wp(b, b->obj[p->obj].body + b->L->ep_peb, peb);
+}
+
+uint64_t kb_process_set_wow64(struct kb *b, int proc, uint64_t peb32)
+{
+	if (!b->L->ep_wow64)
+		die("WOW64 needs an x64 row");
+	struct kb_proc *p = &b->proc[proc];
+	/* EWOW64PROCESS (Peb 0, Machine 8, NtdllType 0xC; 0x10 bytes) in
+	 * nonpaged pool; tag not in any source read ('Wow6' is made up). */
+	uint64_t w = pool_alloc(b, "Wow6", 0x10);
+	wp(b, w, peb32);
+	db_mem_write_u16(b->m, w + 8, 0x14C);	/* IMAGE_FILE_MACHINE_I386 */
+	wp(b, b->obj[p->obj].body + b->L->ep_wow64, w);
+	return w;
 }
 
 int kb_process_object(const struct kb *b, int proc)

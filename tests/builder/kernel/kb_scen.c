@@ -10,6 +10,7 @@
  * consistency inside a dump matters.
  */
 #include "kobjbuilder.h"
+#include "ntheapbuilder.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,6 +169,84 @@ static void std_scenario(struct kb *b, const struct idx *ix, bool x64, bool corr
 	}
 }
 
+/* ---- processes with user-mode heaps (complete / kernel+user dumps) ----
+ * The heaps are the ntheap builder's (tests/builder/ntheap, nhb_write_process),
+ * written into the process's own address space; every committed range is
+ * mapped with fresh frames. */
+struct map_ctx {
+	struct db_kd *kd;
+	uint64_t dtb;
+};
+
+static void map_range(void *arg, uint64_t va, uint64_t size)
+{
+	struct map_ctx *m = arg;
+	uint64_t a = va & ~0xFFFull, e = (va + size + 0xFFF) & ~0xFFFull;
+	if (db_kd_map(m->kd, m->dtb, a, e - a, 0x1000) != 0) {
+		fprintf(stderr, "kobjbuilder: map 0x%llx: %s\n", (unsigned long long)a, db_error());
+		abort();
+	}
+}
+
+/* Heaps of layout (ntheap builder name) in proc's space; wow: the 32-bit
+ * PEB is reached through EPROCESS.WoW64Process, EPROCESS.Peb is a PEB64
+ * address with nothing behind it. */
+static void heap_process(struct kb *b, int proc, const char *layout, bool wow, unsigned runb,
+			 FILE *hx)
+{
+	struct db_kd *kd = kb_kd(b);
+	struct map_ctx mc = { kd, kb_process_dtb(b, proc) };
+	struct db_mem *m = db_kd_view(kd, mc.dtb);
+	fprintf(hx, "process pid=%u layout=%s wow64=%d\n", kb_process_pid(b, proc), layout, wow);
+	db_kd_set_automap(kd, true);
+	uint64_t peb = nhb_write_process(m, layout, hx, runb, map_range, &mc);
+	db_kd_set_automap(kd, false);
+	if (!peb)
+		abort();
+	if (wow) {
+		kb_process_set_peb(b, proc, 0x7F030000);
+		kb_process_set_wow64(b, proc, peb);
+	} else {
+		kb_process_set_peb(b, proc, peb);
+	}
+}
+
+/* Page states in heap 0's run B (0xA70000..., about 0x7000 bytes of
+ * blocks with 150 blocks): a transition page (still in RAM: must read),
+ * a paged-out page and a demand-zero page (both unreadable; the walk
+ * must name them and find the chain again on the next page).  The
+ * demand-zero page holding heap headers is artificial (a real one was
+ * never touched); it exercises the reason, not a real-world case. */
+static void page_states(struct kb *b, int proc, FILE *hx)
+{
+	struct db_kd *kd = kb_kd(b);
+	uint64_t dtb = kb_process_dtb(b, proc);
+	uint64_t tr = 0xA71000, po = 0xA73000, dz = 0xA75000;
+	if (db_kd_make_transition(kd, dtb, tr) || db_kd_make_paged_out(kd, dtb, po, (0x2C1ull << 32) | (4u << 5)) ||
+	    db_kd_make_paged_out(kd, dtb, dz, 4u << 5)) {
+		fprintf(stderr, "kobjbuilder: page states: %s\n", db_error());
+		abort();
+	}
+	fprintf(hx, "transition page=0x%llx\n", (unsigned long long)tr);
+	fprintf(hx, "unreadable page=0x%llx why=paged_out\n", (unsigned long long)po);
+	fprintf(hx, "unreadable page=0x%llx why=demand_zero\n", (unsigned long long)dz);
+}
+
+/* The standard set plus heapapp.exe 5100 (native heaps, with page states)
+ * and, on x64, wowapp.exe 5200 (WOW64, x86 heaps). */
+static void heaps_scenario(struct kb *b, bool x64, bool states, FILE *hx)
+{
+	std_scenario(b, &idx_19041, x64, false);
+	int app = kb_process(b, 5100, 4480, "heapapp.exe");
+	heap_process(b, app, x64 ? "x64-19045" : "x86-19045", false, 150, hx);
+	if (states)
+		page_states(b, app, hx);
+	if (x64) {
+		int wow = kb_process(b, 5200, 4480, "wowapp.exe");
+		heap_process(b, wow, "x86-19045", true, 0, hx);
+	}
+}
+
 static uint32_t lcg(uint32_t *s)
 {
 	*s = *s * 1664525u + 1013904223u;
@@ -227,9 +306,41 @@ static void big_scenario(struct kb *b)
 
 int kb_build_scenario(const char *name, const char *dmp, const char *expect)
 {
+	return kb_build_scenario_heaps(name, dmp, expect, NULL);
+}
+
+int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expect,
+			    const char *heaps)
+{
 	struct kb_opts o = { .cookie = 0x5A, .type_lists = true, .seed = 0x1234567u };
 	struct kb *b = NULL;
-	if (!strcmp(name, "x64-19045-full-typelist")) {
+	bool want_heaps = strstr(name, "-heaps") != NULL;
+	if (want_heaps != (heaps != NULL)) {
+		fprintf(stderr, "kobjbuilder: scenario %s %s a heaps output file\n", name,
+			want_heaps ? "needs" : "has no");
+		return -1;
+	}
+	FILE *hx = NULL;
+	if (heaps && !(hx = fopen(heaps, "w"))) {
+		perror(heaps);
+		return -1;
+	}
+	if (hx)
+		fprintf(hx, "# kobjbuilder %s: processes' heaps (tests/builder/ntheap/README.md format per process)\n", name);
+	if (!strcmp(name, "x64-19045-full-heaps")) {
+		o.seed = 5100;
+		b = kb_new(DB_KD_X64, 19045, DB_KD_FULL, &o, name);
+		heaps_scenario(b, true, true, hx);
+	} else if (!strcmp(name, "x64-19045-rdmp-heaps")) {
+		o.seed = 5109;
+		b = kb_new(DB_KD_X64, 19045, DB_KD_RDMP_KERNEL_USER, &o, name);
+		heaps_scenario(b, true, false, hx);
+	} else if (!strcmp(name, "x86pae-19041-full-heaps")) {
+		o.cookie = 0xC3;
+		o.seed = 5186;
+		b = kb_new(DB_KD_X86_PAE, 19041, DB_KD_FULL, &o, name);
+		heaps_scenario(b, false, true, hx);
+	} else if (!strcmp(name, "x64-19045-full-typelist")) {
 		b = kb_new(DB_KD_X64, 19045, DB_KD_FULL, &o, name);
 		std_scenario(b, &idx_19041, true, false);
 	} else if (!strcmp(name, "x64-19045-bitmap-notypelist")) {
@@ -265,9 +376,13 @@ int kb_build_scenario(const char *name, const char *dmp, const char *expect)
 		big_scenario(b);
 	} else {
 		fprintf(stderr, "kobjbuilder: unknown scenario %s\n", name);
+		if (hx)
+			fclose(hx);
 		return -1;
 	}
 	int r = kb_write(b, dmp, expect);
 	kb_free(b);
+	if (hx && fclose(hx))
+		r = -1;
 	return r;
 }

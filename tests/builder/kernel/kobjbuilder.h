@@ -52,6 +52,13 @@ int kb_object(struct kb *b, int type, uint32_t body_size, uint8_t extra_infomask
  * active process list.  Returns the process id (index). */
 int kb_process(struct kb *b, uint32_t pid, uint32_t ppid, const char *image);
 int kb_process_object(const struct kb *b, int proc);
+/* The process's DirectoryTableBase (its own address space). */
+uint64_t kb_process_dtb(const struct kb *b, int proc);
+/* EPROCESS.Peb (user address; what lives there is the caller's business). */
+void kb_process_set_peb(struct kb *b, int proc, uint64_t peb);
+/* x64: EPROCESS.WoW64Process -> a new EWOW64PROCESS whose Peb (+0) is
+ * peb32.  Returns the EWOW64PROCESS address. */
+uint64_t kb_process_set_wow64(struct kb *b, int proc, uint64_t peb32);
 uint32_t kb_process_pid(const struct kb *b, int proc);
 /* An IoCompletion object: `depth` packets on EntryListHead; SignalState =
  * depth + signal_delta; nthreads fake nodes on ThreadListHead. */
@@ -75,5 +82,9 @@ int kb_write(struct kb *b, const char *dmp, const char *expect);
  * x64-7601-full, x86pae-19041-full, x64-19045-corrupt,
  * x64-19045-kdbg-encoded, big.  Returns 0 or -1 (message on stderr). */
 int kb_build_scenario(const char *name, const char *dmp, const char *expect);
+/* Same, with the processes' heap expectations written to heaps (scenarios
+ * *-heaps; NULL for the others). */
+int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expect,
+			    const char *heaps);
 
 #endif

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * mkkerneldump SCENARIO OUT.dmp OUT.expect
+ * mkkerneldump SCENARIO OUT.dmp OUT.expect [OUT.heaps]
  *
  * Writes a kernel crash dump holding the kernel objects of SCENARIO
  * (x64-19045-full-typelist, x64-19045-bitmap-notypelist, x64-7601-full,
@@ -42,9 +42,9 @@
 
 int main(int argc, char **argv)
 {
-	if (argc != 4) {
-		fprintf(stderr, "usage: %s SCENARIO OUT.dmp OUT.expect\n", argv[0]);
+	if (argc != 4 && argc != 5) {
+		fprintf(stderr, "usage: %s SCENARIO OUT.dmp OUT.expect [OUT.heaps]\n", argv[0]);
 		return 2;
 	}
-	return kb_build_scenario(argv[1], argv[2], argv[3]) == 0 ? 0 : 1;
+	return kb_build_scenario_heaps(argv[1], argv[2], argv[3], argc == 5 ? argv[4] : NULL) == 0 ? 0 : 1;
 }

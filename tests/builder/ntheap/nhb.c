@@ -111,7 +111,10 @@ enum cmode { C_NONE, C_FREE_CHECKSUM, C_RESYNC, C_SCAN };
 
 struct ctx {
 	const struct nhb_lay *L;
-	struct db_md *md;
+	struct db_md *md;		/* minidump scenarios; NULL for nhb_write_process */
+	nhb_capture_fn *capture_fn;	/* nhb_write_process: committed ranges */
+	void *capture_arg;
+	unsigned runb_blocks;		/* blocks in heap 0's run B (12; more for kernel scenarios) */
 	struct db_mem *m;
 	FILE *ex;
 	uint64_t key;		/* small-header encoding key */
@@ -125,6 +128,16 @@ struct ctx {
 	uint64_t lfh_key7;	/* Win7 RtlpLFHKey */
 	uint64_t internal_count, corrupt_count;
 };
+
+/* A committed range: captured in the minidump, or handed to the caller
+ * (who maps it in a process address space). */
+static void capture(struct ctx *c, uint64_t va, uint64_t size)
+{
+	if (c->md)
+		db_md_add_memory(c->md, va, size, DB_LIST_64);
+	else if (c->capture_fn)
+		c->capture_fn(c->capture_arg, va, size);
+}
 
 static unsigned rnd(struct ctx *c)
 {
@@ -435,7 +448,7 @@ static void large(struct ctx *c, uint64_t v, uint64_t req)
 	wptr(c, v + L->v_reserve, commit);
 	put_entry(c, v + L->v_busy, (uint16_t)(commit - req), 0x01, 0, 0, 0, false);
 	db_mem_fill(c->m, v + L->v_sizeof, 0x4C, req);
-	db_md_add_memory(c->md, v, commit, DB_LIST_64);
+	capture(c, v, commit);
 	/* requested = CommitSize - BusyBlock.Size (section 10, heap source) */
 	expect_block(c, v, v + L->v_sizeof, req, commit, "busy", "virtual");
 }
@@ -472,12 +485,11 @@ static void segment(struct ctx *c, uint64_t seg, const struct segplan *p, uint64
 		wptr(c, d + L->u_size, p->ucr_size);
 		fprintf(c->ex, "ucr 0x%llx size=0x%llx\n", (unsigned long long)p->ucr_at,
 			(unsigned long long)p->ucr_size);
-		db_md_add_memory(c->md, p->base, p->ucr_at - p->base, DB_LIST_64);
+		capture(c, p->base, p->ucr_at - p->base);
 		if (p->ucr_at + p->ucr_size < p->base + p->size)
-			db_md_add_memory(c->md, p->ucr_at + p->ucr_size,
-					 p->base + p->size - p->ucr_at - p->ucr_size, DB_LIST_64);
+			capture(c, p->ucr_at + p->ucr_size, p->base + p->size - p->ucr_at - p->ucr_size);
 	} else {
-		db_md_add_memory(c->md, p->base, p->size, DB_LIST_64);
+		capture(c, p->base, p->size);
 	}
 }
 
@@ -559,7 +571,7 @@ static void heap(struct ctx *c, uint64_t H, uint32_t flags, bool lfh, bool two_s
 	fill_run(c, &r, 30, lfh && L->lfh, corrupt);
 	close_run(c, &r);
 	struct run r2 = { p0.ucr_at + p0.ucr_size, p0.base + p0.size, 0, 0 };
-	fill_run(c, &r2, 12, false, C_NONE);
+	fill_run(c, &r2, two_segs && c->runb_blocks ? c->runb_blocks : 12, false, C_NONE);
 	close_run(c, &r2);
 	if (two_segs) {
 		uint64_t S = H + 0x100000;
@@ -745,7 +757,7 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
 		return -1;
 	}
 	uint32_t major = L->build == 7601 ? 6 : 10, minor = L->build == 7601 ? 1 : 0;
-	struct ctx c = { .L = L, .rnd = 0x1234567u ^ (unsigned)strlen(name) };
+	struct ctx c = { .L = L, .rnd = 0x1234567u ^ (unsigned)strlen(name), .runb_blocks = 12 };
 	c.lfh_key7 = L->ps == 8 ? RTLP_LFH_KEY7_X64 : RTLP_LFH_KEY7_X86;
 	/* the new scenarios must not change the pseudo-random sequence of the
 	 * old ones: the Win7-LFH and resync names have their own seeds */
@@ -819,4 +831,41 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
 		fprintf(stderr, "mkheapdump: %s\n", db_error());
 	db_md_free(c.md);
 	return rc;
+}
+
+uint64_t nhb_write_process(struct db_mem *m, const char *layout, FILE *ex, unsigned runb_blocks,
+			   nhb_capture_fn *fn, void *arg)
+{
+	const struct nhb_lay *L = NULL;
+	if (!strcmp(layout, "x64-19045"))
+		L = &lay_x64_19045;
+	else if (!strcmp(layout, "x64-14393"))
+		L = &lay_x64_14393;
+	else if (!strcmp(layout, "x64-7601"))
+		L = &lay_x64_7601;
+	else if (!strcmp(layout, "x86-19045"))
+		L = &lay_x86_19045;
+	if (!L) {
+		fprintf(stderr, "nhb_write_process: unknown layout %s\n", layout);
+		return 0;
+	}
+	struct ctx c = { .L = L, .m = m, .ex = ex, .capture_fn = fn, .capture_arg = arg,
+			 .rnd = 0x7654321u ^ (unsigned)strlen(layout),
+			 .runb_blocks = runb_blocks ? runb_blocks : 12 };
+	uint64_t heaps[3] = { 0x00A40000, 0x01230000, 0x02810000 };
+	c.lfh_key7 = L->ps == 8 ? RTLP_LFH_KEY7_X64 : RTLP_LFH_KEY7_X86;
+	heap(&c, heaps[0], 0x2, true, true, 0x05000000, C_NONE);
+	heap(&c, heaps[1], 0x1002, true, false, 0x06000000, C_NONE);
+	heap(&c, heaps[2], 0x1002, false, false, 0x07000000, C_NONE);
+	uint64_t PEB = 0x7F000000, ARR = 0x7F010000;
+	wptr(&c, PEB + L->peb_heap, heaps[0]);
+	db_mem_write_u32(c.m, PEB + L->peb_nheaps, 3);
+	db_mem_write_u32(c.m, PEB + L->peb_maxheaps, 16);
+	wptr(&c, PEB + L->peb_heaps, ARR);
+	for (unsigned i = 0; i < 3; i++)
+		wptr(&c, ARR + i * L->ps, heaps[i]);
+	capture(&c, PEB, 0x1000);
+	capture(&c, ARR, 0x1000);
+	fprintf(ex, "peb 0x%llx heaps=3 array_captured=1\n", (unsigned long long)PEB);
+	return PEB;
 }

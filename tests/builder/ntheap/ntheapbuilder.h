@@ -12,4 +12,16 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
  * its large blocks at vbase, to md, writing its lines to ex in this
  * builder's .expect format.  Returns 0 or -1. */
 int nhb_add_heap(struct db_md *md, FILE *ex, const char *row, uint64_t heap_addr, uint64_t vbase);
+
+/* The three heaps, PEB and ProcessHeaps array of the normal scenarios
+ * (README.md, "Common layout"; layout "x64-19045", "x64-14393",
+ * "x64-7601" or "x86-19045") written into m, a process address space such
+ * as a kernel dump's db_kd_view; no TEB, thread or module.  fn gets every
+ * committed range (the caller maps it); runb_blocks (0 = 12) sets the
+ * number of blocks in heap 0's run B.  The heap lines of the .expect
+ * format go to ex.  Returns the PEB address (the 32-bit PEB for x86), or
+ * 0 for an unknown layout. */
+typedef void nhb_capture_fn(void *arg, uint64_t va, uint64_t size);
+uint64_t nhb_write_process(struct db_mem *m, const char *layout, FILE *ex, unsigned runb_blocks,
+			   nhb_capture_fn *fn, void *arg);
 #endif

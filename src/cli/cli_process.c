@@ -1,0 +1,118 @@
+/* SPDX-License-Identifier: MIT */
+/* --pid / --process: a process of a kernel memory dump (cli_process.h). */
+#include <inttypes.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/cli_process.h"
+
+int ich_cli_take_process_opts(int *argc, char **argv, struct ich_cli_process_sel *sel)
+{
+	int out = 0;
+	for (int i = 0; i < *argc; i++) {
+		const char *a = argv[i];
+		const char **dst = NULL;
+		const char *val = NULL;
+		if (!strcmp(a, "--pid") || !strcmp(a, "--process")) {
+			dst = a[2] == 'p' && a[3] == 'i' ? &sel->pid : &sel->name;
+			if (i + 1 >= *argc) {
+				fprintf(stderr, "icpheap: %s needs a value\n", a);
+				return ICH_EXIT_USAGE;
+			}
+			val = argv[++i];
+		} else if (!strncmp(a, "--pid=", 6)) {
+			dst = &sel->pid;
+			val = a + 6;
+		} else if (!strncmp(a, "--process=", 10)) {
+			dst = &sel->name;
+			val = a + 10;
+		}
+		if (dst) {
+			*dst = val;
+			continue;
+		}
+		argv[out++] = argv[i];
+	}
+	*argc = out;
+	if (sel->pid && sel->name) {
+		fprintf(stderr, "icpheap: give --pid or --process, not both\n");
+		return ICH_EXIT_USAGE;
+	}
+	uint32_t pid;
+	if (sel->pid && !ich_kernel_parse_pid(sel->pid, &pid)) {
+		fprintf(stderr, "icpheap: --pid %s: expected a decimal process id or 0x-hex\n", sel->pid);
+		return ICH_EXIT_USAGE;
+	}
+	return -1;
+}
+
+int ich_cli_open_heaps(struct ich_dump *dump, uint32_t build, const struct ich_cli_process_sel *sel,
+		       struct ich_heaps **h, struct ich_kernel **k)
+{
+	*k = NULL;
+	bool want = sel && (sel->pid || sel->name);
+	if (ich_dump_kind(dump) != ICH_DUMP_KERNEL) {
+		if (want) {
+			fprintf(stderr, "icpheap: %s: --pid/--process choose a process of a kernel memory dump; this %s is one process already\n",
+				ich_dump_path(dump), ich_dump_kind_name(dump));
+			return ICH_EXIT_USAGE;
+		}
+		struct ich_error *err = ich_heaps_open(dump, build, h);
+		return err ? ich_cli_fail(err) : -1;
+	}
+	struct ich_kernel *kern;
+	struct ich_error *err = ich_kernel_open(dump, build, &kern);
+	if (err)
+		return ich_cli_fail(err);
+	const char *why;
+	if (!ich_kernel_user_pages(kern, &why)) {
+		fprintf(stderr, "icpheap: %s: no user-mode pages in this dump (%s): process heaps need a complete or kernel+user memory dump\n",
+			ich_dump_path(dump), why);
+		ich_kernel_close(kern);
+		return ICH_EXIT_DUMP;
+	}
+	if (!want) {
+		fprintf(stderr, "icpheap: %s is a %s: choose a process with --pid PID or --process NAME (icpheap ps lists them)\n",
+			ich_dump_path(dump), ich_dump_kind_name(dump));
+		ich_kernel_close(kern);
+		return ICH_EXIT_USAGE;
+	}
+	const struct ich_kprocess *p = NULL;
+	if (sel->pid) {
+		uint32_t pid = 0;
+		(void)ich_kernel_parse_pid(sel->pid, &pid);
+		p = ich_kernel_find_pid(kern, pid);
+		if (!p) {
+			fprintf(stderr, "icpheap: %s: no process with pid %u (0x%x) in the process list (%zu processes%s)\n",
+				ich_dump_path(dump), pid, pid, ich_kernel_process_count(kern),
+				ich_kernel_processes_partial(kern) ? ", list incomplete" : "");
+			ich_kernel_close(kern);
+			return ICH_EXIT_USAGE;
+		}
+	} else {
+		const struct ich_kprocess *m[8];
+		size_t n = ich_kernel_find_image(kern, sel->name, m, 8);
+		if (n != 1) {
+			if (!n)
+				fprintf(stderr, "icpheap: %s: no process named %s\n", ich_dump_path(dump), sel->name);
+			else {
+				fprintf(stderr, "icpheap: %s: %zu processes are named %s; choose one with --pid:",
+					ich_dump_path(dump), n, sel->name);
+				for (size_t i = 0; i < n && i < 8; i++)
+					fprintf(stderr, " %u", m[i]->pid);
+				fprintf(stderr, "%s\n", n > 8 ? " ..." : "");
+			}
+			ich_kernel_close(kern);
+			return ICH_EXIT_USAGE;
+		}
+		p = m[0];
+	}
+	err = ich_kernel_process_heaps(kern, p, build, h);
+	if (err) {
+		ich_kernel_close(kern);
+		return ich_cli_fail(err);
+	}
+	*k = kern;
+	return -1;
+}

@@ -1,0 +1,85 @@
+#!/usr/bin/env python3
+# SPDX-License-Identifier: MIT
+"""heap --pid / --process on kernel memory dumps laid out by the kobjbuilder
+(*-heaps scenarios; the heaps inside are the ntheap builder's).  Facts come
+from the builder's .heaps file (process list, heap addresses, unreadable
+pages), never from icpheap's own output.
+
+usage: test_kernel_process.py ICPHEAP FULL.dmp FULL.heaps KERNEL_ONLY.dmp
+"""
+import json
+import subprocess
+import sys
+
+icpheap, full, heaps, kernel_only = sys.argv[1:5]
+failures = []
+
+
+def run(*args):
+    r = subprocess.run([icpheap, *args], capture_output=True, text=True, timeout=60)
+    return r.returncode, r.stdout, r.stderr
+
+
+def expect(cond, msg):
+    if not cond:
+        failures.append(msg)
+        print("FAIL:", msg)
+
+
+procs = {}
+cur = None
+for line in open(heaps):
+    t = line.split()
+    if not t:
+        continue
+    if t[0] == "process":
+        kv = dict(x.split("=", 1) for x in t[1:])
+        cur = {"pid": int(kv["pid"]), "wow64": kv["wow64"] == "1", "heaps": [], "lost": []}
+        procs[cur["pid"]] = cur
+    elif t[0] == "heap":
+        cur["heaps"].append(int(t[1], 16))
+    elif t[0] == "unreadable":
+        kv = dict(x.split("=", 1) for x in t[1:])
+        cur["lost"].append((int(kv["page"], 16), kv["why"]))
+
+app = procs[5100]
+# the heap list, by decimal pid, hex pid and name (ps --json numbers)
+for sel in (["--pid", "5100"], ["--pid", "0x13ec"], ["--process", "HeapApp.exe"], ["--pid=5100"]):
+    rc, out, err = run("heap", *sel, full)
+    expect(rc == 0, f"heap {sel}: exit {rc} ({err.strip()})")
+    for h in app["heaps"]:
+        expect(f"{h:x}" in out, f"heap {sel}: heap {h:#x} not listed")
+# JSON validate: every unreadable page named with its reason, no problems
+rc, out, err = run("heap", "-v", "--json", "--pid", "5100", full)
+expect(rc == 0, f"heap -v --pid 5100: exit {rc} (unreadable pages are not corruption)")
+doc = json.loads(out)
+named = {(int(u["page"], 16), u["reason"]) for h in doc["heaps"] for u in h.get("unreadable", [])}
+expect(named == set(app["lost"]), f"unreadable pages {sorted(named)} != builder's {sorted(app['lost'])}")
+expect(all(not h["problems"] for h in doc["heaps"]), "problems reported on readable heaps")
+# text -v names the pages too
+rc, out, err = run("heap", "-v", "--pid", "5100", full)
+for page, why in app["lost"]:
+    expect(any("UNREADABLE" in l and f"{page:016x}" in l for l in out.splitlines()),
+           f"heap -v text: page {page:#x} ({why}) not named")
+# WOW64 process: 32-bit heaps (8-digit addresses)
+rc, out, err = run("heap", "-s", "--pid", "5200", full)
+expect(rc == 0 and "00a40000 " in out, f"heap -s --pid 5200 (WOW64): exit {rc}: {out[-300:]} {err}")
+# a kernel-only dump says so in one line
+rc, out, err = run("heap", "--pid", "868", kernel_only)
+lines = [l for l in err.splitlines() if l.strip()]
+expect(rc == 3 and len(lines) == 1 and "no user-mode pages" in lines[0],
+       f"kernel-only dump: exit {rc}, stderr {err!r}")
+# usage errors
+for args, what in ((["heap", full], "no process chosen"),
+                   (["heap", "--pid", "99999", full], "unknown pid"),
+                   (["heap", "--process", "svchost.exe", full], "ambiguous name"),
+                   (["heap", "--pid", "12ab", full], "bad pid"),
+                   (["heap", "--pid", "4", "--process", "x", full], "both")):
+    rc, out, err = run(*args)
+    expect(rc == 2 and err.strip(), f"{what}: exit {rc}, stderr {err!r}")
+# System has no PEB: a dump-level answer, not a crash
+rc, out, err = run("heap", "--pid", "4", full)
+expect(rc == 3 and "no PEB" in err, f"System: exit {rc}, {err!r}")
+
+print("FAILED" if failures else "ok", len(failures))
+sys.exit(1 if failures else 0)

@@ -1,0 +1,332 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Heaps of processes inside kernel memory dumps, against the kobjbuilder
+ * *-heaps scenarios.  The heaps were written by the ntheap builder into
+ * each process's own address space; the .heaps file lists, per process,
+ * the builder's heaps, segments, UCRs and every block, and the page states
+ * the scenario applied (transition: must read; paged out / demand-zero:
+ * unreadable).  For an unreadable page the expected range is derived from
+ * the builder's block list: it starts at the first back-end header on the
+ * page and the walk resumes at the first header after it.
+ * argv: pairs DMP HEAPS, then a kernel-only dump.
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <icpheap/dump.h>
+#include <icpheap/error.h>
+#include <icpheap/heap.h>
+#include <icpheap/kernel.h>
+
+#define NSCEN 3
+static const char *dmp_path[NSCEN], *heaps_path[NSCEN], *kernel_only_path;
+
+struct xblock {
+	uint64_t header, user, size, block_size;
+	char state[16], layer[16];
+};
+struct xheap {
+	uint64_t address;
+	uint32_t flags;
+	unsigned segments;
+	struct xblock *b;	size_t nb;
+	uint64_t busy_count, busy_bytes, free_count, free_bytes;
+};
+struct xpage {
+	uint64_t page;
+	char why[32];		/* "" = transition (readable) */
+};
+struct xproc {
+	uint32_t pid;
+	bool wow64;
+	uint64_t peb;
+	struct xheap h[4];	size_t nh;
+	struct xpage pg[4];	size_t npg;
+};
+struct expect {
+	struct xproc p[4];	size_t np;
+};
+
+static void load(const char *path, struct expect *x)
+{
+	memset(x, 0, sizeof *x);
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[512];
+	struct xproc *p = NULL;
+	struct xheap *h = NULL;
+	while (fgets(line, sizeof line, f)) {
+		unsigned long long a, b, c, d;
+		unsigned fl, n, pid;
+		int wow;
+		char st[32], ly[16];
+		if (sscanf(line, "process pid=%u layout=%15s wow64=%d", &pid, ly, &wow) == 3) {
+			assert_true(x->np < 4);
+			p = &x->p[x->np++];
+			p->pid = pid;
+			p->wow64 = wow;
+			h = NULL;
+		} else if (sscanf(line, "heap 0x%llx flags=0x%x segments=%u", &a, &fl, &n) == 3) {
+			assert_non_null(p);
+			assert_true(p->nh < 4);
+			h = &p->h[p->nh++];
+			h->address = a;
+			h->flags = fl;
+			h->segments = n;
+		} else if (sscanf(line, "block header=0x%llx user=0x%llx size=%llu block_size=%llu state=%15s layer=%15s",
+				  &a, &b, &c, &d, st, ly) == 6) {
+			assert_non_null(h);
+			h->b = realloc(h->b, (h->nb + 1) * sizeof *h->b);
+			struct xblock *xb = &h->b[h->nb++];
+			*xb = (struct xblock){ a, b, c, d, "", "" };
+			strcpy(xb->state, st);
+			strcpy(xb->layer, ly);
+		} else if (sscanf(line, "totals busy_count=%llu busy_bytes=%llu free_count=%llu free_bytes=%llu",
+				  &a, &b, &c, &d) == 4) {
+			h->busy_count = a;
+			h->busy_bytes = b;
+			h->free_count = c;
+			h->free_bytes = d;
+		} else if (sscanf(line, "peb 0x%llx", &a) == 1) {
+			p->peb = a;
+		} else if (sscanf(line, "transition page=0x%llx", &a) == 1) {
+			p->pg[p->npg++] = (struct xpage){ a, "" };
+		} else if (sscanf(line, "unreadable page=0x%llx why=%31s", &a, st) == 2) {
+			p->pg[p->npg] = (struct xpage){ a, "" };
+			strcpy(p->pg[p->npg++].why, st);
+		}
+	}
+	fclose(f);
+}
+
+static void free_expect(struct expect *x)
+{
+	for (size_t i = 0; i < x->np; i++)
+		for (size_t j = 0; j < x->p[i].nh; j++)
+			free(x->p[i].h[j].b);
+}
+
+struct got {
+	struct ich_heap_block *b;	size_t nb;
+};
+
+static struct ich_error *collect(const struct ich_heap *heap, const struct ich_heap_block *b, void *arg)
+{
+	(void)heap;
+	struct got *g = arg;
+	g->b = realloc(g->b, (g->nb + 1) * sizeof *g->b);
+	g->b[g->nb++] = *b;
+	return NULL;
+}
+
+static const struct ich_heap_block *find(const struct got *g, uint64_t header)
+{
+	/* large blocks: the walker keys them by their BusyBlock and keeps the
+	 * VIRTUAL_ALLOC_ENTRY (the builder's header) in segment */
+	for (size_t i = 0; i < g->nb; i++)
+		if (g->b[i].header == header ||
+		    (g->b[i].layer == ICH_LAYER_VIRTUAL && g->b[i].segment == header))
+			return &g->b[i];
+	return NULL;
+}
+
+/* The unreadable page holding header, or NULL. */
+static const struct xpage *lost_page(const struct xproc *p, uint64_t header)
+{
+	for (size_t i = 0; i < p->npg; i++)
+		if (p->pg[i].why[0] && header >= p->pg[i].page && header < p->pg[i].page + 0x1000)
+			return &p->pg[i];
+	return NULL;
+}
+
+/* First back-end header of xh at or after a. */
+static uint64_t first_header_from(const struct xheap *xh, uint64_t a)
+{
+	uint64_t best = UINT64_MAX;
+	for (size_t i = 0; i < xh->nb; i++)
+		if (!strcmp(xh->b[i].layer, "backend") && xh->b[i].header >= a && xh->b[i].header < best)
+			best = xh->b[i].header;
+	return best;
+}
+
+static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct xproc *p,
+		       const struct xheap *xh)
+{
+	struct got g = { 0 };
+	assert_null(ich_heap_walk(hs, hh, collect, &g));
+	assert_int_equal(hh->status, ICH_HEAP_OK);
+	assert_int_equal(hh->flags, xh->flags);
+	assert_int_equal(hh->nsegments, xh->segments);
+	assert_int_equal(hh->nproblems, 0);	/* unreadable is not corruption */
+	size_t lost = 0, npages = 0;
+	for (size_t i = 0; i < xh->nb; i++) {
+		const struct xblock *xb = &xh->b[i];
+		const struct ich_heap_block *b = find(&g, xb->header);
+		if (lost_page(p, xb->header)) {
+			if (b)
+				fail_msg("pid %u heap 0x%llx: block 0x%llx lies on an unreadable page but is reported",
+					 p->pid, (unsigned long long)xh->address, (unsigned long long)xb->header);
+			lost++;
+			continue;
+		}
+		if (!b)
+			fail_msg("pid %u heap 0x%llx: block 0x%llx (%s %s) not reported", p->pid,
+				 (unsigned long long)xh->address, (unsigned long long)xb->header, xb->state, xb->layer);
+		assert_int_equal(b->user, xb->user);
+		assert_string_equal(ich_block_state_name(b->state), xb->state);
+		assert_string_equal(ich_block_layer_name(b->layer), xb->layer);
+		assert_int_equal(b->block_size, xb->block_size);
+		if (b->state != ICH_BLOCK_INTERNAL)
+			assert_int_equal(b->size, xb->size);
+	}
+	assert_int_equal(g.nb + lost, xh->nb);
+	/* every unreadable page of this heap is named, with its reason */
+	for (size_t k = 0; k < p->npg; k++) {
+		const struct xpage *pg = &p->pg[k];
+		uint64_t first = first_header_from(xh, pg->page);
+		if (!pg->why[0] || first >= pg->page + 0x1000)
+			continue;	/* transition, or not this heap's page */
+		npages++;
+		uint64_t resume = first_header_from(xh, pg->page + 0x1000);
+		bool found = false;
+		for (size_t u = 0; u < hh->nunreadable; u++) {
+			const struct ich_heap_unreadable *r = &hh->unreadable[u];
+			if (r->page != pg->page)
+				continue;
+			found = true;
+			assert_int_equal(r->address, first);
+			assert_true(r->resynced);
+			assert_int_equal(r->end, resume);
+			assert_string_equal(ich_miss_reason_name(r->why), pg->why);
+		}
+		if (!found)
+			fail_msg("pid %u heap 0x%llx: unreadable page 0x%llx not named", p->pid,
+				 (unsigned long long)xh->address, (unsigned long long)pg->page);
+	}
+	assert_int_equal(hh->nunreadable, npages);
+	assert_int_equal(hh->partial, npages > 0);
+	if (!npages) {
+		assert_int_equal(hh->totals.busy_count, xh->busy_count);
+		assert_int_equal(hh->totals.busy_bytes, xh->busy_bytes);
+		assert_int_equal(hh->totals.free_count, xh->free_count);
+		assert_int_equal(hh->totals.free_bytes, xh->free_bytes);
+	}
+	free(g.b);
+}
+
+static void run_scenario(size_t k)
+{
+	struct expect x;
+	load(heaps_path[k], &x);
+	assert_true(x.np >= 1);
+	struct ich_dump *d;
+	assert_null(ich_dump_open(dmp_path[k], &d));
+	struct ich_kernel *kern;
+	assert_null(ich_kernel_open(d, 0, &kern));
+	assert_true(ich_kernel_user_pages(kern, NULL));
+	for (size_t i = 0; i < x.np; i++) {
+		const struct xproc *p = &x.p[i];
+		const struct ich_kprocess *kp = ich_kernel_find_pid(kern, p->pid);
+		assert_non_null(kp);
+		assert_int_equal(kp->wow64_process != 0, p->wow64);
+		if (p->wow64)
+			assert_int_equal(kp->peb32, p->peb);
+		else
+			assert_int_equal(kp->peb, p->peb);
+		struct ich_heaps *hs;
+		struct ich_error *err = ich_kernel_process_heaps(kern, kp, 0, &hs);
+		if (err)
+			fail_msg("pid %u: %s", p->pid, err->message);
+		assert_int_equal(ich_heaps_ptr_size(hs), p->wow64 || ich_dump_arch(d) == ICH_ARCH_X86 ? 4 : 8);
+		assert_int_equal(ich_heaps_count(hs), p->nh);
+		for (size_t j = 0; j < p->nh; j++) {
+			struct ich_heap *hh = ich_heaps_get(hs, j);
+			assert_int_equal(hh->address, p->h[j].address);
+			check_heap(hs, hh, p, &p->h[j]);
+		}
+		ich_heaps_close(hs);
+	}
+	/* System has no PEB: a clear error, not a crash */
+	const struct ich_kprocess *sys = ich_kernel_find_pid(kern, 4);
+	assert_non_null(sys);
+	struct ich_heaps *hs = NULL;
+	struct ich_error *err = ich_kernel_process_heaps(kern, sys, 0, &hs);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "no PEB"));
+	ich_error_destroy(err);
+	/* by name, case-insensitively */
+	const struct ich_kprocess *m[4];
+	assert_int_equal(ich_kernel_find_image(kern, "HEAPAPP.EXE", m, 4), 1);
+	assert_int_equal(m[0]->pid, 5100);
+	assert_int_equal(ich_kernel_find_image(kern, "svchost.exe", m, 4), 2);
+	ich_kernel_close(kern);
+	ich_dump_close(d);
+	free_expect(&x);
+}
+
+static void test_x64_full(void **s) { (void)s; run_scenario(0); }
+static void test_x64_rdmp(void **s) { (void)s; run_scenario(1); }
+static void test_x86pae_full(void **s) { (void)s; run_scenario(2); }
+
+static void test_kernel_only(void **s)
+{
+	(void)s;
+	struct ich_dump *d;
+	assert_null(ich_dump_open(kernel_only_path, &d));
+	struct ich_kernel *kern;
+	assert_null(ich_kernel_open(d, 0, &kern));
+	const char *why = NULL;
+	assert_false(ich_kernel_user_pages(kern, &why));
+	assert_non_null(why);
+	const struct ich_kprocess *p = ich_kernel_find_pid(kern, 868);
+	assert_non_null(p);
+	struct ich_heaps *hs = NULL;
+	struct ich_error *err = ich_kernel_process_heaps(kern, p, 0, &hs);
+	assert_non_null(err);
+	assert_int_equal(err->code, ICH_ERR_UNSUPPORTED);
+	assert_non_null(strstr(err->message, "no user-mode pages"));
+	ich_error_destroy(err);
+	ich_kernel_close(kern);
+	ich_dump_close(d);
+}
+
+static void test_parse_pid(void **s)
+{
+	(void)s;
+	uint32_t pid;
+	assert_true(ich_kernel_parse_pid("5100", &pid));
+	assert_int_equal(pid, 5100);
+	assert_true(ich_kernel_parse_pid("0x13ec", &pid));
+	assert_int_equal(pid, 5100);
+	assert_false(ich_kernel_parse_pid("13ec", &pid));
+	assert_false(ich_kernel_parse_pid("-4", &pid));
+	assert_false(ich_kernel_parse_pid("", &pid));
+	assert_false(ich_kernel_parse_pid("0x1ffffffff", &pid));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 2 * NSCEN + 2) {
+		fprintf(stderr, "usage: %s (DMP HEAPS)x%d KERNEL_ONLY_DMP\n", argv[0], NSCEN);
+		return 2;
+	}
+	for (size_t i = 0; i < NSCEN; i++) {
+		dmp_path[i] = argv[1 + 2 * i];
+		heaps_path[i] = argv[2 + 2 * i];
+	}
+	kernel_only_path = argv[2 * NSCEN + 1];
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_x64_full),
+		cmocka_unit_test(test_x64_rdmp),
+		cmocka_unit_test(test_x86pae_full),
+		cmocka_unit_test(test_kernel_only),
+		cmocka_unit_test(test_parse_pid),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
