@@ -11,6 +11,7 @@
 #define ICPHEAP_ERROR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #ifdef __cplusplus
@@ -54,6 +55,20 @@ struct ich_error *ich_error_os(int errnum, const char *path, const char *fmt, ..
 struct ich_error *ich_error_wrap(struct ich_error *err, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 void ich_error_destroy(struct ich_error *err);
+/*
+ * drgn_error_catch: when *err is an error of the given code, destroy it,
+ * set *err to NULL and return true; otherwise leave it (NULL or another
+ * code, to be passed up) and return false.  The way to accept one expected
+ * failure (a field not captured in the dump: ICH_ERR_FAULT) without
+ * swallowing the others (out of memory) or leaking the error.
+ */
+bool ich_error_catch(struct ich_error **err, enum ich_error_code code);
+/*
+ * For a read whose value is optional where no error can be passed up:
+ * true when err is NULL; otherwise the error is destroyed and false is
+ * returned.  Never ignore a read's result: use this or ich_error_catch.
+ */
+bool ich_error_ok(struct ich_error *err);
 /* Print "icpheap: message" to f. */
 void ich_error_print(const struct ich_error *err, FILE *f);
 const char *ich_error_code_name(enum ich_error_code code);

@@ -86,6 +86,23 @@ struct ich_error *ich_error_wrap(struct ich_error *err, const char *fmt, ...)
 	return err;
 }
 
+bool ich_error_catch(struct ich_error **err, enum ich_error_code code)
+{
+	if (!*err || (*err)->code != code)
+		return false;
+	ich_error_destroy(*err);
+	*err = NULL;
+	return true;
+}
+
+bool ich_error_ok(struct ich_error *err)
+{
+	if (!err)
+		return true;
+	ich_error_destroy(err);
+	return false;
+}
+
 void ich_error_destroy(struct ich_error *err)
 {
 	if (!err || err->is_static)

@@ -444,7 +444,9 @@ static struct ich_error *heaps_from_peb(struct ich_heaps *h)
 		return ich_error_wrap(err, "%s: PEB 0x%" PRIx64 " cannot be read: PEB.ProcessHeap at ",
 				      ich_dump_path(dump), h->peb);
 	uint32_t gf = 0, nheaps = 0, maxheaps = 0;
-	if (o->peb_global_flag >= 0 && !ich_as_read_u32(h->as, h->peb + (uint64_t)o->peb_global_flag, &gf)) {
+	/* Optional: NtGlobalFlag only labels the heap debugging aids. */
+	if (o->peb_global_flag >= 0 &&
+	    ich_error_ok(ich_as_read_u32(h->as, h->peb + (uint64_t)o->peb_global_flag, &gf))) {
 		h->have_global_flag = true;
 		h->global_flag = gf;
 	}

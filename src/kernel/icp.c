@@ -89,9 +89,11 @@ static void read_queue(struct ich_kernel *k, struct ich_icp_object *o)
 		return;
 	}
 	o->queued = (int32_t)v;
-	if (!ich_as_read_u32(k->as, o->address + (uint64_t)of->kq_maximum, &v))
+	/* The same KQUEUE as SignalState: these fail only if it straddles a
+	 * page that is not captured; the queue figures then stay 0. */
+	if (ich_error_ok(ich_as_read_u32(k->as, o->address + (uint64_t)of->kq_maximum, &v)))
 		o->maximum = (int32_t)v;
-	if (!ich_as_read_u32(k->as, o->address + (uint64_t)of->kq_current, &v))
+	if (ich_error_ok(ich_as_read_u32(k->as, o->address + (uint64_t)of->kq_current, &v)))
 		o->current = (int32_t)v;
 	uint64_t n = 0;
 	err = ich_as_list_walk(k->as, o->address + (uint64_t)of->kq_entry_list,
@@ -163,6 +165,8 @@ static struct ich_error *holder_cb(const struct ich_kprocess *p, const struct ic
  * unsorted collection: sort by address and fold holders together. */
 static void dedup(struct objset *s)
 {
+	if (!s->n)
+		return;		/* qsort(NULL, 0, ...) is undefined */
 	qsort(s->v, s->n, sizeof(*s->v), cmp_addr);
 	size_t out = 0;
 	for (size_t i = 0; i < s->n; i++) {
@@ -216,7 +220,8 @@ struct ich_error *ich_kernel_icpleak(struct ich_kernel *k, bool holders,
 			ich_error_destroy(err);
 			err = NULL;
 		}
-		qsort(s.v, s.n, sizeof(*s.v), cmp_addr);
+		if (s.n)
+			qsort(s.v, s.n, sizeof(*s.v), cmp_addr);
 	} else {
 		r->source = ICH_ICP_HANDLE_TABLES;
 		walk_tables = true;
@@ -248,7 +253,8 @@ struct ich_error *ich_kernel_icpleak(struct ich_kernel *k, bool holders,
 	}
 	for (size_t i = 0; i < s.n; i++)
 		read_queue(k, &s.v[i]);
-	qsort(s.v, s.n, sizeof(*s.v), cmp_depth);
+	if (s.n)
+		qsort(s.v, s.n, sizeof(*s.v), cmp_depth);
 	r->objects = s.v;
 	r->nobjects = s.n;
 	*ret = r;

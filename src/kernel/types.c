@@ -37,15 +37,35 @@ static struct ich_error *read_type(struct ich_kernel *k, uint64_t body, struct i
 		return err;
 	snprintf(t->name, sizeof(t->name), "%s", name);
 	free(name);
+	/* Statistics are optional: a field not captured stays 0; any other
+	 * error is passed up. */
 	uint32_t v;
-	if (!ich_as_read_u32(k->as, body + (uint64_t)o->ot_total_objects, &v)) t->objects = v;
-	if (!ich_as_read_u32(k->as, body + (uint64_t)o->ot_total_handles, &v)) t->handles = v;
-	if (o->ot_high_objects >= 0 && !ich_as_read_u32(k->as, body + (uint64_t)o->ot_high_objects, &v)) t->high_objects = v;
-	if (o->ot_high_handles >= 0 && !ich_as_read_u32(k->as, body + (uint64_t)o->ot_high_handles, &v)) t->high_handles = v;
+	if (!(err = ich_as_read_u32(k->as, body + (uint64_t)o->ot_total_objects, &v)))
+		t->objects = v;
+	else if (!ich_error_catch(&err, ICH_ERR_FAULT))
+		return err;
+	if (!(err = ich_as_read_u32(k->as, body + (uint64_t)o->ot_total_handles, &v)))
+		t->handles = v;
+	else if (!ich_error_catch(&err, ICH_ERR_FAULT))
+		return err;
+	if (o->ot_high_objects >= 0) {
+		if (!(err = ich_as_read_u32(k->as, body + (uint64_t)o->ot_high_objects, &v)))
+			t->high_objects = v;
+		else if (!ich_error_catch(&err, ICH_ERR_FAULT))
+			return err;
+	}
+	if (o->ot_high_handles >= 0) {
+		if (!(err = ich_as_read_u32(k->as, body + (uint64_t)o->ot_high_handles, &v)))
+			t->high_handles = v;
+		else if (!ich_error_catch(&err, ICH_ERR_FAULT))
+			return err;
+	}
 	t->type_list = body + (uint64_t)o->ot_type_list;
 	uint64_t flink = 0;
-	if (!ich_as_read_ptr(k->as, t->type_list, &flink))
+	if (!(err = ich_as_read_ptr(k->as, t->type_list, &flink)))
 		t->list_maintained = flink != t->type_list && flink != 0;
+	else if (!ich_error_catch(&err, ICH_ERR_FAULT))
+		return err;
 	return NULL;
 }
 

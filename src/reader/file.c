@@ -1,9 +1,16 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Mapping input files.  Dumps are mmapped read-only, never read whole.
+ * Only regular files are accepted; the open is non-blocking so a FIFO or a
+ * device cannot hang the tool before the file type is checked.
  * Gzip input (recognised by its magic, not its name) is decompressed once:
  * small results stay in memory, larger ones go to an unlinked temporary
  * file in $TMPDIR (default /tmp) which is then mapped like a plain dump.
+ * A gzip bomb is refused before it fills the disk: decompression stops at
+ * the first of (1) ICPHEAP_GZIP_MAX (bytes, K/M/G/T suffix; default 1 TiB),
+ * (2) the free space of $TMPDIR less a reserve, (3) for a kernel dump, its
+ * header's RequiredDumpSpace plus 64 MiB of slack.  The temporary file is
+ * unlinked from the start, so nothing is left behind in any case.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -11,6 +18,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -19,6 +27,97 @@
 /* Decompressed dumps up to this size are kept in memory. */
 #define GZ_MEMORY_LIMIT (16u << 20)
 #define GZ_CHUNK (1u << 20)
+/* Default ceiling on a decompressed dump (ICPHEAP_GZIP_MAX overrides). */
+#define GZ_DEFAULT_MAX (1ull << 40)
+/* Space left free in $TMPDIR: the larger of 256 MiB and 2% of the disk. */
+#define GZ_DISK_RESERVE_MIN (256ull << 20)
+/* Slack over a kernel dump's RequiredDumpSpace before it counts as a bomb. */
+#define GZ_HEADER_SLACK (64ull << 20)
+
+static const char *tmp_dir(void)
+{
+	const char *dir = getenv("TMPDIR");
+	return dir && *dir ? dir : "/tmp";
+}
+
+/* "64M", "1.5G", "1048576": bytes, or 0 when unparsable. */
+static uint64_t parse_size(const char *s)
+{
+	char *end;
+	double v = strtod(s, &end);
+	if (end == s || v < 0)
+		return 0;
+	double mul = 1;
+	switch (*end) {
+	case 'k': case 'K': mul = 1024.0; end++; break;
+	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
+	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
+	case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
+	}
+	if (*end == 'i' || *end == 'B')
+		end++;
+	if (*end == 'B')
+		end++;
+	if (*end)
+		return 0;
+	v *= mul;
+	return v >= 1.8e19 ? UINT64_MAX : (uint64_t)v;
+}
+
+struct gz_limit {
+	uint64_t max;		/* stop (refuse) past this many bytes */
+	const char *why;	/* what the limit is, for the message */
+	char text[160];
+};
+
+static void gz_limit_init(struct gz_limit *l)
+{
+	l->max = GZ_DEFAULT_MAX;
+	l->why = "the default limit of 1 TiB (set ICPHEAP_GZIP_MAX to change it)";
+	const char *env = getenv("ICPHEAP_GZIP_MAX");
+	uint64_t v = env ? parse_size(env) : 0;
+	if (v) {
+		l->max = v;
+		snprintf(l->text, sizeof(l->text), "ICPHEAP_GZIP_MAX=%s", env);
+		l->why = l->text;
+	}
+}
+
+/* Lower the limit to what the dump's own header says it needs (kernel
+ * dumps: RequiredDumpSpace at 0xFA0 in both DUMP_HEADER32 and 64, S4). */
+static void gz_limit_header(struct gz_limit *l, const uint8_t *p, size_t n)
+{
+	if (n < 0xFA8 || memcmp(p, "PAGE", 4) || (memcmp(p + 4, "DU64", 4) && memcmp(p + 4, "DUMP", 4)))
+		return;
+	uint64_t need = 0;
+	memcpy(&need, p + 0xFA0, 8);	/* little-endian host (reader.h) */
+	if (!need || need > UINT64_MAX - GZ_HEADER_SLACK || need + GZ_HEADER_SLACK >= l->max)
+		return;
+	l->max = need + GZ_HEADER_SLACK;
+	snprintf(l->text, sizeof(l->text),
+		 "the size its kernel-dump header claims (RequiredDumpSpace 0x%llx) plus 64 MiB",
+		 (unsigned long long)need);
+	l->why = l->text;
+}
+
+/* Lower the limit to the free space of the temporary directory. */
+static void gz_limit_disk(struct gz_limit *l, int fd, uint64_t written)
+{
+	struct statvfs vs;
+	if (fstatvfs(fd, &vs) < 0)
+		return;
+	uint64_t total = (uint64_t)vs.f_blocks * vs.f_frsize;
+	uint64_t avail = (uint64_t)vs.f_bavail * vs.f_frsize;
+	uint64_t reserve = total / 50 > GZ_DISK_RESERVE_MIN ? total / 50 : GZ_DISK_RESERVE_MIN;
+	uint64_t room = avail > reserve ? avail - reserve : 0;
+	if (written + room >= l->max)
+		return;
+	l->max = written + room;
+	snprintf(l->text, sizeof(l->text),
+		 "the free space in %s (%llu MiB, less a reserve of %llu MiB)", tmp_dir(),
+		 (unsigned long long)(avail >> 20), (unsigned long long)(reserve >> 20));
+	l->why = l->text;
+}
 
 static struct ich_error *map_fd(int fd, const char *path, struct ich_file *file)
 {
@@ -46,9 +145,7 @@ static struct ich_error *map_fd(int fd, const char *path, struct ich_file *file)
 /* Create an unlinked temporary file for decompressed data. */
 static int temp_fd(void)
 {
-	const char *dir = getenv("TMPDIR");
-	if (!dir || !*dir)
-		dir = "/tmp";
+	const char *dir = tmp_dir();
 	int fd;
 #ifdef O_TMPFILE
 	fd = open(dir, O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
@@ -99,6 +196,8 @@ static struct ich_error *gunzip(int in_fd, const char *path, struct ich_file *fi
 	size_t mem_len = 0, mem_cap = 0;
 	int out_fd = -1;
 	uint64_t total = 0;
+	struct gz_limit limit;
+	gz_limit_init(&limit);
 	uint8_t *chunk = malloc(GZ_CHUNK);
 	if (!chunk) {
 		err = &ich_enomem;
@@ -116,6 +215,15 @@ static struct ich_error *gunzip(int in_fd, const char *path, struct ich_file *fi
 		}
 		if (n == 0)
 			break;
+		if (total == 0)
+			gz_limit_header(&limit, chunk, (size_t)n);
+		if ((uint64_t)n > limit.max - total) {
+			err = ich_error_create(ICH_ERR_FORMAT,
+				"%s: gzip data decompresses to more than %llu bytes, %s; refused "
+				"(a damaged or malicious archive, or decompress it yourself)",
+				path, (unsigned long long)limit.max, limit.why);
+			goto out;
+		}
 		total += (uint64_t)n;
 		if (out_fd < 0 && mem_len + (size_t)n <= GZ_MEMORY_LIMIT) {
 			if (mem_len + (size_t)n > mem_cap) {
@@ -139,6 +247,13 @@ static struct ich_error *gunzip(int in_fd, const char *path, struct ich_file *fi
 			if (out_fd < 0) {
 				err = ich_error_os(errno, path,
 					"cannot create a temporary file for the decompressed dump (set TMPDIR)");
+				goto out;
+			}
+			gz_limit_disk(&limit, out_fd, 0);
+			if ((uint64_t)mem_len + (uint64_t)n > limit.max) {
+				err = ich_error_create(ICH_ERR_FORMAT,
+					"%s: gzip data decompresses to more than %llu bytes, %s; refused",
+					path, (unsigned long long)limit.max, limit.why);
 				goto out;
 			}
 			if (!write_all(out_fd, mem, mem_len)) {
@@ -181,9 +296,25 @@ out:
 struct ich_error *ich_file_map(const char *path, struct ich_file *file)
 {
 	memset(file, 0, sizeof(*file));
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	/* O_NONBLOCK: opening a FIFO with no writer must not hang. */
+	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY);
 	if (fd < 0)
 		return ich_error_os(errno, path, "cannot open");
+	struct stat st;
+	if (fstat(fd, &st) < 0) {
+		int e = errno;
+		close(fd);
+		return ich_error_os(e, path, "cannot stat");
+	}
+	if (!S_ISREG(st.st_mode)) {
+		close(fd);
+		return ich_error_create(ICH_ERR_OS, "%s: not a regular file (%s); a dump must be a file",
+			path, S_ISDIR(st.st_mode) ? "a directory" : S_ISFIFO(st.st_mode) ? "a FIFO" :
+			S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device" :
+			S_ISSOCK(st.st_mode) ? "a socket" : "not a file");
+	}
+	/* Regular files ignore O_NONBLOCK; clear it anyway for gzread. */
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	uint8_t magic[2] = {0, 0};
 	ssize_t r = pread(fd, magic, 2, 0);
 	struct ich_error *err;

@@ -305,33 +305,55 @@ check(r.returncode == 2 and "did you mean '--format'" in r.stderr, "did you mean
 r = run("analyze", "--format", "sarf", SAMPLE)
 check(r.returncode == 2 and "did you mean 'sarif'" in r.stderr, "did you mean sarif")
 
-# 6. Isolation: a dump whose analysis hangs (a FIFO nobody writes) is
-# stopped by --timeout: verdict timeout, exit 4; the other dump is reported.
+# 6. Isolation: a dump whose analysis runs too long is stopped by
+# --timeout: verdict timeout, exit 4; the other dump is reported.  The slow
+# input is a real one: a gzip file of 32 concatenated members, each 64 MiB
+# of zeros (2 GiB decompressed from ~2 MB), whose decompression outlasts
+# 0.3 s.  (A FIFO no longer hangs anything: it is refused at once.)
+import zlib
+def slow_gzip(path):
+    co = zlib.compressobj(9, zlib.DEFLATED, 31)
+    member = co.compress(bytes(64 << 20)) + co.flush()
+    with open(path, "wb") as f:
+        for _ in range(32):
+            f.write(member)
+
 with tempfile.TemporaryDirectory() as tmp:
-    fifo = os.path.join(tmp, "hang.dmp")
-    os.mkfifo(fifo)
-    r = run("analyze", "-q", "--jsonl", "--timeout", "1", "-j", "2", fifo, ELECTRON)
+    slow = os.path.join(tmp, "slow.dmp")
+    slow_gzip(slow)
+    r = run("analyze", "-q", "--jsonl", "--timeout", "0.3", "-j", "2", slow, ELECTRON)
     ds = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
     check(len(ds) == 2 and ds[0]["verdict"] == "timeout" and ds[0]["error"]["code"] == "timeout" and
-          ds[1]["verdict"] == "findings", "timeout isolates the hanging dump (%s)" % [d.get("verdict") for d in ds])
+          ds[1]["verdict"] == "findings", "timeout isolates the slow dump (%s)" % [d.get("verdict") for d in ds])
     for d in ds:
         check(not schemacheck.validate(d, DUMP_SCHEMA), "timeout line valid")
     check(r.returncode == 4, "exit 4 after a timeout (%d)" % r.returncode)
-    # SIGTERM while a dump hangs leaves neither the report nor a temp file.
+    # SIGTERM while a dump is analysed leaves neither the report nor a temp file.
     out = os.path.join(tmp, "out", "r.txt")
     os.mkdir(os.path.dirname(out))
-    p = subprocess.Popen([ICP, "analyze", "-q", "--out", out, fifo], stdout=subprocess.DEVNULL,
+    p = subprocess.Popen([ICP, "analyze", "-q", "--out", out, slow], stdout=subprocess.DEVNULL,
                          stderr=subprocess.DEVNULL)
-    time.sleep(0.5)
+    time.sleep(0.3)
     p.send_signal(signal.SIGTERM)
     p.wait(timeout=10)
     check(p.returncode != 0, "killed analyze exits non-zero")
     check(os.listdir(os.path.dirname(out)) == [], "killed --out leaves no file")
+    # the record of a stopped dump is valid JSON whatever its path holds
+    odd = os.path.join(tmp, 'we"ird\\name.dmp')
+    os.rename(slow, odd)
+    r = run("analyze", "-q", "--jsonl", "--timeout", "0.3", odd)
     try:
-        fd = os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
-        os.close(fd)
-    except OSError:
-        pass
+        ds = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+        check(len(ds) == 1 and ds[0]["path"] == odd, "stopped record keeps the path (%s)" % ds)
+    except ValueError:
+        check(False, "stopped record with a quote and a backslash in the path is valid JSON: %r" % r.stdout[:200])
+    # a FIFO nobody writes is refused at once as not a regular file
+    fifo = os.path.join(tmp, "hang.dmp")
+    os.mkfifo(fifo)
+    r = run("analyze", "-q", "--jsonl", "--timeout", "20", fifo)
+    ds = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    check(r.returncode == 3 and len(ds) == 1 and ds[0]["verdict"] == "unreadable" and "FIFO" in json.dumps(ds[0]),
+          "a FIFO is refused, not waited for (%d %s)" % (r.returncode, r.stdout[:200]))
 
 print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
 sys.exit(1 if FAILS else 0)

@@ -2,6 +2,8 @@
 /* Runs the walkers above the readers on a fuzzed dump: heaps (every block
  * of every walkable heap) and the kernel model (processes, handles,
  * icpleak).  Errors are expected; crashes, hangs and leaks are not. */
+#include <stdlib.h>
+
 #include <icpheap/heap.h>
 #include <icpheap/kernel.h>
 
@@ -23,7 +25,7 @@ static struct ich_error *count_handle(const struct ich_kprocess *p, const struct
 	return NULL;
 }
 
-void ich_fuzz_deeper(struct ich_dump *dump)
+void ich_fuzz_heaps(struct ich_dump *dump)
 {
 	unsigned long n = 0;
 	struct ich_heaps *h;
@@ -31,11 +33,21 @@ void ich_fuzz_deeper(struct ich_dump *dump)
 	if (!err) {
 		for (size_t i = 0; i < ich_heaps_count(h); i++)
 			ich_error_destroy(ich_heap_walk(h, ich_heaps_get(h, i), count_block, &n));
+		struct ich_heap_size_stat *rows = NULL;
+		size_t nrows = 0;
+		uint64_t busy = 0;
+		ich_error_destroy(ich_heap_stat(h, NULL, ICH_STAT_BY_TOTAL, &rows, &nrows, &busy));
+		free(rows);
 		ich_heaps_close(h);
 	}
 	ich_error_destroy(err);
+}
+
+void ich_fuzz_kernel(struct ich_dump *dump)
+{
+	unsigned long n = 0;
 	struct ich_kernel *k;
-	err = ich_kernel_open(dump, 0, &k);
+	struct ich_error *err = ich_kernel_open(dump, 0, &k);
 	if (err) {
 		ich_error_destroy(err);
 		return;

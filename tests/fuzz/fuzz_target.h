@@ -5,9 +5,19 @@
 #include <stdint.h>
 #include <icpheap/dump.h>
 
-/* Open and exercise one dump image held in memory; never fails. */
+/* One fuzz target: exercise one input held in memory; never fails. */
+typedef int ich_fuzz_fn(const uint8_t *data, size_t size);
+struct ich_fuzz_target {
+	const char *name;
+	ich_fuzz_fn *fn;
+};
+/* Every target, NULL-terminated (fuzz_targets.c). */
+extern const struct ich_fuzz_target ich_fuzz_targets[];
+
+/* Open and exercise one dump image with every walker ("all"). */
 int ich_fuzz_one(const uint8_t *data, size_t size);
 struct ich_error *ich_fuzz_list_cb(uint64_t e, void *arg);
-/* The walkers above the readers (heaps, kernel objects): fuzz_deeper.c. */
-void ich_fuzz_deeper(struct ich_dump *dump);
+/* The walkers above the readers: fuzz_deeper.c. */
+void ich_fuzz_heaps(struct ich_dump *dump);
+void ich_fuzz_kernel(struct ich_dump *dump);
 #endif

@@ -6,7 +6,8 @@
  * target.  In the sanitizer build any out-of-bounds read, leak or UB is a
  * failure; in every build a hang is (meson's timeout).
  *
- * usage: fuzz_mutate ITER FILE...
+ * usage: fuzz_mutate [--target NAME] ITER FILE...
+ * (NAME from the ich_fuzz_targets table; default "all")
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -76,20 +77,33 @@ static void mutate(uint8_t *p, size_t *len)
 
 int main(int argc, char **argv)
 {
-	if (argc < 3) {
-		fprintf(stderr, "usage: %s ITER FILE...\n", argv[0]);
+	ich_fuzz_fn *target = ich_fuzz_one;
+	int a = 1;
+	if (argc > 2 && !strcmp(argv[1], "--target")) {
+		target = NULL;
+		for (const struct ich_fuzz_target *t = ich_fuzz_targets; t->name; t++)
+			if (!strcmp(t->name, argv[2]))
+				target = t->fn;
+		if (!target) {
+			fprintf(stderr, "%s: no fuzz target named %s\n", argv[0], argv[2]);
+			return 2;
+		}
+		a = 3;
+	}
+	if (argc < a + 2) {
+		fprintf(stderr, "usage: %s [--target NAME] ITER FILE...\n", argv[0]);
 		return 2;
 	}
-	long iter = strtol(argv[1], NULL, 10);
+	long iter = strtol(argv[a], NULL, 10);
 	size_t total = 0;
-	for (int f = 2; f < argc; f++) {
+	for (int f = a + 1; f < argc; f++) {
 		size_t len;
 		uint8_t *seed = slurp(argv[f], &len);
 		if (!seed) {
 			fprintf(stderr, "cannot read %s\n", argv[f]);
 			return 1;
 		}
-		ich_fuzz_one(seed, len);
+		target(seed, len);
 		uint8_t *buf = malloc(len ? len : 1);
 		for (long i = 0; i < iter; i++) {
 			memcpy(buf, seed, len);
@@ -97,7 +111,7 @@ int main(int argc, char **argv)
 			int nmut = 1 + (int)(next_rand() % 4);
 			for (int m = 0; m < nmut; m++)
 				mutate(buf, &l);
-			ich_fuzz_one(buf, l);
+			target(buf, l);
 			total++;
 		}
 		free(buf);
