@@ -315,10 +315,31 @@ static void test_gzip(void **state)
 	ich_error_destroy(err);
 }
 
+/* ich_error_catch takes exactly the code asked for; ich_error_ok consumes
+ * any error (LeakSanitizer in the sanitizer build checks nothing leaks). */
+static void test_error_catch(void **state)
+{
+	(void)state;
+	struct ich_error *err = ich_error_create(ICH_ERR_FAULT, "0x1000 not captured");
+	assert_false(ich_error_catch(&err, ICH_ERR_NOMEM));
+	assert_non_null(err);
+	assert_int_equal(err->code, ICH_ERR_FAULT);
+	assert_true(ich_error_catch(&err, ICH_ERR_FAULT));
+	assert_null(err);
+	assert_false(ich_error_catch(&err, ICH_ERR_FAULT));	/* NULL stays NULL */
+	struct ich_error *nomem = &ich_enomem;
+	assert_false(ich_error_catch(&nomem, ICH_ERR_FAULT));
+	assert_ptr_equal(nomem, &ich_enomem);
+	assert_true(ich_error_ok(NULL));
+	assert_false(ich_error_ok(ich_error_create(ICH_ERR_FORMAT, "bad")));
+	assert_false(ich_error_ok(&ich_enomem));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_messages),
+		cmocka_unit_test(test_error_catch),
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_json),
