@@ -72,23 +72,23 @@ const void *ich_as_peek(struct ich_as *as, uint64_t addr, size_t len);
 
 /* Read exactly len bytes or fail with ICH_ERR_FAULT and a message naming
  * the missing address and the reason ("0x... not captured in this dump"). */
-struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
+ICH_MUST_CHECK struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
 				    void *buf, size_t len);
 
 /* Little-endian typed reads (Windows targets are little-endian). */
-struct ich_error *ich_as_read_u8(struct ich_as *as, uint64_t addr, uint8_t *out);
-struct ich_error *ich_as_read_u16(struct ich_as *as, uint64_t addr, uint16_t *out);
-struct ich_error *ich_as_read_u32(struct ich_as *as, uint64_t addr, uint32_t *out);
-struct ich_error *ich_as_read_u64(struct ich_as *as, uint64_t addr, uint64_t *out);
+ICH_MUST_CHECK struct ich_error *ich_as_read_u8(struct ich_as *as, uint64_t addr, uint8_t *out);
+ICH_MUST_CHECK struct ich_error *ich_as_read_u16(struct ich_as *as, uint64_t addr, uint16_t *out);
+ICH_MUST_CHECK struct ich_error *ich_as_read_u32(struct ich_as *as, uint64_t addr, uint32_t *out);
+ICH_MUST_CHECK struct ich_error *ich_as_read_u64(struct ich_as *as, uint64_t addr, uint64_t *out);
 /* Pointer of the space's size, zero-extended. */
-struct ich_error *ich_as_read_ptr(struct ich_as *as, uint64_t addr, uint64_t *out);
+ICH_MUST_CHECK struct ich_error *ich_as_read_ptr(struct ich_as *as, uint64_t addr, uint64_t *out);
 
 /* Read a UTF-16LE string of at most max_bytes bytes at addr (stops at a NUL
  * unit) and return it as malloc'd UTF-8.  Unpaired surrogates become U+FFFD. */
-struct ich_error *ich_as_read_utf16(struct ich_as *as, uint64_t addr,
+ICH_MUST_CHECK struct ich_error *ich_as_read_utf16(struct ich_as *as, uint64_t addr,
 				    size_t max_bytes, char **out);
 /* Read a UNICODE_STRING (Length, MaximumLength, Buffer) at addr. */
-struct ich_error *ich_as_read_unicode_string(struct ich_as *as, uint64_t addr,
+ICH_MUST_CHECK struct ich_error *ich_as_read_unicode_string(struct ich_as *as, uint64_t addr,
 					     char **out);
 
 /*
@@ -101,7 +101,7 @@ struct ich_error *ich_as_read_unicode_string(struct ich_as *as, uint64_t addr,
  * *count (may be NULL) receives the number of entries visited.
  */
 typedef struct ich_error *ich_list_fn(uint64_t entry, void *arg);
-struct ich_error *ich_as_list_walk(struct ich_as *as, uint64_t head,
+ICH_MUST_CHECK struct ich_error *ich_as_list_walk(struct ich_as *as, uint64_t head,
 				   size_t max, bool check_blink,
 				   ich_list_fn *fn, void *arg, size_t *count);
 

@@ -31,6 +31,14 @@ enum ich_error_code {
 	ICH_ERR_INTERNAL,	/* a bug in icpheap */
 };
 
+/* On functions that return an error: a result dropped on the floor is a
+ * leak (and a hidden failure), so the compiler refuses it. */
+#if defined(__GNUC__) || defined(__clang__)
+#define ICH_MUST_CHECK __attribute__((warn_unused_result))
+#else
+#define ICH_MUST_CHECK
+#endif
+
 struct ich_error {
 	enum ich_error_code code;
 	int errnum;		/* errno for ICH_ERR_OS, else 0 */

@@ -366,7 +366,7 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 			 * it is kept in PreviousBlockPrivateData (S5 comment ❓). */
 			if (unused >= 0x3F && unit == 16) {
 				uint16_t ext;
-				if (!ich_as_read_u16(w->h->as, e, &ext) && ext < bsize)
+				if (ich_error_ok(ich_as_read_u16(w->h->as, e, &ext)) && ext < bsize)
 					unused = ext;
 			}
 			if (unused > bsize)

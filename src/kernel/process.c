@@ -34,7 +34,7 @@ static struct ich_error *read_process(struct ich_kernel *k, uint64_t ep,
 	if (err)
 		return err;
 	p->pid = (uint32_t)v;
-	if (o->ep_ppid >= 0 && !ich_as_read_ptr(k->as, ep + (uint64_t)o->ep_ppid, &v))
+	if (o->ep_ppid >= 0 && ich_error_ok(ich_as_read_ptr(k->as, ep + (uint64_t)o->ep_ppid, &v)))
 		p->ppid = (uint32_t)v;
 	uint8_t name[15];
 	if (o->ep_image >= 0 && ich_as_read(k->as, ep + (uint64_t)o->ep_image, name, 15, NULL) == 15) {
