@@ -469,6 +469,24 @@ static struct ich_error *parse_exception(struct ctx *c, const struct ich_md_stre
 	return NULL;
 }
 
+struct tid_index {
+	uint32_t tid;
+	uint32_t thread;	/* index into md->threads */
+};
+
+static int cmp_tid_index(const void *a, const void *b)
+{
+	const struct tid_index *x = a, *y = b;
+	if (x->tid != y->tid)
+		return x->tid < y->tid ? -1 : 1;
+	return x->thread < y->thread ? -1 : x->thread > y->thread;
+}
+
+/*
+ * Names are matched to threads through a sorted index: a linear scan per
+ * name was quadratic, and a fuzzed dump with thousands of threads and
+ * names took seconds (found by the minidump fuzz target).
+ */
 static struct ich_error *parse_thread_names(struct ctx *c, const struct ich_md_stream *s, const char *label)
 {
 	if (s->size < 4 || !in_file(c, s->rva, 4)) {
@@ -478,17 +496,37 @@ static struct ich_error *parse_thread_names(struct ctx *c, const struct ich_md_s
 	uint64_t n = ich_le32(c->data + s->rva);
 	/* MINIDUMP_THREAD_NAME: ULONG ThreadId, RVA64 (packed: 12 bytes) */
 	check_array(c, label, s, 4, 12, &n);
+	size_t nt = c->md->nthreads;
+	if (!n || !nt)
+		return NULL;
+	struct tid_index *idx = malloc(nt * sizeof(*idx));
+	if (!idx)
+		return &ich_enomem;
+	for (size_t t = 0; t < nt; t++)
+		idx[t] = (struct tid_index){ c->md->threads[t].thread_id, (uint32_t)t };
+	qsort(idx, nt, sizeof(*idx), cmp_tid_index);
 	for (uint64_t i = 0; i < n; i++) {
 		const uint8_t *p = c->data + s->rva + 4 + i * 12;
 		uint32_t tid = ich_le32(p);
 		uint64_t rva = ich_le64(p + 4);
-		for (size_t t = 0; t < c->md->nthreads; t++) {
-			if (c->md->threads[t].thread_id == tid && !c->md->threads[t].name) {
-				c->md->threads[t].name = md_string(c, rva, "thread name");
+		size_t lo = 0, hi = nt;	/* first entry with idx.tid >= tid */
+		while (lo < hi) {
+			size_t mid = lo + (hi - lo) / 2;
+			if (idx[mid].tid < tid)
+				lo = mid + 1;
+			else
+				hi = mid;
+		}
+		/* The first thread of that id without a name, in thread order. */
+		for (; lo < nt && idx[lo].tid == tid; lo++) {
+			struct ich_md_thread *th = &c->md->threads[idx[lo].thread];
+			if (!th->name) {
+				th->name = md_string(c, rva, "thread name");
 				break;
 			}
 		}
 	}
+	free(idx);
 	return NULL;
 }
 
