@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <icpheap/dump.h>
 #include <icpheap/kernel.h>
@@ -53,7 +54,7 @@ static struct ich_error *print_handle(const struct ich_kprocess *p,
 	struct hctx *c = arg;
 	const struct ich_ktype *t = ich_kernel_type_by_index(c->k, h->type_index);
 	const char *tname = t ? t->name : "?";
-	if (c->o->type && strcmp(c->o->type, tname))
+	if (c->o->type && strcasecmp(c->o->type, tname))
 		return NULL;
 	c->count++;
 	if (c->o->j) {
@@ -132,7 +133,7 @@ static int minidump_handles(struct ich_dump *dump, const struct hopts *o)
 	for (size_t i = 0; i < md->nhandles; i++) {
 		const struct ich_md_handle *h = &md->handles[i];
 		const char *tname = h->type_name ? h->type_name : "?";
-		if (o->type && strcmp(o->type, tname))
+		if (o->type && strcasecmp(o->type, tname))
 			continue;
 		count++;
 		if (o->j) {
@@ -154,7 +155,7 @@ static int minidump_handles(struct ich_dump *dump, const struct hopts *o)
 		ich_json_u64(o->j, "count", count);
 	} else {
 		printf("%" PRIu64 " handles (from the minidump's HandleData stream)\n", count);
-		if (o->type && !strcmp(o->type, "IoCompletion"))
+		if (o->type && !strcasecmp(o->type, "IoCompletion"))
 			printf("Queue depths of I/O completion ports need a kernel dump (icpheap icpleak).\n");
 	}
 	return ICH_EXIT_OK;

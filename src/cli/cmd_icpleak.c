@@ -214,7 +214,9 @@ static int cmd_icpleak(int argc, char **argv, const struct ich_cli_global *g)
 	bool all = false, json = g->json;
 	int c;
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+	/* GNU getopt permutes: --all after the HandleFlag ("icpleak 1 --all
+	 * DUMP", the order the usage line shows) is an option too. */
+	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'a': all = true; break;
 		case 'J': json = true; break;

@@ -9,10 +9,27 @@
 #include <stdio.h>
 
 #include <icpheap/dump.h>
+#include <icpheap/kdump.h>
 #include <icpheap/kernel.h>
 
 #include "cli/cli.h"
 #include "core/json.h"
+
+/* CR3 on x64 holds the PCID in bits 0-11 when CR4.PCIDE is set (Intel SDM
+ * vol. 3, 4.10.1): the table base is the rest.  A PAE PDPT base is 32-byte
+ * aligned (bits 0-4 unused); non-PAE x86 CR3 keeps flags in bits 0-11. */
+static bool has_pcid(struct ich_dump *dump)
+{
+	return ich_dump_arch(dump) == ICH_ARCH_X64;
+}
+
+static uint64_t table_base(struct ich_dump *dump, uint64_t dtb)
+{
+	const struct ich_kdump *kd = ich_dump_kdump(dump);
+	if (ich_dump_arch(dump) == ICH_ARCH_X86 && kd && kd->pae_enabled)
+		return dtb & ~(uint64_t)0x1F;
+	return dtb & ~(uint64_t)0xFFF;
+}
 
 static const char usage[] =
 "usage: icpheap ps [--json] DUMP...\n"
@@ -52,6 +69,9 @@ static int run_one(const char *path, struct ich_json *j, void *arg)
 			ich_json_u64(j, "ppid", p->ppid);
 			ich_json_string(j, "image", p->image);
 			ich_json_addr(j, "dtb", p->dtb);
+			ich_json_addr(j, "table_base", table_base(dump, p->dtb));
+			if (has_pcid(dump))
+				ich_json_u64(j, "pcid", p->dtb & 0xFFF);
 			ich_json_addr(j, "object_table", p->object_table);
 			ich_json_addr(j, "peb", p->peb);
 			ich_json_end_object(j);
@@ -68,13 +88,17 @@ static int run_one(const char *path, struct ich_json *j, void *arg)
 				printf("note: %s\n", ich_kernel_note(k, i));
 		for (size_t i = 0; i < ich_kernel_warning_count(k); i++)
 			printf("warning: %s\n", ich_kernel_warning(k, i));
-		printf("%-*s  %6s  %6s  %-*s  %-*s  %s\n", w, "EPROCESS", "Cid", "Parent",
-		       w, "DirBase", w, "ObjectTable", "Image");
+		bool pcid = has_pcid(dump);
+		printf("%-*s  %6s  %6s  %-*s  %s%-*s  %s\n", w, "EPROCESS", "Cid", "Parent",
+		       w, "DirBase", pcid ? "PCID  " : "", w, "ObjectTable", "Image");
 		for (size_t i = 0; i < n; i++) {
 			const struct ich_kprocess *p = ich_kernel_process(k, i);
-			printf("%0*" PRIx64 "  %6x  %6x  %0*" PRIx64 "  %0*" PRIx64 "  %s\n", w,
-			       p->eprocess, p->pid, p->ppid, w, p->dtb, w, p->object_table,
-			       p->image);
+			char pc[16] = "";
+			if (pcid)
+				snprintf(pc, sizeof(pc), "%4" PRIx64 "  ", p->dtb & 0xFFF);
+			printf("%0*" PRIx64 "  %6x  %6x  %0*" PRIx64 "  %s%0*" PRIx64 "  %s\n", w,
+			       p->eprocess, p->pid, p->ppid, w, table_base(dump, p->dtb), pc, w,
+			       p->object_table, p->image);
 		}
 		printf("%zu processes%s\n", n,
 		       ich_kernel_processes_partial(k) ? " (list incomplete)" : "");

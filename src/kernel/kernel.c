@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <icpheap/kdump.h>
 
@@ -232,10 +233,12 @@ size_t ich_kernel_type_count(const struct ich_kernel *k) { return k->ntypes; }
 const struct ich_ktype *ich_kernel_type(const struct ich_kernel *k, size_t i) { return i < k->ntypes ? &k->types[i] : NULL; }
 uint8_t ich_kernel_header_cookie(const struct ich_kernel *k) { return k->cookie; }
 
+/* Type names match case-insensitively, as WinDbg's do (!handle 0 f
+ * iocompletion). */
 const struct ich_ktype *ich_kernel_find_type(const struct ich_kernel *k, const char *name)
 {
 	for (size_t i = 0; i < k->ntypes; i++)
-		if (!strcmp(k->types[i].name, name))
+		if (!strcasecmp(k->types[i].name, name))
 			return &k->types[i];
 	return NULL;
 }

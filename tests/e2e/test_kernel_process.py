@@ -81,5 +81,25 @@ for args, what in ((["heap", full], "no process chosen"),
 rc, out, err = run("heap", "--pid", "4", full)
 expect(rc == 3 and "no PEB" in err, f"System: exit {rc}, {err!r}")
 
+# ps: the table base and the PCID apart (heapapp's DTB carries PCID 5 in the
+# builder; heap --pid above had to mask it)
+rc, out, err = run("ps", "--json", full)
+ps = {p["pid"]: p for p in json.loads(out)["processes"]}
+a = ps[5100]
+expect(int(a["dtb"], 16) & 0xFFF == 5 and a["pcid"] == 5 and
+       int(a["table_base"], 16) == int(a["dtb"], 16) & ~0xFFF,
+       f"ps --json pid 5100: dtb {a['dtb']} table_base {a.get('table_base')} pcid {a.get('pcid')}")
+rc, out, err = run("ps", full)
+line = [l for l in out.splitlines() if l.rstrip().endswith("heapapp.exe")]
+expect(line and f"{int(a['dtb'], 16) & ~0xFFF:016x}" in line[0] and line[0].split()[4] == "5",
+       f"ps text: heapapp line {line}")
+# icpleak 1 --all (the order the usage line shows) and type names in any case
+rc1, out1, err1 = run("icpleak", "1", "--all", full)
+rc2, out2, err2 = run("icpleak", "--all", "1", full)
+expect(rc1 == 0 and out1 == out2 and out1.count("\n") > 5, f"icpleak 1 --all: exit {rc1} {err1!r}")
+rc1, out1, _ = run("handles", "-t", "iocompletion", full)
+rc2, out2, _ = run("handles", "-t", "IoCompletion", full)
+expect(rc1 == 0 and out1 == out2 and "IoCompletion" in out1, "handles -t iocompletion differs from -t IoCompletion")
+
 print("FAILED" if failures else "ok", len(failures))
 sys.exit(1 if failures else 0)

@@ -512,6 +512,15 @@ uint64_t kb_process_dtb(const struct kb *b, int proc)
 	return b->proc[proc].dtb;
 }
 
+void kb_process_set_pcid(struct kb *b, int proc, unsigned pcid)
+{
+	struct kb_proc *p = &b->proc[proc];
+	/* CR3 bits 0-11 = PCID with CR4.PCIDE (Intel SDM vol. 3 4.10.1);
+	 * Pcb.DirectoryTableBase keeps them on PCID-capable systems */
+	p->dtb = (p->dtb & ~0xFFFull) | (pcid & 0xFFFu);
+	wp(b, b->obj[p->obj].body + b->L->ep_dtb, p->dtb);
+}
+
 void kb_process_set_peb(struct kb *b, int proc, uint64_t peb)
 {
 	struct kb_proc *p = &b->proc[proc];

@@ -241,6 +241,8 @@ static void heaps_scenario(struct kb *b, bool x64, bool states, FILE *hx)
 	heap_process(b, app, x64 ? "x64-19045" : "x86-19045", false, 150, hx);
 	if (states)
 		page_states(b, app, hx);
+	if (x64)
+		kb_process_set_pcid(b, app, 0x5);	/* the walker must mask it */
 	if (x64) {
 		int wow = kb_process(b, 5200, 4480, "wowapp.exe");
 		heap_process(b, wow, "x86-19045", true, 0, hx);

@@ -54,6 +54,8 @@ int kb_process(struct kb *b, uint32_t pid, uint32_t ppid, const char *image);
 int kb_process_object(const struct kb *b, int proc);
 /* The process's DirectoryTableBase (its own address space). */
 uint64_t kb_process_dtb(const struct kb *b, int proc);
+/* x64: PCID bits (0-11) in EPROCESS.Pcb.DirectoryTableBase. */
+void kb_process_set_pcid(struct kb *b, int proc, unsigned pcid);
 /* EPROCESS.Peb (user address; what lives there is the caller's business). */
 void kb_process_set_peb(struct kb *b, int proc, uint64_t peb);
 /* x64: EPROCESS.WoW64Process -> a new EWOW64PROCESS whose Peb (+0) is
