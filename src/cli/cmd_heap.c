@@ -1283,6 +1283,14 @@ static int do_validate(struct ctx *c)
 		if (hp->unlisted)
 			printf("note: heap %llx is not in PEB.ProcessHeaps; found by its header in the captured memory\n",
 			       P(hp->address));
+		/* -s and -a print _HEAP.TotalFreeSize; say when the walk disagrees */
+		struct ich_heap_info in;
+		struct ich_error *ierr = hp->kind == ICH_HEAP_KIND_NT ? ich_heap_info(c->h, hp, &in) : NULL;
+		if (hp->kind == ICH_HEAP_KIND_NT && !ierr && (in.have & ICH_HI_TOTAL_FREE) &&
+		    in.total_free_size * c->unit != hp->totals.backend_free_bytes)
+			printf("note: heap %llx: _HEAP.TotalFreeSize is 0x%llx units, the free back-end blocks walked are 0x%llx units\n",
+			       P(hp->address), P(in.total_free_size), P(hp->totals.backend_free_bytes / c->unit));
+		ich_error_destroy(ierr);
 		printf("Validating heap %0*llx: %zu problems", c->w, P(hp->address), hp->nproblems);
 		if (hp->totals.corrupt_count)
 			printf(", %llu blocks not vouched for (listed as corrupt)", P(hp->totals.corrupt_count));
