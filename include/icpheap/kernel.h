@@ -28,6 +28,8 @@ struct ich_kernel;
 struct ich_error *ich_kernel_open(struct ich_dump *dump, uint32_t build,
 				  struct ich_kernel **ret);
 void ich_kernel_close(struct ich_kernel *k);
+/* The dump the model was opened on. */
+struct ich_dump *ich_kernel_dump(const struct ich_kernel *k);
 
 /* How the model was built (layout row, KDBG state, cookie recovery...);
  * for verbose output. */

@@ -70,6 +70,8 @@ struct ich_analyze_opts {
 	const struct ich_baseline *baseline;
 	unsigned stat_top;		/* rows of the -stat table (10) */
 	const char *heap_baseline;	/* --heap-baseline OLD.dmp: heap growth section */
+	unsigned processes;		/* --processes: kernel dumps, processes shown heap by
+					 * heap (0 = 10, UINT32_MAX = all) */
 };
 
 #define ICH_OUTCOME_MAX_FINDINGS 16
@@ -115,6 +117,9 @@ void ich_render_markdown(FILE *f, const struct ich_batch_item *items, size_t n, 
  * the children write (ich_analyze_one in HTML mode). */
 void ich_render_html_head(FILE *f);
 void ich_render_html_tail(FILE *f, const struct ich_batch_item *items, size_t n, int exit_code);
+
+/* --processes N|all (analyze_process.c). */
+bool ich_analyze_parse_processes(const char *s, unsigned *out);
 
 /* Human-readable size ("1.5 MiB", "412 bytes"). */
 const char *ich_human_size(uint64_t bytes, char *buf, size_t n);

@@ -163,6 +163,7 @@ void ich_report_kernel_sections(struct ich_dump *dump, struct ich_report *r)
 	r->ctx = &c;
 	ich_report_section(r, "Processes", "processes", sec_processes, dump);
 	ich_report_section(r, "I/O completion queues (!icpleak 1)", "icpleak", sec_icpleak, dump);
+	ich_report_process_heaps(dump, r, c.k);	/* analyze_process.c */
 	if (c.k && r->opts->verbose && r->text)
 		for (size_t i = 0; i < ich_kernel_note_count(c.k); i++)
 			fprintf(r->text, "note: %s\n", ich_kernel_note(c.k, i));

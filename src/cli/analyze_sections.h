@@ -60,5 +60,8 @@ void ich_html_dump_section(FILE *f, const char *path, const struct ich_analyze_o
 /* analyze_user.c / analyze_kernel.c */
 void ich_report_user_sections(struct ich_dump *dump, struct ich_report *r);
 void ich_report_kernel_sections(struct ich_dump *dump, struct ich_report *r);
+/* analyze_process.c: the heaps of every process of a kernel dump. */
+struct ich_kernel;
+void ich_report_process_heaps(struct ich_dump *dump, struct ich_report *r, struct ich_kernel *k);
 
 #endif

@@ -56,11 +56,12 @@ static const char usage[] =
 "                heap growth since then (heap-diff's top sizes and stacks)\n"
 "  --shard K/N   analyse only the K-th of N slices of the dumps (by name hash)\n"
 "  --timeout SEC per-dump time limit (default 600)\n"
+"  --processes N|all  kernel dumps: processes shown heap by heap (default 10)\n"
 "  exit: 0 nothing --fail-on names, 1 findings it names, 2 usage, 3 unreadable\n"
 "  dump or no such path, 4 internal error or timeout\n";
 
 enum { OPT_JSONL = 256, OPT_OUT, OPT_FAIL_ON, OPT_TIMEOUT, OPT_JSON, OPT_FORMAT,
-       OPT_BASELINE, OPT_SHARD, OPT_HEAP_BASELINE };
+       OPT_BASELINE, OPT_SHARD, OPT_HEAP_BASELINE, OPT_PROCESSES };
 
 /* The option table: getopt_long reads it, and "did you mean" suggests
  * from it. */
@@ -72,6 +73,7 @@ static const struct option long_opts[] = {
 	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
 	{ "baseline", required_argument, NULL, OPT_BASELINE },
 	{ "heap-baseline", required_argument, NULL, OPT_HEAP_BASELINE },
+	{ "processes", required_argument, NULL, OPT_PROCESSES },
 	{ "shard", required_argument, NULL, OPT_SHARD },
 	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
 	{ "quiet", no_argument, NULL, 'q' },
@@ -363,6 +365,12 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 		case OPT_OUT: out_path = optarg; break;
 		case OPT_BASELINE: baseline_path = optarg; break;
 		case OPT_HEAP_BASELINE: opts.heap_baseline = optarg; break;	/* a .dmp: heap growth */
+		case OPT_PROCESSES:	/* analyze_process.c */
+			if (!ich_analyze_parse_processes(optarg, &opts.processes)) {
+				fprintf(stderr, "icpheap analyze: --processes %s: expected a number or all\n", optarg);
+				return ICH_EXIT_USAGE;
+			}
+			break;
 		case OPT_FAIL_ON:
 			if (!ich_fail_on_parse(optarg, &opts.fail_on, err, sizeof(err))) {
 				fprintf(stderr, "icpheap analyze: --fail-on: %s\n", err);

@@ -19,6 +19,11 @@
 
 #include "kernel/kernel_internal.h"
 
+struct ich_dump *ich_kernel_dump(const struct ich_kernel *k)
+{
+	return k->dump;
+}
+
 bool ich_kernel_user_pages(const struct ich_kernel *k, const char **why)
 {
 	const struct ich_kdump *kd = ich_dump_kdump(k->dump);

@@ -101,5 +101,41 @@ rc1, out1, _ = run("handles", "-t", "iocompletion", full)
 rc2, out2, _ = run("handles", "-t", "IoCompletion", full)
 expect(rc1 == 0 and out1 == out2 and "IoCompletion" in out1, "handles -t iocompletion differs from -t IoCompletion")
 
+# analyze: the per-process heap table, sorted by committed bytes; busy bytes
+# of the WOW64 process (no unreadable page) = the builder's totals;
+# --fail-on heap-committed applies per process
+busy = {}
+cur = None
+for line in open(heaps):
+    t = line.split()
+    if t and t[0] == "process":
+        cur = int(t[1].split("=")[1])
+    elif t and t[0] == "totals":
+        busy[cur] = busy.get(cur, 0) + int(dict(x.split("=") for x in t[1:])["busy_bytes"])
+rc, out, err = run("analyze", "--json", "-q", "--processes", "all", full)
+doc = json.loads(out)
+d = doc["dumps"][0] if "dumps" in doc else doc
+ph = d.get("process_heaps", {})
+rows = ph.get("processes", [])
+ok_rows = [p for p in rows if "error" not in p]
+expect([p["pid"] for p in ok_rows][:2] and set(p["pid"] for p in ok_rows) == {5100, 5200},
+       f"analyze process_heaps rows: {[(p['pid'], p.get('error')) for p in rows]}")
+expect(all(ok_rows[i]["committed"] >= ok_rows[i + 1]["committed"] for i in range(len(ok_rows) - 1)),
+       "process_heaps not sorted by committed")
+by = {p["pid"]: p for p in ok_rows}
+if 5200 in by:
+    expect(by[5200]["busy_bytes"] == busy[5200] and by[5200]["heaps"] == 3 and by[5200]["wow64"],
+           f"wowapp busy {by[5200]['busy_bytes']} != builder {busy[5200]}")
+if 5100 in by:
+    expect(by[5100]["busy_bytes"] < busy[5100] and by[5100]["partial"] and by[5100]["unreadable_ranges"] == 2,
+           f"heapapp row {by[5100]}")
+rc, out, err = run("analyze", "--json", "-q", "--fail-on", "heap-committed>1000000", full)
+doc = json.loads(out)
+d = doc["dumps"][0] if "dumps" in doc else doc
+hc = [f for f in d["findings"] if f["kind"] == "heap-committed"]
+expect(rc == 1 and len(hc) == 2, f"--fail-on heap-committed>1000000: exit {rc}, {len(hc)} findings")
+rc, out, err = run("analyze", "-q", kernel_only)
+expect("no user-mode pages in this dump" in out, "analyze on a kernel-only dump: no one-line note")
+
 print("FAILED" if failures else "ok", len(failures))
 sys.exit(1 if failures else 0)
