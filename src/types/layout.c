@@ -356,18 +356,27 @@ struct ich_error *ich_layouts_load_file(struct ich_layouts *reg, const char *pat
 		free(rows);
 		return err;
 	}
+	if (!nrows) {
+		/* A file with no rows: realloc(NULL, 0) would allocate a byte that
+		 * nobody keeps (a leak found by the layout fuzz target). */
+		free(rows);
+		return NULL;
+	}
 	struct ich_layout *all = realloc(reg->loaded, (reg->nloaded + nrows) * sizeof(*all));
-	if (!all && nrows) {
+	if (!all) {
+		for (size_t i = 0; i < nrows; i++) {
+			free((char *)rows[i].module);
+			free((char *)rows[i].label);
+			free((char *)rows[i].source);
+		}
 		free(rows);
 		return &ich_enomem;
 	}
-	if (nrows) {
-		/* newer files first: they shadow older ones on the same key */
-		memmove(all + nrows, all, reg->nloaded * sizeof(*all));
-		memcpy(all, rows, nrows * sizeof(*all));
-		reg->loaded = all;
-		reg->nloaded += nrows;
-	}
+	/* newer files first: they shadow older ones on the same key */
+	memmove(all + nrows, all, reg->nloaded * sizeof(*all));
+	memcpy(all, rows, nrows * sizeof(*all));
+	reg->loaded = all;
+	reg->nloaded += nrows;
 	free(rows);
 	return NULL;
 }
