@@ -348,7 +348,11 @@ struct kb *kb_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type,
 	b->kd = db_kd_new(arch, build, dump_type);
 	if (!b->kd)
 		die("db_kd_new: %s", db_error());
-	if (!opts->no_handle_lines) {
+	if (opts->ram_pages) {
+		struct db_kd_run runs[] = { { 0x1, 0x9E }, { 0x100, opts->ram_pages - 0x100 } };
+		if (db_kd_set_physical_runs(b->kd, runs, 2) != 0)
+			die("runs: %s", db_error());
+	} else if (!opts->no_handle_lines) {
 		/* small scenarios: 64 MiB of RAM keeps full dumps small */
 		static const struct db_kd_run runs[] = { { 0x1, 0x9E }, { 0x100, 0x3F00 } };
 		if (db_kd_set_physical_runs(b->kd, runs, 2) != 0)

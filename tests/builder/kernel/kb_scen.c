@@ -249,6 +249,28 @@ static void heaps_scenario(struct kb *b, bool x64, bool states, FILE *hx)
 	}
 }
 
+/* Benchmark: nproc processes (System + bench%04d.exe), each with one big
+ * heap of nblocks blocks (ntheap builder's "big" heap); .expect as usual,
+ * heap lines to hx. */
+static void bench_heaps_scenario(struct kb *b, unsigned nproc, unsigned long nblocks, FILE *hx)
+{
+	struct types t;
+	make_types(b, &idx_19041, &t);
+	kb_process(b, 4, 0, "System");
+	char name[32];
+	for (unsigned i = 1; i < nproc; i++) {
+		snprintf(name, sizeof name, "bench%04u.exe", i);
+		int p = kb_process(b, 1000 + 4 * i, 4, name);
+		struct db_kd *kd = kb_kd(b);
+		struct map_ctx mc = { kd, kb_process_dtb(b, p) };
+		fprintf(hx, "process pid=%u layout=x64-19045 wow64=0\n", 1000 + 4 * i);
+		db_kd_set_automap(kd, true);
+		uint64_t peb = nhb_write_big_process(db_kd_view(kd, mc.dtb), nblocks, hx, map_range, &mc);
+		db_kd_set_automap(kd, false);
+		kb_process_set_peb(b, p, peb);
+	}
+}
+
 static uint32_t lcg(uint32_t *s)
 {
 	*s = *s * 1664525u + 1013904223u;
@@ -316,7 +338,7 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 {
 	struct kb_opts o = { .cookie = 0x5A, .type_lists = true, .seed = 0x1234567u };
 	struct kb *b = NULL;
-	bool want_heaps = strstr(name, "-heaps") != NULL;
+	bool want_heaps = strstr(name, "-heaps") != NULL || !strncmp(name, "bench-heaps", 11);
 	if (want_heaps != (heaps != NULL)) {
 		fprintf(stderr, "kobjbuilder: scenario %s %s a heaps output file\n", name,
 			want_heaps ? "needs" : "has no");
@@ -342,6 +364,20 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 		o.seed = 5186;
 		b = kb_new(DB_KD_X86_PAE, 19041, DB_KD_FULL, &o, name);
 		heaps_scenario(b, false, true, hx);
+	} else if (!strncmp(name, "bench-heaps", 11)) {
+		/* bench-heaps[:NPROC:NBLOCKS] (default 250 x 21000: 249 heaps, 5.2 M blocks),
+		 * a full ('FDMP') bitmap dump with 1.5 GiB of RAM */
+		unsigned np = 250;
+		unsigned long nb = 21000;
+		if (name[11] == ':')
+			sscanf(name + 12, "%u:%lu", &np, &nb);
+		o.type_lists = false;
+		o.no_handle_lines = true;
+		o.seed = 250;
+		o.ram_pages = 0x60000;
+		b = kb_new(DB_KD_X64, 19045, DB_KD_BITMAP, &o, name);
+		db_kd_header(kb_kd(b))->bmp_signature = 0x504D4446u;	/* 'FDMP' */
+		bench_heaps_scenario(b, np, nb, hx);
 	} else if (!strcmp(name, "x64-19045-full-typelist")) {
 		b = kb_new(DB_KD_X64, 19045, DB_KD_FULL, &o, name);
 		std_scenario(b, &idx_19041, true, false);

@@ -34,6 +34,7 @@ struct kb_opts {
 	bool kdbg_encoded;	/* x64: KDBG written encoded (OwnerTag not 'KDBG') */
 	bool no_handle_lines;	/* .expect: per-process counts only (big) */
 	uint32_t seed;		/* address jitter */
+	uint64_t ram_pages;	/* physical memory size in pages (0: default) */
 };
 
 struct kb *kb_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type,

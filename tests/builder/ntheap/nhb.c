@@ -869,3 +869,22 @@ uint64_t nhb_write_process(struct db_mem *m, const char *layout, FILE *ex, unsig
 	fprintf(ex, "peb 0x%llx heaps=3 array_captured=1\n", (unsigned long long)PEB);
 	return PEB;
 }
+
+uint64_t nhb_write_big_process(struct db_mem *m, unsigned long nblocks, FILE *ex,
+			       nhb_capture_fn *fn, void *arg)
+{
+	struct ctx c = { .L = &lay_x64_19045, .m = m, .ex = ex, .capture_fn = fn, .capture_arg = arg,
+			 .rnd = 0x55AA55u };
+	uint64_t H = 0x10000000;
+	big_heap(&c, H, nblocks);
+	uint64_t PEB = 0x7F000000, ARR = 0x7F010000;
+	const struct nhb_lay *L = c.L;
+	wptr(&c, PEB + L->peb_heap, H);
+	db_mem_write_u32(c.m, PEB + L->peb_nheaps, 1);
+	db_mem_write_u32(c.m, PEB + L->peb_maxheaps, 16);
+	wptr(&c, PEB + L->peb_heaps, ARR);
+	wptr(&c, ARR, H);
+	capture(&c, PEB, 0x1000);
+	capture(&c, ARR, 0x1000);
+	return PEB;
+}

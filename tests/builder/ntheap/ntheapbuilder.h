@@ -24,4 +24,9 @@ int nhb_add_heap(struct db_md *md, FILE *ex, const char *row, uint64_t heap_addr
 typedef void nhb_capture_fn(void *arg, uint64_t va, uint64_t size);
 uint64_t nhb_write_process(struct db_mem *m, const char *layout, FILE *ex, unsigned runb_blocks,
 			   nhb_capture_fn *fn, void *arg);
+/* The "big N" heap (one x64 19045 heap at 0x10000000, N alternating busy
+ * 0x40 / free 0x20 blocks, bulk-written) with its PEB at 0x7F000000, into
+ * m; for benchmarks.  Returns the PEB. */
+uint64_t nhb_write_big_process(struct db_mem *m, unsigned long nblocks, FILE *ex,
+			       nhb_capture_fn *fn, void *arg);
 #endif
