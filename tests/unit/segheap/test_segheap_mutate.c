@@ -140,8 +140,9 @@ static void test_mutate(void **state)
 		struct ich_dump *md;
 		struct ich_heaps *mh;
 		struct ich_error *derr = ich_dump_open(path, &md);
+		bool opened = !derr;
 		ich_error_destroy(derr);
-		if (!derr) {
+		if (opened) {
 			struct ich_error *err = ich_heaps_open(md, 0, &mh);
 			if (!err) {
 				for (size_t i = 0; i < ich_heaps_count(mh); i++) {
