@@ -126,6 +126,14 @@ struct ich_icp_object {
 	int32_t current;		/* CurrentCount */
 	uint64_t threads;		/* threads on ThreadListHead */
 	struct ich_icp_holder *holders;	size_t nholders;
+	/* Pool held by the queued packets, from the _POOL_HEADER in front of
+	 * each packet on EntryListHead (BlockSize x 16 bytes x64, x 8 x86):
+	 * the per-queue view to compare with !poolused's tag totals. */
+	uint64_t pool_bytes;		/* sum of the packets' pool blocks */
+	uint64_t pool_blocks;		/* packets whose pool header checked out */
+	uint64_t pool_unknown;		/* packets without a readable/plausible header */
+	char pool_tag[5];		/* tag of the first packet ("" none) */
+	bool pool_tags_mixed;		/* not every packet has that tag */
 	char problem[160];		/* mismatch / unreadable, or "" */
 };
 

@@ -86,6 +86,12 @@ static enum ich_status sec_icpleak(struct ich_dump *dump, struct ich_report *r)
 			const struct ich_icp_object *o = &res->objects[i];
 			fprintf(r->text, "%0*" PRIx64 "  %10d  %8d  %7" PRIu64 "%s%s\n", w, o->address,
 				o->queued, o->maximum, o->threads, o->problem[0] ? "  ! " : "", o->problem);
+			if (i == 0 && o->pool_blocks) {
+				char hs[32];
+				fprintf(r->text, "    pool held by its packets: %s in %" PRIu64 " blocks tagged '%s'%s (from their pool headers)\n",
+					ich_human_size(o->pool_bytes, hs, sizeof(hs)), o->pool_blocks, o->pool_tag,
+					o->pool_tags_mixed ? " and others" : "");
+			}
 			if (i == 0)
 				for (size_t h = 0; h < o->nholders; h++)
 					fprintf(r->text, "    Cid: %04x  Image: %-15s  Handle: %04" PRIx64 "  GrantedAccess: %08x\n",
@@ -108,6 +114,9 @@ static enum ich_status sec_icpleak(struct ich_dump *dump, struct ich_report *r)
 			ich_json_i64(r->json, "queued", o->queued);
 			ich_json_i64(r->json, "maximum", o->maximum);
 			ich_json_u64(r->json, "threads", o->threads);
+			ich_json_u64(r->json, "pool_bytes", o->pool_bytes);
+			if (o->pool_tag[0])
+				ich_json_string(r->json, "pool_tag", o->pool_tag);
 			ich_json_begin_array(r->json, "holders");
 			for (size_t h = 0; h < o->nholders; h++) {
 				ich_json_begin_object(r->json, NULL);

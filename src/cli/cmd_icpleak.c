@@ -80,6 +80,14 @@ static void text_report(struct ich_kernel *k, const struct ich_icp_result *r,
 	size_t n = all ? r->nobjects : 1;
 	for (size_t i = 0; i < n; i++) {
 		print_object_row(&r->objects[i], w);
+		/* not a WinDbg line: the pool the queued packets hold, from
+		 * their pool headers (compare with icpheap poolused) */
+		const struct ich_icp_object *po = &r->objects[i];
+		if (verbose && (po->pool_blocks || po->pool_unknown))
+			printf("    pool: %" PRIu64 " bytes in %" PRIu64 " packets' pool blocks, tag '%s'%s%s\n",
+			       po->pool_bytes, po->pool_blocks, po->pool_tag,
+			       po->pool_tags_mixed ? " (and others)" : "",
+			       po->pool_unknown ? " (some packets without a readable pool header)" : "");
 		if (handles && (all || i == 0)) {
 			if (r->objects[i].nholders)
 				print_holders(&r->objects[i], w);
@@ -120,6 +128,12 @@ static void json_report(struct ich_json *j, struct ich_kernel *k,
 		ich_json_u64(j, "entry_list_length", o->list_length);
 		ich_json_i64(j, "maximum", o->maximum);
 		ich_json_u64(j, "threads", o->threads);
+		ich_json_u64(j, "pool_bytes", o->pool_bytes);
+		ich_json_u64(j, "pool_blocks", o->pool_blocks);
+		if (o->pool_tag[0])
+			ich_json_string(j, "pool_tag", o->pool_tag);
+		if (o->pool_unknown)
+			ich_json_u64(j, "pool_unknown_packets", o->pool_unknown);
 		if (o->problem[0])
 			ich_json_string(j, "problem", o->problem);
 		if (handles) {

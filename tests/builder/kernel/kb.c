@@ -984,6 +984,12 @@ static int write_expect(struct kb *b, const char *path, uint64_t kdbg, uint64_t 
 			(unsigned long long)o->body, q->signal, (unsigned long long)listlen,
 			complete ? "yes" : "no", q->maximum, q->current, q->nthreads,
 			o->name ? o->name : "-", found ? "yes" : "no", hidden, nh ? holders : "-");
+		/* pool bytes of the reachable packets: each packet is its own
+		 * 'IoCp' pool block (pool_alloc: header + body rounded up) */
+		uint64_t unit = L->ps == 8 ? 16 : 8;
+		uint64_t block = (L->pool_hdr + L->pk_size + unit - 1) & ~(unit - 1);
+		fprintf(f, "icp_pool 0x%llx packets=%llu bytes=%llu tag=IoCp\n", (unsigned long long)o->body,
+			(unsigned long long)listlen, (unsigned long long)(listlen * block));
 		if (found && (deepest < 0 || q->signal > b->icp[deepest].signal))
 			deepest = (int)i;
 	}

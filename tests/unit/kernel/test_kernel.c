@@ -53,6 +53,8 @@ struct xholder {
 };
 struct xicp {
 	uint64_t addr, list;
+	uint64_t pool_packets, pool_bytes;	/* icp_pool line */
+	char pool_tag[8];
 	int32_t queued, maximum, current;
 	uint32_t threads;
 	bool complete, found;
@@ -184,6 +186,19 @@ static void load(const char *path, struct expect *x)
 				}
 			}
 			continue;
+		}
+		{
+			unsigned long long pk, by;
+			char tag[8];
+			if (sscanf(line, "icp_pool 0x%llx packets=%llu bytes=%llu tag=%7s", &a, &pk, &by, tag) == 4) {
+				for (size_t q = 0; q < x->nq; q++)
+					if (x->q[q].addr == a) {
+						x->q[q].pool_packets = pk;
+						x->q[q].pool_bytes = by;
+						strcpy(x->q[q].pool_tag, tag);
+					}
+				continue;
+			}
 		}
 		if (sscanf(line, "icpleak source=%31s deepest=0x%llx queued=%d", x->source, &a, &i1) == 3) {
 			x->deepest = a;
@@ -361,6 +376,17 @@ static void check_icpleak(struct ich_kernel *k, const struct expect *x, bool cor
 		assert_int_equal(o->current, e->current);
 		assert_int_equal(o->threads, e->threads);
 		assert_int_equal(o->list_complete, e->complete);
+		if (e->complete && e->pool_tag[0]) {
+			/* pool bytes from the packets' pool headers = the
+			 * builder's pool blocks of the reachable packets */
+			assert_int_equal(o->pool_bytes, e->pool_bytes);
+			assert_int_equal(o->pool_blocks, e->pool_packets);
+			assert_int_equal(o->pool_unknown, 0);
+			if (e->pool_packets) {
+				assert_string_equal(o->pool_tag, e->pool_tag);
+				assert_false(o->pool_tags_mixed);
+			}
+		}
 		if (e->complete) {
 			assert_int_equal(o->list_length, e->list);
 			/* SignalState disagreeing with the list is reported */
