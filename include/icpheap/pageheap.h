@@ -85,6 +85,10 @@ struct ich_dph_block {
 	uint64_t virt, virt_size;	/* pVirtualBlock, nVirtualBlockSize */
 	uint64_t trace;		/* _RTL_STACK_TRACE_ENTRY: allocation (busy) or free (freed) stack; 0 = none */
 	uint64_t nt_heap, nt_header;	/* light: the NormalHeap and its _HEAP_ENTRY */
+	/* A freed full-page block whose first page is still in the dump: its
+	 * _DPH_BLOCK_INFORMATION (stamped 0xABCDBBBA) keeps the allocation
+	 * trace while the node holds the free trace.  0 = not readable. */
+	uint64_t alloc_trace;
 	bool busy, light;
 };
 

@@ -314,6 +314,14 @@ int heap_p_addr(struct heap_ext *x)
 			if (serr)
 				ich_json_string(x->j, "stack_note", serr->message);
 			ich_error_destroy(serr);
+			if (!d.busy) {
+				/* a freed block: also who allocated it, when its block
+				 * information is still in the dump */
+				struct ich_stack as;
+				struct ich_error *aerr = d.alloc_trace ? ich_stack_read(x->h, d.alloc_trace, &as) : NULL;
+				heap_json_stack(x, "alloc_stack", d.alloc_trace && !aerr ? &as : NULL);
+				ich_error_destroy(aerr);
+			}
 			return ICH_EXIT_OK;
 		}
 		printf("    address %0*llx found in\n", x->w, P(x->addr));
@@ -342,6 +350,17 @@ int heap_p_addr(struct heap_ext *x)
 				printf("    (stack trace 0x%llx: %s)\n", P(d.trace), serr->message);
 			else if (!d.trace)
 				printf("    (no stack trace recorded: COLLECT_STACK_TRACES off?)\n");
+			if (!d.busy) {
+				struct ich_stack as;
+				struct ich_error *aerr = d.alloc_trace ? ich_stack_read(x->h, d.alloc_trace, &as) : NULL;
+				if (d.alloc_trace && !aerr) {
+					printf("    (allocation stack, from the freed block's _DPH_BLOCK_INFORMATION:)\n");
+					heap_print_stack(x, &as, false);
+				} else {
+					printf("    (no allocation stack: the freed block's pages are not in the dump)\n");
+				}
+				ich_error_destroy(aerr);
+			}
 		}
 		ich_error_destroy(serr);
 		return ICH_EXIT_OK;

@@ -540,6 +540,18 @@ struct ich_error *ich_page_heap_find(struct ich_heaps *h, uint64_t addr, struct 
 		(void)rdp_ok(h, bi + L->bi_stack_trace, &b->trace);
 		(void)rdp_ok(h, bi + L->bi_heap, &b->root);
 	}
+	if (f.found && !b->light && !b->busy && b->user >= L->bi_sizeof) {
+		/* ReactOS/WS03 heappage.c: freeing re-stamps the block
+		 * information (start 0xABCDBBBA) and leaves its StackTrace, the
+		 * allocation trace; the pages are often decommitted (then not in
+		 * the dump) */
+		uint64_t bi = b->user - L->bi_sizeof, st = 0;
+		uint32_t stamp = 0;
+		struct ich_error *e = rd32(h, bi + L->bi_start_stamp, &stamp);
+		ich_error_destroy(e);
+		if (!e && stamp == ICH_DPH_START_FULL - 1 && rdp_ok(h, bi + L->bi_stack_trace, &st))
+			b->alloc_trace = st;
+	}
 	*found = f.found;
 	return NULL;
 }

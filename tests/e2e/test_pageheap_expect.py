@@ -228,6 +228,17 @@ def main():
         sid = None
         if blk is not None:
             sid = blk.get("free_stack") if f["state"] == "free" else blk.get("alloc_stack")
+        # a freed full-page block: the allocation stack from its block
+        # information when its pages are in the dump (alloc_stack present)
+        if (blk is not None and f["state"] == "free" and b["layer"] == "page-heap"
+                and blk.get("kind") == "full"):
+            aid = blk.get("alloc_stack")
+            got_a = r.get("alloc_stack")
+            if aid is None:
+                check(w + " alloc stack (pages not captured)", got_a, None)
+            else:
+                want_a = [num(fr["addr"]) for fr in stacks[aid]["frames"]]
+                check(w + " alloc stack", [addr(g["address"]) for g in (got_a or [])], want_a)
         if sid is not None and sid in stacks:
             want = stacks[sid]["frames"]
             got = r.get("stack") or []
