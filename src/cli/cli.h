@@ -25,6 +25,7 @@ enum {
 /* Options every command accepts (parsed by main.c before the command). */
 struct ich_cli_global {
 	bool json;		/* --json */
+	bool pretty;		/* --pretty: indented JSON (default compact) */
 	bool verbose;		/* -v / --verbose (commands may also use -v) */
 	bool quiet;		/* -q */
 	uint32_t build;		/* --build N (0: from the dump) */

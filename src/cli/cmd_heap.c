@@ -26,6 +26,7 @@
 #include "cli/cli.h"
 #include "cli/heap_ext.h"
 #include "cli/cli_process.h"
+#include "core/fmt.h"
 #include "core/json.h"
 
 static const char usage[] =
@@ -596,16 +597,40 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 		printf("                 address: psize . size  flags   state (requested size)\n");
 	}
 	print_ucrs_before(e, b->header);
-	printf("        %0*llx: %05llx . %05llx [%03x]", c->w, P(b->header), P(b->prev_size),
-	       P(b->block_size), 0x100u | b->flags);
-	/* a free entry ends at its flags, as in WinDbg's -a (windbg-output
-	 * heap-a x64 sample: "000002b0a3b90850: 00110 . 01770 [100]") */
-	if (b->state == ICH_BLOCK_FREE)
-		printf("\n");
-	else if (b->state == ICH_BLOCK_CORRUPT)
-		printf(" - corrupt (header fails its checks; see heap -v)\n");
-	else
-		printf(" - busy (%llx)%s\n", P(b->size), b->state == ICH_BLOCK_INTERNAL ? " Internal " : "");
+	/* "        %0*llx: %05llx . %05llx [%03x] - busy (%llx)[ Internal ]",
+	 * built without printf: one line per block over millions (issue 12).
+	 * A free entry ends at its flags, as in WinDbg's -a (windbg-output
+	 * heap-a x64 sample: "000002b0a3b90850: 00110 . 01770 [100]"). */
+	char line[160], *o = line;
+	memcpy(o, "        ", 8);
+	o += 8;
+	o += ich_fmt_hex(o, b->header, (unsigned)c->w);
+	memcpy(o, ": ", 2);
+	o += 2;
+	o += ich_fmt_hex(o, b->prev_size, 5);
+	memcpy(o, " . ", 3);
+	o += 3;
+	o += ich_fmt_hex(o, b->block_size, 5);
+	memcpy(o, " [", 2);
+	o += 2;
+	o += ich_fmt_hex(o, 0x100u | b->flags, 3);
+	*o++ = ']';
+	if (b->state == ICH_BLOCK_CORRUPT) {
+		static const char corrupt[] = " - corrupt (header fails its checks; see heap -v)";
+		memcpy(o, corrupt, sizeof(corrupt) - 1);
+		o += sizeof(corrupt) - 1;
+	} else if (b->state != ICH_BLOCK_FREE) {
+		memcpy(o, " - busy (", 9);
+		o += 9;
+		o += ich_fmt_hex(o, b->size, 1);
+		*o++ = ')';
+		if (b->state == ICH_BLOCK_INTERNAL) {
+			memcpy(o, " Internal ", 10);
+			o += 10;
+		}
+	}
+	*o++ = '\n';
+	fwrite(line, 1, (size_t)(o - line), stdout);
 	/* -s -a -c: the contents of each busy block (its first 16 bytes) */
 	if (c->o->sum_contents && b->state == ICH_BLOCK_BUSY) {
 		uint8_t buf[16];
@@ -775,8 +800,9 @@ static int do_entries(struct ctx *c, bool free_only)
 			continue;
 		}
 		struct entries_ctx e = { c, 0, -1, NULL, 0, free_only };
-		/* first a walk for the header figures, then the listing */
-		struct ich_error *err = ich_heap_walk(c->h, hp, NULL, NULL);
+		/* first a walk for the header figures, then the listing (JSON
+		 * writes the figures after the blocks: one walk) */
+		struct ich_error *err = c->j ? NULL : ich_heap_walk(c->h, hp, NULL, NULL);
 		bool seg = hp->kind == ICH_HEAP_KIND_SEGMENT;
 		if (!err && !c->j)
 			(seg ? print_seg_heap_head : print_heap_head)(c, i, hp);

@@ -13,9 +13,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "cli/cli.h"
 #include "cli/cli_layout.h"
+#include "core/json.h"
 
 #ifndef ICH_VERSION
 #define ICH_VERSION "unknown"
@@ -51,7 +53,7 @@ static const struct ich_cli_command *const commands[] = {
 
 static void print_help(FILE *f)
 {
-	fputs("usage: icpheap [--json] [-v] [-q] [--build N] [--layout FILE] COMMAND [ARGS...]\n"
+	fputs("usage: icpheap [--json [--pretty]] [-v] [-q] [--build N] [--layout FILE] COMMAND [ARGS...]\n"
 	      "       icpheap --help | --version | COMMAND --help\n"
 	      "\n"
 	      "Offline Windows crash-dump analyzer: reads minidumps and kernel dumps\n"
@@ -64,7 +66,8 @@ static void print_help(FILE *f)
 				commands[i]->summary ? commands[i]->summary : "");
 	fputs("\n"
 	      "global options:\n"
-	      "  --json         JSON output (addresses are \"0x...\" strings)\n"
+	      "  --json         JSON output (addresses are \"0x...\" strings), compact\n"
+	      "  --pretty       indent the JSON for people (with --json)\n"
 	      "  -v, --verbose  more detail\n"
 	      "  -q, --quiet    no notes or progress on stderr\n"
 	      "  --build N      treat the dump as Windows build N (layout selection)\n"
@@ -111,6 +114,11 @@ static enum opt_result long_global(int argc, char **argv, int *i,
 		(*i)++;
 		return OPT_TAKEN;
 	}
+	if (!strcmp(a, "--pretty")) {
+		g->pretty = true;
+		(*i)++;
+		return OPT_TAKEN;
+	}
 	const char *names[] = { "--build", "--layout" };
 	for (int k = 0; k < 2; k++) {
 		size_t n = strlen(names[k]);
@@ -145,6 +153,11 @@ static enum opt_result long_global(int argc, char **argv, int *i,
 int main(int argc, char **argv)
 {
 	struct ich_cli_global g = {0};
+	/* Block output (heap -a, --json) goes out in 64 KiB writes when it is
+	 * not a terminal, not stdio's default 4 KiB (issue 12). */
+	static char outbuf[1 << 16];
+	if (!isatty(STDOUT_FILENO))
+		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 	int i = 1;
 
 	/* Global options before the command. */
@@ -270,6 +283,9 @@ int main(int argc, char **argv)
 	}
 
 	ich_cli_quiet = g.quiet;
+	/* JSON is compact for machine consumers unless --pretty asks for
+	 * the indented form (issue 12); every command's writer follows. */
+	ich_json_allow_pretty(g.pretty);
 	int rc = cmd->run(cargc, cargv, &g);
 	free(cargv);
 	if (fflush(stdout) != 0 && rc < ICH_EXIT_INTERNAL) {

@@ -2,43 +2,120 @@
 #include <inttypes.h>
 #include <string.h>
 
+#include "core/fmt.h"
 #include "core/json.h"
+
+static bool pretty_allowed = true;
+
+void ich_json_allow_pretty(bool allow)
+{
+	pretty_allowed = allow;
+}
 
 void ich_json_init(struct ich_json *j, FILE *f, bool pretty)
 {
-	memset(j, 0, sizeof(*j));
 	j->f = f;
-	j->pretty = pretty;
+	j->pretty = pretty && pretty_allowed;
+	j->depth = 0;
+	j->len = 0;
+	memset(j->first, 0, sizeof(j->first));
 	j->first[0] = true;
+}
+
+void ich_json_flush(struct ich_json *j)
+{
+	if (j->len)
+		fwrite(j->buf, 1, j->len, j->f);
+	j->len = 0;
+	fflush(j->f);
+}
+
+static void drain(struct ich_json *j)
+{
+	if (j->len)
+		fwrite(j->buf, 1, j->len, j->f);
+	j->len = 0;
+}
+
+/* Room for n more bytes (n <= ICH_JSON_BUF); returns where to write them. */
+static inline char *room(struct ich_json *j, size_t n)
+{
+	if (ICH_JSON_BUF - j->len < n)
+		drain(j);
+	return j->buf + j->len;
+}
+
+static void put(struct ich_json *j, const char *s, size_t n)
+{
+	if (ICH_JSON_BUF - j->len < n) {
+		drain(j);
+		if (n >= ICH_JSON_BUF) {
+			fwrite(s, 1, n, j->f);
+			return;
+		}
+	}
+	memcpy(j->buf + j->len, s, n);
+	j->len += n;
+}
+
+static inline void putc_(struct ich_json *j, char c)
+{
+	*room(j, 1) = c;
+	j->len++;
 }
 
 static void indent(struct ich_json *j)
 {
+	static const char spaces[] = "\n                                                                ";
 	if (!j->pretty)
 		return;
-	fputc('\n', j->f);
-	for (int i = 0; i < j->depth; i++)
-		fputs("  ", j->f);
+	size_t n = 1 + 2 * (size_t)j->depth;
+	if (n > sizeof(spaces) - 1) {
+		put(j, spaces, sizeof(spaces) - 1);
+		for (size_t k = sizeof(spaces) - 1; k < n; k++)
+			putc_(j, ' ');
+		return;
+	}
+	put(j, spaces, n);
 }
 
-static void write_str(FILE *f, const char *s)
+/* Bytes a JSON string cannot hold as they are (RFC 8259 §7): '"', '\\'
+ * and the controls below 0x20.  Everything else, UTF-8 included, is copied. */
+static bool needs_escape(unsigned char c)
 {
-	fputc('"', f);
-	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+	return c < 0x20 || c == '"' || c == '\\';
+}
+
+static void write_str(struct ich_json *j, const char *str)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *p = (const unsigned char *)str;
+	putc_(j, '"');
+	for (;;) {
+		/* the longest run of bytes that go out unchanged: one copy */
+		const unsigned char *run = p;
+		while (*p && !needs_escape(*p))
+			p++;
+		if (p > run)
+			put(j, (const char *)run, (size_t)(p - run));
+		if (!*p)
+			break;
+		char *o = room(j, 6);
 		switch (*p) {
-		case '"': fputs("\\\"", f); break;
-		case '\\': fputs("\\\\", f); break;
-		case '\n': fputs("\\n", f); break;
-		case '\r': fputs("\\r", f); break;
-		case '\t': fputs("\\t", f); break;
+		case '"': o[0] = '\\'; o[1] = '"'; j->len += 2; break;
+		case '\\': o[0] = '\\'; o[1] = '\\'; j->len += 2; break;
+		case '\n': o[0] = '\\'; o[1] = 'n'; j->len += 2; break;
+		case '\r': o[0] = '\\'; o[1] = 'r'; j->len += 2; break;
+		case '\t': o[0] = '\\'; o[1] = 't'; j->len += 2; break;
 		default:
-			if (*p < 0x20)
-				fprintf(f, "\\u%04x", *p);
-			else
-				fputc(*p, f);
+			memcpy(o, "\\u00", 4);
+			o[4] = hex[*p >> 4];
+			o[5] = hex[*p & 0xF];
+			j->len += 6;
 		}
+		p++;
 	}
-	fputc('"', f);
+	putc_(j, '"');
 }
 
 /* Separator, indentation and key before a value. */
@@ -46,20 +123,23 @@ static void prefix(struct ich_json *j, const char *key)
 {
 	if (j->depth > 0) {
 		if (!j->first[j->depth])
-			fputc(',', j->f);
+			putc_(j, ',');
 		indent(j);
 	}
 	j->first[j->depth] = false;
 	if (key) {
-		write_str(j->f, key);
-		fputs(j->pretty ? ": " : ":", j->f);
+		write_str(j, key);
+		if (j->pretty)
+			put(j, ": ", 2);
+		else
+			putc_(j, ':');
 	}
 }
 
 static void open_(struct ich_json *j, const char *key, char c)
 {
 	prefix(j, key);
-	fputc(c, j->f);
+	putc_(j, c);
 	if (j->depth + 1 < ICH_JSON_MAX_DEPTH)
 		j->depth++;
 	j->first[j->depth] = true;
@@ -72,7 +152,10 @@ static void close_(struct ich_json *j, char c)
 		j->depth--;
 	if (!empty)
 		indent(j);
-	fputc(c, j->f);
+	putc_(j, c);
+	/* the outermost value is complete: let it out */
+	if (j->depth == 0)
+		drain(j);
 }
 
 void ich_json_begin_object(struct ich_json *j, const char *key) { open_(j, key, '{'); }
@@ -84,48 +167,69 @@ void ich_json_string(struct ich_json *j, const char *key, const char *s)
 {
 	prefix(j, key);
 	if (s)
-		write_str(j->f, s);
+		write_str(j, s);
 	else
-		fputs("null", j->f);
+		put(j, "null", 4);
 }
 
 void ich_json_u64(struct ich_json *j, const char *key, uint64_t v)
 {
 	prefix(j, key);
-	fprintf(j->f, "%" PRIu64, v);
+	char *o = room(j, 20);
+	j->len += ich_fmt_u64(o, v);
 }
 
 void ich_json_i64(struct ich_json *j, const char *key, int64_t v)
 {
 	prefix(j, key);
-	fprintf(j->f, "%" PRId64, v);
+	char *o = room(j, 21);
+	size_t n = 0;
+	uint64_t m = (uint64_t)v;
+	if (v < 0) {
+		o[n++] = '-';
+		m = 0 - m;
+	}
+	j->len += n + ich_fmt_u64(o + n, m);
 }
 
 void ich_json_double(struct ich_json *j, const char *key, double v)
 {
 	prefix(j, key);
-	fprintf(j->f, "%.6g", v);
+	char tmp[64];
+	int n = snprintf(tmp, sizeof(tmp), "%.6g", v);
+	if (n > 0)
+		put(j, tmp, (size_t)n < sizeof(tmp) ? (size_t)n : sizeof(tmp) - 1);
 }
 
 void ich_json_bool(struct ich_json *j, const char *key, bool v)
 {
 	prefix(j, key);
-	fputs(v ? "true" : "false", j->f);
+	if (v)
+		put(j, "true", 4);
+	else
+		put(j, "false", 5);
 }
 
 void ich_json_null(struct ich_json *j, const char *key)
 {
 	prefix(j, key);
-	fputs("null", j->f);
+	put(j, "null", 4);
 }
 
 void ich_json_addr(struct ich_json *j, const char *key, uint64_t addr)
 {
 	prefix(j, key);
-	fprintf(j->f, "\"0x%" PRIx64 "\"", addr);
+	char *o = room(j, 20);
+	o[0] = '"';
+	o[1] = '0';
+	o[2] = 'x';
+	size_t n = 3 + ich_fmt_hex(o + 3, addr, 1);
+	o[n++] = '"';
+	j->len += n;
 }
 
 void ich_json_finish(struct ich_json *j)
 {
-	fputc('\n', j->f);
+	putc_(j, '\n');
+	ich_json_flush(j);
 }

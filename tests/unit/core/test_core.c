@@ -94,6 +94,104 @@ static void test_json(void **state)
 	free(buf);
 }
 
+/* --pretty: two spaces per level, ": " after keys, empty containers stay
+ * "[]"; the expected text is written out by hand. */
+static void test_json_pretty(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct ich_json j;
+	ich_json_init(&j, f, true);
+	ich_json_begin_object(&j, NULL);
+	ich_json_i64(&j, "neg", -42);
+	ich_json_begin_array(&j, "list");
+	ich_json_begin_object(&j, NULL);
+	ich_json_addr(&j, "a", 0);
+	ich_json_end_object(&j);
+	ich_json_end_array(&j);
+	ich_json_begin_array(&j, "empty");
+	ich_json_end_array(&j);
+	ich_json_end_object(&j);
+	ich_json_finish(&j);
+	fclose(f);
+	assert_string_equal(buf,
+		"{\n  \"neg\": -42,\n  \"list\": [\n    {\n      \"a\": \"0x0\"\n    }\n  ],\n"
+		"  \"empty\": []\n}\n");
+	free(buf);
+	/* the CLI's switch: without --pretty a pretty writer is compact */
+	buf = NULL;
+	f = open_memstream(&buf, &len);
+	ich_json_allow_pretty(false);
+	ich_json_init(&j, f, true);
+	ich_json_begin_array(&j, NULL);
+	ich_json_u64(&j, NULL, UINT64_MAX);
+	ich_json_i64(&j, NULL, INT64_MIN);
+	ich_json_addr(&j, NULL, UINT64_MAX);
+	ich_json_end_array(&j);
+	ich_json_allow_pretty(true);
+	fclose(f);
+	assert_string_equal(buf, "[18446744073709551615,-9223372036854775808,\"0xffffffffffffffff\"]");
+	free(buf);
+}
+
+/* Strings longer than the writer's buffer, with escapes scattered through
+ * them, come out whole and in order (escape by runs, flush mid-string). */
+static void test_json_long_strings(void **state)
+{
+	(void)state;
+	size_t n = 3 * ICH_JSON_BUF + 123;
+	char *s = malloc(n + 1);
+	char *want = malloc(6 * n + 16);
+	assert_non_null(s);
+	assert_non_null(want);
+	size_t w = 0;
+	want[w++] = '[';
+	want[w++] = '"';
+	for (size_t i = 0; i < n; i++) {
+		char c = (char)('a' + i % 26);
+		if (i % 9973 == 5)
+			c = '"';
+		else if (i % 7919 == 3)
+			c = 0x01;
+		else if (i % 10007 == 1)
+			c = '\\';
+		s[i] = c;
+		if (c == '"' || c == '\\') {
+			want[w++] = '\\';
+			want[w++] = c;
+		} else if (c == 0x01) {
+			memcpy(want + w, "\\u0001", 6);
+			w += 6;
+		} else {
+			want[w++] = c;
+		}
+	}
+	s[n] = '\0';
+	memcpy(want + w, "\",\"x\"]\n", 7);
+	w += 7;
+	want[w] = '\0';
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct ich_json *j = malloc(sizeof(*j));
+	assert_non_null(j);
+	ich_json_init(j, f, false);
+	ich_json_begin_array(j, NULL);
+	ich_json_string(j, NULL, s);
+	ich_json_string(j, NULL, "x");
+	ich_json_end_array(j);
+	ich_json_finish(j);
+	fclose(f);
+	assert_int_equal(len, w);
+	assert_memory_equal(buf, want, w);
+	free(buf);
+	free(j);
+	free(s);
+	free(want);
+}
+
 /* A fake dump whose "file" is a buffer: byte at file offset i is (i & 0xff). */
 static struct ich_dump *fake_dump(size_t size)
 {
@@ -343,6 +441,8 @@ int main(void)
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_pretty),
+		cmocka_unit_test(test_json_long_strings),
 		cmocka_unit_test(test_range_as_overlaps),
 		cmocka_unit_test(test_range_as_many),
 		cmocka_unit_test(test_list_walk),
