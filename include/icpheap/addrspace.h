@@ -14,6 +14,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <string.h>
 
 #include <icpheap/error.h>
 
@@ -57,29 +58,124 @@ unsigned ich_as_ptr_size(const struct ich_as *as);
 const char *ich_as_name(const struct ich_as *as);
 
 /*
+ * The window: a stretch of the address space that lies contiguously in the
+ * mapped file, bytes [base, base + len) at data.  It is the first member
+ * of every address space, and the readers move it to the range (minidump)
+ * or page (kernel dump) their last lookup resolved, so the walkers' small
+ * reads of nearby headers below are a bounds check and a load, inline,
+ * with no call and no copy (issue 12).  len 0: no window yet.
+ */
+struct ich_as_window {
+	uint64_t base;
+	uint64_t len;
+	const uint8_t *data;
+};
+
+/* The bytes [addr, addr + n) inside the window, or NULL. */
+static inline const uint8_t *ich_as_window_get(const struct ich_as *as,
+					       uint64_t addr, size_t n)
+{
+	const struct ich_as_window *w = (const struct ich_as_window *)(const void *)as;
+	uint64_t o = addr - w->base;
+	if (o < w->len && n <= w->len - o)
+		return w->data + o;
+	return NULL;
+}
+
+/* Out-of-line paths, taken when the window does not hold the bytes. */
+size_t ich_as_read_slow(struct ich_as *as, uint64_t addr, void *buf, size_t len,
+			struct ich_read_result *res);
+const void *ich_as_peek_slow(struct ich_as *as, uint64_t addr, size_t len);
+ICH_MUST_CHECK struct ich_error *ich_as_read_exact_slow(struct ich_as *as, uint64_t addr,
+							void *buf, size_t len);
+
+static inline uint64_t ich_as_load_le_(const uint8_t *p, size_t n)
+{
+	/* Windows targets are little-endian: one unaligned load on a
+	 * little-endian host, a byte swap on a big-endian one. */
+	uint64_t v = 0;
+	if (n == 8) {
+		memcpy(&v, p, 8);
+	} else if (n == 4) {
+		uint32_t x;
+		memcpy(&x, p, 4);
+		v = x;
+	} else if (n == 2) {
+		uint16_t x;
+		memcpy(&x, p, 2);
+		v = x;
+	} else {
+		return p[0];
+	}
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_BIG_ENDIAN__
+	v = __builtin_bswap64(v) >> (64 - 8 * n);
+#endif
+	return v;
+}
+
+/*
  * Read up to len bytes at addr.  Stops at the first byte that cannot be
  * read; res (may be NULL) says how far it got and why.  Returns res->nread.
  */
-size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
-		   struct ich_read_result *res);
+static inline size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf,
+				 size_t len, struct ich_read_result *res)
+{
+	const uint8_t *p = ich_as_window_get(as, addr, len);
+	if (!p || !len)
+		return ich_as_read_slow(as, addr, buf, len, res);
+	memcpy(buf, p, len);
+	if (res) {
+		res->nread = len;
+		res->why = ICH_MISS_NONE;
+		res->miss_addr = addr + len;
+		res->pte = 0;
+	}
+	return len;
+}
 
 /*
  * Zero-copy access: return a pointer to len contiguous bytes at addr if the
  * dump holds them contiguously in the mapped file, else NULL (use
  * ich_as_read then).  Valid until the dump is closed.
  */
-const void *ich_as_peek(struct ich_as *as, uint64_t addr, size_t len);
+static inline const void *ich_as_peek(struct ich_as *as, uint64_t addr, size_t len)
+{
+	const uint8_t *p = ich_as_window_get(as, addr, len);
+	return p ? p : ich_as_peek_slow(as, addr, len);
+}
 
 /* Read exactly len bytes or fail with ICH_ERR_FAULT and a message naming
  * the missing address and the reason ("0x... not captured in this dump"). */
-ICH_MUST_CHECK struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
-				    void *buf, size_t len);
+ICH_MUST_CHECK static inline struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
+						  void *buf, size_t len)
+{
+	const uint8_t *p = ich_as_window_get(as, addr, len);
+	if (!p)
+		return ich_as_read_exact_slow(as, addr, buf, len);
+	memcpy(buf, p, len);
+	return NULL;
+}
 
 /* Little-endian typed reads (Windows targets are little-endian). */
-ICH_MUST_CHECK struct ich_error *ich_as_read_u8(struct ich_as *as, uint64_t addr, uint8_t *out);
-ICH_MUST_CHECK struct ich_error *ich_as_read_u16(struct ich_as *as, uint64_t addr, uint16_t *out);
-ICH_MUST_CHECK struct ich_error *ich_as_read_u32(struct ich_as *as, uint64_t addr, uint32_t *out);
-ICH_MUST_CHECK struct ich_error *ich_as_read_u64(struct ich_as *as, uint64_t addr, uint64_t *out);
+#define ICH_AS_TYPED_READ_(name, type, n)					\
+ICH_MUST_CHECK static inline struct ich_error *name(struct ich_as *as, uint64_t addr, type *out) \
+{										\
+	const uint8_t *p = ich_as_window_get(as, addr, n);			\
+	uint8_t b[n];								\
+	if (!p) {								\
+		struct ich_error *err = ich_as_read_exact_slow(as, addr, b, n);	\
+		if (err)							\
+			return err;						\
+		p = b;								\
+	}									\
+	*out = (type)ich_as_load_le_(p, n);					\
+	return NULL;								\
+}
+ICH_AS_TYPED_READ_(ich_as_read_u8, uint8_t, 1)
+ICH_AS_TYPED_READ_(ich_as_read_u16, uint16_t, 2)
+ICH_AS_TYPED_READ_(ich_as_read_u32, uint32_t, 4)
+ICH_AS_TYPED_READ_(ich_as_read_u64, uint64_t, 8)
+#undef ICH_AS_TYPED_READ_
 /* Pointer of the space's size, zero-extended. */
 ICH_MUST_CHECK struct ich_error *ich_as_read_ptr(struct ich_as *as, uint64_t addr, uint64_t *out);
 

@@ -64,15 +64,22 @@ struct as32 {
 	struct ich_as *inner;
 };
 
+/* The view shares the inner space's window (same addresses, same bytes). */
 static size_t as32_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
 			struct ich_read_result *res)
 {
-	return ich_as_read(((struct as32 *)as)->inner, addr, buf, len, res);
+	struct ich_as *inner = ((struct as32 *)as)->inner;
+	size_t n = ich_as_read(inner, addr, buf, len, res);
+	as->win = inner->win;
+	return n;
 }
 
 static const void *as32_peek(struct ich_as *as, uint64_t addr, size_t len)
 {
-	return ich_as_peek(((struct as32 *)as)->inner, addr, len);
+	struct ich_as *inner = ((struct as32 *)as)->inner;
+	const void *p = ich_as_peek(inner, addr, len);
+	as->win = inner->win;
+	return p;
 }
 
 static void as32_destroy(struct ich_as *as)

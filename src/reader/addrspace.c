@@ -46,8 +46,8 @@ const char *ich_miss_reason_str(enum ich_miss_reason why)
 unsigned ich_as_ptr_size(const struct ich_as *as) { return as->ptr_size; }
 const char *ich_as_name(const struct ich_as *as) { return as->name; }
 
-size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
-		   struct ich_read_result *res)
+size_t ich_as_read_slow(struct ich_as *as, uint64_t addr, void *buf, size_t len,
+			struct ich_read_result *res)
 {
 	struct ich_read_result local;
 	if (!res)
@@ -61,13 +61,13 @@ size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
 	return as->ops->read(as, addr, buf, len, res);
 }
 
-const void *ich_as_peek(struct ich_as *as, uint64_t addr, size_t len)
+const void *ich_as_peek_slow(struct ich_as *as, uint64_t addr, size_t len)
 {
 	return as->ops->peek ? as->ops->peek(as, addr, len) : NULL;
 }
 
-struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
-				    void *buf, size_t len)
+struct ich_error *ich_as_read_exact_slow(struct ich_as *as, uint64_t addr,
+					 void *buf, size_t len)
 {
 	/* Zero-copy first: the walkers' small typed reads mostly land inside
 	 * one mapped page, and the short path keeps more loads in flight. */
@@ -79,7 +79,7 @@ struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
 		}
 	}
 	struct ich_read_result res;
-	if (ich_as_read(as, addr, buf, len, &res) == len)
+	if (ich_as_read_slow(as, addr, buf, len, &res) == len)
 		return NULL;
 	if (res.miss_addr == addr)
 		return ich_error_create(ICH_ERR_FAULT, "0x%" PRIx64 " %s",
@@ -87,38 +87,6 @@ struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
 	return ich_error_create(ICH_ERR_FAULT,
 		"0x%" PRIx64 " (byte 0x%zx of %zu read at 0x%" PRIx64 ") %s",
 		res.miss_addr, res.nread, len, addr, ich_miss_reason_str(res.why));
-}
-
-struct ich_error *ich_as_read_u8(struct ich_as *as, uint64_t addr, uint8_t *out)
-{
-	return ich_as_read_exact(as, addr, out, 1);
-}
-
-struct ich_error *ich_as_read_u16(struct ich_as *as, uint64_t addr, uint16_t *out)
-{
-	uint8_t b[2];
-	struct ich_error *err = ich_as_read_exact(as, addr, b, 2);
-	if (!err)
-		*out = ich_le16(b);
-	return err;
-}
-
-struct ich_error *ich_as_read_u32(struct ich_as *as, uint64_t addr, uint32_t *out)
-{
-	uint8_t b[4];
-	struct ich_error *err = ich_as_read_exact(as, addr, b, 4);
-	if (!err)
-		*out = ich_le32(b);
-	return err;
-}
-
-struct ich_error *ich_as_read_u64(struct ich_as *as, uint64_t addr, uint64_t *out)
-{
-	uint8_t b[8];
-	struct ich_error *err = ich_as_read_exact(as, addr, b, 8);
-	if (!err)
-		*out = ich_le64(b);
-	return err;
 }
 
 struct ich_error *ich_as_read_ptr(struct ich_as *as, uint64_t addr, uint64_t *out)

@@ -291,6 +291,16 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 	return true;
 }
 
+/* The window onto the page holding va, whose byte va lies at file offset
+ * off with n bytes readable from there (kd_phys_lookup: runs hold whole
+ * pages, so the page's start is in the same run). */
+static void page_window(struct ich_as *as, uint64_t va, uint64_t off, uint64_t n)
+{
+	uint64_t in_page = va & (PAGE - 1);
+	uint64_t len = PAGE - in_page < n ? PAGE - in_page : n;
+	ich_as_set_window(as, va - in_page, in_page + len, as->dump->file.data + off - in_page);
+}
+
 static size_t paging_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
 			  struct ich_read_result *res)
 {
@@ -312,6 +322,7 @@ static size_t paging_read(struct ich_as *as, uint64_t addr, void *buf, size_t le
 			res->why = why;
 			break;
 		}
+		page_window(as, va, off, n);
 		if (n > want)
 			n = want;
 		memcpy(out + done, as->dump->file.data + off, (size_t)n);
@@ -347,8 +358,10 @@ static const void *paging_peek(struct ich_as *as, uint64_t addr, size_t len)
 		uint64_t n = kd_phys_lookup(as->dump, (ppage << 12) | (va & (PAGE - 1)), &off, &why);
 		if (n < want || (start && off != expect))
 			return NULL;
-		if (!start)
+		if (!start) {
 			start = as->dump->file.data + off;
+			page_window(as, va, off, n);
+		}
 		expect = off + want;
 	}
 	return start;

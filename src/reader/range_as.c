@@ -19,6 +19,7 @@
 struct range_as {
 	struct ich_as as;
 	struct ich_va_range *seg;	/* sorted, non-overlapping */
+	uint64_t *starts;		/* seg[i].start, dense for the search */
 	size_t nseg;
 	size_t last;			/* cache: last segment hit */
 	const uint8_t *data;
@@ -137,22 +138,38 @@ static struct ich_error *build_segments(struct range_as *ras,
 	return NULL;
 }
 
-/* Index of the last segment with start <= addr, or SIZE_MAX. */
+/* Index of the last segment with start <= addr, or SIZE_MAX.  A
+ * branch-free lower bound over the dense start array: random reads over
+ * thousands of ranges pay a few cache-resident steps, not mispredictions. */
 static size_t find_seg(struct range_as *ras, uint64_t addr)
 {
 	size_t c = ras->last;
 	if (c < ras->nseg && ras->seg[c].start <= addr &&
 	    addr - ras->seg[c].start < ras->seg[c].size)
 		return c;
-	size_t lo = 0, hi = ras->nseg;
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (ras->seg[mid].start <= addr)
-			lo = mid + 1;
-		else
-			hi = mid;
+	size_t n = ras->nseg;
+	if (n == 0 || ras->starts[0] > addr)
+		return SIZE_MAX;
+	const uint64_t *base = ras->starts;
+	while (n > 1) {
+		size_t half = n / 2;
+		base = base[half] <= addr ? base + half : base;
+		n -= half;
 	}
-	return lo == 0 ? SIZE_MAX : lo - 1;
+	return (size_t)(base - ras->starts);
+}
+
+/* Make segment i the window and the cache (its bytes that are in the file). */
+static void window_on(struct range_as *ras, size_t i)
+{
+	const struct ich_va_range *s = &ras->seg[i];
+	ras->last = i;
+	if (s->file_off >= ras->file_size)
+		return;
+	uint64_t len = s->size;
+	if (ras->file_size - s->file_off < len)
+		len = ras->file_size - s->file_off;
+	ich_as_set_window(&ras->as, s->start, len, ras->data + s->file_off);
 }
 
 static size_t range_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
@@ -170,10 +187,8 @@ static size_t range_read(struct ich_as *as, uint64_t addr, void *buf, size_t len
 		uint64_t off = addr - s->start, foff = s->file_off + off;
 		if (off < s->size && s->size - off >= len && foff < ras->file_size &&
 		    ras->file_size - foff >= len) {
-			const uint8_t *src = ras->data + foff;
-			for (size_t k = 0; k < len; k++)
-				out[k] = src[k];
-			ras->last = i;
+			memcpy(out, ras->data + foff, len);
+			window_on(ras, i);
 			res->nread = len;
 			res->miss_addr = addr + len;
 			return len;
@@ -199,7 +214,7 @@ static size_t range_read(struct ich_as *as, uint64_t addr, void *buf, size_t len
 		uint64_t n = want < infile ? want : infile;
 		memcpy(out + done, ras->data + foff, (size_t)n);
 		done += (size_t)n;
-		ras->last = i;
+		window_on(ras, i);
 		if (n < want) {
 			res->why = ICH_MISS_BEYOND_FILE;
 			break;
@@ -224,7 +239,7 @@ static const void *range_peek(struct ich_as *as, uint64_t addr, size_t len)
 	uint64_t foff = s->file_off + off;
 	if (foff > ras->file_size || ras->file_size - foff < len)
 		return NULL;
-	ras->last = i;
+	window_on(ras, i);
 	return ras->data + foff;
 }
 
@@ -232,6 +247,7 @@ static void range_destroy(struct ich_as *as)
 {
 	struct range_as *ras = (struct range_as *)as;
 	free(ras->seg);
+	free(ras->starts);
 	free(ras);
 }
 
@@ -256,6 +272,13 @@ struct ich_error *ich_range_as_create(struct ich_dump *dump, unsigned ptr_size,
 	ras->data = dump->file.data;
 	ras->file_size = dump->file.size;
 	struct ich_error *err = build_segments(ras, ranges, n);
+	if (!err && ras->nseg) {
+		ras->starts = malloc(ras->nseg * sizeof(*ras->starts));
+		if (!ras->starts)
+			err = &ich_enomem;
+		for (size_t i = 0; ras->starts && i < ras->nseg; i++)
+			ras->starts[i] = ras->seg[i].start;
+	}
 	if (err) {
 		range_destroy(&ras->as);
 		return err;

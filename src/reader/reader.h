@@ -99,12 +99,25 @@ struct ich_as_ops {
 };
 
 struct ich_as {
+	/* First member: the inline fast paths of addrspace.h read it through
+	 * the struct ich_as pointer.  Readers set it with ich_as_set_window. */
+	struct ich_as_window win;
 	const struct ich_as_ops *ops;
 	unsigned ptr_size;
 	char name[96];
 	struct ich_dump *dump;
 	void *priv;
 };
+
+/* Move the window to [base, base + len) at data (bytes contiguous in the
+ * mapped file and readable for as long as the dump is open). */
+static inline void ich_as_set_window(struct ich_as *as, uint64_t base, uint64_t len,
+				     const uint8_t *data)
+{
+	as->win.base = base;
+	as->win.len = len;
+	as->win.data = data;
+}
 
 /*
  * Range address space: sorted, non-overlapping ranges of VA backed by file
