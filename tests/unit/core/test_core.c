@@ -294,6 +294,78 @@ static void test_range_as_many(void **state)
 	free_fake(d);
 }
 
+/* The inline window (addrspace.h) against a byte-by-byte reference: reads
+ * of 1..24 bytes, typed reads and peeks at random places, so reads that
+ * start in the last segment's window and run past its end, into a gap, a
+ * neighbour or the end of the file take the slow path and stop where the
+ * reference says. */
+static int owner_of(const struct ich_va_range *r, int n, uint64_t a, uint64_t fsize)
+{
+	for (int i = 0; i < n; i++)
+		if (a >= r[i].start && a < r[i].start + r[i].size)
+			return r[i].file_off + (a - r[i].start) < fsize ? i : -2;
+	return -1;
+}
+
+static void test_range_as_window(void **state)
+{
+	(void)state;
+	const uint64_t fsize = 0x3000;
+	struct ich_dump *d = fake_dump(fsize);
+	enum { N = 40 };
+	struct ich_va_range r[N];
+	srand(11);
+	uint64_t at = 0x10000;
+	for (int i = 0; i < N; i++) {
+		/* disjoint, some touching (contiguous VA, different file), the
+		 * last ones running past the end of the file */
+		at += (rand() % 3 == 0) ? 0 : (uint64_t)(rand() % 64);
+		r[i].start = at;
+		r[i].size = (uint64_t)(rand() % 96 + 1);
+		r[i].file_off = i >= N - 3 ? fsize - 40 + (uint64_t)i : (uint64_t)(rand() % 0x2000);
+		at += r[i].size;
+	}
+	struct ich_as *as;
+	assert_null(ich_range_as_create(d, 8, "t", r, N, &as));
+	for (int k = 0; k < 50000; k++) {
+		uint64_t a = 0x10000 - 8 + (uint64_t)(rand() % (int)(at - 0x10000 + 16));
+		size_t len = (size_t)(rand() % 24 + 1);
+		uint8_t b[24];
+		struct ich_read_result res;
+		size_t n = ich_as_read(as, a, b, len, &res);
+		size_t want = 0;
+		int o = 0;
+		while (want < len && (o = owner_of(r, N, a + want, fsize)) >= 0) {
+			assert_true(want < n);
+			assert_int_equal(b[want], (uint8_t)(r[o].file_off + (a + want - r[o].start)));
+			want++;
+		}
+		assert_int_equal(n, want);
+		assert_int_equal(res.nread, want);
+		assert_int_equal(res.miss_addr, a + want);
+		if (want < len)
+			assert_int_equal(res.why, o == -2 ? ICH_MISS_BEYOND_FILE : ICH_MISS_NOT_CAPTURED);
+		uint32_t v;
+		struct ich_error *err = ich_as_read_u32(as, a, &v);
+		if (want >= 4) {
+			assert_null(err);
+			assert_int_equal(v, (uint32_t)b[0] | (uint32_t)b[1] << 8 | (uint32_t)b[2] << 16 | (uint32_t)b[3] << 24);
+		} else if (len >= 4) {
+			assert_non_null(err);
+			ich_error_destroy(err);
+		} else {
+			ich_error_destroy(err);
+		}
+		const uint8_t *p = ich_as_peek(as, a, len);
+		if (p) {
+			assert_int_equal(want, len);
+			assert_memory_equal(p, b, len);
+		}
+	}
+	ich_as_destroy(as);
+	free_fake(d);
+}
+
 /* List walks over a memory image built in the fake file. */
 static struct ich_error *count_cb(uint64_t e, void *arg)
 {
@@ -445,6 +517,7 @@ int main(void)
 		cmocka_unit_test(test_json_long_strings),
 		cmocka_unit_test(test_range_as_overlaps),
 		cmocka_unit_test(test_range_as_many),
+		cmocka_unit_test(test_range_as_window),
 		cmocka_unit_test(test_list_walk),
 		cmocka_unit_test(test_gzip),
 	};
