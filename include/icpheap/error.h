@@ -52,12 +52,15 @@ struct ich_error {
 extern struct ich_error ich_enomem;
 extern struct ich_error ich_stop;
 
+/* Never NULL (&ich_enomem when memory runs out): the compiler may rely on
+ * it when the inline reads of addrspace.h return one of these. */
 struct ich_error *ich_error_create(enum ich_error_code code, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
-struct ich_error *ich_error_vcreate(enum ich_error_code code, const char *fmt, va_list ap);
+	__attribute__((format(printf, 2, 3), returns_nonnull));
+struct ich_error *ich_error_vcreate(enum ich_error_code code, const char *fmt, va_list ap)
+	__attribute__((returns_nonnull));
 /* errno-based error about a file: "PATH: what: strerror(errnum)". */
 struct ich_error *ich_error_os(int errnum, const char *path, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+	__attribute__((format(printf, 3, 4), returns_nonnull));
 /* Prefix err's message with context ("heap 0x...: " + old message); takes
  * ownership of err and returns the (possibly new) error. */
 struct ich_error *ich_error_wrap(struct ich_error *err, const char *fmt, ...)
