@@ -82,6 +82,17 @@ static inline const uint8_t *ich_as_window_get(const struct ich_as *as,
 	return NULL;
 }
 
+/* Hint that the byte at addr is about to be read: a walk that chains from
+ * one header to the next (each address decoded from the one before) asks
+ * for the lines ahead of it, as a read pass would stream them.  Only
+ * inside the window; nothing is read or faulted in. */
+static inline void ich_as_prefetch(const struct ich_as *as, uint64_t addr)
+{
+	const uint8_t *p = ich_as_window_get(as, addr, 1);
+	if (p)
+		__builtin_prefetch(p);
+}
+
 /* Out-of-line paths, taken when the window does not hold the bytes. */
 size_t ich_as_read_slow(struct ich_as *as, uint64_t addr, void *buf, size_t len,
 			struct ich_read_result *res);

@@ -10,35 +10,32 @@
 
 #include <stddef.h>
 #include <stdint.h>
-#include <string.h>
 
 /* Lowercase hex of v, zero-padded to at least width digits (width <= 16);
  * returns the number of characters written (no NUL). */
 static inline size_t ich_fmt_hex(char *out, uint64_t v, unsigned width)
 {
 	static const char digits[] = "0123456789abcdef";
-	char tmp[16];
-	size_t n = 0;
-	do {
-		tmp[15 - n++] = digits[v & 0xF];
+	unsigned n = v ? (unsigned)(67 - __builtin_clzll(v)) / 4 : 1;
+	if (n < width)
+		n = width < 16 ? width : 16;
+	for (unsigned i = n; i-- > 0;) {
+		out[i] = digits[v & 0xF];
 		v >>= 4;
-	} while (v);
-	while (n < width && n < 16)
-		tmp[15 - n++] = '0';
-	memcpy(out, tmp + 16 - n, n);
+	}
 	return n;
 }
 
 /* Decimal of v; returns the number of characters written (no NUL). */
 static inline size_t ich_fmt_u64(char *out, uint64_t v)
 {
-	char tmp[20];
-	size_t n = 0;
-	do {
-		tmp[19 - n++] = (char)('0' + v % 10);
+	unsigned n = 1;
+	for (uint64_t t = v; t >= 10; t /= 10)
+		n++;
+	for (unsigned i = n; i-- > 0;) {
+		out[i] = (char)('0' + v % 10);
 		v /= 10;
-	} while (v);
-	memcpy(out, tmp + 20 - n, n);
+	}
 	return n;
 }
 

@@ -18,6 +18,7 @@ void ich_json_init(struct ich_json *j, FILE *f, bool pretty)
 	j->pretty = pretty && pretty_allowed;
 	j->depth = 0;
 	j->len = 0;
+	memset(j->keys, 0, sizeof(j->keys));
 	memset(j->first, 0, sizeof(j->first));
 	j->first[0] = true;
 }
@@ -80,11 +81,16 @@ static void indent(struct ich_json *j)
 }
 
 /* Bytes a JSON string cannot hold as they are (RFC 8259 §7): '"', '\\'
- * and the controls below 0x20.  Everything else, UTF-8 included, is copied. */
-static bool needs_escape(unsigned char c)
-{
-	return c < 0x20 || c == '"' || c == '\\';
-}
+ * and the controls below 0x20; 0 ends the string.  Everything else, UTF-8
+ * included, is copied.  A table: one load per byte of the scan. */
+static const uint8_t stop_byte[256] = {
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1,
+	0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,	/* '"' */
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0,	/* '\\' */
+};
 
 static void write_str(struct ich_json *j, const char *str)
 {
@@ -94,7 +100,7 @@ static void write_str(struct ich_json *j, const char *str)
 	for (;;) {
 		/* the longest run of bytes that go out unchanged: one copy */
 		const unsigned char *run = p;
-		while (*p && !needs_escape(*p))
+		while (!stop_byte[*p])
 			p++;
 		if (p > run)
 			put(j, (const char *)run, (size_t)(p - run));
@@ -118,8 +124,23 @@ static void write_str(struct ich_json *j, const char *str)
 	putc_(j, '"');
 }
 
-/* Separator, indentation and key before a value. */
-static void prefix(struct ich_json *j, const char *key)
+/* A key or string of at most this many bytes that needs no escaping is
+ * written with one copy into reserved room. */
+#define SHORT_STR 64
+
+/* Length of s if it is short and needs no escape, else SIZE_MAX. */
+static inline size_t plain_len(const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t n = 0;
+	while (!stop_byte[p[n]] && n < SHORT_STR)
+		n++;
+	return p[n] == '\0' ? n : SIZE_MAX;
+}
+
+/* Separator, indentation and key before a value; returns where the value
+ * goes, with room for at least `value` more bytes. */
+static inline char *prefix_room(struct ich_json *j, const char *key, size_t value)
 {
 	if (j->depth > 0) {
 		if (!j->first[j->depth])
@@ -127,13 +148,41 @@ static void prefix(struct ich_json *j, const char *key)
 		indent(j);
 	}
 	j->first[j->depth] = false;
-	if (key) {
-		write_str(j, key);
-		if (j->pretty)
-			put(j, ": ", 2);
-		else
-			putc_(j, ':');
+	if (!key)
+		return room(j, value);
+	/* literals sit a few bytes apart: hash the whole address (32 slots) */
+	size_t slot = (size_t)(((uint64_t)(uintptr_t)key * 0x9E3779B97F4A7C15ull) >> 59);
+	if (j->keys[slot].key != key) {
+		size_t n = plain_len(key);
+		if (n > sizeof(j->keys[slot].text) - 4) {
+			/* long or in need of escapes: the general path */
+			write_str(j, key);
+			if (j->pretty)
+				put(j, ": ", 2);
+			else
+				putc_(j, ':');
+			return room(j, value);
+		}
+		char *t = j->keys[slot].text;
+		memset(t, ' ', sizeof(j->keys[slot].text));
+		t[0] = '"';
+		memcpy(t + 1, key, n);
+		t[n + 1] = '"';
+		t[n + 2] = ':';
+		j->keys[slot].key = key;
+		j->keys[slot].len = (uint32_t)(n + 3 + (j->pretty ? 1 : 0));
 	}
+	/* a fixed-size copy (the text is space-padded), then count what
+	 * belongs to the key */
+	char *o = room(j, sizeof(j->keys[slot].text) + value);
+	memcpy(o, j->keys[slot].text, sizeof(j->keys[slot].text));
+	j->len += j->keys[slot].len;
+	return o + j->keys[slot].len;
+}
+
+static void prefix(struct ich_json *j, const char *key)
+{
+	prefix_room(j, key, 0);
 }
 
 static void open_(struct ich_json *j, const char *key, char c)
@@ -165,24 +214,34 @@ void ich_json_end_array(struct ich_json *j) { close_(j, ']'); }
 
 void ich_json_string(struct ich_json *j, const char *key, const char *s)
 {
+	if (!s) {
+		char *o = prefix_room(j, key, 4);
+		memcpy(o, "null", 4);
+		j->len += 4;
+		return;
+	}
+	size_t n = plain_len(s);
+	if (n != SIZE_MAX) {
+		char *o = prefix_room(j, key, n + 2);
+		o[0] = '"';
+		memcpy(o + 1, s, n);
+		o[n + 1] = '"';
+		j->len += n + 2;
+		return;
+	}
 	prefix(j, key);
-	if (s)
-		write_str(j, s);
-	else
-		put(j, "null", 4);
+	write_str(j, s);
 }
 
 void ich_json_u64(struct ich_json *j, const char *key, uint64_t v)
 {
-	prefix(j, key);
-	char *o = room(j, 20);
+	char *o = prefix_room(j, key, 20);
 	j->len += ich_fmt_u64(o, v);
 }
 
 void ich_json_i64(struct ich_json *j, const char *key, int64_t v)
 {
-	prefix(j, key);
-	char *o = room(j, 21);
+	char *o = prefix_room(j, key, 21);
 	size_t n = 0;
 	uint64_t m = (uint64_t)v;
 	if (v < 0) {
@@ -218,8 +277,7 @@ void ich_json_null(struct ich_json *j, const char *key)
 
 void ich_json_addr(struct ich_json *j, const char *key, uint64_t addr)
 {
-	prefix(j, key);
-	char *o = room(j, 20);
+	char *o = prefix_room(j, key, 20);
 	o[0] = '"';
 	o[1] = '0';
 	o[2] = 'x';

@@ -2,7 +2,9 @@
 /*
  * A small streaming JSON writer for --json output.  Addresses are written
  * as "0x..." lowercase hex strings (the documented schema convention).
- * Keys are passed with each value; pass NULL inside arrays.
+ * Keys are passed with each value; pass NULL inside arrays.  A key must not
+ * change while the writer is in use (keys are string literals: the writer
+ * remembers the ones it has checked by address).
  *
  * Output is buffered in the writer itself (ICH_JSON_BUF bytes, one fwrite
  * per flush) and strings are escaped by runs, so `heap -a --json` over
@@ -33,6 +35,13 @@ struct ich_json {
 	int depth;
 	bool first[ICH_JSON_MAX_DEPTH];
 	size_t len;			/* bytes pending in buf */
+	/* Keys seen, by address: the same few keys come back for every
+	 * block, and a known one is copied without scanning it again. */
+	struct {
+		const char *key;
+		uint32_t len;		/* of text */
+		char text[28];		/* "key": ready to copy (28 bytes) */
+	} keys[32];			/* 32: json.c's hash */
 	char buf[ICH_JSON_BUF];
 };
 
