@@ -69,6 +69,7 @@ struct ich_as_window {
 	uint64_t base;
 	uint64_t len;
 	const uint8_t *data;
+	uint64_t ahead;		/* ich_as_read_ahead: requested up to here */
 };
 
 /* The bytes [addr, addr + n) inside the window, or NULL. */
@@ -82,15 +83,22 @@ static inline const uint8_t *ich_as_window_get(const struct ich_as *as,
 	return NULL;
 }
 
-/* Hint that the byte at addr is about to be read: a walk that chains from
- * one header to the next (each address decoded from the one before) asks
- * for the lines ahead of it, as a read pass would stream them.  Only
- * inside the window; nothing is read or faulted in. */
-static inline void ich_as_prefetch(const struct ich_as *as, uint64_t addr)
+/* Hint that the n bytes from addr are about to be read by a walk that goes
+ * forward and chains from one header to the next (each address decoded
+ * from the one before, loads the CPU cannot run ahead of): keeps their
+ * cache lines requested, as a read pass would stream them (issue 12).
+ * Only inside the window; nothing is read or faulted in. */
+static inline void ich_as_read_ahead(struct ich_as *as, uint64_t addr, size_t n)
 {
-	const uint8_t *p = ich_as_window_get(as, addr, 1);
-	if (p)
+	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
+	if (w->ahead < addr || w->ahead - addr > n)
+		w->ahead = addr;
+	for (; w->ahead - addr < n; w->ahead += 64) {
+		const uint8_t *p = ich_as_window_get(as, w->ahead, 1);
+		if (!p)
+			break;
 		__builtin_prefetch(p);
+	}
 }
 
 /* Out-of-line paths, taken when the window does not hold the bytes. */

@@ -133,7 +133,6 @@ struct walk_ctx {
 	struct ich_error *err;	/* from fn: stops the walk */
 	unsigned unit;		/* 16 or 8 */
 	uint64_t key;		/* decoded encoding key (0 = none) */
-	uint64_t prefetched;	/* entry_at's read-ahead: lines up to here */
 };
 
 struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b);

@@ -121,13 +121,9 @@ void entry_decode(uint64_t raw, uint64_t key, struct heap_entry *he)
 static bool entry_at(struct walk_ctx *w, uint64_t e, struct heap_entry *he)
 {
 	/* Each entry's address comes from the header before it, a chain of
-	 * loads the CPU cannot run ahead of: keep the cache lines of the next
-	 * READ_AHEAD bytes requested, as a read pass streams them (issue 12). */
-	enum { READ_AHEAD = 2048 };
-	if (w->prefetched < e || w->prefetched - e > READ_AHEAD)
-		w->prefetched = e;
-	for (; w->prefetched - e < READ_AHEAD; w->prefetched += 64)
-		ich_as_prefetch(w->h->as, w->prefetched);
+	 * loads the CPU cannot run ahead of: keep the next 2 KiB requested,
+	 * as a read pass streams them (issue 12). */
+	ich_as_read_ahead(w->h->as, e, 2048);
 	uint64_t a = e + (uint64_t)w->o->entry_small_header;
 	const uint8_t *p = ich_as_peek(w->h->as, a, 8);
 	uint8_t buf[8];
@@ -543,7 +539,7 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	if (heap->kind == ICH_HEAP_KIND_SEGMENT)
 		return seg_heap_walk(h, heap, fn, arg);	/* segment_heap.c */
 	const struct ntofs *o = &h->ofs[heap - h->heaps];
-	struct walk_ctx w = { h, heap, o, fn, arg, NULL, h->ptr == 8 ? 16 : 8, 0, 0 };
+	struct walk_ctx w = { h, heap, o, fn, arg, NULL, h->ptr == 8 ? 16 : 8, 0 };
 	struct ich_error *err = encoding_key(&w, &w.key);
 	if (err)
 		return ich_error_wrap(err, "heap 0x%" PRIx64 ": Encoding: ", heap->address);
