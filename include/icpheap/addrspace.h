@@ -175,18 +175,19 @@ ICH_MUST_CHECK static inline struct ich_error *ich_as_read_exact(struct ich_as *
 	return NULL;
 }
 
-/* Little-endian typed reads (Windows targets are little-endian). */
+/* Little-endian typed reads (Windows targets are little-endian).  *out is
+ * written only on success.  The slow paths are out of line (the compiler
+ * sees *out handed to them, as with any out-of-line read). */
+ICH_MUST_CHECK struct ich_error *ich_as_read_u8_slow(struct ich_as *as, uint64_t addr, uint8_t *out);
+ICH_MUST_CHECK struct ich_error *ich_as_read_u16_slow(struct ich_as *as, uint64_t addr, uint16_t *out);
+ICH_MUST_CHECK struct ich_error *ich_as_read_u32_slow(struct ich_as *as, uint64_t addr, uint32_t *out);
+ICH_MUST_CHECK struct ich_error *ich_as_read_u64_slow(struct ich_as *as, uint64_t addr, uint64_t *out);
 #define ICH_AS_TYPED_READ_(name, type, n)					\
 ICH_MUST_CHECK static inline struct ich_error *name(struct ich_as *as, uint64_t addr, type *out) \
 {										\
 	const uint8_t *p = ich_as_window_get(as, addr, n);			\
-	uint8_t b[n];								\
-	if (!p) {								\
-		struct ich_error *err = ich_as_read_exact_slow(as, addr, b, n);	\
-		if (err)							\
-			return err;						\
-		p = b;								\
-	}									\
+	if (!p)									\
+		return name##_slow(as, addr, out);				\
 	*out = (type)ich_as_load_le_(p, n);					\
 	return NULL;								\
 }

@@ -89,6 +89,21 @@ struct ich_error *ich_as_read_exact_slow(struct ich_as *as, uint64_t addr,
 		res.miss_addr, res.nread, len, addr, ich_miss_reason_str(res.why));
 }
 
+#define TYPED_READ_SLOW(name, type, n)						\
+struct ich_error *name##_slow(struct ich_as *as, uint64_t addr, type *out)	\
+{										\
+	uint8_t b[n];								\
+	struct ich_error *err = ich_as_read_exact_slow(as, addr, b, n);		\
+	if (!err)								\
+		*out = (type)ich_as_load_le_(b, n);				\
+	return err;								\
+}
+TYPED_READ_SLOW(ich_as_read_u8, uint8_t, 1)
+TYPED_READ_SLOW(ich_as_read_u16, uint16_t, 2)
+TYPED_READ_SLOW(ich_as_read_u32, uint32_t, 4)
+TYPED_READ_SLOW(ich_as_read_u64, uint64_t, 8)
+#undef TYPED_READ_SLOW
+
 struct ich_error *ich_as_read_ptr(struct ich_as *as, uint64_t addr, uint64_t *out)
 {
 	if (as->ptr_size == 4) {
