@@ -20,7 +20,8 @@
 
 static const char *scenario_names[] = { "x64-19045", "x64-14393", "x64-7601", "x86-19045",
 	"wow64-19045", "x64-19045-corrupt", "x64-19045-nopeb-array",
-	"x64-7601-lfh", "x86-7601-lfh", "x64-19045-corrupt-resync", "x64-19045-corrupt-scan" };
+	"x64-7601-lfh", "x86-7601-lfh", "x64-19045-corrupt-resync", "x64-19045-corrupt-scan",
+	"x86-19045-corrupt-resync", "x86-19045-corrupt-scan" };
 #define NSCEN (sizeof scenario_names / sizeof scenario_names[0])
 static const char *dmp_path[NSCEN], *exp_path[NSCEN];
 
@@ -300,6 +301,8 @@ static void t_x64_7601_lfh(void **s) { (void)s; run_scenario(7); }
 static void t_x86_7601_lfh(void **s) { (void)s; run_scenario(8); }
 static void t_corrupt_resync(void **s) { (void)s; run_scenario(9); }
 static void t_corrupt_scan(void **s) { (void)s; run_scenario(10); }
+static void t_x86_corrupt_resync(void **s) { (void)s; run_scenario(11); }
+static void t_x86_corrupt_scan(void **s) { (void)s; run_scenario(12); }
 
 static void t_real_not_captured(void **s)
 {
@@ -342,6 +345,8 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_x86_7601_lfh),
 		cmocka_unit_test(t_corrupt_resync),
 		cmocka_unit_test(t_corrupt_scan),
+		cmocka_unit_test(t_x86_corrupt_resync),
+		cmocka_unit_test(t_x86_corrupt_scan),
 		cmocka_unit_test(t_real_not_captured),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
