@@ -101,6 +101,7 @@ LAYOUTS = {
     'x64-26100': dict(X64, segctx=0x140, build=26100, const=0),
     'x86-18362': dict(X86, segctx=0x60, ctxsize=0x50, seglist=0x14, large=0x50, build=18362),
     'x86-19045': dict(X86, segctx=0x100, large=0x44, build=19045),
+    'x86-17763': dict(X86, segctx=0x60, ctxsize=0x50, seglist=0x14, large=0x50, build=17763),
 }
 
 

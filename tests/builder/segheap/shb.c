@@ -126,6 +126,12 @@ static const struct shb_lay lay_x86_18362 = { X86COMMON, X86OLDCTX, .major = 10,
 	.build = 18362, .h_large = 0x50, .h_large_res = 0x58, .h_large_com = 0x5C,
 	.h_segctx = 0x60, .h_vsctx = 0x124, .h_lfhctx = 0x168,
 	.sig_const = SIGC32, .old_ctx = true, .ctx_name = "old" };
+/* x86 ntdll 1809 (17763): _SEGMENT_HEAP S6 1809 column (LfhContext 0x164,
+ * sizeof 0x3A4), OLD context. */
+static const struct shb_lay lay_x86_17763 = { X86COMMON, X86OLDCTX, .major = 10,
+	.build = 17763, .h_large = 0x50, .h_large_res = 0x58, .h_large_com = 0x5C,
+	.h_segctx = 0x60, .h_vsctx = 0x124, .h_lfhctx = 0x164,
+	.sig_const = SIGC32, .old_ctx = true, .ctx_name = "old" };
 /* x86 ntdll 2004+ (19045): the kernel layout (S11 18362-19045), NEW
  * context.  x86 ntdll 2004+ _SEGMENT_HEAP itself was not read (README). */
 static const struct shb_lay lay_x86_19045 = { X86COMMON, X86NEWCTX, .major = 10,
@@ -796,7 +802,7 @@ static void globals(struct ctx *c, const struct ntdll *n, bool captured)
  * ------------------------------------------------------------------- */
 const char *const shb_scenarios[] = {
 	"x64-19045", "x64-19045-nokey", "x64-22631", "x64-26100", "x64-26100-unlisted",
-	"x64-19045-mixed",
+	"x64-19045-mixed", "x86-17763",
 	"x86-18362", "x86-19045",
 	"wow64-19045", "x64-19045-corrupt", "big", NULL };
 
@@ -1080,6 +1086,8 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 		L = &lay_x86_18362;
 	else if (!strcmp(name, "x86-19045"))
 		L = &lay_x86_19045;
+	else if (!strcmp(name, "x86-17763"))
+		L = &lay_x86_17763;
 	else if (!strcmp(name, "wow64-19045"))
 		L = &lay_x86_19045, wow = true;
 	else if (!strcmp(name, "big"))
