@@ -279,3 +279,26 @@ const char *ich_cli_suggest(const char *word, const char *const *cands, size_t n
 	}
 	return best;
 }
+
+bool ich_cli_parse_pid(const char *s, uint32_t *out)
+{
+	uint64_t v;
+	bool letters = false;
+	if (!s || !*s)
+		return false;
+	for (const char *p = s; *p; p++)
+		letters |= (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F');
+	/* 0x...: hex; hex letters without 0x: WinDbg's Cid (hex); digits
+	 * only: decimal, as JSON writes it. */
+	bool hex = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) || letters;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		if (!ich_cli_parse_u64(s, false, &v))
+			return false;
+	} else if (!ich_cli_parse_u64(s, hex, &v)) {
+		return false;
+	}
+	if (v > UINT32_MAX)
+		return false;
+	*out = (uint32_t)v;
+	return true;
+}

@@ -23,7 +23,8 @@
 static const char usage[] =
 "usage: icpheap handles [-t TYPE] [PID] [--json] DUMP...\n"
 "  List handles: from every process's handle table in a kernel dump, or\n"
-"  from the HandleData stream of a minidump.  PID is hex, as WinDbg's Cid.\n"
+"  from the HandleData stream of a minidump.  PID is decimal (as JSON\n"
+"  writes it), 0x-hex, or WinDbg's hex Cid when it has letters (1f4).\n"
 "  -t TYPE   only objects of this type (e.g. IoCompletion)\n";
 
 static const struct option long_opts[] = {
@@ -175,10 +176,10 @@ static int cmd_handles(int argc, char **argv, const struct ich_cli_global *g)
 		default: fputs(usage, stderr); return ICH_EXIT_USAGE;
 		}
 	}
-	uint64_t pid;
-	if (optind < argc - 1 && ich_cli_parse_u64(argv[optind], true, &pid)) {
+	uint32_t pid;
+	if (optind < argc - 1 && ich_cli_parse_pid(argv[optind], &pid)) {
 		o.have_pid = true;
-		o.pid = (uint32_t)pid;
+		o.pid = pid;
 		optind++;
 	}
 	if (optind >= argc) {

@@ -7,7 +7,10 @@ the man page documents (jsoncheck.INFO_SCHEMA), and `info --json` on every
 bundled dump (real, hostile, the sample) validates against it; every object
 names its schema.  (analyze's schemas are checked in test_analyze.py.)
 
-usage: test_schemas.py ICPHEAP TESTDATA_DIR SCHEMAS_DIR
+One vocabulary for ids: a PID as JSON writes it (decimal) is accepted by
+the commands that take one (handles), as are 0x-hex and WinDbg's hex Cid.
+
+usage: test_schemas.py ICPHEAP TESTDATA_DIR SCHEMAS_DIR [KERNEL_DUMP]
 """
 import json
 import os
@@ -19,6 +22,7 @@ import gen_schemas  # noqa: E402
 import schemacheck  # noqa: E402
 
 ICP, TD, SCHEMAS = sys.argv[1:4]
+KDUMP = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else None
 FAILS, PASSED = [], [0]
 
 
@@ -45,5 +49,16 @@ check(len(doc) == len(paths) and all(d["schema"] == "icpheap.info/1" for d in do
 r = subprocess.run([ICP, "info", "--json", paths[-1]], capture_output=True, text=True, timeout=60)
 one = json.loads(r.stdout)
 check(not schemacheck.validate(one, schema), "info --json of one dump validates (%s)" % type(one).__name__)
+if KDUMP:
+    ps = json.loads(subprocess.run([ICP, "ps", "--json", KDUMP], capture_output=True, text=True).stdout)
+    procs = [p for p in ps["processes"] if p["pid"] > 9]
+    check(procs, "the kernel scenario has processes")
+    for p in procs[:2]:
+        for arg in (str(p["pid"]), "0x%x" % p["pid"]):
+            r = subprocess.run([ICP, "handles", "--json", arg, KDUMP], capture_output=True, text=True)
+            got = json.loads(r.stdout) if r.returncode == 0 else {}
+            check(r.returncode == 0 and got.get("handles") and all(h["pid"] == p["pid"] for h in got["handles"]),
+                  "handles %s (pid %d from ps --json) selects that process (%d %s)"
+                  % (arg, p["pid"], r.returncode, r.stderr[:100]))
 print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
 sys.exit(1 if FAILS else 0)
