@@ -143,10 +143,8 @@ static struct ich_error *build_segments(struct range_as *ras,
  * thousands of ranges pay a few cache-resident steps, not mispredictions. */
 static size_t find_seg(struct range_as *ras, uint64_t addr)
 {
-	size_t c = ras->last;
-	if (c < ras->nseg && ras->seg[c].start <= addr &&
-	    addr - ras->seg[c].start < ras->seg[c].size)
-		return c;
+	/* (the segment of the last hit is the window: addrspace.h checks it
+	 * inline before coming here) */
 	size_t n = ras->nseg;
 	if (n == 0 || ras->starts[0] > addr)
 		return SIZE_MAX;
