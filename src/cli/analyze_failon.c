@@ -241,6 +241,11 @@ bool ich_fail_on_matches(const struct ich_fail_on *f, const struct ich_finding *
  * `analyze --jsonl` (or a --json document; both carry the same finding
  * objects).  A file with none is an error: it is probably not a report
  * (e.g. a dump passed by mistake). */
+static int cmp_fp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
 struct ich_error *ich_baseline_load(const char *path, struct ich_baseline *b)
 {
 	memset(b, 0, sizeof(*b));
@@ -291,6 +296,9 @@ struct ich_error *ich_baseline_load(const char *path, struct ich_baseline *b)
 	}
 	free(line);
 	fclose(f);
+	/* Sorted once, so every finding is looked up by binary search. */
+	if (b->n)
+		qsort(b->fp, b->n, sizeof(*b->fp), cmp_fp);
 	if (!any_json && first != EOF)	/* an empty report (no dumps) is fine */
 		return ich_error_create(ICH_ERR_INVALID_ARG,
 					"%s: not a JSONL report from `icpheap analyze --jsonl` (--baseline takes a previous report, not a dump)",
@@ -300,10 +308,9 @@ struct ich_error *ich_baseline_load(const char *path, struct ich_baseline *b)
 
 bool ich_baseline_has(const struct ich_baseline *b, const char *fp)
 {
-	for (size_t i = 0; b && i < b->n; i++)
-		if (!strcmp(b->fp[i], fp))
-			return true;
-	return false;
+	if (!b || !b->n)
+		return false;
+	return bsearch(fp, b->fp, b->n, sizeof(*b->fp), cmp_fp) != NULL;
 }
 
 void ich_baseline_free(struct ich_baseline *b)

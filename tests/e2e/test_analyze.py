@@ -241,6 +241,15 @@ with tempfile.TemporaryDirectory() as tmp:
           "--baseline: known fingerprint no longer fails")
     r = run("analyze", "-q", "--baseline", base, FASTFAIL)
     check(r.returncode == 1, "--baseline: a new fingerprint still fails")
+    # A baseline of the whole mixed folder (many fingerprints, looked up by
+    # binary search): the same folder again has no new finding.
+    with open(base, "w") as fh:
+        fh.write(run("analyze", "-q", "--jsonl", mix).stdout)
+    r = run("analyze", "-q", "--jsonl", "--baseline", base, mix)
+    again = [json.loads(l) for l in r.stdout.splitlines() if l.strip()]
+    nfp = sum(len(d["findings"]) for d in again)
+    check(nfp >= 5 and all(not x["new"] for d in again for x in d["findings"]) and
+          all(d["exit_code"] in (0, 3) for d in again), "--baseline of the folder: nothing new (%d findings)" % nfp)
     r = run("analyze", "-q", "--baseline", SAMPLE, SAMPLE)
     check(r.returncode == 2 and "not a JSONL report" in r.stderr, "--baseline given a dump: usage error")
 
