@@ -72,6 +72,12 @@ struct ich_json;
 typedef int ich_cli_dump_fn(const char *path, struct ich_json *json, void *arg);
 int ich_cli_each_dump(char **paths, int n, bool json, ich_cli_dump_fn *one_dump, void *arg);
 
+/* After getopt_long returned '?' (call with opterr = 0): print
+ * "icpheap CMD: unknown option 'X'; did you mean '--Y'?" (or that it needs
+ * an argument) from the command's option table and return ICH_EXIT_USAGE. */
+struct option;
+int ich_cli_unknown_option(const char *cmd, int argc, char **argv, const struct option *opts);
+
 /* The candidate closest to word (edit distance at most 2, or a prefix),
  * for "did you mean"; NULL when none is close. */
 const char *ich_cli_suggest(const char *word, const char *const *cands, size_t n);

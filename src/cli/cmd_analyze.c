@@ -345,37 +345,6 @@ static int usage_error(const char *fmt, const char *arg)
 	return ICH_EXIT_USAGE;
 }
 
-/* The unknown option in argv (getopt_long leaves it at optind - 1). */
-static int unknown_option(int argc, char **argv)
-{
-	const char *bad = optind - 1 < argc && optind > 0 ? argv[optind - 1] : "?";
-	if (optopt && optopt < 256 && bad[0] == '-' && bad[1] != '-') {
-		fprintf(stderr, "icpheap analyze: unknown option '-%c'\n", optopt);
-	} else {
-		char name[64];
-		snprintf(name, sizeof(name), "%s", bad + (bad[0] == '-' && bad[1] == '-' ? 2 : 0));
-		char *eq = strchr(name, '=');
-		if (eq)
-			*eq = '\0';
-		const char *cands[sizeof(long_opts) / sizeof(long_opts[0])];
-		size_t nc = 0;
-		for (const struct option *o = long_opts; o->name; o++)
-			cands[nc++] = o->name;
-		const char *s = ich_cli_suggest(name, cands, nc);
-		bool known = false;
-		for (size_t i = 0; i < nc; i++)
-			known |= !strcmp(cands[i], name);
-		if (known)
-			fprintf(stderr, "icpheap analyze: option '--%s' needs an argument\n", name);
-		else if (s)
-			fprintf(stderr, "icpheap analyze: unknown option '%s'; did you mean '--%s'?\n", bad, s);
-		else
-			fprintf(stderr, "icpheap analyze: unknown option '%s'\n", bad);
-	}
-	fputs("(icpheap analyze --help lists the options)\n", stderr);
-	return ICH_EXIT_USAGE;
-}
-
 static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 {
 	struct ich_analyze_opts opts = {
@@ -462,7 +431,7 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 			fputs("(icpheap analyze --help lists the options)\n", stderr);
 			return ICH_EXIT_USAGE;
 		default:
-			return unknown_option(argc, argv);
+			return ich_cli_unknown_option("analyze", argc, argv, long_opts);
 		}
 	}
 	if (optind >= argc)

@@ -1069,13 +1069,14 @@ static int cmd_info(int argc, char **argv, const struct ich_cli_global *g)
 	bool json = g->json, verbose = g->verbose, recursive = false;
 	int c;
 	optind = 1;
+	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+vrh", long_opts, NULL)) != -1) {
 		switch (c) {
 		case 'J': json = true; break;
 		case 'v': verbose = true; break;
 		case 'r': recursive = true; break;
 		case 'h': fputs(usage, stdout); return ICH_EXIT_OK;
-		default: fputs(usage, stderr); return ICH_EXIT_USAGE;
+		default: return ich_cli_unknown_option("info", argc, argv, long_opts);
 		}
 	}
 	if (optind >= argc) {

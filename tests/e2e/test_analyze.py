@@ -311,6 +311,13 @@ r = run("analyze", "--fial-on", "none", SAMPLE)
 check(r.returncode == 2 and "did you mean '--fail-on'" in r.stderr, "did you mean --fail-on (%r)" % r.stderr)
 r = run("analyze", "--formt", "json", SAMPLE)
 check(r.returncode == 2 and "did you mean '--format'" in r.stderr, "did you mean --format")
+r = run("info", "--jsn", SAMPLE)
+check(r.returncode == 2 and r.stderr.startswith("icpheap info: ") and "did you mean '--json'" in r.stderr,
+      "info: did you mean --json (%r)" % r.stderr[:80])
+r = run("anaylze", SAMPLE)
+check(r.returncode == 2 and "did you mean 'analyze'" in r.stderr, "did you mean analyze (command)")
+r = run("heap", "-s")
+check(r.returncode == 2 and "no dump given" in r.stderr, "heap -s without a dump: usage error, exit 2")
 r = run("analyze", "--format", "sarf", SAMPLE)
 check(r.returncode == 2 and "did you mean 'sarif'" in r.stderr, "did you mean sarif")
 
