@@ -91,7 +91,13 @@ with tempfile.TemporaryDirectory() as dest:
     src = os.path.join(dest, "use.c")
     open(src, "w").write(PROGRAM)
     exe = os.path.join(dest, "use")
-    r = subprocess.run(["cc", "-std=c17", "-Wall", "-Werror", src, "-o", exe] + flags.stdout.split(),
+    # A sanitized build installs a sanitized library: the program must link
+    # the same sanitizer runtime (it has to come first), as any program
+    # using that library would.
+    opts = __import__("json").loads(prefix.stdout)
+    san = [o["value"] for o in opts if o["name"] == "b_sanitize"]
+    san_flags = ["-fsanitize=" + san[0]] if san and san[0] not in ("none", "") else []
+    r = subprocess.run(["cc", "-std=c17", "-Wall", "-Werror", src, "-o", exe] + san_flags + flags.stdout.split(),
                        capture_output=True, text=True)
     check(r.returncode == 0, "a program builds with the installed headers and pkg-config (%s)" % r.stderr[-400:])
     if r.returncode == 0:
