@@ -115,44 +115,35 @@ static void touch_kdump(struct ich_dump *dump)
 	ich_dump_read_phys(dump, kd->directory_table_base & ~0xfffull, page, sizeof(page), NULL);
 }
 
-int ich_fuzz_minidump(const uint8_t *data, size_t size)
+/* Open the input as a dump and hand it to one exerciser. */
+static int with_dump(const uint8_t *data, size_t size, void (*exercise)(struct ich_dump *))
 {
 	int fd;
 	struct ich_dump *dump = open_input(data, size, &fd);
 	if (dump)
-		touch_minidump(dump);
+		exercise(dump);
 	close_input(dump, fd);
 	return 0;
+}
+
+int ich_fuzz_minidump(const uint8_t *data, size_t size)
+{
+	return with_dump(data, size, touch_minidump);
 }
 
 int ich_fuzz_kdump(const uint8_t *data, size_t size)
 {
-	int fd;
-	struct ich_dump *dump = open_input(data, size, &fd);
-	if (dump)
-		touch_kdump(dump);
-	close_input(dump, fd);
-	return 0;
+	return with_dump(data, size, touch_kdump);
 }
 
 int ich_fuzz_heap(const uint8_t *data, size_t size)
 {
-	int fd;
-	struct ich_dump *dump = open_input(data, size, &fd);
-	if (dump)
-		ich_fuzz_heaps(dump);
-	close_input(dump, fd);
-	return 0;
+	return with_dump(data, size, ich_fuzz_heaps);
 }
 
 int ich_fuzz_kmodel(const uint8_t *data, size_t size)
 {
-	int fd;
-	struct ich_dump *dump = open_input(data, size, &fd);
-	if (dump)
-		ich_fuzz_kernel(dump);
-	close_input(dump, fd);
-	return 0;
+	return with_dump(data, size, ich_fuzz_kernel);
 }
 
 /*
@@ -201,18 +192,17 @@ int ich_fuzz_layout(const uint8_t *data, size_t size)
 }
 
 /* Everything above on one input (the mutation tests' default target). */
-int ich_fuzz_one(const uint8_t *data, size_t size)
+static void exercise_all(struct ich_dump *dump)
 {
-	int fd;
-	struct ich_dump *dump = open_input(data, size, &fd);
-	if (!dump)
-		return 0;
 	touch_minidump(dump);
 	touch_kdump(dump);
 	ich_fuzz_heaps(dump);
 	ich_fuzz_kernel(dump);
-	close_input(dump, fd);
-	return 0;
+}
+
+int ich_fuzz_one(const uint8_t *data, size_t size)
+{
+	return with_dump(data, size, exercise_all);
 }
 
 const struct ich_fuzz_target ich_fuzz_targets[] = {
