@@ -12,23 +12,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include <icpheap/dump.h>
 #include <icpheap/heap.h>
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static struct ich_error *count(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
-{
-	(void)hp;
-	(void)b;
-	(*(unsigned long long *)arg)++;
-	return NULL;
-}
 
 int main(int argc, char **argv)
 {
@@ -38,28 +24,18 @@ int main(int argc, char **argv)
 	}
 	struct ich_dump *d;
 	struct ich_heaps *h;
-	struct ich_error *err = ich_dump_open(argv[1], &d);
-	if (!err)
-		err = ich_heaps_open(d, 0, &h);
-	if (err) {
-		ich_error_print(err, stderr);
+	if (bench_open_heaps(argv[1], &d, &h))
 		return 3;
-	}
 	for (int pass = 0; pass < 2; pass++) {
 		unsigned long long n = 0;
-		double t0 = now();
+		double t0 = bench_wall();
 		for (size_t i = 0; i < ich_heaps_count(h); i++)
-			ich_error_destroy(ich_heap_walk(h, ich_heaps_get(h, i), count, &n));
-		double t = now() - t0;
+			ich_error_destroy(ich_heap_walk(h, ich_heaps_get(h, i), bench_count_block, &n));
+		double t = bench_wall() - t0;
 		printf("pass %d: %llu blocks in %.3f s = %.1f M blocks/s\n", pass, n, t, (double)n / t / 1e6);
 	}
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM", 5) || !strncmp(line, "RssAnon", 7) || !strncmp(line, "RssFile", 7))
-			fputs(line, stdout);
-	if (f)
-		fclose(f);
+	static const char *const mem[] = { "VmHWM", "RssAnon", "RssFile" };
+	bench_print_memory(mem, 3);
 	ich_heaps_close(h);
 	ich_dump_close(d);
 	return 0;

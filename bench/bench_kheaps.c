@@ -19,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include <icpheap/dump.h>
 #include <icpheap/heap.h>
 #include <icpheap/kernel.h>
@@ -28,14 +29,6 @@ static double now(clockid_t c)
 	struct timespec ts;
 	clock_gettime(c, &ts);
 	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static struct ich_error *count(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
-{
-	(void)hp;
-	(void)b;
-	(*(unsigned long long *)arg)++;
-	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -88,7 +81,7 @@ int main(int argc, char **argv)
 			}
 			procs++;
 			for (size_t h = 0; h < ich_heaps_count(hs); h++, heaps++)
-				ich_error_destroy(ich_heap_walk(hs, ich_heaps_get(hs, h), count, &blocks));
+				ich_error_destroy(ich_heap_walk(hs, ich_heaps_get(hs, h), bench_count_block, &blocks));
 			ich_heaps_close(hs);
 		}
 		ich_kernel_close(k);
@@ -97,12 +90,7 @@ int main(int argc, char **argv)
 		printf("pass %d: %zu processes (%zu failed), %zu heaps, %llu blocks in %.3f s wall, %.3f s CPU = %.1f M blocks/s; %.2fx the read pass (wall), %.2fx (CPU)\n",
 		       pass, procs, failed, heaps, blocks, t, tc, (double)blocks / t / 1e6, t / rd, tc / rd_cpu);
 	}
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM", 5) || !strncmp(line, "RssAnon", 7))
-			fputs(line, stdout);
-	if (f)
-		fclose(f);
+	static const char *const mem[] = { "VmHWM", "RssAnon" };
+	bench_print_memory(mem, 2);
 	return 0;
 }

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include <icpheap/dump.h>
 #include <icpheap/heap.h>
 #include <icpheap/heapdiff.h>
@@ -23,20 +24,6 @@
 
 /* CPU time of this process: the machine is shared, so wall time measures
  * the neighbours; the ratios use CPU time (wall time is printed too). */
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static double wall(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -45,17 +32,12 @@ int main(int argc, char **argv)
 	}
 	struct ich_dump *d;
 	struct ich_heaps *h;
-	struct ich_error *err = ich_dump_open(argv[1], &d);
-	if (!err)
-		err = ich_heaps_open(d, 0, &h);
-	if (err) {
-		ich_error_print(err, stderr);
+	if (bench_open_heaps(argv[1], &d, &h))
 		return 3;
-	}
 	const struct ich_minidump *md = ich_dump_minidump(d);
 	const unsigned char *file = ich_dump_file_data(d);
 	uint64_t fsize = ich_dump_file_size(d), bytes = 0, x = 0;
-	double t0 = now(), w0 = wall();
+	double t0 = bench_cpu(), w0 = bench_wall();
 	for (size_t i = 0; i < md->nranges; i++) {
 		const struct ich_md_range *r = &md->ranges[i];
 		if (r->rva > fsize || r->size > fsize - r->rva)
@@ -67,14 +49,14 @@ int main(int argc, char **argv)
 		}
 		bytes += r->size;
 	}
-	double t_read = now() - t0, w_read = wall() - w0;
+	double t_read = bench_cpu() - t0, w_read = bench_wall() - w0;
 	printf("read pass: %.1f MB in %.3f s CPU (%.3f s wall) = %.0f MB/s (xor %llx)\n", (double)bytes / 1e6, t_read,
 	       w_read, (double)bytes / 1e6 / t_read, (unsigned long long)x);
 	struct ich_leak_result r;
-	t0 = now();
-	w0 = wall();
-	err = ich_heap_leaks(h, &r);
-	double t_leak = now() - t0, w_leak = wall() - w0;
+	t0 = bench_cpu();
+	w0 = bench_wall();
+	struct ich_error *err = ich_heap_leaks(h, &r);
+	double t_leak = bench_cpu() - t0, w_leak = bench_wall() - w0;
 	if (err) {
 		ich_error_print(err, stderr);
 		return 3;
@@ -86,10 +68,10 @@ int main(int argc, char **argv)
 	       (double)bytes / 1e6 / t_leak, t_leak / t_read);
 	ich_leak_result_free(&r);
 	struct ich_diff df;
-	t0 = now();
-	w0 = wall();
+	t0 = bench_cpu();
+	w0 = bench_wall();
 	err = ich_heap_diff(h, h, &df);
-	double t_diff = now() - t0, w_diff = wall() - w0;
+	double t_diff = bench_cpu() - t0, w_diff = bench_wall() - w0;
 	if (err) {
 		ich_error_print(err, stderr);
 		return 3;
@@ -98,13 +80,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)df.old_count, (unsigned long long)df.new_count, df.nsizes, df.nstacks, t_diff, w_diff,
 	       (double)(df.old_count + df.new_count) / 1e6 / t_diff, t_diff / t_read);
 	ich_heap_diff_free(&df);
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM", 5) || !strncmp(line, "RssAnon", 7))
-			fputs(line, stdout);
-	if (f)
-		fclose(f);
+	static const char *const mem[] = { "VmHWM", "RssAnon" };
+	bench_print_memory(mem, 2);
 	ich_heaps_close(h);
 	ich_dump_close(d);
 	return 0;

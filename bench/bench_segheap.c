@@ -16,33 +16,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "bench_util.h"
 #include <icpheap/dump.h>
 #include <icpheap/heap.h>
 
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 /* CPU time of this process: on a shared machine (the development box runs
  * ~9 jobs on 2 cores) wall time measures the neighbours, CPU time the walk. */
-static double cpu(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
-static struct ich_error *count(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
-{
-	(void)hp;
-	(void)b;
-	(*(unsigned long long *)arg)++;
-	return NULL;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -51,22 +30,17 @@ int main(int argc, char **argv)
 	}
 	struct ich_dump *d;
 	struct ich_heaps *h;
-	struct ich_error *err = ich_dump_open(argv[1], &d);
-	if (!err)
-		err = ich_heaps_open(d, 0, &h);
-	if (err) {
-		ich_error_print(err, stderr);
+	if (bench_open_heaps(argv[1], &d, &h))
 		return 3;
-	}
 	double walk = 0, walk_cpu = 0;
 	unsigned long long n = 0;
 	for (int pass = 0; pass < 2; pass++) {
 		n = 0;
-		double t0 = now(), c0 = cpu();
+		double t0 = bench_wall(), c0 = bench_cpu();
 		for (size_t i = 0; i < ich_heaps_count(h); i++)
-			ich_error_destroy(ich_heap_walk(h, ich_heaps_get(h, i), count, &n));
-		walk = now() - t0;
-		walk_cpu = cpu() - c0;
+			ich_error_destroy(ich_heap_walk(h, ich_heaps_get(h, i), bench_count_block, &n));
+		walk = bench_wall() - t0;
+		walk_cpu = bench_cpu() - c0;
 		printf("walk pass %d: %llu blocks in %.3f s wall = %.1f M blocks/s; %.3f s CPU = %.1f M blocks/CPU-s\n",
 		       pass, n, walk, (double)n / walk / 1e6, walk_cpu, (double)n / walk_cpu / 1e6);
 	}
@@ -75,23 +49,18 @@ int main(int argc, char **argv)
 	size_t bufsz = 1 << 20;
 	char *buf = malloc(bufsz);
 	unsigned long long bytes = 0;
-	double t0 = now(), c0 = cpu();
+	double t0 = bench_wall(), c0 = bench_cpu();
 	ssize_t r;
 	while (fd >= 0 && buf && (r = read(fd, buf, bufsz)) > 0)
 		bytes += (unsigned long long)r;
-	double rd = now() - t0, rd_cpu = cpu() - c0;
+	double rd = bench_wall() - t0, rd_cpu = bench_cpu() - c0;
 	if (fd >= 0)
 		close(fd);
 	free(buf);
 	printf("read pass: %llu bytes in %.3f s wall = %.2f GB/s; %.3f s CPU\n", bytes, rd, (double)bytes / rd / 1e9, rd_cpu);
 	printf("warm walk / read pass = %.2f wall, %.2f CPU\n", walk / rd, walk_cpu / rd_cpu);
-	FILE *f = fopen("/proc/self/status", "r");
-	char line[256];
-	while (f && fgets(line, sizeof(line), f))
-		if (!strncmp(line, "VmHWM", 5) || !strncmp(line, "RssAnon", 7) || !strncmp(line, "RssFile", 7))
-			fputs(line, stdout);
-	if (f)
-		fclose(f);
+	static const char *const mem[] = { "VmHWM", "RssAnon", "RssFile" };
+	bench_print_memory(mem, 3);
 	ich_heaps_close(h);
 	ich_dump_close(d);
 	return 0;
