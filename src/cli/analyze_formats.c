@@ -74,6 +74,18 @@ static void uri(const char *path, char *buf, size_t n)
 	buf[o] = '\0';
 }
 
+/* {"physicalLocation": {"artifactLocation": {"uri": U}}}, left open:
+ * the caller may add logicalLocations before closing the location. */
+static void begin_location(struct ich_json *j, const char *u)
+{
+	ich_json_begin_object(j, NULL);
+	ich_json_begin_object(j, "physicalLocation");
+	ich_json_begin_object(j, "artifactLocation");
+	ich_json_string(j, "uri", u);
+	ich_json_end_object(j);
+	ich_json_end_object(j);
+}
+
 void ich_render_sarif(FILE *f, const struct ich_batch_item *items, size_t n)
 {
 	struct ich_json j;
@@ -133,12 +145,7 @@ void ich_render_sarif(FILE *f, const struct ich_batch_item *items, size_t n)
 		ich_json_string(&j, "text", msg);
 		ich_json_end_object(&j);
 		ich_json_begin_array(&j, "locations");
-		ich_json_begin_object(&j, NULL);
-		ich_json_begin_object(&j, "physicalLocation");
-		ich_json_begin_object(&j, "artifactLocation");
-		ich_json_string(&j, "uri", u);
-		ich_json_end_object(&j);
-		ich_json_end_object(&j);
+		begin_location(&j, u);
 		ich_json_end_object(&j);
 		ich_json_end_array(&j);
 		ich_json_end_object(&j);
@@ -163,12 +170,7 @@ void ich_render_sarif(FILE *f, const struct ich_batch_item *items, size_t n)
 			ich_json_string(&j, "text", fd->message);
 			ich_json_end_object(&j);
 			ich_json_begin_array(&j, "locations");
-			ich_json_begin_object(&j, NULL);
-			ich_json_begin_object(&j, "physicalLocation");
-			ich_json_begin_object(&j, "artifactLocation");
-			ich_json_string(&j, "uri", u);
-			ich_json_end_object(&j);
-			ich_json_end_object(&j);
+			begin_location(&j, u);
 			if (fd->has_module || fd->has_heap || fd->has_address) {
 				char name[128];
 				if (fd->has_module)
