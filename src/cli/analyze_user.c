@@ -136,15 +136,24 @@ static enum ich_status sec_heaps(struct ich_dump *dump, struct ich_report *r)
 	return partial ? ICH_STATUS_PARTIAL : ICH_STATUS_COMPLETE;
 }
 
+/* The sections after the heaps one read its walk; without one they are
+ * skipped, saying so. */
+static bool heaps_walked(struct ich_report *r)
+{
+	const struct uctx *u = r->ctx;
+	if (u->h && u->walked)
+		return true;
+	if (r->text)
+		fprintf(r->text, "skipped: no heap could be walked\n");
+	return false;
+}
+
 static enum ich_status sec_stat(struct ich_dump *dump, struct ich_report *r)
 {
 	(void)dump;
 	struct uctx *u = r->ctx;
-	if (!u->h || !u->walked) {
-		if (r->text)
-			fprintf(r->text, "skipped: no heap could be walked\n");
+	if (!heaps_walked(r))
 		return ICH_STATUS_SKIPPED;
-	}
 	const struct ich_heap_size_stat *rows = u->rows;
 	size_t n = u->nrows;
 	uint64_t busy = u->busy;
@@ -190,11 +199,8 @@ static enum ich_status sec_validate(struct ich_dump *dump, struct ich_report *r)
 {
 	(void)dump;
 	struct uctx *u = r->ctx;
-	if (!u->h || !u->walked) {
-		if (r->text)
-			fprintf(r->text, "skipped: no heap could be walked\n");
+	if (!heaps_walked(r))
 		return ICH_STATUS_SKIPPED;
-	}
 	size_t total = 0;
 	if (r->json)
 		ich_json_begin_array(r->json, "problems");
@@ -252,11 +258,8 @@ static enum ich_status sec_growth(struct ich_dump *dump, struct ich_report *r)
 {
 	(void)dump;
 	struct uctx *u = r->ctx;
-	if (!u->h || !u->walked) {
-		if (r->text)
-			fprintf(r->text, "skipped: no heap could be walked\n");
+	if (!heaps_walked(r))
 		return ICH_STATUS_SKIPPED;
-	}
 	struct ich_dump *od = NULL;
 	struct ich_heaps *oh = NULL;
 	struct ich_error *err = ich_dump_open(r->opts->heap_baseline, &od);
