@@ -15,6 +15,8 @@
 #include <cmocka.h>
 
 #include <icpheap/dump.h>
+
+#include "../heap_blocks.h"
 #include <icpheap/error.h>
 #include <icpheap/heap.h>
 
@@ -123,31 +125,6 @@ static void free_expect(struct expect *x)
 		free(x->h[i].b);
 }
 
-struct got {
-	struct ich_heap_block *b;	size_t nb;
-};
-
-static struct ich_error *collect(const struct ich_heap *heap, const struct ich_heap_block *b, void *arg)
-{
-	(void)heap;
-	struct got *g = arg;
-	g->b = realloc(g->b, (g->nb + 1) * sizeof *g->b);
-	g->b[g->nb++] = *b;
-	return NULL;
-}
-
-/* The builder's .expect keys a large block by its VIRTUAL_ALLOC_ENTRY; the
- * walker lists it by its _HEAP_ENTRY (BusyBlock, as WinDbg's -flt does)
- * and keeps the entry in .segment. */
-static const struct ich_heap_block *find(const struct got *g, uint64_t header)
-{
-	for (size_t i = 0; i < g->nb; i++)
-		if (g->b[i].header == header ||
-		    (g->b[i].layer == ICH_LAYER_VIRTUAL && g->b[i].segment == header))
-			return &g->b[i];
-	return NULL;
-}
-
 static const struct expect *g_x;	/* the scenario being checked */
 
 /* Compares heap hh (walked) with xh; skip_after: blocks of segment 0 in
@@ -155,8 +132,8 @@ static const struct expect *g_x;	/* the scenario being checked */
 static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct xheap *xh,
 		       uint64_t corrupt)
 {
-	struct got g = { 0 };
-	struct ich_error *err = ich_heap_walk(hs, hh, collect, &g);
+	struct heap_blocks g = { 0 };
+	struct ich_error *err = ich_heap_walk(hs, hh, heap_blocks_collect, &g);
 	assert_null(err);
 	assert_int_equal(hh->status, ICH_HEAP_OK);
 	assert_int_equal(hh->flags, xh->flags);
@@ -191,13 +168,13 @@ static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct x
 			if (xh->b[i].header == corrupt)
 				xcorrupt = &xh->b[i];
 		assert_non_null(xcorrupt);
-		const struct ich_heap_block *b = find(&g, corrupt);
+		const struct ich_heap_block *b = heap_blocks_find(&g, corrupt);
 		assert_non_null(b);
 		assert_int_equal(b->state, ICH_BLOCK_CORRUPT);
 		assert_int_equal(b->block_size, xcorrupt->block_size);
 		/* the walk goes on where the .expect says it resyncs */
 		if (g_x->resync)
-			assert_non_null(find(&g, g_x->resync));
+			assert_non_null(heap_blocks_find(&g, g_x->resync));
 		if (g_x->skipped_from) {
 			char want[96];
 			snprintf(want, sizeof want, "skipped 0x%llx bytes 0x%llx-0x%llx",
@@ -213,7 +190,7 @@ static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct x
 	size_t matched = 0;
 	for (size_t i = 0; i < xh->nb; i++) {
 		const struct xblock *xb = &xh->b[i];
-		const struct ich_heap_block *b = find(&g, xb->header);
+		const struct ich_heap_block *b = heap_blocks_find(&g, xb->header);
 		if (xb == xcorrupt)
 			continue;
 		/* The segment's own header block (busy, at the segment base, up
@@ -233,7 +210,7 @@ static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct x
 		if (xb->container)	/* an LFH block's UserBlocks */
 			assert_int_equal(b->segment, xb->container);
 	}
-	assert_int_equal(g.nb, xh->nb);
+	assert_int_equal(g.n, xh->nb);
 	bool cfree = xcorrupt && !strcmp(xcorrupt->state, "free");
 	bool cbusy = xcorrupt && !strcmp(xcorrupt->state, "busy");
 	assert_int_equal(hh->totals.corrupt_count, xcorrupt ? 1 : 0);

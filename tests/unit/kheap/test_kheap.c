@@ -20,6 +20,8 @@
 #include <cmocka.h>
 
 #include <icpheap/dump.h>
+
+#include "../heap_blocks.h"
 #include <icpheap/error.h>
 #include <icpheap/heap.h>
 #include <icpheap/kernel.h>
@@ -112,30 +114,6 @@ static void free_expect(struct expect *x)
 			free(x->p[i].h[j].b);
 }
 
-struct got {
-	struct ich_heap_block *b;	size_t nb;
-};
-
-static struct ich_error *collect(const struct ich_heap *heap, const struct ich_heap_block *b, void *arg)
-{
-	(void)heap;
-	struct got *g = arg;
-	g->b = realloc(g->b, (g->nb + 1) * sizeof *g->b);
-	g->b[g->nb++] = *b;
-	return NULL;
-}
-
-static const struct ich_heap_block *find(const struct got *g, uint64_t header)
-{
-	/* large blocks: the walker keys them by their BusyBlock and keeps the
-	 * VIRTUAL_ALLOC_ENTRY (the builder's header) in segment */
-	for (size_t i = 0; i < g->nb; i++)
-		if (g->b[i].header == header ||
-		    (g->b[i].layer == ICH_LAYER_VIRTUAL && g->b[i].segment == header))
-			return &g->b[i];
-	return NULL;
-}
-
 /* The unreadable page holding header, or NULL. */
 static const struct xpage *lost_page(const struct xproc *p, uint64_t header)
 {
@@ -158,8 +136,8 @@ static uint64_t first_header_from(const struct xheap *xh, uint64_t a)
 static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct xproc *p,
 		       const struct xheap *xh)
 {
-	struct got g = { 0 };
-	assert_null(ich_heap_walk(hs, hh, collect, &g));
+	struct heap_blocks g = { 0 };
+	assert_null(ich_heap_walk(hs, hh, heap_blocks_collect, &g));
 	assert_int_equal(hh->status, ICH_HEAP_OK);
 	assert_int_equal(hh->flags, xh->flags);
 	assert_int_equal(hh->nsegments, xh->segments);
@@ -167,7 +145,7 @@ static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct x
 	size_t lost = 0, npages = 0;
 	for (size_t i = 0; i < xh->nb; i++) {
 		const struct xblock *xb = &xh->b[i];
-		const struct ich_heap_block *b = find(&g, xb->header);
+		const struct ich_heap_block *b = heap_blocks_find(&g, xb->header);
 		if (lost_page(p, xb->header)) {
 			if (b)
 				fail_msg("pid %u heap 0x%llx: block 0x%llx lies on an unreadable page but is reported",
@@ -185,7 +163,7 @@ static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct x
 		if (b->state != ICH_BLOCK_INTERNAL)
 			assert_int_equal(b->size, xb->size);
 	}
-	assert_int_equal(g.nb + lost, xh->nb);
+	assert_int_equal(g.n + lost, xh->nb);
 	/* every unreadable page of this heap is named, with its reason */
 	for (size_t k = 0; k < p->npg; k++) {
 		const struct xpage *pg = &p->pg[k];

@@ -24,6 +24,8 @@
 #include <icpheap/error.h>
 #include <icpheap/heap.h>
 
+#include "../heap_blocks.h"
+
 #define MAXS 16
 static int nscen;
 static const char *names[MAXS], *dmp_path[MAXS], *exp_path[MAXS];
@@ -136,24 +138,6 @@ static void load(const char *path, struct expect *x)
 	assert_int_equal(at, x->nblocks);
 }
 
-struct seen {
-	struct ich_heap_block *b;	size_t n, cap;
-};
-
-static struct ich_error *collect(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
-{
-	(void)hp;
-	struct seen *s = arg;
-	if (s->n == s->cap) {
-		s->cap = s->cap ? s->cap * 2 : 1024;
-		s->b = realloc(s->b, s->cap * sizeof(*s->b));
-		if (!s->b)
-			return &ich_enomem;
-	}
-	s->b[s->n++] = *b;
-	return NULL;
-}
-
 static bool note_has(struct ich_heaps *h, const char *what)
 {
 	for (size_t i = 0; i < ich_heaps_note_count(h); i++)
@@ -181,8 +165,8 @@ static void check_scenario(int k)
 		assert_int_equal(hp->kind, ICH_HEAP_KIND_SEGMENT);
 		if (hp->status != ICH_HEAP_OK)
 			fail_msg("%s: %s", names[k], hp->reason);
-		struct seen s = { 0 };
-		err = ich_heap_walk(h, hp, collect, &s);
+		struct heap_blocks s = { 0 };
+		err = ich_heap_walk(h, hp, heap_blocks_collect, &s);
 		if (err)
 			fail_msg("%s: walk: %s", names[k], err->message);
 		/* block by block, in walk order */

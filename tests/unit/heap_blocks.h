@@ -1,0 +1,51 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Test helper shared by the heap unit tests: collect every block a walk
+ * reports, and find one by the header address a builder's .expect uses.
+ */
+#ifndef ICPHEAP_TEST_HEAP_BLOCKS_H
+#define ICPHEAP_TEST_HEAP_BLOCKS_H
+
+#include <stdint.h>
+#include <stdlib.h>
+
+#include <icpheap/heap.h>
+
+struct heap_blocks {
+	struct ich_heap_block *b;	size_t n, cap;
+};
+
+/* ich_heap_walk callback: appends the block (arg: struct heap_blocks). */
+static inline struct ich_error *heap_blocks_collect(const struct ich_heap *hp,
+						    const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct heap_blocks *s = arg;
+	if (s->n == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 1024;
+		struct ich_heap_block *nb = realloc(s->b, cap * sizeof(*nb));
+		if (!nb)
+			return &ich_enomem;
+		s->b = nb;
+		s->cap = cap;
+	}
+	s->b[s->n++] = *b;
+	return NULL;
+}
+
+/*
+ * The block whose header is at header.  The builders' .expect key a large
+ * block by its VIRTUAL_ALLOC_ENTRY; the walker lists it by its _HEAP_ENTRY
+ * (BusyBlock, as WinDbg's -flt does) and keeps the entry in .segment.
+ */
+static inline const struct ich_heap_block *heap_blocks_find(const struct heap_blocks *s,
+							     uint64_t header)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->b[i].header == header ||
+		    (s->b[i].layer == ICH_LAYER_VIRTUAL && s->b[i].segment == header))
+			return &s->b[i];
+	return NULL;
+}
+
+#endif
