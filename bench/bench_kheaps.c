@@ -24,13 +24,6 @@
 #include <icpheap/heap.h>
 #include <icpheap/kernel.h>
 
-static double now(clockid_t c)
-{
-	struct timespec ts;
-	clock_gettime(c, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
-
 int main(int argc, char **argv)
 {
 	if (argc != 2) {
@@ -44,19 +37,19 @@ int main(int argc, char **argv)
 		perror(argv[1]);
 		return 3;
 	}
-	double w0 = now(CLOCK_MONOTONIC), c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+	double w0 = bench_wall(), c0 = bench_cpu();
 	const uint64_t *m = mmap(NULL, (size_t)st.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
 	uint64_t x = 0;
 	for (size_t i = 0; i < (size_t)st.st_size / 8; i++)
 		x ^= m[i];
-	double rd = now(CLOCK_MONOTONIC) - w0, rd_cpu = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+	double rd = bench_wall() - w0, rd_cpu = bench_cpu() - c0;
 	munmap((void *)m, (size_t)st.st_size);
 	close(fd);
 	printf("read pass: %.1f MB in %.3f s wall, %.3f s CPU (xor %llx)\n", (double)st.st_size / 1e6, rd,
 	       rd_cpu, (unsigned long long)x);
 	for (int pass = 0; pass < 2; pass++) {
-		w0 = now(CLOCK_MONOTONIC);
-		c0 = now(CLOCK_PROCESS_CPUTIME_ID);
+		w0 = bench_wall();
+		c0 = bench_cpu();
 		struct ich_dump *d;
 		struct ich_kernel *k;
 		struct ich_error *err = ich_dump_open(argv[1], &d);
@@ -86,7 +79,7 @@ int main(int argc, char **argv)
 		}
 		ich_kernel_close(k);
 		ich_dump_close(d);
-		double t = now(CLOCK_MONOTONIC) - w0, tc = now(CLOCK_PROCESS_CPUTIME_ID) - c0;
+		double t = bench_wall() - w0, tc = bench_cpu() - c0;
 		printf("pass %d: %zu processes (%zu failed), %zu heaps, %llu blocks in %.3f s wall, %.3f s CPU = %.1f M blocks/s; %.2fx the read pass (wall), %.2fx (CPU)\n",
 		       pass, procs, failed, heaps, blocks, t, tc, (double)blocks / t / 1e6, t / rd, tc / rd_cpu);
 	}

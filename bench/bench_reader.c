@@ -17,16 +17,10 @@
 #include <string.h>
 #include <time.h>
 
+#include "bench_util.h"
 #include <icpheap/addrspace.h>
 #include <icpheap/dump.h>
 #include <icpheap/minidump.h>
-
-static double now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec * 1e-9;
-}
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
 static uint64_t next_rand(void)
@@ -44,14 +38,14 @@ int main(int argc, char **argv)
 		fprintf(stderr, "usage: %s DUMP [VA_BASE VA_SIZE]\n", argv[0]);
 		return 2;
 	}
-	double t0 = now();
+	double t0 = bench_wall();
 	struct ich_dump *dump;
 	struct ich_error *err = ich_dump_open(argv[1], &dump);
 	if (err) {
 		ich_error_print(err, stderr);
 		return 3;
 	}
-	double t_open = now() - t0;
+	double t_open = bench_wall() - t0;
 	struct ich_as *as = ich_dump_as(dump);
 	uint64_t base = 0, size = 0;
 	const struct ich_minidump *md = ich_dump_minidump(dump);
@@ -108,7 +102,7 @@ int main(int argc, char **argv)
 		if (path == 0 && (!md || argc >= 4))
 			continue;	/* kernel VA: no raw offset without translation */
 		for (int pass = 0; pass < 2; pass++) {
-			t0 = now();
+			t0 = bench_wall();
 			for (size_t i = 0; i < nrand; i++) {
 				uint64_t v = 0;
 				if (path == 0) {
@@ -132,7 +126,7 @@ int main(int argc, char **argv)
 				}
 				sum += v;
 			}
-			rate[path] = (double)nrand / (now() - t0) / 1e6;
+			rate[path] = (double)nrand / (bench_wall() - t0) / 1e6;
 		}
 	}
 	printf("  random 8-byte reads (%zu, the same addresses for each path; %" PRIu64 " failed):\n", nrand, bad);
@@ -159,7 +153,7 @@ int main(int argc, char **argv)
 		uint8_t *buf = mem + placements[k];
 		double t_pass = 0;
 		if (md && argc < 4) {
-			t0 = now();
+			t0 = bench_wall();
 			for (size_t r = 0; r < nr; r++) {
 				uint64_t rva = md->ranges[r].rva, s = md->ranges[r].size;
 				for (uint64_t o = 0; o + 8 <= s && rva + o + 8 <= fsize; o += 64) {
@@ -168,10 +162,10 @@ int main(int argc, char **argv)
 					sum += v;
 				}
 			}
-			t_pass = now() - t0;
+			t_pass = bench_wall() - t0;
 		}
 		uint64_t total = 0, xs = 0;
-		t0 = now();
+		t0 = bench_wall();
 		for (size_t r = 0; r < nr; r++) {
 			uint64_t b = md && argc < 4 ? md->ranges[r].start : base;
 			uint64_t s = md && argc < 4 ? md->ranges[r].size : size;
@@ -182,7 +176,7 @@ int main(int argc, char **argv)
 				xs ^= got ? buf[got - 1] : 0;	/* keep the copy alive */
 			}
 		}
-		double t_seq = now() - t0;
+		double t_seq = bench_wall() - t0;
 		printf("  sequential ich_as_read into a buffer at page offset %4zu: %.2f GB/s (%.2f GiB in %.3f s, x=%u)",
 		       placements[k], (double)total / t_seq / 1e9, (double)total / (1u << 30), t_seq, (unsigned)xs);
 		if (t_pass > 0)
