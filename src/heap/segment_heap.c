@@ -106,21 +106,6 @@ uint64_t seg_signature_const(uint32_t build)
 	return build >= 26100 ? 0 : 0xA2E64EADA2E64EADull;
 }
 
-/* A read whose failure only means "not known" (the error is dropped). */
-static bool rd_ptr(struct ich_heaps *h, uint64_t a, uint64_t *v)
-{
-	struct ich_error *err = ich_as_read_ptr(h->as, a, v);
-	ich_error_destroy(err);
-	return !err;
-}
-
-static bool rd_u64(struct ich_heaps *h, uint64_t a, uint64_t *v)
-{
-	struct ich_error *err = ich_as_read_u64(h->as, a, v);
-	ich_error_destroy(err);
-	return !err;
-}
-
 static uint64_t le(const uint8_t *p, unsigned n)
 {
 	uint64_t v = 0;
@@ -1137,8 +1122,8 @@ struct ich_error *seg_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	if (!s.w.err) {
 		walk_large(&s);
 		uint64_t rp = 0, cp = 0;
-		if (rd_ptr(h, heap->address + (uint64_t)hi->o.large_reserved, &rp) &&
-		    rd_ptr(h, heap->address + (uint64_t)hi->o.large_committed, &cp)) {
+		if (ich_error_ok(ich_as_read_ptr(h->as, heap->address + (uint64_t)hi->o.large_reserved, &rp)) &&
+		    ich_error_ok(ich_as_read_ptr(h->as, heap->address + (uint64_t)hi->o.large_committed, &cp))) {
 			heap->totals.reserved += rp * PAGE;
 			heap->totals.committed += cp * PAGE;
 			heap->totals.virt += rp * PAGE;
@@ -1148,8 +1133,8 @@ struct ich_error *seg_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 		 * sums above stand in otherwise. */
 		uint64_t tr, tc;
 		if (hi->o.mem_stats >= 0 &&
-		    rd_u64(h, heap->address + (uint64_t)hi->o.mem_stats, &tr) &&
-		    rd_u64(h, heap->address + (uint64_t)hi->o.mem_stats + 8, &tc) &&
+		    ich_error_ok(ich_as_read_u64(h->as, heap->address + (uint64_t)hi->o.mem_stats, &tr)) &&
+		    ich_error_ok(ich_as_read_u64(h->as, heap->address + (uint64_t)hi->o.mem_stats + 8, &tc)) &&
 		    tr && tc <= tr && tr < ((uint64_t)1 << 36)) {
 			heap->totals.reserved = tr * PAGE;
 			heap->totals.committed = tc * PAGE;
