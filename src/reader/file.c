@@ -22,6 +22,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/endian.h"
 #include "reader/reader.h"
 
 /* Decompressed dumps up to this size are kept in memory. */
@@ -89,8 +90,7 @@ static void gz_limit_header(struct gz_limit *l, const uint8_t *p, size_t n)
 {
 	if (n < 0xFA8 || memcmp(p, "PAGE", 4) || (memcmp(p + 4, "DU64", 4) && memcmp(p + 4, "DUMP", 4)))
 		return;
-	uint64_t need = 0;
-	memcpy(&need, p + 0xFA0, 8);	/* little-endian host (reader.h) */
+	uint64_t need = ich_le64(p + 0xFA0);
 	if (!need || need > UINT64_MAX - GZ_HEADER_SLACK || need + GZ_HEADER_SLACK >= l->max)
 		return;
 	l->max = need + GZ_HEADER_SLACK;
