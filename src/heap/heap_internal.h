@@ -7,6 +7,18 @@
 
 #include "reader/reader.h"
 
+/* The mapped file's bytes at [off, off + size), or NULL when there is no
+ * mapped file or it does not hold all of them (a captured range or thread
+ * context the file cuts short). */
+static inline const uint8_t *ich_heap_file_span(const struct ich_dump *dump, uint64_t off, uint64_t size)
+{
+	const uint8_t *file = ich_dump_file_data(dump);
+	uint64_t fsize = ich_dump_file_size(dump);
+	if (!file || off > fsize || size > fsize - off)
+		return NULL;
+	return file + off;
+}
+
 #define NT_HEAP_SIGNATURE 0xEEFFEEFFu	/* _HEAP.Signature */
 #define SEGMENT_SIGNATURE 0xFFEEFFEEu	/* _HEAP_SEGMENT.SegmentSignature */
 #define SEGHEAP_SIGNATURE 0xDDEEDDEEu	/* _SEGMENT_HEAP.Signature */

@@ -380,9 +380,7 @@ struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r)
 {
 	memset(r, 0, sizeof(*r));
 	const struct ich_minidump *md = ich_dump_minidump(h->dump);
-	const uint8_t *file = ich_dump_file_data(h->dump);
-	uint64_t fsize = ich_dump_file_size(h->dump);
-	if (!md || !file)
+	if (!md || !ich_dump_file_data(h->dump))
 		return ich_error_create(ICH_ERR_UNSUPPORTED, "%s: leak detection reads a user-mode minidump's captured memory",
 					ich_dump_path(h->dump));
 	struct gc g = { .h = h, .ps = h->ptr };
@@ -427,17 +425,19 @@ struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r)
 		/* roots: captured memory outside the heaps */
 		for (size_t i = 0; i < md->nranges; i++) {
 			const struct ich_md_range *rg = &md->ranges[i];
-			if (rg->rva > fsize || rg->size > fsize - rg->rva)
+			const uint8_t *d = ich_heap_file_span(h->dump, rg->rva, rg->size);
+			if (!d)
 				continue;
-			scan_root_range(&g, file + rg->rva, rg->start, rg->size, &r->root_bytes);
+			scan_root_range(&g, d, rg->start, rg->size, &r->root_bytes);
 			drain(&g, &r->block_bytes);
 		}
 		/* roots: the threads' register contexts */
 		for (size_t i = 0; i < md->nthreads; i++) {
 			const struct ich_md_thread *t = &md->threads[i];
-			if (!t->context_size || t->context_rva > fsize || t->context_size > fsize - t->context_rva)
+			const uint8_t *d = ich_heap_file_span(h->dump, t->context_rva, t->context_size);
+			if (!t->context_size || !d)
 				continue;
-			scan_bytes(&g, file + t->context_rva, 0, t->context_size);
+			scan_bytes(&g, d, 0, t->context_size);
 			r->context_bytes += t->context_size;
 			drain(&g, &r->block_bytes);
 		}

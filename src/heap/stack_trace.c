@@ -142,14 +142,12 @@ static bool ust_scan(struct ich_heaps *h, uint64_t *array, uint32_t *entries, ch
 	/* The page heap keeps its traces in the same database, so it may
 	 * exist without +ust: look in either case, say which when not found. */
 	bool ust = h->have_global_flag && (h->global_flag & FLG_USER_STACK_TRACE_DB);
-	const uint8_t *file = ich_dump_file_data(h->dump);
-	uint64_t fsize = ich_dump_file_size(h->dump);
 	unsigned ps = h->ptr;
-	for (size_t r = 0; file && r < md->nranges; r++) {
+	for (size_t r = 0; r < md->nranges; r++) {
 		const struct ich_md_range *rg = &md->ranges[r];
-		if (rg->rva > fsize || rg->size > fsize - rg->rva || rg->size < ps)
+		const uint8_t *d = ich_heap_file_span(h->dump, rg->rva, rg->size);
+		if (!d || rg->size < ps)
 			continue;
-		const uint8_t *d = file + rg->rva;
 		uint64_t first = (rg->start + ps - 1) & ~(uint64_t)(ps - 1);
 		/* slot -1 is the highest slot of the array: A - ps */
 		for (uint64_t a = first; a + ps <= rg->start + rg->size; a += ps) {

@@ -239,9 +239,7 @@ static void find_failure(struct ich_heaps *h, struct ich_heap_failure *f)
 {
 	const struct ich_dph_layout *L = ich_dph_layout_for(h->arch);
 	const struct ich_minidump *md = ich_dump_minidump(h->dump);
-	const uint8_t *file = ich_dump_file_data(h->dump);
-	uint64_t fsize = ich_dump_file_size(h->dump);
-	if (!L || !md || !file)
+	if (!L || !md || !ich_dump_file_data(h->dump))
 		return;
 	struct ntdll_section sec[16];
 	char why[160];
@@ -261,9 +259,9 @@ static void find_failure(struct ich_heaps *h, struct ich_heap_failure *f)
 	/* elsewhere in the captured memory (a pointer to a record, a copy) */
 	for (size_t r = 0; r < md->nranges && !f->found; r++) {
 		const struct ich_md_range *rg = &md->ranges[r];
-		if (rg->rva > fsize || rg->size > fsize - rg->rva || rg->size < need)
+		const uint8_t *d = ich_heap_file_span(h->dump, rg->rva, rg->size);
+		if (!d || rg->size < need)
 			continue;
-		const uint8_t *d = file + rg->rva;
 		uint64_t first = (rg->start + h->ptr - 1) & ~(uint64_t)(h->ptr - 1);
 		for (uint64_t a = first; a + need <= rg->start + rg->size; a += h->ptr) {
 			const uint8_t *p = d + (a - rg->start);
