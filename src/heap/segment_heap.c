@@ -33,6 +33,7 @@
 
 #include <icpheap/minidump.h>
 
+#include "core/endian.h"
 #include "heap/heap_internal.h"
 #include "heap/segment_heap.h"
 
@@ -106,14 +107,6 @@ uint64_t seg_signature_const(uint32_t build)
 	return build >= 26100 ? 0 : 0xA2E64EADA2E64EADull;
 }
 
-static uint64_t le(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-	for (unsigned i = n; i-- > 0;)
-		v = (v << 8) | p[i];
-	return v;
-}
-
 void vs_chunk_decode(const uint8_t *raw, uint64_t chunk, uint64_t heap_key, unsigned ptr,
 		     struct vs_chunk *out)
 {
@@ -121,14 +114,14 @@ void vs_chunk_decode(const uint8_t *raw, uint64_t chunk, uint64_t heap_key, unsi
 		/* Sizes qword {MemoryCost:16, UnsafeSize:16, UnsafePrevSize:16,
 		 * Allocated:8}, units of 16 bytes; the second qword carries
 		 * EncodedSegmentPageOffset:8, UnusedBytes:1 (S1) */
-		uint64_t s = le(raw, 8) ^ chunk ^ heap_key;
+		uint64_t s = ich_le64(raw) ^ chunk ^ heap_key;
 		out->size = (uint32_t)((s >> 16) & 0xFFFF) << 4;
 		out->prev_size = (uint32_t)((s >> 32) & 0xFFFF) << 4;
 		out->allocated = (s >> 48) & 1;
 	} else {
 		/* x86: one DWORD {MemoryCost:1, UnsafeSize:15, UnsafePrevSize:15,
 		 * Allocated:1}, units of 8 bytes (S2, S6 1507 x86) */
-		uint32_t s = (uint32_t)le(raw, 4) ^ (uint32_t)(chunk ^ heap_key);
+		uint32_t s = (uint32_t)ich_le32(raw) ^ (uint32_t)(chunk ^ heap_key);
 		out->size = ((s >> 1) & 0x7FFF) << 3;
 		out->prev_size = ((s >> 16) & 0x7FFF) << 3;
 		out->allocated = (s >> 31) & 1;
@@ -615,9 +608,9 @@ static void keys_ensure(struct ich_heaps *h)
 				continue;
 			scanned = true;
 			for (size_t a = 0; a + h->ptr * 2u <= got && a < PAGE; a += h->ptr) {
-				if ((le(buf + a, h->ptr) & mask) != st->heap_key)
+				if (((h->ptr == 8 ? ich_le64(buf + a) : ich_le32(buf + a)) & mask) != st->heap_key)
 					continue;
-				uint32_t cand = (uint32_t)le(buf + a + (size_t)o->globals_lfh_key, 4);
+				uint32_t cand = (uint32_t)ich_le32(buf + a + (size_t)o->globals_lfh_key);
 				if (ns && !lfh_key_fits(samples, ns, cand, h->build, (unsigned)o->lfh_bitmap, unit))
 					continue;
 				st->lfh_key = cand;
@@ -775,7 +768,7 @@ static void walk_vs(struct seg_walk *s, uint64_t seg, uint64_t sub, uint64_t len
 		} else if (vc.allocated) {
 			uint64_t unused = 0;
 			if (vc.unused_present && view_has(&v, c + vc.size - 2, 2))
-				unused = unused_trailer((uint16_t)le(view_at(&v, c + vc.size - 2), 2), true);
+				unused = unused_trailer((uint16_t)ich_le16(view_at(&v, c + vc.size - 2)), true);
 			if (unused > vc.size - hs) {
 				heap_problem(heap, c, "VS chunk: unused byte count 0x%" PRIx64 " exceeds the chunk's user size 0x%x",
 					     unused, vc.size - hs);
@@ -811,8 +804,8 @@ static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
 		view_close(&v);
 		return;
 	}
-	uint32_t bc = (uint32_t)le(view_at(&v, sub + (uint64_t)o->lfh_block_count), 2);
-	uint32_t enc = (uint32_t)le(view_at(&v, sub + (uint64_t)o->lfh_block_offsets), 4);
+	uint32_t bc = (uint32_t)ich_le16(view_at(&v, sub + (uint64_t)o->lfh_block_count));
+	uint32_t enc = (uint32_t)ich_le32(view_at(&v, sub + (uint64_t)o->lfh_block_offsets));
 	uint16_t bs, fo;
 	lfh_offsets_decode(enc, sub, s->st->lfh_key, s->w.h->build, &bs, &fo);
 	unsigned unit = s->unit;
@@ -838,7 +831,7 @@ static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
 	uint32_t clear = 0;
 	for (uint32_t i = 0; i < bc; i++)
 		clear += !(lfh_bitmap_bits(bits, i) & 1);
-	uint16_t free_count = (uint16_t)le(view_at(&v, sub + (uint64_t)o->lfh_free_count), 2);
+	uint16_t free_count = (uint16_t)ich_le16(view_at(&v, sub + (uint64_t)o->lfh_free_count));
 	bool spare_set = bm + bc / 4 < sub + fo && view_has(&v, bm + bc / 4, 1) &&
 			 ((view_at(&v, bm + bc / 4)[0] >> ((bc % 4) * 2)) & 3);
 	if (spare_set || free_count != clear)
@@ -852,7 +845,7 @@ static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
 		if (st & 1) {
 			uint64_t unused = 0;
 			if ((st & 2) && view_has(&v, blk + bs - 2, 2)) {
-				unused = unused_trailer((uint16_t)le(view_at(&v, blk + bs - 2), 2), false);
+				unused = unused_trailer((uint16_t)ich_le16(view_at(&v, blk + bs - 2)), false);
 				if (unused > bs) {
 					heap_problem(heap, blk, "LFH block: unused byte count 0x%" PRIx64 " exceeds BlockSize 0x%x", unused, bs);
 					unused = 0;
@@ -943,7 +936,7 @@ static void walk_page_segment(struct seg_walk *s, uint64_t seg, uint64_t ctx, un
 			else
 				walk_lfh(s, range, len);
 		} else if (flags == RF_BACKEND) {
-			uint32_t unused = (uint32_t)le(view_at(&v, d + (uint64_t)o->prd_unused), 4);
+			uint32_t unused = (uint32_t)ich_le32(view_at(&v, d + (uint64_t)o->prd_unused));
 			struct ich_heap_block b = { .header = d, .user = range, .block_size = len,
 						    .segment = seg, .layer = ICH_LAYER_SEG_BACKEND,
 						    .state = ICH_BLOCK_BUSY, .flags = 1 };
