@@ -1008,16 +1008,7 @@ static int do_find(struct ctx *c)
 		return ICH_EXIT_OK;
 	char words[64];
 	flags_words(&f.b, words, sizeof(words));
-	if (c->w == 16) {
-		printf("Entry             User              Heap              Segment               Size  PrevSize  Unused    Flags\n");
-		for (int i = 0; i < 109; i++)
-			putchar('-');
-	} else {
-		printf("Entry     User      Heap      Segment       Size  PrevSize  Unused    Flags\n");
-		for (int i = 0; i < 77; i++)
-			putchar('-');
-	}
-	putchar('\n');
+	heap_entry_table_header(c->w);
 	char prev[16];
 	if (f.b.layer == ICH_LAYER_LFH || f.b.layer == ICH_LAYER_SEG_LFH || f.b.layer == ICH_LAYER_SEG_LARGE ||
 	    f.b.layer == ICH_LAYER_SEG_BACKEND)

@@ -30,6 +30,7 @@ struct heap_ext {
 int heap_p_list(struct heap_ext *x);	/* -p, -p -h HANDLE, -p -all */
 int heap_p_addr(struct heap_ext *x);	/* -p -a ADDR */
 extern const char heap_p_help[];	/* -p -? */
+void heap_entry_table_header(int w);	/* block table heads (-l, -x) */
 int heap_leaks(struct heap_ext *x);	/* -l */
 int heap_triage(struct heap_ext *x);	/* -triage [HEAP|ADDR] */
 

@@ -31,6 +31,21 @@ static void words(const struct ich_heap_block *b, char *out, size_t n)
 		 b->layer == ICH_LAYER_VIRTUAL ? "virtual " : b->layer == ICH_LAYER_PAGE_HEAP ? "page-heap " : "");
 }
 
+/* The column heads and rule of WinDbg's block table (!heap -l, !heap -x). */
+void heap_entry_table_header(int w)
+{
+	if (w == 16) {
+		printf("Entry             User              Heap              Segment               Size  PrevSize  Unused    Flags\n");
+		for (int i = 0; i < 109; i++)
+			putchar('-');
+	} else {
+		printf("Entry     User      Heap      Segment       Size  PrevSize  Unused    Flags\n");
+		for (int i = 0; i < 77; i++)
+			putchar('-');
+	}
+	putchar('\n');
+}
+
 int heap_leaks(struct heap_ext *x)
 {
 	struct ich_leak_result r;
@@ -71,16 +86,7 @@ int heap_leaks(struct heap_ext *x)
 	} else {
 		printf("Scanning references from %llu busy blocks (%llu MBytes) ....\n", P(r.busy_blocks),
 		       P(r.busy_bytes >> 20));
-		if (x->w == 16) {
-			printf("Entry             User              Heap              Segment               Size  PrevSize  Unused    Flags\n");
-			for (int i = 0; i < 109; i++)
-				putchar('-');
-		} else {
-			printf("Entry     User      Heap      Segment       Size  PrevSize  Unused    Flags\n");
-			for (int i = 0; i < 77; i++)
-				putchar('-');
-		}
-		putchar('\n');
+		heap_entry_table_header(x->w);
 		for (size_t i = 0; i < r.nleaks; i++) {
 			const struct ich_heap_block *b = &r.leaks[i].block;
 			char prev[16], fl[64];
