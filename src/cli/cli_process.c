@@ -54,9 +54,9 @@ int ich_cli_open_heaps(struct ich_dump *dump, uint32_t build, const struct ich_c
 	bool want = sel && (sel->pid || sel->name);
 	if (ich_dump_kind(dump) != ICH_DUMP_KERNEL) {
 		if (want) {
-			fprintf(stderr, "icpheap: %s: --pid/--process choose a process of a kernel memory dump; this %s is one process already\n",
-				ich_dump_path(dump), ich_dump_kind_name(dump));
-			return ICH_EXIT_USAGE;
+			return ich_cli_fail(ich_error_create(ICH_ERR_INVALID_ARG,
+				"%s: --pid/--process choose a process of a kernel memory dump; this %s is one process already",
+				ich_dump_path(dump), ich_dump_kind_name(dump)));
 		}
 		struct ich_error *err = ich_heaps_open(dump, build, h);
 		return err ? ich_cli_fail(err) : -1;
@@ -67,16 +67,18 @@ int ich_cli_open_heaps(struct ich_dump *dump, uint32_t build, const struct ich_c
 		return ich_cli_fail(err);
 	const char *why;
 	if (!ich_kernel_user_pages(kern, &why)) {
-		fprintf(stderr, "icpheap: %s: no user-mode pages in this dump (%s): process heaps need a complete or kernel+user memory dump\n",
+		err = ich_error_create(ICH_ERR_FAULT,
+			"%s: no user-mode pages in this dump (%s): process heaps need a complete or kernel+user memory dump",
 			ich_dump_path(dump), why);
 		ich_kernel_close(kern);
-		return ICH_EXIT_DUMP;
+		return ich_cli_fail(err);
 	}
 	if (!want) {
-		fprintf(stderr, "icpheap: %s is a %s: choose a process with --pid PID or --process NAME (icpheap ps lists them)\n",
+		err = ich_error_create(ICH_ERR_INVALID_ARG,
+			"%s is a %s: choose a process with --pid PID or --process NAME (icpheap ps lists them)",
 			ich_dump_path(dump), ich_dump_kind_name(dump));
 		ich_kernel_close(kern);
-		return ICH_EXIT_USAGE;
+		return ich_cli_fail(err);
 	}
 	const struct ich_kprocess *p = NULL;
 	if (sel->pid) {
@@ -84,27 +86,28 @@ int ich_cli_open_heaps(struct ich_dump *dump, uint32_t build, const struct ich_c
 		(void)ich_kernel_parse_pid(sel->pid, &pid);
 		p = ich_kernel_find_pid(kern, pid);
 		if (!p) {
-			fprintf(stderr, "icpheap: %s: no process with pid %u (0x%x) in the process list (%zu processes%s)\n",
+			err = ich_error_create(ICH_ERR_INVALID_ARG,
+				"%s: no process with pid %u (0x%x) in the process list (%zu processes%s)",
 				ich_dump_path(dump), pid, pid, ich_kernel_process_count(kern),
 				ich_kernel_processes_partial(kern) ? ", list incomplete" : "");
 			ich_kernel_close(kern);
-			return ICH_EXIT_USAGE;
+			return ich_cli_fail(err);
 		}
 	} else {
 		const struct ich_kprocess *m[8];
 		size_t n = ich_kernel_find_image(kern, sel->name, m, 8);
 		if (n != 1) {
-			if (!n)
-				fprintf(stderr, "icpheap: %s: no process named %s\n", ich_dump_path(dump), sel->name);
-			else {
-				fprintf(stderr, "icpheap: %s: %zu processes are named %s; choose one with --pid:",
-					ich_dump_path(dump), n, sel->name);
-				for (size_t i = 0; i < n && i < 8; i++)
-					fprintf(stderr, " %u", m[i]->pid);
-				fprintf(stderr, "%s\n", n > 8 ? " ..." : "");
-			}
+			char pids[128] = "";
+			size_t len = 0;
+			for (size_t i = 0; i < n && i < 8 && len < sizeof(pids); i++)
+				len += (size_t)snprintf(pids + len, sizeof(pids) - len, " %u", m[i]->pid);
+			err = !n ? ich_error_create(ICH_ERR_INVALID_ARG, "%s: no process named %s", ich_dump_path(dump),
+						    sel->name)
+				 : ich_error_create(ICH_ERR_INVALID_ARG,
+						    "%s: %zu processes are named %s; choose one with --pid:%s%s",
+						    ich_dump_path(dump), n, sel->name, pids, n > 8 ? " ..." : "");
 			ich_kernel_close(kern);
-			return ICH_EXIT_USAGE;
+			return ich_cli_fail(err);
 		}
 		p = m[0];
 	}

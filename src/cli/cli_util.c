@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "core/json.h"
+#include "cli/records.h"
 
 bool ich_cli_quiet;
 
@@ -47,11 +48,28 @@ int ich_cli_worst(int a, int b)
 	return a > b ? a : b;
 }
 
+/* The error ich_cli_fail reported last: --json commands put it in their
+ * error document (records.c, ich_json_failure). */
+static struct {
+	const char *code;
+	char message[1024];
+} last_error;
+
+const char *ich_cli_last_error(const char **code)
+{
+	if (!last_error.code)
+		return NULL;
+	*code = last_error.code;
+	return last_error.message;
+}
+
 int ich_cli_fail(struct ich_error *err)
 {
 	if (!err)
 		return ICH_EXIT_OK;
 	int code = ich_cli_exit_code(err);
+	last_error.code = ich_error_code_name(err->code);
+	snprintf(last_error.message, sizeof(last_error.message), "%s", err->message ? err->message : "");
 	ich_error_print(err, stderr);
 	ich_error_destroy(err);
 	return code;

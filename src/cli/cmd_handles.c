@@ -19,6 +19,7 @@
 
 #include "cli/cli.h"
 #include "core/json.h"
+#include "cli/records.h"
 
 static const char usage[] =
 "usage: icpheap handles [-t TYPE] [PID] [--json] DUMP...\n"
@@ -66,7 +67,7 @@ static struct ich_error *print_handle(const struct ich_kprocess *p,
 		ich_json_addr(j, "handle", h->handle);
 		ich_json_addr(j, "object", h->object);
 		ich_json_string(j, "type", tname);
-		ich_json_addr(j, "access", h->access);
+		ich_json_u64(j, "access", h->access);
 		ich_json_end_object(j);
 		return NULL;
 	}
@@ -79,12 +80,28 @@ static struct ich_error *print_handle(const struct ich_kprocess *p,
 	return NULL;
 }
 
+/* Text: the message on stderr; JSON: also the error document. */
+static int fail(struct ich_json *j, const char *path, struct ich_error *err)
+{
+	int rc = ich_cli_fail(err);
+	return j ? ich_json_failure(j, ICH_SCHEMA_HANDLES, path, rc) : rc;
+}
+
+static void begin_doc(struct ich_json *j, const char *path)
+{
+	ich_json_begin_object(j, NULL);
+	ich_json_string(j, "schema", ICH_SCHEMA_HANDLES);
+	ich_json_string(j, "path", path);
+}
+
 static int kernel_handles(struct ich_dump *dump, const struct hopts *o, const struct ich_cli_global *g)
 {
 	struct ich_kernel *k;
 	struct ich_error *err = ich_kernel_open(dump, g->build, &k);
 	if (err)
-		return ich_cli_fail(err);
+		return fail(o->j, ich_dump_path(dump), err);
+	if (o->j)
+		begin_doc(o->j, ich_dump_path(dump));
 	if (o->type && !ich_kernel_find_type(k, o->type))
 		fprintf(stderr, "icpheap: warning: no object type named \"%s\" (%zu types known)\n",
 			o->type, ich_kernel_type_count(k));
@@ -101,10 +118,16 @@ static int kernel_handles(struct ich_dump *dump, const struct hopts *o, const st
 		if (err)
 			break;
 	}
+	int rc = err ? ich_cli_fail(err) : ICH_EXIT_OK;
 	if (o->j) {
 		ich_json_end_array(o->j);
 		ich_json_u64(o->j, "count", c.count);
 		ich_json_bool(o->j, "partial", partial);
+		if (err) {	/* the walk stopped: what it listed, and why it stopped */
+			const char *code = NULL, *msg = ich_cli_last_error(&code);
+			ich_json_error_obj(o->j, "error", code, msg);
+		}
+		ich_json_end_object(o->j);
 	} else {
 		for (size_t i = 0; i < ich_kernel_warning_count(k); i++)
 			printf("warning: %s\n", ich_kernel_warning(k, i));
@@ -112,7 +135,7 @@ static int kernel_handles(struct ich_dump *dump, const struct hopts *o, const st
 	}
 	ich_kernel_close(k);
 	if (err)
-		return ich_cli_fail(err);
+		return rc;
 	if (!found) {
 		fprintf(stderr, "icpheap: %s: no process with Cid %x\n", ich_dump_path(dump), o->pid);
 		return ICH_EXIT_USAGE;
@@ -123,14 +146,15 @@ static int kernel_handles(struct ich_dump *dump, const struct hopts *o, const st
 static int minidump_handles(struct ich_dump *dump, const struct hopts *o)
 {
 	const struct ich_minidump *md = ich_dump_minidump(dump);
-	if (!md->nhandles) {
-		fprintf(stderr, "icpheap: %s: this minidump has no HandleData stream (write it with MiniDumpWithHandleData)\n",
-			ich_dump_path(dump));
-		return ICH_EXIT_DUMP;
-	}
+	if (!md->nhandles)
+		return fail(o->j, ich_dump_path(dump), ich_error_create(ICH_ERR_NOT_FOUND,
+			"%s: this minidump has no HandleData stream (write it with MiniDumpWithHandleData)",
+			ich_dump_path(dump)));
 	uint64_t count = 0;
-	if (o->j)
+	if (o->j) {
+		begin_doc(o->j, ich_dump_path(dump));
 		ich_json_begin_array(o->j, "handles");
+	}
 	for (size_t i = 0; i < md->nhandles; i++) {
 		const struct ich_md_handle *h = &md->handles[i];
 		const char *tname = h->type_name ? h->type_name : "?";
@@ -142,7 +166,7 @@ static int minidump_handles(struct ich_dump *dump, const struct hopts *o)
 			ich_json_addr(o->j, "handle", h->handle);
 			ich_json_string(o->j, "type", tname);
 			ich_json_string(o->j, "name", h->object_name);
-			ich_json_addr(o->j, "access", h->granted_access);
+			ich_json_u64(o->j, "access", h->granted_access);
 			ich_json_u64(o->j, "handle_count", h->handle_count);
 			ich_json_u64(o->j, "pointer_count", h->pointer_count);
 			ich_json_end_object(o->j);
@@ -154,6 +178,7 @@ static int minidump_handles(struct ich_dump *dump, const struct hopts *o)
 	if (o->j) {
 		ich_json_end_array(o->j);
 		ich_json_u64(o->j, "count", count);
+		ich_json_end_object(o->j);
 	} else {
 		printf("%" PRIu64 " handles (from the minidump's HandleData stream)\n", count);
 		if (o->type && !strcasecmp(o->type, "IoCompletion"))
@@ -201,18 +226,12 @@ static int cmd_handles(int argc, char **argv, const struct ich_cli_global *g)
 		struct ich_dump *dump;
 		struct ich_error *err = ich_dump_open(argv[i], &dump);
 		if (err) {
-			worst = ich_cli_worst(worst, ich_cli_fail(err));
+			worst = ich_cli_worst(worst, fail(o.j, argv[i], err));
 			continue;
 		}
 		o.w = ich_dump_as(dump) && ich_as_ptr_size(ich_dump_as(dump)) == 4 ? 8 : 16;
-		if (o.j) {
-			ich_json_begin_object(o.j, NULL);
-			ich_json_string(o.j, "path", argv[i]);
-		}
 		int rc = ich_dump_kind(dump) == ICH_DUMP_KERNEL ? kernel_handles(dump, &o, g)
 							       : minidump_handles(dump, &o);
-		if (o.j)
-			ich_json_end_object(o.j);
 		worst = ich_cli_worst(worst, rc);
 		ich_dump_close(dump);
 	}

@@ -28,6 +28,7 @@
 #include "cli/cli_process.h"
 #include "core/fmt.h"
 #include "core/json.h"
+#include "cli/records.h"
 
 static const char usage[] =
 "usage: icpheap heap [OPTIONS] [--pid PID | --process NAME] DUMP\n"
@@ -165,119 +166,12 @@ static void print_unwalkable(struct ctx *c)
 	}
 }
 
-static void json_heap_head(struct ich_json *j, const struct ich_heap *hp)
-{
-	ich_json_addr(j, "address", hp->address);
-	ich_json_string(j, "kind", hp->kind == ICH_HEAP_KIND_NT ? "nt" :
-			hp->kind == ICH_HEAP_KIND_SEGMENT ? "segment" :
-			hp->kind == ICH_HEAP_KIND_PAGE ? "page" : "unknown");
-	ich_json_string(j, "status", hp->status == ICH_HEAP_OK ? "ok" :
-			hp->status == ICH_HEAP_NOT_CAPTURED ? "not_captured" :
-			hp->status == ICH_HEAP_BAD_LAYOUT ? "bad_layout" : "not_walked");
-	if (hp->status != ICH_HEAP_OK) {
-		ich_json_string(j, "reason", hp->reason);
-		return;
-	}
-	ich_json_addr(j, "flags", hp->flags);
-	char layout[96];
-	snprintf(layout, sizeof(layout), "ntdll %s %u (%s)", ich_arch_name(hp->layout->arch),
-		 hp->layout->build_min, hp->layout->label);
-	ich_json_string(j, "layout", layout);
-	ich_json_bool(j, "lfh", hp->lfh);
-	if (hp->unlisted)
-		ich_json_bool(j, "unlisted", true);	/* not in PEB.ProcessHeaps (24H2) */
-}
-
-static void json_heap_tail(struct ich_json *j, const struct ich_heap *hp)
-{
-	if (hp->status != ICH_HEAP_OK)
-		return;
-	ich_json_begin_array(j, "segments");
-	for (size_t s = 0; s < hp->nsegments; s++) {
-		const struct ich_heap_segment *sg = &hp->segments[s];
-		ich_json_begin_object(j, NULL);
-		ich_json_addr(j, "base", sg->base);
-		ich_json_addr(j, "first_entry", sg->first_entry);
-		ich_json_addr(j, "last_valid_entry", sg->last_valid_entry);
-		ich_json_begin_array(j, "uncommitted");
-		for (size_t u = 0; u < sg->nucr; u++) {
-			ich_json_begin_object(j, NULL);
-			ich_json_addr(j, "address", sg->ucr[u].address);
-			ich_json_u64(j, "size", sg->ucr[u].size);
-			ich_json_end_object(j);
-		}
-		ich_json_end_array(j);
-		ich_json_end_object(j);
-	}
-	ich_json_end_array(j);
-	const struct ich_heap_totals *t = &hp->totals;
-	ich_json_begin_object(j, "totals");
-	ich_json_u64(j, "busy_count", t->busy_count);
-	ich_json_u64(j, "busy_bytes", t->busy_bytes);
-	ich_json_u64(j, "free_count", t->free_count);
-	ich_json_u64(j, "free_bytes", t->free_bytes);
-	ich_json_u64(j, "committed", t->committed);
-	ich_json_u64(j, "reserved", t->reserved);
-	ich_json_u64(j, "virtual_blocks", t->virtual_blocks);
-	ich_json_u64(j, "uncommitted_ranges", t->ucr_count);
-	ich_json_u64(j, "corrupt_count", t->corrupt_count);
-	ich_json_end_object(j);
-	ich_json_begin_array(j, "problems");
-	for (size_t p = 0; p < hp->nproblems; p++) {
-		ich_json_begin_object(j, NULL);
-		ich_json_addr(j, "address", hp->problems[p].address);
-		ich_json_string(j, "what", hp->problems[p].what);
-		ich_json_end_object(j);
-	}
-	ich_json_end_array(j);
-	ich_json_begin_array(j, "unreadable");
-	for (size_t i = 0; i < hp->nunreadable; i++) {
-		const struct ich_heap_unreadable *u = &hp->unreadable[i];
-		ich_json_begin_object(j, NULL);
-		ich_json_addr(j, "address", u->address);
-		ich_json_addr(j, "end", u->end);
-		ich_json_addr(j, "page", u->page);
-		ich_json_string(j, "reason", ich_miss_reason_name(u->why));
-		ich_json_bool(j, "resynced", u->resynced);
-		if (u->pte)
-			ich_json_addr(j, "pte", u->pte);
-		ich_json_end_object(j);
-	}
-	ich_json_end_array(j);
-	ich_json_bool(j, "partial", hp->partial);
-}
-
-static void json_block_fields(struct ich_json *j, const struct ich_heap_block *b)
-{
-	ich_json_addr(j, "header", b->header);
-	ich_json_addr(j, "user", b->user);
-	ich_json_u64(j, "size", b->size);
-	ich_json_u64(j, "block_size", b->block_size);
-	ich_json_u64(j, "unused", b->unused);
-	ich_json_string(j, "state", ich_block_state_name(b->state));
-	ich_json_string(j, "layer", ich_block_layer_name(b->layer));
-	/* where the block lives: its segment (back end), the UserBlocks
-	 * container (LFH), its _HEAP_VIRTUAL_ALLOC_ENTRY (large block) */
-	if (b->layer == ICH_LAYER_BACKEND)
-		ich_json_addr(j, "segment", b->segment);
-	else if (b->layer == ICH_LAYER_LFH)
-		ich_json_addr(j, "container", b->segment);
-	else if (b->layer == ICH_LAYER_VIRTUAL)
-		ich_json_addr(j, "virtual_alloc_entry", b->segment);
-	/* segment heaps: the VS/LFH subsegment, the page segment (backend
-	 * ranges) or the _HEAP_LARGE_ALLOC_DATA (large) it belongs to */
-	else if (b->layer == ICH_LAYER_SEG_LARGE)
-		ich_json_addr(j, "large_alloc_data", b->segment);
-	else if (b->layer >= ICH_LAYER_SEG_VS && b->layer <= ICH_LAYER_SEG_BACKEND)
-		ich_json_addr(j, b->layer == ICH_LAYER_SEG_BACKEND ? "segment" : "subsegment", b->segment);
-}
-
 static struct ich_error *json_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
 {
 	(void)hp;
 	struct ich_json *j = arg;
 	ich_json_begin_object(j, NULL);
-	json_block_fields(j, b);
+	ich_json_block_fields(j, b);
 	ich_json_end_object(j);
 	return NULL;
 }
@@ -309,7 +203,7 @@ static int do_list(struct ctx *c)
 		ich_json_begin_array(c->j, "heaps");
 		for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
 			ich_json_begin_object(c->j, NULL);
-			json_heap_head(c->j, ich_heaps_get(c->h, i));
+			ich_json_heap_head(c->j, ich_heaps_get(c->h, i));
 			ich_json_end_object(c->j);
 		}
 		ich_json_end_array(c->j);
@@ -454,8 +348,8 @@ static int do_summary(struct ctx *c)
 			if (!selected(c, hp))
 				continue;
 			ich_json_begin_object(c->j, NULL);
-			json_heap_head(c->j, hp);
-			json_heap_tail(c->j, hp);
+			ich_json_heap_head(c->j, hp);
+			ich_json_heap_tail(c->j, hp);
 			ich_json_end_object(c->j);
 		}
 		ich_json_end_array(c->j);
@@ -788,7 +682,7 @@ static int do_entries(struct ctx *c, bool free_only)
 			continue;
 		if (c->j) {
 			ich_json_begin_object(c->j, NULL);
-			json_heap_head(c->j, hp);
+			ich_json_heap_head(c->j, hp);
 			if (hp->status == ICH_HEAP_OK)
 				ich_json_begin_array(c->j, "blocks");
 		}
@@ -814,7 +708,7 @@ static int do_entries(struct ctx *c, bool free_only)
 		}
 		if (c->j) {
 			ich_json_end_array(c->j);
-			json_heap_tail(c->j, hp);
+			ich_json_heap_tail(c->j, hp);
 			ich_json_end_object(c->j);
 		}
 		if (err)
@@ -983,7 +877,7 @@ static bool json_found(struct ctx *c, const struct find_ctx *f)
 		return false;
 	ich_json_addr(c->j, "heap", f->heap);
 	ich_json_begin_object(c->j, "block");
-	json_block_fields(c->j, &f->b);
+	ich_json_block_fields(c->j, &f->b);
 	ich_json_end_object(c->j);
 	return true;
 }
@@ -1230,21 +1124,11 @@ static int do_stat(struct ctx *c)
 			continue;
 		}
 		size_t show = nrows < c->o->stat_max ? nrows : c->o->stat_max;
-		const char *grp = c->o->grp == 'A' ? "ALLOCATIONSIZE" : c->o->grp == 'B' ? "BLOCKCOUNT" : "TOTSIZE";
+		const char *grp = ich_stat_group_by(ord);
 		if (c->j) {
 			ich_json_begin_object(c->j, NULL);
 			ich_json_addr(c->j, "address", hp->address);
-			ich_json_string(c->j, "group_by", grp);
-			ich_json_u64(c->j, "busy_bytes", busy);
-			ich_json_begin_array(c->j, "sizes");
-			for (size_t r = 0; r < show; r++) {
-				ich_json_begin_object(c->j, NULL);
-				ich_json_u64(c->j, "size", rows[r].size);
-				ich_json_u64(c->j, "blocks", rows[r].blocks);
-				ich_json_u64(c->j, "total", rows[r].total);
-				ich_json_end_object(c->j);
-			}
-			ich_json_end_array(c->j);
+			ich_json_stat_table(c->j, ord, busy, rows, show);
 			ich_json_end_object(c->j);
 		} else {
 			/* -stat -h 0 (every heap): each table is introduced by
@@ -1284,8 +1168,8 @@ static int do_validate(struct ctx *c)
 		total += hp->nproblems;
 		if (c->j) {
 			ich_json_begin_object(c->j, NULL);
-			json_heap_head(c->j, hp);
-			json_heap_tail(c->j, hp);
+			ich_json_heap_head(c->j, hp);
+			ich_json_heap_tail(c->j, hp);
 			ich_json_end_object(c->j);
 			continue;
 		}
@@ -1610,14 +1494,16 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 	}
 	struct ich_dump *dump;
 	struct ich_error *err = ich_dump_open(o.dump, &dump);
-	if (err)
-		return ich_cli_fail(err);
+	if (err) {
+		rc = ich_cli_fail(err);
+		return o.json ? ich_json_failure(NULL, ICH_SCHEMA_HEAP, o.dump, rc) : rc;
+	}
 	struct ich_heaps *h;
 	struct ich_kernel *kern;
 	rc = ich_cli_open_heaps(dump, g->build, &sel, &h, &kern);
 	if (rc >= 0) {
 		ich_dump_close(dump);
-		return rc;
+		return o.json ? ich_json_failure(NULL, ICH_SCHEMA_HEAP, o.dump, rc) : rc;
 	}
 	struct ctx c = { &o, dump, h, ich_heaps_ptr_size(h) == 8 ? 16 : 8,
 			 ich_heaps_ptr_size(h) == 8 ? 16u : 8u, NULL, g->verbose };
@@ -1626,6 +1512,7 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 		ich_json_init(&js, stdout, true);
 		c.j = &js;
 		ich_json_begin_object(c.j, NULL);
+		ich_json_string(c.j, "schema", ICH_SCHEMA_HEAP);
 		ich_json_string(c.j, "path", o.dump);
 	}
 	if (g->verbose && !o.json)

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/heap_ext.h"
 #include "core/json.h"
+#include "cli/records.h"
 
 #define P(x) (unsigned long long)(x)
 
@@ -110,14 +111,20 @@ static int cmd_heap_diff(int argc, char **argv, const struct ich_cli_global *g)
 		struct ich_error *err = ich_dump_open(paths[k], &d[k]);
 		if (!err)
 			err = ich_heaps_open(d[k], g->build, &h[k]);
-		if (err)
+		if (err) {
 			rc = ich_cli_fail(err);
+			if (json)
+				ich_json_failure(NULL, ICH_SCHEMA_HEAP_DIFF, paths[k], rc);
+		}
 	}
 	struct ich_diff df;
 	if (rc == ICH_EXIT_OK) {
 		struct ich_error *err = ich_heap_diff(h[0], h[1], &df);
-		if (err)
+		if (err) {
 			rc = ich_cli_fail(err);
+			if (json)
+				ich_json_failure(NULL, ICH_SCHEMA_HEAP_DIFF, paths[1], rc);
+		}
 	}
 	if (rc == ICH_EXIT_OK) {
 		struct ich_json js;
@@ -129,6 +136,7 @@ static int cmd_heap_diff(int argc, char **argv, const struct ich_cli_global *g)
 			ich_json_init(&js, stdout, true);
 			x.j = &js;
 			ich_json_begin_object(x.j, NULL);
+			ich_json_string(x.j, "schema", ICH_SCHEMA_HEAP_DIFF);
 			ich_json_string(x.j, "old", paths[0]);
 			ich_json_string(x.j, "new", paths[1]);
 			ich_json_u64(x.j, "old_count", df.old_count);

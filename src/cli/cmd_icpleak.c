@@ -22,6 +22,7 @@
 
 #include "cli/cli.h"
 #include "core/json.h"
+#include "cli/records.h"
 
 static const char usage[] =
 "usage: icpheap icpleak [HandleFlag] [--all] [--json] DUMP...\n"
@@ -143,7 +144,7 @@ static void json_report(struct ich_json *j, struct ich_kernel *k,
 				ich_json_u64(j, "pid", o->holders[h].pid);
 				ich_json_string(j, "process", o->holders[h].process);
 				ich_json_addr(j, "handle", o->holders[h].handle);
-				ich_json_addr(j, "access", o->holders[h].access);
+				ich_json_u64(j, "access", o->holders[h].access);
 				ich_json_end_object(j);
 			}
 			ich_json_end_array(j);
@@ -179,6 +180,13 @@ struct icp_args {
 	const struct ich_cli_global *g;
 };
 
+/* Text: the message on stderr; JSON: also the error document. */
+static int fail(struct ich_json *j, const char *path, struct ich_error *err)
+{
+	int rc = ich_cli_fail(err);
+	return j ? ich_json_failure(j, ICH_SCHEMA_ICPLEAK, path, rc) : rc;
+}
+
 static int run_one(const char *path, struct ich_json *j, void *arg)
 {
 	const struct icp_args *a = arg;
@@ -187,17 +195,17 @@ static int run_one(const char *path, struct ich_json *j, void *arg)
 	struct ich_dump *dump;
 	struct ich_error *err = ich_dump_open(path, &dump);
 	if (err)
-		return ich_cli_fail(err);
+		return fail(j, path, err);
 	if (ich_dump_kind(dump) != ICH_DUMP_KERNEL) {
 		err = minidump_refusal(dump);
 		ich_dump_close(dump);
-		return ich_cli_fail(err);
+		return fail(j, path, err);
 	}
 	struct ich_kernel *k;
 	err = ich_kernel_open(dump, g->build, &k);
 	if (err) {
 		ich_dump_close(dump);
-		return ich_cli_fail(err);
+		return fail(j, path, err);
 	}
 	struct ich_icp_result *r;
 	err = ich_kernel_icpleak(k, handles, &r);
@@ -206,11 +214,12 @@ static int run_one(const char *path, struct ich_json *j, void *arg)
 			fprintf(stderr, "icpheap: warning: %s\n", ich_kernel_warning(k, i));
 		ich_kernel_close(k);
 		ich_dump_close(dump);
-		return ich_cli_fail(err);
+		return fail(j, path, err);
 	}
 	int w = ich_as_ptr_size(ich_dump_as(dump)) == 4 ? 8 : 16;
 	if (j) {
 		ich_json_begin_object(j, NULL);
+		ich_json_string(j, "schema", ICH_SCHEMA_ICPLEAK);
 		ich_json_string(j, "path", path);
 		json_report(j, k, r, handles);
 		ich_json_end_object(j);

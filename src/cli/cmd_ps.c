@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "core/json.h"
+#include "cli/records.h"
 
 /* CR3 on x64 holds the PCID in bits 0-11 when CR4.PCIDE is set (Intel SDM
  * vol. 3, 4.10.1): the table base is the rest.  A PAE PDPT base is 32-byte
@@ -41,23 +42,31 @@ static const struct option long_opts[] = {
 	{ NULL, 0, NULL, 0 },
 };
 
+/* Text: the message on stderr; JSON: also the error document. */
+static int fail(struct ich_json *j, const char *path, struct ich_error *err)
+{
+	int rc = ich_cli_fail(err);
+	return j ? ich_json_failure(j, ICH_SCHEMA_PS, path, rc) : rc;
+}
+
 static int run_one(const char *path, struct ich_json *j, void *arg)
 {
 	const struct ich_cli_global *g = arg;
 	struct ich_dump *dump;
 	struct ich_error *err = ich_dump_open(path, &dump);
 	if (err)
-		return ich_cli_fail(err);
+		return fail(j, path, err);
 	struct ich_kernel *k;
 	err = ich_kernel_open(dump, g->build, &k);
 	if (err) {
 		ich_dump_close(dump);
-		return ich_cli_fail(err);
+		return fail(j, path, err);
 	}
 	int w = ich_as_ptr_size(ich_dump_as(dump)) == 4 ? 8 : 16;
 	size_t n = ich_kernel_process_count(k);
 	if (j) {
 		ich_json_begin_object(j, NULL);
+		ich_json_string(j, "schema", ICH_SCHEMA_PS);
 		ich_json_string(j, "path", path);
 		ich_json_bool(j, "partial", ich_kernel_processes_partial(k));
 		ich_json_begin_array(j, "processes");

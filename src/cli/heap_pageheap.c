@@ -149,7 +149,7 @@ int heap_p_list(struct heap_ext *x)
 	bool have_gf = ich_heaps_global_flag(x->h, &gf);
 	if (x->j) {
 		if (have_gf)
-			ich_json_addr(x->j, "global_flag", gf);
+			ich_json_u64(x->j, "global_flag", gf);
 		uint64_t arr;
 		uint32_t n;
 		char why[256];
@@ -197,7 +197,7 @@ int heap_p_list(struct heap_ext *x)
 			ich_json_addr(x->j, "address", hp->address);
 			ich_json_addr(x->j, "root", ri.root);
 			ich_json_addr(x->j, "normal_heap", ri.normal_heap);
-			ich_json_addr(x->j, "extra_flags", ri.extra_flags);
+			ich_json_u64(x->j, "extra_flags", ri.extra_flags);
 			ich_json_bool(x->j, "full_page", (ri.extra_flags & ICH_DPH_ENABLE_PAGE_HEAP) != 0);
 			ich_json_u64(x->j, "busy_allocations", ri.n_busy);
 			ich_json_u64(x->j, "freed_allocations", ri.n_free);

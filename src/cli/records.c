@@ -166,6 +166,173 @@ void ich_json_error(struct ich_json *j, const char *key, const struct ich_error 
 	ich_json_error_obj(j, key, ich_error_code_name(err->code), err->message);
 }
 
+enum ich_status ich_heap_status(const struct ich_heap *hp)
+{
+	switch (hp->status) {
+	case ICH_HEAP_OK:
+		return hp->partial ? ICH_STATUS_PARTIAL : ICH_STATUS_COMPLETE;
+	case ICH_HEAP_NOT_CAPTURED:
+		return ICH_STATUS_NO_DATA;
+	default:
+		return ICH_STATUS_FAILED;	/* no layout fits, or not walkable: see reason */
+	}
+}
+
+const char *ich_stat_group_by(enum ich_heap_stat_order ord)
+{
+	return ord == ICH_STAT_BY_SIZE ? "ALLOCATIONSIZE" : ord == ICH_STAT_BY_COUNT ? "BLOCKCOUNT" : "TOTSIZE";
+}
+
+void ich_json_stat_table(struct ich_json *j, enum ich_heap_stat_order ord, uint64_t busy_bytes,
+			 const struct ich_heap_size_stat *rows, size_t n)
+{
+	ich_json_string(j, "group_by", ich_stat_group_by(ord));
+	ich_json_u64(j, "busy_bytes", busy_bytes);
+	ich_json_begin_array(j, "sizes");
+	for (size_t i = 0; i < n; i++) {
+		ich_json_begin_object(j, NULL);
+		ich_json_u64(j, "size", rows[i].size);
+		ich_json_u64(j, "blocks", rows[i].blocks);
+		ich_json_u64(j, "total", rows[i].total);
+		ich_json_end_object(j);
+	}
+	ich_json_end_array(j);
+}
+
+void ich_json_problem(struct ich_json *j, uint64_t heap, uint64_t address, const char *what)
+{
+	ich_json_begin_object(j, NULL);
+	if (heap)
+		ich_json_addr(j, "heap", heap);
+	ich_json_addr(j, "address", address);
+	ich_json_string(j, "what", what);
+	ich_json_end_object(j);
+}
+
+void ich_json_heap_head(struct ich_json *j, const struct ich_heap *hp)
+{
+	ich_json_addr(j, "address", hp->address);
+	ich_json_string(j, "kind", hp->kind == ICH_HEAP_KIND_NT ? "nt" :
+			hp->kind == ICH_HEAP_KIND_SEGMENT ? "segment" :
+			hp->kind == ICH_HEAP_KIND_PAGE ? "page" : "unknown");
+	ich_json_string(j, "status", ich_status_name(ich_heap_status(hp)));
+	if (hp->status != ICH_HEAP_OK) {
+		ich_json_string(j, "reason", hp->reason);
+		return;
+	}
+	ich_json_u64(j, "flags", hp->flags);
+	char layout[96];
+	snprintf(layout, sizeof(layout), "ntdll %s %u (%s)", ich_arch_name(hp->layout->arch),
+		 hp->layout->build_min, hp->layout->label);
+	ich_json_string(j, "layout", layout);
+	ich_json_bool(j, "lfh", hp->lfh);
+	if (hp->unlisted)
+		ich_json_bool(j, "unlisted", true);	/* not in PEB.ProcessHeaps (24H2) */
+}
+
+void ich_json_heap_tail(struct ich_json *j, const struct ich_heap *hp)
+{
+	if (hp->status != ICH_HEAP_OK)
+		return;
+	ich_json_begin_array(j, "segments");
+	for (size_t s = 0; s < hp->nsegments; s++) {
+		const struct ich_heap_segment *sg = &hp->segments[s];
+		ich_json_begin_object(j, NULL);
+		ich_json_addr(j, "base", sg->base);
+		ich_json_addr(j, "first_entry", sg->first_entry);
+		ich_json_addr(j, "last_valid_entry", sg->last_valid_entry);
+		ich_json_begin_array(j, "uncommitted");
+		for (size_t u = 0; u < sg->nucr; u++) {
+			ich_json_begin_object(j, NULL);
+			ich_json_addr(j, "address", sg->ucr[u].address);
+			ich_json_u64(j, "size", sg->ucr[u].size);
+			ich_json_end_object(j);
+		}
+		ich_json_end_array(j);
+		ich_json_end_object(j);
+	}
+	ich_json_end_array(j);
+	const struct ich_heap_totals *t = &hp->totals;
+	ich_json_begin_object(j, "totals");
+	ich_json_u64(j, "busy_count", t->busy_count);
+	ich_json_u64(j, "busy_bytes", t->busy_bytes);
+	ich_json_u64(j, "free_count", t->free_count);
+	ich_json_u64(j, "free_bytes", t->free_bytes);
+	ich_json_u64(j, "committed", t->committed);
+	ich_json_u64(j, "reserved", t->reserved);
+	ich_json_u64(j, "virtual_blocks", t->virtual_blocks);
+	ich_json_u64(j, "uncommitted_ranges", t->ucr_count);
+	ich_json_u64(j, "corrupt_count", t->corrupt_count);
+	ich_json_end_object(j);
+	ich_json_begin_array(j, "problems");
+	for (size_t p = 0; p < hp->nproblems; p++) {
+		ich_json_begin_object(j, NULL);
+		ich_json_addr(j, "address", hp->problems[p].address);
+		ich_json_string(j, "what", hp->problems[p].what);
+		ich_json_end_object(j);
+	}
+	ich_json_end_array(j);
+	ich_json_begin_array(j, "unreadable");
+	for (size_t i = 0; i < hp->nunreadable; i++) {
+		const struct ich_heap_unreadable *u = &hp->unreadable[i];
+		ich_json_begin_object(j, NULL);
+		ich_json_addr(j, "address", u->address);
+		ich_json_addr(j, "end", u->end);
+		ich_json_addr(j, "page", u->page);
+		ich_json_string(j, "reason", ich_miss_reason_name(u->why));
+		ich_json_bool(j, "resynced", u->resynced);
+		if (u->pte)
+			ich_json_addr(j, "pte", u->pte);
+		ich_json_end_object(j);
+	}
+	ich_json_end_array(j);
+	ich_json_bool(j, "partial", hp->partial);
+}
+
+void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b)
+{
+	ich_json_addr(j, "header", b->header);
+	ich_json_addr(j, "user", b->user);
+	ich_json_u64(j, "size", b->size);
+	ich_json_u64(j, "block_size", b->block_size);
+	ich_json_u64(j, "unused", b->unused);
+	ich_json_string(j, "state", ich_block_state_name(b->state));
+	ich_json_string(j, "layer", ich_block_layer_name(b->layer));
+	/* where the block lives: its segment (back end), the UserBlocks
+	 * container (LFH), its _HEAP_VIRTUAL_ALLOC_ENTRY (large block) */
+	if (b->layer == ICH_LAYER_BACKEND)
+		ich_json_addr(j, "segment", b->segment);
+	else if (b->layer == ICH_LAYER_LFH)
+		ich_json_addr(j, "container", b->segment);
+	else if (b->layer == ICH_LAYER_VIRTUAL)
+		ich_json_addr(j, "virtual_alloc_entry", b->segment);
+	/* segment heaps: the VS/LFH subsegment, the page segment (backend
+	 * ranges) or the _HEAP_LARGE_ALLOC_DATA (large) it belongs to */
+	else if (b->layer == ICH_LAYER_SEG_LARGE)
+		ich_json_addr(j, "large_alloc_data", b->segment);
+	else if (b->layer >= ICH_LAYER_SEG_VS && b->layer <= ICH_LAYER_SEG_BACKEND)
+		ich_json_addr(j, b->layer == ICH_LAYER_SEG_BACKEND ? "segment" : "subsegment", b->segment);
+}
+
+int ich_json_failure(struct ich_json *j, const char *schema, const char *path, int rc)
+{
+	struct ich_json own;
+	if (!j) {
+		ich_json_init(&own, stdout, true);
+		j = &own;
+	}
+	const char *code = NULL, *msg = ich_cli_last_error(&code);
+	ich_json_begin_object(j, NULL);
+	ich_json_string(j, "schema", schema);
+	ich_json_string(j, "path", path);
+	ich_json_error_obj(j, "error", msg ? code : "internal",
+			   msg ? msg : "the command failed without an error message (a bug)");
+	ich_json_end_object(j);
+	if (j == &own)
+		ich_json_finish(j);
+	return rc;
+}
+
 void ich_text_stack(FILE *f, const struct ich_crash *c, const char *indent)
 {
 	for (size_t i = 0; i < c->nframes; i++) {

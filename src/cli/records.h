@@ -8,6 +8,7 @@
 #define ICPHEAP_CLI_RECORDS_H
 
 #include <icpheap/error.h>
+#include <icpheap/heap.h>
 #include <icpheap/triage.h>
 
 #include "core/json.h"
@@ -27,6 +28,54 @@ void ich_json_finding(struct ich_json *j, const char *key, const struct ich_find
 /* The one error shape: {"code": ich_error_code_name, "message": ...} (as info writes it). */
 void ich_json_error_obj(struct ich_json *j, const char *key, const char *type, const char *message);
 void ich_json_error(struct ich_json *j, const char *key, const struct ich_error *err);
+/*
+ * The heap records heap --json and analyze --json share.
+ *
+ * A heap's status in the one status vocabulary (ich_status_name:
+ * "complete", "partial", "no-data", "failed"; "skipped" is for analyze's
+ * sections): walked (or, for the heap list, read) in full, walked with
+ * parts unreadable, header not in the dump, no layout fits / not walkable.
+ */
+enum ich_status ich_heap_status(const struct ich_heap *hp);
+/* address, kind, status (+ reason when not walkable), flags (a number),
+ * layout, lfh, unlisted: the heap list row. */
+void ich_json_heap_head(struct ich_json *j, const struct ich_heap *hp);
+/* segments, totals, problems, unreadable, partial: the rest of `heap -s`. */
+void ich_json_heap_tail(struct ich_json *j, const struct ich_heap *hp);
+/* A block's fields (header, user, size, block_size, unused, state, layer,
+ * and where it lives) into an open object. */
+void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b);
+/* The -stat table into an open object: group_by, busy_bytes, sizes: [{size,
+ * blocks, total}] (heap -stat per heap, analyze's heap_stat section). */
+const char *ich_stat_group_by(enum ich_heap_stat_order ord);
+void ich_json_stat_table(struct ich_json *j, enum ich_heap_stat_order ord, uint64_t busy_bytes,
+			 const struct ich_heap_size_stat *rows, size_t n);
+/* A heap problem {heap (when not 0), address, what} in an array. */
+void ich_json_problem(struct ich_json *j, uint64_t heap, uint64_t address, const char *what);
+
+/*
+ * The schema names, one per command (schemas/<command>.schema.json):
+ * every JSON document names its own in "schema" (an array of documents,
+ * one per dump, names it in each element).  The version goes up when a
+ * documented key changes meaning or name.
+ */
+#define ICH_SCHEMA_HEAP "icpheap.heap/1"
+#define ICH_SCHEMA_HEAP_DIFF "icpheap.heap-diff/1"
+#define ICH_SCHEMA_ICPLEAK "icpheap.icpleak/1"
+#define ICH_SCHEMA_PS "icpheap.ps/1"
+#define ICH_SCHEMA_HANDLES "icpheap.handles/1"
+/* (types: src/types/layout.c writes "icpheap.types/1") */
+
+/*
+ * The one error document of every command in --json mode, for a dump the
+ * command could not answer: {"schema", "path", "error": {"code",
+ * "message"}} with the error ich_cli_fail reported last (src/cli/cli_util.c
+ * keeps it).  j NULL: a document of its own on stdout.  Returns rc.
+ */
+int ich_json_failure(struct ich_json *j, const char *schema, const char *path, int rc);
+/* The error ich_cli_fail reported last (code name and message), or NULL. */
+const char *ich_cli_last_error(const char **code);
+
 /* Text: the stack, one frame a line ("#0 electron.exe+0xe8da4 (context)"). */
 void ich_text_stack(FILE *f, const struct ich_crash *c, const char *indent);
 /* "module+0xoffset" of a frame, or its address. */

@@ -397,7 +397,10 @@ void ich_layouts_print_table(const struct ich_layouts *reg, FILE *f, bool json)
 	if (json) {
 		struct ich_json j;
 		ich_json_init(&j, f, true);
-		ich_json_begin_array(&j, NULL);
+		/* schemas/types.schema.json */
+		ich_json_begin_object(&j, NULL);
+		ich_json_string(&j, "schema", "icpheap.types/1");
+		ich_json_begin_array(&j, "layouts");
 		for (size_t i = 0; (r = row_at(reg, i)); i++) {
 			if (shadowed(reg, i, r))
 				continue;
@@ -417,6 +420,7 @@ void ich_layouts_print_table(const struct ich_layouts *reg, FILE *f, bool json)
 			ich_json_end_object(&j);
 		}
 		ich_json_end_array(&j);
+		ich_json_end_object(&j);
 		ich_json_finish(&j);
 		return;
 	}

@@ -1,8 +1,10 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
-"""Write schemas/info.schema.json (JSON Schema 2020-12) from the info shape
-in jsoncheck.py, which mirrors the man page; test_schemas.py checks the
-shipped file is what this script writes and validates real output with it.
+"""Write schemas/*.schema.json (JSON Schema 2020-12) from the shapes in
+jsoncheck.py (info, heap, heap-diff, icpleak, ps, handles, types), which
+mirror the man page; test_schemas.py checks the shipped files are what this
+script writes and validates real output of every command with them.
+(analyze's two schema files are written by hand.)
 
 usage: gen_schemas.py [OUT_DIR]   (default: print to stdout)
 """
@@ -21,12 +23,18 @@ TYPES = {"str": {"type": "string"}, "int": {"type": "integer"}, "num": {"type": 
 def convert(s):
     if s is None:
         return {"type": "null"}
+    if isinstance(s, frozenset):
+        return {"enum": sorted(s)}
+    if isinstance(s, str) and s.startswith("="):
+        return {"const": s[1:]}
     if isinstance(s, str):
         return dict(TYPES[s])
     if isinstance(s, tuple):
         return {"anyOf": [convert(x) for x in s]}
     if isinstance(s, list):
         return {"type": "array", "items": convert(s[0])} if s else {"type": "array"}
+    if isinstance(s, dict) and list(s) == ["*"]:
+        return {"type": "object", "additionalProperties": convert(s["*"])}
     if isinstance(s, dict):
         props, req = {}, []
         for k, v in s.items():
@@ -49,13 +57,45 @@ def info_schema():
     return doc
 
 
+# The other commands: name -> (title, shape in jsoncheck.py).
+DOCS = {
+    "heap": ("icpheap.heap/1: icpheap heap --json, every mode (one object; the error document when the dump "
+             "can not be read)", jsoncheck.HEAP_DOC),
+    "heap-diff": ("icpheap.heap-diff/1: icpheap heap-diff --json", jsoncheck.HEAP_DIFF_DOC),
+    "icpleak": ("icpheap.icpleak/1: icpheap icpleak --json (one object per dump; an array for several)",
+                jsoncheck.ICPLEAK_DOC),
+    "ps": ("icpheap.ps/1: icpheap ps --json (one object per dump; an array for several)", jsoncheck.PS_DOC),
+    "handles": ("icpheap.handles/1: icpheap handles --json (kernel dumps: pid/process/object rows, "
+                "minidumps: HandleData rows; an array for several dumps)", jsoncheck.HANDLES_DOC),
+    "types": ("icpheap.types/1: icpheap types --json (the structure layout table)", jsoncheck.TYPES_DOC),
+}
+
+
+def doc_schema(name):
+    title, shape = DOCS[name]
+    doc = {"$schema": "https://json-schema.org/draft/2020-12/schema",
+           "$id": "https://icpheap.invalid/schemas/%s.schema.json" % name,
+           "title": title}
+    doc.update(convert(shape))
+    return doc
+
+
+def texts():
+    """{file name: text} of every generated schema file."""
+    out = {"info.schema.json": json.dumps(info_schema(), indent=1, sort_keys=False) + "\n"}
+    for name in DOCS:
+        out[name + ".schema.json"] = json.dumps(doc_schema(name), indent=1, sort_keys=False) + "\n"
+    return out
+
+
 def text():
-    return json.dumps(info_schema(), indent=1, sort_keys=False) + "\n"
+    return texts()["info.schema.json"]
 
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:
-        with open(os.path.join(sys.argv[1], "info.schema.json"), "w") as f:
-            f.write(text())
+        for fname, t in texts().items():
+            with open(os.path.join(sys.argv[1], fname), "w") as f:
+                f.write(t)
     else:
         sys.stdout.write(text())

@@ -9,7 +9,10 @@ SCHEMAS):
   "any"                      anything
   None                       JSON null
   ("str", None)              a tuple is a union: any member may match
+  "=text"                    exactly the string "text" (a schema name)
+  frozenset({"a", "b"})      one of these strings (an enum)
   ["int"]                    a list: an array whose every item matches
+  {"*": schema}              a map: an object with any keys, every value matching
   {"key": schema, ...}       an object holding exactly these keys (extra keys
                              are reported too, so the man page stays complete);
                              a key ending in "?" may be absent
@@ -28,6 +31,10 @@ _ADDR = re.compile(r"^0x[0-9a-f]+$")
 
 
 def _type_ok(value, t):
+    if isinstance(t, frozenset):
+        return value in t
+    if isinstance(t, str) and t.startswith("="):
+        return value == t[1:]
     if t is None:
         return value is None
     if t == "any":
@@ -46,6 +53,8 @@ def _type_ok(value, t):
 
 
 def _describe(schema):
+    if isinstance(schema, frozenset):
+        return "one of " + "/".join(sorted(schema))
     if isinstance(schema, tuple):
         return " or ".join(_describe(s) for s in schema)
     if isinstance(schema, list):
@@ -83,6 +92,10 @@ def check(value, schema, path="$"):
         if not isinstance(value, dict):
             return ["%s: expected object, got %r" % (path, _short(value))]
         errs = []
+        if list(schema) == ["*"]:  # a map: any keys, every value alike
+            for k, v in value.items():
+                errs += check(v, schema["*"], "%s.%s" % (path, k))
+            return errs
         keys = set()
         for k, s in schema.items():
             optional = k.endswith("?")
@@ -246,7 +259,132 @@ INFO_DUMP_ERROR = {
 
 INFO_SCHEMA = [(INFO_DUMP_OK, INFO_DUMP_ERROR)]
 
-# Placeholders for the other commands' JSON (filled by their owners):
-# HEAP_SCHEMA = ...      (icpheap heap --json)
-# ICPLEAK_SCHEMA = ...   (icpheap icpleak --json)
-# ANALYZE_SCHEMA = ...   (icpheap analyze --json / --jsonl)
+# ---------------------------------------------------------------------------
+# The other commands' documents (man page, JSON SCHEMAS; src/cli/records.c
+# and the cmd_*.c writers).  gen_schemas.py turns each into
+# schemas/<command>.schema.json.  Every object is closed: a renamed or new
+# key fails the check until the shape (and the man page) says it.
+
+ERROR = {"code": "str", "message": "str"}
+STATUS = frozenset({"complete", "partial", "no-data", "failed"})
+
+
+def error_doc(schema):
+    """The one error document of every command in --json mode."""
+    return {"schema": "=" + schema, "path": "str", "error": ERROR}
+
+
+BLOCK = {"header": "addr", "user": "addr", "size": "int", "block_size": "int", "unused": "int",
+         "state": frozenset({"busy", "free", "internal", "corrupt"}),
+         "layer": frozenset({"backend", "lfh", "virtual", "segment-vs", "segment-lfh",
+                             "segment-backend", "segment-large", "page-heap"}),
+         "segment?": "addr", "container?": "addr", "subsegment?": "addr",
+         "large_alloc_data?": "addr", "virtual_alloc_entry?": "addr"}
+PROBLEM = {"address": "addr", "what": "str"}
+HEAP_PROBLEM = {"heap": "addr", "address": "addr", "what": "str"}
+HEAP_SUMMARY = {
+    "address": "addr", "kind": frozenset({"nt", "segment", "page", "unknown"}),
+    "status": STATUS, "reason?": "str", "flags?": "int", "layout?": "str", "lfh?": "bool",
+    "unlisted?": "bool",
+    "segments?": [{"base": "addr", "first_entry": "addr", "last_valid_entry": "addr",
+                   "uncommitted": [{"address": "addr", "size": "int"}]}],
+    "blocks?": [BLOCK],
+    "totals?": {"busy_count": "int", "busy_bytes": "int", "free_count": "int", "free_bytes": "int",
+                "committed": "int", "reserved": "int", "virtual_blocks": "int",
+                "uncommitted_ranges": "int", "corrupt_count": "int"},
+    "problems?": [PROBLEM],
+    "unreadable?": [{"address": "addr", "end": "addr", "page": "addr", "reason": "str",
+                     "resynced": "bool", "pte?": "addr"}],
+    "partial?": "bool"}
+# The -stat table: one record in heap -stat (per heap) and analyze's heap_stat.
+STAT_TABLE = {"group_by": frozenset({"TOTSIZE", "ALLOCATIONSIZE", "BLOCKCOUNT"}), "busy_bytes": "int",
+              "sizes": [{"size": "int", "blocks": "int", "total": "int"}]}
+STAT_HEAP = dict(STAT_TABLE, address="addr")
+FRAME = {"address": "addr", "module": ("str", None), "offset?": "addr"}
+STACK = ([FRAME], None)
+PAGE_BLOCK = {"node": "addr", "user": "addr", "size": "int", "virt": "addr", "virt_size": "int",
+              "state": frozenset({"busy", "free"})}
+FOUND_BLOCK = {"node?": "addr", "user": "addr", "size": "int", "virt?": "addr", "virt_size?": "int",
+               "header?": "addr", "block_size?": "int", "state": "str", "layer": "str",
+               "offset": ("int", None)}
+HEAP_OK = {
+    "schema": "=icpheap.heap/1", "path": "str", "notes": ["str"],
+    # list, -s, -a/-h/-f, -v, -stat (STAT_HEAP rows)
+    "heaps?": [(HEAP_SUMMARY, STAT_HEAP)],
+    # -flt, -srch
+    "blocks?": [BLOCK], "count?": "int",
+    # -x, -i
+    "heap?": "addr", "block?": (BLOCK, FOUND_BLOCK, None),
+    # -flt / -stat: busy blocks by allocation stack
+    "stacks?": [{"entry": "addr", "index": "int", "blocks": "int", "bytes": "int", "frames": [FRAME]}],
+    "blocks_without_stack?": "int", "stack_note?": "str",
+    # -p
+    "global_flag?": "int",
+    "stack_trace_database?": ({"index_array": "addr", "entries": "int"}, None),
+    "page_heaps?": [{"address": "addr", "root": "addr", "normal_heap": "addr", "extra_flags": "int",
+                     "full_page": "bool", "busy_allocations": "int", "freed_allocations": "int",
+                     "blocks?": [PAGE_BLOCK]}],
+    # -p -a ADDRESS
+    "address?": "addr", "found?": "bool",
+    "heap_kind?": frozenset({"page", "nt", "nt-light-page-heap"}),
+    "root?": "addr", "page_heap?": "addr",
+    "stack_kind?": frozenset({"allocation", "free"}), "stack?": STACK, "alloc_stack?": STACK,
+    # -l
+    "busy_blocks?": "int", "busy_bytes?": "int", "root_bytes_scanned?": "int",
+    "block_bytes_scanned?": "int", "heaps_walked?": "int", "heaps_skipped?": "int",
+    "leak_count?": "int",
+    "leaks?": [{"heap": "addr", "header": "addr", "user": "addr", "size": "int", "block_size": "int",
+                "layer": "str"}],
+    # -triage
+    "heaps_checked?": "int", "blocks_checked?": "int", "lfh_blocks_checked?": "int",
+    "userblocks_checked?": "int", "userblocks_headers_undecodable?": "int",
+    "findings?": [HEAP_PROBLEM],
+    "failure?": ({"record": "addr", "version": "int", "type": "int", "type_name": ("str", None),
+                  "heap": "addr", "address": "addr", "param1": "addr", "param2": "addr",
+                  "param3": "addr", "previous_block": "addr", "next_block": "addr",
+                  "found_in": "str", "stack": STACK,
+                  "block": ({"heap": "addr", "header": "addr", "user": "addr", "size": "int",
+                             "block_size": "int", "state": "str", "layer": "str"}, None)}, None),
+}
+HEAP_DOC = (HEAP_OK, error_doc("icpheap.heap/1"))
+
+DIFF_ROW = {"size?": "int", "frames?": [FRAME], "old_count": "int", "old_bytes": "int",
+            "new_count": "int", "new_bytes": "int", "count_growth": "int", "bytes_growth": "int"}
+HEAP_DIFF_DOC = ({
+    "schema": "=icpheap.heap-diff/1", "old": "str", "new": "str",
+    "old_count": "int", "old_bytes": "int", "new_count": "int", "new_bytes": "int",
+    "count_growth": "int", "bytes_growth": "int",
+    "old_heaps_skipped": "int", "new_heaps_skipped": "int",
+    "sizes": [DIFF_ROW], "stacks": [DIFF_ROW]}, error_doc("icpheap.heap-diff/1"))
+
+ICPLEAK_ONE = ({
+    "schema": "=icpheap.icpleak/1", "path": "str",
+    "type": {"address": "addr", "index": "int", "total_objects": "int", "total_handles": "int",
+             "type_list_maintained": "bool"},
+    "source": frozenset({"type_list", "handle_tables"}), "partial": "bool", "max": ("addr", None),
+    "objects": [{"address": "addr", "queued": "int", "entry_list_length": "int", "maximum": "int",
+                 "threads": "int", "pool_bytes": "int", "pool_blocks": "int", "pool_tag?": "str",
+                 "pool_unknown_packets?": "int", "problem?": "str",
+                 "holders?": [{"pid": "int", "process": "str", "handle": "addr", "access": "int"}]}],
+    "warnings": ["str"]}, error_doc("icpheap.icpleak/1"))
+ICPLEAK_DOC = ICPLEAK_ONE + ([ICPLEAK_ONE],)
+
+PS_ONE = ({
+    "schema": "=icpheap.ps/1", "path": "str", "partial": "bool",
+    "processes": [{"eprocess": "addr", "pid": "int", "ppid": "int", "image": "str", "dtb": "addr",
+                   "table_base": "addr", "pcid?": "int", "object_table": "addr", "peb": "addr"}],
+    "warnings": ["str"]}, error_doc("icpheap.ps/1"))
+PS_DOC = PS_ONE + ([PS_ONE],)
+
+HANDLES_ONE = ({
+    "schema": "=icpheap.handles/1", "path": "str",
+    "handles": [({"pid": "int", "process": "str", "handle": "addr", "object": "addr", "type": "str",
+                  "access": "int"},
+                 {"handle": "addr", "type": "str", "name": ("str", None), "access": "int",
+                  "handle_count": "int", "pointer_count": "int"})],
+    "count": "int", "partial?": "bool", "error?": ERROR}, error_doc("icpheap.handles/1"))
+HANDLES_DOC = HANDLES_ONE + ([HANDLES_ONE],)
+
+TYPES_DOC = {"schema": "=icpheap.types/1",
+             "layouts": [{"module": "str", "arch": "str", "build": "int", "label": "str", "source": "str",
+                          "derived": "bool", "loaded": "bool", "fields": {"*": "int"}}]}

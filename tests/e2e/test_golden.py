@@ -37,28 +37,8 @@ for line in open(os.path.join(gdir, "CASES")):
         failed += 1
         print("FAIL %s (exit %d)\n--- want\n%s--- got\n%s%s" % (gold, r.returncode, want, r.stdout, r.stderr))
 
-BLOCK = {"header": "addr", "user": "addr", "size": "int", "block_size": "int", "unused": "int",
-         "state": "str", "layer": "str", "segment?": "addr", "container?": "addr",
-         "virtual_alloc_entry?": "addr"}
-HEAP = {"address": "addr", "kind": "str", "status": "str", "reason?": "str", "flags?": "addr",
-        "layout?": "str", "lfh?": "bool", "unlisted?": "bool",
-        "segments?": [{"base": "addr", "first_entry": "addr", "last_valid_entry": "addr",
-                       "uncommitted": [{"address": "addr", "size": "int"}]}],
-        "blocks?": [BLOCK],
-        "totals?": {"busy_count": "int", "busy_bytes": "int", "free_count": "int", "free_bytes": "int",
-                    "committed": "int", "reserved": "int", "virtual_blocks": "int",
-                    "uncommitted_ranges": "int", "corrupt_count": "int"},
-        "problems?": [{"address": "addr", "what": "str"}],
-        "unreadable?": [{"address": "addr", "end": "addr", "page": "addr", "reason": "str",
-                         "resynced": "bool", "pte?": "addr"}],
-        "partial?": "bool"}
-FRAME = {"address": "addr", "module": ("str", None), "offset?": "addr"}
-TOP = {"path": "str", "heaps?": [HEAP], "blocks?": [BLOCK], "count?": "int", "heap?": "addr",
-       "block?": (BLOCK, None), "notes": ["str"],
-       # -flt / -stat: busy blocks grouped by allocation stack (heap_stacks.c)
-       "stacks?": [{"entry": "addr", "index": "int", "blocks": "int", "bytes": "int",
-                    "frames": [FRAME]}],
-       "blocks_without_stack?": "int", "stack_note?": "str"}
+# The heap document's shape: jsoncheck.HEAP_DOC (schemas/heap.schema.json).
+TOP = jsoncheck.HEAP_DOC
 for args in (["heap", "-s"], ["heap", "-a"], ["heap", "-flt", "s", "20"], ["heap", "-x", "1c3a0001700"]):
     r = subprocess.run([icp, "--json", *args, dump], capture_output=True, text=True, timeout=60)
     try:

@@ -2,27 +2,37 @@
 # SPDX-License-Identifier: MIT
 """The JSON Schemas shipped in schemas/ hold for real output.
 
-info: schemas/info.schema.json is what gen_schemas.py writes from the shape
-the man page documents (jsoncheck.INFO_SCHEMA), and `info --json` on every
-bundled dump (real, hostile, the sample) validates against it; every object
-names its schema.  (analyze's schemas are checked in test_analyze.py.)
+Every schemas/*.schema.json but analyze's is what gen_schemas.py writes
+from the shapes in jsoncheck.py (which mirror the man page).  `info --json`
+on every bundled dump (real, hostile, the sample) validates against
+info.schema.json; every other command's --json, in every mode, on the
+builders' dumps (NT heap, segment heap, page heap, kernel dumps: --dump
+NAME PATH) and the sample validates against its file, and so do its error
+documents (a file that is not a dump, a minidump where a kernel dump is
+needed).  The schemas are strict: a renamed key, a new key or a status word
+outside the vocabulary fails.  (analyze's schemas: test_analyze.py.)
 
 One vocabulary for ids: a PID as JSON writes it (decimal) is accepted by
 the commands that take one (handles), as are 0x-hex and WinDbg's hex Cid.
 
 usage: test_schemas.py ICPHEAP TESTDATA_DIR SCHEMAS_DIR [KERNEL_DUMP]
+                       [--dump NAME PATH]...
 """
 import json
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_schemas  # noqa: E402
 import schemacheck  # noqa: E402
 
 ICP, TD, SCHEMAS = sys.argv[1:4]
-KDUMP = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else None
+KDUMP = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] and sys.argv[4] != "--dump" else None
+_rest = sys.argv[4 + (len(sys.argv) > 4 and sys.argv[4] != "--dump"):]
+DUMPS = {_rest[k + 1]: _rest[k + 2] for k in range(0, len(_rest) - 2, 3) if _rest[k] == "--dump"}
 FAILS, PASSED = [], [0]
 
 
@@ -34,8 +44,9 @@ def check(cond, what):
         print("FAIL:", what)
 
 
-shipped = open(os.path.join(SCHEMAS, "info.schema.json")).read()
-check(shipped == gen_schemas.text(), "schemas/info.schema.json is up to date (run tests/e2e/gen_schemas.py schemas)")
+for fname, want in gen_schemas.texts().items():
+    shipped = open(os.path.join(SCHEMAS, fname)).read()
+    check(shipped == want, "schemas/%s is up to date (run tests/e2e/gen_schemas.py schemas)" % fname)
 schema = schemacheck.load(os.path.join(SCHEMAS, "info.schema.json"))
 real = os.path.join(TD, "real")
 paths = [os.path.join(real, n) for n in sorted(os.listdir(real)) if not n.endswith(".md")]
@@ -60,5 +71,122 @@ if KDUMP:
             check(r.returncode == 0 and got.get("handles") and all(h["pid"] == p["pid"] for h in got["handles"]),
                   "handles %s (pid %d from ps --json) selects that process (%d %s)"
                   % (arg, p["pid"], r.returncode, r.stderr[:100]))
+
+# ---- every other command, every mode -------------------------------------
+SCHEMA = {n: schemacheck.load(os.path.join(SCHEMAS, n + ".schema.json"))
+          for n in ("heap", "heap-diff", "icpleak", "ps", "handles", "types")}
+RUNS = [0]
+
+
+def run_json(name, args, want_rc=(0, 1)):
+    """Run `icpheap --json ARGS`, validate stdout against NAME's schema."""
+    r = subprocess.run([ICP, "--json"] + args, capture_output=True, text=True, timeout=120)
+    RUNS[0] += 1
+    what = "%s (exit %d)" % (" ".join(args), r.returncode)
+    try:
+        doc = json.loads(r.stdout)
+    except ValueError as e:
+        check(False, "%s: stdout is one JSON document (%s; stderr %s)" % (what, e, r.stderr[:200]))
+        return None
+    errs = schemacheck.validate(doc, SCHEMA[name])
+    check(not errs, "%s validates against schemas/%s.schema.json: %s" % (what, name, errs[:4]))
+    check(r.returncode in want_rc, "%s: exit code in %s (%s)" % (what, want_rc, r.stderr[:200]))
+    docs = doc if isinstance(doc, list) else [doc]
+    check(all(d.get("schema") == SCHEMA[name]["title"].split(":")[0] for d in docs),
+          "%s: every document names its schema" % what)
+    return doc
+
+
+SAMPLE = os.path.join(TD, "sample", "x64-19045.dmp")
+# not dumps: the manifest, and the sample cut after its header
+TMP = tempfile.mkdtemp(prefix="icpheap-schemas-")
+cut = os.path.join(TMP, "cut.dmp")
+with open(SAMPLE, "rb") as f, open(cut, "wb") as g:
+    g.write(f.read(200))
+hostile = [os.path.join(real, "MANIFEST.md"), cut]
+# heap -s on every real minidump (most hold no heap memory: error documents
+# or heaps with status no-data)
+for path in paths:
+    run_json("heap", ["heap", "-s", path], want_rc=(0, 1, 3))
+user_dumps = [("sample", SAMPLE)] + [(n, p) for n, p in sorted(DUMPS.items()) if not n.startswith("kernel")]
+for name, path in user_dumps:
+    a = run_json("heap", ["heap", "-a", path])
+    for mode in ([], ["-s"], ["-stat"], ["-stat", "-grp", "B"], ["-v"], ["-p"], ["-p", "-all"], ["-l"],
+                 ["-triage"], ["-flt", "s", "20"]):
+        run_json("heap", ["heap"] + mode + [path])
+    blocks = [b for h in (a or {}).get("heaps", []) for b in h.get("blocks", [])]
+    for b in blocks[:1] + [b for b in blocks if b["state"] == "busy"][-1:]:
+        run_json("heap", ["heap", "-x", b["user"], path])
+        run_json("heap", ["heap", "-p", "-a", b["user"], path])
+    run_json("heap", ["heap", "-p", "-a", "0x10", path])   # found nowhere
+    check(a is not None and a.get("heaps"), "%s: heap -a lists heaps" % name)
+# page heaps: the root's blocks (-p -h ADDR), a block of a page heap (-p -a)
+for name, path in sorted(DUMPS.items()):
+    if not name.startswith("dph"):
+        continue
+    p = run_json("heap", ["heap", "-p", "-all", path]) or {}
+    ph = p.get("page_heaps", [])
+    check(ph and (name.startswith("dph-light") or any(x.get("blocks") for x in ph)),
+          "%s: -p -all lists page heaps (full page heaps with their blocks)" % name)
+    for x in ph[:1]:
+        for b in x.get("blocks", [])[:2]:
+            d = run_json("heap", ["heap", "-p", "-a", b["user"], path]) or {}
+            check(d.get("found") is True and d.get("heap_kind") == "page", "%s: -p -a %s finds its page block"
+                  % (name, b["user"]))
+if "diff-old-x64" in DUMPS and "diff-new-x64" in DUMPS:
+    run_json("heap-diff", ["heap-diff", DUMPS["diff-old-x64"], DUMPS["diff-new-x64"]])
+run_json("heap-diff", ["heap-diff", SAMPLE, SAMPLE])
+run_json("types", ["types"])
+kernels = [p for n, p in sorted(DUMPS.items()) if n.startswith("kernel")] + ([KDUMP] if KDUMP else [])
+for path in kernels:
+    ps = run_json("ps", ["ps", path]) or {}
+    run_json("handles", ["handles", path])
+    run_json("icpleak", ["icpleak", path])
+    run_json("icpleak", ["icpleak", "1", path])
+    for p in [p for p in ps.get("processes", []) if p["pid"] > 9][:1]:
+        run_json("handles", ["handles", str(p["pid"]), path])
+        run_json("heap", ["heap", "--pid", str(p["pid"]), "-s", path], want_rc=(0, 1, 3))
+if "kernel-heaps" in DUMPS:
+    # --pid on a kernel dump with process heaps: the heaps are walked
+    ps = run_json("ps", ["ps", DUMPS["kernel-heaps"]]) or {}
+    walked = 0
+    for p in ps.get("processes", []):
+        d = run_json("heap", ["heap", "--pid", str(p["pid"]), "-a", DUMPS["kernel-heaps"]], want_rc=(0, 1, 3))
+        walked += bool(d and any(h["status"] in ("complete", "partial") for h in d.get("heaps", [])))
+    check(walked, "kernel-heaps: heap --pid walks some process's heaps")
+# several dumps: one array, an element per dump (the error document for a
+# dump that can not answer)
+if kernels:
+    d = run_json("icpleak", ["icpleak", SAMPLE, kernels[0]], want_rc=(3,))
+    check(isinstance(d, list) and len(d) == 2 and "error" in d[0] and "objects" in d[1],
+          "icpleak sample+kernel: [error document, report]")
+    d = run_json("ps", ["ps", kernels[0], kernels[0]])
+    check(isinstance(d, list) and len(d) == 2, "ps of two dumps: an array of two")
+    d = run_json("handles", ["handles", SAMPLE, kernels[0]], want_rc=(3,))
+    check(isinstance(d, list) and len(d) == 2 and d[0]["error"]["code"] == "not_found",
+          "handles: a minidump without HandleData is an error document (%s)" % (d and d[0]))
+# error documents: one shape, the message naming the file
+for h in hostile:
+    for name, args in (("heap", ["heap", "-s"]), ("ps", ["ps"]), ("icpleak", ["icpleak"]),
+                       ("handles", ["handles"])):
+        d = run_json(name, args + [h], want_rc=(3,)) or {}
+        check(set(d) == {"schema", "path", "error"} and set(d["error"]) == {"code", "message"}
+              and h in d["error"]["message"], "%s %s: the error document names the file (%s)" % (name, h, d))
+d = run_json("heap-diff", ["heap-diff", SAMPLE, cut], want_rc=(3,))
+# strict: a renamed key, an unknown key, a status word outside the vocabulary
+doc = json.loads(subprocess.run([ICP, "--json", "heap", "-s", SAMPLE], capture_output=True, text=True).stdout)
+check(not schemacheck.validate(doc, SCHEMA["heap"]), "heap -s of the sample validates")
+for label, mutate in (
+        ("totals.busy_count renamed", lambda d: d["heaps"][0]["totals"].update(
+            busy_blocks=d["heaps"][0]["totals"].pop("busy_count"))),
+        ("heap status 'ok'", lambda d: d["heaps"][0].update(status="ok")),
+        ("unknown top-level key", lambda d: d.update(extra=1)),
+        ("flags as a string", lambda d: d["heaps"][0].update(flags="0x2")),
+        ("schema version", lambda d: d.update(schema="icpheap.heap/0"))):
+    m = json.loads(json.dumps(doc))
+    mutate(m)
+    check(schemacheck.validate(m, SCHEMA["heap"]), "heap schema refuses: %s" % label)
+shutil.rmtree(TMP)
+print("%d command runs" % RUNS[0])
 print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
 sys.exit(1 if FAILS else 0)
