@@ -66,8 +66,9 @@ enum ich_frame_trust {
 	ICH_FRAME_CONTEXT,	/* the instruction pointer of the exception context */
 	ICH_FRAME_CFI,		/* unwound with the module's .pdata / UNWIND_INFO */
 	ICH_FRAME_SCAN,		/* a stack word that points into a module */
+	ICH_FRAME_FP,		/* x86: the saved EBP chain (frame pointer) */
 };
-const char *ich_frame_trust_name(enum ich_frame_trust t);	/* "context", "cfi", "scan" */
+const char *ich_frame_trust_name(enum ich_frame_trust t);	/* "context", "cfi", "scan", "frame-pointer" */
 
 #define ICH_CRASH_MAX_FRAMES 32
 #define ICH_MODULE_NAME_MAX 64
@@ -110,6 +111,11 @@ struct ich_crash {
 	struct ich_frame frames[ICH_CRASH_MAX_FRAMES];
 	size_t nframes;
 	char stack_note[160];		/* why the stack is short or missing; "" */
+	/* The crashing thread's captured stack [stack_start, stack_end) and
+	 * its word size (4 or 8), for callers that look at what the stack
+	 * points to (ich_crash_link_heap); 0 when not captured. */
+	uint64_t stack_start, stack_end;
+	unsigned stack_word;
 };
 
 /*
@@ -138,6 +144,18 @@ const char *ich_severity_name(enum ich_severity s);	/* "error", "warning", "note
 #define ICH_FINDING_ICP_QUEUE "icp-queue"		/* an IoCompletion queue over icp-queue>N */
 #define ICH_FINDING_NO_HEAP_DATA "no-heap-data"		/* the dump lacks the heap memory */
 
+/* How a heap finding relates to the crash (why it is named first):
+ * ranked in this order, then the findings with none in list order. */
+enum ich_crash_relation {
+	ICH_REL_NONE,
+	ICH_REL_FAULT_IN_BLOCK,		/* the faulting address lies in a problem block */
+	ICH_REL_FAULT_NEAR,		/* it lies in the heap, near a problem */
+	ICH_REL_STACK_BLOCK,		/* the crashing stack points into a problem block */
+	ICH_REL_STACK_HEAP,		/* the crashing stack points into the heap */
+};
+/* "fault-in-block", "fault-near", "stack-block", "stack-heap", NULL for none */
+const char *ich_crash_relation_name(enum ich_crash_relation r);
+
 struct ich_finding {
 	char kind[24];
 	enum ich_severity severity;
@@ -154,6 +172,10 @@ struct ich_finding {
 	char fingerprint[17];		/* 16 hex digits */
 	bool fails;			/* --fail-on names it */
 	bool in_baseline;		/* --baseline already had this fingerprint */
+	/* Its relation to the crash (heap findings; ich_crash_link_heap). */
+	enum ich_crash_relation relation;
+	uint64_t relation_key;		/* orders findings of one relation */
+	char rank_reason[256];		/* "contains the faulting address 0x..." */
 };
 
 /*
@@ -168,6 +190,37 @@ void ich_finding_fingerprint(struct ich_finding *f, const char *image, const cha
 /* The finding a crash record makes (severity by code: heap and memory-
  * safety failures are errors). */
 void ich_crash_finding(const struct ich_crash *c, const char *image, struct ich_finding *f);
+
+/* ---- The heap problem nearest to the crash (src/triage/crash_link.c) ---- */
+
+struct ich_heaps;
+struct ich_heap;
+struct ich_as;
+
+struct ich_crash_link {
+	enum ich_crash_relation relation;	/* ICH_REL_NONE: no relation found */
+	uint64_t problem;	/* the problem entry it is about (0 for stack-heap) */
+	uint64_t fault;		/* FAULT_*: the faulting address */
+	uint64_t distance;	/* FAULT_NEAR: bytes between fault and problem */
+	int frame;		/* STACK_*: the frame whose stack holds the slot */
+	uint64_t slot, value;	/* STACK_*: the stack slot and what it holds */
+	uint64_t key;		/* orders links of one relation (distance, slot) */
+	char reason[256];	/* "contains the faulting address 0x10 (write target)" */
+};
+
+/*
+ * Relate one walked heap with problems to the crash record of the same
+ * dump: does a problem block (the walker's corrupt run, or the block at a
+ * problem address) contain the faulting address (the access target of
+ * c0000005/c0000006, else the exception address); does that address lie in
+ * the heap near a problem; does a word of the crashing thread's captured
+ * stack point into a problem block, or into the heap's segments.  Walks
+ * the heap once more (ich_heap_walk) when there is something to look for.
+ * as is the dump's address space (for the stack words).  Never fails: what
+ * cannot be read gives no relation.
+ */
+void ich_crash_link_heap(struct ich_heaps *h, struct ich_heap *heap, struct ich_as *as,
+			 const struct ich_crash *c, struct ich_crash_link *out);
 
 #ifdef __cplusplus
 }

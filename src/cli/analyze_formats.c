@@ -166,8 +166,9 @@ void ich_render_sarif(FILE *f, const struct ich_batch_item *items, size_t n)
 			ich_json_u64(&j, "ruleIndex", rule_index(fd->kind));
 			ich_json_string(&j, "level", fd->severity == ICH_SEV_ERROR ? "error" :
 					fd->severity == ICH_SEV_WARNING ? "warning" : "note");
+			char text[600];
 			ich_json_begin_object(&j, "message");
-			ich_json_string(&j, "text", fd->message);
+			ich_json_string(&j, "text", ich_finding_text(fd, text, sizeof(text)));
 			ich_json_end_object(&j);
 			ich_json_begin_array(&j, "locations");
 			begin_location(&j, u);
@@ -263,8 +264,9 @@ void ich_render_junit(FILE *f, const struct ich_batch_item *items, size_t n)
 			const struct ich_finding *fd = &o->findings[k];
 			if (!fd->fails || fd->in_baseline)
 				continue;
+			char text[600];
 			fprintf(f, "      <failure type=\"%s\" message=\"", fd->kind);
-			xml(f, fd->message);
+			xml(f, ich_finding_text(fd, text, sizeof(text)));
 			fprintf(f, "\">fingerprint %s\n", fd->fingerprint);
 			if (!strcmp(fd->kind, ICH_FINDING_EXCEPTION))
 				for (size_t s = 0; s < o->crash.nframes; s++) {
@@ -288,7 +290,8 @@ void ich_render_junit(FILE *f, const struct ich_batch_item *items, size_t n)
 			fputs(" ", f);
 			xml(f, o->findings[k].kind);
 			fputs(": ", f);
-			xml(f, o->findings[k].message);
+			char text[600];
+			xml(f, ich_finding_text(&o->findings[k], text, sizeof(text)));
 			fprintf(f, " [%s]", o->findings[k].fingerprint);
 		}
 		fputs("</system-out>\n    </testcase>\n", f);
@@ -354,7 +357,8 @@ void ich_render_markdown(FILE *f, const struct ich_batch_item *items, size_t n, 
 			const struct ich_finding *fd = &o->findings[k];
 			fprintf(f, "- **%s** `%s` %s", ich_severity_name(fd->severity), fd->kind,
 				fd->fails && !fd->in_baseline ? "(fails) " : "");
-			md(f, fd->message);
+			char text[600];
+			md(f, ich_finding_text(fd, text, sizeof(text)));
 			fprintf(f, " — `%s`, fingerprint `%s`\n", items[i].path, fd->fingerprint);
 		}
 		if (o->crash.present && !o->crash.bugcheck && o->crash.nframes) {

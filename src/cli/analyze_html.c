@@ -292,7 +292,8 @@ void ich_html_dump_section(FILE *f, const char *path, const struct ich_analyze_o
 			const struct ich_finding *fd = &o->findings[i];
 			fprintf(f, "<tr class=\"sev-%s\"><td>%s</td><td>%s</td><td>", ich_severity_name(fd->severity),
 				ich_severity_name(fd->severity), fd->kind);
-			ich_html_text(f, fd->message);
+			char text[600];
+			ich_html_text(f, ich_finding_text(fd, text, sizeof(text)));
 			fprintf(f, "</td><td><code>%s</code></td><td>%s</td></tr>\n", fd->fingerprint,
 				fd->fails && !fd->in_baseline ? "yes" : "no");
 		}

@@ -241,6 +241,44 @@ static void outcome_top(struct ich_analyze_outcome *o)
 		snprintf(o->top, sizeof(o->top), "%s", top->message);
 }
 
+/* Where a finding goes: the crash first, then the heap findings related
+ * to it (the problem block holding the faulting address, the heap it lies
+ * in, a problem block the crashing stack points to, a heap it points to;
+ * each by distance or innermost slot), then the rest in the order the
+ * sections made them. */
+static unsigned rank_group(const struct ich_finding *f)
+{
+	if (!strcmp(f->kind, ICH_FINDING_EXCEPTION) || !strcmp(f->kind, ICH_FINDING_BUGCHECK))
+		return 0;
+	switch (f->relation) {
+	case ICH_REL_FAULT_IN_BLOCK: return 1;
+	case ICH_REL_FAULT_NEAR: return 2;
+	case ICH_REL_STACK_BLOCK: return 3;
+	case ICH_REL_STACK_HEAP: return 4;
+	case ICH_REL_NONE: break;
+	}
+	return 5;
+}
+
+static void rank_findings(struct ich_report *r)
+{
+	/* A stable insertion sort: a handful of findings. */
+	for (size_t i = 1; i < r->nfindings; i++) {
+		struct ich_finding t = r->findings[i];
+		unsigned g = rank_group(&t);
+		size_t j = i;
+		while (j > 0) {
+			const struct ich_finding *p = &r->findings[j - 1];
+			unsigned pg = rank_group(p);
+			if (pg < g || (pg == g && (g == 0 || g == 5 || p->relation_key <= t.relation_key)))
+				break;
+			r->findings[j] = *p;
+			j--;
+		}
+		r->findings[j] = t;
+	}
+}
+
 void ich_analyze_one(const char *path, const struct ich_analyze_opts *opts,
 		     FILE *out, struct ich_analyze_outcome *o)
 {
@@ -306,10 +344,12 @@ void ich_analyze_one(const char *path, const struct ich_analyze_opts *opts,
 			f->in_baseline = ich_baseline_has(opts->baseline, f->fingerprint);
 		}
 	}
+	r.crash = crash;
 	if (ich_dump_kind(dump) == ICH_DUMP_MINIDUMP)
 		ich_report_user_sections(dump, &r);
 	else
 		ich_report_kernel_sections(dump, &r);
+	rank_findings(&r);
 
 	bool no_data = r.heap_status == ICH_STATUS_NO_DATA || r.heap_status == ICH_STATUS_FAILED;
 	if (no_data) {
@@ -347,6 +387,8 @@ void ich_analyze_one(const char *path, const struct ich_analyze_opts *opts,
 				fprintf(out, " [%s] %s: %s (%s%s)\n", ich_severity_name(f->severity), f->kind,
 					f->message, f->fingerprint,
 					f->fails ? (f->in_baseline ? ", in baseline" : ", fails") : "");
+				if (f->rank_reason[0])
+					fprintf(out, "     crash: %s\n", f->rank_reason);
 			}
 		}
 		fprintf(out, "\nVerdict: %s (heaps: %s, exit %d)\n", verdict,

@@ -21,6 +21,7 @@ struct ich_report {
 	struct ich_finding findings[ICH_REPORT_MAX_NOTES];	/* kind, severity, where */
 	size_t nfindings;
 	const char *image;		/* process image (fingerprints) */
+	const struct ich_crash *crash;	/* the dump's crash record (ranking) */
 	bool partial;
 	/* The heap (user) or kernel-object section's own status, and what to
 	 * do when the dump lacks the memory. */

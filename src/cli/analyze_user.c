@@ -197,7 +197,6 @@ static enum ich_status sec_stat(struct ich_dump *dump, struct ich_report *r)
 
 static enum ich_status sec_validate(struct ich_dump *dump, struct ich_report *r)
 {
-	(void)dump;
 	struct uctx *u = r->ctx;
 	if (!heaps_walked(r))
 		return ICH_STATUS_SKIPPED;
@@ -246,6 +245,13 @@ static enum ich_status sec_validate(struct ich_dump *dump, struct ich_report *r)
 			char d[240];
 			snprintf(d, sizeof(d), "heap index %zu: %s", i, hp->problems[0].what);
 			ich_report_finding_done(r, f, d);
+			/* How it relates to the crash: the findings are ranked
+			 * by it once every section has run. */
+			struct ich_crash_link link;
+			ich_crash_link_heap(u->h, hp, ich_dump_as(dump), r->crash, &link);
+			f->relation = link.relation;
+			f->relation_key = link.key;
+			snprintf(f->rank_reason, sizeof(f->rank_reason), "%s", link.reason);
 		}
 	}
 	return ICH_STATUS_COMPLETE;

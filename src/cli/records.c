@@ -111,6 +111,14 @@ void ich_json_stack(struct ich_json *j, const char *key, const struct ich_crash 
 	ich_json_end_object(j);
 }
 
+const char *ich_finding_text(const struct ich_finding *f, char *buf, size_t n)
+{
+	if (!f->rank_reason[0])
+		return f->message;
+	snprintf(buf, n, "%s; crash: %s", f->message, f->rank_reason);
+	return buf;
+}
+
 void ich_json_finding(struct ich_json *j, const char *key, const struct ich_finding *f,
 		      const char *dump_path)
 {
@@ -150,6 +158,11 @@ void ich_json_finding(struct ich_json *j, const char *key, const struct ich_find
 	}
 	if (f->count)
 		ich_json_u64(j, "count", f->count);
+	/* Why a heap finding comes right after the crash (ranking). */
+	if (f->relation != ICH_REL_NONE) {
+		ich_json_string(j, "crash_relation", ich_crash_relation_name(f->relation));
+		ich_json_string(j, "rank_reason", f->rank_reason);
+	}
 	ich_json_end_object(j);
 }
 

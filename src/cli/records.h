@@ -23,6 +23,10 @@ void ich_json_bugcheck(struct ich_json *j, const char *key, const struct ich_cra
  * location}], note}. */
 void ich_json_stack(struct ich_json *j, const char *key, const struct ich_crash *c);
 /* One finding object (inside an array: key NULL). */
+/* A finding's message, with why it ranks next to the crash when it does
+ * ("...; crash: contains the faulting address 0x..."): what SARIF, JUnit,
+ * Markdown and HTML show. */
+const char *ich_finding_text(const struct ich_finding *f, char *buf, size_t n);
 void ich_json_finding(struct ich_json *j, const char *key, const struct ich_finding *f,
 		      const char *dump_path);
 /* The one error shape: {"code": ich_error_code_name, "message": ...} (as info writes it). */

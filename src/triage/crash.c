@@ -13,6 +13,17 @@
  *            when that part of the image is in the dump (full-memory
  *            dumps); format and algorithm from Microsoft's "x64 exception
  *            handling" (learn.microsoft.com/cpp/build/exception-handling-x64);
+ *            A crash inside an epilog is unwound by simulating the rest of
+ *            the epilog from the bytes at RIP (same document, "Unwind
+ *            procedure"; the only legal epilog forms are listed in
+ *            learn.microsoft.com/cpp/build/prolog-and-epilog: `add rsp,N`
+ *            or `lea rsp,N[FPReg]`, 8-byte pops, then `ret` or a `jmp`);
+ *   frame-pointer  x86 only: the saved EBP chain ([ebp] = the caller's
+ *            EBP, [ebp+4] = the return address), the stack walk x86
+ *            debuggers use when there is no FPO data (Breakpad's
+ *            stackwalker_x86.cc "frame pointer" trust), each link checked:
+ *            EBP inside the captured stack, above the current ESP and
+ *            increasing, the return address inside a module's code;
  *   scan     otherwise the next stack word, upwards from the stack pointer,
  *            that points into a module's code (past its PE headers).
  * Scanned frames can be false positives (a stale return address or a
@@ -161,7 +172,7 @@ static bool find_pdata(struct walker *w, struct mod *m)
 
 /* RUNTIME_FUNCTION {BeginAddress, EndAddress, UnwindData} holding rva. */
 static bool lookup_function(struct walker *w, struct mod *m, uint32_t rva,
-			    uint32_t *begin, uint32_t *unwind)
+			    uint32_t *begin, uint32_t *end, uint32_t *unwind)
 {
 	uint32_t lo = 0, hi = m->pdata_count;
 	while (lo < hi) {
@@ -176,11 +187,104 @@ static bool lookup_function(struct walker *w, struct mod *m, uint32_t rva,
 			lo = mid + 1;
 		else {
 			*begin = b;
+			*end = en;
 			*unwind = u;
 			return true;
 		}
 	}
 	return false;
+}
+
+/*
+ * Is RIP inside an epilog?  The code stream from RIP on must match the
+ * trailing part of a legal epilog (learn.microsoft.com/cpp/build/
+ * prolog-and-epilog, "Epilog code"): optionally `add rsp,imm8/imm32`
+ * (REX.W 83 /0, REX.W 81 /0) or `lea rsp,disp[FPReg]` (REX.W 8D, mod 01/10,
+ * reg 100) when the function has a frame register, then zero or more
+ * 8-byte pops (58+r, REX.B 41 58+r), then `ret` (C3, F3 C3) or a jmp:
+ * E9/EB to outside the function (a tail call) or FF /4 with mod 00.  When
+ * it matches, the rest of the epilog is simulated into regs and rip (the
+ * "Unwind procedure" of learn.microsoft.com/cpp/build/
+ * exception-handling-x64): returns true.  Encodings: Intel SDM vol. 2.
+ */
+#define EPILOG_MAX_BYTES 64
+
+static bool unwind_epilog(struct walker *w, struct mod *m, uint32_t begin, uint32_t end,
+			  uint8_t frame_reg, uint64_t regs[16], uint64_t *rip)
+{
+	uint8_t code[EPILOG_MAX_BYTES];
+	struct ich_read_result rr;
+	size_t n = ich_as_read(w->as, *rip, code, sizeof(code), &rr);
+	if (n < 1)
+		return false;
+	uint64_t r[16];
+	memcpy(r, regs, sizeof(r));
+	size_t i = 0;
+	/* add rsp, imm / lea rsp, disp[FPReg] */
+	if (i + 4 <= n && (code[i] & 0xf8) == 0x48 && code[i + 1] == 0x83 && code[i + 2] == 0xc4) {
+		r[4] += (uint64_t)(int64_t)(int8_t)code[i + 3];
+		i += 4;
+	} else if (i + 7 <= n && (code[i] & 0xf8) == 0x48 && code[i + 1] == 0x81 && code[i + 2] == 0xc4) {
+		r[4] += (uint64_t)(int64_t)(int32_t)ich_le32(code + i + 3);
+		i += 7;
+	} else if (i + 3 <= n && frame_reg && (code[i] & 0xfa) == 0x48 && code[i + 1] == 0x8d &&
+		   ((code[i + 2] >> 3) & 7) == 4 && (code[i + 2] & 7) != 4 &&
+		   ((code[i + 2] >> 6) == 1 || (code[i + 2] >> 6) == 2)) {
+		uint8_t mod = code[i + 2] >> 6;
+		unsigned reg = (code[i + 2] & 7) | ((code[i] & 1) ? 8u : 0u);
+		if (reg != frame_reg)
+			return false;
+		size_t len = mod == 1 ? 4 : 7;
+		if (i + len > n)
+			return false;
+		int64_t disp = mod == 1 ? (int8_t)code[i + 3] : (int32_t)ich_le32(code + i + 3);
+		r[4] = r[reg] + (uint64_t)disp;
+		i += len;
+	}
+	/* pops */
+	for (unsigned k = 0; k < 16; k++) {
+		unsigned reg;
+		if (i < n && code[i] >= 0x58 && code[i] <= 0x5f) {
+			reg = code[i] - 0x58u;
+			i += 1;
+		} else if (i + 2 <= n && code[i] == 0x41 && code[i + 1] >= 0x58 && code[i + 1] <= 0x5f) {
+			reg = code[i + 1] - 0x58u + 8;
+			i += 2;
+		} else {
+			break;
+		}
+		uint64_t v;
+		if (!rdptr(w, r[4], &v))
+			return false;
+		r[reg] = v;
+		r[4] += 8;
+	}
+	/* ret / jmp */
+	bool done = false;
+	if (i < n && code[i] == 0xc3)
+		done = true;
+	else if (i + 2 <= n && code[i] == 0xf3 && code[i + 1] == 0xc3)
+		done = true;
+	else if (i + 5 <= n && code[i] == 0xe9) {
+		uint64_t t = *rip + i + 5 + (uint64_t)(int64_t)(int32_t)ich_le32(code + i + 1);
+		done = t < m->base + begin || t >= m->base + end;
+	} else if (i + 2 <= n && code[i] == 0xeb) {
+		uint64_t t = *rip + i + 2 + (uint64_t)(int64_t)(int8_t)code[i + 1];
+		done = t < m->base + begin || t >= m->base + end;
+	} else {
+		size_t j = i + ((i < n && (code[i] & 0xf0) == 0x40) ? 1 : 0);	/* REX */
+		done = j + 2 <= n && code[j] == 0xff && (code[j + 1] >> 6) == 0 &&
+		       ((code[j + 1] >> 3) & 7) == 4;
+	}
+	if (!done)
+		return false;
+	uint64_t ret;
+	if (!rdptr(w, r[4], &ret))
+		return false;
+	r[4] += 8;
+	memcpy(regs, r, sizeof(r));
+	*rip = ret;
+	return true;
 }
 
 /*
@@ -193,8 +297,8 @@ static bool unwind_x64(struct walker *w, uint64_t regs[16], uint64_t *rip)
 	struct mod *m = find_mod(w, *rip);
 	if (!m || !find_pdata(w, m))
 		return false;
-	uint32_t rva = (uint32_t)(*rip - m->base), begin, unwind;
-	if (!lookup_function(w, m, rva, &begin, &unwind)) {
+	uint32_t rva = (uint32_t)(*rip - m->base), begin, end, unwind;
+	if (!lookup_function(w, m, rva, &begin, &end, &unwind)) {
 		/* A leaf function has no entry: the return address is at RSP. */
 		uint64_t ret;
 		if (!rdptr(w, regs[4], &ret))
@@ -205,6 +309,17 @@ static bool unwind_x64(struct walker *w, uint64_t regs[16], uint64_t *rip)
 	}
 	uint32_t in_func = rva - begin;
 	bool primary = true;
+	/* Past the prolog, RIP may be in an epilog: then the unwind codes do
+	 * not describe the state (part of the frame is already gone). */
+	{
+		uint32_t head;
+		if ((uint64_t)(unwind & ~1u) + 4 <= m->end - m->base &&
+		    rd32(w, m->base + (unwind & ~1u), &head)) {
+			uint8_t prolog = (head >> 8) & 0xff, freg = (head >> 24) & 0xf;
+			if (in_func >= prolog && unwind_epilog(w, m, begin, end, freg, regs, rip))
+				return true;
+		}
+	}
 	for (int depth = 0; depth < MAX_CHAIN; depth++) {
 		uint64_t ui = m->base + (unwind & ~1u);
 		uint32_t head;
@@ -302,6 +417,25 @@ static bool unwind_x64(struct walker *w, uint64_t regs[16], uint64_t *rip)
 	return true;
 }
 
+/* Code of a module: past its PE headers (return addresses never point
+ * there). */
+static bool code_address(struct walker *w, uint64_t v)
+{
+	struct mod *m = find_mod(w, v);
+	return m && v - m->base >= PE_HEADERS;
+}
+
+/* x86: does EBP hold a frame-pointer link worth following?  EBP aligned,
+ * at or above ESP, inside the captured stack with room for [ebp] and
+ * [ebp+4], and [ebp+4] a return address into a module's code. */
+static bool fp_link(struct walker *w, uint64_t ebp, uint64_t esp)
+{
+	uint64_t ret;
+	if (!ebp || ebp % 4 || ebp < esp || ebp < w->stack_lo || ebp + 8 > w->stack_hi)
+		return false;
+	return rdptr(w, ebp + 4, &ret) && code_address(w, ret);
+}
+
 /* The next stack word at or above *sp that points into a module's code. */
 static bool scan_next(struct walker *w, uint64_t *sp, uint64_t *pc, uint64_t *slot)
 {
@@ -310,8 +444,7 @@ static bool scan_next(struct walker *w, uint64_t *sp, uint64_t *pc, uint64_t *sl
 		*sp += w->ptr;
 		if (at < w->stack_lo || !rdptr(w, at, &v))
 			continue;
-		struct mod *m = find_mod(w, v);
-		if (m && v - m->base >= PE_HEADERS) {
+		if (code_address(w, v)) {
 			*pc = v;
 			*slot = at;
 			return true;
@@ -351,7 +484,25 @@ static void walk_stack(struct walker *w, struct ich_crash *c, const uint8_t *ctx
 	set_frame(w, &c->frames[c->nframes++], rip, regs[4], ICH_FRAME_CONTEXT);
 	uint64_t scan_sp = regs[4];
 	bool cfi_ok = x64;
+	uint64_t ebp = regs[5];
 	while (c->nframes < ICH_CRASH_MAX_FRAMES) {
+		if (!x64 && fp_link(w, ebp, regs[4])) {
+			/* [ebp] = the caller's EBP, [ebp+4] = the return address. */
+			uint64_t next_ebp = 0, ret = 0;
+			rdptr(w, ebp, &next_ebp);
+			rdptr(w, ebp + 4, &ret);
+			regs[4] = ebp + 8;
+			scan_sp = regs[4];
+			set_frame(w, &c->frames[c->nframes++], ret, regs[4], ICH_FRAME_FP);
+			rip = ret;
+			/* A saved EBP of 0 marks the thread's first frame: the
+			 * walk ends.  One that does not go up is garbage: later
+			 * frames come from the scan. */
+			if (!next_ebp)
+				break;
+			ebp = next_ebp > ebp ? next_ebp : 0;
+			continue;
+		}
 		if (cfi_ok) {
 			uint64_t r2[16], rip2 = rip;
 			memcpy(r2, regs, sizeof(r2));
@@ -451,11 +602,14 @@ static void md_crash(struct ich_dump *dump, const struct ich_minidump *md, struc
 		if (t) {
 			w.stack_lo = t->stack_start;
 			w.stack_hi = t->stack_start + t->stack_size;
+			c->stack_start = w.stack_lo;
+			c->stack_end = w.stack_hi;
 		}
 		if (!t || !t->stack_size)
 			snprintf(c->stack_note, sizeof(c->stack_note),
 				 "the stack of thread %u is not captured", e->thread_id);
 		walk_stack(&w, c, data + crva, csize);
+		c->stack_word = w.ptr;
 	}
 	free(w.mods);
 }

@@ -196,8 +196,21 @@ const char *ich_frame_trust_name(enum ich_frame_trust t)
 	case ICH_FRAME_CONTEXT: return "context";
 	case ICH_FRAME_CFI: return "cfi";
 	case ICH_FRAME_SCAN: return "scan";
+	case ICH_FRAME_FP: return "frame-pointer";
 	}
 	return "scan";
+}
+
+const char *ich_crash_relation_name(enum ich_crash_relation r)
+{
+	switch (r) {
+	case ICH_REL_NONE: return NULL;
+	case ICH_REL_FAULT_IN_BLOCK: return "fault-in-block";
+	case ICH_REL_FAULT_NEAR: return "fault-near";
+	case ICH_REL_STACK_BLOCK: return "stack-block";
+	case ICH_REL_STACK_HEAP: return "stack-heap";
+	}
+	return NULL;
 }
 
 const char *ich_access_name(enum ich_access a)

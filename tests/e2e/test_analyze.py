@@ -112,7 +112,7 @@ for d in docs:
         check(d["exit_code"] == want, "%s: exit %d by default (%d)" % (n, want, d["exit_code"]))
         check(d["stack"]["frames"] and d["stack"]["frames"][0]["trust"] == "context",
               "%s: stack frame 0 from the context" % n)
-        check(all(fr["trust"] in ("context", "cfi", "scan") for fr in d["stack"]["frames"]),
+        check(all(fr["trust"] in ("context", "cfi", "scan", "frame-pointer") for fr in d["stack"]["frames"]),
               "%s: every frame labelled" % n)
     for x in d["findings"]:
         check(re.fullmatch(r"[0-9a-f]{16}", x["fingerprint"]) is not None, "%s: fingerprint form" % n)

@@ -6,6 +6,7 @@
  * cites the layouts.md section it comes from.
  */
 #include "ntheapbuilder.h"
+#include "nhb_crash.h"
 
 #include <stdbool.h>
 #include <stdint.h>
@@ -403,6 +404,7 @@ static void corrupt_entry(struct ctx *c, struct run *r, enum cmode mode)
 {
 	unsigned u = c->L->unit;
 	uint64_t e = r->cur;
+	c->corrupt_at = e;
 	if (mode == C_RESYNC) {
 		uint64_t req = 0x80, bs = up(req + u, u);
 		put_entry(c, e, (uint16_t)(bs / u), 0x01, r->prev, r->segidx, (uint8_t)(bs - req), true);
@@ -724,7 +726,13 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
 	const struct nhb_lay *L = NULL;
 	bool wow = false, noarray = false, big = false;
 	enum cmode corrupt = C_NONE;
-	if (!strcmp(name, "x64-19045"))
+	/* Crash scenarios (nhb_crash.c): x64-19045-crash-MODE, heaps 0 and 1
+	 * both with a resync corrupt entry. */
+	const char *crash = NULL;
+	if (!strncmp(name, "x64-19045-crash-", 16) && nhb_crash_mode_known(name + 16)) {
+		crash = name + 16;
+		L = &lay_x64_19045, corrupt = C_RESYNC;
+	} else if (!strcmp(name, "x64-19045"))
 		L = &lay_x64_19045;
 	else if (!strcmp(name, "big"))
 		L = &lay_x64_19045, big = true;
@@ -774,6 +782,7 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
 	}
 	fprintf(c.ex, "# mkheapdump %s: see tests/builder/ntheap/README.md\n", name);
 	uint64_t heaps[3] = { 0x00A40000, 0x01230000, 0x02810000 };
+	uint64_t corrupt_at[2] = { 0, 0 };
 	unsigned nheaps = 3;
 	if (big) {
 		heaps[0] = 0x10000000;
@@ -781,7 +790,9 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
 		big_heap(&c, heaps[0], arg ? arg : 100000);
 	} else {
 		heap(&c, heaps[0], 0x2, true, true, 0x05000000, corrupt);
-		heap(&c, heaps[1], 0x1002, true, false, 0x06000000, false);
+		corrupt_at[0] = c.corrupt_at;
+		heap(&c, heaps[1], 0x1002, true, false, 0x06000000, crash ? corrupt : C_NONE);
+		corrupt_at[1] = c.corrupt_at;
 		heap(&c, heaps[2], 0x1002, false, false, 0x07000000, false);
 	}
 	/* PEB, ProcessHeaps array, TEB (section 1) */
@@ -815,7 +826,13 @@ int nhb_build(const char *name, unsigned long arg, const char *dmp, const char *
 	if (L->lfh && !L->win7 && !big)
 		fprintf(c.ex, "lfh_key 0x%x width=32 captured=0\n", RTLP_LFH_KEY);
 	struct db_md_thread t = { .id = 0x1a4, .teb = TEB };
-	db_md_add_thread(c.md, &t);
+	if (crash) {
+		struct nhb_crash_in ci = { .md = c.md, .ex = c.ex, .heaps = { heaps[0], heaps[1] },
+					   .corrupt = { corrupt_at[0], corrupt_at[1] } };
+		nhb_crash(&ci, crash, &t);
+	} else {
+		db_md_add_thread(c.md, &t);
+	}
 	if (!wow) {
 		struct db_md_module nt = { .name = "C:\\Windows\\System32\\ntdll.dll",
 			.base = L->ps == 8 ? 0x7ffb0b120000ull : 0x77A20000ull,
