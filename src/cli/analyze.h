@@ -15,8 +15,8 @@
 #include "cli/cli.h"
 
 /* Schema names of the documents analyze writes (schemas/ in the repo). */
-#define ICH_SCHEMA_ANALYZE "icpheap.analyze/2"		/* --json: the whole batch */
-#define ICH_SCHEMA_ANALYZE_DUMP "icpheap.analyze.dump/2"	/* one dump: --jsonl lines */
+#define ICH_SCHEMA_ANALYZE "icpheap.analyze/3"		/* --json: the whole batch */
+#define ICH_SCHEMA_ANALYZE_DUMP "icpheap.analyze.dump/3"	/* one dump: --jsonl lines */
 
 enum ich_out_mode {
 	ICH_OUT_TEXT, ICH_OUT_JSON, ICH_OUT_JSONL, ICH_OUT_SARIF, ICH_OUT_JUNIT,

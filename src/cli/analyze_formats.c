@@ -164,22 +164,16 @@ void ich_render_sarif(FILE *f, const struct ich_batch_item *items, size_t n)
 			ich_json_begin_object(&j, NULL);
 			ich_json_string(&j, "ruleId", fd->kind);
 			ich_json_u64(&j, "ruleIndex", rule_index(fd->kind));
-			ich_json_string(&j, "level", fd->severity == ICH_SEV_ERROR ? "error" :
-					fd->severity == ICH_SEV_WARNING ? "warning" : "note");
+			/* the severity words are SARIF's levels */
+			ich_json_string(&j, "level", ich_severity_name(fd->severity));
 			char text[600];
 			ich_json_begin_object(&j, "message");
 			ich_json_string(&j, "text", ich_finding_text(fd, text, sizeof(text)));
 			ich_json_end_object(&j);
 			ich_json_begin_array(&j, "locations");
 			begin_location(&j, u);
-			if (fd->has_module || fd->has_heap || fd->has_address) {
-				char name[128];
-				if (fd->has_module)
-					snprintf(name, sizeof(name), "%s+0x%" PRIx64, fd->module, fd->offset);
-				else if (fd->has_heap)
-					snprintf(name, sizeof(name), "heap 0x%" PRIx64, fd->heap);
-				else
-					snprintf(name, sizeof(name), "0x%" PRIx64, fd->address);
+			char name[128];
+			if (ich_finding_location(fd, name, sizeof(name))) {
 				ich_json_begin_array(&j, "logicalLocations");
 				ich_json_begin_object(&j, NULL);
 				ich_json_string(&j, "fullyQualifiedName", name);

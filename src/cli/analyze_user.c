@@ -13,6 +13,7 @@
 #include <icpheap/heapdiff.h>
 
 #include "cli/analyze_sections.h"
+#include "cli/records.h"
 
 struct uctx {
 	struct ich_heaps *h;
@@ -60,12 +61,9 @@ static enum ich_status sec_heaps(struct ich_dump *dump, struct ich_report *r)
 			ich_report_note(r, "%s", hp->reason);
 			if (hp->status == ICH_HEAP_NOT_CAPTURED)
 				u->not_captured++;
-			if (r->json) {
+			if (r->json) {	/* the heap record heap --json writes */
 				ich_json_begin_object(r->json, NULL);
-				ich_json_addr(r->json, "address", hp->address);
-				ich_json_string(r->json, "status", ich_status_name(hp->status == ICH_HEAP_NOT_CAPTURED ?
-						ICH_STATUS_NO_DATA : ICH_STATUS_FAILED));
-				ich_json_string(r->json, "reason", hp->reason);
+				ich_json_heap_head(r->json, hp);
 				ich_json_end_object(r->json);
 			}
 			continue;
@@ -90,19 +88,10 @@ static enum ich_status sec_heaps(struct ich_dump *dump, struct ich_report *r)
 				P(t->virt / 1024), P(t->backend_free_bytes / 1024), P(t->backend_free_count), P(t->ucr_count),
 				P(t->virtual_blocks), hp->lfh ? "LFH" : "   ", P(t->busy_count), P(t->busy_bytes),
 				hp->partial ? "  partial" : "");
-		if (r->json) {
+		if (r->json) {	/* the `heap -s --json` record */
 			ich_json_begin_object(r->json, NULL);
-			ich_json_addr(r->json, "address", hp->address);
-			ich_json_string(r->json, "status", hp->partial ? "partial" : "complete");
-			ich_json_addr(r->json, "flags", hp->flags);
-			ich_json_u64(r->json, "reserved", t->reserved);
-			ich_json_u64(r->json, "committed", t->committed);
-			ich_json_u64(r->json, "busy_count", t->busy_count);
-			ich_json_u64(r->json, "busy_bytes", t->busy_bytes);
-			ich_json_u64(r->json, "free_count", t->free_count);
-			ich_json_u64(r->json, "free_bytes", t->free_bytes);
-			ich_json_u64(r->json, "virtual_blocks", t->virtual_blocks);
-			ich_json_bool(r->json, "lfh", hp->lfh);
+			ich_json_heap_head(r->json, hp);
+			ich_json_heap_tail(r->json, hp);
 			ich_json_end_object(r->json);
 		}
 		const struct ich_fail_on *fo = &r->opts->fail_on;
@@ -159,7 +148,8 @@ static enum ich_status sec_stat(struct ich_dump *dump, struct ich_report *r)
 	uint64_t busy = u->busy;
 	size_t show = n < r->opts->stat_top ? n : r->opts->stat_top;
 	if (r->text) {
-		fprintf(r->text, "group-by: TOTSIZE max-display: %u (all heaps)\n", r->opts->stat_top);
+		fprintf(r->text, "group-by: %s max-display: %u (all heaps)\n", ich_stat_group_by(ICH_STAT_BY_TOTAL),
+			r->opts->stat_top);
 		fprintf(r->text, "    size     #blocks     total     ( %%) (percent of total busy bytes)\n");
 		for (size_t i = 0; i < show; i++)
 			fprintf(r->text, "    %llx %llx - %llx  (%.2f)\n", P(rows[i].size), P(rows[i].blocks),
@@ -173,18 +163,8 @@ static enum ich_status sec_stat(struct ich_dump *dump, struct ich_report *r)
 		}
 		ich_html_top_table(r->html, rows, show, busy);
 	}
-	if (r->json) {
-		ich_json_u64(r->json, "busy_bytes", busy);
-		ich_json_begin_array(r->json, "top");
-		for (size_t i = 0; i < show; i++) {
-			ich_json_begin_object(r->json, NULL);
-			ich_json_u64(r->json, "size", rows[i].size);
-			ich_json_u64(r->json, "blocks", rows[i].blocks);
-			ich_json_u64(r->json, "total", rows[i].total);
-			ich_json_end_object(r->json);
-		}
-		ich_json_end_array(r->json);
-	}
+	if (r->json)	/* the -stat table record heap -stat --json writes */
+		ich_json_stat_table(r->json, ICH_STAT_BY_TOTAL, busy, rows, show);
 	/* "complete" only when every heap was walked through (issue 8: a
 	 * heap left out makes the all-heaps table partial). */
 	for (size_t i = 0; i < ich_heaps_count(u->h); i++) {
@@ -213,13 +193,8 @@ static enum ich_status sec_validate(struct ich_dump *dump, struct ich_report *r)
 			if (r->text && total <= 50)
 				fprintf(r->text, "heap %llx: %llx: %s\n", P(hp->address), P(hp->problems[p].address),
 					hp->problems[p].what);
-			if (r->json) {
-				ich_json_begin_object(r->json, NULL);
-				ich_json_addr(r->json, "heap", hp->address);
-				ich_json_addr(r->json, "address", hp->problems[p].address);
-				ich_json_string(r->json, "what", hp->problems[p].what);
-				ich_json_end_object(r->json);
-			}
+			if (r->json)
+				ich_json_problem(r->json, true, hp->address, hp->problems[p].address, hp->problems[p].what);
 		}
 	}
 	if (r->json)

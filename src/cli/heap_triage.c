@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/heap_ext.h"
 #include "core/json.h"
+#include "cli/records.h"
 
 #define P(x) (unsigned long long)(x)
 
@@ -43,13 +44,8 @@ int heap_triage(struct heap_ext *x)
 		ich_json_u64(x->j, "userblocks_checked", r.userblocks_checked);
 		ich_json_u64(x->j, "userblocks_headers_undecodable", r.lfh_containers_undecodable);
 		ich_json_begin_array(x->j, "findings");
-		for (size_t i = 0; i < r.nfindings; i++) {
-			ich_json_begin_object(x->j, NULL);
-			ich_json_addr(x->j, "heap", r.findings[i].heap);
-			ich_json_addr(x->j, "address", r.findings[i].address);
-			ich_json_string(x->j, "what", r.findings[i].what);
-			ich_json_end_object(x->j);
-		}
+		for (size_t i = 0; i < r.nfindings; i++)
+			ich_json_problem(x->j, true, r.findings[i].heap, r.findings[i].address, r.findings[i].what);
 		ich_json_end_array(x->j);
 		if (!f->found) {
 			ich_json_null(x->j, "failure");

@@ -119,6 +119,19 @@ const char *ich_finding_text(const struct ich_finding *f, char *buf, size_t n)
 	return buf;
 }
 
+const char *ich_finding_location(const struct ich_finding *f, char *buf, size_t n)
+{
+	if (f->has_module)
+		snprintf(buf, n, "%s+0x%" PRIx64, f->module, f->offset);
+	else if (f->has_heap)
+		snprintf(buf, n, "heap 0x%" PRIx64, f->heap);
+	else if (f->has_address)
+		snprintf(buf, n, "0x%" PRIx64, f->address);
+	else
+		return NULL;
+	return buf;
+}
+
 void ich_json_finding(struct ich_json *j, const char *key, const struct ich_finding *f,
 		      const char *dump_path)
 {
@@ -141,10 +154,9 @@ void ich_json_finding(struct ich_json *j, const char *key, const struct ich_find
 		ich_json_null(j, "address");
 	ich_json_string(j, "module", f->has_module ? f->module : NULL);
 	if (f->has_module) {
-		char loc[96];
+		char loc[128];
 		ich_json_addr(j, "offset", f->offset);
-		snprintf(loc, sizeof(loc), "%s+0x%" PRIx64, f->module, f->offset);
-		ich_json_string(j, "module_offset", loc);
+		ich_json_string(j, "module_offset", ich_finding_location(f, loc, sizeof(loc)));
 	} else {
 		ich_json_null(j, "offset");
 		ich_json_null(j, "module_offset");
@@ -212,10 +224,10 @@ void ich_json_stat_table(struct ich_json *j, enum ich_heap_stat_order ord, uint6
 	ich_json_end_array(j);
 }
 
-void ich_json_problem(struct ich_json *j, uint64_t heap, uint64_t address, const char *what)
+void ich_json_problem(struct ich_json *j, bool with_heap, uint64_t heap, uint64_t address, const char *what)
 {
 	ich_json_begin_object(j, NULL);
-	if (heap)
+	if (with_heap)
 		ich_json_addr(j, "heap", heap);
 	ich_json_addr(j, "address", address);
 	ich_json_string(j, "what", what);
@@ -278,12 +290,8 @@ void ich_json_heap_tail(struct ich_json *j, const struct ich_heap *hp)
 	ich_json_u64(j, "corrupt_count", t->corrupt_count);
 	ich_json_end_object(j);
 	ich_json_begin_array(j, "problems");
-	for (size_t p = 0; p < hp->nproblems; p++) {
-		ich_json_begin_object(j, NULL);
-		ich_json_addr(j, "address", hp->problems[p].address);
-		ich_json_string(j, "what", hp->problems[p].what);
-		ich_json_end_object(j);
-	}
+	for (size_t p = 0; p < hp->nproblems; p++)
+		ich_json_problem(j, false, 0, hp->problems[p].address, hp->problems[p].what);
 	ich_json_end_array(j);
 	ich_json_begin_array(j, "unreadable");
 	for (size_t i = 0; i < hp->nunreadable; i++) {

@@ -22,6 +22,10 @@ void ich_json_bugcheck(struct ich_json *j, const char *key, const struct ich_cra
 /* "stack": {thread_id, frames: [{index, pc, sp, trust, module, offset,
  * location}], note}. */
 void ich_json_stack(struct ich_json *j, const char *key, const struct ich_crash *c);
+/* Where a finding is, as people name it: "module+0xoffset", "heap
+ * 0x...", "0x..." (the finding's module_offset in JSON, SARIF's logical
+ * location); NULL when it has no location. */
+const char *ich_finding_location(const struct ich_finding *f, char *buf, size_t n);
 /* One finding object (inside an array: key NULL). */
 /* A finding's message, with why it ranks next to the crash when it does
  * ("...; crash: contains the faulting address 0x..."): what SARIF, JUnit,
@@ -54,8 +58,9 @@ void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b);
 const char *ich_stat_group_by(enum ich_heap_stat_order ord);
 void ich_json_stat_table(struct ich_json *j, enum ich_heap_stat_order ord, uint64_t busy_bytes,
 			 const struct ich_heap_size_stat *rows, size_t n);
-/* A heap problem {heap (when not 0), address, what} in an array. */
-void ich_json_problem(struct ich_json *j, uint64_t heap, uint64_t address, const char *what);
+/* A heap problem {heap (with_heap), address, what} in an array: heap -s/-v
+ * per heap, heap -triage findings, analyze's heap_validation. */
+void ich_json_problem(struct ich_json *j, bool with_heap, uint64_t heap, uint64_t address, const char *what);
 
 /*
  * The schema names, one per command (schemas/<command>.schema.json):

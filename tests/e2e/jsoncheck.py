@@ -265,7 +265,10 @@ INFO_SCHEMA = [(INFO_DUMP_OK, INFO_DUMP_ERROR)]
 # schemas/<command>.schema.json.  Every object is closed: a renamed or new
 # key fails the check until the shape (and the man page) says it.
 
-ERROR = {"code": "str", "message": "str"}
+# ich_error_code_name (src/core/error.c): the error codes of the man page
+ERROR_CODES = frozenset({"nomem", "os", "format", "unsupported", "fault", "not_found", "invalid_argument",
+                         "layout", "internal"})
+ERROR = {"code": ERROR_CODES, "message": "str"}
 STATUS = frozenset({"complete", "partial", "no-data", "failed"})
 
 

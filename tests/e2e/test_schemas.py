@@ -27,6 +27,7 @@ import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_schemas  # noqa: E402
+import jsoncheck  # noqa: E402
 import schemacheck  # noqa: E402
 
 ICP, TD, SCHEMAS = sys.argv[1:4]
@@ -47,6 +48,18 @@ def check(cond, what):
 for fname, want in gen_schemas.texts().items():
     shipped = open(os.path.join(SCHEMAS, fname)).read()
     check(shipped == want, "schemas/%s is up to date (run tests/e2e/gen_schemas.py schemas)" % fname)
+# analyze's hand-written schemas hold the heap records as heap's schema does
+# (one writer per record, src/cli/records.c), and the batch schema's dump
+# is the JSONL line's.
+an_dump = json.load(open(os.path.join(SCHEMAS, "analyze-dump.schema.json")))
+an_batch = json.load(open(os.path.join(SCHEMAS, "analyze.schema.json")))
+for key, shape in (("heap", jsoncheck.HEAP_SUMMARY), ("problem", jsoncheck.HEAP_PROBLEM)):
+    check(an_dump["$defs"].get(key) == gen_schemas.convert(shape) == an_batch["$defs"].get(key),
+          "analyze schemas: $defs/%s is the heap record (jsoncheck)" % key)
+check(an_dump["properties"]["heap_stat"]["properties"]["sizes"] == gen_schemas.convert(jsoncheck.STAT_TABLE)["properties"]["sizes"],
+      "analyze heap_stat holds the -stat table record")
+check(an_batch["$defs"]["dump"]["properties"] == an_dump["properties"],
+      "analyze.schema.json's dump is analyze-dump.schema.json's")
 schema = schemacheck.load(os.path.join(SCHEMAS, "info.schema.json"))
 real = os.path.join(TD, "real")
 paths = [os.path.join(real, n) for n in sorted(os.listdir(real)) if not n.endswith(".md")]
