@@ -165,7 +165,7 @@ enum ich_field {
 
 struct ich_layout {
 	const char *module;	/* "ntdll" or "ntoskrnl" */
-	enum ich_arch arch;	/* ICH_ARCH_X86 or ICH_ARCH_X64 */
+	enum ich_arch arch;	/* X86, X64, or ARM64 (derived aliases of the x64 rows) */
 	uint32_t build_min;	/* first build the row applies to */
 	const char *label;	/* "Windows 10 2004-22H2" */
 	const char *source;	/* where the numbers come from */

@@ -66,7 +66,7 @@ enum ich_frame_trust {
 	ICH_FRAME_CONTEXT,	/* the instruction pointer of the exception context */
 	ICH_FRAME_CFI,		/* unwound with the module's .pdata / UNWIND_INFO */
 	ICH_FRAME_SCAN,		/* a stack word that points into a module */
-	ICH_FRAME_FP,		/* x86: the saved EBP chain (frame pointer) */
+	ICH_FRAME_FP,		/* frame-pointer chain: x86 saved EBP; ARM64 {Fp, Lr} records */
 };
 const char *ich_frame_trust_name(enum ich_frame_trust t);	/* "context", "cfi", "scan", "frame-pointer" */
 
@@ -116,6 +116,11 @@ struct ich_crash {
 	 * points to (ich_crash_link_heap); 0 when not captured. */
 	uint64_t stack_start, stack_end;
 	unsigned stack_word;
+	/* ARM64 exception context (ARM64_NT_CONTEXT): the registers a triager
+	 * reads first; has_arm64_context false for other architectures. */
+	bool has_arm64_context;
+	uint32_t arm64_context_flags, arm64_cpsr;
+	uint64_t arm64_pc, arm64_sp, arm64_fp, arm64_lr;
 };
 
 /*

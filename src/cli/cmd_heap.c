@@ -577,8 +577,9 @@ static void print_heap_head(struct ctx *c, size_t index, struct ich_heap *hp)
 	printf("    ForceFlags:           %08x\n", hp->force_flags);
 	printf("    Granularity:          %u bytes\n", c->unit);
 	if (c->o->verbose)
-		printf("    Layout:               ntdll %s %u (%s)%s\n", ich_arch_name(hp->layout->arch),
-		       hp->layout->build_min, hp->layout->label, hp->layout_fallback ? " [fallback]" : "");
+		printf("    Layout:               ntdll %s %u (%s)%s%s\n", ich_arch_name(hp->layout->arch),
+		       hp->layout->build_min, hp->layout->label, hp->layout_fallback ? " [fallback]" : "",
+		       hp->layout->derived ? " [derived]" : "");
 	printf("    Segment Reserve:      %s\n", FIELD(ICH_HI_RESERVE, "%08llx", P(in.segment_reserve)));
 	printf("    Segment Commit:       %s\n", FIELD(ICH_HI_COMMIT, "%08llx", P(in.segment_commit)));
 	printf("    DeCommit Block Thres: %s\n", FIELD(ICH_HI_DECOMMIT_BLOCK, "%08llx", P(in.decommit_block_thres)));

@@ -386,6 +386,10 @@ static void md_text(const struct ich_dump *d, FILE *f, bool verbose)
 				fprintf(f, " 0x%" PRIx64, e->information[i]);
 			fputc('\n', f);
 		}
+		if (crash.has_arm64_context)
+			fprintf(f, "             context: ARM64 pc 0x%" PRIx64 " sp 0x%" PRIx64 " fp 0x%" PRIx64
+				" lr 0x%" PRIx64 " cpsr 0x%08" PRIx32 "\n", crash.arm64_pc, crash.arm64_sp,
+				crash.arm64_fp, crash.arm64_lr, crash.arm64_cpsr);
 	} else {
 		fputs("Exception:   none recorded\n", f);
 	}
@@ -656,6 +660,17 @@ static void md_json(const struct ich_dump *d, struct ich_json *j)
 	struct ich_crash crash;
 	ich_crash_read((struct ich_dump *)d, &crash);	/* reads memory: needs the non-const dump */
 	ich_json_exception(j, "exception", &crash);
+	if (crash.has_arm64_context) {
+		/* ARM64_NT_CONTEXT of the exception (src/triage/crash.c) */
+		ich_json_begin_object(j, "arm64_context");
+		ich_json_addr(j, "context_flags", crash.arm64_context_flags);
+		ich_json_addr(j, "cpsr", crash.arm64_cpsr);
+		ich_json_addr(j, "pc", crash.arm64_pc);
+		ich_json_addr(j, "sp", crash.arm64_sp);
+		ich_json_addr(j, "fp", crash.arm64_fp);
+		ich_json_addr(j, "lr", crash.arm64_lr);
+		ich_json_end_object(j);
+	}
 
 	ich_json_begin_array(j, "threads");
 	for (size_t i = 0; i < md->nthreads; i++) {

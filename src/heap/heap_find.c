@@ -354,7 +354,7 @@ struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
 		return err;
 	}
 	const struct ntofs *o = &h->peb_o;
-	if (h->arch != ICH_ARCH_X86 && h->arch != ICH_ARCH_X64) {
+	if (h->arch != ICH_ARCH_X86 && h->arch != ICH_ARCH_X64 && h->arch != ICH_ARCH_ARM64) {
 		struct ich_error *err = ich_error_create(ICH_ERR_UNSUPPORTED,
 			"%s: heaps of %s processes are not supported", ich_dump_path(dump), ich_arch_name(h->arch));
 		ich_heaps_close(h);
@@ -428,7 +428,7 @@ struct ich_error *ich_heaps_open_process(struct ich_dump *dump, const struct ich
 		ich_heaps_close(h);
 		return err;
 	}
-	if (h->arch != ICH_ARCH_X86 && h->arch != ICH_ARCH_X64) {
+	if (h->arch != ICH_ARCH_X86 && h->arch != ICH_ARCH_X64 && h->arch != ICH_ARCH_ARM64) {
 		err = ich_error_create(ICH_ERR_UNSUPPORTED,
 			"%s: heaps of %s processes are not supported", ich_dump_path(dump), ich_arch_name(h->arch));
 		ich_heaps_close(h);

@@ -26,6 +26,17 @@
  *            increasing, the return address inside a module's code;
  *   scan     otherwise the next stack word, upwards from the stack pointer,
  *            that points into a module's code (past its PE headers).
+ *   frame-pointer  ARM64 only: the caller read from the frame record
+ *            chain.  Windows ARM64 code keeps x29 (Fp) pointing at the
+ *            innermost {saved Fp, saved Lr} pair (Microsoft, "Overview of
+ *            ARM64 ABI conventions": the frame pointer "must point to the
+ *            previous {x29, x30} pair on the stack"; AAPCS64 section 6.2.3
+ *            "The Frame Pointer"), so the caller's pc is [Fp+8], its Fp
+ *            [Fp] and its Sp Fp+16.  Like rust-minidump's frame-pointer
+ *            unwinder (minidump-unwind/src/arm64.rs) every frame is taken
+ *            for a normal (non-leaf) one: a leaf function that saved no
+ *            frame record makes the walk skip its caller, not go wrong.
+ *            ARM64 .pdata (packed/xdata unwind codes) is not interpreted.
  * Scanned frames can be false positives (a stale return address or a
  * function pointer left on the stack); the label says so.
  *
@@ -33,7 +44,12 @@
  * them (google/breakpad src/google_breakpad/common/minidump_cpu_amd64.h,
  * minidump_cpu_x86.h): AMD64 ContextFlags 0x30 (CONTEXT_AMD64 0x00100000),
  * Rax..R15 from 0x78 in register-number order, Rip 0xf8; x86 ContextFlags
- * 0 (CONTEXT_i386 0x00010000), Ebp 0xb4, Eip 0xb8, Esp 0xc4.
+ * 0 (CONTEXT_i386 0x00010000), Ebp 0xb4, Eip 0xb8, Esp 0xc4.  ARM64:
+ * winnt.h ARM64_NT_CONTEXT (learn.microsoft.com/windows/win32/api/winnt/
+ * ns-winnt-arm64_nt_context), 0x390 bytes, as Breakpad's MDRawContextARM64
+ * (src/google_breakpad/common/minidump_cpu_arm64.h) lays it out:
+ * ContextFlags 0 (CONTEXT_ARM64 0x00400000), Cpsr 4, X0..X28 from 8, Fp
+ * 0xf0, Lr 0xf8, Sp 0x100, Pc 0x108, V[32] from 0x110.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -52,6 +68,15 @@
 #define MAX_CHAIN 32
 #define PE_HEADERS 0x1000	/* return addresses are never in the headers page */
 
+/* ARM64_NT_CONTEXT (see above) */
+#define ARM64_CONTEXT_FLAG 0x00400000u
+#define ARM64_CTX_CPSR 0x4
+#define ARM64_CTX_FP 0xf0
+#define ARM64_CTX_LR 0xf8
+#define ARM64_CTX_SP 0x100
+#define ARM64_CTX_PC 0x108
+#define ARM64_CTX_MIN 0x110	/* through Pc; V[] and the debug registers are not read */
+
 struct mod {
 	uint64_t base, end;
 	const char *name;		/* base name, inside the minidump's strings */
@@ -66,6 +91,7 @@ struct walker {
 	struct mod *mods;		/* sorted by base */
 	size_t nmods;
 	uint64_t stack_lo, stack_hi;	/* captured stack of the thread */
+	bool arm64;			/* the dump is ARM64: ARM64_NT_CONTEXT */
 };
 
 static const char *base_name(const char *p)
@@ -453,9 +479,85 @@ static bool scan_next(struct walker *w, uint64_t *sp, uint64_t *pc, uint64_t *sl
 	return false;
 }
 
+/*
+ * ARM64: frame 0 from the context, then the {Fp, Lr} frame record chain.
+ * A record must lie inside the captured stack, 8-aligned, above the
+ * previous one (stacks grow down, so the walk is bounded and cannot
+ * cycle) and name a return address inside a module.  Where the chain
+ * breaks (a record outside the stack or unreadable, an address outside
+ * every module) the rest is scanned as on x64; a chain that ends with
+ * Fp 0 (the outermost frame) ends the walk.
+ */
+static void walk_stack_arm64(struct walker *w, struct ich_crash *c, const uint8_t *ctx)
+{
+	uint64_t pc = ich_le64(ctx + ARM64_CTX_PC), sp = ich_le64(ctx + ARM64_CTX_SP);
+	uint64_t fp = ich_le64(ctx + ARM64_CTX_FP);
+	w->ptr = 8;
+	if (!pc) {
+		pc = c->address;
+		snprintf(c->stack_note, sizeof(c->stack_note),
+			 "the context's Pc is 0; frame 0 is the exception address");
+	}
+	set_frame(w, &c->frames[c->nframes++], pc, sp, ICH_FRAME_CONTEXT);
+	bool chain = true;
+	while (chain && c->nframes < ICH_CRASH_MAX_FRAMES) {
+		if (!fp)
+			return;		/* the outermost frame record */
+		uint64_t cfp, cpc;
+		if ((fp & 7) || fp < sp || fp < w->stack_lo || fp + 16 > w->stack_hi ||
+		    !rdptr(w, fp, &cfp) || !rdptr(w, fp + 8, &cpc) || !find_mod(w, cpc)) {
+			if (!c->stack_note[0])
+				snprintf(c->stack_note, sizeof(c->stack_note),
+					 "the frame-pointer chain stops at Fp 0x%" PRIx64
+					 " (outside the captured stack, unreadable, or no module at its return address); the rest is scanned",
+					 fp);
+			chain = false;
+			break;
+		}
+		set_frame(w, &c->frames[c->nframes++], cpc, fp + 16, ICH_FRAME_FP);
+		sp = fp + 16;
+		if (cfp && cfp <= fp) {
+			if (!c->stack_note[0])
+				snprintf(c->stack_note, sizeof(c->stack_note),
+					 "the frame record at 0x%" PRIx64 " links to 0x%" PRIx64
+					 ", not above it; the rest is scanned", fp, cfp);
+			chain = false;
+			break;
+		}
+		fp = cfp;
+	}
+	uint64_t scan_sp = sp;
+	while (!chain && c->nframes < ICH_CRASH_MAX_FRAMES) {
+		uint64_t spc, slot;
+		if (!scan_next(w, &scan_sp, &spc, &slot))
+			break;
+		set_frame(w, &c->frames[c->nframes++], spc, slot, ICH_FRAME_SCAN);
+	}
+}
+
 static void walk_stack(struct walker *w, struct ich_crash *c, const uint8_t *ctx,
 		       size_t ctx_size)
 {
+	if (w->arm64) {
+		if (ctx_size < ARM64_CTX_MIN || !(ich_le32(ctx) & ARM64_CONTEXT_FLAG)) {
+			snprintf(c->stack_note, sizeof(c->stack_note),
+				 "the exception context (%zu bytes, ContextFlags 0x%x) is not an ARM64_NT_CONTEXT (0x%x bytes, flag 0x%x)",
+				 ctx_size, ctx_size >= 4 ? ich_le32(ctx) : 0, 0x390u, ARM64_CONTEXT_FLAG);
+			return;
+		}
+		c->has_arm64_context = true;
+		c->arm64_context_flags = ich_le32(ctx);
+		c->arm64_cpsr = ich_le32(ctx + ARM64_CTX_CPSR);
+		c->arm64_fp = ich_le64(ctx + ARM64_CTX_FP);
+		c->arm64_lr = ich_le64(ctx + ARM64_CTX_LR);
+		c->arm64_sp = ich_le64(ctx + ARM64_CTX_SP);
+		c->arm64_pc = ich_le64(ctx + ARM64_CTX_PC);
+		walk_stack_arm64(w, c, ctx);
+		if (c->nframes == 1 && !c->stack_note[0])
+			snprintf(c->stack_note, sizeof(c->stack_note),
+				 "no frame record or return address into a module was found on the captured stack");
+		return;
+	}
 	uint64_t regs[16] = { 0 }, rip;
 	bool x64 = false;
 	if (ctx_size >= 0x100 && (ich_le32(ctx + 0x30) & 0x00100000)) {
@@ -543,7 +645,8 @@ static void md_crash(struct ich_dump *dump, const struct ich_minidump *md, struc
 	c->nparams = e->number_parameters < 15 ? e->number_parameters : 15;
 	memcpy(c->params, e->information, sizeof(c->params));
 
-	struct walker w = { .as = ich_dump_as(dump), .ptr = 8 };
+	struct walker w = { .as = ich_dump_as(dump), .ptr = 8,
+			    .arm64 = ich_dump_arch(dump) == ICH_ARCH_ARM64 };
 	if (w.as)
 		w.ptr = ich_as_ptr_size(w.as);
 	w.mods = calloc(md->nmodules + 1, sizeof(*w.mods));

@@ -90,6 +90,11 @@ static const struct ich_dph_layout rows[] = {
 
 const struct ich_dph_layout *ich_dph_layout_for(enum ich_arch arch)
 {
+	/* ARM64 uses the x64 row: the same pointer-built structures with the
+	 * same x64/ARM64 MSVC alignment (derived; see the ARM64 note in
+	 * src/types/layout.c). */
+	if (arch == ICH_ARCH_ARM64)
+		arch = ICH_ARCH_X64;
 	for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
 		if (rows[i].arch == arch)
 			return &rows[i];

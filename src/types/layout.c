@@ -33,6 +33,35 @@ enum ich_field ich_field_by_name(const char *name)
 }
 
 static struct ich_layout *builtin;	/* expanded ich_builtin_rows (immutable once built) */
+static size_t nbuiltin;			/* the table's rows, then their ARM64 aliases */
+
+/*
+ * ARM64 rows.  No PDB-derived ARM64 header of ntdll or ntoskrnl was found
+ * with the search tools (Vergilius and ntdiff/headers carry x86/x64 only),
+ * so every x64 row gets an ARM64 twin with the same offsets, marked
+ * derived.  Why that holds for ntdll's heap structures: they are built
+ * from pointers, LIST_ENTRYs and fixed-width integers, which have the same
+ * size and alignment in the x64 and ARM64 MSVC ABIs (Microsoft, "Overview
+ * of ARM64 ABI conventions", Alignment: the same natural alignment as
+ * x64); ReactOS (reactos/reactos pull request 9020, "Fix packing leak and
+ * ARM64 heap layouts") makes ARM64 "use the same Win64 heap metadata
+ * layout that AMD64 already used".  For ntoskrnl the KPROCESS part of
+ * EPROCESS holds architecture-specific fields, so these rows are weaker:
+ * the kernel model tries every candidate row and its layout-free
+ * discovery, and the heap walkers' runtime invariants (signatures,
+ * checksums, list links) reject a wrong row as for x64.
+ */
+#define ARM64_ALIAS_SOURCE "ARM64 (derived: the x64 row's offsets, see src/types/layout.c) <- "
+
+static char *alias_source(const char *x64_source)
+{
+	size_t n = strlen(ARM64_ALIAS_SOURCE) + strlen(x64_source) + 1;
+	char *s = malloc(n);
+	if (!s)
+		abort();
+	snprintf(s, n, "%s%s", ARM64_ALIAS_SOURCE, x64_source);
+	return s;
+}
 
 /*
  * A registry: the built-in rows plus rows loaded from files.  Openers take
@@ -82,12 +111,15 @@ static void expand_builtin(void)
 {
 	if (builtin)
 		return;
-	builtin = calloc(ich_builtin_row_count, sizeof(*builtin));
-	if (!builtin)
+	size_t nx64 = 0;
+	for (size_t i = 0; i < ich_builtin_row_count; i++)
+		nx64 += ich_builtin_rows[i].arch == ICH_ARCH_X64;
+	struct ich_layout *rows = calloc(ich_builtin_row_count + nx64, sizeof(*rows));
+	if (!rows)
 		abort();	/* a few KiB at start-up */
 	for (size_t i = 0; i < ich_builtin_row_count; i++) {
 		const struct row_def *d = &ich_builtin_rows[i];
-		struct ich_layout *r = &builtin[i];
+		struct ich_layout *r = &rows[i];
 		r->module = d->module;
 		r->arch = d->arch;
 		r->build_min = d->build_min;
@@ -100,6 +132,18 @@ static void expand_builtin(void)
 			for (const struct field_value *fv = d->groups[g]; fv->field != ICH_F_COUNT; fv++)
 				r->off[fv->field] = fv->value;
 	}
+	size_t n = ich_builtin_row_count;
+	for (size_t i = 0; i < ich_builtin_row_count; i++) {
+		if (rows[i].arch != ICH_ARCH_X64)
+			continue;
+		rows[n] = rows[i];
+		rows[n].arch = ICH_ARCH_ARM64;
+		rows[n].derived = true;
+		rows[n].source = alias_source(rows[i].source);
+		n++;
+	}
+	nbuiltin = n;
+	builtin = rows;
 }
 
 static size_t nloaded_of(const struct ich_layouts *reg)
@@ -115,7 +159,7 @@ static const struct ich_layout *row_at(const struct ich_layouts *reg, size_t i)
 	if (i < nl)
 		return &reg->loaded[i];
 	i -= nl;
-	return i < ich_builtin_row_count ? &builtin[i] : NULL;
+	return i < nbuiltin ? &builtin[i] : NULL;
 }
 
 static bool shadowed(const struct ich_layouts *reg, size_t i, const struct ich_layout *r)
@@ -218,6 +262,8 @@ static bool parse_arch(const char *s, enum ich_arch *a)
 		*a = ICH_ARCH_X64;
 	else if (!strcasecmp(s, "x86") || !strcasecmp(s, "i386"))
 		*a = ICH_ARCH_X86;
+	else if (!strcasecmp(s, "arm64") || !strcasecmp(s, "aarch64"))
+		*a = ICH_ARCH_ARM64;
 	else
 		return false;
 	return true;
@@ -283,7 +329,7 @@ struct ich_error *ich_layouts_load_file(struct ich_layouts *reg, const char *pat
 			}
 			memset(&cur, 0, sizeof(cur));
 			if (!parse_arch(arch, &cur.arch)) {
-				err = ich_error_create(ICH_ERR_INVALID_ARG, "%s:%u: unknown arch \"%s\" (x86 or x64)",
+				err = ich_error_create(ICH_ERR_INVALID_ARG, "%s:%u: unknown arch \"%s\" (x86, x64 or arm64)",
 						       path, lineno, arch);
 				break;
 			}

@@ -170,6 +170,9 @@ INFO_MINIDUMP = {
         "access": ({"kind": "str", "address": "addr"}, None),
         "fast_fail": ({"code": "int", "name": ("str", None)}, None),
     }), None),
+    # ARM64 dumps only: the exception's ARM64_NT_CONTEXT (src/triage/crash.c)
+    "arm64_context?": {"context_flags": "addr", "cpsr": "addr", "pc": "addr",
+                       "sp": "addr", "fp": "addr", "lr": "addr"},
     "threads": [{
         "id": "int", "teb": "addr", "stack_start": "addr", "stack_end": "addr",
         "stack_size": "int", "suspend_count": "int", "priority_class": "int",

@@ -1,0 +1,268 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ARM64 minidumps against the tests/builder/arm64 scenarios: every value
+ * asserted comes from the scenario's .expect, written by the builder from
+ * what it laid out (ARM64_NT_CONTEXT, frame records, the ntheap builder's
+ * heaps).  argv: DMP EXPECT (arm64-19045), DMP EXPECT (arm64-19045-badfp).
+ */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <cmocka.h>
+
+#include <icpheap/dump.h>
+#include <icpheap/error.h>
+#include <icpheap/heap.h>
+#include <icpheap/layout.h>
+#include <icpheap/minidump.h>
+#include <icpheap/triage.h>
+
+#include "../heap_blocks.h"
+
+static const char *dmp[2], *exp_path[2];
+
+struct xframe { char where[96], trust[32]; };
+struct xblock { uint64_t header, user, size, block_size; char state[96], layer[32]; };
+struct xheap {
+	uint64_t address;
+	struct xblock *b; size_t nb;
+	uint64_t busy_count, busy_bytes, free_count, free_bytes;
+};
+struct expect {
+	uint64_t address, far, pc, sp, fp, lr;
+	uint32_t cpsr, flags;
+	struct xframe f[32]; size_t nf;
+	struct xheap h[4]; size_t nh;
+};
+
+static void load(const char *path, struct expect *x)
+{
+	memset(x, 0, sizeof(*x));
+	FILE *f = fopen(path, "r");
+	assert_non_null(f);
+	char line[512];
+	struct xheap *h = NULL;
+	while (fgets(line, sizeof(line), f)) {
+		unsigned long long a, b, c, d, e;
+		unsigned u, v, n;
+		char s1[96], s2[32];
+		if (sscanf(line, "exception code=0x%x address=0x%llx access=write far=0x%llx", &u, &a, &b) == 3) {
+			x->address = a;
+			x->far = b;
+		} else if (sscanf(line, "context pc=0x%llx sp=0x%llx fp=0x%llx lr=0x%llx cpsr=0x%x flags=0x%x",
+				  &a, &b, &c, &d, &u, &v) == 6) {
+			x->pc = a, x->sp = b, x->fp = c, x->lr = d, x->cpsr = u, x->flags = v;
+		} else if (sscanf(line, "frame %u %95s %31s", &n, s1, s2) == 3) {
+			assert_int_equal(n, x->nf);
+			strcpy(x->f[x->nf].where, s1);
+			strcpy(x->f[x->nf++].trust, s2);
+		} else if (sscanf(line, "heap 0x%llx flags=0x%x", &a, &u) == 2) {
+			assert_true(x->nh < 4);
+			h = &x->h[x->nh++];
+			h->address = a;
+		} else if (sscanf(line, "block header=0x%llx user=0x%llx size=%llu block_size=%llu state=%95s layer=%31s",
+				  &a, &b, &c, &d, s1, s2) == 6) {
+			assert_non_null(h);
+			h->b = realloc(h->b, (h->nb + 1) * sizeof(*h->b));
+			struct xblock *xb = &h->b[h->nb++];
+			xb->header = a, xb->user = b, xb->size = c, xb->block_size = d;
+			snprintf(xb->state, sizeof(xb->state), "%s", s1);
+			snprintf(xb->layer, sizeof(xb->layer), "%s", s2);
+		} else if (sscanf(line, "totals busy_count=%llu busy_bytes=%llu free_count=%llu free_bytes=%llu",
+				  &a, &b, &c, &e) == 4) {
+			assert_non_null(h);
+			h->busy_count = a, h->busy_bytes = b, h->free_count = c, h->free_bytes = e;
+		}
+	}
+	fclose(f);
+	assert_true(x->nf > 0);
+	assert_true(x->nh > 0);
+}
+
+static void free_expect(struct expect *x)
+{
+	for (size_t i = 0; i < x->nh; i++)
+		free(x->h[i].b);
+}
+
+static void check_crash(struct ich_dump *d, const struct expect *x, const char *note)
+{
+	struct ich_crash c;
+	ich_crash_read(d, &c);
+	assert_true(c.present);
+	assert_int_equal(c.code, 0xC0000005u);
+	assert_int_equal(c.address, x->address);
+	assert_int_equal(c.access, ICH_ACCESS_WRITE);
+	assert_int_equal(c.access_address, x->far);
+	assert_true(c.has_arm64_context);
+	assert_int_equal(c.arm64_pc, x->pc);
+	assert_int_equal(c.arm64_sp, x->sp);
+	assert_int_equal(c.arm64_fp, x->fp);
+	assert_int_equal(c.arm64_lr, x->lr);
+	assert_int_equal(c.arm64_cpsr, x->cpsr);
+	assert_int_equal(c.arm64_context_flags, x->flags);
+	if (c.nframes != x->nf)
+		fail_msg("%zu frames, the builder laid out %zu (note: %s)", c.nframes, x->nf, c.stack_note);
+	for (size_t i = 0; i < x->nf; i++) {
+		char where[128];
+		snprintf(where, sizeof(where), "%s+0x%llx", c.frames[i].module,
+			 (unsigned long long)c.frames[i].offset);
+		assert_true(c.frames[i].has_module);
+		/* module names compare case-insensitively (KERNELBASE.dll) */
+		if (strcasecmp(where, x->f[i].where))
+			fail_msg("frame %zu: %s, expected %s", i, where, x->f[i].where);
+		assert_string_equal(ich_frame_trust_name(c.frames[i].trust), x->f[i].trust);
+	}
+	if (note)
+		assert_non_null(strstr(c.stack_note, note));
+	else
+		assert_string_equal(c.stack_note, "");
+}
+
+static void check_heaps(struct ich_dump *d, const struct expect *x)
+{
+	struct ich_heaps *hs = NULL;
+	struct ich_error *err = ich_heaps_open(d, 0, &hs);
+	if (err)
+		fail_msg("%s", err->message);
+	assert_int_equal(ich_heaps_count(hs), x->nh);
+	for (size_t i = 0; i < x->nh; i++) {
+		struct ich_heap *hh = ich_heaps_get(hs, i);
+		const struct xheap *xh = &x->h[i];
+		assert_int_equal(hh->address, xh->address);
+		struct heap_blocks g = { 0 };
+		assert_null(ich_heap_walk(hs, hh, heap_blocks_collect, &g));
+		assert_int_equal(hh->status, ICH_HEAP_OK);
+		assert_int_equal(hh->nproblems, 0);
+		/* the ARM64 row: an alias of the x64 19045 row, marked derived */
+		assert_non_null(hh->layout);
+		assert_int_equal(hh->layout->arch, ICH_ARCH_ARM64);
+		assert_true(hh->layout->derived);
+		assert_non_null(strstr(hh->layout->source, "ARM64 (derived"));
+		for (size_t k = 0; k < xh->nb; k++) {
+			const struct xblock *xb = &xh->b[k];
+			const struct ich_heap_block *b = heap_blocks_find(&g, xb->header);
+			if (!b)
+				fail_msg("heap 0x%llx: block 0x%llx not reported", (unsigned long long)xh->address,
+					 (unsigned long long)xb->header);
+			assert_int_equal(b->user, xb->user);
+			assert_string_equal(ich_block_state_name(b->state), xb->state);
+			assert_string_equal(ich_block_layer_name(b->layer), xb->layer);
+			assert_int_equal(b->block_size, xb->block_size);
+			if (b->state != ICH_BLOCK_INTERNAL)
+				assert_int_equal(b->size, xb->size);
+		}
+		assert_int_equal(g.n, xh->nb);
+		assert_int_equal(hh->totals.busy_count, xh->busy_count);
+		assert_int_equal(hh->totals.busy_bytes, xh->busy_bytes);
+		assert_int_equal(hh->totals.free_count, xh->free_count);
+		assert_int_equal(hh->totals.free_bytes, xh->free_bytes);
+		free(g.b);
+	}
+	ich_heaps_close(hs);
+}
+
+static void t_minidump(void **s)
+{
+	(void)s;
+	struct expect x;
+	load(exp_path[0], &x);
+	struct ich_dump *d = NULL;
+	assert_null(ich_dump_open(dmp[0], &d));
+	assert_int_equal(ich_dump_arch(d), ICH_ARCH_ARM64);
+	assert_string_equal(ich_arch_name(ich_dump_arch(d)), "arm64");
+	const struct ich_minidump *md = ich_dump_minidump(d);
+	assert_non_null(md);
+	assert_int_equal(md->system_info.processor_architecture, 12);
+	assert_int_equal(md->nthreads, 2);
+	assert_int_equal(md->threads[0].context_size, 0x390);
+	check_crash(d, &x, NULL);
+	check_heaps(d, &x);
+	ich_dump_close(d);
+	free_expect(&x);
+}
+
+static void t_badfp(void **s)
+{
+	(void)s;
+	struct expect x;
+	load(exp_path[1], &x);
+	struct ich_dump *d = NULL;
+	assert_null(ich_dump_open(dmp[1], &d));
+	check_crash(d, &x, "links to 0xa1c0f00100, not above it");
+	ich_dump_close(d);
+	free_expect(&x);
+}
+
+/* An ARM64 dump whose exception context lacks CONTEXT_ARM64 is refused
+ * for the stack, naming the size and flags; frame 0 is not invented. */
+static void t_not_arm64_context(void **s)
+{
+	(void)s;
+	FILE *f = fopen(dmp[0], "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	uint8_t *buf = malloc((size_t)n);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	struct ich_dump *d = NULL;
+	assert_null(ich_dump_open(dmp[0], &d));
+	uint32_t rva = ich_dump_minidump(d)->exception.context_rva;
+	ich_dump_close(d);
+	memset(buf + rva, 0, 4);	/* ContextFlags = 0 */
+	char path[] = "/tmp/icpheap-arm64-ctx-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *o = fdopen(fd, "wb");
+	assert_int_equal(fwrite(buf, 1, (size_t)n, o), (size_t)n);
+	fclose(o);
+	free(buf);
+	assert_null(ich_dump_open(path, &d));
+	struct ich_crash c;
+	ich_crash_read(d, &c);
+	assert_true(c.present);
+	assert_false(c.has_arm64_context);
+	assert_int_equal(c.nframes, 0);
+	assert_non_null(strstr(c.stack_note, "is not an ARM64_NT_CONTEXT"));
+	assert_non_null(strstr(c.stack_note, "ContextFlags 0x0"));
+	ich_dump_close(d);
+	remove(path);
+}
+
+/* The type table lists an ARM64 twin of every x64 row, derived. */
+static void t_layout_rows(void **s)
+{
+	(void)s;
+	const struct ich_layout *a = ich_layout_find("ntdll", ICH_ARCH_ARM64, 19045);
+	const struct ich_layout *x = ich_layout_find("ntdll", ICH_ARCH_X64, 19045);
+	assert_non_null(a);
+	assert_non_null(x);
+	assert_int_equal(a->build_min, x->build_min);
+	assert_true(a->derived);
+	for (int f = 0; f < ICH_F_COUNT; f++)
+		assert_int_equal(a->off[f], x->off[f]);
+	assert_non_null(strstr(a->source, x->source));
+	assert_non_null(ich_layout_find("ntoskrnl", ICH_ARCH_ARM64, 19045));
+}
+
+int main(int argc, char **argv)
+{
+	if (argc != 5) {
+		fprintf(stderr, "usage: test_arm64 DMP EXPECT DMP-BADFP EXPECT-BADFP\n");
+		return 2;
+	}
+	dmp[0] = argv[1], exp_path[0] = argv[2], dmp[1] = argv[3], exp_path[1] = argv[4];
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(t_minidump),
+		cmocka_unit_test(t_badfp),
+		cmocka_unit_test(t_not_arm64_context),
+		cmocka_unit_test(t_layout_rows),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
