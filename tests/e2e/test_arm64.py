@@ -106,7 +106,7 @@ check("derived: ARM64 (derived" in out, "heap -v notes the derived ARM64 layout 
 
 # types lists the ARM64 rows, marked derived
 rc, out, err = run("types", "--json")
-rows = json.loads(out)
+rows = json.loads(out)["layouts"]
 a64 = [r for r in rows if r["arch"] == "arm64"]
 x64 = [r for r in rows if r["arch"] == "x64"]
 check(len(a64) == len(x64) and a64, "types: an arm64 row per x64 row (%d / %d)" % (len(a64), len(x64)))
