@@ -38,6 +38,7 @@ extern const struct ich_cli_command ich_cmd_ps __attribute__((weak));
 extern const struct ich_cli_command ich_cmd_handles __attribute__((weak));
 extern const struct ich_cli_command ich_cmd_analyze __attribute__((weak));
 extern const struct ich_cli_command ich_cmd_heap_diff __attribute__((weak));
+extern const struct ich_cli_command ich_cmd_poolused __attribute__((weak));
 
 static const struct ich_cli_command *const commands[] = {
 	&ich_cmd_info,
@@ -47,6 +48,7 @@ static const struct ich_cli_command *const commands[] = {
 	&ich_cmd_handles,
 	&ich_cmd_analyze,
 	&ich_cmd_heap_diff,
+	&ich_cmd_poolused,
 	&ich_cmd_types,
 };
 #define NCOMMANDS (sizeof(commands) / sizeof(commands[0]))

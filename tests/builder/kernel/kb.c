@@ -6,6 +6,7 @@
  * depend on them.
  */
 #include "kobjbuilder.h"
+#include "kb_pool.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -190,6 +191,7 @@ struct kb {
 	struct kb_icp *icp;	size_t nicp, capicp;
 	int t_type, t_process, t_iocompletion, t_directory;
 	uint64_t root_dir;
+	struct kbp *pool_tags;	/* pool tracker tables (kb_pool.c) */
 };
 
 static void die(const char *fmt, ...)
@@ -282,6 +284,7 @@ static uint64_t pool_alloc(struct kb *b, const char tag[4], uint64_t size)
 		w16(b, p + 2, (uint16_t)((units > 0x1FF ? 0x1FF : units) | (2u << 9)));
 	}
 	db_mem_write(b->m, p + 4, tag, 4);
+	kbp_alloc(b->pool_tags, tag, total);
 	return p + L->pool_hdr;
 }
 
@@ -364,6 +367,7 @@ struct kb *kb_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type,
 	b->pool.cur = b->pool.mapped_end = b->L->pool_base;
 	b->paged.cur = b->paged.mapped_end = b->L->paged_base;
 	b->t_type = b->t_process = b->t_iocompletion = b->t_directory = -1;
+	b->pool_tags = kbp_new(b->L->ps, build, db_kd_header(b->kd)->number_processors, scenario);
 	return b;
 }
 
@@ -381,6 +385,7 @@ void kb_free(struct kb *b)
 	free(b->proc);
 	free(b->icp);
 	db_kd_free(b->kd);
+	kbp_free(b->pool_tags);
 	free(b);
 }
 
@@ -852,6 +857,7 @@ static void write_kdbg(struct kb *b, uint64_t kdbg, uint64_t head)
 	w64(b, kdbg + 0x58, kaddr64(b, kb0 + OFF_CID_TABLE));
 	w64(b, kdbg + 0x98, kaddr64(b, kb0 + OFF_ROOT_DIR));
 	w64(b, kdbg + 0xA0, kaddr64(b, kb0 + OFF_TYPE_TYPE));
+	w64(b, kdbg + 0x1B8, kaddr64(b, kb0 + KBP_OFF_POOL_TRACK_TABLE));	/* kb_pool.c */
 	if (b->o.kdbg_encoded) {
 		/* inverse of L7 "KDBG decoding": v ^= A; bswap; v ^= KDBG address;
 		 * ror by (N & 0xFF); v ^= N */
@@ -993,6 +999,7 @@ static int write_expect(struct kb *b, const char *path, uint64_t kdbg, uint64_t 
 		if (found && (deepest < 0 || q->signal > b->icp[deepest].signal))
 			deepest = (int)i;
 	}
+	kbp_expect(b->pool_tags, f);
 	if (deepest >= 0)
 		fprintf(f, "icpleak source=%s deepest=0x%llx queued=%d\n",
 			b->o.type_lists ? "type_list" : "handle_tables",
@@ -1023,6 +1030,9 @@ int kb_write(struct kb *b, const char *dmp, const char *expect)
 	write_processes(b, head);
 	write_handle_tables(b);
 	write_icp_corruptions(b);
+	/* pool tracker tables below the nonpaged pool region (kb_pool.c) */
+	kbp_write(b->pool_tags, b->kd, b->kdtb, b->m, L->kernbase,
+		  L->ps == 8 ? L->pool_base - 0x1000000 : L->pool_base - 0x800000);
 	write_kdbg(b, kdbg, head);
 	struct db_kd_header *h = db_kd_header(b->kd);
 	h->ps_active_process_head = head;
