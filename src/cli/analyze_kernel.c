@@ -9,10 +9,61 @@
 
 #include <icpheap/kdump.h>
 #include <icpheap/kernel.h>
+#include <icpheap/pool.h>
 
 #include "cli/analyze_sections.h"
 
 #define NEXT_QUEUES 5
+
+/* The tracker table's view of the packets' tag (!poolused, the check the
+ * !icpleak documentation advises) next to the packets' own pool headers:
+ * the two should agree when every packet of the tag is queued. */
+static void icp_tracker_view(struct ich_kernel *k, const struct ich_icp_result *res,
+			     struct ich_report *r)
+{
+	const char *tag = res->nobjects && res->objects[0].pool_tag[0] ? res->objects[0].pool_tag : "IoCp";
+	uint64_t queued_bytes = 0, queued_blocks = 0;
+	for (size_t i = 0; i < res->nobjects; i++) {
+		const struct ich_icp_object *o = &res->objects[i];
+		if (!strncmp(o->pool_tag, tag, 4)) {
+			queued_bytes += o->pool_bytes;
+			queued_blocks += o->pool_blocks;
+		}
+	}
+	struct ich_pool_usage *u = NULL;
+	struct ich_error *err = ich_kernel_pool_usage(k, &u);
+	const struct ich_pool_tag *t = u ? ich_pool_usage_find(u, tag) : NULL;
+	char hs[32], hq[32];
+	if (r->text) {
+		if (err)
+			fprintf(r->text, "pool tag '%s' (pool tracker table, !poolused): unavailable: %s\n", tag, err->message);
+		else
+			fprintf(r->text, "pool tag '%s' (pool tracker table, !poolused): %s nonpaged in %" PRId64 " allocations%s; queued packets' pool headers: %s in %" PRIu64 " blocks\n",
+				tag, ich_human_size(t ? t->np_bytes : 0, hs, sizeof(hs)),
+				t ? (int64_t)(t->np_allocs - t->np_frees) : 0,
+				u->partial ? " (partial: see poolused -v)" : "",
+				ich_human_size(queued_bytes, hq, sizeof(hq)), queued_blocks);
+	}
+	if (r->json) {
+		ich_json_begin_object(r->json, "pool_tracker");
+		ich_json_string(r->json, "tag", tag);
+		if (err) {
+			ich_json_string(r->json, "error", err->message);
+		} else {
+			ich_json_u64(r->json, "nonpaged_bytes", t ? t->np_bytes : 0);
+			ich_json_i64(r->json, "nonpaged_outstanding", t ? (int64_t)(t->np_allocs - t->np_frees) : 0);
+			ich_json_u64(r->json, "paged_bytes", t ? t->p_bytes : 0);
+			ich_json_bool(r->json, "partial", u->partial);
+		}
+		ich_json_u64(r->json, "queued_packets_bytes", queued_bytes);
+		ich_json_u64(r->json, "queued_packets_blocks", queued_blocks);
+		ich_json_end_object(r->json);
+	}
+	if (err)
+		ich_report_note(r, "poolused: %s", err->message);
+	ich_error_destroy(err);
+	ich_pool_usage_free(u);
+}
 
 struct kctx {
 	struct ich_kernel *k;
@@ -133,6 +184,7 @@ static enum ich_status sec_icpleak(struct ich_dump *dump, struct ich_report *r)
 		}
 		ich_json_end_array(r->json);
 	}
+	icp_tracker_view(k, res, r);
 	if (res->nobjects) {
 		const struct ich_icp_object *top = &res->objects[0];
 		const struct ich_fail_on *fo = &r->opts->fail_on;
