@@ -21,8 +21,7 @@
 
 #include "cli/cli.h"
 #include "core/json.h"
-
-#define ICH_SCHEMA_POOLUSED "icpheap.poolused/1"
+#include "cli/records.h"
 
 enum { F_VERBOSE = 1, F_NONPAGED = 2, F_PAGED = 4, F_SESSION = 8 };
 
@@ -85,23 +84,30 @@ static void json_tag(struct ich_json *j, const char *name, const struct ich_pool
 /* Counts print as WinDbg's %8ld: the difference as a signed 32-bit value. */
 static long l32(uint64_t v) { return (long)(int32_t)(uint32_t)v; }
 
+/* Text: the message on stderr; JSON: also the error document. */
+static int fail(struct ich_json *j, const char *path, struct ich_error *err)
+{
+	int rc = ich_cli_fail(err);
+	return j ? ich_json_failure(j, ICH_SCHEMA_POOLUSED, path, rc) : rc;
+}
+
 static int run_one(const char *path, struct ich_json *j, void *arg)
 {
 	const struct opts *o = arg;
 	struct ich_dump *dump;
 	struct ich_error *err = ich_dump_open(path, &dump);
 	if (err)
-		return ich_cli_fail(err);
+		return fail(j, path, err);
 	struct ich_kernel *k;
 	if ((err = ich_kernel_open(dump, o->g->build, &k))) {
 		ich_dump_close(dump);
-		return ich_cli_fail(err);
+		return fail(j, path, err);
 	}
 	struct ich_pool_usage *u;
 	if ((err = ich_kernel_pool_usage(k, &u))) {
 		ich_kernel_close(k);
 		ich_dump_close(dump);
-		return ich_cli_fail(err);
+		return fail(j, path, err);
 	}
 	/* rows: matching tags; WinDbg's summary leaves out tags using no bytes */
 	const struct ich_pool_tag **rows = calloc(u->ntags ? u->ntags : 1, sizeof(*rows));

@@ -73,6 +73,7 @@ void ich_json_problem(struct ich_json *j, bool with_heap, uint64_t heap, uint64_
 #define ICH_SCHEMA_ICPLEAK "icpheap.icpleak/1"
 #define ICH_SCHEMA_PS "icpheap.ps/1"
 #define ICH_SCHEMA_HANDLES "icpheap.handles/1"
+#define ICH_SCHEMA_POOLUSED "icpheap.poolused/1"
 /* (types: src/types/layout.c writes "icpheap.types/1") */
 
 /*

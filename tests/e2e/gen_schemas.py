@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """Write schemas/*.schema.json (JSON Schema 2020-12) from the shapes in
-jsoncheck.py (info, heap, heap-diff, icpleak, ps, handles, types), which
+jsoncheck.py (info, heap, heap-diff, icpleak, ps, handles, types, poolused), which
 mirror the man page; test_schemas.py checks the shipped files are what this
 script writes and validates real output of every command with them.
 (analyze's two schema files are written by hand.)
@@ -68,6 +68,8 @@ DOCS = {
     "handles": ("icpheap.handles/1: icpheap handles --json (kernel dumps: pid/process/object rows, "
                 "minidumps: HandleData rows; an array for several dumps)", jsoncheck.HANDLES_DOC),
     "types": ("icpheap.types/1: icpheap types --json (the structure layout table)", jsoncheck.TYPES_DOC),
+    "poolused": ("icpheap.poolused/1: icpheap poolused --json (one object per dump; an array for several)",
+                 jsoncheck.POOLUSED_DOC),
 }
 
 

@@ -391,6 +391,19 @@ HANDLES_ONE = ({
     "count": "int", "partial?": "bool", "error?": ERROR}, error_doc("icpheap.handles/1"))
 HANDLES_DOC = HANDLES_ONE + ([HANDLES_ONE],)
 
+POOL = {"allocs": "int", "frees": "int", "outstanding": "int", "bytes": "int"}
+POOL_TAG = {"tag": "str", "key": "addr", "nonpaged": POOL, "paged": POOL}
+POOLUSED_ONE = ({
+    "schema": "=icpheap.poolused/1", "path": "str", "arch": "str", "build": "int",
+    "kdbg_pool_track_table": "addr", "pool_track_table_variable": "addr", "pool_track_table": "addr",
+    "entries": "int",
+    "layout": {"label": "str", "entry_size": "int", "derived": "bool", "source": "str"},
+    "processors": "int", "tables": "int", "tag_tables": ("addr", None), "partial": "bool",
+    "unreadable_entries": "int", "sort": frozenset({"tag", "nonpaged", "paged"}),
+    "filter": ("str", None), "tags": [POOL_TAG], "total": {"nonpaged": POOL, "paged": POOL},
+    "overflow": POOL_TAG, "warnings": ["str"]}, error_doc("icpheap.poolused/1"))
+POOLUSED_DOC = POOLUSED_ONE + ([POOLUSED_ONE],)
+
 TYPES_DOC = {"schema": "=icpheap.types/1",
              "layouts": [{"module": "str", "arch": "str", "build": "int", "label": "str", "source": "str",
                           "derived": "bool", "loaded": "bool", "fields": {"*": "int"}}]}

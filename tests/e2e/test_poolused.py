@@ -152,5 +152,14 @@ check(re.search(r"^pool tag 'IoCp' \(pool tracker table, !poolused\): .* nonpage
                 % (tags["IoCp"]["np_allocs"] - tags["IoCp"]["np_frees"], icp_bytes // (icp_bytes // (tags["IoCp"]["np_allocs"] - tags["IoCp"]["np_frees"]))),
                 r.stdout, re.M), "analyze text: the tracker line next to the queue")
 
+# --json on a corrupt table: the one error document, code "format"
+r = run("poolused", "--json", OVF)
+try:
+    e = json.loads(r.stdout)
+except ValueError:
+    e = {}
+check(r.returncode == 3 and e.get("schema") == "icpheap.poolused/1" and e.get("error", {}).get("code") == "format"
+      and not schemacheck.validate(e, schema), "--json on a corrupt table: the error document (%s)" % e)
+
 print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
 sys.exit(1 if FAILS else 0)

@@ -87,7 +87,7 @@ if KDUMP:
 
 # ---- every other command, every mode -------------------------------------
 SCHEMA = {n: schemacheck.load(os.path.join(SCHEMAS, n + ".schema.json"))
-          for n in ("heap", "heap-diff", "icpleak", "ps", "handles", "types")}
+          for n in ("heap", "heap-diff", "icpleak", "ps", "handles", "types", "poolused")}
 RUNS = [0]
 
 
@@ -156,6 +156,8 @@ for path in kernels:
     run_json("handles", ["handles", path])
     run_json("icpleak", ["icpleak", path])
     run_json("icpleak", ["icpleak", "1", path])
+    run_json("poolused", ["poolused", path], want_rc=(0, 3))
+    run_json("poolused", ["poolused", "-f", "1", "-t", "Io*", path], want_rc=(0, 3))
     for p in [p for p in ps.get("processes", []) if p["pid"] > 9][:1]:
         run_json("handles", ["handles", str(p["pid"]), path])
         run_json("heap", ["heap", "--pid", str(p["pid"]), "-s", path], want_rc=(0, 1, 3))
@@ -181,7 +183,7 @@ if kernels:
 # error documents: one shape, the message naming the file
 for h in hostile:
     for name, args in (("heap", ["heap", "-s"]), ("ps", ["ps"]), ("icpleak", ["icpleak"]),
-                       ("handles", ["handles"])):
+                       ("handles", ["handles"]), ("poolused", ["poolused"])):
         d = run_json(name, args + [h], want_rc=(3,)) or {}
         check(set(d) == {"schema", "path", "error"} and set(d["error"]) == {"code", "message"}
               and h in d["error"]["message"], "%s %s: the error document names the file (%s)" % (name, h, d))
