@@ -173,6 +173,23 @@ struct ich_heap_process {
 struct ich_error *ich_heaps_open_process(struct ich_dump *dump, const struct ich_heap_process *p,
 					 struct ich_heaps **ret);
 
+/*
+ * The process's modules as the heap walkers see them (where ntdll's data
+ * is): a minidump's module list, or for a kernel-dump process the
+ * loader's list from PEB.Ldr (InLoadOrderModuleList; a WOW64 process's
+ * 32-bit PEB's list, whose entries have wow64 set).  name is the full
+ * path when it could be read (else the base name, else "").
+ */
+struct ich_heap_module {
+	char *name;
+	uint64_t base, size;
+	bool wow64;		/* a 32-bit image of a WOW64 process */
+};
+size_t ich_heaps_module_count(const struct ich_heaps *h);
+const struct ich_heap_module *ich_heaps_module(const struct ich_heaps *h, size_t i);
+/* "the minidump's module list", "the PEB's loader list (PEB.Ldr)", ... or "none" */
+const char *ich_heaps_modules_origin(const struct ich_heaps *h);
+
 size_t ich_heaps_count(const struct ich_heaps *h);
 struct ich_heap *ich_heaps_get(struct ich_heaps *h, size_t i);
 /* The heap at address, or NULL. */

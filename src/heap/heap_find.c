@@ -383,6 +383,7 @@ struct ich_error *ich_heaps_open_with(struct ich_dump *dump, uint32_t build,
 		ich_heaps_close(h);
 		return err;
 	}
+	heap_modules_from_minidump(h);
 	if ((err = heaps_from_peb(h))) {
 		ich_heaps_close(h);
 		return err;
@@ -442,6 +443,8 @@ struct ich_error *ich_heaps_open_process(struct ich_dump *dump, const struct ich
 		return err;
 	}
 	heaps_note(h, "%sPEB 0x%" PRIx64 " from %s", p->wow64 ? "32-bit " : "", h->peb, p->origin);
+	/* no minidump module list here: the loader's own list gives ntdll */
+	heap_modules_from_ldr(h);
 	if ((err = heaps_from_peb(h))) {
 		ich_heaps_close(h);
 		return err;
@@ -547,6 +550,7 @@ void ich_heaps_close(struct ich_heaps *h)
 	for (size_t i = 0; i < h->nnotes; i++)
 		free(h->notes[i]);
 	free(h->notes);
+	heap_modules_free(h);
 	if (h->as32)
 		h->as32->ops->destroy(h->as32);
 	if (h->owned_as)

@@ -95,6 +95,10 @@ struct ich_heaps {
 	struct seg_state *seg;	/* segment heaps (segment_heap.c), NULL if none */
 	struct ust_cache *ust;	/* the +ust database once looked for (stack_trace.c) */
 	char **notes;		size_t nnotes;
+	/* the process's modules (process_modules.c): the minidump's list or
+	 * the loader's (PEB.Ldr) for a kernel-dump process */
+	struct ich_heap_module *mods;	size_t nmods;
+	const char *mods_origin;
 };
 
 void heaps_note(struct ich_heaps *h, const char *fmt, ...)
@@ -124,6 +128,14 @@ bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size);
 /* lfh.c: recover RtlpLFHKey from the heap's UserBlocks (Win8+). */
 void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap,
 		     const uint64_t *ubs, size_t nubs);
+
+/* process_modules.c: fill h->mods from the minidump or from PEB.Ldr
+ * (h->peb, h->row set; WOW64: the 32-bit PEB's list); ntdll of the
+ * heaps' bitness (WOW64: the 32-bit one). */
+void heap_modules_from_minidump(struct ich_heaps *h);
+void heap_modules_from_ldr(struct ich_heaps *h);
+bool heap_ntdll(const struct ich_heaps *h, uint64_t *base, uint64_t *size);
+void heap_modules_free(struct ich_heaps *h);
 
 /* ntdll_data.c: ntdll's writable sections (from its PE headers in the
  * dump); 0 with *why when they cannot be found. */

@@ -20,34 +20,15 @@
 #define IMAGE_SCN_MEM_WRITE 0x80000000u
 #define MAX_SECTIONS 96
 
-/* The ntdll module of the process's own bitness (WOW64: the SysWOW64 one). */
-static const struct ich_md_module *ntdll_module(const struct ich_heaps *h)
-{
-	const struct ich_minidump *md = ich_dump_minidump(h->dump);
-	if (!md)
-		return NULL;
-	bool want_wow = h->as32 != NULL;
-	for (size_t i = 0; i < md->nmodules; i++) {
-		const char *n = md->modules[i].name;
-		if (!n)
-			continue;
-		size_t l = strlen(n);
-		if (l < 9 || strcasecmp(n + l - 9, "ntdll.dll"))
-			continue;
-		bool wow = strcasestr(n, "syswow64") != NULL;
-		if (wow == want_wow)
-			return &md->modules[i];
-	}
-	return NULL;
-}
-
 size_t ntdll_writable_sections(struct ich_heaps *h, struct ntdll_section *out, size_t max,
 			       char *why, size_t whylen)
 {
 	why[0] = '\0';
-	const struct ich_md_module *m = ntdll_module(h);
-	if (!m) {
-		snprintf(why, whylen, "no ntdll.dll in the dump's module list");
+	/* the process's own bitness (WOW64: the SysWOW64 one), from the
+	 * module list the heaps were opened with (process_modules.c) */
+	struct { uint64_t base, size; } mm, *m = &mm;
+	if (!heap_ntdll(h, &mm.base, &mm.size)) {
+		snprintf(why, whylen, "no ntdll.dll in %s", ich_heaps_modules_origin(h));
 		return 0;
 	}
 	uint8_t b[64];

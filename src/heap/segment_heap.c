@@ -505,25 +505,11 @@ static bool lfh_key_fits(const struct lfh_sample *s, size_t n, uint32_t key, uin
 	return true;
 }
 
-/* ntdll's image (the SysWOW64 copy for WOW64 heaps). */
+/* ntdll's image (the SysWOW64 copy for WOW64 heaps), from the process's
+ * module list (process_modules.c: the minidump's, or PEB.Ldr's). */
 static bool find_ntdll(struct ich_heaps *h, uint64_t *base, uint64_t *size)
 {
-	const struct ich_minidump *md = ich_dump_minidump(h->dump);
-	if (!md)
-		return false;
-	for (size_t i = 0; i < md->nmodules; i++) {
-		const char *n = md->modules[i].name;
-		size_t l = n ? strlen(n) : 0;
-		if (l < 9 || strcasecmp(n + l - 9, "ntdll.dll"))
-			continue;
-		bool wow = strcasestr(n, "syswow64") != NULL;
-		if (wow != (h->as32 != NULL))
-			continue;
-		*base = md->modules[i].base;
-		*size = md->modules[i].size;
-		return true;
-	}
-	return false;
+	return heap_ntdll(h, base, size);
 }
 
 static void keys_ensure(struct ich_heaps *h)

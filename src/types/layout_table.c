@@ -19,12 +19,31 @@
 static const struct field_value peb_x64[] = {
 	FV(TEB_PROCESS_ENVIRONMENT_BLOCK, 0x60), FV(PEB_PROCESS_HEAP, 0x30),
 	FV(PEB_NT_GLOBAL_FLAG, 0xBC), FV(PEB_NUMBER_OF_HEAPS, 0xE8),
-	FV(PEB_MAXIMUM_NUMBER_OF_HEAPS, 0xEC), FV(PEB_PROCESS_HEAPS, 0xF0), END,
+	FV(PEB_MAXIMUM_NUMBER_OF_HEAPS, 0xEC), FV(PEB_PROCESS_HEAPS, 0xF0),
+	/* PEB.Ldr: S1 (_PEB, every column); PEB_LDR_DATA / LDR_DATA_TABLE_ENTRY:
+	 * a pdbex dump of _PEB_LDR_DATA64 (0x58 bytes) and
+	 * _LDR_DATA_TABLE_ENTRY64 in a public header (find_string id
+	 * 33116935708: InLoadOrderModuleList 0x10, DllBase 0x30, SizeOfImage
+	 * 0x40, FullDllName 0x48, BaseDllName 0x58); the same prefix since NT
+	 * 5 (the Vergilius 21H2 _PEB_LDR_DATA quoted in id 3537458535) */
+	FV(PEB_LDR, 0x18), FV(PEB_LDR_DATA_IN_LOAD_ORDER_MODULE_LIST, 0x10),
+	FV(LDR_DATA_TABLE_ENTRY_DLL_BASE, 0x30), FV(LDR_DATA_TABLE_ENTRY_SIZE_OF_IMAGE, 0x40),
+	FV(LDR_DATA_TABLE_ENTRY_FULL_DLL_NAME, 0x48), FV(LDR_DATA_TABLE_ENTRY_BASE_DLL_NAME, 0x58),
+	END,
 };
 static const struct field_value peb_x86[] = {
 	FV(TEB_PROCESS_ENVIRONMENT_BLOCK, 0x30), FV(PEB_PROCESS_HEAP, 0x18),
 	FV(PEB_NT_GLOBAL_FLAG, 0x68), FV(PEB_NUMBER_OF_HEAPS, 0x88),
-	FV(PEB_MAXIMUM_NUMBER_OF_HEAPS, 0x8C), FV(PEB_PROCESS_HEAPS, 0x90), END,
+	FV(PEB_MAXIMUM_NUMBER_OF_HEAPS, 0x8C), FV(PEB_PROCESS_HEAPS, 0x90),
+	/* PEB32.Ldr 0x0C: S1 (_PEB32, every column); x86 PEB_LDR_DATA and
+	 * LDR_DATA_TABLE_ENTRY with Vergilius offset comments in a public
+	 * header (find_string id 45557486390: InLoadOrderModuleList 0xc,
+	 * DllBase 0x18, SizeOfImage 0x20, FullDllName 0x24, BaseDllName 0x2c);
+	 * also the 32-bit list of a WOW64 process's PEB32 */
+	FV(PEB_LDR, 0x0C), FV(PEB_LDR_DATA_IN_LOAD_ORDER_MODULE_LIST, 0x0C),
+	FV(LDR_DATA_TABLE_ENTRY_DLL_BASE, 0x18), FV(LDR_DATA_TABLE_ENTRY_SIZE_OF_IMAGE, 0x20),
+	FV(LDR_DATA_TABLE_ENTRY_FULL_DLL_NAME, 0x24), FV(LDR_DATA_TABLE_ENTRY_BASE_DLL_NAME, 0x2C),
+	END,
 };
 
 /* ---- ntdll: _HEAP (layouts.md §2 table, corrected columns) */

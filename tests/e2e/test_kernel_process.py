@@ -1,7 +1,9 @@
 #!/usr/bin/env python3
 # SPDX-License-Identifier: MIT
 """heap --pid / --process on kernel memory dumps laid out by the kobjbuilder
-(*-heaps scenarios; the heaps inside are the ntheap builder's).  Facts come
+(*-heaps scenarios; the heaps inside are the ntheap builder's, and in
+heapapp.exe also the segment-heap builder's two segment heaps, whose keys
+the walker must find through PEB.Ldr -> ntdll -> RtlpHpHeapGlobals).  Facts come
 from the builder's .heaps file (process list, heap addresses, unreadable
 pages), never from icpheap's own output.
 
@@ -34,10 +36,20 @@ for line in open(heaps):
         continue
     if t[0] == "process":
         kv = dict(x.split("=", 1) for x in t[1:])
-        cur = {"pid": int(kv["pid"]), "wow64": kv["wow64"] == "1", "heaps": [], "lost": []}
+        cur = {"pid": int(kv["pid"]), "wow64": kv["wow64"] == "1", "heaps": [], "lost": [],
+               "seg": {}, "modules": []}
         procs[cur["pid"]] = cur
     elif t[0] == "heap":
         cur["heaps"].append(int(t[1], 16))
+        if "kind=segment" in t:
+            cur["seg"][int(t[1], 16)] = []
+    elif t[0] == "block" and cur["heaps"] and cur["heaps"][-1] in cur["seg"]:
+        kv = dict(x.split("=", 1) for x in t[1:])
+        cur["seg"][cur["heaps"][-1]].append((int(kv["header"], 16), int(kv["user"], 16), int(kv["size"]),
+                                             int(kv["block_size"]), kv["state"], kv["layer"]))
+    elif t[0] == "module":
+        kv = dict(x.split("=", 1) for x in t[1:])
+        cur["modules"].append((int(kv["base"], 16), kv["path"]))
     elif t[0] == "unreadable":
         kv = dict(x.split("=", 1) for x in t[1:])
         cur["lost"].append((int(kv["page"], 16), kv["why"]))
@@ -56,6 +68,26 @@ doc = json.loads(out)
 named = {(int(u["page"], 16), u["reason"]) for h in doc["heaps"] for u in h.get("unreadable", [])}
 expect(named == set(app["lost"]), f"unreadable pages {sorted(named)} != builder's {sorted(app['lost'])}")
 expect(all(not h["problems"] for h in doc["heaps"]), "problems reported on readable heaps")
+# every segment-heap block of heapapp, in walk order (heap -a --json)
+expect(len(app["seg"]) == 2, f"builder lists {len(app['seg'])} segment heaps in heapapp")
+rc, out, err = run("heap", "-a", "--json", "--pid", "5100", full)
+expect(rc == 0, f"heap -a --json --pid 5100: exit {rc} ({err.strip()})")
+doc = json.loads(out)
+byaddr = {int(h["address"], 16): h for h in doc["heaps"]}
+for addr, want in app["seg"].items():
+    h = byaddr.get(addr)
+    expect(h is not None and h["kind"] == "segment", f"segment heap {addr:#x} not listed as one")
+    if not h:
+        continue
+    got = [(int(b["header"], 16), int(b["user"], 16), b["size"], b["block_size"], b["state"], b["layer"])
+           for b in h["blocks"]]
+    diff = [(i, g, w) for i, (g, w) in enumerate(zip(got, want)) if g != w]
+    expect(len(got) == len(want) and not diff,
+           f"segment heap {addr:#x}: {len(got)} blocks vs builder's {len(want)}; first difference {diff[:1]}")
+    expect(not h["problems"] and not h["partial"], f"segment heap {addr:#x}: problems {h['problems'][:2]}")
+notes = " ".join(doc.get("notes", []))
+expect("from RtlpHpHeapGlobals" in notes and "PEB.Ldr" in notes,
+       f"keys not found through PEB.Ldr -> ntdll -> RtlpHpHeapGlobals: {notes[:400]}")
 # text -v names the pages too
 rc, out, err = run("heap", "-v", "--pid", "5100", full)
 for page, why in app["lost"]:

@@ -10,6 +10,7 @@
  * consistency inside a dump matters.
  */
 #include "kobjbuilder.h"
+#include "kb_segheap.h"
 #include "ntheapbuilder.h"
 
 #include <stdio.h>
@@ -191,8 +192,8 @@ static void map_range(void *arg, uint64_t va, uint64_t size)
 /* Heaps of layout (ntheap builder name) in proc's space; wow: the 32-bit
  * PEB is reached through EPROCESS.WoW64Process, EPROCESS.Peb is a PEB64
  * address with nothing behind it. */
-static void heap_process(struct kb *b, int proc, const char *layout, bool wow, unsigned runb,
-			 FILE *hx)
+static uint64_t heap_process(struct kb *b, int proc, const char *layout, bool wow, unsigned runb,
+			     FILE *hx)
 {
 	struct db_kd *kd = kb_kd(b);
 	struct map_ctx mc = { kd, kb_process_dtb(b, proc) };
@@ -209,6 +210,7 @@ static void heap_process(struct kb *b, int proc, const char *layout, bool wow, u
 	} else {
 		kb_process_set_peb(b, proc, peb);
 	}
+	return peb;
 }
 
 /* Page states in heap 0's run B (0xA70000..., about 0x7000 bytes of
@@ -238,14 +240,17 @@ static void heaps_scenario(struct kb *b, bool x64, bool states, FILE *hx)
 {
 	std_scenario(b, &idx_19041, x64, false);
 	int app = kb_process(b, 5100, 4480, "heapapp.exe");
-	heap_process(b, app, x64 ? "x64-19045" : "x86-19045", false, 150, hx);
+	uint64_t peb = heap_process(b, app, x64 ? "x64-19045" : "x86-19045", false, 150, hx);
 	if (states)
 		page_states(b, app, hx);
+	if (x64)
+		kb_add_segment_heaps(b, app, peb, states, hx);	/* kb_segheap.c */
 	if (x64)
 		kb_process_set_pcid(b, app, 0x5);	/* the walker must mask it */
 	if (x64) {
 		int wow = kb_process(b, 5200, 4480, "wowapp.exe");
-		heap_process(b, wow, "x86-19045", true, 0, hx);
+		uint64_t peb32 = heap_process(b, wow, "x86-19045", true, 0, hx);
+		kb_add_ldr32(b, wow, peb32, hx);	/* kb_segheap.c */
 	}
 }
 

@@ -156,7 +156,9 @@ static const struct shb_lay lay_x86_19045 = { X86COMMON, X86NEWCTX, .major = 10,
  * ------------------------------------------------------------------- */
 struct ctx {
 	const struct shb_lay *L;
-	struct db_md *md;
+	struct db_md *md;		/* minidump scenarios; NULL for shb_write_process */
+	shb_capture_fn *capture_fn;	/* shb_write_process: committed ranges */
+	void *capture_arg;
 	struct db_mem *m;
 	FILE *ex;
 	bool quiet;		/* unvouched segment: its blocks are not listed */
@@ -214,9 +216,15 @@ static void list_add(struct ctx *c, uint64_t head, uint64_t node)
 	wptr(c, head + ps, node);
 }
 
+/* A committed range: captured in the minidump, or handed to the caller
+ * (who maps it in a process address space of a kernel dump). */
 static void capture(struct ctx *c, uint64_t va, uint64_t size)
 {
-	db_md_add_memory(c->md, va & ~0xFFFull, up(va + size, 0x1000) - (va & ~0xFFFull), DB_LIST_64);
+	uint64_t a = va & ~0xFFFull, len = up(va + size, 0x1000) - a;
+	if (c->md)
+		db_md_add_memory(c->md, a, len, DB_LIST_64);
+	else if (c->capture_fn)
+		c->capture_fn(c->capture_arg, a, len);
 }
 
 /* Application data: letters, so a user block never starts with a small
@@ -1125,4 +1133,75 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 		fprintf(stderr, "mksegheapdump: %s\n", db_error());
 	db_md_free(c.md);
 	return rc;
+}
+
+/* ---------------------------------------------------------------------
+ * The two segment heaps of the x64/x86 scenarios, ntdll's image with
+ * RtlpHpHeapGlobals, appended to an existing process's PEB.ProcessHeaps
+ * (a kernel dump's process, whose NT heaps the ntheap builder wrote).
+ * ------------------------------------------------------------------- */
+int shb_write_process(struct db_mem *m, const char *layout, uint64_t peb, FILE *ex,
+		      shb_capture_fn *fn, void *arg, struct shb_image *ntdll)
+{
+	const struct shb_lay *L = NULL;
+	if (!strcmp(layout, "x64-19045"))
+		L = &lay_x64_19045;
+	else if (!strcmp(layout, "x64-22631"))
+		L = &lay_x64_22631;
+	else if (!strcmp(layout, "x64-26100"))
+		L = &lay_x64_26100;
+	if (!L) {
+		fprintf(stderr, "shb_write_process: unknown layout %s (x64 rows only)\n", layout);
+		return -1;
+	}
+	struct ctx c = { .L = L, .m = m, .ex = ex, .capture_fn = fn, .capture_arg = arg,
+			 .rnd = 0x5E6A11u ^ (unsigned)strlen(layout) * 104729u };
+	c.heap_key = 0x9C3B5A7E1D2F4061ull;
+	c.lfh_key = 0x3E8C1F6A52B7D049ull;
+	set_sizes(L);
+	/* heap addresses: away from the ntheap builder's (0xA40000-0x7FFFFFF,
+	 * PEB 0x7F000000) */
+	uint64_t H0 = 0x25A3B000000ull, H1 = 0x25A4B000000ull;
+	struct ntdll nt = { 0x7FFB2F870000ull, 0x1F8000, 0x16A000, 0xB000, 0x8C0 };
+	/* PEB.NumberOfHeaps / ProcessHeaps (layouts.md section 1) as the
+	 * caller left them: the new heaps go after the listed ones */
+	uint32_t n = db_mem_read_u32(m, peb + L->peb_nheaps);
+	uint32_t max = db_mem_read_u32(m, peb + L->peb_maxheaps);
+	uint64_t arr = rptr(&c, peb + L->peb_heaps);
+	if (!arr || n + 2 > max) {
+		fprintf(stderr, "shb_write_process: PEB 0x%llx has no room in ProcessHeaps (%u of %u)\n",
+			(unsigned long long)peb, n, max);
+		return -1;
+	}
+	heap_line(&c, H0, 0, 3);
+	heap_begin(&c, H0, 0);
+	struct segspec s0[2] = { { H0 + 0x100000, seg_a, false }, { H0 + 0x200000, seg_b, false } };
+	context(&c, 0, s0, 2);
+	struct segspec s1[1] = { { H0 + 0x1000000, seg_c, false } };
+	context(&c, 1, s1, 1);
+	uint64_t lv = H0 + 0x4000000;
+	struct lplan lp[3] = { { lv, 0x21, 0x7F0 }, { lv + 0x100000, 0x100, 0x1000 },
+			       { lv + 0x200000, 0x81, 0 } };
+	large_allocs(&c, H0 + 0x3F00000, lp, 3);
+	heap_end(&c, n + 1);
+	heap_line(&c, H1, 0, 1);
+	heap_begin(&c, H1, 0);
+	struct segspec s2[1] = { { H1 + 0x100000, seg_d, false } };
+	context(&c, 0, s2, 1);
+	context(&c, 1, NULL, 0);
+	large_allocs(&c, 0, NULL, 0);
+	heap_end(&c, n + 2);
+	globals(&c, &nt, true);
+	pe_header(&c, &nt);
+	wptr(&c, arr + (uint64_t)n * L->ps, H0);
+	wptr(&c, arr + (uint64_t)(n + 1) * L->ps, H1);
+	db_mem_write_u32(m, peb + L->peb_nheaps, n + 2);
+	fprintf(ex, "peb 0x%llx heaps=%u array_captured=1\n", (unsigned long long)peb, n + 2);
+	if (ntdll) {
+		ntdll->base = nt.base;
+		ntdll->size = nt.size;
+		ntdll->data = nt.base + nt.data_rva;
+		ntdll->data_size = nt.data_size;
+	}
+	return 0;
 }

@@ -8,8 +8,17 @@
  * unreadable).  For an unreadable page the expected range is derived from
  * the builder's block list: it starts at the first back-end header on the
  * page and the walk resumes at the first header after it.
+ * In the x64 scenarios heapapp.exe also holds the segment-heap builder's
+ * two segment heaps, found through PEB.ProcessHeaps, their keys through
+ * ntdll's RtlpHpHeapGlobals, and ntdll through the loader's list
+ * (PEB.Ldr): every segment-heap block is checked in walk order, with the
+ * totals, page segments, uncommitted ranges, MemStats, list index and
+ * keys, as tests/unit/segheap does for the minidump scenarios; the module
+ * list (both the x64 one and the WOW64 process's 32-bit one) is checked
+ * entry by entry.
  * argv: pairs DMP HEAPS, then a kernel-only dump.
  */
+#include <inttypes.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -31,7 +40,11 @@ static const char *dmp_path[NSCEN], *heaps_path[NSCEN], *kernel_only_path;
 
 struct xblock {
 	uint64_t header, user, size, block_size;
-	char state[16], layer[16];
+	char state[16], layer[24];
+};
+struct xseg {
+	uint64_t base, first, last;
+	uint64_t ucr[8][2];	size_t nucr;
 };
 struct xheap {
 	uint64_t address;
@@ -39,6 +52,17 @@ struct xheap {
 	unsigned segments;
 	struct xblock *b;	size_t nb;
 	uint64_t busy_count, busy_bytes, free_count, free_bytes;
+	/* segment heaps (kind=segment): the segheap builder's lines */
+	bool seg;
+	struct xseg sg[8];	size_t nsg;
+	uint64_t internal_count, corrupt_count, large_count;
+	bool have_mem;
+	uint64_t res_pages, com_pages, list_index;
+};
+struct xmod {
+	uint64_t base, size;
+	int wow64;
+	char path[128];
 };
 struct xpage {
 	uint64_t page;
@@ -48,12 +72,21 @@ struct xproc {
 	uint32_t pid;
 	bool wow64;
 	uint64_t peb;
-	struct xheap h[4];	size_t nh;
-	struct xpage pg[4];	size_t npg;
+	struct xheap h[8];	size_t nh;
+	struct xpage pg[8];	size_t npg;
+	struct xmod mod[8];	size_t nmod;
+	bool have_keys;
+	uint64_t heap_key, lfh_key;
 };
 struct expect {
 	struct xproc p[4];	size_t np;
 };
+
+static uint64_t field(const char *line, const char *key)
+{
+	const char *p = strstr(line, key);
+	return p ? strtoull(p + strlen(key), NULL, 0) : UINT64_MAX;
+}
 
 static void load(const char *path, struct expect *x)
 {
@@ -63,11 +96,12 @@ static void load(const char *path, struct expect *x)
 	char line[512];
 	struct xproc *p = NULL;
 	struct xheap *h = NULL;
+	struct xseg *sg = NULL;
 	while (fgets(line, sizeof line, f)) {
 		unsigned long long a, b, c, d;
 		unsigned fl, n, pid;
 		int wow;
-		char st[32], ly[16];
+		char st[32], ly[24];
 		if (sscanf(line, "process pid=%u layout=%15s wow64=%d", &pid, ly, &wow) == 3) {
 			assert_true(x->np < 4);
 			p = &x->p[x->np++];
@@ -76,12 +110,43 @@ static void load(const char *path, struct expect *x)
 			h = NULL;
 		} else if (sscanf(line, "heap 0x%llx flags=0x%x segments=%u", &a, &fl, &n) == 3) {
 			assert_non_null(p);
-			assert_true(p->nh < 4);
+			assert_true(p->nh < 8);
 			h = &p->h[p->nh++];
 			h->address = a;
 			h->flags = fl;
 			h->segments = n;
-		} else if (sscanf(line, "block header=0x%llx user=0x%llx size=%llu block_size=%llu state=%15s layer=%15s",
+			h->seg = strstr(line, "kind=segment") != NULL;
+			sg = NULL;
+		} else if (!strncmp(line, "segment base=", 13)) {
+			assert_true(h && h->nsg < 8);
+			sg = &h->sg[h->nsg++];
+			sg->base = field(line, "base=");
+			sg->first = field(line, "first=");
+			sg->last = field(line, "last=");
+		} else if (sscanf(line, "uncommitted 0x%llx", &a) == 1) {
+			assert_true(sg && sg->nucr < 8);
+			sg->ucr[sg->nucr][0] = a;
+			sg->ucr[sg->nucr++][1] = field(line, "size=");
+		} else if (!strncmp(line, "memstats ", 9)) {
+			h->have_mem = true;
+			h->res_pages = field(line, "reserved_pages=");
+			h->com_pages = field(line, "committed_pages=");
+			h->list_index = field(line, "list_index=");
+		} else if (!strncmp(line, "keys ", 5)) {
+			p->have_keys = true;
+			p->heap_key = field(line, "heap_key=");
+			p->lfh_key = field(line, " lfh_key=");
+		} else if (!strncmp(line, "module ", 7)) {
+			assert_true(p && p->nmod < 8);
+			struct xmod *m = &p->mod[p->nmod++];
+			m->base = field(line, "base=");
+			m->size = field(line, "size=");
+			m->wow64 = (int)field(line, "wow64=");
+			const char *pp = strstr(line, "path=");
+			assert_non_null(pp);
+			snprintf(m->path, sizeof m->path, "%s", pp + 5);
+			m->path[strcspn(m->path, "\n")] = '\0';
+		} else if (sscanf(line, "block header=0x%llx user=0x%llx size=%llu block_size=%llu state=%15s layer=%23s",
 				  &a, &b, &c, &d, st, ly) == 6) {
 			assert_non_null(h);
 			h->b = realloc(h->b, (h->nb + 1) * sizeof *h->b);
@@ -95,11 +160,18 @@ static void load(const char *path, struct expect *x)
 			h->busy_bytes = b;
 			h->free_count = c;
 			h->free_bytes = d;
+			if (h->seg) {
+				h->internal_count = field(line, "internal_count=");
+				h->corrupt_count = field(line, "corrupt_count=");
+				h->large_count = field(line, "large_count=");
+			}
 		} else if (sscanf(line, "peb 0x%llx", &a) == 1) {
 			p->peb = a;
 		} else if (sscanf(line, "transition page=0x%llx", &a) == 1) {
+			assert_true(p->npg < 8);
 			p->pg[p->npg++] = (struct xpage){ a, "" };
 		} else if (sscanf(line, "unreadable page=0x%llx why=%31s", &a, st) == 2) {
+			assert_true(p->npg < 8);
 			p->pg[p->npg] = (struct xpage){ a, "" };
 			strcpy(p->pg[p->npg++].why, st);
 		}
@@ -198,6 +270,89 @@ static void check_heap(struct ich_heaps *hs, struct ich_heap *hh, const struct x
 	free(g.b);
 }
 
+/* A segment heap: every block in walk order, as tests/unit/segheap. */
+static void check_seg_heap(struct ich_heaps *hs, struct ich_heap *hp, const struct xproc *p,
+			   const struct xheap *xh)
+{
+	assert_int_equal(hp->kind, ICH_HEAP_KIND_SEGMENT);
+	if (hp->status != ICH_HEAP_OK)
+		fail_msg("pid %u: %s", p->pid, hp->reason);
+	struct heap_blocks g = { 0 };
+	struct ich_error *err = ich_heap_walk(hs, hp, heap_blocks_collect, &g);
+	if (err)
+		fail_msg("pid %u heap 0x%" PRIx64 ": walk: %s", p->pid, xh->address, err->message);
+	size_t n = g.n < xh->nb ? g.n : xh->nb;
+	for (size_t j = 0; j < n; j++) {
+		const struct ich_heap_block *b = &g.b[j];
+		const struct xblock *e = &xh->b[j];
+		if (b->header != e->header || b->user != e->user || b->size != e->size ||
+		    b->block_size != e->block_size || strcmp(ich_block_state_name(b->state), e->state) ||
+		    strcmp(ich_block_layer_name(b->layer), e->layer))
+			fail_msg("pid %u heap 0x%" PRIx64 " block %zu: walker header=0x%" PRIx64 " user=0x%" PRIx64 " size=%" PRIu64
+				 " block_size=%" PRIu64 " %s %s; expected header=0x%" PRIx64 " user=0x%" PRIx64 " size=%" PRIu64
+				 " block_size=%" PRIu64 " %s %s", p->pid, xh->address, j, b->header, b->user, b->size,
+				 b->block_size, ich_block_state_name(b->state), ich_block_layer_name(b->layer), e->header,
+				 e->user, e->size, e->block_size, e->state, e->layer);
+	}
+	if (g.n != xh->nb)
+		fail_msg("pid %u heap 0x%" PRIx64 ": %zu blocks walked, %zu expected", p->pid, xh->address, g.n, xh->nb);
+	const struct ich_heap_totals *t = &hp->totals;
+	assert_int_equal(t->busy_count, xh->busy_count);
+	assert_int_equal(t->busy_bytes, xh->busy_bytes);
+	assert_int_equal(t->free_count, xh->free_count);
+	assert_int_equal(t->free_bytes, xh->free_bytes);
+	assert_int_equal(t->internal_count, xh->internal_count);
+	assert_int_equal(t->corrupt_count, xh->corrupt_count);
+	assert_int_equal(t->virtual_blocks, xh->large_count);
+	assert_int_equal(hp->nsegments, xh->nsg);
+	for (size_t s = 0; s < xh->nsg; s++) {
+		const struct ich_heap_segment *sg = &hp->segments[s];
+		assert_int_equal(sg->base, xh->sg[s].base);
+		assert_int_equal(sg->first_entry, xh->sg[s].first);
+		assert_int_equal(sg->last_valid_entry, xh->sg[s].last);
+		assert_int_equal(sg->nucr, xh->sg[s].nucr);
+		for (size_t u = 0; u < xh->sg[s].nucr; u++) {
+			assert_int_equal(sg->ucr[u].address, xh->sg[s].ucr[u][0]);
+			assert_int_equal(sg->ucr[u].size, xh->sg[s].ucr[u][1]);
+		}
+	}
+	assert_int_equal(hp->nproblems, 0);
+	assert_false(hp->partial);
+	if (xh->have_mem) {
+		assert_int_equal(t->reserved, xh->res_pages * 4096);
+		assert_int_equal(t->committed, xh->com_pages * 4096);
+		uint32_t li;
+		assert_true(ich_heap_segment_info(hs, hp, &li));
+		assert_int_equal(li, xh->list_index);
+	}
+	free(g.b);
+}
+
+static bool note_has(struct ich_heaps *h, const char *what)
+{
+	for (size_t i = 0; i < ich_heaps_note_count(h); i++)
+		if (strstr(ich_heaps_note(h, i), what))
+			return true;
+	return false;
+}
+
+/* The loader's list as the builder laid it out, entry by entry. */
+static void check_modules(struct ich_heaps *hs, const struct xproc *p)
+{
+	if (!p->nmod)
+		return;
+	assert_int_equal(ich_heaps_module_count(hs), p->nmod);
+	assert_non_null(strstr(ich_heaps_modules_origin(hs), p->wow64 ? "PEB32.Ldr" : "(PEB.Ldr)"));
+	for (size_t i = 0; i < p->nmod; i++) {
+		const struct ich_heap_module *m = ich_heaps_module(hs, i);
+		assert_non_null(m);
+		assert_int_equal(m->base, p->mod[i].base);
+		assert_int_equal(m->size, p->mod[i].size);
+		assert_int_equal(m->wow64, p->mod[i].wow64);
+		assert_string_equal(m->name, p->mod[i].path);
+	}
+}
+
 static void run_scenario(size_t k)
 {
 	struct expect x;
@@ -226,7 +381,21 @@ static void run_scenario(size_t k)
 		for (size_t j = 0; j < p->nh; j++) {
 			struct ich_heap *hh = ich_heaps_get(hs, j);
 			assert_int_equal(hh->address, p->h[j].address);
-			check_heap(hs, hh, p, &p->h[j]);
+			if (p->h[j].seg)
+				check_seg_heap(hs, hh, p, &p->h[j]);
+			else
+				check_heap(hs, hh, p, &p->h[j]);
+		}
+		check_modules(hs, p);
+		if (p->have_keys) {
+			/* found the real way: ntdll through PEB.Ldr, then
+			 * RtlpHpHeapGlobals in its .data next to HeapKey */
+			struct ich_segment_keys keys;
+			assert_true(ich_heaps_segment_keys(hs, &keys));
+			assert_true(keys.heap_key_known && keys.lfh_key_known);
+			assert_int_equal(keys.heap_key, p->heap_key);
+			assert_int_equal(keys.lfh_key, p->lfh_key);
+			assert_true(note_has(hs, "from RtlpHpHeapGlobals"));
 		}
 		ich_heaps_close(hs);
 	}

@@ -1,0 +1,81 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * Segment heaps and loader lists in the processes of the kernel *-heaps
+ * scenarios (issue 10): heapapp.exe gets, besides the ntheap builder's NT
+ * heaps, the segment-heap builder's two segment heaps (tests/builder/segheap,
+ * shb_write_process) and ntdll's image with RtlpHpHeapGlobals, and a
+ * PEB.Ldr list naming ntdll, so the walker must find the keys the way it
+ * would in a real complete dump (no minidump module list); a segment-heap
+ * page is put in transition (still in RAM: must read).  wowapp.exe gets a
+ * 32-bit loader list in its PEB32 (SysWOW64\ntdll.dll).  Kept out of
+ * kb_scen.c so the other kernel-builder users' edits do not collide.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "kb_segheap.h"
+#include "segheapbuilder.h"
+
+struct seg_map {
+	struct db_kd *kd;
+	uint64_t dtb;
+};
+
+static void seg_map_range(void *arg, uint64_t va, uint64_t size)
+{
+	struct seg_map *m = arg;
+	uint64_t a = va & ~0xFFFull, e = (va + size + 0xFFF) & ~0xFFFull;
+	if (db_kd_map(m->kd, m->dtb, a, e - a, 0x1000) != 0) {
+		fprintf(stderr, "kobjbuilder: map 0x%llx: %s\n", (unsigned long long)a, db_error());
+		abort();
+	}
+}
+
+void kb_add_segment_heaps(struct kb *b, int proc, uint64_t peb, bool states, FILE *hx)
+{
+	struct db_kd *kd = kb_kd(b);
+	struct seg_map sm = { kd, kb_process_dtb(b, proc) };
+	struct db_mem *m = db_kd_view(kd, sm.dtb);
+	struct shb_image nt;
+	db_kd_set_automap(kd, true);
+	if (shb_write_process(m, "x64-19045", peb, hx, seg_map_range, &sm, &nt))
+		abort();
+	/* the loader's list: the image, ntdll, kernel32 (bases of a typical
+	 * 19045 process; only ntdll's contents matter here) */
+	struct shb_module mods[3] = {
+		{ "C:\\Apps\\heapapp.exe", 0x7FF6A1230000ull, 0x2D000 },
+		{ "C:\\Windows\\SYSTEM32\\ntdll.dll", nt.base, nt.size },
+		{ "C:\\Windows\\System32\\KERNEL32.DLL", 0x7FFB2E9B0000ull, 0xBD000 },
+	};
+	if (shb_write_ldr(m, 8, peb, 0x7F040000, mods, 3, hx, seg_map_range, &sm))
+		abort();
+	db_kd_set_automap(kd, false);
+	if (states) {
+		/* heap 0's first page segment (its descriptor array) in transition */
+		uint64_t tr = 0x25A3B100000ull;
+		if (db_kd_make_transition(kd, sm.dtb, tr)) {
+			fprintf(stderr, "kobjbuilder: segment-heap transition page: %s\n", db_error());
+			abort();
+		}
+		fprintf(hx, "transition page=0x%llx\n", (unsigned long long)tr);
+	}
+}
+
+void kb_add_ldr32(struct kb *b, int proc, uint64_t peb32, FILE *hx)
+{
+	struct db_kd *kd = kb_kd(b);
+	struct seg_map sm = { kd, kb_process_dtb(b, proc) };
+	struct db_mem *m = db_kd_view(kd, sm.dtb);
+	unsigned ps = db_mem_ptr_size(m);
+	db_mem_set_ptr_size(m, 4);
+	struct shb_module mods[3] = {
+		{ "C:\\Apps\\wowapp.exe", 0x00400000, 0x1B000 },
+		{ "C:\\Windows\\SysWOW64\\ntdll.dll", 0x77A20000, 0x1A4000 },
+		{ "C:\\Windows\\SysWOW64\\KERNEL32.DLL", 0x76D10000, 0xF0000 },
+	};
+	db_kd_set_automap(kd, true);
+	if (shb_write_ldr(m, 4, peb32, 0x7F040000, mods, 3, hx, seg_map_range, &sm))
+		abort();
+	db_kd_set_automap(kd, false);
+	db_mem_set_ptr_size(m, ps);
+}
