@@ -9,7 +9,7 @@
  * CODE is an NTSTATUS code (c0000374, 0xc0000374) or its name
  * (STATUS_HEAP_CORRUPTION, HEAP_CORRUPTION); codes after exception= are
  * separated by commas like the terms (a bare code continues the list).
- * SIZE is bytes or a number with K, M or G (binary units; 1.5M allowed).
+ * SIZE is core/size.h's (bytes, 0x-hex, K/M/G/T binary units; 1.5M allowed).
  */
 #include <ctype.h>
 #include <errno.h>
@@ -19,6 +19,7 @@
 #include <string.h>
 
 #include "cli/analyze.h"
+#include "core/size.h"
 
 #define ACCEPTED "accepted: none, corruption, exception[=CODE,...], bugcheck, no-heap-data, " \
 		 "icp-queue>N, icp-queue>=N, heap-committed>SIZE, heap-committed>=SIZE " \
@@ -35,48 +36,6 @@ void ich_fail_on_default(struct ich_fail_on *f)
 	f->icp_queue_max = 10000;
 }
 
-/* Decimal with an optional fraction, then K/M/G (KiB...), optional B. */
-static bool parse_size(const char *s, uint64_t *out)
-{
-	const char *p = s;
-	uint64_t ip = 0;
-	bool any = false;
-	while (isdigit((unsigned char)*p)) {
-		if (ip > (UINT64_MAX - 9) / 10)
-			return false;
-		ip = ip * 10 + (uint64_t)(*p++ - '0');
-		any = true;
-	}
-	double frac = 0, scale = 0.1;
-	if (*p == '.') {
-		p++;
-		if (!isdigit((unsigned char)*p))
-			return false;
-		while (isdigit((unsigned char)*p)) {
-			frac += scale * (*p++ - '0');
-			scale /= 10;
-		}
-	}
-	if (!any)
-		return false;
-	uint64_t mul = 1;
-	switch (*p) {
-	case 'k': case 'K': mul = 1ull << 10; p++; break;
-	case 'm': case 'M': mul = 1ull << 20; p++; break;
-	case 'g': case 'G': mul = 1ull << 30; p++; break;
-	default: break;
-	}
-	if (mul > 1 && (*p == 'i' || *p == 'I'))
-		p++;
-	if (*p == 'b' || *p == 'B')
-		p++;
-	if (*p || ip > UINT64_MAX / mul)
-		return false;
-	if (frac > 0 && mul == 1)
-		return false;	/* "1.5" bytes means nothing */
-	*out = ip * mul + (uint64_t)(frac * (double)mul);
-	return true;
-}
 
 static bool parse_code(const char *s, uint32_t *code)
 {
@@ -116,7 +75,7 @@ static bool threshold(const char *tok, const char *name, bool size, bool *on, bo
 		return false;
 	}
 	uint64_t v;
-	bool ok = size ? parse_size(p, &v) : ich_cli_parse_u64(p, false, &v);
+	bool ok = size ? ich_parse_size(p, &v) : ich_cli_parse_u64(p, false, &v);
 	if (!ok) {
 		snprintf(err, errlen, "'%s': '%s' is not a %s; %s", tok, p,
 			 size ? "size" : "number", ACCEPTED);

@@ -28,17 +28,40 @@ struct ich_cli_global {
 	bool pretty;		/* --pretty: indented JSON (default compact) */
 	bool verbose;		/* -v / --verbose (commands may also use -v) */
 	bool quiet;		/* -q */
-	uint32_t build;		/* --build N (0: from the dump) */
+	unsigned build;		/* --build N (0: from the dump) */
 	const char *layout_file;	/* --layout FILE (already loaded) */
 };
 
+struct ich_option;
+struct ich_parse;
+
+/*
+ * A command: its option table and how to run it.  main.c's command table
+ * lists them all; main.c allocates opts_size bytes of zeros, lets init set
+ * the defaults, parses the arguments with ich_parse_command (options into
+ * that struct and into the global options), then calls run with the
+ * positional arguments.
+ */
 struct ich_cli_command {
 	const char *name;
 	const char *summary;	/* one line for `icpheap --help` */
-	const char *usage;	/* for `icpheap CMD --help` */
-	/* argv[0] is the command name; global options are already removed. */
-	int (*run)(int argc, char **argv, const struct ich_cli_global *g);
+	const char *synopsis;	/* after "usage: icpheap NAME "; '\n' between forms */
+	const char *description;	/* --help lines after the usage line */
+	const char *footer;	/* --help lines after the options */
+	const struct ich_option *options;
+	unsigned flags;		/* ICH_CMD_* (parse_options.h) */
+	int min_args, max_args;	/* positional arguments (max -1: any) */
+	const char *args_missing;	/* fewer than min_args (default "no dump given") */
+	size_t opts_size;
+	void (*init)(void *opts);	/* defaults; NULL: all zero */
+	/* Optional: sees each positional argument in order (heap's WinDbg
+	 * addresses); returns -1, ICH_PARSE_KEEP or an exit code. */
+	int (*positional)(struct ich_parse *p, const char *arg);
+	int (*run)(void *opts, int nargs, char **args, const struct ich_cli_global *g);
 };
+
+/* icpheap --help (main.c: from the command table and the global options). */
+void ich_cli_print_help(FILE *f);
 
 /* Map a library error to an exit code (FORMAT/UNSUPPORTED/FAULT/OS/LAYOUT
  * -> 3, INVALID_ARG -> 2, NOMEM/INTERNAL -> 4). */
@@ -71,12 +94,6 @@ void ich_cli_free_paths(char **paths);
 struct ich_json;
 typedef int ich_cli_dump_fn(const char *path, struct ich_json *json, void *arg);
 int ich_cli_each_dump(char **paths, int n, bool json, ich_cli_dump_fn *one_dump, void *arg);
-
-/* After getopt_long returned '?' (call with opterr = 0): print
- * "icpheap CMD: unknown option 'X'; did you mean '--Y'?" (or that it needs
- * an argument) from the command's option table and return ICH_EXIT_USAGE. */
-struct option;
-int ich_cli_unknown_option(const char *cmd, int argc, char **argv, const struct option *opts);
 
 /* The candidate closest to word (edit distance at most 2, or a prefix),
  * for "did you mean"; NULL when none is close. */

@@ -6,44 +6,15 @@
 
 #include "cli/cli.h"
 #include "cli/cli_process.h"
+#include "cli/parse_options.h"
 
-int ich_cli_take_process_opts(int *argc, char **argv, struct ich_cli_process_sel *sel)
+int ich_cli_check_process_sel(const char *cmd, const struct ich_cli_process_sel *sel)
 {
-	int out = 0;
-	for (int i = 0; i < *argc; i++) {
-		const char *a = argv[i];
-		const char **dst = NULL;
-		const char *val = NULL;
-		if (!strcmp(a, "--pid") || !strcmp(a, "--process")) {
-			dst = a[2] == 'p' && a[3] == 'i' ? &sel->pid : &sel->name;
-			if (i + 1 >= *argc) {
-				fprintf(stderr, "icpheap: %s needs a value\n", a);
-				return ICH_EXIT_USAGE;
-			}
-			val = argv[++i];
-		} else if (!strncmp(a, "--pid=", 6)) {
-			dst = &sel->pid;
-			val = a + 6;
-		} else if (!strncmp(a, "--process=", 10)) {
-			dst = &sel->name;
-			val = a + 10;
-		}
-		if (dst) {
-			*dst = val;
-			continue;
-		}
-		argv[out++] = argv[i];
-	}
-	*argc = out;
-	if (sel->pid && sel->name) {
-		fprintf(stderr, "icpheap: give --pid or --process, not both\n");
-		return ICH_EXIT_USAGE;
-	}
+	if (sel->pid && sel->name)
+		return ich_cli_usage_error(cmd, "give --pid or --process, not both");
 	uint32_t pid;
-	if (sel->pid && !ich_kernel_parse_pid(sel->pid, &pid)) {
-		fprintf(stderr, "icpheap: --pid %s: expected a decimal process id or 0x-hex\n", sel->pid);
-		return ICH_EXIT_USAGE;
-	}
+	if (sel->pid && !ich_kernel_parse_pid(sel->pid, &pid))
+		return ich_cli_usage_error(cmd, "--pid '%s': expected a decimal process id or 0x-hex", sel->pid);
 	return -1;
 }
 

@@ -19,10 +19,10 @@ struct ich_cli_process_sel {
 	const char *name;	/* --process argument, or NULL */
 };
 
-/* Take --pid PID / --process NAME (and --pid=PID, --process=NAME) out of
- * argv in place.  Returns -1 when fine, else an exit code (message
- * printed). */
-int ich_cli_take_process_opts(int *argc, char **argv, struct ich_cli_process_sel *sel);
+/* Check --pid PID / --process NAME (the command's option table fills sel):
+ * not both, a PID that parses.  Returns -1 when fine, else an exit code
+ * (message printed as "icpheap CMD: ..."). */
+int ich_cli_check_process_sel(const char *cmd, const struct ich_cli_process_sel *sel);
 
 /* Open the heaps the command line asks for: a minidump's own, or the
  * selected process of a kernel dump (*k is then the kernel model, to be

@@ -9,7 +9,6 @@
  * whole report atomically (temporary file + rename).
  */
 #include <errno.h>
-#include <getopt.h>
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
@@ -24,6 +23,7 @@
 #include <unistd.h>
 
 #include "cli/analyze.h"
+#include "cli/parse_options.h"
 #include "cli/records.h"
 #include "core/json.h"
 
@@ -32,57 +32,123 @@
 #endif
 #define ICH_VERSION_STR ICH_VERSION
 
-static const char usage[] =
-"usage: icpheap analyze [--format FMT | --json | --jsonl] [--out FILE] [-j N] [-r] [-q]\n"
-"                       [--fail-on TERM[,TERM...]] [--baseline REPORT.jsonl]\n"
-"                       [--heap-baseline OLD.dmp]\n"
-"                       [--shard K/N] [--timeout SEC] DUMP|DIR...\n"
-"  One-shot triage of each dump: the crash (exception or bug check, located as\n"
-"  module+offset, with the stack), heaps (!heap -s, -stat, validation) for\n"
-"  user-mode dumps; processes and !icpleak for kernel dumps.\n"
-"  --format FMT  text (default), json (one document), jsonl (one line per dump),\n"
-"                sarif (SARIF 2.1.0), junit (JUnit XML), markdown, html (one\n"
-"                self-contained page with a map of every heap)\n"
-"  --json, --jsonl  same as --format json / jsonl\n"
-"  --out FILE    write the report atomically to FILE\n"
-"  -j N          dumps analysed in parallel (default: number of cores)\n"
-"  -r            walk folders recursively          -q  no notes, progress or summary\n"
-"  --fail-on     exit 1 when a finding matches; the list replaces the default:\n"
-"                none | corruption | exception[=CODE,...] | bugcheck | no-heap-data |\n"
-"                icp-queue>N | icp-queue>=N | heap-committed>SIZE | heap-committed>=SIZE\n"
-"                (default: corruption,exception=c0000374,c0000409,icp-queue>10000)\n"
-"  --baseline F  a previous --jsonl report: fail only on findings whose\n"
-"                fingerprint is not in it\n"
-"  --heap-baseline OLD.dmp  an earlier dump of the same process: adds the\n"
-"                heap growth since then (heap-diff's top sizes and stacks)\n"
-"  --shard K/N   analyse only the K-th of N slices of the dumps (by name hash)\n"
-"  --timeout SEC per-dump time limit (default 600)\n"
-"  --processes N|all  kernel dumps: processes shown heap by heap (default 10)\n"
-"  exit: 0 nothing --fail-on names, 1 findings it names, 2 usage, 3 unreadable\n"
-"  dump or no such path, 4 internal error or timeout\n";
+static const char *const formats[] = { "text", "json", "jsonl", "sarif", "junit", "markdown", "html", NULL };
 
-enum { OPT_JSONL = 256, OPT_OUT, OPT_FAIL_ON, OPT_TIMEOUT, OPT_JSON, OPT_FORMAT,
-       OPT_BASELINE, OPT_SHARD, OPT_HEAP_BASELINE, OPT_PROCESSES };
-
-/* The option table: getopt_long reads it, and "did you mean" suggests
- * from it. */
-static const struct option long_opts[] = {
-	{ "json", no_argument, NULL, OPT_JSON },
-	{ "jsonl", no_argument, NULL, OPT_JSONL },
-	{ "format", required_argument, NULL, OPT_FORMAT },
-	{ "out", required_argument, NULL, OPT_OUT },
-	{ "fail-on", required_argument, NULL, OPT_FAIL_ON },
-	{ "baseline", required_argument, NULL, OPT_BASELINE },
-	{ "heap-baseline", required_argument, NULL, OPT_HEAP_BASELINE },
-	{ "processes", required_argument, NULL, OPT_PROCESSES },
-	{ "shard", required_argument, NULL, OPT_SHARD },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "quiet", no_argument, NULL, 'q' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+/* analyze's options (the table below fills it). */
+struct analyze_cli {
+	struct ich_analyze_opts a;
+	bool mode_set;			/* --format / --json / --jsonl given */
+	const char *out_path;		/* --out */
+	const char *baseline_path;	/* --baseline */
+	unsigned jobs;			/* -j (0: number of cores) */
+	bool recursive;			/* -r */
+	unsigned shard_k, shard_n;	/* --shard K/N */
+	double timeout;			/* --timeout SEC */
 };
 
-static const char *const formats[] = { "text", "json", "jsonl", "sarif", "junit", "markdown", "html", NULL };
+static void analyze_init(void *opts)
+{
+	struct analyze_cli *o = opts;
+	o->a.stat_top = 10;
+	ich_fail_on_default(&o->a.fail_on);
+	o->shard_k = o->shard_n = 1;
+	o->timeout = 600;
+}
+
+static int cb_format(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	struct analyze_cli *o = p->opts;
+	size_t i = 0;
+	if (!strcmp(opt->long_name, "json"))
+		arg = "json";
+	else if (!strcmp(opt->long_name, "jsonl"))
+		arg = "jsonl";
+	for (; formats[i] && strcmp(formats[i], arg); i++)
+		;
+	if (!formats[i]) {
+		const char *s = ich_cli_suggest(arg, formats, 7);
+		return ich_parse_error(p, "--format '%s' is not one of text, json, jsonl, sarif, junit, markdown, html%s%s%s",
+				       arg, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
+	}
+	o->a.mode = (enum ich_out_mode)i;
+	o->mode_set = true;
+	return -1;
+}
+
+static int cb_processes(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	struct analyze_cli *o = p->opts;
+	if (!ich_analyze_parse_processes(arg, &o->a.processes))	/* analyze_process.c */
+		return ich_parse_error(p, "--processes '%s': expected a number or all", arg);
+	return -1;
+}
+
+static int cb_fail_on(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	struct analyze_cli *o = p->opts;
+	char err[768];
+	if (!ich_fail_on_parse(arg, &o->a.fail_on, err, sizeof(err)))
+		return ich_parse_error(p, "--fail-on: %s", err);
+	return -1;
+}
+
+static int cb_shard(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	struct analyze_cli *o = p->opts;
+	unsigned k, n;
+	char tail;
+	if (sscanf(arg, "%u/%u%c", &k, &n, &tail) != 2 || n < 1 || k < 1 || k > n)
+		return ich_parse_error(p, "--shard '%s': expected K/N with 1 <= K <= N (e.g. 2/4)", arg);
+	o->shard_k = k;
+	o->shard_n = n;
+	return -1;
+}
+
+static int cb_timeout(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	struct analyze_cli *o = p->opts;
+	char *end;
+	o->timeout = strtod(arg, &end);
+	if (*end || !(o->timeout > 0))
+		return ich_parse_error(p, "--timeout '%s': expected a number of seconds > 0", arg);
+	return -1;
+}
+
+static const struct ich_option analyze_options[] = {
+	ICH_OPTION_CB(0, "format", ICH_ARG_REQUIRED, "FMT", cb_format,
+		      "text (default), json (one document), jsonl (one line per dump),\n"
+		      "sarif (SARIF 2.1.0), junit (JUnit XML), markdown, html (one\n"
+		      "self-contained page with a map of every heap)", 0),
+	ICH_OPTION_CB(0, "json", ICH_ARG_NONE, NULL, cb_format, "same as --format json", 0),
+	ICH_OPTION_CB(0, "jsonl", ICH_ARG_NONE, NULL, cb_format, "same as --format jsonl", 0),
+	ICH_OPTION_STRING(0, "out", struct analyze_cli, out_path, "FILE", "write the report atomically to FILE"),
+	ICH_OPTION_UINT('j', NULL, struct analyze_cli, jobs, "N", 1, 1024,
+			"dumps analysed in parallel (default: number of cores)"),
+	ICH_OPTION_BOOL('r', NULL, struct analyze_cli, recursive, "walk folders recursively"),
+	{ 'q', "quiet", ICH_OPT_BOOL, ICH_ARG_NONE, offsetof(struct ich_cli_global, quiet), NULL,
+	  "no notes, progress or summary", ICH_OPTF_GLOBAL, NULL, 0, 0 },
+	ICH_OPTION_CB(0, "fail-on", ICH_ARG_REQUIRED, "TERM[,TERM...]", cb_fail_on,
+		      "exit 1 when a finding matches; the list replaces the default:\n"
+		      "none | corruption | exception[=CODE,...] | bugcheck | no-heap-data |\n"
+		      "icp-queue>N | icp-queue>=N | heap-committed>SIZE | heap-committed>=SIZE\n"
+		      "(default: corruption,exception=c0000374,c0000409,icp-queue>10000)", 0),
+	ICH_OPTION_STRING(0, "baseline", struct analyze_cli, baseline_path, "REPORT.jsonl",
+			  "a previous --jsonl report: fail only on findings whose\n"
+			  "fingerprint is not in it"),
+	ICH_OPTION_STRING(0, "heap-baseline", struct analyze_cli, a.heap_baseline, "OLD.dmp",
+			  "an earlier dump of the same process: adds the heap growth\n"
+			  "since then (heap-diff's top sizes and stacks)"),
+	ICH_OPTION_CB(0, "shard", ICH_ARG_REQUIRED, "K/N", cb_shard,
+		      "analyse only the K-th of N slices of the dumps (by name hash)", 0),
+	ICH_OPTION_CB(0, "timeout", ICH_ARG_REQUIRED, "SEC", cb_timeout, "per-dump time limit (default 600)", 0),
+	ICH_OPTION_CB(0, "processes", ICH_ARG_REQUIRED, "N|all", cb_processes,
+		      "kernel dumps: processes shown heap by heap (default 10)", 0),
+	ICH_OPTION_END,
+};
 
 /* --out: the temporary file, removed if a signal ends the batch early, so
  * an interrupted run leaves neither a partial report nor its temp file. */
@@ -337,105 +403,20 @@ static bool in_shard(const char *path, unsigned k, unsigned n)
 	return h % n == k - 1;
 }
 
-static int usage_error(const char *fmt, const char *arg)
+static int cmd_analyze(void *cli_opts, int nargs, char **args, const struct ich_cli_global *g)
 {
-	fprintf(stderr, "icpheap analyze: ");
-	fprintf(stderr, fmt, arg);
-	fprintf(stderr, "\n(icpheap analyze --help lists the options)\n");
-	return ICH_EXIT_USAGE;
-}
-
-static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
-{
-	struct ich_analyze_opts opts = {
-		.mode = g->json ? ICH_OUT_JSON : ICH_OUT_TEXT,
-		.verbose = g->verbose,
-		.quiet = g->quiet,
-		.build = g->build,
-		.stat_top = 10,
-	};
-	ich_fail_on_default(&opts.fail_on);
-	const char *out_path = NULL, *baseline_path = NULL;
-	long jobs_max = sysconf(_SC_NPROCESSORS_ONLN);
-	bool recursive = false;
-	unsigned shard_k = 1, shard_n = 1;
-	double timeout = 600;
-	int c;
-	char err[768];
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+:j:rqvh", long_opts, NULL)) != -1) {
-		switch (c) {
-		case OPT_JSON: opts.mode = ICH_OUT_JSON; break;
-		case OPT_JSONL: opts.mode = ICH_OUT_JSONL; break;
-		case OPT_FORMAT: {
-			size_t i;
-			for (i = 0; formats[i] && strcmp(formats[i], optarg); i++)
-				;
-			if (!formats[i]) {
-				const char *s = ich_cli_suggest(optarg, formats, 7);
-				fprintf(stderr, "icpheap analyze: --format '%s' is not one of text, json, jsonl, sarif, junit, markdown, html%s%s%s\n",
-					optarg, s ? "; did you mean '" : "", s ? s : "", s ? "'?" : "");
-				return ICH_EXIT_USAGE;
-			}
-			opts.mode = (enum ich_out_mode)i;
-			break;
-		}
-		case OPT_OUT: out_path = optarg; break;
-		case OPT_BASELINE: baseline_path = optarg; break;
-		case OPT_HEAP_BASELINE: opts.heap_baseline = optarg; break;	/* a .dmp: heap growth */
-		case OPT_PROCESSES:	/* analyze_process.c */
-			if (!ich_analyze_parse_processes(optarg, &opts.processes)) {
-				fprintf(stderr, "icpheap analyze: --processes %s: expected a number or all\n", optarg);
-				return ICH_EXIT_USAGE;
-			}
-			break;
-		case OPT_FAIL_ON:
-			if (!ich_fail_on_parse(optarg, &opts.fail_on, err, sizeof(err))) {
-				fprintf(stderr, "icpheap analyze: --fail-on: %s\n", err);
-				return ICH_EXIT_USAGE;
-			}
-			break;
-		case OPT_SHARD: {
-			unsigned k, n;
-			char tail;
-			if (sscanf(optarg, "%u/%u%c", &k, &n, &tail) != 2 || n < 1 || k < 1 || k > n)
-				return usage_error("--shard '%s': expected K/N with 1 <= K <= N (e.g. 2/4)", optarg);
-			shard_k = k;
-			shard_n = n;
-			break;
-		}
-		case OPT_TIMEOUT: {
-			char *end;
-			timeout = strtod(optarg, &end);
-			if (*end || !(timeout > 0))
-				return usage_error("--timeout '%s': expected a number of seconds > 0", optarg);
-			break;
-		}
-		case 'j': {
-			char *end;
-			jobs_max = strtol(optarg, &end, 10);
-			if (*end || jobs_max < 1 || jobs_max > 1024)
-				return usage_error("-j '%s': expected a number from 1 to 1024", optarg);
-			break;
-		}
-		case 'r': recursive = true; break;
-		case 'q': opts.quiet = true; break;
-		case 'v': opts.verbose = true; break;
-		case 'h': fputs(usage, stdout); return ICH_EXIT_OK;
-		case ':':
-			if (optopt && optopt < 256)
-				fprintf(stderr, "icpheap analyze: option '-%c' needs an argument\n", optopt);
-			else
-				fprintf(stderr, "icpheap analyze: option '%s' needs an argument\n", argv[optind - 1]);
-			fputs("(icpheap analyze --help lists the options)\n", stderr);
-			return ICH_EXIT_USAGE;
-		default:
-			return ich_cli_unknown_option("analyze", argc, argv, long_opts);
-		}
-	}
-	if (optind >= argc)
-		return usage_error("%s", "no dump or folder given");
+	struct analyze_cli *cli = cli_opts;
+	struct ich_analyze_opts opts = cli->a;
+	if (!cli->mode_set && g->json)
+		opts.mode = ICH_OUT_JSON;
+	opts.verbose = g->verbose;
+	opts.quiet = g->quiet;
+	opts.build = g->build;
+	const char *out_path = cli->out_path, *baseline_path = cli->baseline_path;
+	long jobs_max = cli->jobs ? (long)cli->jobs : sysconf(_SC_NPROCESSORS_ONLN);
+	bool recursive = cli->recursive;
+	unsigned shard_k = cli->shard_k, shard_n = cli->shard_n;
+	double timeout = cli->timeout;
 	if (jobs_max < 1)
 		jobs_max = 1;
 	bool quiet = opts.quiet;
@@ -460,7 +441,7 @@ static int cmd_analyze(int argc, char **argv, const struct ich_cli_global *g)
 	 * empty folder is simply "no dumps" (in CI: no crashes), exit 0. */
 	int worst = ICH_EXIT_OK;
 	int npaths_all = 0;
-	char **all = ich_cli_expand_dumps(argv + optind, argc - optind, recursive, &npaths_all);
+	char **all = ich_cli_expand_dumps(args, nargs, recursive, &npaths_all);
 	if (!all) {
 		ich_baseline_free(&baseline);
 		return ICH_EXIT_INTERNAL;
@@ -662,6 +643,20 @@ out:
 const struct ich_cli_command ich_cmd_analyze = {
 	.name = "analyze",
 	.summary = "one-shot triage of dumps or folders (text, JSON, SARIF, JUnit, Markdown; CI exit codes)",
-	.usage = usage,
+	.synopsis = "[--format FMT | --json | --jsonl] [--out FILE] [-j N] [-r] [-q]\n"
+		    "[--fail-on TERM[,TERM...]] [--baseline REPORT.jsonl]\n"
+		    "[--heap-baseline OLD.dmp]\n"
+		    "[--shard K/N] [--timeout SEC] DUMP|DIR...",
+	.description = "  One-shot triage of each dump: the crash (exception or bug check, located as\n"
+		       "  module+offset, with the stack), heaps (!heap -s, -stat, validation) for\n"
+		       "  user-mode dumps; processes and !icpleak for kernel dumps.\n",
+	.footer = "exit: 0 nothing --fail-on names, 1 findings it names, 2 usage, 3 unreadable\n"
+		  "dump or no such path, 4 internal error or timeout\n",
+	.options = analyze_options,
+	.min_args = 1,
+	.max_args = -1,
+	.args_missing = "no dump or folder given",
+	.opts_size = sizeof(struct analyze_cli),
+	.init = analyze_init,
 	.run = cmd_analyze,
 };

@@ -6,7 +6,6 @@
  * handle tables, with the object type by name.  User-mode minidumps: the
  * HandleData stream (the process's own handles, as the writer captured them).
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -18,22 +17,9 @@
 #include <icpheap/minidump.h>
 
 #include "cli/cli.h"
+#include "cli/parse_options.h"
 #include "core/json.h"
 #include "cli/records.h"
-
-static const char usage[] =
-"usage: icpheap handles [-t TYPE] [PID] [--json] DUMP...\n"
-"  List handles: from every process's handle table in a kernel dump, or\n"
-"  from the HandleData stream of a minidump.  PID is decimal (as JSON\n"
-"  writes it), 0x-hex, or WinDbg's hex Cid when it has letters (1f4).\n"
-"  -t TYPE   only objects of this type (e.g. IoCompletion)\n";
-
-static const struct option long_opts[] = {
-	{ "json", no_argument, NULL, 'J' },
-	{ "type", required_argument, NULL, 't' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
-};
 
 struct hopts {
 	const char *type;
@@ -41,6 +27,12 @@ struct hopts {
 	uint32_t pid;
 	struct ich_json *j;
 	int w;
+};
+
+static const struct ich_option handles_options[] = {
+	ICH_OPTION_STRING('t', "type", struct hopts, type, "TYPE",
+			  "only objects of this type (e.g. IoCompletion)"),
+	ICH_OPTION_END,
 };
 
 struct hctx {
@@ -187,31 +179,20 @@ static int minidump_handles(struct ich_dump *dump, const struct hopts *o)
 	return ICH_EXIT_OK;
 }
 
-static int cmd_handles(int argc, char **argv, const struct ich_cli_global *g)
+static int cmd_handles(void *opts, int nargs, char **args, const struct ich_cli_global *g)
 {
-	struct hopts o = { 0 };
+	struct hopts o = *(const struct hopts *)opts;
 	bool json = g->json;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+t:h", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 't': o.type = optarg; break;
-		case 'J': json = true; break;
-		case 'h': fputs(usage, stdout); return ICH_EXIT_OK;
-		default: fputs(usage, stderr); return ICH_EXIT_USAGE;
-		}
-	}
+	/* [PID] DUMP...: a first argument that is a process id, when a dump
+	 * follows it. */
 	uint32_t pid;
-	if (optind < argc - 1 && ich_cli_parse_pid(argv[optind], &pid)) {
+	if (nargs > 1 && ich_cli_parse_pid(args[0], &pid)) {
 		o.have_pid = true;
 		o.pid = pid;
-		optind++;
+		args++;
+		nargs--;
 	}
-	if (optind >= argc) {
-		fputs(usage, stderr);
-		return ICH_EXIT_USAGE;
-	}
-	int worst = ICH_EXIT_OK, ndumps = argc - optind;
+	int worst = ICH_EXIT_OK, ndumps = nargs;
 	struct ich_json js;
 	if (json) {
 		ich_json_init(&js, stdout, true);
@@ -219,14 +200,14 @@ static int cmd_handles(int argc, char **argv, const struct ich_cli_global *g)
 		if (ndumps > 1)
 			ich_json_begin_array(o.j, NULL);
 	}
-	for (int i = optind; i < argc; i++) {
+	for (int i = 0; i < nargs; i++) {
 		if (!json && ndumps > 1)
-			printf("%s==> %s <==\n", i > optind ? "\n" : "", argv[i]);
+			printf("%s==> %s <==\n", i > 0 ? "\n" : "", args[i]);
 		fflush(stdout);
 		struct ich_dump *dump;
-		struct ich_error *err = ich_dump_open(argv[i], &dump);
+		struct ich_error *err = ich_dump_open(args[i], &dump);
 		if (err) {
-			worst = ich_cli_worst(worst, fail(o.j, argv[i], err));
+			worst = ich_cli_worst(worst, fail(o.j, args[i], err));
 			continue;
 		}
 		o.w = ich_dump_as(dump) && ich_as_ptr_size(ich_dump_as(dump)) == 4 ? 8 : 16;
@@ -246,6 +227,13 @@ static int cmd_handles(int argc, char **argv, const struct ich_cli_global *g)
 const struct ich_cli_command ich_cmd_handles = {
 	.name = "handles",
 	.summary = "handles of a kernel dump's processes, or a minidump's HandleData",
-	.usage = usage,
+	.synopsis = "[-t TYPE] [PID] [--json] DUMP...",
+	.description = "  List handles: from every process's handle table in a kernel dump, or\n"
+		       "  from the HandleData stream of a minidump.  PID is decimal (as JSON\n"
+		       "  writes it), 0x-hex, or WinDbg's hex Cid when it has letters (1f4).\n",
+	.options = handles_options,
+	.min_args = 1,
+	.max_args = -1,
+	.opts_size = sizeof(struct hopts),
 	.run = cmd_handles,
 };

@@ -26,27 +26,10 @@
 #include "cli/cli.h"
 #include "cli/heap_ext.h"
 #include "cli/cli_process.h"
+#include "cli/parse_options.h"
 #include "core/fmt.h"
 #include "core/json.h"
 #include "cli/records.h"
-
-static const char usage[] =
-"usage: icpheap heap [OPTIONS] [--pid PID | --process NAME] DUMP\n"
-"  WinDbg !heap on a user-mode dump (NT and segment heaps, every layer), or on\n"
-"  one process of a complete / kernel+user memory dump (--pid, --process).\n"
-"  (no option)          list the heaps          -s [HEAP]   summary table\n"
-"  -a|-h [HEAP]         entries by segment      -m [HEAP]   segments\n"
-"  -f [HEAP]            free blocks             -i ADDR     one block\n"
-"  -x [-v] ADDR         block containing ADDR (-v: pointers to it)\n"
-"  -flt s SIZE          busy blocks of SIZE     -flt r MIN MAX  size range\n"
-"  -stat [-h HEAP] [-grp A|B|S] [MAX]   allocations grouped by size\n"
-"  -srch [-b|-w|-d|-q] PATTERN          search busy blocks\n"
-"  -v                   validate every heap (exit 1 on corruption)\n"
-"  -p [-h HEAP|-a ADDR|-all|-?]   page heap: heaps, blocks, block + stack\n"
-"  -l                   leaked (unreachable) busy blocks\n"
-"  -triage [HEAP|ADDR]  LFH block headers, bitmaps; the recorded heap failure\n"
-"  --json               JSON (schema: icpheap(1))\n"
-"  -b -B -E -D -e -d need a live process: exit 2.\n";
 
 /*
  * !heap -?: the extension's own short help.  Its first lines are WinDbg's
@@ -118,6 +101,7 @@ struct opts {
 	bool have_addr, have_pos;
 	uint64_t pos;		/* a bare address (!heap ADDR -x) */
 	const char *tag_opt;	/* -t -T -g -k */
+	struct ich_cli_process_sel sel;	/* --pid, --process */
 };
 
 struct ctx {
@@ -1238,215 +1222,394 @@ static int do_tags(struct ctx *c)
 
 /* ------------------------------------------------------------- options */
 
+/*
+ * !heap's options in one table (parse_options.h, ICH_CMD_WINDBG): each
+ * word is matched whole (-s, -stat, -flt), and the callbacks take the
+ * option's own arguments the way !heap does -- an optional heap after
+ * -s/-a/-h/-m/-f/-v, the SummaryOptions after -s, -flt s SIZE | r MIN MAX,
+ * -p -h HEAP | -a ADDR | -all | -?.  The dump is the last argument
+ * (ICH_CMD_DUMP_LAST), so an optional value never takes it.
+ */
+
 static bool hexarg(const char *s, uint64_t *v)
 {
 	return ich_cli_parse_u64(s, true, v);
 }
 
-static int bad(const char *msg, const char *arg)
+static int bad(struct ich_parse *p, const char *msg, const char *arg)
 {
-	fprintf(stderr, "icpheap heap: %s%s%s\n%s", msg, arg ? " " : "", arg ? arg : "", usage);
-	return ICH_EXIT_USAGE;
+	return ich_parse_error(p, "%s%s%s", msg, arg ? " " : "", arg ? arg : "");
 }
 
-static int parse(int argc, char **argv, struct opts *o)
+/* [HEAP]: the next argument when it is a hex number. */
+static void opt_heap(struct ich_parse *p, struct opts *o)
 {
+	const char *n = ich_parse_peek(p);
+	if (n && n[0] != '-' && hexarg(n, &o->heap)) {
+		o->have_heap = true;
+		ich_parse_take(p);
+	}
+}
+
+/* The argument k places after the next (0: the next), if it may be taken. */
+static const char *peek_n(const struct ich_parse *p, int k)
+{
+	for (int j = 0; j <= k; j++) {
+		int idx = p->next + j;
+		if (p->dashdash || idx >= p->argc || (p->reserved && idx == p->reserved) ||
+		    !strcmp(p->argv[idx], "--"))
+			return NULL;
+	}
+	return p->argv[p->next + k];
+}
+
+/* -s [SummaryOptions] [HEAP]: -v, -bBucketSize, -dDumpBlockSize, -a, -c
+ * (case-insensitive), -h HEAP, -? */
+static int summary_opts(struct ich_parse *p, struct opts *o)
+{
+	const char *so;
+	while ((so = ich_parse_peek(p)) && so[0] == '-') {
+		char k = (char)(so[1] | 0x20);
+		if (!strcmp(so, "-?")) {
+			o->mode = M_SUMMARY_HELP;
+		} else if (k == 'v' && !so[2]) {
+			o->sum_validate = true;
+		} else if (k == 'a' && !so[2]) {
+			o->sum_all = true;
+		} else if (k == 'c' && !so[2]) {
+			o->sum_contents = true;
+		} else if ((k == 'b' || k == 'd') && (so[2] || peek_n(p, 1))) {
+			ich_parse_take(p);
+			const char *num = so[2] ? so + 2 : ich_parse_peek(p);
+			uint64_t v;
+			if (!hexarg(num, &v) || !v)
+				return bad(p, k == 'b' ? "-s -b needs a bucket size" : "-s -d needs a block size", num);
+			if (k == 'b')
+				o->sum_bucket = v;
+			else
+				o->sum_dump_size = v;
+			if (so[2])
+				continue;
+		} else if (k == 'h' && !so[2] && peek_n(p, 1)) {
+			ich_parse_take(p);
+			if (!hexarg(ich_parse_peek(p), &o->heap))
+				return bad(p, "-s -h needs a heap address", ich_parse_peek(p));
+			o->have_heap = true;
+		} else {
+			break;
+		}
+		ich_parse_take(p);
+	}
+	return -1;
+}
+
+/* -s -a -h -m -f [HEAP]; -stat -h HEAP */
+static int cb_list(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)arg;
+	struct opts *o = p->opts;
+	char l = opt->short_name;
+	if (l == 'h' && o->mode == M_STAT) {
+		const char *n = ich_parse_take(p);
+		if (!n || !hexarg(n, &o->heap))
+			return bad(p, "-stat -h needs a heap address", NULL);
+		o->have_heap = true;
+		return -1;
+	}
+	o->mode = l == 's' ? M_SUMMARY : l == 'm' ? M_SEGMENTS : l == 'f' ? M_FREE : M_ENTRIES;
+	if (l == 's') {
+		int rc = summary_opts(p, o);
+		if (rc >= 0)
+			return rc;
+	}
+	opt_heap(p, o);
+	return -1;
+}
+
+/* -H l [HEAP]: every entry including the LFH ones (!heap docs) */
+static int cb_H(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	struct opts *o = p->opts;
+	const char *n = ich_parse_peek(p);
+	if (!n || strcmp(n, "l"))
+		return bad(p, "-H needs l (-H l: entries including LFH entries)", NULL);
+	ich_parse_take(p);
+	o->mode = M_ENTRIES;
+	o->lfh_entries = true;
+	opt_heap(p, o);
+	return -1;
+}
+
+/* -x [-v] ADDR, -i ADDR (the address may also come first: !heap ADDR -x) */
+static int cb_find(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)arg;
+	struct opts *o = p->opts;
+	o->mode = opt->short_name == 'x' ? M_FIND : M_INFO;
+	const char *n = ich_parse_peek(p);
+	if (n && !strcmp(n, "-v")) {
+		o->verbose_find = true;
+		ich_parse_take(p);
+	}
+	n = ich_parse_peek(p);
+	if (n && hexarg(n, &o->addr)) {
+		o->have_addr = true;
+		ich_parse_take(p);
+	}
+	return -1;
+}
+
+/* -v [HEAP]: validate; after -x: pointers to the block */
+static int cb_v(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	struct opts *o = p->opts;
+	if (o->mode == M_FIND) {
+		o->verbose_find = true;
+	} else {
+		o->mode = M_VALIDATE;
+		opt_heap(p, o);
+	}
+	return -1;
+}
+
+static int cb_help(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	struct opts *o = p->opts;
+	o->mode = o->mode == M_SUMMARY ? M_SUMMARY_HELP : M_HELP;
+	return -1;
+}
+
+/* -t -T -g -k: tag tables and stacks; do_tags says why not */
+static int cb_tags(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)arg;
+	struct opts *o = p->opts;
+	o->tag_opt = opt->short_name == 't' ? "-t" : opt->short_name == 'T' ? "-T" :
+		     opt->short_name == 'g' ? "-g" : "-k";
+	o->mode = M_TAGS;
+	return -1;
+}
+
+/* -flt s SIZE | -flt r MIN MAX */
+static int cb_flt(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	struct opts *o = p->opts;
+	o->mode = M_FILTER;
+	if (!peek_n(p, 1))
+		return bad(p, "-flt needs s SIZE or r MIN MAX", NULL);
+	const char *k = ich_parse_take(p);
+	if (!strcmp(k, "s")) {
+		const char *n = ich_parse_take(p);
+		if (!hexarg(n, &o->min))
+			return bad(p, "-flt s: bad size", n);
+		o->max = o->min;
+	} else if (!strcmp(k, "r")) {
+		if (!peek_n(p, 1) || !hexarg(peek_n(p, 0), &o->min) || !hexarg(peek_n(p, 1), &o->max))
+			return bad(p, "-flt r needs MIN MAX", NULL);
+		ich_parse_take(p);
+		ich_parse_take(p);
+	} else {
+		return bad(p, "-flt: expected s or r, got", k);
+	}
+	return -1;
+}
+
+static int cb_stat(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	((struct opts *)p->opts)->mode = M_STAT;
+	return -1;
+}
+
+/* -grp A|B|S (with -stat) */
+static int cb_grp(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	struct opts *o = p->opts;
+	const char *n = ich_parse_peek(p);
+	if (!n || !n[0] || !strchr("ABSabs", n[0]) || n[1])
+		return bad(p, "-grp needs A, B or S", NULL);
+	o->grp = (char)(ich_parse_take(p)[0] & ~0x20);
+	return -1;
+}
+
+/* -srch [-b|-w|-d|-q] PATTERN */
+static int cb_srch(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	struct opts *o = p->opts;
+	o->mode = M_SEARCH;
+	unsigned width = 0;
+	const char *n = ich_parse_peek(p);
+	if (n && (!strcmp(n, "-b") || !strcmp(n, "-w") || !strcmp(n, "-d") || !strcmp(n, "-q"))) {
+		char k = ich_parse_take(p)[1];
+		width = k == 'b' ? 1 : k == 'w' ? 2 : k == 'd' ? 4 : 8;
+	}
+	const char *pat = ich_parse_take(p);
+	if (!pat)
+		return bad(p, "-srch needs a pattern", NULL);
+	uint64_t v;
+	if (!width && hexarg(pat, &v))
+		width = 8;	/* WinDbg: a number is a pointer-sized value */
+	if (width) {
+		if (!hexarg(pat, &v))
+			return bad(p, "-srch: bad number", pat);
+		if (width == 8 && o->pattern_width == 0 && v <= 0xFFFFFFFFu)
+			width = 4;
+		memcpy(o->pattern, &v, width);
+		o->pattern_len = width;
+		o->pattern_width = width;
+	} else {
+		o->pattern_len = strlen(pat) < sizeof(o->pattern) ? strlen(pat) : sizeof(o->pattern);
+		memcpy(o->pattern, pat, o->pattern_len);
+	}
+	return -1;
+}
+
+/* heap_pageheap.c: -p, -p -h HEAP, -p -a ADDR, -p -all, -p -? */
+static int cb_p(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	struct opts *o = p->opts;
+	o->mode = M_PAGE_LIST;
+	const char *n = ich_parse_peek(p);
+	if (n && !strcmp(n, "-?")) {
+		o->mode = M_PAGE_HELP;
+		ich_parse_take(p);
+	} else if (n && !strcmp(n, "-all")) {
+		o->page_all = true;
+		ich_parse_take(p);
+	} else if (n && (!strcmp(n, "-h") || !strcmp(n, "-a"))) {
+		bool addr = ich_parse_take(p)[1] == 'a';
+		const char *v = ich_parse_take(p);
+		if (!v || !hexarg(v, addr ? &o->addr : &o->heap))
+			return bad(p, addr ? "-p -a needs an address" : "-p -h needs a heap handle", NULL);
+		if (addr)
+			o->mode = M_PAGE_ADDR;
+		else
+			o->have_heap = true;
+	}
+	return -1;
+}
+
+static int cb_l(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	((struct opts *)p->opts)->mode = M_LEAKS;
+	return -1;
+}
+
+/* heap_triage.c: -triage [HEAP|ADDR] (a heap address, else a block address) */
+static int cb_triage(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	(void)arg;
+	struct opts *o = p->opts;
+	o->mode = M_TRIAGE;
+	const char *n = ich_parse_peek(p);
+	if (n && n[0] != '-' && hexarg(n, &o->addr)) {
+		o->triage_target = true;
+		ich_parse_take(p);
+	}
+	return -1;
+}
+
+static int cb_live(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)arg;
+	return ich_parse_error(p, "-%c is not available offline: %s", opt->short_name,
+			       "breakpoints and heap tagging (-b, -B, -E, -D, -e, -d) act on a live process");
+}
+
+/* A bare number: -stat's MaxDisplay, else an address given before its
+ * option (!heap ADDR -x, !heap HEAP -a). */
+static int heap_positional(struct ich_parse *p, const char *a)
+{
+	struct opts *o = p->opts;
+	if (isdigit((unsigned char)a[0]) && o->mode == M_STAT)
+		o->stat_max = (unsigned)strtoul(a, NULL, 16);
+	else if (a[0] != '-' && !o->have_pos && hexarg(a, &o->pos))
+		o->have_pos = true;
+	else
+		return ich_parse_error(p, "unexpected argument '%s'", a);
+	return -1;
+}
+
+static void heap_init(void *opts)
+{
+	struct opts *o = opts;
 	o->grp = 'S';
 	o->stat_max = 20;
-	int i = 1;
-	bool have_mode = false;
-	for (; i < argc - 1; i++) {
-		const char *a = argv[i];
-		if (!strcmp(a, "--json")) {
-			o->json = true;
-		} else if (!strcmp(a, "-s") || !strcmp(a, "-a") || !strcmp(a, "-h") || !strcmp(a, "-m") ||
-			   !strcmp(a, "-f")) {
-			if (a[1] == 'h' && o->mode == M_STAT) {
-				if (i + 1 >= argc - 1 || !hexarg(argv[++i], &o->heap))
-					return bad("-stat -h needs a heap address", NULL);
-				o->have_heap = true;
-				continue;
-			}
-			o->mode = a[1] == 's' ? M_SUMMARY : a[1] == 'm' ? M_SEGMENTS : a[1] == 'f' ? M_FREE : M_ENTRIES;
-			have_mode = true;
-			/* -s [SummaryOptions] [StatHeapAddress]: -v, -bBucketSize,
-			 * -dDumpBlockSize, -a, -c (case-insensitive), -h HEAP, -? */
-			while (a[1] == 's' && i + 1 < argc - 1 && argv[i + 1][0] == '-') {
-				const char *so = argv[i + 1];
-				char k = (char)(so[1] | 0x20);
-				if (!strcmp(so, "-?")) {
-					o->mode = M_SUMMARY_HELP;
-				} else if (k == 'v' && !so[2]) {
-					o->sum_validate = true;
-				} else if (k == 'a' && !so[2]) {
-					o->sum_all = true;
-				} else if (k == 'c' && !so[2]) {
-					o->sum_contents = true;
-				} else if ((k == 'b' || k == 'd') && (so[2] || i + 2 < argc - 1)) {
-					const char *num = so[2] ? so + 2 : argv[++i + 1];
-					uint64_t v;
-					if (!hexarg(num, &v) || !v)
-						return bad(k == 'b' ? "-s -b needs a bucket size" : "-s -d needs a block size", num);
-					if (k == 'b')
-						o->sum_bucket = v;
-					else
-						o->sum_dump_size = v;
-				} else if (k == 'h' && !so[2] && i + 2 < argc - 1) {
-					if (!hexarg(argv[i + 2], &o->heap))
-						return bad("-s -h needs a heap address", argv[i + 2]);
-					o->have_heap = true;
-					i++;
-				} else {
-					break;
-				}
-				i++;
-			}
-			if (i + 1 < argc - 1 && argv[i + 1][0] != '-' && hexarg(argv[i + 1], &o->heap)) {
-				o->have_heap = true;
-				i++;
-			}
-		} else if (!strcmp(a, "-H")) {
-			/* -H l: every entry including the LFH ones (!heap docs) */
-			if (i + 1 >= argc - 1 || strcmp(argv[i + 1], "l"))
-				return bad("-H needs l (-H l: entries including LFH entries)", NULL);
-			i++;
-			o->mode = M_ENTRIES;
-			o->lfh_entries = true;
-			have_mode = true;
-			if (i + 1 < argc - 1 && argv[i + 1][0] != '-' && hexarg(argv[i + 1], &o->heap)) {
-				o->have_heap = true;
-				i++;
-			}
-		} else if (!strcmp(a, "-x") || !strcmp(a, "-i")) {
-			o->mode = a[1] == 'x' ? M_FIND : M_INFO;
-			have_mode = true;
-			if (i + 1 < argc - 1 && !strcmp(argv[i + 1], "-v")) {
-				o->verbose_find = true;
-				i++;
-			}
-			/* the address may also come before the option (!heap ADDR -x) */
-			if (i + 1 < argc - 1 && hexarg(argv[i + 1], &o->addr)) {
-				o->have_addr = true;
-				i++;
-			}
-		} else if (!strcmp(a, "-v")) {
-			if (o->mode == M_FIND) {
-				o->verbose_find = true;
-			} else {
-				o->mode = M_VALIDATE;
-				have_mode = true;
-				if (i + 1 < argc - 1 && argv[i + 1][0] != '-' && hexarg(argv[i + 1], &o->heap)) {
-					o->have_heap = true;
-					i++;
-				}
-			}
-		} else if (!strcmp(a, "-?")) {
-			o->mode = o->mode == M_SUMMARY ? M_SUMMARY_HELP : M_HELP;
-			have_mode = true;
-		} else if (!strcmp(a, "-t") || !strcmp(a, "-T") || !strcmp(a, "-g") || !strcmp(a, "-k")) {
-			o->tag_opt = a;
-			o->mode = M_TAGS;
-			have_mode = true;
-		} else if (!strcmp(a, "-flt")) {
-			o->mode = M_FILTER;
-			have_mode = true;
-			if (i + 2 >= argc - 1)
-				return bad("-flt needs s SIZE or r MIN MAX", NULL);
-			const char *k = argv[++i];
-			if (!strcmp(k, "s")) {
-				if (!hexarg(argv[++i], &o->min))
-					return bad("-flt s: bad size", argv[i]);
-				o->max = o->min;
-			} else if (!strcmp(k, "r")) {
-				if (i + 2 >= argc - 1 || !hexarg(argv[i + 1], &o->min) || !hexarg(argv[i + 2], &o->max))
-					return bad("-flt r needs MIN MAX", NULL);
-				i += 2;
-			} else {
-				return bad("-flt: expected s or r, got", k);
-			}
-		} else if (!strcmp(a, "-stat")) {
-			o->mode = M_STAT;
-			have_mode = true;
-		} else if (!strcmp(a, "-grp")) {
-			if (i + 1 >= argc - 1 || !strchr("ABSabs", argv[i + 1][0]) || argv[i + 1][1])
-				return bad("-grp needs A, B or S", NULL);
-			o->grp = (char)(argv[++i][0] & ~0x20);
-		} else if (!strcmp(a, "-srch")) {
-			o->mode = M_SEARCH;
-			have_mode = true;
-			unsigned width = 0;
-			if (i + 1 < argc - 1 && (!strcmp(argv[i + 1], "-b") || !strcmp(argv[i + 1], "-w") ||
-						 !strcmp(argv[i + 1], "-d") || !strcmp(argv[i + 1], "-q"))) {
-				char k = argv[++i][1];
-				width = k == 'b' ? 1 : k == 'w' ? 2 : k == 'd' ? 4 : 8;
-			}
-			if (i + 1 >= argc - 1)
-				return bad("-srch needs a pattern", NULL);
-			const char *pat = argv[++i];
-			uint64_t v;
-			if (!width && hexarg(pat, &v))
-				width = 8;	/* WinDbg: a number is a pointer-sized value */
-			if (width) {
-				if (!hexarg(pat, &v))
-					return bad("-srch: bad number", pat);
-				if (width == 8 && o->pattern_width == 0 && v <= 0xFFFFFFFFu)
-					width = 4;
-				memcpy(o->pattern, &v, width);
-				o->pattern_len = width;
-				o->pattern_width = width;
-			} else {
-				o->pattern_len = strlen(pat) < sizeof(o->pattern) ? strlen(pat) : sizeof(o->pattern);
-				memcpy(o->pattern, pat, o->pattern_len);
-			}
-		} else if (!strcmp(a, "-p")) {
-			/* heap_pageheap.c: -p, -p -h HEAP, -p -a ADDR, -p -all, -p -? */
-			o->mode = M_PAGE_LIST;
-			have_mode = true;
-			if (i + 1 < argc - 1 && !strcmp(argv[i + 1], "-?")) {
-				o->mode = M_PAGE_HELP;
-				i++;
-			} else if (i + 1 < argc - 1 && !strcmp(argv[i + 1], "-all")) {
-				o->page_all = true;
-				i++;
-			} else if (i + 1 < argc - 1 && (!strcmp(argv[i + 1], "-h") || !strcmp(argv[i + 1], "-a"))) {
-				bool addr = argv[++i][1] == 'a';
-				if (i + 1 >= argc - 1 || !hexarg(argv[++i], addr ? &o->addr : &o->heap))
-					return bad(addr ? "-p -a needs an address" : "-p -h needs a heap handle", NULL);
-				if (addr)
-					o->mode = M_PAGE_ADDR;
-				else
-					o->have_heap = true;
-			}
-		} else if (!strcmp(a, "-?") && o->mode == M_PAGE_LIST) {
-			o->mode = M_PAGE_HELP;
-		} else if (!strcmp(a, "-l")) {
-			o->mode = M_LEAKS;
-			have_mode = true;
-		} else if (!strcmp(a, "-triage")) {
-			/* heap_triage.c: -triage [HEAP|ADDR] (a heap address, else a block address) */
-			o->mode = M_TRIAGE;
-			have_mode = true;
-			if (i + 1 < argc - 1 && argv[i + 1][0] != '-' && hexarg(argv[i + 1], &o->addr)) {
-				o->triage_target = true;
-				i++;
-			}
-		} else if (!strcmp(a, "-b") || !strcmp(a, "-B") || !strcmp(a, "-E") || !strcmp(a, "-D") ||
-			   !strcmp(a, "-e") || !strcmp(a, "-d")) {
-			fprintf(stderr, "icpheap heap: %s is not available offline: %s\n", a,
-				"breakpoints and heap tagging (-b, -B, -E, -D, -e, -d) act on a live process");
-			return ICH_EXIT_USAGE;
-		} else if (isdigit((unsigned char)a[0]) && o->mode == M_STAT) {
-			o->stat_max = (unsigned)strtoul(a, NULL, 16);
-		} else if (a[0] != '-' && !o->have_pos && hexarg(a, &o->pos)) {
-			o->have_pos = true;	/* !heap ADDR -x, !heap HEAP -a */
-		} else {
-			return bad("unknown option", a);
-		}
-	}
-	(void)have_mode;
+}
+
+#define H(c, fn, argh, help) ICH_OPTION_CB((c), NULL, ICH_ARG_NONE, (argh), (fn), (help), 0)
+#define W(name, fn, argh, help) ICH_OPTION_CB(0, (name), ICH_ARG_NONE, (argh), (fn), (help), ICH_OPTF_ONE_DASH)
+
+static const struct ich_option heap_options[] = {
+	H('s', cb_list, "[-v|-a|-c|-b N|-d N|-h HEAP] [HEAP]", "summary table (-s -? lists its options)"),
+	H('a', cb_list, "[HEAP]", "entries by segment, free lists"),
+	H('h', cb_list, "[HEAP]", "entries by segment"),
+	H('H', cb_H, "l [HEAP]", "entries including the LFH entries"),
+	H('m', cb_list, "[HEAP]", "segments"),
+	H('f', cb_list, "[HEAP]", "free blocks"),
+	H('i', cb_find, "ADDR", "one block in detail (a heap address: the heap)"),
+	H('x', cb_find, "[-v] ADDR", "block containing ADDR (-v: pointers to it)"),
+	W("flt", cb_flt, "s SIZE | r MIN MAX", "busy blocks of SIZE / in a size range"),
+	W("stat", cb_stat, "[-h HEAP] [-grp A|B|S] [MAX]", "allocations grouped by size"),
+	W("grp", cb_grp, "A|B|S", "-stat grouping: allocation size, block size, total"),
+	W("srch", cb_srch, "[-b|-w|-d|-q] PATTERN", "search busy blocks"),
+	H('v', cb_v, "[HEAP]", "validate every heap (exit 1 on corruption)"),
+	H('?', cb_help, NULL, "!heap's own short help"),
+	H('p', cb_p, "[-h HEAP|-a ADDR|-all|-?]", "page heap: heaps, blocks, block + stack"),
+	H('l', cb_l, NULL, "leaked (unreachable) busy blocks"),
+	W("triage", cb_triage, "[HEAP|ADDR]", "LFH block headers, bitmaps; the recorded heap failure"),
+	ICH_OPTION_CB('t', NULL, ICH_ARG_NONE, NULL, cb_tags, "tag tables: refused with the reason", ICH_OPTF_MORE),
+	ICH_OPTION_CB('T', NULL, ICH_ARG_NONE, NULL, cb_tags, "pseudo-tag tables: refused with the reason",
+		      ICH_OPTF_MORE),
+	ICH_OPTION_CB('g', NULL, ICH_ARG_NONE, NULL, cb_tags, "global tags: refused with the reason", ICH_OPTF_MORE),
+	ICH_OPTION_CB('k', NULL, ICH_ARG_NONE, NULL, cb_tags, "per-entry stacks: refused with the reason",
+		      ICH_OPTF_MORE),
+	ICH_OPTION_CB('b', NULL, ICH_ARG_NONE, NULL, cb_live, "breakpoint: needs a live process (exit 2)",
+		      ICH_OPTF_MORE),
+	ICH_OPTION_CB('B', NULL, ICH_ARG_NONE, NULL, cb_live, "breakpoint: needs a live process (exit 2)",
+		      ICH_OPTF_MORE),
+	ICH_OPTION_CB('E', NULL, ICH_ARG_NONE, NULL, cb_live, "heap tagging: needs a live process (exit 2)",
+		      ICH_OPTF_MORE),
+	ICH_OPTION_CB('D', NULL, ICH_ARG_NONE, NULL, cb_live, "heap tagging: needs a live process (exit 2)",
+		      ICH_OPTF_MORE),
+	ICH_OPTION_CB('e', NULL, ICH_ARG_NONE, NULL, cb_live, "heap tagging: needs a live process (exit 2)",
+		      ICH_OPTF_MORE),
+	ICH_OPTION_CB('d', NULL, ICH_ARG_NONE, NULL, cb_live, "heap tagging: needs a live process (exit 2)",
+		      ICH_OPTF_MORE),
+	ICH_OPTION_STRING(0, "pid", struct opts, sel.pid, "PID",
+			  "complete / kernel+user dump: the process (decimal or 0x-hex)"),
+	ICH_OPTION_STRING(0, "process", struct opts, sel.name, "NAME",
+			  "complete / kernel+user dump: the process by image name"),
+	ICH_OPTION_END,
+};
+
+#undef H
+#undef W
+
+/* What the options mean together, once all are read. */
+static int heap_finish(struct opts *o)
+{
 	if (o->mode == M_FIND || o->mode == M_INFO) {
 		if (!o->have_addr && !o->have_pos)
-			return bad(o->mode == M_FIND ? "-x" : "-i", "needs an address");
+			return ich_cli_usage_error("heap", "%s needs an address", o->mode == M_FIND ? "-x" : "-i");
 		if (!o->have_addr)
 			o->addr = o->pos;
 	} else if (o->have_pos && !o->have_heap) {
@@ -1458,31 +1621,21 @@ static int parse(int argc, char **argv, struct opts *o)
 		o->have_heap = false;
 		o->all_zero = true;
 	}
-	if (i != argc - 1)
-		return bad("exactly one dump is needed", NULL);
-	o->dump = argv[argc - 1];
 	return -1;
 }
 
-static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
+static int cmd_heap(void *opts, int nargs, char **args, const struct ich_cli_global *g)
 {
-	for (int i = 1; i < argc; i++)
-		if (!strcmp(argv[i], "--help")) {
-			fputs(usage, stdout);
-			return ICH_EXIT_OK;
-		}
-	if (argc < 2) {
-		fputs(usage, stderr);
-		return ICH_EXIT_USAGE;
-	}
-	struct opts o = { 0 };
+	struct opts o = *(struct opts *)opts;
+	(void)nargs;	/* exactly 1: the dump */
+	o.dump = args[0];
 	o.json = g->json;
 	o.verbose = g->verbose;
-	struct ich_cli_process_sel sel = { 0 };
-	int rc = ich_cli_take_process_opts(&argc, argv, &sel);
+	struct ich_cli_process_sel sel = o.sel;
+	int rc = ich_cli_check_process_sel("heap", &sel);
 	if (rc >= 0)
 		return rc;
-	rc = parse(argc, argv, &o);
+	rc = heap_finish(&o);
 	if (rc >= 0)
 		return rc;
 	if (o.mode == M_PAGE_HELP) {
@@ -1577,6 +1730,18 @@ static int cmd_heap(int argc, char **argv, const struct ich_cli_global *g)
 const struct ich_cli_command ich_cmd_heap = {
 	.name = "heap",
 	.summary = "WinDbg !heap on a user-mode dump's NT heaps",
-	.usage = usage,
+	.synopsis = "[OPTIONS] [--pid PID | --process NAME] DUMP",
+	.description = "  WinDbg !heap on a user-mode dump (NT and segment heaps, every layer), or on\n"
+		       "  one process of a complete / kernel+user memory dump (--pid, --process).\n"
+		       "  No option: the heap list.  A heap given as 0 means every heap.\n",
+	.footer = "  -b -B -E -D -e -d need a live process (exit 2); -t -T -g -k are refused\n"
+		  "  with the reason (heap --help -v lists them).\n",
+	.options = heap_options,
+	.flags = ICH_CMD_WINDBG | ICH_CMD_DUMP_LAST,
+	.min_args = 1,
+	.max_args = 1,
+	.opts_size = sizeof(struct opts),
+	.init = heap_init,
+	.positional = heap_positional,
 	.run = cmd_heap,
 };

@@ -15,18 +15,27 @@
 #include <icpheap/heapdiff.h>
 
 #include "cli/cli.h"
+#include "cli/parse_options.h"
 #include "cli/heap_ext.h"
 #include "core/json.h"
 #include "cli/records.h"
 
 #define P(x) (unsigned long long)(x)
 
-static const char usage[] =
-"usage: icpheap heap-diff [--json] [-n MAX] OLD.dmp NEW.dmp\n"
-"  Busy heap blocks of two dumps of one process compared per requested size\n"
-"  and per allocation stack (page heap or +ust traces): count and bytes in\n"
-"  each, growth, sorted by bytes grown.  -n: rows shown per table (default 20,\n"
-"  0 = all).  Exit status 1 when the busy bytes grew.\n";
+struct diff_opts {
+	unsigned max;		/* -n: rows per table (0: all) */
+};
+
+static void diff_init(void *opts)
+{
+	((struct diff_opts *)opts)->max = 20;
+}
+
+static const struct ich_option diff_options[] = {
+	ICH_OPTION_UINT('n', NULL, struct diff_opts, max, "MAX", 0, 0,
+			"rows shown per table (default 20, 0 = all)"),
+	ICH_OPTION_END,
+};
 
 static void json_row(struct heap_ext *x, const struct ich_diff_row *r)
 {
@@ -71,39 +80,11 @@ static void text_row(struct heap_ext *x, const struct ich_diff_row *r)
 		heap_print_stack(x, &r->stack, true);
 }
 
-static int cmd_heap_diff(int argc, char **argv, const struct ich_cli_global *g)
+static int cmd_heap_diff(void *opts, int nargs, char **paths, const struct ich_cli_global *g)
 {
+	(void)nargs;	/* exactly 2 (min_args = max_args) */
 	bool json = g->json;
-	unsigned long max = 20;
-	const char *paths[2] = { NULL, NULL };
-	int np = 0;
-	for (int i = 1; i < argc; i++) {
-		if (!strcmp(argv[i], "--help")) {
-			fputs(usage, stdout);
-			return ICH_EXIT_OK;
-		} else if (!strcmp(argv[i], "--json")) {
-			json = true;
-		} else if (!strcmp(argv[i], "-n") && i + 1 < argc) {
-			char *end;
-			max = strtoul(argv[++i], &end, 10);
-			if (*end) {
-				fprintf(stderr, "icpheap heap-diff: -n needs a number\n%s", usage);
-				return ICH_EXIT_USAGE;
-			}
-		} else if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "icpheap heap-diff: unknown option %s\n%s", argv[i], usage);
-			return ICH_EXIT_USAGE;
-		} else if (np < 2) {
-			paths[np++] = argv[i];
-		} else {
-			fprintf(stderr, "icpheap heap-diff: exactly two dumps are needed\n%s", usage);
-			return ICH_EXIT_USAGE;
-		}
-	}
-	if (np != 2) {
-		fprintf(stderr, "icpheap heap-diff: exactly two dumps are needed (OLD.dmp NEW.dmp)\n%s", usage);
-		return ICH_EXIT_USAGE;
-	}
+	unsigned long max = ((const struct diff_opts *)opts)->max;
 	struct ich_dump *d[2] = { NULL, NULL };
 	struct ich_heaps *h[2] = { NULL, NULL };
 	int rc = ICH_EXIT_OK;
@@ -193,6 +174,15 @@ static int cmd_heap_diff(int argc, char **argv, const struct ich_cli_global *g)
 const struct ich_cli_command ich_cmd_heap_diff = {
 	.name = "heap-diff",
 	.summary = "heap growth between two dumps of one process (per size and per stack)",
-	.usage = usage,
+	.synopsis = "[--json] [-n MAX] OLD.dmp NEW.dmp",
+	.description = "  Busy heap blocks of two dumps of one process compared per requested size\n"
+		       "  and per allocation stack (page heap or +ust traces): count and bytes in\n"
+		       "  each, growth, sorted by bytes grown.  Exit status 1 when the busy bytes grew.\n",
+	.options = diff_options,
+	.min_args = 2,
+	.max_args = 2,
+	.args_missing = "exactly two dumps are needed (OLD.dmp NEW.dmp)",
+	.opts_size = sizeof(struct diff_opts),
+	.init = diff_init,
 	.run = cmd_heap_diff,
 };

@@ -10,7 +10,6 @@
  * 8-digit (x86) addresses without 0x, hex counts of handles/access, decimal
  * queue depths, and a "Cid" column as !process prints it.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,22 +20,17 @@
 #include <icpheap/minidump.h>
 
 #include "cli/cli.h"
+#include "cli/parse_options.h"
 #include "core/json.h"
 #include "cli/records.h"
 
-static const char usage[] =
-"usage: icpheap icpleak [HandleFlag] [--all] [--json] DUMP...\n"
-"  Find the I/O completion object with the most queued entries (!icpleak).\n"
-"  HandleFlag  non-zero: also list every process with a handle to it\n"
-"  --all       list every IoCompletion object, deepest queue first\n"
-"  Objects come from the IoCompletion type list when the system maintains\n"
-"  type lists, else from every process's handle table (said in the output).\n";
+struct icpleak_opts {
+	bool all;		/* --all */
+};
 
-static const struct option long_opts[] = {
-	{ "all", no_argument, NULL, 'a' },
-	{ "json", no_argument, NULL, 'J' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct ich_option icpleak_options[] = {
+	ICH_OPTION_BOOL(0, "all", struct icpleak_opts, all, "list every IoCompletion object, deepest queue first"),
+	ICH_OPTION_END,
 };
 
 static void print_holders(const struct ich_icp_object *o, int w)
@@ -232,39 +226,33 @@ static int run_one(const char *path, struct ich_json *j, void *arg)
 	return ICH_EXIT_OK;
 }
 
-static int cmd_icpleak(int argc, char **argv, const struct ich_cli_global *g)
+static int cmd_icpleak(void *opts, int nargs, char **args, const struct ich_cli_global *g)
 {
-	bool all = false, json = g->json;
-	int c;
-	optind = 1;
-	/* GNU getopt permutes: --all after the HandleFlag ("icpleak 1 --all
-	 * DUMP", the order the usage line shows) is an option too. */
-	while ((c = getopt_long(argc, argv, "h", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'a': all = true; break;
-		case 'J': json = true; break;
-		case 'h': fputs(usage, stdout); return ICH_EXIT_OK;
-		default: fputs(usage, stderr); return ICH_EXIT_USAGE;
-		}
-	}
+	const struct icpleak_opts *o = opts;
 	bool handles = false;
-	/* HandleFlag: a number before the dumps, as in `!icpleak 1`. */
+	/* HandleFlag: a number before the dumps, as in `!icpleak 1`
+	 * (options may come anywhere: `icpleak 1 --all DUMP`). */
 	uint64_t flag;
-	if (optind < argc - 1 && ich_cli_parse_u64(argv[optind], true, &flag)) {
+	if (nargs > 1 && ich_cli_parse_u64(args[0], true, &flag)) {
 		handles = flag != 0;
-		optind++;
+		args++;
+		nargs--;
 	}
-	if (optind >= argc) {
-		fputs(usage, stderr);
-		return ICH_EXIT_USAGE;
-	}
-	struct icp_args args = { handles, all, g };
-	return ich_cli_each_dump(argv + optind, argc - optind, json, run_one, &args);
+	struct icp_args a = { handles, o->all, g };
+	return ich_cli_each_dump(args, nargs, g->json, run_one, &a);
 }
 
 const struct ich_cli_command ich_cmd_icpleak = {
 	.name = "icpleak",
 	.summary = "the I/O completion queue with the most entries (!icpleak) [kernel dumps]",
-	.usage = usage,
+	.synopsis = "[HandleFlag] [--all] [--json] DUMP...",
+	.description = "  Find the I/O completion object with the most queued entries (!icpleak).\n"
+		       "  HandleFlag: non-zero: also list every process with a handle to it.\n"
+		       "  Objects come from the IoCompletion type list when the system maintains\n"
+		       "  type lists, else from every process's handle table (said in the output).\n",
+	.options = icpleak_options,
+	.min_args = 1,
+	.max_args = -1,
+	.opts_size = sizeof(struct icpleak_opts),
 	.run = cmd_icpleak,
 };

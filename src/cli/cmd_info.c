@@ -10,7 +10,6 @@
  * SCHEMAS, "info").  One bad dump never stops the others; the exit code is
  * the worst.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,23 +23,22 @@
 
 #include "cli/cli.h"
 #include "cli/cli_layout.h"
+#include "cli/parse_options.h"
 #include "cli/records.h"
 #include "core/json.h"
 
-static const char usage[] =
-"usage: icpheap info [--json] [-v] [-r] DUMP|DIR...\n"
-"  What a triager reads first (WinDbg vertarget, .lastevent, ~, lm):\n"
-"  format, OS build, process, exception, threads, modules, memory, handles;\n"
-"  for kernel dumps the bugcheck, kernel pointers and physical memory.\n"
-"  --json   one JSON array, one object per dump (schema: icpheap(1))\n"
-"  -v       also list memory ranges, memory regions and handles\n"
-"  -r       walk folders recursively (dumps are recognised by content)\n";
+struct info_opts {
+	bool recursive;		/* -r */
+};
 
-static const struct option long_opts[] = {
-	{ "json", no_argument, NULL, 'J' },
-	{ "verbose", no_argument, NULL, 'v' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct ich_option info_options[] = {
+	{ 0, "json", ICH_OPT_BOOL, ICH_ARG_NONE, offsetof(struct ich_cli_global, json), NULL,
+	  "one JSON array, one object per dump (schema: icpheap(1))", ICH_OPTF_GLOBAL, NULL, 0, 0 },
+	{ 'v', "verbose", ICH_OPT_BOOL, ICH_ARG_NONE, offsetof(struct ich_cli_global, verbose), NULL,
+	  "also list memory ranges, memory regions and handles", ICH_OPTF_GLOBAL, NULL, 0, 0 },
+	ICH_OPTION_BOOL('r', NULL, struct info_opts, recursive,
+			"walk folders recursively (dumps are recognised by content)"),
+	ICH_OPTION_END,
 };
 
 /* ---- Names for well-known numbers ------------------------------------ */
@@ -1079,27 +1077,12 @@ static int info_one(const char *path, bool json, bool verbose, bool header,
 	return ICH_EXIT_OK;
 }
 
-static int cmd_info(int argc, char **argv, const struct ich_cli_global *g)
+static int cmd_info(void *opts, int nargs, char **args, const struct ich_cli_global *g)
 {
-	bool json = g->json, verbose = g->verbose, recursive = false;
-	int c;
-	optind = 1;
-	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+vrh", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'J': json = true; break;
-		case 'v': verbose = true; break;
-		case 'r': recursive = true; break;
-		case 'h': fputs(usage, stdout); return ICH_EXIT_OK;
-		default: return ich_cli_unknown_option("info", argc, argv, long_opts);
-		}
-	}
-	if (optind >= argc) {
-		fprintf(stderr, "icpheap info: no dump given\n%s", usage);
-		return ICH_EXIT_USAGE;
-	}
+	const struct info_opts *o = opts;
+	bool json = g->json, verbose = g->verbose, recursive = o->recursive;
 	int n = 0;
-	char **paths = ich_cli_expand_dumps(argv + optind, argc - optind, recursive, &n);
+	char **paths = ich_cli_expand_dumps(args, nargs, recursive, &n);
 	if (!paths)
 		return ICH_EXIT_INTERNAL;
 	int worst = ICH_EXIT_OK;
@@ -1109,7 +1092,7 @@ static int cmd_info(int argc, char **argv, const struct ich_cli_global *g)
 		ich_json_init(&j, stdout, true);
 		ich_json_begin_array(&j, NULL);
 	}
-	bool header = n > 1 || (argc - optind) > 1;
+	bool header = n > 1 || nargs > 1;
 	for (int i = 0; i < n; i++)
 		worst = ich_cli_worst(worst, info_one(paths[i], json, verbose, header, i == 0, &j));
 	if (n == 0) {
@@ -1127,6 +1110,13 @@ static int cmd_info(int argc, char **argv, const struct ich_cli_global *g)
 const struct ich_cli_command ich_cmd_info = {
 	.name = "info",
 	.summary = "what a triager reads first: OS, process, exception, threads, modules, bugcheck",
-	.usage = usage,
+	.synopsis = "[--json] [-v] [-r] DUMP|DIR...",
+	.description = "  What a triager reads first (WinDbg vertarget, .lastevent, ~, lm):\n"
+		       "  format, OS build, process, exception, threads, modules, memory, handles;\n"
+		       "  for kernel dumps the bugcheck, kernel pointers and physical memory.\n",
+	.options = info_options,
+	.min_args = 1,
+	.max_args = -1,
+	.opts_size = sizeof(struct info_opts),
 	.run = cmd_info,
 };

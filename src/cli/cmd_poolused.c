@@ -9,7 +9,6 @@
  * "DECLARE_API( poolused )"; read for the format, nothing copied).
  * Without pooltag.txt, no tag description follows the numbers.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +19,7 @@
 #include <icpheap/pool.h>
 
 #include "cli/cli.h"
+#include "cli/parse_options.h"
 #include "core/json.h"
 #include "cli/records.h"
 
@@ -32,19 +32,28 @@ struct opts {
 	bool verbose;		/* -v: the notes */
 };
 
-static const char usage[] =
-"usage: icpheap poolused [-t TAG] [-f FLAGS] [--json] DUMP...\n"
-"  Pool usage by tag from the pool tracker table of a kernel dump\n"
-"  (WinDbg's !poolused [Flags [TagString]]).\n"
-"  -t TAG    only tags matching TAG ('?' one char, '*' any; case-sensitive)\n"
-"  -f FLAGS  WinDbg's Flags (hex): 1 allocs/frees/diff columns, 2 sort by\n"
-"            nonpaged bytes, 4 sort by paged bytes (2 and 4 exclude each other)\n"
-"  -v        how the table was found (layout row, size, processors)\n";
+/* -f FLAGS: WinDbg's hex Flags */
+static int cb_flags(struct ich_parse *p, const struct ich_option *opt, const char *arg)
+{
+	(void)opt;
+	struct opts *o = p->opts;
+	char *end;
+	unsigned long v = strtoul(arg, &end, 16);
+	if (!*arg || *end || v > 0xF)
+		return ich_parse_error(p, "-f %s: FLAGS is a hex number of bits 1, 2, 4", arg);
+	o->flags = (unsigned)v;
+	return -1;
+}
 
-static const struct option long_opts[] = {
-	{ "json", no_argument, NULL, 'J' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct ich_option poolused_options[] = {
+	ICH_OPTION_STRING('t', NULL, struct opts, tag, "TAG",
+			  "only tags matching TAG ('?' one char, '*' any; case-sensitive)"),
+	ICH_OPTION_CB('f', NULL, ICH_ARG_REQUIRED, "FLAGS", cb_flags,
+		      "WinDbg's Flags (hex): 1 allocs/frees/diff columns, 2 sort by\n"
+		      "nonpaged bytes, 4 sort by paged bytes (2 and 4 exclude each other)", 0),
+	{ 'v', "verbose", ICH_OPT_BOOL, ICH_ARG_NONE, offsetof(struct ich_cli_global, verbose), NULL,
+	  "how the table was found (layout row, size, processors)", ICH_OPTF_GLOBAL, NULL, 0, 0 },
+	ICH_OPTION_END,
 };
 
 static unsigned sort_flags;
@@ -222,53 +231,33 @@ static int run_one(const char *path, struct ich_json *j, void *arg)
 	return rc;
 }
 
-static int cmd_poolused(int argc, char **argv, const struct ich_cli_global *g)
+static int cmd_poolused(void *opts, int nargs, char **args, const struct ich_cli_global *g)
 {
-	struct opts o = { .g = g, .verbose = g->verbose };
+	struct opts o = *(const struct opts *)opts;
+	o.g = g;
+	o.verbose = g->verbose;
 	bool json = g->json;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+hvt:f:", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'J': json = true; break;
-		case 't': o.tag = optarg; break;
-		case 'v': o.verbose = true; break;
-		case 'f': {
-			char *end;
-			unsigned long v = strtoul(optarg, &end, 16);
-			if (!*optarg || *end || v > 0xF) {
-				fprintf(stderr, "icpheap poolused: -f %s: FLAGS is a hex number of bits 1, 2, 4\n", optarg);
-				return ICH_EXIT_USAGE;
-			}
-			o.flags = (unsigned)v;
-			break;
-		}
-		case 'h': fputs(usage, stdout); return ICH_EXIT_OK;
-		default: fputs(usage, stderr); return ICH_EXIT_USAGE;
-		}
-	}
 	if ((o.flags & (F_NONPAGED | F_PAGED)) == (F_NONPAGED | F_PAGED)) {
-		fputs("icpheap poolused: flags 2 (sort by nonpaged) and 4 (sort by paged) cannot be used together\n", stderr);
-		return ICH_EXIT_USAGE;
+		return ich_cli_usage_error("poolused", "flags 2 (sort by nonpaged) and 4 (sort by paged) cannot be used together");
 	}
 	if (o.flags & F_SESSION) {
-		fputs("icpheap poolused: flag 8 (session pool) is not supported: the session pool's table is not in KDBG\n", stderr);
-		return ICH_EXIT_USAGE;
+		return ich_cli_usage_error("poolused", "flag 8 (session pool) is not supported: the session pool's table is not in KDBG");
 	}
 	if (o.tag && !ich_pool_tag_pattern_ok(o.tag)) {
-		fprintf(stderr, "icpheap poolused: -t %s: a tag is 1-4 characters, or a pattern with '*'\n", o.tag);
-		return ICH_EXIT_USAGE;
+		return ich_cli_usage_error("poolused", "-t %s: a tag is 1-4 characters, or a pattern with '*'", o.tag);
 	}
-	if (optind >= argc) {
-		fputs(usage, stderr);
-		return ICH_EXIT_USAGE;
-	}
-	return ich_cli_each_dump(argv + optind, argc - optind, json, run_one, &o);
+	return ich_cli_each_dump(args, nargs, json, run_one, &o);
 }
 
 const struct ich_cli_command ich_cmd_poolused = {
 	.name = "poolused",
 	.summary = "pool usage by tag of a kernel dump (!poolused)",
-	.usage = usage,
+	.synopsis = "[-t TAG] [-f FLAGS] [--json] DUMP...",
+	.description = "  Pool usage by tag from the pool tracker table of a kernel dump\n"
+		       "  (WinDbg's !poolused [Flags [TagString]]).\n",
+	.options = poolused_options,
+	.min_args = 1,
+	.max_args = -1,
+	.opts_size = sizeof(struct opts),
 	.run = cmd_poolused,
 };

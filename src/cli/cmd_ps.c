@@ -4,7 +4,6 @@
  * of `!process 0 0`): EPROCESS, Cid, parent, DirectoryTableBase,
  * ObjectTable, image.
  */
-#include <getopt.h>
 #include <inttypes.h>
 #include <stdio.h>
 
@@ -13,6 +12,7 @@
 #include <icpheap/kernel.h>
 
 #include "cli/cli.h"
+#include "cli/parse_options.h"
 #include "core/json.h"
 #include "cli/records.h"
 
@@ -32,14 +32,12 @@ static uint64_t table_base(struct ich_dump *dump, uint64_t dtb)
 	return dtb & ~(uint64_t)0xFFF;
 }
 
-static const char usage[] =
-"usage: icpheap ps [--json] DUMP...\n"
-"  List the processes of a kernel dump (PsActiveProcessHead).\n";
+struct ps_opts {
+	char unused;
+};
 
-static const struct option long_opts[] = {
-	{ "json", no_argument, NULL, 'J' },
-	{ "help", no_argument, NULL, 'h' },
-	{ NULL, 0, NULL, 0 },
+static const struct ich_option ps_options[] = {
+	ICH_OPTION_END,
 };
 
 /* Text: the message on stderr; JSON: also the error document. */
@@ -117,28 +115,20 @@ static int run_one(const char *path, struct ich_json *j, void *arg)
 	return ICH_EXIT_OK;
 }
 
-static int cmd_ps(int argc, char **argv, const struct ich_cli_global *g)
+static int cmd_ps(void *opts, int nargs, char **args, const struct ich_cli_global *g)
 {
-	bool json = g->json;
-	int c;
-	optind = 1;
-	while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
-		switch (c) {
-		case 'J': json = true; break;
-		case 'h': fputs(usage, stdout); return ICH_EXIT_OK;
-		default: fputs(usage, stderr); return ICH_EXIT_USAGE;
-		}
-	}
-	if (optind >= argc) {
-		fputs(usage, stderr);
-		return ICH_EXIT_USAGE;
-	}
-	return ich_cli_each_dump(argv + optind, argc - optind, json, run_one, (void *)g);
+	(void)opts;
+	return ich_cli_each_dump(args, nargs, g->json, run_one, (void *)g);
 }
 
 const struct ich_cli_command ich_cmd_ps = {
 	.name = "ps",
 	.summary = "processes of a kernel dump",
-	.usage = usage,
+	.synopsis = "[--json] DUMP...",
+	.description = "  List the processes of a kernel dump (PsActiveProcessHead).\n",
+	.options = ps_options,
+	.min_args = 1,
+	.max_args = -1,
+	.opts_size = sizeof(struct ps_opts),
 	.run = cmd_ps,
 };

@@ -7,7 +7,8 @@
  * small results stay in memory, larger ones go to an unlinked temporary
  * file in $TMPDIR (default /tmp) which is then mapped like a plain dump.
  * A gzip bomb is refused before it fills the disk: decompression stops at
- * the first of (1) ICPHEAP_GZIP_MAX (bytes, K/M/G/T suffix; default 1 TiB),
+ * the first of (1) ICPHEAP_GZIP_MAX (bytes, decimal or 0x, K/M/G/T suffix: core/size.h;
+ * default 1 TiB),
  * (2) the free space of $TMPDIR less a reserve, (3) for a kernel dump, its
  * header's RequiredDumpSpace plus 64 MiB of slack.  The temporary file is
  * unlinked from the start, so nothing is left behind in any case.
@@ -23,6 +24,7 @@
 #include <zlib.h>
 
 #include "core/endian.h"
+#include "core/size.h"
 #include "reader/reader.h"
 
 /* Decompressed dumps up to this size are kept in memory. */
@@ -41,30 +43,6 @@ static const char *tmp_dir(void)
 	return dir && *dir ? dir : "/tmp";
 }
 
-/* "64M", "1.5G", "1048576": bytes, or 0 when unparsable. */
-static uint64_t parse_size(const char *s)
-{
-	char *end;
-	double v = strtod(s, &end);
-	if (end == s || v < 0)
-		return 0;
-	double mul = 1;
-	switch (*end) {
-	case 'k': case 'K': mul = 1024.0; end++; break;
-	case 'm': case 'M': mul = 1024.0 * 1024; end++; break;
-	case 'g': case 'G': mul = 1024.0 * 1024 * 1024; end++; break;
-	case 't': case 'T': mul = 1024.0 * 1024 * 1024 * 1024; end++; break;
-	}
-	if (*end == 'i' || *end == 'B')
-		end++;
-	if (*end == 'B')
-		end++;
-	if (*end)
-		return 0;
-	v *= mul;
-	return v >= 1.8e19 ? UINT64_MAX : (uint64_t)v;
-}
-
 struct gz_limit {
 	uint64_t max;		/* stop (refuse) past this many bytes */
 	const char *why;	/* what the limit is, for the message */
@@ -76,8 +54,9 @@ static void gz_limit_init(struct gz_limit *l)
 	l->max = GZ_DEFAULT_MAX;
 	l->why = "the default limit of 1 TiB (set ICPHEAP_GZIP_MAX to change it)";
 	const char *env = getenv("ICPHEAP_GZIP_MAX");
-	uint64_t v = env ? parse_size(env) : 0;
-	if (v) {
+	uint64_t v = 0;
+	/* core/size.h: the same forms as --fail-on heap-committed>SIZE */
+	if (env && ich_parse_size(env, &v) && v) {
 		l->max = v;
 		snprintf(l->text, sizeof(l->text), "ICPHEAP_GZIP_MAX=%s", env);
 		l->why = l->text;
