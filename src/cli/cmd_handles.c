@@ -95,7 +95,7 @@ static int kernel_handles(struct ich_dump *dump, const struct hopts *o, const st
 	if (o->j)
 		begin_doc(o->j, ich_dump_path(dump));
 	if (o->type && !ich_kernel_find_type(k, o->type))
-		fprintf(stderr, "icpheap: warning: no object type named \"%s\" (%zu types known)\n",
+		fprintf(stderr, "icpheap handles: warning: no object type named \"%s\" (%zu types known)\n",
 			o->type, ich_kernel_type_count(k));
 	struct hctx c = { k, o, 0, NULL };
 	bool partial = false, found = !o->have_pid;
@@ -129,7 +129,7 @@ static int kernel_handles(struct ich_dump *dump, const struct hopts *o, const st
 	if (err)
 		return rc;
 	if (!found) {
-		fprintf(stderr, "icpheap: %s: no process with Cid %x\n", ich_dump_path(dump), o->pid);
+		fprintf(stderr, "icpheap handles: %s: no process with Cid %x\n", ich_dump_path(dump), o->pid);
 		return ICH_EXIT_USAGE;
 	}
 	return ICH_EXIT_OK;

@@ -205,7 +205,7 @@ static int run_one(const char *path, struct ich_json *j, void *arg)
 	err = ich_kernel_icpleak(k, handles, &r);
 	if (err) {
 		for (size_t i = 0; i < ich_kernel_warning_count(k); i++)
-			fprintf(stderr, "icpheap: warning: %s\n", ich_kernel_warning(k, i));
+			fprintf(stderr, "icpheap icpleak: warning: %s\n", ich_kernel_warning(k, i));
 		ich_kernel_close(k);
 		ich_dump_close(dump);
 		return fail(j, path, err);

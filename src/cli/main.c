@@ -93,6 +93,11 @@ int main(int argc, char **argv)
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 
+	/* The global table, one option a line (tests, shell completion). */
+	if (argc == 2 && !strcmp(argv[1], "--list-options")) {
+		ich_parse_list_options(stdout, NULL);
+		return ICH_EXIT_OK;
+	}
 	int i = 1;
 	int rc = ich_parse_global(argc, argv, &i, &g);
 	if (rc >= 0)

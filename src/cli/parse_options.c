@@ -265,6 +265,12 @@ static int do_long(struct ich_parse *p, const char *a, bool one_dash)
  * (-j4) or the next argument (-j 4). */
 static int do_cluster(struct ich_parse *p, const char *a)
 {
+	/* -json: a long option typed with one dash, not -j son */
+	const struct ich_option *l = a[2] ? find_long(p, a + 1, strlen(a + 1), false) : NULL;
+	if (l) {
+		char nb[64];
+		return ich_parse_error(p, "unknown option '%s'; did you mean '%s'?", a, spelling(l, true, nb, sizeof(nb)));
+	}
 	for (const char *c = a + 1; *c; c++) {
 		const struct ich_option *o = find_short(p, *c);
 		if (!o) {

@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "core/json.h"
+#include "core/size.h"
 #include "core/strbuf.h"
 #include "core/utf.h"
 #include "reader/reader.h"
@@ -487,6 +488,35 @@ static void test_gzip(void **state)
 
 /* ich_error_catch takes exactly the code asked for; ich_error_ok consumes
  * any error (LeakSanitizer in the sanitizer build checks nothing leaks). */
+/* core/size.h: the one size parser (--fail-on heap-committed>SIZE and
+ * ICPHEAP_GZIP_MAX); values worked out by hand. */
+static void test_parse_size(void **state)
+{
+	(void)state;
+	static const struct { const char *s; uint64_t v; } ok[] = {
+		{ "0", 0 }, { "65536", 65536 }, { "0x10000", 65536 }, { "0X1f", 31 },
+		{ "64K", 65536 }, { "64k", 65536 }, { "64KiB", 65536 }, { "64KB", 65536 },
+		{ "1.5M", 1572864 }, { "2G", 2147483648ull }, { "1T", 1099511627776ull },
+		{ "1.5T", 1649267441664ull }, { "0x10K", 16384 }, { "100B", 100 },
+		{ "0.5K", 512 }, { "18446744073709551615", UINT64_MAX },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		uint64_t v = 1234;
+		assert_true(ich_parse_size(ok[i].s, &v));
+		assert_int_equal(v, ok[i].v);
+	}
+	static const char *const bad[] = {
+		"", "K", "1.5", "0x1.5K", "12Q", "-1", "1 K", "18446744073709551616",
+		"16777216T", "0x", "1.K", "64KK",
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t v = 1234;
+		assert_false(ich_parse_size(bad[i], &v));
+		assert_int_equal(v, 1234);
+	}
+	assert_false(ich_parse_size(NULL, NULL));
+}
+
 static void test_error_catch(void **state)
 {
 	(void)state;
@@ -509,6 +539,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_messages),
+		cmocka_unit_test(test_parse_size),
 		cmocka_unit_test(test_error_catch),
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_strbuf),
