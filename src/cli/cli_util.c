@@ -4,7 +4,6 @@
  * argument expansion used by commands that take folders, number parsing.
  */
 #include <dirent.h>
-#include <getopt.h>
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -320,34 +319,4 @@ bool ich_cli_parse_pid(const char *s, uint32_t *out)
 		return false;
 	*out = (uint32_t)v;
 	return true;
-}
-
-int ich_cli_unknown_option(const char *cmd, int argc, char **argv, const struct option *opts)
-{
-	const char *bad = optind - 1 < argc && optind > 0 ? argv[optind - 1] : "?";
-	if (optopt && optopt < 256 && bad[0] == '-' && bad[1] != '-') {
-		fprintf(stderr, "icpheap %s: unknown option '-%c'\n", cmd, optopt);
-	} else {
-		char name[64];
-		snprintf(name, sizeof(name), "%s", bad + (bad[0] == '-' && bad[1] == '-' ? 2 : 0));
-		char *eq = strchr(name, '=');
-		if (eq)
-			*eq = '\0';
-		const char *cands[64] = { NULL };
-		size_t nc = 0;
-		bool known = false;
-		for (const struct option *o = opts; o->name && nc < 64; o++) {
-			cands[nc++] = o->name;
-			known |= !strcmp(o->name, name);
-		}
-		const char *s = ich_cli_suggest(name, cands, nc);
-		if (known)
-			fprintf(stderr, "icpheap %s: option '--%s' needs an argument\n", cmd, name);
-		else if (s)
-			fprintf(stderr, "icpheap %s: unknown option '%s'; did you mean '--%s'?\n", cmd, bad, s);
-		else
-			fprintf(stderr, "icpheap %s: unknown option '%s'\n", cmd, bad);
-	}
-	fprintf(stderr, "(icpheap %s --help lists the options)\n", cmd);
-	return ICH_EXIT_USAGE;
 }
