@@ -51,7 +51,7 @@ static const struct ich_option poolused_options[] = {
 	ICH_OPTION_CB('f', NULL, ICH_ARG_REQUIRED, "FLAGS", cb_flags,
 		      "WinDbg's Flags (hex): 1 allocs/frees/diff columns, 2 sort by\n"
 		      "nonpaged bytes, 4 sort by paged bytes (2 and 4 exclude each other)", 0),
-	{ 'v', "verbose", ICH_OPT_BOOL, ICH_ARG_NONE, offsetof(struct ich_cli_global, verbose), NULL,
+	{ 'v', NULL, ICH_OPT_BOOL, ICH_ARG_NONE, offsetof(struct ich_cli_global, verbose), NULL,
 	  "how the table was found (layout row, size, processors)", ICH_OPTF_GLOBAL, NULL, 0, 0 },
 	ICH_OPTION_END,
 };
