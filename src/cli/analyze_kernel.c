@@ -12,6 +12,7 @@
 #include <icpheap/pool.h>
 
 #include "cli/analyze_sections.h"
+#include "cli/records.h"
 
 #define NEXT_QUEUES 5
 
@@ -81,7 +82,7 @@ static enum ich_status sec_processes(struct ich_dump *dump, struct ich_report *r
 		if (r->text)
 			fprintf(r->text, "cannot list processes: %s\n", kerr->message);
 		if (r->json)
-			ich_json_string(r->json, "error", kerr->message);
+			ich_json_error(r->json, "error", kerr);
 		return ICH_STATUS_FAILED;
 	}
 	size_t n = ich_kernel_process_count(k);
@@ -117,7 +118,7 @@ static enum ich_status sec_icpleak(struct ich_dump *dump, struct ich_report *r)
 		if (r->text)
 			fprintf(r->text, "cannot answer: %s\n", err->message);
 		if (r->json)
-			ich_json_string(r->json, "error", err->message);
+			ich_json_error(r->json, "error", err);
 		ich_error_destroy(err);
 		return ICH_STATUS_FAILED;
 	}
@@ -151,37 +152,15 @@ static enum ich_status sec_icpleak(struct ich_dump *dump, struct ich_report *r)
 		}
 	}
 	if (r->json) {
-		ich_json_addr(r->json, "type", t->address);
-		ich_json_u64(r->json, "type_objects", t->objects);
-		ich_json_u64(r->json, "type_handles", t->handles);
-		ich_json_bool(r->json, "type_list_maintained", t->list_maintained);
+		/* the records icpleak --json writes: the type, the deepest
+		 * queues (the first NEXT_QUEUES + 1 of them) */
+		ich_json_icp_type(r->json, "type", t);
 		ich_json_string(r->json, "source", ich_icp_source_name(res->source));
+		ich_json_bool(r->json, "partial", res->partial);
 		ich_json_u64(r->json, "objects_found", res->nobjects);
-		ich_json_begin_array(r->json, "top");
-		for (size_t i = 0; i < res->nobjects && i <= NEXT_QUEUES; i++) {
-			const struct ich_icp_object *o = &res->objects[i];
-			ich_json_begin_object(r->json, NULL);
-			ich_json_addr(r->json, "address", o->address);
-			ich_json_i64(r->json, "queued", o->queued);
-			ich_json_i64(r->json, "maximum", o->maximum);
-			ich_json_u64(r->json, "threads", o->threads);
-			ich_json_u64(r->json, "pool_bytes", o->pool_bytes);
-			if (o->pool_tag[0])
-				ich_json_string(r->json, "pool_tag", o->pool_tag);
-			ich_json_begin_array(r->json, "holders");
-			for (size_t h = 0; h < o->nholders; h++) {
-				ich_json_begin_object(r->json, NULL);
-				ich_json_u64(r->json, "pid", o->holders[h].pid);
-				ich_json_string(r->json, "process", o->holders[h].process);
-				ich_json_addr(r->json, "handle", o->holders[h].handle);
-				ich_json_addr(r->json, "access", o->holders[h].access);
-				ich_json_end_object(r->json);
-			}
-			ich_json_end_array(r->json);
-			if (o->problem[0])
-				ich_json_string(r->json, "problem", o->problem);
-			ich_json_end_object(r->json);
-		}
+		ich_json_begin_array(r->json, "objects");
+		for (size_t i = 0; i < res->nobjects && i <= NEXT_QUEUES; i++)
+			ich_json_icp_object(r->json, &res->objects[i], true);
 		ich_json_end_array(r->json);
 	}
 	icp_tracker_view(k, res, r);

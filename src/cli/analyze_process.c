@@ -17,6 +17,7 @@
 #include <icpheap/kernel.h>
 
 #include "cli/analyze_sections.h"
+#include "cli/records.h"
 
 struct prow {
 	const struct ich_kprocess *p;
@@ -25,6 +26,7 @@ struct prow {
 	size_t problems, unreadable;
 	bool partial;
 	char error[200];	/* heaps not readable: why */
+	const char *error_code;	/* ... and its ich_error_code_name */
 	struct hrow { uint64_t address, committed, busy_bytes; size_t problems, unreadable; bool partial; } *h;
 };
 
@@ -55,6 +57,7 @@ static void process_row(struct ich_kernel *k, struct prow *row, uint32_t build)
 		while (*m == ':' || *m == ' ')
 			m++;
 		snprintf(row->error, sizeof(row->error), "%s", m);
+		row->error_code = ich_error_code_name(err->code);
 		ich_error_destroy(err);
 		return;
 	}
@@ -100,7 +103,7 @@ static enum ich_status sec_process_heaps(struct ich_dump *dump, struct ich_repor
 		if (r->text)
 			fprintf(r->text, "no user-mode pages in this dump (%s): process heaps need a complete or kernel+user memory dump\n", why);
 		if (r->json)
-			ich_json_string(r->json, "error", why);
+			ich_json_error_obj(r->json, "error", ich_error_code_name(ICH_ERR_FAULT), why);
 		return ICH_STATUS_SKIPPED;
 	}
 	size_t n = ich_kernel_process_count(k);
@@ -156,7 +159,7 @@ static enum ich_status sec_process_heaps(struct ich_dump *dump, struct ich_repor
 			ich_json_addr(r->json, "eprocess", p->eprocess);
 			ich_json_bool(r->json, "wow64", p->wow64_process != 0);
 			if (row->error[0]) {
-				ich_json_string(r->json, "error", row->error);
+				ich_json_error_obj(r->json, "error", row->error_code, row->error);
 			} else {
 				ich_json_u64(r->json, "heaps", row->nheaps);
 				ich_json_u64(r->json, "committed", row->committed);

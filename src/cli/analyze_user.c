@@ -38,7 +38,7 @@ static enum ich_status sec_heaps(struct ich_dump *dump, struct ich_report *r)
 		if (r->text)
 			fprintf(r->text, "cannot find the heaps: %s\n", u->err->message);
 		if (r->json)
-			ich_json_string(r->json, "error", u->err->message);
+			ich_json_error(r->json, "error", u->err);
 		return ICH_STATUS_FAILED;
 	}
 	int w = ich_heaps_ptr_size(u->h) == 8 ? 16 : 8;
@@ -48,7 +48,7 @@ static enum ich_status sec_heaps(struct ich_dump *dump, struct ich_report *r)
 		if (r->text)
 			fprintf(r->text, "%s\n", u->stat_err->message);
 		if (r->json)
-			ich_json_string(r->json, "error", u->stat_err->message);
+			ich_json_error(r->json, "error", u->stat_err);
 		return ICH_STATUS_FAILED;
 	}
 	bool header = false;
@@ -253,7 +253,7 @@ static enum ich_status sec_growth(struct ich_dump *dump, struct ich_report *r)
 		if (r->text)
 			fprintf(r->text, "--heap-baseline %s: %s\n", r->opts->heap_baseline, err->message);
 		if (r->json)
-			ich_json_string(r->json, "error", err->message);
+			ich_json_error(r->json, "error", err);
 		ich_error_destroy(err);
 		ich_heaps_close(oh);
 		ich_dump_close(od);
@@ -276,32 +276,16 @@ static enum ich_status sec_growth(struct ich_dump *dump, struct ich_report *r)
 		}
 	}
 	if (r->json) {
+		/* heap-diff --json's records: the totals, the top rows by bytes grown */
 		ich_json_string(r->json, "baseline", r->opts->heap_baseline);
-		ich_json_u64(r->json, "old_bytes", df.old_bytes);
-		ich_json_u64(r->json, "new_bytes", df.new_bytes);
-		ich_json_i64(r->json, "bytes_growth", (int64_t)(df.new_bytes - df.old_bytes));
+		ich_json_diff_totals(r->json, &df);
 		ich_json_begin_array(r->json, "sizes");
-		for (size_t i = 0; i < ns; i++) {
-			ich_json_begin_object(r->json, NULL);
-			ich_json_u64(r->json, "size", df.sizes[i].size);
-			ich_json_u64(r->json, "old_count", df.sizes[i].old_count);
-			ich_json_u64(r->json, "new_count", df.sizes[i].new_count);
-			ich_json_i64(r->json, "bytes_growth", df.sizes[i].bytes_growth);
-			ich_json_end_object(r->json);
-		}
+		for (size_t i = 0; i < ns; i++)
+			ich_json_diff_row(r->json, dump, &df.sizes[i]);
 		ich_json_end_array(r->json);
 		ich_json_begin_array(r->json, "stacks");
-		for (size_t i = 0; i < nk; i++) {
-			ich_json_begin_object(r->json, NULL);
-			ich_json_u64(r->json, "old_count", df.stacks[i].old_count);
-			ich_json_u64(r->json, "new_count", df.stacks[i].new_count);
-			ich_json_i64(r->json, "bytes_growth", df.stacks[i].bytes_growth);
-			ich_json_begin_array(r->json, "frames");
-			for (unsigned k = 0; k < df.stacks[i].stack.depth; k++)
-				ich_json_addr(r->json, NULL, df.stacks[i].stack.frames[k]);
-			ich_json_end_array(r->json);
-			ich_json_end_object(r->json);
-		}
+		for (size_t i = 0; i < nk; i++)
+			ich_json_diff_row(r->json, dump, &df.stacks[i]);
 		ich_json_end_array(r->json);
 	}
 	bool partial = df.old_heaps_skipped || df.new_heaps_skipped;

@@ -37,22 +37,6 @@ static const struct ich_option diff_options[] = {
 	ICH_OPTION_END,
 };
 
-static void json_row(struct heap_ext *x, const struct ich_diff_row *r)
-{
-	ich_json_begin_object(x->j, NULL);
-	if (r->by_stack)
-		heap_json_stack(x, "frames", &r->stack);
-	else
-		ich_json_u64(x->j, "size", r->size);
-	ich_json_u64(x->j, "old_count", r->old_count);
-	ich_json_u64(x->j, "old_bytes", r->old_bytes);
-	ich_json_u64(x->j, "new_count", r->new_count);
-	ich_json_u64(x->j, "new_bytes", r->new_bytes);
-	ich_json_i64(x->j, "count_growth", r->count_growth);
-	ich_json_i64(x->j, "bytes_growth", r->bytes_growth);
-	ich_json_end_object(x->j);
-}
-
 /* a signed growth in hex, as the byte columns: "+110", "-20", "0" */
 static const char *sx(int64_t v, char *buf, size_t n)
 {
@@ -120,21 +104,14 @@ static int cmd_heap_diff(void *opts, int nargs, char **paths, const struct ich_c
 			ich_json_string(x.j, "schema", ICH_SCHEMA_HEAP_DIFF);
 			ich_json_string(x.j, "old", paths[0]);
 			ich_json_string(x.j, "new", paths[1]);
-			ich_json_u64(x.j, "old_count", df.old_count);
-			ich_json_u64(x.j, "old_bytes", df.old_bytes);
-			ich_json_u64(x.j, "new_count", df.new_count);
-			ich_json_u64(x.j, "new_bytes", df.new_bytes);
-			ich_json_i64(x.j, "count_growth", (int64_t)(df.new_count - df.old_count));
-			ich_json_i64(x.j, "bytes_growth", (int64_t)(df.new_bytes - df.old_bytes));
-			ich_json_u64(x.j, "old_heaps_skipped", df.old_heaps_skipped);
-			ich_json_u64(x.j, "new_heaps_skipped", df.new_heaps_skipped);
+			ich_json_diff_totals(x.j, &df);
 			ich_json_begin_array(x.j, "sizes");
 			for (size_t i = 0; i < ns; i++)
-				json_row(&x, &df.sizes[i]);
+				ich_json_diff_row(x.j, d[1], &df.sizes[i]);
 			ich_json_end_array(x.j);
 			ich_json_begin_array(x.j, "stacks");
 			for (size_t i = 0; i < nk; i++)
-				json_row(&x, &df.stacks[i]);
+				ich_json_diff_row(x.j, d[1], &df.stacks[i]);
 			ich_json_end_array(x.j);
 			ich_json_end_object(x.j);
 			ich_json_finish(x.j);

@@ -100,14 +100,7 @@ static void text_report(struct ich_kernel *k, const struct ich_icp_result *r,
 static void json_report(struct ich_json *j, struct ich_kernel *k,
 			const struct ich_icp_result *r, bool handles)
 {
-	const struct ich_ktype *t = r->type;
-	ich_json_begin_object(j, "type");
-	ich_json_addr(j, "address", t->address);
-	ich_json_u64(j, "index", t->index);
-	ich_json_u64(j, "total_objects", t->objects);
-	ich_json_u64(j, "total_handles", t->handles);
-	ich_json_bool(j, "type_list_maintained", t->list_maintained);
-	ich_json_end_object(j);
+	ich_json_icp_type(j, "type", r->type);
 	ich_json_string(j, "source", ich_icp_source_name(r->source));
 	ich_json_bool(j, "partial", r->partial);
 	if (r->nobjects)
@@ -115,36 +108,8 @@ static void json_report(struct ich_json *j, struct ich_kernel *k,
 	else
 		ich_json_null(j, "max");
 	ich_json_begin_array(j, "objects");
-	for (size_t i = 0; i < r->nobjects; i++) {
-		const struct ich_icp_object *o = &r->objects[i];
-		ich_json_begin_object(j, NULL);
-		ich_json_addr(j, "address", o->address);
-		ich_json_i64(j, "queued", o->queued);
-		ich_json_u64(j, "entry_list_length", o->list_length);
-		ich_json_i64(j, "maximum", o->maximum);
-		ich_json_u64(j, "threads", o->threads);
-		ich_json_u64(j, "pool_bytes", o->pool_bytes);
-		ich_json_u64(j, "pool_blocks", o->pool_blocks);
-		if (o->pool_tag[0])
-			ich_json_string(j, "pool_tag", o->pool_tag);
-		if (o->pool_unknown)
-			ich_json_u64(j, "pool_unknown_packets", o->pool_unknown);
-		if (o->problem[0])
-			ich_json_string(j, "problem", o->problem);
-		if (handles) {
-			ich_json_begin_array(j, "holders");
-			for (size_t h = 0; h < o->nholders; h++) {
-				ich_json_begin_object(j, NULL);
-				ich_json_u64(j, "pid", o->holders[h].pid);
-				ich_json_string(j, "process", o->holders[h].process);
-				ich_json_addr(j, "handle", o->holders[h].handle);
-				ich_json_u64(j, "access", o->holders[h].access);
-				ich_json_end_object(j);
-			}
-			ich_json_end_array(j);
-		}
-		ich_json_end_object(j);
-	}
+	for (size_t i = 0; i < r->nobjects; i++)
+		ich_json_icp_object(j, &r->objects[i], handles);
 	ich_json_end_array(j);
 	ich_json_begin_array(j, "warnings");
 	for (size_t i = 0; i < ich_kernel_warning_count(k); i++)

@@ -17,6 +17,7 @@
 #include "cli/cli.h"
 #include "cli/heap_ext.h"
 #include "core/json.h"
+#include "cli/records.h"
 
 #define P(x) (unsigned long long)(x)
 
@@ -75,11 +76,7 @@ int heap_leaks(struct heap_ext *x)
 			const struct ich_heap_block *b = &r.leaks[i].block;
 			ich_json_begin_object(x->j, NULL);
 			ich_json_addr(x->j, "heap", r.leaks[i].heap);
-			ich_json_addr(x->j, "header", b->header);
-			ich_json_addr(x->j, "user", b->user);
-			ich_json_u64(x->j, "size", b->size);
-			ich_json_u64(x->j, "block_size", b->block_size);
-			ich_json_string(x->j, "layer", ich_block_layer_name(b->layer));
+			ich_json_block_fields(x->j, b);	/* the block record */
 			ich_json_end_object(x->j);
 		}
 		ich_json_end_array(x->j);

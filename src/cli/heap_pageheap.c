@@ -25,6 +25,7 @@
 #include "cli/cli.h"
 #include "cli/heap_ext.h"
 #include "core/json.h"
+#include "cli/records.h"
 
 #define P(x) (unsigned long long)(x)
 
@@ -56,25 +57,7 @@ void heap_print_stack(struct heap_ext *x, const struct ich_stack *s, bool nt_for
 
 void heap_json_stack(struct heap_ext *x, const char *key, const struct ich_stack *s)
 {
-	if (!s) {
-		ich_json_null(x->j, key);
-		return;
-	}
-	ich_json_begin_array(x->j, key);
-	for (unsigned i = 0; i < s->depth; i++) {
-		char mod[128];
-		uint64_t off = 0;
-		ich_json_begin_object(x->j, NULL);
-		ich_json_addr(x->j, "address", s->frames[i]);
-		if (ich_frame_module(x->dump, s->frames[i], mod, sizeof(mod), &off)) {
-			ich_json_string(x->j, "module", mod);
-			ich_json_addr(x->j, "offset", off);
-		} else {
-			ich_json_null(x->j, "module");
-		}
-		ich_json_end_object(x->j);
-	}
-	ich_json_end_array(x->j);
+	ich_json_frames(x->j, key, x->dump, s);	/* records.c */
 }
 
 static const char *extra_flag_words(uint32_t f, char *out, size_t n)

@@ -67,12 +67,7 @@ int heap_triage(struct heap_ext *x)
 			if (f->have_block) {
 				ich_json_begin_object(x->j, "block");
 				ich_json_addr(x->j, "heap", f->block_heap);
-				ich_json_addr(x->j, "header", f->block.header);
-				ich_json_addr(x->j, "user", f->block.user);
-				ich_json_u64(x->j, "size", f->block.size);
-				ich_json_u64(x->j, "block_size", f->block.block_size);
-				ich_json_string(x->j, "state", ich_block_state_name(f->block.state));
-				ich_json_string(x->j, "layer", ich_block_layer_name(f->block.layer));
+				ich_json_block_fields(x->j, &f->block);	/* the block record */
 				ich_json_end_object(x->j);
 			} else {
 				ich_json_null(x->j, "block");

@@ -335,6 +335,99 @@ void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b)
 		ich_json_addr(j, b->layer == ICH_LAYER_SEG_BACKEND ? "segment" : "subsegment", b->segment);
 }
 
+void ich_json_frames(struct ich_json *j, const char *key, struct ich_dump *dump, const struct ich_stack *s)
+{
+	if (!s) {
+		ich_json_null(j, key);
+		return;
+	}
+	ich_json_begin_array(j, key);
+	for (unsigned i = 0; i < s->depth; i++) {
+		char mod[128];
+		uint64_t off = 0;
+		ich_json_begin_object(j, NULL);
+		ich_json_addr(j, "address", s->frames[i]);
+		if (ich_frame_module(dump, s->frames[i], mod, sizeof(mod), &off)) {
+			ich_json_string(j, "module", mod);
+			ich_json_addr(j, "offset", off);
+		} else {
+			ich_json_null(j, "module");
+		}
+		ich_json_end_object(j);
+	}
+	ich_json_end_array(j);
+}
+
+void ich_json_diff_totals(struct ich_json *j, const struct ich_diff *df)
+{
+	ich_json_u64(j, "old_count", df->old_count);
+	ich_json_u64(j, "old_bytes", df->old_bytes);
+	ich_json_u64(j, "new_count", df->new_count);
+	ich_json_u64(j, "new_bytes", df->new_bytes);
+	ich_json_i64(j, "count_growth", (int64_t)(df->new_count - df->old_count));
+	ich_json_i64(j, "bytes_growth", (int64_t)(df->new_bytes - df->old_bytes));
+	ich_json_u64(j, "old_heaps_skipped", df->old_heaps_skipped);
+	ich_json_u64(j, "new_heaps_skipped", df->new_heaps_skipped);
+}
+
+void ich_json_diff_row(struct ich_json *j, struct ich_dump *dump, const struct ich_diff_row *r)
+{
+	ich_json_begin_object(j, NULL);
+	if (r->by_stack)
+		ich_json_frames(j, "frames", dump, &r->stack);
+	else
+		ich_json_u64(j, "size", r->size);
+	ich_json_u64(j, "old_count", r->old_count);
+	ich_json_u64(j, "old_bytes", r->old_bytes);
+	ich_json_u64(j, "new_count", r->new_count);
+	ich_json_u64(j, "new_bytes", r->new_bytes);
+	ich_json_i64(j, "count_growth", r->count_growth);
+	ich_json_i64(j, "bytes_growth", r->bytes_growth);
+	ich_json_end_object(j);
+}
+
+void ich_json_icp_type(struct ich_json *j, const char *key, const struct ich_ktype *t)
+{
+	ich_json_begin_object(j, key);
+	ich_json_addr(j, "address", t->address);
+	ich_json_u64(j, "index", t->index);
+	ich_json_u64(j, "total_objects", t->objects);
+	ich_json_u64(j, "total_handles", t->handles);
+	ich_json_bool(j, "type_list_maintained", t->list_maintained);
+	ich_json_end_object(j);
+}
+
+void ich_json_icp_object(struct ich_json *j, const struct ich_icp_object *o, bool holders)
+{
+	ich_json_begin_object(j, NULL);
+	ich_json_addr(j, "address", o->address);
+	ich_json_i64(j, "queued", o->queued);
+	ich_json_u64(j, "entry_list_length", o->list_length);
+	ich_json_i64(j, "maximum", o->maximum);
+	ich_json_u64(j, "threads", o->threads);
+	ich_json_u64(j, "pool_bytes", o->pool_bytes);
+	ich_json_u64(j, "pool_blocks", o->pool_blocks);
+	if (o->pool_tag[0])
+		ich_json_string(j, "pool_tag", o->pool_tag);
+	if (o->pool_unknown)
+		ich_json_u64(j, "pool_unknown_packets", o->pool_unknown);
+	if (o->problem[0])
+		ich_json_string(j, "problem", o->problem);
+	if (holders) {
+		ich_json_begin_array(j, "holders");
+		for (size_t h = 0; h < o->nholders; h++) {
+			ich_json_begin_object(j, NULL);
+			ich_json_u64(j, "pid", o->holders[h].pid);
+			ich_json_string(j, "process", o->holders[h].process);
+			ich_json_addr(j, "handle", o->holders[h].handle);
+			ich_json_u64(j, "access", o->holders[h].access);
+			ich_json_end_object(j);
+		}
+		ich_json_end_array(j);
+	}
+	ich_json_end_object(j);
+}
+
 int ich_json_failure(struct ich_json *j, const char *schema, const char *path, int rc)
 {
 	struct ich_json own;

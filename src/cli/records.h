@@ -9,6 +9,9 @@
 
 #include <icpheap/error.h>
 #include <icpheap/heap.h>
+#include <icpheap/heapdiff.h>
+#include <icpheap/kernel.h>
+#include <icpheap/pageheap.h>
 #include <icpheap/triage.h>
 
 #include "core/json.h"
@@ -61,6 +64,24 @@ void ich_json_stat_table(struct ich_json *j, enum ich_heap_stat_order ord, uint6
 /* A heap problem {heap (with_heap), address, what} in an array: heap -s/-v
  * per heap, heap -triage findings, analyze's heap_validation. */
 void ich_json_problem(struct ich_json *j, bool with_heap, uint64_t heap, uint64_t address, const char *what);
+
+/* Stack frames [{address, module, offset}] (module null and no offset
+ * outside the dump's modules); s NULL writes null. */
+void ich_json_frames(struct ich_json *j, const char *key, struct ich_dump *dump, const struct ich_stack *s);
+/* heap-diff: the totals (old/new counts and bytes, growth, heaps skipped)
+ * into an open object, and one row {size | frames, old_count, old_bytes,
+ * new_count, new_bytes, count_growth, bytes_growth} in an array
+ * (heap-diff --json and analyze's heap_growth). */
+void ich_json_diff_totals(struct ich_json *j, const struct ich_diff *df);
+void ich_json_diff_row(struct ich_json *j, struct ich_dump *dump, const struct ich_diff_row *r);
+
+/* !icpleak: the IoCompletion type {address, index, total_objects,
+ * total_handles, type_list_maintained} and one object {address, queued,
+ * entry_list_length, maximum, threads, pool_bytes, pool_blocks, pool_tag?,
+ * pool_unknown_packets?, problem?, holders?: [{pid, process, handle,
+ * access}]} (icpleak --json and analyze's icpleak section). */
+void ich_json_icp_type(struct ich_json *j, const char *key, const struct ich_ktype *t);
+void ich_json_icp_object(struct ich_json *j, const struct ich_icp_object *o, bool holders);
 
 /*
  * The schema names, one per command (schemas/<command>.schema.json):

@@ -82,6 +82,19 @@ def doc_schema(name):
     return doc
 
 
+def analyze_section_schemas():
+    """analyze's section properties, from jsoncheck.ANALYZE_SECTIONS."""
+    return {k: convert(v) for k, v in jsoncheck.ANALYZE_SECTIONS.items()}
+
+
+def update_analyze(d, batch):
+    """Put the generated section schemas into a (hand-written) analyze schema."""
+    dump = d["$defs"]["dump"] if batch else d
+    dump["properties"].update(analyze_section_schemas())
+    for k in ("heap", "problem"):
+        d["$defs"].pop(k, None)
+
+
 def texts():
     """{file name: text} of every generated schema file."""
     out = {"info.schema.json": json.dumps(info_schema(), indent=1, sort_keys=False) + "\n"}
@@ -96,6 +109,13 @@ def text():
 
 if __name__ == "__main__":
     if len(sys.argv) > 1:
+        for fname, batch in (("analyze-dump.schema.json", False), ("analyze.schema.json", True)):
+            path = os.path.join(sys.argv[1], fname)
+            with open(path) as f:
+                d = json.load(f)
+            update_analyze(d, batch)
+            with open(path, "w") as f:
+                f.write(json.dumps(d, indent=1 if batch else 2) + "\n")
         for fname, t in texts().items():
             with open(os.path.join(sys.argv[1], fname), "w") as f:
                 f.write(t)

@@ -339,8 +339,7 @@ HEAP_OK = {
     "busy_blocks?": "int", "busy_bytes?": "int", "root_bytes_scanned?": "int",
     "block_bytes_scanned?": "int", "heaps_walked?": "int", "heaps_skipped?": "int",
     "leak_count?": "int",
-    "leaks?": [{"heap": "addr", "header": "addr", "user": "addr", "size": "int", "block_size": "int",
-                "layer": "str"}],
+    "leaks?": [dict(BLOCK, heap="addr")],
     # -triage
     "heaps_checked?": "int", "blocks_checked?": "int", "lfh_blocks_checked?": "int",
     "userblocks_checked?": "int", "userblocks_headers_undecodable?": "int",
@@ -349,30 +348,29 @@ HEAP_OK = {
                   "heap": "addr", "address": "addr", "param1": "addr", "param2": "addr",
                   "param3": "addr", "previous_block": "addr", "next_block": "addr",
                   "found_in": "str", "stack": STACK,
-                  "block": ({"heap": "addr", "header": "addr", "user": "addr", "size": "int",
-                             "block_size": "int", "state": "str", "layer": "str"}, None)}, None),
+                  "block": (dict(BLOCK, heap="addr"), None)}, None),
 }
 HEAP_DOC = (HEAP_OK, error_doc("icpheap.heap/1"))
 
 DIFF_ROW = {"size?": "int", "frames?": [FRAME], "old_count": "int", "old_bytes": "int",
             "new_count": "int", "new_bytes": "int", "count_growth": "int", "bytes_growth": "int"}
-HEAP_DIFF_DOC = ({
-    "schema": "=icpheap.heap-diff/1", "old": "str", "new": "str",
-    "old_count": "int", "old_bytes": "int", "new_count": "int", "new_bytes": "int",
-    "count_growth": "int", "bytes_growth": "int",
-    "old_heaps_skipped": "int", "new_heaps_skipped": "int",
-    "sizes": [DIFF_ROW], "stacks": [DIFF_ROW]}, error_doc("icpheap.heap-diff/1"))
+DIFF_TOTALS = {"old_count": "int", "old_bytes": "int", "new_count": "int", "new_bytes": "int",
+               "count_growth": "int", "bytes_growth": "int",
+               "old_heaps_skipped": "int", "new_heaps_skipped": "int"}
+HEAP_DIFF_DOC = (dict({"schema": "=icpheap.heap-diff/1", "old": "str", "new": "str"}, **DIFF_TOTALS,
+                      sizes=[DIFF_ROW], stacks=[DIFF_ROW]), error_doc("icpheap.heap-diff/1"))
 
+ICP_TYPE = {"address": "addr", "index": "int", "total_objects": "int", "total_handles": "int",
+            "type_list_maintained": "bool"}
+ICP_SOURCE = frozenset({"type_list", "handle_tables"})
+ICP_OBJECT = {"address": "addr", "queued": "int", "entry_list_length": "int", "maximum": "int",
+              "threads": "int", "pool_bytes": "int", "pool_blocks": "int", "pool_tag?": "str",
+              "pool_unknown_packets?": "int", "problem?": "str",
+              "holders?": [{"pid": "int", "process": "str", "handle": "addr", "access": "int"}]}
 ICPLEAK_ONE = ({
-    "schema": "=icpheap.icpleak/1", "path": "str",
-    "type": {"address": "addr", "index": "int", "total_objects": "int", "total_handles": "int",
-             "type_list_maintained": "bool"},
-    "source": frozenset({"type_list", "handle_tables"}), "partial": "bool", "max": ("addr", None),
-    "objects": [{"address": "addr", "queued": "int", "entry_list_length": "int", "maximum": "int",
-                 "threads": "int", "pool_bytes": "int", "pool_blocks": "int", "pool_tag?": "str",
-                 "pool_unknown_packets?": "int", "problem?": "str",
-                 "holders?": [{"pid": "int", "process": "str", "handle": "addr", "access": "int"}]}],
-    "warnings": ["str"]}, error_doc("icpheap.icpleak/1"))
+    "schema": "=icpheap.icpleak/1", "path": "str", "type": ICP_TYPE,
+    "source": ICP_SOURCE, "partial": "bool", "max": ("addr", None),
+    "objects": [ICP_OBJECT], "warnings": ["str"]}, error_doc("icpheap.icpleak/1"))
 ICPLEAK_DOC = ICPLEAK_ONE + ([ICPLEAK_ONE],)
 
 PS_ONE = ({
@@ -407,3 +405,31 @@ POOLUSED_DOC = POOLUSED_ONE + ([POOLUSED_ONE],)
 TYPES_DOC = {"schema": "=icpheap.types/1",
              "layouts": [{"module": "str", "arch": "str", "build": "int", "label": "str", "source": "str",
                           "derived": "bool", "loaded": "bool", "fields": {"*": "int"}}]}
+
+
+# analyze's sections (an analyze.dump record's "heaps", "heap_stat", ...):
+# the same records as the commands' documents.  gen_schemas.py writes them
+# into schemas/analyze-dump.schema.json and analyze.schema.json.
+SECTION = {"status": STATUS | {"skipped"}, "seconds?": "num", "error?": ERROR}
+
+
+def _opt(shape):
+    return {k if k.endswith("?") else k + "?": v for k, v in shape.items()}
+
+
+ANALYZE_SECTIONS = {
+    "heaps": dict(SECTION, **{"heaps?": [HEAP_SUMMARY]}),
+    "heap_stat": dict(SECTION, **_opt(STAT_TABLE)),
+    "heap_validation": dict(SECTION, **{"problems?": [HEAP_PROBLEM]}),
+    "heap_growth": dict(SECTION, **_opt(DIFF_TOTALS), **{"baseline?": "str", "sizes?": [DIFF_ROW],
+                                                          "stacks?": [DIFF_ROW]}),
+    "processes": dict(SECTION, **{"count?": "int", "warnings?": ["str"]}),
+    "icpleak": dict(SECTION, **{"type?": ICP_TYPE, "source?": ICP_SOURCE, "partial?": "bool",
+                                "objects_found?": "int", "objects?": [ICP_OBJECT]}),
+    "process_heaps": dict(SECTION, **{"processes?": [{
+        "pid": "int", "image": "str", "eprocess": "addr", "wow64": "bool", "error?": ERROR,
+        "heaps?": "int", "committed?": "int", "busy_count?": "int", "busy_bytes?": "int",
+        "problems?": "int", "unreadable_ranges?": "int", "partial?": "bool",
+        "heap_rows?": [{"address": "addr", "committed": "int", "busy_bytes": "int", "problems": "int",
+                        "unreadable_ranges": "int"}]}]}),
+}

@@ -53,11 +53,9 @@ for fname, want in gen_schemas.texts().items():
 # is the JSONL line's.
 an_dump = json.load(open(os.path.join(SCHEMAS, "analyze-dump.schema.json")))
 an_batch = json.load(open(os.path.join(SCHEMAS, "analyze.schema.json")))
-for key, shape in (("heap", jsoncheck.HEAP_SUMMARY), ("problem", jsoncheck.HEAP_PROBLEM)):
-    check(an_dump["$defs"].get(key) == gen_schemas.convert(shape) == an_batch["$defs"].get(key),
-          "analyze schemas: $defs/%s is the heap record (jsoncheck)" % key)
-check(an_dump["properties"]["heap_stat"]["properties"]["sizes"] == gen_schemas.convert(jsoncheck.STAT_TABLE)["properties"]["sizes"],
-      "analyze heap_stat holds the -stat table record")
+for sec, want in gen_schemas.analyze_section_schemas().items():
+    check(an_dump["properties"].get(sec) == want,
+          "analyze-dump.schema.json: section %s is jsoncheck.ANALYZE_SECTIONS' (run gen_schemas.py schemas)" % sec)
 check(an_batch["$defs"]["dump"]["properties"] == an_dump["properties"],
       "analyze.schema.json's dump is analyze-dump.schema.json's")
 schema = schemacheck.load(os.path.join(SCHEMAS, "info.schema.json"))
@@ -201,6 +199,38 @@ for label, mutate in (
     m = json.loads(json.dumps(doc))
     mutate(m)
     check(schemacheck.validate(m, SCHEMA["heap"]), "heap schema refuses: %s" % label)
+# analyze on the same dumps: every JSONL line against analyze-dump's schema,
+# whose sections hold the commands' records (checked above); heap_growth
+# through --heap-baseline.
+AN = schemacheck.load(os.path.join(SCHEMAS, "analyze-dump.schema.json"))
+an_paths = [p for _, p in user_dumps] + kernels
+an_args = ["analyze", "-q", "--jsonl", "--fail-on", "none"]
+r = subprocess.run([ICP] + an_args + an_paths, capture_output=True, text=True, timeout=300)
+lines = [json.loads(x) for x in r.stdout.splitlines() if x.strip()]
+check(len(lines) == len(an_paths), "analyze: a line per dump (%d of %d)" % (len(lines), len(an_paths)))
+sections = set()
+for d in lines:
+    errs = schemacheck.validate(d, AN)
+    check(not errs, "analyze %s validates: %s" % (d.get("path"), errs[:4]))
+    sections |= {k for k in jsoncheck.ANALYZE_SECTIONS if k in d}
+if "diff-old-x64" in DUMPS:
+    r = subprocess.run([ICP] + an_args + ["--heap-baseline", DUMPS["diff-old-x64"], DUMPS["diff-new-x64"]],
+                       capture_output=True, text=True, timeout=120)
+    d = json.loads(r.stdout)
+    check(not schemacheck.validate(d, AN) and d["heap_growth"]["status"] == "complete"
+          and d["heap_growth"]["bytes_growth"] > 0, "analyze --heap-baseline: heap_growth validates and grew")
+    sections.add("heap_growth")
+check(sections == set(jsoncheck.ANALYZE_SECTIONS) or not kernels,
+      "every analyze section was checked (%s)" % sorted(sections))
+sample = next(d for d in lines if d["path"] == SAMPLE)
+check(sample["heap_stat"]["group_by"] == "TOTSIZE" and sample["heap_stat"]["sizes"]
+      and sample["heaps"]["heaps"][0]["status"] == "complete", "analyze: the -stat record and heap record")
+for label, mutate in (("heap_stat.sizes renamed top", lambda d: d["heap_stat"].update(top=d["heap_stat"].pop("sizes"))),
+                      ("a heap's flags as a string", lambda d: d["heaps"]["heaps"][0].update(flags="0x2")),
+                      ("a section error as a string", lambda d: d["heaps"].update(error="x"))):
+    m = json.loads(json.dumps(sample))
+    mutate(m)
+    check(schemacheck.validate(m, AN), "analyze-dump schema refuses: %s" % label)
 shutil.rmtree(TMP)
 print("%d command runs" % RUNS[0])
 print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
