@@ -49,7 +49,7 @@ static void icp_tracker_view(struct ich_kernel *k, const struct ich_icp_result *
 		ich_json_begin_object(r->json, "pool_tracker");
 		ich_json_string(r->json, "tag", tag);
 		if (err) {
-			ich_json_string(r->json, "error", err->message);
+			ich_json_error(r->json, "error", err);	/* the one error object */
 		} else {
 			ich_json_u64(r->json, "nonpaged_bytes", t ? t->np_bytes : 0);
 			ich_json_i64(r->json, "nonpaged_outstanding", t ? (int64_t)(t->np_allocs - t->np_frees) : 0);

@@ -425,7 +425,12 @@ ANALYZE_SECTIONS = {
                                                           "stacks?": [DIFF_ROW]}),
     "processes": dict(SECTION, **{"count?": "int", "warnings?": ["str"]}),
     "icpleak": dict(SECTION, **{"type?": ICP_TYPE, "source?": ICP_SOURCE, "partial?": "bool",
-                                "objects_found?": "int", "objects?": [ICP_OBJECT]}),
+                                "objects_found?": "int", "objects?": [ICP_OBJECT],
+                                # the queues' pool tag in the pool tracker table (!poolused)
+                                "pool_tracker?": {"tag": "str", "error?": ERROR, "nonpaged_bytes?": "int",
+                                                  "nonpaged_outstanding?": "int", "paged_bytes?": "int",
+                                                  "partial?": "bool", "queued_packets_bytes": "int",
+                                                  "queued_packets_blocks": "int"}}),
     "process_heaps": dict(SECTION, **{"processes?": [{
         "pid": "int", "image": "str", "eprocess": "addr", "wow64": "bool", "error?": ERROR,
         "heaps?": "int", "committed?": "int", "busy_count?": "int", "busy_bytes?": "int",
