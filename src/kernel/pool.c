@@ -154,14 +154,12 @@ static void read_keys(struct ich_as *as, const struct ich_pool_tracker_layout *L
 		key_ok[i] = false;
 		if ((a >> 12) == bad_page)
 			continue;
-		uint32_t v;
-		struct ich_error *err = ich_as_read_u32(as, a, &v);
-		if (err) {
-			ich_error_destroy(err);
+		uint8_t b[4];
+		if (ich_as_read(as, a, b, 4, NULL) != 4) {	/* no error object per miss */
 			bad_page = a >> 12;
 			continue;
 		}
-		keys[i] = v;
+		keys[i] = (uint32_t)load(b, 4);
 		key_ok[i] = true;
 	}
 }
@@ -228,13 +226,12 @@ static bool is_tag_table(struct ich_as *as, const struct ich_pool_tracker_layout
 		uint64_t a = t + i * L->size + L->key;
 		if ((a >> 12) == bad_page)
 			continue;
-		uint32_t v;
-		struct ich_error *err = ich_as_read_u32(as, a, &v);
-		if (err) {
-			ich_error_destroy(err);
+		uint8_t b[4];
+		if (ich_as_read(as, a, b, 4, NULL) != 4) {
 			bad_page = a >> 12;
 			continue;
 		}
+		uint32_t v = (uint32_t)load(b, 4);
 		any = true;
 		if (v && v != gkeys[i] && i < n)
 			return false;
