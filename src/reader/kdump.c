@@ -4,7 +4,8 @@
  * ('PAGE'/'DU64'), layouts.md §7 (S3 kdmp-parser, S4 volatility3).
  *
  * The physical memory of every container kind (full: PhysicalMemoryBlock
- * runs; bitmap: SDMP/FDMP; RDMP: PFN ranges) is reduced once to one sorted
+ * runs; bitmap: SDMP/FDMP; RDMP: PFN ranges; 64- and 32-bit, the last two
+ * in kdump_phys.c) is reduced once to one sorted
  * array of runs {first PFN, page count, file offset}, so a frame lookup is
  * a binary search whatever the format.  A bitmap dump cut short keeps
  * runs only up to the end of the file and answers for the promised pages
@@ -23,9 +24,6 @@
 #define SIG_PAGE 0x45474150u	/* 'PAGE' */
 #define SIG_DU64 0x34365544u	/* 'DU64' */
 #define SIG_DUMP 0x504D5544u	/* 'DUMP' */
-#define SIG_SDMP 0x504D4453u
-#define SIG_FDMP 0x504D4446u
-#define SIG_RDMP 0x504D4452u
 #define MAX_RUNS_PAGES (1ull << 40)	/* 4 PiB of RAM: beyond any machine */
 
 
@@ -50,27 +48,6 @@ static bool kd_probe(const uint8_t *d, uint64_t size)
 	return size >= 8 && ich_le32(d) == SIG_PAGE && (ich_le32(d + 4) == SIG_DU64 || ich_le32(d + 4) == SIG_DUMP);
 }
 
-static bool add_run(struct kd_priv *p, uint64_t pfn, uint64_t n, uint64_t off)
-{
-	if (!n)
-		return true;
-	if (p->nruns && p->runs[p->nruns - 1].pfn + p->runs[p->nruns - 1].count == pfn &&
-	    p->runs[p->nruns - 1].file_off + p->runs[p->nruns - 1].count * 0x1000 == off) {
-		p->runs[p->nruns - 1].count += n;
-		return true;
-	}
-	if (p->nruns == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		struct kd_run *r = realloc(p->runs, cap * sizeof(*r));
-		if (!r)
-			return false;
-		p->runs = r;
-		p->cap = cap;
-	}
-	p->runs[p->nruns++] = (struct kd_run){ pfn, n, off };
-	return true;
-}
-
 static int run_cmp(const void *a, const void *b)
 {
 	const struct kd_run *x = a, *y = b;
@@ -83,129 +60,12 @@ static struct ich_error *phys_full(struct ich_dump *dump, struct kd_priv *p, uin
 	struct ich_kdump *kd = dump->kd;
 	uint64_t off = data_off;
 	for (size_t i = 0; i < kd->nruns; i++) {
-		if (!add_run(p, kd->runs[i].base_page, kd->runs[i].page_count, off))
+		if (!kd_add_run(p, kd->runs[i].base_page, kd->runs[i].page_count, off))
 			return &ich_enomem;
 		off += kd->runs[i].page_count * 0x1000;
 	}
 	kd->first_page_offset = data_off;
 	kd->present_pages = kd->total_pages;
-	kd->expected_file_size = off;
-	return NULL;
-}
-
-/* Bitmap dump: BMP_HEADER64 at 0x2000; bit p set = PFN p present, stored
- * in bit order from FirstPage (layouts.md §7, S3). */
-static struct ich_error *phys_bitmap(struct ich_dump *dump, struct kd_priv *p)
-{
-	const uint8_t *d = dump->file.data;
-	uint64_t size = dump->file.size;
-	struct ich_kdump *kd = dump->kd;
-	if (size < 0x2038)
-		return ich_error_create(ICH_ERR_FORMAT,
-			"%s: bitmap dump: the BMP header at 0x2000 needs 0x38 bytes, the file has 0x%" PRIx64,
-			dump->path, size);
-	uint32_t sig = ich_le32(d + 0x2000);
-	if ((sig != SIG_SDMP && sig != SIG_FDMP) || ich_le32(d + 0x2004) != SIG_DUMP)
-		return ich_error_create(ICH_ERR_FORMAT,
-			"%s: bitmap dump: signature at 0x2000 is 0x%08x/0x%08x, expected 'SDMP' or 'FDMP' then 'DUMP'",
-			dump->path, sig, ich_le32(d + 0x2004));
-	memcpy(kd->bitmap_signature, d + 0x2000, 4);
-	uint64_t first = ich_le64(d + 0x2020), npresent = ich_le64(d + 0x2028), bits = ich_le64(d + 0x2030);
-	uint64_t bytes = (bits + 7) / 8;
-	if (bits > MAX_RUNS_PAGES || bytes > size - 0x2038)
-		return ich_error_create(ICH_ERR_FORMAT,
-			"%s: bitmap dump: the bitmap at 0x2038 claims 0x%" PRIx64 " bits; the file has room for 0x%" PRIx64,
-			dump->path, bits, (size - 0x2038) * 8);
-	const uint8_t *bm = d + 0x2038;
-	uint64_t off = first, count = 0;
-	uint64_t pfn = 0;
-	while (pfn < bits) {
-		/* skip clear bytes fast */
-		if ((pfn & 7) == 0 && pfn + 8 <= bits && bm[pfn / 8] == 0) {
-			pfn += 8;
-			continue;
-		}
-		if (!(bm[pfn / 8] & (1u << (pfn & 7)))) {
-			pfn++;
-			continue;
-		}
-		uint64_t start = pfn;
-		if (off >= size) {
-			/* The rest of the data is missing: count it, keep no runs. */
-			p->bitmap = bm;
-			p->bitmap_bits = bits;
-			p->beyond_pfn = start;
-			uint64_t rest = 0;
-			for (; pfn < bits && (pfn & 7); pfn++)
-				rest += (bm[pfn / 8] >> (pfn & 7)) & 1;
-			for (; pfn + 8 <= bits; pfn += 8)
-				rest += (uint64_t)__builtin_popcount(bm[pfn / 8]);
-			for (; pfn < bits; pfn++)
-				rest += (bm[pfn / 8] >> (pfn & 7)) & 1;
-			off += rest * 0x1000;
-			count += rest;
-			break;
-		}
-		while (pfn < bits && (bm[pfn / 8] & (1u << (pfn & 7))))
-			pfn++;
-		if (!add_run(p, start, pfn - start, off))
-			return &ich_enomem;
-		off += (pfn - start) * 0x1000;
-		count += pfn - start;
-	}
-	if (count != npresent)
-		ich_dump_warn(dump, "bitmap dump: TotalPresentPages says %" PRIu64 " pages, the bitmap has %" PRIu64 " bits set",
-			      npresent, count);
-	kd->first_page_offset = first;
-	kd->present_pages = count;
-	kd->total_pages = bits;
-	kd->expected_file_size = off;
-	return NULL;
-}
-
-/* RDMP (.dump /k /ka /f): RDMP_HEADER64 at 0x2000, then {PFN, count}
- * ranges from 0x2030 ended by a zero PFN, data from FirstPageOffset (S3
- * kdmp-parser BuildPhysicalMemoryFromDump; layouts.md §7 calls the area a
- * bitmap, the parser's code reads ranges). */
-static struct ich_error *phys_rdmp(struct ich_dump *dump, struct kd_priv *p)
-{
-	const uint8_t *d = dump->file.data;
-	uint64_t size = dump->file.size;
-	struct ich_kdump *kd = dump->kd;
-	if (size < 0x2030)
-		return ich_error_create(ICH_ERR_FORMAT,
-			"%s: RDMP dump: the RDMP header at 0x2000 needs 0x30 bytes, the file has 0x%" PRIx64,
-			dump->path, size);
-	if (ich_le32(d + 0x2004) != SIG_RDMP || ich_le32(d + 0x2008) != SIG_DUMP)
-		return ich_error_create(ICH_ERR_FORMAT,
-			"%s: RDMP dump: signature at 0x2004 is 0x%08x, expected 'RDMP' then 'DUMP'",
-			dump->path, ich_le32(d + 0x2004));
-	memcpy(kd->bitmap_signature, "RDMP", 4);
-	uint64_t meta = ich_le64(d + 0x2010), first = ich_le64(d + 0x2018);
-	if (meta - 0x20 != first - 0x2040)
-		ich_dump_warn(dump, "RDMP header: MetadataSize 0x%" PRIx64 " and FirstPageOffset 0x%" PRIx64 " disagree (expected MetadataSize - 0x20 == FirstPageOffset - 0x2040)",
-			      meta, first);
-	uint64_t nranges = meta / 16;
-	uint64_t room = (size - 0x2030) / 16;
-	if (nranges > room)
-		nranges = room;
-	uint64_t off = first, total = 0;
-	for (uint64_t i = 0; i < nranges; i++) {
-		uint64_t pfn = ich_le64(d + 0x2030 + 16 * i), n = ich_le64(d + 0x2038 + 16 * i);
-		if (!pfn)
-			break;
-		if (n > MAX_RUNS_PAGES || total + n > MAX_RUNS_PAGES)
-			return ich_error_create(ICH_ERR_FORMAT,
-				"%s: RDMP range %" PRIu64 " at 0x%" PRIx64 " claims 0x%" PRIx64 " pages",
-				dump->path, i, 0x2030 + 16 * i, n);
-		if (!add_run(p, pfn, n, off))
-			return &ich_enomem;
-		off += n * 0x1000;
-		total += n;
-	}
-	kd->first_page_offset = first;
-	kd->present_pages = total;
-	kd->total_pages = total;
 	kd->expected_file_size = off;
 	return NULL;
 }
@@ -404,19 +264,10 @@ static struct ich_error *kd_open(struct ich_dump *dump)
 	case ICH_KDUMP_RDMP_KERNEL:
 	case ICH_KDUMP_RDMP_KERNEL_USER:
 	case ICH_KDUMP_RDMP_COMPLETE:
-		if (!kd->is64) {
-			/* layouts.md §7 documents BMP_HEADER64 / RDMP_HEADER64
-			 * at 0x2000 only; a 32-bit header ends at 0x1000 and
-			 * what follows it is not documented there. */
-			dump->kind_name = kind_name(kd);
-			ich_dump_warn(dump, "DumpType %u (%s) with a 32-bit header: the layout after the header at 0x1000 is not known; only the header is shown",
-				      kd->dump_type, ich_kdump_type_name(kd->dump_type));
-			return NULL;
-		}
 		if (kd->dump_type == ICH_KDUMP_BITMAP_FULL || kd->dump_type == ICH_KDUMP_BITMAP_LIVE)
-			err = phys_bitmap(dump, p);
+			err = kd_phys_bitmap(dump, p);
 		else
-			err = phys_rdmp(dump, p);
+			err = kd_phys_rdmp(dump, p);
 		break;
 	case ICH_KDUMP_TRIAGE:
 		err = kd_triage_open(dump);

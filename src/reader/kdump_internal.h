@@ -29,6 +29,15 @@ uint64_t kd_phys_lookup(const struct ich_dump *dump, uint64_t pa, uint64_t *file
 struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const char *name,
 				   struct ich_as **ret);
 
+/* kdump_phys.c: appends PFNs [pfn, pfn+n) at file offset off (merging
+ * with the last run when contiguous); false when out of memory. */
+bool kd_add_run(struct kd_priv *p, uint64_t pfn, uint64_t n, uint64_t off);
+/* kdump_phys.c: bitmap (SDMP/FDMP) and RDMP dumps, 64- and 32-bit: the
+ * runs of p and kd->first_page_offset / present_pages / total_pages /
+ * expected_file_size. */
+struct ich_error *kd_phys_bitmap(struct ich_dump *dump, struct kd_priv *p);
+struct ich_error *kd_phys_rdmp(struct ich_dump *dump, struct kd_priv *p);
+
 /* kdump_triage.c: TRIAGE_DUMP64 and its data blocks as a VA range space. */
 struct ich_error *kd_triage_open(struct ich_dump *dump);
 

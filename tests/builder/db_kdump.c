@@ -249,9 +249,8 @@ struct db_kd *db_kd_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type
 	    dump_type != DB_KD_RDMP_KERNEL && dump_type != DB_KD_RDMP_KERNEL_USER &&
 	    dump_type != DB_KD_RDMP_COMPLETE)
 		db_die("db_kd_new: dump type %u is not supported", dump_type);
-	if (arch != DB_KD_X64 && dump_type != DB_KD_FULL)
-		db_die("db_kd_new: dump type %u needs DB_KD_X64 (the BMP/RDMP headers "
-		       "are only documented for DUMP_HEADER64)", dump_type);
+	if (arch != DB_KD_X64 && dump_type == DB_KD_TRIAGE)
+		db_die("db_kd_new: triage dumps are written for DB_KD_X64 only");
 	struct db_kd *kd = db_xcalloc(1, sizeof(*kd));
 	kd->arch = arch;
 	kd->phys = db_mem_new(8);
@@ -906,9 +905,18 @@ int db_kd_write_file(struct db_kd *kd, const char *path)
 				kd->file_off[kd->runs[r].base_page + p] = data_off + PG * k++;
 		npresent = k;
 	} else if (type == DB_KD_BITMAP) {
-		/* BMP_HEADER64 at 0x2000: Signature, ValidDump 'DUMP', pad to
-		 * 0x20, FirstPage 0x20, TotalPresentPages 0x28, Pages 0x30,
-		 * Bitmap 0x38 (bit p set = PFN p present, LSB first). */
+		/* BMP_HEADER64 right after the dump header (0x2000 x64, 0x1000
+		 * x86): Signature, ValidDump 'DUMP', pad to 0x20, FirstPage 0x20,
+		 * TotalPresentPages 0x28, Pages 0x30, Bitmap 0x38 (bit p set =
+		 * PFN p present, LSB first).  x64: layouts.md section 7 (S3
+		 * kdmp-parser).  x86: the same struct at 0x1000 per volatility3
+		 * layers/crash.py (WindowsCrashDump32Layer reads _SUMMARY_DUMP
+		 * at 0x1000 * headerpages, headerpages = 1; "we need 0x5 for
+		 * 32-bit bitmaps") and symbols/windows/crash_common.json (one
+		 * _SUMMARY_DUMP for 32 and 64 bit: HeaderSize 0x20, Pages 0x28,
+		 * BitmapSize 0x30, buffer 0x38), and Ghidra's pagedump
+		 * Pagedump.java / FullDumpHeader.java (the 'SDMP'/'FDMP' header
+		 * read right after the header of either width). */
 		uint64_t pages = kd->max_pfn;
 		size_t bm_bytes = (size_t)((pages + 31) / 32 * 4);
 		size_t bh = db_buf_reserve(&meta, 0x38 + bm_bytes, 1);
@@ -931,7 +939,12 @@ int db_kd_write_file(struct db_kd *kd, const char *path)
 		 * TotalNumberOfPages u64 0x28; then PFN ranges {PageFileNumber
 		 * u64, NumberOfPages u64} from 0x30 ended by a zero entry; page
 		 * data follows in range order.  kdmp-parser requires
-		 * MetadataSize - 0x20 == FirstPageOffset - 0x2040. */
+		 * MetadataSize - 0x20 == FirstPageOffset - 0x2040, i.e. the
+		 * data starts MetadataSize bytes after header + 0x20.
+		 * x86: no source describes a 32-bit RDMP file; this writes the
+		 * same struct at 0x1000 (after DUMP_HEADER32), as the bitmap
+		 * header moves from 0x2000 to 0x1000 -- a derivation, stated so
+		 * in docs/SOURCES.md and checked strictly by the reader. */
 		size_t nr = 0;
 		uint64_t total = 0;
 		for (uint64_t p = 0; p < kd->max_pfn; p++) {
@@ -960,7 +973,7 @@ int db_kd_write_file(struct db_kd *kd, const char *path)
 		db_put32(meta.p + rh, 0x40);
 		db_put32(meta.p + rh + 4, 0x504D4452u);		/* 'RDMP' */
 		db_put32(meta.p + rh + 8, 0x504D5544u);		/* 'DUMP' */
-		db_put64(meta.p + rh + 0x10, data_off - 0x2020);	/* MetadataSize */
+		db_put64(meta.p + rh + 0x10, data_off - (hsize + 0x20));	/* MetadataSize */
 		db_put64(meta.p + rh + 0x18, data_off);		/* FirstPageOffset */
 		db_put32(meta.p + rh + 0x20, (uint32_t)nr);
 		db_put64(meta.p + rh + 0x28, total);

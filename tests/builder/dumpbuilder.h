@@ -346,8 +346,10 @@ struct db_kd_run {
 	uint64_t page_count;
 };
 
-/* New kernel dump.  Bitmap and RDMP types are 64-bit only (the BMP/RDMP
- * layouts are only documented for DUMP_HEADER64); x86 supports type 1.
+/* New kernel dump.  Full, bitmap and RDMP types for every arch (on x86
+ * the BMP / RDMP header follows DUMP_HEADER32 at 0x1000, see
+ * db_kdump.c: the 32-bit RDMP placement is derived, not documented);
+ * triage (type 4) on x64 only.
  * Default physical memory: runs [0x1, 0x9F) and [0x100, 0x10000) (256 MiB
  * less the legacy hole); frames are allocated on demand from the runs;
  * the kernel DTB is allocated at creation. */

@@ -224,7 +224,11 @@ static void page_states(struct kb *b, int proc, FILE *hx)
 	struct db_kd *kd = kb_kd(b);
 	uint64_t dtb = kb_process_dtb(b, proc);
 	uint64_t tr = 0xA71000, po = 0xA73000, dz = 0xA75000;
-	if (db_kd_make_transition(kd, dtb, tr) || db_kd_make_paged_out(kd, dtb, po, (0x2C1ull << 32) | (4u << 5)) ||
+	/* PageFileHigh: bits 32-63 (x64, PAE), bits 12-31 (non-PAE x86)
+	 * (Windows Internals 7th ed. part 1 ch. 5, "Invalid PTEs") */
+	const struct db_kd_header *kh = db_kd_header(kd);
+	uint64_t pf = kh->machine_image_type == 0x14C && !kh->pae_enabled ? 0x2C1ull << 12 : 0x2C1ull << 32;
+	if (db_kd_make_transition(kd, dtb, tr) || db_kd_make_paged_out(kd, dtb, po, pf | (4u << 5)) ||
 	    db_kd_make_paged_out(kd, dtb, dz, 4u << 5)) {
 		fprintf(stderr, "kobjbuilder: page states: %s\n", db_error());
 		abort();
@@ -343,6 +347,7 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 {
 	struct kb_opts o = { .cookie = 0x5A, .type_lists = true, .seed = 0x1234567u };
 	struct kb *b = NULL;
+	struct { enum db_kd_arch arch; uint32_t type, sig; bool heaps; } k32;
 	bool want_heaps = strstr(name, "-heaps") != NULL || !strncmp(name, "bench-heaps", 11);
 	if (want_heaps != (heaps != NULL)) {
 		fprintf(stderr, "kobjbuilder: scenario %s %s a heaps output file\n", name,
@@ -369,6 +374,17 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 		o.seed = 5186;
 		b = kb_new(DB_KD_X86_PAE, 19041, DB_KD_FULL, &o, name);
 		heaps_scenario(b, false, true, hx);
+	} else if (kb_kind32(name, &k32.arch, &k32.type, &k32.sig, &k32.heaps)) {
+		/* the two scenarios above as 32-bit bitmap / RDMP files */
+		o.cookie = 0xC3;
+		o.seed = k32.heaps ? 5186 : 86;
+		b = kb_new(k32.arch, 19041, k32.type, &o, name);
+		if (k32.sig)
+			db_kd_header(kb_kd(b))->bmp_signature = k32.sig;
+		if (k32.heaps)
+			heaps_scenario(b, false, true, hx);
+		else
+			std_scenario(b, &idx_19041, false, false);
 	} else if (!strncmp(name, "bench-heaps", 11)) {
 		/* bench-heaps[:NPROC:NBLOCKS] (default 250 x 21000: 249 heaps, 5.2 M blocks),
 		 * a full ('FDMP') bitmap dump with 1.5 GiB of RAM */

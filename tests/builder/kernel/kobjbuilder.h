@@ -90,4 +90,10 @@ int kb_build_scenario(const char *name, const char *dmp, const char *expect);
 int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expect,
 			    const char *heaps);
 
+/* kb_kind32.c: a 32-bit container variant name (x86pae|x86-19041-KIND
+ * [-heaps], KIND fdmp, sdmp, rdmpk, rdmpku, rdmpf): its arch, DumpType,
+ * bitmap signature (0 for RDMP) and whether it has heaps. */
+bool kb_kind32(const char *name, enum db_kd_arch *arch, uint32_t *dump_type,
+	       uint32_t *bmp_signature, bool *heaps);
+
 #endif

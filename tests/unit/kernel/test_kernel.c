@@ -21,11 +21,14 @@
 #include <icpheap/error.h>
 #include <icpheap/kernel.h>
 
-static const char *scenario_names[] = { "x64-19045-full-typelist",
+static const char *default_names[] = { "x64-19045-full-typelist",
 	"x64-19045-bitmap-notypelist", "x64-7601-full", "x86pae-19041-full",
 	"x64-19045-corrupt", "x64-19045-kdbg-encoded" };
-#define NSCEN (sizeof scenario_names / sizeof scenario_names[0])
-static const char *dmp_path[NSCEN], *exp_path[NSCEN];
+#define NSCEN (sizeof default_names / sizeof default_names[0])
+/* --scenarios NAME DMP EXPECT ...: other kobjbuilder scenarios by name */
+#define MAXSCEN 16
+static const char *scenario_names[MAXSCEN];
+static const char *dmp_path[MAXSCEN], *exp_path[MAXSCEN];
 static const char *minidump_path;
 
 struct xtype {
@@ -548,6 +551,20 @@ int main(int argc, char **argv)
 		const struct CMUnitTest big[] = { cmocka_unit_test(test_big) };
 		return cmocka_run_group_tests_name("kernel-big", big, NULL, NULL);
 	}
+	if (argc >= 5 && !strcmp(argv[1], "--scenarios") && (argc - 2) % 3 == 0 &&
+	    (argc - 2) / 3 <= MAXSCEN) {
+		size_t n = (size_t)(argc - 2) / 3;
+		static size_t nidx[MAXSCEN];
+		struct CMUnitTest named[MAXSCEN];
+		for (size_t i = 0; i < n; i++) {
+			scenario_names[i] = argv[2 + 3 * i];
+			dmp_path[i] = argv[3 + 3 * i];
+			exp_path[i] = argv[4 + 3 * i];
+			nidx[i] = i;
+			named[i] = (struct CMUnitTest){ scenario_names[i], test_scenario, NULL, NULL, &nidx[i] };
+		}
+		return _cmocka_run_group_tests("kernel-scenarios", named, n, NULL, NULL);
+	}
 	if (argc != 2 + 2 * (int)NSCEN) {
 		fprintf(stderr, "usage: %s (DMP EXPECT)x%zu MINIDUMP\n", argv[0], NSCEN);
 		return 2;
@@ -555,6 +572,7 @@ int main(int argc, char **argv)
 	static size_t idx[NSCEN];
 	struct CMUnitTest tests[NSCEN + 2];
 	for (size_t i = 0; i < NSCEN; i++) {
+		scenario_names[i] = default_names[i];
 		dmp_path[i] = argv[1 + 2 * i];
 		exp_path[i] = argv[2 + 2 * i];
 		idx[i] = i;

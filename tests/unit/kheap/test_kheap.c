@@ -16,7 +16,8 @@
  * keys, as tests/unit/segheap does for the minidump scenarios; the module
  * list (both the x64 one and the WOW64 process's 32-bit one) is checked
  * entry by entry.
- * argv: pairs DMP HEAPS, then a kernel-only dump.
+ * argv: pairs DMP HEAPS (any number up to MAXSCEN), then a kernel-only
+ * dump.  Each pair is one test named after the dump file.
  */
 #include <inttypes.h>
 #include <setjmp.h>
@@ -35,8 +36,8 @@
 #include <icpheap/heap.h>
 #include <icpheap/kernel.h>
 
-#define NSCEN 3
-static const char *dmp_path[NSCEN], *heaps_path[NSCEN], *kernel_only_path;
+#define MAXSCEN 16
+static const char *dmp_path[MAXSCEN], *heaps_path[MAXSCEN], *kernel_only_path;
 
 struct xblock {
 	uint64_t header, user, size, block_size;
@@ -417,9 +418,7 @@ static void run_scenario(size_t k)
 	free_expect(&x);
 }
 
-static void test_x64_full(void **s) { (void)s; run_scenario(0); }
-static void test_x64_rdmp(void **s) { (void)s; run_scenario(1); }
-static void test_x86pae_full(void **s) { (void)s; run_scenario(2); }
+static void test_scenario(void **s) { run_scenario(*(size_t *)*s); }
 
 static void test_kernel_only(void **s)
 {
@@ -459,21 +458,24 @@ static void test_parse_pid(void **s)
 
 int main(int argc, char **argv)
 {
-	if (argc != 2 * NSCEN + 2) {
-		fprintf(stderr, "usage: %s (DMP HEAPS)x%d KERNEL_ONLY_DMP\n", argv[0], NSCEN);
+	size_t n = argc >= 4 ? (size_t)(argc - 2) / 2 : 0;
+	if (argc < 4 || (argc - 2) % 2 || n > MAXSCEN) {
+		fprintf(stderr, "usage: %s (DMP HEAPS)x1..%d KERNEL_ONLY_DMP\n", argv[0], MAXSCEN);
 		return 2;
 	}
-	for (size_t i = 0; i < NSCEN; i++) {
+	static size_t idx[MAXSCEN];
+	static char names[MAXSCEN][96];
+	struct CMUnitTest tests[MAXSCEN + 2];
+	for (size_t i = 0; i < n; i++) {
 		dmp_path[i] = argv[1 + 2 * i];
 		heaps_path[i] = argv[2 + 2 * i];
+		idx[i] = i;
+		const char *base = strrchr(dmp_path[i], '/');
+		snprintf(names[i], sizeof names[i], "%s", base ? base + 1 : dmp_path[i]);
+		tests[i] = (struct CMUnitTest){ names[i], test_scenario, NULL, NULL, &idx[i] };
 	}
-	kernel_only_path = argv[2 * NSCEN + 1];
-	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_x64_full),
-		cmocka_unit_test(test_x64_rdmp),
-		cmocka_unit_test(test_x86pae_full),
-		cmocka_unit_test(test_kernel_only),
-		cmocka_unit_test(test_parse_pid),
-	};
-	return cmocka_run_group_tests(tests, NULL, NULL);
+	kernel_only_path = argv[argc - 1];
+	tests[n] = (struct CMUnitTest)cmocka_unit_test(test_kernel_only);
+	tests[n + 1] = (struct CMUnitTest)cmocka_unit_test(test_parse_pid);
+	return _cmocka_run_group_tests("kheap", tests, n + 2, NULL, NULL);
 }

@@ -540,14 +540,32 @@ static void test_hostile_headers(void **state)
 	assert_null(err);
 	assert_non_null(strstr(msg, "MachineImageType 0xaa64"));
 	free(msg);
-	/* 32-bit header with a 64-bit-only container type: header only */
+	/* 32-bit bitmap dump: the BMP header is read at 0x1000 (kdump_phys.c);
+	 * zeros there are refused, naming the offset */
 	memset(h, 0, n);
 	memcpy(h, "PAGEDUMP", 8);
 	put32(h + 0x20, 0x14c);
 	put32(h + 0xF88, 5);
 	err = open_bytes(h, n, &msg, &nw);
-	assert_null(err);
-	assert_non_null(strstr(msg, "32-bit header"));
+	assert_non_null(err);
+	assert_non_null(strstr(msg, "signature at 0x1000 is 0x00000000/0x00000000"));
+	ich_error_destroy(err);
+	free(msg);
+	/* 32-bit RDMP (layout derived): a range table past the end of the
+	 * file is refused, not read as far as it goes */
+	put32(h + 0xF88, 9);
+	put32(h + 0x1000, 0x40);
+	memcpy(h + 0x1004, "RDMPDUMP", 8);
+	put64(h + 0x1010, 0x10000);
+	put64(h + 0x1018, 0x11020);
+	for (size_t off = 0x1030; off + 16 <= n; off += 16) {
+		put64(h + off, 0x100 + (off - 0x1030));
+		put64(h + off + 8, 1);
+	}
+	err = open_bytes(h, n, &msg, &nw);
+	assert_non_null(err);
+	assert_non_null(strstr(msg, "lies past the end of the file (0x4000 bytes)"));
+	ich_error_destroy(err);
 	free(msg);
 	/* RDMP with a cut range table */
 	memset(h, 0, n);
@@ -563,6 +581,8 @@ static void test_hostile_headers(void **state)
 	}
 	err = open_bytes(h, n, &msg, &nw);
 	assert_null(err);
+	/* MetadataSize/FirstPageOffset, the cut table, the short file */
+	assert_int_equal(nw, 3);
 	free(msg);
 	free(h);
 }

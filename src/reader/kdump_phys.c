@@ -1,0 +1,304 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The physical memory of bitmap (DumpType 5/6) and RDMP (DumpType 8/9/0xA)
+ * kernel dumps, 64-bit and 32-bit, reduced to the sorted run table of
+ * kd_priv (kdump.c) so a frame lookup is a binary search in every format.
+ *
+ * Where the second header sits: right after the dump header, at 0x2000
+ * after DUMP_HEADER64 and at 0x1000 after DUMP_HEADER32.
+ *
+ * Bitmap header (BMP_HEADER64 in S3 kdmp-parser; the same struct for both
+ * widths in three independent sources):
+ *   +0x00 Signature 'SDMP' (kernel) / 'FDMP' (full), +0x04 ValidDump
+ *   'DUMP', +0x08 DumpOptions, +0x20 FirstPage (file offset of the first
+ *   page; "HeaderSize"), +0x28 TotalPresentPages (bits set), +0x30 Pages
+ *   (bits in the bitmap, i.e. highest PFN + 1), +0x38 the bitmap, bit p =
+ *   PFN p, LSB first.  The data of the k-th present PFN is at FirstPage +
+ *   0x1000 * k.
+ *   - S3 github.com/0vercl0k/kdmp-parser src/lib/kdmp-parser-structs.h
+ *     (BMP_HEADER64, static_assert FirstPage == 0x20), 64-bit.
+ *   - github.com/volatilityfoundation/volatility3
+ *     volatility3/framework/layers/crash.py: WindowsCrashDump32Layer
+ *     ("supported_dumptypes = [0x01, 0x05] # we need 0x5 for 32-bit
+ *     bitmaps") reads _SUMMARY_DUMP at 0x1000 * headerpages (1 for the
+ *     32-bit layer, 2 for the 64-bit one); symbols/windows/crash_common.json
+ *     ("the _SUMMARY_DUMP is shared between 32- and 64-bit"): HeaderSize
+ *     0x20, Pages 0x28, BitmapSize 0x30, BufferChar 0x38.
+ *   - github.com/NationalSecurityAgency/ghidra
+ *     Ghidra/Features/FileFormats/.../dump/pagedump/Pagedump.java reads the
+ *     'SDMP'/'FDMP' header right after the header of either width with
+ *     FullDumpHeader.java (Signature, ValidDump, DumpOptions, 2 x u64,
+ *     HeaderSize 0x20, then two u64 and the bitmap at 0x38).
+ *   - A Microsoft Research Singularity Dump.h in the search corpus
+ *     (BITMAP_DUMP "n = 1 for 32 and 2 for 64 dump": n000 Signature ...
+ *     n020 HeaderSize, n028 Pages, n030 BitmapSize, n038 Bits; MEMORY_DUMP32
+ *     : DUMP_HEADER32 { union { ... BITMAP_DUMP Bitmap; // DUMP_TYPE_BITMAP_* } }).
+ *   The sources name 0x28/0x30 differently (Ghidra swaps the names) but all
+ *   size the bitmap by 0x30, so 0x28 is the set-bit count; a 32-bit dump
+ *   is refused when the two disagree (see below).
+ *   The signature values: 'PMDS' DUMP_SUMMARY_SIGNATURE and 'PMDF'
+ *   DUMP_FULL_SIGNATURE, ValidDump 'PMUD', in the Windows SDK's
+ *   um/mindumpdef.h.
+ *
+ * RDMP header (.dump /k /ka /f): S3 RDMP_HEADER64 for 64-bit dumps only:
+ *   +0x00 Marker 0x40, +0x04 'RDMP', +0x08 'DUMP', +0x10 MetadataSize,
+ *   +0x18 FirstPageOffset; +0x20 (FULL_RDMP_HEADER64, /f) NumberOfRanges
+ *   u32, 2 x u16, +0x28 TotalNumberOfPages; ranges {PFN u64, count u64}
+ *   from +0x30 ended by a zero PFN (S3 BuildPhysicalMemoryFromDump); page
+ *   data from FirstPageOffset in range order.  S3 checks MetadataSize -
+ *   0x20 == FirstPageOffset - 0x2040, i.e. the page data starts right after
+ *   MetadataSize bytes counted from +0x20.
+ *   32-bit RDMP: NO SOURCE was found (kdmp-parser, volatility3, rekall,
+ *   Ghidra, rizin and LeechCore read no 32-bit RDMP dump).  DERIVED: the
+ *   same struct at 0x1000, as the bitmap header moves from 0x2000 to
+ *   0x1000.  Because that is a derivation, a 32-bit RDMP file must fit it
+ *   exactly or it is refused, naming the offset and value: Marker 0x40,
+ *   both signatures, FirstPageOffset == 0x1020 + MetadataSize, the range
+ *   table inside the metadata and the file, ranges ascending, disjoint
+ *   and non-empty, PFNs addressable by the header's paging mode, and for
+ *   /f NumberOfRanges and TotalNumberOfPages equal to the table's.
+ *
+ * 32-bit bitmap dumps are checked the same way (the layout is sourced, but
+ * no real 32-bit bitmap dump was available to confirm it): ValidDump,
+ * TotalPresentPages == bits set, FirstPage after the bitmap, PFNs
+ * addressable (non-PAE x86: below 0x100000, i.e. 4 GiB).
+ *
+ * A file cut short in the page data is not refused: pages up to the end
+ * of the file are read, the rest is "beyond the end of the file" (a
+ * warning at open, the reason at each read), as for every dump kind.
+ */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/endian.h"
+#include "reader/kdump_internal.h"
+
+#define SIG_DUMP 0x504D5544u	/* 'DUMP' */
+#define SIG_SDMP 0x504D4453u
+#define SIG_FDMP 0x504D4446u
+#define SIG_RDMP 0x504D4452u
+#define RDMP_MARKER 0x40u
+#define MAX_RUNS_PAGES (1ull << 40)	/* 4 PiB of RAM: beyond any machine */
+#define X86_MAX_PFN (1ull << 20)	/* non-PAE x86: 32-bit physical addresses */
+
+bool kd_add_run(struct kd_priv *p, uint64_t pfn, uint64_t n, uint64_t off)
+{
+	if (!n)
+		return true;
+	if (p->nruns && p->runs[p->nruns - 1].pfn + p->runs[p->nruns - 1].count == pfn &&
+	    p->runs[p->nruns - 1].file_off + p->runs[p->nruns - 1].count * 0x1000 == off) {
+		p->runs[p->nruns - 1].count += n;
+		return true;
+	}
+	if (p->nruns == p->cap) {
+		size_t cap = p->cap ? 2 * p->cap : 64;
+		struct kd_run *r = realloc(p->runs, cap * sizeof(*r));
+		if (!r)
+			return false;
+		p->runs = r;
+		p->cap = cap;
+	}
+	p->runs[p->nruns++] = (struct kd_run){ pfn, n, off };
+	return true;
+}
+
+/* Where the bitmap / RDMP header sits (see the top of this file). */
+static uint64_t second_header(const struct ich_kdump *kd)
+{
+	return kd->is64 ? 0x2000 : 0x1000;
+}
+
+/* Highest PFN + 1 the header's paging mode can address: non-PAE x86 has
+ * 32-bit physical addresses. */
+static uint64_t pfn_limit(const struct ich_kdump *kd)
+{
+	return (!kd->is64 && !kd->pae_enabled) ? X86_MAX_PFN : MAX_RUNS_PAGES;
+}
+
+static uint64_t popcount_bits(const uint8_t *bm, uint64_t from, uint64_t bits)
+{
+	uint64_t n = 0, pfn = from;
+	for (; pfn < bits && (pfn & 7); pfn++)
+		n += (bm[pfn / 8] >> (pfn & 7)) & 1;
+	for (; pfn + 8 <= bits; pfn += 8)
+		n += (uint64_t)__builtin_popcount(bm[pfn / 8]);
+	for (; pfn < bits; pfn++)
+		n += (bm[pfn / 8] >> (pfn & 7)) & 1;
+	return n;
+}
+
+struct ich_error *kd_phys_bitmap(struct ich_dump *dump, struct kd_priv *p)
+{
+	const uint8_t *d = dump->file.data;
+	uint64_t size = dump->file.size;
+	struct ich_kdump *kd = dump->kd;
+	const uint64_t h = second_header(kd);
+	const bool strict = !kd->is64;
+	if (size < h + 0x38)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: bitmap dump: the BMP header at 0x%" PRIx64 " needs 0x38 bytes, the file has 0x%" PRIx64,
+			dump->path, h, size);
+	uint32_t sig = ich_le32(d + h);
+	if ((sig != SIG_SDMP && sig != SIG_FDMP) || ich_le32(d + h + 4) != SIG_DUMP)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: bitmap dump: signature at 0x%" PRIx64 " is 0x%08x/0x%08x, expected 'SDMP' or 'FDMP' then 'DUMP'",
+			dump->path, h, sig, ich_le32(d + h + 4));
+	memcpy(kd->bitmap_signature, d + h, 4);
+	kd->bitmap_signature[4] = '\0';
+	uint64_t first = ich_le64(d + h + 0x20), npresent = ich_le64(d + h + 0x28),
+		 bits = ich_le64(d + h + 0x30);
+	const uint64_t bm_off = h + 0x38;
+	uint64_t bytes = (bits + 7) / 8;
+	if (bits > MAX_RUNS_PAGES || bytes > size - bm_off)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: bitmap dump: the bitmap at 0x%" PRIx64 " claims 0x%" PRIx64 " bits (Pages at 0x%" PRIx64 "); the file has room for 0x%" PRIx64,
+			dump->path, bm_off, bits, h + 0x30, (size - bm_off) * 8);
+	const uint8_t *bm = d + bm_off;
+	if (strict) {
+		uint64_t set = popcount_bits(bm, 0, bits);
+		if (set != npresent)
+			return ich_error_create(ICH_ERR_FORMAT,
+				"%s: 32-bit bitmap dump: TotalPresentPages at 0x%" PRIx64 " is 0x%" PRIx64 " but the bitmap at 0x%" PRIx64 " has 0x%" PRIx64 " bits set",
+				dump->path, h + 0x28, npresent, bm_off, set);
+		if (first < bm_off + bytes || (first & 0xFFF))
+			return ich_error_create(ICH_ERR_FORMAT,
+				"%s: 32-bit bitmap dump: FirstPage at 0x%" PRIx64 " is 0x%" PRIx64 "; the page data must start on a page boundary at or after the bitmap's end 0x%" PRIx64,
+				dump->path, h + 0x20, first, bm_off + bytes);
+	}
+	uint64_t off = first, count = 0, pfn = 0;
+	while (pfn < bits) {
+		/* skip clear bytes fast */
+		if ((pfn & 7) == 0 && pfn + 8 <= bits && bm[pfn / 8] == 0) {
+			pfn += 8;
+			continue;
+		}
+		if (!(bm[pfn / 8] & (1u << (pfn & 7)))) {
+			pfn++;
+			continue;
+		}
+		uint64_t start = pfn;
+		if (off >= size) {
+			/* The rest of the data is missing: count it, keep no runs. */
+			p->bitmap = bm;
+			p->bitmap_bits = bits;
+			p->beyond_pfn = start;
+			uint64_t rest = popcount_bits(bm, pfn, bits);
+			off += rest * 0x1000;
+			count += rest;
+			break;
+		}
+		while (pfn < bits && (bm[pfn / 8] & (1u << (pfn & 7))))
+			pfn++;
+		if (strict && pfn > pfn_limit(kd))
+			return ich_error_create(ICH_ERR_FORMAT,
+				"%s: 32-bit bitmap dump: PFN 0x%" PRIx64 " is set in the bitmap at 0x%" PRIx64 " but a non-PAE x86 machine (PaeEnabled 0 at 0x5c) addresses PFNs below 0x%" PRIx64 " only",
+				dump->path, pfn - 1, bm_off, pfn_limit(kd));
+		if (!kd_add_run(p, start, pfn - start, off))
+			return &ich_enomem;
+		off += (pfn - start) * 0x1000;
+		count += pfn - start;
+	}
+	if (count != npresent)
+		ich_dump_warn(dump, "bitmap dump: TotalPresentPages says %" PRIu64 " pages, the bitmap has %" PRIu64 " bits set",
+			      npresent, count);
+	kd->first_page_offset = first;
+	kd->present_pages = count;
+	kd->total_pages = bits;
+	kd->expected_file_size = off;
+	return NULL;
+}
+
+static struct ich_error *rdmp_bad(const struct ich_dump *dump, const char *what)
+{
+	return ich_error_create(ICH_ERR_FORMAT, "%s: 32-bit RDMP dump (layout derived from the 64-bit one, see docs/SOURCES.md): %s",
+				dump->path, what);
+}
+
+struct ich_error *kd_phys_rdmp(struct ich_dump *dump, struct kd_priv *p)
+{
+	const uint8_t *d = dump->file.data;
+	uint64_t size = dump->file.size;
+	struct ich_kdump *kd = dump->kd;
+	const uint64_t h = second_header(kd);
+	const bool strict = !kd->is64;
+	char msg[256];
+	if (size < h + 0x30)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: RDMP dump: the RDMP header at 0x%" PRIx64 " needs 0x30 bytes, the file has 0x%" PRIx64,
+			dump->path, h, size);
+	if (ich_le32(d + h + 4) != SIG_RDMP || ich_le32(d + h + 8) != SIG_DUMP)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: RDMP dump: signature at 0x%" PRIx64 " is 0x%08x/0x%08x, expected 'RDMP' then 'DUMP'",
+			dump->path, h + 4, ich_le32(d + h + 4), ich_le32(d + h + 8));
+	memcpy(kd->bitmap_signature, "RDMP", 5);
+	uint64_t meta = ich_le64(d + h + 0x10), first = ich_le64(d + h + 0x18);
+	if (strict && ich_le32(d + h) != RDMP_MARKER) {
+		snprintf(msg, sizeof msg, "Marker at 0x%" PRIx64 " is 0x%x, expected 0x40", h, ich_le32(d + h));
+		return rdmp_bad(dump, msg);
+	}
+	if (meta > MAX_RUNS_PAGES * 16 || first != h + 0x20 + meta) {
+		if (strict) {
+			snprintf(msg, sizeof msg,
+				 "MetadataSize at 0x%" PRIx64 " is 0x%" PRIx64 " and FirstPageOffset at 0x%" PRIx64 " is 0x%" PRIx64 "; expected FirstPageOffset == 0x%" PRIx64 " + MetadataSize",
+				 h + 0x10, meta, h + 0x18, first, h + 0x20);
+			return rdmp_bad(dump, msg);
+		}
+		ich_dump_warn(dump, "RDMP header: MetadataSize 0x%" PRIx64 " and FirstPageOffset 0x%" PRIx64 " disagree (expected MetadataSize - 0x20 == FirstPageOffset - 0x2040)",
+			      meta, first);
+	}
+	/* The range table: from +0x30 to the end of the metadata (+0x20 +
+	 * MetadataSize), ended earlier by a zero PFN. */
+	const uint64_t tab = h + 0x30;
+	uint64_t nranges = meta >= 0x10 ? (meta - 0x10) / 16 : 0;
+	if (!strict && meta / 16 > nranges)
+		nranges = meta / 16;	/* as read before: MetadataSize / 16 entries at most */
+	uint64_t off = first, total = 0, prev_end = 0, n = 0;
+	for (uint64_t i = 0; i < nranges; i++) {
+		uint64_t e = tab + 16 * i;
+		if (e + 16 > size) {
+			snprintf(msg, sizeof msg,
+				 "range %" PRIu64 " at 0x%" PRIx64 " lies past the end of the file (0x%" PRIx64 " bytes); the metadata promises up to 0x%" PRIx64,
+				 i, e, size, h + 0x20 + meta);
+			if (strict)
+				return rdmp_bad(dump, msg);
+			/* 64-bit: read what the file holds, as before */
+			ich_dump_warn(dump, "RDMP dump: %s; the ranges before it are read", msg);
+			break;
+		}
+		uint64_t pfn = ich_le64(d + e), cnt = ich_le64(d + e + 8);
+		if (!pfn) {
+			break;
+		}
+		if (cnt > MAX_RUNS_PAGES || total + cnt > MAX_RUNS_PAGES)
+			return ich_error_create(ICH_ERR_FORMAT,
+				"%s: RDMP range %" PRIu64 " at 0x%" PRIx64 " claims 0x%" PRIx64 " pages",
+				dump->path, i, e, cnt);
+		if (strict && (!cnt || pfn < prev_end || pfn + cnt > pfn_limit(kd))) {
+			snprintf(msg, sizeof msg,
+				 "range %" PRIu64 " at 0x%" PRIx64 " is PFN 0x%" PRIx64 " + 0x%" PRIx64 " pages: %s",
+				 i, e, pfn, cnt,
+				 !cnt ? "empty" : pfn < prev_end ? "not after the previous range"
+					: "beyond what a non-PAE x86 machine addresses (PFN 0x100000)");
+			return rdmp_bad(dump, msg);
+		}
+		if (!kd_add_run(p, pfn, cnt, off))
+			return &ich_enomem;
+		off += cnt * 0x1000;
+		total += cnt;
+		prev_end = pfn + cnt;
+		n++;
+	}
+	if (strict && kd->dump_type == ICH_KDUMP_RDMP_COMPLETE &&
+	    (ich_le32(d + h + 0x20) != n || ich_le64(d + h + 0x28) != total)) {
+		snprintf(msg, sizeof msg,
+			 "NumberOfRanges at 0x%" PRIx64 " is %u and TotalNumberOfPages at 0x%" PRIx64 " is 0x%" PRIx64 "; the range table at 0x%" PRIx64 " has %" PRIu64 " ranges of 0x%" PRIx64 " pages",
+			 h + 0x20, ich_le32(d + h + 0x20), h + 0x28, ich_le64(d + h + 0x28), tab, n, total);
+		return rdmp_bad(dump, msg);
+	}
+	kd->first_page_offset = first;
+	kd->present_pages = total;
+	kd->total_pages = total;
+	kd->expected_file_size = off;
+	return NULL;
+}
