@@ -207,6 +207,18 @@ bool ich_heaps_lfh_key(const struct ich_heaps *h, uint64_t *key);
  * ntdll's writable data by its low half). */
 unsigned ich_heaps_lfh_key_bits(const struct ich_heaps *h);
 
+/*
+ * The heap's committed bytes without walking its blocks when its headers
+ * say it (NT heap: the segments' NumberOfPages - NumberOfUnCommittedPages
+ * and the large blocks' CommitSize; segment heap: MemStats) -- the value
+ * ich_heap_walk reports from the same fields; otherwise (page heap, no
+ * MemStats, a header that does not check out) the heap is walked.  After
+ * a walk, the walk's figure.  *source says which.
+ */
+enum ich_commit_source { ICH_COMMIT_HEADERS, ICH_COMMIT_WALK };
+struct ich_error *ich_heap_committed(struct ich_heaps *h, struct ich_heap *heap, uint64_t *committed,
+				     enum ich_commit_source *source);
+
 typedef struct ich_error *ich_heap_block_fn(const struct ich_heap *heap,
 					    const struct ich_heap_block *b, void *arg);
 /*

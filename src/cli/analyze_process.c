@@ -2,7 +2,10 @@
 /*
  * analyze on complete / kernel+user kernel dumps: the heaps of every
  * process (pid, image, heaps, committed, busy bytes, problems), sorted by
- * committed bytes, the top --processes N with one row per heap.  Each
+ * committed bytes, the top --processes N with one row per heap.  Every
+ * process is ranked by the committed bytes its heap headers give
+ * (ich_heap_committed: segment headers / MemStats, no block walk); only
+ * the top N are walked in full (busy bytes, problems).  Each
  * process's heaps are read through its own address space
  * (ich_kernel_process_heaps, src/kernel/process_heaps.c); --fail-on
  * heap-committed>SIZE applies per process.  A kernel-only dump says so in
@@ -21,6 +24,8 @@
 
 struct prow {
 	const struct ich_kprocess *p;
+	bool full;		/* every heap walked (busy bytes, problems known) */
+	size_t from_headers;	/* heaps whose committed came from their headers */
 	size_t nheaps, walked;
 	uint64_t committed, busy_bytes, busy_count;
 	size_t problems, unreadable;
@@ -44,10 +49,15 @@ static int by_committed(const void *a, const void *b)
 	return x->p->pid < y->p->pid ? -1 : x->p->pid > y->p->pid;
 }
 
-/* Walk every heap of one process for its totals. */
-static void process_row(struct ich_kernel *k, struct prow *row, uint32_t build)
+/* One process's heaps: with full, walk every heap for its totals;
+ * without, only the committed bytes (from the heap headers where they
+ * say it, ich_heap_committed). */
+static void process_row(struct ich_kernel *k, struct prow *row, uint32_t build, bool full)
 {
 	struct ich_heaps *hs;
+	free(row->h);
+	const struct ich_kprocess *p = row->p;
+	*row = (struct prow){ .p = p, .full = full };
 	struct ich_error *err = ich_kernel_process_heaps(k, row->p, build, &hs);
 	if (err) {
 		/* the table names the process and the dump already */
@@ -70,6 +80,21 @@ static void process_row(struct ich_kernel *k, struct prow *row, uint32_t build)
 			hr->address = hp->address;
 		if (hp->status != ICH_HEAP_OK) {
 			row->partial = true;
+			continue;
+		}
+		if (!full) {
+			uint64_t c;
+			enum ich_commit_source src;
+			err = ich_heap_committed(hs, hp, &c, &src);
+			if (err) {
+				row->partial = true;
+				ich_error_destroy(err);
+				continue;
+			}
+			row->committed += c;
+			row->from_headers += src == ICH_COMMIT_HEADERS;
+			if (hr)
+				hr->committed = c;
 			continue;
 		}
 		err = ich_heap_walk(hs, hp, NULL, NULL);
@@ -110,16 +135,25 @@ static enum ich_status sec_process_heaps(struct ich_dump *dump, struct ich_repor
 	c->rows = calloc(n ? n : 1, sizeof(*c->rows));
 	if (!c->rows)
 		return ICH_STATUS_FAILED;
+	unsigned top = r->opts->processes ? r->opts->processes : 10;
+	bool all = top == UINT32_MAX;
 	for (size_t i = 0; i < n; i++) {
 		const struct ich_kprocess *p = ich_kernel_process(k, i);
 		if (!p->peb && !p->peb32)
 			continue;	/* System, Registry, minimal processes: no user heaps */
 		struct prow *row = &c->rows[c->nrows++];
 		row->p = p;
-		process_row(k, row, r->opts->build);
+		process_row(k, row, r->opts->build, all);
 	}
 	qsort(c->rows, c->nrows, sizeof(*c->rows), by_committed);
-	unsigned top = r->opts->processes ? r->opts->processes : 10;
+	if (!all) {
+		/* the top N by the headers' committed bytes, walked in full;
+		 * their walked figures re-rank them among themselves */
+		size_t nfull = c->nrows < top ? c->nrows : top;
+		for (size_t i = 0; i < nfull; i++)
+			process_row(k, &c->rows[i], r->opts->build, true);
+		qsort(c->rows, nfull, sizeof(*c->rows), by_committed);
+	}
 	size_t failed = 0, partial = 0;
 	const struct ich_fail_on *fo = &r->opts->fail_on;
 	char a[32], b[32];
@@ -138,13 +172,17 @@ static enum ich_status sec_process_heaps(struct ich_dump *dump, struct ich_repor
 			if (row->error[0])
 				fprintf(r->text, "%8u  %-15s  %5s  %11s  %11s  %8s  %s\n", p->pid, p->image, "-", "-", "-", "-",
 					row->error);
+			else if (!row->full)	/* below the top N: committed only */
+				fprintf(r->text, "%8u  %-15s  %5zu  %11s  %11s  %8s  %snot walked%s\n", p->pid, p->image,
+					row->nheaps, ich_human_size(row->committed, a, sizeof(a)), "-", "-",
+					p->wow64_process ? "WOW64 " : "", row->partial ? " (partial)" : "");
 			else
 				fprintf(r->text, "%8u  %-15s  %5zu  %11s  %11s  %8zu  %s%s\n", p->pid, p->image, row->nheaps,
 					ich_human_size(row->committed, a, sizeof(a)),
 					ich_human_size(row->busy_bytes, b, sizeof(b)), row->problems,
 					p->wow64_process ? "WOW64 " : "",
 					row->unreadable ? "partial: unreadable pages" : row->partial ? "partial" : "");
-			if (detail && !row->error[0])
+			if (detail && !row->error[0] && row->full)
 				for (size_t h = 0; h < row->nheaps && row->h; h++)
 					fprintf(r->text, "%8s  heap %0*" PRIx64 "  committed %s  busy %s  problems %zu%s\n", "",
 						p->wow64_process || ich_dump_arch(dump) == ICH_ARCH_X86 ? 8 : 16,
@@ -160,9 +198,16 @@ static enum ich_status sec_process_heaps(struct ich_dump *dump, struct ich_repor
 			ich_json_bool(r->json, "wow64", p->wow64_process != 0);
 			if (row->error[0]) {
 				ich_json_error_obj(r->json, "error", row->error_code, row->error);
+			} else if (!row->full) {
+				ich_json_u64(r->json, "heaps", row->nheaps);
+				ich_json_u64(r->json, "committed", row->committed);
+				ich_json_bool(r->json, "walked", false);
+				ich_json_u64(r->json, "committed_from_headers", row->from_headers);
+				ich_json_bool(r->json, "partial", row->partial);
 			} else {
 				ich_json_u64(r->json, "heaps", row->nheaps);
 				ich_json_u64(r->json, "committed", row->committed);
+				ich_json_bool(r->json, "walked", true);
 				ich_json_u64(r->json, "busy_count", row->busy_count);
 				ich_json_u64(r->json, "busy_bytes", row->busy_bytes);
 				ich_json_u64(r->json, "problems", row->problems);
@@ -198,7 +243,7 @@ static enum ich_status sec_process_heaps(struct ich_dump *dump, struct ich_repor
 				ich_report_finding_done(r, f, d);
 			}
 		}
-		if (row->problems) {
+		if (row->full && row->problems) {
 			struct ich_finding *f = ich_report_finding(r, ICH_FINDING_HEAP_CORRUPTION, ICH_SEV_ERROR,
 				"process %u (%s): %zu heap problems", p->pid, p->image, row->problems);
 			if (f) {
@@ -212,8 +257,9 @@ static enum ich_status sec_process_heaps(struct ich_dump *dump, struct ich_repor
 	if (r->json)
 		ich_json_end_array(r->json);
 	if (r->text)
-		fprintf(r->text, "%zu processes with a PEB; %zu without readable heaps; %zu partial; %s shown per heap\n",
-			c->nrows, failed, partial, top == UINT32_MAX ? "all" : "the top by committed bytes");
+		fprintf(r->text, "%zu processes with a PEB; %zu without readable heaps; %zu partial; %s walked and shown per heap%s\n",
+			c->nrows, failed, partial, all ? "all" : "the top by committed bytes",
+			all || c->nrows <= top ? "" : " (the others ranked by their heap headers' committed bytes)");
 	for (size_t i = 0; i < c->nrows; i++)
 		free(c->rows[i].h);
 	free(c->rows);

@@ -1111,12 +1111,9 @@ struct ich_error *seg_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 		 * x64 2004+) are what the -s table shows when captured; the
 		 * sums above stand in otherwise. */
 		uint64_t tr, tc;
-		if (hi->o.mem_stats >= 0 &&
-		    ich_error_ok(ich_as_read_u64(h->as, heap->address + (uint64_t)hi->o.mem_stats, &tr)) &&
-		    ich_error_ok(ich_as_read_u64(h->as, heap->address + (uint64_t)hi->o.mem_stats + 8, &tc)) &&
-		    tr && tc <= tr && tr < ((uint64_t)1 << 36)) {
-			heap->totals.reserved = tr * PAGE;
-			heap->totals.committed = tc * PAGE;
+		if (seg_heap_mem_stats(h, heap, &tr, &tc)) {
+			heap->totals.reserved = tr;
+			heap->totals.committed = tc;
 		}
 	}
 	heap->walked = true;
@@ -1136,6 +1133,21 @@ bool ich_heaps_segment_keys(const struct ich_heaps *h, struct ich_segment_keys *
 	k->heap_key = h->seg->heap_key;
 	k->lfh_key_known = h->seg->lfh_key_known;
 	k->lfh_key = h->seg->lfh_key;
+	return true;
+}
+
+bool seg_heap_mem_stats(struct ich_heaps *h, const struct ich_heap *heap, uint64_t *reserved,
+			uint64_t *committed)
+{
+	const struct seg_heap_info *hi = heap->kind == ICH_HEAP_KIND_SEGMENT ? info_of(h, heap->address) : NULL;
+	uint64_t tr, tc;
+	if (!hi || hi->o.mem_stats < 0 ||
+	    !ich_error_ok(ich_as_read_u64(h->as, heap->address + (uint64_t)hi->o.mem_stats, &tr)) ||
+	    !ich_error_ok(ich_as_read_u64(h->as, heap->address + (uint64_t)hi->o.mem_stats + 8, &tc)) ||
+	    !tr || tc > tr || tr >= ((uint64_t)1 << 36))
+		return false;
+	*reserved = tr * PAGE;
+	*committed = tc * PAGE;
 	return true;
 }
 

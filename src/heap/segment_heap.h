@@ -40,6 +40,13 @@ static inline unsigned unused_trailer(uint16_t w, bool vs)
 	return (w & 0x8000) ? 1 : w & (vs ? 0x1FFF : 0x3FFF);
 }
 
+/* _SEGMENT_HEAP.MemStats {TotalReservedPages, TotalCommittedPages} (S1
+ * x64 2004+ _HEAP_RUNTIME_MEMORY_STATS) in bytes, when the row has it and
+ * the values are plausible; what the walk reports as reserved/committed. */
+struct ich_heaps;
+bool seg_heap_mem_stats(struct ich_heaps *h, const struct ich_heap *heap, uint64_t *reserved,
+			uint64_t *committed);
+
 /* Fill o from row; ICH_ERR_LAYOUT naming the first missing field. */
 struct ich_error *segofs_fill(const struct ich_layout *row, unsigned ptr, struct segofs *o);
 

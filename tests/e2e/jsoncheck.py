@@ -433,7 +433,8 @@ ANALYZE_SECTIONS = {
                                                   "queued_packets_blocks": "int"}}),
     "process_heaps": dict(SECTION, **{"processes?": [{
         "pid": "int", "image": "str", "eprocess": "addr", "wow64": "bool", "error?": ERROR,
-        "heaps?": "int", "committed?": "int", "busy_count?": "int", "busy_bytes?": "int",
+        "heaps?": "int", "committed?": "int", "walked?": "bool", "committed_from_headers?": "int",
+        "busy_count?": "int", "busy_bytes?": "int",
         "problems?": "int", "unreadable_ranges?": "int", "partial?": "bool",
         "heap_rows?": [{"address": "addr", "committed": "int", "busy_bytes": "int", "problems": "int",
                         "unreadable_ranges": "int"}]}]}),

@@ -161,6 +161,19 @@ if 5200 in by:
 if 5100 in by:
     expect(by[5100]["busy_bytes"] < busy[5100] and by[5100]["partial"] and by[5100]["unreadable_ranges"] == 2,
            f"heapapp row {by[5100]}")
+# --processes 1: only the top process is walked; the other is ranked by the
+# committed bytes its heap headers give, which equal the walked figure
+rc, out, err = run("analyze", "--json", "-q", "--processes", "1", full)
+d1 = json.loads(out)
+d1 = d1["dumps"][0] if "dumps" in d1 else d1
+rows1 = [p for p in d1["process_heaps"]["processes"] if "error" not in p]
+expect([p["pid"] for p in rows1] == [p["pid"] for p in ok_rows],
+       f"--processes 1 order {[p['pid'] for p in rows1]} != --processes all {[p['pid'] for p in ok_rows]}")
+expect(rows1 and rows1[0]["walked"] and all(not p["walked"] and "busy_bytes" not in p for p in rows1[1:]),
+       f"--processes 1: walked flags {[(p['pid'], p.get('walked')) for p in rows1]}")
+expect(all(p["committed"] == by[p["pid"]]["committed"] for p in rows1 if p["pid"] in by),
+       f"--processes 1 committed {[(p['pid'], p['committed']) for p in rows1]} != walked "
+       f"{[(p, by[p]['committed']) for p in by]}")
 rc, out, err = run("analyze", "--json", "-q", "--fail-on", "heap-committed>1000000", full)
 doc = json.loads(out)
 d = doc["dumps"][0] if "dumps" in doc else doc

@@ -379,6 +379,16 @@ static void run_scenario(size_t k)
 			fail_msg("pid %u: %s", p->pid, err->message);
 		assert_int_equal(ich_heaps_ptr_size(hs), p->wow64 || ich_dump_arch(d) == ICH_ARCH_X86 ? 4 : 8);
 		assert_int_equal(ich_heaps_count(hs), p->nh);
+		/* committed from the heap headers alone (no walk: what analyze
+		 * ranks processes by), then the walk must report the same */
+		uint64_t quick[8];
+		for (size_t j = 0; j < p->nh; j++) {
+			struct ich_heap *hh = ich_heaps_get(hs, j);
+			enum ich_commit_source src;
+			assert_null(ich_heap_committed(hs, hh, &quick[j], &src));
+			assert_int_equal(src, ICH_COMMIT_HEADERS);
+			assert_false(hh->walked);
+		}
 		for (size_t j = 0; j < p->nh; j++) {
 			struct ich_heap *hh = ich_heaps_get(hs, j);
 			assert_int_equal(hh->address, p->h[j].address);
@@ -386,6 +396,13 @@ static void run_scenario(size_t k)
 				check_seg_heap(hs, hh, p, &p->h[j]);
 			else
 				check_heap(hs, hh, p, &p->h[j]);
+		}
+		for (size_t j = 0; j < p->nh; j++) {
+			struct ich_heap *hh = ich_heaps_get(hs, j);
+			if (hh->totals.committed != quick[j])
+				fail_msg("pid %u heap 0x%" PRIx64 ": committed from the headers 0x%" PRIx64 ", walked 0x%" PRIx64,
+					 p->pid, hh->address, quick[j], hh->totals.committed);
+			assert_true(quick[j] > 0);
 		}
 		check_modules(hs, p);
 		if (p->have_keys) {
