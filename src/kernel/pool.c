@@ -285,6 +285,7 @@ struct sums {
 	uint32_t key;
 	uint64_t v[6];
 	bool any;		/* some table's entry was readable */
+	bool all;		/* every table's entry was readable */
 };
 
 static const char *const field_names[6] = {
@@ -401,11 +402,13 @@ static bool sum_tables(struct ich_kernel *k, struct candidate *c, const uint64_t
 		struct sums *s = &sums[i];
 		memset(s, 0, sizeof(*s));
 		s->key = c->keys[i];
+		s->all = true;
 		for (uint32_t t = 0; t < ntables; t++) {
 			struct entry e;
 			read_entry(k->as, L, tables[t], i, &e);
 			if (!e.readable) {
 				(*unreadable)++;
+				s->all = false;
 				continue;
 			}
 			s->any = true;
@@ -421,7 +424,8 @@ static bool sum_tables(struct ich_kernel *k, struct candidate *c, const uint64_t
 			}
 		}
 		char msg[200];
-		if (check_sums && i < c->n && s->key && s->any && sum_broken(L, unit, s, msg, sizeof(msg))) {
+		/* a sum missing a processor's entry proves nothing */
+		if (check_sums && i < c->n && s->key && s->all && sum_broken(L, unit, s, msg, sizeof(msg))) {
 			char tag[5];
 			tag_chars(s->key, tag);
 			snprintf(c->why, sizeof(c->why), "entry %" PRIu64 " at 0x%" PRIx64 " (tag '%s'): %s%s",
