@@ -53,6 +53,7 @@ struct ich_kernel {
 
 	char **notes;	size_t nnotes;
 	char **warnings; size_t nwarnings;
+	int32_t ep_realigned;	/* EPROCESS fields moved from the row (types.c) */
 };
 
 void kernel_note(struct ich_kernel *k, const char *fmt, ...)

@@ -85,6 +85,68 @@ static struct ich_error *collect_type(uint64_t node, void *arg)
 	return NULL;
 }
 
+/*
+ * The EPROCESS fields sit at the row's offsets from ActiveProcessLinks, so
+ * pid 4 and "System" were found -- but the object header in front of the
+ * computed EPROCESS is not a Process's: every field after Pcb moved by the
+ * same amount (a build whose KPROCESS grew or shrank, as 24H2's did,
+ * without a row for it).  The true EPROCESS is the object body whose
+ * header decodes to "Process" (OBJECT_HEADER.Body); KPROCESS (and its
+ * DirectoryTableBase) stays at the body's start.  Look for it within
+ * 0x400 bytes on either side, shift every EPROCESS field after Pcb by the
+ * distance, reload the process list and say so.  The row's offsets
+ * themselves are kept for every other structure.
+ */
+static bool realign_eprocess(struct ich_kernel *k, uint32_t process_index, uint32_t seen)
+{
+	uint64_t ep = k->procs[0].eprocess;
+	for (int32_t d = 8; d <= 0x400; d += 8) {
+		for (int sign = 1; sign >= -1; sign -= 2) {
+			int32_t delta = sign * d;	/* true EPROCESS = ep - delta */
+			uint32_t idx;
+			struct ich_error *err = kobj_type_index(k, kobj_header(k, ep - (uint64_t)(int64_t)delta), &idx);
+			if (err) {
+				ich_error_destroy(err);
+				continue;
+			}
+			if (idx != process_index)
+				continue;
+			struct kofs saved = k->o;
+			struct ich_kprocess *saved_procs = k->procs;
+			size_t saved_n = k->nprocs;
+			int32_t *f[] = { &k->o.ep_pid, &k->o.ep_links, &k->o.ep_ppid, &k->o.ep_peb,
+					 &k->o.ep_object_table, &k->o.ep_image, &k->o.ep_wow64 };
+			for (size_t i = 0; i < sizeof(f) / sizeof(f[0]); i++)
+				if (*f[i] >= 0)
+					*f[i] += delta;
+			k->procs = NULL;
+			k->nprocs = 0;
+			err = kernel_load_processes(k);
+			bool ok = !err && k->nprocs && k->procs[0].pid == 4 &&
+				  ich_error_ok(kobj_type_index(k, kobj_header(k, k->procs[0].eprocess), &idx)) &&
+				  idx == process_index;
+			ich_error_destroy(err);
+			if (!ok) {
+				free(k->procs);
+				k->o = saved;
+				k->procs = saved_procs;
+				k->nprocs = saved_n;
+				continue;
+			}
+			free(saved_procs);
+			k->ep_realigned = delta;
+			kernel_warn(k, "EPROCESS layout: the row \"%s\" (%u) finds System at EPROCESS 0x%" PRIx64 ", whose object header decodes to type index %u, not Process (%u); the object of type Process is 0x%x bytes %s (0x%" PRIx64 "): every EPROCESS field after Pcb is taken as moved by %+d bytes (UniqueProcessId 0x%x, ActiveProcessLinks 0x%x, Peb 0x%x, ObjectTable 0x%x, ImageFileName 0x%x)",
+				    k->row->label, k->row->build_min, ep, seen, process_index,
+				    (unsigned)d, sign > 0 ? "lower" : "higher", k->procs[0].eprocess, delta,
+				    k->o.ep_pid, k->o.ep_links, k->o.ep_peb, k->o.ep_object_table, k->o.ep_image);
+			kernel_note(k, "object header decoding confirmed after the EPROCESS realignment: System's EPROCESS 0x%" PRIx64 " is of type Process (index %u)",
+				    k->procs[0].eprocess, process_index);
+			return true;
+		}
+	}
+	return false;
+}
+
 struct ich_error *kernel_load_types(struct ich_kernel *k)
 {
 	uint64_t T = k->obp_type_object_type;
@@ -131,6 +193,8 @@ struct ich_error *kernel_load_types(struct ich_kernel *k)
 	if (proc && k->nprocs) {
 		uint32_t idx;
 		err = kobj_type_index(k, kobj_header(k, k->procs[0].eprocess), &idx);
+		if (!err && idx != proc->index && realign_eprocess(k, proc->index, idx))
+			return NULL;
 		if (!err && idx != proc->index)
 			kernel_warn(k, "System's EPROCESS decodes to type index %u, but \"Process\" has index %u: object header decoding is suspect",
 				    idx, proc->index);

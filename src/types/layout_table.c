@@ -370,11 +370,24 @@ static const struct field_value ep_x64_10586[] = { EP(0x2E8, 0x2F0, 0x3E0, 0x3F8
 static const struct field_value ep_x64_15063[] = { EP(0x2E0, 0x2E8, 0x3E0, 0x3F8, 0x418, 0x450, 0x28), WOW(0x428), END };
 static const struct field_value ep_x64_18362[] = { EP(0x2E8, 0x2F0, 0x3E8, 0x3F8, 0x418, 0x450, 0x28), WOW(0x428), END };
 static const struct field_value ep_x64_19041[] = { EP(0x440, 0x448, 0x540, 0x550, 0x570, 0x5A8, 0x28), WOW(0x580), END };
-/* 26100: layouts.md §8 🔶 (an uncited header; not confirmed); unknowns -1 */
+/* 26100 (Windows 11 24H2): the EPROCESS moved (KPROCESS shrank).  Cited,
+ * public files found with find_string (ids, no repository names given):
+ *   68618506331 a build-profile table for "windows-11-26100" (and 26200):
+ *     UniqueProcessId 0x1D0, ActiveProcessLinks 0x1D8,
+ *     InheritedProcessId 0x2D0, Peb 0x2E0, ObjectTable 0x300,
+ *     Wow64Process 0x310, ImageFileName 0x338;
+ *   49744919934 "WINDOWS 11 24H2 KERNEL OFFSETS ... from PDB symbols":
+ *     UniqueProcessId 0x1D0, ActiveProcessLinks 0x1D8, ImageFileName
+ *     0x338, Peb 0x2E0, DirectoryTableBase 0x28 (KPROCESS at 0);
+ *   66635292232 "generated ... from 10.0.26100.1742-x64.yml":
+ *     _EPROCESS.ObjectTable 0x300;
+ *   53041513813 (build >= 26100): ActiveProcessLinks 0x1d8,
+ *     ImageFileName 0x338, ObjectTable 0x300.
+ * WoW64Process = ObjectTable + 0x10, the pattern of every S1 column.
+ * Confirmed at run time (process.c: the first process must be System, pid
+ * 4; the WOW64 walk needs a 32-bit PEB whose heaps check out). */
 static const struct field_value ep_x64_26100[] = {
-	FV(EPROCESS_UNIQUE_PROCESS_ID, 0x1D0), FV(EPROCESS_ACTIVE_PROCESS_LINKS, 0x1D8),
-	FV(EPROCESS_PEB, 0x2E0), FV(EPROCESS_IMAGE_FILE_NAME, 0x338),
-	FV(EPROCESS_DIRECTORY_TABLE_BASE, 0x28), END,
+	EP(0x1D0, 0x1D8, 0x2D0, 0x2E0, 0x300, 0x338, 0x28), WOW(0x310), END,
 };
 static const struct field_value ep_x86_7601[] = { EP(0xB4, 0xB8, 0x140, 0x1A8, 0xF4, 0x16C, 0x18), END };
 static const struct field_value ep_x86_9200[] = { EP(0xB4, 0xB8, 0x134, 0x140, 0x150, 0x170, 0x18), END };
@@ -457,7 +470,7 @@ const struct row_def ich_builtin_rows[] = {
 	KR(X64, 15063, "Windows 10 1703-1809", "S11 15063, 16299, 17134, 17763 x64", false, ep_x64_15063, obj_x64_9200),
 	KR(X64, 18362, "Windows 10 1903/1909", "S11 18362 x64", false, ep_x64_18362, obj_x64_9200),
 	KR(X64, 19041, "Windows 10 2004-22H2, 11 21H2-23H2", "S11 19041, 19045, 22000, 22621, 22631 x64; S1", false, ep_x64_19041, obj_x64_9200),
-	KR(X64, 26100, "Windows 11 24H2", "derived: layouts.md 8 (uncited header) for EPROCESS; objects as 22631", true, ep_x64_26100, obj_x64_9200),
+	KR(X64, 26100, "Windows 11 24H2", "EPROCESS: four public 26100 offset tables (find_string ids 68618506331, 49744919934, 66635292232, 53041513813; see ep_x64_26100); OBJECT_HEADER, OBJECT_TYPE, HANDLE_TABLE, KQUEUE: derived, the 9200-22631 layout (no 26100 source found), confirmed at run time by the object-type checks", true, ep_x64_26100, obj_x64_9200),
 	KR(X86, 7600, "Windows 7", "S11 7600/7601 x86; S6 Win7 x86", false, ep_x86_7601, obj_x86_7601),
 	KR(X86, 9200, "Windows 8/8.1", "S11 9200, 9600 x86", false, ep_x86_9200, obj_x86_9200),
 	KR(X86, 10240, "Windows 10 1507", "S11 10240 x86", false, ep_x86_10240, obj_x86_9200),

@@ -70,6 +70,34 @@ static const struct kb_lay lay_x64_19045 = {
 	.paged_base = 0xFFFFC50E7A000000ull, .peb_base = 0x000000C8A3E10000ull,
 };
 
+/* x64 26100 (Windows 11 24H2): the 19045 row with the 24H2 EPROCESS --
+ * UniqueProcessId 0x1D0, ActiveProcessLinks 0x1D8, InheritedFrom
+ * UniqueProcessId 0x2D0, Peb 0x2E0, ObjectTable 0x300, WoW64Process 0x310,
+ * ImageFileName 0x338, Pcb.DirectoryTableBase 0x28: public 26100 offset
+ * tables found with the search tools (find_string ids 68618506331 -- a
+ * "windows-11-26100" build profile --, 49744919934 "WINDOWS 11 24H2 KERNEL
+ * OFFSETS ... from PDB symbols", 66635292232 "from 10.0.26100.1742-x64.yml",
+ * 53041513813); not in L.  Objects, handle table, KQUEUE: the 19045 values
+ * (no 26100 source found).  EPROCESS size 0x840 (the same profile's
+ * EprocessSize, an allocation size only). */
+static const struct kb_lay lay_x64_26100 = {
+	.ps = 8, .cookie = true, .he_enc = 0,
+	.oh_handle_count = 0x8, .oh_type_index = 0x18, .oh_info_mask = 0x1A, .oh_body = 0x30,
+	.opt_size = { 0x20, 0x20, 0x10, 0x20, 0x10, 0x10 },
+	.ci_pid = 0x10, .ni_name = 0x8, .us_buffer = 8,
+	.ot_name = 0x10, .ot_index = 0x28, .ot_objects = 0x2C, .ot_handles = 0x30,
+	.ot_hw_objects = 0x34, .ot_hw_handles = 0x38, .ot_size = 0xD8,
+	.kq_entry = 0x18, .kq_current = 0x28, .kq_maximum = 0x2C, .kq_threads = 0x30, .kq_size = 0x40,
+	.pk_type = 0x10, .pk_key = 0x18, .pk_apc = 0x20, .pk_status = 0x28, .pk_info = 0x30,
+	.pk_alloc = 0x48, .pk_size = 0x50,
+	.ep_dtb = 0x28, .ep_pid = 0x1D0, .ep_links = 0x1D8, .ep_ppid = 0x2D0, .ep_peb = 0x2E0,
+	.ep_objtab = 0x300, .ep_image = 0x338, .ep_size = 0x840, .ep_wow64 = 0x310,
+	.ht_tablecode = 0x8, .ht_size = 0x80, .he_size = 16, .pool_hdr = 0x10,
+	.kdbg_size = 0x368,
+	.kernbase = 0xFFFFF80512A00000ull, .pool_base = 0xFFFFB10A1C000000ull,
+	.paged_base = 0xFFFFC50E7A000000ull, .peb_base = 0x000000C8A3E10000ull,
+};
+
 static const struct kb_lay lay_x64_7601 = {
 	.ps = 8, .cookie = false, .he_enc = 1,
 	.oh_handle_count = 0x8, .oh_type_index = 0x18, .oh_info_mask = 0x1A, .oh_body = 0x30,
@@ -176,6 +204,7 @@ struct region {
 
 struct kb {
 	const struct kb_lay *L;
+	struct kb_lay Lshifted;	/* opts.ep_shift: a layout no row describes */
 	enum db_kd_arch arch;
 	uint32_t build, dump_type;
 	struct kb_opts o;
@@ -336,13 +365,27 @@ struct kb *kb_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type,
 	if (!b)
 		die("out of memory");
 	if (arch == DB_KD_X64)
-		b->L = build < 9200 ? &lay_x64_7601 : &lay_x64_19045;
+		b->L = build < 9200 ? &lay_x64_7601 : build >= 26100 ? &lay_x64_26100 : &lay_x64_19045;
 	else if (build >= 19041)
 		b->L = &lay_x86_19041;
 	else
 		die("no layout for x86 build %u", build);
 	if (arch == DB_KD_X64 && build >= 9200 && build < 9600)
 		die("Win8.0 handle encoding not implemented");
+	if (opts->ep_shift) {
+		/* every EPROCESS field after Pcb moved by ep_shift bytes */
+		b->Lshifted = *b->L;
+		struct kb_lay *S = &b->Lshifted;
+		S->ep_pid += opts->ep_shift;
+		S->ep_links += opts->ep_shift;
+		S->ep_ppid += opts->ep_shift;
+		S->ep_peb += opts->ep_shift;
+		S->ep_objtab += opts->ep_shift;
+		S->ep_image += opts->ep_shift;
+		S->ep_wow64 += S->ep_wow64 ? opts->ep_shift : 0;
+		S->ep_size += opts->ep_shift;
+		b->L = S;
+	}
 	b->arch = arch;
 	b->build = build;
 	b->dump_type = dump_type;

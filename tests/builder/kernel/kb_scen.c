@@ -408,6 +408,17 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 		o.seed = 77;
 		b = kb_new(DB_KD_X64, 19045, DB_KD_BITMAP, &o, name);
 		std_scenario(b, &idx_19041, true, false);
+	} else if (!strcmp(name, "x64-26100-full")) {
+		/* Windows 11 24H2: the EPROCESS of the cited 26100 offsets (kb.c) */
+		o.seed = 26100;
+		b = kb_new(DB_KD_X64, 26100, DB_KD_FULL, &o, name);
+		std_scenario(b, &idx_19041, true, false);
+	} else if (!strcmp(name, "x64-26100-shifted")) {
+		/* the same, every EPROCESS field 0x40 bytes further: no row fits */
+		o.seed = 26101;
+		o.ep_shift = 0x40;
+		b = kb_new(DB_KD_X64, 26100, DB_KD_FULL, &o, name);
+		std_scenario(b, &idx_19041, true, false);
 	} else if (!strcmp(name, "x64-7601-full")) {
 		o.type_lists = false;
 		o.seed = 7601;

@@ -35,6 +35,9 @@ struct kb_opts {
 	bool no_handle_lines;	/* .expect: per-process counts only (big) */
 	uint32_t seed;		/* address jitter */
 	uint64_t ram_pages;	/* physical memory size in pages (0: default) */
+	unsigned ep_shift;	/* EPROCESS fields after Pcb moved by this many
+				 * bytes from the build's row: a layout no row
+				 * describes (the walker's fallback must cope) */
 };
 
 struct kb *kb_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type,
