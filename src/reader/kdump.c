@@ -269,6 +269,9 @@ static struct ich_error *kd_open(struct ich_dump *dump)
 		else
 			err = kd_phys_rdmp(dump, p);
 		break;
+	case ICH_KDUMP_SUMMARY:
+		err = kd_phys_summary(dump, p);
+		break;
 	case ICH_KDUMP_TRIAGE:
 		err = kd_triage_open(dump);
 		break;

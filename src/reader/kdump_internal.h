@@ -37,6 +37,8 @@ bool kd_add_run(struct kd_priv *p, uint64_t pfn, uint64_t n, uint64_t off);
  * expected_file_size. */
 struct ich_error *kd_phys_bitmap(struct ich_dump *dump, struct kd_priv *p);
 struct ich_error *kd_phys_rdmp(struct ich_dump *dump, struct kd_priv *p);
+/* kdump_phys.c: DumpType 2 summary dumps (SUMMARY_DUMP32 / 64). */
+struct ich_error *kd_phys_summary(struct ich_dump *dump, struct kd_priv *p);
 
 /* kdump_triage.c: TRIAGE_DUMP64 and its data blocks as a VA range space. */
 struct ich_error *kd_triage_open(struct ich_dump *dump);

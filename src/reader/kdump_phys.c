@@ -128,6 +128,54 @@ static uint64_t popcount_bits(const uint8_t *bm, uint64_t from, uint64_t bits)
 	return n;
 }
 
+/* The runs of a bitmap (bit p = PFN p, LSB first) whose k-th set bit's
+ * page is at *off + 0x1000 * k; *off ends past the last page, *count is
+ * the bits set.  A file cut short keeps runs up to its end only and
+ * answers for the pages after it from the bitmap (kd_phys_lookup). */
+static struct ich_error *bitmap_runs(struct ich_dump *dump, struct kd_priv *p, const uint8_t *bm,
+				     uint64_t bm_off, uint64_t bits, bool strict, uint64_t *offp,
+				     uint64_t *countp)
+{
+	struct ich_kdump *kd = dump->kd;
+	uint64_t size = dump->file.size;
+	uint64_t off = *offp, count = 0, pfn = 0;
+	while (pfn < bits) {
+		/* skip clear bytes fast */
+		if ((pfn & 7) == 0 && pfn + 8 <= bits && bm[pfn / 8] == 0) {
+			pfn += 8;
+			continue;
+		}
+		if (!(bm[pfn / 8] & (1u << (pfn & 7)))) {
+			pfn++;
+			continue;
+		}
+		uint64_t start = pfn;
+		if (off >= size) {
+			/* The rest of the data is missing: count it, keep no runs. */
+			p->bitmap = bm;
+			p->bitmap_bits = bits;
+			p->beyond_pfn = start;
+			uint64_t rest = popcount_bits(bm, pfn, bits);
+			off += rest * 0x1000;
+			count += rest;
+			break;
+		}
+		while (pfn < bits && (bm[pfn / 8] & (1u << (pfn & 7))))
+			pfn++;
+		if (strict && pfn > pfn_limit(kd))
+			return ich_error_create(ICH_ERR_FORMAT,
+				"%s: bitmap dump: PFN 0x%" PRIx64 " is set in the bitmap at 0x%" PRIx64 " but a non-PAE x86 machine (PaeEnabled 0 at 0x5c) addresses PFNs below 0x%" PRIx64 " only",
+				dump->path, pfn - 1, bm_off, pfn_limit(kd));
+		if (!kd_add_run(p, start, pfn - start, off))
+			return &ich_enomem;
+		off += (pfn - start) * 0x1000;
+		count += pfn - start;
+	}
+	*offp = off;
+	*countp = count;
+	return NULL;
+}
+
 struct ich_error *kd_phys_bitmap(struct ich_dump *dump, struct kd_priv *p)
 {
 	const uint8_t *d = dump->file.data;
@@ -166,39 +214,10 @@ struct ich_error *kd_phys_bitmap(struct ich_dump *dump, struct kd_priv *p)
 				"%s: 32-bit bitmap dump: FirstPage at 0x%" PRIx64 " is 0x%" PRIx64 "; the page data must start on a page boundary at or after the bitmap's end 0x%" PRIx64,
 				dump->path, h + 0x20, first, bm_off + bytes);
 	}
-	uint64_t off = first, count = 0, pfn = 0;
-	while (pfn < bits) {
-		/* skip clear bytes fast */
-		if ((pfn & 7) == 0 && pfn + 8 <= bits && bm[pfn / 8] == 0) {
-			pfn += 8;
-			continue;
-		}
-		if (!(bm[pfn / 8] & (1u << (pfn & 7)))) {
-			pfn++;
-			continue;
-		}
-		uint64_t start = pfn;
-		if (off >= size) {
-			/* The rest of the data is missing: count it, keep no runs. */
-			p->bitmap = bm;
-			p->bitmap_bits = bits;
-			p->beyond_pfn = start;
-			uint64_t rest = popcount_bits(bm, pfn, bits);
-			off += rest * 0x1000;
-			count += rest;
-			break;
-		}
-		while (pfn < bits && (bm[pfn / 8] & (1u << (pfn & 7))))
-			pfn++;
-		if (strict && pfn > pfn_limit(kd))
-			return ich_error_create(ICH_ERR_FORMAT,
-				"%s: 32-bit bitmap dump: PFN 0x%" PRIx64 " is set in the bitmap at 0x%" PRIx64 " but a non-PAE x86 machine (PaeEnabled 0 at 0x5c) addresses PFNs below 0x%" PRIx64 " only",
-				dump->path, pfn - 1, bm_off, pfn_limit(kd));
-		if (!kd_add_run(p, start, pfn - start, off))
-			return &ich_enomem;
-		off += (pfn - start) * 0x1000;
-		count += pfn - start;
-	}
+	uint64_t off = first, count = 0;
+	struct ich_error *err = bitmap_runs(dump, p, bm, bm_off, bits, strict, &off, &count);
+	if (err)
+		return err;
 	if (count != npresent)
 		ich_dump_warn(dump, "bitmap dump: TotalPresentPages says %" PRIu64 " pages, the bitmap has %" PRIu64 " bits set",
 			      npresent, count);
@@ -299,6 +318,70 @@ struct ich_error *kd_phys_rdmp(struct ich_dump *dump, struct kd_priv *p)
 	kd->first_page_offset = first;
 	kd->present_pages = total;
 	kd->total_pages = total;
+	kd->expected_file_size = off;
+	return NULL;
+}
+
+/* DumpType 2, the kernel summary dumps of Windows 2000 to 7 (the 'SDMP'
+ * header before the BMP_HEADER64 era): SUMMARY_DUMP32 at 0x1000 /
+ * SUMMARY_DUMP64 at 0x2000, all fields ULONG: +0x00 Signature 'SDMP',
+ * +0x04 ValidDump 'DUMP', +0x08 DumpOptions, +0x0C HeaderSize (file offset
+ * of the first page), +0x10 BitmapSize (bits), +0x14 Pages (bits set),
+ * +0x18 Bitmap.SizeOfBitMap, then the bitmap buffer at +0x20 (32-bit:
+ * _reserved0 ULONG at +0x1C) or +0x28 (64-bit: _reserved0 ULONG64 at
+ * +0x20).  Sources: the Singularity Dump.h SUMMARY_DUMP32 / SUMMARY_DUMP64
+ * with absolute offsets in its comments (1000 ... 1020 Bits, 2000 ...
+ * 2028 Bits), selene resources/sdk/nt/summary_dump32_t.hpp and
+ * summary_dump64_t.hpp (WDK 10 PDB: Bitmap at +0x18, Buffer at +8 / +0x10
+ * of it), and a public ntiodump-style header (find_string
+ * "SUMMARY_DUMP32", id 8673998620) with the field comments; the debugger
+ * engine source in the corpus (id 8481370720) maps a PFN through the
+ * bitmap from Summary.HeaderSize (SumPhysicalToOffset).  No real summary
+ * dump was available: Pages must equal the bits set and HeaderSize must
+ * lie page-aligned after the bitmap, or the file is refused. */
+struct ich_error *kd_phys_summary(struct ich_dump *dump, struct kd_priv *p)
+{
+	const uint8_t *d = dump->file.data;
+	uint64_t size = dump->file.size;
+	struct ich_kdump *kd = dump->kd;
+	const uint64_t h = second_header(kd);
+	const uint64_t bm_off = h + (kd->is64 ? 0x28 : 0x20);
+	if (size < bm_off)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: summary dump: the SUMMARY_DUMP header at 0x%" PRIx64 " needs 0x%" PRIx64 " bytes, the file has 0x%" PRIx64,
+			dump->path, h, bm_off - h, size);
+	if (ich_le32(d + h) != SIG_SDMP || ich_le32(d + h + 4) != SIG_DUMP)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: summary dump: signature at 0x%" PRIx64 " is 0x%08x/0x%08x, expected 'SDMP' then 'DUMP'",
+			dump->path, h, ich_le32(d + h), ich_le32(d + h + 4));
+	memcpy(kd->bitmap_signature, "SDMP", 5);
+	uint64_t first = ich_le32(d + h + 0xC), bits = ich_le32(d + h + 0x10),
+		 npresent = ich_le32(d + h + 0x14), rtl_bits = ich_le32(d + h + 0x18);
+	uint64_t bytes = (bits + 7) / 8;
+	if (bytes > size - bm_off)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: summary dump: the bitmap at 0x%" PRIx64 " claims 0x%" PRIx64 " bits (BitmapSize at 0x%" PRIx64 "); the file has room for 0x%" PRIx64,
+			dump->path, bm_off, bits, h + 0x10, (size - bm_off) * 8);
+	if (rtl_bits != bits)
+		ich_dump_warn(dump, "summary dump: Bitmap.SizeOfBitMap at 0x%" PRIx64 " is 0x%" PRIx64 ", BitmapSize at 0x%" PRIx64 " is 0x%" PRIx64 "; the bitmap is read with BitmapSize",
+			      h + 0x18, rtl_bits, h + 0x10, bits);
+	const uint8_t *bm = d + bm_off;
+	uint64_t set = popcount_bits(bm, 0, bits);
+	if (set != npresent)
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: summary dump: Pages at 0x%" PRIx64 " is 0x%" PRIx64 " but the bitmap at 0x%" PRIx64 " has 0x%" PRIx64 " bits set",
+			dump->path, h + 0x14, npresent, bm_off, set);
+	if (first < bm_off + bytes || (first & 0xFFF))
+		return ich_error_create(ICH_ERR_FORMAT,
+			"%s: summary dump: HeaderSize at 0x%" PRIx64 " is 0x%" PRIx64 "; the page data must start on a page boundary at or after the bitmap's end 0x%" PRIx64,
+			dump->path, h + 0xC, first, bm_off + bytes);
+	uint64_t off = first, count = 0;
+	struct ich_error *err = bitmap_runs(dump, p, bm, bm_off, bits, true, &off, &count);
+	if (err)
+		return err;
+	kd->first_page_offset = first;
+	kd->present_pages = count;
+	kd->total_pages = bits;
 	kd->expected_file_size = off;
 	return NULL;
 }

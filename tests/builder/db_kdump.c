@@ -246,6 +246,7 @@ struct db_kd *db_kd_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type
 	if (arch != DB_KD_X64 && arch != DB_KD_X86_PAE && arch != DB_KD_X86)
 		db_die("db_kd_new: architecture %d", (int)arch);
 	if (dump_type != DB_KD_FULL && dump_type != DB_KD_BITMAP && dump_type != DB_KD_TRIAGE &&
+	    dump_type != DB_KD_SUMMARY &&
 	    dump_type != DB_KD_RDMP_KERNEL && dump_type != DB_KD_RDMP_KERNEL_USER &&
 	    dump_type != DB_KD_RDMP_COMPLETE)
 		db_die("db_kd_new: dump type %u is not supported", dump_type);
@@ -904,6 +905,32 @@ int db_kd_write_file(struct db_kd *kd, const char *path)
 			for (uint64_t p = 0; p < kd->runs[r].page_count; p++)
 				kd->file_off[kd->runs[r].base_page + p] = data_off + PG * k++;
 		npresent = k;
+	} else if (type == DB_KD_SUMMARY) {
+		/* SUMMARY_DUMP32 at 0x1000 / SUMMARY_DUMP64 at 0x2000 (a
+		 * Singularity Dump.h with the absolute offsets; selene
+		 * summary_dump32_t / summary_dump64_t from the WDK 10 PDB):
+		 * Signature 'SDMP', ValidDump 'DUMP', DumpOptions, HeaderSize,
+		 * BitmapSize, Pages, Bitmap.SizeOfBitMap (ULONGs from +0), then
+		 * the bitmap buffer (ULONGs) at +0x20 (x86, _reserved0 ULONG
+		 * at +0x1C) or +0x28 (x64, _reserved0 ULONG64 at +0x20). */
+		uint64_t pages = kd->max_pfn;
+		size_t bm_at = is64 ? 0x28 : 0x20;
+		size_t bm_bytes = (size_t)((pages + 31) / 32 * 4);
+		size_t sh = db_buf_reserve(&meta, bm_at + bm_bytes, 1);
+		data_off = (meta.len + PG - 1) & ~(PG - 1);
+		for (uint64_t p = 0; p < pages; p++) {
+			if (!present(kd, p))
+				continue;
+			meta.p[sh + bm_at + p / 8] |= (uint8_t)(1u << (p % 8));
+			kd->file_off[p] = data_off + PG * npresent++;
+		}
+		db_put32(meta.p + sh, 0x504D4453u);		/* 'SDMP' */
+		db_put32(meta.p + sh + 4, 0x504D5544u);		/* 'DUMP' */
+		db_put32(meta.p + sh + 8, 1);	/* DUMP_SUMMARY_VALID_KERNEL_VA */
+		db_put32(meta.p + sh + 0xC, (uint32_t)data_off);	/* HeaderSize */
+		db_put32(meta.p + sh + 0x10, (uint32_t)pages);	/* BitmapSize */
+		db_put32(meta.p + sh + 0x14, (uint32_t)npresent);	/* Pages */
+		db_put32(meta.p + sh + 0x18, (uint32_t)pages);	/* SizeOfBitMap */
 	} else if (type == DB_KD_BITMAP) {
 		/* BMP_HEADER64 right after the dump header (0x2000 x64, 0x1000
 		 * x86): Signature, ValidDump 'DUMP', pad to 0x20, FirstPage 0x20,

@@ -331,6 +331,7 @@ enum db_kd_arch {
 /* DUMP_HEADER DumpType values (layouts.md §7, kdmp-parser). */
 enum {
 	DB_KD_FULL = 1,
+	DB_KD_SUMMARY = 2,		/* SUMMARY_DUMP32/64 (Windows 2000-7 kernel dumps) */
 	DB_KD_TRIAGE = 4,		/* x64 only, see db_kd_triage_* */
 	DB_KD_BITMAP = 5,
 	DB_KD_RDMP_KERNEL = 8,

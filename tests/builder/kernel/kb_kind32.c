@@ -8,7 +8,8 @@
  * Names: ARCH-19041-KIND[-heaps], ARCH = x86pae (PAE) or x86 (non-PAE),
  * KIND = fdmp (DumpType 5, 'FDMP': full bitmap), sdmp (5, 'SDMP': kernel
  * bitmap), rdmpk (8, .dump /k), rdmpku (9, .dump /ka), rdmpf (0xA, .dump
- * /f).  "full" is the existing DumpType 1 scenario (not handled here).
+ * /f), summary (2, SUMMARY_DUMP32: the Windows 7-era kernel dump).
+ * "full" is the existing DumpType 1 scenario (not handled here).
  */
 #include "kobjbuilder.h"
 
@@ -26,6 +27,7 @@ bool kb_kind32(const char *name, enum db_kd_arch *arch, uint32_t *dump_type,
 		{ "rdmpk", DB_KD_RDMP_KERNEL, 0 },
 		{ "rdmpku", DB_KD_RDMP_KERNEL_USER, 0 },
 		{ "rdmpf", DB_KD_RDMP_COMPLETE, 0 },
+		{ "summary", DB_KD_SUMMARY, 0 },	/* DumpType 2, SUMMARY_DUMP32 */
 	};
 	const char *rest;
 	if (!strncmp(name, "x86pae-19041-", 13)) {

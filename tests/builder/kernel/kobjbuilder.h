@@ -94,7 +94,7 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 			    const char *heaps);
 
 /* kb_kind32.c: a 32-bit container variant name (x86pae|x86-19041-KIND
- * [-heaps], KIND fdmp, sdmp, rdmpk, rdmpku, rdmpf): its arch, DumpType,
+ * [-heaps], KIND fdmp, sdmp, rdmpk, rdmpku, rdmpf, summary): its arch, DumpType,
  * bitmap signature (0 for RDMP) and whether it has heaps. */
 bool kb_kind32(const char *name, enum db_kd_arch *arch, uint32_t *dump_type,
 	       uint32_t *bmp_signature, bool *heaps);

@@ -402,6 +402,8 @@ static void test_x86_nonpae_pages(void **state)
 }
 
 /* RDMP kinds and FDMP: kind names, data through the ranges. */
+/* Every container kind on every arch: the 32-bit bitmap / RDMP / summary
+ * header at 0x1000, the 64-bit one at 0x2000 (kdump_phys.c). */
 static void test_container_kinds(void **state)
 {
 	(void)state;
@@ -410,25 +412,41 @@ static void test_container_kinds(void **state)
 		{ DB_KD_RDMP_KERNEL_USER, 0, "kernel and user memory dump (RDMP)" },
 		{ DB_KD_RDMP_COMPLETE, 0, "complete memory dump (RDMP)" },
 		{ DB_KD_BITMAP, 0x504D4446, "kernel bitmap dump (FDMP, full)" },
+		{ DB_KD_BITMAP, 0x504D4453, "kernel bitmap dump (SDMP, kernel)" },
+		{ DB_KD_SUMMARY, 0, "kernel summary dump" },
 	};
-	for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
-		struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, kinds[i].type);
-		if (kinds[i].bmp)
-			db_kd_header(kd)->bmp_signature = kinds[i].bmp;
-		uint64_t dtb = db_kd_kernel_dtb(kd);
-		map(kd, dtb, VA_4K, 0x2000, 0x1000);
-		w64(kd, dtb, VA_4K + 0xff8, 0x0102030405060708ull);
-		w64(kd, dtb, VA_4K + 0x1000, 0x1112131415161718ull);
-		char *path;
-		struct ich_dump *d = write_open(kd, &path);
-		assert_string_equal(ich_dump_kind_name(d), kinds[i].name);
-		assert_int_equal(ich_dump_kdump(d)->dump_type, kinds[i].type);
-		uint64_t b[2];
-		assert_null(ich_as_read_exact(ich_dump_as(d), VA_4K + 0xff8, b, 16));
-		assert_int_equal(b[0], 0x0102030405060708ull);
-		assert_int_equal(b[1], 0x1112131415161718ull);
-		done(d, path);
-		db_kd_free(kd);
+	static const enum db_kd_arch arches[] = { DB_KD_X64, DB_KD_X86_PAE, DB_KD_X86 };
+	for (size_t a = 0; a < 3; a++) {
+		uint64_t va = arches[a] == DB_KD_X64 ? VA_4K : 0x8A000000ull;
+		for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++) {
+			struct db_kd *kd = db_kd_new(arches[a], 19045, kinds[i].type);
+			if (kinds[i].bmp)
+				db_kd_header(kd)->bmp_signature = kinds[i].bmp;
+			uint64_t dtb = db_kd_kernel_dtb(kd);
+			map(kd, dtb, va, 0x2000, 0x1000);
+			w64(kd, dtb, va + 0xff8, 0x0102030405060708ull);
+			w64(kd, dtb, va + 0x1000, 0x1112131415161718ull);
+			char *path;
+			struct ich_dump *d = write_open(kd, &path);
+			assert_string_equal(ich_dump_kind_name(d), kinds[i].name);
+			const struct ich_kdump *k = ich_dump_kdump(d);
+			assert_int_equal(k->dump_type, kinds[i].type);
+			assert_int_equal(k->is64, arches[a] == DB_KD_X64);
+			assert_false(k->truncated);
+			assert_int_equal(ich_dump_warning_count(d), 0);
+			uint64_t b[2];
+			assert_null(ich_as_read_exact(ich_dump_as(d), va + 0xff8, b, 16));
+			assert_int_equal(b[0], 0x0102030405060708ull);
+			assert_int_equal(b[1], 0x1112131415161718ull);
+			/* the data frame is in the file where the builder put it */
+			uint64_t pfn = db_kd_va_to_pfn(kd, dtb, va + 0x1000);
+			uint64_t off = db_kd_pfn_file_offset(kd, pfn);
+			assert_true(off != UINT64_MAX);
+			assert_true(off >= k->first_page_offset);
+			assert_int_equal(k->expected_file_size, ich_dump_file_size(d));
+			done(d, path);
+			db_kd_free(kd);
+		}
 	}
 }
 
@@ -523,15 +541,36 @@ static void test_hostile_headers(void **state)
 	assert_non_null(strstr(msg, "0x2000"));
 	ich_error_destroy(err);
 	free(msg);
-	/* old summary dump (DumpType 2): header only, the reason named */
+	/* old summary dump (DumpType 2): SUMMARY_DUMP64 at 0x2000; zeros
+	 * there are refused, naming the offset */
 	memset(h, 0, n);
 	memcpy(h, "PAGEDU64", 8);
 	put32(h + 0x30, 0x8664);
 	put32(h + 0xF98, 2);
 	err = open_bytes(h, n, &msg, &nw);
-	assert_null(err);
-	assert_non_null(strstr(msg, "DumpType 2 (summary)"));
-	assert_non_null(strstr(msg, "only the header"));
+	assert_non_null(err);
+	assert_non_null(strstr(msg, "summary dump: signature at 0x2000"));
+	ich_error_destroy(err);
+	free(msg);
+	/* ... Pages (0x2014) not the bits set in the bitmap at 0x2028 */
+	memcpy(h + 0x2000, "SDMPDUMP", 8);
+	put32(h + 0x200C, 0x3000);
+	put32(h + 0x2010, 64);
+	put32(h + 0x2014, 3);
+	put32(h + 0x2018, 64);
+	h[0x2028] = 0x03;
+	err = open_bytes(h, n, &msg, &nw);
+	assert_non_null(err);
+	assert_non_null(strstr(msg, "Pages at 0x2014 is 0x3 but the bitmap at 0x2028 has 0x2 bits set"));
+	ich_error_destroy(err);
+	free(msg);
+	/* ... HeaderSize (0x200C) inside the bitmap */
+	put32(h + 0x2014, 2);
+	put32(h + 0x200C, 0x2000);
+	err = open_bytes(h, n, &msg, &nw);
+	assert_non_null(err);
+	assert_non_null(strstr(msg, "HeaderSize at 0x200c is 0x2000"));
+	ich_error_destroy(err);
 	free(msg);
 	/* ARM64 full dump: parsed, but no page tables of that arch */
 	put32(h + 0x30, 0xaa64);
