@@ -293,10 +293,22 @@ static struct ich_error *kd_open(struct ich_dump *dump)
 	}
 	if (kd->dump_type == ICH_KDUMP_TRIAGE)
 		return NULL;
-	if (dump->arch != ICH_ARCH_X64 && dump->arch != ICH_ARCH_X86) {
+	if (dump->arch != ICH_ARCH_X64 && dump->arch != ICH_ARCH_X86 && dump->arch != ICH_ARCH_ARM64) {
 		ich_dump_warn(dump, "MachineImageType 0x%x: page tables of this architecture are not supported; kernel memory is not addressable",
 			      kd->machine_image_type);
 		return NULL;
+	}
+	if (dump->arch == ICH_ARCH_ARM64 && !kd->is64) {
+		ich_dump_warn(dump, "MachineImageType 0xaa64 (ARM64) with a 32-bit DUMP_HEADER ('PAGEDUMP'): not a layout ARM64 Windows writes; kernel memory is not addressable");
+		return NULL;
+	}
+	if (dump->arch == ICH_ARCH_ARM64) {
+		const char *why = kd_arm64_dtb_refusal(kd->directory_table_base);
+		if (why) {
+			ich_dump_warn(dump, "DirectoryTableBase 0x%" PRIx64 ": %s; kernel memory is not addressable",
+				      kd->directory_table_base, why);
+			return NULL;
+		}
 	}
 	return kd_paging_create(dump, kd->directory_table_base, "kernel VA", &dump->as);
 }

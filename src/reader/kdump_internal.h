@@ -39,6 +39,9 @@ struct ich_error *kd_phys_bitmap(struct ich_dump *dump, struct kd_priv *p);
 struct ich_error *kd_phys_rdmp(struct ich_dump *dump, struct kd_priv *p);
 /* kdump_phys.c: DumpType 2 summary dumps (SUMMARY_DUMP32 / 64). */
 struct ich_error *kd_phys_summary(struct ich_dump *dump, struct kd_priv *p);
+/* ARM64: why a DirectoryTableBase (a TTBR value) cannot be walked, or
+ * NULL when it can (kdump_paging.c). */
+const char *kd_arm64_dtb_refusal(uint64_t dtb);
 
 /* kdump_triage.c: TRIAGE_DUMP64 and its data blocks as a VA range space. */
 struct ich_error *kd_triage_open(struct ich_dump *dump);

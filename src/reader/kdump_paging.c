@@ -3,7 +3,28 @@
  * Kernel (and process) virtual address spaces of kernel dumps: page walks
  * through the tables rooted at a DirectoryTableBase, done by libaddrxlat
  * (x64 4-level with 2 MiB / 1 GiB pages, x86 PAE, x86 non-PAE with 4 MiB
- * pages).  icpheap only feeds it physical pages.
+ * pages, AArch64 with a 4 KiB granule and 48-bit VA).  icpheap only feeds
+ * it physical pages.
+ *
+ * ARM64 (MachineImageType 0xAA64).  libaddrxlat's ADDRXLAT_PTE_AARCH64
+ * walks VMSAv8-64 long descriptors (Arm ARM DDI 0487 D8.3: bit 0 valid,
+ * bit 1 table/page vs. block, output address 47:12).  Windows on ARM64
+ * uses 4 KiB pages and a 48-bit VA; a process's DirectoryTableBase is
+ * taken as the physical address of one level-0 table that serves both
+ * halves -- user addresses (TTBR0, VA bits 63:48 zero) through entries
+ * 0-255 and kernel addresses (TTBR1, bits 63:48 all ones) through 256-511,
+ * as the x64 PML4 does.  That is derived, not documented: Connor McGarr,
+ * "Windows ARM64 Internals" (connormcgarr.github.io/arm64-windows-internals-basics)
+ * describes a self-referencing level-0 entry "like self-reference PML4";
+ * the run-time checks (KDBG's OwnerTag, PsActiveProcessHead's list, the
+ * kernel model's invariants) confirm or refute it on a real dump.  What
+ * is refused, naming the value: a DTB that is not a 4 KiB-aligned table
+ * base (bits 11:1 set; TTBR bit 0 is CnP and bits 63:48 the ASID, both
+ * dropped), and VAs whose bits 63:48 are neither all zero nor all one
+ * (not a 48-bit VA).  Invalid ARM64 PTEs are reported as "not mapped"
+ * with their value: Windows's ARM64 software-PTE formats (paged out,
+ * transition, prototype) are not documented, so they are not decoded and
+ * transition pages are not read.
  *
  * Windows transition PTEs (Valid 0, Prototype bit 10 clear, Transition bit
  * 11 set) still name a frame in RAM, so the page-table pages handed to
@@ -27,7 +48,18 @@
 #define MEMO_SIZE 4096		/* table pages known to need (no) patching */
 #define PTC_SIZE 4096		/* direct-mapped region cache (8 GiB of 2M regions) */
 
-enum pt_kind { PT_X64, PT_PAE, PT_X86 };
+enum pt_kind { PT_X64, PT_PAE, PT_X86, PT_ARM64 };
+
+#define ARM64_TTBR_BADDR 0x0000FFFFFFFFF000ull	/* 4 KiB granule, 48-bit PA */
+
+const char *kd_arm64_dtb_refusal(uint64_t dtb)
+{
+	if (dtb & 0xFFEull)
+		return "bits 11:1 are set, so it is not the 4 KiB-aligned level-0 table of a 4 KiB-granule, 48-bit-VA, 4-level walk (the only ARM64 form translated)";
+	if (!(dtb & ARM64_TTBR_BADDR))
+		return "no table address";
+	return NULL;
+}
 
 struct tlb_entry {
 	uint64_t vpage;		/* VA >> 12, plus 1 (0 = empty) */
@@ -112,7 +144,9 @@ static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 	 * the cost, so the answer is remembered per page. */
 	struct scan_memo *memo = &pas->memo[(pa >> 12) % MEMO_SIZE];
 	bool need_fix;
-	if (memo->pa == pa + 1) {
+	if (pas->kind == PT_ARM64) {
+		need_fix = false;	/* no documented ARM64 transition format */
+	} else if (memo->pa == pa + 1) {
 		need_fix = memo->need_fix;
 	} else {
 		need_fix = false;
@@ -190,7 +224,7 @@ static unsigned long read_caps(const addrxlat_cb_t *cb)
  */
 static enum ich_miss_reason invalid_pte_reason(enum pt_kind kind, uint64_t pte)
 {
-	if (!pte)
+	if (!pte || kind == PT_ARM64)
 		return ICH_MISS_NOT_MAPPED;
 	if (pte & (1u << 10))
 		return ICH_MISS_PROTOTYPE;
@@ -211,12 +245,22 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		*pa_page = t->ppage;
 		return true;
 	}
+	uint64_t walk_va = va;
 	if (pas->kind == PT_X64) {
 		uint64_t top = va >> 47;
 		if (top != 0 && top != 0x1FFFF) {
 			res->why = ICH_MISS_NONCANONICAL;
 			return false;
 		}
+	} else if (pas->kind == PT_ARM64) {
+		/* TTBR0 (bits 63:48 zero) or TTBR1 (all one); both through the
+		 * one level-0 table (see the top of this file) */
+		uint64_t top = va >> 48;
+		if (top != 0 && top != 0xFFFF) {
+			res->why = ICH_MISS_NONCANONICAL;
+			return false;
+		}
+		walk_va = va & 0x0000FFFFFFFFFFFFull;
 	} else if (va > 0xFFFFFFFFull) {
 		res->why = ICH_MISS_NONCANONICAL;
 		return false;
@@ -245,7 +289,7 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		step.ctx = pas->ctx;
 		step.sys = NULL;
 		step.meth = &pas->meth;
-		st = addrxlat_launch(&step, va & ~(uint64_t)(PAGE - 1));
+		st = addrxlat_launch(&step, walk_va & ~(uint64_t)(PAGE - 1));
 		/* remain 2: base is the page table, the next step reads the
 		 * PTE (a large page jumps straight to remain 1). */
 		while (st == ADDRXLAT_OK && step.remain > 2)
@@ -415,7 +459,23 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 	m->param.pgt.root.as = ADDRXLAT_MACHPHYSADDR;
 	m->param.pgt.pte_mask = 0;
 	addrxlat_paging_form_t *pf = &m->param.pgt.pf;
-	if (kd->is64) {
+	if (dump->arch == ICH_ARCH_ARM64) {
+		const char *why = kd_arm64_dtb_refusal(dtb & ~0xFFFF000000000001ull);
+		if (why) {
+			paging_destroy(&pas->as);
+			return ich_error_create(ICH_ERR_UNSUPPORTED, "%s: DirectoryTableBase 0x%" PRIx64 ": %s",
+						dump->path, dtb, why);
+		}
+		pas->kind = PT_ARM64;
+		pas->as.ptr_size = 8;
+		pas->region_shift = 21;
+		pas->pte_bits = 9;
+		m->param.pgt.root.addr = dtb & ARM64_TTBR_BADDR;	/* ASID 63:48, CnP 0 dropped */
+		pf->pte_format = ADDRXLAT_PTE_AARCH64;
+		pf->nfields = 5;
+		pf->fieldsz[0] = 12; pf->fieldsz[1] = 9; pf->fieldsz[2] = 9;
+		pf->fieldsz[3] = 9; pf->fieldsz[4] = 9;
+	} else if (kd->is64) {
 		/* CR3 bits 0-11 may hold a PCID (the real 19045 dump: 0x1ad002). */
 		pas->kind = PT_X64;
 		pas->as.ptr_size = 8;

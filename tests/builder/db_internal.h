@@ -75,6 +75,12 @@ int db_pwrite_all(int fd, const void *buf, size_t n, uint64_t off, const char *p
 /* True if the n bytes are all zero. */
 bool db_is_zero(const void *p, size_t n);
 
+/* db_arm64.c: AArch64 descriptors (Arm ARM D8.3) for DB_KD_ARM64. */
+uint64_t db_a64_table_entry(uint64_t pa);
+uint64_t db_a64_leaf_entry(uint64_t pa, bool page, bool user);
+bool db_a64_is_block(uint64_t e, unsigned lvl);
+uint64_t db_a64_addr(uint64_t e);
+
 /* struct db_mem internals: either a sparse store or a view. */
 struct db_mem_ops {
 	/* Returns 0, or -1 with db_error set (view: address not mapped). */

@@ -78,9 +78,16 @@ static unsigned entry_size(const struct db_kd *kd)
 	return kd->arch == DB_KD_X86 ? 4 : 8;
 }
 
+/* x64 and ARM64 share the geometry (4 levels of 512 8-byte entries, VA
+ * bits 47:12, kernel in the upper half); their entries differ. */
+static bool four_level(const struct db_kd *kd)
+{
+	return kd->arch == DB_KD_X64 || kd->arch == DB_KD_ARM64;
+}
+
 static unsigned nlevels(const struct db_kd *kd)
 {
-	return kd->arch == DB_KD_X64 ? 4 : kd->arch == DB_KD_X86_PAE ? 3 : 2;
+	return four_level(kd) ? 4 : kd->arch == DB_KD_X86_PAE ? 3 : 2;
 }
 
 static struct level level_of(const struct db_kd *kd, unsigned i)
@@ -88,7 +95,7 @@ static struct level level_of(const struct db_kd *kd, unsigned i)
 	static const struct level x64[] = { { 39, 9 }, { 30, 9 }, { 21, 9 }, { 12, 9 } };
 	static const struct level pae[] = { { 30, 2 }, { 21, 9 }, { 12, 9 } };
 	static const struct level x86[] = { { 22, 10 }, { 12, 10 } };
-	return kd->arch == DB_KD_X64 ? x64[i] : kd->arch == DB_KD_X86_PAE ? pae[i] : x86[i];
+	return four_level(kd) ? x64[i] : kd->arch == DB_KD_X86_PAE ? pae[i] : x86[i];
 }
 
 static uint64_t addr_mask(const struct db_kd *kd)
@@ -99,14 +106,15 @@ static uint64_t addr_mask(const struct db_kd *kd)
 
 static bool is_user(const struct db_kd *kd, uint64_t va)
 {
-	return kd->arch == DB_KD_X64 ? va < 0x800000000000ull : va < 0x80000000ull;
+	return four_level(kd) ? va < 0x800000000000ull : va < 0x80000000ull;
 }
 
 /* Top-level indices shared between address spaces (the kernel half). */
 static bool top_shared(const struct db_kd *kd, uint64_t idx)
 {
 	switch (kd->arch) {
-	case DB_KD_X64: return idx >= 256;
+	case DB_KD_X64:
+	case DB_KD_ARM64: return idx >= 256;
 	case DB_KD_X86_PAE: return idx >= 2;
 	default: return idx >= 512;
 	}
@@ -117,10 +125,20 @@ static bool top_shared(const struct db_kd *kd, uint64_t idx)
 static bool can_be_large(const struct db_kd *kd, unsigned lvl)
 {
 	switch (kd->arch) {
-	case DB_KD_X64: return lvl == 1 || lvl == 2;
+	case DB_KD_X64:
+	case DB_KD_ARM64: return lvl == 1 || lvl == 2;
 	case DB_KD_X86_PAE: return lvl == 1;
 	default: return lvl == 0;
 	}
+}
+
+/* A valid entry at level lvl that maps memory (not a table) before the
+ * last level: x86 PS bit; AArch64 a block descriptor. */
+static bool is_large(const struct db_kd *kd, unsigned lvl, uint64_t e)
+{
+	if (kd->arch == DB_KD_ARM64)
+		return db_a64_is_block(e, lvl);
+	return can_be_large(kd, lvl) && (e & PTE_PS);
 }
 
 static uint64_t rd_entry(const struct db_kd *kd, uint64_t pa)
@@ -243,7 +261,7 @@ static uint64_t new_top_table(struct db_kd *kd)
 
 struct db_kd *db_kd_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type)
 {
-	if (arch != DB_KD_X64 && arch != DB_KD_X86_PAE && arch != DB_KD_X86)
+	if (arch != DB_KD_X64 && arch != DB_KD_X86_PAE && arch != DB_KD_X86 && arch != DB_KD_ARM64)
 		db_die("db_kd_new: architecture %d", (int)arch);
 	if (dump_type != DB_KD_FULL && dump_type != DB_KD_BITMAP && dump_type != DB_KD_TRIAGE &&
 	    dump_type != DB_KD_SUMMARY &&
@@ -259,7 +277,7 @@ struct db_kd *db_kd_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type
 	set_runs(kd, defruns, 2);
 	kd->hdr.major_version = 0xF;
 	kd->hdr.minor_version = build;
-	kd->hdr.machine_image_type = arch == DB_KD_X64 ? 0x8664 : 0x14C;
+	kd->hdr.machine_image_type = arch == DB_KD_X64 ? 0x8664 : arch == DB_KD_ARM64 ? 0xAA64 : 0x14C;
 	kd->hdr.number_processors = 4;
 	kd->hdr.pae_enabled = arch == DB_KD_X86_PAE;
 	kd->hdr.system_time = 0x01D9E1B2C3D4E5F6ull;
@@ -414,7 +432,7 @@ static uint64_t walk(const struct db_kd *kd, uint64_t dtb, uint64_t va, unsigned
 		*lvl = i;
 		if (i == n - 1 || !(e & PTE_P))
 			return ea;
-		if (can_be_large(kd, i) && (e & PTE_PS))
+		if (is_large(kd, i, e))
 			return ea;
 		table = e & addr_mask(kd);
 	}
@@ -435,7 +453,7 @@ uint64_t db_kd_va_to_pa(const struct db_kd *kd, uint64_t dtb, uint64_t va)
 	uint64_t e = rd_entry(kd, ea);
 	bool leaf = lvl == nlevels(kd) - 1;
 	if (!(e & PTE_P)) {
-		if (leaf && (e & PTE_TRANSITION) && !(e & PTE_PROTOTYPE))
+		if (kd->arch != DB_KD_ARM64 && leaf && (e & PTE_TRANSITION) && !(e & PTE_PROTOTYPE))
 			return (e & addr_mask(kd)) | (va & (PG - 1));
 		return UINT64_MAX;
 	}
@@ -480,6 +498,7 @@ static int map_one(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t pa,
 		   unsigned target_lvl, bool alloc)
 {
 	bool user = is_user(kd, va);
+	bool a64 = kd->arch == DB_KD_ARM64;
 	uint64_t inter = PTE_P | PTE_RW | PTE_A | (user ? PTE_US : 0);
 	uint64_t table = top_table(kd, dtb);
 	for (unsigned i = 0; i < target_lvl; i++) {
@@ -490,16 +509,17 @@ static int map_one(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t pa,
 			uint64_t f = db_kd_alloc_frame(kd);
 			if (f == UINT64_MAX)
 				return -1;
-			e = (f * PG) | (kd->arch == DB_KD_X86_PAE && i == 0 ? PTE_P : inter);
+			e = a64 ? db_a64_table_entry(f * PG)
+				: (f * PG) | (kd->arch == DB_KD_X86_PAE && i == 0 ? PTE_P : inter);
 			if (i == 0)
 				set_top(kd, dtb, idx, e);
 			else
 				wr_entry(kd, ea, e);
-		} else if (can_be_large(kd, i) && (e & PTE_PS)) {
+		} else if (is_large(kd, i, e)) {
 			return db_fail("0x%llx is already mapped by a %llu KiB page",
 				       (unsigned long long)va,
 				       (unsigned long long)(level_page_size(kd, i) >> 10));
-		} else if (user && !(e & PTE_US) && !(kd->arch == DB_KD_X86_PAE && i == 0)) {
+		} else if (!a64 && user && !(e & PTE_US) && !(kd->arch == DB_KD_X86_PAE && i == 0)) {
 			wr_entry(kd, ea, e | PTE_US);
 		}
 		table = e & addr_mask(kd);
@@ -508,7 +528,7 @@ static int map_one(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t pa,
 	uint64_t e = rd_entry(kd, ea);
 	bool leaf = target_lvl == nlevels(kd) - 1;
 	if (e & PTE_P) {
-		if (!leaf && !(e & PTE_PS))
+		if (!leaf && !is_large(kd, target_lvl, e))
 			return db_fail("0x%llx: cannot map a %llu KiB page over a page table",
 				       (unsigned long long)va,
 				       (unsigned long long)(level_page_size(kd, target_lvl) >> 10));
@@ -523,8 +543,8 @@ static int map_one(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t pa,
 			return -1;
 		pa = f * PG;
 	}
-	uint64_t v = pa | PTE_P | PTE_RW | PTE_A | PTE_D | (user ? PTE_US : 0) |
-		     (leaf ? 0 : PTE_PS);
+	uint64_t v = a64 ? db_a64_leaf_entry(pa, leaf, user)
+			 : pa | PTE_P | PTE_RW | PTE_A | PTE_D | (user ? PTE_US : 0) | (leaf ? 0 : PTE_PS);
 	if (target_lvl == 0)
 		set_top(kd, dtb, index_at(kd, va, 0), v);
 	else
@@ -585,6 +605,8 @@ static int leaf_pte(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t *ea)
 
 int db_kd_make_transition(struct db_kd *kd, uint64_t dtb, uint64_t va)
 {
+	if (kd->arch == DB_KD_ARM64)
+		return db_fail("ARM64: Windows's software (transition) PTE format is not documented");
 	uint64_t ea;
 	if (leaf_pte(kd, dtb, va, &ea) != 0)
 		return -1;
@@ -598,6 +620,8 @@ int db_kd_make_transition(struct db_kd *kd, uint64_t dtb, uint64_t va)
 
 int db_kd_make_paged_out(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t pte)
 {
+	if (kd->arch == DB_KD_ARM64)
+		return db_fail("ARM64: Windows's software (paging-file) PTE format is not documented");
 	if (!pte || (pte & (PTE_P | PTE_PROTOTYPE | PTE_TRANSITION)))
 		return db_fail("0x%llx is not a page-file PTE (bits 0, 10, 11 must be clear, "
 			       "value non-zero)", (unsigned long long)pte);
@@ -694,7 +718,7 @@ struct db_mem *db_kd_view(struct db_kd *kd, uint64_t dtb)
 			return kd->views[i];
 	struct db_mem *m = db_xcalloc(1, sizeof(*m));
 	m->ops = &view_ops;
-	m->ptr_size = kd->arch == DB_KD_X64 ? 8 : 4;
+	m->ptr_size = four_level(kd) ? 8 : 4;
 	m->kd = kd;
 	m->dtb = dtb;
 	kd->views = db_xrealloc(kd->views, (kd->nviews + 1) * sizeof(*kd->views));
@@ -752,6 +776,8 @@ static void build_header64(struct db_kd *kd, uint8_t *h, uint64_t file_size)
 	if (d->context)
 		memcpy(h + 0x348, d->context,
 		       d->context_size < DB_CONTEXT_X64_SIZE ? d->context_size : DB_CONTEXT_X64_SIZE);
+	else if (kd->arch == DB_KD_ARM64)
+		db_put32(h + 0x348, 0x00400007u);	/* ARM64_NT_CONTEXT.ContextFlags, CONTEXT_ARM64 FULL */
 	else
 		db_put32(h + 0x348 + 0x30, 0x0010000Fu);	/* as in the real dump */
 	/* ExceptionRecord64 0xF00: the real dump has ExceptionCode
@@ -850,7 +876,7 @@ static bool present(const struct db_kd *kd, uint64_t pfn)
 
 int db_kd_write_file(struct db_kd *kd, const char *path)
 {
-	bool is64 = kd->arch == DB_KD_X64;
+	bool is64 = four_level(kd);
 	size_t hsize = is64 ? 0x2000 : 0x1000;
 	uint32_t type = kd->hdr.dump_type;
 	struct db_buf meta = { 0 };

@@ -326,6 +326,8 @@ enum db_kd_arch {
 	DB_KD_X64 = 1,		/* 4-level paging, 4K/2M/1G pages */
 	DB_KD_X86_PAE = 2,	/* PAE 3-level paging, 4K/2M pages */
 	DB_KD_X86 = 3,		/* 32-bit 2-level paging, 4K/4M pages */
+	DB_KD_ARM64 = 4,	/* AArch64: 4 KiB granule, 48-bit VA, 4 levels,
+				 * 4K/2M/1G (db_arm64.c); MachineImageType 0xAA64 */
 };
 
 /* DUMP_HEADER DumpType values (layouts.md §7, kdmp-parser). */

@@ -366,6 +366,8 @@ struct kb *kb_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type,
 		die("out of memory");
 	if (arch == DB_KD_X64)
 		b->L = build < 9200 ? &lay_x64_7601 : build >= 26100 ? &lay_x64_26100 : &lay_x64_19045;
+	else if (arch == DB_KD_ARM64 && build >= 19041 && build < 26100)
+		b->L = &lay_x64_19045;	/* derived: tests/builder/arm64/README.md */
 	else if (build >= 19041)
 		b->L = &lay_x86_19041;
 	else
@@ -928,7 +930,7 @@ static void write_kdbg(struct kb *b, uint64_t kdbg, uint64_t head)
  * ---------------------------------------------------------------------- */
 static const char *arch_name(enum db_kd_arch a)
 {
-	return a == DB_KD_X64 ? "x64" : a == DB_KD_X86_PAE ? "x86pae" : "x86";
+	return a == DB_KD_X64 ? "x64" : a == DB_KD_X86_PAE ? "x86pae" : a == DB_KD_ARM64 ? "arm64" : "x86";
 }
 
 static int write_expect(struct kb *b, const char *path, uint64_t kdbg, uint64_t head)

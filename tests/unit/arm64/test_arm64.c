@@ -3,7 +3,14 @@
  * ARM64 minidumps against the tests/builder/arm64 scenarios: every value
  * asserted comes from the scenario's .expect, written by the builder from
  * what it laid out (ARM64_NT_CONTEXT, frame records, the ntheap builder's
- * heaps).  argv: DMP EXPECT (arm64-19045), DMP EXPECT (arm64-19045-badfp).
+ * heaps).  argv: DMP EXPECT (arm64-19045), DMP EXPECT (arm64-19045-badfp),
+ * DMP HEAPS (the kernel dump arm64-19045-full-heaps and its .heaps file).
+ *
+ * The kernel dump's processes, handles and IoCompletion queues are checked
+ * by the kernel test (tests/unit/kernel, --big mode) against its .expect;
+ * here: the AArch64 page walk (kernel and process), heap --pid's heaps
+ * block by block, and the refusals (a DirectoryTableBase that is not a
+ * 4 KiB table base, a VA that is not 48-bit).
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -17,13 +24,16 @@
 #include <icpheap/dump.h>
 #include <icpheap/error.h>
 #include <icpheap/heap.h>
+#include <icpheap/addrspace.h>
+#include <icpheap/kdump.h>
+#include <icpheap/kernel.h>
 #include <icpheap/layout.h>
 #include <icpheap/minidump.h>
 #include <icpheap/triage.h>
 
 #include "../heap_blocks.h"
 
-static const char *dmp[2], *exp_path[2];
+static const char *dmp[2], *exp_path[2], *kdmp, *kheaps;
 
 struct xframe { char where[96], trust[32]; };
 struct xblock { uint64_t header, user, size, block_size; char state[96], layer[32]; };
@@ -79,7 +89,6 @@ static void load(const char *path, struct expect *x)
 		}
 	}
 	fclose(f);
-	assert_true(x->nf > 0);
 	assert_true(x->nh > 0);
 }
 
@@ -123,12 +132,8 @@ static void check_crash(struct ich_dump *d, const struct expect *x, const char *
 		assert_string_equal(c.stack_note, "");
 }
 
-static void check_heaps(struct ich_dump *d, const struct expect *x)
+static void check_heap_list(struct ich_heaps *hs, const struct expect *x)
 {
-	struct ich_heaps *hs = NULL;
-	struct ich_error *err = ich_heaps_open(d, 0, &hs);
-	if (err)
-		fail_msg("%s", err->message);
 	assert_int_equal(ich_heaps_count(hs), x->nh);
 	for (size_t i = 0; i < x->nh; i++) {
 		struct ich_heap *hh = ich_heaps_get(hs, i);
@@ -163,6 +168,15 @@ static void check_heaps(struct ich_dump *d, const struct expect *x)
 		assert_int_equal(hh->totals.free_bytes, xh->free_bytes);
 		free(g.b);
 	}
+}
+
+static void check_heaps(struct ich_dump *d, const struct expect *x)
+{
+	struct ich_heaps *hs = NULL;
+	struct ich_error *err = ich_heaps_open(d, 0, &hs);
+	if (err)
+		fail_msg("%s", err->message);
+	check_heap_list(hs, x);
 	ich_heaps_close(hs);
 }
 
@@ -171,6 +185,7 @@ static void t_minidump(void **s)
 	(void)s;
 	struct expect x;
 	load(exp_path[0], &x);
+	assert_true(x.nf > 0);
 	struct ich_dump *d = NULL;
 	assert_null(ich_dump_open(dmp[0], &d));
 	assert_int_equal(ich_dump_arch(d), ICH_ARCH_ARM64);
@@ -235,6 +250,92 @@ static void t_not_arm64_context(void **s)
 	remove(path);
 }
 
+/* The ARM64 kernel dump: the AArch64 walk reaches the kernel objects
+ * (ich_kernel_open), and heapapp.exe's heaps through its own table. */
+static void t_kernel_heaps(void **s)
+{
+	(void)s;
+	struct expect x;
+	load(kheaps, &x);
+	struct ich_dump *d = NULL;
+	struct ich_error *err = ich_dump_open(kdmp, &d);
+	if (err)
+		fail_msg("%s", err->message);
+	assert_int_equal(ich_dump_arch(d), ICH_ARCH_ARM64);
+	assert_int_equal(ich_dump_kdump(d)->machine_image_type, 0xAA64);
+	assert_non_null(ich_dump_as(d));
+	for (size_t i = 0; i < ich_dump_warning_count(d); i++)
+		print_message("  warning: %s\n", ich_dump_warning(d, i));
+	assert_int_equal(ich_dump_warning_count(d), 0);
+	struct ich_kernel *k = NULL;
+	err = ich_kernel_open(d, 0, &k);
+	if (err)
+		fail_msg("ich_kernel_open: %s", err->message);
+	assert_int_equal(ich_kernel_process_count(k), 5);
+	const struct ich_kprocess *p = ich_kernel_find_pid(k, 5100);
+	assert_non_null(p);
+	struct ich_heaps *hs = NULL;
+	err = ich_kernel_process_heaps(k, p, 0, &hs);
+	if (err)
+		fail_msg("pid 5100: %s", err->message);
+	assert_int_equal(ich_heaps_ptr_size(hs), 8);
+	check_heap_list(hs, &x);
+	ich_heaps_close(hs);
+	/* a VA that is neither TTBR0's (63:48 zero) nor TTBR1's (all one) */
+	uint8_t b[8];
+	struct ich_read_result r;
+	assert_int_equal(ich_as_read(ich_dump_as(d), 0x0001000000000000ull, b, 8, &r), 0);
+	assert_int_equal(r.why, ICH_MISS_NONCANONICAL);
+	/* a process table base with bits 11:1 set is refused, naming it */
+	struct ich_as *pas = NULL;
+	err = ich_dump_process_as(d, 0x12345002ull, &pas);
+	assert_non_null(err);
+	assert_non_null(strstr(err->message, "DirectoryTableBase 0x12345002"));
+	assert_non_null(strstr(err->message, "bits 11:1"));
+	ich_error_destroy(err);
+	ich_kernel_close(k);
+	ich_dump_close(d);
+	free_expect(&x);
+}
+
+/* The header's DirectoryTableBase (0x10 in DUMP_HEADER64) with bit 1 set:
+ * the dump opens with a warning naming the field and value, kernel
+ * memory is not addressable, and the kernel model says so. */
+static void t_kernel_bad_dtb(void **s)
+{
+	(void)s;
+	FILE *f = fopen(kdmp, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	long n = ftell(f);
+	rewind(f);
+	uint8_t *buf = malloc((size_t)n);
+	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
+	fclose(f);
+	buf[0x10] |= 0x02;
+	char path[] = "/tmp/icpheap-arm64-dtb-XXXXXX";
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	FILE *o = fdopen(fd, "wb");
+	assert_int_equal(fwrite(buf, 1, (size_t)n, o), (size_t)n);
+	fclose(o);
+	free(buf);
+	struct ich_dump *d = NULL;
+	assert_null(ich_dump_open(path, &d));
+	assert_null(ich_dump_as(d));
+	bool said = false;
+	for (size_t i = 0; i < ich_dump_warning_count(d); i++)
+		said |= strstr(ich_dump_warning(d, i), "DirectoryTableBase 0x") != NULL &&
+			strstr(ich_dump_warning(d, i), "bits 11:1 are set") != NULL;
+	assert_true(said);
+	struct ich_kernel *k = NULL;
+	struct ich_error *err = ich_kernel_open(d, 0, &k);
+	assert_non_null(err);
+	ich_error_destroy(err);
+	ich_dump_close(d);
+	remove(path);
+}
+
 /* The type table lists an ARM64 twin of every x64 row, derived. */
 static void t_layout_rows(void **s)
 {
@@ -253,16 +354,19 @@ static void t_layout_rows(void **s)
 
 int main(int argc, char **argv)
 {
-	if (argc != 5) {
-		fprintf(stderr, "usage: test_arm64 DMP EXPECT DMP-BADFP EXPECT-BADFP\n");
+	if (argc != 7) {
+		fprintf(stderr, "usage: test_arm64 DMP EXPECT DMP-BADFP EXPECT-BADFP KDMP KHEAPS\n");
 		return 2;
 	}
 	dmp[0] = argv[1], exp_path[0] = argv[2], dmp[1] = argv[3], exp_path[1] = argv[4];
+	kdmp = argv[5], kheaps = argv[6];
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(t_minidump),
 		cmocka_unit_test(t_badfp),
 		cmocka_unit_test(t_not_arm64_context),
 		cmocka_unit_test(t_layout_rows),
+		cmocka_unit_test(t_kernel_heaps),
+		cmocka_unit_test(t_kernel_bad_dtb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
