@@ -572,12 +572,18 @@ static void test_hostile_headers(void **state)
 	assert_non_null(strstr(msg, "HeaderSize at 0x200c is 0x2000"));
 	ich_error_destroy(err);
 	free(msg);
-	/* ARM64 full dump: parsed, but no page tables of that arch */
+	/* ARM64 full dump: its page tables are walked from DirectoryTableBase,
+	 * which here is 0 and then not a 4 KiB table base: refused by name */
 	put32(h + 0x30, 0xaa64);
 	put32(h + 0xF98, 1);
 	err = open_bytes(h, n, &msg, &nw);
 	assert_null(err);
-	assert_non_null(strstr(msg, "MachineImageType 0xaa64"));
+	assert_non_null(strstr(msg, "DirectoryTableBase 0x0: no table address"));
+	free(msg);
+	put32(h + 0x10, 0x1002);
+	err = open_bytes(h, n, &msg, &nw);
+	assert_null(err);
+	assert_non_null(strstr(msg, "DirectoryTableBase 0x1002: bits 11:1 are set"));
 	free(msg);
 	/* 32-bit bitmap dump: the BMP header is read at 0x1000 (kdump_phys.c);
 	 * zeros there are refused, naming the offset */
