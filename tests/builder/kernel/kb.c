@@ -368,6 +368,8 @@ struct kb *kb_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type,
 		b->L = build < 9200 ? &lay_x64_7601 : build >= 26100 ? &lay_x64_26100 : &lay_x64_19045;
 	else if (arch == DB_KD_ARM64 && build >= 19041 && build < 26100)
 		b->L = &lay_x64_19045;	/* derived: tests/builder/arm64/README.md */
+	else if (arch == DB_KD_ARM64)
+		die("no ARM64 layout for build %u", build);
 	else if (build >= 19041)
 		b->L = &lay_x86_19041;
 	else
