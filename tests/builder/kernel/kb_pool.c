@@ -40,6 +40,9 @@ struct lay {
 };
 static const struct lay x64_old = { 0x28, 0, 4, 8, 0x10, 0x18, 0x1C, 0x20, 4, 8 };
 static const struct lay x64_wide = { 0x38, 0, 0x10, 0x18, 8, 0x28, 0x30, 0x20, 8, 8 };
+/* Windows 11: the 0x38 fields + AvailableLimit[2] 0x38, LimitInfo 0x48 (sdkgen Windows 11
+ * column, ntoskrnlib.Win11); 26100 by analogy (derived) */
+static const struct lay x64_w11 = { 0x50, 0, 0x10, 0x18, 8, 0x28, 0x30, 0x20, 8, 8 };
 static const struct lay x86_old = { 0x1C, 0, 4, 8, 0xC, 0x10, 0x14, 0x18, 4, 4 };
 static const struct lay x86_wide = { 0x30, 0, 8, 0x10, 4, 0x20, 0x28, 0x18, 8, 4 };
 
@@ -76,11 +79,15 @@ struct kbp *kbp_new(unsigned ps, uint32_t build, uint32_t processors, const char
 	p->build = build;
 	p->ncpu = processors < 1 ? 1 : processors > MAXCPU ? MAXCPU : processors;
 	if (ps == 8)
-		p->L = build >= 15063 ? &x64_wide : &x64_old;
+		p->L = build >= 22000 ? &x64_w11 : build >= 15063 ? &x64_wide : &x64_old;
 	else
 		p->L = build >= 15063 ? &x86_wide : &x86_old;
 	/* bucket counts: 512 (a small machine's table), 256 (x86), 64 on the Win7 one */
 	p->k = build < 9200 ? 6 : ps == 4 ? 8 : 9;
+	/* *-pool-oldlayout: a 19045 dump whose table has the pre-1703 0x28 entries,
+	 * so the build's row does not fit and the walker must find the one that does */
+	if (ps == 8 && strstr(scenario, "pool-oldlayout"))
+		p->L = &x64_old;
 	p->tag_tables = strncmp(scenario, "x64-7601", 8) != 0;
 	p->corrupt = strstr(scenario, "pool-badtag") ? 1 : strstr(scenario, "pool-overflow") ? 2 : 0;
 	p->bad = -1;

@@ -18,7 +18,8 @@ struct kbp;
 
 /* arch_ps 4 or 8; build selects the _POOL_TRACKER_TABLE layout; scenario
  * names the variant (x64-7601-*: no ExPoolTagTables; *-pool-badtag,
- * *-pool-overflow: a corrupt table). */
+ * *-pool-overflow: a corrupt table; *-pool-oldlayout: 0x28 entries on a
+ * 19045 dump). */
 struct kbp *kbp_new(unsigned ps, uint32_t build, uint32_t processors, const char *scenario);
 void kbp_free(struct kbp *p);
 /* One nonpaged pool block of `bytes` (header included) tagged tag. */

@@ -433,10 +433,12 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 		o.seed = 666;
 		b = kb_new(DB_KD_X64, 19045, DB_KD_FULL, &o, name);
 		std_scenario(b, &idx_19041, true, true);
-	} else if (!strcmp(name, "x64-19045-pool-badtag") || !strcmp(name, "x64-19045-pool-overflow")) {
-		/* the full-typelist scenario with a corrupt pool tracker table (kb_pool.c) */
+	} else if (!strcmp(name, "x64-19045-pool-badtag") || !strcmp(name, "x64-19045-pool-overflow") ||
+		   !strcmp(name, "x64-19045-pool-oldlayout")) {
+		/* the standard scenario with a corrupt or old-layout pool
+		 * tracker table (kb_pool.c); bitmap dumps keep them small */
 		o.seed = 1010;
-		b = kb_new(DB_KD_X64, 19045, DB_KD_FULL, &o, name);
+		b = kb_new(DB_KD_X64, 19045, DB_KD_BITMAP, &o, name);
 		std_scenario(b, &idx_19041, true, false);
 	} else if (!strcmp(name, "x64-19045-kdbg-encoded")) {
 		o.kdbg_encoded = true;

@@ -4,7 +4,8 @@
  * pool tracker tables (tests/builder/kernel/kb_pool.c).  Every figure
  * asserted comes from the scenario's .expect file (pool_table, pool_tag,
  * pool_overflow, pool_error and icp_pool lines).
- * argv: KIND DMP EXPECT triples; KIND is "ok", "error" or "encoded".
+ * argv: KIND DMP EXPECT triples; KIND is "ok", "fallback" (the build's
+ * layout row must be refused and another confirmed), "error" or "encoded".
  */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -156,6 +157,14 @@ static void test_scenarios(void **state)
 			assert_non_null(iocp);
 			assert_true(x.icp_bytes > 0);
 			assert_int_equal(iocp->np_bytes, x.icp_bytes);
+			/* fallback: the build's row was refused with a reason and
+			 * another row confirmed, and -v says so */
+			bool said = false;
+			for (size_t i = 0; i < u->nnotes; i++)
+				said |= strstr(u->notes[i], "did not fit") != NULL;
+			assert_int_equal(said, !strcmp(kind[s], "fallback"));
+			if (!strcmp(kind[s], "fallback"))
+				assert_int_equal(u->layout->build_min, 7600);
 			ich_pool_usage_free(u);
 		}
 		ich_kernel_close(k);
