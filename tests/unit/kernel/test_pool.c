@@ -22,7 +22,7 @@
 #include <icpheap/kernel.h>
 #include <icpheap/pool.h>
 
-#define MAXS 8
+#define MAXS 12
 static int nscen;
 static const char *kind[MAXS], *dmp[MAXS], *exp_path[MAXS];
 
