@@ -27,6 +27,8 @@
  *       8, NonPagedFrees 0x10 (ULONG64), PagedBytes 0x18 (ULONG), PagedAllocs
  *       0x20, PagedFrees 0x28 (ULONG64), AvailableLimit 0x30, LimitInfo 0x38;
  *       size 0x40.
+ *  [N2] ntdiff/headers Win10_20H1_18885/ARM64/System32/ntoskrnl.exe/Standalone/
+ *       _POOL_TRACKER_TABLE.h: ARM64 has the x64 0x38 layout of [G].
  *  [D]  decompiled ntoskrnl builds (find_string "ExPoolTagTables = ") index the
  *       table with strides 40, 56 and 80 (x64) and 28 (x86): a 56-byte build
  *       that still allocates the table with MiAllocatePoolPages (before
@@ -68,6 +70,12 @@ static const struct ich_pool_tracker_layout rows[] = {
 	  .size = 0x50, X64_WIDE },
 	{ .arch = ICH_ARCH_X64, .build_min = 26100, .label = "x64 Windows 11 24H2 (0x50)",
 	  .source = "derived: the Windows 11 0x50 layout (sdkgen, ntoskrnlib.Win11); decompiled builds index 80-byte entries",
+	  .derived = true, .size = 0x50, X64_WIDE },
+	{ .arch = ICH_ARCH_ARM64, .build_min = 19041, .label = "ARM64 Windows 10 2004-22H2 (0x38)",
+	  .source = "ntdiff/headers Win10_20H1_18885/ARM64/System32/ntoskrnl.exe/Standalone/_POOL_TRACKER_TABLE.h (a 20H1 insider build; = the x64 0x38 layout)",
+	  .size = 0x38, X64_WIDE },
+	{ .arch = ICH_ARCH_ARM64, .build_min = 22000, .label = "ARM64 Windows 11 (0x50)",
+	  .source = "derived: the x64 Windows 11 0x50 layout (sdkgen, ntoskrnlib.Win11), as ARM64 18885 equals x64 2004",
 	  .derived = true, .size = 0x50, X64_WIDE },
 	{ .arch = ICH_ARCH_X86, .build_min = 7600, .label = "x86 Windows 7 - 10 1607 (0x1C)",
 	  .source = "Vergilius-format x86 _POOL_TRACKER_TABLE (0x1c); WRK pool.h with 4-byte SIZE_T",

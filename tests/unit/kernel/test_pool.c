@@ -206,6 +206,8 @@ static void test_layout_rows(void **state)
 	assert_int_equal(ich_pool_layout_for(ICH_ARCH_X86, 7601)->size, 0x1C);
 	assert_int_equal(ich_pool_layout_for(ICH_ARCH_X86, 19041)->size, 0x30);
 	assert_null(ich_pool_layout_for(ICH_ARCH_X64, 6000));
+	assert_int_equal(ich_pool_layout_for(ICH_ARCH_ARM64, 19041)->size, 0x38);
+	assert_int_equal(ich_pool_layout_for(ICH_ARCH_ARM64, 22621)->size, 0x50);
 	/* every row's fields lie inside the entry */
 	for (size_t i = 0; i < ich_pool_layout_count(); i++) {
 		const struct ich_pool_tracker_layout *L = ich_pool_layout(i);
