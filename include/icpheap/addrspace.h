@@ -24,6 +24,11 @@ extern "C" {
 
 struct ich_as;
 
+/* A range of user-mode virtual addresses [start, start + size). */
+struct ich_user_range {
+	uint64_t start, size;
+};
+
 /* Why a byte could not be read. */
 enum ich_miss_reason {
 	ICH_MISS_NONE = 0,	/* everything was read */

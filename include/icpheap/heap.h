@@ -169,6 +169,12 @@ struct ich_heap_process {
 	enum ich_arch arch;	/* native arch of the space */
 	uint32_t build;		/* ntdll build (the kernel's) */
 	char origin[96];	/* where the PEB came from, for the notes */
+	/* The user pages the dump holds for the process (its page tables'
+	 * present and transition pages, ich_kernel_user_ranges), copied: the
+	 * 24H2 scan for heaps PEB.ProcessHeaps does not list looks only
+	 * there.  NULL: no scan. */
+	const struct ich_user_range *ranges;
+	size_t nranges;
 };
 struct ich_error *ich_heaps_open_process(struct ich_dump *dump, const struct ich_heap_process *p,
 					 struct ich_heaps **ret);

@@ -62,6 +62,13 @@ const struct ich_kprocess *ich_kernel_find_pid(const struct ich_kernel *k, uint3
  * returns how many match, stores at most max. */
 size_t ich_kernel_find_image(const struct ich_kernel *k, const char *name,
 			     const struct ich_kprocess **out, size_t max);
+/* The user-mode pages of p that this dump holds: the present and
+ * transition pages of its page tables below the user/kernel split, as
+ * merged ranges (malloc'd, free with free()); *partial when a bound
+ * (65,536 ranges, 1 GiB of tables) cut the list short.  Tables not in the
+ * dump are skipped. */
+struct ich_error *ich_kernel_user_ranges(struct ich_kernel *k, const struct ich_kprocess *p,
+					 struct ich_user_range **out, size_t *n, bool *partial);
 /* The heaps of p through its own DirectoryTableBase and PEB (WOW64: the
  * 32-bit PEB).  build 0 = the kernel's.  Close with ich_heaps_close. */
 struct ich_error *ich_kernel_process_heaps(struct ich_kernel *k, const struct ich_kprocess *p,

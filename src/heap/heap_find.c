@@ -219,65 +219,83 @@ static uint32_t ntdll_build(const struct ich_minidump *md, uint32_t fallback, bo
  * the SegmentList identity), and a note says it was found this way.
  */
 #define HEAP_SCAN_MAX 4096
+/* Try the 64 KiB-aligned addresses of [start, start + held) as heaps. */
+static struct ich_error *scan_range(struct ich_heaps *h, uint64_t start, uint64_t held, size_t *tried,
+				    size_t *found)
+{
+	uint64_t at = h->ptr == 8 ? 0x10 : 0x8;	/* SegmentSignature / Signature (classify) */
+	uint64_t a = (start + 0xFFFF) & ~0xFFFFull;
+	uint64_t end = start + held;
+	if (end < start)
+		end = UINT64_MAX;	/* wraps: clip at the top */
+	for (; a + 0x1000 <= end && a >= start && *tried < HEAP_SCAN_MAX; a += 0x10000) {
+		uint32_t sig;
+		struct ich_error *e = ich_as_read_u32(h->as, a + at, &sig);
+		ich_error_destroy(e);
+		if (e || (sig != SEGMENT_SIGNATURE && sig != SEGHEAP_SIGNATURE))
+			continue;
+		bool listed = false;
+		for (size_t i = 0; i < h->nheaps; i++)
+			listed |= h->heaps[i].address == a;
+		if (listed)
+			continue;
+		(*tried)++;
+		struct ich_heap *n = realloc(h->heaps, (h->nheaps + 1) * sizeof(*n));
+		if (!n)
+			return &ich_enomem;
+		h->heaps = n;
+		struct ntofs *o = realloc(h->ofs, (h->nheaps + 1) * sizeof(*o));
+		if (!o)
+			return &ich_enomem;
+		h->ofs = o;
+		memset(&n[h->nheaps], 0, sizeof(*n));
+		memset(&o[h->nheaps], 0, sizeof(*o));
+		n[h->nheaps].address = a;
+		size_t notes = h->nnotes;
+		classify(h, &n[h->nheaps], &o[h->nheaps]);
+		if (n[h->nheaps].status != ICH_HEAP_OK) {
+			/* not a heap (another segment, stray data): drop it and
+			 * any note its classification made */
+			while (h->nnotes > notes)
+				free(h->notes[--h->nnotes]);
+			continue;
+		}
+		n[h->nheaps].unlisted = true;
+		h->nheaps++;
+		(*found)++;
+		heaps_note(h, "heap 0x%" PRIx64 " is not in PEB.ProcessHeaps: found by its header in the captured memory (24H2 lists only the first heap, x64dbg/x64dbg#3478)", a);
+	}
+	return NULL;
+}
+
 static struct ich_error *find_unlisted_heaps(struct ich_heaps *h)
 {
 	const struct ich_minidump *md = ich_dump_minidump(h->dump);
-	if (!md)
-		return NULL;
 	size_t found = 0, tried = 0;
-	uint64_t at = h->ptr == 8 ? 0x10 : 0x8;	/* SegmentSignature / Signature (classify) */
-	/* Only the bytes the file holds are scanned: a range that claims more
-	 * than the file has (a truncated or hostile dump: 4,080 ranges of
-	 * 4 GiB in a 141 KB file, found by the heap fuzz target) must not
-	 * cost a probe per 64 KiB of what it claims. */
-	uint64_t fsize = ich_dump_file_size(h->dump);
-	for (size_t r = 0; r < md->nranges && tried < HEAP_SCAN_MAX; r++) {
-		const struct ich_md_range *mr = &md->ranges[r];
-		if (mr->rva >= fsize)
-			continue;
-		uint64_t held = fsize - mr->rva < mr->size ? fsize - mr->rva : mr->size;
-		uint64_t a = (mr->start + 0xFFFF) & ~0xFFFFull;
-		uint64_t end = mr->start + held;
-		if (end < mr->start)
-			end = UINT64_MAX;	/* wraps: clip at the top */
-		for (; a + 0x1000 <= end && a >= mr->start && tried < HEAP_SCAN_MAX; a += 0x10000) {
-			uint32_t sig;
-			struct ich_error *e = ich_as_read_u32(h->as, a + at, &sig);
-			ich_error_destroy(e);
-			if (e || (sig != SEGMENT_SIGNATURE && sig != SEGHEAP_SIGNATURE))
+	struct ich_error *err = NULL;
+	if (md) {
+		/* Only the bytes the file holds are scanned: a range that claims
+		 * more than the file has (a truncated or hostile dump: 4,080
+		 * ranges of 4 GiB in a 141 KB file, found by the heap fuzz
+		 * target) must not cost a probe per 64 KiB of what it claims. */
+		uint64_t fsize = ich_dump_file_size(h->dump);
+		for (size_t r = 0; r < md->nranges && tried < HEAP_SCAN_MAX && !err; r++) {
+			const struct ich_md_range *mr = &md->ranges[r];
+			if (mr->rva >= fsize)
 				continue;
-			bool listed = false;
-			for (size_t i = 0; i < h->nheaps; i++)
-				listed |= h->heaps[i].address == a;
-			if (listed)
-				continue;
-			tried++;
-			struct ich_heap *n = realloc(h->heaps, (h->nheaps + 1) * sizeof(*n));
-			if (!n)
-				return &ich_enomem;
-			h->heaps = n;
-			struct ntofs *o = realloc(h->ofs, (h->nheaps + 1) * sizeof(*o));
-			if (!o)
-				return &ich_enomem;
-			h->ofs = o;
-			memset(&n[h->nheaps], 0, sizeof(*n));
-			memset(&o[h->nheaps], 0, sizeof(*o));
-			n[h->nheaps].address = a;
-			size_t notes = h->nnotes;
-			classify(h, &n[h->nheaps], &o[h->nheaps]);
-			if (n[h->nheaps].status != ICH_HEAP_OK) {
-				/* not a heap (another segment, stray data): drop it and
-				 * any note its classification made */
-				while (h->nnotes > notes)
-					free(h->notes[--h->nnotes]);
-				continue;
-			}
-			n[h->nheaps].unlisted = true;
-			h->nheaps++;
-			found++;
-			heaps_note(h, "heap 0x%" PRIx64 " is not in PEB.ProcessHeaps: found by its header in the captured memory (24H2 lists only the first heap, x64dbg/x64dbg#3478)", a);
+			uint64_t held = fsize - mr->rva < mr->size ? fsize - mr->rva : mr->size;
+			err = scan_range(h, mr->start, held, &tried, &found);
 		}
+	} else if (h->uranges) {
+		/* a kernel-dump process: the present / transition user pages of
+		 * its page tables (ich_kernel_user_ranges) */
+		for (size_t r = 0; r < h->nuranges && tried < HEAP_SCAN_MAX && !err; r++)
+			err = scan_range(h, h->uranges[r].start, h->uranges[r].size, &tried, &found);
+	} else {
+		return NULL;
 	}
+	if (err)
+		return err;
 	if (!found)
 		heaps_note(h, "build %u: no heap beyond PEB.ProcessHeaps was found in the captured memory (24H2 may list only the first heap, x64dbg/x64dbg#3478)",
 			   h->build);
@@ -443,6 +461,10 @@ struct ich_error *ich_heaps_open_process(struct ich_dump *dump, const struct ich
 		return err;
 	}
 	heaps_note(h, "%sPEB 0x%" PRIx64 " from %s", p->wow64 ? "32-bit " : "", h->peb, p->origin);
+	if (p->nranges && (h->uranges = malloc(p->nranges * sizeof(*h->uranges)))) {
+		memcpy(h->uranges, p->ranges, p->nranges * sizeof(*h->uranges));
+		h->nuranges = p->nranges;
+	}
 	/* no minidump module list here: the loader's own list gives ntdll */
 	heap_modules_from_ldr(h);
 	if ((err = heaps_from_peb(h))) {
@@ -551,6 +573,7 @@ void ich_heaps_close(struct ich_heaps *h)
 		free(h->notes[i]);
 	free(h->notes);
 	heap_modules_free(h);
+	free(h->uranges);
 	if (h->as32)
 		h->as32->ops->destroy(h->as32);
 	if (h->owned_as)

@@ -99,6 +99,8 @@ struct ich_heaps {
 	 * the loader's (PEB.Ldr) for a kernel-dump process */
 	struct ich_heap_module *mods;	size_t nmods;
 	const char *mods_origin;
+	/* kernel-dump process: the user pages the dump holds (24H2 scan) */
+	struct ich_user_range *uranges;	size_t nuranges;
 };
 
 void heaps_note(struct ich_heaps *h, const char *fmt, ...)

@@ -124,7 +124,20 @@ struct ich_error *ich_kernel_process_heaps(struct ich_kernel *k, const struct ic
 	else
 		snprintf(hp.origin, sizeof(hp.origin), "EPROCESS 0x%" PRIx64 ".Peb (pid %u, DTB 0x%" PRIx64 ")",
 			 p->eprocess, p->pid, base);
+	/* 24H2 lists only the first heap in PEB.ProcessHeaps: the others are
+	 * looked for in the user pages this dump holds for the process */
+	struct ich_user_range *ranges = NULL;
+	size_t nranges = 0;
+	bool cut = false;
+	if (hp.build >= 26100) {
+		struct ich_error *e = ich_kernel_user_ranges(k, p, &ranges, &nranges, &cut);
+		ich_error_destroy(e);
+		hp.ranges = ranges;
+		hp.nranges = nranges;
+	}
 	err = ich_heaps_open_process(k->dump, &hp, ret);
+	free(ranges);
+	(void)cut;	/* past the bounds only the first ranges are scanned */
 	if (err)
 		return ich_error_wrap(err, "process %u (%s): ", p->pid, p->image);
 	return NULL;

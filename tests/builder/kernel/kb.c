@@ -563,6 +563,11 @@ int kb_process(struct kb *b, uint32_t pid, uint32_t ppid, const char *image)
 	return (int)b->nproc++;
 }
 
+uint32_t kb_build(const struct kb *b)
+{
+	return b->build;
+}
+
 uint64_t kb_process_dtb(const struct kb *b, int proc)
 {
 	return b->proc[proc].dtb;

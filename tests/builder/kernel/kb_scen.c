@@ -365,6 +365,12 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 		o.seed = 5100;
 		b = kb_new(DB_KD_X64, 19045, DB_KD_FULL, &o, name);
 		heaps_scenario(b, true, true, hx);
+	} else if (!strcmp(name, "x64-26100-full-heaps")) {
+		/* 24H2: the x64 heaps scenario on the 26100 EPROCESS, the second
+		 * segment heap not in PEB.ProcessHeaps (kb_segheap.c) */
+		o.seed = 26102;
+		b = kb_new(DB_KD_X64, 26100, DB_KD_FULL, &o, name);
+		heaps_scenario(b, true, true, hx);
 	} else if (!strcmp(name, "x64-19045-rdmp-heaps")) {
 		o.seed = 5109;
 		b = kb_new(DB_KD_X64, 19045, DB_KD_RDMP_KERNEL_USER, &o, name);

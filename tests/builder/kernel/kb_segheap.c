@@ -38,8 +38,19 @@ void kb_add_segment_heaps(struct kb *b, int proc, uint64_t peb, bool states, FIL
 	struct db_mem *m = db_kd_view(kd, sm.dtb);
 	struct shb_image nt;
 	db_kd_set_automap(kd, true);
-	if (shb_write_process(m, "x64-19045", peb, hx, seg_map_range, &sm, &nt))
+	/* 24H2 (26100): its segment-heap row, and PEB.ProcessHeaps lists only
+	 * the first heap (x64dbg/x64dbg#3478): the second segment heap is
+	 * left out of it, to be found by the walker's scan of the process's
+	 * user pages */
+	bool v24h2 = kb_build(b) >= 26100;
+	uint32_t listed = db_mem_read_u32(m, peb + 0xE8);	/* PEB.NumberOfHeaps (layouts.md §1) */
+	if (shb_write_process(m, v24h2 ? "x64-26100" : "x64-19045", peb, hx, seg_map_range, &sm, &nt))
 		abort();
+	if (v24h2) {
+		db_mem_write_u32(m, peb + 0xE8, listed + 1);
+		db_mem_write_u64(m, db_mem_read_u64(m, peb + 0xF0) + 8ull * (listed + 1), 0);
+		fprintf(hx, "unlisted 0x%llx\n", 0x25A4B000000ull);
+	}
 	/* the loader's list: the image, ntdll, kernel32 (bases of a typical
 	 * 19045 process; only ntdll's contents matter here) */
 	struct shb_module mods[3] = {

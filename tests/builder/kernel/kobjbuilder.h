@@ -56,6 +56,8 @@ int kb_object(struct kb *b, int type, uint32_t body_size, uint8_t extra_infomask
  * active process list.  Returns the process id (index). */
 int kb_process(struct kb *b, uint32_t pid, uint32_t ppid, const char *image);
 int kb_process_object(const struct kb *b, int proc);
+/* The build kb_new was given. */
+uint32_t kb_build(const struct kb *b);
 /* The process's DirectoryTableBase (its own address space). */
 uint64_t kb_process_dtb(const struct kb *b, int proc);
 /* x64: PCID bits (0-11) in EPROCESS.Pcb.DirectoryTableBase. */

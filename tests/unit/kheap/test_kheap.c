@@ -78,6 +78,7 @@ struct xproc {
 	struct xmod mod[8];	size_t nmod;
 	bool have_keys;
 	uint64_t heap_key, lfh_key;
+	uint64_t unlisted[4];	size_t nunlisted;	/* 24H2: not in PEB.ProcessHeaps */
 };
 struct expect {
 	struct xproc p[4];	size_t np;
@@ -137,6 +138,9 @@ static void load(const char *path, struct expect *x)
 			p->have_keys = true;
 			p->heap_key = field(line, "heap_key=");
 			p->lfh_key = field(line, " lfh_key=");
+		} else if (sscanf(line, "unlisted 0x%llx", &a) == 1) {
+			assert_true(p && p->nunlisted < 4);
+			p->unlisted[p->nunlisted++] = a;
 		} else if (!strncmp(line, "module ", 7)) {
 			assert_true(p && p->nmod < 8);
 			struct xmod *m = &p->mod[p->nmod++];
@@ -392,6 +396,12 @@ static void run_scenario(size_t k)
 		for (size_t j = 0; j < p->nh; j++) {
 			struct ich_heap *hh = ich_heaps_get(hs, j);
 			assert_int_equal(hh->address, p->h[j].address);
+			/* a heap PEB.ProcessHeaps leaves out (24H2) is found by the
+			 * scan of the user pages the dump holds, and marked */
+			bool unlisted = false;
+			for (size_t u = 0; u < p->nunlisted; u++)
+				unlisted |= p->unlisted[u] == hh->address;
+			assert_int_equal(hh->unlisted, unlisted);
 			if (p->h[j].seg)
 				check_seg_heap(hs, hh, p, &p->h[j]);
 			else
