@@ -188,11 +188,11 @@ static bool probe_consistent(const uint32_t *keys, const bool *ok, uint64_t n, u
  * puts it.  A too-small k passes too (its keys are a prefix), so the largest
  * wins; a too-large one takes memory past the table, whose zeros or data
  * break the probe chains of about half the keys. */
-static bool infer_size(const uint32_t *keys, const bool *ok, uint64_t *n_out, size_t *nkeys,
-		       uint64_t *bad_index)
+static bool infer_size(const uint32_t *keys, const bool *ok, int kmax, uint64_t *n_out,
+		       size_t *nkeys, uint64_t *bad_index)
 {
 	*bad_index = UINT64_MAX;
-	for (int k = KMAX; k >= KMIN; k--) {
+	for (int k = kmax; k >= KMIN; k--) {
 		uint64_t n = 1ull << k, bad;
 		if (!ok[n])
 			continue;
@@ -354,7 +354,22 @@ static void candidate_free(struct candidate *c)
 static bool try_row(struct ich_kernel *k, struct candidate *c, uint64_t table)
 {
 	const struct ich_pool_tracker_layout *L = c->L;
-	uint64_t nmax = 1ull << KMAX;
+	/* Only sizes whose overflow entry can be read are candidates: find
+	 * the largest first, so a 513-entry table costs 513 key reads, not
+	 * 2^KMAX. */
+	int kmax = KMIN - 1;
+	for (int kk = KMAX; kk >= KMIN && kmax < KMIN; kk--) {
+		uint8_t b[4];
+		if (ich_as_read(k->as, table + (1ull << kk) * L->size + L->key, b, 4, NULL) == 4)
+			kmax = kk;
+	}
+	if (kmax < KMIN) {
+		snprintf(c->why, sizeof(c->why),
+			 "the table at 0x%" PRIx64 " has no readable overflow entry for any size 2^k+1 (k = %d..%d): not in the dump",
+			 table, KMIN, KMAX);
+		return false;
+	}
+	uint64_t nmax = 1ull << kmax;
 	c->keys = calloc(nmax + 1, sizeof(*c->keys));
 	c->key_ok = calloc(nmax + 1, sizeof(*c->key_ok));
 	if (!c->keys || !c->key_ok) {
@@ -367,7 +382,7 @@ static bool try_row(struct ich_kernel *k, struct candidate *c, uint64_t table)
 		return false;
 	}
 	uint64_t bad;
-	if (!infer_size(c->keys, c->key_ok, &c->n, &c->nkeys, &bad)) {
+	if (!infer_size(c->keys, c->key_ok, kmax, &c->n, &c->nkeys, &bad)) {
 		if (bad != UINT64_MAX)
 			snprintf(c->why, sizeof(c->why),
 				 "entry %" PRIu64 " at 0x%" PRIx64 " (Key 0x%08x): no table size 2^k+1 (k = %d..%d) puts this key where the tag hash does",
