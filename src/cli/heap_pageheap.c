@@ -399,13 +399,12 @@ int heap_p_addr(struct heap_ext *x)
 		json_found_common(x, found && d.light ? "nt-light-page-heap" : "nt", f.heap);
 		if (found && d.light)
 			ich_json_addr(x->j, "page_heap", d.heap);
+		/* the block record, with a light page-heap block's requested size */
+		struct ich_heap_block shown = *b;
+		if (found && d.light)
+			shown.size = d.size;
 		ich_json_begin_object(x->j, "block");
-		ich_json_addr(x->j, "header", b->header);
-		ich_json_addr(x->j, "user", b->user);
-		ich_json_u64(x->j, "size", found && d.light ? d.size : b->size);
-		ich_json_u64(x->j, "block_size", b->block_size);
-		ich_json_string(x->j, "state", ich_block_state_name(b->state));
-		ich_json_string(x->j, "layer", ich_block_layer_name(b->layer));
+		ich_json_block_fields(x->j, &shown);
 		if (x->addr >= b->user)
 			ich_json_u64(x->j, "offset", x->addr - b->user);
 		else

@@ -310,9 +310,11 @@ FRAME = {"address": "addr", "module": ("str", None), "offset?": "addr"}
 STACK = ([FRAME], None)
 PAGE_BLOCK = {"node": "addr", "user": "addr", "size": "int", "virt": "addr", "virt_size": "int",
               "state": frozenset({"busy", "free"})}
-FOUND_BLOCK = {"node?": "addr", "user": "addr", "size": "int", "virt?": "addr", "virt_size?": "int",
-               "header?": "addr", "block_size?": "int", "state": "str", "layer": "str",
-               "offset": ("int", None)}
+# -p -a: a page-heap block (its DPH_HEAP_BLOCK node and virtual range), or
+# the block record of an NT heap block; offset of the address in the user data
+FOUND_BLOCK = ({"node": "addr", "user": "addr", "size": "int", "virt": "addr", "virt_size": "int",
+                "state": frozenset({"busy", "free"}), "layer": "=page-heap", "offset": ("int", None)},
+               dict(BLOCK, offset=("int", None)))
 HEAP_OK = {
     "schema": "=icpheap.heap/1", "path": "str", "notes": ["str"],
     # list, -s, -a/-h/-f, -v, -stat (STAT_HEAP rows)
@@ -320,7 +322,7 @@ HEAP_OK = {
     # -flt, -srch
     "blocks?": [BLOCK], "count?": "int",
     # -x, -i
-    "heap?": "addr", "block?": (BLOCK, FOUND_BLOCK, None),
+    "heap?": "addr", "block?": (BLOCK,) + FOUND_BLOCK + (None,),
     # -flt / -stat: busy blocks by allocation stack
     "stacks?": [{"entry": "addr", "index": "int", "blocks": "int", "bytes": "int", "frames": [FRAME]}],
     "blocks_without_stack?": "int", "stack_note?": "str",
