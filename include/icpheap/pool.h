@@ -93,6 +93,8 @@ bool ich_pool_tag_match(const char *pattern, const char tag[4]);
 /* The tracker table's hash of a tag for a table of mask+1 buckets (see
  * src/kernel/pool.c for its source). */
 uint32_t ich_pool_tag_hash(uint32_t key, uint64_t mask);
+/* The older (WRK POOLTAG_HASH) one, tried when no size fits the first. */
+uint32_t ich_pool_tag_hash_wrk(uint32_t key, uint64_t mask);
 
 #ifdef __cplusplus
 }

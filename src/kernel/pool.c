@@ -78,6 +78,17 @@ uint32_t ich_pool_tag_hash(uint32_t key, uint64_t mask)
 	return (uint32_t)((r ^ (r >> 32)) & mask);
 }
 
+/* The older hash: the WRK's POOLTAG_HASH (base/ntos/ex/pool.c, find_string
+ * "#define POOLTAG_HASH"), 40543 * (((b0 << 2 ^ b1) << 2 ^ b2) << 2 ^ b3) >> 2;
+ * a decompiled x86 ExpInsertPoolTracker uses it too.  Tried when no size
+ * fits the newer hash (a build between the two is not named by a source). */
+uint32_t ich_pool_tag_hash_wrk(uint32_t key, uint64_t mask)
+{
+	uint32_t b0 = key & 0xFF, b1 = (key >> 8) & 0xFF, b2 = (key >> 16) & 0xFF, b3 = key >> 24;
+	uint32_t v = ((((b0 << 2) ^ b1) << 2 ^ b2) << 2) ^ b3;
+	return (uint32_t)(((40543u * v) >> 2) & mask);
+}
+
 static void tag_chars(uint32_t key, char out[5])
 {
 	for (int i = 0; i < 4; i++) {
@@ -166,13 +177,14 @@ static void read_keys(struct ich_as *as, const struct ich_pool_tracker_layout *L
 
 /* Is every readable key in [0, n) reachable from its hash bucket over
  * occupied slots (linear probing, mask n - 1)?  *bad: the first that is not. */
-static bool probe_consistent(const uint32_t *keys, const bool *ok, uint64_t n, uint64_t *bad)
+static bool probe_consistent(const uint32_t *keys, const bool *ok, uint64_t n, int hash,
+			     uint64_t *bad)
 {
 	uint64_t mask = n - 1;
 	for (uint64_t i = 0; i < n; i++) {
 		if (!ok[i] || !keys[i])
 			continue;
-		uint64_t j = ich_pool_tag_hash(keys[i], mask);
+		uint64_t j = hash ? ich_pool_tag_hash_wrk(keys[i], mask) : ich_pool_tag_hash(keys[i], mask);
 		for (uint64_t steps = 0; j != i; steps++, j = (j + 1) & mask) {
 			if ((ok[j] && !keys[j]) || steps > n) {
 				*bad = i;
@@ -188,7 +200,7 @@ static bool probe_consistent(const uint32_t *keys, const bool *ok, uint64_t n, u
  * puts it.  A too-small k passes too (its keys are a prefix), so the largest
  * wins; a too-large one takes memory past the table, whose zeros or data
  * break the probe chains of about half the keys. */
-static bool infer_size(const uint32_t *keys, const bool *ok, int kmax, uint64_t *n_out,
+static bool infer_size(const uint32_t *keys, const bool *ok, int kmax, int hash, uint64_t *n_out,
 		       size_t *nkeys, uint64_t *bad_index)
 {
 	*bad_index = UINT64_MAX;
@@ -201,7 +213,7 @@ static bool infer_size(const uint32_t *keys, const bool *ok, int kmax, uint64_t 
 			cnt += ok[i] && keys[i];
 		if (!cnt)
 			continue;
-		if (!probe_consistent(keys, ok, n, &bad)) {
+		if (!probe_consistent(keys, ok, n, hash, &bad)) {
 			if (*bad_index == UINT64_MAX || bad < *bad_index)
 				*bad_index = bad;
 			continue;
@@ -338,6 +350,7 @@ struct candidate {
 	uint64_t n;			/* 2^k */
 	size_t nkeys;
 	uint32_t *keys;			/* global table's keys [0, n] */
+	bool wrk_hash;			/* keys placed by the WRK's POOLTAG_HASH */
 	bool *key_ok;
 	char why[320];			/* refused: the failed check */
 };
@@ -381,8 +394,10 @@ static bool try_row(struct ich_kernel *k, struct candidate *c, uint64_t table)
 		snprintf(c->why, sizeof(c->why), "the table at 0x%" PRIx64 " is not in the dump", table);
 		return false;
 	}
-	uint64_t bad;
-	if (!infer_size(c->keys, c->key_ok, kmax, &c->n, &c->nkeys, &bad)) {
+	uint64_t bad, bad_wrk;
+	c->wrk_hash = false;
+	if (!infer_size(c->keys, c->key_ok, kmax, 0, &c->n, &c->nkeys, &bad) &&
+	    !(c->wrk_hash = infer_size(c->keys, c->key_ok, kmax, 1, &c->n, &c->nkeys, &bad_wrk))) {
 		if (bad != UINT64_MAX)
 			snprintf(c->why, sizeof(c->why),
 				 "entry %" PRIu64 " at 0x%" PRIx64 " (Key 0x%08x): no table size 2^k+1 (k = %d..%d) puts this key where the tag hash does",
@@ -575,8 +590,9 @@ struct ich_error *ich_kernel_pool_usage(struct ich_kernel *k, struct ich_pool_us
 		if (r > 0)
 			NOTE(u, "the row for build %u did not fit (%s); the row \"%s\" does", k->build, first_why,
 			     c.L->label);
-		NOTE(u, "table size inferred: %" PRIu64 " entries (2^%d + 1, last = overflow; nt!PoolTrackTableSize is not in KDBG), %zu tags",
-		     u->entries, __builtin_ctzll(c.n), c.nkeys);
+		NOTE(u, "table size inferred: %" PRIu64 " entries (2^%d + 1, last = overflow; nt!PoolTrackTableSize is not in KDBG), %zu tags; tag hash: %s",
+		     u->entries, __builtin_ctzll(c.n), c.nkeys,
+		     c.wrk_hash ? "the WRK's POOLTAG_HASH" : "40543 * Key ^ high dword");
 		if (ntables > 1)
 			NOTE(u, "nt!ExPoolTagTables found at 0x%" PRIx64 ": %u processors' tables summed",
 			     tag_tables, ntables);

@@ -220,6 +220,10 @@ static void test_layout_rows(void **state)
 	 * key 1: 40543 = 0x9E5F -> bucket 0x5F of 256 */
 	assert_int_equal(ich_pool_tag_hash(1, 0xFF), 0x5F);
 	assert_int_equal(ich_pool_tag_hash(0x10000, 0xFFFFF), 0x9E5F0000u & 0xFFFFF);
+	/* WRK POOLTAG_HASH by hand: key 1 -> ((1 << 2 << 2 << 2) = 64) * 40543 >> 2 = 648688;
+	 * key 0x01000000 (b3 = 1) -> 40543 >> 2 = 10135 */
+	assert_int_equal(ich_pool_tag_hash_wrk(1, 0xFFFFFFFF), 648688);
+	assert_int_equal(ich_pool_tag_hash_wrk(0x01000000, 0xFFFF), 10135);
 }
 
 int main(int argc, char **argv)
