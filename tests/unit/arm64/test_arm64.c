@@ -33,7 +33,7 @@
 
 #include "../heap_blocks.h"
 
-static const char *dmp[2], *exp_path[2], *kdmp, *kheaps;
+static const char *dmp[2], *exp_path[2], *kdmp, *kheaps, *rdmp, *rheaps;
 
 struct xframe { char where[96], trust[32]; };
 struct xblock { uint64_t header, user, size, block_size; char state[96], layer[32]; };
@@ -252,13 +252,12 @@ static void t_not_arm64_context(void **s)
 
 /* The ARM64 kernel dump: the AArch64 walk reaches the kernel objects
  * (ich_kernel_open), and heapapp.exe's heaps through its own table. */
-static void t_kernel_heaps(void **s)
+static void kernel_heaps(const char *path, const char *heaps_path, bool full)
 {
-	(void)s;
 	struct expect x;
-	load(kheaps, &x);
+	load(heaps_path, &x);
 	struct ich_dump *d = NULL;
-	struct ich_error *err = ich_dump_open(kdmp, &d);
+	struct ich_error *err = ich_dump_open(path, &d);
 	if (err)
 		fail_msg("%s", err->message);
 	assert_int_equal(ich_dump_arch(d), ICH_ARCH_ARM64);
@@ -281,6 +280,12 @@ static void t_kernel_heaps(void **s)
 	assert_int_equal(ich_heaps_ptr_size(hs), 8);
 	check_heap_list(hs, &x);
 	ich_heaps_close(hs);
+	if (!full) {
+		ich_kernel_close(k);
+		ich_dump_close(d);
+		free_expect(&x);
+		return;
+	}
 	/* a VA that is neither TTBR0's (63:48 zero) nor TTBR1's (all one) */
 	uint8_t b[8];
 	struct ich_read_result r;
@@ -296,6 +301,19 @@ static void t_kernel_heaps(void **s)
 	ich_kernel_close(k);
 	ich_dump_close(d);
 	free_expect(&x);
+}
+
+static void t_kernel_heaps(void **s)
+{
+	(void)s;
+	kernel_heaps(kdmp, kheaps, true);
+}
+
+/* The same content as an RDMP kernel+user dump. */
+static void t_kernel_rdmp_heaps(void **s)
+{
+	(void)s;
+	kernel_heaps(rdmp, rheaps, false);
 }
 
 /* The header's DirectoryTableBase (0x10 in DUMP_HEADER64) with bit 1 set:
@@ -354,10 +372,11 @@ static void t_layout_rows(void **s)
 
 int main(int argc, char **argv)
 {
-	if (argc != 7) {
-		fprintf(stderr, "usage: test_arm64 DMP EXPECT DMP-BADFP EXPECT-BADFP KDMP KHEAPS\n");
+	if (argc != 9) {
+		fprintf(stderr, "usage: test_arm64 DMP EXPECT DMP-BADFP EXPECT-BADFP KDMP KHEAPS RDMP RHEAPS\n");
 		return 2;
 	}
+	rdmp = argv[7], rheaps = argv[8];
 	dmp[0] = argv[1], exp_path[0] = argv[2], dmp[1] = argv[3], exp_path[1] = argv[4];
 	kdmp = argv[5], kheaps = argv[6];
 	const struct CMUnitTest tests[] = {
@@ -366,6 +385,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(t_not_arm64_context),
 		cmocka_unit_test(t_layout_rows),
 		cmocka_unit_test(t_kernel_heaps),
+		cmocka_unit_test(t_kernel_rdmp_heaps),
 		cmocka_unit_test(t_kernel_bad_dtb),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
