@@ -193,7 +193,9 @@ struct ich_error *ich_kernel_open(struct ich_dump *dump, uint32_t build,
 	kernel_note(k, "ntoskrnl layout: %s %s (row %u)%s", ich_arch_name(k->row->arch), k->row->label,
 		    k->row->build_min,
 		    k->row->derived && k->row->arch == ICH_ARCH_ARM64
-			    ? ", derived: the x64 row's offsets (no ARM64 ntoskrnl source); confirmed by the run-time checks"
+			    ? (strstr(k->row->source, "ARM64 EPROCESS:")
+				       ? ", ARM64: EPROCESS from a PDB-derived ARM64 header, the other structures derived from the x64 row; confirmed by the run-time checks"
+				       : ", derived: the x64 row's offsets (no ARM64 ntoskrnl source); confirmed by the run-time checks")
 			    : "");
 	read_kdbg(k, kd);
 	struct ich_error *err = kernel_load_processes(k);

@@ -53,13 +53,41 @@ static size_t nbuiltin;			/* the table's rows, then their ARM64 aliases */
  */
 #define ARM64_ALIAS_SOURCE "ARM64 (derived: the x64 row's offsets, see src/types/layout.c) <- "
 
-static char *alias_source(const char *x64_source)
+/*
+ * Where an ARM64 PDB-derived header was found, its offsets replace the
+ * alias's.  ntdiff/headers Win10_20H1_18885/ARM64/System32/ntdll.dll/
+ * Standalone/_EPROCESS.h (a 20H1 insider build): KPROCESS is 0x2A8 bytes on
+ * ARM64 (0x438 on x64 2004), DirectoryTableBase stays at 0x28, and every
+ * EPROCESS field the kernel model reads sits 0x190 lower than on x64
+ * 19041: UniqueProcessId 0x2B0, ActiveProcessLinks 0x2B8,
+ * InheritedFromUniqueProcessId 0x3B0, Peb 0x3C0, ObjectTable 0x3E0,
+ * WoW64Process 0x3F0, ImageFileName 0x418.  They go into the alias of the
+ * x64 19041 row (2004 to 23H2); Windows 11's ARM64 KPROCESS is not
+ * confirmed by a source, so those builds rest on the run-time checks.
+ */
+static const struct {
+	uint32_t build_min;
+	enum ich_field field;
+	int32_t off;
+} arm64_cited[] = {
+	{ 19041, ICH_F_EPROCESS_DIRECTORY_TABLE_BASE, 0x28 },
+	{ 19041, ICH_F_EPROCESS_UNIQUE_PROCESS_ID, 0x2B0 },
+	{ 19041, ICH_F_EPROCESS_ACTIVE_PROCESS_LINKS, 0x2B8 },
+	{ 19041, ICH_F_EPROCESS_INHERITED_FROM_UNIQUE_PROCESS_ID, 0x3B0 },
+	{ 19041, ICH_F_EPROCESS_PEB, 0x3C0 },
+	{ 19041, ICH_F_EPROCESS_OBJECT_TABLE, 0x3E0 },
+	{ 19041, ICH_F_EPROCESS_WOW64_PROCESS, 0x3F0 },
+	{ 19041, ICH_F_EPROCESS_IMAGE_FILE_NAME, 0x418 },
+};
+#define ARM64_CITED_SOURCE "ARM64 EPROCESS: ntdiff/headers Win10_20H1_18885/ARM64 _EPROCESS.h; the rest derived (the x64 row's offsets, see src/types/layout.c) <- "
+
+static char *alias_source(const char *prefix, const char *x64_source)
 {
-	size_t n = strlen(ARM64_ALIAS_SOURCE) + strlen(x64_source) + 1;
+	size_t n = strlen(prefix) + strlen(x64_source) + 1;
 	char *s = malloc(n);
 	if (!s)
 		abort();
-	snprintf(s, n, "%s%s", ARM64_ALIAS_SOURCE, x64_source);
+	snprintf(s, n, "%s%s", prefix, x64_source);
 	return s;
 }
 
@@ -139,7 +167,13 @@ static void expand_builtin(void)
 		rows[n] = rows[i];
 		rows[n].arch = ICH_ARCH_ARM64;
 		rows[n].derived = true;
-		rows[n].source = alias_source(rows[i].source);
+		bool cited = false;
+		for (size_t k = 0; k < sizeof(arm64_cited) / sizeof(arm64_cited[0]); k++)
+			if (!strcmp(rows[n].module, "ntoskrnl") && rows[n].build_min == arm64_cited[k].build_min) {
+				rows[n].off[arm64_cited[k].field] = arm64_cited[k].off;
+				cited = true;
+			}
+		rows[n].source = alias_source(cited ? ARM64_CITED_SOURCE : ARM64_ALIAS_SOURCE, rows[i].source);
 		n++;
 	}
 	nbuiltin = n;

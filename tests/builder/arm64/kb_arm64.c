@@ -7,11 +7,11 @@
  * (db_kdump.c, DB_KD_ARM64), with a few processes, their handle tables,
  * IoCompletion queues with packets and one process with NT heaps.
  *
- * The kernel objects are the kobjbuilder's (tests/builder/kernel), laid out
- * with its x64 19045 offset row: no PDB-derived ARM64 ntoskrnl header was
- * found, so those offsets are *derived* for ARM64 (the object header,
- * handle table, KQUEUE and list structures are pointer-built; EPROCESS is
- * the weak point, see README.md).  The heaps are the ntheap builder's x64
+ * The kernel objects are the kobjbuilder's (tests/builder/kernel); for
+ * DB_KD_ARM64 it takes EPROCESS from the ARM64 PDB-derived header in
+ * ntdiff/headers (Win10_20H1_18885/ARM64) and the rest from its x64 19045
+ * row, *derived* for ARM64 (object header, handle table, KQUEUE and list
+ * structures are pointer-built; see README.md).  The heaps are the ntheap builder's x64
  * 19045 process, as in the ARM64 minidump (a64md.c says why).
  */
 #include <stdio.h>

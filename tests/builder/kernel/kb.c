@@ -366,8 +366,24 @@ struct kb *kb_new(enum db_kd_arch arch, uint32_t build, uint32_t dump_type,
 		die("out of memory");
 	if (arch == DB_KD_X64)
 		b->L = build < 9200 ? &lay_x64_7601 : build >= 26100 ? &lay_x64_26100 : &lay_x64_19045;
-	else if (arch == DB_KD_ARM64 && build >= 19041 && build < 26100)
-		b->L = &lay_x64_19045;	/* derived: tests/builder/arm64/README.md */
+	else if (arch == DB_KD_ARM64 && build >= 19041 && build < 26100) {
+		/* ARM64 EPROCESS from ntdiff/headers Win10_20H1_18885/ARM64/
+		 * System32/ntdll.dll/Standalone/_EPROCESS.h (KPROCESS is 0x2A8
+		 * bytes there); everything else the x64 19045 row (derived,
+		 * tests/builder/arm64/README.md) */
+		b->Lshifted = lay_x64_19045;
+		struct kb_lay *A = &b->Lshifted;
+		A->ep_dtb = 0x28;
+		A->ep_pid = 0x2B0;
+		A->ep_links = 0x2B8;
+		A->ep_ppid = 0x3B0;
+		A->ep_peb = 0x3C0;
+		A->ep_objtab = 0x3E0;
+		A->ep_wow64 = 0x3F0;
+		A->ep_image = 0x418;
+		A->ep_size = 0x980;
+		b->L = A;
+	}
 	else if (arch == DB_KD_ARM64)
 		die("no ARM64 layout for build %u", build);
 	else if (build >= 19041)

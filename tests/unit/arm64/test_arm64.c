@@ -367,7 +367,17 @@ static void t_layout_rows(void **s)
 	for (int f = 0; f < ICH_F_COUNT; f++)
 		assert_int_equal(a->off[f], x->off[f]);
 	assert_non_null(strstr(a->source, x->source));
-	assert_non_null(ich_layout_find("ntoskrnl", ICH_ARCH_ARM64, 19045));
+	/* ntoskrnl 19041+: EPROCESS from the ARM64 PDB-derived header (0x190
+	 * below x64: KPROCESS is 0x2A8 bytes on ARM64), the rest aliased */
+	const struct ich_layout *k = ich_layout_find("ntoskrnl", ICH_ARCH_ARM64, 19045);
+	const struct ich_layout *kx = ich_layout_find("ntoskrnl", ICH_ARCH_X64, 19045);
+	assert_non_null(k);
+	assert_int_equal(k->off[ICH_F_EPROCESS_UNIQUE_PROCESS_ID], 0x2B0);
+	assert_int_equal(k->off[ICH_F_EPROCESS_IMAGE_FILE_NAME], 0x418);
+	assert_int_equal(k->off[ICH_F_EPROCESS_PEB], kx->off[ICH_F_EPROCESS_PEB] - 0x190);
+	assert_int_equal(k->off[ICH_F_EPROCESS_DIRECTORY_TABLE_BASE], 0x28);
+	assert_int_equal(k->off[ICH_F_KQUEUE_ENTRY_LIST_HEAD], kx->off[ICH_F_KQUEUE_ENTRY_LIST_HEAD]);
+	assert_non_null(strstr(k->source, "Win10_20H1_18885/ARM64"));
 }
 
 int main(int argc, char **argv)
