@@ -121,6 +121,13 @@ struct ich_crash {
 	bool has_arm64_context;
 	uint32_t arm64_context_flags, arm64_cpsr;
 	uint64_t arm64_pc, arm64_sp, arm64_fp, arm64_lr;
+	/* Bug checks: the parameters that lie in a loaded module (from the
+	 * kernel's PsLoadedModuleList), "crashdrv.sys+0x1a2b", else "";
+	 * fault_param is the parameter the bug check documents as the
+	 * faulting instruction's address (0-3), or -1. */
+	char param_location[4][ICH_MODULE_NAME_MAX + 24];
+	int fault_param;
+	size_t nmodules;		/* loaded modules read (kernel dumps) */
 };
 
 /*

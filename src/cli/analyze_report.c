@@ -161,10 +161,23 @@ static void essentials(struct ich_dump *dump, struct ich_report *r, struct ich_c
 			fprintf(t, "Windows:    build %u, %u processor%s\n", kd->minor_version,
 				kd->number_processors, kd->number_processors == 1 ? "" : "s");
 			fprintf(t, "Bugcheck:   %s\n", desc);
+			for (int i = 0; i < 4; i++)
+				if (crash->param_location[i][0])
+					fprintf(t, "            parameter %d 0x%" PRIx64 " is %s\n", i + 1,
+						crash->params[i], crash->param_location[i]);
+			if (crash->nframes) {
+				fprintf(t, "Stack:      %zu frame%s recovered without symbols (%zu loaded module%s)\n",
+					crash->nframes, crash->nframes == 1 ? "" : "s", crash->nmodules,
+					crash->nmodules == 1 ? "" : "s");
+				ich_text_stack(t, crash, "            ");
+			} else if (crash->stack_note[0]) {
+				fprintf(t, "Stack:      none: %s\n", crash->stack_note);
+			}
 		}
 		if (j) {
 			ich_json_u64(j, "processors", kd->number_processors);
 			ich_json_bugcheck(j, "bugcheck", crash);
+			ich_json_stack(j, "stack", crash);
 		}
 	}
 	for (size_t i = 0; i < ich_dump_warning_count(dump); i++) {

@@ -17,12 +17,17 @@ static void code_fields(struct ich_json *j, uint32_t code, const char *name)
 
 void ich_json_exception(struct ich_json *j, const char *key, const struct ich_crash *c)
 {
-	if (!c->present || c->bugcheck) {
+	if (!c->present || (c->bugcheck && !c->nframes && !c->stack_note[0])) {
 		ich_json_null(j, key);
 		return;
 	}
 	ich_json_begin_object(j, key);
-	ich_json_u64(j, "thread_id", c->thread_id);
+	/* A bug check's stack is the processor context of the dump header:
+	 * no thread id is read. */
+	if (c->bugcheck)
+		ich_json_null(j, "thread_id");
+	else
+		ich_json_u64(j, "thread_id", c->thread_id);
 	code_fields(j, c->code, c->name);
 	ich_json_u64(j, "flags", c->flags);
 	ich_json_addr(j, "record", c->record);
@@ -69,6 +74,19 @@ void ich_json_bugcheck(struct ich_json *j, const char *key, const struct ich_cra
 	for (uint32_t i = 0; i < c->nparams && i < 4; i++)
 		ich_json_addr(j, NULL, c->params[i]);
 	ich_json_end_array(j);
+	/* Where: the parameters inside loaded modules, and the faulting
+	 * address the bug check documents (module+offset). */
+	ich_json_begin_array(j, "parameter_locations");
+	for (uint32_t i = 0; i < c->nparams && i < 4; i++)
+		ich_json_string(j, NULL, c->param_location[i][0] ? c->param_location[i] : NULL);
+	ich_json_end_array(j);
+	ich_json_string(j, "location", c->has_module ? c->location : NULL);
+	ich_json_string(j, "module", c->has_module ? c->module : NULL);
+	if (c->has_module)
+		ich_json_addr(j, "module_offset", c->module_offset);
+	else
+		ich_json_null(j, "module_offset");
+	ich_json_u64(j, "modules", c->nmodules);
 	ich_json_end_object(j);
 }
 
@@ -83,12 +101,17 @@ const char *ich_frame_location(const struct ich_frame *fr, char *buf, size_t n)
 
 void ich_json_stack(struct ich_json *j, const char *key, const struct ich_crash *c)
 {
-	if (!c->present || c->bugcheck) {
+	if (!c->present || (c->bugcheck && !c->nframes && !c->stack_note[0])) {
 		ich_json_null(j, key);
 		return;
 	}
 	ich_json_begin_object(j, key);
-	ich_json_u64(j, "thread_id", c->thread_id);
+	/* A bug check's stack is the processor context of the dump header:
+	 * no thread id is read. */
+	if (c->bugcheck)
+		ich_json_null(j, "thread_id");
+	else
+		ich_json_u64(j, "thread_id", c->thread_id);
 	ich_json_begin_array(j, "frames");
 	for (size_t i = 0; i < c->nframes; i++) {
 		const struct ich_frame *fr = &c->frames[i];

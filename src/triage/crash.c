@@ -717,9 +717,195 @@ static void md_crash(struct ich_dump *dump, const struct ich_minidump *md, struc
 	free(w.mods);
 }
 
+/* ---- Kernel dumps: the bug check located, and the stack ---------------- */
+
+/*
+ * KLDR_DATA_TABLE_ENTRY, the node of PsLoadedModuleList (the loaded kernel
+ * modules, in load order): InLoadOrderLinks 0, DllBase 0x30 / 0x18,
+ * SizeOfImage 0x40 / 0x20, BaseDllName (UNICODE_STRING) 0x58 / 0x2c, x64 /
+ * x86.  x64 from the Vergilius-generated type dumps (a copy with offsets:
+ * find_string "struct _KLDR_DATA_TABLE_ENTRY", id 27530909992: DllBase
+ * 0x30, SizeOfImage 0x40, FullDllName 0x48, BaseDllName 0x58, sizeof
+ * 0xa0); x86 from the same member list (InLoadOrderLinks, ExceptionTable,
+ * ExceptionTableSize, GpValue, NonPagedDebugInfo, DllBase, EntryPoint,
+ * SizeOfImage, FullDllName, BaseDllName, as the public ntddk-style
+ * declarations give it) with 4-byte pointers: 8 + 4 * 4 = 0x18, 0x1c, 0x20,
+ * 0x24 + 8 = 0x2c.  The list head: KDDEBUGGER_DATA64.PsLoadedModuleList
+ * (KDBG + 0x48, layouts.md §7 / S4) when the KDBG is plain, else the dump
+ * header's (DUMP_HEADER64 0x20, DUMP_HEADER32 0x18; layouts.md §6, S3/S4).
+ */
+#define KMOD_MAX 2048
+#define KDBG_OWNER_TAG 0x10
+#define KDBG_PS_LOADED_MODULE_LIST 0x48
+/* DUMP_HEADER64.ContextRecord 0x348, DUMP_HEADER32.ContextRecord 0x320
+ * (layouts.md §6, S3/S4): the processor context at the bug check. */
+#define KD_CONTEXT64 0x348
+#define KD_CONTEXT32 0x320
+/* KERNEL_STACK_SIZE (wdm.h): 0x6000 on x64, 12 KiB on x86.  The thread's
+ * real bounds (KTHREAD StackBase/StackLimit) are not read; the scan stops
+ * there or where the memory ends. */
+#define KSTACK64 0x6000
+#define KSTACK32 0x3000
+
+struct kmods {
+	struct walker *w;
+	char (*names)[ICH_MODULE_NAME_MAX];
+	struct ich_as *as;
+};
+
+static struct ich_error *on_kmod(uint64_t entry, void *arg)
+{
+	struct kmods *k = arg;
+	struct walker *w = k->w;
+	if (w->nmods >= KMOD_MAX)
+		return &ich_stop;
+	bool x64 = w->ptr == 8;
+	uint64_t base;
+	uint32_t size;
+	if (!rdptr(w, entry + (x64 ? 0x30 : 0x18), &base) || !rd32(w, entry + (x64 ? 0x40 : 0x20), &size))
+		return NULL;	/* an unreadable entry names nothing; the walk goes on */
+	if (!size || base + size < base)
+		return NULL;
+	char *name = NULL;
+	struct ich_error *err = ich_as_read_unicode_string(k->as, entry + (x64 ? 0x58 : 0x2c), &name);
+	if (err) {
+		ich_error_destroy(err);
+		name = NULL;
+	}
+	snprintf(k->names[w->nmods], ICH_MODULE_NAME_MAX, "%s", name && *name ? base_name(name) : "?");
+	free(name);
+	w->mods[w->nmods].base = base;
+	w->mods[w->nmods].end = base + size;
+	w->mods[w->nmods].name = k->names[w->nmods];
+	w->nmods++;
+	return NULL;
+}
+
+/* The parameter that holds the address of the faulting instruction, by bug
+ * check (Microsoft Bug Check Code Reference, learn.microsoft.com/windows-
+ * hardware/drivers/debugger/bug-check-code-reference2, one page per code:
+ * 0xA and 0xD1 "Parameter 4: address that referenced memory"; 0x1E, 0x3B,
+ * 0x7E, 0x8E "Parameter 2: the address of the instruction / where the
+ * exception occurred"; 0x50, 0xD5, 0xD6 "Parameter 3: address which
+ * referenced memory"; 0xC5 "Parameter 4"), or -1. */
+static int fault_param_of(uint32_t code)
+{
+	switch (code & ~0x10000000u) {
+	case 0x0a: case 0xd1: case 0xc5: return 3;
+	case 0x1e: case 0x3b: case 0x7e: case 0x8e: return 1;
+	case 0x50: case 0xd5: case 0xd6: return 2;
+	}
+	return -1;
+}
+
+static uint64_t kd_module_list(struct walker *w, const struct ich_kdump *kd)
+{
+	uint64_t kdbg = kd->kd_debugger_data_block, head = kd->ps_loaded_module_list;
+	uint32_t tag;
+	uint64_t v;
+	if (kdbg && rd32(w, kdbg + KDBG_OWNER_TAG, &tag) && tag == 0x4742444Bu &&	/* 'KDBG' */
+	    rd32(w, kdbg + KDBG_PS_LOADED_MODULE_LIST, &tag)) {
+		uint32_t hi = 0;
+		rd32(w, kdbg + KDBG_PS_LOADED_MODULE_LIST + 4, &hi);
+		/* 64-bit fields on x86 too, possibly sign-extended */
+		v = w->ptr == 4 ? tag : ((uint64_t)hi << 32 | tag);
+		if (v)
+			head = v;
+	}
+	return head;
+}
+
+static void kd_crash(struct ich_dump *dump, const struct ich_kdump *kd, struct ich_crash *c)
+{
+	c->fault_param = -1;
+	struct ich_as *as = ich_dump_as(dump);
+	if (!as) {
+		snprintf(c->stack_note, sizeof(c->stack_note), "the dump has no memory to read the module list from");
+		return;
+	}
+	struct walker w = { .as = as, .ptr = ich_as_ptr_size(as) };
+	w.mods = calloc(KMOD_MAX, sizeof(*w.mods));
+	char (*names)[ICH_MODULE_NAME_MAX] = calloc(KMOD_MAX, sizeof(*names));
+	if (!w.mods || !names) {
+		free(w.mods);
+		free(names);
+		return;
+	}
+	uint64_t head = kd_module_list(&w, kd);
+	struct kmods k = { &w, names, as };
+	struct ich_error *err = head ? ich_as_list_walk(as, head, KMOD_MAX, true, on_kmod, &k, NULL)
+				     : ich_error_create(ICH_ERR_FORMAT, "no PsLoadedModuleList in the header or KDBG");
+	if (err) {
+		snprintf(c->stack_note, sizeof(c->stack_note), "loaded module list at 0x%" PRIx64 "%s%s",
+			 head, w.nmods ? " (partly read): " : ": ", err->message);
+		ich_error_destroy(err);
+	}
+	c->nmodules = w.nmods;
+	if (w.nmods)
+		qsort(w.mods, w.nmods, sizeof(*w.mods), cmp_mod);
+	/* The parameters that are code addresses of a module. */
+	uint64_t mask = w.ptr == 4 ? 0xFFFFFFFFull : UINT64_MAX;
+	for (int i = 0; i < 4; i++) {
+		struct mod *m = find_mod(&w, c->params[i] & mask);
+		if (m)
+			snprintf(c->param_location[i], sizeof(c->param_location[i]), "%s+0x%" PRIx64,
+				 m->name, (c->params[i] & mask) - m->base);
+	}
+	/* The faulting address: the parameter the bug check documents, else
+	 * the header's exception record, if it lies in a module. */
+	int fp = fault_param_of(c->code);
+	uint64_t fault = 0;
+	if (fp >= 0 && c->param_location[fp][0]) {
+		c->fault_param = fp;
+		fault = c->params[fp] & mask;
+	} else if (kd->exception_address && find_mod(&w, kd->exception_address & mask)) {
+		fault = kd->exception_address & mask;
+	}
+	if (fault) {
+		struct mod *m = find_mod(&w, fault);
+		c->address = fault;
+		c->has_module = true;
+		snprintf(c->module, sizeof(c->module), "%s", m->name);
+		c->module_offset = fault - m->base;
+		snprintf(c->location, sizeof(c->location), "%s+0x%" PRIx64, c->module, c->module_offset);
+	}
+	/* The stack: the context record of the header, walked like a user
+	 * thread's, over KERNEL_STACK_SIZE above the stack pointer. */
+	const uint8_t *data = ich_dump_file_data(dump);
+	uint64_t fsize = ich_dump_file_size(dump);
+	uint64_t off = kd->is64 ? KD_CONTEXT64 : KD_CONTEXT32;
+	uint64_t csize = kd->is64 ? 0x4d0 : 0x2cc;
+	if (!data || off + csize > fsize) {
+		if (!c->stack_note[0])
+			snprintf(c->stack_note, sizeof(c->stack_note), "the header's context record is not in the file");
+	} else {
+		const uint8_t *ctx = data + off;
+		uint64_t sp = kd->is64 ? ich_le64(ctx + 0x98) : ich_le32(ctx + 0xc4);
+		w.stack_lo = sp;
+		w.stack_hi = sp + (kd->is64 ? KSTACK64 : KSTACK32);
+		c->stack_start = w.stack_lo;
+		c->stack_end = w.stack_hi;
+		if (!sp) {
+			if (!c->stack_note[0])
+				snprintf(c->stack_note, sizeof(c->stack_note), "the header's context record is empty");
+		} else {
+			char note[sizeof(c->stack_note)];
+			snprintf(note, sizeof(note), "%s", c->stack_note);
+			c->stack_note[0] = 0;
+			walk_stack(&w, c, ctx, (size_t)csize);
+			c->stack_word = w.ptr;
+			if (note[0])
+				snprintf(c->stack_note, sizeof(c->stack_note), "%s", note);
+		}
+	}
+	free(w.mods);
+	free(names);
+}
+
 void ich_crash_read(struct ich_dump *dump, struct ich_crash *c)
 {
 	memset(c, 0, sizeof(*c));
+	c->fault_param = -1;
 	const struct ich_minidump *md = ich_dump_minidump(dump);
 	const struct ich_kdump *kd = ich_dump_kdump(dump);
 	if (md && md->has_exception) {
@@ -735,6 +921,7 @@ void ich_crash_read(struct ich_dump *dump, struct ich_crash *c)
 		for (int i = 0; i < 4; i++)
 			c->params[i] = kd->bugcheck_parameters[i];
 		snprintf(c->location, sizeof(c->location), "bug check 0x%x", kd->bugcheck_code);
+		kd_crash(dump, kd, c);
 	}
 }
 
@@ -745,9 +932,11 @@ void ich_crash_describe(const struct ich_crash *c, char *buf, size_t n)
 		return;
 	}
 	if (c->bugcheck) {
-		snprintf(buf, n, "bug check 0x%08x%s%s (0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ")",
-			 c->code, c->name[0] ? " " : "", c->name, c->params[0], c->params[1],
-			 c->params[2], c->params[3]);
+		int k = snprintf(buf, n, "bug check 0x%08x%s%s (0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ", 0x%" PRIx64 ")",
+				 c->code, c->name[0] ? " " : "", c->name, c->params[0], c->params[1],
+				 c->params[2], c->params[3]);
+		if (c->has_module && k > 0 && (size_t)k < n)
+			snprintf(buf + k, n - (size_t)k, " at %s", c->location);
 		return;
 	}
 	int k = snprintf(buf, n, "%08x%s%s at %s", c->code, c->name[0] ? " " : "", c->name, c->location);

@@ -221,6 +221,8 @@ struct kb {
 	int t_type, t_process, t_iocompletion, t_directory;
 	uint64_t root_dir;
 	struct kbp *pool_tags;	/* pool tracker tables (kb_pool.c) */
+	kb_write_hook *hook;	/* kb_set_write_hook (kb_modules.c) */
+	void *hook_arg;
 };
 
 static void die(const char *fmt, ...)
@@ -1079,6 +1081,17 @@ static int write_expect(struct kb *b, const char *path, uint64_t kdbg, uint64_t 
 	return 0;
 }
 
+void kb_set_write_hook(struct kb *b, kb_write_hook *fn, void *arg)
+{
+	b->hook = fn;
+	b->hook_arg = arg;
+}
+
+struct db_mem *kb_mem(struct kb *b) { return b->m; }
+uint64_t kb_kernel_dtb(const struct kb *b) { return b->kdtb; }
+uint64_t kb_kernbase(const struct kb *b) { return b->L->kernbase; }
+uint64_t kb_ps_loaded_module_list(const struct kb *b) { return b->L->kernbase + OFF_PS_LOADED; }
+
 int kb_write(struct kb *b, const char *dmp, const char *expect)
 {
 	const struct kb_lay *L = b->L;
@@ -1108,6 +1121,8 @@ int kb_write(struct kb *b, const char *dmp, const char *expect)
 	h->kd_debugger_data_block = kdbg;
 	h->bugcheck_code = 0xE2;	/* MANUALLY_INITIATED_CRASH */
 	h->comment = "kobjbuilder scenario";
+	if (b->hook)
+		b->hook(b, b->hook_arg);
 	if (db_kd_write_file(b->kd, dmp) != 0) {
 		fprintf(stderr, "kobjbuilder: %s: %s\n", dmp, db_error());
 		return -1;

@@ -451,6 +451,19 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 		o.seed = 99;
 		b = kb_new(DB_KD_X64, 19045, DB_KD_FULL, &o, name);
 		std_scenario(b, &idx_19041, true, false);
+	} else if (!strcmp(name, "x64-19045-bugcheck")) {
+		/* kb_modules.c: module list, bug check 0xD1 in crashdrv.sys,
+		 * context and kernel stack */
+		o.seed = 0xD1;
+		b = kb_new(DB_KD_X64, 19045, DB_KD_FULL, &o, name);
+		std_scenario(b, &idx_19041, true, false);
+		kb_modules(b);
+	} else if (!strcmp(name, "x86pae-19041-bugcheck")) {
+		o.cookie = 0xC3;
+		o.seed = 0xD186;
+		b = kb_new(DB_KD_X86_PAE, 19041, DB_KD_FULL, &o, name);
+		std_scenario(b, &idx_19041, false, false);
+		kb_modules(b);
 	} else if (!strcmp(name, "big")) {
 		o.type_lists = false;
 		o.no_handle_lines = true;
@@ -464,6 +477,8 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 		return -1;
 	}
 	int r = kb_write(b, dmp, expect);
+	if (!r && strstr(name, "-bugcheck"))
+		r = kb_modules_expect(b, expect);
 	kb_free(b);
 	if (hx && fclose(hx))
 		r = -1;

@@ -86,6 +86,25 @@ void kb_corrupt_icp_list(struct kb *b, int obj, uint32_t at, int to_packet);
 
 int kb_write(struct kb *b, const char *dmp, const char *expect);
 
+/* Called by kb_write after the KDBG, PsLoadedModuleList (an empty list) and
+ * the header's fields are laid out, before the file is written: a scenario
+ * adds what kb does not know (kb_modules.c: loaded modules, bug check,
+ * context, kernel stack).  Accessors for it: */
+typedef void kb_write_hook(struct kb *b, void *arg);
+void kb_set_write_hook(struct kb *b, kb_write_hook *fn, void *arg);
+struct db_mem *kb_mem(struct kb *b);		/* the kernel address space */
+uint64_t kb_kernel_dtb(const struct kb *b);
+uint64_t kb_kernbase(const struct kb *b);
+uint64_t kb_ps_loaded_module_list(const struct kb *b);	/* the list head */
+
+/* kb_modules.c: a loaded-module list (ntoskrnl.exe, hal.dll, crashdrv.sys)
+ * linked from PsLoadedModuleList, bug check 0xD1 whose fourth parameter is
+ * inside crashdrv.sys, a CONTEXT at the header's ContextRecord and a kernel
+ * stack holding return addresses (README.md "Bug check scenarios").
+ * kb_modules_expect appends the facts to the .expect. */
+void kb_modules(struct kb *b);
+int kb_modules_expect(struct kb *b, const char *expect);
+
 /* Scenarios: x64-19045-full-typelist, x64-19045-bitmap-notypelist,
  * x64-7601-full, x86pae-19041-full, x64-19045-corrupt,
  * x64-19045-kdbg-encoded, big.  Returns 0 or -1 (message on stderr). */
