@@ -153,10 +153,7 @@ static void print_unwalkable(struct ctx *c)
 static struct ich_error *json_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
 {
 	(void)hp;
-	struct ich_json *j = arg;
-	ich_json_begin_object(j, NULL);
-	ich_json_block_fields(j, b);
-	ich_json_end_object(j);
+	ich_json_block(arg, b);
 	return NULL;
 }
 

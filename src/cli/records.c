@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "cli/records.h"
+#include "core/fmt.h"
 
 static void code_fields(struct ich_json *j, uint32_t code, const char *name)
 {
@@ -333,6 +334,27 @@ void ich_json_heap_tail(struct ich_json *j, const struct ich_heap *hp)
 	ich_json_bool(j, "partial", hp->partial);
 }
 
+/* The key naming where the block lives: its segment (back end), the
+ * UserBlocks container (LFH), its _HEAP_VIRTUAL_ALLOC_ENTRY (large block);
+ * for segment heaps the VS/LFH subsegment, the page segment (backend
+ * ranges) or the _HEAP_LARGE_ALLOC_DATA (large) it belongs to; NULL: none. */
+static const char *block_where_key(const struct ich_heap_block *b)
+{
+	if (b->layer == ICH_LAYER_BACKEND)
+		return "segment";
+	if (b->layer == ICH_LAYER_LFH)
+		return "container";
+	if (b->layer == ICH_LAYER_VIRTUAL)
+		return "virtual_alloc_entry";
+	if (b->layer == ICH_LAYER_SEG_LARGE)
+		return "large_alloc_data";
+	if (b->layer >= ICH_LAYER_SEG_VS && b->layer <= ICH_LAYER_SEG_BACKEND)
+		return b->layer == ICH_LAYER_SEG_BACKEND ? "segment" : "subsegment";
+	return NULL;
+}
+
+/* json_block_compact writes the same fields in the same order
+ * (e2e-json-compact compares the two outputs on every builder dump). */
 void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b)
 {
 	ich_json_addr(j, "header", b->header);
@@ -342,20 +364,72 @@ void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b)
 	ich_json_u64(j, "unused", b->unused);
 	ich_json_string(j, "state", ich_block_state_name(b->state));
 	ich_json_string(j, "layer", ich_block_layer_name(b->layer));
-	/* where the block lives: its segment (back end), the UserBlocks
-	 * container (LFH), its _HEAP_VIRTUAL_ALLOC_ENTRY (large block) */
-	if (b->layer == ICH_LAYER_BACKEND)
-		ich_json_addr(j, "segment", b->segment);
-	else if (b->layer == ICH_LAYER_LFH)
-		ich_json_addr(j, "container", b->segment);
-	else if (b->layer == ICH_LAYER_VIRTUAL)
-		ich_json_addr(j, "virtual_alloc_entry", b->segment);
-	/* segment heaps: the VS/LFH subsegment, the page segment (backend
-	 * ranges) or the _HEAP_LARGE_ALLOC_DATA (large) it belongs to */
-	else if (b->layer == ICH_LAYER_SEG_LARGE)
-		ich_json_addr(j, "large_alloc_data", b->segment);
-	else if (b->layer >= ICH_LAYER_SEG_VS && b->layer <= ICH_LAYER_SEG_BACKEND)
-		ich_json_addr(j, b->layer == ICH_LAYER_SEG_BACKEND ? "segment" : "subsegment", b->segment);
+	const char *where = block_where_key(b);
+	if (where)
+		ich_json_addr(j, where, b->segment);
+}
+
+/* Literal text (no escapes needed) at o; returns the bytes written. */
+static inline size_t lit(char *o, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(o, s, n);
+	return n;
+}
+
+static inline size_t json_hex(char *o, uint64_t v)
+{
+	o[0] = '"';
+	o[1] = '0';
+	o[2] = 'x';
+	size_t n = 3 + ich_fmt_hex(o + 3, v, 1);
+	o[n] = '"';
+	return n + 1;
+}
+
+/* ich_json_block_fields' object rendered in one go for compact writers:
+ * the buffer position stays in a register (one object per block is most
+ * of heap -a --json's time, issue 12).  The names are heap_find.c's
+ * literals; none needs escaping. */
+static void json_block_compact(struct ich_json *j, const struct ich_heap_block *b)
+{
+	char *o = ich_json_raw_begin(j, 256), *p = o;
+	p += lit(p, "{\"header\":");
+	p += json_hex(p, b->header);
+	p += lit(p, ",\"user\":");
+	p += json_hex(p, b->user);
+	p += lit(p, ",\"size\":");
+	p += ich_fmt_u64(p, b->size);
+	p += lit(p, ",\"block_size\":");
+	p += ich_fmt_u64(p, b->block_size);
+	p += lit(p, ",\"unused\":");
+	p += ich_fmt_u64(p, b->unused);
+	p += lit(p, ",\"state\":\"");
+	p += lit(p, ich_block_state_name(b->state));
+	p += lit(p, "\",\"layer\":\"");
+	p += lit(p, ich_block_layer_name(b->layer));
+	*p++ = '"';
+	const char *where = block_where_key(b);
+	if (where) {
+		*p++ = ',';
+		*p++ = '"';
+		p += lit(p, where);
+		p += lit(p, "\":");
+		p += json_hex(p, b->segment);
+	}
+	*p++ = '}';
+	ich_json_raw_end(j, (size_t)(p - o));
+}
+
+void ich_json_block(struct ich_json *j, const struct ich_heap_block *b)
+{
+	if (!ich_json_is_pretty(j)) {
+		json_block_compact(j, b);
+		return;
+	}
+	ich_json_begin_object(j, NULL);
+	ich_json_block_fields(j, b);
+	ich_json_end_object(j);
 }
 
 void ich_json_frames(struct ich_json *j, const char *key, struct ich_dump *dump, const struct ich_stack *s)

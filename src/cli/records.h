@@ -56,6 +56,9 @@ void ich_json_heap_tail(struct ich_json *j, const struct ich_heap *hp);
 /* A block's fields (header, user, size, block_size, unused, state, layer,
  * and where it lives) into an open object. */
 void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b);
+/* The block as one object (an array element): compact writers get it
+ * rendered in one go, pretty ones through ich_json_block_fields. */
+void ich_json_block(struct ich_json *j, const struct ich_heap_block *b);
 /* The -stat table into an open object: group_by, busy_bytes, sizes: [{size,
  * blocks, total}] (heap -stat per heap, analyze's heap_stat section). */
 const char *ich_stat_group_by(enum ich_heap_stat_order ord);

@@ -41,7 +41,7 @@ struct ich_json {
 		const char *key;
 		uint32_t len;		/* of text */
 		char text[28];		/* "key": ready to copy (28 bytes) */
-	} keys[32];			/* 32: json.c's hash */
+	} keys[64];			/* 64: json.c's hash and probe */
 	char buf[ICH_JSON_BUF];
 };
 
@@ -65,5 +65,19 @@ void ich_json_addr(struct ich_json *j, const char *key, uint64_t addr);	/* "0x..
 void ich_json_flush(struct ich_json *j);
 /* After the outermost value: newline, then flush. */
 void ich_json_finish(struct ich_json *j);
+
+/*
+ * A value the caller renders itself, for hot loops (one object per heap
+ * block, issue 12): ich_json_raw_begin writes the separator before a value
+ * (no key) and returns where up to max bytes may go (max <= ICH_JSON_BUF);
+ * ich_json_raw_end keeps the n the caller wrote.  The caller's bytes must
+ * be one complete compact JSON value, so only for writers that are not
+ * pretty (ich_json_is_pretty), whose nested values are indented.  It saves
+ * the per-field calls, each of which reloads and stores the buffer
+ * position (a chain through memory the CPU cannot overlap).
+ */
+static inline bool ich_json_is_pretty(const struct ich_json *j) { return j->pretty; }
+char *ich_json_raw_begin(struct ich_json *j, size_t max);
+static inline void ich_json_raw_end(struct ich_json *j, size_t n) { j->len += n; }
 
 #endif
