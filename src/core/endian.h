@@ -21,4 +21,20 @@ static inline uint64_t ich_le64(const uint8_t *p)
 	return ich_le32(p) | ((uint64_t)ich_le32(p + 4) << 32);
 }
 
+/* Little-endian stores (page-table copies handed back to libaddrxlat as
+ * ADDRXLAT_LITTLE_ENDIAN). */
+static inline void ich_put_le32(uint8_t *p, uint32_t v)
+{
+	p[0] = (uint8_t)v;
+	p[1] = (uint8_t)(v >> 8);
+	p[2] = (uint8_t)(v >> 16);
+	p[3] = (uint8_t)(v >> 24);
+}
+
+static inline void ich_put_le64(uint8_t *p, uint64_t v)
+{
+	ich_put_le32(p, (uint32_t)v);
+	ich_put_le32(p + 4, (uint32_t)(v >> 32));
+}
+
 #endif

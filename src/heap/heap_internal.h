@@ -159,12 +159,38 @@ struct walk_ctx {
 	struct ich_error *err;	/* from fn: stops the walk */
 	unsigned unit;		/* 16 or 8 */
 	uint64_t key;		/* decoded encoding key (0 = none) */
+	/* nt_heap.c: the back-end headers the LFH key pre-pass read, kept
+	 * so the listing pass decodes them from memory instead of following
+	 * the chain through the dump a second time (issue 12). */
+	struct hdr_rec *rec;
+	size_t nrec, cap_rec, rec_cur, rec_end;
+	bool recording;
+};
+struct hdr_rec {
+	uint64_t addr, raw;	/* an entry and its small header as stored */
 };
 
-struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b);
-/* nt_heap.c: the heap's entry encoding key (0 = none) and entry decoding */
+/* nt_heap.c: the heap's entry encoding key (0 = none) */
 struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key);
-void entry_decode(uint64_t raw, uint64_t key, struct heap_entry *he);
+
+/* The one _HEAP_ENTRY small-header decoder (the back-end walk, free lists,
+ * !heap -i, the unreadable-range resync): raw is the 8 bytes at
+ * +entry_small_header as stored, key the heap's Encoding (0 = none).
+ * Inline: it runs once per back-end block (issue 12). */
+static inline void entry_decode(uint64_t raw, uint64_t key, struct heap_entry *he)
+{
+	uint64_t d = raw ^ key;
+	he->raw = raw;
+	he->decoded = d;
+	he->size = (uint16_t)d;
+	he->flags = (uint8_t)(d >> 16);
+	he->small_tag = (uint8_t)(d >> 24);
+	he->prev_size = (uint16_t)(d >> 32);
+	he->segment_offset = (uint8_t)(d >> 48);
+	he->unused = (uint8_t)(d >> 56);
+	/* SmallTagIndex = Size lo ^ Size hi ^ Flags (S2 VmmHeap_GetEntryDecoded) */
+	he->checksum_ok = he->small_tag == (uint8_t)((d & 0xFF) ^ ((d >> 8) & 0xFF) ^ ((d >> 16) & 0xFF));
+}
 
 /* stack_trace.c */
 struct ust_cache;
@@ -177,6 +203,46 @@ struct ich_error *page_heaps_complete(struct ich_heaps *h, uint64_t process_heap
 struct ich_error *page_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 				 ich_heap_block_fn *fn, void *arg);
 void page_heap_light(struct ich_heaps *h, const struct ich_heap *heap, struct ich_heap_block *b);
+
+/* Count the block in the heap's totals and hand it to the walk's callback
+ * (the light page heap's view of busy blocks first, page_heap.c).  Inline:
+ * every block of every layer passes here (issue 12). */
+static inline struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b)
+{
+	struct ich_heap_block light;
+	if (w->heap->dph_owner && b->state == ICH_BLOCK_BUSY) {
+		light = *b;
+		page_heap_light(w->h, w->heap, &light);
+		b = &light;
+	}
+	struct ich_heap_totals *t = &w->heap->totals;
+	switch (b->state) {
+	case ICH_BLOCK_BUSY:
+		t->busy_count++;
+		t->busy_bytes += b->size;
+		if (b->layer == ICH_LAYER_LFH)
+			t->lfh_blocks++;
+		break;
+	case ICH_BLOCK_FREE:
+		t->free_count++;
+		t->free_bytes += b->block_size;
+		if (b->layer == ICH_LAYER_BACKEND) {
+			t->backend_free_count++;
+			t->backend_free_bytes += b->block_size;
+		}
+		break;
+	case ICH_BLOCK_INTERNAL:
+		t->internal_count++;
+		break;
+	case ICH_BLOCK_CORRUPT:
+		t->corrupt_count++;
+		break;
+	}
+	if (!w->fn || w->err)
+		return w->err;
+	w->err = w->fn(w->heap, b, w->arg);
+	return w->err;
+}
 /* nt_heap.c: read and decode the back-end entry at e. */
 struct ich_error *nt_heap_read_entry(struct walk_ctx *w, uint64_t e, struct heap_entry *he);
 /* nt_unreadable.c: the entry at e cannot be read.  Record the unreadable

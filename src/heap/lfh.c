@@ -97,29 +97,54 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 	size_t best = 0;
 	long best_score = -1;
 	unsigned unit = h->ptr == 8 ? 16 : 8;
+	/* The first (up to) 4 containers' bitmaps, read once for all the
+	 * candidate keys; their blocks looked at in place when the dump holds
+	 * the first 0x1000 + 128 strides contiguously (issue 12). */
+	struct {
+		bool ok;
+		uint32_t nb;
+		uint8_t bits[16];
+		const uint8_t *span;
+		uint64_t span_len;
+	} sc[4];
+	size_t nsc = n < 4 ? n : 4;
+	for (size_t k = 0; k < nsc; k++) {
+		uint64_t buffer;
+		sc[k].ok = false;
+		struct ich_error *err = ich_as_read_ptr(h->as, u[k].ub + (uint64_t)o->ud_busy_bitmap + h->ptr, &buffer);
+		if (err) {
+			ich_error_destroy(err);
+			continue;
+		}
+		sc[k].nb = u[k].count < 128 ? u[k].count : 128;
+		size_t nbytes = (sc[k].nb + 7) / 8;
+		if (ich_as_read(h->as, buffer, sc[k].bits, nbytes, NULL) != nbytes)
+			continue;
+		sc[k].ok = true;
+		sc[k].span_len = 0x1000 + (uint64_t)sc[k].nb * u[k].stride + unit;
+		sc[k].span = ich_as_peek(h->as, u[k].ub, (size_t)sc[k].span_len);
+	}
 	for (size_t c = 0; c < nkeys; c++) {
 		long score = 0;
-		for (size_t k = 0; k < n && k < 4; k++) {
+		for (size_t k = 0; k < nsc; k++) {
+			if (!sc[k].ok)
+				continue;
 			uint32_t d = u[k].enc ^ (uint32_t)u[k].ub ^ (uint32_t)heap->front_end ^ keys[c];
-			uint64_t buffer;
-			uint8_t bits[16];
-			struct ich_error *err = ich_as_read_ptr(h->as, u[k].ub + (uint64_t)o->ud_busy_bitmap + h->ptr, &buffer);
-			if (err) {
-				ich_error_destroy(err);
-				continue;
-			}
-			uint32_t nb = u[k].count < 128 ? u[k].count : 128;
-			if (ich_as_read(h->as, buffer, bits, (nb + 7) / 8, NULL) != (nb + 7) / 8)
-				continue;
-			for (uint32_t i = 0; i < nb; i++) {
-				if (!(bits[i / 8] & (1u << (i % 8))))
+			for (uint32_t i = 0; i < sc[k].nb; i++) {
+				if (!(sc[k].bits[i / 8] & (1u << (i % 8))))
 					continue;
 				uint8_t ub_byte;
-				uint64_t blk = u[k].ub + (d & 0xFFFF) + (uint64_t)i * (d >> 16);
-				err = ich_as_read_u8(h->as, blk + unit - 1, &ub_byte);
-				if (!err)
-					score += (ub_byte & 0x80) ? 1 : -1;
-				ich_error_destroy(err);
+				uint64_t off = (d & 0xFFFF) + (uint64_t)i * (d >> 16) + unit - 1;
+				if (sc[k].span && off < sc[k].span_len) {
+					ub_byte = sc[k].span[off];
+				} else {
+					struct ich_error *err = ich_as_read_u8(h->as, u[k].ub + off, &ub_byte);
+					if (err) {
+						ich_error_destroy(err);
+						continue;
+					}
+				}
+				score += (ub_byte & 0x80) ? 1 : -1;
 			}
 		}
 		if (score > best_score) {
@@ -309,25 +334,29 @@ bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 		return false;
 	}
 	unsigned unit = w->unit;
-	uint8_t bits[512];
 	uint64_t nbytes = (n + 7) / 8;
-	if (nbytes > sizeof(bits) || ich_as_read(h->as, buffer, bits, (size_t)nbytes, NULL) != nbytes) {
-		heap_problem(w->heap, ub, "LFH bitmap at 0x%" PRIx64 " (%" PRIu64 " bits) not readable", buffer, n);
-		return false;
+	/* the busy bitmap and the container in place when the dump holds them
+	 * contiguously (it almost always does), else copies: the loop below
+	 * then reads two arrays, no call per block (issue 12) */
+	uint8_t bits_copy[512];
+	const uint8_t *bits = nbytes <= sizeof(bits_copy) ? ich_as_peek(h->as, buffer, (size_t)nbytes) : NULL;
+	if (!bits) {
+		if (nbytes > sizeof(bits_copy) || ich_as_read(h->as, buffer, bits_copy, (size_t)nbytes, NULL) != nbytes) {
+			heap_problem(w->heap, ub, "LFH bitmap at 0x%" PRIx64 " (%" PRIu64 " bits) not readable", buffer, n);
+			return false;
+		}
+		bits = bits_copy;
 	}
-	/* one look at the whole container when the dump holds it contiguously */
 	const uint8_t *span = ich_as_peek(h->as, ub, (size_t)(first + n * stride));
+	/* UnusedBytes: the last byte of the small header (+0xF x64, +7 x86) */
+	uint64_t ub_at = first + (uint64_t)o->entry_small_header + 7;
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t blk = ub + first + i * stride;
 		bool busy = bits[i / 8] & (1u << (i % 8));
 		uint8_t ub_byte = 0;
-		/* UnusedBytes: the last byte of the small header (+0xF x64, +7 x86) */
-		uint64_t at = blk + (uint64_t)o->entry_small_header + 7;
-		if (span)
-			ub_byte = span[at - ub];
-		else
-			err = ich_as_read_u8(h->as, at, &ub_byte);
-		if (!span && err) {
+		if (span) {
+			ub_byte = span[ub_at + i * stride];
+		} else if ((err = ich_as_read_u8(h->as, ub + ub_at + i * stride, &ub_byte))) {
 			heap_problem(w->heap, blk, "LFH block header not readable: %s", err->message);
 			ich_error_destroy(err);
 			continue;

@@ -100,21 +100,6 @@ struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key)
 			       (uint64_t)o->entry_small_header, key);
 }
 
-void entry_decode(uint64_t raw, uint64_t key, struct heap_entry *he)
-{
-	uint64_t d = raw ^ key;
-	he->raw = raw;
-	he->decoded = d;
-	he->size = (uint16_t)d;
-	he->flags = (uint8_t)(d >> 16);
-	he->small_tag = (uint8_t)(d >> 24);
-	he->prev_size = (uint16_t)(d >> 32);
-	he->segment_offset = (uint8_t)(d >> 48);
-	he->unused = (uint8_t)(d >> 56);
-	/* SmallTagIndex = Size lo ^ Size hi ^ Flags (S2 VmmHeap_GetEntryDecoded) */
-	he->checksum_ok = he->small_tag == (uint8_t)((d & 0xFF) ^ ((d >> 8) & 0xFF) ^ ((d >> 16) & 0xFF));
-}
-
 /* The entry at e, decoded; false when its small header is not in the dump.
  * The header is looked at in place when the dump holds it contiguously
  * (ich_as_peek), so the walk copies nothing per block. */
@@ -154,41 +139,36 @@ struct ich_error *nt_heap_read_entry(struct walk_ctx *w, uint64_t e, struct heap
 	return read_entry(w, e, he);
 }
 
-struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b)
+/* At most this many headers kept from the pre-pass (16 bytes each); past
+ * it, the listing pass reads the rest from the dump as usual. */
+#define MAX_REC (1u << 20)
+
+/* The walk loop's entry at e: from the pre-pass's record when it has e
+ * (the listing pass), else read (and recorded during the pre-pass).  The
+ * walk of a segment only moves forward, so the record is a cursor. */
+static struct ich_error *loop_entry(struct walk_ctx *w, uint64_t e, struct heap_entry *he)
 {
-	struct ich_heap_block light;
-	if (w->heap->dph_owner && b->state == ICH_BLOCK_BUSY) {	/* light page heap (page_heap.c) */
-		light = *b;
-		page_heap_light(w->h, w->heap, &light);
-		b = &light;
+	while (w->rec_cur < w->rec_end && w->rec[w->rec_cur].addr < e)
+		w->rec_cur++;
+	if (w->rec_cur < w->rec_end && w->rec[w->rec_cur].addr == e) {
+		entry_decode(w->rec[w->rec_cur++].raw, w->key, he);
+		return NULL;
 	}
-	struct ich_heap_totals *t = &w->heap->totals;
-	switch (b->state) {
-	case ICH_BLOCK_BUSY:
-		t->busy_count++;
-		t->busy_bytes += b->size;
-		if (b->layer == ICH_LAYER_LFH)
-			t->lfh_blocks++;
-		break;
-	case ICH_BLOCK_FREE:
-		t->free_count++;
-		t->free_bytes += b->block_size;
-		if (b->layer == ICH_LAYER_BACKEND) {
-			t->backend_free_count++;
-			t->backend_free_bytes += b->block_size;
+	struct ich_error *err = read_entry(w, e, he);
+	if (!err && w->recording && w->nrec < MAX_REC) {
+		if (w->nrec == w->cap_rec) {
+			size_t cap = w->cap_rec ? 2 * w->cap_rec : 4096;
+			struct hdr_rec *r = realloc(w->rec, cap * sizeof(*r));
+			if (!r) {
+				w->recording = false;
+				return err;
+			}
+			w->rec = r;
+			w->cap_rec = cap;
 		}
-		break;
-	case ICH_BLOCK_INTERNAL:
-		t->internal_count++;
-		break;
-	case ICH_BLOCK_CORRUPT:
-		t->corrupt_count++;
-		break;
+		w->rec[w->nrec++] = (struct hdr_rec){ e, he->raw };
 	}
-	if (!w->fn || w->err)
-		return w->err;
-	w->err = w->fn(w->heap, b, w->arg);
-	return w->err;
+	return err;
 }
 
 struct ucr_collect {
@@ -310,7 +290,7 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 		if (limit > seg->last_valid_entry)
 			limit = seg->last_valid_entry;
 		struct heap_entry he;
-		struct ich_error *err = read_entry(w, e, &he);
+		struct ich_error *err = loop_entry(w, e, &he);
 		bool bad = false, readable = !err;
 		if (err) {
 			ich_error_destroy(err);
@@ -539,7 +519,7 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	if (heap->kind == ICH_HEAP_KIND_SEGMENT)
 		return seg_heap_walk(h, heap, fn, arg);	/* segment_heap.c */
 	const struct ntofs *o = &h->ofs[heap - h->heaps];
-	struct walk_ctx w = { h, heap, o, fn, arg, NULL, h->ptr == 8 ? 16 : 8, 0 };
+	struct walk_ctx w = { .h = h, .heap = heap, .o = o, .fn = fn, .arg = arg, .unit = h->ptr == 8 ? 16 : 8 };
 	struct ich_error *err = encoding_key(&w, &w.key);
 	if (err)
 		return ich_error_wrap(err, "heap 0x%" PRIx64 ": Encoding: ", heap->address);
@@ -555,9 +535,18 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	}
 	/* First pass over the LFH containers recovers RtlpLFHKey (Win8+). */
 	struct ub_list ubs = { 0 };
+	size_t *rec_seg = NULL;	/* where each segment's record starts */
 	if (heap->lfh && !o->lfh_missing && o->lfh_bitmap && !h->lfh_key_known) {
-		for (size_t s = 0; s < heap->nsegments; s++)
+		rec_seg = calloc(heap->nsegments + 1, sizeof(*rec_seg));
+		w.recording = rec_seg != NULL;
+		for (size_t s = 0; s < heap->nsegments; s++) {
+			if (rec_seg)
+				rec_seg[s] = w.nrec;
 			walk_segment(&w, &heap->segments[s], &ubs, true);
+		}
+		if (rec_seg)
+			rec_seg[heap->nsegments] = w.nrec;
+		w.recording = false;
 		lfh_recover_key(h, heap, ubs.v, ubs.n);
 		free(ubs.v);
 		free(ubs.size);
@@ -578,6 +567,8 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 				tail = seg->ucr[u].size;
 		t->virt += span > tail ? span - tail : 0;
 		t->ucr_count += seg->nucr;
+		w.rec_cur = rec_seg ? rec_seg[s] : 0;
+		w.rec_end = rec_seg ? rec_seg[s + 1] : 0;
 		err = walk_segment(&w, seg, &ubs, false);
 		if (err && err != &ich_stop)
 			break;
@@ -585,6 +576,10 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	}
 	free(ubs.v);
 	free(ubs.size);
+	free(rec_seg);
+	free(w.rec);
+	w.rec = NULL;
+	w.rec_cur = w.rec_end = 0;
 	if (!w.err && !err) {
 		err = ich_as_list_walk(h->as, heap->address + (uint64_t)o->heap_virtual_allocd_blocks,
 				       MAX_VIRTUAL_BLOCKS, true, virtual_cb, &w, NULL);

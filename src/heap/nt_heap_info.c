@@ -115,7 +115,7 @@ struct ich_error *ich_heap_free_list(struct ich_heaps *h, struct ich_heap *heap,
 	const struct ntofs *o = heap_ofs(h, heap);
 	if (o->heap_free_lists < 0)
 		return ich_error_create(ICH_ERR_LAYOUT, "the layout row has no HEAP.FreeLists");
-	struct walk_ctx w = { h, heap, o, fn, arg, NULL, h->ptr == 8 ? 16 : 8, 0 };
+	struct walk_ctx w = { .h = h, .heap = heap, .o = o, .fn = fn, .arg = arg, .unit = h->ptr == 8 ? 16 : 8 };
 	struct ich_error *err = encoding_key(&w, &w.key);
 	if (err)
 		return err;
@@ -130,12 +130,14 @@ struct ich_error *ich_heap_entry_header(struct ich_heaps *h, const struct ich_he
 	if (heap->kind != ICH_HEAP_KIND_NT || heap->status != ICH_HEAP_OK)
 		return ich_error_create(ICH_ERR_UNSUPPORTED, "heap 0x%" PRIx64 " is not a walkable NT heap", heap->address);
 	const struct ntofs *o = heap_ofs(h, heap);
-	struct walk_ctx w = { h, (struct ich_heap *)heap, o, NULL, NULL, NULL, h->ptr == 8 ? 16 : 8, 0 };
+	struct walk_ctx w = { .h = h, .heap = (struct ich_heap *)heap, .o = o, .fn = NULL, .arg = NULL, .unit = h->ptr == 8 ? 16 : 8 };
 	struct ich_error *err = encoding_key(&w, &w.key);
 	if (!err)
 		err = ich_as_read_u64(h->as, entry + (uint64_t)o->entry_small_header, raw);
 	if (err)
 		return err;
-	*decoded = *raw ^ w.key;
+	struct heap_entry he;
+	entry_decode(*raw, w.key, &he);
+	*decoded = he.decoded;
 	return NULL;
 }

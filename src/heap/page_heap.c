@@ -422,7 +422,7 @@ struct ich_error *page_heap_walk(struct ich_heaps *h, struct ich_heap *heap, ich
 		return err;
 	heap->totals.reserved = ri.virtual_bytes;
 	heap->totals.committed = ri.busy_committed + ri.free_committed;
-	struct walk_ctx w = { h, heap, NULL, fn, arg, NULL, h->ptr == 8 ? 16 : 8, 0 };
+	struct walk_ctx w = { .h = h, .heap = heap, .o = NULL, .fn = fn, .arg = arg, .unit = h->ptr == 8 ? 16 : 8 };
 	err = dph_each_node(h, heap, walk_node_cb, &w);
 	heap->walked = true;
 	if (err == &ich_stop || w.err == &ich_stop)

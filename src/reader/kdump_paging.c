@@ -40,6 +40,7 @@
 
 #include <libkdumpfile/addrxlat.h>
 
+#include "core/endian.h"
 #include "reader/kdump_internal.h"
 
 #define PAGE 0x1000u
@@ -152,15 +153,11 @@ static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 		need_fix = false;
 		if (pas->kind == PT_X86) {
 			for (unsigned i = 0; i < PAGE / 4 && !need_fix; i++) {
-				uint32_t v;
-				memcpy(&v, page + 4 * i, 4);
-				need_fix = is_transition(v);
+				need_fix = is_transition(ich_le32(page + 4 * i));
 			}
 		} else {
 			for (unsigned i = 0; i < PAGE / 8 && !need_fix; i++) {
-				uint64_t v;
-				memcpy(&v, page + 8 * i, 8);
-				need_fix = is_transition(v);
+				need_fix = is_transition(ich_le64(page + 8 * i));
 			}
 		}
 		memo->pa = pa + 1;
@@ -184,21 +181,15 @@ static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 	memcpy(slot->buf, page, PAGE);
 	if (pas->kind == PT_X86) {
 		for (unsigned i = 0; i < PAGE / 4; i++) {
-			uint32_t v;
-			memcpy(&v, slot->buf + 4 * i, 4);
-			if (is_transition(v)) {
-				v = (uint32_t)fix_entry(v);
-				memcpy(slot->buf + 4 * i, &v, 4);
-			}
+			uint32_t v = ich_le32(slot->buf + 4 * i);
+			if (is_transition(v))
+				ich_put_le32(slot->buf + 4 * i, (uint32_t)fix_entry(v));
 		}
 	} else {
 		for (unsigned i = 0; i < PAGE / 8; i++) {
-			uint64_t v;
-			memcpy(&v, slot->buf + 8 * i, 8);
-			if (is_transition(v)) {
-				v = fix_entry(v);
-				memcpy(slot->buf + 8 * i, &v, 8);
-			}
+			uint64_t v = ich_le64(slot->buf + 8 * i);
+			if (is_transition(v))
+				ich_put_le64(slot->buf + 8 * i, fix_entry(v));
 		}
 	}
 	slot->pa = pa + 1;
