@@ -32,6 +32,7 @@ COMMANDS = [
     ("analyze", ["analyze", "-q"]),
     ("heap -a", ["heap", "-a"]),
     ("heap -a --json", ["--json", "heap", "-a"]),
+    ("heap -l", ["heap", "-l"]),
 ]
 
 
