@@ -36,10 +36,17 @@ static struct ich_layout *builtin;	/* expanded ich_builtin_rows (immutable once 
 static size_t nbuiltin;			/* the table's rows, then their ARM64 aliases */
 
 /*
- * ARM64 rows.  No PDB-derived ARM64 header of ntdll or ntoskrnl was found
- * with the search tools (Vergilius and ntdiff/headers carry x86/x64 only),
- * so every x64 row gets an ARM64 twin with the same offsets, marked
- * derived.  Why that holds for ntdll's heap structures: they are built
+ * ARM64 rows.  Every x64 row gets an ARM64 twin with the same offsets,
+ * marked derived.  The one PDB-derived ARM64 source found with the search
+ * tools is ntdiff/headers Win10_20H1_18885/ARM64 (a 20H1 insider build):
+ * its ntdll ALL_SORTED.h has _HEAP (Flags 0x70, EncodeFlagMask 0x7C,
+ * Encoding 0x80, Signature 0x98, UCRList 0xF0, VirtualAllocdBlocks 0x110,
+ * SegmentList 0x120, BlocksIndex 0x138, FreeLists 0x150, FrontEndHeap
+ * 0x198, FrontEndHeapType 0x1A2, Counters 0x238, size 0x2C0), _HEAP_ENTRY
+ * (0x10 bytes, Size +8, Flags +0xA, PreviousSize +0xC, UnusedBytes +0xF)
+ * and _HEAP_VIRTUAL_ALLOC_ENTRY (BusyBlock +0x30, 0x40 bytes) exactly as
+ * the x64 19041 row has them; EPROCESS differs (below).  Other builds have
+ * no ARM64 source.  Why the heap structures agree: they are built
  * from pointers, LIST_ENTRYs and fixed-width integers, which have the same
  * size and alignment in the x64 and ARM64 MSVC ABIs (Microsoft, "Overview
  * of ARM64 ABI conventions", Alignment: the same natural alignment as
