@@ -20,8 +20,9 @@
  *     integers, whose size and alignment the x64 and ARM64 MSVC ABIs share
  *     (Microsoft, "Overview of ARM64 ABI conventions"; ReactOS pull request
  *     9020 makes ARM64 "use the same Win64 heap metadata layout that AMD64
- *     already used").  No PDB-derived ARM64 ntdll header was found, so
- *     this is derived, as README.md says.
+ *     already used"); ntdiff/headers Win10_20H1_18885/ARM64 ntdll
+ *     ALL_SORTED.h has _HEAP, _HEAP_ENTRY and _HEAP_VIRTUAL_ALLOC_ENTRY
+ *     exactly as x64 2004 (README.md).
  * The TEB prefix (NT_TIB, 7 pointers; ClientId, ActiveRpcHandle,
  * ThreadLocalStoragePointer; ProcessEnvironmentBlock at +0x60, Self at
  * +0x30) is made of pointers only and so is the same as x64's.
