@@ -874,13 +874,17 @@ static void kd_crash(struct ich_dump *dump, const struct ich_kdump *kd, struct i
 	const uint8_t *data = ich_dump_file_data(dump);
 	uint64_t fsize = ich_dump_file_size(dump);
 	uint64_t off = kd->is64 ? KD_CONTEXT64 : KD_CONTEXT32;
-	uint64_t csize = kd->is64 ? 0x4d0 : 0x2cc;
+	/* ARM64: the header holds an ARM64_NT_CONTEXT (0x390 bytes), read as
+	 * such -- its 0x98 is X18, not Rsp */
+	bool a64 = ich_dump_arch(dump) == ICH_ARCH_ARM64;
+	w.arm64 = a64;
+	uint64_t csize = a64 ? 0x390 : kd->is64 ? 0x4d0 : 0x2cc;
 	if (!data || off + csize > fsize) {
 		if (!c->stack_note[0])
 			snprintf(c->stack_note, sizeof(c->stack_note), "the header's context record is not in the file");
 	} else {
 		const uint8_t *ctx = data + off;
-		uint64_t sp = kd->is64 ? ich_le64(ctx + 0x98) : ich_le32(ctx + 0xc4);
+		uint64_t sp = a64 ? ich_le64(ctx + ARM64_CTX_SP) : kd->is64 ? ich_le64(ctx + 0x98) : ich_le32(ctx + 0xc4);
 		w.stack_lo = sp;
 		w.stack_hi = sp + (kd->is64 ? KSTACK64 : KSTACK32);
 		c->stack_start = w.stack_lo;
