@@ -16,20 +16,44 @@
 
 #include "cli/cli.h"
 #include "cli/heap_ext.h"
+#include "core/fmt.h"
 #include "core/json.h"
 #include "cli/records.h"
 
 #define P(x) (unsigned long long)(x)
 
-static void words(const struct ich_heap_block *b, char *out, size_t n)
+static size_t put_lit(char *o, const char *s)
 {
-	if (b->layer == ICH_LAYER_LFH) {
-		snprintf(out, n, "LFH;busy ");
-		return;
-	}
-	snprintf(out, n, "busy %s%s%s", (b->flags & 0x02) && b->layer != ICH_LAYER_PAGE_HEAP ? "extra " : "",
-		 (b->flags & 0x04) && b->layer != ICH_LAYER_PAGE_HEAP ? "fill " : "",
-		 b->layer == ICH_LAYER_VIRTUAL ? "virtual " : b->layer == ICH_LAYER_PAGE_HEAP ? "page-heap " : "");
+	size_t n = strlen(s);
+	memcpy(o, s, n);
+	return n;
+}
+
+/* The Flags column's words at o; returns their length. */
+static size_t words(const struct ich_heap_block *b, char *o)
+{
+	if (b->layer == ICH_LAYER_LFH)
+		return put_lit(o, "LFH;busy ");
+	size_t n = put_lit(o, "busy ");
+	if ((b->flags & 0x02) && b->layer != ICH_LAYER_PAGE_HEAP)
+		n += put_lit(o + n, "extra ");
+	if ((b->flags & 0x04) && b->layer != ICH_LAYER_PAGE_HEAP)
+		n += put_lit(o + n, "fill ");
+	if (b->layer == ICH_LAYER_VIRTUAL)
+		n += put_lit(o + n, "virtual ");
+	else if (b->layer == ICH_LAYER_PAGE_HEAP)
+		n += put_lit(o + n, "page-heap ");
+	return n;
+}
+
+/* v in hex right-aligned in width columns, space-padded (printf %8llx). */
+static size_t hex_sp(char *o, uint64_t v, unsigned width)
+{
+	char t[16];
+	size_t n = ich_fmt_hex(t, v, 1), pad = n < width ? width - n : 0;
+	memset(o, ' ', pad);
+	memcpy(o + pad, t, n);
+	return pad + n;
 }
 
 /* The column heads and rule of WinDbg's block table (!heap -l, !heap -x). */
@@ -86,15 +110,30 @@ int heap_leaks(struct heap_ext *x)
 		heap_entry_table_header(x->w);
 		for (size_t i = 0; i < r.nleaks; i++) {
 			const struct ich_heap_block *b = &r.leaks[i].block;
-			char prev[16], fl[64];
+			/* one line without printf: a dump whose blocks are all
+			 * unreferenced prints millions (issue 12) */
+			char line[160], *o = line;
+			unsigned w = (unsigned)x->w;
+			o += ich_fmt_hex(o, b->header, w);
+			o += put_lit(o, "  ");
+			o += ich_fmt_hex(o, b->user, w);
+			o += put_lit(o, "  ");
+			o += ich_fmt_hex(o, r.leaks[i].heap, w);
+			o += put_lit(o, "  ");
+			o += ich_fmt_hex(o, b->segment, w);
+			o += put_lit(o, "  ");
+			o += hex_sp(o, b->block_size, 8);
+			o += put_lit(o, "  ");
 			if (b->layer == ICH_LAYER_LFH || b->layer == ICH_LAYER_PAGE_HEAP)
-				snprintf(prev, sizeof(prev), "%8s", "-");
+				o += put_lit(o, "       -");
 			else
-				snprintf(prev, sizeof(prev), "%8llx", P(b->prev_size));
-			words(b, fl, sizeof(fl));
-			printf("%0*llx  %0*llx  %0*llx  %0*llx  %8llx  %s  %8llx  %s\n", x->w, P(b->header), x->w,
-			       P(b->user), x->w, P(r.leaks[i].heap), x->w, P(b->segment), P(b->block_size), prev,
-			       P(b->unused), fl);
+				o += hex_sp(o, b->prev_size, 8);
+			o += put_lit(o, "  ");
+			o += hex_sp(o, b->unused, 8);
+			o += put_lit(o, "  ");
+			o += words(b, o);
+			*o++ = '\n';
+			fwrite(line, 1, (size_t)(o - line), stdout);
 		}
 		printf("\n%zu potential unreachable blocks were detected.\n", r.nleaks);
 		if (x->verbose)
