@@ -152,6 +152,12 @@ for c in commands:
     rc, out, err = run(c, "-q")
     check(rc == 2 and not out, "%s -q without a dump: exit 2 (%d)" % (c, rc))
 
+# -q is accepted by every command (a global option after the command).
+for c in commands:
+    args = {"types": [], "heap-diff": [SAMPLE, SAMPLE]}.get(c, [SAMPLE])
+    rc, out, err = run(c, "-q", *args)
+    check(rc != 2, "%s -q: not a usage error (%d %r)" % (c, rc, err[:80]))
+
 # One message style and "did you mean" for every command.
 for c in commands:
     rc, out, err = run(c, "--jsno", SAMPLE)
