@@ -1,7 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * One declarative option table per command, one parser for all of them
- * (the way git's parse-options.h does it): each command declares a const
+ * (the way git's parse-options.h does it -- git/git parse-options.h: a
+ * table of OPT_* entries per command, usage and --git-completion-helper
+ * generated from it; the idea only, nothing copied): each command declares a const
  * table of struct ich_option -- short and long name, argument kind, the
  * field it fills (an offset into the command's own options struct, or into
  * struct ich_cli_global), help text and flags -- and ich_parse_command()
