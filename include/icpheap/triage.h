@@ -194,7 +194,9 @@ struct ich_finding {
  * Set f->fingerprint from what identifies the problem independently of
  * where and when it is analysed: the kind, the process image, the code,
  * the module+offset and detail with every hexadecimal number removed (so
- * heap addresses that move with ASLR do not change it).  Never the dump's
+ * heap addresses that move with ASLR do not change it); a part of detail
+ * in braces is kept verbatim (a stable identity such as a heap's index).
+ * Never the dump's
  * path, size or time.  FNV-1a 64.
  */
 void ich_finding_fingerprint(struct ich_finding *f, const char *image, const char *detail);

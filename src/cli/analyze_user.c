@@ -218,7 +218,7 @@ static enum ich_status sec_validate(struct ich_dump *dump, struct ich_report *r)
 			f->address = hp->problems[0].address;
 			f->count = hp->nproblems;
 			char d[240];
-			snprintf(d, sizeof(d), "heap index %zu: %s", i, hp->problems[0].what);
+			snprintf(d, sizeof(d), "heap index {%zu}: %s", i, hp->problems[0].what);
 			ich_report_finding_done(r, f, d);
 			/* How it relates to the crash: the findings are ranked
 			 * by it once every section has run. */

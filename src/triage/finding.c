@@ -24,11 +24,19 @@ static uint64_t fnv1a(uint64_t h, const char *s)
 
 /* detail with every "0x..." / bare hex run of 4+ digits and every decimal
  * number replaced by '#', lower-cased: addresses and counts that change
- * from dump to dump do not change the fingerprint. */
+ * from dump to dump do not change the fingerprint.  A part in braces
+ * ("{3}") is an identity the caller vouches is stable across runs (a heap's
+ * index in the PEB's list): it is kept as it is, so two heaps whose first
+ * problems read alike still get two fingerprints. */
 static void normalize(const char *in, char *out, size_t n)
 {
 	size_t o = 0;
 	for (const char *p = in; *p && o + 2 < n;) {
+		if (*p == '{') {
+			while (*p && *p != '}' && o + 2 < n)
+				out[o++] = *p++;
+			continue;
+		}
 		if (p[0] == '0' && (p[1] == 'x' || p[1] == 'X') && isxdigit((unsigned char)p[2])) {
 			p += 2;
 			while (isxdigit((unsigned char)*p))

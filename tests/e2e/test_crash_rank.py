@@ -74,6 +74,8 @@ for i in range(0, len(rest) - 2, 3):
     check(fs and fs[0]["kind"] == "exception", "%s: the crash is the first finding" % name)
     check(d["exception"]["access"] == {"kind": "write", "address": ex["crash"]["target"]},
           "%s: write target %s (%s)" % (name, ex["crash"]["target"], d["exception"].get("access")))
+    fps = [f["fingerprint"] for f in fs]
+    check(len(set(fps)) == len(fps), "%s: every finding has its own fingerprint (%s)" % (name, fps))
     heaps = [f["location"]["heap"] for f in fs if f["kind"] == "heap-corruption"]
     check(heaps == order, "%s: heap findings in order %s (got %s)" % (name, order, heaps))
     hf = [f for f in fs if f["kind"] == "heap-corruption"]
