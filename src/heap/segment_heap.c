@@ -1071,7 +1071,7 @@ struct ich_error *seg_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	if (!hi)
 		return ich_error_create(ICH_ERR_INTERNAL, "segment heap 0x%" PRIx64 " was not classified", heap->address);
 	keys_ensure(h);
-	struct seg_walk s = { .w = { h, heap, NULL, fn, arg, NULL, h->ptr == 8 ? 16 : 8, 0 },
+	struct seg_walk s = { .w = { .h = h, .heap = heap, .fn = fn, .arg = arg, .unit = h->ptr == 8 ? 16 : 8 },
 			      .o = &hi->o, .st = h->seg, .unit = h->ptr == 8 ? 16 : 8 };
 	for (unsigned c = 0; c < 2 && !s.w.err; c++) {
 		uint64_t ctx = ctx_addr(&hi->o, heap->address, c);
