@@ -6,6 +6,7 @@
 
 #include <icpheap/heap.h>
 #include <icpheap/kernel.h>
+#include <icpheap/pool.h>
 
 #include "fuzz_target.h"
 
@@ -58,5 +59,23 @@ void ich_fuzz_kernel(struct ich_dump *dump)
 	if (!(err = ich_kernel_icpleak(k, true, &r)))
 		ich_icp_result_free(r);
 	ich_error_destroy(err);
+	/* poolused's tag tables, and the heaps of the first processes through
+	 * their own page tables and PEBs (the kernel-dump heap path). */
+	struct ich_pool_usage *pu;
+	if (!(err = ich_kernel_pool_usage(k, &pu))) {
+		(void)ich_pool_usage_find(pu, "IoCp");
+		ich_pool_usage_free(pu);
+	}
+	ich_error_destroy(err);
+	for (size_t i = 0; i < ich_kernel_process_count(k) && i < 8; i++) {
+		struct ich_heaps *h;
+		if ((err = ich_kernel_process_heaps(k, ich_kernel_process(k, i), 0, &h))) {
+			ich_error_destroy(err);
+			continue;
+		}
+		for (size_t j = 0; j < ich_heaps_count(h) && j < 8; j++)
+			ich_error_destroy(ich_heap_walk(h, ich_heaps_get(h, j), count_block, &n));
+		ich_heaps_close(h);
+	}
 	ich_kernel_close(k);
 }
