@@ -23,16 +23,7 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import schemacheck  # noqa: E402
 
 ICP, SCHEMAS = sys.argv[1], sys.argv[2]
-FAILS = []
-PASSED = [0]
-
-
-def check(cond, what):
-    if cond:
-        PASSED[0] += 1
-    else:
-        FAILS.append(what)
-        print("FAIL:", what)
+from e2echeck import FAILS, PASSED, check  # noqa: E402
 
 
 schema = schemacheck.load(os.path.join(SCHEMAS, "analyze-dump.schema.json"))

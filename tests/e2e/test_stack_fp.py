@@ -48,16 +48,8 @@ import sys
 import tempfile
 
 ICP = sys.argv[1]
-FAILS = []
-PASSED = [0]
-
-
-def check(cond, what):
-    if cond:
-        PASSED[0] += 1
-    else:
-        FAILS.append(what)
-        print("FAIL:", what)
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2echeck import FAILS, PASSED, check  # noqa: E402
 
 
 def minidump(arch, ctx, stack_lo, stack, modules, images, exc_addr):
