@@ -1,13 +1,17 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * Reader benchmark (issue: foundation §10).  For each dump given:
- *   - open time (what `icpheap info` pays: headers and indexes only),
+ * Reader benchmark (issue: foundation §10, issue 12).  For each dump given:
+ *   - open time (what `icpheap info` pays: headers and indexes only;
+ *     median of 9 opens),
  *   - random 8-byte virtual reads per second over the captured memory,
- *   - sequential read of all captured memory (GB/s, from the page cache).
+ *     through raw loads from the mapping and through each read kind of
+ *     the address space, as ratios to the raw loads of the same round,
+ *   - sequential read of all captured memory (GB/s, from the page cache)
+ *     into a buffer at page offsets 0, 64 and 2048.
  * The VA ranges to sample come from the dump itself: minidump ranges, or
  * for kernel dumps the [base, base+size) given on the command line.
  *
- * usage: bench_reader DUMP [VA_BASE VA_SIZE]
+ * usage: bench_reader DUMP [VA_BASE VA_SIZE] [-n READS] [-r ROUNDS]
  * Dumps with deterministic content (mkdump --big-*: each 8-byte word holds
  * its own address) are also verified while reading.
  */
@@ -32,26 +36,146 @@ static uint64_t next_rand(void)
 	return rng * 2685821657736338717ull;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+static double median(double *v, size_t n)
+{
+	qsort(v, n, sizeof(*v), cmp_double);
+	return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+/* A zero the compiler cannot see: "addr[i] + (v & zero)" makes a read's
+ * address depend on the value the read before returned (a pointer chase
+ * such as a list walk), at the cost of one AND and one ADD in every
+ * dependent loop alike. */
+static volatile uint64_t zero_source;
+
+enum path { RAW, READ, READ_U64, PEEK, NPATH };
+static const char *const path_names[NPATH] = {
+	"raw loads from the mapping", "ich_as_read (8 bytes)", "ich_as_read_u64", "ich_as_peek",
+};
+
+/* One timed pass of n reads through path p.  Every loop has the same
+ * shape: the i-th address (a file offset for raw loads, a VA for the
+ * others) comes from an array filled before timing, the value read is
+ * summed; dep makes the next address depend on the value.  Raw loads are
+ * bounds-checked against the file as the reader checks its ranges.
+ * Returns CPU seconds; *sum gets the values' sum, *bad the failed reads. */
+static inline __attribute__((always_inline)) double
+run_kind(enum path p, const int dep, struct ich_as *as, const uint8_t *file, uint64_t fsize,
+		  const uint64_t *addr, const uint64_t *foff, size_t n, uint64_t *sum, uint64_t *bad)
+{
+	/* dep is a constant in each instance below: the independent loops
+	 * have no dependence at all (an AND with an unknown zero would make
+	 * one for the CPU) */
+	uint64_t z = zero_source, s = 0, nbad = 0, v = 0;
+	double t0 = bench_cpu();
+	switch (p) {
+	case RAW:
+		for (size_t i = 0; i < n; i++) {
+			uint64_t o = foff[i] + (dep ? (v & z) : 0);
+			v = 0;
+			if (o < fsize && fsize - o >= 8)
+				memcpy(&v, file + o, 8);
+			else
+				nbad++;
+			s += v;
+		}
+		break;
+	case READ:
+		for (size_t i = 0; i < n; i++) {
+			uint64_t a = addr[i] + (dep ? (v & z) : 0);
+			v = 0;
+			if (ich_as_read(as, a, &v, 8, NULL) != 8)
+				nbad++;
+			s += v;
+		}
+		break;
+	case READ_U64:
+		for (size_t i = 0; i < n; i++) {
+			uint64_t a = addr[i] + (dep ? (v & z) : 0);
+			v = 0;
+			struct ich_error *e = ich_as_read_u64(as, a, &v);
+			if (e) {
+				nbad++;
+				ich_error_destroy(e);
+			}
+			s += v;
+		}
+		break;
+	case PEEK:
+		for (size_t i = 0; i < n; i++) {
+			uint64_t a = addr[i] + (dep ? (v & z) : 0);
+			const void *q = ich_as_peek(as, a, 8);
+			v = 0;
+			if (q)
+				memcpy(&v, q, 8);
+			else
+				nbad++;
+			s += v;
+		}
+		break;
+	default:
+		break;
+	}
+	double t = bench_cpu() - t0;
+	*sum = s;
+	*bad = nbad;
+	return t;
+}
+
+static double run(enum path p, int dep, struct ich_as *as, const uint8_t *file, uint64_t fsize,
+		  const uint64_t *addr, const uint64_t *foff, size_t n, uint64_t *sum, uint64_t *bad)
+{
+	return dep ? run_kind(p, 1, as, file, fsize, addr, foff, n, sum, bad)
+		   : run_kind(p, 0, as, file, fsize, addr, foff, n, sum, bad);
+}
+
 int main(int argc, char **argv)
 {
-	if (argc < 2) {
-		fprintf(stderr, "usage: %s DUMP [VA_BASE VA_SIZE]\n", argv[0]);
+	size_t nrand = 2000000, rounds = 5;
+	char *pos[3] = { 0 };
+	int npos = 0;
+	for (int i = 1; i < argc; i++) {
+		if (!strcmp(argv[i], "-n") && i + 1 < argc)
+			nrand = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "-r") && i + 1 < argc)
+			rounds = strtoull(argv[++i], NULL, 0);
+		else if (npos < 3)
+			pos[npos++] = argv[i];
+	}
+	if (npos != 1 && npos != 3) {
+		fprintf(stderr, "usage: %s DUMP [VA_BASE VA_SIZE] [-n READS] [-r ROUNDS]\n", argv[0]);
 		return 2;
 	}
-	double t0 = bench_wall();
+	if (!nrand || !rounds)
+		return 2;
 	struct ich_dump *dump;
-	struct ich_error *err = ich_dump_open(argv[1], &dump);
-	if (err) {
-		ich_error_print(err, stderr);
-		return 3;
+	struct ich_error *err;
+	double opens[9];
+	for (int k = 0; k < 9; k++) {
+		double t0 = bench_wall();
+		err = ich_dump_open(pos[0], &dump);
+		if (err) {
+			ich_error_print(err, stderr);
+			return 3;
+		}
+		opens[k] = bench_wall() - t0;
+		if (k < 8)
+			ich_dump_close(dump);
 	}
-	double t_open = bench_wall() - t0;
+	double t_open = median(opens, 9);
 	struct ich_as *as = ich_dump_as(dump);
 	uint64_t base = 0, size = 0;
 	const struct ich_minidump *md = ich_dump_minidump(dump);
-	if (argc >= 4) {
-		base = strtoull(argv[2], NULL, 0);
-		size = strtoull(argv[3], NULL, 0);
+	int kernel_va = npos == 3;
+	if (kernel_va) {
+		base = strtoull(pos[1], NULL, 0);
+		size = strtoull(pos[2], NULL, 0);
 	} else if (md && md->nranges) {
 		/* the largest range */
 		for (size_t i = 0; i < md->nranges; i++)
@@ -60,24 +184,28 @@ int main(int argc, char **argv)
 				size = md->ranges[i].size;
 			}
 	}
-	printf("%s: %s, %llu bytes, open %.4f s\n", argv[1], ich_dump_kind_name(dump),
-	       (unsigned long long)ich_dump_file_size(dump), t_open);
+	printf("%s: %s, %llu bytes, open %.3f ms (median of 9)\n", pos[0], ich_dump_kind_name(dump),
+	       (unsigned long long)ich_dump_file_size(dump), t_open * 1e3);
 	if (!as || size < 8) {
 		printf("  no memory range to sample\n");
 		ich_dump_close(dump);
 		return 0;
 	}
+	const uint8_t *file = ich_dump_file_data(dump);
+	uint64_t fsize = ich_dump_file_size(dump);
 	/* Random reads: a random range (minidumps: all of them), then a
 	 * random aligned offset in it.  The addresses are drawn first, so
-	 * every path reads the same ones and the generator is not timed. */
-	const size_t nrand = 4000000;
+	 * every path reads the same ones and the generator is not timed.
+	 * The raw loads' file offsets: minidumps from the range's RVA,
+	 * kernel dumps from where the address space itself puts the bytes
+	 * (a peek, before timing; a VA it cannot peek is drawn again). */
 	uint64_t *addr = malloc(nrand * sizeof(*addr));
-	uint64_t *foff = malloc(nrand * sizeof(*foff));	/* minidumps: file offset */
+	uint64_t *foff = malloc(nrand * sizeof(*foff));
 	if (!addr || !foff)
 		return 4;
 	for (size_t i = 0; i < nrand; i++) {
 		uint64_t b = base, s = size, rva = 0;
-		if (md && argc < 4) {
+		if (md && !kernel_va) {
 			const struct ich_md_range *r;
 			do
 				r = &md->ranges[next_rand() % md->nranges];
@@ -89,72 +217,93 @@ int main(int argc, char **argv)
 		uint64_t o = (next_rand() % s) & ~7ull;
 		addr[i] = b + o;
 		foff[i] = rva + o;
-	}
-	const uint8_t *file = ich_dump_file_data(dump);
-	uint64_t fsize = ich_dump_file_size(dump);
-	uint64_t sum = 0, bad = 0;
-	double rate[4] = { 0 };
-	const char *names[4] = { "raw loads from the mapping", "ich_as_read (8 bytes)",
-				 "ich_as_read_u64", "ich_as_peek" };
-	/* Each path twice: the first run faults the pages in, the second is
-	 * reported (page cache and page tables warm for all paths alike). */
-	for (int path = 0; path < 4; path++) {
-		if (path == 0 && (!md || argc >= 4))
-			continue;	/* kernel VA: no raw offset without translation */
-		for (int pass = 0; pass < 2; pass++) {
-			t0 = bench_wall();
-			for (size_t i = 0; i < nrand; i++) {
-				uint64_t v = 0;
-				if (path == 0) {
-					if (foff[i] + 8 <= fsize)
-						memcpy(&v, file + foff[i], 8);
-				} else if (path == 1) {
-					if (ich_as_read(as, addr[i], &v, 8, NULL) != 8)
-						bad++;
-				} else if (path == 2) {
-					struct ich_error *e = ich_as_read_u64(as, addr[i], &v);
-					if (e) {
-						bad++;
-						ich_error_destroy(e);
-					}
-				} else {
-					const void *p = ich_as_peek(as, addr[i], 8);
-					if (p)
-						memcpy(&v, p, 8);
-					else
-						bad++;
-				}
-				sum += v;
+		if (kernel_va) {
+			const uint8_t *q = ich_as_peek(as, addr[i], 8);
+			if (!q) {
+				i--;
+				continue;
 			}
-			rate[path] = (double)nrand / (bench_wall() - t0) / 1e6;
+			foff[i] = (uint64_t)(q - file);
 		}
 	}
-	printf("  random 8-byte reads (%zu, the same addresses for each path; %" PRIu64 " failed):\n", nrand, bad);
-	for (int path = 0; path < 4; path++) {
-		if (rate[path] <= 0)
-			continue;
-		printf("    %-28s %7.2f M/s", names[path], rate[path]);
-		if (path && rate[0] > 0)
-			printf("  = %.2f of raw loads", rate[path] / rate[0]);
-		printf("\n");
+	uint64_t sum = 0, bad = 0, mismatch = 0;
+	double rate[2][NPATH];
+	printf("  random 8-byte reads: %zu, the same addresses for each path, CPU time, median of %zu rounds\n"
+	       "  (each round: every path once, warm; ratio = path / raw loads of the same round)\n",
+	       nrand, rounds);
+	for (int dep = 0; dep < 2; dep++) {
+		double *rt = malloc(rounds * NPATH * sizeof(*rt));
+		double *ratio = malloc(rounds * NPATH * sizeof(*ratio));
+		if (!rt || !ratio)
+			return 4;
+		uint64_t s0 = 0, b;
+		/* a first pass of each path faults the pages and warms the
+		 * page tables for all paths alike */
+		for (int p = 0; p < NPATH; p++)
+			run((enum path)p, dep, as, file, fsize, addr, foff, nrand, &s0, &b);
+		for (size_t r = 0; r < rounds; r++) {
+			double t[NPATH];
+			uint64_t sums[NPATH];
+			for (int p = 0; p < NPATH; p++) {
+				t[p] = run((enum path)p, dep, as, file, fsize, addr, foff, nrand, &sums[p], &b);
+				bad += b;
+				if (sums[p] != sums[RAW])
+					mismatch++;
+				sum += sums[p];
+			}
+			for (int p = 0; p < NPATH; p++) {
+				rt[p * rounds + r] = (double)nrand / t[p] / 1e6;
+				ratio[p * rounds + r] = t[RAW] / t[p];
+			}
+		}
+		printf("  %s reads (%s):\n", dep ? "dependent" : "independent",
+		       dep ? "each address depends on the value read before" : "values summed");
+		for (int p = 0; p < NPATH; p++) {
+			double lo = ratio[p * rounds], hi = lo;
+			for (size_t r = 1; r < rounds; r++) {
+				double x = ratio[p * rounds + r];
+				lo = x < lo ? x : lo;
+				hi = x > hi ? x : hi;
+			}
+			rate[dep][p] = median(&rt[p * rounds], rounds);
+			printf("    %-28s %7.2f M/s", path_names[p], rate[dep][p]);
+			if (p != RAW)
+				printf("  = %.2f of raw loads (%.2f..%.2f)", median(&ratio[p * rounds], rounds), lo, hi);
+			printf("\n");
+		}
+		free(rt);
+		free(ratio);
 	}
+	printf("  failed reads %" PRIu64 ", rounds whose sum differs from the raw loads' %" PRIu64 "\n",
+	       bad, mismatch);
 	free(addr);
 	free(foff);
 	/* Sequential read of all captured memory in 1 MiB pieces, into a
 	 * buffer at three placements in its page (page aligned, +64, +2048:
 	 * the copy's speed depends on the placement through 4 KiB aliasing),
 	 * each as a ratio to a plain pass over the same mapped bytes (one
-	 * load per 64-byte line) measured right before it. */
+	 * load per 64-byte line) measured right before it in the same round;
+	 * median of the rounds.  Kernel dumps: the pass goes over the file
+	 * pages the address space puts the span at (looked up before timing). */
 	size_t chunk = 1u << 20;
 	uint8_t *mem = aligned_alloc(4096, chunk + 4096);
 	size_t placements[3] = { 0, 64, 2048 };
-	size_t nr = md && argc < 4 ? md->nranges : 1;
+	size_t nr = md && !kernel_va ? md->nranges : 1;
+	size_t npages = kernel_va ? (size_t)(size / 4096) : 0;
+	const uint8_t **pages = calloc(npages ? npages : 1, sizeof(*pages));
+	if (!mem || !pages)
+		return 4;
+	for (size_t i = 0; i < npages; i++)
+		pages[i] = ich_as_peek(as, base + i * 4096, 4096);
+	double *ratio = malloc(rounds * sizeof(*ratio)), *gbs = malloc(rounds * sizeof(*gbs));
+	if (!ratio || !gbs)
+		return 4;
 	for (int k = 0; k < 3; k++) {
 		uint8_t *buf = mem + placements[k];
-		double t_pass = 0;
-		if (md && argc < 4) {
-			t0 = bench_wall();
-			for (size_t r = 0; r < nr; r++) {
+		uint64_t total = 0, xs = 0;
+		for (size_t round = 0; round < rounds; round++) {
+			double t0 = bench_cpu();
+			for (size_t r = 0; r < nr && !kernel_va; r++) {
 				uint64_t rva = md->ranges[r].rva, s = md->ranges[r].size;
 				for (uint64_t o = 0; o + 8 <= s && rva + o + 8 <= fsize; o += 64) {
 					uint64_t v;
@@ -162,28 +311,37 @@ int main(int argc, char **argv)
 					sum += v;
 				}
 			}
-			t_pass = bench_wall() - t0;
-		}
-		uint64_t total = 0, xs = 0;
-		t0 = bench_wall();
-		for (size_t r = 0; r < nr; r++) {
-			uint64_t b = md && argc < 4 ? md->ranges[r].start : base;
-			uint64_t s = md && argc < 4 ? md->ranges[r].size : size;
-			for (uint64_t off = 0; off < s; off += chunk) {
-				size_t n = s - off < chunk ? (size_t)(s - off) : chunk;
-				size_t got = ich_as_read(as, b + off, buf, n, NULL);
-				total += got;
-				xs ^= got ? buf[got - 1] : 0;	/* keep the copy alive */
+			for (size_t i = 0; i < npages; i++)
+				for (size_t o = 0; pages[i] && o < 4096; o += 64) {
+					uint64_t v;
+					memcpy(&v, pages[i] + o, 8);
+					sum += v;
+				}
+			double t_pass = bench_cpu() - t0;
+			total = 0;
+			t0 = bench_cpu();
+			for (size_t r = 0; r < nr; r++) {
+				uint64_t b = md && !kernel_va ? md->ranges[r].start : base;
+				uint64_t s = md && !kernel_va ? md->ranges[r].size : size;
+				for (uint64_t off = 0; off < s; off += chunk) {
+					size_t n = s - off < chunk ? (size_t)(s - off) : chunk;
+					size_t got = ich_as_read(as, b + off, buf, n, NULL);
+					total += got;
+					xs ^= got ? buf[got - 1] : 0;	/* keep the copy alive */
+				}
 			}
+			double t_seq = bench_cpu() - t0;
+			ratio[round] = t_seq / t_pass;
+			gbs[round] = (double)total / t_seq / 1e9;
 		}
-		double t_seq = bench_wall() - t0;
-		printf("  sequential ich_as_read into a buffer at page offset %4zu: %.2f GB/s (%.2f GiB in %.3f s, x=%u)",
-		       placements[k], (double)total / t_seq / 1e9, (double)total / (1u << 30), t_seq, (unsigned)xs);
-		if (t_pass > 0)
-			printf(", %.2f x the read pass", t_seq / t_pass);
-		printf("\n");
+		printf("  sequential ich_as_read into a buffer at page offset %4zu: %.2f GB/s (%.3f GiB, x=%u), %.2f x the read pass\n",
+		       placements[k], median(gbs, rounds), (double)total / (1u << 30), (unsigned)xs,
+		       median(ratio, rounds));
 	}
 	printf("  (checksum %" PRIu64 ")\n", sum);
+	free(ratio);
+	free(gbs);
+	free(pages);
 	free(mem);
 	ich_dump_close(dump);
 	return 0;

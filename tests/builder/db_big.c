@@ -38,30 +38,50 @@ static int stream_words(const char *path, uint64_t file_off, uint64_t va, uint64
 
 int db_write_big_minidump(const char *path, uint64_t size)
 {
-	if (!size || size % DB_PAGE_SIZE)
-		return db_fail("big minidump size 0x%llx must be a non-zero multiple of 4 KiB",
-			       (unsigned long long)size);
+	return db_write_big_minidump_ranges(path, size, 0);
+}
+
+/* range 0: 64 MiB ranges back to back (the reader merges them into one
+ * segment).  Else ranges of that many bytes with a one-page hole in VA
+ * after each, so every range stays its own segment: the shape of a real
+ * process dump's thousands of ranges (issue 12: open and lookup cost). */
+int db_write_big_minidump_ranges(const char *path, uint64_t size, uint64_t range)
+{
+	if (!size || size % DB_PAGE_SIZE || range % DB_PAGE_SIZE)
+		return db_fail("big minidump size 0x%llx and range size 0x%llx must be multiples of 4 KiB (size non-zero)",
+			       (unsigned long long)size, (unsigned long long)range);
+	uint64_t gap = range ? DB_PAGE_SIZE : 0;
+	if (!range)
+		range = RANGE;
 	struct db_md *md = db_md_new(DB_ARCH_X64, 10, 0, 19045);
 	size_t nr = 0;
-	for (uint64_t off = 0; off < size; off += RANGE, nr++) {
-		uint64_t n = size - off < RANGE ? size - off : RANGE;
-		db_md_add_memory(md, DB_BIG_MD_BASE + off, n, DB_LIST_64);
+	for (uint64_t off = 0; off < size; off += range, nr++) {
+		uint64_t n = size - off < range ? size - off : range;
+		db_md_add_memory(md, DB_BIG_MD_BASE + off + nr * gap, n, DB_LIST_64);
 	}
 	/* The stack sits in the first range: MINIDUMP_THREAD's Stack RVA is
 	 * 32-bit, so it must point below 4 GiB. */
 	uint32_t stack = size >= 0x20000 ? 0x4000 : (uint32_t)size / 2;
+	uint64_t stack_start = DB_BIG_MD_BASE + (size >= 0x20000 ? 0x10000 : 0);
+	if (gap) {
+		/* inside the first range, so it needs no range of its own
+		 * (whose bytes would not be the words of the big data) */
+		stack_start = DB_BIG_MD_BASE;
+		if (stack > range)
+			stack = (uint32_t)range;
+	}
 	db_md_add_thread(md, &(struct db_md_thread){
-		.id = 0x1000, .teb = DB_BIG_MD_BASE, .stack_start = DB_BIG_MD_BASE + (size >= 0x20000 ? 0x10000 : 0),
+		.id = 0x1000, .teb = DB_BIG_MD_BASE, .stack_start = stack_start,
 		.stack_size = stack });
 	db_md_add_module(md, &(struct db_md_module){
 		.name = "C:\\bench\\bench.exe", .base = 0x140000000ull, .size = 0x10000,
 		.file_version = { 1, 0, 0, 0 } });
 	int rc = db_md_write(md, path);
 	for (size_t i = 0; i < nr && rc == 0; i++) {
-		uint64_t off = i * RANGE;
-		uint64_t n = size - off < RANGE ? size - off : RANGE;
+		uint64_t off = i * range;
+		uint64_t n = size - off < range ? size - off : range;
 		rc = stream_words(path, db_md_range_rva(md, i, DB_LIST_64),
-				  DB_BIG_MD_BASE + off, n);
+				  DB_BIG_MD_BASE + off + i * gap, n);
 	}
 	db_md_free(md);
 	return rc;

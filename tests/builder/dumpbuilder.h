@@ -530,6 +530,9 @@ uint64_t db_kd_triage_block_offset(const struct db_kd *kd, size_t i);
  *     live in frames below 0x9F; every frame in use is present.
  * ---------------------------------------------------------------------- */
 int db_write_big_minidump(const char *path, uint64_t size);
+/* The same with ranges of range bytes (multiple of 4 KiB) and a 4 KiB
+ * hole in VA after each; range 0 = the default above. */
+int db_write_big_minidump_ranges(const char *path, uint64_t size, uint64_t range);
 int db_write_big_kernel(const char *path, uint64_t size);
 #define DB_BIG_MD_BASE 0x10000000ull
 #define DB_BIG_KD_VA 0xFFFFA00000000000ull

@@ -5,7 +5,7 @@
  *
  * Usage:
  *   mkdump DESCRIPTION OUTPUT        (DESCRIPTION "-" = stdin)
- *   mkdump --big-minidump PATH SIZE  (x64 full-memory minidump, see below)
+ *   mkdump --big-minidump PATH SIZE [RANGE_SIZE]  (x64 full-memory minidump, see below)
  *   mkdump --big-kernel PATH SIZE    (x64 bitmap kernel dump, see below)
  * SIZE accepts suffixes k, m, g (powers of 1024).  In the big dumps every
  * 8-byte word of memory holds its own virtual address (dumpbuilder.h).
@@ -787,10 +787,12 @@ static uint64_t size_arg(const char *s)
 
 int main(int argc, char **argv)
 {
-	if (argc == 4 && (!strcmp(argv[1], "--big-minidump") || !strcmp(argv[1], "--big-kernel"))) {
+	if ((argc == 4 && (!strcmp(argv[1], "--big-minidump") || !strcmp(argv[1], "--big-kernel"))) ||
+	    (argc == 5 && !strcmp(argv[1], "--big-minidump"))) {
 		uint64_t size = size_arg(argv[3]);
-		int rc = !strcmp(argv[1], "--big-minidump") ? db_write_big_minidump(argv[2], size)
-							     : db_write_big_kernel(argv[2], size);
+		int rc = !strcmp(argv[1], "--big-minidump")
+			 ? db_write_big_minidump_ranges(argv[2], size, argc == 5 ? size_arg(argv[4]) : 0)
+			 : db_write_big_kernel(argv[2], size);
 		if (rc != 0) {
 			fprintf(stderr, "mkdump: %s\n", db_error());
 			return 1;
@@ -800,7 +802,7 @@ int main(int argc, char **argv)
 	if (argc != 3) {
 		fprintf(stderr,
 			"usage: mkdump DESCRIPTION OUTPUT\n"
-			"       mkdump --big-minidump PATH SIZE\n"
+			"       mkdump --big-minidump PATH SIZE [RANGE_SIZE]\n"
 			"       mkdump --big-kernel PATH SIZE\n"
 			"(the description format is documented in tests/builder/README.md)\n");
 		return 2;

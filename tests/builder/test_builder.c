@@ -1006,6 +1006,23 @@ static void t_big(void **state)
 	assert_int_equal(base + size, f.n);
 	free(f.p);
 
+	/* 5 ranges of 12 KiB (the last 4 KiB), a 4 KiB VA hole after each */
+	p = path_of("bigr.dmp");
+	assert_int_equal(db_write_big_minidump_ranges(p, 0xd000, 0x3000), 0);
+	f = slurp(p);
+	r = md_stream(&f, 9, &sz);
+	base = le64(f.p + r + 8);
+	assert_int_equal(le64(f.p + r), 5);
+	for (uint64_t i = 0, foff = base; i < 5; i++) {
+		uint64_t va = le64(f.p + r + 16 + 16 * i), n = le64(f.p + r + 24 + 16 * i);
+		assert_int_equal(va, DB_BIG_MD_BASE + i * 0x4000);
+		assert_int_equal(n, i < 4 ? 0x3000 : 0x1000);
+		assert_int_equal(le64(f.p + foff), va);
+		assert_int_equal(le64(f.p + foff + n - 8), va + n - 8);
+		foff += n;
+	}
+	free(f.p);
+
 	p = path_of("bigk.dmp");
 	assert_int_equal(db_write_big_kernel(p, 0x800000), 0);
 	struct kfile k;
