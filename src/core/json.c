@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
+#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "core/fmt.h"
 #include "core/json.h"
@@ -23,19 +25,40 @@ void ich_json_init(struct ich_json *j, FILE *f, bool pretty)
 	j->first[0] = true;
 }
 
-void ich_json_flush(struct ich_json *j)
-{
-	if (j->len)
-		fwrite(j->buf, 1, j->len, j->f);
-	j->len = 0;
-	fflush(j->f);
-}
-
+/* The buffer to the FILE.  A FILE with a descriptor gets the bytes by
+ * write(2) after its own buffer is flushed (so the order with the FILE's
+ * other output stays): fwrite of a 64 KiB block copies part of it into
+ * stdio's buffer first (issue 12: 6-8% of heap -a --json).  A FILE
+ * without one (open_memstream) gets fwrite.  A failed write drops the
+ * rest of the block, as stdio would; nothing checks the FILE's error
+ * flag afterwards. */
 static void drain(struct ich_json *j)
 {
-	if (j->len)
+	if (!j->len)
+		return;
+	int fd = fileno(j->f);
+	if (fd >= 0 && fflush(j->f) == 0) {
+		const char *p = j->buf;
+		size_t n = j->len;
+		while (n) {
+			ssize_t w = write(fd, p, n);
+			if (w < 0 && errno == EINTR)
+				continue;
+			if (w <= 0)
+				break;
+			p += w;
+			n -= (size_t)w;
+		}
+	} else {
 		fwrite(j->buf, 1, j->len, j->f);
+	}
 	j->len = 0;
+}
+
+void ich_json_flush(struct ich_json *j)
+{
+	drain(j);
+	fflush(j->f);
 }
 
 /* Room for n more bytes (n <= ICH_JSON_BUF); returns where to write them. */

@@ -12,6 +12,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/fmt.h"
 #include "core/json.h"
 #include "core/size.h"
 #include "core/strbuf.h"
@@ -535,6 +536,68 @@ static void test_error_catch(void **state)
 	assert_false(ich_error_ok(&ich_enomem));
 }
 
+/* ich_fmt_hex / ich_fmt_u64 against snprintf (an independent formatter):
+ * every digit count, every width, nibble values 0-f in every position and
+ * pseudo-random values; ich_fmt_hex writes nothing outside its 16-byte
+ * room, ich_fmt_u64 nothing past the characters returned. */
+static void check_fmt(uint64_t v)
+{
+	char want[64], got[64];
+	for (unsigned w = 0; w <= 17; w++) {
+		unsigned ww = w > 16 ? 16 : w;
+		int n = snprintf(want, sizeof(want), "%0*llx", (int)ww, (unsigned long long)v);
+		memset(got, '#', sizeof(got));
+		size_t m = ich_fmt_hex(got + 8, v, w);
+		assert_int_equal(m, (size_t)n);
+		assert_memory_equal(got + 8, want, m);
+		for (size_t k = 0; k < 8; k++)
+			assert_int_equal(got[k], '#');
+		for (size_t k = 8 + 16; k < sizeof(got); k++)
+			assert_int_equal(got[k], '#');
+	}
+	int n = snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
+	memset(got, '#', sizeof(got));
+	size_t m = ich_fmt_u64(got, v);
+	assert_int_equal(m, (size_t)n);
+	assert_memory_equal(got, want, m);
+	for (size_t k = m; k < sizeof(got); k++)
+		assert_int_equal(got[k], '#');
+}
+
+static void test_fmt(void **state)
+{
+	(void)state;
+	/* the portable 8-digit path (the SSE2 one replaces it on x86-64) */
+	for (uint64_t h = 0x0123u, k = 0; k < 70000; k++, h = h * 2654435761u + 0x9E37u) {
+		char want[16];
+		uint64_t txt = ich_hex8_spread((uint32_t)h);
+		snprintf(want, sizeof(want), "%08x", (unsigned)(uint32_t)h);
+		for (unsigned d = 0; d < 8; d++)	/* byte d: nibble d's digit */
+			assert_int_equal((char)(txt >> (8 * d)), want[7 - d]);
+	}
+	check_fmt(0);
+	check_fmt(UINT64_MAX);
+	for (unsigned shift = 0; shift < 64; shift++) {
+		check_fmt(1ull << shift);
+		check_fmt((1ull << shift) - 1);
+		for (uint64_t d = 0; d < 16; d++)
+			check_fmt(d << (shift & ~3u));
+	}
+	for (uint64_t p = 1, k = 0; k < 20; k++, p *= 10) {	/* decimal digit-count edges */
+		check_fmt(p);
+		check_fmt(p - 1);
+		check_fmt(p + 1);
+	}
+	uint64_t x = 0x9E3779B97F4A7C15ull;
+	for (int i = 0; i < 20000; i++) {
+		x ^= x << 13;
+		x ^= x >> 7;
+		x ^= x << 17;
+		check_fmt(x);
+		check_fmt(x >> (i % 64));
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -543,6 +606,7 @@ int main(void)
 		cmocka_unit_test(test_error_catch),
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_strbuf),
+		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_pretty),
 		cmocka_unit_test(test_json_long_strings),
