@@ -6,7 +6,10 @@
 
 #include <icpheap/heap.h>
 #include <icpheap/kernel.h>
+#include <icpheap/leak.h>
+#include <icpheap/pageheap.h>
 #include <icpheap/pool.h>
+#include <icpheap/triage_heap.h>
 
 #include "fuzz_target.h"
 
@@ -78,4 +81,112 @@ void ich_fuzz_kernel(struct ich_dump *dump)
 		ich_heaps_close(h);
 	}
 	ich_kernel_close(k);
+}
+
+/*
+ * Segment and page heaps, and what the heap commands ask of a heap beyond
+ * a walk (the segheap target): committed bytes from the headers before
+ * and after a walk (analyze's path), the segment keys and list index,
+ * page-heap roots, `!heap -p -a` lookups and allocation stacks (+ust) of
+ * a few walked blocks, `!heap -a`'s label fields, free lists and entry
+ * headers, then `-l` (leaks) and `-triage` over every heap.  The plain
+ * heap target only walks; none of these paths was reached by a target.
+ */
+#define PICKS 6
+struct picks {
+	struct ich_heap_block b[PICKS];
+	size_t n;
+};
+
+static struct ich_error *pick_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct picks *p = arg;
+	/* the first blocks of each state, so busy, free and page-heap
+	 * blocks all get looked up */
+	if (p->n < PICKS && (p->n == 0 || p->b[p->n - 1].state != b->state || p->n < 2))
+		p->b[p->n++] = *b;
+	return NULL;
+}
+
+static void query_blocks(struct ich_heaps *h, struct ich_heap *hp, const struct picks *p)
+{
+	for (size_t i = 0; i < p->n; i++) {
+		const struct ich_heap_block *b = &p->b[i];
+		struct ich_stack s;
+		bool found;
+		ich_error_destroy(ich_block_stack(h, hp, b, &s, &found));
+		struct ich_dph_block d;
+		ich_error_destroy(ich_page_heap_find(h, b->user, &d, &found));
+		ich_error_destroy(ich_page_heap_find(h, b->user + b->size / 2, &d, &found));
+		if (hp->kind == ICH_HEAP_KIND_NT) {
+			uint64_t raw, dec;
+			ich_error_destroy(ich_heap_entry_header(h, hp, b->header, &raw, &dec));
+		}
+	}
+}
+
+void ich_fuzz_seg_heaps(struct ich_dump *dump)
+{
+	unsigned long n = 0;
+	struct ich_heaps *h;
+	struct ich_error *err = ich_heaps_open(dump, 0, &h);
+	if (err) {
+		ich_error_destroy(err);
+		return;
+	}
+	uint64_t pick_addr = 0;
+	for (size_t i = 0; i < ich_heaps_count(h) && i < 16; i++) {
+		struct ich_heap *hp = ich_heaps_get(h, i);
+		uint64_t c;
+		enum ich_commit_source src;
+		ich_error_destroy(ich_heap_committed(h, hp, &c, &src));
+		uint32_t idx;
+		(void)ich_heap_segment_info(h, hp, &idx);
+		(void)ich_page_heap_owner(hp);
+		if (hp->kind == ICH_HEAP_KIND_PAGE) {
+			struct ich_dph_root_info ri;
+			ich_error_destroy(ich_page_heap_root(h, hp, &ri));
+		}
+		if (hp->kind == ICH_HEAP_KIND_NT) {
+			struct ich_heap_info info;
+			ich_error_destroy(ich_heap_info(h, hp, &info));
+			ich_error_destroy(ich_heap_free_list(h, hp, count_block, &n));
+			/* NT heaps are the heap target's: walked here only
+			 * when light page-heap blocks live in them */
+			if (!ich_page_heap_owner(hp))
+				continue;
+		}
+		struct picks p = { .n = 0 };
+		ich_error_destroy(ich_heap_walk(h, hp, pick_block, &p));
+		ich_error_destroy(ich_heap_committed(h, hp, &c, &src));
+		query_blocks(h, hp, &p);
+		if (p.n && !pick_addr)
+			pick_addr = p.b[p.n - 1].user;
+	}
+	struct ich_segment_keys k;
+	(void)ich_heaps_segment_keys(h, &k);
+	uint64_t arr;
+	uint32_t entries;
+	char why[256];
+	if (ich_ust_database(h, &arr, &entries, why, sizeof(why))) {
+		struct ich_stack s;
+		bool found;
+		ich_error_destroy(ich_ust_stack(h, 1, &s, &found));
+		ich_error_destroy(ich_ust_stack(h, entries, &s, &found));
+	}
+	struct ich_leak_result lr;
+	if (!(err = ich_heap_leaks(h, &lr)))
+		ich_leak_result_free(&lr);
+	ich_error_destroy(err);
+	struct ich_triage_result tr;
+	if (!(err = ich_heap_triage(h, 0, 0, &tr)))
+		ich_triage_result_free(&tr);
+	ich_error_destroy(err);
+	if (pick_addr) {
+		if (!(err = ich_heap_triage(h, 0, pick_addr, &tr)))
+			ich_triage_result_free(&tr);
+		ich_error_destroy(err);
+	}
+	ich_heaps_close(h);
 }

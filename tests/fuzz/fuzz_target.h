@@ -20,4 +20,5 @@ struct ich_error *ich_fuzz_list_cb(uint64_t e, void *arg);
 /* The walkers above the readers: fuzz_deeper.c. */
 void ich_fuzz_heaps(struct ich_dump *dump);
 void ich_fuzz_kernel(struct ich_dump *dump);
+void ich_fuzz_seg_heaps(struct ich_dump *dump);
 #endif

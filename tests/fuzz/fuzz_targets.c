@@ -141,6 +141,11 @@ int ich_fuzz_heap(const uint8_t *data, size_t size)
 	return with_dump(data, size, ich_fuzz_heaps);
 }
 
+int ich_fuzz_segheap(const uint8_t *data, size_t size)
+{
+	return with_dump(data, size, ich_fuzz_seg_heaps);
+}
+
 int ich_fuzz_kmodel(const uint8_t *data, size_t size)
 {
 	return with_dump(data, size, ich_fuzz_kernel);
@@ -210,6 +215,7 @@ const struct ich_fuzz_target ich_fuzz_targets[] = {
 	{ "minidump", ich_fuzz_minidump },
 	{ "kdump", ich_fuzz_kdump },
 	{ "heap", ich_fuzz_heap },
+	{ "segheap", ich_fuzz_segheap },
 	{ "kmodel", ich_fuzz_kmodel },
 	{ "gzip", ich_fuzz_gzip },
 	{ "layout", ich_fuzz_layout },
