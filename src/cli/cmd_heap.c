@@ -29,6 +29,7 @@
 #include "cli/parse_options.h"
 #include "core/fmt.h"
 #include "core/json.h"
+#include "core/out.h"
 #include "cli/records.h"
 
 /*
@@ -415,15 +416,47 @@ struct entries_ctx {
 	const struct ich_heap_segment *seg;
 	size_t next_ucr;
 	bool free_only;
+	/* the listing's lines (text): one buffered writer, no stdio call per
+	 * block (issue 12); flushed before anything else prints */
+	struct ich_out *out;
 };
 
 static void print_ucrs_before(struct entries_ctx *e, uint64_t upto)
 {
 	while (e->seg && e->next_ucr < e->seg->nucr && e->seg->ucr[e->next_ucr].address < upto) {
-		printf("        %0*llx:      %08llx      - uncommitted bytes.\n", e->c->w,
-		       P(e->seg->ucr[e->next_ucr].address), P(e->seg->ucr[e->next_ucr].size));
+		ich_out_printf(e->out, "        %0*llx:      %08llx      - uncommitted bytes.\n", e->c->w,
+			       P(e->seg->ucr[e->next_ucr].address), P(e->seg->ucr[e->next_ucr].size));
 		e->next_ucr++;
 	}
+}
+
+/* "        %0*llx: %05llx . %05llx [%03x]" at o (the start of every entry
+ * line of -a/-h/-f, NT and segment heaps); returns its length.  o needs
+ * room for 64 bytes (ich_fmt_hex stores 16 at a time). */
+static size_t entry_head(char *o, int w, uint64_t header, uint64_t prev_size, uint64_t block_size, unsigned flags)
+{
+	char *p = o;
+	memcpy(p, "        ", 8);
+	p += 8;
+	p += ich_fmt_hex(p, header, (unsigned)w);
+	memcpy(p, ": ", 2);
+	p += 2;
+	p += ich_fmt_hex(p, prev_size, 5);
+	memcpy(p, " . ", 3);
+	p += 3;
+	p += ich_fmt_hex(p, block_size, 5);
+	memcpy(p, " [", 2);
+	p += 2;
+	p += ich_fmt_hex(p, 0x100u | flags, 3);
+	*p++ = ']';
+	return (size_t)(p - o);
+}
+
+static size_t put_str(char *o, const char *s)
+{
+	size_t n = strlen(s);
+	memcpy(o, s, n);
+	return n;
 }
 
 static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
@@ -443,18 +476,25 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 	if (b->layer == ICH_LAYER_VIRTUAL) {
 		print_ucrs_before(e, UINT64_MAX);
 		e->seg = NULL;
-		printf("    Virtual block: %0*llx - %0*llx (size %0*llx) - busy (%llx)\n", c->w, P(b->segment),
-		       c->w, P(b->segment + b->block_size), c->w, P(b->block_size), P(b->size));
+		ich_out_printf(e->out, "    Virtual block: %0*llx - %0*llx (size %0*llx) - busy (%llx)\n", c->w,
+			       P(b->segment), c->w, P(b->segment + b->block_size), c->w, P(b->block_size), P(b->size));
 		return NULL;
 	}
 	if (b->layer == ICH_LAYER_LFH) {
-		/* an LFH entry (-H l): no PreviousSize (WinDbg's -x shows "-") */
-		printf("        %0*llx: %05x . %05llx [%03x]", c->w, P(b->header), 0, P(b->block_size),
-		       b->state == ICH_BLOCK_BUSY ? 0x101u : 0x100u);
-		if (b->state == ICH_BLOCK_BUSY)
-			printf(" - busy (%llx) LFH\n", P(b->size));
-		else
-			printf(" LFH\n");
+		/* an LFH entry (-H l): no PreviousSize (WinDbg's -x shows "-"):
+		 * "        %0*llx: %05x . %05llx [%03x]" with 0 for it, then
+		 * " - busy (%llx) LFH" or " LFH" */
+		char *o = ich_out_room(e->out, 128), *p = o;
+		p += entry_head(p, c->w, b->header, 0, b->block_size, b->state == ICH_BLOCK_BUSY ? 1u : 0u);
+		if (b->state == ICH_BLOCK_BUSY) {
+			memcpy(p, " - busy (", 9);
+			p += 9;
+			p += ich_fmt_hex(p, b->size, 1);
+			*p++ = ')';
+		}
+		memcpy(p, " LFH\n", 5);
+		p += 5;
+		ich_out_commit(e->out, (size_t)(p - o));
 		return NULL;
 	}
 	if (b->segment != e->segment) {
@@ -468,53 +508,53 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 				e->seg = &hp->segments[s];
 			}
 		e->next_ucr = 0;
-		printf("\n    Heap entries for Segment%02d in Heap %0*llx\n", e->seg_index, c->w, P(hp->address));
-		printf("                 address: psize . size  flags   state (requested size)\n");
+		ich_out_printf(e->out, "\n    Heap entries for Segment%02d in Heap %0*llx\n", e->seg_index, c->w,
+			       P(hp->address));
+		ich_out_printf(e->out, "                 address: psize . size  flags   state (requested size)\n");
 	}
 	print_ucrs_before(e, b->header);
 	/* "        %0*llx: %05llx . %05llx [%03x] - busy (%llx)[ Internal ]",
 	 * built without printf: one line per block over millions (issue 12).
 	 * A free entry ends at its flags, as in WinDbg's -a (windbg-output
 	 * heap-a x64 sample: "000002b0a3b90850: 00110 . 01770 [100]"). */
-	char line[160], *o = line;
-	memcpy(o, "        ", 8);
-	o += 8;
-	o += ich_fmt_hex(o, b->header, (unsigned)c->w);
-	memcpy(o, ": ", 2);
-	o += 2;
-	o += ich_fmt_hex(o, b->prev_size, 5);
-	memcpy(o, " . ", 3);
-	o += 3;
-	o += ich_fmt_hex(o, b->block_size, 5);
-	memcpy(o, " [", 2);
-	o += 2;
-	o += ich_fmt_hex(o, 0x100u | b->flags, 3);
-	*o++ = ']';
+	char *o = ich_out_room(e->out, 160), *p = o;
+	p += entry_head(p, c->w, b->header, b->prev_size, b->block_size, b->flags);
 	if (b->state == ICH_BLOCK_CORRUPT) {
 		static const char corrupt[] = " - corrupt (header fails its checks; see heap -v)";
-		memcpy(o, corrupt, sizeof(corrupt) - 1);
-		o += sizeof(corrupt) - 1;
+		memcpy(p, corrupt, sizeof(corrupt) - 1);
+		p += sizeof(corrupt) - 1;
 	} else if (b->state != ICH_BLOCK_FREE) {
-		memcpy(o, " - busy (", 9);
-		o += 9;
-		o += ich_fmt_hex(o, b->size, 1);
-		*o++ = ')';
+		memcpy(p, " - busy (", 9);
+		p += 9;
+		p += ich_fmt_hex(p, b->size, 1);
+		*p++ = ')';
 		if (b->state == ICH_BLOCK_INTERNAL) {
-			memcpy(o, " Internal ", 10);
-			o += 10;
+			memcpy(p, " Internal ", 10);
+			p += 10;
 		}
 	}
-	*o++ = '\n';
-	fwrite(line, 1, (size_t)(o - line), stdout);
-	/* -s -a -c: the contents of each busy block (its first 16 bytes) */
+	*p++ = '\n';
+	ich_out_commit(e->out, (size_t)(p - o));
+	/* -s -a -c: the contents of each busy block (its first 16 bytes):
+	 * "            %0*llx " and " %02x" per byte */
 	if (c->o->sum_contents && b->state == ICH_BLOCK_BUSY) {
+		static const char hx[] = "0123456789abcdef";
 		uint8_t buf[16];
 		size_t n = b->size < 16 ? (size_t)b->size : 16;
 		n = ich_as_read(ich_dump_as(c->dump), b->user, buf, n, NULL);
-		printf("            %0*llx ", c->w, P(b->user));
-		for (size_t k = 0; k < n; k++)
-			printf(" %02x", buf[k]);
-		putchar('\n');
+		o = ich_out_room(e->out, 128);
+		p = o;
+		memcpy(p, "            ", 12);
+		p += 12;
+		p += ich_fmt_hex(p, b->user, (unsigned)c->w);
+		*p++ = ' ';
+		for (size_t k = 0; k < n; k++) {
+			*p++ = ' ';
+			*p++ = hx[buf[k] >> 4];
+			*p++ = hx[buf[k] & 0xF];
+		}
+		*p++ = '\n';
+		ich_out_commit(e->out, (size_t)(p - o));
 	}
 	return NULL;
 }
@@ -629,20 +669,37 @@ static struct ich_error *seg_entry_cb(const struct ich_heap *hp, const struct ic
 		return NULL;
 	if (b->segment != e->segment && b->layer != ICH_LAYER_SEG_LARGE) {
 		e->segment = b->segment;
-		printf("\n    Heap entries for %s 0x%llx in Heap %0*llx\n",
-		       b->layer == ICH_LAYER_SEG_VS ? "VS subsegment" : b->layer == ICH_LAYER_SEG_LFH ? "LFH subsegment" : "page segment",
-		       P(b->segment), c->w, P(hp->address));
-		printf("                 address: psize . size  flags   state (requested size)\n");
+		ich_out_printf(e->out, "\n    Heap entries for %s 0x%llx in Heap %0*llx\n",
+			       b->layer == ICH_LAYER_SEG_VS ? "VS subsegment" : b->layer == ICH_LAYER_SEG_LFH ? "LFH subsegment" : "page segment",
+			       P(b->segment), c->w, P(hp->address));
+		ich_out_printf(e->out, "                 address: psize . size  flags   state (requested size)\n");
 	}
-	printf("        %0*llx: %05llx . %05llx [%03x]", c->w, P(b->header), P(b->prev_size),
-	       P(b->block_size), 0x100u | b->flags);
+	/* "        %0*llx: %05llx . %05llx [%03x]", the state
+	 * (" - free", " - busy (%llx)", " - busy (%llx) Internal ",
+	 * " - corrupt"), " %s\n" the layer: built without printf (issue 12) */
+	char *o = ich_out_room(e->out, 160), *p = o;
+	p += entry_head(p, c->w, b->header, b->prev_size, b->block_size, b->flags);
 	switch (b->state) {
-	case ICH_BLOCK_FREE: printf(" - free"); break;
-	case ICH_BLOCK_BUSY: printf(" - busy (%llx)", P(b->size)); break;
-	case ICH_BLOCK_INTERNAL: printf(" - busy (%llx) Internal ", P(b->size)); break;
-	case ICH_BLOCK_CORRUPT: printf(" - corrupt"); break;
+	case ICH_BLOCK_FREE:
+		p += put_str(p, " - free");
+		break;
+	case ICH_BLOCK_BUSY:
+	case ICH_BLOCK_INTERNAL:
+		memcpy(p, " - busy (", 9);
+		p += 9;
+		p += ich_fmt_hex(p, b->size, 1);
+		*p++ = ')';
+		if (b->state == ICH_BLOCK_INTERNAL)
+			p += put_str(p, " Internal ");
+		break;
+	case ICH_BLOCK_CORRUPT:
+		p += put_str(p, " - corrupt");
+		break;
 	}
-	printf(" %s\n", ich_block_layer_name(b->layer));
+	*p++ = ' ';
+	p += put_str(p, ich_block_layer_name(b->layer));
+	*p++ = '\n';
+	ich_out_commit(e->out, (size_t)(p - o));
 	return NULL;
 }
 
@@ -656,6 +713,11 @@ static void print_problems(struct ich_heap *hp, int w)
 static int do_entries(struct ctx *c, bool free_only)
 {
 	int rc = ICH_EXIT_OK;
+	struct ich_out *out = c->j ? NULL : malloc(sizeof(*out));
+	if (!c->j && !out)
+		return ich_cli_fail(&ich_enomem);
+	if (out)
+		ich_out_init(out, stdout);
 	if (c->j)
 		ich_json_begin_array(c->j, "heaps");
 	for (size_t i = 0; i < ich_heaps_count(c->h); i++) {
@@ -675,7 +737,7 @@ static int do_entries(struct ctx *c, bool free_only)
 				printf("%s\n", hp->reason);
 			continue;
 		}
-		struct entries_ctx e = { c, 0, -1, NULL, 0, free_only };
+		struct entries_ctx e = { .c = c, .seg_index = -1, .free_only = free_only, .out = out };
 		/* first a walk for the header figures, then the listing (JSON
 		 * writes the figures after the blocks: one walk) */
 		struct ich_error *err = c->j ? NULL : ich_heap_walk(c->h, hp, NULL, NULL);
@@ -686,6 +748,7 @@ static int do_entries(struct ctx *c, bool free_only)
 			err = ich_heap_walk(c->h, hp, seg && !c->j ? seg_entry_cb : entry_cb, &e);
 		if (!c->j) {
 			print_ucrs_before(&e, UINT64_MAX);
+			ich_out_flush(out);
 			print_problems(hp, c->w);
 		}
 		if (c->j) {
@@ -698,6 +761,7 @@ static int do_entries(struct ctx *c, bool free_only)
 	}
 	if (c->j)
 		ich_json_end_array(c->j);
+	free(out);
 	return rc;
 }
 

@@ -10,6 +10,7 @@
  */
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <icpheap/leak.h>
@@ -18,6 +19,7 @@
 #include "cli/heap_ext.h"
 #include "core/fmt.h"
 #include "core/json.h"
+#include "core/out.h"
 #include "cli/records.h"
 
 #define P(x) (unsigned long long)(x)
@@ -46,14 +48,15 @@ static size_t words(const struct ich_heap_block *b, char *o)
 	return n;
 }
 
-/* v in hex right-aligned in width columns, space-padded (printf %8llx). */
+/* v in hex right-aligned in width columns, space-padded (printf %8llx);
+ * o needs room for width + 16 bytes. */
 static size_t hex_sp(char *o, uint64_t v, unsigned width)
 {
-	char t[16];
-	size_t n = ich_fmt_hex(t, v, 1), pad = n < width ? width - n : 0;
-	memset(o, ' ', pad);
-	memcpy(o + pad, t, n);
-	return pad + n;
+	unsigned n = ich_hex_digits(v), pad = n < width ? width - n : 0;
+	memset(o, ' ', 8);	/* width is 8 here; a wider pad is set below */
+	if (pad > 8)
+		memset(o, ' ', pad);
+	return pad + ich_fmt_hex(o + pad, v, 1);
 }
 
 /* The column heads and rule of WinDbg's block table (!heap -l, !heap -x). */
@@ -108,12 +111,19 @@ int heap_leaks(struct heap_ext *x)
 		printf("Scanning references from %llu busy blocks (%llu MBytes) ....\n", P(r.busy_blocks),
 		       P(r.busy_bytes >> 20));
 		heap_entry_table_header(x->w);
+		/* one line per leak without printf, through one buffered
+		 * writer: a dump whose blocks are all unreferenced prints
+		 * millions (issue 12) */
+		struct ich_out *out = malloc(sizeof(*out));
+		if (!out) {
+			ich_leak_result_free(&r);
+			return ich_cli_fail(&ich_enomem);
+		}
+		ich_out_init(out, stdout);
+		unsigned w = (unsigned)x->w;
 		for (size_t i = 0; i < r.nleaks; i++) {
 			const struct ich_heap_block *b = &r.leaks[i].block;
-			/* one line without printf: a dump whose blocks are all
-			 * unreferenced prints millions (issue 12) */
-			char line[160], *o = line;
-			unsigned w = (unsigned)x->w;
+			char *line = ich_out_room(out, 192), *o = line;
 			o += ich_fmt_hex(o, b->header, w);
 			o += put_lit(o, "  ");
 			o += ich_fmt_hex(o, b->user, w);
@@ -133,8 +143,10 @@ int heap_leaks(struct heap_ext *x)
 			o += put_lit(o, "  ");
 			o += words(b, o);
 			*o++ = '\n';
-			fwrite(line, 1, (size_t)(o - line), stdout);
+			ich_out_commit(out, (size_t)(o - line));
 		}
+		ich_out_flush(out);
+		free(out);
 		printf("\n%zu potential unreachable blocks were detected.\n", r.nleaks);
 		if (x->verbose)
 			printf("(scanned %llu bytes of roots outside the heaps, %llu bytes of thread contexts, %llu bytes of reachable blocks; %zu heaps walked, %zu not walkable)\n",

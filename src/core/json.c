@@ -1,11 +1,10 @@
 /* SPDX-License-Identifier: MIT */
-#include <errno.h>
 #include <inttypes.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "core/fmt.h"
 #include "core/json.h"
+#include "core/out.h"
 
 static bool pretty_allowed = true;
 
@@ -25,33 +24,10 @@ void ich_json_init(struct ich_json *j, FILE *f, bool pretty)
 	j->first[0] = true;
 }
 
-/* The buffer to the FILE.  A FILE with a descriptor gets the bytes by
- * write(2) after its own buffer is flushed (so the order with the FILE's
- * other output stays): fwrite of a 64 KiB block copies part of it into
- * stdio's buffer first (issue 12: 6-8% of heap -a --json).  A FILE
- * without one (open_memstream) gets fwrite.  A failed write drops the
- * rest of the block, as stdio would; nothing checks the FILE's error
- * flag afterwards. */
+/* The buffer to the FILE, after what the FILE holds (core/out.c). */
 static void drain(struct ich_json *j)
 {
-	if (!j->len)
-		return;
-	int fd = fileno(j->f);
-	if (fd >= 0 && fflush(j->f) == 0) {
-		const char *p = j->buf;
-		size_t n = j->len;
-		while (n) {
-			ssize_t w = write(fd, p, n);
-			if (w < 0 && errno == EINTR)
-				continue;
-			if (w <= 0)
-				break;
-			p += w;
-			n -= (size_t)w;
-		}
-	} else {
-		fwrite(j->buf, 1, j->len, j->f);
-	}
+	ich_file_write(j->f, j->buf, j->len);
 	j->len = 0;
 }
 

@@ -14,6 +14,7 @@
 
 #include "core/fmt.h"
 #include "core/json.h"
+#include "core/out.h"
 #include "core/size.h"
 #include "core/strbuf.h"
 #include "core/utf.h"
@@ -598,6 +599,72 @@ static void test_fmt(void **state)
 	}
 }
 
+/* The line writer: bytes printed to the FILE before it come first, the
+ * writer's lines in order, a printf longer than its whole buffer intact,
+ * then the FILE's own output again; through a descriptor (tmpfile: write
+ * after fflush) and without one (open_memstream: fwrite). */
+static void check_out(FILE *f, char **mem, size_t *memlen)
+{
+	size_t big = ICH_OUT_BUF * 2 + 123;
+	char *want = malloc(big + 20000 * 16 + 4096), *w = want;
+	char *s = malloc(big + 1);
+	assert_non_null(want);
+	assert_non_null(s);
+	memset(s, 'x', big);
+	s[big] = '\0';
+	fprintf(f, "before\n");
+	w += sprintf(w, "before\n");
+	struct ich_out *o = malloc(sizeof(*o));
+	assert_non_null(o);
+	ich_out_init(o, f);
+	for (unsigned i = 0; i < 20000; i++) {	/* past the buffer a few times */
+		char *p = ich_out_room(o, 32);
+		size_t n = (size_t)sprintf(p, "line %u\n", i);
+		ich_out_commit(o, n);
+		w += sprintf(w, "line %u\n", i);
+	}
+	ich_out_printf(o, "<%s>\n", s);
+	w += sprintf(w, "<%s>\n", s);
+	ich_out_printf(o, "%d\n", 42);
+	w += sprintf(w, "%d\n", 42);
+	ich_out_flush(o);
+	fprintf(f, "after\n");
+	w += sprintf(w, "after\n");
+	fflush(f);
+	size_t wl = (size_t)(w - want);
+	if (mem) {
+		assert_int_equal(*memlen, wl);
+		assert_memory_equal(*mem, want, wl);
+	} else {
+		rewind(f);
+		char *got = malloc(wl + 16);
+		assert_non_null(got);
+		assert_int_equal(fread(got, 1, wl + 16, f), wl);
+		assert_memory_equal(got, want, wl);
+		free(got);
+	}
+	free(o);
+	free(s);
+	free(want);
+}
+
+static void test_out(void **state)
+{
+	(void)state;
+	FILE *f = tmpfile();
+	assert_non_null(f);
+	assert_true(fileno(f) >= 0);
+	check_out(f, NULL, NULL);
+	fclose(f);
+	char *buf = NULL;
+	size_t len = 0;
+	f = open_memstream(&buf, &len);
+	assert_non_null(f);
+	check_out(f, &buf, &len);
+	fclose(f);
+	free(buf);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -607,6 +674,7 @@ int main(void)
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_fmt),
+		cmocka_unit_test(test_out),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_pretty),
 		cmocka_unit_test(test_json_long_strings),
