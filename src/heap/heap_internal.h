@@ -204,6 +204,47 @@ struct ich_error *page_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 				 ich_heap_block_fn *fn, void *arg);
 void page_heap_light(struct ich_heaps *h, const struct ich_heap *heap, struct ich_heap_block *b);
 
+/* heap_stat.c: `!heap -stat`'s table (busy blocks grouped by requested
+ * size; open addressing, size + 1 in .size marks a used slot).  The walk
+ * callback heap_stat_add is known here so the walkers call its body
+ * directly (no indirect call per block) and may add a run of equal-sized
+ * blocks at once (heap_stat_add_n; issue 12). */
+struct heap_stat_table {
+	struct ich_heap_size_stat *slot;
+	size_t cap, used;
+	uint64_t busy;
+};
+bool heap_stat_grow(struct heap_stat_table *t);
+ich_heap_block_fn heap_stat_add;
+
+/* count busy blocks of requested size size */
+static inline struct ich_error *heap_stat_add_n(struct heap_stat_table *t, uint64_t size, uint64_t count)
+{
+	t->busy += size * count;
+	if ((t->used + 1) * 2 > t->cap && !heap_stat_grow(t))
+		return &ich_enomem;
+	uint64_t key = size + 1;
+	size_t k = (size_t)(key * 0x9E3779B97F4A7C15ull >> 20) & (t->cap - 1);
+	while (t->slot[k].size && t->slot[k].size != key)
+		k = (k + 1) & (t->cap - 1);
+	if (!t->slot[k].size) {
+		t->slot[k].size = key;
+		t->used++;
+	}
+	t->slot[k].blocks += count;
+	t->slot[k].total += size * count;
+	return NULL;
+}
+
+/* The walk's callback on b: heap_stat_add's body inline, any other
+ * callback through its pointer. */
+static inline struct ich_error *walk_call(struct walk_ctx *w, const struct ich_heap_block *b)
+{
+	if (w->fn == heap_stat_add)
+		return b->state == ICH_BLOCK_BUSY ? heap_stat_add_n(w->arg, b->size, 1) : NULL;
+	return w->fn(w->heap, b, w->arg);
+}
+
 /* Count the block in the heap's totals and hand it to the walk's callback
  * (the light page heap's view of busy blocks first, page_heap.c).  Inline:
  * every block of every layer passes here (issue 12). */
@@ -240,7 +281,7 @@ static inline struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_h
 	}
 	if (!w->fn || w->err)
 		return w->err;
-	w->err = w->fn(w->heap, b, w->arg);
+	w->err = walk_call(w, b);
 	return w->err;
 }
 /* nt_heap.c: read and decode the back-end entry at e. */

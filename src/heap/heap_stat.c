@@ -6,13 +6,7 @@
 
 #include "heap/heap_internal.h"
 
-struct stat_table {
-	struct ich_heap_size_stat *slot;	/* size + 1 in .size marks used */
-	size_t cap, used;
-	uint64_t busy;
-};
-
-static bool grow(struct stat_table *t)
+bool heap_stat_grow(struct heap_stat_table *t)
 {
 	size_t cap = t->cap ? t->cap * 2 : 256;
 	struct ich_heap_size_stat *n = calloc(cap, sizeof(*n));
@@ -32,26 +26,13 @@ static bool grow(struct stat_table *t)
 	return true;
 }
 
-static struct ich_error *add(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+/* The walk callback (walk_emit calls its body inline, heap_internal.h). */
+struct ich_error *heap_stat_add(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
 {
 	(void)hp;
-	struct stat_table *t = arg;
 	if (b->state != ICH_BLOCK_BUSY)
 		return NULL;
-	t->busy += b->size;
-	if ((t->used + 1) * 2 > t->cap && !grow(t))
-		return &ich_enomem;
-	uint64_t key = b->size + 1;
-	size_t k = (size_t)(key * 0x9E3779B97F4A7C15ull >> 20) & (t->cap - 1);
-	while (t->slot[k].size && t->slot[k].size != key)
-		k = (k + 1) & (t->cap - 1);
-	if (!t->slot[k].size) {
-		t->slot[k].size = key;
-		t->used++;
-	}
-	t->slot[k].blocks++;
-	t->slot[k].total += b->size;
-	return NULL;
+	return heap_stat_add_n(arg, b->size, 1);
 }
 
 static enum ich_heap_stat_order g_order;
@@ -71,13 +52,13 @@ struct ich_error *ich_heap_stat(struct ich_heaps *h, struct ich_heap *heap,
 				struct ich_heap_size_stat **rows, size_t *nrows,
 				uint64_t *busy_bytes)
 {
-	struct stat_table t = { 0 };
+	struct heap_stat_table t = { 0 };
 	struct ich_error *err = NULL;
 	for (size_t i = 0; i < h->nheaps && !err; i++) {
 		struct ich_heap *hp = &h->heaps[i];
 		if ((heap && hp != heap) || hp->status != ICH_HEAP_OK)
 			continue;
-		err = ich_heap_walk(h, hp, add, &t);
+		err = ich_heap_walk(h, hp, heap_stat_add, &t);
 		/* Over all heaps, one heap that cannot be walked (hp->walked
 		 * stays false) must not hide the others: it becomes a problem. */
 		if (err && !heap && err != &ich_enomem) {

@@ -373,16 +373,6 @@ static void view_open(struct ich_heaps *h, uint64_t base, uint64_t len, struct v
 	v->p = v->owned;
 }
 
-/* Done with a range: a zero-copy view's pages leave the resident set, so
- * walking a heap of any size keeps RSS to about one range (issue 8: RSS
- * well below the dump size). */
-static void view_close_release(struct ich_heaps *h, struct view *v)
-{
-	if (v->p && !v->owned && h->dump)
-		ich_file_release(&h->dump->file, v->p, (size_t)v->n);
-	free(v->owned);
-	memset(v, 0, sizeof(*v));
-}
 
 static void view_close(struct view *v)
 {
@@ -637,11 +627,50 @@ struct seg_walk {
 	const struct segofs *o;
 	struct seg_state *st;
 	unsigned unit;			/* VS granule: 16 x64, 8 x86 */
+	/* Totals only (no callback) or -stat's table: the LFH and VS loops
+	 * count blocks in registers instead of building a block record per
+	 * block (issue 12); stat is the table when the callback is -stat's. */
+	bool bulk;
+	struct heap_stat_table *stat;
+	/* Walked views not yet released (adjacent ones merged): one madvise
+	 * per few MiB instead of one per range. */
+	const uint8_t *rel_p;
+	size_t rel_n;
 };
 
 static bool emit(struct seg_walk *s, const struct ich_heap_block *b)
 {
 	return walk_emit(&s->w, b) != NULL;
+}
+
+/* Release the pending walked views' pages (see view_close_release). */
+static void release_flush(struct seg_walk *s)
+{
+	if (s->rel_n && s->w.h->dump)
+		ich_file_release(&s->w.h->dump->file, s->rel_p, s->rel_n);
+	s->rel_p = NULL;
+	s->rel_n = 0;
+}
+
+/* Done with a range: a zero-copy view's pages leave the resident set, so
+ * walking a heap of any size keeps RSS to about one range plus RELEASE_BATCH
+ * (issue 8: RSS well below the dump size).  Views that follow each other
+ * in the file are released together: each madvise flushes the TLB, which
+ * per 64 KiB range was ~7% of a walk's time (issue 12). */
+#define RELEASE_BATCH (4u << 20)
+static void view_close_release(struct seg_walk *s, struct view *v)
+{
+	if (v->p && !v->owned) {
+		if (s->rel_n && s->rel_p + s->rel_n != v->p)
+			release_flush(s);
+		if (!s->rel_n)
+			s->rel_p = v->p;
+		s->rel_n += (size_t)v->n;
+		if (s->rel_n >= RELEASE_BATCH)
+			release_flush(s);
+	}
+	free(v->owned);
+	memset(v, 0, sizeof(*v));
 }
 
 /* Does the first chunk of some VS subsegment of this segment decode with
@@ -772,7 +801,86 @@ static void walk_vs(struct seg_walk *s, uint64_t seg, uint64_t sub, uint64_t len
 		prev = vc.size;
 		c += vc.size;
 	}
-	view_close_release(s->w.h, &v);
+	view_close_release(s, &v);
+}
+
+/* Population count of x (no POPCNT in the x86-64 baseline: the builtin
+ * is a libgcc call there). */
+static inline unsigned popcount64(uint64_t x)
+{
+	x = x - ((x >> 1) & 0x5555555555555555ull);
+	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
+	x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
+	return (unsigned)((x * 0x0101010101010101ull) >> 56);
+}
+
+/* Blocks 32*i .. 32*i+31's bitmap entries (2 bits each) as one word, the
+ * entries past bc cleared; bits holds (bc * 2 + 7) / 8 bytes. */
+static inline uint64_t lfh_bitmap_word(const uint8_t *bits, uint32_t bc, uint32_t i)
+{
+	uint64_t bmlen = ((uint64_t)bc * 2 + 7) / 8, at = i / 4, wd;
+	if (bmlen - at >= 8) {
+		wd = ich_le64(bits + at);
+	} else {
+		wd = 0;
+		for (uint64_t k = 0; k < bmlen - at; k++)
+			wd |= (uint64_t)bits[at + k] << (8 * k);
+	}
+	if (bc - i < 32)
+		wd &= ((uint64_t)1 << (2 * (bc - i))) - 1;
+	return wd;
+}
+
+/* How many of the bc blocks have their busy bit (bit 0 of the entry) set. */
+static uint32_t lfh_busy_count(const uint8_t *bits, uint32_t bc)
+{
+	uint32_t n = 0;
+	for (uint32_t i = 0; i < bc; i += 32)
+		n += popcount64(lfh_bitmap_word(bits, bc, i) & 0x5555555555555555ull);
+	return n;
+}
+
+/* An LFH subsegment's blocks counted into the totals (and -stat's table)
+ * without a block record each: the 2-bit BlockBitmap is read 32 blocks at
+ * a time, busy blocks counted by population count, and only a busy block
+ * whose "unused bytes" bit is set is read (its trailer), in address order
+ * as the per-block loop below reads them (same problems, same order). */
+static void lfh_bulk(struct seg_walk *s, const struct view *v, const uint8_t *bits, uint32_t bc,
+		     uint64_t blk0, uint16_t bs)
+{
+	struct ich_heap *heap = s->w.heap;
+	uint64_t nbusy = 0, nfull = 0, unused_sum = 0;
+	for (uint32_t i = 0; i < bc && !s->w.err; i += 32) {
+		uint64_t wd = lfh_bitmap_word(bits, bc, i);
+		uint64_t busy = wd & 0x5555555555555555ull;
+		uint64_t trail = (wd >> 1) & busy;
+		unsigned nb = popcount64(busy);
+		nbusy += nb;
+		nfull += nb - popcount64(trail);
+		for (; trail; trail &= trail - 1) {
+			uint64_t blk = blk0 + (uint64_t)(i + (unsigned)__builtin_ctzll(trail) / 2) * bs;
+			uint64_t unused = 0;
+			if (view_has(v, blk + bs - 2, 2)) {
+				unused = unused_trailer((uint16_t)ich_le16(view_at(v, blk + bs - 2)), false);
+				if (unused > bs) {
+					heap_problem(heap, blk, "LFH block: unused byte count 0x%" PRIx64 " exceeds BlockSize 0x%x", unused, bs);
+					unused = 0;
+				}
+			}
+			unused_sum += unused;
+			if (!unused)
+				nfull++;
+			else if (s->stat && (s->w.err = heap_stat_add_n(s->stat, bs - unused, 1)))
+				break;
+		}
+	}
+	if (s->stat && nfull && !s->w.err)
+		s->w.err = heap_stat_add_n(s->stat, bs, nfull);
+	struct ich_heap_totals *t = &heap->totals;
+	t->busy_count += nbusy;
+	t->busy_bytes += nbusy * bs - unused_sum;
+	t->free_count += bc - nbusy;
+	t->free_bytes += (bc - nbusy) * bs;
 }
 
 static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
@@ -814,15 +922,18 @@ static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
 	/* The bitmap against BlockCount: the entry after the last block (when
 	 * the bitmap has room for it before FirstBlockOffset) must be clear,
 	 * and FreeCount must count the clear entries. */
-	uint32_t clear = 0;
-	for (uint32_t i = 0; i < bc; i++)
-		clear += !(lfh_bitmap_bits(bits, i) & 1);
+	uint32_t clear = bc - lfh_busy_count(bits, bc);
 	uint16_t free_count = (uint16_t)ich_le16(view_at(&v, sub + (uint64_t)o->lfh_free_count));
 	bool spare_set = bm + bc / 4 < sub + fo && view_has(&v, bm + bc / 4, 1) &&
 			 ((view_at(&v, bm + bc / 4)[0] >> ((bc % 4) * 2)) & 3);
 	if (spare_set || free_count != clear)
 		heap_problem(heap, sub, "LFH bitmap does not match the block count: %u of %u entries clear, FreeCount %u%s",
 			     clear, bc, free_count, spare_set ? ", an entry past BlockCount is set" : "");
+	if (s->bulk) {
+		lfh_bulk(s, &v, bits, bc, sub + fo, bs);
+		view_close_release(s, &v);
+		return;
+	}
 	uint64_t blk = sub + fo;
 	for (uint32_t i = 0; i < bc; i++, blk += bs) {
 		unsigned st = lfh_bitmap_bits(bits, i);
@@ -848,7 +959,7 @@ static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
 		if (emit(s, &b))
 			break;
 	}
-	view_close_release(s->w.h, &v);
+	view_close_release(s, &v);
 }
 
 /* One page segment: signature, then its descriptors. */
@@ -957,7 +1068,7 @@ static void walk_page_segment(struct seg_walk *s, uint64_t seg, uint64_t ctx, un
 			break;
 		r += u;
 	}
-	view_close_release(h, &v);
+	view_close_release(s, &v);
 }
 
 struct ps_list {
@@ -1072,7 +1183,9 @@ struct ich_error *seg_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 		return ich_error_create(ICH_ERR_INTERNAL, "segment heap 0x%" PRIx64 " was not classified", heap->address);
 	keys_ensure(h);
 	struct seg_walk s = { .w = { .h = h, .heap = heap, .fn = fn, .arg = arg, .unit = h->ptr == 8 ? 16 : 8 },
-			      .o = &hi->o, .st = h->seg, .unit = h->ptr == 8 ? 16 : 8 };
+			      .o = &hi->o, .st = h->seg, .unit = h->ptr == 8 ? 16 : 8,
+			      .bulk = !heap->dph_owner && (!fn || fn == heap_stat_add),
+			      .stat = fn == heap_stat_add ? arg : NULL };
 	for (unsigned c = 0; c < 2 && !s.w.err; c++) {
 		uint64_t ctx = ctx_addr(&hi->o, heap->address, c);
 		uint8_t us = 0, fdi = 0;
@@ -1098,6 +1211,7 @@ struct ich_error *seg_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 			walk_page_segment(&s, l.v[i], ctx, us, fdi);
 		free(l.v);
 	}
+	release_flush(&s);
 	if (!s.w.err) {
 		walk_large(&s);
 		uint64_t rp = 0, cp = 0;

@@ -7,7 +7,9 @@
  * block size, state, layer, in walk order), the totals and that they agree
  * with the blocks, the page segments and their uncommitted ranges,
  * MemStats and ProcessHeapListIndex, the keys and the route that found the
- * LfhKey, and the problems (address per kind).
+ * LfhKey, and the problems (address per kind).  The totals-only and
+ * -stat routes of the walk must agree with the block-by-block one
+ * (heap_paths.h).
  * argv: NAME DMP EXPECT triples.
  */
 #include <inttypes.h>
@@ -25,6 +27,7 @@
 #include <icpheap/heap.h>
 
 #include "../heap_blocks.h"
+#include "../heap_paths.h"
 
 #define MAXS 16
 static int nscen;
@@ -165,8 +168,9 @@ static void check_scenario(int k)
 		assert_int_equal(hp->kind, ICH_HEAP_KIND_SEGMENT);
 		if (hp->status != ICH_HEAP_OK)
 			fail_msg("%s: %s", names[k], hp->reason);
-		struct heap_blocks s = { 0 };
-		err = ich_heap_walk(h, hp, heap_blocks_collect, &s);
+		/* the callback, totals-only and -stat routes agree (issue 12) */
+		struct heap_blocks s;
+		err = heap_paths_check(h, hp, &s);
 		if (err)
 			fail_msg("%s: walk: %s", names[k], err->message);
 		/* block by block, in walk order */

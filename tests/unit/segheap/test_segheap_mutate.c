@@ -7,7 +7,10 @@
  * and every heap walked again.  The walk must end (bounded, cycle-safe),
  * never read outside the dump (ASan build), and every block it lists must
  * lie inside the dump's address space as a sane range; a damaged heap is
- * reported partial or with corrupt blocks, never a crash.
+ * reported partial or with corrupt blocks, never a crash.  LFH blocks'
+ * unused-bytes trailers and bitmaps are damaged too, and each damaged
+ * heap is walked by the callback, totals-only and -stat routes, which
+ * must agree (heap_paths.h: the bulk LFH path against the per-block one).
  * usage: test_segheap_mutate DUMP [ITERATIONS]
  */
 #include <inttypes.h>
@@ -28,6 +31,9 @@
 
 #include "reader/reader.h"
 
+#include "../heap_blocks.h"
+#include "../heap_paths.h"
+
 static const char *dump_path;
 static unsigned iterations = 300;
 
@@ -38,6 +44,7 @@ struct regions {
 	struct region *v;	size_t n, cap;
 	const uint8_t *file;	uint64_t size;
 	struct ich_as *as;
+	unsigned nlfh;
 };
 
 static void add_region(struct regions *r, uint64_t va, uint64_t len)
@@ -65,6 +72,17 @@ static struct ich_error *gather(const struct ich_heap *hp, const struct ich_heap
 		add_region(r, b->header, 32);		/* the descriptor */
 		if (b->state == ICH_BLOCK_INTERNAL)
 			add_region(r, b->user, 0x40);	/* subsegment header */
+		break;
+	case ICH_LAYER_SEG_LFH:
+		/* a busy block's last WORD (its unused-bytes trailer, when
+		 * the bitmap says so) and the bitmap before the first block:
+		 * every 7th block, so metadata still gets most flips */
+		if (b->state == ICH_BLOCK_BUSY && r->nlfh++ % 7 == 0) {
+			add_region(r, b->header + b->block_size - 2, 2);
+			if (b->segment + 0x40 < b->header)
+				add_region(r, b->segment + 0x40, b->header - b->segment - 0x40 < 0x100
+								 ? b->header - b->segment - 0x40 : 0x100);
+		}
 		break;
 	case ICH_LAYER_SEG_LARGE:
 		add_region(r, b->header, 0x28);
@@ -146,8 +164,19 @@ static void test_mutate(void **state)
 			struct ich_error *err = ich_heaps_open(md, 0, &mh);
 			if (!err) {
 				for (size_t i = 0; i < ich_heaps_count(mh); i++) {
+					/* the three routes of the walk agree on the
+					 * damaged heap too (heap_paths.h) */
+					struct ich_heap *hp = ich_heaps_get(mh, i);
+					struct heap_blocks bl;
 					struct sanity s = { 0 };
-					ich_error_destroy(ich_heap_walk(mh, ich_heaps_get(mh, i), sane, &s));
+					if (hp->status == ICH_HEAP_OK) {
+						ich_error_destroy(heap_paths_check(mh, hp, &bl));
+						for (size_t j = 0; j < bl.n; j++)
+							sane(hp, &bl.b[j], &s);
+						free(bl.b);
+					} else {
+						ich_error_destroy(ich_heap_walk(mh, hp, sane, &s));
+					}
 					total += s.blocks;
 				}
 				ich_heaps_close(mh);
