@@ -107,6 +107,10 @@ struct paging_as {
 	 * 2); a resumed walk is this with base = the region's page table */
 	addrxlat_step_t pt_step;
 	bool have_pt_step;
+	/* Streamed reads (page_window): where the last window ended, and how
+	 * many windows in a row started there. */
+	uint64_t seq_next;
+	unsigned seq_run;
 };
 
 static bool is_transition(uint64_t v)
@@ -326,14 +330,52 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 	return true;
 }
 
+/* At most this many pages past the first in one window (256 KiB). */
+#define STREAM_MAX_PAGES 64u
+
 /* The window onto the page holding va, whose byte va lies at file offset
  * off with n bytes readable from there (kd_phys_lookup: runs hold whole
- * pages, so the page's start is in the same run). */
-static void page_window(struct ich_as *as, uint64_t va, uint64_t off, uint64_t n)
+ * pages, so the page's start is in the same run).
+ *
+ * A walk that streams through a range (a heap's block chain, a segment
+ * heap's subsegments) leaves each window at its end.  When this window
+ * starts where the last one ended, the pages after it are translated now,
+ * as a batch, and the window grows over those whose frames follow in the
+ * file (2, 4, ... up to STREAM_MAX_PAGES pages as the streaming goes on):
+ * the walk then reads across page boundaries without a translation per
+ * page and ich_as_read_ahead can request the lines of the next pages
+ * (issue 12).  Random reads never start at the last window's end, so they
+ * pay nothing.  The window only ever holds bytes a read of the same
+ * address would return (the same translation, the same file bytes). */
+static void page_window(struct paging_as *pas, uint64_t va, uint64_t off, uint64_t n)
 {
+	struct ich_as *as = &pas->as;
 	uint64_t in_page = va & (PAGE - 1);
+	uint64_t page = va - in_page;
 	uint64_t len = PAGE - in_page < n ? PAGE - in_page : n;
-	ich_as_set_window(as, va - in_page, in_page + len, as->dump->file.data + off - in_page);
+	uint64_t wlen = in_page + len;
+	if (page == pas->seq_next && wlen == PAGE) {
+		if (pas->seq_run < 6)
+			pas->seq_run++;
+		unsigned more = 1u << pas->seq_run;
+		if (more > STREAM_MAX_PAGES)
+			more = STREAM_MAX_PAGES;
+		uint64_t expect = off - in_page + PAGE;
+		for (unsigned k = 1; k <= more; k++) {
+			uint64_t nva = page + (uint64_t)k * PAGE, ppage, noff;
+			struct ich_read_result res;
+			enum ich_miss_reason why;
+			if (nva < page || !translate(pas, nva, &ppage, &res) ||
+			    kd_phys_lookup(as->dump, ppage << 12, &noff, &why) < PAGE || noff != expect)
+				break;
+			wlen += PAGE;
+			expect += PAGE;
+		}
+	} else {
+		pas->seq_run = 0;
+	}
+	pas->seq_next = page + wlen;
+	ich_as_set_window(as, page, wlen, as->dump->file.data + off - in_page);
 }
 
 static size_t paging_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
@@ -357,7 +399,7 @@ static size_t paging_read(struct ich_as *as, uint64_t addr, void *buf, size_t le
 			res->why = why;
 			break;
 		}
-		page_window(as, va, off, n);
+		page_window(pas, va, off, n);
 		if (n > want)
 			n = want;
 		memcpy(out + done, as->dump->file.data + off, (size_t)n);
@@ -395,7 +437,7 @@ static const void *paging_peek(struct ich_as *as, uint64_t addr, size_t len)
 			return NULL;
 		if (!start) {
 			start = as->dump->file.data + off;
-			page_window(as, va, off, n);
+			page_window(pas, va, off, n);
 		}
 		expect = off + want;
 	}

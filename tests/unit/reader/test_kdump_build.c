@@ -632,12 +632,87 @@ static void test_hostile_headers(void **state)
 	free(h);
 }
 
+/* A walk that streams through a range (kdump_paging.c page_window): the
+ * window grows over the following pages whose frames follow in the file,
+ * never past a frame that does not, nor past a page that cannot be read;
+ * every byte read through it is the one the builder wrote; a read that
+ * does not continue the last window gets one page.  Layout (x64 full
+ * dump, kernel space at VA_ST): pages 0-31 on frames 0x120-0x13f, page 32
+ * on frame 0x160 (not after 0x13f in the file), 33-34 on 0x161-0x162 (34
+ * a transition page: still readable), 35 paged out. */
+#define VA_ST 0xFFFFD00000000000ull
+static uint64_t st_val(uint64_t page, uint64_t off)
+{
+	return 0xC0DE000000000000ull | page << 16 | off;
+}
+
+static void test_x64_streamed_window(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_FULL);
+	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x80 } };
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, 2), 0);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	if (db_kd_map_phys(kd, dtb, VA_ST, 0x120000, 32 * 0x1000, 0x1000) ||
+	    db_kd_map_phys(kd, dtb, VA_ST + 32 * 0x1000, 0x160000, 4 * 0x1000, 0x1000))
+		fail_msg("%s", db_error());
+	for (uint64_t pg = 0; pg < 36; pg++)
+		for (uint64_t off = 0; off < 0x1000; off += 0x800)
+			w64(kd, dtb, VA_ST + pg * 0x1000 + off, st_val(pg, off));
+	assert_int_equal(db_kd_make_transition(kd, dtb, VA_ST + 34 * 0x1000), 0);
+	assert_int_equal(db_kd_make_paged_out(kd, dtb, VA_ST + 35 * 0x1000, PAGEFILE_PTE), 0);
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	struct ich_as *as = ich_dump_as(d);
+	/* first read: one page */
+	assert_int_equal(rd64(as, VA_ST), st_val(0, 0));
+	assert_non_null(ich_as_window_get(as, VA_ST + 0xff8, 8));
+	assert_null(ich_as_window_get(as, VA_ST + 0x1000, 8));
+	/* the next page continues it: pages 1-3 in one window */
+	assert_int_equal(rd64(as, VA_ST + 0x1000), st_val(1, 0));
+	assert_non_null(ich_as_window_get(as, VA_ST + 0x3ff8, 8));
+	assert_null(ich_as_window_get(as, VA_ST + 0x4000, 8));
+	/* stream on: every value right, the window never past page 31 */
+	for (uint64_t pg = 2; pg < 32; pg++) {
+		for (uint64_t off = 0; off < 0x1000; off += 0x800) {
+			assert_int_equal(rd64(as, VA_ST + pg * 0x1000 + off), st_val(pg, off));
+			assert_null(ich_as_window_get(as, VA_ST + 32 * 0x1000, 8));
+		}
+	}
+	/* a read across pages 30-31 (contiguous frames) is zero-copy */
+	const uint8_t *p = ich_as_peek(as, VA_ST + 31 * 0x1000 - 8, 16);
+	assert_non_null(p);
+	uint64_t v;
+	memcpy(&v, p + 8, 8);
+	assert_int_equal(v, st_val(31, 0));
+	/* page 32 continues the stream: 33 and the transition page 34 join
+	 * its window, the paged-out page 35 does not */
+	assert_int_equal(rd64(as, VA_ST + 32 * 0x1000), st_val(32, 0));
+	assert_non_null(ich_as_window_get(as, VA_ST + 34 * 0x1000 + 0xff8, 8));
+	assert_null(ich_as_window_get(as, VA_ST + 35 * 0x1000, 8));
+	assert_int_equal(rd64(as, VA_ST + 33 * 0x1000 + 0x800), st_val(33, 0x800));
+	assert_int_equal(rd64(as, VA_ST + 34 * 0x1000 + 0x800), st_val(34, 0x800));
+	struct ich_read_result r = miss(as, VA_ST + 35 * 0x1000);
+	assert_int_equal(r.why, ICH_MISS_PAGED_OUT);
+	/* across the non-contiguous frames 31 | 32: a read crosses fine, a
+	 * peek does not (not adjacent in the file) */
+	uint64_t two[2];
+	assert_null(ich_as_read_exact(as, VA_ST + 32 * 0x1000 - 8, two, 16));
+	assert_int_equal(two[1], st_val(32, 0));
+	/* a read elsewhere (not where the last window ended): one page */
+	assert_int_equal(rd64(as, VA_ST + 0x800), st_val(0, 0x800));
+	assert_null(ich_as_window_get(as, VA_ST + 0x1000, 8));
+	done(d, path);
+	db_kd_free(kd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x64_bitmap_pages),
 		cmocka_unit_test(test_x64_bitmap_truncated),
 		cmocka_unit_test(test_x64_full_holes),
+		cmocka_unit_test(test_x64_streamed_window),
 		cmocka_unit_test(test_x86_pae_pages),
 		cmocka_unit_test(test_x86_nonpae_pages),
 		cmocka_unit_test(test_container_kinds),
