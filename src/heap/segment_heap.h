@@ -16,6 +16,8 @@
 #include <icpheap/heap.h>
 #include <icpheap/layout.h>
 
+#include "core/endian.h"
+
 /* The offsets the segment-heap walker uses, copied once from the row (the
  * only place that knows the type table's field names).  Every field but
  * list_index and mem_stats is required: a row without one is a layout error naming it. */
@@ -61,9 +63,35 @@ struct vs_chunk {
 	uint8_t page_offset;		/* EncodedSegmentPageOffset, decoded */
 	bool unused_present;		/* UnusedBytes bit */
 };
-/* raw: the header's 16 (x64) / 8 (x86) bytes; ptr 8 or 4. */
-void vs_chunk_decode(const uint8_t *raw, uint64_t chunk, uint64_t heap_key, unsigned ptr,
-		     struct vs_chunk *out);
+/* raw: the header's 16 (x64) / 8 (x86) bytes; ptr 8 or 4.  Inline: it
+ * runs once per VS chunk (issue 12). */
+static inline void vs_chunk_decode(const uint8_t *raw, uint64_t chunk, uint64_t heap_key, unsigned ptr,
+				   struct vs_chunk *out)
+{
+	if (ptr == 8) {
+		/* Sizes qword {MemoryCost:16, UnsafeSize:16, UnsafePrevSize:16,
+		 * Allocated:8}, units of 16 bytes; the second qword carries
+		 * EncodedSegmentPageOffset:8, UnusedBytes:1 (S1) */
+		uint64_t s = ich_le64(raw) ^ chunk ^ heap_key;
+		out->size = (uint32_t)((s >> 16) & 0xFFFF) << 4;
+		out->prev_size = (uint32_t)((s >> 32) & 0xFFFF) << 4;
+		out->allocated = (s >> 48) & 1;
+	} else {
+		/* x86: one DWORD {MemoryCost:1, UnsafeSize:15, UnsafePrevSize:15,
+		 * Allocated:1}, units of 8 bytes (S2, S6 1507 x86) */
+		uint32_t s = (uint32_t)ich_le32(raw) ^ (uint32_t)(chunk ^ heap_key);
+		out->size = ((s >> 1) & 0x7FFF) << 3;
+		out->prev_size = ((s >> 16) & 0x7FFF) << 3;
+		out->allocated = (s >> 31) & 1;
+	}
+	/* AllocatedChunkBits: only the EncodedSegmentPageOffset byte is
+	 * encoded, with the low bytes of the chunk address and HeapKey; the
+	 * UnusedBytes bit is plain (S10 DbgHelpUtils
+	 * segment_heap::decode_vs_check_header) */
+	const uint8_t *b = raw + (ptr == 8 ? 8 : 4);
+	out->page_offset = (uint8_t)(b[0] ^ (uint8_t)chunk ^ (uint8_t)heap_key);
+	out->unused_present = b[1] & 1;
+}
 
 /* LFH subsegment BlockOffsets: BlockSize (low WORD) and FirstBlockOffset
  * (high WORD) of EncodedData ^ LfhKey ^ shift (shift per build, §10). */
