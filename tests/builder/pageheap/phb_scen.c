@@ -258,6 +258,12 @@ static int leak_x64(const char *name, const char *dmp, FILE *ex)
 	phb_nt_begin(&P, &N2, H2, 0x1002, 0x10000, false);
 	uint64_t M1 = phb_nt_busy(&P, &N2, 0x40, -1, 0x23);
 	uint64_t M2 = phb_nt_busy(&P, &N2, 0x40, -1, 0x24);
+	/* a chain that runs backwards in memory: each block reached only
+	 * from the one after it (a mark phase that visits blocks in address
+	 * order must still scan M4 and M3 after M5) */
+	uint64_t M3 = phb_nt_busy(&P, &N2, 0x40, -1, 0x25);
+	uint64_t M4 = phb_nt_busy(&P, &N2, 0x50, -1, 0x26);
+	uint64_t M5 = phb_nt_busy(&P, &N2, 0x60, -1, 0x27);
 	phb_nt_end(&P, &N2);
 	unsigned ps = L->ps;
 	uint64_t base0 = Y->stk0 + Y->stk0_size, base1 = Y->stk1 + Y->stk1_size;
@@ -272,6 +278,9 @@ static int leak_x64(const char *name, const char *dmp, FILE *ex)
 	phb_wptr(&P, G + 2 * ps, V1 + 0x1000);			/* chain into a virtual block (interior) */
 	phb_wptr(&P, V1 + 0x2000, M2 + 0x20);			/* ... into the second heap (interior) */
 	phb_wptr(&P, sp0 + 0x60, Hh + 0x18);			/* interior pointer */
+	phb_wptr(&P, PRIV + 0x60, M5);				/* private -> M5 -> M4 -> M3 */
+	phb_wptr(&P, M5 + 2 * ps, M4 + 8);
+	phb_wptr(&P, M4 + ps, M3);
 	phb_wptr(&P, L1, L2);					/* leaked cycle */
 	phb_wptr(&P, L2 + ps, L1);
 	phb_wptr(&P, X + 0x40, L3);				/* only a free block -> L3 */
@@ -299,6 +308,9 @@ static int leak_x64(const char *name, const char *dmp, FILE *ex)
 	fprintf(ex, "reach user=0x%llx via=chain,interior\n", (unsigned long long)V1);
 	fprintf(ex, "reach user=0x%llx via=chain,interior\n", (unsigned long long)M2);
 	fprintf(ex, "reach user=0x%llx via=interior\n", (unsigned long long)Hh);
+	fprintf(ex, "reach user=0x%llx via=private\n", (unsigned long long)M5);
+	fprintf(ex, "reach user=0x%llx via=chain,backwards,interior\n", (unsigned long long)M4);
+	fprintf(ex, "reach user=0x%llx via=chain,backwards\n", (unsigned long long)M3);
 	fprintf(ex, "reach user=0x%llx via=stack-below-sp\n", (unsigned long long)K);
 	fprintf(ex, "reach user=0x%llx via=teb\n", (unsigned long long)T);
 	fprintf(ex, "reach user=0x%llx via=module,interior\n", (unsigned long long)lu[0]);
