@@ -284,6 +284,40 @@ static inline struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_h
 	w->err = walk_call(w, b);
 	return w->err;
 }
+/* walk_emit for a run of count blocks that are alike but for their
+ * addresses (b: the first): for walks that only sum blocks up (w->fn NULL,
+ * or -stat's heap_stat_add: one table update per run), on a heap that is no
+ * light page heap's (page_heap_light looks at every block). */
+static inline struct ich_error *walk_emit_run(struct walk_ctx *w, const struct ich_heap_block *b, uint64_t count)
+{
+	struct ich_heap_totals *t = &w->heap->totals;
+	switch (b->state) {
+	case ICH_BLOCK_BUSY:
+		t->busy_count += count;
+		t->busy_bytes += b->size * count;
+		if (b->layer == ICH_LAYER_LFH)
+			t->lfh_blocks += count;
+		break;
+	case ICH_BLOCK_FREE:
+		t->free_count += count;
+		t->free_bytes += b->block_size * count;
+		if (b->layer == ICH_LAYER_BACKEND) {
+			t->backend_free_count += count;
+			t->backend_free_bytes += b->block_size * count;
+		}
+		break;
+	case ICH_BLOCK_INTERNAL:
+		t->internal_count += count;
+		break;
+	case ICH_BLOCK_CORRUPT:
+		t->corrupt_count += count;
+		break;
+	}
+	if (!w->fn || w->err || b->state != ICH_BLOCK_BUSY)
+		return w->err;
+	w->err = heap_stat_add_n(w->arg, b->size, count);
+	return w->err;
+}
 /* nt_heap.c: read and decode the back-end entry at e. */
 struct ich_error *nt_heap_read_entry(struct walk_ctx *w, uint64_t e, struct heap_entry *he);
 /* nt_unreadable.c: the entry at e cannot be read.  Record the unreadable

@@ -298,6 +298,68 @@ static bool lfh_walk_win7(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 	return true;
 }
 
+/*
+ * The container's blocks as counts, for walks that ask for no block one
+ * by one (w->fn NULL: totals and problems only; or -stat's heap_stat_add:
+ * busy blocks of one requested size as one run).  The busy bitmap gives the busy and
+ * free blocks; a busy block's UnusedBytes (hdr[i * stride]) gives its
+ * requested size and is checked as the per-block loop checks it (the
+ * front-end bit 0x80; a free block's header is neither read nor checked
+ * there either).  Returns false, having changed nothing, when the
+ * per-block loop must run: a light page heap's blocks (page_heap_light
+ * per block), a callback for every block, or a busy block whose header
+ * fails the check (the loop names each such block, in order).
+ */
+static bool lfh_counted(struct walk_ctx *w, uint64_t ub, uint32_t first, uint32_t stride, uint64_t n,
+			const uint8_t *bits, const uint8_t *hdr)
+{
+	if ((w->fn && w->fn != heap_stat_add) || w->heap->dph_owner || w->err)
+		return false;
+	/* busy blocks by UnusedBytes & 0x3F: their requested sizes */
+	uint64_t by_unused[64] = { 0 };
+	uint64_t nbusy = 0;
+	unsigned missing = 0;	/* busy blocks without the front-end bit */
+	for (uint64_t byte = 0; byte * 8 < n; byte++) {
+		unsigned m = bits[byte];
+		if (n - byte * 8 < 8)
+			m &= (1u << (n - byte * 8)) - 1;
+		while (m) {
+			unsigned bit = (unsigned)__builtin_ctz(m);
+			m &= m - 1;
+			uint8_t u = hdr[(byte * 8 + bit) * stride];
+			missing |= ~u & 0x80;
+			by_unused[u & 0x3F]++;
+			nbusy++;
+		}
+	}
+	if (missing)
+		return false;
+	unsigned unit = w->unit;
+	uint64_t blk = ub + first;
+	struct ich_heap_block b = {
+		.header = blk, .user = blk + unit, .block_size = stride,
+		.segment = ub, .layer = ICH_LAYER_LFH,
+	};
+	for (unsigned u = 0; u < 64; u++) {
+		if (!by_unused[u])
+			continue;
+		b.unused = u <= stride ? u : stride;
+		b.size = stride - b.unused;
+		b.flags = (uint8_t)(0x80 | u);
+		b.state = ICH_BLOCK_BUSY;
+		if (walk_emit_run(w, &b, by_unused[u]))
+			return true;
+	}
+	if (n > nbusy) {
+		b.unused = stride;
+		b.size = 0;
+		b.flags = 0;
+		b.state = ICH_BLOCK_FREE;
+		walk_emit_run(w, &b, n - nbusy);
+	}
+	return true;
+}
+
 bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 {
 	struct ich_heaps *h = w->h;
@@ -350,6 +412,8 @@ bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 	const uint8_t *span = ich_as_peek(h->as, ub, (size_t)(first + n * stride));
 	/* UnusedBytes: the last byte of the small header (+0xF x64, +7 x86) */
 	uint64_t ub_at = first + (uint64_t)o->entry_small_header + 7;
+	if (span && lfh_counted(w, ub, first, stride, n, bits, span + ub_at))
+		return true;
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t blk = ub + first + i * stride;
 		bool busy = bits[i / 8] & (1u << (i % 8));

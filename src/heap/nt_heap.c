@@ -208,6 +208,43 @@ struct ub_list {
 };
 
 /*
+ * A walk that only sums blocks up (no callback, or -stat's) and does not know
+ * RtlpLFHKey yet goes over the back end once: the LFH containers it meets
+ * wait here until the walk of every segment has found them all and the key
+ * is recovered from them (lfh_recover_key), then they are walked.  The
+ * totals are sums (order-free); the problems the containers' walks report
+ * are put back where the one-pass order (a pre-pass for the key, then the
+ * listing) has them: after the first `pos` of the back end's (issue 12:
+ * the back-end chain read once, not twice).
+ */
+struct deferred_ub {
+	uint64_t ub, size;
+	size_t pos;	/* back-end problems reported before it */
+	bool for_key;	/* one the pre-pass would have found (not past an unreadable entry in its run) */
+};
+struct deferred {
+	struct deferred_ub *v;
+	size_t n, cap;
+	bool failed;	/* out of memory: the walk fails with ich_enomem */
+	uint64_t skip_until;	/* the pre-pass skips the rest of a run after an unreadable entry */
+};
+
+static void defer_ub(struct deferred *d, struct ich_heap *heap, uint64_t ub, uint64_t size, uint64_t at)
+{
+	if (d->n == d->cap) {
+		size_t cap = d->cap ? 2 * d->cap : 64;
+		struct deferred_ub *v = realloc(d->v, cap * sizeof(*v));
+		if (!v) {
+			d->failed = true;
+			return;
+		}
+		d->v = v;
+		d->cap = cap;
+	}
+	d->v[d->n++] = (struct deferred_ub){ ub, size, heap->nproblems, at >= d->skip_until };
+}
+
+/*
  * An entry checks out as a resync point: readable, checksum good, size
  * within the run, and the entry after it either ends the run or is itself
  * good with a PreviousSize equal to this entry's Size (the chain holds).
@@ -258,7 +295,7 @@ static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, 
 
 /* Walk the entries of one segment. */
 static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segment *seg,
-				      struct ub_list *ubs, bool collect_only)
+				      struct ub_list *ubs, bool collect_only, struct deferred *defer)
 {
 	unsigned unit = w->unit;
 	uint64_t e = seg->first_entry, prev_units = 0;
@@ -298,6 +335,8 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 			 * Name the range (nt_unreadable.c) and go on where the
 			 * chain is found again, else at the end of the run. */
 			uint64_t resume = collect_only ? 0 : nt_heap_unreadable(w, e, limit);
+			if (defer && resume)
+				defer->skip_until = limit;
 			e = resume ? resume : limit;
 			prev_known = false;
 			continue;
@@ -384,8 +423,12 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 		if (!collect_only && (err = walk_emit(w, &b)))
 			return err;
 		if (!collect_only && b.state == ICH_BLOCK_INTERNAL && w->heap->lfh && ubs &&
-		    ubs->n && ubs->v[ubs->n - 1] == e + unit)
-			lfh_walk_userblocks(w, e + unit, bsize - unit);
+		    ubs->n && ubs->v[ubs->n - 1] == e + unit) {
+			if (defer)
+				defer_ub(defer, w->heap, e + unit, bsize - unit, e);
+			else
+				lfh_walk_userblocks(w, e + unit, bsize - unit);
+		}
 		if (w->err)
 			return w->err;
 		prev_units = he.size;
@@ -496,6 +539,76 @@ static struct ich_error *virtual_cb(uint64_t node, void *arg)
 	return walk_emit(w, &b);
 }
 
+/*
+ * The deferred containers (struct deferred): RtlpLFHKey from those the
+ * pre-pass would have found, then each walked, its problems moved to its
+ * place among the back end's.  heap_problem keeps the first 10000; so
+ * does the merge (the first 10000 of the merged order hold at most the
+ * first 10000 of either list).
+ */
+#define MAX_PROBLEMS 10000
+static struct ich_error *walk_deferred(struct walk_ctx *w, struct deferred *d)
+{
+	struct ich_heap *heap = w->heap;
+	uint64_t *keyv = malloc((d->n ? d->n : 1) * sizeof(*keyv));
+	if (!keyv || d->failed) {
+		free(keyv);
+		return &ich_enomem;
+	}
+	size_t nkey = 0;
+	for (size_t i = 0; i < d->n; i++)
+		if (d->v[i].for_key)
+			keyv[nkey++] = d->v[i].ub;
+	lfh_recover_key(w->h, heap, keyv, nkey);
+	free(keyv);
+	/* the back end's problems aside; the containers' own from 0 */
+	struct ich_heap_problem *back = heap->problems;
+	size_t nback = heap->nproblems;
+	heap->problems = NULL;
+	heap->nproblems = 0;
+	size_t *end = malloc((d->n ? d->n : 1) * sizeof(*end));
+	if (!end) {
+		free(back);
+		return &ich_enomem;
+	}
+	for (size_t i = 0; i < d->n; i++) {
+		if (!w->err)
+			lfh_walk_userblocks(w, d->v[i].ub, d->v[i].size);
+		end[i] = heap->nproblems;
+	}
+	struct ich_heap_problem *lfh = heap->problems;
+	size_t nlfh = heap->nproblems;
+	size_t total = nback + nlfh > MAX_PROBLEMS ? MAX_PROBLEMS : nback + nlfh;
+	struct ich_heap_problem *m = nlfh ? malloc((total ? total : 1) * sizeof(*m)) : NULL;
+	if (nlfh && !m) {
+		free(end);
+		free(lfh);
+		heap->problems = back;
+		heap->nproblems = nback;
+		return &ich_enomem;
+	}
+	if (!nlfh) {
+		heap->problems = back;
+		heap->nproblems = nback;
+	} else {
+		size_t k = 0, bi = 0, li = 0;
+		for (size_t i = 0; i < d->n && k < total; i++) {
+			for (; bi < d->v[i].pos && bi < nback && k < total; bi++)
+				m[k++] = back[bi];
+			for (; li < end[i] && k < total; li++)
+				m[k++] = lfh[li];
+		}
+		for (; bi < nback && k < total; bi++)
+			m[k++] = back[bi];
+		free(back);
+		free(lfh);
+		heap->problems = m;
+		heap->nproblems = k;
+	}
+	free(end);
+	return w->err;
+}
+
 struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 				ich_heap_block_fn *fn, void *arg)
 {
@@ -533,16 +646,20 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 		ich_error_destroy(err);
 		err = NULL;
 	}
-	/* First pass over the LFH containers recovers RtlpLFHKey (Win8+). */
+	/* First pass over the LFH containers recovers RtlpLFHKey (Win8+);
+	 * a walk that only sums blocks up defers the containers instead. */
 	struct ub_list ubs = { 0 };
 	size_t *rec_seg = NULL;	/* where each segment's record starts */
-	if (heap->lfh && !o->lfh_missing && o->lfh_bitmap && !h->lfh_key_known) {
+	bool need_key = heap->lfh && !o->lfh_missing && o->lfh_bitmap && !h->lfh_key_known;
+	struct deferred defer = { 0 };
+	bool deferring = need_key && (!fn || fn == heap_stat_add);
+	if (need_key && !deferring) {
 		rec_seg = calloc(heap->nsegments + 1, sizeof(*rec_seg));
 		w.recording = rec_seg != NULL;
 		for (size_t s = 0; s < heap->nsegments; s++) {
 			if (rec_seg)
 				rec_seg[s] = w.nrec;
-			walk_segment(&w, &heap->segments[s], &ubs, true);
+			walk_segment(&w, &heap->segments[s], &ubs, true, NULL);
 		}
 		if (rec_seg)
 			rec_seg[heap->nsegments] = w.nrec;
@@ -569,11 +686,15 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 		t->ucr_count += seg->nucr;
 		w.rec_cur = rec_seg ? rec_seg[s] : 0;
 		w.rec_end = rec_seg ? rec_seg[s + 1] : 0;
-		err = walk_segment(&w, seg, &ubs, false);
+		defer.skip_until = 0;
+		err = walk_segment(&w, seg, &ubs, false, deferring ? &defer : NULL);
 		if (err && err != &ich_stop)
 			break;
 		err = NULL;
 	}
+	if (deferring && !w.err && !err)
+		err = walk_deferred(&w, &defer);
+	free(defer.v);
 	free(ubs.v);
 	free(ubs.size);
 	free(rec_seg);

@@ -946,6 +946,266 @@ static void test_wow64(void **state)
 }
 
 /*
+ * The summing walks (issue 12): ich_heap_walk without a callback and
+ * ich_heap_stat take an LFH container's blocks as counts from its busy
+ * bitmap (lfh.c lfh_counted) and, while RtlpLFHKey is unknown, walk the
+ * back end once and the containers after it (nt_heap.c walk_deferred).
+ * They must give what a block-by-block walk gives: the same totals,
+ * problems in the same order, unreadable ranges, notes, and -stat rows.
+ *
+ * build_mix(mode): one 0x20000-byte segment, entries from FirstEntry:
+ * busy 0x100, [mode 1: a busy 0x40 whose checksum fails], container C0
+ * (stride 0x20, 100 blocks, 40 busy with UnusedBytes 0x10..0x16: seven
+ * requested sizes, and one 0x3F: more than the stride; mode 2: block 7
+ * busy in the bitmap without the front-end bit), free 0x200, busy blocks
+ * up to H + 0x4000, a busy 0x1000 at H + 0x4000 (mode 4: that page not
+ * captured: the chain is found again at H + 0x5000), 20 busy 0x40 (the
+ * resync confirms 16), container C1 (stride 0x30, 30 blocks, 12 busy),
+ * [mode 8: a busy 0x40 whose checksum fails], a free block to the end.
+ */
+#define MIX_SEG 0x20000ull
+static char *build_mix(int mode)
+{
+	nexpect = 0;
+	struct db_md *md = db_md_new(DB_ARCH_X64, 10, 0, 19045);
+	struct db_mem *m = db_md_mem(md);
+	write_heap_header(m, MIX_SEG);
+	uint64_t e = H + 0x1000, prev = 0;
+#define MIX_PUT(units, flags, unused) do { \
+		put_entry(m, e, (units), (flags), (uint16_t)prev, (unused)); \
+		prev = (units); \
+		e += (uint64_t)(units) * 16; \
+	} while (0)
+	MIX_PUT(0x10, 0x01, 0x18);
+	if (mode & 1) {
+		db_mem_write_u8(m, e + 8 + 3, 0x5a ^ (uint8_t)(KEY >> 24));
+		e += 0x40;	/* (prev stays: the next entry links to the bad one) */
+		put_entry(m, e - 0x40, 0x04, 0x01, (uint16_t)prev, 0x10);
+		db_mem_write_u8(m, e - 0x40 + 8 + 3, 0x5a ^ (uint8_t)(KEY >> 24));
+		prev = 0x04;
+	}
+	uint64_t c0 = e;
+	MIX_PUT(0x100, 0x09, 0x10);
+	lfh_container(m, c0, 0x1000 - 16, 0x20, 100, 40, 0x10, H + 0xA00);
+	for (uint32_t i = 0; i < 40; i++)	/* seven requested sizes */
+		db_mem_write_u8(m, c0 + 16 + 0x40 + (uint64_t)i * 0x20 + 0xF, (uint8_t)(0x80 | (0x10 + i % 7)));
+	/* UnusedBytes past the stride (counted as the whole block unused) */
+	db_mem_write_u8(m, c0 + 16 + 0x40 + 39 * 0x20 + 0xF, 0xBF);
+	if (mode & 2)
+		db_mem_write_u8(m, c0 + 16 + 0x40 + 7 * 0x20 + 0xF, 0x17);
+	MIX_PUT(0x20, 0x00, 0x00);
+	while (e + 0x100 <= H + 0x4000)
+		MIX_PUT(0x10, 0x01, 0x20);
+	if (e < H + 0x4000)
+		MIX_PUT((uint16_t)((H + 0x4000 - e) / 16), 0x01, 0x08);
+	MIX_PUT(0x100, 0x01, 0x30);	/* the page at H + 0x4000 */
+	for (int i = 0; i < 20; i++)	/* enough for the resync to confirm */
+		MIX_PUT(0x04, 0x01, 0x18);
+	uint64_t c1 = e;
+	MIX_PUT(0x80, 0x09, 0x10);
+	lfh_container(m, c1, 0x800 - 16, 0x30, 30, 12, 0x11, H + 0xA80);
+	if (mode & 8) {
+		put_entry(m, e, 0x04, 0x01, (uint16_t)prev, 0x10);
+		db_mem_write_u8(m, e + 8 + 3, 0x5a ^ (uint8_t)(KEY >> 24));
+		prev = 0x04;
+		e += 0x40;
+	}
+	MIX_PUT((uint16_t)((H + MIX_SEG - e) / 16), 0x00, 0x00);
+#undef MIX_PUT
+	if (mode & 4) {
+		db_md_add_memory(md, H, 0x4000, DB_LIST_64);
+		db_md_add_memory(md, H + 0x5000, MIX_SEG - 0x5000, DB_LIST_64);
+	} else {
+		db_md_add_memory(md, H, MIX_SEG, DB_LIST_64);
+	}
+	db_md_add_memory(md, PEB, 0x1000, DB_LIST_64);
+	db_md_add_memory(md, TEB, 0x1000, DB_LIST_64);
+	struct db_md_thread t = { .id = 0x1a4, .teb = TEB };
+	db_md_add_thread(md, &t);
+	char *path = strdup("/tmp/icpheap-hmodel-XXXXXX");
+	int fd = mkstemp(path);
+	close(fd);
+	assert_int_equal(db_md_write(md, path), 0);
+	db_md_free(md);
+	return path;
+}
+
+/* busy blocks by requested size, as a block-by-block walk sees them */
+struct by_size {
+	struct ich_heap_size_stat row[64];
+	size_t n;
+	uint64_t busy;
+};
+
+static struct ich_error *count_size(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct by_size *t = arg;
+	if (b->state != ICH_BLOCK_BUSY)
+		return NULL;
+	t->busy += b->size;
+	size_t i = 0;
+	while (i < t->n && t->row[i].size != b->size)
+		i++;
+	if (i == t->n) {
+		assert_true(t->n < 64);
+		t->row[t->n++] = (struct ich_heap_size_stat){ .size = b->size };
+	}
+	t->row[i].blocks++;
+	t->row[i].total += b->size;
+	return NULL;
+}
+
+/* What a walk left in the heaps: totals, problems, unreadable ranges, notes. */
+static void same_heaps(struct ich_heaps *a, struct ich_heaps *b, const char *what)
+{
+	assert_int_equal(ich_heaps_count(a), ich_heaps_count(b));
+	for (size_t i = 0; i < ich_heaps_count(a); i++) {
+		struct ich_heap *x = ich_heaps_get(a, i), *y = ich_heaps_get(b, i);
+		if (memcmp(&x->totals, &y->totals, sizeof(x->totals)))
+			fail_msg("%s: heap %zu: totals differ (busy %llu/%llu bytes %llu/%llu free %llu/%llu)", what, i,
+				 (unsigned long long)x->totals.busy_count, (unsigned long long)y->totals.busy_count,
+				 (unsigned long long)x->totals.busy_bytes, (unsigned long long)y->totals.busy_bytes,
+				 (unsigned long long)x->totals.free_count, (unsigned long long)y->totals.free_count);
+		assert_int_equal(x->partial, y->partial);
+		if (x->nproblems != y->nproblems)
+			fail_msg("%s: heap %zu: %zu vs %zu problems", what, i, x->nproblems, y->nproblems);
+		for (size_t p = 0; p < x->nproblems; p++) {
+			assert_int_equal(x->problems[p].address, y->problems[p].address);
+			assert_string_equal(x->problems[p].what, y->problems[p].what);
+		}
+		assert_int_equal(x->nunreadable, y->nunreadable);
+		for (size_t u = 0; u < x->nunreadable; u++) {
+			const struct ich_heap_unreadable *ux = &x->unreadable[u], *uy = &y->unreadable[u];
+			assert_int_equal(ux->address, uy->address);
+			assert_int_equal(ux->end, uy->end);
+			assert_int_equal(ux->resynced, uy->resynced);
+			assert_int_equal(ux->page, uy->page);
+			assert_int_equal(ux->why, uy->why);
+			assert_int_equal(ux->pte, uy->pte);
+		}
+	}
+	assert_int_equal(ich_heaps_note_count(a), ich_heaps_note_count(b));
+	for (size_t n = 0; n < ich_heaps_note_count(a); n++)
+		assert_string_equal(ich_heaps_note(a, n), ich_heaps_note(b, n));
+	uint64_t ka = 0, kb = 0;
+	assert_int_equal(ich_heaps_lfh_key(a, &ka), ich_heaps_lfh_key(b, &kb));
+	assert_int_equal(ka, kb);
+}
+
+/* The block-by-block walk of every heap (fresh: RtlpLFHKey unknown), then
+ * the summing walks on fresh heaps and again with the key known. */
+static void check_summing_walks(struct ich_dump *d, const char *label)
+{
+	struct ich_heaps *ref, *sum, *st;
+	assert_null(ich_heaps_open(d, 0, &ref));
+	assert_null(ich_heaps_open(d, 0, &sum));
+	assert_null(ich_heaps_open(d, 0, &st));
+	struct by_size *bs = calloc(1, sizeof(*bs));
+	assert_non_null(bs);
+	for (size_t i = 0; i < ich_heaps_count(ref); i++) {
+		struct ich_heap *hp = ich_heaps_get(ref, i);
+		if (hp->status == ICH_HEAP_OK)
+			ich_error_destroy(ich_heap_walk(ref, hp, count_size, bs));
+	}
+	for (size_t i = 0; i < ich_heaps_count(sum); i++) {
+		struct ich_heap *hp = ich_heaps_get(sum, i);
+		if (hp->status == ICH_HEAP_OK)
+			ich_error_destroy(ich_heap_walk(sum, hp, NULL, NULL));
+	}
+	char what[128];
+	snprintf(what, sizeof(what), "%s: walk without a callback, key unknown", label);
+	same_heaps(ref, sum, what);
+	/* again on the same heaps: the key known, no deferral */
+	for (size_t i = 0; i < ich_heaps_count(sum); i++) {
+		struct ich_heap *hp = ich_heaps_get(sum, i);
+		if (hp->status == ICH_HEAP_OK)
+			ich_error_destroy(ich_heap_walk(sum, hp, NULL, NULL));
+	}
+	snprintf(what, sizeof(what), "%s: walk without a callback, key known", label);
+	same_heaps(ref, sum, what);
+	/* -stat: runs (key unknown), then again (key known) */
+	for (int pass = 0; pass < 2; pass++) {
+		struct ich_heap_size_stat *rows = NULL;
+		size_t nrows = 0;
+		uint64_t busy = 0;
+		assert_null(ich_heap_stat(st, NULL, ICH_STAT_BY_SIZE, &rows, &nrows, &busy));
+		snprintf(what, sizeof(what), "%s: ich_heap_stat pass %d", label, pass);
+		same_heaps(ref, st, what);
+		assert_int_equal(busy, bs->busy);
+		assert_int_equal(nrows, bs->n);
+		for (size_t r = 0; r < nrows; r++) {
+			size_t k = 0;
+			while (k < bs->n && bs->row[k].size != rows[r].size)
+				k++;
+			if (k == bs->n)
+				fail_msg("%s: size 0x%llx not seen block by block", what, (unsigned long long)rows[r].size);
+			assert_int_equal(rows[r].blocks, bs->row[k].blocks);
+			assert_int_equal(rows[r].total, bs->row[k].total);
+		}
+		free(rows);
+	}
+	free(bs);
+	ich_heaps_close(ref);
+	ich_heaps_close(sum);
+	ich_heaps_close(st);
+}
+
+static void test_summing_walks(void **state)
+{
+	(void)state;
+	for (int mode = 0; mode < 16; mode++) {
+		char *path = build_mix(mode);
+		struct ich_dump *d;
+		assert_null(ich_dump_open(path, &d));
+		char label[32];
+		snprintf(label, sizeof(label), "mix mode %d", mode);
+		check_summing_walks(d, label);
+		/* the scenario is what it says: counts, problems, the gap */
+		struct ich_heaps *h;
+		assert_null(ich_heaps_open(d, 0, &h));
+		struct ich_heap *hp = ich_heaps_get(h, 0);
+		assert_null(ich_heap_walk(h, hp, NULL, NULL));
+		uint64_t lfh = 40 + 12;
+		if (hp->totals.lfh_blocks != lfh)
+			fail_msg("mode %d: %llu LFH blocks", mode, (unsigned long long)hp->totals.lfh_blocks);
+		/* the key from the containers a pre-pass finds: not C1 past the gap */
+		bool noted = false;
+		for (size_t n = 0; n < ich_heaps_note_count(h); n++)
+			noted |= strstr(ich_heaps_note(h, n), (mode & 4) ? "recovered from 1 LFH UserBlocks" :
+					"recovered from 2 LFH UserBlocks") != NULL;
+		if (!noted)
+			fail_msg("mode %d: note %s", mode, ich_heaps_note_count(h) ? ich_heaps_note(h, 0) : "none");
+		assert_int_equal(hp->nunreadable, (mode & 4) ? 1 : 0);
+		size_t want = !!(mode & 1) + !!(mode & 2) + !!(mode & 8);
+		size_t nbad = 0, nfe = 0;
+		for (size_t p = 0; p < hp->nproblems; p++) {
+			nbad += strstr(hp->problems[p].what, "checksum fails") != NULL;
+			nfe += strstr(hp->problems[p].what, "lacks the front-end bit") != NULL;
+		}
+		if (nbad + nfe != want || nfe != !!(mode & 2)) {
+			for (size_t p = 0; p < hp->nproblems; p++)
+				print_message("problem %zu: %s\n", p, hp->problems[p].what);
+			fail_msg("mode %d: %zu checksum and %zu front-end problems", mode, nbad, nfe);
+		}
+		ich_heaps_close(h);
+		ich_dump_close(d);
+		unlink(path);
+		free(path);
+	}
+	/* the walker tests' own dumps: clean, corrupt, resync by scan */
+	for (int corrupt = 0; corrupt < 3; corrupt++) {
+		char *path = build(corrupt);
+		struct ich_dump *d;
+		assert_null(ich_dump_open(path, &d));
+		check_summing_walks(d, corrupt ? "corrupt" : "clean");
+		ich_dump_close(d);
+		unlink(path);
+		free(path);
+	}
+}
+
+/*
  * Benchmark dump (issue: NT heap §6): one x64 19045 heap of about 1 GiB
  * with `nblocks` blocks: LFH containers of 0x10000 bytes with 0x20-byte
  * blocks (2045 per container, half of them busy) fill the first quarter,
@@ -1007,6 +1267,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_corrupt_resync_scan),
+		cmocka_unit_test(test_summing_walks),
 		cmocka_unit_test(test_layout_missing_field),
 		cmocka_unit_test(test_lfh_key_64),
 		cmocka_unit_test(test_win7_lfh),
