@@ -574,6 +574,8 @@ void ich_heaps_close(struct ich_heaps *h)
 	free(h->notes);
 	heap_modules_free(h);
 	free(h->uranges);
+	free(h->capt);
+	free(h->ntdll_secs);
 	if (h->as32)
 		h->as32->ops->destroy(h->as32);
 	if (h->owned_as)

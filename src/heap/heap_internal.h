@@ -101,6 +101,12 @@ struct ich_heaps {
 	const char *mods_origin;
 	/* kernel-dump process: the user pages the dump holds (24H2 scan) */
 	struct ich_user_range *uranges;	size_t nuranges;
+	/* minidump: its memory ranges sorted and merged, once
+	 * (captured_data.c: where the next captured byte is) */
+	struct ich_user_range *capt;	size_t ncapt;
+	bool capt_done;
+	/* ntdll's writable sections, parsed once (ntdll_data.c) */
+	struct ntdll_sections *ntdll_secs;
 };
 
 void heaps_note(struct ich_heaps *h, const char *fmt, ...)
@@ -140,13 +146,70 @@ bool heap_ntdll(const struct ich_heaps *h, uint64_t *base, uint64_t *size);
 void heap_modules_free(struct ich_heaps *h);
 
 /* ntdll_data.c: ntdll's writable sections (from its PE headers in the
- * dump); 0 with *why when they cannot be found. */
+ * dump), parsed on first use and kept in h; n 0 with why when they
+ * cannot be found.  NULL only when out of memory. */
+#define NTDLL_MAX_SECTIONS 16
 struct ntdll_section {
 	char name[9];
 	uint64_t address, size;
 };
-size_t ntdll_writable_sections(struct ich_heaps *h, struct ntdll_section *out, size_t max,
-			       char *why, size_t whylen);
+struct ntdll_sections {
+	size_t n;
+	struct ntdll_section sec[NTDLL_MAX_SECTIONS];
+	char why[160];
+};
+const struct ntdll_sections *ntdll_writable_sections(struct ich_heaps *h);
+
+/* captured_data.c: the captured bytes of [start, end) of an address
+ * space in address order, a chunk at a time.  A chunk is len bytes at p
+ * (in the mapped file, or a copy where a record could straddle two
+ * stretches adjacent in memory but not in the file) for the addresses
+ * from va; a scan tries the positions p[0 .. starts): each position of
+ * the region is in exactly one chunk's starts, in address order, and from
+ * a position o the chunk holds the bytes p[o .. len) that follow it in the
+ * region without a gap in the capture, at least tail of them where the
+ * capture has them (tail at most DATA_TAIL_MAX). */
+#define DATA_TAIL_MAX 0x800u
+struct data_chunk {
+	uint64_t va;
+	const uint8_t *p;
+	size_t len, starts;
+};
+struct data_piece {
+	uint64_t va;
+	const uint8_t *p;
+	size_t len;
+	int buf;	/* it->copy[buf], or -1: in the mapped file */
+};
+struct data_iter {
+	struct ich_as *as;
+	const struct ich_user_range *capt;	size_t ncapt;
+	bool by_range;		/* capt says where captured bytes are; else page steps */
+	uint64_t a, end;
+	size_t tail, k;
+	struct data_piece cur, nxt;
+	bool have_nxt, started;
+	int phase;
+	uint8_t copy[2][0x1000];
+	uint8_t bridge[2 * DATA_TAIL_MAX];
+};
+/* capt: sorted, disjoint, non-adjacent ranges of captured addresses (by_range
+ * true), or none: the space is captured in whole 4 KiB pages (kernel dump). */
+void data_iter_init(struct data_iter *it, struct ich_as *as, const struct ich_user_range *capt,
+		    size_t ncapt, bool by_range, uint64_t start, uint64_t end, size_t tail);
+bool data_iter_next(struct data_iter *it, struct data_chunk *c);
+/* A minidump's memory ranges as capt for data_iter_init (malloc'd). */
+struct ich_minidump;
+struct ich_error *data_captured_index(const struct ich_minidump *md, struct ich_user_range **out, size_t *n);
+/* data_iter_init over the heaps' process space (h->capt built once). */
+void heap_data_iter(struct data_iter *it, struct ich_heaps *h, uint64_t start, uint64_t end, size_t tail);
+/* The offset in a chunk of its first address that lies a multiple of
+ * step (a power of two) from origin. */
+static inline size_t data_first(const struct data_chunk *c, uint64_t origin, unsigned step)
+{
+	uint64_t r = (c->va - origin) % step;
+	return r ? (size_t)(step - r) : 0;
+}
 /* After lfh_recover_key: the full 64-bit RtlpLFHKey from ntdll's data. */
 void lfh_find_full_key(struct ich_heaps *h);
 

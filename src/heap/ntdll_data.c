@@ -9,6 +9,7 @@
  * having IMAGE_SCN_MEM_WRITE (0x80000000) in Characteristics.
  */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
 
@@ -20,48 +21,57 @@
 #define IMAGE_SCN_MEM_WRITE 0x80000000u
 #define MAX_SECTIONS 96
 
-size_t ntdll_writable_sections(struct ich_heaps *h, struct ntdll_section *out, size_t max,
-			       char *why, size_t whylen)
+static void parse_sections(struct ich_heaps *h, struct ntdll_sections *ns)
 {
+	char *why = ns->why;
+	size_t whylen = sizeof(ns->why);
 	why[0] = '\0';
+	ns->n = 0;
 	/* the process's own bitness (WOW64: the SysWOW64 one), from the
 	 * module list the heaps were opened with (process_modules.c) */
 	struct { uint64_t base, size; } mm, *m = &mm;
 	if (!heap_ntdll(h, &mm.base, &mm.size)) {
 		snprintf(why, whylen, "no ntdll.dll in %s", ich_heaps_modules_origin(h));
-		return 0;
+		return;
 	}
 	uint8_t b[64];
 	if (ich_as_read(h->as, m->base, b, 64, NULL) != 64 || b[0] != 'M' || b[1] != 'Z') {
 		snprintf(why, whylen, "ntdll's headers at 0x%" PRIx64 " are not in the dump", m->base);
-		return 0;
+		return;
 	}
 	uint32_t lfanew = ich_le32(b + 0x3C);
 	uint8_t nt[24];
 	if (lfanew > 0x1000 || ich_as_read(h->as, m->base + lfanew, nt, 24, NULL) != 24 ||
 	    memcmp(nt, "PE\0\0", 4)) {
 		snprintf(why, whylen, "ntdll's PE header (e_lfanew 0x%x) is not in the dump or not a PE header", lfanew);
-		return 0;
+		return;
 	}
 	unsigned nsec = ich_le16(nt + 6), opt = ich_le16(nt + 20);
 	uint64_t table = m->base + lfanew + 24 + opt;
 	size_t n = 0;
-	for (unsigned i = 0; i < nsec && i < MAX_SECTIONS && n < max; i++) {
+	for (unsigned i = 0; i < nsec && i < MAX_SECTIONS && n < NTDLL_MAX_SECTIONS; i++) {
 		uint8_t s[40];
 		if (ich_as_read(h->as, table + (uint64_t)i * 40, s, 40, NULL) != 40)
 			break;
 		uint32_t vsize = ich_le32(s + 8), rva = ich_le32(s + 12), ch = ich_le32(s + 36);
 		if (!(ch & IMAGE_SCN_MEM_WRITE) || !vsize || (uint64_t)rva + vsize > m->size)
 			continue;
-		memcpy(out[n].name, s, 8);
-		out[n].name[8] = '\0';
-		out[n].address = m->base + rva;
-		out[n].size = vsize;
+		memcpy(ns->sec[n].name, s, 8);
+		ns->sec[n].name[8] = '\0';
+		ns->sec[n].address = m->base + rva;
+		ns->sec[n].size = vsize;
 		n++;
 	}
 	if (!n)
 		snprintf(why, whylen, "ntdll's section table lists no writable section");
-	return n;
+	ns->n = n;
+}
+
+const struct ntdll_sections *ntdll_writable_sections(struct ich_heaps *h)
+{
+	if (!h->ntdll_secs && (h->ntdll_secs = malloc(sizeof(*h->ntdll_secs))))
+		parse_sections(h, h->ntdll_secs);
+	return h->ntdll_secs;
 }
 
 /*
@@ -78,26 +88,28 @@ void lfh_find_full_key(struct ich_heaps *h)
 	}
 	if (!h->lfh_key_known || h->lfh_key_full)
 		return;
-	struct ntdll_section sec[16];
-	char why[160];
-	size_t ns = ntdll_writable_sections(h, sec, 16, why, sizeof(why));
+	const struct ntdll_sections *secs = ntdll_writable_sections(h);
+	if (!secs)
+		return;
 	unsigned bits = h->lfh_key_low_bits ? h->lfh_key_low_bits : 32;
 	uint64_t mask = bits >= 64 ? ~0ull : (1ull << bits) - 1, lo = h->lfh_key & mask;
 	uint64_t found = 0, at = 0;
 	size_t distinct = 0;
-	uint64_t captured = 0;
-	for (size_t i = 0; i < ns && distinct < 2; i++) {
-		uint8_t buf[4096];
-		for (uint64_t a = sec[i].address & ~7ull; a < sec[i].address + sec[i].size && distinct < 2; a += sizeof(buf)) {
-			size_t got = ich_as_read(h->as, a, buf, sizeof(buf), NULL);
-			captured += got;
-			for (size_t k = 0; k + 8 <= got; k += 8) {
-				uint64_t v = ich_le64(buf + k);
+	bool captured = false;
+	struct data_iter it;
+	for (size_t i = 0; i < secs->n && distinct < 2; i++) {
+		const struct ntdll_section *sec = &secs->sec[i];
+		struct data_chunk c;
+		heap_data_iter(&it, h, sec->address & ~7ull, sec->address + sec->size, 8);
+		while (distinct < 2 && data_iter_next(&it, &c)) {
+			captured = true;
+			for (size_t k = data_first(&c, 0, 8); k < c.starts && k + 8 <= c.len; k += 8) {
+				uint64_t v = ich_le64(c.p + k);
 				if ((v & mask) != lo || !(v >> bits) || v == found)
 					continue;
 				distinct++;
 				found = v;
-				at = a + k;
+				at = c.va + k;
 			}
 		}
 	}
@@ -110,7 +122,7 @@ void lfh_find_full_key(struct ich_heaps *h)
 		heaps_note(h, "RtlpLFHKey: several qwords of ntdll's writable data have the low %u bits 0x%" PRIx64 "; only those are known", bits, lo);
 	} else {
 		heaps_note(h, "RtlpLFHKey: only the low %u bits are known (%s)", bits,
-			   ns ? (captured ? "no qword of ntdll's writable data has them as its low bits"
-				   : "ntdll's writable data is not in the dump") : why);
+			   secs->n ? (captured ? "no qword of ntdll's writable data has them as its low bits"
+				   : "ntdll's writable data is not in the dump") : secs->why);
 	}
 }

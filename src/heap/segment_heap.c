@@ -474,6 +474,22 @@ static bool find_ntdll(struct ich_heaps *h, uint64_t *base, uint64_t *size)
 	return heap_ntdll(h, base, size);
 }
 
+/* The first position from a (below lim, in steps of ptr) whose
+ * pointer-sized word is key, or lim. */
+static size_t find_word(const uint8_t *p, size_t a, size_t lim, unsigned ptr, uint64_t key)
+{
+	if (ptr == 8) {
+		for (; a < lim; a += 8)
+			if (ich_le64(p + a) == key)
+				return a;
+	} else {
+		for (; a < lim; a += 4)
+			if (ich_le32(p + a) == (uint32_t)key)
+				return a;
+	}
+	return lim;
+}
+
 static void keys_ensure(struct ich_heaps *h)
 {
 	struct seg_state *st = h->seg;
@@ -548,23 +564,30 @@ static void keys_ensure(struct ich_heaps *h)
 	uint64_t nb, nsz;
 	bool scanned = false;
 	if (find_ntdll(h, &nb, &nsz) && nsz && nsz <= (64u << 20)) {
-		for (uint64_t pg = nb & ~(uint64_t)(PAGE - 1); pg < nb + nsz && !st->lfh_key_known; pg += PAGE) {
-			uint8_t buf[PAGE + 16];
-			struct ich_read_result res;
-			size_t got = ich_as_read(h->as, pg, buf, PAGE + 16, &res);
-			if (got < h->ptr * 2u)
-				continue;
-			scanned = true;
-			for (size_t a = 0; a + h->ptr * 2u <= got && a < PAGE; a += h->ptr) {
-				if (((h->ptr == 8 ? ich_le64(buf + a) : ich_le32(buf + a)) & mask) != st->heap_key)
-					continue;
-				uint32_t cand = (uint32_t)ich_le32(buf + a + (size_t)o->globals_lfh_key);
+		/* every captured stretch of the image once, in place; a
+		 * position needs HeapKey and the LfhKey after it */
+		size_t need = h->ptr * 2u;
+		if ((size_t)o->globals_lfh_key + 4 > need)
+			need = (size_t)o->globals_lfh_key + 4;
+		struct data_iter it;
+		struct data_chunk c;
+		heap_data_iter(&it, h, nb & ~(uint64_t)(PAGE - 1), nb + nsz, need);
+		while (!st->lfh_key_known && data_iter_next(&it, &c)) {
+			size_t lim = c.len < need ? 0 : c.len - need + 1;
+			if (lim > c.starts)
+				lim = c.starts;
+			for (size_t a = data_first(&c, 0, h->ptr); a < lim; a += h->ptr) {
+				scanned = true;
+				a = find_word(c.p, a, lim, h->ptr, st->heap_key);
+				if (a >= lim)
+					break;
+				uint32_t cand = (uint32_t)ich_le32(c.p + a + (size_t)o->globals_lfh_key);
 				if (ns && !lfh_key_fits(samples, ns, cand, h->build, (unsigned)o->lfh_bitmap, unit))
 					continue;
 				st->lfh_key = cand;
 				st->lfh_key_known = true;
 				heaps_note(h, "segment heaps: LfhKey 0x%08x from RtlpHpHeapGlobals at 0x%" PRIx64 " in ntdll's data (next to HeapKey)%s",
-					   cand, pg + a, ns ? "; it decodes every LFH subsegment" : "; not checked: no LFH subsegment");
+					   cand, c.va + a, ns ? "; it decodes every LFH subsegment" : "; not checked: no LFH subsegment");
 				break;
 			}
 		}

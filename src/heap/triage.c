@@ -193,16 +193,18 @@ static bool is_heap(struct ich_heaps *h, uint64_t a)
 	return false;
 }
 
-/* Does a HEAP_FAILURE_INFORMATION sit at va (data at p, len bytes)? */
-static bool failure_at(struct ich_heaps *h, const struct ich_dph_layout *L, const uint8_t *p, size_t len)
+/* Does a HEAP_FAILURE_INFORMATION sit at va (data at p, len bytes)?
+ * Inline, the Version test first: it runs at every pointer-aligned
+ * address of ntdll's data and of the captured memory. */
+static inline bool failure_at(struct ich_heaps *h, const struct ich_dph_layout *L, const uint8_t *p, size_t len)
 {
-	if (len < L->hfi_stack_trace + 32u * h->ptr)
+	uint32_t ver = ich_le32(p + L->hfi_version);
+	if (ver - 1u > 14u || len < L->hfi_stack_trace + 32u * h->ptr)
 		return false;
-	uint32_t ver = ich_le32(p + L->hfi_version), size = ich_le32(p + L->hfi_structure_size);
+	uint32_t size = ich_le32(p + L->hfi_structure_size);
 	uint32_t type = ich_le32(p + L->hfi_failure_type);
 	uint64_t heap = h->ptr == 8 ? ich_le64(p + L->hfi_heap_address) : ich_le32(p + L->hfi_heap_address);
-	return ver >= 1 && ver <= 15 && size >= L->hfi_stack_trace && size <= 0x4000 && type < 0x40 &&
-	       is_heap(h, heap);
+	return size >= L->hfi_stack_trace && size <= 0x4000 && type < 0x40 && is_heap(h, heap);
 }
 
 static void fill_failure(struct ich_heaps *h, const struct ich_dph_layout *L, uint64_t va, const uint8_t *p,
@@ -241,18 +243,19 @@ static void find_failure(struct ich_heaps *h, struct ich_heap_failure *f)
 	const struct ich_minidump *md = ich_dump_minidump(h->dump);
 	if (!L || !md || !ich_dump_file_data(h->dump))
 		return;
-	struct ntdll_section sec[16];
-	char why[160];
-	size_t ns = ntdll_writable_sections(h, sec, 16, why, sizeof(why));
-	uint8_t buf[0x800];
+	const struct ntdll_sections *secs = ntdll_writable_sections(h);
 	size_t need = L->hfi_stack_trace + 32u * h->ptr;
-	for (size_t s = 0; s < ns && !f->found; s++) {
-		for (uint64_t a = sec[s].address; a + need <= sec[s].address + sec[s].size; a += h->ptr) {
-			if (ich_as_read(h->as, a, buf, need, NULL) != need)
-				continue;
-			if (failure_at(h, L, buf, need)) {
-				fill_failure(h, L, a, buf, f, "ntdll's writable data");
-				return;
+	struct data_iter it;
+	for (size_t s = 0; secs && s < secs->n && !f->found; s++) {
+		const struct ntdll_section *sec = &secs->sec[s];
+		struct data_chunk c;
+		heap_data_iter(&it, h, sec->address, sec->address + sec->size, need);
+		while (data_iter_next(&it, &c)) {
+			for (size_t o = data_first(&c, sec->address, h->ptr); o < c.starts && o + need <= c.len; o += h->ptr) {
+				if (failure_at(h, L, c.p + o, need)) {
+					fill_failure(h, L, c.va + o, c.p + o, f, "ntdll's writable data");
+					return;
+				}
 			}
 		}
 	}
