@@ -55,7 +55,9 @@ struct ich_heaps;	/* <icpheap/heap.h> */
 /* Does the dump hold user-mode pages at all?  False (and *why, may be
  * NULL, says which kind of dump) for kernel-only dumps. */
 bool ich_kernel_user_pages(const struct ich_kernel *k, const char **why);
-/* Parse a pid: decimal, or hex with 0x (as ps --json prints it). */
+/* Parse a process or thread id, the one rule of every command: decimal
+ * (as ps --json prints it), hex with 0x, or WinDbg's bare hex Cid when it
+ * has hex letters ("1f4"). */
 bool ich_kernel_parse_pid(const char *s, uint32_t *pid);
 const struct ich_kprocess *ich_kernel_find_pid(const struct ich_kernel *k, uint32_t pid);
 /* Processes whose ImageFileName (15 chars) matches name, case-insensitively;

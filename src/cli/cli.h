@@ -99,11 +99,6 @@ int ich_cli_each_dump(char **paths, int n, bool json, ich_cli_dump_fn *one_dump,
  * for "did you mean"; NULL when none is close. */
 const char *ich_cli_suggest(const char *word, const char *const *cands, size_t n);
 
-/* A process or thread id argument: decimal as JSON writes it ("500"),
- * 0x-hex ("0x1f4"), or WinDbg's bare hex Cid when it has hex letters
- * ("1f4").  One rule for every command. */
-bool ich_cli_parse_pid(const char *s, uint32_t *out);
-
 /* Parse a number (decimal or 0x-hex, WinDbg-style bare hex with hex=true). */
 bool ich_cli_parse_u64(const char *s, bool hex, uint64_t *out);
 

@@ -14,6 +14,7 @@
 
 #include "cli/cli.h"
 #include "core/json.h"
+#include "core/size.h"
 #include "cli/records.h"
 
 bool ich_cli_quiet;
@@ -196,39 +197,7 @@ void ich_cli_free_paths(char **paths)
 
 bool ich_cli_parse_u64(const char *s, bool hex, uint64_t *out)
 {
-	if (!s || !*s)
-		return false;
-	int base = 10;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		base = 16;
-		s += 2;
-	} else if (hex) {
-		base = 16;
-	}
-	/* WinDbg writes 64-bit addresses as 00007ff6`4c1b0000. */
-	uint64_t v = 0;
-	bool any = false;
-	for (; *s; s++) {
-		if (*s == '`' && base == 16 && any)
-			continue;
-		int d;
-		if (*s >= '0' && *s <= '9')
-			d = *s - '0';
-		else if (base == 16 && *s >= 'a' && *s <= 'f')
-			d = *s - 'a' + 10;
-		else if (base == 16 && *s >= 'A' && *s <= 'F')
-			d = *s - 'A' + 10;
-		else
-			return false;
-		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
-			return false;	/* overflow */
-		v = v * (uint64_t)base + (uint64_t)d;
-		any = true;
-	}
-	if (!any)
-		return false;
-	*out = v;
-	return true;
+	return ich_parse_number(s, hex, out);
 }
 
 int ich_cli_each_dump(char **paths, int n, bool json, ich_cli_dump_fn *one_dump, void *arg)
@@ -298,25 +267,3 @@ const char *ich_cli_suggest(const char *word, const char *const *cands, size_t n
 	return best;
 }
 
-bool ich_cli_parse_pid(const char *s, uint32_t *out)
-{
-	uint64_t v;
-	bool letters = false;
-	if (!s || !*s)
-		return false;
-	for (const char *p = s; *p; p++)
-		letters |= (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F');
-	/* 0x...: hex; hex letters without 0x: WinDbg's Cid (hex); digits
-	 * only: decimal, as JSON writes it. */
-	bool hex = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) || letters;
-	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-		if (!ich_cli_parse_u64(s, false, &v))
-			return false;
-	} else if (!ich_cli_parse_u64(s, hex, &v)) {
-		return false;
-	}
-	if (v > UINT32_MAX)
-		return false;
-	*out = (uint32_t)v;
-	return true;
-}

@@ -186,7 +186,7 @@ static int cmd_handles(void *opts, int nargs, char **args, const struct ich_cli_
 	/* [PID] DUMP...: a first argument that is a process id, when a dump
 	 * follows it. */
 	uint32_t pid;
-	if (nargs > 1 && ich_cli_parse_pid(args[0], &pid)) {
+	if (nargs > 1 && ich_kernel_parse_pid(args[0], &pid)) {
 		o.have_pid = true;
 		o.pid = pid;
 		args++;

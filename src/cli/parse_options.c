@@ -6,6 +6,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include <icpheap/kernel.h>
+
 #include "cli/cli.h"
 #include "cli/cli_layout.h"
 #include "cli/parse_options.h"
@@ -205,7 +207,7 @@ static int set_value(struct ich_parse *p, const struct ich_option *o, const char
 		return -1;
 	case ICH_OPT_PID: {
 		uint32_t pid;
-		if (!ich_cli_parse_pid(val, &pid))
+		if (!ich_kernel_parse_pid(val, &pid))
 			return ich_parse_error(p, "%s '%s': expected a process id (decimal as JSON writes it, or 0x-hex)",
 					       name, val);
 		*(uint32_t *)field = pid;

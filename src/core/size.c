@@ -78,3 +78,40 @@ bool ich_parse_size(const char *s, uint64_t *out)
 	*out = v + f;
 	return true;
 }
+
+bool ich_parse_number(const char *s, bool hex, uint64_t *out)
+{
+	if (!s || !*s)
+		return false;
+	int base = 10;
+	if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
+		base = 16;
+		s += 2;
+	} else if (hex) {
+		base = 16;
+	}
+	/* WinDbg writes 64-bit addresses as 00007ff6`4c1b0000. */
+	uint64_t v = 0;
+	bool any = false;
+	for (; *s; s++) {
+		if (*s == '`' && base == 16 && any)
+			continue;
+		int d;
+		if (*s >= '0' && *s <= '9')
+			d = *s - '0';
+		else if (base == 16 && *s >= 'a' && *s <= 'f')
+			d = *s - 'a' + 10;
+		else if (base == 16 && *s >= 'A' && *s <= 'F')
+			d = *s - 'A' + 10;
+		else
+			return false;
+		if (v > (UINT64_MAX - (uint64_t)d) / (uint64_t)base)
+			return false;	/* overflow */
+		v = v * (uint64_t)base + (uint64_t)d;
+		any = true;
+	}
+	if (!any)
+		return false;
+	*out = v;
+	return true;
+}

@@ -17,6 +17,7 @@
 #include <icpheap/heap.h>
 #include <icpheap/kdump.h>
 
+#include "core/size.h"
 #include "kernel/kernel_internal.h"
 
 struct ich_dump *ich_kernel_dump(const struct ich_kernel *k)
@@ -51,16 +52,19 @@ bool ich_kernel_user_pages(const struct ich_kernel *k, const char **why)
 	return w == NULL;
 }
 
-/* "1234", "0x4d2": the same number ps --json prints. */
+/* The one parser of a process or thread id, for every command: decimal as
+ * ps --json writes it ("5100"), 0x-hex ("0x13ec"), or WinDbg's bare hex
+ * Cid when it has hex letters ("13ec", as !process and ~ print it; with
+ * WinDbg's ` separator too).  Nothing else: no sign, no spaces. */
 bool ich_kernel_parse_pid(const char *s, uint32_t *pid)
 {
 	if (!s || !*s)
 		return false;
-	char *end;
-	errno = 0;
-	unsigned long long v = (s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		? strtoull(s + 2, &end, 16) : strtoull(s, &end, 10);
-	if (errno || *end || end == s || v > UINT32_MAX || s[0] == '-' || s[0] == '+')
+	bool letters = false;
+	for (const char *p = s; *p; p++)
+		letters |= (*p >= 'a' && *p <= 'f') || (*p >= 'A' && *p <= 'F');
+	uint64_t v;
+	if (!ich_parse_number(s, letters, &v) || v > UINT32_MAX)
 		return false;
 	*pid = (uint32_t)v;
 	return true;

@@ -55,8 +55,10 @@ for line in open(heaps):
         cur["lost"].append((int(kv["page"], 16), kv["why"]))
 
 app = procs[5100]
-# the heap list, by decimal pid, hex pid and name (ps --json numbers)
-for sel in (["--pid", "5100"], ["--pid", "0x13ec"], ["--process", "HeapApp.exe"], ["--pid=5100"]):
+# the heap list, by decimal pid, hex pid, WinDbg's bare hex Cid and name
+# (ps --json numbers; the one pid rule of every command)
+for sel in (["--pid", "5100"], ["--pid", "0x13ec"], ["--pid", "13ec"], ["--process", "HeapApp.exe"],
+            ["--pid=5100"]):
     rc, out, err = run("heap", *sel, full)
     expect(rc == 0, f"heap {sel}: exit {rc} ({err.strip()})")
     for h in app["heaps"]:
@@ -105,10 +107,15 @@ expect(rc == 3 and len(lines) == 1 and "no user-mode pages" in lines[0],
 for args, what in ((["heap", full], "no process chosen"),
                    (["heap", "--pid", "99999", full], "unknown pid"),
                    (["heap", "--process", "svchost.exe", full], "ambiguous name"),
-                   (["heap", "--pid", "12ab", full], "bad pid"),
+                   (["heap", "--pid", "12ab", full], "unknown pid (bare hex 0x12ab)"),
+                   (["heap", "--pid", "12x", full], "bad pid"),
                    (["heap", "--pid", "4", "--process", "x", full], "both")):
     rc, out, err = run(*args)
     expect(rc == 2 and err.strip(), f"{what}: exit {rc}, stderr {err!r}")
+rc, out, err = run("heap", "--pid", "12ab", full)
+expect("no process with pid 4779 (0x12ab)" in err, f"--pid 12ab is WinDbg's hex Cid: {err!r}")
+rc, out, err = run("heap", "--pid", "12x", full)
+expect("--pid '12x': expected a decimal process id or 0x-hex" in err, f"--pid 12x: {err!r}")
 # System has no PEB: a dump-level answer, not a crash
 rc, out, err = run("heap", "--pid", "4", full)
 expect(rc == 3 and "no PEB" in err, f"System: exit {rc}, {err!r}")

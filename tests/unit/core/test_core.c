@@ -519,6 +519,35 @@ static void test_parse_size(void **state)
 	assert_false(ich_parse_size(NULL, NULL));
 }
 
+/* core/size.h: the numbers the CLI reads (addresses, counts) and the pid
+ * parser builds on; values worked out by hand. */
+static void test_parse_number(void **state)
+{
+	(void)state;
+	static const struct { const char *s; bool hex; uint64_t v; } ok[] = {
+		{ "0", false, 0 }, { "500", false, 500 }, { "0500", false, 500 }, { "500", true, 0x500 },
+		{ "0x1f4", false, 0x1f4 }, { "0X1F4", false, 0x1f4 }, { "1f4", true, 0x1f4 },
+		{ "00007ff6`4c1b0000", true, 0x7ff64c1b0000ull }, { "0x7ff6`4c1b0000", false, 0x7ff64c1b0000ull },
+		{ "18446744073709551615", false, UINT64_MAX }, { "ffffffffffffffff", true, UINT64_MAX },
+	};
+	for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+		uint64_t v = 1234;
+		assert_true(ich_parse_number(ok[i].s, ok[i].hex, &v));
+		assert_int_equal(v, ok[i].v);
+	}
+	static const struct { const char *s; bool hex; } bad[] = {
+		{ "", false }, { "0x", false }, { "1f4", false }, { "`12", true }, { "12`3", false },
+		{ "-1", false }, { "+1", false }, { " 1", false }, { "1 ", false }, { "0x1g", false },
+		{ "18446744073709551616", false }, { "10000000000000000", true },
+	};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		uint64_t v = 1234;
+		assert_false(ich_parse_number(bad[i].s, bad[i].hex, &v));
+		assert_int_equal(v, 1234);
+	}
+	assert_false(ich_parse_number(NULL, false, NULL));
+}
+
 static void test_error_catch(void **state)
 {
 	(void)state;
@@ -670,6 +699,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_error_messages),
 		cmocka_unit_test(test_parse_size),
+		cmocka_unit_test(test_parse_number),
 		cmocka_unit_test(test_error_catch),
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_strbuf),

@@ -477,10 +477,36 @@ static void test_parse_pid(void **s)
 	assert_int_equal(pid, 5100);
 	assert_true(ich_kernel_parse_pid("0x13ec", &pid));
 	assert_int_equal(pid, 5100);
-	assert_false(ich_kernel_parse_pid("13ec", &pid));
+	/* WinDbg's bare hex Cid: hex when it has hex letters */
+	pid = 0;
+	assert_true(ich_kernel_parse_pid("13ec", &pid));
+	assert_int_equal(pid, 5100);
+	assert_true(ich_kernel_parse_pid("13EC", &pid));
+	assert_int_equal(pid, 5100);
+	assert_true(ich_kernel_parse_pid("1`f4", &pid));
+	assert_int_equal(pid, 0x1f4);
+	assert_true(ich_kernel_parse_pid("0X1F4", &pid));
+	assert_int_equal(pid, 0x1f4);
+	/* digits only: decimal, as JSON writes it */
+	assert_true(ich_kernel_parse_pid("0500", &pid));
+	assert_int_equal(pid, 500);
+	assert_true(ich_kernel_parse_pid("4294967295", &pid));
+	assert_int_equal(pid, 4294967295u);
+	/* refused; *pid untouched */
+	pid = 7;
 	assert_false(ich_kernel_parse_pid("-4", &pid));
+	assert_false(ich_kernel_parse_pid("+4", &pid));
+	assert_false(ich_kernel_parse_pid(" 12", &pid));
+	assert_false(ich_kernel_parse_pid("12 ", &pid));
 	assert_false(ich_kernel_parse_pid("", &pid));
+	assert_false(ich_kernel_parse_pid(NULL, &pid));
+	assert_false(ich_kernel_parse_pid("0x", &pid));
+	assert_false(ich_kernel_parse_pid("`1f", &pid));
+	assert_false(ich_kernel_parse_pid("12x", &pid));
+	assert_false(ich_kernel_parse_pid("4294967296", &pid));
 	assert_false(ich_kernel_parse_pid("0x1ffffffff", &pid));
+	assert_false(ich_kernel_parse_pid("fffffffff", &pid));
+	assert_int_equal(pid, 7);
 }
 
 int main(int argc, char **argv)
