@@ -26,6 +26,7 @@ import xml.etree.ElementTree as ET
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import schemacheck  # noqa: E402
+from e2echeck import FAILS, PASSED, check  # noqa: E402
 
 ICP, TD, SCHEMAS = sys.argv[1], sys.argv[2], sys.argv[3]
 CORRUPT = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] else None
@@ -34,18 +35,8 @@ SAMPLE = os.path.join(TD, "sample", "x64-19045.dmp")
 ELECTRON = os.path.join(REAL, "electron__node-minidump__windows.dmp")
 FASTFAIL = os.path.join(REAL, "google__breakpad__tiny-exe-fastfail.dmp")
 HOSTILE = os.path.join(REAL, "rizinorg__rizin-testbins__npe_w_bin_mdmp.c-111_1.mdmp")
-FAILS = []
-PASSED = [0]
 DUMP_SCHEMA = schemacheck.load(os.path.join(SCHEMAS, "analyze-dump.schema.json"))
 BATCH_SCHEMA = schemacheck.load(os.path.join(SCHEMAS, "analyze.schema.json"))
-
-
-def check(cond, what):
-    if cond:
-        PASSED[0] += 1
-    else:
-        FAILS.append(what)
-        print("FAIL:", what)
 
 
 def run(*args, **kw):

@@ -19,17 +19,9 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import schemacheck  # noqa: E402
+from e2echeck import FAILS, PASSED, check  # noqa: E402
 
 ICP, SCHEMAS, DMP, EXP, BDMP, BEXP, KDMP, KEXP, KHEAPS = sys.argv[1:10]
-FAILS, PASSED = [], [0]
-
-
-def check(cond, what):
-    if cond:
-        PASSED[0] += 1
-    else:
-        FAILS.append(what)
-        print("FAIL:", what)
 
 
 def run(*args):

@@ -24,25 +24,18 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2echeck import FAILS, PASSED, check  # noqa: E402
+
 ICPHEAP, ROOT = sys.argv[1], sys.argv[2]
 SAMPLE = os.path.abspath(os.path.join(ROOT, "testdata", "sample", "x64-19045.dmp"))
 REAL = os.path.join(ROOT, "testdata", "real")
-failures = 0
-checks = 0
 
 
 def run(*args, timeout=60):
     p = subprocess.run([ICPHEAP] + list(args), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                        timeout=timeout)
     return p.returncode, p.stdout.decode("utf-8", "replace"), p.stderr.decode("utf-8", "replace")
-
-
-def check(cond, what):
-    global failures, checks
-    checks += 1
-    if not cond:
-        failures += 1
-        print("FAIL:", what)
 
 
 # ---------------------------------------------------------------- tables
@@ -239,5 +232,5 @@ check(rc == 0 and out.startswith("Platform dependent usage:"), "heap -? is !heap
 rc, out, err = heap("--help")
 check(rc == 0 and out.startswith("usage: icpheap heap"), "heap --help is icpheap's")
 
-print("%d checks, %d failed" % (checks, failures))
-sys.exit(1 if failures else 0)
+print("%d checks, %d failed" % (PASSED[0] + len(FAILS), len(FAILS)))
+sys.exit(1 if FAILS else 0)

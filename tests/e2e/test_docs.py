@@ -21,18 +21,13 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2echeck import FAILS, PASSED, check  # noqa: E402
+
 ICP, ROOT = os.path.abspath(sys.argv[1]), sys.argv[2]
 REAL = os.path.join(ROOT, "testdata", "real")
 SAMPLE = os.path.join(ROOT, "testdata", "sample", "x64-19045.dmp")
-FAILS, PASSED, SKIPPED = [], [0], []
-
-
-def check(cond, what):
-    if cond:
-        PASSED[0] += 1
-    else:
-        FAILS.append(what)
-        print("FAIL:", what)
+SKIPPED = []
 
 
 def groff_text(s):

@@ -22,17 +22,11 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2echeck import FAILS, PASSED, check  # noqa: E402
+
 ICP, TD = sys.argv[1], sys.argv[2]
 CORRUPT = sys.argv[3] if len(sys.argv) > 3 and sys.argv[3] else None
-FAILS, PASSED = [], [0]
-
-
-def check(cond, what):
-    if cond:
-        PASSED[0] += 1
-    else:
-        FAILS.append(what)
-        print("FAIL:", what)
 
 
 class Page(html.parser.HTMLParser):

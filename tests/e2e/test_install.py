@@ -20,16 +20,10 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2echeck import FAILS, PASSED, check  # noqa: E402
+
 BUILD, ROOT = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
-FAILS, PASSED = [], [0]
-
-
-def check(cond, what):
-    if cond:
-        PASSED[0] += 1
-    else:
-        FAILS.append(what)
-        print("FAIL:", what)
 
 
 PROGRAM = r'''

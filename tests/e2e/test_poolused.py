@@ -19,18 +19,10 @@ import sys
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import schemacheck  # noqa: E402
+from e2echeck import FAILS, PASSED, check  # noqa: E402
 
 ICP, SCHEMAS = sys.argv[1:3]
 GOOD, GOOD_X, PART, PART_X, BAD, BAD_X, OVF, OVF_X = sys.argv[3:11]
-FAILS, PASSED = [], [0]
-
-
-def check(cond, what):
-    if cond:
-        PASSED[0] += 1
-    else:
-        FAILS.append(what)
-        print("FAIL:", what)
 
 
 def run(*args):

@@ -29,20 +29,12 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import gen_schemas  # noqa: E402
 import jsoncheck  # noqa: E402
 import schemacheck  # noqa: E402
+from e2echeck import FAILS, PASSED, check  # noqa: E402
 
 ICP, TD, SCHEMAS = sys.argv[1:4]
 KDUMP = sys.argv[4] if len(sys.argv) > 4 and sys.argv[4] and sys.argv[4] != "--dump" else None
 _rest = sys.argv[4 + (len(sys.argv) > 4 and sys.argv[4] != "--dump"):]
 DUMPS = {_rest[k + 1]: _rest[k + 2] for k in range(0, len(_rest) - 2, 3) if _rest[k] == "--dump"}
-FAILS, PASSED = [], [0]
-
-
-def check(cond, what):
-    if cond:
-        PASSED[0] += 1
-    else:
-        FAILS.append(what)
-        print("FAIL:", what)
 
 
 for fname, want in gen_schemas.texts().items():
