@@ -311,7 +311,8 @@ static inline struct ich_error *walk_call(struct walk_ctx *w, const struct ich_h
 /* Count the block in the heap's totals and hand it to the walk's callback
  * (the light page heap's view of busy blocks first, page_heap.c).  Inline:
  * every block of every layer passes here (issue 12). */
-static inline struct ich_error *walk_emit(struct walk_ctx *w, const struct ich_heap_block *b)
+static inline __attribute__((always_inline)) struct ich_error *walk_emit(struct walk_ctx *w,
+								   const struct ich_heap_block *b)
 {
 	struct ich_heap_block light;
 	if (w->heap->dph_owner && b->state == ICH_BLOCK_BUSY) {
