@@ -10,7 +10,8 @@
  * The map is one row per segment, MAP_COLS columns wide; a column shows the
  * most telling class of the bytes it covers (corrupt > busy > LFH >
  * internal > free > uncommitted), so the SVG stays small whatever the heap
- * holds: the page costs O(segments x columns), not O(blocks).
+ * holds: the page costs O(segments x columns), not O(blocks).  The library
+ * collects it during analyze's own walk (heapmap.h); this draws it.
  */
 #include <inttypes.h>
 #include <stdio.h>
@@ -18,6 +19,7 @@
 #include <string.h>
 
 #include <icpheap/heap.h>
+#include <icpheap/heapmap.h>
 
 #include "cli/analyze_sections.h"
 #include "cli/records.h"
@@ -26,16 +28,13 @@
 #define ICH_VERSION "unknown"
 #endif
 
-#define MAP_COLS 900
+#define MAP_COLS ICH_HEAP_MAP_COLS
 #define ROW_H 18
-#define MAX_ROWS 64		/* segments drawn per heap */
-#define MAX_LARGE 256		/* large blocks drawn per heap */
 
-enum cls { C_NONE, C_UNCOMMITTED, C_FREE, C_INTERNAL, C_LFH, C_BUSY, C_CORRUPT, NCLS };
-static const char *const cls_name[NCLS] = {
+static const char *const cls_name[ICH_MAP_NCLASSES] = {
 	"not described", "uncommitted", "free", "internal / LFH container", "LFH block", "busy", "corrupt",
 };
-static const char *const cls_color[NCLS] = {
+static const char *const cls_color[ICH_MAP_NCLASSES] = {
 	"#f4f4f4", "#d0d0d0", "#9ecae1", "#c7a4d8", "#8e6bbf", "#41ab5d", "#e31a1c",
 };
 
@@ -56,108 +55,7 @@ void ich_html_text(FILE *f, const char *s)
 	}
 }
 
-struct row {
-	uint64_t lo, hi;
-	uint8_t col[MAP_COLS];
-};
-
-struct large {
-	uint64_t addr, size;
-	bool busy;
-};
-
-struct map {
-	struct row rows[MAX_ROWS];
-	size_t nrows;
-	struct large large[MAX_LARGE];
-	size_t nlarge, nlarge_total;
-	uint64_t ncorrupt;
-};
-
-static struct row *row_of(struct map *m, uint64_t a)
-{
-	for (size_t i = 0; i < m->nrows; i++)
-		if (a >= m->rows[i].lo && a < m->rows[i].hi)
-			return &m->rows[i];
-	return NULL;
-}
-
-static void paint(struct row *r, uint64_t a, uint64_t len, enum cls c)
-{
-	uint64_t span = r->hi - r->lo;
-	uint64_t end = a + len > r->hi || a + len < a ? r->hi : a + len;
-	if (a < r->lo)
-		a = r->lo;
-	if (end <= a)
-		end = a + 1;
-	/* Columns by 128-bit-safe arithmetic: offsets are < 2^48 in practice,
-	 * but a hostile segment may claim more; divide first when large. */
-	size_t x0 = span > (1ull << 40) ? (size_t)((a - r->lo) / (span / MAP_COLS + 1)) :
-		    (size_t)((a - r->lo) * MAP_COLS / span);
-	size_t x1 = span > (1ull << 40) ? (size_t)((end - r->lo) / (span / MAP_COLS + 1)) :
-		    (size_t)(((end - r->lo) * MAP_COLS + span - 1) / span);
-	if (x0 >= MAP_COLS)
-		x0 = MAP_COLS - 1;
-	if (x1 > MAP_COLS)
-		x1 = MAP_COLS;
-	if (x1 <= x0)
-		x1 = x0 + 1;
-	for (size_t x = x0; x < x1; x++)
-		if (r->col[x] < c)
-			r->col[x] = (uint8_t)c;
-}
-
-static struct ich_error *on_block(const struct ich_heap *heap, const struct ich_heap_block *b, void *arg)
-{
-	(void)heap;
-	struct map *m = arg;
-	if (b->layer == ICH_LAYER_VIRTUAL || b->layer == ICH_LAYER_SEG_LARGE) {
-		m->nlarge_total++;
-		if (m->nlarge < MAX_LARGE) {
-			m->large[m->nlarge].addr = b->header;
-			m->large[m->nlarge].size = b->block_size;
-			m->large[m->nlarge].busy = b->state == ICH_BLOCK_BUSY;
-			m->nlarge++;
-		}
-		return NULL;
-	}
-	enum cls c;
-	switch (b->state) {
-	case ICH_BLOCK_CORRUPT: c = C_CORRUPT; m->ncorrupt++; break;
-	case ICH_BLOCK_INTERNAL: c = C_INTERNAL; break;
-	case ICH_BLOCK_FREE: c = C_FREE; break;
-	case ICH_BLOCK_BUSY:
-	default:
-		c = b->layer == ICH_LAYER_LFH || b->layer == ICH_LAYER_SEG_LFH ? C_LFH : C_BUSY;
-		break;
-	}
-	struct row *r = row_of(m, b->header);
-	if (r)
-		paint(r, b->header, b->block_size ? b->block_size : 1, c);
-	return NULL;
-}
-
-struct span {
-	uint64_t lo, hi;
-};
-
-static struct ich_error *on_span(const struct ich_heap *heap, const struct ich_heap_block *b, void *arg)
-{
-	(void)heap;
-	struct span *sp = arg;
-	if (b->layer == ICH_LAYER_VIRTUAL || b->layer == ICH_LAYER_SEG_LARGE)
-		return NULL;
-	uint64_t end = b->header + (b->block_size ? b->block_size : 1);
-	if (end < b->header)
-		return NULL;
-	if (b->header < sp->lo)
-		sp->lo = b->header;
-	if (end > sp->hi)
-		sp->hi = end;
-	return NULL;
-}
-
-static void emit_row(FILE *f, const struct row *r, int y)
+static void emit_row(FILE *f, const struct ich_heap_map_row *r, int y)
 {
 	size_t x = 0;
 	while (x < MAP_COLS) {
@@ -170,44 +68,17 @@ static void emit_row(FILE *f, const struct row *r, int y)
 	}
 }
 
-void ich_html_heap_map(FILE *f, struct ich_heaps *h, struct ich_heap *heap)
+void ich_html_heap_map(FILE *f, const struct ich_heap *heap, const struct ich_heap_map *m)
 {
-	struct map *m = calloc(1, sizeof(*m));
 	if (!m)
 		return;
-	for (size_t i = 0; i < heap->nsegments && m->nrows < MAX_ROWS; i++) {
-		const struct ich_heap_segment *s = &heap->segments[i];
-		if (s->last_valid_entry <= s->base)
-			continue;
-		struct row *r = &m->rows[m->nrows++];
-		r->lo = s->base;
-		r->hi = s->last_valid_entry;
-		for (size_t u = 0; u < s->nucr; u++)
-			paint(r, s->ucr[u].address, s->ucr[u].size, C_UNCOMMITTED);
-	}
-	/* Segment heaps have no segment records: one row spanning every
-	 * non-large block, sized by a first pass. */
-	struct ich_error *err = NULL;
-	if (!m->nrows) {
-		struct span sp = { UINT64_MAX, 0 };
-		err = ich_heap_walk(h, heap, on_span, &sp);
-		ich_error_destroy(err);
-		if (sp.hi > sp.lo) {
-			m->rows[0].lo = sp.lo;
-			m->rows[0].hi = sp.hi;
-			m->nrows = 1;
-		}
-	}
-	err = ich_heap_walk(h, heap, on_block, m);
-	ich_error_destroy(err);
-
 	fprintf(f, "<div class=\"heap\"><h4>heap 0x%" PRIx64 " (%s)</h4>\n", heap->address,
 		heap->kind == ICH_HEAP_KIND_SEGMENT ? "segment heap" : heap->kind == ICH_HEAP_KIND_PAGE ? "page heap" : "NT heap");
 	int height = (int)(m->nrows * (ROW_H + 14)) + 10;
 	fprintf(f, "<svg class=\"heapmap\" xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" viewBox=\"0 0 %d %d\">",
 		MAP_COLS, height, MAP_COLS, height);
 	for (size_t i = 0; i < m->nrows; i++) {
-		const struct row *r = &m->rows[i];
+		const struct ich_heap_map_row *r = &m->rows[i];
 		int y = (int)i * (ROW_H + 14);
 		char a[32];
 		fprintf(f, "<text x=\"0\" y=\"%d\" class=\"lbl\">segment 0x%" PRIx64 "-0x%" PRIx64 " (%s)</text>",
@@ -238,13 +109,12 @@ void ich_html_heap_map(FILE *f, struct ich_heaps *h, struct ich_heap *heap)
 			double w = (double)m->large[i].size * MAP_COLS / (double)total;
 			char a[32];
 			fprintf(f, "<rect x=\"%.1f\" y=\"0\" width=\"%.1f\" height=\"%d\" fill=\"#fd8d3c\" stroke=\"#fff\"><title>0x%" PRIx64 " %s</title></rect>",
-				x, w < 1 ? 1 : w, ROW_H - 4, m->large[i].addr, ich_human_size(m->large[i].size, a, sizeof(a)));
+				x, w < 1 ? 1 : w, ROW_H - 4, m->large[i].address, ich_human_size(m->large[i].size, a, sizeof(a)));
 			x += w;
 		}
 		fputs("</svg>\n", f);
 	}
 	fputs("</div>\n", f);
-	free(m);
 }
 
 void ich_html_top_table(FILE *f, const struct ich_heap_size_stat *rows, size_t n, uint64_t busy)
@@ -348,7 +218,7 @@ void ich_render_html_head(FILE *f)
 	      "section.dump{border-top:2px solid #333;margin-top:1em}\n"
 	      "</style></head><body>\n", f);
 	fputs("<p class=\"legend\">Heap map:", f);
-	for (int c = 0; c < NCLS; c++)
+	for (int c = 0; c < ICH_MAP_NCLASSES; c++)
 		fprintf(f, "<span style=\"background:%s\"></span>%s", cls_color[c], cls_name[c]);
 	fputs("<span style=\"background:#fd8d3c\"></span>large block</p>\n", f);
 }

@@ -51,7 +51,8 @@ void ich_report_section(struct ich_report *r, const char *title, const char *key
 struct ich_heaps;
 struct ich_heap;
 struct ich_heap_size_stat;
-void ich_html_heap_map(FILE *f, struct ich_heaps *h, struct ich_heap *heap);
+struct ich_heap_map;
+void ich_html_heap_map(FILE *f, const struct ich_heap *heap, const struct ich_heap_map *m);
 void ich_html_top_table(FILE *f, const struct ich_heap_size_stat *rows, size_t n, uint64_t busy);
 void ich_html_text(FILE *f, const char *s);
 /* The dump's section: verdict, findings, crash and stack, then maps. */

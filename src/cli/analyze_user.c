@@ -11,6 +11,7 @@
 
 #include <icpheap/heap.h>
 #include <icpheap/heapdiff.h>
+#include <icpheap/heapmap.h>
 
 #include "cli/analyze_sections.h"
 #include "cli/records.h"
@@ -24,6 +25,7 @@ struct uctx {
 	struct ich_heap_size_stat *rows;
 	size_t nrows;
 	uint64_t busy;
+	struct ich_heap_map **maps;	/* --format html: each heap's map, from that walk */
 	struct ich_error *stat_err;
 	size_t not_captured;		/* heaps whose header is not in the dump */
 };
@@ -43,7 +45,8 @@ static enum ich_status sec_heaps(struct ich_dump *dump, struct ich_report *r)
 	}
 	int w = ich_heaps_ptr_size(u->h) == 8 ? 16 : 8;
 	bool partial = false;
-	u->stat_err = ich_heap_stat(u->h, NULL, ICH_STAT_BY_TOTAL, &u->rows, &u->nrows, &u->busy);
+	u->stat_err = r->html ? ich_heap_stat_maps(u->h, ICH_STAT_BY_TOTAL, &u->rows, &u->nrows, &u->busy, &u->maps)
+			      : ich_heap_stat(u->h, NULL, ICH_STAT_BY_TOTAL, &u->rows, &u->nrows, &u->busy);
 	if (u->stat_err) {
 		if (r->text)
 			fprintf(r->text, "%s\n", u->stat_err->message);
@@ -158,8 +161,8 @@ static enum ich_status sec_stat(struct ich_dump *dump, struct ich_report *r)
 	if (r->html) {
 		for (size_t i = 0; i < ich_heaps_count(u->h); i++) {
 			struct ich_heap *hp = ich_heaps_get(u->h, i);
-			if (hp->status == ICH_HEAP_OK && hp->walked)
-				ich_html_heap_map(r->html, u->h, hp);
+			if (hp->status == ICH_HEAP_OK && hp->walked && u->maps)
+				ich_html_heap_map(r->html, hp, u->maps[i]);
 		}
 		ich_html_top_table(r->html, rows, show, busy);
 	}
@@ -339,6 +342,8 @@ void ich_report_user_sections(struct ich_dump *dump, struct ich_report *r)
 			snprintf(r->advice, sizeof(r->advice), "the heaps could not be read (see the notes); %s", capture);
 	}
 	r->ctx = NULL;
+	if (u.h)
+		ich_heap_maps_free(u.maps, ich_heaps_count(u.h));
 	ich_heaps_close(u.h);
 	ich_error_destroy(u.err);
 	ich_error_destroy(u.stat_err);

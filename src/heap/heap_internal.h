@@ -255,6 +255,12 @@ static inline void entry_decode(uint64_t raw, uint64_t key, struct heap_entry *h
 	he->checksum_ok = he->small_tag == (uint8_t)((d & 0xFF) ^ ((d >> 8) & 0xFF) ^ ((d >> 16) & 0xFF));
 }
 
+/* heap_map.c: the rows of a map (as ich_heap_map_end) without painting
+ * its runs; a second walk with ich_heap_map_paint paints block by block
+ * (the unit test compares the two). */
+struct ich_heap_map;
+void heap_map_rows(struct ich_heap_map *m, const struct ich_heap *heap);
+
 /* stack_trace.c */
 struct ust_cache;
 void ust_cache_free(struct ich_heaps *h);

@@ -4,6 +4,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <icpheap/heapmap.h>
+
 #include "heap/heap_internal.h"
 
 bool heap_stat_grow(struct heap_stat_table *t)
@@ -47,10 +49,24 @@ static int cmp(const void *a, const void *b)
 	return x->size > y->size ? -1 : x->size < y->size;
 }
 
-struct ich_error *ich_heap_stat(struct ich_heaps *h, struct ich_heap *heap,
-				enum ich_heap_stat_order order,
-				struct ich_heap_size_stat **rows, size_t *nrows,
-				uint64_t *busy_bytes)
+/* analyze --format html: the table and, in the same walk, the heap's map */
+struct stat_map {
+	struct heap_stat_table *t;
+	struct ich_heap_map *m;
+};
+
+static struct ich_error *stat_map_add(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	struct stat_map *s = arg;
+	ich_heap_map_block(s->m, hp, b);
+	return heap_stat_add(hp, b, s->t);
+}
+
+/* ich_heap_stat; with maps, each walked heap's map too (maps[i]). */
+static struct ich_error *stat_walk(struct ich_heaps *h, struct ich_heap *heap,
+				   enum ich_heap_stat_order order,
+				   struct ich_heap_size_stat **rows, size_t *nrows,
+				   uint64_t *busy_bytes, struct ich_heap_map **maps)
 {
 	struct heap_stat_table t = { 0 };
 	struct ich_error *err = NULL;
@@ -58,7 +74,19 @@ struct ich_error *ich_heap_stat(struct ich_heaps *h, struct ich_heap *heap,
 		struct ich_heap *hp = &h->heaps[i];
 		if ((heap && hp != heap) || hp->status != ICH_HEAP_OK)
 			continue;
-		err = ich_heap_walk(h, hp, heap_stat_add, &t);
+		struct stat_map sm = { &t, maps ? ich_heap_map_begin() : NULL };
+		if (maps && !sm.m) {
+			err = &ich_enomem;
+			break;
+		}
+		err = sm.m ? ich_heap_walk(h, hp, stat_map_add, &sm) : ich_heap_walk(h, hp, heap_stat_add, &t);
+		if (sm.m) {
+			/* a map that is not exact from its runs: painted by a
+			 * second walk (heap_map.c says when) */
+			if (!ich_heap_map_end(sm.m, hp))
+				ich_error_destroy(ich_heap_walk(h, hp, ich_heap_map_paint, sm.m));
+			maps[i] = sm.m;
+		}
 		/* Over all heaps, one heap that cannot be walked (hp->walked
 		 * stays false) must not hide the others: it becomes a problem. */
 		if (err && !heap && err != &ich_enomem) {
@@ -85,4 +113,27 @@ struct ich_error *ich_heap_stat(struct ich_heaps *h, struct ich_heap *heap,
 	*nrows = n;
 	*busy_bytes = t.busy;
 	return *rows ? NULL : &ich_enomem;
+}
+
+struct ich_error *ich_heap_stat(struct ich_heaps *h, struct ich_heap *heap,
+				enum ich_heap_stat_order order,
+				struct ich_heap_size_stat **rows, size_t *nrows,
+				uint64_t *busy_bytes)
+{
+	return stat_walk(h, heap, order, rows, nrows, busy_bytes, NULL);
+}
+
+struct ich_error *ich_heap_stat_maps(struct ich_heaps *h, enum ich_heap_stat_order order,
+				     struct ich_heap_size_stat **rows, size_t *nrows,
+				     uint64_t *busy_bytes, struct ich_heap_map ***maps)
+{
+	*maps = calloc(h->nheaps ? h->nheaps : 1, sizeof(**maps));
+	if (!*maps)
+		return &ich_enomem;
+	struct ich_error *err = stat_walk(h, NULL, order, rows, nrows, busy_bytes, *maps);
+	if (err) {
+		ich_heap_maps_free(*maps, h->nheaps);
+		*maps = NULL;
+	}
+	return err;
 }
