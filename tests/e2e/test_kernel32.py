@@ -18,20 +18,17 @@ import subprocess
 import sys
 import tempfile
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# expect(): the e2e tests' one check() (assertions unchanged)
+from e2echeck import FAILS, check as expect  # noqa: E402
+
 icpheap, kernel_only = sys.argv[1:3]
 pairs = list(zip(sys.argv[3::2], sys.argv[4::2]))
-failures = []
 
 
 def run(*args):
     r = subprocess.run([icpheap, *args], capture_output=True, text=True, timeout=60)
     return r.returncode, r.stdout, r.stderr
-
-
-def expect(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
 
 
 def load_heaps(path):
@@ -165,5 +162,5 @@ try:
 finally:
     shutil.rmtree(tmp)
 
-print("FAILED" if failures else "ok", len(failures))
-sys.exit(1 if failures else 0)
+print("FAILED" if FAILS else "ok", len(FAILS))
+sys.exit(1 if FAILS else 0)

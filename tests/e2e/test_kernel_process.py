@@ -10,22 +10,20 @@ pages), never from icpheap's own output.
 usage: test_kernel_process.py ICPHEAP FULL.dmp FULL.heaps KERNEL_ONLY.dmp
 """
 import json
+import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+# expect(): the e2e tests' one check() (assertions unchanged)
+from e2echeck import FAILS, check as expect  # noqa: E402
+
 icpheap, full, heaps, kernel_only = sys.argv[1:5]
-failures = []
 
 
 def run(*args):
     r = subprocess.run([icpheap, *args], capture_output=True, text=True, timeout=60)
     return r.returncode, r.stdout, r.stderr
-
-
-def expect(cond, msg):
-    if not cond:
-        failures.append(msg)
-        print("FAIL:", msg)
 
 
 procs = {}
@@ -189,5 +187,5 @@ expect(rc == 1 and len(hc) == 2, f"--fail-on heap-committed>1000000: exit {rc}, 
 rc, out, err = run("analyze", "-q", kernel_only)
 expect("no user-mode pages in this dump" in out, "analyze on a kernel-only dump: no one-line note")
 
-print("FAILED" if failures else "ok", len(failures))
-sys.exit(1 if failures else 0)
+print("FAILED" if FAILS else "ok", len(FAILS))
+sys.exit(1 if FAILS else 0)

@@ -10,21 +10,15 @@ say "partial".
 usage: test_segheap_e2e.py ICPHEAP (NAME DMP EXPECT)...
 """
 import json
+import os
 import subprocess
 import sys
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from e2echeck import FAILS, PASSED, check  # noqa: E402
+
 icp = sys.argv[1]
 triples = [sys.argv[i:i + 3] for i in range(2, len(sys.argv), 3)]
-passed = failed = 0
-
-
-def check(ok, what):
-    global passed, failed
-    if ok:
-        passed += 1
-    else:
-        failed += 1
-        print("FAIL:", what)
 
 
 def expect(path):
@@ -83,5 +77,5 @@ for name, dmp, exp in triples:
         a = subprocess.run([icp, "--json", "analyze", dmp], capture_output=True, text=True, timeout=120)
         check('"partial"' in a.stdout and a.returncode != 0,
               "%s: analyze says partial and exits non-zero (%d)" % (name, a.returncode))
-print("%d passed, %d failed" % (passed, failed))
-sys.exit(1 if failed else 0)
+print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
+sys.exit(1 if FAILS else 0)
