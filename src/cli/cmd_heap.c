@@ -696,9 +696,24 @@ static struct ich_error *seg_entry_cb(const struct ich_heap *hp, const struct ic
 		p += put_str(p, " - corrupt");
 		break;
 	}
-	*p++ = ' ';
-	p += put_str(p, ich_block_layer_name(b->layer));
-	*p++ = '\n';
+	/* " %s\n" with the layer's name, from a table (a strlen and a copy
+	 * call per block before) */
+	static struct {
+		size_t len;
+		char text[24];
+	} sfx[ICH_LAYER_PAGE_HEAP + 2];	/* the last: any other value */
+	static bool sfx_ready;
+	if (!sfx_ready) {
+		for (unsigned l = 0; l < sizeof(sfx) / sizeof(sfx[0]); l++) {
+			int n = snprintf(sfx[l].text, sizeof(sfx[l].text), " %s\n",
+					 ich_block_layer_name((enum ich_block_layer)l));
+			sfx[l].len = n > 0 && (size_t)n < sizeof(sfx[l].text) ? (size_t)n : 0;
+		}
+		sfx_ready = true;
+	}
+	unsigned l = (unsigned)b->layer <= ICH_LAYER_PAGE_HEAP ? (unsigned)b->layer : ICH_LAYER_PAGE_HEAP + 1;
+	memcpy(p, sfx[l].text, sizeof(sfx[l].text));
+	p += sfx[l].len;
 	ich_out_commit(e->out, (size_t)(p - o));
 	return NULL;
 }

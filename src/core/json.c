@@ -300,7 +300,7 @@ void ich_json_addr(struct ich_json *j, const char *key, uint64_t addr)
 	j->len += n;
 }
 
-char *ich_json_raw_begin(struct ich_json *j, size_t max)
+char *ich_json_raw_begin_slow(struct ich_json *j, size_t max)
 {
 	return prefix_room(j, NULL, max);
 }
