@@ -293,6 +293,69 @@ static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, 
 	return false;
 }
 
+/*
+ * A walk that only sums blocks up (no callback, or -stat's) goes over the
+ * plain entries of a committed run [e, limit) here: the headers read in
+ * place from one pointer into the mapping (the whole run when the dump
+ * holds it contiguously, else the rest of e's page), decoded and checked
+ * as walk_segment checks them, counted as walk_emit counts them, with no
+ * per-entry call or copy (issue 12).  It stops, returning the entry's
+ * address, at the first entry walk_segment must look at itself: one whose
+ * checksum, Size or PreviousSize fails a check, an internal (LFH
+ * container) or a busy entry with the UnusedBytes escape, or the end of
+ * the pointer's span.
+ */
+static uint64_t sum_run(struct walk_ctx *w, uint64_t e, uint64_t limit, uint64_t *prev_units, bool *prev_known)
+{
+	uint64_t n = limit - e;
+	const uint8_t *p0 = ich_as_peek(w->h->as, e, (size_t)n);
+	if (!p0) {
+		uint64_t page_end = (e | (PAGE - 1)) + 1;
+		n = (page_end < limit ? page_end : limit) - e;
+		p0 = ich_as_peek(w->h->as, e, (size_t)n);
+		if (!p0)
+			return e;
+	}
+	uint64_t start = e, end = e + n, ahead = e, key = w->key;
+	unsigned hoff = (unsigned)w->o->entry_small_header, unit = w->unit;
+	struct ich_heap_totals *t = &w->heap->totals;
+	bool stat = w->fn == heap_stat_add;
+	uint64_t pu = *prev_units;
+	bool pk = *prev_known;
+	while (e + hoff + 8 <= end) {
+		/* the chain's next headers requested ahead, as entry_at does */
+		for (; ahead < e + 2048 && ahead < end; ahead += 64)
+			__builtin_prefetch(p0 + (ahead - start));
+		uint64_t d = ich_le64(p0 + (e - start) + hoff) ^ key;
+		uint64_t size = (uint16_t)d, bsize = size * unit;
+		uint8_t flags = (uint8_t)(d >> 16), unused = (uint8_t)(d >> 56);
+		/* SmallTagIndex = Size lo ^ Size hi ^ Flags (entry_decode) */
+		if ((uint8_t)(d >> 24) != (uint8_t)(d ^ (d >> 8) ^ (d >> 16)) || !size || bsize > limit - e ||
+		    (pk && (uint16_t)(d >> 32) != pu))
+			break;
+		if (flags & HE_BUSY) {
+			if ((flags & HE_VIRTUAL_ALLOC) || (unused >= 0x3F && unit == 16))
+				break;
+			uint64_t req = bsize - (unused <= bsize ? unused : bsize);
+			t->busy_count++;
+			t->busy_bytes += req;
+			if (stat && (w->err = heap_stat_add_n(w->arg, req, 1)))
+				break;
+		} else {
+			t->free_count++;
+			t->free_bytes += bsize;
+			t->backend_free_count++;
+			t->backend_free_bytes += bsize;
+		}
+		pu = size;
+		pk = true;
+		e += bsize;
+	}
+	*prev_units = pu;
+	*prev_known = pk;
+	return e;
+}
+
 /* Walk the entries of one segment. */
 static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segment *seg,
 				      struct ub_list *ubs, bool collect_only, struct deferred *defer)
@@ -310,6 +373,9 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 		e = seg->base;
 	ich_error_destroy(e0);
 	bool prev_known = false;
+	/* only sums wanted, no header record to keep or replay: sum_run */
+	bool summing = !collect_only && (!w->fn || w->fn == heap_stat_add) && !w->heap->dph_owner &&
+		       !w->recording && w->rec_cur >= w->rec_end;
 	size_t next_ucr = 0;
 	uint64_t guard = 0, max_steps = (seg->last_valid_entry - e) / unit + 1;
 	while (e < seg->last_valid_entry && guard++ < max_steps) {
@@ -326,6 +392,13 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 		uint64_t limit = next_ucr < seg->nucr ? seg->ucr[next_ucr].address : seg->last_valid_entry;
 		if (limit > seg->last_valid_entry)
 			limit = seg->last_valid_entry;
+		if (summing) {
+			e = sum_run(w, e, limit, &prev_units, &prev_known);
+			if (w->err)
+				return w->err;
+			if (e >= limit)
+				continue;
+		}
 		struct heap_entry he;
 		struct ich_error *err = loop_entry(w, e, &he);
 		bool bad = false, readable = !err;
