@@ -237,28 +237,38 @@ size_t ich_layouts_candidates(const struct ich_layouts *reg, const char *module,
 	const struct ich_layout *first = ich_layouts_find(reg, module, arch, build);
 	if (first && n < max)
 		out[n++] = first;
+	/* The rest by distance in builds, ties in row order: the matching
+	 * rows gathered in one pass (row order), then a stable insertion
+	 * sort by distance.  (It was a selection over every row per pick, a
+	 * strcmp each: 1-2% of analyze --processes all on a kernel dump with
+	 * 249 processes, issue 12.) */
 	const struct ich_layout *r;
-	/* the rest by distance in builds (selection: the lists are short) */
-	for (;;) {
-		const struct ich_layout *next = NULL;
-		uint64_t best = UINT64_MAX;
-		for (size_t i = 0; (r = row_at(reg, i)); i++) {
-			if (shadowed(reg, i, r) || strcmp(r->module, module) || r->arch != arch)
+	size_t start = n;
+	for (size_t i = 0; (r = row_at(reg, i)); i++) {
+		if (r == first || shadowed(reg, i, r) || strcmp(r->module, module) || r->arch != arch)
+			continue;
+		uint64_t dist = r->build_min > build ? r->build_min - build : build - r->build_min;
+		if (n == max) {
+			/* full: r displaces the farthest kept row, when nearer */
+			if (n == start)
+				break;
+			const struct ich_layout *q = out[n - 1];
+			uint64_t qd = q->build_min > build ? q->build_min - build : build - q->build_min;
+			if (qd <= dist)
 				continue;
-			bool taken = false;
-			for (size_t k = 0; k < n; k++)
-				taken |= out[k] == r;
-			if (taken)
-				continue;
-			uint64_t dist = r->build_min > build ? r->build_min - build : build - r->build_min;
-			if (dist < best) {
-				best = dist;
-				next = r;
-			}
+			n--;
 		}
-		if (!next || n >= max)
-			break;
-		out[n++] = next;
+		size_t k = n;
+		while (k > start) {
+			const struct ich_layout *q = out[k - 1];
+			uint64_t qd = q->build_min > build ? q->build_min - build : build - q->build_min;
+			if (qd <= dist)
+				break;
+			out[k] = q;
+			k--;
+		}
+		out[k] = r;
+		n++;
 	}
 	return n;
 }

@@ -179,10 +179,61 @@ static void test_loader(void **state)
 	ich_error_destroy(err);
 }
 
+static uint64_t build_dist(const struct ich_layout *r, uint32_t build)
+{
+	return r->build_min > build ? r->build_min - build : build - r->build_min;
+}
+
+/* ich_layout_candidates (one gathering pass and a stable sort since issue
+ * 12): the build's own row first, then every other row of the module and
+ * arch once, nearest build first; a shorter max gives a prefix of the
+ * full list (a nearer row displaces a farther one when the list is full). */
+static void test_candidates_order(void **state)
+{
+	(void)state;
+	static const char *const mods[] = { "ntdll", "ntoskrnl" };
+	static const enum ich_arch arches[] = { ICH_ARCH_X86, ICH_ARCH_X64, ICH_ARCH_ARM64 };
+	static const uint32_t builds[] = { 0, 2600, 7601, 9600, 14393, 17763, 18362, 19045, 22631, 26100, 40000 };
+	for (size_t m = 0; m < 2; m++) {
+		for (size_t a = 0; a < 3; a++) {
+			const struct ich_layout *all0[64];
+			size_t n0 = ich_layout_candidates(mods[m], arches[a], 0, all0, 64);
+			assert_true(n0 < 64);
+			for (size_t b = 0; b < sizeof(builds) / sizeof(builds[0]); b++) {
+				const struct ich_layout *c[64];
+				size_t n = ich_layout_candidates(mods[m], arches[a], builds[b], c, 64);
+				assert_int_equal(n, n0);	/* the same rows at any build */
+				const struct ich_layout *own = ich_layout_find(mods[m], arches[a], builds[b]);
+				size_t start = own ? 1 : 0;
+				if (own)
+					assert_ptr_equal(c[0], own);
+				for (size_t i = 0; i < n; i++) {
+					for (size_t j = 0; j < i; j++)
+						assert_ptr_not_equal(c[i], c[j]);
+					bool in0 = false;
+					for (size_t j = 0; j < n0; j++)
+						in0 |= c[i] == all0[j];
+					assert_true(in0);
+					if (i > start)
+						assert_true(build_dist(c[i - 1], builds[b]) <= build_dist(c[i], builds[b]));
+				}
+				for (size_t max = 0; max <= n; max++) {
+					const struct ich_layout *p[64];
+					size_t k = ich_layout_candidates(mods[m], arches[a], builds[b], p, max);
+					assert_int_equal(k, max);
+					for (size_t i = 0; i < k; i++)
+						assert_ptr_equal(p[i], c[i]);
+				}
+			}
+		}
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_lookup),
+		cmocka_unit_test(test_candidates_order),
 		cmocka_unit_test(test_heap_offsets),
 		cmocka_unit_test(test_kernel_offsets),
 		cmocka_unit_test(test_consistency),
