@@ -57,6 +57,21 @@ static bool plausible_first(const struct ntofs *o, uint32_t first, uint32_t stri
 	       (uint64_t)first + (uint64_t)count * stride <= ub_size + stride;
 }
 
+/* A class of containers for the key agreement below. */
+struct agree {
+	uint32_t c, stride, count;
+};
+
+static int agree_cmp(const void *a, const void *b)
+{
+	const struct agree *x = a, *y = b;
+	if (x->c != y->c)
+		return x->c < y->c ? -1 : 1;
+	if (x->stride != y->stride)
+		return x->stride < y->stride ? -1 : 1;
+	return x->count < y->count ? -1 : x->count > y->count;
+}
+
 void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t *ubs, size_t nubs)
 {
 	const struct ntofs *o = &h->ofs[heap - h->heaps];
@@ -72,7 +87,28 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 		if (read_ub(h, o, ubs[i], &u[n]))
 			n++;
 	/* Candidate keys from the first container, kept if every other
-	 * container decodes to a plausible offset under the same key. */
+	 * container decodes to a plausible offset under the same key.  Under
+	 * key = x0 ^ (first | stride0 << 16) (x0: the first container's
+	 * EncodedOffsets ^ its address ^ the LFH heap), container k decodes to
+	 * c_k ^ (first | stride0 << 16) with c_k = its EncodedOffsets ^ its
+	 * address ^ the first container's (the LFH heap cancels): containers
+	 * alike in (c_k, stride, count) accept the same keys, so each such
+	 * class is checked once (issue 12: 587 containers x 513 offsets). */
+	struct agree *cls = calloc(n ? n : 1, sizeof(*cls));
+	if (!cls) {
+		free(u);
+		return;
+	}
+	size_t ncls = 0;
+	for (size_t k = 1; k < n; k++)
+		cls[ncls++] = (struct agree){ (u[k].enc ^ (uint32_t)u[k].ub) ^ (u[0].enc ^ (uint32_t)u[0].ub),
+					      u[k].stride, u[k].count };
+	if (ncls)
+		qsort(cls, ncls, sizeof(*cls), agree_cmp);
+	size_t nu = 0;
+	for (size_t k = 0; k < ncls; k++)
+		if (!nu || agree_cmp(&cls[nu - 1], &cls[k]))
+			cls[nu++] = cls[k];
 	uint32_t keys[520];
 	size_t nkeys = 0, nfirst_ok = 0;
 	uint64_t ub_size = 0x100000;	/* containers are at most this large here */
@@ -82,13 +118,14 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 		nfirst_ok++;
 		uint32_t key = u[0].enc ^ (uint32_t)u[0].ub ^ (uint32_t)heap->front_end ^ (first | u[0].stride << 16);
 		bool all = true;
-		for (size_t k = 1; k < n && all; k++) {
-			uint32_t d = u[k].enc ^ (uint32_t)u[k].ub ^ (uint32_t)heap->front_end ^ key;
-			all = (d >> 16) == u[k].stride && plausible_first(o, d & 0xFFFF, u[k].stride, u[k].count, ub_size);
+		for (size_t k = 0; k < nu && all; k++) {
+			uint32_t d = cls[k].c ^ (first | u[0].stride << 16);
+			all = (d >> 16) == cls[k].stride && plausible_first(o, d & 0xFFFF, cls[k].stride, cls[k].count, ub_size);
 		}
 		if (all && nkeys < 520)
 			keys[nkeys++] = key;
 	}
+	free(cls);
 	/* A constant XOR on the key shifts every container's offset alike, so
 	 * agreement alone cannot pick the key (layouts.md §10).  The memory
 	 * decides: under the right key, the blocks the busy bitmap marks have
@@ -106,6 +143,8 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 		uint8_t bits[16];
 		const uint8_t *span;
 		uint64_t span_len;
+		uint8_t busy[128];	/* the busy blocks' indexes, ascending */
+		uint32_t nbusy;
 	} sc[4];
 	size_t nsc = n < 4 ? n : 4;
 	for (size_t k = 0; k < nsc; k++) {
@@ -121,6 +160,10 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 		if (ich_as_read(h->as, buffer, sc[k].bits, nbytes, NULL) != nbytes)
 			continue;
 		sc[k].ok = true;
+		sc[k].nbusy = 0;
+		for (uint32_t i = 0; i < sc[k].nb; i++)
+			if (sc[k].bits[i / 8] & (1u << (i % 8)))
+				sc[k].busy[sc[k].nbusy++] = (uint8_t)i;
 		sc[k].span_len = 0x1000 + (uint64_t)sc[k].nb * u[k].stride + unit;
 		sc[k].span = ich_as_peek(h->as, u[k].ub, (size_t)sc[k].span_len);
 	}
@@ -130,6 +173,17 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 			if (!sc[k].ok)
 				continue;
 			uint32_t d = u[k].enc ^ (uint32_t)u[k].ub ^ (uint32_t)heap->front_end ^ keys[c];
+			/* every busy block's byte in the span: one load each */
+			uint64_t base = (d & 0xFFFF) + unit - 1, stride = d >> 16;
+			if (sc[k].span && sc[k].nbusy &&
+			    base + (uint64_t)sc[k].busy[sc[k].nbusy - 1] * stride < sc[k].span_len) {
+				const uint8_t *p = sc[k].span + base;
+				long plus = 0;
+				for (uint32_t j = 0; j < sc[k].nbusy; j++)
+					plus += p[(uint64_t)sc[k].busy[j] * stride] >> 7;
+				score += 2 * plus - (long)sc[k].nbusy;
+				continue;
+			}
 			for (uint32_t i = 0; i < sc[k].nb; i++) {
 				if (!(sc[k].bits[i / 8] & (1u << (i % 8))))
 					continue;
