@@ -24,6 +24,7 @@
 #include <cmocka.h>
 
 #include <icpheap/dump.h>
+#include <icpheap/heap.h>
 #include <icpheap/minidump.h>
 
 #include "dumpbuilder.h"
@@ -239,11 +240,56 @@ static void test_kernel_pages(void **state)
 	free(path);
 }
 
-int main(void)
+/* Through a process's heaps context (argv[1]: the segheap builder's
+ * x64-19045 scenario): ntdll's writable sections parsed once and kept, and
+ * the iterator over .data finding what the builder captured of it, the
+ * page of RtlpHpHeapGlobals.  Values from tests/builder/segheap/shb.c:
+ * ntdll at 0x7FFB2F870000, .data at RVA 0x16A000 of 0xB000 bytes (the
+ * only section with IMAGE_SCN_MEM_WRITE), globals at .data+0x8C0, their
+ * page captured. */
+static const char *g_segheap;
+
+static void test_heaps_sections(void **state)
 {
+	(void)state;
+	if (!g_segheap)
+		skip();
+	struct ich_dump *d = open_dump(g_segheap);
+	struct ich_heaps *h = NULL;
+	struct ich_error *err = ich_heaps_open(d, 0, &h);
+	if (err)
+		fail_msg("%s", err->message);
+	const struct ntdll_sections *s = ntdll_writable_sections(h);
+	assert_non_null(s);
+	assert_ptr_equal(ntdll_writable_sections(h), s);	/* parsed once */
+	assert_int_equal(s->n, 1);
+	assert_string_equal(s->sec[0].name, ".data");
+	assert_int_equal(s->sec[0].address, 0x7FFB2F870000ull + 0x16A000);
+	assert_int_equal(s->sec[0].size, 0xB000);
+	struct data_iter *it = malloc(sizeof(*it));
+	assert_non_null(it);
+	struct data_chunk c;
+	size_t n = 0;
+	heap_data_iter(it, h, s->sec[0].address, s->sec[0].address + s->sec[0].size, 8);
+	while (data_iter_next(it, &c)) {
+		n++;
+		assert_int_equal(c.va, 0x7FFB2F870000ull + 0x16A000);
+		assert_int_equal(c.starts, 0x1000);
+		assert_int_equal(c.len, 0x1000);
+	}
+	assert_int_equal(n, 1);
+	free(it);
+	ich_heaps_close(h);
+	ich_dump_close(d);
+}
+
+int main(int argc, char **argv)
+{
+	g_segheap = argc > 1 ? argv[1] : NULL;
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_minidump_ranges),
 		cmocka_unit_test(test_kernel_pages),
+		cmocka_unit_test(test_heaps_sections),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
