@@ -438,8 +438,21 @@ static void json_block_compact(struct ich_json *j, const struct ich_heap_block *
 	p += ich_fmt_u64(p, b->unused);
 	memcpy(p, t->text, TAIL_TEXT);
 	p += t->len;
-	if (t->where)
-		p += json_hex(p, b->segment);
+	if (t->where) {
+		/* runs of blocks share their segment / container: its text
+		 * is kept from the block before */
+		static uint64_t where_addr;
+		static bool where_have;
+		static char where_text[24];
+		static size_t where_len;
+		if (!where_have || b->segment != where_addr) {
+			where_len = json_hex(where_text, b->segment);
+			where_addr = b->segment;
+			where_have = true;
+		}
+		memcpy(p, where_text, sizeof(where_text));
+		p += where_len;
+	}
 	*p++ = '}';
 	ich_json_raw_end(j, (size_t)(p - o));
 }
