@@ -315,6 +315,48 @@ static void test_real_thread_names(void **state)
 	ich_dump_close(d);
 }
 
+/* Threads sharing one id take that id's names in thread order (the
+ * reader keeps a cursor per id: a scan from the first thread of the id
+ * for every name was quadratic, found by the minidump fuzz target), and a
+ * thread the names list skips stays unnamed.  Forward declarations: the
+ * builder helpers are further down. */
+static void write_md(struct db_md *b, char **path);
+static void done(struct ich_dump *d, char *path);
+static void test_thread_names_shared_ids(void **state)
+{
+	(void)state;
+	struct db_md *b = db_md_new(DB_ARCH_X64, 10, 0, 19045);
+	db_md_set_thread_stream(b, DB_THREADS_LIST);
+	/* ids 7, 5, 7, 7, 5: the fourth (7) has no name */
+	static const uint32_t ids[5] = { 7, 5, 7, 7, 5 };
+	static const char *const names[5] = { "seven-a", "five-a", "seven-b", NULL, "five-b" };
+	for (int i = 0; i < 5; i++)
+		db_md_add_thread(b, &(struct db_md_thread){ .id = ids[i], .name = names[i] });
+	/* then 3,000 threads of id 0, each named */
+	enum { NSAME = 3000 };
+	static char same[NSAME][16];
+	for (int i = 0; i < NSAME; i++) {
+		snprintf(same[i], sizeof(same[i]), "zero-%d", i);
+		db_md_add_thread(b, &(struct db_md_thread){ .id = 0, .name = same[i] });
+	}
+	char *path;
+	write_md(b, &path);
+	struct ich_dump *d = open_ok(path);
+	const struct ich_minidump *md = ich_dump_minidump(d);
+	assert_int_equal(md->nthreads, 5 + NSAME);
+	assert_string_equal(md->threads[0].name, "seven-a");
+	assert_string_equal(md->threads[1].name, "five-a");
+	assert_string_equal(md->threads[2].name, "seven-b");
+	assert_null(md->threads[3].name);
+	assert_string_equal(md->threads[4].name, "five-b");
+	for (int i = 0; i < NSAME; i++) {
+		assert_non_null(md->threads[5 + i].name);
+		assert_string_equal(md->threads[5 + i].name, same[i]);
+	}
+	done(d, path);
+	db_md_free(b);
+}
+
 static void expect_format_error(const char *path, const char *const *needles)
 {
 	struct ich_dump *d = NULL;
@@ -1009,6 +1051,7 @@ int main(void)
 		cmocka_unit_test(test_real_minidumps),
 		cmocka_unit_test(test_real_gzip),
 		cmocka_unit_test(test_real_thread_names),
+		cmocka_unit_test(test_thread_names_shared_ids),
 		cmocka_unit_test(test_real_hostile),
 		cmocka_unit_test(test_stream_names),
 		BUILD_TESTS
