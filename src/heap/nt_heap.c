@@ -296,8 +296,8 @@ static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, 
 /*
  * A walk that only sums blocks up (no callback, or -stat's) goes over the
  * plain entries of a committed run [e, limit) here: the headers read in
- * place from one pointer into the mapping (the whole run when the dump
- * holds it contiguously, else the rest of e's page), decoded and checked
+ * place from one pointer into the mapping (the reader's window: the whole
+ * minidump range, a kernel dump's page), decoded and checked
  * as walk_segment checks them, counted as walk_emit counts them, with no
  * per-entry call or copy (issue 12).  It stops, returning the entry's
  * address, at the first entry walk_segment must look at itself: one whose
@@ -307,17 +307,18 @@ static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, 
  */
 static uint64_t sum_run(struct walk_ctx *w, uint64_t e, uint64_t limit, uint64_t *prev_units, bool *prev_known)
 {
-	uint64_t n = limit - e;
-	const uint8_t *p0 = ich_as_peek(w->h->as, e, (size_t)n);
-	if (!p0) {
-		uint64_t page_end = (e | (PAGE - 1)) + 1;
-		n = (page_end < limit ? page_end : limit) - e;
-		p0 = ich_as_peek(w->h->as, e, (size_t)n);
-		if (!p0)
-			return e;
-	}
-	uint64_t start = e, end = e + n, ahead = e, key = w->key;
+	/* The span: the window (the stretch the reader's last lookup found
+	 * contiguous in the file: a minidump range, a kernel-dump page), moved
+	 * to e by a small peek when it is elsewhere; no large peek, which a
+	 * kernel dump's reader would answer by translating page after page. */
+	struct ich_as *as = w->h->as;
 	unsigned hoff = (unsigned)w->o->entry_small_header, unit = w->unit;
+	const uint8_t *p0 = ich_as_window_get(as, e, hoff + 8);
+	if (!p0 && (!ich_as_peek(as, e, hoff + 8) || !(p0 = ich_as_window_get(as, e, hoff + 8))))
+		return e;
+	const struct ich_as_window *win = (const struct ich_as_window *)(const void *)as;
+	uint64_t wend = win->base + win->len;
+	uint64_t start = e, end = wend < limit ? wend : limit, ahead = e, key = w->key;
 	struct ich_heap_totals *t = &w->heap->totals;
 	bool stat = w->fn == heap_stat_add;
 	uint64_t pu = *prev_units;
