@@ -70,11 +70,25 @@ const char *ich_as_name(const struct ich_as *as);
  * reads of nearby headers below are a bounds check and a load, inline,
  * with no call and no copy (issue 12).  len 0: no window yet.
  */
+struct ich_as_span {
+	uint64_t len;		/* bytes of the segment in the file (0: none) */
+	const uint8_t *data;	/* where its first byte lies in the mapping */
+};
+
 struct ich_as_window {
 	uint64_t base;
 	uint64_t len;
 	const uint8_t *data;
 	uint64_t ahead;		/* ich_as_read_ahead: requested up to here */
+	/* The space's range table, for spaces that are a list of ranges
+	 * (minidumps, triage dumps): segment i starts at tab_start[i]
+	 * (sorted ascending, segments disjoint) and its bytes that the file
+	 * holds are tab_span[i].  A read the window misses looks here inline
+	 * -- a branch-free lower bound, no call -- so random reads cost a few
+	 * instructions more than a raw load (issue 12).  tab_n 0: no table. */
+	const uint64_t *tab_start;
+	const struct ich_as_span *tab_span;
+	size_t tab_n;
 };
 
 /* The bytes [addr, addr + n) inside the window, or NULL. */
@@ -86,6 +100,52 @@ static inline const uint8_t *ich_as_window_get(const struct ich_as *as,
 	if (o < w->len && n <= w->len - o)
 		return w->data + o;
 	return NULL;
+}
+
+/* Index of the last entry of the sorted start[0..n) that is <= addr, or 0
+ * when there is none (the caller's bounds check then fails: addr -
+ * start[0] wraps).  n > 0.  Branch-free: the loop runs log2(n) times
+ * whatever addr is, each step a compare and a conditional move. */
+static inline size_t ich_as_table_index(const uint64_t *start, size_t n, uint64_t addr)
+{
+	const uint64_t *b = start;
+	while (n > 1) {
+		size_t half = n / 2;
+		b = b[half] <= addr ? b + half : b;
+		n -= half;
+	}
+	return (size_t)(b - start);
+}
+
+/* The bytes [addr, addr + n) if one segment of the range table holds them
+ * all in the file, else NULL (not in the table, straddling two segments,
+ * past the end of the file: the out-of-line path then says why).  A hit
+ * moves the window to the segment, as the out-of-line lookup would, so
+ * the reads near it that follow (and ich_as_read_ahead) stay on the
+ * window. */
+static inline const uint8_t *ich_as_table_get(struct ich_as *as, uint64_t addr, size_t n)
+{
+	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
+	if (!w->tab_n)
+		return NULL;
+	size_t i = ich_as_table_index(w->tab_start, w->tab_n, addr);
+	uint64_t start = w->tab_start[i];
+	uint64_t o = addr - start;
+	const struct ich_as_span *s = &w->tab_span[i];
+	if (o < s->len && n <= s->len - o) {
+		w->base = start;
+		w->len = s->len;
+		w->data = s->data;
+		return s->data + o;
+	}
+	return NULL;
+}
+
+/* The window, then the range table: the inline part of every read. */
+static inline const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size_t n)
+{
+	const uint8_t *p = ich_as_window_get(as, addr, n);
+	return p ? p : ich_as_table_get(as, addr, n);
 }
 
 /* Hint that the n bytes from addr are about to be read by a walk that goes
@@ -144,7 +204,7 @@ static inline uint64_t ich_as_load_le_(const uint8_t *p, size_t n)
 static inline size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf,
 				 size_t len, struct ich_read_result *res)
 {
-	const uint8_t *p = ich_as_window_get(as, addr, len);
+	const uint8_t *p = ich_as_get_(as, addr, len);
 	if (!p || !len)
 		return ich_as_read_slow(as, addr, buf, len, res);
 	memcpy(buf, p, len);
@@ -164,7 +224,7 @@ static inline size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf,
  */
 static inline const void *ich_as_peek(struct ich_as *as, uint64_t addr, size_t len)
 {
-	const uint8_t *p = ich_as_window_get(as, addr, len);
+	const uint8_t *p = ich_as_get_(as, addr, len);
 	return p ? p : ich_as_peek_slow(as, addr, len);
 }
 
@@ -173,7 +233,7 @@ static inline const void *ich_as_peek(struct ich_as *as, uint64_t addr, size_t l
 ICH_MUST_CHECK static inline struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
 						  void *buf, size_t len)
 {
-	const uint8_t *p = ich_as_window_get(as, addr, len);
+	const uint8_t *p = ich_as_get_(as, addr, len);
 	if (!p)
 		return ich_as_read_exact_slow(as, addr, buf, len);
 	memcpy(buf, p, len);
@@ -190,7 +250,7 @@ ICH_MUST_CHECK struct ich_error *ich_as_read_u64_slow(struct ich_as *as, uint64_
 #define ICH_AS_TYPED_READ_(name, type, n)					\
 ICH_MUST_CHECK static inline struct ich_error *name(struct ich_as *as, uint64_t addr, type *out) \
 {										\
-	const uint8_t *p = ich_as_window_get(as, addr, n);			\
+	const uint8_t *p = ich_as_get_(as, addr, n);				\
 	if (!p)									\
 		return name##_slow(as, addr, out);				\
 	*out = (type)ich_as_load_le_(p, n);					\

@@ -20,6 +20,7 @@ struct range_as {
 	struct ich_as as;
 	struct ich_va_range *seg;	/* sorted, non-overlapping */
 	uint64_t *starts;		/* seg[i].start, dense for the search */
+	struct ich_as_span *span;	/* seg[i]'s bytes in the file */
 	size_t nseg;
 	size_t last;			/* cache: last segment hit */
 	const uint8_t *data;
@@ -138,23 +139,13 @@ static struct ich_error *build_segments(struct range_as *ras,
 	return NULL;
 }
 
-/* Index of the last segment with start <= addr, or SIZE_MAX.  A
- * branch-free lower bound over the dense start array: random reads over
- * thousands of ranges pay a few cache-resident steps, not mispredictions. */
+/* Index of the last segment with start <= addr, or SIZE_MAX (the
+ * lookup the inline path of addrspace.h makes, ich_as_table_index). */
 static size_t find_seg(struct range_as *ras, uint64_t addr)
 {
-	/* (the segment of the last hit is the window: addrspace.h checks it
-	 * inline before coming here) */
-	size_t n = ras->nseg;
-	if (n == 0 || ras->starts[0] > addr)
+	if (ras->nseg == 0 || ras->starts[0] > addr)
 		return SIZE_MAX;
-	const uint64_t *base = ras->starts;
-	while (n > 1) {
-		size_t half = n / 2;
-		base = base[half] <= addr ? base + half : base;
-		n -= half;
-	}
-	return (size_t)(base - ras->starts);
+	return ich_as_table_index(ras->starts, ras->nseg, addr);
 }
 
 /* Make segment i the window and the cache (its bytes that are in the file). */
@@ -253,6 +244,7 @@ static void range_destroy(struct ich_as *as)
 	struct range_as *ras = (struct range_as *)as;
 	free(ras->seg);
 	free(ras->starts);
+	free(ras->span);
 	free(ras);
 }
 
@@ -279,10 +271,23 @@ struct ich_error *ich_range_as_create(struct ich_dump *dump, unsigned ptr_size,
 	struct ich_error *err = build_segments(ras, ranges, n);
 	if (!err && ras->nseg) {
 		ras->starts = malloc(ras->nseg * sizeof(*ras->starts));
-		if (!ras->starts)
+		ras->span = malloc(ras->nseg * sizeof(*ras->span));
+		if (!ras->starts || !ras->span)
 			err = &ich_enomem;
-		for (size_t i = 0; ras->starts && i < ras->nseg; i++)
-			ras->starts[i] = ras->seg[i].start;
+		for (size_t i = 0; !err && i < ras->nseg; i++) {
+			/* the inline lookup needs no file check: a span holds
+			 * only the segment's bytes that the file has */
+			const struct ich_va_range *sg = &ras->seg[i];
+			ras->starts[i] = sg->start;
+			ras->span[i] = (struct ich_as_span){ 0, ras->data };
+			if (sg->file_off < ras->file_size) {
+				uint64_t infile = ras->file_size - sg->file_off;
+				ras->span[i].len = sg->size < infile ? sg->size : infile;
+				ras->span[i].data = ras->data + sg->file_off;
+			}
+		}
+		if (!err)
+			ich_as_set_table(&ras->as, ras->starts, ras->span, ras->nseg);
 	}
 	if (err) {
 		range_destroy(&ras->as);

@@ -119,6 +119,17 @@ static inline void ich_as_set_window(struct ich_as *as, uint64_t base, uint64_t 
 	as->win.data = data;
 }
 
+/* Give the inline read path the space's range table (addrspace.h):
+ * start sorted ascending, segments disjoint, span[i] only bytes the
+ * mapped file holds.  The arrays live as long as the space. */
+static inline void ich_as_set_table(struct ich_as *as, const uint64_t *start,
+				    const struct ich_as_span *span, size_t n)
+{
+	as->win.tab_start = start;
+	as->win.tab_span = span;
+	as->win.tab_n = n;
+}
+
 /*
  * Range address space: sorted, non-overlapping ranges of VA backed by file
  * bytes, binary-searched.  Used by minidumps (MemoryList / Memory64List)

@@ -369,6 +369,143 @@ static void test_range_as_window(void **state)
 	free_fake(d);
 }
 
+/* The inline range-table lookup of addrspace.h (issue 12) against naive
+ * linear searches: ich_as_table_index on sorted arrays of 1..80 entries
+ * (every edge: below the first start, on each start, one before it, past
+ * the last), then ich_as_table_get over spaces built from random, unsorted,
+ * overlapping ranges (the first listed owns a byte), some touching in VA
+ * with or without contiguous file bytes, some cut by the end of the file:
+ * a hit must point at exactly the owner's file bytes for all n bytes, and
+ * a miss must be a request some byte of which is unowned, past the file,
+ * or in a different piece of the file (a read straddling two ranges). */
+static size_t naive_index(const uint64_t *s, size_t n, uint64_t a)
+{
+	size_t i = 0;
+	for (size_t k = 0; k < n; k++)
+		if (s[k] <= a)
+			i = k;
+	return i;
+}
+
+/* file offset of byte a (first listed range owns it), or -1 unowned, -2
+ * owned but past the end of the file */
+static int64_t naive_owner(const struct ich_va_range *r, size_t n, uint64_t a, uint64_t fsize)
+{
+	for (size_t i = 0; i < n; i++)
+		if (a >= r[i].start && a - r[i].start < r[i].size) {
+			uint64_t f = r[i].file_off + (a - r[i].start);
+			return f < fsize ? (int64_t)f : -2;
+		}
+	return -1;
+}
+
+static void test_range_as_table(void **state)
+{
+	(void)state;
+	srand(23);
+	uint64_t st[80];
+	for (size_t n = 1; n <= 80; n++) {
+		uint64_t at = (uint64_t)(rand() % 16);
+		for (size_t i = 0; i < n; i++) {
+			at += (uint64_t)(rand() % 40 + 1);
+			st[i] = at;
+		}
+		for (size_t i = 0; i < n; i++) {
+			uint64_t probes[] = { st[i], st[i] - 1, st[i] + 1 };
+			for (int k = 0; k < 3; k++)
+				assert_int_equal(ich_as_table_index(st, n, probes[k]),
+						 naive_index(st, n, probes[k]));
+		}
+		assert_int_equal(ich_as_table_index(st, n, 0), 0);
+		assert_int_equal(ich_as_table_index(st, n, UINT64_MAX), n - 1);
+		for (int k = 0; k < 200; k++) {
+			uint64_t a = (uint64_t)(rand() % (int)(at + 50));
+			assert_int_equal(ich_as_table_index(st, n, a), naive_index(st, n, a));
+		}
+	}
+
+	const uint64_t fsize = 0x4000;
+	struct ich_dump *d = fake_dump(fsize);
+	struct ich_as *as;
+	uint8_t b[32];
+	/* no ranges: an empty table, every read misses */
+	assert_null(ich_range_as_create(d, 8, "t", NULL, 0, &as));
+	assert_null(ich_as_table_get(as, 0, 1));
+	assert_null(ich_as_peek(as, 0x1000, 8));
+	struct ich_read_result res;
+	assert_int_equal(ich_as_read(as, 0x1000, b, 8, &res), 0);
+	assert_int_equal(res.why, ICH_MISS_NOT_CAPTURED);
+	ich_as_destroy(as);
+	/* one range: its edges */
+	struct ich_va_range one = { 0x7000, 0x100, 0x200 };
+	assert_null(ich_range_as_create(d, 8, "t", &one, 1, &as));
+	assert_ptr_equal(ich_as_table_get(as, 0x7000, 8), d->file.data + 0x200);
+	assert_ptr_equal(ich_as_table_get(as, 0x70f8, 8), d->file.data + 0x2f8);
+	assert_ptr_equal(ich_as_table_get(as, 0x70ff, 1), d->file.data + 0x2ff);
+	assert_null(ich_as_table_get(as, 0x70f9, 8));
+	assert_null(ich_as_table_get(as, 0x7100, 1));
+	assert_null(ich_as_table_get(as, 0x6fff, 1));
+	assert_null(ich_as_table_get(as, 0x6ff8, 16));
+	ich_as_destroy(as);
+	/* two ranges touching in VA, not in the file: a straddling read is
+	 * not one piece of the file, so the inline path declines it and the
+	 * out-of-line read copies both parts */
+	struct ich_va_range two[] = { { 0x8000, 0x10, 0x100 }, { 0x8010, 0x10, 0x300 } };
+	assert_null(ich_range_as_create(d, 8, "t", two, 2, &as));
+	assert_null(ich_as_table_get(as, 0x800c, 8));
+	assert_int_equal(ich_as_read(as, 0x800c, b, 8, &res), 8);
+	assert_int_equal(b[3], 0x0f);
+	assert_int_equal(b[4], 0x00);		/* file 0x300 */
+	uint64_t v64;
+	assert_null(ich_as_read_u64(as, 0x800c, &v64));
+	assert_int_equal(v64, 0x030201000f0e0d0cull);
+	ich_as_destroy(as);
+
+	enum { N = 60 };
+	struct ich_va_range r[N];
+	for (int round = 0; round < 20; round++) {
+		size_t n = (size_t)(rand() % N) + 1;
+		for (size_t i = 0; i < n; i++) {
+			r[i].start = 0x10000 + (uint64_t)(rand() % 0x800);
+			r[i].size = (uint64_t)(rand() % 0x60 + 1);
+			r[i].file_off = (uint64_t)(rand() % (int)fsize);
+			if (i && rand() % 3 == 0) {
+				/* touching the one before, in VA (and half the
+				 * time in the file: merged into one segment) */
+				r[i].start = r[i - 1].start + r[i - 1].size;
+				if (rand() % 2)
+					r[i].file_off = r[i - 1].file_off + r[i - 1].size;
+			}
+		}
+		assert_null(ich_range_as_create(d, 8, "t", r, n, &as));
+		for (int k = 0; k < 4000; k++) {
+			uint64_t a = 0x10000 - 8 + (uint64_t)(rand() % 0x880);
+			size_t len = (size_t)(rand() % 24 + 1);
+			int64_t f0 = naive_owner(r, n, a, fsize);
+			bool whole = f0 >= 0;
+			for (size_t j = 1; whole && j < len; j++)
+				whole = naive_owner(r, n, a + j, fsize) == f0 + (int64_t)j;
+			const uint8_t *p = ich_as_table_get(as, a, len);
+			if (whole)
+				assert_ptr_equal(p, d->file.data + f0);
+			else
+				assert_null(p);
+			/* the whole inline path (window, then table) agrees
+			 * with the copying read */
+			size_t got = ich_as_read(as, a, b, len, NULL);
+			p = ich_as_peek(as, a, len);
+			if (whole) {
+				assert_int_equal(got, len);
+				assert_ptr_equal(p, d->file.data + f0);
+			} else {
+				assert_null(p);
+			}
+		}
+		ich_as_destroy(as);
+	}
+	free_fake(d);
+}
+
 /* List walks over a memory image built in the fake file. */
 static struct ich_error *count_cb(uint64_t e, void *arg)
 {
@@ -711,6 +848,7 @@ int main(void)
 		cmocka_unit_test(test_range_as_overlaps),
 		cmocka_unit_test(test_range_as_many),
 		cmocka_unit_test(test_range_as_window),
+		cmocka_unit_test(test_range_as_table),
 		cmocka_unit_test(test_list_walk),
 		cmocka_unit_test(test_gzip),
 	};
