@@ -506,6 +506,103 @@ static void test_range_as_table(void **state)
 	free_fake(d);
 }
 
+/* Ranges listed sorted and disjoint take the one-pass build (no sweep):
+ * the same segments as the sweep builds from the same ranges listed in
+ * another order (disjoint, so the order owns nothing), joined where they
+ * continue each other in VA and file. */
+static void test_range_as_sorted(void **state)
+{
+	(void)state;
+	const uint64_t fsize = 0x8000;
+	struct ich_dump *d = fake_dump(fsize);
+	enum { N = 300 };
+	struct ich_va_range r[N], shuf[N];
+	srand(29);
+	for (int round = 0; round < 10; round++) {
+		uint64_t at = 0x20000;
+		for (int i = 0; i < N; i++) {
+			int kind = rand() % 4;
+			if (i && kind == 0) {		/* continues the last one in VA and file */
+				r[i].start = at;
+				r[i].file_off = r[i - 1].file_off + r[i - 1].size;
+			} else {			/* touching in VA only, or after a gap */
+				r[i].start = at + (kind == 1 ? 0 : (uint64_t)(rand() % 64));
+				r[i].file_off = (uint64_t)(rand() % 0x7000);
+			}
+			r[i].size = (uint64_t)(rand() % 80);	/* some empty */
+			at = r[i].start + r[i].size;
+		}
+		/* the last range runs past the end of the file */
+		r[N - 1].file_off = fsize - 8;
+		r[N - 1].size = 32;
+		at = r[N - 1].start + 32;
+		memcpy(shuf, r, sizeof(r));
+		for (int i = N - 1; i > 0; i--) {
+			int j = rand() % (i + 1);
+			struct ich_va_range t = shuf[i];
+			shuf[i] = shuf[j];
+			shuf[j] = t;
+		}
+		struct ich_as *a, *b;
+		assert_null(ich_range_as_create(d, 8, "t", r, N, &a));
+		assert_null(ich_range_as_create(d, 8, "t", shuf, N, &b));
+		const struct ich_as_window *wa = (const void *)a, *wb = (const void *)b;
+		assert_int_equal(wa->tab_n, wb->tab_n);
+		assert_true(wa->tab_n < N);		/* some were joined */
+		for (size_t i = 0; i < wa->tab_n; i++) {
+			assert_int_equal(wa->tab_start[i], wb->tab_start[i]);
+			assert_int_equal(wa->tab_span[i].len, wb->tab_span[i].len);
+			assert_ptr_equal(wa->tab_span[i].data, wb->tab_span[i].data);
+		}
+		for (int k = 0; k < 3000; k++) {
+			uint64_t x = 0x20000 - 8 + (uint64_t)(rand() % (int)(at - 0x20000 + 16));
+			size_t len = (size_t)(rand() % 40 + 1);
+			uint8_t ba[40], bb[40];
+			struct ich_read_result ra, rb;
+			size_t na = ich_as_read(a, x, ba, len, &ra), nb = ich_as_read(b, x, bb, len, &rb);
+			assert_int_equal(na, nb);
+			assert_memory_equal(ba, bb, na);
+			assert_int_equal(ra.why, rb.why);
+			assert_int_equal(ra.miss_addr, rb.miss_addr);
+		}
+		ich_as_destroy(a);
+		ich_as_destroy(b);
+		/* then ranges listed after them that they cover (as the
+		 * minidump reader appends thread stacks), inside one range or
+		 * over two touching ones; in odd rounds the last one sticks
+		 * out into a hole (the sweep then builds it): every byte read
+		 * as the first listed range that holds it says */
+		struct ich_va_range x[N + 20];
+		memcpy(x, r, sizeof(r));
+		size_t nx = N;
+		while (nx < N + 20) {
+			const struct ich_va_range *o = &r[rand() % (N - 1)];
+			if (o->size < 2)
+				continue;
+			uint64_t off = (uint64_t)(rand() % (int)o->size);
+			uint64_t len = (uint64_t)(rand() % (int)(o->size - off)) + 1;
+			if (nx == N + 19 && round % 2)
+				len = o->size - off + 100;	/* past the range */
+			x[nx++] = (struct ich_va_range){ o->start + off, len, (uint64_t)(rand() % 0x7000) };
+		}
+		assert_null(ich_range_as_create(d, 8, "t", x, nx, &a));
+		for (int k = 0; k < 3000; k++) {
+			uint64_t va = 0x20000 - 8 + (uint64_t)(rand() % (int)(at - 0x20000 + 16));
+			uint8_t byte;
+			size_t got = ich_as_read(a, va, &byte, 1, NULL);
+			int64_t f = naive_owner(x, nx, va, fsize);
+			if (f >= 0) {
+				assert_int_equal(got, 1);
+				assert_int_equal(byte, (uint8_t)f);
+			} else {
+				assert_int_equal(got, 0);
+			}
+		}
+		ich_as_destroy(a);
+	}
+	free_fake(d);
+}
+
 /* List walks over a memory image built in the fake file. */
 static struct ich_error *count_cb(uint64_t e, void *arg)
 {
@@ -849,6 +946,7 @@ int main(void)
 		cmocka_unit_test(test_range_as_many),
 		cmocka_unit_test(test_range_as_window),
 		cmocka_unit_test(test_range_as_table),
+		cmocka_unit_test(test_range_as_sorted),
 		cmocka_unit_test(test_list_walk),
 		cmocka_unit_test(test_gzip),
 	};
