@@ -155,7 +155,9 @@ int main(int argc, char **argv)
 	rc = cmd->run(opts, nargs, args, &g);
 	free(args);
 	free(opts);
-	if (fflush(stdout) != 0 && rc < ICH_EXIT_INTERNAL) {
+	/* ferror too: a write that failed earlier leaves the flag set but
+	 * the buffer empty, and fflush then succeeds */
+	if ((fflush(stdout) != 0 || ferror(stdout)) && rc < ICH_EXIT_INTERNAL) {
 		perror("icpheap: writing output");
 		rc = ICH_EXIT_INTERNAL;
 	}

@@ -21,8 +21,13 @@ void ich_file_write(FILE *f, const char *p, size_t n)
 		ssize_t w = write(fd, p, n);
 		if (w < 0 && errno == EINTR)
 			continue;
-		if (w <= 0)
+		if (w <= 0) {
+			/* stdio retries and, failing too, sets the stream's
+			 * error flag, which main() turns into exit 4: a full
+			 * disk must not leave a cut JSON document and exit 0 */
+			fwrite(p, 1, n, f);
 			return;
+		}
 		p += w;
 		n -= (size_t)w;
 	}
