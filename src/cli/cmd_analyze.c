@@ -195,9 +195,19 @@ static void run_child(struct job *j, const struct ich_analyze_opts *opts)
 	struct ich_analyze_outcome o;
 	memset(&o, 0, sizeof(o));
 	ich_analyze_one(j->path, opts, j->report, &o);
-	fflush(j->report);
-	fwrite(&o, sizeof(o), 1, j->meta);
-	fflush(j->meta);
+	/* A report or record that could not be written (a full $TMPDIR) is
+	 * this dump's internal error, said here with the reason, not a
+	 * success the parent would print cut short. */
+	if (fflush(j->report) != 0 || ferror(j->report)) {
+		fprintf(stderr, "icpheap analyze: %s: cannot write the report to a temporary file: %s\n",
+			j->path, strerror(errno));
+		_exit(ICH_EXIT_INTERNAL);
+	}
+	if (fwrite(&o, sizeof(o), 1, j->meta) != 1 || fflush(j->meta) != 0) {
+		fprintf(stderr, "icpheap analyze: %s: cannot write the outcome to a temporary file: %s\n",
+			j->path, strerror(errno));
+		_exit(ICH_EXIT_INTERNAL);
+	}
 	_exit(0);
 }
 
@@ -621,12 +631,24 @@ out:
 		worst = ICH_EXIT_INTERNAL;
 	}
 	if (out_path) {
-		bool ok = fflush(out) == 0 && fsync(fileno(out)) == 0;
-		ok = fclose(out) == 0 && ok;
+		/* ferror too: a write that failed earlier leaves the flag set
+		 * and the buffer empty, so fflush alone succeeds */
+		const char *why = NULL;
+		if (fflush(out) != 0)
+			why = strerror(errno);
+		else if (ferror(out))
+			why = "a write failed";
+		else if (fsync(fileno(out)) != 0)
+			why = strerror(errno);
+		if (fclose(out) != 0 && !why)
+			why = strerror(errno);
+		bool ok = !why;
 		if (ok && worst != ICH_EXIT_INTERNAL && rename(tmp_out, out_path) == 0) {
 			/* done */
 		} else {
-			if (ok && worst != ICH_EXIT_INTERNAL)
+			if (!ok)
+				fprintf(stderr, "icpheap analyze: cannot write %s: %s\n", out_path, why);
+			else if (worst != ICH_EXIT_INTERNAL)
 				fprintf(stderr, "icpheap analyze: cannot write %s: %s\n", out_path, strerror(errno));
 			unlink(tmp_out);
 			worst = ich_cli_worst(worst, ICH_EXIT_INTERNAL);
