@@ -436,17 +436,13 @@ static void print_ucrs_before(struct entries_ctx *e, uint64_t upto)
 static size_t entry_head(char *o, int w, uint64_t header, uint64_t prev_size, uint64_t block_size, unsigned flags)
 {
 	char *p = o;
-	memcpy(p, "        ", 8);
-	p += 8;
+	ICH_PUT_LIT(p, "        ");
 	p += ich_fmt_hex(p, header, (unsigned)w);
-	memcpy(p, ": ", 2);
-	p += 2;
+	ICH_PUT_LIT(p, ": ");
 	p += ich_fmt_hex(p, prev_size, 5);
-	memcpy(p, " . ", 3);
-	p += 3;
+	ICH_PUT_LIT(p, " . ");
 	p += ich_fmt_hex(p, block_size, 5);
-	memcpy(p, " [", 2);
-	p += 2;
+	ICH_PUT_LIT(p, " [");
 	p += ich_fmt_hex(p, 0x100u | flags, 3);
 	*p++ = ']';
 	return (size_t)(p - o);
@@ -487,13 +483,11 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 		char *o = ich_out_room(e->out, 128), *p = o;
 		p += entry_head(p, c->w, b->header, 0, b->block_size, b->state == ICH_BLOCK_BUSY ? 1u : 0u);
 		if (b->state == ICH_BLOCK_BUSY) {
-			memcpy(p, " - busy (", 9);
-			p += 9;
+			ICH_PUT_LIT(p, " - busy (");
 			p += ich_fmt_hex(p, b->size, 1);
 			*p++ = ')';
 		}
-		memcpy(p, " LFH\n", 5);
-		p += 5;
+		ICH_PUT_LIT(p, " LFH\n");
 		ich_out_commit(e->out, (size_t)(p - o));
 		return NULL;
 	}
@@ -524,13 +518,11 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 		memcpy(p, corrupt, sizeof(corrupt) - 1);
 		p += sizeof(corrupt) - 1;
 	} else if (b->state != ICH_BLOCK_FREE) {
-		memcpy(p, " - busy (", 9);
-		p += 9;
+		ICH_PUT_LIT(p, " - busy (");
 		p += ich_fmt_hex(p, b->size, 1);
 		*p++ = ')';
 		if (b->state == ICH_BLOCK_INTERNAL) {
-			memcpy(p, " Internal ", 10);
-			p += 10;
+			ICH_PUT_LIT(p, " Internal ");
 		}
 	}
 	*p++ = '\n';
@@ -544,8 +536,7 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 		n = ich_as_read(ich_dump_as(c->dump), b->user, buf, n, NULL);
 		o = ich_out_room(e->out, 128);
 		p = o;
-		memcpy(p, "            ", 12);
-		p += 12;
+		ICH_PUT_LIT(p, "            ");
 		p += ich_fmt_hex(p, b->user, (unsigned)c->w);
 		*p++ = ' ';
 		for (size_t k = 0; k < n; k++) {
@@ -685,8 +676,7 @@ static struct ich_error *seg_entry_cb(const struct ich_heap *hp, const struct ic
 		break;
 	case ICH_BLOCK_BUSY:
 	case ICH_BLOCK_INTERNAL:
-		memcpy(p, " - busy (", 9);
-		p += 9;
+		ICH_PUT_LIT(p, " - busy (");
 		p += ich_fmt_hex(p, b->size, 1);
 		*p++ = ')';
 		if (b->state == ICH_BLOCK_INTERNAL)

@@ -21,6 +21,11 @@
 #include <emmintrin.h>
 #endif
 
+
+/* Copy a string literal (without its NUL) to p and advance p past it: the
+ * length comes from the literal, not from a hand count (the block-line and
+ * JSON renderers build their lines this way). */
+#define ICH_PUT_LIT(p, lit) (memcpy((p), "" lit, sizeof(lit) - 1), (p) += sizeof(lit) - 1)
 /* The 8 lowercase hex digits of h in one register: byte k (k = 0 the
  * least significant byte) is the digit of h's nibble k. */
 static inline uint64_t ich_hex8_spread(uint32_t h)

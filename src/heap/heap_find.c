@@ -97,6 +97,22 @@ static uint64_t rdptr(struct ich_heaps *h, uint64_t a, struct ich_error **err)
 }
 
 /* Look at one heap's header: kind and layout (and its offsets, *o). */
+struct ich_error *heaps_add_slot(struct ich_heaps *h, uint64_t addr)
+{
+	struct ich_heap *n = realloc(h->heaps, (h->nheaps + 1) * sizeof(*n));
+	if (!n)
+		return &ich_enomem;
+	h->heaps = n;
+	struct ntofs *o = realloc(h->ofs, (h->nheaps + 1) * sizeof(*o));	/* parallel to heaps */
+	if (!o)
+		return &ich_enomem;
+	h->ofs = o;
+	memset(&n[h->nheaps], 0, sizeof(*n));
+	memset(&o[h->nheaps], 0, sizeof(*o));
+	n[h->nheaps].address = addr;
+	return NULL;
+}
+
 static void classify(struct ich_heaps *h, struct ich_heap *heap, struct ntofs *o)
 {
 	if (page_heap_probe(h, heap))	/* page_heap.c: handle + one page */
@@ -240,19 +256,12 @@ static struct ich_error *scan_range(struct ich_heaps *h, uint64_t start, uint64_
 		if (listed)
 			continue;
 		(*tried)++;
-		struct ich_heap *n = realloc(h->heaps, (h->nheaps + 1) * sizeof(*n));
-		if (!n)
-			return &ich_enomem;
-		h->heaps = n;
-		struct ntofs *o = realloc(h->ofs, (h->nheaps + 1) * sizeof(*o));
-		if (!o)
-			return &ich_enomem;
-		h->ofs = o;
-		memset(&n[h->nheaps], 0, sizeof(*n));
-		memset(&o[h->nheaps], 0, sizeof(*o));
-		n[h->nheaps].address = a;
+		struct ich_error *err = heaps_add_slot(h, a);
+		if (err)
+			return err;
+		struct ich_heap *n = h->heaps;
 		size_t notes = h->nnotes;
-		classify(h, &n[h->nheaps], &o[h->nheaps]);
+		classify(h, &n[h->nheaps], &h->ofs[h->nheaps]);
 		if (n[h->nheaps].status != ICH_HEAP_OK) {
 			/* not a heap (another segment, stray data): drop it and
 			 * any note its classification made */

@@ -100,17 +100,9 @@ static struct ich_error *append_heap(struct ich_heaps *h, uint64_t addr, size_t 
 			*index = i;
 			return NULL;
 		}
-	struct ich_heap *n = realloc(h->heaps, (h->nheaps + 1) * sizeof(*n));
-	if (!n)
-		return &ich_enomem;
-	h->heaps = n;
-	struct ntofs *o = realloc(h->ofs, (h->nheaps + 1) * sizeof(*o));	/* parallel to heaps */
-	if (!o)
-		return &ich_enomem;
-	h->ofs = o;
-	memset(&o[h->nheaps], 0, sizeof(*o));
-	memset(&n[h->nheaps], 0, sizeof(*n));
-	n[h->nheaps].address = addr;
+	struct ich_error *err = heaps_add_slot(h, addr);
+	if (err)
+		return err;
 	*index = h->nheaps++;
 	return NULL;
 }

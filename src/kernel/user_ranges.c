@@ -19,7 +19,9 @@
 #include <icpheap/dump.h>
 #include <icpheap/kdump.h>
 
+#include "core/endian.h"
 #include "kernel/kernel_internal.h"
+#include "reader/x86_pte.h"
 
 #define MAX_RANGES 65536
 #define MAX_TABLES 262144	/* page-table pages read: 1 GiB of tables */
@@ -67,9 +69,7 @@ static bool table(struct ich_dump *d, struct ranges *r, uint64_t pa, void *buf, 
 
 static uint64_t ent(const uint8_t *b, unsigned i, unsigned esize)
 {
-	uint64_t v = 0;
-	memcpy(&v, b + (size_t)i * esize, esize);	/* little-endian host (as the readers) */
-	return v;
+	return esize == 8 ? ich_le64(b + (size_t)i * 8) : ich_le32(b + (size_t)i * 4);
 }
 
 /* The last level: n PTEs of esize bytes mapping 4 KiB pages from va. */
@@ -81,9 +81,23 @@ static void leaf(struct ich_dump *d, struct ranges *r, uint64_t pa, uint64_t va,
 		return;
 	for (unsigned i = 0; i < n; i++) {
 		uint64_t e = ent(b, i, esize);
-		bool valid = e & 1, transition = !(e & 1) && !(e & (1u << 10)) && (e & (1u << 11));
-		if (valid || transition)
+		if ((e & 1) || ich_x86_pte_is_transition(e))
 			add(r, va + ((uint64_t)i << 12), 0x1000);
+	}
+}
+
+/* A page directory of 512 8-byte entries (x64, PAE) mapping from va:
+ * 2 MiB large pages (PS) or page tables. */
+static void directory(struct ich_dump *d, struct ranges *r, const uint8_t *pd, uint64_t va)
+{
+	for (unsigned i2 = 0; i2 < 512 && !r->full; i2++) {
+		uint64_t e2 = ent(pd, i2, 8), va2 = va | ((uint64_t)i2 << 21);
+		if (!(e2 & 1))
+			continue;
+		if (e2 & 0x80)
+			add(r, va2, 1ull << 21);
+		else
+			leaf(d, r, e2 & 0x000FFFFFFFFFF000ull, va2, 512, 8);
 	}
 }
 
@@ -111,17 +125,8 @@ struct ich_error *ich_kernel_user_ranges(struct ich_kernel *k, const struct ich_
 						add(&r, va3, 1ull << 30);
 						continue;
 					}
-					if (!table(d, &r, e3 & am, low, 0x1000))
-						continue;
-					for (unsigned i2 = 0; i2 < 512 && !r.full; i2++) {
-						uint64_t e2 = ent(low, i2, 8), va2 = va3 | ((uint64_t)i2 << 21);
-						if (!(e2 & 1))
-							continue;
-						if (e2 & 0x80)
-							add(&r, va2, 1ull << 21);
-						else
-							leaf(d, &r, e2 & am, va2, 512, 8);
-					}
+					if (table(d, &r, e3 & am, low, 0x1000))
+						directory(d, &r, low, va3);
 				}
 			}
 	} else if (pae) {
@@ -129,17 +134,8 @@ struct ich_error *ich_kernel_user_ranges(struct ich_kernel *k, const struct ich_
 		if (table(d, &r, p->dtb & ~0x1Full & 0xFFFFFFFFull, pdpt, 32))
 			for (unsigned i3 = 0; i3 < 2 && !r.full; i3++) {
 				uint64_t e3 = ent(pdpt, i3, 8);
-				if (!(e3 & 1) || !table(d, &r, e3 & am, mid, 0x1000))
-					continue;
-				for (unsigned i2 = 0; i2 < 512 && !r.full; i2++) {
-					uint64_t e2 = ent(mid, i2, 8), va2 = ((uint64_t)i3 << 30) | ((uint64_t)i2 << 21);
-					if (!(e2 & 1))
-						continue;
-					if (e2 & 0x80)
-						add(&r, va2, 1ull << 21);
-					else
-						leaf(d, &r, e2 & am, va2, 512, 8);
-				}
+				if ((e3 & 1) && table(d, &r, e3 & am, mid, 0x1000))
+					directory(d, &r, mid, (uint64_t)i3 << 30);
 			}
 	} else if (arch == ICH_ARCH_X86) {
 		if (table(d, &r, p->dtb & 0xFFFFF000ull, top, 512 * 4))

@@ -42,6 +42,7 @@
 
 #include "core/endian.h"
 #include "reader/kdump_internal.h"
+#include "reader/x86_pte.h"
 
 #define PAGE 0x1000u
 #define TLB_SIZE 1024u		/* direct-mapped VA page -> PA page */
@@ -113,10 +114,6 @@ struct paging_as {
 	unsigned seq_run;
 };
 
-static bool is_transition(uint64_t v)
-{
-	return !(v & 1) && (v & (1u << 11)) && !(v & (1u << 10));
-}
 
 /* Present transition entries as valid; clear PS (bit 7), which in an
  * invalid PTE is part of the Protection field, not a page size. */
@@ -157,11 +154,11 @@ static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 		need_fix = false;
 		if (pas->kind == PT_X86) {
 			for (unsigned i = 0; i < PAGE / 4 && !need_fix; i++) {
-				need_fix = is_transition(ich_le32(page + 4 * i));
+				need_fix = ich_x86_pte_is_transition(ich_le32(page + 4 * i));
 			}
 		} else {
 			for (unsigned i = 0; i < PAGE / 8 && !need_fix; i++) {
-				need_fix = is_transition(ich_le64(page + 8 * i));
+				need_fix = ich_x86_pte_is_transition(ich_le64(page + 8 * i));
 			}
 		}
 		memo->pa = pa + 1;
@@ -186,13 +183,13 @@ static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 	if (pas->kind == PT_X86) {
 		for (unsigned i = 0; i < PAGE / 4; i++) {
 			uint32_t v = ich_le32(slot->buf + 4 * i);
-			if (is_transition(v))
+			if (ich_x86_pte_is_transition(v))
 				ich_put_le32(slot->buf + 4 * i, (uint32_t)fix_entry(v));
 		}
 	} else {
 		for (unsigned i = 0; i < PAGE / 8; i++) {
 			uint64_t v = ich_le64(slot->buf + 8 * i);
-			if (is_transition(v))
+			if (ich_x86_pte_is_transition(v))
 				ich_put_le64(slot->buf + 8 * i, fix_entry(v));
 		}
 	}
