@@ -23,6 +23,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <unistd.h>
 
@@ -586,6 +587,16 @@ static int do_map(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t pa,
 int db_kd_map(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t size, uint64_t page_size)
 {
 	return do_map(kd, dtb, va, 0, size, page_size, true);
+}
+
+void db_kd_map_range_cb(void *arg, uint64_t va, uint64_t size)
+{
+	struct db_kd_space *m = arg;
+	uint64_t a = va & ~0xFFFull, e = (va + size + 0xFFF) & ~0xFFFull;
+	if (db_kd_map(m->kd, m->dtb, a, e - a, 0x1000) != 0) {
+		fprintf(stderr, "dump builder: map 0x%llx: %s\n", (unsigned long long)a, db_error());
+		abort();
+	}
 }
 
 int db_kd_map_phys(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t pa,

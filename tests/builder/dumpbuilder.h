@@ -386,6 +386,15 @@ uint64_t db_kd_alloc_frame(struct db_kd *kd);
  * conflicting page size fails.  User-half PTEs get the U/S bit. */
 int db_kd_map(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t size,
 	      uint64_t page_size);
+/* The map callback the heap writers (ntheap, segheap builders) take for a
+ * process's own address space: arg is a struct db_kd_space; [va, va+size)
+ * is widened to whole 4 KiB pages and mapped with new frames (aborts on
+ * failure: a builder bug, not a scenario). */
+struct db_kd_space {
+	struct db_kd *kd;
+	uint64_t dtb;
+};
+void db_kd_map_range_cb(void *arg, uint64_t va, uint64_t size);
 /* Same, but maps to existing physical memory starting at pa (which must be
  * aligned to page_size).  Use to share a frame between address spaces.
  * Frames mapped this way (or written with db_kd_phys_write) count as in

@@ -33,21 +33,6 @@ enum { IX_TYPE = 2, IX_DIRECTORY = 3, IX_TOKEN = 5, IX_JOB = 6, IX_PROCESS = 7, 
 #define IOCP_ALL_ACCESS		0x1F0003u
 #define IOCP_MODIFY_STATE	0x000002u
 
-struct map_ctx {
-	struct db_kd *kd;
-	uint64_t dtb;
-};
-
-static void map_range(void *arg, uint64_t va, uint64_t size)
-{
-	struct map_ctx *m = arg;
-	uint64_t a = va & ~0xFFFull, e = (va + size + 0xFFF) & ~0xFFFull;
-	if (db_kd_map(m->kd, m->dtb, a, e - a, 0x1000) != 0) {
-		fprintf(stderr, "mkarm64dump: map 0x%llx: %s\n", (unsigned long long)a, db_error());
-		abort();
-	}
-}
-
 int a64_kernel(const char *name, const char *dmp, const char *expect, const char *heaps)
 {
 	/* the same content as a complete dump and as an RDMP kernel+user
@@ -110,11 +95,11 @@ int a64_kernel(const char *name, const char *dmp, const char *expect, const char
 
 	/* heapapp.exe: the ntheap builder's three heaps in its own space */
 	struct db_kd *kd = kb_kd(b);
-	struct map_ctx mc = { kd, kb_process_dtb(b, proc[4]) };
+	struct db_kd_space mc = { kd, kb_process_dtb(b, proc[4]) };
 	struct db_mem *m = db_kd_view(kd, mc.dtb);
 	fprintf(hx, "process pid=%u layout=x64-19045 wow64=0\n", pd[4].pid);
 	db_kd_set_automap(kd, true);
-	uint64_t peb = nhb_write_process(m, "x64-19045", hx, 0, map_range, &mc);
+	uint64_t peb = nhb_write_process(m, "x64-19045", hx, 0, db_kd_map_range_cb, &mc);
 	db_kd_set_automap(kd, false);
 	if (!peb)
 		abort();

@@ -174,21 +174,6 @@ static void std_scenario(struct kb *b, const struct idx *ix, bool x64, bool corr
  * The heaps are the ntheap builder's (tests/builder/ntheap, nhb_write_process),
  * written into the process's own address space; every committed range is
  * mapped with fresh frames. */
-struct map_ctx {
-	struct db_kd *kd;
-	uint64_t dtb;
-};
-
-static void map_range(void *arg, uint64_t va, uint64_t size)
-{
-	struct map_ctx *m = arg;
-	uint64_t a = va & ~0xFFFull, e = (va + size + 0xFFF) & ~0xFFFull;
-	if (db_kd_map(m->kd, m->dtb, a, e - a, 0x1000) != 0) {
-		fprintf(stderr, "kobjbuilder: map 0x%llx: %s\n", (unsigned long long)a, db_error());
-		abort();
-	}
-}
-
 /* Heaps of layout (ntheap builder name) in proc's space; wow: the 32-bit
  * PEB is reached through EPROCESS.WoW64Process, EPROCESS.Peb is a PEB64
  * address with nothing behind it. */
@@ -196,11 +181,11 @@ static uint64_t heap_process(struct kb *b, int proc, const char *layout, bool wo
 			     FILE *hx)
 {
 	struct db_kd *kd = kb_kd(b);
-	struct map_ctx mc = { kd, kb_process_dtb(b, proc) };
+	struct db_kd_space mc = { kd, kb_process_dtb(b, proc) };
 	struct db_mem *m = db_kd_view(kd, mc.dtb);
 	fprintf(hx, "process pid=%u layout=%s wow64=%d\n", kb_process_pid(b, proc), layout, wow);
 	db_kd_set_automap(kd, true);
-	uint64_t peb = nhb_write_process(m, layout, hx, runb, map_range, &mc);
+	uint64_t peb = nhb_write_process(m, layout, hx, runb, db_kd_map_range_cb, &mc);
 	db_kd_set_automap(kd, false);
 	if (!peb)
 		abort();
@@ -271,10 +256,10 @@ static void bench_heaps_scenario(struct kb *b, unsigned nproc, unsigned long nbl
 		snprintf(name, sizeof name, "bench%04u.exe", i);
 		int p = kb_process(b, 1000 + 4 * i, 4, name);
 		struct db_kd *kd = kb_kd(b);
-		struct map_ctx mc = { kd, kb_process_dtb(b, p) };
+		struct db_kd_space mc = { kd, kb_process_dtb(b, p) };
 		fprintf(hx, "process pid=%u layout=x64-19045 wow64=0\n", 1000 + 4 * i);
 		db_kd_set_automap(kd, true);
-		uint64_t peb = nhb_write_big_process(db_kd_view(kd, mc.dtb), nblocks, hx, map_range, &mc);
+		uint64_t peb = nhb_write_big_process(db_kd_view(kd, mc.dtb), nblocks, hx, db_kd_map_range_cb, &mc);
 		db_kd_set_automap(kd, false);
 		kb_process_set_peb(b, p, peb);
 	}

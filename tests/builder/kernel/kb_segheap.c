@@ -16,25 +16,10 @@
 #include "kb_segheap.h"
 #include "segheapbuilder.h"
 
-struct seg_map {
-	struct db_kd *kd;
-	uint64_t dtb;
-};
-
-static void seg_map_range(void *arg, uint64_t va, uint64_t size)
-{
-	struct seg_map *m = arg;
-	uint64_t a = va & ~0xFFFull, e = (va + size + 0xFFF) & ~0xFFFull;
-	if (db_kd_map(m->kd, m->dtb, a, e - a, 0x1000) != 0) {
-		fprintf(stderr, "kobjbuilder: map 0x%llx: %s\n", (unsigned long long)a, db_error());
-		abort();
-	}
-}
-
 void kb_add_segment_heaps(struct kb *b, int proc, uint64_t peb, bool states, FILE *hx)
 {
 	struct db_kd *kd = kb_kd(b);
-	struct seg_map sm = { kd, kb_process_dtb(b, proc) };
+	struct db_kd_space sm = { kd, kb_process_dtb(b, proc) };
 	struct db_mem *m = db_kd_view(kd, sm.dtb);
 	struct shb_image nt;
 	db_kd_set_automap(kd, true);
@@ -44,7 +29,7 @@ void kb_add_segment_heaps(struct kb *b, int proc, uint64_t peb, bool states, FIL
 	 * user pages */
 	bool v24h2 = kb_build(b) >= 26100;
 	uint32_t listed = db_mem_read_u32(m, peb + 0xE8);	/* PEB.NumberOfHeaps (layouts.md §1) */
-	if (shb_write_process(m, v24h2 ? "x64-26100" : "x64-19045", peb, hx, seg_map_range, &sm, &nt))
+	if (shb_write_process(m, v24h2 ? "x64-26100" : "x64-19045", peb, hx, db_kd_map_range_cb, &sm, &nt))
 		abort();
 	if (v24h2) {
 		db_mem_write_u32(m, peb + 0xE8, listed + 1);
@@ -58,7 +43,7 @@ void kb_add_segment_heaps(struct kb *b, int proc, uint64_t peb, bool states, FIL
 		{ "C:\\Windows\\SYSTEM32\\ntdll.dll", nt.base, nt.size },
 		{ "C:\\Windows\\System32\\KERNEL32.DLL", 0x7FFB2E9B0000ull, 0xBD000 },
 	};
-	if (shb_write_ldr(m, 8, peb, 0x7F040000, mods, 3, hx, seg_map_range, &sm))
+	if (shb_write_ldr(m, 8, peb, 0x7F040000, mods, 3, hx, db_kd_map_range_cb, &sm))
 		abort();
 	db_kd_set_automap(kd, false);
 	if (states) {
@@ -75,7 +60,7 @@ void kb_add_segment_heaps(struct kb *b, int proc, uint64_t peb, bool states, FIL
 void kb_add_ldr32(struct kb *b, int proc, uint64_t peb32, FILE *hx)
 {
 	struct db_kd *kd = kb_kd(b);
-	struct seg_map sm = { kd, kb_process_dtb(b, proc) };
+	struct db_kd_space sm = { kd, kb_process_dtb(b, proc) };
 	struct db_mem *m = db_kd_view(kd, sm.dtb);
 	unsigned ps = db_mem_ptr_size(m);
 	db_mem_set_ptr_size(m, 4);
@@ -85,7 +70,7 @@ void kb_add_ldr32(struct kb *b, int proc, uint64_t peb32, FILE *hx)
 		{ "C:\\Windows\\SysWOW64\\KERNEL32.DLL", 0x76D10000, 0xF0000 },
 	};
 	db_kd_set_automap(kd, true);
-	if (shb_write_ldr(m, 4, peb32, 0x7F040000, mods, 3, hx, seg_map_range, &sm))
+	if (shb_write_ldr(m, 4, peb32, 0x7F040000, mods, 3, hx, db_kd_map_range_cb, &sm))
 		abort();
 	db_kd_set_automap(kd, false);
 	db_mem_set_ptr_size(m, ps);
