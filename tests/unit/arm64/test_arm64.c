@@ -215,17 +215,26 @@ static void t_badfp(void **s)
 
 /* An ARM64 dump whose exception context lacks CONTEXT_ARM64 is refused
  * for the stack, naming the size and flags; frame 0 is not invented. */
+/* The whole of a built dump, to patch a copy of it. */
+static uint8_t *load_dump(const char *path, long *n)
+{
+	FILE *f = fopen(path, "rb");
+	assert_non_null(f);
+	fseek(f, 0, SEEK_END);
+	*n = ftell(f);
+	rewind(f);
+	uint8_t *buf = malloc((size_t)*n);
+	assert_non_null(buf);
+	assert_int_equal(fread(buf, 1, (size_t)*n, f), (size_t)*n);
+	fclose(f);
+	return buf;
+}
+
 static void t_not_arm64_context(void **s)
 {
 	(void)s;
-	FILE *f = fopen(dmp[0], "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	uint8_t *buf = malloc((size_t)n);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
+	long n;
+	uint8_t *buf = load_dump(dmp[0], &n);
 	struct ich_dump *d = NULL;
 	assert_null(ich_dump_open(dmp[0], &d));
 	uint32_t rva = ich_dump_minidump(d)->exception.context_rva;
@@ -322,14 +331,8 @@ static void t_kernel_rdmp_heaps(void **s)
 static void t_kernel_bad_dtb(void **s)
 {
 	(void)s;
-	FILE *f = fopen(kdmp, "rb");
-	assert_non_null(f);
-	fseek(f, 0, SEEK_END);
-	long n = ftell(f);
-	rewind(f);
-	uint8_t *buf = malloc((size_t)n);
-	assert_int_equal(fread(buf, 1, (size_t)n, f), (size_t)n);
-	fclose(f);
+	long n;
+	uint8_t *buf = load_dump(kdmp, &n);
 	buf[0x10] |= 0x02;
 	char path[] = "/tmp/icpheap-arm64-dtb-XXXXXX";
 	int fd = mkstemp(path);
