@@ -32,6 +32,13 @@ void heaps_note(struct ich_heaps *h, const char *fmt, ...)
 	va_end(ap);
 	if (r < 0)
 		return;
+	/* A walk repeated on the same heap (heap -s after a pre-pass, a second
+	 * command on one model) finds the same facts again: say each once. */
+	for (size_t i = 0; i < h->nnotes; i++)
+		if (strcmp(h->notes[i], m) == 0) {
+			free(m);
+			return;
+		}
 	char **n = realloc(h->notes, (h->nnotes + 1) * sizeof(*n));
 	if (!n) {
 		free(m);

@@ -792,6 +792,17 @@ static void test_win7_lfh(void **state)
 	assert_int_equal(lfh_busy, 14);
 	assert_int_equal(lfh_free, 6);
 	assert_int_equal(hp->totals.lfh_blocks, 14);
+	/* A second walk learns nothing new: it must not repeat the first
+	 * walk's notes (each walk used to append the key note again). */
+	size_t nnotes = ich_heaps_note_count(h);
+	bool key_note = false;
+	for (size_t i = 0; i < nnotes; i++)
+		key_note |= strstr(ich_heaps_note(h, i), "RtlpLFHKey") != NULL;
+	assert_true(key_note);
+	struct seen s2 = { .n = 0 };
+	assert_null(ich_heap_walk(h, hp, collect, &s2));
+	assert_int_equal(s2.n, s.n);
+	assert_int_equal(ich_heaps_note_count(h), nnotes);
 	ich_heaps_close(h);
 	ich_dump_close(d);
 	unlink(path);
