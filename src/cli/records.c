@@ -369,95 +369,126 @@ void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b)
 		ich_json_addr(j, where, b->segment);
 }
 
-/* The end of a compact block object after "unused": state, layer and the
- * where-key, ready to copy (one fixed-size copy instead of three strlen
- * and variable copies per block).  Indexed by state and layer; the last
- * row/column is the out-of-range value ("unknown"). */
-#define TAIL_STATES 5
-#define TAIL_LAYERS 9
-#define TAIL_TEXT 72
-struct block_tail {
-	uint32_t len;
-	bool where;		/* a where-key ends the text: its address follows */
-	char text[TAIL_TEXT];
+/*
+ * A compact block object is
+ *   {"header":"0x<header>","user":"0x<user>","size":..,"block_size":..,
+ *    "unused":..,"state":"..","layer":".."[,"<where>":"0x<segment>"]}
+ * Everything after the user address's digits (the "tail") depends only on
+ * size, block_size, unused, state, layer and, with a where-key, segment:
+ * the blocks of an LFH container or a run of back-end blocks repeat a few
+ * tails (busy of a few requested sizes, free).  Tails are rendered once
+ * into a small cache keyed by those fields and copied with fixed-size
+ * moves; a block costs two hex conversions and one cache probe (issue 12:
+ * the three decimal conversions and the table copy per block were half of
+ * heap -a --json).  The cache is static: the CLI renders on one thread.
+ */
+#define TAIL_SLOTS 16
+#define TAIL_MAX 192	/* the longest tail (3 x 20 digits, the longest names) is 190 bytes */
+#define TAIL_FAST 128	/* copied always; the rest only for longer tails */
+struct tail_slot {
+	_Alignas(16) char text[TAIL_MAX];
+	uint64_t size, block_size, unused, segment;
+	uint32_t state, layer, len;
+	bool valid;
 };
-static struct block_tail tails[TAIL_STATES][TAIL_LAYERS];
-static bool tails_ready;
+static struct tail_slot tail_cache[TAIL_SLOTS];
 
-static void build_tails(void)
+/* Render b's tail into t; false when it would not fit (it always does:
+ * the caller then takes the field-by-field path). */
+static __attribute__((noinline)) bool tail_render(struct tail_slot *t, const struct ich_heap_block *b, uint64_t segment)
 {
-	for (unsigned s = 0; s < TAIL_STATES; s++)
-		for (unsigned l = 0; l < TAIL_LAYERS; l++) {
-			struct ich_heap_block b = { .state = (enum ich_block_state)s, .layer = (enum ich_block_layer)l };
-			const char *where = block_where_key(&b);
-			struct block_tail *t = &tails[s][l];
-			memset(t->text, ' ', sizeof(t->text));
-			int n = snprintf(t->text, sizeof(t->text), ",\"state\":\"%s\",\"layer\":\"%s\"%s%s%s",
-					 ich_block_state_name(b.state), ich_block_layer_name(b.layer),
-					 where ? ",\"" : "", where ? where : "", where ? "\":" : "");
-			/* the names are heap_find.c's literals: they fit */
-			t->where = where != NULL;
-			t->len = n > 0 && (size_t)n < sizeof(t->text) ? (uint32_t)n : 0;
-		}
-	tails_ready = true;
-}
-
-static inline size_t json_hex(char *o, uint64_t v)
-{
-	memcpy(o, "\"0x", 3);
-	size_t n = 3 + ich_fmt_hex(o + 3, v, 1);
-	o[n] = '"';
-	return n + 1;
-}
-
-/* ich_json_block_fields' object rendered in one go for compact writers:
- * the buffer position stays in a register (one object per block is most
- * of heap -a --json's time, issue 12).  None of the names needs escaping. */
-static void json_block_compact(struct ich_json *j, const struct ich_heap_block *b)
-{
-	if (!tails_ready)
-		build_tails();
-	unsigned s = (unsigned)b->state < TAIL_STATES - 1 ? (unsigned)b->state : TAIL_STATES - 1;
-	unsigned l = (unsigned)b->layer < TAIL_LAYERS - 1 ? (unsigned)b->layer : TAIL_LAYERS - 1;
-	const struct block_tail *t = &tails[s][l];
-	char *o = ich_json_raw_begin(j, 256), *p = o;
-	ICH_PUT_LIT(p, "{\"header\":");
-	p += json_hex(p, b->header);
-	ICH_PUT_LIT(p, ",\"user\":");
-	p += json_hex(p, b->user);
-	ICH_PUT_LIT(p, ",\"size\":");
+	char buf[TAIL_MAX + 64], *p = buf;
+	const char *state = ich_block_state_name(b->state), *layer = ich_block_layer_name(b->layer);
+	const char *where = block_where_key(b);
+	size_t ls = strlen(state), ll = strlen(layer), lw = where ? strlen(where) : 0;
+	if (ls > 16 || ll > 24 || lw > 24)
+		return false;
+	ICH_PUT_LIT(p, "\",\"size\":");
 	p += ich_fmt_u64(p, b->size);
 	ICH_PUT_LIT(p, ",\"block_size\":");
 	p += ich_fmt_u64(p, b->block_size);
 	ICH_PUT_LIT(p, ",\"unused\":");
 	p += ich_fmt_u64(p, b->unused);
-	memcpy(p, t->text, TAIL_TEXT);
-	p += t->len;
-	if (t->where) {
-		/* runs of blocks share their segment / container: its text
-		 * is kept from the block before */
-		static uint64_t where_addr;
-		static bool where_have;
-		static char where_text[24];
-		static size_t where_len;
-		if (!where_have || b->segment != where_addr) {
-			where_len = json_hex(where_text, b->segment);
-			where_addr = b->segment;
-			where_have = true;
-		}
-		memcpy(p, where_text, sizeof(where_text));
-		p += where_len;
+	ICH_PUT_LIT(p, ",\"state\":\"");
+	memcpy(p, state, ls);
+	p += ls;
+	ICH_PUT_LIT(p, "\",\"layer\":\"");
+	memcpy(p, layer, ll);
+	p += ll;
+	*p++ = '"';
+	if (where) {
+		ICH_PUT_LIT(p, ",\"");
+		memcpy(p, where, lw);
+		p += lw;
+		ICH_PUT_LIT(p, "\":\"0x");
+		p += ich_fmt_hex(p, segment, 1);
+		*p++ = '"';
 	}
 	*p++ = '}';
+	size_t n = (size_t)(p - buf);
+	if (n > TAIL_MAX)
+		return false;
+	memcpy(t->text, buf, n);
+	t->len = (uint32_t)n;
+	t->size = b->size;
+	t->block_size = b->block_size;
+	t->unused = b->unused;
+	t->segment = segment;
+	t->state = (uint32_t)b->state;
+	t->layer = (uint32_t)b->layer;
+	t->valid = true;
+	return true;
+}
+
+/* ich_json_block_fields' object rendered in one go for compact writers
+ * (the buffer position stays in a register); false when it took the
+ * field-by-field path instead (a tail that does not fit: none does). */
+static bool json_block_compact(struct ich_json *j, const struct ich_heap_block *b)
+{
+	/* the segment is part of the text only with a where-key
+	 * (block_where_key: the layers up to ICH_LAYER_SEG_LARGE) */
+	uint64_t segment = (unsigned)b->layer <= ICH_LAYER_SEG_LARGE ? b->segment : 0;
+	/* state and layer read as the two 4-byte fields the walker stored
+	 * (one 8-byte load over both cannot take their values from the
+	 * store buffer: a store-forwarding stall, a quarter of this
+	 * function's time in perf) */
+	uint32_t st = (uint32_t)b->state, ly = (uint32_t)b->layer;
+	uint64_t hsh = (b->unused + b->block_size * 31 + segment + st * 7u + ly * 13u) * 0x9E3779B97F4A7C15ull;
+	struct tail_slot *t = &tail_cache[hsh >> 60];
+	if (!t->valid || ((t->size ^ b->size) | (t->block_size ^ b->block_size) | (t->unused ^ b->unused) |
+			  (t->segment ^ segment) | (uint64_t)((t->state ^ st) | (t->layer ^ ly))))
+		if (!tail_render(t, b, segment))
+			return false;
+	char *o = ich_json_raw_begin(j, 64 + TAIL_MAX), *p = o;
+	ICH_PUT_LIT(p, "{\"header\":\"0x");
+#ifdef ICH_HEX_STORE
+	/* both addresses' digits from one register */
+	uint64_t hh, hl, uh, ul;
+	ich_hex16x2_text(b->header, b->user, &hh, &hl, &uh, &ul);
+	unsigned nh = ich_hex_digits(b->header), nu = ich_hex_digits(b->user);
+	ich_hex_store(p, hh, hl, nh);
+	p += nh;
+	ICH_PUT_LIT(p, "\",\"user\":\"0x");
+	ich_hex_store(p, uh, ul, nu);
+	p += nu;
+#else
+	p += ich_fmt_hex(p, b->header, 1);
+	ICH_PUT_LIT(p, "\",\"user\":\"0x");
+	p += ich_fmt_hex(p, b->user, 1);
+#endif
+	/* fixed-size moves (past the tail's end: scratch in the room) */
+	memcpy(p, t->text, TAIL_FAST);
+	if (t->len > TAIL_FAST)
+		memcpy(p + TAIL_FAST, t->text + TAIL_FAST, TAIL_MAX - TAIL_FAST);
+	p += t->len;
 	ich_json_raw_end(j, (size_t)(p - o));
+	return true;
 }
 
 void ich_json_block(struct ich_json *j, const struct ich_heap_block *b)
 {
-	if (!ich_json_is_pretty(j)) {
-		json_block_compact(j, b);
+	if (!ich_json_is_pretty(j) && json_block_compact(j, b))
 		return;
-	}
 	ich_json_begin_object(j, NULL);
 	ich_json_block_fields(j, b);
 	ich_json_end_object(j);

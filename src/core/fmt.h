@@ -67,6 +67,47 @@ static inline void ich_hex16_text(uint64_t v, uint64_t *hi, uint64_t *lo)
 #endif
 }
 
+/* ich_hex16_text of two values at once (one register holds both on
+ * x86-64): a's digits in ahi and alo, b's in bhi and blo. */
+static inline void ich_hex16x2_text(uint64_t a, uint64_t b, uint64_t *ahi, uint64_t *alo, uint64_t *bhi,
+				    uint64_t *blo)
+{
+#if defined(__SSE2__) && defined(__x86_64__)
+	__m128i x = _mm_set_epi64x((long long)__builtin_bswap64(b), (long long)__builtin_bswap64(a));
+	__m128i f = _mm_set1_epi8(0x0F);
+	__m128i h = _mm_and_si128(_mm_srli_epi16(x, 4), f), l = _mm_and_si128(x, f);
+	__m128i na = _mm_unpacklo_epi8(h, l), nb = _mm_unpackhi_epi8(h, l);
+	__m128i nine = _mm_set1_epi8(9), zero = _mm_set1_epi8('0'), gap = _mm_set1_epi8('a' - '0' - 10);
+	__m128i ta = _mm_add_epi8(_mm_add_epi8(na, zero), _mm_and_si128(_mm_cmpgt_epi8(na, nine), gap));
+	__m128i tb = _mm_add_epi8(_mm_add_epi8(nb, zero), _mm_and_si128(_mm_cmpgt_epi8(nb, nine), gap));
+	*ahi = (uint64_t)_mm_cvtsi128_si64(ta);
+	*alo = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(ta, ta));
+	*bhi = (uint64_t)_mm_cvtsi128_si64(tb);
+	*blo = (uint64_t)_mm_cvtsi128_si64(_mm_unpackhi_epi64(tb, tb));
+#else
+	ich_hex16_text(a, ahi, alo);
+	ich_hex16_text(b, bhi, blo);
+#endif
+}
+
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#define ICH_HEX_STORE 1
+/* Store the last n (1..16) of the 16 digits hi/lo (ich_hex16_text) at
+ * out; out needs room for 16 bytes (bytes past n are scratch).  Little-
+ * endian only (the first digit is the register's lowest byte). */
+static inline void ich_hex_store(char *out, uint64_t hi, uint64_t lo, unsigned n)
+{
+	if (n > 8) {
+		hi >>= 8 * (16 - n);
+		memcpy(out, &hi, 8);
+		memcpy(out + n - 8, &lo, 8);
+	} else {
+		lo >>= 8 * (8 - n);
+		memcpy(out, &lo, 8);
+	}
+}
+#endif
+
 /* Lowercase hex of v, zero-padded to at least width digits (width <= 16);
  * returns the number of characters written (no NUL).  out must have room
  * for 16 bytes: the digits are stored 8 at a time straight from registers
