@@ -310,7 +310,7 @@ static struct ich_error *kd_open(struct ich_dump *dump)
 			return NULL;
 		}
 	}
-	return kd_paging_create(dump, kd->directory_table_base, "kernel VA", &dump->as);
+	return kd_paging_create(dump, kd->directory_table_base, "kernel VA", false, &dump->as);
 }
 
 /* Map a physical address to file bytes; returns how many contiguous bytes
@@ -381,13 +381,14 @@ static struct ich_error *kd_process_as(struct ich_dump *dump, uint64_t dtb, stru
 			dump->path, dump->kind_name);
 	char name[64];
 	snprintf(name, sizeof(name), "process VA (DTB 0x%" PRIx64 ")", dtb);
-	return kd_paging_create(dump, dtb, name, ret);
+	return kd_paging_create(dump, dtb, name, true, ret);
 }
 
 static void kd_close(struct ich_dump *dump)
 {
 	struct kd_priv *p = dump->priv;
 	if (p) {
+		kd_paging_drop_spare(p);
 		free(p->runs);
 		free(p);
 		dump->priv = NULL;

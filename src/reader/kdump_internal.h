@@ -18,6 +18,9 @@ struct kd_priv {
 	 * or after beyond_pfn is a page promised but not in the file. */
 	const uint8_t *bitmap;	/* NULL unless truncated bitmap dump */
 	uint64_t bitmap_bits, beyond_pfn;
+	/* A destroyed process address space kept for the next one
+	 * (kdump_paging.c); freed at close. */
+	struct paging_as *spare;
 };
 
 /* Physical address -> file offset; returns the contiguous byte count (0
@@ -25,9 +28,12 @@ struct kd_priv {
 uint64_t kd_phys_lookup(const struct ich_dump *dump, uint64_t pa, uint64_t *file_off,
 			enum ich_miss_reason *why);
 
-/* kdump_paging.c: a VA space through the page tables rooted at dtb. */
+/* kdump_paging.c: a VA space through the page tables rooted at dtb; a
+ * process's (process true) is the dump's spare one when there is one, and
+ * becomes the spare when destroyed.  kd_paging_drop_spare frees it. */
 struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const char *name,
-				   struct ich_as **ret);
+				   bool process, struct ich_as **ret);
+void kd_paging_drop_spare(struct kd_priv *p);
 
 /* kdump_phys.c: appends PFNs [pfn, pfn+n) at file offset off (merging
  * with the last run when contiguous); false when out of memory. */

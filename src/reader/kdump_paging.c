@@ -33,6 +33,17 @@
  * A direct-mapped VA->PA cache keeps repeated reads off the walk, and a
  * region cache (2 MiB / 4 MiB of VA -> its page table or large page)
  * makes a TLB miss one libaddrxlat step instead of a full walk.
+ *
+ * A process's space, once destroyed, is kept by its dump (one spare) and
+ * handed to the next process's space of the same dump: `analyze
+ * --processes all` opens one per process, one after the other, and
+ * allocating, zeroing and freeing ~210 KiB of caches each time made glibc
+ * shrink and regrow its heap (brk, a TLB flush and fresh page faults) and
+ * rescan every page-table page for transition entries (issue 12).  What
+ * depends on the DTB (the TLB, the region cache, the resumable step, the
+ * window) is cleared for the new process; what depends only on physical
+ * pages of this dump (which table pages hold transition entries, their
+ * patched copies) is kept.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -49,6 +60,7 @@
 #define FIX_SLOTS 8		/* patched page-table pages kept around */
 #define MEMO_SIZE 4096		/* table pages known to need (no) patching */
 #define PTC_SIZE 4096		/* direct-mapped region cache (8 GiB of 2M regions) */
+#define PTC_LOG 64		/* region-cache slots a reuse clears one by one */
 
 enum pt_kind { PT_X64, PT_PAE, PT_X86, PT_ARM64 };
 
@@ -112,7 +124,23 @@ struct paging_as {
 	 * many windows in a row started there. */
 	uint64_t seq_next;
 	unsigned seq_run;
+	/* A process's space, parked by its dump when destroyed and reused
+	 * (the top of this file); the region-cache slots it filled, so a
+	 * reuse clears those instead of the whole cache (more than PTC_LOG:
+	 * all of it). */
+	bool reusable;
+	unsigned ptc_nlog;
+	uint16_t ptc_log[PTC_LOG];
 };
+
+/* The region cache's slot pc now holds a region. */
+static void ptc_filled(struct paging_as *pas, const struct pt_cache_entry *pc)
+{
+	if (pas->ptc_nlog < PTC_LOG)
+		pas->ptc_log[pas->ptc_nlog] = (uint16_t)(pc - pas->ptc);
+	if (pas->ptc_nlog <= PTC_LOG)
+		pas->ptc_nlog++;
+}
 
 
 /* Present transition entries as valid; clear PS (bit 7), which in an
@@ -290,6 +318,7 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 			pc->region = region + 1;
 			pc->large = false;
 			pc->pa = step.base.addr;
+			ptc_filled(pas, pc);
 			if (!pas->have_pt_step) {
 				pas->pt_step = step;
 				pas->have_pt_step = true;
@@ -321,6 +350,7 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		pc->region = region + 1;
 		pc->large = true;
 		pc->pa = (*pa_page << 12) - in_region;
+		ptc_filled(pas, pc);
 	}
 	t->vpage = vpage + 1;
 	t->ppage = *pa_page;
@@ -441,14 +471,51 @@ static const void *paging_peek(struct ich_as *as, uint64_t addr, size_t len)
 	return start;
 }
 
-static void paging_destroy(struct ich_as *as)
+static void paging_free(struct paging_as *pas)
 {
-	struct paging_as *pas = (struct paging_as *)as;
 	if (pas->ctx)
 		addrxlat_ctx_decref(pas->ctx);
 	free(pas->fix);
 	free(pas->ptc);
 	free(pas);
+}
+
+/* A process's space goes to its dump's spare slot when that is empty
+ * (kd_paging_take_spare hands it out again); any other is freed. */
+static void paging_destroy(struct ich_as *as)
+{
+	struct paging_as *pas = (struct paging_as *)as;
+	struct kd_priv *p = pas->reusable ? pas->as.dump->priv : NULL;
+	if (p && !p->spare) {
+		p->spare = pas;
+		return;
+	}
+	paging_free(pas);
+}
+
+void kd_paging_drop_spare(struct kd_priv *p)
+{
+	if (p->spare)
+		paging_free(p->spare);
+	p->spare = NULL;
+}
+
+/* The spare space made ready for another DTB: the DTB's translations
+ * dropped, the physical pages' facts (memo, fix) kept. */
+static void paging_reuse(struct paging_as *pas)
+{
+	memset(pas->tlb, 0, sizeof(pas->tlb));
+	if (pas->ptc_nlog > PTC_LOG)
+		memset(pas->ptc, 0, PTC_SIZE * sizeof(*pas->ptc));
+	else
+		for (unsigned i = 0; i < pas->ptc_nlog; i++)
+			pas->ptc[pas->ptc_log[i]].region = 0;
+	pas->ptc_nlog = 0;
+	pas->have_pt_step = false;
+	pas->seq_next = 0;
+	pas->seq_run = 0;
+	pas->pt_miss = ICH_MISS_NONE;
+	memset(&pas->as.win, 0, sizeof(pas->as.win));
 }
 
 static const struct ich_as_ops paging_ops = {
@@ -458,31 +525,40 @@ static const struct ich_as_ops paging_ops = {
 };
 
 struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const char *name,
-				   struct ich_as **ret)
+				   bool process, struct ich_as **ret)
 {
 	const struct ich_kdump *kd = dump->kd;
-	struct paging_as *pas = calloc(1, sizeof(*pas));
-	if (!pas)
-		return &ich_enomem;
-	pas->fix = calloc(FIX_SLOTS, sizeof(*pas->fix));
-	pas->ptc = calloc(PTC_SIZE, sizeof(*pas->ptc));
-	pas->ctx = addrxlat_ctx_new();
-	if (!pas->fix || !pas->ptc || !pas->ctx) {
-		paging_destroy(&pas->as);
-		return &ich_enomem;
+	struct kd_priv *priv = dump->priv;
+	struct paging_as *pas = NULL;
+	if (process && priv && priv->spare) {
+		pas = priv->spare;
+		priv->spare = NULL;
+		paging_reuse(pas);
+	} else {
+		pas = calloc(1, sizeof(*pas));
+		if (!pas)
+			return &ich_enomem;
+		pas->fix = calloc(FIX_SLOTS, sizeof(*pas->fix));
+		pas->ptc = calloc(PTC_SIZE, sizeof(*pas->ptc));
+		pas->ctx = addrxlat_ctx_new();
+		if (!pas->fix || !pas->ptc || !pas->ctx) {
+			paging_free(pas);
+			return &ich_enomem;
+		}
+		pas->cb = addrxlat_ctx_add_cb(pas->ctx);
+		if (!pas->cb) {
+			paging_free(pas);
+			return &ich_enomem;
+		}
+		pas->cb->priv = pas;
+		pas->cb->get_page = get_page;
+		pas->cb->read_caps = read_caps;
+		pas->as.ops = &paging_ops;
+		pas->as.dump = dump;
+		pas->reusable = process;
 	}
-	pas->as.ops = &paging_ops;
-	pas->as.dump = dump;
 	pas->dtb = dtb;
 	snprintf(pas->as.name, sizeof(pas->as.name), "%s", name);
-	pas->cb = addrxlat_ctx_add_cb(pas->ctx);
-	if (!pas->cb) {
-		paging_destroy(&pas->as);
-		return &ich_enomem;
-	}
-	pas->cb->priv = pas;
-	pas->cb->get_page = get_page;
-	pas->cb->read_caps = read_caps;
 	addrxlat_meth_t *m = &pas->meth;
 	m->kind = ADDRXLAT_PGT;
 	m->target_as = ADDRXLAT_MACHPHYSADDR;
@@ -492,7 +568,7 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 	if (dump->arch == ICH_ARCH_ARM64) {
 		const char *why = kd_arm64_dtb_refusal(dtb & ~0xFFFF000000000001ull);
 		if (why) {
-			paging_destroy(&pas->as);
+			paging_destroy(&pas->as);	/* a process's goes back to the spare slot */
 			return ich_error_create(ICH_ERR_UNSUPPORTED, "%s: DirectoryTableBase 0x%" PRIx64 ": %s",
 						dump->path, dtb, why);
 		}

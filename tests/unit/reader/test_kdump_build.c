@@ -8,6 +8,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -706,6 +707,117 @@ static void test_x64_streamed_window(void **state)
 	db_kd_free(kd);
 }
 
+/* Process address spaces built one after the other from one dump reuse
+ * the last one destroyed (kdump_paging.c): what belongs to the old DTB
+ * (its translations, region cache, window) must not leak into the new
+ * one.  Processes A and B map the same user VAs to different frames, with
+ * a transition page and a paged-out page at swapped places; A alone maps
+ * a second region; the kernel half is shared. */
+#define VA_U 0x10000000ull
+#define VA_U2 0x7ff00000ull
+#define VA_U3 0x200000000ull	/* A: one page in each of 70 regions of 2 MiB */
+#define NREG 70
+static uint64_t pv(char who, uint64_t page, uint64_t off)
+{
+	return (uint64_t)(unsigned char)who << 56 | page << 16 | off;
+}
+
+/* A space just built: its window holds nothing of another process. */
+static struct ich_as *new_process(struct ich_dump *d, uint64_t dtb)
+{
+	struct ich_as *p;
+	assert_null(ich_dump_process_as(d, dtb, &p));
+	assert_null(ich_as_window_get(p, VA_U, 8));
+	return p;
+}
+
+static void read_process(struct ich_as *p, char who)
+{
+	/* streamed through (windows over several pages), then read again at
+	 * random: the same values */
+	for (int round = 0; round < 2; round++) {
+		for (uint64_t pg = 0; pg < 4; pg++) {
+			bool out = (who == 'A' && pg == 2) || (who == 'B' && pg == 1);
+			for (uint64_t off = 0; off < 0x1000; off += 0x400) {
+				uint64_t va = VA_U + pg * 0x1000 + off;
+				if (out || (who == 'B' && pg == 3)) {
+					struct ich_read_result r = miss(p, va);
+					assert_int_equal(r.why, out ? ICH_MISS_PAGED_OUT : ICH_MISS_NOT_MAPPED);
+				} else {
+					assert_int_equal(rd64(p, va), pv(who, pg, off));
+				}
+			}
+		}
+	}
+	if (who == 'A')
+		assert_int_equal(rd64(p, VA_U2 + 8), pv('A', 9, 8));
+	else
+		assert_int_equal(miss(p, VA_U2 + 8).why, ICH_MISS_NOT_MAPPED);
+	/* more regions than the reuse clears one by one */
+	for (uint64_t i = 0; i < NREG; i++) {
+		uint64_t va = VA_U3 + i * 0x200000 + 0x1000 * (i % 3);
+		if (who == 'A')
+			assert_int_equal(rd64(p, va), pv('A', 100 + i, 0));
+		else
+			assert_int_equal(miss(p, va).why, ICH_MISS_NOT_MAPPED);
+	}
+	assert_int_equal(rd64(p, VA_ST), st_val(0, 0));	/* kernel half shared */
+	/* the window left on a user page, where the next process's differs */
+	assert_int_equal(rd64(p, VA_U + 0x400), pv(who, 0, 0x400));
+	assert_non_null(ich_as_window_get(p, VA_U, 8));
+}
+
+static void test_x64_process_reuse(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_BITMAP);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	map(kd, dtb, VA_ST, 0x1000, 0x1000);
+	w64(kd, dtb, VA_ST, st_val(0, 0));
+	uint64_t a = db_kd_new_address_space(kd), b = db_kd_new_address_space(kd);
+	map(kd, a, VA_U, 4 * 0x1000, 0x1000);
+	map(kd, b, VA_U, 3 * 0x1000, 0x1000);
+	map(kd, a, VA_U2, 0x1000, 0x1000);
+	w64(kd, a, VA_U2 + 8, pv('A', 9, 8));
+	for (uint64_t i = 0; i < NREG; i++) {
+		uint64_t va = VA_U3 + i * 0x200000 + 0x1000 * (i % 3);
+		map(kd, a, va, 0x1000, 0x1000);
+		w64(kd, a, va, pv('A', 100 + i, 0));
+	}
+	for (uint64_t pg = 0; pg < 4; pg++)
+		for (uint64_t off = 0; off < 0x1000; off += 0x400) {
+			w64(kd, a, VA_U + pg * 0x1000 + off, pv('A', pg, off));
+			if (pg < 3)
+				w64(kd, b, VA_U + pg * 0x1000 + off, pv('B', pg, off));
+		}
+	assert_int_equal(db_kd_make_transition(kd, a, VA_U + 0x1000), 0);
+	assert_int_equal(db_kd_make_paged_out(kd, a, VA_U + 0x2000, PAGEFILE_PTE), 0);
+	assert_int_equal(db_kd_make_transition(kd, b, VA_U + 0x2000), 0);
+	assert_int_equal(db_kd_make_paged_out(kd, b, VA_U + 0x1000, PAGEFILE_PTE), 0);
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	struct ich_as *pa = new_process(d, a);
+	read_process(pa, 'A');
+	ich_as_destroy(pa);
+	/* B is built from A's space (the test is about that path) */
+	struct ich_as *pb = new_process(d, b | 5);	/* with a PCID */
+	assert_ptr_equal(pb, pa);
+	assert_non_null(strstr(ich_as_name(pb), "DTB 0x"));
+	read_process(pb, 'B');
+	ich_as_destroy(pb);
+	struct ich_as *pa2 = new_process(d, a);
+	read_process(pa2, 'A');
+	/* two at once: the second is a new space; both destroyed, one kept */
+	struct ich_as *pb2 = new_process(d, b);
+	assert_ptr_not_equal(pb2, pa2);
+	read_process(pb2, 'B');
+	read_process(pa2, 'A');
+	ich_as_destroy(pa2);
+	ich_as_destroy(pb2);
+	done(d, path);
+	db_kd_free(kd);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +825,7 @@ int main(void)
 		cmocka_unit_test(test_x64_bitmap_truncated),
 		cmocka_unit_test(test_x64_full_holes),
 		cmocka_unit_test(test_x64_streamed_window),
+		cmocka_unit_test(test_x64_process_reuse),
 		cmocka_unit_test(test_x86_pae_pages),
 		cmocka_unit_test(test_x86_nonpae_pages),
 		cmocka_unit_test(test_container_kinds),
