@@ -749,7 +749,11 @@ static int do_entries(struct ctx *c, bool free_only)
 		bool seg = hp->kind == ICH_HEAP_KIND_SEGMENT;
 		if (!err && !c->j)
 			(seg ? print_seg_heap_head : print_heap_head)(c, i, hp);
-		if (!err)
+		/* JSON with every block: the writer is the walk's callback
+		 * (entry_cb would only pass each block on) */
+		if (!err && c->j && !free_only)
+			err = ich_heap_walk(c->h, hp, json_block, c->j);
+		else if (!err)
 			err = ich_heap_walk(c->h, hp, seg && !c->j ? seg_entry_cb : entry_cb, &e);
 		if (!c->j) {
 			print_ucrs_before(&e, UINT64_MAX);

@@ -404,6 +404,57 @@ static __attribute__((noinline)) uint64_t sum_run(struct walk_ctx *w, uint64_t e
 		    : sum_span(w, p0, e, e, end, limit, prev_units, prev_known, false, false);
 }
 
+/*
+ * The LFH key pre-pass (walk_segment's collect_only: no callback, no
+ * problems, no totals) over the plain entries of a committed run [e,
+ * limit): headers read in place from the reader's window as sum_run
+ * reads them, each recorded (loop_entry's record, which the listing pass
+ * replays) exactly as loop_entry would record it.  It stops, returning the
+ * entry's address, at the first entry walk_segment must look at itself:
+ * one that fails the checksum or Size checks (resync), a busy entry with
+ * HE_VIRTUAL_ALLOC (a container is looked for there), the end of the
+ * window's span; that entry then goes through loop_entry as before (issue
+ * 12: the pre-pass read each header through entry_at's peek, the -a --json
+ * walk's largest cost after the JSON itself).
+ */
+static uint64_t collect_run(struct walk_ctx *w, uint64_t e, uint64_t limit)
+{
+	struct ich_as *as = w->h->as;
+	unsigned hoff = (unsigned)w->o->entry_small_header, unit = w->unit;
+	const uint8_t *p0 = ich_as_window_get(as, e, hoff + 8);
+	if (!p0 && (!ich_as_peek(as, e, hoff + 8) || !(p0 = ich_as_window_get(as, e, hoff + 8))))
+		return e;
+	const struct ich_as_window *win = (const struct ich_as_window *)(const void *)as;
+	uint64_t wend = win->base + win->len;
+	uint64_t start = e, end = wend < limit ? wend : limit, ahead = e, key = w->key;
+	while (e + hoff + 8 <= end) {
+		for (; ahead < e + 2048 && ahead < end; ahead += 64)
+			__builtin_prefetch(p0 + (ahead - start));
+		uint64_t raw = ich_le64(p0 + (e - start) + hoff), d = raw ^ key;
+		uint64_t size = (uint16_t)d, bsize = size * unit;
+		uint8_t flags = (uint8_t)(d >> 16);
+		if ((uint8_t)(d >> 24) != (uint8_t)(d ^ (d >> 8) ^ (d >> 16)) || !size || bsize > limit - e ||
+		    ((flags & HE_BUSY) && (flags & HE_VIRTUAL_ALLOC)))
+			break;
+		if (w->recording && w->nrec < MAX_REC) {
+			if (w->nrec == w->cap_rec) {
+				size_t cap = w->cap_rec ? 2 * w->cap_rec : 4096;
+				struct hdr_rec *r = realloc(w->rec, cap * sizeof(*r));
+				if (!r) {
+					w->recording = false;
+					goto next;
+				}
+				w->rec = r;
+				w->cap_rec = cap;
+			}
+			w->rec[w->nrec++] = (struct hdr_rec){ e, raw };
+		}
+	next:
+		e += bsize;
+	}
+	return e;
+}
+
 /* Walk the entries of one segment. */
 static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segment *seg,
 				      struct ub_list *ubs, bool collect_only, struct deferred *defer)
@@ -444,6 +495,12 @@ static struct ich_error *walk_segment(struct walk_ctx *w, struct ich_heap_segmen
 			e = sum_run(w, e, limit, &prev_units, &prev_known);
 			if (w->err)
 				return w->err;
+			if (e >= limit)
+				continue;
+		} else if (collect_only) {
+			/* (the pre-pass keeps no PreviousSize link: it
+			 * reports nothing) */
+			e = collect_run(w, e, limit);
 			if (e >= limit)
 				continue;
 		}
