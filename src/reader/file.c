@@ -315,6 +315,35 @@ void ich_file_unmap(struct ich_file *file)
 	memset(file, 0, sizeof(*file));
 }
 
+void ich_file_advise_stream(const struct ich_file *file)
+{
+	/*
+	 * Why huge pages (issue 12, cold cache): a plain MAP_PRIVATE file
+	 * mapping is filled by the fault path's read-around in order-0
+	 * folios, and a virtio disk takes at most 254 segments per request,
+	 * so a cold walk's reads went out as ~1 MiB requests, one or two in
+	 * flight; cat's read() readahead builds large folios and sends 4 MiB
+	 * requests (block:block_rq_issue traces on the development VM, bench/
+	 * README.md).  With VM_HUGEPAGE set, a fault reads two PMD-size
+	 * folios (2 MiB each on x86-64) and the next ones asynchronously
+	 * (mm/filemap.c do_sync_mmap_readahead, Linux commit 4687fdbb805a
+	 * "mm/filemap: Support VM_HUGEPAGE for file mappings", 5.18; since
+	 * "mm: readahead: make thp readahead conditional to mmap_miss logic",
+	 * linux-mm 2025-09-30, it also stops after many misses, as plain
+	 * read-around does), and the walk's faults map the folios whole
+	 * (fewer faults: less CPU warm or cold).  Scattered reads (info, the
+	 * heap list) measured no slower cold.  Advice only: a kernel without
+	 * THP (EINVAL) or a filesystem without large folios reads as before,
+	 * and the bytes read are the same.
+	 */
+#ifdef MADV_HUGEPAGE
+	if (file->map_base && file->map_len)
+		(void)madvise(file->map_base, file->map_len, MADV_HUGEPAGE);
+#else
+	(void)file;
+#endif
+}
+
 void ich_file_release(const struct ich_file *file, const void *p, size_t len)
 {
 	const uint8_t *base = file->map_base, *q = p;

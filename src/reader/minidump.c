@@ -722,6 +722,9 @@ static struct ich_error *md_open(struct ich_dump *dump)
 	md->flags = ich_le64(c.data + 24);
 	dump->kind = ICH_DUMP_MINIDUMP;
 	dump->kind_name = "minidump";
+	/* before the stream directory (often at the file's end) and the
+	 * ranges are touched: their faults then read huge-page folios */
+	ich_file_advise_stream(&dump->file);
 	uint64_t nstreams = md->number_of_streams, dir = md->directory_rva;
 	if (!in_file(&c, dir, 0))
 		return ich_error_create(ICH_ERR_FORMAT,

@@ -39,6 +39,14 @@ void ich_file_unmap(struct ich_file *file);
  * them).  No-op for data that is not a file mapping (small gzip input). */
 void ich_file_release(const struct ich_file *file, const void *p, size_t len);
 
+/* The walkers will stream through most of this file (a minidump: heaps,
+ * ranges read front to back): ask the kernel to read it in, and map it,
+ * in huge-page folios (MADV_HUGEPAGE), which a cold run reads at the speed
+ * of cat's read() (issue 12).  Not for files read at scattered places
+ * (kernel dumps: pages follow the physical frames).  No-op for data that
+ * is not a file mapping; failure of the advice is ignored. */
+void ich_file_advise_stream(const struct ich_file *file);
+
 struct ich_reader_ops {
 	const char *name;	/* "minidump", "kernel dump" */
 	/*
