@@ -24,6 +24,16 @@ extern "C" {
 
 struct ich_as;
 
+/* The read path below is a few instructions that must land in the caller:
+ * a call would cost more than the read (issue 12).  GCC stopped inlining
+ * ich_as_read and ich_as_peek into the walkers when the range directory
+ * made them longer, so they say so. */
+#if defined(__GNUC__)
+#define ICH_AS_INLINE_ static inline __attribute__((always_inline))
+#else
+#define ICH_AS_INLINE_ static inline
+#endif
+
 /* A range of user-mode virtual addresses [start, start + size). */
 struct ich_user_range {
 	uint64_t start, size;
@@ -66,7 +76,8 @@ const char *ich_as_name(const struct ich_as *as);
  * The window: a stretch of the address space that lies contiguously in the
  * mapped file, bytes [base, base + len) at data.  It is the first member
  * of every address space, and the readers move it to the range (minidump)
- * or page (kernel dump) their last lookup resolved, so the walkers' small
+ * or page (kernel dump) their last out-of-line lookup or ich_as_peek
+ * resolved, so the walkers' small
  * reads of nearby headers below are a bounds check and a load, inline,
  * with no call and no copy (issue 12).  len 0: no window yet.
  */
@@ -83,16 +94,32 @@ struct ich_as_window {
 	/* The space's range table, for spaces that are a list of ranges
 	 * (minidumps, triage dumps): segment i starts at tab_start[i]
 	 * (sorted ascending, segments disjoint) and its bytes that the file
-	 * holds are tab_span[i].  A read the window misses looks here inline
-	 * -- a branch-free lower bound, no call -- so random reads cost a few
-	 * instructions more than a raw load (issue 12).  tab_n 0: no table. */
+	 * holds are tab_span[i].  Both arrays have two more entries after
+	 * the tab_n segments: start UINT64_MAX, span length 0 (they end the
+	 * directory's steps below and never hold a byte).  tab_n 0: no
+	 * table. */
 	const uint64_t *tab_start;
 	const struct ich_as_span *tab_span;
 	size_t tab_n;
+	/* The table's directory: VA from dir_base cut into dir_n buckets of
+	 * 2^dir_shift bytes; dir[b] is the last segment that starts at or
+	 * before bucket b's first byte, so a read the window misses finds
+	 * its segment with one load and at most two compares (no binary
+	 * search: its log2(n) dependent loads and compares were what
+	 * separated a random read from a raw load, issue 12).  A bucket in
+	 * which more than two segments start is marked ICH_AS_DIR_CROWDED:
+	 * there the lookup is the binary search.  dir_n 0: no directory
+	 * (nothing is looked up inline). */
+	const uint32_t *dir;
+	uint64_t dir_base;
+	uint64_t dir_n;
+	unsigned dir_shift;
 };
 
+#define ICH_AS_DIR_CROWDED 0x80000000u
+
 /* The bytes [addr, addr + n) inside the window, or NULL. */
-static inline const uint8_t *ich_as_window_get(const struct ich_as *as,
+ICH_AS_INLINE_ const uint8_t *ich_as_window_get(const struct ich_as *as,
 					       uint64_t addr, size_t n)
 {
 	const struct ich_as_window *w = (const struct ich_as_window *)(const void *)as;
@@ -117,35 +144,79 @@ static inline size_t ich_as_table_index(const uint64_t *start, size_t n, uint64_
 	return (size_t)(b - start);
 }
 
+/* Index of the segment that may hold addr: the last one that starts at or
+ * before it, 0 when none does, or up to two past the last segment when
+ * addr is UINT64_MAX (the padding entries: length 0).  w->dir_n > 0 and
+ * addr's bucket < w->dir_n.  Whatever it answers, the caller's bounds
+ * check decides: the directory can only make a lookup slower (a miss
+ * the out-of-line path then answers), never read a wrong byte. */
+ICH_AS_INLINE_ size_t ich_as_dir_index(const struct ich_as_window *w, uint64_t bucket, uint64_t addr)
+{
+	uint32_t d = w->dir[bucket];
+	size_t i = d & ~ICH_AS_DIR_CROWDED;
+	if (d & ICH_AS_DIR_CROWDED)
+		i = ich_as_table_index(w->tab_start, w->tab_n, addr);
+	/* at most two segments start inside a bucket that is not crowded;
+	 * compare and add, no branch */
+	i += w->tab_start[i + 1] <= addr;
+	i += w->tab_start[i + 1] <= addr;
+	return i;
+}
+
 /* The bytes [addr, addr + n) if one segment of the range table holds them
  * all in the file, else NULL (not in the table, straddling two segments,
- * past the end of the file: the out-of-line path then says why).  A hit
- * moves the window to the segment, as the out-of-line lookup would, so
- * the reads near it that follow (and ich_as_read_ahead) stay on the
- * window. */
-static inline const uint8_t *ich_as_table_get(struct ich_as *as, uint64_t addr, size_t n)
+ * past the end of the file: the out-of-line path then says why).  *seg
+ * gets the segment.  The window is left where it is. */
+ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, uint64_t addr,
+						size_t n, size_t *seg)
 {
-	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
-	if (!w->tab_n)
+	uint64_t b = (addr - w->dir_base) >> w->dir_shift;
+	if (b >= w->dir_n)
 		return NULL;
-	size_t i = ich_as_table_index(w->tab_start, w->tab_n, addr);
-	uint64_t start = w->tab_start[i];
-	uint64_t o = addr - start;
+	size_t i = ich_as_dir_index(w, b, addr);
+	uint64_t o = addr - w->tab_start[i];
 	const struct ich_as_span *s = &w->tab_span[i];
 	if (o < s->len && n <= s->len - o) {
-		w->base = start;
-		w->len = s->len;
-		w->data = s->data;
+		*seg = i;
 		return s->data + o;
 	}
 	return NULL;
 }
 
+/* The same, without the segment: what the copying reads use.  They do not
+ * move the window: a random read that misses it then leaves no store that
+ * the next read's window test waits on (issue 12), and the walkers'
+ * nearby reads keep the window ich_as_peek put them in. */
+ICH_AS_INLINE_ const uint8_t *ich_as_table_get(struct ich_as *as, uint64_t addr, size_t n)
+{
+	size_t i;
+	return ich_as_table_find_((const struct ich_as_window *)(const void *)as, addr, n, &i);
+}
+
 /* The window, then the range table: the inline part of every read. */
-static inline const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size_t n)
+ICH_AS_INLINE_ const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size_t n)
 {
 	const uint8_t *p = ich_as_window_get(as, addr, n);
 	return p ? p : ich_as_table_get(as, addr, n);
+}
+
+/* The same, moving the window to the segment found in the table (what
+ * ich_as_peek does: a walker that peeks at a header then reads the window
+ * itself, nt_heap.c sum_run, and ich_as_read_ahead works in the window). */
+ICH_AS_INLINE_ const uint8_t *ich_as_get_move_(struct ich_as *as, uint64_t addr, size_t n)
+{
+	const uint8_t *p = ich_as_window_get(as, addr, n);
+	if (p)
+		return p;
+	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
+	size_t i;
+	p = ich_as_table_find_(w, addr, n, &i);
+	if (p) {
+		w->base = w->tab_start[i];
+		w->len = w->tab_span[i].len;
+		w->data = w->tab_span[i].data;
+	}
+	return p;
 }
 
 /* Hint that the n bytes from addr are about to be read by a walk that goes
@@ -173,7 +244,7 @@ const void *ich_as_peek_slow(struct ich_as *as, uint64_t addr, size_t len);
 ICH_MUST_CHECK struct ich_error *ich_as_read_exact_slow(struct ich_as *as, uint64_t addr,
 							void *buf, size_t len);
 
-static inline uint64_t ich_as_load_le_(const uint8_t *p, size_t n)
+ICH_AS_INLINE_ uint64_t ich_as_load_le_(const uint8_t *p, size_t n)
 {
 	/* Windows targets are little-endian: one unaligned load on a
 	 * little-endian host, a byte swap on a big-endian one. */
@@ -201,7 +272,7 @@ static inline uint64_t ich_as_load_le_(const uint8_t *p, size_t n)
  * Read up to len bytes at addr.  Stops at the first byte that cannot be
  * read; res (may be NULL) says how far it got and why.  Returns res->nread.
  */
-static inline size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf,
+ICH_AS_INLINE_ size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf,
 				 size_t len, struct ich_read_result *res)
 {
 	const uint8_t *p = ich_as_get_(as, addr, len);
@@ -222,15 +293,15 @@ static inline size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf,
  * dump holds them contiguously in the mapped file, else NULL (use
  * ich_as_read then).  Valid until the dump is closed.
  */
-static inline const void *ich_as_peek(struct ich_as *as, uint64_t addr, size_t len)
+ICH_AS_INLINE_ const void *ich_as_peek(struct ich_as *as, uint64_t addr, size_t len)
 {
-	const uint8_t *p = ich_as_get_(as, addr, len);
+	const uint8_t *p = ich_as_get_move_(as, addr, len);
 	return p ? p : ich_as_peek_slow(as, addr, len);
 }
 
 /* Read exactly len bytes or fail with ICH_ERR_FAULT and a message naming
  * the missing address and the reason ("0x... not captured in this dump"). */
-ICH_MUST_CHECK static inline struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
+ICH_MUST_CHECK ICH_AS_INLINE_ struct ich_error *ich_as_read_exact(struct ich_as *as, uint64_t addr,
 						  void *buf, size_t len)
 {
 	const uint8_t *p = ich_as_get_(as, addr, len);
@@ -248,7 +319,7 @@ ICH_MUST_CHECK struct ich_error *ich_as_read_u16_slow(struct ich_as *as, uint64_
 ICH_MUST_CHECK struct ich_error *ich_as_read_u32_slow(struct ich_as *as, uint64_t addr, uint32_t *out);
 ICH_MUST_CHECK struct ich_error *ich_as_read_u64_slow(struct ich_as *as, uint64_t addr, uint64_t *out);
 #define ICH_AS_TYPED_READ_(name, type, n)					\
-ICH_MUST_CHECK static inline struct ich_error *name(struct ich_as *as, uint64_t addr, type *out) \
+ICH_MUST_CHECK ICH_AS_INLINE_ struct ich_error *name(struct ich_as *as, uint64_t addr, type *out) \
 {										\
 	const uint8_t *p = ich_as_get_(as, addr, n);				\
 	if (!p)									\

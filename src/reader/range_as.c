@@ -22,6 +22,7 @@ struct range_as {
 	struct ich_va_range *seg;	/* sorted, non-overlapping */
 	uint64_t *starts;		/* seg[i].start, dense for the search */
 	struct ich_as_span *span;	/* seg[i]'s bytes in the file */
+	uint32_t *dir;			/* the inline lookup's directory */
 	size_t nseg;
 	size_t last;			/* cache: last segment hit */
 	const uint8_t *data;
@@ -321,6 +322,7 @@ static void range_destroy(struct ich_as *as)
 	free(ras->seg);
 	free(ras->starts);
 	free(ras->span);
+	free(ras->dir);
 	free(ras);
 }
 
@@ -329,6 +331,53 @@ static const struct ich_as_ops range_as_ops = {
 	.peek = range_peek,
 	.destroy = range_destroy,
 };
+
+/* The directory of the inline lookup (struct ich_as_window in
+ * addrspace.h): the VA from the first segment's start to the last one's
+ * end cut into buckets of 2^shift bytes, the smallest shift that keeps
+ * them within max(4096, 4 x segments) -- memory bounded by the segment
+ * count whatever the dump's addresses, 16 bytes per segment at most.
+ * Bucket j holds the last segment starting at or before its first byte,
+ * marked crowded when more than two segments start inside it (the inline
+ * lookup then binary-searches).  One pass over the buckets and segments.
+ * Index and mark share 32 bits: a table of 2^31 - 2 segments or more
+ * gets no directory (dir_n 0: every read takes the out-of-line path). */
+static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned *shift)
+{
+	const uint64_t *start = ras->starts;
+	size_t n = ras->nseg;
+	*dn = 0;
+	*shift = 0;
+	if (!n || n >= ICH_AS_DIR_CROWDED - 2)
+		return NULL;
+	uint64_t lo = start[0];
+	/* the last segment's last byte; segment sizes are > 0 and clamped
+	 * to 2^64 (range_end), so this does not wrap */
+	uint64_t span = ras->seg[n - 1].start + (ras->seg[n - 1].size - 1) - lo;
+	uint64_t cap = 4 * (uint64_t)n > 4096 ? 4 * (uint64_t)n : 4096;
+	unsigned k = 0;
+	while ((span >> k) >= cap)	/* ends by k = 63: span >> 63 <= 1 */
+		k++;
+	uint64_t nb = (span >> k) + 1;
+	ras->dir = malloc((size_t)nb * sizeof(*ras->dir));
+	if (!ras->dir)
+		return &ich_enomem;
+	size_t i = 0;
+	for (uint64_t j = 0; j < nb; j++) {
+		uint64_t first = lo + (j << k);	/* j << k <= span */
+		while (i + 1 < n && start[i + 1] <= first)
+			i++;
+		/* segments starting inside the bucket (after i, so they
+		 * start past first) */
+		size_t c = 0;
+		for (size_t x = i + 1; x < n && start[x] - first < (uint64_t)1 << k && c <= 2; x++)
+			c++;
+		ras->dir[j] = (uint32_t)i | (c > 2 ? ICH_AS_DIR_CROWDED : 0);
+	}
+	*dn = nb;
+	*shift = k;
+	return NULL;
+}
 
 struct ich_error *ich_range_as_create(struct ich_dump *dump, unsigned ptr_size,
 				      const char *name,
@@ -346,8 +395,9 @@ struct ich_error *ich_range_as_create(struct ich_dump *dump, unsigned ptr_size,
 	ras->file_size = dump->file.size;
 	struct ich_error *err = build_segments(ras, ranges, n);
 	if (!err && ras->nseg) {
-		ras->starts = malloc(ras->nseg * sizeof(*ras->starts));
-		ras->span = malloc(ras->nseg * sizeof(*ras->span));
+		/* two padding entries after the segments (addrspace.h) */
+		ras->starts = malloc((ras->nseg + 2) * sizeof(*ras->starts));
+		ras->span = malloc((ras->nseg + 2) * sizeof(*ras->span));
 		if (!ras->starts || !ras->span)
 			err = &ich_enomem;
 		for (size_t i = 0; !err && i < ras->nseg; i++) {
@@ -362,8 +412,17 @@ struct ich_error *ich_range_as_create(struct ich_dump *dump, unsigned ptr_size,
 				ras->span[i].data = ras->data + sg->file_off;
 			}
 		}
+		for (size_t i = ras->nseg; !err && i < ras->nseg + 2; i++) {
+			ras->starts[i] = UINT64_MAX;
+			ras->span[i] = (struct ich_as_span){ 0, ras->data };
+		}
+		uint64_t dn = 0;
+		unsigned shift = 0;
 		if (!err)
-			ich_as_set_table(&ras->as, ras->starts, ras->span, ras->nseg);
+			err = build_dir(ras, &dn, &shift);
+		if (!err)
+			ich_as_set_table(&ras->as, ras->starts, ras->span, ras->nseg, ras->dir,
+					 ras->starts[0], dn, shift);
 	}
 	if (err) {
 		range_destroy(&ras->as);

@@ -506,6 +506,218 @@ static void test_range_as_table(void **state)
 	free_fake(d);
 }
 
+/* The range table's directory (addrspace.h, range_as.c build_dir, issue
+ * 12) against the naive references above, on spaces whose ranges sit in
+ * clusters anywhere in the 64-bit VA (so buckets of 1 byte up to 2^52
+ * and more): packed clusters of tiny ranges (buckets where more than two
+ * segments start: crowded, binary search), sparse ones, ranges at 0 and
+ * running into 2^64, listed sorted or shuffled.  Probes: every segment's
+ * edges, every bucket's first byte and the one before it, random
+ * addresses near the ranges and anywhere, 0 and the top of the VA.  The
+ * inline lookup must find every request that one segment holds in the
+ * file (a hit: the owner's bytes) and nothing else; inside the directory
+ * ich_as_dir_index is the naive lower bound.  Then the window: a copying
+ * read leaves it, ich_as_peek moves it to the segment it found. */
+static uint64_t rand64(void)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 4; i++)
+		v = v << 16 | (uint64_t)(rand() & 0xffff);
+	return v;
+}
+
+/* The directory's shape: buckets within max(4096, 4 x segments), the
+ * smallest shift that allows, each bucket the naive lower bound of its
+ * first byte, crowded exactly when more than two segments start inside
+ * it.  Returns whether some bucket is crowded. */
+static bool dir_check(const struct ich_as_window *w, uint64_t last_byte)
+{
+	uint64_t cap = 4 * (uint64_t)w->tab_n > 4096 ? 4 * (uint64_t)w->tab_n : 4096;
+	uint64_t span = last_byte - w->dir_base;
+	unsigned k = 0;
+	while ((span >> k) >= cap)
+		k++;
+	assert_int_equal(w->dir_shift, k);
+	assert_int_equal(w->dir_n, (span >> k) + 1);
+	assert_true(w->dir_n <= cap);
+	bool crowded = false;
+	for (uint64_t j = 0; j < w->dir_n; j++) {
+		uint64_t first = w->dir_base + (j << w->dir_shift);
+		size_t want = naive_index(w->tab_start, w->tab_n, first), c = 0;
+		for (size_t x = want + 1; x < w->tab_n && w->tab_start[x] - first < (uint64_t)1 << w->dir_shift; x++)
+			c++;
+		assert_int_equal(w->dir[j] & ~ICH_AS_DIR_CROWDED, want);
+		assert_int_equal((w->dir[j] & ICH_AS_DIR_CROWDED) != 0, c > 2);
+		crowded |= c > 2;
+	}
+	return crowded;
+}
+
+static void test_range_as_dir(void **state)
+{
+	(void)state;
+	const uint64_t fsize = 0x4000;
+	struct ich_dump *d = fake_dump(fsize);
+	enum { N = 160 };
+	struct ich_va_range r[N];
+	srand(31);
+	int crowded_rounds = 0, wide_rounds = 0, fine_rounds = 0;
+	for (int round = 0; round < 40; round++) {
+		size_t n = 0;
+		int nclusters = rand() % 5 + 1;
+		for (int c = 0; c < nclusters && n < N; c++) {
+			uint64_t base;
+			switch (rand() % 5) {
+			case 0: base = 0; break;
+			case 1: base = UINT64_MAX - (uint64_t)(rand() % 0x3000); break;
+			case 2: base = rand64() >> (rand() % 40); break;
+			default: base = rand64(); break;
+			}
+			bool packed = rand() % 2;
+			size_t m = (size_t)(rand() % 60) + 1;
+			uint64_t at = base;
+			for (size_t k = 0; k < m && n < N; k++) {
+				uint64_t gap = packed ? (uint64_t)(rand() % 0x20)
+						      : (uint64_t)rand() << (rand() % 24);
+				if (at + gap < at)
+					break;
+				at += gap;
+				struct ich_va_range *x = &r[n++];
+				x->start = at;
+				x->size = (uint64_t)(rand() % 0x40) + 1;
+				x->file_off = (uint64_t)(rand() % (int)(fsize + 0x20));
+				if (k && rand() % 4 == 0)	/* continues the one before in the file */
+					x->file_off = r[n - 2].file_off + r[n - 2].size;
+				if (at + x->size < at)
+					break;
+				at += x->size;
+			}
+		}
+		if (rand() % 3 == 0)
+			for (size_t i = n - 1; i > 0; i--) {
+				size_t j = (size_t)rand() % (i + 1);
+				struct ich_va_range t = r[i];
+				r[i] = r[j];
+				r[j] = t;
+			}
+		struct ich_as *as;
+		assert_null(ich_range_as_create(d, 8, "t", r, n, &as));
+		const struct ich_as_window *w = (const void *)as;
+		assert_true(w->tab_n > 0);
+		assert_true(w->dir_n > 0);
+		assert_true(w->dir_n <= (4 * w->tab_n > 4096 ? 4 * w->tab_n : 4096));
+		assert_int_equal(w->dir_base, w->tab_start[0]);
+		assert_int_equal(w->tab_start[w->tab_n], UINT64_MAX);
+		assert_int_equal(w->tab_span[w->tab_n + 1].len, 0);
+		uint64_t last_byte = 0;	/* of the ranges, as range_end clamps them */
+		for (size_t i = 0; i < n; i++) {
+			uint64_t e = r[i].start + r[i].size < r[i].start ? UINT64_MAX : r[i].start + r[i].size;
+			last_byte = e - 1 > last_byte ? e - 1 : last_byte;
+		}
+		bool crowded = dir_check(w, last_byte);
+		crowded_rounds += crowded;
+		wide_rounds += w->dir_shift >= 40;
+		fine_rounds += w->dir_shift == 0;
+		/* probes */
+		uint64_t pr[64];
+		for (int k = 0; k < 2500; k++) {
+			size_t np = 0;
+			const struct ich_va_range *x = &r[(size_t)rand() % n];
+			uint64_t j = (uint64_t)rand() % (w->dir_n + 1);
+			switch (k % 5) {
+			case 0:
+				pr[np++] = x->start;
+				pr[np++] = x->start - 1;
+				pr[np++] = x->start + x->size - 1;
+				pr[np++] = x->start + x->size;
+				pr[np++] = x->start + x->size - 8;
+				break;
+			case 1:
+				pr[np++] = w->dir_base + (j << w->dir_shift);
+				pr[np++] = w->dir_base + (j << w->dir_shift) - 1;
+				break;
+			case 2:
+				pr[np++] = x->start + (uint64_t)(rand() % 0x60) - 0x10;
+				break;
+			case 3:
+				pr[np++] = rand64();
+				break;
+			default:
+				pr[np++] = 0;
+				pr[np++] = UINT64_MAX;
+				pr[np++] = UINT64_MAX - 7;
+				pr[np++] = UINT64_MAX - (uint64_t)(rand() % 0x100);
+				break;
+			}
+			for (size_t q = 0; q < np; q++) {
+				uint64_t a = pr[q];
+				size_t len = rand() % 3 ? 8 : (size_t)(rand() % 24) + 1;
+				int64_t f0 = naive_owner(r, n, a, fsize);
+				/* the reader ends a range that runs into 2^64 at
+				 * UINT64_MAX (range_end): that byte is no one's */
+				bool whole = f0 >= 0 && a + len - 1 >= a && a + len - 1 != UINT64_MAX;
+				for (size_t b = 1; whole && b < len; b++)
+					whole = naive_owner(r, n, a + b, fsize) == f0 + (int64_t)b;
+				const uint8_t *p = ich_as_table_get(as, a, len);
+				if (whole)
+					assert_ptr_equal(p, d->file.data + f0);
+				else
+					assert_null(p);
+				uint64_t bucket = (a - w->dir_base) >> w->dir_shift;
+				if (bucket < w->dir_n && a != UINT64_MAX)
+					assert_int_equal(ich_as_dir_index(w, bucket, a),
+							 naive_index(w->tab_start, w->tab_n, a));
+			}
+		}
+		/* the window: copying reads leave it, a peek moves it */
+		if (w->tab_n >= 2 && w->tab_span[0].len >= 8 && w->tab_span[1].len >= 8) {
+			uint64_t s0 = w->tab_start[0], s1 = w->tab_start[1];
+			assert_non_null(ich_as_peek(as, s0, 8));
+			assert_int_equal(w->base, s0);
+			uint64_t v;
+			uint8_t b8[8];
+			assert_null(ich_as_read_u64(as, s1, &v));
+			assert_int_equal(ich_as_read(as, s1, b8, 8, NULL), 8);
+			assert_int_equal(w->base, s0);
+			assert_ptr_equal(ich_as_peek(as, s1, 8), w->tab_span[1].data);
+			assert_int_equal(w->base, s1);
+			assert_int_equal(w->len, w->tab_span[1].len);
+		}
+		ich_as_destroy(as);
+	}
+	/* 3,000 segments: the 4 x segments cap, not the 4,096 floor */
+	{
+		enum { M = 3000 };
+		struct ich_va_range *big = malloc(M * sizeof(*big));
+		uint64_t at = 0x7ff000000000;
+		for (size_t i = 0; i < M; i++) {
+			at += (uint64_t)(rand() % 0x30) + (i % 97 == 0 ? 0x100000 : 1);
+			big[i] = (struct ich_va_range){ at, (uint64_t)(rand() % 0x20) + 1,
+							(uint64_t)(rand() % (int)fsize) };
+			at += big[i].size;
+		}
+		struct ich_as *as;
+		assert_null(ich_range_as_create(d, 8, "t", big, M, &as));
+		const struct ich_as_window *w = (const void *)as;
+		assert_true(w->tab_n > 1024);
+		dir_check(w, at - 1);
+		for (int k = 0; k < 20000; k++) {
+			const struct ich_va_range *x = &big[(size_t)rand() % M];
+			uint64_t a = x->start + (uint64_t)(rand() % (int)x->size);
+			if (naive_owner(big, M, a, fsize) >= 0)
+				assert_ptr_equal(ich_as_table_get(as, a, 1),
+						 d->file.data + naive_owner(big, M, a, fsize));
+		}
+		ich_as_destroy(as);
+		free(big);
+	}
+	/* the rounds covered what they are for */
+	assert_true(crowded_rounds >= 5);
+	assert_true(wide_rounds >= 5);
+	assert_true(fine_rounds >= 1);
+	free_fake(d);
+}
+
 /* Ranges listed sorted and disjoint take the one-pass build (no sweep):
  * the same segments as the sweep builds from the same ranges listed in
  * another order (disjoint, so the order owns nothing), joined where they
@@ -946,6 +1158,7 @@ int main(void)
 		cmocka_unit_test(test_range_as_many),
 		cmocka_unit_test(test_range_as_window),
 		cmocka_unit_test(test_range_as_table),
+		cmocka_unit_test(test_range_as_dir),
 		cmocka_unit_test(test_range_as_sorted),
 		cmocka_unit_test(test_list_walk),
 		cmocka_unit_test(test_gzip),
