@@ -3,7 +3,7 @@
 """Two icpheap binaries (before / after a change) as CPU-time ratios to one
 mmap read pass over the same dump, interleaved in one run (issue 12).
 
-  bench/abratio.py [--reps N] [--readpass BIN] OLD NEW DUMP ["heap -s;heap -stat;..."]
+  bench/abratio.py [--reps N] [--cold] [--readpass BIN] OLD NEW DUMP ["heap -s;heap -stat;..."]
 
 Every repetition runs `bench_readpass mmap DUMP`, then each command with
 OLD and NEW back to back (which one goes first alternates between
@@ -13,11 +13,21 @@ median and min..max of those ratios per command and binary.  CPU rather
 than wall time: the development machine's 2 cores are shared, and wall
 ratios scatter 2-5x.  A binary given as VAR=VALUE:PATH runs with that
 environment variable set (A/B of a run-time switch).
+
+--cold: before every run the dump is evicted from the page cache
+(`bench_readpass drop`, which checks with mincore that nothing stayed
+cached), and the yardstick is a cold `cat DUMP` (twice a repetition: the
+ratio is to the mean of the two, and cat vs cat is printed as the noise
+floor).  Wall time, not CPU: a cold run waits for the disk.  Printed per
+command: each binary's median ratio to cat (min..max), and the median of
+NEW / OLD within a repetition; the load average is printed too (the disk
+and the cores are shared: cold figures scatter most, take >= 21 reps).
 """
 import argparse
 import os
 import statistics
 import subprocess
+import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 
@@ -34,9 +44,58 @@ def cpu(argv):
     return ru.ru_utime + ru.ru_stime
 
 
+def wall(argv, readpass, dump):
+    """Evict DUMP, then the wall seconds of argv (VAR=VALUE:PATH as in cpu)."""
+    subprocess.run([readpass, "drop", dump], stdout=subprocess.DEVNULL, check=True)
+    env = dict(os.environ)
+    if "=" in argv[0] and ":" in argv[0]:
+        var, path = argv[0].split(":", 1)
+        k, v = var.split("=", 1)
+        env[k] = v
+        argv = [path] + argv[1:]
+    t0 = time.perf_counter()
+    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.wait4(p.pid, 0)
+    return time.perf_counter() - t0
+
+
+def cold(a, cmds):
+    res = {(c, b): [] for c in cmds for b in ("old", "new")}
+    paired = {c: [] for c in cmds}
+    cats, loads = [], []
+    for r in range(a.reps):
+        loads.append(os.getloadavg()[0])
+        c0 = wall(["cat", a.dump], a.readpass, a.dump)
+        row = {}
+        for c in cmds:
+            order = [("old", a.old), ("new", a.new)]
+            if r % 2:
+                order.reverse()
+            for tag, b in order:
+                row[(c, tag)] = wall([b] + c.split() + [a.dump], a.readpass, a.dump)
+        c1 = wall(["cat", a.dump], a.readpass, a.dump)
+        base = (c0 + c1) / 2
+        cats.append((c0, c1, c1 / c0))
+        for k, t in row.items():
+            res[k].append(t / base)
+        for c in cmds:
+            paired[c].append(row[(c, "new")] / row[(c, "old")])
+    print(f"{os.path.basename(a.dump)}: cold, {a.reps} repetitions, load average "
+          f"{min(loads):.1f}..{max(loads):.1f}; cold cat median {statistics.median(x[0] for x in cats) * 1000:.1f} ms")
+    cc = [x[2] for x in cats]
+    print(f"{'cat / cat (noise floor)':40s}     {statistics.median(cc):5.2f} ({min(cc):.2f}..{max(cc):.2f})")
+    print("wall-time ratio to cold cat, median (min..max); new/old paired")
+    for c in cmds:
+        o, n, p = res[(c, "old")], res[(c, "new")], paired[c]
+        print(f"{c:40s} old {statistics.median(o):5.2f} ({min(o):.2f}..{max(o):.2f})"
+              f"  new {statistics.median(n):5.2f} ({min(n):.2f}..{max(n):.2f})"
+              f"  new/old {statistics.median(p):5.2f}")
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--cold", action="store_true")
     ap.add_argument("--readpass", default=os.path.join(HERE, "..", "build", "bench", "bench_readpass"))
     ap.add_argument("old")
     ap.add_argument("new")
@@ -44,6 +103,9 @@ def main():
     ap.add_argument("commands", nargs="?", default="heap -s;heap -stat;heap -v;analyze -q")
     a = ap.parse_args()
     cmds = [c.strip() for c in a.commands.split(";") if c.strip()]
+    if a.cold:
+        cold(a, cmds)
+        return
     res = {(c, b): [] for c in cmds for b in ("old", "new")}
     base = []
     for r in range(a.reps):
