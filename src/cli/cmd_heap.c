@@ -744,9 +744,12 @@ static int do_entries(struct ctx *c, bool free_only)
 		}
 		struct entries_ctx e = { .c = c, .seg_index = -1, .free_only = free_only, .out = out };
 		/* first a walk for the header figures, then the listing (JSON
-		 * writes the figures after the blocks: one walk) */
-		struct ich_error *err = c->j ? NULL : ich_heap_walk(c->h, hp, NULL, NULL);
+		 * writes the figures after the blocks: one walk).  An NT heap's
+		 * header needs only its segments; its text listing shows an LFH
+		 * container as one block, so its LFH blocks are counted but not
+		 * handed to entry_cb unless -H l lists them (issue 12). */
 		bool seg = hp->kind == ICH_HEAP_KIND_SEGMENT;
+		struct ich_error *err = c->j ? NULL : ich_heap_walk_opt(c->h, hp, NULL, NULL, ICH_WALK_SEGMENTS_ONLY);
 		if (!err && !c->j)
 			(seg ? print_seg_heap_head : print_heap_head)(c, i, hp);
 		/* JSON with every block: the writer is the walk's callback
@@ -754,7 +757,8 @@ static int do_entries(struct ctx *c, bool free_only)
 		if (!err && c->j && !free_only)
 			err = ich_heap_walk(c->h, hp, json_block, c->j);
 		else if (!err)
-			err = ich_heap_walk(c->h, hp, seg && !c->j ? seg_entry_cb : entry_cb, &e);
+			err = ich_heap_walk_opt(c->h, hp, seg && !c->j ? seg_entry_cb : entry_cb, &e,
+						!c->j && !c->o->lfh_entries ? ICH_WALK_NO_LFH_BLOCKS : 0);
 		if (!c->j) {
 			print_ucrs_before(&e, UINT64_MAX);
 			ich_out_flush(out);

@@ -232,6 +232,7 @@ struct walk_ctx {
 	struct hdr_rec *rec;
 	size_t nrec, cap_rec, rec_cur, rec_end;
 	bool recording;
+	bool no_lfh_cb;		/* ICH_WALK_NO_LFH_BLOCKS: fn not called for LFH blocks */
 };
 struct hdr_rec {
 	uint64_t addr, raw;	/* an entry and its small header as stored */
@@ -387,7 +388,7 @@ static inline struct ich_error *walk_emit_run(struct walk_ctx *w, const struct i
 		t->corrupt_count += count;
 		break;
 	}
-	if (!w->fn || w->err || b->state != ICH_BLOCK_BUSY)
+	if (w->fn != heap_stat_add || w->err || b->state != ICH_BLOCK_BUSY)
 		return w->err;
 	w->err = heap_stat_add_n(w->arg, b->size, count);
 	return w->err;

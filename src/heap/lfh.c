@@ -414,7 +414,7 @@ static bool lfh_counted(struct walk_ctx *w, uint64_t ub, uint32_t first, uint32_
 	return true;
 }
 
-bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
+static bool walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 {
 	struct ich_heaps *h = w->h;
 	const struct ntofs *o = w->o;
@@ -498,4 +498,20 @@ bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 			return true;
 	}
 	return true;
+}
+
+bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
+{
+	if (!w->no_lfh_cb || !w->fn)
+		return walk_userblocks(w, ub, ub_size);
+	/* ICH_WALK_NO_LFH_BLOCKS: the container's blocks counted and checked
+	 * as a walk without a callback does (lfh_counted where it can) */
+	ich_heap_block_fn *fn = w->fn;
+	void *arg = w->arg;
+	w->fn = NULL;
+	w->arg = NULL;
+	bool r = walk_userblocks(w, ub, ub_size);
+	w->fn = fn;
+	w->arg = arg;
+	return r;
 }

@@ -972,6 +972,12 @@ static struct ich_error *walk_deferred(struct walk_ctx *w, struct deferred *d)
 struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 				ich_heap_block_fn *fn, void *arg)
 {
+	return ich_heap_walk_opt(h, heap, fn, arg, 0);
+}
+
+struct ich_error *ich_heap_walk_opt(struct ich_heaps *h, struct ich_heap *heap,
+				    ich_heap_block_fn *fn, void *arg, unsigned opts)
+{
 	if (heap->kind == ICH_HEAP_KIND_PAGE && heap->status == ICH_HEAP_OK)
 		return page_heap_walk(h, heap, fn, arg);
 	if (heap->status != ICH_HEAP_OK)
@@ -992,7 +998,8 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 	if (heap->kind == ICH_HEAP_KIND_SEGMENT)
 		return seg_heap_walk(h, heap, fn, arg);	/* segment_heap.c */
 	const struct ntofs *o = &h->ofs[heap - h->heaps];
-	struct walk_ctx w = { .h = h, .heap = heap, .o = o, .fn = fn, .arg = arg, .unit = h->ptr == 8 ? 16 : 8 };
+	struct walk_ctx w = { .h = h, .heap = heap, .o = o, .fn = fn, .arg = arg, .unit = h->ptr == 8 ? 16 : 8,
+			      .no_lfh_cb = (opts & ICH_WALK_NO_LFH_BLOCKS) != 0 };
 	struct ich_error *err = encoding_key(&w, &w.key);
 	if (err)
 		return ich_error_wrap(err, "heap 0x%" PRIx64 ": Encoding: ", heap->address);
@@ -1006,13 +1013,17 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 		ich_error_destroy(err);
 		err = NULL;
 	}
+	if (opts & ICH_WALK_SEGMENTS_ONLY)
+		return NULL;	/* walked stays false: no blocks, no totals */
 	/* First pass over the LFH containers recovers RtlpLFHKey (Win8+);
 	 * a walk that only sums blocks up defers the containers instead. */
 	struct ub_list ubs = { 0 };
 	size_t *rec_seg = NULL;	/* where each segment's record starts */
 	bool need_key = heap->lfh && !o->lfh_missing && o->lfh_bitmap && !h->lfh_key_known;
 	struct deferred defer = { 0 };
-	bool deferring = need_key && (!fn || fn == heap_stat_add);
+	/* (with no callback for LFH blocks, a deferred container's blocks
+	 * reach no callback out of order either) */
+	bool deferring = need_key && (!fn || fn == heap_stat_add || w.no_lfh_cb);
 	if (need_key && !deferring) {
 		rec_seg = calloc(heap->nsegments + 1, sizeof(*rec_seg));
 		w.recording = rec_seg != NULL;

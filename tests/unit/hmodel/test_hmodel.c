@@ -1263,6 +1263,145 @@ static void test_summing_walks(void **state)
 	}
 }
 
+/* Every block a walk hands its callback, in order (grown as needed). */
+struct blocks {
+	struct ich_heap_block *v;
+	size_t n, cap;
+};
+
+static struct ich_error *keep_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct blocks *s = arg;
+	if (s->n == s->cap) {
+		s->cap = s->cap ? 2 * s->cap : 256;
+		s->v = realloc(s->v, s->cap * sizeof(*s->v));
+		assert_non_null(s->v);
+	}
+	s->v[s->n++] = *b;
+	return NULL;
+}
+
+static void same_block(const struct ich_heap_block *x, const struct ich_heap_block *y, const char *what, size_t i)
+{
+	if (x->header != y->header || x->user != y->user || x->size != y->size || x->block_size != y->block_size ||
+	    x->unused != y->unused || x->prev_size != y->prev_size || x->segment != y->segment ||
+	    x->flags != y->flags || x->state != y->state || x->layer != y->layer)
+		fail_msg("%s: block %zu differs (header 0x%llx / 0x%llx)", what, i, (unsigned long long)x->header,
+			 (unsigned long long)y->header);
+}
+
+/*
+ * ich_heap_walk_opt (the `heap -a` text walks) against the whole walk on
+ * fresh heaps (RtlpLFHKey unknown): per heap, ICH_WALK_SEGMENTS_ONLY must
+ * give the whole walk's segments and uncommitted ranges and nothing else,
+ * then ICH_WALK_NO_LFH_BLOCKS the whole walk's blocks less the LFH ones,
+ * in order, and the same totals, problems, unreadable ranges, notes and
+ * key; then the no-LFH walk again with the key known.  Returns the number
+ * of LFH blocks the callback did not see.
+ */
+static size_t check_walk_options(struct ich_dump *d, const char *label)
+{
+	struct ich_heaps *ref, *opt;
+	assert_null(ich_heaps_open(d, 0, &ref));
+	assert_null(ich_heaps_open(d, 0, &opt));
+	size_t nheaps = ich_heaps_count(ref), skipped = 0;
+	struct blocks *full = calloc(nheaps ? nheaps : 1, sizeof(*full));
+	assert_non_null(full);
+	for (size_t i = 0; i < nheaps; i++) {
+		struct ich_heap *hp = ich_heaps_get(ref, i);
+		if (hp->status == ICH_HEAP_OK)
+			ich_error_destroy(ich_heap_walk(ref, hp, keep_block, &full[i]));
+	}
+	char what[160];
+	for (int pass = 0; pass < 2; pass++) {
+		for (size_t i = 0; i < nheaps; i++) {
+			struct ich_heap *r = ich_heaps_get(ref, i), *hp = ich_heaps_get(opt, i);
+			if (hp->status != ICH_HEAP_OK || hp->kind != ICH_HEAP_KIND_NT)
+				continue;
+			struct blocks got = { 0 };
+			if (!pass) {
+				snprintf(what, sizeof(what), "%s: heap %zu segments only", label, i);
+				ich_error_destroy(ich_heap_walk_opt(opt, hp, keep_block, &got, ICH_WALK_SEGMENTS_ONLY));
+				if (got.n || hp->walked)
+					fail_msg("%s: %zu blocks, walked %d", what, got.n, hp->walked);
+				struct ich_heap_totals zero;
+				memset(&zero, 0, sizeof(zero));
+				assert_memory_equal(&hp->totals, &zero, sizeof(zero));
+				if (hp->nsegments != r->nsegments)
+					fail_msg("%s: %zu segments, the whole walk %zu", what, hp->nsegments, r->nsegments);
+				for (size_t k = 0; k < hp->nsegments; k++) {
+					const struct ich_heap_segment *x = &hp->segments[k], *y = &r->segments[k];
+					if (x->base != y->base || x->flags != y->flags || x->first_entry != y->first_entry ||
+					    x->last_valid_entry != y->last_valid_entry || x->pages != y->pages ||
+					    x->uncommitted_pages != y->uncommitted_pages || x->nucr != y->nucr)
+						fail_msg("%s: segment %zu differs", what, k);
+					for (size_t u = 0; u < x->nucr; u++)
+						if (x->ucr[u].address != y->ucr[u].address || x->ucr[u].size != y->ucr[u].size)
+							fail_msg("%s: segment %zu range %zu differs", what, k, u);
+				}
+			}
+			snprintf(what, sizeof(what), "%s: heap %zu no LFH blocks, pass %d", label, i, pass);
+			ich_error_destroy(ich_heap_walk_opt(opt, hp, keep_block, &got, ICH_WALK_NO_LFH_BLOCKS));
+			size_t k = 0, lfh = 0;
+			for (size_t j = 0; j < full[i].n; j++) {
+				if (full[i].v[j].layer == ICH_LAYER_LFH) {
+					lfh++;
+					continue;
+				}
+				if (k >= got.n)
+					fail_msg("%s: %zu blocks, the whole walk has more", what, got.n);
+				same_block(&got.v[k], &full[i].v[j], what, k);
+				k++;
+			}
+			if (k != got.n)
+				fail_msg("%s: %zu blocks, the whole walk less its LFH blocks %zu", what, got.n, k);
+			if (!pass)
+				skipped += lfh;
+			free(got.v);
+		}
+		snprintf(what, sizeof(what), "%s: no-LFH walks, pass %d", label, pass);
+		same_heaps(ref, opt, what);
+	}
+	for (size_t i = 0; i < nheaps; i++)
+		free(full[i].v);
+	free(full);
+	ich_heaps_close(ref);
+	ich_heaps_close(opt);
+	return skipped;
+}
+
+static void test_walk_options(void **state)
+{
+	(void)state;
+	for (int mode = 0; mode < 32; mode++) {
+		char *path = build_mix(mode);
+		struct ich_dump *d;
+		assert_null(ich_dump_open(path, &d));
+		char label[32];
+		snprintf(label, sizeof(label), "mix mode %d", mode);
+		/* the callback missed exactly the two containers' 100 + 30
+		 * blocks (build_mix's lfh_container calls) */
+		assert_int_equal(check_walk_options(d, label), 100 + 30);
+		ich_dump_close(d);
+		unlink(path);
+		free(path);
+	}
+	for (int k = 0; k < 6; k++) {
+		char *path = k < 3 ? build(k) : k == 3 ? build_win7() : build_x86(k == 5);
+		struct ich_dump *d;
+		assert_null(ich_dump_open(path, &d));
+		static const char *const label[] = { "clean", "corrupt", "corrupt scan", "win7", "x86", "wow64" };
+		/* LFH blocks the builders put there: build()'s two containers
+		 * (100 + 30), build_win7()'s 20 blocks, none on x86/WOW64 */
+		static const size_t lfh[] = { 130, 130, 130, 20, 0, 0 };
+		assert_int_equal(check_walk_options(d, label[k]), lfh[k]);
+		ich_dump_close(d);
+		unlink(path);
+		free(path);
+	}
+}
+
 /*
  * Long committed runs for the summing walk's lanes (nt_heap.c sum_lanes:
  * a run of 16 KiB or more is walked as several chains started near its
@@ -1527,6 +1666,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_corrupt_resync_scan),
 		cmocka_unit_test(test_summing_walks),
 		cmocka_unit_test(test_summing_lanes),
+		cmocka_unit_test(test_walk_options),
 		cmocka_unit_test(test_layout_missing_field),
 		cmocka_unit_test(test_lfh_key_64),
 		cmocka_unit_test(test_win7_lfh),
