@@ -389,6 +389,7 @@ sum_span(struct walk_ctx *w, const uint8_t *p, uint64_t start, uint64_t e, uint6
  */
 #define SUM_LANES 4
 #define SUM_LANES_MIN 0x4000u	/* shorter spans: one chain */
+#define SUM_LANES_PRE 0x2000u	/* walked by the one chain before lanes start */
 
 struct sum_lane {
 	uint64_t start, e, bound, pu, ahead;
@@ -574,16 +575,26 @@ static __attribute__((noinline)) uint64_t sum_run(struct walk_ctx *w, uint64_t e
 	const struct ich_as_window *win = (const struct ich_as_window *)(const void *)as;
 	uint64_t wend = win->base + win->len;
 	uint64_t end = wend < limit ? wend : limit;
-	bool stat = w->fn == heap_stat_add;
-	unsigned hoff8 = hoff + 8;
-	if (!stat && end > e && end - e >= SUM_LANES_MIN + hoff8)
-		return w->unit == 16 ? sum_lanes(w, p0, e, e, end, limit, prev_units, prev_known, true)
-				     : sum_lanes(w, p0, e, e, end, limit, prev_units, prev_known, false);
-	if (w->unit == 16)
-		return stat ? sum_span(w, p0, e, e, end, limit, prev_units, prev_known, true, true)
-			    : sum_span(w, p0, e, e, end, limit, prev_units, prev_known, true, false);
-	return stat ? sum_span(w, p0, e, e, end, limit, prev_units, prev_known, false, true)
-		    : sum_span(w, p0, e, e, end, limit, prev_units, prev_known, false, false);
+	bool stat = w->fn == heap_stat_add, x64 = w->unit == 16;
+	uint64_t start = e, hoff8 = hoff + 8;	/* start: the address of p0 */
+	if (!stat && end > e && end - e >= SUM_LANES_PRE + SUM_LANES_MIN + hoff8) {
+		/* the one chain first: lanes pay off on runs that go on, not on
+		 * heaps where the walk stops every few entries (each lane's
+		 * start costs a search, with loads far apart) */
+		uint64_t pre = e + SUM_LANES_PRE;
+		e = x64 ? sum_span(w, p0, start, e, pre, limit, prev_units, prev_known, true, false)
+			: sum_span(w, p0, start, e, pre, limit, prev_units, prev_known, false, false);
+		if (e + hoff8 <= pre)
+			return e;	/* stopped at an entry walk_segment must see */
+		if (end > e && end - e >= SUM_LANES_MIN + hoff8)	/* (an entry may reach past end) */
+			return x64 ? sum_lanes(w, p0, start, e, end, limit, prev_units, prev_known, true)
+				   : sum_lanes(w, p0, start, e, end, limit, prev_units, prev_known, false);
+	}
+	if (x64)
+		return stat ? sum_span(w, p0, start, e, end, limit, prev_units, prev_known, true, true)
+			    : sum_span(w, p0, start, e, end, limit, prev_units, prev_known, true, false);
+	return stat ? sum_span(w, p0, start, e, end, limit, prev_units, prev_known, false, true)
+		    : sum_span(w, p0, start, e, end, limit, prev_units, prev_known, false, false);
 }
 
 /*

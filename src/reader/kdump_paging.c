@@ -129,6 +129,13 @@ struct paging_as {
 	 * reuse clears those instead of the whole cache (more than PTC_LOG:
 	 * all of it). */
 	bool reusable;
+	/* get_page's last table page that needed no patching: its address + 1
+	 * (0: none) and where it lies in the mapping.  A streamed walk asks
+	 * for the same page table for each of its 512 pages; this spares the
+	 * file lookup and the memo for all but the first (issue 12).  Depends
+	 * only on the dump, so a reuse keeps it. */
+	uint64_t gp_pa;
+	const uint8_t *gp_page;
 	unsigned ptc_nlog;
 	uint16_t ptc_log[PTC_LOG];
 };
@@ -162,6 +169,14 @@ static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 	struct paging_as *pas = cb->priv;
 	struct ich_dump *dump = pas->as.dump;
 	uint64_t pa = buf->addr.addr & ~(uint64_t)(PAGE - 1);
+	if (pas->gp_pa == pa + 1) {
+		buf->addr.addr = pa;
+		buf->size = PAGE;
+		buf->byte_order = ADDRXLAT_LITTLE_ENDIAN;
+		buf->put_page = put_page;
+		buf->ptr = pas->gp_page;
+		return ADDRXLAT_OK;
+	}
 	uint64_t off;
 	enum ich_miss_reason why;
 	if (kd_phys_lookup(dump, pa, &off, &why) < PAGE) {
@@ -198,6 +213,8 @@ static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 	buf->put_page = put_page;
 	if (!need_fix) {
 		buf->ptr = page;
+		pas->gp_pa = pa + 1;
+		pas->gp_page = page;
 		return ADDRXLAT_OK;
 	}
 	for (unsigned s = 0; s < FIX_SLOTS; s++) {

@@ -1426,6 +1426,7 @@ static void test_walk_options(void **state)
  * (check_summing_walks).
  */
 #define LANE_SEG 0x40000ull
+#define LANE_PRE 0x2000u	/* nt_heap.c SUM_LANES_PRE */
 static uint32_t lane_rnd(uint32_t *s)
 {
 	*s = *s * 1103515245u + 12345u;
@@ -1438,14 +1439,23 @@ static void fill_lanes(struct db_mem *m, unsigned unit, uint64_t e0, uint64_t en
 {
 	uint64_t hoff = unit == 16 ? 8 : 0, last = end - unit;
 	uint64_t e = e0, prev = 0x100;
-	unsigned q = 1;	/* the next quarter: where the first walk's lanes start */
-#define QUARTER(k) (e0 + ((last - e0) / 4 * (k) + unit - 1) / unit * unit)
+	/* The first walk goes by one chain over LANE_PRE bytes, to the first
+	 * entry past e0 + LANE_PRE - (header offset + 8), then in lanes from
+	 * there (lanes_at); q: the next quarter of that, where a lane starts */
+	uint64_t lanes_at = 0;
+	unsigned q = 1;
+#define QUARTER(k) (lanes_at + ((last - lanes_at) / 4 * (k) + unit - 1) / unit * unit)
 #define PUT(at, units, flags, prev, unused) (unit == 16 ? put_entry(m, (at), (units), (flags), (prev), (unused)) \
 					       : put_entry32(m, (at), (units), (flags), (prev), (unused)))
 	while (e < end) {
+		if (!lanes_at && e > e0 + LANE_PRE - (hoff + 8))
+			lanes_at = e;
+		if (!lanes_at)
+			q = 1;	/* (no quarter before the lanes start) */
 		uint64_t left = (end - e) / unit;
 		uint16_t units = (uint16_t)(lane_rnd(&r) % 8 == 0 ? 8 + lane_rnd(&r) % 40 : 1 + lane_rnd(&r) % 6);
-		bool at_q = q < 4 && e >= QUARTER(q), over_q = q < 4 && !at_q && e + units * unit > QUARTER(q);
+		bool at_q = lanes_at && q < 4 && e >= QUARTER(q);
+		bool over_q = lanes_at && q < 4 && !at_q && e + units * unit > QUARTER(q);
 		uint64_t fake_at = 0;
 		if ((mode & 16) && q < 4 && (at_q || over_q)) {
 			/* a busy block holding the quarter and 3 units past it */
