@@ -228,14 +228,25 @@ struct walk_ctx {
 	uint64_t key;		/* decoded encoding key (0 = none) */
 	/* nt_heap.c: the back-end headers the LFH key pre-pass read, kept
 	 * so the listing pass decodes them from memory instead of following
-	 * the chain through the dump a second time (issue 12). */
-	struct hdr_rec *rec;
+	 * the chain through the dump a second time (issue 12).  rec holds
+	 * the small headers as stored, in walk order; an entry's address is
+	 * the one before it plus that one's Size, except where a run starts
+	 * (runs: a segment's first entry, a jump over an uncommitted or
+	 * unreadable range or a resync).  8 bytes an entry: the record's
+	 * page faults were a tenth of heap -a --json's CPU at 16. */
+	uint64_t *rec;
 	size_t nrec, cap_rec, rec_cur, rec_end;
+	struct rec_run *runs;
+	size_t nruns, cap_runs, run_cur;
+	uint64_t rec_next;	/* pre-pass: where the last recorded entry's chain goes on */
+	bool rec_chained;	/* pre-pass: rec_next is valid (else a run starts) */
+	uint64_t rec_addr;	/* listing: the address of rec[rec_cur] */
 	bool recording;
 	bool no_lfh_cb;		/* ICH_WALK_NO_LFH_BLOCKS: fn not called for LFH blocks */
 };
-struct hdr_rec {
-	uint64_t addr, raw;	/* an entry and its small header as stored */
+struct rec_run {
+	size_t at;		/* index in rec of the run's first entry */
+	uint64_t addr;		/* its address */
 };
 
 /* nt_heap.c: the heap's entry encoding key (0 = none) */

@@ -139,35 +139,79 @@ struct ich_error *nt_heap_read_entry(struct walk_ctx *w, uint64_t e, struct heap
 	return read_entry(w, e, he);
 }
 
-/* At most this many headers kept from the pre-pass (16 bytes each); past
+/* At most this many headers kept from the pre-pass (8 bytes each); past
  * it, the listing pass reads the rest from the dump as usual. */
 #define MAX_REC (1u << 20)
+
+/* Pre-pass: keep the entry at e (raw: its small header as stored). */
+static void rec_push(struct walk_ctx *w, uint64_t e, uint64_t raw)
+{
+	if (!w->recording || w->nrec >= MAX_REC)
+		return;
+	if (w->nrec == w->cap_rec) {
+		size_t cap = w->cap_rec ? 2 * w->cap_rec : 4096;
+		uint64_t *r = realloc(w->rec, cap * sizeof(*r));
+		if (!r) {
+			w->recording = false;
+			return;
+		}
+		w->rec = r;
+		w->cap_rec = cap;
+	}
+	if (!w->rec_chained || e != w->rec_next) {
+		if (w->nruns == w->cap_runs) {
+			size_t cap = w->cap_runs ? 2 * w->cap_runs : 64;
+			struct rec_run *r = realloc(w->runs, cap * sizeof(*r));
+			if (!r) {
+				w->recording = false;
+				return;
+			}
+			w->runs = r;
+			w->cap_runs = cap;
+		}
+		w->runs[w->nruns++] = (struct rec_run){ w->nrec, e };
+	}
+	w->rec[w->nrec++] = raw;
+	w->rec_next = e + (uint64_t)(uint16_t)(raw ^ w->key) * w->unit;
+	w->rec_chained = true;
+}
+
+/* Listing: the cursor at rec[i] (a segment's first, a run's start). */
+static void rec_seek(struct walk_ctx *w, size_t i)
+{
+	w->rec_cur = i;
+	while (w->run_cur < w->nruns && w->runs[w->run_cur].at < i)
+		w->run_cur++;
+	if (w->run_cur < w->nruns && w->runs[w->run_cur].at == i)
+		w->rec_addr = w->runs[w->run_cur].addr;
+}
+
+/* Listing: the cursor one entry on. */
+static inline void rec_step(struct walk_ctx *w)
+{
+	uint64_t size = (uint16_t)(w->rec[w->rec_cur] ^ w->key);
+	w->rec_cur++;
+	if (w->run_cur + 1 < w->nruns && w->runs[w->run_cur + 1].at == w->rec_cur)
+		w->rec_addr = w->runs[++w->run_cur].addr;
+	else
+		w->rec_addr += size * w->unit;
+}
 
 /* The walk loop's entry at e: from the pre-pass's record when it has e
  * (the listing pass), else read (and recorded during the pre-pass).  The
  * walk of a segment only moves forward, so the record is a cursor. */
 static struct ich_error *loop_entry(struct walk_ctx *w, uint64_t e, struct heap_entry *he)
 {
-	while (w->rec_cur < w->rec_end && w->rec[w->rec_cur].addr < e)
-		w->rec_cur++;
-	if (w->rec_cur < w->rec_end && w->rec[w->rec_cur].addr == e) {
-		entry_decode(w->rec[w->rec_cur++].raw, w->key, he);
+	while (w->rec_cur < w->rec_end && w->rec_addr < e)
+		rec_step(w);
+	if (w->rec_cur < w->rec_end && w->rec_addr == e) {
+		entry_decode(w->rec[w->rec_cur], w->key, he);
+		rec_step(w);
 		return NULL;
 	}
 	struct ich_error *err = read_entry(w, e, he);
-	if (!err && w->recording && w->nrec < MAX_REC) {
-		if (w->nrec == w->cap_rec) {
-			size_t cap = w->cap_rec ? 2 * w->cap_rec : 4096;
-			struct hdr_rec *r = realloc(w->rec, cap * sizeof(*r));
-			if (!r) {
-				w->recording = false;
-				return err;
-			}
-			w->rec = r;
-			w->cap_rec = cap;
-		}
-		w->rec[w->nrec++] = (struct hdr_rec){ e, he->raw };
-	}
+	if (!err)
+		rec_push(w, e, he->raw);
 	return err;
 }
 
@@ -629,20 +673,7 @@ static uint64_t collect_run(struct walk_ctx *w, uint64_t e, uint64_t limit)
 		if ((uint8_t)(d >> 24) != (uint8_t)(d ^ (d >> 8) ^ (d >> 16)) || !size || bsize > limit - e ||
 		    ((flags & HE_BUSY) && (flags & HE_VIRTUAL_ALLOC)))
 			break;
-		if (w->recording && w->nrec < MAX_REC) {
-			if (w->nrec == w->cap_rec) {
-				size_t cap = w->cap_rec ? 2 * w->cap_rec : 4096;
-				struct hdr_rec *r = realloc(w->rec, cap * sizeof(*r));
-				if (!r) {
-					w->recording = false;
-					goto next;
-				}
-				w->rec = r;
-				w->cap_rec = cap;
-			}
-			w->rec[w->nrec++] = (struct hdr_rec){ e, raw };
-		}
-	next:
+		rec_push(w, e, raw);
 		e += bsize;
 	}
 	return e;
@@ -1041,6 +1072,7 @@ struct ich_error *ich_heap_walk_opt(struct ich_heaps *h, struct ich_heap *heap,
 		for (size_t s = 0; s < heap->nsegments; s++) {
 			if (rec_seg)
 				rec_seg[s] = w.nrec;
+			w.rec_chained = false;	/* a segment starts a run */
 			walk_segment(&w, &heap->segments[s], &ubs, true, NULL);
 		}
 		if (rec_seg)
@@ -1066,8 +1098,8 @@ struct ich_error *ich_heap_walk_opt(struct ich_heaps *h, struct ich_heap *heap,
 				tail = seg->ucr[u].size;
 		t->virt += span > tail ? span - tail : 0;
 		t->ucr_count += seg->nucr;
-		w.rec_cur = rec_seg ? rec_seg[s] : 0;
 		w.rec_end = rec_seg ? rec_seg[s + 1] : 0;
+		rec_seek(&w, rec_seg ? rec_seg[s] : 0);
 		defer.skip_until = 0;
 		err = walk_segment(&w, seg, &ubs, false, deferring ? &defer : NULL);
 		if (err && err != &ich_stop)
@@ -1081,7 +1113,9 @@ struct ich_error *ich_heap_walk_opt(struct ich_heaps *h, struct ich_heap *heap,
 	free(ubs.size);
 	free(rec_seg);
 	free(w.rec);
+	free(w.runs);
 	w.rec = NULL;
+	w.runs = NULL;
 	w.rec_cur = w.rec_end = 0;
 	if (!w.err && !err) {
 		err = ich_as_list_walk(h->as, heap->address + (uint64_t)o->heap_virtual_allocd_blocks,
