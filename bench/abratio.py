@@ -3,7 +3,7 @@
 """Two icpheap binaries (before / after a change) as CPU-time ratios to one
 mmap read pass over the same dump, interleaved in one run (issue 12).
 
-  bench/abratio.py [--reps N] [--cold] [--readpass BIN] OLD NEW DUMP ["heap -s;heap -stat;..."]
+  bench/abratio.py [--reps N] [--cold] [--readpass BIN] [--touched LIST] OLD NEW DUMP ["heap -s;..."]
 
 Every repetition runs `bench_readpass mmap DUMP`, then each command with
 OLD and NEW back to back (which one goes first alternates between
@@ -97,6 +97,9 @@ def main():
     ap.add_argument("--reps", type=int, default=7)
     ap.add_argument("--cold", action="store_true")
     ap.add_argument("--readpass", default=os.path.join(HERE, "..", "build", "bench", "bench_readpass"))
+    ap.add_argument("--touched", metavar="LIST",
+                    help="also the ratio to a pass over only the pages in LIST (bench_readpass pages; "
+                         "bench_kheaps --list-touched writes it for analyze --processes all)")
     ap.add_argument("old")
     ap.add_argument("new")
     ap.add_argument("dump")
@@ -107,22 +110,34 @@ def main():
         cold(a, cmds)
         return
     res = {(c, b): [] for c in cmds for b in ("old", "new")}
-    base = []
+    tres = {(c, b): [] for c in cmds for b in ("old", "new")}
+    base, tbase = [], []
     for r in range(a.reps):
         m = cpu([a.readpass, "mmap", a.dump])
         base.append(m)
+        t = cpu([a.readpass, "pages", a.dump, a.touched]) if a.touched else None
+        tbase.append(t)
         for c in cmds:
             order = [("old", a.old), ("new", a.new)]
             if r % 2:
                 order.reverse()
             for tag, b in order:
-                res[(c, tag)].append(cpu([b] + c.split() + [a.dump]) / m)
+                x = cpu([b] + c.split() + [a.dump])
+                res[(c, tag)].append(x / m)
+                if t:
+                    tres[(c, tag)].append(x / t)
     print(f"{os.path.basename(a.dump)}: {a.reps} repetitions, mmap pass CPU median "
           f"{statistics.median(base) * 1000:.1f} ms; CPU ratio to it, median (min..max)")
     for c in cmds:
         o, n = res[(c, "old")], res[(c, "new")]
         print(f"{c:40s} old {statistics.median(o):5.2f} ({min(o):.2f}..{max(o):.2f})"
               f"  new {statistics.median(n):5.2f} ({min(n):.2f}..{max(n):.2f})")
+    if a.touched:
+        print(f"pass over the listed pages only: CPU median {statistics.median(tbase) * 1000:.1f} ms; ratio to it")
+        for c in cmds:
+            o, n = tres[(c, "old")], tres[(c, "new")]
+            print(f"{c:40s} old {statistics.median(o):5.2f} ({min(o):.2f}..{max(o):.2f})"
+                  f"  new {statistics.median(n):5.2f} ({min(n):.2f}..{max(n):.2f})")
 
 
 if __name__ == "__main__":

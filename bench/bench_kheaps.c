@@ -9,8 +9,13 @@
  * bench-heaps:NPROC:NBLOCKS).
  *
  * usage: bench_kheaps DUMP
+ *        bench_kheaps --list-touched OUT DUMP
+ * The second form writes the file offset of every committed page of every
+ * process's heap segments (the pages `analyze --processes all` walks) to OUT
+ * for `bench_readpass pages` (a read pass over only those bytes) and exits.
  */
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,14 +26,85 @@
 #include <unistd.h>
 
 #include "bench_util.h"
+#include <icpheap/addrspace.h>
 #include <icpheap/dump.h>
 #include <icpheap/heap.h>
 #include <icpheap/kernel.h>
 
+/* The pages the heap walks of every process touch, as file offsets. */
+static int list_touched(const char *out, const char *path)
+{
+	struct ich_dump *d;
+	struct ich_kernel *k;
+	struct ich_error *err = ich_dump_open(path, &d);
+	if (!err)
+		err = ich_kernel_open(d, 0, &k);
+	if (err) {
+		ich_error_print(err, stderr);
+		return 3;
+	}
+	FILE *o = fopen(out, "wb");
+	if (!o) {
+		perror(out);
+		return 3;
+	}
+	const uint8_t *base = ich_dump_file_data(d);
+	unsigned long long pages = 0, unmapped = 0;
+	for (size_t i = 0; i < ich_kernel_process_count(k); i++) {
+		const struct ich_kprocess *p = ich_kernel_process(k, i);
+		struct ich_heaps *hs;
+		struct ich_as *as;
+		if (!p->peb || ich_dump_arch(d) != ICH_ARCH_X64)
+			continue;	/* (the bench dump: x64, no WOW64) */
+		if ((err = ich_kernel_process_heaps(k, p, 0, &hs))) {
+			ich_error_destroy(err);
+			continue;
+		}
+		if ((err = ich_dump_process_as(d, p->dtb & ~0xFFFull, &as))) {
+			ich_error_destroy(err);
+			ich_heaps_close(hs);
+			continue;
+		}
+		for (size_t h = 0; h < ich_heaps_count(hs); h++) {
+			struct ich_heap *hp = ich_heaps_get(hs, h);
+			if (hp->status != ICH_HEAP_OK || (err = ich_heap_walk(hs, hp, NULL, NULL))) {
+				ich_error_destroy(err);
+				continue;
+			}
+			for (size_t s = 0; s < hp->nsegments; s++) {
+				const struct ich_heap_segment *sg = &hp->segments[s];
+				for (uint64_t va = sg->base & ~0xFFFull; va < sg->last_valid_entry; va += 0x1000) {
+					bool ucr = false;
+					for (size_t u = 0; u < sg->nucr; u++)
+						ucr |= va >= sg->ucr[u].address && va - sg->ucr[u].address < sg->ucr[u].size;
+					const uint8_t *q = ucr ? NULL : ich_as_peek(as, va, 0x1000);
+					if (!q) {
+						unmapped += !ucr;
+						continue;
+					}
+					uint64_t off = (uint64_t)(q - base);
+					fwrite(&off, 8, 1, o);
+					pages++;
+				}
+			}
+		}
+		ich_as_destroy(as);
+		ich_heaps_close(hs);
+	}
+	fclose(o);
+	printf("%llu pages (%.1f MB of the %.1f MB file) listed; %llu committed pages not in the dump\n", pages,
+	       (double)pages * 4096 / 1e6, (double)ich_dump_file_size(d) / 1e6, unmapped);
+	ich_kernel_close(k);
+	ich_dump_close(d);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
+	if (argc == 4 && !strcmp(argv[1], "--list-touched"))
+		return list_touched(argv[2], argv[3]);
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s DUMP\n", argv[0]);
+		fprintf(stderr, "usage: %s DUMP\n       %s --list-touched OUT DUMP\n", argv[0], argv[0]);
 		return 2;
 	}
 	/* one sequential read pass over the file (xor of every qword) */

@@ -9,6 +9,12 @@
  *                                 OFF bytes past a page boundary (0: page
  *                                 aligned; 64, 2048: the placements whose
  *                                 copy speed differs by 4 KiB aliasing)
+ *   bench_readpass pages FILE LIST  map FILE and load one word per 64-byte
+ *                                 line of the 4 KiB pages at the file
+ *                                 offsets LIST holds (host-order
+ *                                 uint64s, in that order): a pass over only
+ *                                 the bytes a command touches (bench_kheaps
+ *                                 --list-touched)
  *   bench_readpass drop FILE      evict FILE from the page cache
  *                                 (posix_fadvise DONTNEED) for a cold run;
  *                                 the checksum is the pages mincore still
@@ -36,7 +42,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s mmap|read|drop FILE [OFFSET]\n", argv[0]);
+		fprintf(stderr, "usage: %s mmap|read|pages|drop FILE [OFFSET|LIST]\n", argv[0]);
 		return 2;
 	}
 	int fd = open(argv[2], O_RDONLY);
@@ -70,6 +76,24 @@ int main(int argc, char **argv)
 			for (ssize_t i = 0; i < n; i += 64)
 				sum += buf[off + (size_t)i];
 		free(buf);
+	} else if (!strcmp(argv[1], "pages") && argc > 3) {
+		const uint8_t *p = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
+		FILE *lf = fopen(argv[3], "rb");
+		if (p == MAP_FAILED || !lf) {
+			perror(argv[3]);
+			return 3;
+		}
+		uint64_t off;
+		while (fread(&off, 8, 1, lf) == 1) {
+			if (off > size || size - off < 4096)
+				continue;
+			for (size_t i = 0; i < 4096; i += 64) {
+				uint64_t v;
+				memcpy(&v, p + off + i, 8);
+				sum += v;
+			}
+		}
+		fclose(lf);
 	} else if (!strcmp(argv[1], "drop")) {
 		/* Evict, then count with mincore what stayed cached (a page
 		 * another CPU still holds in its LRU batch is not dropped at
