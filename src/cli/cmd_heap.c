@@ -755,7 +755,7 @@ static int do_entries(struct ctx *c, bool free_only)
 		/* JSON with every block: the writer is the walk's callback
 		 * (entry_cb would only pass each block on) */
 		if (!err && c->j && !free_only)
-			err = ich_heap_walk(c->h, hp, json_block, c->j);
+			err = ich_heap_walk(c->h, hp, ich_json_block_cb, c->j);
 		else if (!err)
 			err = ich_heap_walk_opt(c->h, hp, seg && !c->j ? seg_entry_cb : entry_cb, &e,
 						!c->j && !c->o->lfh_entries ? ICH_WALK_NO_LFH_BLOCKS : 0);

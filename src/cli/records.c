@@ -443,7 +443,7 @@ static __attribute__((noinline)) bool tail_render(struct tail_slot *t, const str
 /* ich_json_block_fields' object rendered in one go for compact writers
  * (the buffer position stays in a register); false when it took the
  * field-by-field path instead (a tail that does not fit: none does). */
-static bool json_block_compact(struct ich_json *j, const struct ich_heap_block *b)
+static inline __attribute__((always_inline)) bool json_block_compact(struct ich_json *j, const struct ich_heap_block *b)
 {
 	/* the segment is part of the text only with a where-key
 	 * (block_where_key: the layers up to ICH_LAYER_SEG_LARGE) */
@@ -492,6 +492,16 @@ void ich_json_block(struct ich_json *j, const struct ich_heap_block *b)
 	ich_json_begin_object(j, NULL);
 	ich_json_block_fields(j, b);
 	ich_json_end_object(j);
+}
+
+struct ich_error *ich_json_block_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	(void)hp;
+	struct ich_json *j = arg;
+	if (!ich_json_is_pretty(j) && json_block_compact(j, b))
+		return NULL;
+	ich_json_block(j, b);
+	return NULL;
 }
 
 void ich_json_frames(struct ich_json *j, const char *key, struct ich_dump *dump, const struct ich_stack *s)

@@ -59,6 +59,9 @@ void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b);
 /* The block as one object (an array element): compact writers get it
  * rendered in one go, pretty ones through ich_json_block_fields. */
 void ich_json_block(struct ich_json *j, const struct ich_heap_block *b);
+/* ich_json_block as a heap walk's callback (arg: the writer), so a walk
+ * that lists every block calls the writer directly (issue 12). */
+struct ich_error *ich_json_block_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg);
 /* The -stat table into an open object: group_by, busy_bytes, sizes: [{size,
  * blocks, total}] (heap -stat per heap, analyze's heap_stat section). */
 const char *ich_stat_group_by(enum ich_heap_stat_order ord);

@@ -31,33 +31,47 @@ const char *ich_cli_last_error(const char **code)
 	return NULL;
 }
 
-/* Both renderings of the blocks as one array each; compared as text. */
+/* The renderings of the blocks as one array each (ich_json_block, the
+ * walk callback ich_json_block_cb, the field-by-field writer); compared
+ * as text. */
 static void check_blocks(const struct ich_heap_block *v, size_t n)
 {
-	char *a = NULL, *b = NULL;
-	size_t la = 0, lb = 0;
-	FILE *fa = open_memstream(&a, &la), *fb = open_memstream(&b, &lb);
+	char *a = NULL, *b = NULL, *c = NULL;
+	size_t la = 0, lb = 0, lc = 0;
+	FILE *fa = open_memstream(&a, &la), *fb = open_memstream(&b, &lb), *fc = open_memstream(&c, &lc);
 	assert_non_null(fa);
 	assert_non_null(fb);
-	struct ich_json *ja = malloc(sizeof(*ja)), *jb = malloc(sizeof(*jb));
+	assert_non_null(fc);
+	struct ich_json *ja = malloc(sizeof(*ja)), *jb = malloc(sizeof(*jb)), *jc = malloc(sizeof(*jc));
 	assert_non_null(ja);
 	assert_non_null(jb);
+	assert_non_null(jc);
 	ich_json_init(ja, fa, false);
 	ich_json_init(jb, fb, false);
+	ich_json_init(jc, fc, false);
 	ich_json_begin_array(ja, NULL);
 	ich_json_begin_array(jb, NULL);
+	ich_json_begin_array(jc, NULL);
 	for (size_t i = 0; i < n; i++) {
 		ich_json_block(ja, &v[i]);
 		ich_json_begin_object(jb, NULL);
 		ich_json_block_fields(jb, &v[i]);
 		ich_json_end_object(jb);
+		assert_null(ich_json_block_cb(NULL, &v[i], jc));
 	}
 	ich_json_end_array(ja);
 	ich_json_end_array(jb);
+	ich_json_end_array(jc);
 	ich_json_finish(ja);
 	ich_json_finish(jb);
+	ich_json_finish(jc);
 	fclose(fa);
 	fclose(fb);
+	fclose(fc);
+	assert_int_equal(lc, la);
+	assert_memory_equal(c, a, la);
+	free(c);
+	free(jc);
 	assert_int_equal(la, lb);
 	if (memcmp(a, b, la)) {
 		size_t k = 0;
