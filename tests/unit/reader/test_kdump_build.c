@@ -707,6 +707,42 @@ static void test_x64_streamed_window(void **state)
 	db_kd_free(kd);
 }
 
+/* A stream that runs into the end of a file cut short: the window grows
+ * over the frames that follow in the file (kdump_paging.c page_window),
+ * but never past the last page the file holds. */
+static void test_x64_streamed_cut(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_FULL);
+	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x80 } };
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, 2), 0);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	if (db_kd_map_phys(kd, dtb, VA_ST, 0x160000, 32 * 0x1000, 0x1000))
+		fail_msg("%s", db_error());
+	for (uint64_t pg = 0; pg < 32; pg++)
+		for (uint64_t off = 0; off < 0x1000; off += 0x800)
+			w64(kd, dtb, VA_ST + pg * 0x1000 + off, st_val(pg, off));
+	char *path = tmp_path();
+	assert_int_equal(db_kd_write_file(kd, path), 0);
+	/* frames 0x160.. follow each other in the file; cut after page 20 */
+	uint64_t cut = db_kd_pfn_file_offset(kd, 0x160 + 21);
+	assert_int_equal(db_kd_pfn_file_offset(kd, 0x160 + 20) + 0x1000, cut);
+	assert_int_equal(db_truncate_file(path, cut), 0);
+	struct ich_dump *d = NULL;
+	assert_null(ich_dump_open(path, &d));
+	struct ich_as *as = ich_dump_as(d);
+	for (uint64_t pg = 0; pg <= 20; pg++) {
+		for (uint64_t off = 0; off < 0x1000; off += 0x800) {
+			assert_int_equal(rd64(as, VA_ST + pg * 0x1000 + off), st_val(pg, off));
+			assert_null(ich_as_window_get(as, VA_ST + 21 * 0x1000, 8));
+		}
+	}
+	assert_non_null(ich_as_window_get(as, VA_ST + 20 * 0x1000 + 0xff8, 8));
+	assert_int_equal(miss(as, VA_ST + 21 * 0x1000).why, ICH_MISS_BEYOND_FILE);
+	done(d, path);
+	db_kd_free(kd);
+}
+
 /* Process address spaces built one after the other from one dump reuse
  * the last one destroyed (kdump_paging.c): what belongs to the old DTB
  * (its translations, region cache, window) must not leak into the new
@@ -826,6 +862,7 @@ int main(void)
 		cmocka_unit_test(test_x64_full_holes),
 		cmocka_unit_test(test_x64_streamed_window),
 		cmocka_unit_test(test_x64_process_reuse),
+		cmocka_unit_test(test_x64_streamed_cut),
 		cmocka_unit_test(test_x86_pae_pages),
 		cmocka_unit_test(test_x86_nonpae_pages),
 		cmocka_unit_test(test_container_kinds),
