@@ -386,7 +386,10 @@ void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b)
 #define TAIL_MAX 192	/* the longest tail (3 x 20 digits, the longest names) is 190 bytes */
 #define TAIL_FAST 128	/* copied always; the rest only for longer tails */
 struct tail_slot {
-	_Alignas(16) char text[TAIL_MAX];
+	/* rendered in place: 93 bytes of numbers at most, then a 72-byte
+	 * copy of the state/layer text and 16 bytes of hex digits (both
+	 * fixed-size stores past the text's end): room for 93 + 72 + 16 */
+	_Alignas(16) char text[TAIL_MAX + 16];
 	uint64_t size, block_size, unused, segment;
 	uint32_t state, layer, len;
 	bool valid;
@@ -395,41 +398,59 @@ static struct tail_slot tail_cache[TAIL_SLOTS];
 
 /* Render b's tail into t; false when it would not fit (it always does:
  * the caller then takes the field-by-field path). */
-static __attribute__((noinline)) bool tail_render(struct tail_slot *t, const struct ich_heap_block *b, uint64_t segment)
+/* The end of a tail after "unused": state, layer and the where-key up to
+ * its address's digits, by state and layer (the last row/column: any
+ * other value), built once from heap_find.c's names. */
+#define SL_STATES 5
+#define SL_LAYERS 9
+#define SL_TEXT 72
+static struct {
+	uint32_t len;
+	bool where;
+	char text[SL_TEXT];
+} sl_text[SL_STATES][SL_LAYERS];
+static bool sl_ready;
+
+static void sl_build(void)
 {
-	char buf[TAIL_MAX + 64], *p = buf;
-	const char *state = ich_block_state_name(b->state), *layer = ich_block_layer_name(b->layer);
-	const char *where = block_where_key(b);
-	size_t ls = strlen(state), ll = strlen(layer), lw = where ? strlen(where) : 0;
-	if (ls > 16 || ll > 24 || lw > 24)
-		return false;
+	for (unsigned s = 0; s < SL_STATES; s++)
+		for (unsigned l = 0; l < SL_LAYERS; l++) {
+			struct ich_heap_block b = { .state = (enum ich_block_state)s, .layer = (enum ich_block_layer)l };
+			const char *where = block_where_key(&b);
+			int n = snprintf(sl_text[s][l].text, SL_TEXT, ",\"state\":\"%s\",\"layer\":\"%s\"%s%s%s",
+					 ich_block_state_name(b.state), ich_block_layer_name(b.layer),
+					 where ? ",\"" : "", where ? where : "", where ? "\":\"0x" : "");
+			/* the names are heap_find.c's literals: they fit */
+			sl_text[s][l].len = n > 0 && n < SL_TEXT ? (uint32_t)n : 0;
+			sl_text[s][l].where = where != NULL;
+		}
+	sl_ready = true;
+}
+
+/* Render b's tail into t, straight into the slot (a miss costs what the
+ * renderer cost before the cache: a dump whose blocks all differ, pbig's
+ * page heap, misses on every block). */
+static __attribute__((noinline)) void tail_render(struct tail_slot *t, const struct ich_heap_block *b, uint64_t segment)
+{
+	if (!sl_ready)
+		sl_build();
+	unsigned s = (unsigned)b->state < SL_STATES - 1 ? (unsigned)b->state : SL_STATES - 1;
+	unsigned l = (unsigned)b->layer < SL_LAYERS - 1 ? (unsigned)b->layer : SL_LAYERS - 1;
+	char *p = t->text;
 	ICH_PUT_LIT(p, "\",\"size\":");
 	p += ich_fmt_u64(p, b->size);
 	ICH_PUT_LIT(p, ",\"block_size\":");
 	p += ich_fmt_u64(p, b->block_size);
 	ICH_PUT_LIT(p, ",\"unused\":");
 	p += ich_fmt_u64(p, b->unused);
-	ICH_PUT_LIT(p, ",\"state\":\"");
-	memcpy(p, state, ls);
-	p += ls;
-	ICH_PUT_LIT(p, "\",\"layer\":\"");
-	memcpy(p, layer, ll);
-	p += ll;
-	*p++ = '"';
-	if (where) {
-		ICH_PUT_LIT(p, ",\"");
-		memcpy(p, where, lw);
-		p += lw;
-		ICH_PUT_LIT(p, "\":\"0x");
+	memcpy(p, sl_text[s][l].text, SL_TEXT);
+	p += sl_text[s][l].len;
+	if (sl_text[s][l].where) {
 		p += ich_fmt_hex(p, segment, 1);
 		*p++ = '"';
 	}
 	*p++ = '}';
-	size_t n = (size_t)(p - buf);
-	if (n > TAIL_MAX)
-		return false;
-	memcpy(t->text, buf, n);
-	t->len = (uint32_t)n;
+	t->len = (uint32_t)(p - t->text);
 	t->size = b->size;
 	t->block_size = b->block_size;
 	t->unused = b->unused;
@@ -437,12 +458,11 @@ static __attribute__((noinline)) bool tail_render(struct tail_slot *t, const str
 	t->state = (uint32_t)b->state;
 	t->layer = (uint32_t)b->layer;
 	t->valid = true;
-	return true;
 }
 
 /* ich_json_block_fields' object rendered in one go for compact writers
- * (the buffer position stays in a register); false when it took the
- * field-by-field path instead (a tail that does not fit: none does). */
+ * (the buffer position stays in a register); true (every tail fits the
+ * slot: the callers' field-by-field path is for pretty writers). */
 static inline __attribute__((always_inline)) bool json_block_compact(struct ich_json *j, const struct ich_heap_block *b)
 {
 	/* the segment is part of the text only with a where-key
@@ -457,8 +477,7 @@ static inline __attribute__((always_inline)) bool json_block_compact(struct ich_
 	struct tail_slot *t = &tail_cache[hsh >> 60];
 	if (!t->valid || ((t->size ^ b->size) | (t->block_size ^ b->block_size) | (t->unused ^ b->unused) |
 			  (t->segment ^ segment) | (uint64_t)((t->state ^ st) | (t->layer ^ ly))))
-		if (!tail_render(t, b, segment))
-			return false;
+		tail_render(t, b, segment);
 	char *o = ich_json_raw_begin(j, 64 + TAIL_MAX), *p = o;
 	ICH_PUT_LIT(p, "{\"header\":\"0x");
 #ifdef ICH_HEX_STORE
