@@ -86,6 +86,13 @@ struct ich_as_span {
 	const uint8_t *data;	/* where its first byte lies in the mapping */
 };
 
+/* A large page of a kernel dump whose bytes lie in one piece of the file:
+ * VA region key - 1 (addr >> reg_shift) is at data (struct ich_as_window). */
+struct ich_as_region {
+	uint64_t key;		/* region + 1; 0: empty */
+	const uint8_t *data;
+};
+
 struct ich_as_window {
 	uint64_t base;
 	uint64_t len;
@@ -114,6 +121,16 @@ struct ich_as_window {
 	uint64_t dir_base;
 	uint64_t dir_n;
 	unsigned dir_shift;
+	/* Spaces translated through page tables (kernel dumps): the large
+	 * pages (2 MiB, 1 GiB, x86's 4 MiB) the out-of-line path has
+	 * translated whose bytes lie in one piece of the file, direct-mapped
+	 * by VA region (addr >> reg_shift) in reg_mask + 1 slots, so a random
+	 * read there is a load and a compare instead of a call, the TLB, the
+	 * region cache and the physical run search (issue 12).  reg NULL:
+	 * none. */
+	const struct ich_as_region *reg;
+	uint64_t reg_mask;
+	unsigned reg_shift;
 };
 
 #define ICH_AS_DIR_CROWDED 0x80000000u
@@ -163,34 +180,61 @@ ICH_AS_INLINE_ size_t ich_as_dir_index(const struct ich_as_window *w, uint64_t b
 	return i;
 }
 
-/* The bytes [addr, addr + n) if one segment of the range table holds them
- * all in the file, else NULL (not in the table, straddling two segments,
- * past the end of the file: the out-of-line path then says why).  *seg
- * gets the segment.  The window is left where it is. */
+/* The bytes [addr, addr + n) if a large page in w's region cache holds
+ * them all, else NULL; a hit moves the window *to there when to is not
+ * NULL. */
+ICH_AS_INLINE_ const uint8_t *ich_as_region_get_(const struct ich_as_window *w, uint64_t addr,
+						 size_t n, struct ich_as_window *to)
+{
+	if (!w->reg)
+		return NULL;
+	uint64_t r = addr >> w->reg_shift, size = (uint64_t)1 << w->reg_shift;
+	const struct ich_as_region *e = &w->reg[r & w->reg_mask];
+	uint64_t o = addr & (size - 1);
+	if (e->key != r + 1 || n > size - o)
+		return NULL;
+	const uint8_t *data = e->data;
+	if (to) {
+		to->base = addr - o;
+		to->len = size;
+		to->data = data;
+	}
+	return data + o;
+}
+
+/* The bytes [addr, addr + n) if one segment of the range table (or, in a
+ * space without one, one large page of the region cache) holds them all
+ * in the file, else NULL (not in the table, straddling two segments, past
+ * the end of the file: the out-of-line path then says why).  A hit moves
+ * the window *to there when to is not NULL. */
 ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, uint64_t addr,
-						size_t n, size_t *seg)
+						 size_t n, struct ich_as_window *to)
 {
 	uint64_t b = (addr - w->dir_base) >> w->dir_shift;
 	if (b >= w->dir_n)
-		return NULL;
+		return ich_as_region_get_(w, addr, n, to);
 	size_t i = ich_as_dir_index(w, b, addr);
-	uint64_t o = addr - w->tab_start[i];
+	uint64_t start = w->tab_start[i], o = addr - start;
 	const struct ich_as_span *s = &w->tab_span[i];
 	if (o < s->len && n <= s->len - o) {
-		*seg = i;
-		return s->data + o;
+		const uint8_t *data = s->data;
+		if (to) {
+			to->base = start;
+			to->len = s->len;
+			to->data = data;
+		}
+		return data + o;
 	}
 	return NULL;
 }
 
-/* The same, without the segment: what the copying reads use.  They do not
- * move the window: a random read that misses it then leaves no store that
- * the next read's window test waits on (issue 12), and the walkers'
- * nearby reads keep the window ich_as_peek put them in. */
+/* The same, leaving the window where it is: what the copying reads use.
+ * A random read that misses the window then leaves no store that the
+ * next read's window test waits on (issue 12), and the walkers' nearby
+ * reads keep the window ich_as_peek put them in. */
 ICH_AS_INLINE_ const uint8_t *ich_as_table_get(struct ich_as *as, uint64_t addr, size_t n)
 {
-	size_t i;
-	return ich_as_table_find_((const struct ich_as_window *)(const void *)as, addr, n, &i);
+	return ich_as_table_find_((const struct ich_as_window *)(const void *)as, addr, n, NULL);
 }
 
 /* The window, then the range table: the inline part of every read. */
@@ -200,7 +244,7 @@ ICH_AS_INLINE_ const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size
 	return p ? p : ich_as_table_get(as, addr, n);
 }
 
-/* The same, moving the window to the segment found in the table (what
+/* The same, moving the window to the segment (or large page) found (what
  * ich_as_peek does: a walker that peeks at a header then reads the window
  * itself, nt_heap.c sum_run, and ich_as_read_ahead works in the window). */
 ICH_AS_INLINE_ const uint8_t *ich_as_get_move_(struct ich_as *as, uint64_t addr, size_t n)
@@ -209,14 +253,7 @@ ICH_AS_INLINE_ const uint8_t *ich_as_get_move_(struct ich_as *as, uint64_t addr,
 	if (p)
 		return p;
 	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
-	size_t i;
-	p = ich_as_table_find_(w, addr, n, &i);
-	if (p) {
-		w->base = w->tab_start[i];
-		w->len = w->tab_span[i].len;
-		w->data = w->tab_span[i].data;
-	}
-	return p;
+	return ich_as_table_find_(w, addr, n, w);
 }
 
 /* Hint that the n bytes from addr are about to be read by a walk that goes

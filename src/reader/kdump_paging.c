@@ -61,6 +61,7 @@
 #define MEMO_SIZE 4096		/* table pages known to need (no) patching */
 #define PTC_SIZE 4096		/* direct-mapped region cache (8 GiB of 2M regions) */
 #define PTC_LOG 64		/* region-cache slots a reuse clears one by one */
+#define REG_SLOTS 512u		/* inline large-page cache (1 GiB of 2M regions) */
 
 enum pt_kind { PT_X64, PT_PAE, PT_X86, PT_ARM64 };
 
@@ -98,6 +99,9 @@ struct pt_cache_entry {
 	uint64_t region;	/* va >> region_shift, plus 1 (0 = empty) */
 	uint64_t pa;		/* page table, or the region's RAM if large */
 	bool large;
+	/* large: where the whole region lies in the file when it lies in
+	 * one piece (one run of frames, all in the file), else NULL */
+	const uint8_t *flat;
 };
 
 struct paging_as {
@@ -138,6 +142,8 @@ struct paging_as {
 	const uint8_t *gp_page;
 	unsigned ptc_nlog;
 	uint16_t ptc_log[PTC_LOG];
+	/* The inline large-page cache (struct ich_as_window's reg). */
+	struct ich_as_region reg[REG_SLOTS];
 };
 
 /* The region cache's slot pc now holds a region. */
@@ -149,6 +155,30 @@ static void ptc_filled(struct paging_as *pas, const struct pt_cache_entry *pc)
 		pas->ptc_nlog++;
 }
 
+
+/* A large page's region was translated: when its frames lie in the file
+ * in one piece (kd_phys_lookup: one run, all of it before end-of-file),
+ * remember where, and give it to the inline read path (addrspace.h
+ * ich_as_region_get_): a read there then gets the bytes a read through
+ * translate would, the same region base plus the same offset. */
+static const uint8_t *large_flat(struct paging_as *pas, uint64_t region_pa)
+{
+	uint64_t off;
+	enum ich_miss_reason why;
+	uint64_t size = (uint64_t)1 << pas->region_shift;
+	if (kd_phys_lookup(pas->as.dump, region_pa, &off, &why) < size)
+		return NULL;
+	return pas->as.dump->file.data + off;
+}
+
+static void reg_fill(struct paging_as *pas, uint64_t region, const uint8_t *flat)
+{
+	if (!flat)
+		return;
+	struct ich_as_region *e = &pas->reg[region % REG_SLOTS];
+	e->key = region + 1;
+	e->data = flat;
+}
 
 /* Present transition entries as valid; clear PS (bit 7), which in an
  * invalid PTE is part of the Protection field, not a page size. */
@@ -313,6 +343,7 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		*pa_page = (pc->pa + in_region) >> 12;
 		t->vpage = vpage + 1;
 		t->ppage = *pa_page;
+		reg_fill(pas, region, pc->flat);
 		return true;
 	}
 	if (pc->region == region + 1 && pas->have_pt_step) {
@@ -334,6 +365,7 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		if (st == ADDRXLAT_OK && step.remain == 2) {
 			pc->region = region + 1;
 			pc->large = false;
+			pc->flat = NULL;
 			pc->pa = step.base.addr;
 			ptc_filled(pas, pc);
 			if (!pas->have_pt_step) {
@@ -367,7 +399,9 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		pc->region = region + 1;
 		pc->large = true;
 		pc->pa = (*pa_page << 12) - in_region;
+		pc->flat = large_flat(pas, pc->pa);
 		ptc_filled(pas, pc);
+		reg_fill(pas, region, pc->flat);
 	}
 	t->vpage = vpage + 1;
 	t->ppage = *pa_page;
@@ -533,6 +567,7 @@ static void paging_reuse(struct paging_as *pas)
 	pas->seq_run = 0;
 	pas->pt_miss = ICH_MISS_NONE;
 	memset(&pas->as.win, 0, sizeof(pas->as.win));
+	memset(pas->reg, 0, sizeof(pas->reg));
 }
 
 static const struct ich_as_ops paging_ops = {
@@ -629,6 +664,9 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 		pf->nfields = 3;
 		pf->fieldsz[0] = 12; pf->fieldsz[1] = 10; pf->fieldsz[2] = 10;
 	}
+	pas->as.win.reg = pas->reg;
+	pas->as.win.reg_mask = REG_SLOTS - 1;
+	pas->as.win.reg_shift = pas->region_shift;
 	*ret = &pas->as;
 	return NULL;
 }

@@ -743,6 +743,126 @@ static void test_x64_streamed_cut(void **state)
 	db_kd_free(kd);
 }
 
+/* The inline large-page cache (addrspace.h ich_as_region_get_, filled by
+ * kdump_paging.c translate) against the builder's own translation: random
+ * reads, in random order so the caches fill in any order, over a 1 GiB
+ * page, two 2 MiB pages side by side (their frames not adjacent in the
+ * file), a 2 MiB page with one frame left out of the dump (not one piece
+ * of the file: never cached inline, its other pages still read), an
+ * unmapped gap, and 4 KiB pages that are valid, transition, paged out and
+ * left out.  Every byte is db_kd_phys_read at db_kd_va_to_pa; every miss
+ * is where and why the layout says; peek agrees with the read. */
+#define VA_H (VA_2M + 0x600000)	/* the 2 MiB page with a hole */
+static enum ich_miss_reason large_ref_why(uint64_t va)
+{
+	if (va >= VA_1G && va - VA_1G < 0x40000000)
+		return ICH_MISS_NONE;
+	if (va >= VA_2M && va - VA_2M < 0x400000)
+		return ICH_MISS_NONE;
+	if (va >= VA_H && va - VA_H < 0x200000)
+		return (va - VA_H) >> 12 == 5 ? ICH_MISS_NOT_CAPTURED : ICH_MISS_NONE;
+	if (va >= VA_4K && va - VA_4K < 0x5000) {
+		uint64_t pg = (va - VA_4K) >> 12;
+		return pg == 2 ? ICH_MISS_PAGED_OUT : pg == 3 ? ICH_MISS_NOT_CAPTURED : ICH_MISS_NONE;
+	}
+	return ICH_MISS_NOT_MAPPED;
+}
+
+static void test_x64_large_inline(void **state)
+{
+	(void)state;
+	uint64_t dtb;
+	struct db_kd *kd = x64_bitmap_kd(&dtb);
+	map(kd, dtb, VA_2M + 0x200000, 0x200000, 0x200000);
+	map(kd, dtb, VA_H, 0x200000, 0x200000);
+	srand(37);
+	/* recognisable bytes at the places probed */
+	const struct { uint64_t base, size; } area[] = {
+		{ VA_1G + 0x10000000, 0x400000 }, { VA_1G + 0x3fe00000, 0x200000 },
+		{ VA_2M, 0x400000 }, { VA_H, 0x200000 }, { VA_4K, 0x5000 },
+	};
+	enum { NAREA = sizeof(area) / sizeof(area[0]) };
+	for (size_t k = 0; k < NAREA; k++)
+		for (uint64_t o = 0; o < area[k].size; o += 0x1000)
+			for (uint64_t x = 0; x < 0x1000; x += 0x3f8)
+				if (large_ref_why(area[k].base + o + x) == ICH_MISS_NONE)
+					w64(kd, dtb, area[k].base + o + x, (area[k].base + o + x) * 0x9E3779B97F4A7C15ull);
+	db_kd_exclude_page(kd, db_kd_va_to_pfn(kd, dtb, VA_H + 0x5000));
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	struct ich_as *as = ich_dump_as(d);
+	const struct ich_as_window *w = (const void *)as;
+	assert_non_null(w->reg);
+	assert_int_equal(w->reg_shift, 21);
+	for (int k = 0; k < 20000; k++) {
+		const uint64_t base = area[k % NAREA].base, size = area[k % NAREA].size;
+		uint64_t va = base + (uint64_t)rand() % size;
+		if (k % 7 == 0)		/* up to a page or region end, or just past one */
+			va = (va | 0xfff) - 7 + (uint64_t)(rand() % 16);
+		if (k % 11 == 0)
+			va = base + size - 8 + (uint64_t)(rand() % 16);
+		if (rand() % 2)
+			va &= ~(uint64_t)7;
+		size_t n = rand() % 3 ? 8 : 16;
+		/* the reference */
+		uint8_t want[16];
+		size_t wn = 0;
+		enum ich_miss_reason why = ICH_MISS_NONE;
+		for (; wn < n; wn++) {
+			why = large_ref_why(va + wn);
+			if (why != ICH_MISS_NONE)
+				break;
+			db_kd_phys_read(kd, db_kd_va_to_pa(kd, dtb, va + wn), &want[wn], 1);
+		}
+		/* the three read kinds, in turn first */
+		for (int t = 0; t < 3; t++) {
+			switch ((k + t) % 3) {
+			case 0: {
+				uint8_t got[16];
+				struct ich_read_result r;
+				assert_int_equal(ich_as_read(as, va, got, n, &r), wn);
+				assert_memory_equal(got, want, wn);
+				if (wn < n) {
+					assert_int_equal(r.why, why);
+					assert_int_equal(r.miss_addr, va + wn);
+				}
+				break;
+			}
+			case 1: {
+				uint64_t v = 0;
+				struct ich_error *err = ich_as_read_u64(as, va, &v);
+				if (wn >= 8) {
+					assert_null(err);
+					assert_memory_equal(&v, want, 8);
+				} else {
+					assert_non_null(err);
+					ich_error_destroy(err);
+				}
+				break;
+			}
+			default: {
+				const uint8_t *p = ich_as_peek(as, va, n);
+				if (p) {
+					assert_int_equal(wn, n);
+					assert_memory_equal(p, want, n);
+				} else {
+					/* inside one page the bytes are one piece */
+					assert_true(wn < n || (va >> 12) != ((va + n - 1) >> 12));
+				}
+				break;
+			}
+			}
+		}
+	}
+	/* the flat 2 MiB pages are cached inline, the one with a hole never */
+	for (uint64_t r = VA_2M >> 21; r < (VA_2M >> 21) + 2; r++)
+		assert_int_equal(w->reg[r & w->reg_mask].key, r + 1);
+	for (uint64_t i = 0; i <= w->reg_mask; i++)
+		assert_int_not_equal(w->reg[i].key, (VA_H >> 21) + 1);
+	done(d, path);
+	db_kd_free(kd);
+}
+
 /* Process address spaces built one after the other from one dump reuse
  * the last one destroyed (kdump_paging.c): what belongs to the old DTB
  * (its translations, region cache, window) must not leak into the new
@@ -753,6 +873,7 @@ static void test_x64_streamed_cut(void **state)
 #define VA_U2 0x7ff00000ull
 #define VA_U3 0x200000000ull	/* A: one page in each of 70 regions of 2 MiB */
 #define NREG 70
+#define VA_UL 0x400000000ull	/* A and B: a 2 MiB page each, other frames */
 static uint64_t pv(char who, uint64_t page, uint64_t off)
 {
 	return (uint64_t)(unsigned char)who << 56 | page << 16 | off;
@@ -797,6 +918,13 @@ static void read_process(struct ich_as *p, char who)
 		else
 			assert_int_equal(miss(p, va).why, ICH_MISS_NOT_MAPPED);
 	}
+	/* a large page: twice (the second from the inline large-page
+	 * cache), the new process must not see the old one's */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(rd64(p, VA_UL + 0x1008), pv(who, 200, 8));
+	const uint64_t *lp = ich_as_peek(p, VA_UL + 0x1ff008, 8);
+	assert_non_null(lp);
+	assert_int_equal(*lp, pv(who, 201, 8));
 	assert_int_equal(rd64(p, VA_ST), st_val(0, 0));	/* kernel half shared */
 	/* the window left on a user page, where the next process's differs */
 	assert_int_equal(rd64(p, VA_U + 0x400), pv(who, 0, 0x400));
@@ -814,6 +942,12 @@ static void test_x64_process_reuse(void **state)
 	map(kd, a, VA_U, 4 * 0x1000, 0x1000);
 	map(kd, b, VA_U, 3 * 0x1000, 0x1000);
 	map(kd, a, VA_U2, 0x1000, 0x1000);
+	map(kd, a, VA_UL, 0x200000, 0x200000);
+	map(kd, b, VA_UL, 0x200000, 0x200000);
+	w64(kd, a, VA_UL + 0x1008, pv('A', 200, 8));
+	w64(kd, b, VA_UL + 0x1008, pv('B', 200, 8));
+	w64(kd, a, VA_UL + 0x1ff008, pv('A', 201, 8));
+	w64(kd, b, VA_UL + 0x1ff008, pv('B', 201, 8));
 	w64(kd, a, VA_U2 + 8, pv('A', 9, 8));
 	for (uint64_t i = 0; i < NREG; i++) {
 		uint64_t va = VA_U3 + i * 0x200000 + 0x1000 * (i % 3);
@@ -863,6 +997,7 @@ int main(void)
 		cmocka_unit_test(test_x64_streamed_window),
 		cmocka_unit_test(test_x64_process_reuse),
 		cmocka_unit_test(test_x64_streamed_cut),
+		cmocka_unit_test(test_x64_large_inline),
 		cmocka_unit_test(test_x86_pae_pages),
 		cmocka_unit_test(test_x86_nonpae_pages),
 		cmocka_unit_test(test_container_kinds),
