@@ -89,7 +89,8 @@ struct ich_as *ich_dump_as(struct ich_dump *dump);
  * Address space of a process in a kernel dump, from its DirectoryTableBase
  * (user memory is present in complete / kernel+user dumps).  The caller
  * destroys it with ich_as_destroy, before closing the dump (the dump keeps
- * the last one destroyed, to build the next process's from it).
+ * the last one destroyed, to build the next process's from it, so a dump
+ * and the spaces made from it are used from one thread at a time).
  */
 struct ich_error *ich_dump_process_as(struct ich_dump *dump, uint64_t dtb,
 				      struct ich_as **ret);
