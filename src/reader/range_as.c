@@ -2,8 +2,12 @@
 /*
  * Range address space: VA ranges backed by file bytes (minidump MemoryList /
  * Memory64List, kernel triage data blocks).  Built once into sorted,
- * non-overlapping segments; each read is a binary search (O(log n)) plus a
- * one-entry cache for sequential walks.
+ * non-overlapping segments.  A read inside the window (the segment of the
+ * last peek or out-of-line read) is a bounds check; otherwise the inline
+ * path of addrspace.h finds the segment through a bucket directory (one
+ * load, two compares; build_dir), and what it declines (gaps, reads across
+ * segments, bytes past end-of-file) comes here: a binary search (O(log n))
+ * that says why.
  *
  * Overlaps (they occur in real dumps, e.g. a stack also listed as a data
  * range) are resolved deterministically: the range listed first in the dump
