@@ -21,7 +21,6 @@
 #include <emmintrin.h>
 #endif
 
-
 /* Copy a string literal (without its NUL) to p and advance p past it: the
  * length comes from the literal, not from a hand count (the block-line and
  * JSON renderers build their lines this way). */
@@ -118,19 +117,12 @@ static inline size_t ich_fmt_hex(char *out, uint64_t v, unsigned width)
 	unsigned n = ich_hex_digits(v);
 	if (n < width)
 		n = width < 16 ? width : 16;
-#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+#ifdef ICH_HEX_STORE
 	/* the 16 digits as two registers in text order (the first digit in
 	 * the lowest byte, which a little-endian store writes first) */
 	uint64_t hi, lo;
 	ich_hex16_text(v, &hi, &lo);
-	if (n > 8) {
-		hi >>= 8 * (16 - n);
-		memcpy(out, &hi, 8);
-		memcpy(out + n - 8, &lo, 8);
-	} else {
-		lo >>= 8 * (8 - n);
-		memcpy(out, &lo, 8);
-	}
+	ich_hex_store(out, hi, lo, n);
 #else
 	static const char digits[] = "0123456789abcdef";
 	for (unsigned i = n; i-- > 0;) {
