@@ -396,8 +396,6 @@ struct tail_slot {
 };
 static struct tail_slot tail_cache[TAIL_SLOTS];
 
-/* Render b's tail into t; false when it would not fit (it always does:
- * the caller then takes the field-by-field path). */
 /* The end of a tail after "unused": state, layer and the where-key up to
  * its address's digits, by state and layer (the last row/column: any
  * other value), built once from heap_find.c's names. */
@@ -461,9 +459,8 @@ static __attribute__((noinline)) void tail_render(struct tail_slot *t, const str
 }
 
 /* ich_json_block_fields' object rendered in one go for compact writers
- * (the buffer position stays in a register); true (every tail fits the
- * slot: the callers' field-by-field path is for pretty writers). */
-static inline __attribute__((always_inline)) bool json_block_compact(struct ich_json *j, const struct ich_heap_block *b)
+ * (the buffer position stays in a register; every tail fits its slot). */
+static inline __attribute__((always_inline)) void json_block_compact(struct ich_json *j, const struct ich_heap_block *b)
 {
 	/* the segment is part of the text only with a where-key
 	 * (block_where_key: the layers up to ICH_LAYER_SEG_LARGE) */
@@ -501,25 +498,30 @@ static inline __attribute__((always_inline)) bool json_block_compact(struct ich_
 		memcpy(p + TAIL_FAST, t->text + TAIL_FAST, TAIL_MAX - TAIL_FAST);
 	p += t->len;
 	ich_json_raw_end(j, (size_t)(p - o));
-	return true;
 }
 
-void ich_json_block(struct ich_json *j, const struct ich_heap_block *b)
+/* ich_json_block's body, inlined into it and into the walk callback (a
+ * call per block less on heap -a --json's path). */
+static inline __attribute__((always_inline)) void json_block(struct ich_json *j, const struct ich_heap_block *b)
 {
-	if (!ich_json_is_pretty(j) && json_block_compact(j, b))
+	if (!ich_json_is_pretty(j)) {
+		json_block_compact(j, b);
 		return;
+	}
 	ich_json_begin_object(j, NULL);
 	ich_json_block_fields(j, b);
 	ich_json_end_object(j);
 }
 
+void ich_json_block(struct ich_json *j, const struct ich_heap_block *b)
+{
+	json_block(j, b);
+}
+
 struct ich_error *ich_json_block_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
 {
 	(void)hp;
-	struct ich_json *j = arg;
-	if (!ich_json_is_pretty(j) && json_block_compact(j, b))
-		return NULL;
-	ich_json_block(j, b);
+	json_block(arg, b);
 	return NULL;
 }
 
