@@ -230,6 +230,12 @@ const struct ich_layout *ich_layouts_find(const struct ich_layouts *reg, const c
 	return best;
 }
 
+/* How far r's first build is from build, either way. */
+static uint64_t build_dist(const struct ich_layout *r, uint32_t build)
+{
+	return r->build_min > build ? r->build_min - build : build - r->build_min;
+}
+
 size_t ich_layouts_candidates(const struct ich_layouts *reg, const char *module, enum ich_arch arch,
 			      uint32_t build, const struct ich_layout **out, size_t max)
 {
@@ -247,26 +253,18 @@ size_t ich_layouts_candidates(const struct ich_layouts *reg, const char *module,
 	for (size_t i = 0; (r = row_at(reg, i)); i++) {
 		if (r == first || shadowed(reg, i, r) || strcmp(r->module, module) || r->arch != arch)
 			continue;
-		uint64_t dist = r->build_min > build ? r->build_min - build : build - r->build_min;
+		uint64_t dist = build_dist(r, build);
 		if (n == max) {
 			/* full: r displaces the farthest kept row, when nearer */
 			if (n == start)
 				break;
-			const struct ich_layout *q = out[n - 1];
-			uint64_t qd = q->build_min > build ? q->build_min - build : build - q->build_min;
-			if (qd <= dist)
+			if (build_dist(out[n - 1], build) <= dist)
 				continue;
 			n--;
 		}
 		size_t k = n;
-		while (k > start) {
-			const struct ich_layout *q = out[k - 1];
-			uint64_t qd = q->build_min > build ? q->build_min - build : build - q->build_min;
-			if (qd <= dist)
-				break;
-			out[k] = q;
-			k--;
-		}
+		for (; k > start && build_dist(out[k - 1], build) > dist; k--)
+			out[k] = out[k - 1];
 		out[k] = r;
 		n++;
 	}
