@@ -32,30 +32,28 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def cpu(argv):
+def start(argv):
+    """Start argv, its output discarded; a first word VAR=VALUE:PATH runs
+    PATH with VAR set to VALUE."""
     env = dict(os.environ)
     if "=" in argv[0] and ":" in argv[0]:
         var, path = argv[0].split(":", 1)
         k, v = var.split("=", 1)
         env[k] = v
         argv = [path] + argv[1:]
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    _, _, ru = os.wait4(p.pid, 0)
+    return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+
+
+def cpu(argv):
+    _, _, ru = os.wait4(start(argv).pid, 0)
     return ru.ru_utime + ru.ru_stime
 
 
 def wall(argv, readpass, dump):
     """Evict DUMP, then the wall seconds of argv (VAR=VALUE:PATH as in cpu)."""
     subprocess.run([readpass, "drop", dump], stdout=subprocess.DEVNULL, check=True)
-    env = dict(os.environ)
-    if "=" in argv[0] and ":" in argv[0]:
-        var, path = argv[0].split(":", 1)
-        k, v = var.split("=", 1)
-        env[k] = v
-        argv = [path] + argv[1:]
     t0 = time.perf_counter()
-    p = subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    os.wait4(p.pid, 0)
+    os.wait4(start(argv).pid, 0)
     return time.perf_counter() - t0
 
 
