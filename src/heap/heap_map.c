@@ -304,21 +304,20 @@ void heap_map_rows(struct ich_heap_map *m, const struct ich_heap *heap)
 
 bool ich_heap_map_end(struct ich_heap_map *m, const struct ich_heap *heap)
 {
-	bool exact = m->runs && make_rows(m, heap, true) && runs_paintable(m);
-	if (exact) {
-		for (int c = 0; c < ICH_MAP_NCLASSES; c++)
-			for (size_t k = 0; k < m->runs->n[c]; k++) {
-				const struct run *u = &m->runs->r[c][k];
-				struct ich_heap_map_row *r = row_of(m, u->lo);
-				if (r)
-					paint(r, u->lo, u->hi, (enum ich_heap_map_class)c);
-			}
-	} else {
-		make_rows(m, heap, false);	/* clean rows for the second walk */
+	if (!(m->runs && make_rows(m, heap, true) && runs_paintable(m))) {
+		heap_map_rows(m, heap);	/* clean rows for the second walk */
+		return false;
 	}
+	for (int c = 0; c < ICH_MAP_NCLASSES; c++)
+		for (size_t k = 0; k < m->runs->n[c]; k++) {
+			const struct run *u = &m->runs->r[c][k];
+			struct ich_heap_map_row *r = row_of(m, u->lo);
+			if (r)
+				paint(r, u->lo, u->hi, (enum ich_heap_map_class)c);
+		}
 	runs_free(m->runs);
 	m->runs = NULL;
-	return exact;
+	return true;
 }
 
 struct ich_error *ich_heap_map_paint(const struct ich_heap *heap, const struct ich_heap_block *b, void *arg)
