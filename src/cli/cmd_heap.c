@@ -448,13 +448,6 @@ static size_t entry_head(char *o, int w, uint64_t header, uint64_t prev_size, ui
 	return (size_t)(p - o);
 }
 
-static size_t put_str(char *o, const char *s)
-{
-	size_t n = strlen(s);
-	memcpy(o, s, n);
-	return n;
-}
-
 static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
 {
 	struct entries_ctx *e = arg;
@@ -514,16 +507,13 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 	char *o = ich_out_room(e->out, 160), *p = o;
 	p += entry_head(p, c->w, b->header, b->prev_size, b->block_size, b->flags);
 	if (b->state == ICH_BLOCK_CORRUPT) {
-		static const char corrupt[] = " - corrupt (header fails its checks; see heap -v)";
-		memcpy(p, corrupt, sizeof(corrupt) - 1);
-		p += sizeof(corrupt) - 1;
+		ICH_PUT_LIT(p, " - corrupt (header fails its checks; see heap -v)");
 	} else if (b->state != ICH_BLOCK_FREE) {
 		ICH_PUT_LIT(p, " - busy (");
 		p += ich_fmt_hex(p, b->size, 1);
 		*p++ = ')';
-		if (b->state == ICH_BLOCK_INTERNAL) {
+		if (b->state == ICH_BLOCK_INTERNAL)
 			ICH_PUT_LIT(p, " Internal ");
-		}
 	}
 	*p++ = '\n';
 	ich_out_commit(e->out, (size_t)(p - o));
@@ -672,7 +662,7 @@ static struct ich_error *seg_entry_cb(const struct ich_heap *hp, const struct ic
 	p += entry_head(p, c->w, b->header, b->prev_size, b->block_size, b->flags);
 	switch (b->state) {
 	case ICH_BLOCK_FREE:
-		p += put_str(p, " - free");
+		ICH_PUT_LIT(p, " - free");
 		break;
 	case ICH_BLOCK_BUSY:
 	case ICH_BLOCK_INTERNAL:
@@ -680,10 +670,10 @@ static struct ich_error *seg_entry_cb(const struct ich_heap *hp, const struct ic
 		p += ich_fmt_hex(p, b->size, 1);
 		*p++ = ')';
 		if (b->state == ICH_BLOCK_INTERNAL)
-			p += put_str(p, " Internal ");
+			ICH_PUT_LIT(p, " Internal ");
 		break;
 	case ICH_BLOCK_CORRUPT:
-		p += put_str(p, " - corrupt");
+		ICH_PUT_LIT(p, " - corrupt");
 		break;
 	}
 	/* " %s\n" with the layer's name, from a table (a strlen and a copy
