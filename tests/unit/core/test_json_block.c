@@ -31,60 +31,68 @@ const char *ich_cli_last_error(const char **code)
 	return NULL;
 }
 
+/* A compact writer into memory: one array, its text read back at the end. */
+struct sink {
+	char *text;
+	size_t len;
+	FILE *f;
+	struct ich_json *j;
+};
+
+static void sink_open(struct sink *s)
+{
+	s->text = NULL;
+	s->len = 0;
+	s->f = open_memstream(&s->text, &s->len);
+	assert_non_null(s->f);
+	s->j = malloc(sizeof(*s->j));
+	assert_non_null(s->j);
+	ich_json_init(s->j, s->f, false);
+	ich_json_begin_array(s->j, NULL);
+}
+
+static void sink_close(struct sink *s)
+{
+	ich_json_end_array(s->j);
+	ich_json_finish(s->j);
+	fclose(s->f);
+	free(s->j);
+}
+
 /* The renderings of the blocks as one array each (ich_json_block, the
  * walk callback ich_json_block_cb, the field-by-field writer); compared
  * as text. */
 static void check_blocks(const struct ich_heap_block *v, size_t n)
 {
-	char *a = NULL, *b = NULL, *c = NULL;
-	size_t la = 0, lb = 0, lc = 0;
-	FILE *fa = open_memstream(&a, &la), *fb = open_memstream(&b, &lb), *fc = open_memstream(&c, &lc);
-	assert_non_null(fa);
-	assert_non_null(fb);
-	assert_non_null(fc);
-	struct ich_json *ja = malloc(sizeof(*ja)), *jb = malloc(sizeof(*jb)), *jc = malloc(sizeof(*jc));
-	assert_non_null(ja);
-	assert_non_null(jb);
-	assert_non_null(jc);
-	ich_json_init(ja, fa, false);
-	ich_json_init(jb, fb, false);
-	ich_json_init(jc, fc, false);
-	ich_json_begin_array(ja, NULL);
-	ich_json_begin_array(jb, NULL);
-	ich_json_begin_array(jc, NULL);
+	struct sink a, b, c;
+	sink_open(&a);
+	sink_open(&b);
+	sink_open(&c);
 	for (size_t i = 0; i < n; i++) {
-		ich_json_block(ja, &v[i]);
-		ich_json_begin_object(jb, NULL);
-		ich_json_block_fields(jb, &v[i]);
-		ich_json_end_object(jb);
-		assert_null(ich_json_block_cb(NULL, &v[i], jc));
+		ich_json_block(a.j, &v[i]);
+		ich_json_begin_object(b.j, NULL);
+		ich_json_block_fields(b.j, &v[i]);
+		ich_json_end_object(b.j);
+		assert_null(ich_json_block_cb(NULL, &v[i], c.j));
 	}
-	ich_json_end_array(ja);
-	ich_json_end_array(jb);
-	ich_json_end_array(jc);
-	ich_json_finish(ja);
-	ich_json_finish(jb);
-	ich_json_finish(jc);
-	fclose(fa);
-	fclose(fb);
-	fclose(fc);
-	assert_int_equal(lc, la);
-	assert_memory_equal(c, a, la);
-	free(c);
-	free(jc);
-	assert_int_equal(la, lb);
-	if (memcmp(a, b, la)) {
+	sink_close(&a);
+	sink_close(&b);
+	sink_close(&c);
+	assert_int_equal(c.len, a.len);
+	assert_memory_equal(c.text, a.text, a.len);
+	free(c.text);
+	assert_int_equal(a.len, b.len);
+	if (memcmp(a.text, b.text, a.len)) {
 		size_t k = 0;
-		while (a[k] == b[k])
+		while (a.text[k] == b.text[k])
 			k++;
 		size_t from = k > 120 ? k - 120 : 0;
-		print_error("first difference at byte %zu:\n  compact: %.200s\n  fields:  %.200s\n", k, a + from, b + from);
+		print_error("first difference at byte %zu:\n  compact: %.200s\n  fields:  %.200s\n", k, a.text + from,
+			    b.text + from);
 	}
-	assert_memory_equal(a, b, la);
-	free(a);
-	free(b);
-	free(ja);
-	free(jb);
+	assert_memory_equal(a.text, b.text, a.len);
+	free(a.text);
+	free(b.text);
 }
 
 static uint64_t rng = 0x9E3779B97F4A7C15ull;
