@@ -6,7 +6,10 @@
  * analyze --format html did before: a walk per heap for the map), row by
  * row and column by column; the large blocks and the corrupt count agree;
  * and the single walk suffices (no second walk) on the scenarios that are
- * not corrupt.
+ * not corrupt.  No scenario needs the second walk (87 heaps, 87 maps
+ * from one walk), so test_second_walk makes it needed with a heap built
+ * in memory: a segment edge inside a run, a segment record that changed,
+ * overlapping segments.
  * argv: DMP... (a name with "corrupt" may need the second walk).
  */
 #include <setjmp.h>
@@ -96,6 +99,90 @@ static void test_maps(void **state)
 	assert_true(painted > 0);
 }
 
+/* The maps of blocks fed as a walk would (the heap's segment records
+ * during the walk: walk_seg[0..walk_nseg)), then finished with
+ * ich_heap_map_end (and its second walk when it asks for one), against
+ * the reference: heap_map_rows, every block painted.  Returns whether
+ * the one walk sufficed. */
+static bool one_walk_vs_reference(struct ich_heap *hp, struct ich_heap_segment *walk_seg, size_t walk_nseg,
+				  const struct ich_heap_block *v, size_t n)
+{
+	struct ich_heap_segment *seg = hp->segments;
+	size_t nseg = hp->nsegments;
+	struct ich_heap_map *a = ich_heap_map_begin(), *b = ich_heap_map_begin();
+	assert_non_null(a);
+	assert_non_null(b);
+	hp->segments = walk_seg;
+	hp->nsegments = walk_nseg;
+	for (size_t i = 0; i < n; i++)
+		ich_heap_map_block(a, hp, &v[i]);
+	hp->segments = seg;
+	hp->nsegments = nseg;
+	bool exact = ich_heap_map_end(a, hp);
+	if (!exact)
+		for (size_t i = 0; i < n; i++)
+			assert_null(ich_heap_map_paint(hp, &v[i], a));
+	heap_map_rows(b, hp);
+	for (size_t i = 0; i < n; i++)
+		assert_null(ich_heap_map_paint(hp, &v[i], b));
+	assert_int_equal(a->nrows, b->nrows);
+	size_t painted = 0;
+	for (size_t r = 0; r < a->nrows; r++) {
+		assert_int_equal(a->rows[r].lo, b->rows[r].lo);
+		assert_int_equal(a->rows[r].hi, b->rows[r].hi);
+		assert_memory_equal(a->rows[r].col, b->rows[r].col, ICH_HEAP_MAP_COLS);
+		for (size_t x = 0; x < ICH_HEAP_MAP_COLS; x++)
+			painted += a->rows[r].col[x] > ICH_MAP_UNCOMMITTED;
+	}
+	assert_true(painted > 0);
+	ich_heap_map_free(a);
+	ich_heap_map_free(b);
+	return exact;
+}
+
+/* The second walk, which no builder scenario needs: blocks kept as runs
+ * (no segment recorded yet during the walk) with a segment's edge inside
+ * a run, two overlapping segments, a segment record that changed after
+ * the walk painted by it.  The map must say it is not exact and, after
+ * the second walk, be the block-by-block map (rows cleaned of what the
+ * first walk painted). */
+static void test_second_walk(void **state)
+{
+	(void)state;
+	enum { N = 512 };
+	struct ich_heap_block *v = calloc(N, sizeof(*v));
+	assert_non_null(v);
+	for (size_t i = 0; i < N; i++)
+		v[i] = (struct ich_heap_block){ .header = 0x10000 + 0x100 * i, .user = 0x10010 + 0x100 * i,
+						.size = 0x80, .block_size = 0x100, .segment = 0x10000,
+						.state = i % 3 ? ICH_BLOCK_BUSY : ICH_BLOCK_FREE,
+						.layer = ICH_LAYER_BACKEND };
+	struct ich_heap_ucr ucr = { 0x30000, 0x8000 };
+	struct ich_heap_segment seg[2] = {
+		{ .base = 0x10080, .last_valid_entry = 0x38000, .ucr = &ucr, .nucr = 1 },
+		{ .base = 0x20000, .last_valid_entry = 0x40000 },
+	};
+	struct ich_heap hp = { .address = 0x10000, .kind = ICH_HEAP_KIND_NT, .status = ICH_HEAP_OK,
+			       .segments = seg, .nsegments = 1 };
+	/* a row edge (0x10080) inside the run of busy blocks from 0x10000 */
+	assert_false(one_walk_vs_reference(&hp, seg, 0, v, N));
+	/* the segment from the first block on, recorded before the blocks
+	 * (as the walkers do): one walk suffices */
+	seg[0].base = 0x10000;
+	assert_true(one_walk_vs_reference(&hp, seg, 1, v, N));
+	/* recorded only after the blocks, no edge inside a run: the runs
+	 * are painted, one walk */
+	assert_true(one_walk_vs_reference(&hp, seg, 0, v, N));
+	/* the record read during the walk (the blocks painted into its row)
+	 * is not the one the heap ends with */
+	struct ich_heap_segment walk_seg = { .base = 0x8000, .last_valid_entry = 0x40000 };
+	assert_false(one_walk_vs_reference(&hp, &walk_seg, 1, v, N));
+	/* overlapping rows: the second walk again */
+	hp.nsegments = 2;
+	assert_false(one_walk_vs_reference(&hp, seg, 2, v, N));
+	free(v);
+}
+
 int main(int argc, char **argv)
 {
 	if (argc < 2) {
@@ -104,6 +191,6 @@ int main(int argc, char **argv)
 	}
 	g_paths = argv + 1;
 	g_n = argc - 1;
-	const struct CMUnitTest tests[] = { cmocka_unit_test(test_maps) };
+	const struct CMUnitTest tests[] = { cmocka_unit_test(test_maps), cmocka_unit_test(test_second_walk) };
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
