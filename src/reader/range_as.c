@@ -28,7 +28,6 @@ struct range_as {
 	struct ich_as_span *span;	/* seg[i]'s bytes in the file */
 	uint32_t *dir;			/* the inline lookup's directory */
 	size_t nseg;
-	size_t last;			/* cache: last segment hit */
 	const uint8_t *data;
 	uint64_t file_size;
 };
@@ -229,17 +228,11 @@ static size_t find_seg(struct range_as *ras, uint64_t addr)
 	return ich_as_table_index(ras->starts, ras->nseg, addr);
 }
 
-/* Make segment i the window and the cache (its bytes that are in the file). */
+/* Make segment i the window (its bytes that are in the file: span[i]). */
 static void window_on(struct range_as *ras, size_t i)
 {
-	const struct ich_va_range *s = &ras->seg[i];
-	ras->last = i;
-	if (s->file_off >= ras->file_size)
-		return;
-	uint64_t len = s->size;
-	if (ras->file_size - s->file_off < len)
-		len = ras->file_size - s->file_off;
-	ich_as_set_window(&ras->as, s->start, len, ras->data + s->file_off);
+	if (ras->span[i].len)
+		ich_as_set_window(&ras->as, ras->starts[i], ras->span[i].len, ras->span[i].data);
 }
 
 static size_t range_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
