@@ -194,48 +194,50 @@ static void put_page(const addrxlat_buffer_t *buf)
 	(void)buf;
 }
 
+/* Does the table page at pa (its bytes at page) hold a transition entry?
+ * Scanning 4 KiB is the cost, so the answer is remembered per page. */
+static bool needs_fix(struct paging_as *pas, uint64_t pa, const uint8_t *page)
+{
+	if (pas->kind == PT_ARM64)
+		return false;	/* no documented ARM64 transition format */
+	struct scan_memo *memo = &pas->memo[(pa >> 12) % MEMO_SIZE];
+	if (memo->pa == pa + 1)
+		return memo->need_fix;
+	bool need_fix = false;
+	if (pas->kind == PT_X86) {
+		for (unsigned i = 0; i < PAGE / 4 && !need_fix; i++) {
+			need_fix = ich_x86_pte_is_transition(ich_le32(page + 4 * i));
+		}
+	} else {
+		for (unsigned i = 0; i < PAGE / 8 && !need_fix; i++) {
+			need_fix = ich_x86_pte_is_transition(ich_le64(page + 8 * i));
+		}
+	}
+	memo->pa = pa + 1;
+	memo->need_fix = need_fix;
+	return need_fix;
+}
+
 static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 {
 	struct paging_as *pas = cb->priv;
 	struct ich_dump *dump = pas->as.dump;
 	uint64_t pa = buf->addr.addr & ~(uint64_t)(PAGE - 1);
-	if (pas->gp_pa == pa + 1) {
-		buf->addr.addr = pa;
-		buf->size = PAGE;
-		buf->byte_order = ADDRXLAT_LITTLE_ENDIAN;
-		buf->put_page = put_page;
-		buf->ptr = pas->gp_page;
-		return ADDRXLAT_OK;
-	}
-	uint64_t off;
-	enum ich_miss_reason why;
-	if (kd_phys_lookup(dump, pa, &off, &why) < PAGE) {
-		pas->pt_miss = why == ICH_MISS_NONE ? ICH_MISS_BEYOND_FILE : why;
-		return addrxlat_ctx_err(pas->ctx, ADDRXLAT_ERR_NODATA,
-					"page table page 0x%" PRIx64 " not in the dump", pa);
-	}
-	const uint8_t *page = dump->file.data + off;
-	/* Does this table page hold a transition entry?  Scanning 4 KiB is
-	 * the cost, so the answer is remembered per page. */
-	struct scan_memo *memo = &pas->memo[(pa >> 12) % MEMO_SIZE];
+	const uint8_t *page;
 	bool need_fix;
-	if (pas->kind == PT_ARM64) {
-		need_fix = false;	/* no documented ARM64 transition format */
-	} else if (memo->pa == pa + 1) {
-		need_fix = memo->need_fix;
-	} else {
+	if (pas->gp_pa == pa + 1) {
+		page = pas->gp_page;	/* the last one, which needs no patching */
 		need_fix = false;
-		if (pas->kind == PT_X86) {
-			for (unsigned i = 0; i < PAGE / 4 && !need_fix; i++) {
-				need_fix = ich_x86_pte_is_transition(ich_le32(page + 4 * i));
-			}
-		} else {
-			for (unsigned i = 0; i < PAGE / 8 && !need_fix; i++) {
-				need_fix = ich_x86_pte_is_transition(ich_le64(page + 8 * i));
-			}
+	} else {
+		uint64_t off;
+		enum ich_miss_reason why;
+		if (kd_phys_lookup(dump, pa, &off, &why) < PAGE) {
+			pas->pt_miss = why == ICH_MISS_NONE ? ICH_MISS_BEYOND_FILE : why;
+			return addrxlat_ctx_err(pas->ctx, ADDRXLAT_ERR_NODATA,
+						"page table page 0x%" PRIx64 " not in the dump", pa);
 		}
-		memo->pa = pa + 1;
-		memo->need_fix = need_fix;
+		page = dump->file.data + off;
+		need_fix = needs_fix(pas, pa, page);
 	}
 	buf->addr.addr = pa;
 	buf->size = PAGE;
@@ -532,7 +534,7 @@ static void paging_free(struct paging_as *pas)
 }
 
 /* A process's space goes to its dump's spare slot when that is empty
- * (kd_paging_take_spare hands it out again); any other is freed. */
+ * (kd_paging_create hands it out again); any other is freed. */
 static void paging_destroy(struct ich_as *as)
 {
 	struct paging_as *pas = (struct paging_as *)as;
