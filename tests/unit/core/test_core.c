@@ -302,11 +302,11 @@ static void test_range_as_many(void **state)
  * start in the last segment's window and run past its end, into a gap, a
  * neighbour or the end of the file take the slow path and stop where the
  * reference says. */
-static int owner_of(const struct ich_va_range *r, int n, uint64_t a, uint64_t fsize)
+static int owner_of(const struct ich_va_range *r, size_t n, uint64_t a, uint64_t fsize)
 {
-	for (int i = 0; i < n; i++)
-		if (a >= r[i].start && a < r[i].start + r[i].size)
-			return r[i].file_off + (a - r[i].start) < fsize ? i : -2;
+	for (size_t i = 0; i < n; i++)
+		if (a >= r[i].start && a - r[i].start < r[i].size)
+			return r[i].file_off + (a - r[i].start) < fsize ? (int)i : -2;
 	return -1;
 }
 
@@ -391,12 +391,8 @@ static size_t naive_index(const uint64_t *s, size_t n, uint64_t a)
  * owned but past the end of the file */
 static int64_t naive_owner(const struct ich_va_range *r, size_t n, uint64_t a, uint64_t fsize)
 {
-	for (size_t i = 0; i < n; i++)
-		if (a >= r[i].start && a - r[i].start < r[i].size) {
-			uint64_t f = r[i].file_off + (a - r[i].start);
-			return f < fsize ? (int64_t)f : -2;
-		}
-	return -1;
+	int i = owner_of(r, n, a, fsize);
+	return i < 0 ? i : (int64_t)(r[i].file_off + (a - r[i].start));
 }
 
 static void test_range_as_table(void **state)
