@@ -647,19 +647,34 @@ static uint64_t st_val(uint64_t page, uint64_t off)
 	return 0xC0DE000000000000ull | page << 16 | off;
 }
 
-static void test_x64_streamed_window(void **state)
+/* The streamed tests' dump: x64 full, RAM in two runs (frames 1-0x40,
+ * 0x100-0x17f); the kernel pages mapped at VA_ST get their st_val at
+ * offsets 0 and 0x800 from st_fill. */
+static struct db_kd *st_kd(uint64_t *dtb)
 {
-	(void)state;
 	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_FULL);
 	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x80 } };
 	assert_int_equal(db_kd_set_physical_runs(kd, runs, 2), 0);
-	uint64_t dtb = db_kd_kernel_dtb(kd);
+	*dtb = db_kd_kernel_dtb(kd);
+	return kd;
+}
+
+static void st_fill(struct db_kd *kd, uint64_t dtb, uint64_t npages)
+{
+	for (uint64_t pg = 0; pg < npages; pg++)
+		for (uint64_t off = 0; off < 0x1000; off += 0x800)
+			w64(kd, dtb, VA_ST + pg * 0x1000 + off, st_val(pg, off));
+}
+
+static void test_x64_streamed_window(void **state)
+{
+	(void)state;
+	uint64_t dtb;
+	struct db_kd *kd = st_kd(&dtb);
 	if (db_kd_map_phys(kd, dtb, VA_ST, 0x120000, 32 * 0x1000, 0x1000) ||
 	    db_kd_map_phys(kd, dtb, VA_ST + 32 * 0x1000, 0x160000, 4 * 0x1000, 0x1000))
 		fail_msg("%s", db_error());
-	for (uint64_t pg = 0; pg < 36; pg++)
-		for (uint64_t off = 0; off < 0x1000; off += 0x800)
-			w64(kd, dtb, VA_ST + pg * 0x1000 + off, st_val(pg, off));
+	st_fill(kd, dtb, 36);
 	assert_int_equal(db_kd_make_transition(kd, dtb, VA_ST + 34 * 0x1000), 0);
 	assert_int_equal(db_kd_make_paged_out(kd, dtb, VA_ST + 35 * 0x1000, PAGEFILE_PTE), 0);
 	char *path;
@@ -713,15 +728,11 @@ static void test_x64_streamed_window(void **state)
 static void test_x64_streamed_cut(void **state)
 {
 	(void)state;
-	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_FULL);
-	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x80 } };
-	assert_int_equal(db_kd_set_physical_runs(kd, runs, 2), 0);
-	uint64_t dtb = db_kd_kernel_dtb(kd);
+	uint64_t dtb;
+	struct db_kd *kd = st_kd(&dtb);
 	if (db_kd_map_phys(kd, dtb, VA_ST, 0x160000, 32 * 0x1000, 0x1000))
 		fail_msg("%s", db_error());
-	for (uint64_t pg = 0; pg < 32; pg++)
-		for (uint64_t off = 0; off < 0x1000; off += 0x800)
-			w64(kd, dtb, VA_ST + pg * 0x1000 + off, st_val(pg, off));
+	st_fill(kd, dtb, 32);
 	char *path = tmp_path();
 	assert_int_equal(db_kd_write_file(kd, path), 0);
 	/* frames 0x160.. follow each other in the file; cut after page 20 */
