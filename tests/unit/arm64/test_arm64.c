@@ -213,8 +213,6 @@ static void t_badfp(void **s)
 	free_expect(&x);
 }
 
-/* An ARM64 dump whose exception context lacks CONTEXT_ARM64 is refused
- * for the stack, naming the size and flags; frame 0 is not invented. */
 /* The whole of a built dump, to patch a copy of it. */
 static uint8_t *load_dump(const char *path, long *n)
 {
@@ -230,6 +228,8 @@ static uint8_t *load_dump(const char *path, long *n)
 	return buf;
 }
 
+/* An ARM64 dump whose exception context lacks CONTEXT_ARM64 is refused
+ * for the stack, naming the size and flags; frame 0 is not invented. */
 static void t_not_arm64_context(void **s)
 {
 	(void)s;
