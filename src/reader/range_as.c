@@ -418,8 +418,7 @@ struct ich_error *ich_range_as_create(struct ich_dump *dump, unsigned ptr_size,
 		if (!err)
 			err = build_dir(ras, &dn, &shift);
 		if (!err)
-			ich_as_set_table(&ras->as, ras->starts, ras->span, ras->nseg, ras->dir,
-					 ras->starts[0], dn, shift);
+			ich_as_set_table(&ras->as, ras->starts, ras->span, ras->nseg, ras->dir, dn, shift);
 	}
 	if (err) {
 		range_destroy(&ras->as);

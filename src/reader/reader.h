@@ -130,18 +130,18 @@ static inline void ich_as_set_window(struct ich_as *as, uint64_t base, uint64_t 
 /* Give the inline read path the space's range table and its directory
  * (addrspace.h, struct ich_as_window): start sorted ascending, segments
  * disjoint, span[i] only bytes the mapped file holds, both with the two
- * padding entries after the n segments; dir_n 0 keeps the inline path
- * off.  The arrays live as long as the space. */
+ * padding entries after the n segments; the directory's buckets start at
+ * the first segment's start; dir_n 0 keeps the inline path off.  The
+ * arrays live as long as the space. */
 static inline void ich_as_set_table(struct ich_as *as, const uint64_t *start,
 				    const struct ich_as_span *span, size_t n,
-				    const uint32_t *dir, uint64_t dir_base, uint64_t dir_n,
-				    unsigned dir_shift)
+				    const uint32_t *dir, uint64_t dir_n, unsigned dir_shift)
 {
 	as->win.tab_start = start;
 	as->win.tab_span = span;
 	as->win.tab_n = n;
 	as->win.dir = dir;
-	as->win.dir_base = dir_base;
+	as->win.dir_base = n ? start[0] : 0;
 	as->win.dir_n = dir_n;
 	as->win.dir_shift = dir_shift;
 }
