@@ -2,7 +2,8 @@
 # SPDX-License-Identifier: MIT
 # same_output.sh OLD NEW [BUILD_DIR]: run two icpheap binaries on every
 # testdata dump and every dump the builders wrote (BUILD_DIR/tests/builder,
-# default build) with the heap listing, JSON, -l and analyze commands, and
+# default build) with the heap listing, JSON, -l and analyze commands (the
+# HTML report too: its heap maps), and
 # report each run whose stdout, stderr or exit code differ.  Output must
 # stay byte-identical unless a change means it (issue 12's speed work
 # compared the binaries before and after each change this way).
@@ -46,6 +47,7 @@ heap -p -all
 --json heap -p -all
 analyze -q
 --json analyze -q
+analyze -q --format html
 CMDS
 echo "$n runs, $fail differ"
 [ $fail = 0 ]
