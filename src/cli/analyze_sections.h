@@ -48,7 +48,6 @@ void ich_report_section(struct ich_report *r, const char *title, const char *key
 
 /* analyze_html.c: one heap's address-range map (SVG) and the top
  * allocations table, written into r->html. */
-struct ich_heaps;
 struct ich_heap;
 struct ich_heap_size_stat;
 struct ich_heap_map;
