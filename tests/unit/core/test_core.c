@@ -1008,10 +1008,11 @@ static void test_error_catch(void **state)
 	assert_false(ich_error_ok(&ich_enomem));
 }
 
-/* ich_fmt_hex / ich_fmt_u64 against snprintf (an independent formatter):
- * every digit count, every width, nibble values 0-f in every position and
- * pseudo-random values; ich_fmt_hex writes nothing outside its 16-byte
- * room, ich_fmt_u64 nothing past the characters returned. */
+/* ich_fmt_hex / ich_fmt_u64 (and ich_hex16x2_text + ich_hex_store) against
+ * snprintf (an independent formatter): every digit count, every width,
+ * nibble values 0-f in every position and pseudo-random values;
+ * ich_fmt_hex and ich_hex_store write nothing outside their 16-byte room,
+ * ich_fmt_u64 nothing past the characters returned. */
 static void check_fmt(uint64_t v)
 {
 	char want[64], got[64];
@@ -1027,6 +1028,28 @@ static void check_fmt(uint64_t v)
 		for (size_t k = 8 + 16; k < sizeof(got); k++)
 			assert_int_equal(got[k], '#');
 	}
+#ifdef ICH_HEX_STORE
+	/* the two-at-once digits (heap -a --json's header and user) with
+	 * v's partner on either side, stored at v's and the partner's own
+	 * digit counts */
+	uint64_t pair[2][2] = { { v, ~v }, { v >> 5 ^ 0x5A5A5A5A5A5A5A5Aull, v } };
+	for (size_t i = 0; i < 2; i++) {
+		uint64_t t[4];
+		ich_hex16x2_text(pair[i][0], pair[i][1], &t[0], &t[1], &t[2], &t[3]);
+		for (size_t k = 0; k < 2; k++) {
+			unsigned nd = ich_hex_digits(pair[i][k]);
+			int n = snprintf(want, sizeof(want), "%llx", (unsigned long long)pair[i][k]);
+			assert_int_equal(nd, (unsigned)n);
+			memset(got, '#', sizeof(got));
+			ich_hex_store(got + 8, t[2 * k], t[2 * k + 1], nd);
+			assert_memory_equal(got + 8, want, nd);
+			for (size_t q = 0; q < 8; q++)
+				assert_int_equal(got[q], '#');
+			for (size_t q = 8 + 16; q < sizeof(got); q++)
+				assert_int_equal(got[q], '#');
+		}
+	}
+#endif
 	int n = snprintf(want, sizeof(want), "%llu", (unsigned long long)v);
 	memset(got, '#', sizeof(got));
 	size_t m = ich_fmt_u64(got, v);
