@@ -103,7 +103,6 @@ static uint64_t rdptr(struct ich_heaps *h, uint64_t a, struct ich_error **err)
 	return v;
 }
 
-/* Look at one heap's header: kind and layout (and its offsets, *o). */
 struct ich_error *heaps_add_slot(struct ich_heaps *h, uint64_t addr)
 {
 	struct ich_heap *n = realloc(h->heaps, (h->nheaps + 1) * sizeof(*n));
@@ -120,6 +119,7 @@ struct ich_error *heaps_add_slot(struct ich_heaps *h, uint64_t addr)
 	return NULL;
 }
 
+/* Look at one heap's header: kind and layout (and its offsets, *o). */
 static void classify(struct ich_heaps *h, struct ich_heap *heap, struct ntofs *o)
 {
 	if (page_heap_probe(h, heap))	/* page_heap.c: handle + one page */

@@ -126,11 +126,11 @@ struct heap_entry {
 	uint64_t raw, decoded;	/* the small header as stored and decoded */
 };
 
-/* nt_heap.c */
-/* Room for one more heap: h->heaps and its parallel h->ofs grow by one,
- * the new slot (index h->nheaps, not yet counted) zeroed with its
+/* heap_find.c: room for one more heap: h->heaps and its parallel h->ofs
+ * grow by one, the new slot (index h->nheaps, not yet counted) zeroed with its
  * address set.  The caller counts it (h->nheaps++) once it keeps it. */
 struct ich_error *heaps_add_slot(struct ich_heaps *h, uint64_t addr);
+/* nt_heap.c */
 struct ich_error *nt_heap_validate(struct ich_heaps *h, struct ich_heap *heap,
 				   const struct ntofs *o, char *why, size_t whylen);
 /* lfh.c: walk one UserBlocks container (the user area of a busy internal
