@@ -25,6 +25,8 @@
 
 #define MAX_RANGES 65536
 #define MAX_TABLES 262144	/* page-table pages read: 1 GiB of tables */
+/* A 64-bit (x64, PAE) entry's page frame: bits 12..51 */
+#define PFN_MASK 0x000FFFFFFFFFF000ull
 
 struct ranges {
 	struct ich_user_range *v;
@@ -97,7 +99,7 @@ static void directory(struct ich_dump *d, struct ranges *r, const uint8_t *pd, u
 		if (e2 & 0x80)
 			add(r, va2, 1ull << 21);
 		else
-			leaf(d, r, e2 & 0x000FFFFFFFFFF000ull, va2, 512, 8);
+			leaf(d, r, e2 & PFN_MASK, va2, 512, 8);
 	}
 }
 
@@ -110,12 +112,11 @@ struct ich_error *ich_kernel_user_ranges(struct ich_kernel *k, const struct ich_
 	bool pae = arch == ICH_ARCH_X86 && kd && kd->pae_enabled;
 	struct ranges r = { 0 };
 	uint8_t top[0x1000], mid[0x1000], low[0x1000];
-	const uint64_t am = 0x000FFFFFFFFFF000ull;
 	if (arch == ICH_ARCH_X64) {
-		if (table(d, &r, p->dtb & am, top, 256 * 8))
+		if (table(d, &r, p->dtb & PFN_MASK, top, 256 * 8))
 			for (unsigned i4 = 0; i4 < 256 && !r.full; i4++) {
 				uint64_t e4 = ent(top, i4, 8);
-				if (!(e4 & 1) || !table(d, &r, e4 & am, mid, 0x1000))
+				if (!(e4 & 1) || !table(d, &r, e4 & PFN_MASK, mid, 0x1000))
 					continue;
 				for (unsigned i3 = 0; i3 < 512 && !r.full; i3++) {
 					uint64_t e3 = ent(mid, i3, 8), va3 = ((uint64_t)i4 << 39) | ((uint64_t)i3 << 30);
@@ -125,7 +126,7 @@ struct ich_error *ich_kernel_user_ranges(struct ich_kernel *k, const struct ich_
 						add(&r, va3, 1ull << 30);
 						continue;
 					}
-					if (table(d, &r, e3 & am, low, 0x1000))
+					if (table(d, &r, e3 & PFN_MASK, low, 0x1000))
 						directory(d, &r, low, va3);
 				}
 			}
@@ -134,7 +135,7 @@ struct ich_error *ich_kernel_user_ranges(struct ich_kernel *k, const struct ich_
 		if (table(d, &r, p->dtb & ~0x1Full & 0xFFFFFFFFull, pdpt, 32))
 			for (unsigned i3 = 0; i3 < 2 && !r.full; i3++) {
 				uint64_t e3 = ent(pdpt, i3, 8);
-				if ((e3 & 1) && table(d, &r, e3 & am, mid, 0x1000))
+				if ((e3 & 1) && table(d, &r, e3 & PFN_MASK, mid, 0x1000))
 					directory(d, &r, mid, (uint64_t)i3 << 30);
 			}
 	} else if (arch == ICH_ARCH_X86) {
