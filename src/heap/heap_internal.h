@@ -252,6 +252,18 @@ struct rec_run {
 /* nt_heap.c: the heap's entry encoding key (0 = none) */
 struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key);
 
+/* A decoded small header's checksum: SmallTagIndex = Size lo ^ Size hi ^
+ * Flags (S2 VmmHeap_GetEntryDecoded), i.e. its four low bytes XOR to 0.
+ * The one test: entry_decode's, and the summing walk's and pre-pass's
+ * in-place loops (nt_heap.c). */
+static inline bool entry_tag_ok(uint64_t d)
+{
+	uint32_t x = (uint32_t)d;
+	x ^= x >> 16;
+	x ^= x >> 8;
+	return !(uint8_t)x;
+}
+
 /* The one _HEAP_ENTRY small-header decoder (the back-end walk, free lists,
  * !heap -i, the unreadable-range resync): raw is the 8 bytes at
  * +entry_small_header as stored, key the heap's Encoding (0 = none).
@@ -267,8 +279,7 @@ static inline void entry_decode(uint64_t raw, uint64_t key, struct heap_entry *h
 	he->prev_size = (uint16_t)(d >> 32);
 	he->segment_offset = (uint8_t)(d >> 48);
 	he->unused = (uint8_t)(d >> 56);
-	/* SmallTagIndex = Size lo ^ Size hi ^ Flags (S2 VmmHeap_GetEntryDecoded) */
-	he->checksum_ok = he->small_tag == (uint8_t)((d & 0xFF) ^ ((d >> 8) & 0xFF) ^ ((d >> 16) & 0xFF));
+	he->checksum_ok = entry_tag_ok(d);
 }
 
 /* heap_map.c: the rows of a map (as ich_heap_map_end) without painting

@@ -337,6 +337,40 @@ static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, 
 	return false;
 }
 
+/* The span of a committed run [e, limit) the in-place loops (sum_run,
+ * collect_run) read: the reader's window (the stretch its last lookup
+ * found contiguous in the file: a minidump range, a kernel-dump page or
+ * the run of pages a streamed read was given), moved to e by a small peek
+ * when it is elsewhere; no large peek, which a kernel dump's reader would
+ * answer by translating page after page.  Returns the byte of e, *end the
+ * span's end (at most limit); NULL when e's header cannot be read. */
+static inline __attribute__((always_inline)) const uint8_t *
+run_span(struct walk_ctx *w, uint64_t e, uint64_t limit, uint64_t *end)
+{
+	struct ich_as *as = w->h->as;
+	unsigned hdr = (unsigned)w->o->entry_small_header + 8;
+	const uint8_t *p0 = ich_as_window_get(as, e, hdr);
+	if (!p0 && (!ich_as_peek(as, e, hdr) || !(p0 = ich_as_window_get(as, e, hdr))))
+		return NULL;
+	const struct ich_as_window *win = (const struct ich_as_window *)(const void *)as;
+	uint64_t wend = win->base + win->len;
+	*end = wend < limit ? wend : limit;
+	return p0;
+}
+
+/* A loop's sums added to the heap's totals (free entries here are the
+ * back end's). */
+static inline void add_sums(struct walk_ctx *w, uint64_t busy_n, uint64_t busy_b, uint64_t free_n, uint64_t free_b)
+{
+	struct ich_heap_totals *t = &w->heap->totals;
+	t->busy_count += busy_n;
+	t->busy_bytes += busy_b;
+	t->free_count += free_n;
+	t->free_bytes += free_b;
+	t->backend_free_count += free_n;
+	t->backend_free_bytes += free_b;
+}
+
 /* sum_run's loop over [e, end) at p (the byte of address start), one
  * copy for each pointer size (x64: 16-byte units, the UnusedBytes escape)
  * and with -stat's table (stat) or without, so the loop tests neither per
@@ -370,13 +404,8 @@ sum_span(struct walk_ctx *w, const uint8_t *p, uint64_t start, uint64_t e, uint6
 			__builtin_prefetch(p + (ahead - start) + hoff);
 		uint64_t d = ich_le64(p + (e - start) + hoff) ^ key;
 		uint64_t size = (uint16_t)d, bsize = size << shift;
-		/* SmallTagIndex = Size lo ^ Size hi ^ Flags (entry_decode): the
-		 * four low bytes XOR to 0 */
-		uint32_t x = (uint32_t)d;
-		x ^= x >> 16;
-		x ^= x >> 8;
 		/* Size 0 or past the run's limit: bsize - 1 wraps or exceeds */
-		if ((uint8_t)x || bsize - 1 >= limit - e || (uint16_t)(d >> 32) != pu)
+		if (!entry_tag_ok(d) || bsize - 1 >= limit - e || (uint16_t)(d >> 32) != pu)
 			break;
 		uint8_t flags = (uint8_t)(d >> 16), unused = (uint8_t)(d >> 56);
 		if (flags & HE_BUSY) {
@@ -398,13 +427,7 @@ sum_span(struct walk_ctx *w, const uint8_t *p, uint64_t start, uint64_t e, uint6
 		pu = size;
 		e += bsize;
 	}
-	struct ich_heap_totals *t = &w->heap->totals;
-	t->busy_count += busy_n;
-	t->busy_bytes += busy_b;
-	t->free_count += free_n;
-	t->free_bytes += free_b;
-	t->backend_free_count += free_n;
-	t->backend_free_bytes += free_b;
+	add_sums(w, busy_n, busy_b, free_n, free_b);
 	if (e != e_in) {	/* an entry went by (sizes are not 0) */
 		*prev_units = pu;
 		*prev_known = true;
@@ -452,17 +475,11 @@ static inline bool lane_start(const uint8_t *p, uint64_t start, unsigned hoff, u
 	from = e0 + ((from - e0 + unit - 1) & ~(unit - 1));
 	for (uint64_t c = from, n = 0; c <= last && n < 64; c += unit, n++) {
 		uint64_t d = ich_le64(p + (c - start) + hoff) ^ key;
-		uint32_t x = (uint32_t)d;
-		x ^= x >> 16;
-		x ^= x >> 8;
 		uint64_t size = (uint16_t)d, bsize = size << shift;
-		if ((uint8_t)x || bsize - 1 >= limit - c || bsize > last - c)
+		if (!entry_tag_ok(d) || bsize - 1 >= limit - c || bsize > last - c)
 			continue;
 		uint64_t d2 = ich_le64(p + (c + bsize - start) + hoff) ^ key;
-		uint32_t x2 = (uint32_t)d2;
-		x2 ^= x2 >> 16;
-		x2 ^= x2 >> 8;
-		if ((uint8_t)x2 || !(uint16_t)d2 || (uint16_t)(d2 >> 32) != size)
+		if (!entry_tag_ok(d2) || !(uint16_t)d2 || (uint16_t)(d2 >> 32) != size)
 			continue;
 		*at = c;
 		*first_prev = (uint16_t)(d >> 32);
@@ -487,11 +504,8 @@ lane_step(const uint8_t *p, uint64_t start, unsigned hoff, uint64_t key, const b
 	}
 	uint64_t d = ich_le64(p + (le - start) + hoff) ^ key;
 	uint64_t size = (uint16_t)d, bsize = size << shift;
-	uint32_t x = (uint32_t)d;
-	x ^= x >> 16;
-	x ^= x >> 8;
 	uint8_t flags = (uint8_t)(d >> 16), unused = (uint8_t)(d >> 56);
-	if ((uint8_t)x || bsize - 1 >= limit - le || (uint16_t)(d >> 32) != *pu ||
+	if (!entry_tag_ok(d) || bsize - 1 >= limit - le || (uint16_t)(d >> 32) != *pu ||
 	    ((flags & HE_BUSY) && ((flags & HE_VIRTUAL_ALLOC) || (x64 && unused >= 0x3F))))
 		return false;
 	if (flags & HE_BUSY) {
@@ -558,7 +572,6 @@ sum_lanes(struct walk_ctx *w, const uint8_t *p, uint64_t start, uint64_t e, uint
 	 * gone: each lane is run to its end (or where it stops) only once the
 	 * lanes before it have joined up to its start, so no lane runs on
 	 * once it is known to be dropped. */
-	struct ich_heap_totals *t = &w->heap->totals;
 	struct sum_lane *cur = &ln[0];
 	bool rest = false;	/* it stepped over the next start: one chain on */
 	for (unsigned k = 0;; k++) {
@@ -567,12 +580,7 @@ sum_lanes(struct walk_ctx *w, const uint8_t *p, uint64_t start, uint64_t e, uint
 		       lane_step(p, start, hoff, key, x64, limit, last, &cur->e, &cur->pu, &cur->ahead, &cur->busy_n,
 				 &cur->busy_b, &cur->free_n, &cur->free_b))
 			;
-		t->busy_count += cur->busy_n;
-		t->busy_bytes += cur->busy_b;
-		t->free_count += cur->free_n;
-		t->free_bytes += cur->free_b;
-		t->backend_free_count += cur->free_n;
-		t->backend_free_bytes += cur->free_b;
+		add_sums(w, cur->busy_n, cur->busy_b, cur->free_n, cur->free_b);
 		if (k + 1 == nl || cur->e < cur->bound)
 			break;	/* the span's end, or an entry the one chain stops at too */
 		if (cur->e != ln[k + 1].start) {
@@ -606,19 +614,11 @@ sum_lanes(struct walk_ctx *w, const uint8_t *p, uint64_t start, uint64_t e, uint
 static __attribute__((noinline)) uint64_t sum_run(struct walk_ctx *w, uint64_t e, uint64_t limit,
 						 uint64_t *prev_units, bool *prev_known)
 {
-	/* The span: the window (the stretch the reader's last lookup found
-	 * contiguous in the file: a minidump range, a kernel-dump page or the
-	 * run of pages a streamed read was given), moved to e by a small peek
-	 * when it is elsewhere; no large peek, which a kernel dump's reader
-	 * would answer by translating page after page. */
-	struct ich_as *as = w->h->as;
-	unsigned hoff = (unsigned)w->o->entry_small_header;
-	const uint8_t *p0 = ich_as_window_get(as, e, hoff + 8);
-	if (!p0 && (!ich_as_peek(as, e, hoff + 8) || !(p0 = ich_as_window_get(as, e, hoff + 8))))
+	uint64_t end;
+	const uint8_t *p0 = run_span(w, e, limit, &end);
+	if (!p0)
 		return e;
-	const struct ich_as_window *win = (const struct ich_as_window *)(const void *)as;
-	uint64_t wend = win->base + win->len;
-	uint64_t end = wend < limit ? wend : limit;
+	unsigned hoff = (unsigned)w->o->entry_small_header;
 	bool stat = w->fn == heap_stat_add, x64 = w->unit == 16;
 	uint64_t start = e, hoff8 = hoff + 8;	/* start: the address of p0 */
 	if (!stat && end > e && end - e >= SUM_LANES_PRE + SUM_LANES_MIN + hoff8) {
@@ -656,21 +656,19 @@ static __attribute__((noinline)) uint64_t sum_run(struct walk_ctx *w, uint64_t e
  */
 static uint64_t collect_run(struct walk_ctx *w, uint64_t e, uint64_t limit)
 {
-	struct ich_as *as = w->h->as;
-	unsigned hoff = (unsigned)w->o->entry_small_header, unit = w->unit;
-	const uint8_t *p0 = ich_as_window_get(as, e, hoff + 8);
-	if (!p0 && (!ich_as_peek(as, e, hoff + 8) || !(p0 = ich_as_window_get(as, e, hoff + 8))))
+	uint64_t end;
+	const uint8_t *p0 = run_span(w, e, limit, &end);
+	if (!p0)
 		return e;
-	const struct ich_as_window *win = (const struct ich_as_window *)(const void *)as;
-	uint64_t wend = win->base + win->len;
-	uint64_t start = e, end = wend < limit ? wend : limit, ahead = e, key = w->key;
+	unsigned hoff = (unsigned)w->o->entry_small_header, unit = w->unit;
+	uint64_t start = e, ahead = e, key = w->key;
 	while (e + hoff + 8 <= end) {
 		for (; ahead < e + 2048 && ahead < end; ahead += 64)
 			__builtin_prefetch(p0 + (ahead - start));
 		uint64_t raw = ich_le64(p0 + (e - start) + hoff), d = raw ^ key;
 		uint64_t size = (uint16_t)d, bsize = size * unit;
 		uint8_t flags = (uint8_t)(d >> 16);
-		if ((uint8_t)(d >> 24) != (uint8_t)(d ^ (d >> 8) ^ (d >> 16)) || !size || bsize > limit - e ||
+		if (!entry_tag_ok(d) || !size || bsize > limit - e ||
 		    ((flags & HE_BUSY) && (flags & HE_VIRTUAL_ALLOC)))
 			break;
 		rec_push(w, e, raw);
