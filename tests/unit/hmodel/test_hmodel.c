@@ -229,6 +229,20 @@ static void write_unlisted_heap(struct db_md *md, struct db_mem *m)
 	db_md_add_memory(md, H2, 0x1000, DB_LIST_64);
 }
 
+/* The dump written to a new file named from tmpl (mkstemp's XXXXXX) and
+ * freed; returns the path. */
+static char *write_temp(struct db_md *md, const char *tmpl)
+{
+	char *path = strdup(tmpl);
+	assert_non_null(path);
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	close(fd);
+	assert_int_equal(db_md_write(md, path), 0);
+	db_md_free(md);
+	return path;
+}
+
 /* corrupt: 0 none; 1 entry 2's SmallTagIndex broken (its Size intact);
  * 2 entry 2's whole small header overwritten (Size unusable). */
 static char *build(int corrupt)
@@ -747,12 +761,7 @@ static char *build_win7(void)
 	struct db_md_module nt = { .name = "C:\\Windows\\System32\\ntdll.dll", .base = 0x77b00000,
 				   .size = 0x1a9000, .file_version = { 6, 1, 7601, 24545 } };
 	db_md_add_module(md, &nt);
-	char *path = strdup("/tmp/icpheap-hmodel7-XXXXXX");
-	int fd = mkstemp(path);
-	close(fd);
-	assert_int_equal(db_md_write(md, path), 0);
-	db_md_free(md);
-	return path;
+	return write_temp(md, "/tmp/icpheap-hmodel7-XXXXXX");
 }
 
 static void test_win7_lfh(void **state)
@@ -831,14 +840,11 @@ static void put_entry32(struct db_mem *m, uint64_t e, uint16_t units, uint8_t fl
 	db_mem_write_u64(m, e, v ^ KEY32);
 }
 
-static char *build_x86(bool wow64)
+/* The x86 heap build_x86 and build_lanes32 share: the PEB (at teb32's
+ * +0x30) listing one heap at H32, one segment from FirstEntry H32 + 0x800
+ * whose top half (from H32 + 0x8000) is one uncommitted range. */
+static void x86_heap(struct db_mem *m, uint64_t teb32)
 {
-	nexpect = 0;
-	struct db_md *md = db_md_new(wow64 ? DB_ARCH_X64 : DB_ARCH_X86, 10, 0, 19045);
-	if (wow64)
-		db_md_set_wow64(md);
-	struct db_mem *m = db_md_mem(md);
-	uint64_t teb32 = TEB64 + (wow64 ? 0x2000 : 0);
 	db_mem_write_u32(m, teb32 + 0x30, PEB32);
 	db_mem_write_u32(m, PEB32 + 0x18, H32);
 	db_mem_write_u32(m, PEB32 + 0x88, 1);
@@ -867,6 +873,17 @@ static char *build_x86(bool wow64)
 	db_mem_write_u32(m, H32 + 0x4C, 0x00100000);
 	db_mem_write_u64(m, H32 + 0x50, KEY32);
 	db_mem_write_u32(m, H32 + 0x60, 0xEEFFEEFF);
+}
+
+static char *build_x86(bool wow64)
+{
+	nexpect = 0;
+	struct db_md *md = db_md_new(wow64 ? DB_ARCH_X64 : DB_ARCH_X86, 10, 0, 19045);
+	if (wow64)
+		db_md_set_wow64(md);
+	struct db_mem *m = db_md_mem(md);
+	uint64_t teb32 = TEB64 + (wow64 ? 0x2000 : 0);
+	x86_heap(m, teb32);
 	/* one large block */
 	db_mem_write_u32(m, H32 + 0x9C, V32);
 	db_mem_write_u32(m, H32 + 0xA0, V32);
@@ -899,12 +916,7 @@ static char *build_x86(bool wow64)
 	struct db_md_module nt = { .name = wow64 ? "C:\\Windows\\SysWOW64\\ntdll.dll" : "C:\\Windows\\System32\\ntdll.dll",
 				   .base = 0x77a00000, .size = 0x1a0000, .file_version = { 10, 0, 19041, 3636 } };
 	db_md_add_module(md, &nt);
-	char *path = strdup("/tmp/icpheap-hmodel32-XXXXXX");
-	int fd = mkstemp(path);
-	close(fd);
-	assert_int_equal(db_md_write(md, path), 0);
-	db_md_free(md);
-	return path;
+	return write_temp(md, "/tmp/icpheap-hmodel32-XXXXXX");
 }
 
 static void check_x86(bool wow64)
@@ -979,6 +991,17 @@ static void test_wow64(void **state)
 #define MIX_SEG 0x20000ull
 static char *build_win7(void);
 static char *build_x86(bool wow64);
+
+/* The walker tests' own dumps the summing and option walks are checked on
+ * too: clean, corrupt, resync by scan; Windows 7 LFH; x86 (8-byte
+ * entries) and WOW64. */
+#define NWALKER 6
+static const char *const walker_label[NWALKER] = { "clean", "corrupt", "corrupt scan", "win7", "x86", "wow64" };
+static char *build_walker(int k)
+{
+	return k < 3 ? build(k) : k == 3 ? build_win7() : build_x86(k == 5);
+}
+
 static char *build_mix(int mode)
 {
 	nexpect = 0;
@@ -1043,12 +1066,7 @@ static char *build_mix(int mode)
 	db_md_add_memory(md, TEB, 0x1000, DB_LIST_64);
 	struct db_md_thread t = { .id = 0x1a4, .teb = TEB };
 	db_md_add_thread(md, &t);
-	char *path = strdup("/tmp/icpheap-hmodel-XXXXXX");
-	int fd = mkstemp(path);
-	close(fd);
-	assert_int_equal(db_md_write(md, path), 0);
-	db_md_free(md);
-	return path;
+	return write_temp(md, "/tmp/icpheap-hmodel-XXXXXX");
 }
 
 /* busy blocks by requested size, as a block-by-block walk sees them */
@@ -1249,14 +1267,11 @@ static void test_summing_walks(void **state)
 		unlink(path);
 		free(path);
 	}
-	/* the walker tests' own dumps: clean, corrupt, resync by scan; Windows
-	 * 7 LFH; x86 (8-byte entries) and WOW64 */
-	for (int k = 0; k < 6; k++) {
-		char *path = k < 3 ? build(k) : k == 3 ? build_win7() : build_x86(k == 5);
+	for (int k = 0; k < NWALKER; k++) {
+		char *path = build_walker(k);
 		struct ich_dump *d;
 		assert_null(ich_dump_open(path, &d));
-		static const char *const label[] = { "clean", "corrupt", "corrupt scan", "win7", "x86", "wow64" };
-		check_summing_walks(d, label[k]);
+		check_summing_walks(d, walker_label[k]);
 		ich_dump_close(d);
 		unlink(path);
 		free(path);
@@ -1387,15 +1402,14 @@ static void test_walk_options(void **state)
 		unlink(path);
 		free(path);
 	}
-	for (int k = 0; k < 6; k++) {
-		char *path = k < 3 ? build(k) : k == 3 ? build_win7() : build_x86(k == 5);
+	for (int k = 0; k < NWALKER; k++) {
+		char *path = build_walker(k);
 		struct ich_dump *d;
 		assert_null(ich_dump_open(path, &d));
-		static const char *const label[] = { "clean", "corrupt", "corrupt scan", "win7", "x86", "wow64" };
 		/* LFH blocks the builders put there: build()'s two containers
 		 * (100 + 30), build_win7()'s 20 blocks, none on x86/WOW64 */
-		static const size_t lfh[] = { 130, 130, 130, 20, 0, 0 };
-		assert_int_equal(check_walk_options(d, label[k]), lfh[k]);
+		static const size_t lfh[NWALKER] = { 130, 130, 130, 20, 0, 0 };
+		assert_int_equal(check_walk_options(d, walker_label[k]), lfh[k]);
 		ich_dump_close(d);
 		unlink(path);
 		free(path);
@@ -1516,12 +1530,7 @@ static char *build_lanes(int mode, uint32_t seed)
 	db_md_add_memory(md, TEB, 0x1000, DB_LIST_64);
 	struct db_md_thread t = { .id = 0x1a4, .teb = TEB };
 	db_md_add_thread(md, &t);
-	char *path = strdup("/tmp/icpheap-hmodel-lanes-XXXXXX");
-	int fd = mkstemp(path);
-	close(fd);
-	assert_int_equal(db_md_write(md, path), 0);
-	db_md_free(md);
-	return path;
+	return write_temp(md, "/tmp/icpheap-hmodel-lanes-XXXXXX");
 }
 
 /* The same on x86: build_x86's heap with its committed half (0x7800
@@ -1531,32 +1540,7 @@ static char *build_lanes32(int mode, uint32_t seed)
 	nexpect = 0;
 	struct db_md *md = db_md_new(DB_ARCH_X86, 10, 0, 19045);
 	struct db_mem *m = db_md_mem(md);
-	db_mem_write_u32(m, TEB64 + 0x30, PEB32);
-	db_mem_write_u32(m, PEB32 + 0x18, H32);
-	db_mem_write_u32(m, PEB32 + 0x88, 1);
-	db_mem_write_u32(m, PEB32 + 0x8C, 16);
-	db_mem_write_u32(m, PEB32 + 0x90, PEB32 + 0x800);
-	db_mem_write_u32(m, PEB32 + 0x800, H32);
-	db_mem_write_u32(m, H32 + 0x08, 0xFFEEFFEE);
-	db_mem_write_u32(m, H32 + 0x10, H32 + 0xA4);		/* SegmentListEntry */
-	db_mem_write_u32(m, H32 + 0x14, H32 + 0xA4);
-	db_mem_write_u32(m, H32 + 0xA4, H32 + 0x10);		/* SegmentList */
-	db_mem_write_u32(m, H32 + 0xA8, H32 + 0x10);
-	db_mem_write_u32(m, H32 + 0x1C, H32);
-	db_mem_write_u32(m, H32 + 0x20, 16);
-	db_mem_write_u32(m, H32 + 0x24, H32 + 0x800);		/* FirstEntry */
-	db_mem_write_u32(m, H32 + 0x28, H32 + 0x10000);		/* LastValidEntry */
-	db_mem_write_u32(m, H32 + 0x2C, 8);
-	db_mem_write_u32(m, H32 + 0x38, H32 + 0x608);		/* the top half: one UCR */
-	db_mem_write_u32(m, H32 + 0x3C, H32 + 0x608);
-	db_mem_write_u32(m, H32 + 0x608, H32 + 0x38);
-	db_mem_write_u32(m, H32 + 0x60C, H32 + 0x38);
-	db_mem_write_u32(m, H32 + 0x610, H32 + 0x8000);
-	db_mem_write_u32(m, H32 + 0x614, 0x8000);
-	db_mem_write_u32(m, H32 + 0x40, 0x2);
-	db_mem_write_u32(m, H32 + 0x4C, 0x00100000);
-	db_mem_write_u64(m, H32 + 0x50, KEY32);
-	db_mem_write_u32(m, H32 + 0x60, 0xEEFFEEFF);
+	x86_heap(m, TEB64);
 	db_mem_write_u32(m, H32 + 0x9C, H32 + 0x9C);		/* VirtualAllocdBlocks: empty */
 	db_mem_write_u32(m, H32 + 0xA0, H32 + 0x9C);
 	fill_lanes(m, 8, H32 + 0x800, H32 + 0x8000, mode, seed);
@@ -1568,12 +1552,7 @@ static char *build_lanes32(int mode, uint32_t seed)
 	struct db_md_module nt = { .name = "C:\\Windows\\System32\\ntdll.dll",
 				   .base = 0x77a00000, .size = 0x1a0000, .file_version = { 10, 0, 19041, 3636 } };
 	db_md_add_module(md, &nt);
-	char *path = strdup("/tmp/icpheap-hmodel-lanes32-XXXXXX");
-	int fd = mkstemp(path);
-	close(fd);
-	assert_int_equal(db_md_write(md, path), 0);
-	db_md_free(md);
-	return path;
+	return write_temp(md, "/tmp/icpheap-hmodel-lanes32-XXXXXX");
 }
 
 static void test_summing_lanes(void **state)
