@@ -238,8 +238,8 @@ struct walk_ctx {
 	size_t nrec, cap_rec, rec_cur, rec_end;
 	struct rec_run *runs;
 	size_t nruns, cap_runs, run_cur;
-	uint64_t rec_next;	/* pre-pass: where the last recorded entry's chain goes on */
-	bool rec_chained;	/* pre-pass: rec_next is valid (else a run starts) */
+	uint64_t rec_next;	/* pre-pass: where the last recorded entry's chain
+				 * goes on (0: a run starts) */
 	uint64_t rec_addr;	/* listing: the address of rec[rec_cur] */
 	bool recording;
 	bool no_lfh_cb;		/* ICH_WALK_NO_LFH_BLOCKS: fn not called for LFH blocks */

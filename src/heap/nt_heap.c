@@ -158,7 +158,7 @@ static void rec_push(struct walk_ctx *w, uint64_t e, uint64_t raw)
 		w->rec = r;
 		w->cap_rec = cap;
 	}
-	if (!w->rec_chained || e != w->rec_next) {
+	if (e != w->rec_next) {
 		if (w->nruns == w->cap_runs) {
 			size_t cap = w->cap_runs ? 2 * w->cap_runs : 64;
 			struct rec_run *r = realloc(w->runs, cap * sizeof(*r));
@@ -173,7 +173,6 @@ static void rec_push(struct walk_ctx *w, uint64_t e, uint64_t raw)
 	}
 	w->rec[w->nrec++] = raw;
 	w->rec_next = e + (uint64_t)(uint16_t)(raw ^ w->key) * w->unit;
-	w->rec_chained = true;
 }
 
 /* Listing: the cursor at rec[i] (a segment's first, a run's start). */
@@ -1070,7 +1069,7 @@ struct ich_error *ich_heap_walk_opt(struct ich_heaps *h, struct ich_heap *heap,
 		for (size_t s = 0; s < heap->nsegments; s++) {
 			if (rec_seg)
 				rec_seg[s] = w.nrec;
-			w.rec_chained = false;	/* a segment starts a run */
+			w.rec_next = 0;	/* a segment starts a run (no entry is at 0) */
 			walk_segment(&w, &heap->segments[s], &ubs, true, NULL);
 		}
 		if (rec_seg)
