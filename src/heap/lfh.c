@@ -184,11 +184,10 @@ void lfh_recover_key(struct ich_heaps *h, struct ich_heap *heap, const uint64_t 
 				score += 2 * plus - (long)sc[k].nbusy;
 				continue;
 			}
-			for (uint32_t i = 0; i < sc[k].nb; i++) {
-				if (!(sc[k].bits[i / 8] & (1u << (i % 8))))
-					continue;
+			/* else one by one, a byte past the span read from the dump */
+			for (uint32_t j = 0; j < sc[k].nbusy; j++) {
 				uint8_t ub_byte;
-				uint64_t off = (d & 0xFFFF) + (uint64_t)i * (d >> 16) + unit - 1;
+				uint64_t off = base + (uint64_t)sc[k].busy[j] * stride;
 				if (sc[k].span && off < sc[k].span_len) {
 					ub_byte = sc[k].span[off];
 				} else {
