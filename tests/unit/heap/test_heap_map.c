@@ -4,9 +4,10 @@
  * on every builder scenario given, each heap's map from the walk's runs
  * (one walk) is the map painted block by block by a second walk (what
  * analyze --format html did before: a walk per heap for the map), row by
- * row and column by column; the large blocks and the corrupt count agree;
- * and the single walk suffices (no second walk) on the scenarios that are
- * not corrupt.  No scenario needs the second walk (87 heaps, 87 maps
+ * row and column by column; the large blocks and the corrupt count agree
+ * with the reference's and with counts the test takes from the blocks
+ * itself; and the single walk suffices (no second walk) on the scenarios
+ * that are not corrupt.  No scenario needs the second walk (87 heaps, 87 maps
  * from one walk), so test_second_walk makes it needed with a heap built
  * in memory: a segment edge inside a run, a segment record that changed,
  * overlapping segments.
@@ -36,10 +37,34 @@ static struct ich_error *feed(const struct ich_heap *heap, const struct ich_heap
 	return NULL;
 }
 
+/* The reference's feed: also the large and corrupt blocks counted here,
+ * from the blocks themselves (the map's own counts are checked against
+ * these, not only against another map). */
+struct counted {
+	struct ich_heap_map *m;
+	size_t large, corrupt;
+	struct ich_heap_map_large first[ICH_HEAP_MAP_LARGE];
+};
+
+static struct ich_error *feed_count(const struct ich_heap *heap, const struct ich_heap_block *b, void *arg)
+{
+	struct counted *c = arg;
+	ich_heap_map_block(c->m, heap, b);
+	if (b->layer == ICH_LAYER_VIRTUAL || b->layer == ICH_LAYER_SEG_LARGE) {
+		if (c->large < ICH_HEAP_MAP_LARGE)
+			c->first[c->large] = (struct ich_heap_map_large){ b->header, b->block_size,
+									   b->state == ICH_BLOCK_BUSY };
+		c->large++;
+	} else if (b->state == ICH_BLOCK_CORRUPT) {
+		c->corrupt++;
+	}
+	return NULL;
+}
+
 static void test_maps(void **state)
 {
 	(void)state;
-	size_t heaps = 0, one_walk = 0, painted = 0;
+	size_t heaps = 0, one_walk = 0, painted = 0, larges = 0, corrupts = 0;
 	for (int d = 0; d < g_n; d++) {
 		struct ich_dump *dump = NULL;
 		struct ich_error *err = ich_dump_open(g_paths[d], &dump);
@@ -64,7 +89,10 @@ static void test_maps(void **state)
 			/* the reference: the same rows, every block painted */
 			struct ich_heap_map *b = ich_heap_map_begin();
 			assert_non_null(b);
-			ich_error_destroy(ich_heap_walk(h, hp, feed, b));
+			struct counted *cnt = calloc(1, sizeof(*cnt));
+			assert_non_null(cnt);
+			cnt->m = b;
+			ich_error_destroy(ich_heap_walk(h, hp, feed_count, cnt));
 			heap_map_rows(b, hp);
 			ich_error_destroy(ich_heap_walk(h, hp, ich_heap_map_paint, b));
 			heaps++;
@@ -88,13 +116,25 @@ static void test_maps(void **state)
 			assert_int_equal(a->nlarge_total, b->nlarge_total);
 			assert_int_equal(a->ncorrupt, b->ncorrupt);
 			assert_memory_equal(a->large, b->large, a->nlarge * sizeof(a->large[0]));
+			assert_int_equal(a->nlarge_total, cnt->large);
+			assert_int_equal(a->nlarge, cnt->large < ICH_HEAP_MAP_LARGE ? cnt->large : ICH_HEAP_MAP_LARGE);
+			assert_int_equal(a->ncorrupt, cnt->corrupt);
+			for (size_t k = 0; k < a->nlarge; k++) {
+				assert_int_equal(a->large[k].address, cnt->first[k].address);
+				assert_int_equal(a->large[k].size, cnt->first[k].size);
+				assert_int_equal(a->large[k].busy, cnt->first[k].busy);
+			}
+			larges += cnt->large;
+			corrupts += cnt->corrupt;
+			free(cnt);
 			ich_heap_map_free(a);
 			ich_heap_map_free(b);
 		}
 		ich_heaps_close(h);
 		ich_dump_close(dump);
 	}
-	printf("%zu heaps: %zu maps from one walk; %zu painted columns compared\n", heaps, one_walk, painted);
+	printf("%zu heaps: %zu maps from one walk; %zu painted columns compared; %zu large and %zu corrupt blocks counted\n",
+	       heaps, one_walk, painted, larges, corrupts);
 	assert_true(heaps >= (size_t)g_n);
 	assert_true(painted > 0);
 }
