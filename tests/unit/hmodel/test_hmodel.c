@@ -43,6 +43,11 @@ struct block {
 static const char *out_path;
 static bool ntdll_image;	/* build(): also lay out ntdll's headers and .data */
 static bool second_heap;	/* build(): a second heap the PEB does not list */
+/* build(): the heap's committed bytes in two memory ranges split at
+ * H + SPLIT_AT, the upper one first in the file, so the two LFH
+ * containers' UserBlocks are not contiguous in the file */
+static bool split_heap;
+#define SPLIT_AT 0x2400ull
 static uint16_t ntdll_build_no = 19041;	/* build(): ntdll's file version build */
 #define H2 (H + 0x100000)
 #define NTDLL 0x7ffb0b120000ull
@@ -312,7 +317,12 @@ static char *build(int corrupt)
 		write_ntdll_image(md, m);
 	if (second_heap)
 		write_unlisted_heap(md, m);
-	db_md_add_memory(md, H, UCR_AT - H, DB_LIST_64);
+	if (split_heap) {
+		db_md_add_memory(md, H + SPLIT_AT, UCR_AT - H - SPLIT_AT, DB_LIST_64);
+		db_md_add_memory(md, H, SPLIT_AT, DB_LIST_64);
+	} else {
+		db_md_add_memory(md, H, UCR_AT - H, DB_LIST_64);
+	}
 	db_md_add_memory(md, H + 0x10000 - 0x10, 0, DB_LIST_64);
 	db_md_add_memory(md, V, 0x1000, DB_LIST_64);
 	db_md_add_memory(md, PEB, 0x1000, DB_LIST_64);
@@ -600,26 +610,33 @@ static void test_layout_missing_field(void **state)
 
 /* x64: the UserBlocks give RtlpLFHKey's low half; the full 64-bit value is
  * the one qword of ntdll's writable data with that low half. */
+/* The key, also with the containers' bytes not contiguous in the file
+ * (split: lfh_recover_key scores the candidate keys byte by byte, not in
+ * place). */
 static void test_lfh_key_64(void **state)
 {
 	(void)state;
-	ntdll_image = true;
-	char *path = build(0);
-	ntdll_image = false;
-	struct ich_dump *d;
-	assert_null(ich_dump_open(path, &d));
-	struct ich_heaps *h;
-	assert_null(ich_heaps_open(d, 0, &h));
-	struct ich_heap *hp = ich_heaps_get(h, 0);
-	assert_null(ich_heap_walk(h, hp, NULL, NULL));
-	uint64_t key;
-	assert_true(ich_heaps_lfh_key(h, &key));
-	assert_int_equal(ich_heaps_lfh_key_bits(h), 64);
-	assert_int_equal(key, FULLKEY);
-	ich_heaps_close(h);
-	ich_dump_close(d);
-	unlink(path);
-	free(path);
+	for (int split = 0; split < 2; split++) {
+		ntdll_image = true;
+		split_heap = split;
+		char *path = build(0);
+		ntdll_image = false;
+		split_heap = false;
+		struct ich_dump *d;
+		assert_null(ich_dump_open(path, &d));
+		struct ich_heaps *h;
+		assert_null(ich_heaps_open(d, 0, &h));
+		struct ich_heap *hp = ich_heaps_get(h, 0);
+		assert_null(ich_heap_walk(h, hp, NULL, NULL));
+		uint64_t key;
+		assert_true(ich_heaps_lfh_key(h, &key));
+		assert_int_equal(ich_heaps_lfh_key_bits(h), 64);
+		assert_int_equal(key, FULLKEY);
+		ich_heaps_close(h);
+		ich_dump_close(d);
+		unlink(path);
+		free(path);
+	}
 }
 
 /* 24H2: the PEB lists one heap; the second is found by its header in the
