@@ -12,6 +12,7 @@
 
 #include <icpheap/dump.h>
 
+#include "core/grow.h"
 #include "cli/cli.h"
 #include "core/json.h"
 #include "core/size.h"
@@ -86,15 +87,10 @@ static void list_add(struct path_list *l, const char *path)
 {
 	if (l->oom)
 		return;
-	if (l->n + 2 > l->cap) {
-		size_t cap = l->cap ? 2 * l->cap : 16;
-		char **v = realloc(l->v, cap * sizeof(*v));
-		if (!v) {
-			l->oom = true;
-			return;
-		}
-		l->v = v;
-		l->cap = cap;
+	/* room for the path and the NULL after it */
+	if (!ICH_ARRAY_RESERVE(l->v, l->n + 1, l->cap, 16)) {
+		l->oom = true;
+		return;
 	}
 	char *copy = strdup(path);
 	if (!copy) {

@@ -38,6 +38,7 @@
 #include <icpheap/minidump.h>
 #include <icpheap/pageheap.h>
 
+#include "core/grow.h"
 #include "core/endian.h"
 #include "heap/heap_internal.h"
 
@@ -93,14 +94,8 @@ static struct ich_error *add_range(struct ranges *r, uint64_t lo, uint64_t hi)
 			r->v[r->n - 1].hi = hi;
 		return NULL;
 	}
-	if (r->n == r->cap) {
-		size_t nc = r->cap ? r->cap * 2 : 256;
-		struct range *n = realloc(r->v, nc * sizeof(*n));
-		if (!n)
-			return &ich_enomem;
-		r->v = n;
-		r->cap = nc;
-	}
+	if (!ICH_ARRAY_RESERVE(r->v, r->n, r->cap, 256))
+		return &ich_enomem;
 	r->v[r->n++] = (struct range){ lo, hi };
 	return NULL;
 }

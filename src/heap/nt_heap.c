@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/endian.h"
 #include "heap/heap_internal.h"
 #include "heap/segment_heap.h"
@@ -148,26 +149,14 @@ static void rec_push(struct walk_ctx *w, uint64_t e, uint64_t raw)
 {
 	if (!w->recording || w->nrec >= MAX_REC)
 		return;
-	if (w->nrec == w->cap_rec) {
-		size_t cap = w->cap_rec ? 2 * w->cap_rec : 4096;
-		uint64_t *r = realloc(w->rec, cap * sizeof(*r));
-		if (!r) {
-			w->recording = false;
-			return;
-		}
-		w->rec = r;
-		w->cap_rec = cap;
+	if (!ICH_ARRAY_RESERVE(w->rec, w->nrec, w->cap_rec, 4096)) {
+		w->recording = false;
+		return;
 	}
 	if (e != w->rec_next) {
-		if (w->nruns == w->cap_runs) {
-			size_t cap = w->cap_runs ? 2 * w->cap_runs : 64;
-			struct rec_run *r = realloc(w->runs, cap * sizeof(*r));
-			if (!r) {
-				w->recording = false;
-				return;
-			}
-			w->runs = r;
-			w->cap_runs = cap;
+		if (!ICH_ARRAY_RESERVE(w->runs, w->nruns, w->cap_runs, 64)) {
+			w->recording = false;
+			return;
 		}
 		w->runs[w->nruns++] = (struct rec_run){ w->nrec, e };
 	}
@@ -274,15 +263,9 @@ struct deferred {
 
 static void defer_ub(struct deferred *d, struct ich_heap *heap, uint64_t ub, uint64_t size, uint64_t at)
 {
-	if (d->n == d->cap) {
-		size_t cap = d->cap ? 2 * d->cap : 64;
-		struct deferred_ub *v = realloc(d->v, cap * sizeof(*v));
-		if (!v) {
-			d->failed = true;
-			return;
-		}
-		d->v = v;
-		d->cap = cap;
+	if (!ICH_ARRAY_RESERVE(d->v, d->n, d->cap, 64)) {
+		d->failed = true;
+		return;
 	}
 	d->v[d->n++] = (struct deferred_ub){ ub, size, heap->nproblems, at >= d->skip_until };
 }

@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "kernel/kernel_internal.h"
 
 #define MAX_OBJECTS 1000000
@@ -27,14 +28,8 @@ static struct ich_icp_object *objset_add(struct objset *s, uint64_t addr)
 {
 	if (s->n >= MAX_OBJECTS)
 		return NULL;
-	if (s->n == s->cap) {
-		size_t cap = s->cap ? 2 * s->cap : 64;
-		struct ich_icp_object *v = realloc(s->v, cap * sizeof(*v));
-		if (!v)
-			return NULL;
-		s->v = v;
-		s->cap = cap;
-	}
+	if (!ICH_ARRAY_RESERVE(s->v, s->n, s->cap, 64))
+		return NULL;
 	struct ich_icp_object *o = &s->v[s->n++];
 	memset(o, 0, sizeof(*o));
 	o->address = addr;

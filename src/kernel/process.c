@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "kernel/kernel_internal.h"
 
 #define MAX_PROCESSES 65536	/* bound for hostile lists */
@@ -68,14 +69,8 @@ static struct ich_error *read_process(struct ich_kernel *k, uint64_t ep,
 static struct ich_error *collect(uint64_t entry, void *arg)
 {
 	struct walk *w = arg;
-	if (w->n == w->cap) {
-		size_t cap = w->cap ? 2 * w->cap : 64;
-		struct ich_kprocess *np = realloc(w->procs, cap * sizeof(*np));
-		if (!np)
-			return &ich_enomem;
-		w->procs = np;
-		w->cap = cap;
-	}
+	if (!ICH_ARRAY_RESERVE(w->procs, w->n, w->cap, 64))
+		return &ich_enomem;
 	uint64_t ep = entry - (uint64_t)w->k->o.ep_links;
 	struct ich_error *err = read_process(w->k, ep, &w->procs[w->n]);
 	if (err)

@@ -19,6 +19,7 @@
 #include <icpheap/dump.h>
 #include <icpheap/kdump.h>
 
+#include "core/grow.h"
 #include "core/endian.h"
 #include "kernel/kernel_internal.h"
 #include "reader/x86_pte.h"
@@ -45,15 +46,9 @@ static void add(struct ranges *r, uint64_t va, uint64_t len)
 		r->full = true;
 		return;
 	}
-	if (r->n == r->cap) {
-		size_t cap = r->cap ? 2 * r->cap : 256;
-		struct ich_user_range *nv = realloc(r->v, cap * sizeof(*nv));
-		if (!nv) {
-			r->full = true;
-			return;
-		}
-		r->v = nv;
-		r->cap = cap;
+	if (!ICH_ARRAY_RESERVE(r->v, r->n, r->cap, 256)) {
+		r->full = true;
+		return;
 	}
 	r->v[r->n++] = (struct ich_user_range){ va, len };
 }

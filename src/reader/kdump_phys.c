@@ -71,6 +71,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/grow.h"
 #include "core/endian.h"
 #include "reader/kdump_internal.h"
 
@@ -91,14 +92,8 @@ bool kd_add_run(struct kd_priv *p, uint64_t pfn, uint64_t n, uint64_t off)
 		p->runs[p->nruns - 1].count += n;
 		return true;
 	}
-	if (p->nruns == p->cap) {
-		size_t cap = p->cap ? 2 * p->cap : 64;
-		struct kd_run *r = realloc(p->runs, cap * sizeof(*r));
-		if (!r)
-			return false;
-		p->runs = r;
-		p->cap = cap;
-	}
+	if (!ICH_ARRAY_RESERVE(p->runs, p->nruns, p->cap, 64))
+		return false;
 	p->runs[p->nruns++] = (struct kd_run){ pfn, n, off };
 	return true;
 }

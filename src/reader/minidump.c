@@ -18,6 +18,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "core/grow.h"
 #include "core/utf.h"
 #include "core/endian.h"
 #include "reader/reader.h"
@@ -587,14 +588,8 @@ struct rangevec {
 
 static bool range_push(struct rangevec *rv, uint64_t start, uint64_t size, uint64_t rva)
 {
-	if (rv->n == rv->cap) {
-		size_t cap = rv->cap ? 2 * rv->cap : 64;
-		struct ich_va_range *v = realloc(rv->v, cap * sizeof(*v));
-		if (!v)
-			return false;
-		rv->v = v;
-		rv->cap = cap;
-	}
+	if (!ICH_ARRAY_RESERVE(rv->v, rv->n, rv->cap, 64))
+		return false;
 	rv->v[rv->n++] = (struct ich_va_range){ start, size, rva };
 	return true;
 }

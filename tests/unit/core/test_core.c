@@ -13,6 +13,7 @@
 #include <zlib.h>
 
 #include "core/fmt.h"
+#include "core/grow.h"
 #include "core/json.h"
 #include "core/out.h"
 #include "core/size.h"
@@ -1059,6 +1060,42 @@ static void check_fmt(uint64_t v)
 		assert_int_equal(got[k], '#');
 }
 
+/* ICH_ARRAY_RESERVE: the first allocation holds `first`, each growth
+ * doubles and keeps the elements; a size past size_t fails and leaves the
+ * array and its capacity as they were. */
+static void test_array_reserve(void **state)
+{
+	(void)state;
+	struct { uint32_t a, b; } *v = NULL;
+	size_t n = 0, cap = 0;
+	for (uint32_t i = 0; i < 1000; i++) {
+		size_t before = cap;
+		assert_true(ICH_ARRAY_RESERVE(v, n, cap, 16));
+		if (n < before)
+			assert_int_equal(cap, before);	/* room was there: nothing moved */
+		else
+			assert_int_equal(cap, before ? 2 * before : 16);
+		v[n].a = i;
+		v[n++].b = ~i;
+	}
+	assert_int_equal(cap, 1024);
+	for (uint32_t i = 0; i < 1000; i++) {
+		assert_int_equal(v[i].a, i);
+		assert_int_equal(v[i].b, ~i);
+	}
+	/* a capacity whose double times the element size is past SIZE_MAX */
+	void *keep = v;
+	size_t huge = SIZE_MAX / sizeof(*v) / 2 + 1;
+	assert_false(ICH_ARRAY_RESERVE(v, huge, huge, 16));
+	assert_ptr_equal(v, keep);
+	assert_int_equal(huge, SIZE_MAX / sizeof(*v) / 2 + 1);
+	/* a capacity whose double wraps */
+	size_t wrap = SIZE_MAX / 2 + 1;
+	assert_false(ICH_ARRAY_RESERVE(v, wrap, wrap, 16));
+	assert_int_equal(wrap, SIZE_MAX / 2 + 1);
+	free(v);
+}
+
 static void test_fmt(void **state)
 {
 	(void)state;
@@ -1169,6 +1206,7 @@ int main(void)
 		cmocka_unit_test(test_utf16),
 		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_fmt),
+		cmocka_unit_test(test_array_reserve),
 		cmocka_unit_test(test_out),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_pretty),
