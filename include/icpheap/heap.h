@@ -251,6 +251,56 @@ struct ich_error *ich_heap_walk_opt(struct ich_heaps *h, struct ich_heap *heap,
 				    ich_heap_block_fn *fn, void *arg, unsigned opts);
 
 /*
+ * A run of blocks handed over at once (issue 12: an LFH container's
+ * blocks, rendered from one template instead of one callback each).
+ * Block i (i < count) is tmpl with
+ *   header = tmpl.header + i * stride, user = tmpl.user + i * stride,
+ *   and state, flags, size, unused from kinds[kind[i]];
+ * block_size, prev_size, segment and layer are tmpl's for every block
+ * (tmpl's own state, flags, size and unused mean nothing).  nkinds <= 256.
+ * ich_heap_run_block expands one block.
+ */
+struct ich_heap_block_kind {
+	uint64_t size, unused;
+	enum ich_block_state state;
+	uint8_t flags;
+};
+struct ich_heap_block_run {
+	struct ich_heap_block tmpl;
+	uint64_t stride;
+	size_t count;
+	const uint8_t *kind;
+	const struct ich_heap_block_kind *kinds;
+	unsigned nkinds;
+};
+static inline void ich_heap_run_block(const struct ich_heap_block_run *r, size_t i, struct ich_heap_block *b)
+{
+	const struct ich_heap_block_kind *k = &r->kinds[r->kind[i]];
+	*b = r->tmpl;
+	b->header = r->tmpl.header + (uint64_t)i * r->stride;
+	b->user = r->tmpl.user + (uint64_t)i * r->stride;
+	b->size = k->size;
+	b->unused = k->unused;
+	b->state = k->state;
+	b->flags = k->flags;
+}
+typedef struct ich_error *ich_heap_run_fn(const struct ich_heap *heap, const struct ich_heap_block_run *r,
+					  void *arg);
+/*
+ * ich_heap_walk_opt with an optional run callback: where the walker has
+ * a run of blocks (NT and segment-heap LFH containers), run_fn gets it
+ * instead of fn getting its blocks one by one; every other block goes to
+ * fn.  The blocks, their order and the totals, problems and notes are
+ * those of ich_heap_walk_opt(h, heap, fn, arg, opts) (test_walk_options
+ * compares them); run_fn NULL is ich_heap_walk_opt.  fn must be set when
+ * run_fn is.  A run is counted in the totals before run_fn sees it, so
+ * when run_fn stops the walk (an error or &ich_stop) the totals include
+ * the whole run.
+ */
+struct ich_error *ich_heap_walk_runs(struct ich_heaps *h, struct ich_heap *heap, ich_heap_block_fn *fn,
+				     ich_heap_run_fn *run_fn, void *arg, unsigned opts);
+
+/*
  * The _HEAP fields WinDbg's !heap -a prints in its label block (NT heaps).
  * A field the layout row lacks, or the dump did not capture, has its
  * have_ bit clear (ICH_HI_*).  List heads are addresses inside the _HEAP.

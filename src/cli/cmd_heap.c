@@ -743,9 +743,10 @@ static int do_entries(struct ctx *c, bool free_only)
 		if (!err && !c->j)
 			(seg ? print_seg_heap_head : print_heap_head)(c, i, hp);
 		/* JSON with every block: the writer is the walk's callback
-		 * (entry_cb would only pass each block on) */
+		 * (entry_cb would only pass each block on), and an LFH
+		 * container's blocks come as runs (issue 12) */
 		if (!err && c->j && !free_only)
-			err = ich_heap_walk(c->h, hp, ich_json_block_cb, c->j);
+			err = ich_heap_walk_runs(c->h, hp, ich_json_block_cb, ich_json_block_run_cb, c->j, 0);
 		else if (!err)
 			err = ich_heap_walk_opt(c->h, hp, seg && !c->j ? seg_entry_cb : entry_cb, &e,
 						!c->j && !c->o->lfh_entries ? ICH_WALK_NO_LFH_BLOCKS : 0);

@@ -458,9 +458,8 @@ static __attribute__((noinline)) void tail_render(struct tail_slot *t, const str
 	t->valid = true;
 }
 
-/* ich_json_block_fields' object rendered in one go for compact writers
- * (the buffer position stays in a register; every tail fits its slot). */
-static inline __attribute__((always_inline)) void json_block_compact(struct ich_json *j, const struct ich_heap_block *b)
+/* b's tail: from the cache, rendered into it on a miss. */
+static inline __attribute__((always_inline)) const struct tail_slot *tail_of(const struct ich_heap_block *b)
 {
 	/* the segment is part of the text only with a where-key
 	 * (block_where_key: the layers up to ICH_LAYER_SEG_LARGE) */
@@ -475,28 +474,54 @@ static inline __attribute__((always_inline)) void json_block_compact(struct ich_
 	if (!t->valid || ((t->size ^ b->size) | (t->block_size ^ b->block_size) | (t->unused ^ b->unused) |
 			  (t->segment ^ segment) | (uint64_t)((t->state ^ st) | (t->layer ^ ly))))
 		tail_render(t, b, segment);
-	char *o = ich_json_raw_begin(j, 64 + TAIL_MAX), *p = o;
+	return t;
+}
+
+/* The most a block object takes in the buffer: the head with both
+ * addresses' 16-digit stores, and the tail's fixed-size moves. */
+#define BLOCK_ROOM (64 + TAIL_MAX)
+
+/* "{\"header\":\"0x<header>\",\"user\":\"0x<user>" at p; returns
+ * the end (room: 64 bytes). */
+static inline __attribute__((always_inline)) char *block_head(char *p, uint64_t header, uint64_t user)
+{
 	ICH_PUT_LIT(p, "{\"header\":\"0x");
 #ifdef ICH_HEX_STORE
 	/* both addresses' digits from one register */
 	uint64_t hh, hl, uh, ul;
-	ich_hex16x2_text(b->header, b->user, &hh, &hl, &uh, &ul);
-	unsigned nh = ich_hex_digits(b->header), nu = ich_hex_digits(b->user);
+	ich_hex16x2_text(header, user, &hh, &hl, &uh, &ul);
+	unsigned nh = ich_hex_digits(header), nu = ich_hex_digits(user);
 	ich_hex_store(p, hh, hl, nh);
 	p += nh;
 	ICH_PUT_LIT(p, "\",\"user\":\"0x");
 	ich_hex_store(p, uh, ul, nu);
 	p += nu;
 #else
-	p += ich_fmt_hex(p, b->header, 1);
+	p += ich_fmt_hex(p, header, 1);
 	ICH_PUT_LIT(p, "\",\"user\":\"0x");
-	p += ich_fmt_hex(p, b->user, 1);
+	p += ich_fmt_hex(p, user, 1);
 #endif
-	/* fixed-size moves (past the tail's end: scratch in the room) */
-	memcpy(p, t->text, TAIL_FAST);
-	if (t->len > TAIL_FAST)
-		memcpy(p + TAIL_FAST, t->text + TAIL_FAST, TAIL_MAX - TAIL_FAST);
-	p += t->len;
+	return p;
+}
+
+/* The tail's text at p (fixed-size moves: past the tail's end is scratch
+ * in the room); returns the end. */
+static inline __attribute__((always_inline)) char *block_tail(char *p, const char *text, uint32_t len)
+{
+	memcpy(p, text, TAIL_FAST);
+	if (len > TAIL_FAST)
+		memcpy(p + TAIL_FAST, text + TAIL_FAST, TAIL_MAX - TAIL_FAST);
+	return p + len;
+}
+
+/* ich_json_block_fields' object rendered in one go for compact writers
+ * (the buffer position stays in a register; every tail fits its slot). */
+static inline __attribute__((always_inline)) void json_block_compact(struct ich_json *j, const struct ich_heap_block *b)
+{
+	const struct tail_slot *t = tail_of(b);
+	char *o = ich_json_raw_begin(j, BLOCK_ROOM), *p = o;
+	p = block_head(p, b->header, b->user);
+	p = block_tail(p, t->text, t->len);
 	ich_json_raw_end(j, (size_t)(p - o));
 }
 
@@ -522,6 +547,127 @@ struct ich_error *ich_json_block_cb(const struct ich_heap *hp, const struct ich_
 {
 	(void)hp;
 	json_block(arg, b);
+	return NULL;
+}
+
+/*
+ * A run of blocks (ich_heap_walk_runs) as the objects ich_json_block
+ * writes one by one: each kind's tail is looked up once per run and the
+ * blocks are written from it, the buffer's room checked against a
+ * limit held in a register (issue 12: the cache probe, the call and the
+ * writer's bookkeeping per block were most of the renderer's cost).
+ * The run's tails are copied out of the cache (static: the CLI renders
+ * on one thread), since two of its kinds may share a cache slot.
+ */
+static struct {
+	_Alignas(16) char text[TAIL_MAX + 16];
+	uint32_t len;
+} run_tail[256];
+
+/* How many of the at most n addresses a, a + stride, ... keep a's nd hex
+ * digits (at least 1): they stay below 16^nd without wrapping past 2^64. */
+static inline size_t same_digits(uint64_t a, unsigned nd, uint64_t stride, size_t n)
+{
+	if (!stride)
+		return n;
+	/* 16^nd - a, as 2^64 - a when nd is 16 (a >= 2^60: never 0) */
+	uint64_t room = (nd < 16 ? 1ull << (4 * nd) : 0) - a;
+	uint64_t k = (room - 1) / stride + 1;
+	return k < n ? (size_t)k : n;
+}
+
+void ich_json_block_run(struct ich_json *j, const struct ich_heap_block_run *r)
+{
+	if (!r->count)
+		return;
+	if (ich_json_is_pretty(j)) {
+		for (size_t i = 0; i < r->count; i++) {
+			struct ich_heap_block b;
+			ich_heap_run_block(r, i, &b);
+			json_block(j, &b);
+		}
+		return;
+	}
+	struct ich_heap_block b = r->tmpl;
+	for (unsigned k = 0; k < r->nkinds; k++) {
+		b.state = r->kinds[k].state;
+		b.size = r->kinds[k].size;
+		b.unused = r->kinds[k].unused;
+		b.flags = r->kinds[k].flags;
+		const struct tail_slot *t = tail_of(&b);
+		memcpy(run_tail[k].text, t->text, TAIL_MAX);
+		run_tail[k].len = t->len;
+	}
+	uint64_t hdr = r->tmpl.header, usr = r->tmpl.user, stride = r->stride;
+	const uint8_t *kind = r->kind;
+	char *p = ich_json_raw_begin(j, BLOCK_ROOM);
+	/* a comma and a block fit below lim */
+	const char *lim = j->buf + ICH_JSON_BUF - (BLOCK_ROOM + 1);
+	p = block_head(p, hdr, usr);
+	p = block_tail(p, run_tail[kind[0]].text, run_tail[kind[0]].len);
+	for (size_t i = 1, n = r->count; i < n;) {
+		hdr += stride;
+		usr += stride;
+		/* the blocks from i on whose addresses keep their digit counts */
+		unsigned nh = ich_hex_digits(hdr), nu = ich_hex_digits(usr);
+		size_t end = i + same_digits(hdr, nh, stride, n - i);
+		end = i + same_digits(usr, nu, stride, end - i);
+		if (nh > 8 && nu > 8) {
+			/* x64 heaps: both addresses' digits at fixed offsets,
+			 * each as two 8-byte stores with a shift fixed for the
+			 * stretch */
+			unsigned shh = 8 * (16 - nh), shu = 8 * (16 - nu);
+			for (;;) {
+				if (p > lim) {
+					j->len = (size_t)(p - j->buf);
+					p = ich_json_raw_room(j, BLOCK_ROOM + 1);
+				}
+				uint32_t len = run_tail[kind[i]].len;
+				const char *text = run_tail[kind[i]].text;
+				uint64_t hh, hl, uh, ul;
+				ich_hex16x2_text(hdr, usr, &hh, &hl, &uh, &ul);
+				hh >>= shh;
+				uh >>= shu;
+				/* 14 and 12 bytes, each stored as 16 (the rest: scratch
+				 * the digits overwrite) */
+				memcpy(p, ",{\"header\":\"0x\0", 16);
+				memcpy(p + 14, &hh, 8);
+				memcpy(p + 6 + nh, &hl, 8);
+				p += 14 + nh;
+				memcpy(p, "\",\"user\":\"0x\0\0\0", 16);
+				memcpy(p + 12, &uh, 8);
+				memcpy(p + 4 + nu, &ul, 8);
+				p = block_tail(p + 12 + nu, text, len);
+				if (++i == end)
+					break;
+				hdr += stride;
+				usr += stride;
+			}
+			continue;
+		}
+		for (;;) {
+			if (p > lim) {
+				j->len = (size_t)(p - j->buf);
+				p = ich_json_raw_room(j, BLOCK_ROOM + 1);
+			}
+			uint32_t len = run_tail[kind[i]].len;
+			const char *text = run_tail[kind[i]].text;
+			*p++ = ',';
+			p = block_head(p, hdr, usr);
+			p = block_tail(p, text, len);
+			if (++i == end)
+				break;
+			hdr += stride;
+			usr += stride;
+		}
+	}
+	j->len = (size_t)(p - j->buf);
+}
+
+struct ich_error *ich_json_block_run_cb(const struct ich_heap *hp, const struct ich_heap_block_run *r, void *arg)
+{
+	(void)hp;
+	ich_json_block_run(arg, r);
 	return NULL;
 }
 

@@ -62,6 +62,11 @@ void ich_json_block(struct ich_json *j, const struct ich_heap_block *b);
 /* ich_json_block as a heap walk's callback (arg: the writer), so a walk
  * that lists every block calls the writer directly (issue 12). */
 struct ich_error *ich_json_block_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg);
+/* The run's blocks as ich_json_block writes them one by one (the same
+ * bytes), from one tail per kind (issue 12); and as a walk's run
+ * callback (ich_heap_walk_runs; arg: the writer). */
+void ich_json_block_run(struct ich_json *j, const struct ich_heap_block_run *r);
+struct ich_error *ich_json_block_run_cb(const struct ich_heap *hp, const struct ich_heap_block_run *r, void *arg);
 /* The -stat table into an open object: group_by, busy_bytes, sizes: [{size,
  * blocks, total}] (heap -stat per heap, analyze's heap_stat section). */
 const char *ich_stat_group_by(enum ich_heap_stat_order ord);

@@ -305,6 +305,11 @@ char *ich_json_raw_begin_slow(struct ich_json *j, size_t max)
 	return prefix_room(j, NULL, max);
 }
 
+char *ich_json_raw_room(struct ich_json *j, size_t max)
+{
+	return room(j, max);
+}
+
 void ich_json_finish(struct ich_json *j)
 {
 	putc_(j, '\n');

@@ -90,5 +90,9 @@ static inline char *ich_json_raw_begin(struct ich_json *j, size_t max)
 	return j->buf + j->len;
 }
 static inline void ich_json_raw_end(struct ich_json *j, size_t n) { j->len += n; }
+/* Room for max more bytes (max <= ICH_JSON_BUF) at buf + len, with no
+ * separator: for a caller that writes a run of values after
+ * ich_json_raw_begin (their commas its own) and keeps len itself. */
+char *ich_json_raw_room(struct ich_json *j, size_t max);
 
 #endif

@@ -243,6 +243,9 @@ struct walk_ctx {
 	uint64_t rec_addr;	/* listing: the address of rec[rec_cur] */
 	bool recording;
 	bool no_lfh_cb;		/* ICH_WALK_NO_LFH_BLOCKS: fn not called for LFH blocks */
+	/* ich_heap_walk_runs: gets the runs of blocks the walker has (an LFH
+	 * container's) instead of fn getting them one by one; NULL: none */
+	ich_heap_run_fn *run_fn;
 };
 struct rec_run {
 	size_t at;		/* index in rec of the run's first entry */
@@ -381,11 +384,9 @@ static inline __attribute__((always_inline)) struct ich_error *walk_emit(struct 
 	w->err = walk_call(w, b);
 	return w->err;
 }
-/* walk_emit for a run of count blocks that are alike but for their
- * addresses (b: the first): for walks that only sum blocks up (w->fn NULL,
- * or -stat's heap_stat_add: one table update per run), on a heap that is no
- * light page heap's (page_heap_light looks at every block). */
-static inline struct ich_error *walk_emit_run(struct walk_ctx *w, const struct ich_heap_block *b, uint64_t count)
+/* Count count blocks like b in the heap's totals (as walk_emit counts
+ * each). */
+static inline void walk_count(struct walk_ctx *w, const struct ich_heap_block *b, uint64_t count)
 {
 	struct ich_heap_totals *t = &w->heap->totals;
 	switch (b->state) {
@@ -410,9 +411,39 @@ static inline struct ich_error *walk_emit_run(struct walk_ctx *w, const struct i
 		t->corrupt_count += count;
 		break;
 	}
+}
+/* walk_emit for a run of count blocks that are alike but for their
+ * addresses (b: the first): for walks that only sum blocks up (w->fn NULL,
+ * or -stat's heap_stat_add: one table update per run), on a heap that is no
+ * light page heap's (page_heap_light looks at every block). */
+static inline struct ich_error *walk_emit_run(struct walk_ctx *w, const struct ich_heap_block *b, uint64_t count)
+{
+	walk_count(w, b, count);
 	if (w->fn != heap_stat_add || w->err || b->state != ICH_BLOCK_BUSY)
 		return w->err;
 	w->err = heap_stat_add_n(w->arg, b->size, count);
+	return w->err;
+}
+/* Whether the walk hands runs of blocks to a run callback (a light page
+ * heap's blocks go one by one: page_heap_light looks at each). */
+static inline bool walk_runs(const struct walk_ctx *w)
+{
+	return w->run_fn && w->fn && !w->err && !w->heap->dph_owner;
+}
+/* A run (walk_runs true) counted in the totals, kcount[k] its blocks of
+ * kind k, and handed to the run callback. */
+static inline struct ich_error *walk_emit_blocks(struct walk_ctx *w, const struct ich_heap_block_run *r,
+						 const uint32_t *kcount)
+{
+	struct ich_heap_block b = r->tmpl;
+	for (unsigned k = 0; k < r->nkinds; k++) {
+		b.state = r->kinds[k].state;
+		b.size = r->kinds[k].size;
+		walk_count(w, &b, kcount[k]);
+	}
+	if (w->err || !r->count)
+		return w->err;
+	w->err = w->run_fn(w->heap, r, w->arg);
 	return w->err;
 }
 /* nt_heap.c: read and decode the back-end entry at e. */

@@ -413,6 +413,85 @@ static bool lfh_counted(struct walk_ctx *w, uint64_t ub, uint32_t first, uint32_
 	return true;
 }
 
+/*
+ * The container's blocks as runs for a run callback (walk_runs): the
+ * per-block loop below, with each block's state, flags, size and unused
+ * as an index into the kinds met so far (a kind is the busy bit and the
+ * UnusedBytes byte, which fix them) instead of a block record and a
+ * callback each.  A run ends after RUN_MAX blocks or before a block that
+ * would be a 257th kind (the kind index is a byte); problems are
+ * recorded for the same blocks in the same order as the loop records them.
+ */
+#define RUN_MAX 1024u
+static void lfh_runs(struct walk_ctx *w, uint64_t ub, uint32_t first, uint32_t stride, uint64_t n,
+		     const uint8_t *bits, const uint8_t *hdr)
+{
+	uint8_t kind[RUN_MAX];
+	struct ich_heap_block_kind kinds[256];
+	uint32_t kcount[256];
+	int16_t kmap[512];	/* busy << 8 | UnusedBytes -> kind, -1: none yet */
+	memset(kmap, -1, sizeof(kmap));
+	uint64_t blk0 = ub + first;
+	struct ich_heap_block_run r = {
+		.tmpl = { .header = blk0, .user = blk0 + w->unit, .block_size = stride,
+			  .segment = ub, .layer = ICH_LAYER_LFH },
+		.stride = stride, .kind = kind, .kinds = kinds,
+	};
+	unsigned nk = 0;
+	uint64_t i0 = 0;	/* the current run's first block */
+	for (uint64_t i = 0; i < n; i++) {
+		unsigned busy = (bits[i / 8] >> (i % 8)) & 1;
+		uint8_t ub_byte = hdr[i * stride];
+		unsigned key = busy << 8 | ub_byte;
+		int k = kmap[key];
+		if (k < 0 || i - i0 == RUN_MAX) {
+			if (i > i0) {
+				/* the run so far goes first */
+				r.tmpl.header = blk0 + i0 * stride;
+				r.tmpl.user = r.tmpl.header + w->unit;
+				r.count = (size_t)(i - i0);
+				r.nkinds = nk;
+				if (walk_emit_blocks(w, &r, kcount))
+					return;
+				i0 = i;
+				memset(kcount, 0, nk * sizeof(kcount[0]));
+			}
+			if (k < 0 && nk == 256) {
+				memset(kmap, -1, sizeof(kmap));
+				nk = 0;
+			}
+		}
+		if (k < 0) {
+			k = (int)nk++;
+			kmap[key] = (int16_t)k;
+			kcount[k] = 0;
+			struct ich_heap_block_kind *kd = &kinds[k];
+			kd->flags = ub_byte;
+			if (busy) {
+				uint64_t unused = ub_byte & 0x3F;
+				kd->unused = unused <= stride ? unused : stride;
+				kd->size = stride - kd->unused;
+				kd->state = ICH_BLOCK_BUSY;
+			} else {
+				kd->size = 0;
+				kd->unused = stride;
+				kd->state = ICH_BLOCK_FREE;
+			}
+		}
+		if (busy && !(ub_byte & 0x80))
+			heap_problem(w->heap, blk0 + i * stride, "LFH block is busy in the bitmap but its UnusedBytes 0x%02x lacks the front-end bit 0x80", ub_byte);
+		kind[i - i0] = (uint8_t)k;
+		kcount[k]++;
+	}
+	if (n > i0) {
+		r.tmpl.header = blk0 + i0 * stride;
+		r.tmpl.user = r.tmpl.header + w->unit;
+		r.count = (size_t)(n - i0);
+		r.nkinds = nk;
+		walk_emit_blocks(w, &r, kcount);
+	}
+}
+
 static bool walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 {
 	struct ich_heaps *h = w->h;
@@ -467,6 +546,10 @@ static bool walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 	uint64_t ub_at = first + (uint64_t)o->entry_small_header + 7;
 	if (span && lfh_counted(w, ub, first, stride, n, bits, span + ub_at))
 		return true;
+	if (span && walk_runs(w)) {
+		lfh_runs(w, ub, first, stride, n, bits, span + ub_at);
+		return true;
+	}
 	for (uint64_t i = 0; i < n; i++) {
 		uint64_t blk = ub + first + i * stride;
 		bool busy = bits[i / 8] & (1u << (i % 8));
@@ -506,11 +589,14 @@ bool lfh_walk_userblocks(struct walk_ctx *w, uint64_t ub, uint64_t ub_size)
 	/* ICH_WALK_NO_LFH_BLOCKS: the container's blocks counted and checked
 	 * as a walk without a callback does (lfh_counted where it can) */
 	ich_heap_block_fn *fn = w->fn;
+	ich_heap_run_fn *run_fn = w->run_fn;
 	void *arg = w->arg;
 	w->fn = NULL;
+	w->run_fn = NULL;
 	w->arg = NULL;
 	bool r = walk_userblocks(w, ub, ub_size);
 	w->fn = fn;
+	w->run_fn = run_fn;
 	w->arg = arg;
 	return r;
 }

@@ -1000,6 +1000,14 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 struct ich_error *ich_heap_walk_opt(struct ich_heaps *h, struct ich_heap *heap,
 				    ich_heap_block_fn *fn, void *arg, unsigned opts)
 {
+	return ich_heap_walk_runs(h, heap, fn, NULL, arg, opts);
+}
+
+struct ich_error *ich_heap_walk_runs(struct ich_heaps *h, struct ich_heap *heap, ich_heap_block_fn *fn,
+				     ich_heap_run_fn *run_fn, void *arg, unsigned opts)
+{
+	if (!fn)
+		run_fn = NULL;
 	if (heap->kind == ICH_HEAP_KIND_PAGE && heap->status == ICH_HEAP_OK)
 		return page_heap_walk(h, heap, fn, arg);
 	if (heap->status != ICH_HEAP_OK)
@@ -1018,10 +1026,10 @@ struct ich_error *ich_heap_walk_opt(struct ich_heaps *h, struct ich_heap *heap,
 	heap->partial = false;
 	memset(&heap->totals, 0, sizeof(heap->totals));
 	if (heap->kind == ICH_HEAP_KIND_SEGMENT)
-		return seg_heap_walk(h, heap, fn, arg);	/* segment_heap.c */
+		return seg_heap_walk(h, heap, fn, run_fn, arg);	/* segment_heap.c */
 	const struct ntofs *o = &h->ofs[heap - h->heaps];
 	struct walk_ctx w = { .h = h, .heap = heap, .o = o, .fn = fn, .arg = arg, .unit = h->ptr == 8 ? 16 : 8,
-			      .no_lfh_cb = (opts & ICH_WALK_NO_LFH_BLOCKS) != 0 };
+			      .no_lfh_cb = (opts & ICH_WALK_NO_LFH_BLOCKS) != 0, .run_fn = run_fn };
 	struct ich_error *err = encoding_key(&w, &w.key);
 	if (err)
 		return ich_error_wrap(err, "heap 0x%" PRIx64 ": Encoding: ", heap->address);

@@ -886,6 +886,96 @@ static void lfh_bulk(struct seg_walk *s, const struct view *v, const uint8_t *bi
 	t->free_bytes += (bc - nbusy) * bs;
 }
 
+/*
+ * An LFH subsegment's blocks as runs for a run callback (walk_runs): the
+ * per-block loop of walk_lfh, with each block's state, size and unused as
+ * an index into the kinds met so far (a kind: busy, and a busy block's
+ * unused bytes) instead of a block record and a callback each.  A run ends
+ * after RUN_MAX blocks or before a block that would be a 257th kind;
+ * problems are recorded for the same blocks in the same order as the loop
+ * records them.
+ */
+#define RUN_MAX 1024u
+static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bits, uint32_t bc, uint64_t sub,
+		     uint64_t blk0, uint32_t bs)
+{
+	struct ich_heap *heap = s->w.heap;
+	uint8_t kind[RUN_MAX];
+	struct ich_heap_block_kind kinds[256];
+	uint32_t kcount[256];
+	/* busy << 16 | unused, + 1 (0: empty slot) -> kind: open addressing */
+	struct {
+		uint32_t key;
+		uint8_t k;
+	} kmap[512];
+	memset(kmap, 0, sizeof(kmap));
+	struct ich_heap_block_run r = {
+		.tmpl = { .header = blk0, .user = blk0, .block_size = bs, .segment = sub, .layer = ICH_LAYER_SEG_LFH },
+		.stride = bs, .kind = kind, .kinds = kinds,
+	};
+	unsigned nk = 0;
+	uint32_t i0 = 0;	/* the current run's first block */
+	uint64_t blk = blk0;
+	for (uint32_t i = 0; i < bc; i++, blk += bs) {
+		unsigned st = lfh_bitmap_bits(bits, i);
+		uint64_t unused = 0;
+		if ((st & 3) == 3 && view_has(v, blk + bs - 2, 2)) {
+			unused = unused_trailer((uint16_t)ich_le16(view_at(v, blk + bs - 2)), false);
+			if (unused > bs) {
+				heap_problem(heap, blk, "LFH block: unused byte count 0x%" PRIx64 " exceeds BlockSize 0x%x", unused, bs);
+				unused = 0;
+			}
+		}
+		uint32_t key = ((st & 1u) << 16 | (uint32_t)unused) + 1;
+		size_t slot = (key * 0x9E3779B1u) >> 23;
+		while (kmap[slot].key && kmap[slot].key != key)
+			slot = (slot + 1) & 511;
+		bool known = kmap[slot].key == key;
+		if (!known || i - i0 == RUN_MAX) {
+			if (i > i0) {
+				/* the run so far goes first */
+				r.tmpl.header = r.tmpl.user = blk0 + (uint64_t)i0 * bs;
+				r.count = i - i0;
+				r.nkinds = nk;
+				if (walk_emit_blocks(&s->w, &r, kcount))
+					return;
+				i0 = i;
+				memset(kcount, 0, nk * sizeof(kcount[0]));
+			}
+			if (!known && nk == 256) {
+				memset(kmap, 0, sizeof(kmap));
+				nk = 0;
+				slot = (key * 0x9E3779B1u) >> 23;
+			}
+		}
+		if (!known) {
+			kmap[slot].key = key;
+			kmap[slot].k = (uint8_t)nk;
+			kcount[nk] = 0;
+			struct ich_heap_block_kind *kd = &kinds[nk++];
+			if (st & 1) {
+				kd->state = ICH_BLOCK_BUSY;
+				kd->flags = 1;
+				kd->size = bs - unused;
+				kd->unused = unused;
+			} else {
+				kd->state = ICH_BLOCK_FREE;
+				kd->flags = 0;
+				kd->size = 0;
+				kd->unused = bs;
+			}
+		}
+		kind[i - i0] = kmap[slot].k;
+		kcount[kmap[slot].k]++;
+	}
+	if (bc > i0) {
+		r.tmpl.header = r.tmpl.user = blk0 + (uint64_t)i0 * bs;
+		r.count = bc - i0;
+		r.nkinds = nk;
+		walk_emit_blocks(&s->w, &r, kcount);
+	}
+}
+
 static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
 {
 	struct ich_heap *heap = s->w.heap;
@@ -934,6 +1024,11 @@ static void walk_lfh(struct seg_walk *s, uint64_t sub, uint64_t len)
 			     clear, bc, free_count, spare_set ? ", an entry past BlockCount is set" : "");
 	if (s->bulk) {
 		lfh_bulk(s, &v, bits, bc, sub + fo, bs);
+		view_close_release(s, &v);
+		return;
+	}
+	if (walk_runs(&s->w)) {
+		lfh_runs(s, &v, bits, bc, sub, sub + fo, bs);
 		view_close_release(s, &v);
 		return;
 	}
@@ -1179,13 +1274,14 @@ static void walk_large(struct seg_walk *s)
 }
 
 struct ich_error *seg_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
-				ich_heap_block_fn *fn, void *arg)
+				ich_heap_block_fn *fn, ich_heap_run_fn *run_fn, void *arg)
 {
 	const struct seg_heap_info *hi = info_of(h, heap->address);
 	if (!hi)
 		return ich_error_create(ICH_ERR_INTERNAL, "segment heap 0x%" PRIx64 " was not classified", heap->address);
 	keys_ensure(h);
-	struct seg_walk s = { .w = { .h = h, .heap = heap, .fn = fn, .arg = arg, .unit = h->ptr == 8 ? 16 : 8 },
+	struct seg_walk s = { .w = { .h = h, .heap = heap, .fn = fn, .arg = arg, .unit = h->ptr == 8 ? 16 : 8,
+				     .run_fn = run_fn },
 			      .o = &hi->o, .st = h->seg, .unit = h->ptr == 8 ? 16 : 8,
 			      .bulk = !heap->dph_owner && (!fn || fn == heap_stat_add),
 			      .stat = fn == heap_stat_add ? arg : NULL };

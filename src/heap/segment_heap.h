@@ -132,7 +132,7 @@ struct ich_heaps;
 void seg_heap_classify(struct ich_heaps *h, struct ich_heap *heap);
 /* ich_heap_walk for kind SEGMENT. */
 struct ich_error *seg_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
-				ich_heap_block_fn *fn, void *arg);
+				ich_heap_block_fn *fn, ich_heap_run_fn *run_fn, void *arg);
 void seg_state_free(struct ich_heaps *h);
 
 #endif

@@ -7,11 +7,15 @@
  * callback the walkers run inline and may feed a run of equal-sized
  * blocks at once) must give the same totals and problems, and -stat's
  * size groups must be the busy blocks of the callback route grouped by
- * requested size.
+ * requested size.  The run route (ich_heap_walk_runs, issue 12: an LFH
+ * container's blocks handed over as one run) must give the callback
+ * route's blocks in the same order, and the same totals and problems.
  */
 #ifndef ICPHEAP_TEST_HEAP_PATHS_H
 #define ICPHEAP_TEST_HEAP_PATHS_H
 
+#include <inttypes.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -68,8 +72,82 @@ static int heap_paths_cmp_size(const void *x, const void *y)
 	return a->size < b->size ? -1 : a->size > b->size;
 }
 
+/* The run route: runs expanded here, from the documented meaning of
+ * struct ich_heap_block_run (not ich_heap_run_block), into blocks. */
+struct heap_runs {
+	struct heap_blocks blocks;
+	size_t nruns, nrun_blocks;
+};
+/* blocks the run route handed over as runs, over every heap_paths_check */
+static size_t heap_paths_run_blocks;
+
+static inline struct ich_error *heap_runs_block(const struct ich_heap *hp, const struct ich_heap_block *b,
+						void *arg)
+{
+	return heap_blocks_collect(hp, b, &((struct heap_runs *)arg)->blocks);
+}
+
+static inline struct ich_error *heap_runs_collect(const struct ich_heap *hp, const struct ich_heap_block_run *r,
+						  void *arg)
+{
+	struct heap_runs *s = arg;
+	if (!r->count || !r->nkinds || r->nkinds > 256)
+		fail_msg("heap 0x%" PRIx64 ": a run of %zu blocks with %u kinds", hp->address, r->count, r->nkinds);
+	for (size_t i = 0; i < r->count; i++) {
+		unsigned k = r->kind[i];
+		if (k >= r->nkinds)
+			fail_msg("heap 0x%" PRIx64 ": run block %zu has kind %u of %u", hp->address, i, k, r->nkinds);
+		struct ich_heap_block b = r->tmpl;
+		b.header = r->tmpl.header + i * r->stride;
+		b.user = r->tmpl.user + i * r->stride;
+		b.state = r->kinds[k].state;
+		b.flags = r->kinds[k].flags;
+		b.size = r->kinds[k].size;
+		b.unused = r->kinds[k].unused;
+		struct ich_error *err = heap_blocks_collect(hp, &b, &s->blocks);
+		if (err)
+			return err;
+	}
+	s->nruns++;
+	s->nrun_blocks += r->count;
+	return NULL;
+}
+
+static inline bool heap_paths_same_block(const struct ich_heap_block *x, const struct ich_heap_block *y)
+{
+	return x->header == y->header && x->user == y->user && x->size == y->size &&
+	       x->block_size == y->block_size && x->unused == y->unused && x->prev_size == y->prev_size &&
+	       x->segment == y->segment && x->flags == y->flags && x->state == y->state && x->layer == y->layer;
+}
+
+/* hp walked by the run route (opts as the reference's walk) gives ref's
+ * blocks in order, totals and problems; returns how many came in runs. */
+static inline size_t heap_runs_check(struct ich_heaps *h, struct ich_heap *hp, const struct heap_blocks *ref,
+				     const struct heap_snapshot *snap, struct ich_error *ref_err, unsigned opts)
+{
+	struct heap_runs rr;
+	memset(&rr, 0, sizeof(rr));
+	struct ich_error *e2 = ich_heap_walk_runs(h, hp, heap_runs_block, heap_runs_collect, &rr, opts);
+	assert_int_equal(e2 == NULL, ref_err == NULL);
+	ich_error_destroy(e2);
+	heap_snapshot_check(hp, snap, "run");
+	size_t n = rr.blocks.n < ref->n ? rr.blocks.n : ref->n;
+	for (size_t i = 0; i < n; i++)
+		if (!heap_paths_same_block(&rr.blocks.b[i], &ref->b[i]))
+			fail_msg("heap 0x%" PRIx64 ": the run route's block %zu (header 0x%" PRIx64 " size %" PRIu64
+				 " state %d) is not the callback route's (header 0x%" PRIx64 " size %" PRIu64 " state %d)",
+				 hp->address, i, rr.blocks.b[i].header, rr.blocks.b[i].size, (int)rr.blocks.b[i].state,
+				 ref->b[i].header, ref->b[i].size, (int)ref->b[i].state);
+	if (rr.blocks.n != ref->n)
+		fail_msg("heap 0x%" PRIx64 ": the run route gives %zu blocks, the callback route %zu", hp->address,
+			 rr.blocks.n, ref->n);
+	free(rr.blocks.b);
+	heap_paths_run_blocks += rr.nrun_blocks;
+	return rr.nrun_blocks;
+}
+
 /*
- * Walk hp by the three routes and check they agree (see the top).  The
+ * Walk hp by the four routes and check they agree (see the top).  The
  * callback route's blocks are returned in *blocks (free ->b) for the
  * caller's own checks.  Returns the callback route's walk error (the other
  * routes must fail alike).
@@ -124,6 +202,7 @@ static inline struct ich_error *heap_paths_check(struct ich_heaps *h, struct ich
 		free(rows);
 	}
 	ich_error_destroy(e2);
+	heap_runs_check(h, hp, blocks, &ref, err, 0);
 	free(ref.problems);
 	return err;
 }

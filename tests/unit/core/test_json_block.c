@@ -13,6 +13,7 @@
  */
 #include <setjmp.h>
 #include <stdarg.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -200,11 +201,205 @@ static void test_tails_and_addresses(void **state)
 	free(v);
 }
 
+/*
+ * Runs (ich_json_block_run, heap -a --json's LFH containers): the same
+ * bytes as the run's blocks written one by one through the field-by-field
+ * writer and through ich_json_block, in compact and pretty writers, with
+ * single blocks between runs (the commas).  Block i of a run is expanded
+ * here from struct ich_heap_block_run's documented meaning.
+ */
+struct run_case {
+	struct ich_heap_block tmpl;
+	uint64_t stride;
+	size_t count;
+	uint8_t *kind;
+	struct ich_heap_block_kind *kinds;
+	unsigned nkinds;
+};
+
+static void run_expand(const struct run_case *c, size_t i, struct ich_heap_block *b)
+{
+	*b = c->tmpl;
+	b->header = c->tmpl.header + i * c->stride;
+	b->user = c->tmpl.user + i * c->stride;
+	const struct ich_heap_block_kind *k = &c->kinds[c->kind[i]];
+	b->state = k->state;
+	b->flags = k->flags;
+	b->size = k->size;
+	b->unused = k->unused;
+}
+
+static void check_runs(const struct run_case *v, size_t n, bool pretty)
+{
+	struct sink a, b, c;
+	sink_open(&a);
+	sink_open(&b);
+	sink_open(&c);
+	if (pretty) {
+		a.j->pretty = b.j->pretty = c.j->pretty = true;
+	}
+	for (size_t r = 0; r < n; r++) {
+		const struct run_case *rc = &v[r];
+		struct ich_heap_block_run run = { .tmpl = rc->tmpl, .stride = rc->stride, .count = rc->count,
+						  .kind = rc->kind, .kinds = rc->kinds, .nkinds = rc->nkinds };
+		if (r % 2)
+			assert_null(ich_json_block_run_cb(NULL, &run, a.j));
+		else
+			ich_json_block_run(a.j, &run);
+		for (size_t i = 0; i < rc->count; i++) {
+			struct ich_heap_block blk;
+			run_expand(rc, i, &blk);
+			ich_json_begin_object(b.j, NULL);
+			ich_json_block_fields(b.j, &blk);
+			ich_json_end_object(b.j);
+			ich_json_block(c.j, &blk);
+		}
+		/* a single block between runs every third run */
+		if (r % 3 == 1) {
+			struct ich_heap_block one = { .header = 0x10 * r, .user = 0x10 * r + 0x10, .size = r,
+						      .block_size = 0x20, .state = ICH_BLOCK_BUSY };
+			ich_json_block(a.j, &one);
+			ich_json_begin_object(b.j, NULL);
+			ich_json_block_fields(b.j, &one);
+			ich_json_end_object(b.j);
+			ich_json_block(c.j, &one);
+		}
+	}
+	sink_close(&a);
+	sink_close(&b);
+	sink_close(&c);
+	assert_int_equal(a.len, c.len);
+	assert_memory_equal(a.text, c.text, a.len);
+	free(c.text);
+	if (a.len != b.len || memcmp(a.text, b.text, a.len)) {
+		size_t k = 0;
+		while (k < a.len && k < b.len && a.text[k] == b.text[k])
+			k++;
+		size_t from = k > 120 ? k - 120 : 0;
+		print_error("first difference at byte %zu:\n  runs:   %.240s\n  fields: %.240s\n", k, a.text + from,
+			    b.text + from);
+	}
+	assert_int_equal(a.len, b.len);
+	assert_memory_equal(a.text, b.text, a.len);
+	free(a.text);
+	free(b.text);
+}
+
+static void test_runs(void **state)
+{
+	(void)state;
+	enum { NRUNS = 2000, KIND_ROOM = 1 << 20 };
+	struct run_case *v = calloc(NRUNS, sizeof(*v));
+	uint8_t *kind_pool = malloc(KIND_ROOM);
+	struct ich_heap_block_kind *kinds = calloc(256, sizeof(*kinds));
+	assert_non_null(v);
+	assert_non_null(kind_pool);
+	assert_non_null(kinds);
+	/* 256 kinds: busy of every unused 0..63 and the longest sizes, free,
+	 * internal, corrupt, and states past the range */
+	for (unsigned k = 0; k < 256; k++) {
+		struct ich_heap_block_kind *kd = &kinds[k];
+		kd->flags = (uint8_t)k;
+		switch (k % 8) {
+		case 0: case 1: case 2: case 3:
+			kd->state = ICH_BLOCK_BUSY;
+			kd->unused = k % 64;
+			kd->size = 0x40 - kd->unused;
+			break;
+		case 4: case 5:
+			kd->state = ICH_BLOCK_FREE;
+			kd->unused = 0x40;
+			break;
+		case 6:
+			kd->state = (enum ich_block_state)(k % 5);
+			kd->size = k < 128 ? UINT64_MAX : k;
+			kd->unused = UINT64_MAX - k;
+			break;
+		case 7:
+			kd->state = ICH_BLOCK_INTERNAL;
+			kd->size = (uint64_t)k << 40;
+			break;
+		}
+	}
+	size_t nr = 0, used = 0;
+#define ADD_RUN(h, u, st, cnt, nk, pick)                                                   \
+	do {                                                                               \
+		assert_true(nr < NRUNS && used + (cnt) <= KIND_ROOM);                      \
+		struct run_case *rc_ = &v[nr++];                                           \
+		rc_->tmpl = (struct ich_heap_block){ .header = (h), .user = (u), .block_size = 0x40, \
+						     .segment = 0x7ff000000000ull + nr,            \
+						     .layer = (enum ich_block_layer)(nr % 10) };    \
+		rc_->stride = (st);                                                        \
+		rc_->count = (cnt);                                                        \
+		rc_->kind = kind_pool + used;                                              \
+		rc_->kinds = kinds;                                                        \
+		rc_->nkinds = (nk);                                                        \
+		for (size_t i_ = 0; i_ < (cnt); i_++)                                      \
+			rc_->kind[i_] = (uint8_t)((pick) % (nk));                          \
+		used += (cnt);                                                             \
+	} while (0)
+	/* every digit-count transition: header and user across 16^d within
+	 * the run (user ahead of the header by 16, or equal), strides small
+	 * to 0x1000, mixed kinds */
+	static const uint64_t strides[] = { 8, 0x10, 0x30, 0x1000 };
+	for (unsigned d = 1; d < 16; d++) {
+		uint64_t edge = 1ull << (4 * d);
+		for (unsigned s = 0; s < 4; s++) {
+			uint64_t st = strides[s];
+			uint64_t h = edge > 5 * st ? edge - 5 * st : 0;
+			ADD_RUN(h, h + 16, st, 12, 4, i_ * 7 + d);
+			ADD_RUN(h, h, st, 12, 2, i_ / 3);
+			ADD_RUN(h + 3, h + 3 + 8, st, 12, 256, next_rand());
+		}
+	}
+	/* carry through a digit boundary one block at a time */
+	ADD_RUN(0xfff0, 0x10000, 0x10, 4, 2, i_);
+	ADD_RUN(0xffff0, 0xfffff, 1, 40, 3, i_);
+	/* wrap past 2^64 (the digits shrink), maximal strides, stride 0 */
+	ADD_RUN(UINT64_MAX - 0x25, UINT64_MAX - 0x15, 0x10, 6, 5, i_);
+	ADD_RUN(0, 0x10, 1ull << 60, 17, 7, i_);
+	ADD_RUN(1, 1, 1ull << 63, 3, 3, i_);
+	ADD_RUN(UINT64_MAX, 0, UINT64_MAX, 5, 2, i_);
+	ADD_RUN(0x1234, 0x1244, 0, 5, 2, i_);
+	/* runs of 1, of every layer, every kind */
+	for (unsigned k = 0; k < 256; k++)
+		ADD_RUN(0x1c3a0001000ull + 0x40 * k, 0x1c3a0001010ull + 0x40 * k, 0x40, 1, 256, k);
+	/* long runs: the writer's buffer fills inside them (and 256 kinds
+	 * share the tail cache's 16 slots) */
+	ADD_RUN(0x1c3a0100000ull, 0x1c3a0100010ull, 0x20, 5000, 2, next_rand() & 1);
+	ADD_RUN(0x7ffe0000, 0x7ffe0008, 0x18, 3333, 256, next_rand());
+	ADD_RUN(0x1c3a0200000ull, 0x1c3a0200010ull, 0x30, 1024, 256, i_);
+	/* random runs */
+	while (nr < 600) {
+		uint64_t r = next_rand();
+		unsigned shift = (unsigned)(r & 63);
+		uint64_t h = next_rand() >> shift;
+		size_t cnt = 1 + (size_t)((r >> 8) % 300);
+		unsigned nk = 1 + (unsigned)((r >> 20) % 256);
+		ADD_RUN(h, h + ((r >> 30) & 1 ? 16 : 0), ((r >> 32) & 0xFF) * 8, cnt, nk, next_rand());
+	}
+#undef ADD_RUN
+	check_runs(v, nr, false);
+	check_runs(v, nr, true);
+	/* an empty run writes nothing */
+	struct ich_heap_block_run empty = { .count = 0 };
+	struct sink e;
+	sink_open(&e);
+	ich_json_block_run(e.j, &empty);
+	sink_close(&e);
+	assert_string_equal(e.text, "[]\n");
+	free(e.text);
+	free(v);
+	free(kind_pool);
+	free(kinds);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_one_field_apart),
 		cmocka_unit_test(test_tails_and_addresses),
+		cmocka_unit_test(test_runs),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

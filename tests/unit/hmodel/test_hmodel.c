@@ -48,6 +48,8 @@ static bool second_heap;	/* build(): a second heap the PEB does not list */
  * containers' UserBlocks are not contiguous in the file */
 static bool split_heap;
 #define SPLIT_AT 0x2400ull
+/* build(): the first LFH container is lfh_varied's instead */
+static bool varied_container;
 static uint16_t ntdll_build_no = 19041;	/* build(): ntdll's file version build */
 #define H2 (H + 0x100000)
 #define NTDLL 0x7ffb0b120000ull
@@ -97,6 +99,41 @@ static void lfh_container(struct db_mem *m, uint64_t e, uint64_t ub_bytes, uint3
 		}
 	}
 	(void)ub_bytes;
+}
+
+/*
+ * A large container for the run route (ich_heap_walk_runs): 1263 blocks
+ * of stride 0x10 (more than lfh.c's RUN_MAX of 1024 per run), the bitmap
+ * before FirstAllocationOffset 0x100.  Block i is free when i % 3 == 0,
+ * with UnusedBytes (i * 7) & 0xFF (any byte: a free block's is not
+ * checked), else busy with 0x80 | (i % 64) (more than the stride for
+ * i % 64 > 16: clamped); block 700 is busy without the front-end bit (a
+ * problem).  The kinds (busy bit, UnusedBytes) pass 256 in the first 1024
+ * blocks.  ub_bytes must hold 0x100 + 1263 * 0x10.
+ */
+#define VARIED_COUNT 1263u
+static void lfh_varied(struct db_mem *m, uint64_t e, uint64_t subseg)
+{
+	uint64_t ub = e + 16;
+	uint32_t first = 0x100, stride = 0x10;
+	db_mem_write_u64(m, ub + 0x00, subseg);
+	db_mem_write_u32(m, ub + 0x14, 0xF0E0D0C0);
+	db_mem_write_u32(m, ub + 0x18, (first | stride << 16) ^ (uint32_t)ub ^ (uint32_t)LFH ^ LFHKEY);
+	db_mem_write_u64(m, ub + 0x20, VARIED_COUNT);
+	db_mem_write_u64(m, ub + 0x28, ub + 0x30);
+	db_mem_write_u16(m, subseg + 0x24, (uint16_t)(stride / 16));
+	db_mem_write_u16(m, subseg + 0x28, (uint16_t)VARIED_COUNT);
+	uint8_t bits[(VARIED_COUNT + 7) / 8] = { 0 };
+	for (uint32_t i = 0; i < VARIED_COUNT; i++) {
+		uint64_t blk = ub + first + (uint64_t)i * stride;
+		if (i % 3 == 0) {
+			db_mem_write_u8(m, blk + 0xF, (uint8_t)(i * 7));
+		} else {
+			bits[i / 8] |= (uint8_t)(1u << (i % 8));
+			db_mem_write_u8(m, blk + 0xF, (uint8_t)(i == 700 ? 0x05 : 0x80 | (i % 64)));
+		}
+	}
+	db_mem_write(m, ub + 0x30, bits, sizeof(bits));
 }
 
 /* TEB/PEB listing one heap, and the x64 1809+ _HEAP header (with its own
@@ -277,11 +314,15 @@ static char *build(int corrupt)
 		{ 0x80, 0x09, 0x10, 2 },	/* LFH container, stride 0x30 */
 		{ 0x08, 0x01, 0x20, 0 },	/* busy, requested 0x60 */
 	};
+	if (varied_container)
+		seq[3].units = 0x600;	/* lfh_varied: 0x10 + 0x100 + 1263 * 0x10 bytes */
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
 		uint64_t bs = (uint64_t)seq[i].units * 16;
 		put_entry(m, e, seq[i].units, seq[i].flags, (uint16_t)prev, seq[i].unused);
 		expect[nexpect++] = (struct block){ e, seq[i].state == 1 ? 0 : bs - seq[i].unused, bs, seq[i].state };
-		if (i == 3)
+		if (i == 3 && varied_container)
+			lfh_varied(m, e, H + 0xA00);
+		else if (i == 3)
 			lfh_container(m, e, bs - 16, 0x20, 100, 10, 0x12, H + 0xA00);
 		if (i == 4)
 			lfh_container(m, e, bs - 16, 0x30, 30, 5, 0x10, H + 0xA80);
@@ -1416,6 +1457,167 @@ static void test_walk_options(void **state)
 	}
 }
 
+/* A run callback's runs expanded from the documented meaning of struct
+ * ich_heap_block_run (not ich_heap_run_block) into blocks, with what the
+ * runs looked like. */
+struct runs_got {
+	struct blocks b;
+	size_t nruns, nrun_blocks, max_kinds, max_count;
+};
+
+static struct ich_error *runs_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	return keep_block(hp, b, &((struct runs_got *)arg)->b);
+}
+
+static struct ich_error *runs_keep(const struct ich_heap *hp, const struct ich_heap_block_run *r, void *arg)
+{
+	struct runs_got *g = arg;
+	if (!r->count || !r->nkinds || r->nkinds > 256)
+		fail_msg("heap 0x%llx: a run of %zu blocks with %u kinds", (unsigned long long)hp->address, r->count,
+			 r->nkinds);
+	for (size_t i = 0; i < r->count; i++) {
+		unsigned k = r->kind[i];
+		if (k >= r->nkinds)
+			fail_msg("run block %zu: kind %u of %u", i, k, r->nkinds);
+		struct ich_heap_block b = r->tmpl;
+		b.header = r->tmpl.header + i * r->stride;
+		b.user = r->tmpl.user + i * r->stride;
+		b.state = r->kinds[k].state;
+		b.flags = r->kinds[k].flags;
+		b.size = r->kinds[k].size;
+		b.unused = r->kinds[k].unused;
+		keep_block(hp, &b, &g->b);
+	}
+	g->nruns++;
+	g->nrun_blocks += r->count;
+	if (r->nkinds > g->max_kinds)
+		g->max_kinds = r->nkinds;
+	if (r->count > g->max_count)
+		g->max_count = r->count;
+	return NULL;
+}
+
+/*
+ * ich_heap_walk_runs (heap -a --json's walk) against the per-block walk
+ * on fresh heaps: per NT heap, the same blocks in the same order field by
+ * field, and the same totals, problems, unreadable ranges, notes and key
+ * (same_heaps); pass 0 with RtlpLFHKey unknown, pass 1 known, pass 2 with
+ * ICH_WALK_NO_LFH_BLOCKS (no run then: the blocks less the LFH ones).
+ * Returns what the runs of pass 0 looked like.
+ */
+static struct runs_got check_walk_runs(struct ich_dump *d, const char *label)
+{
+	struct ich_heaps *ref, *opt;
+	assert_null(ich_heaps_open(d, 0, &ref));
+	assert_null(ich_heaps_open(d, 0, &opt));
+	size_t nheaps = ich_heaps_count(ref);
+	struct blocks *full = calloc(nheaps ? nheaps : 1, sizeof(*full));
+	assert_non_null(full);
+	for (size_t i = 0; i < nheaps; i++) {
+		struct ich_heap *hp = ich_heaps_get(ref, i);
+		if (hp->status == ICH_HEAP_OK)
+			ich_error_destroy(ich_heap_walk(ref, hp, keep_block, &full[i]));
+	}
+	struct runs_got first = { 0 };
+	char what[160];
+	for (int pass = 0; pass < 3; pass++) {
+		for (size_t i = 0; i < nheaps; i++) {
+			struct ich_heap *hp = ich_heaps_get(opt, i);
+			if (hp->status != ICH_HEAP_OK)
+				continue;
+			struct runs_got g = { 0 };
+			snprintf(what, sizeof(what), "%s: heap %zu runs, pass %d", label, i, pass);
+			ich_error_destroy(ich_heap_walk_runs(opt, hp, runs_block, runs_keep, &g,
+							     pass == 2 ? ICH_WALK_NO_LFH_BLOCKS : 0));
+			size_t k = 0;
+			for (size_t j = 0; j < full[i].n; j++) {
+				if (pass == 2 && full[i].v[j].layer == ICH_LAYER_LFH)
+					continue;
+				if (k >= g.b.n)
+					fail_msg("%s: %zu blocks, the per-block walk has more", what, g.b.n);
+				same_block(&g.b.v[k], &full[i].v[j], what, k);
+				k++;
+			}
+			if (k != g.b.n)
+				fail_msg("%s: %zu blocks, the per-block walk %zu", what, g.b.n, k);
+			if (pass == 2 && g.nruns)
+				fail_msg("%s: %zu runs with ICH_WALK_NO_LFH_BLOCKS", what, g.nruns);
+			if (!pass) {
+				first.nruns += g.nruns;
+				first.nrun_blocks += g.nrun_blocks;
+				if (g.max_kinds > first.max_kinds)
+					first.max_kinds = g.max_kinds;
+				if (g.max_count > first.max_count)
+					first.max_count = g.max_count;
+			}
+			free(g.b.v);
+		}
+		snprintf(what, sizeof(what), "%s: run walks, pass %d", label, pass);
+		same_heaps(ref, opt, what);
+	}
+	for (size_t i = 0; i < nheaps; i++)
+		free(full[i].v);
+	free(full);
+	ich_heaps_close(ref);
+	ich_heaps_close(opt);
+	return first;
+}
+
+static void test_walk_runs(void **state)
+{
+	(void)state;
+	for (int mode = 0; mode < 32; mode++) {
+		char *path = build_mix(mode);
+		struct ich_dump *d;
+		assert_null(ich_dump_open(path, &d));
+		char label[32];
+		snprintf(label, sizeof(label), "mix mode %d", mode);
+		/* the two containers' 100 + 30 blocks came as runs */
+		assert_int_equal(check_walk_runs(d, label).nrun_blocks, 100 + 30);
+		ich_dump_close(d);
+		unlink(path);
+		free(path);
+	}
+	for (int k = 0; k < NWALKER; k++) {
+		char *path = build_walker(k);
+		struct ich_dump *d;
+		assert_null(ich_dump_open(path, &d));
+		/* build()'s two containers as runs; Windows 7's LFH (no
+		 * bitmap) and x86/WOW64 (no containers) have none */
+		static const size_t lfh[NWALKER] = { 130, 130, 130, 0, 0, 0 };
+		assert_int_equal(check_walk_runs(d, walker_label[k]).nrun_blocks, lfh[k]);
+		ich_dump_close(d);
+		unlink(path);
+		free(path);
+	}
+	/* a container past RUN_MAX blocks and 256 kinds, and one with a
+	 * busy block lacking the front-end bit (lfh_varied); then the same
+	 * heap with its containers not contiguous in the file (the run route
+	 * then goes block by block: no span) */
+	for (int split = 0; split < 2; split++) {
+		varied_container = true;
+		split_heap = split;
+		char *path = build(0);
+		varied_container = false;
+		split_heap = false;
+		struct ich_dump *d;
+		assert_null(ich_dump_open(path, &d));
+		struct runs_got g = check_walk_runs(d, split ? "varied, split" : "varied");
+		if (!split) {
+			assert_int_equal(g.nrun_blocks, VARIED_COUNT + 30);
+			/* split by RUN_MAX and by the 257th kind: more runs
+			 * than containers, none longer than 1024, 256 kinds */
+			assert_true(g.nruns >= 4);
+			assert_true(g.max_count <= 1024);
+			assert_int_equal(g.max_kinds, 256);
+		}
+		ich_dump_close(d);
+		unlink(path);
+		free(path);
+	}
+}
+
 /*
  * Long committed runs for the summing walk's lanes (nt_heap.c sum_lanes:
  * a run of 16 KiB or more is walked as several chains started near its
@@ -1656,6 +1858,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_summing_walks),
 		cmocka_unit_test(test_summing_lanes),
 		cmocka_unit_test(test_walk_options),
+		cmocka_unit_test(test_walk_runs),
 		cmocka_unit_test(test_layout_missing_field),
 		cmocka_unit_test(test_lfh_key_64),
 		cmocka_unit_test(test_win7_lfh),

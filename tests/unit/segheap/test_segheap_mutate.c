@@ -164,7 +164,7 @@ static void test_mutate(void **state)
 			struct ich_error *err = ich_heaps_open(md, 0, &mh);
 			if (!err) {
 				for (size_t i = 0; i < ich_heaps_count(mh); i++) {
-					/* the three routes of the walk agree on the
+					/* the four routes of the walk agree on the
 					 * damaged heap too (heap_paths.h) */
 					struct ich_heap *hp = ich_heaps_get(mh, i);
 					struct heap_blocks bl;
@@ -186,7 +186,8 @@ static void test_mutate(void **state)
 		}
 		close(fd);
 	}
-	print_message("%u mutated dumps, %" PRIu64 " blocks walked\n", iterations, total);
+	print_message("%u mutated dumps, %" PRIu64 " blocks walked, %zu of them also as runs\n", iterations, total,
+		      heap_paths_run_blocks);
 	free(img);
 	free(r.v);
 	ich_heaps_close(h);
