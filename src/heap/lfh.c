@@ -438,57 +438,55 @@ static void lfh_runs(struct walk_ctx *w, uint64_t ub, uint32_t first, uint32_t s
 		.stride = stride, .kind = kind, .kinds = kinds,
 	};
 	unsigned nk = 0;
-	uint64_t i0 = 0;	/* the current run's first block */
-	for (uint64_t i = 0; i < n; i++) {
-		unsigned busy = (bits[i / 8] >> (i % 8)) & 1;
-		uint8_t ub_byte = hdr[i * stride];
-		unsigned key = busy << 8 | ub_byte;
-		int k = kmap[key];
-		if (k < 0 || i - i0 == RUN_MAX) {
-			if (i > i0) {
-				/* the run so far goes first */
-				r.tmpl.header = blk0 + i0 * stride;
-				r.tmpl.user = r.tmpl.header + w->unit;
-				r.count = (size_t)(i - i0);
-				r.nkinds = nk;
-				if (walk_emit_blocks(w, &r, kcount))
-					return;
-				i0 = i;
-				memset(kcount, 0, nk * sizeof(kcount[0]));
-			}
-			if (k < 0 && nk == 256) {
-				memset(kmap, -1, sizeof(kmap));
-				nk = 0;
-			}
+	for (uint64_t i = 0; i < n;) {
+		if (nk == 256) {
+			memset(kmap, -1, sizeof(kmap));
+			nk = 0;
 		}
-		if (k < 0) {
-			k = (int)nk++;
-			kmap[key] = (int16_t)k;
-			kcount[k] = 0;
-			struct ich_heap_block_kind *kd = &kinds[k];
-			kd->flags = ub_byte;
-			if (busy) {
-				uint64_t unused = ub_byte & 0x3F;
-				kd->unused = unused <= stride ? unused : stride;
-				kd->size = stride - kd->unused;
-				kd->state = ICH_BLOCK_BUSY;
-			} else {
-				kd->size = 0;
-				kd->unused = stride;
-				kd->state = ICH_BLOCK_FREE;
+		/* a run from i0: up to RUN_MAX blocks, or before a 257th kind */
+		uint64_t i0 = i, lim = n - i0 < RUN_MAX ? n : i0 + RUN_MAX;
+		const uint8_t *at = hdr + i0 * stride;
+		for (; i < lim; i++, at += stride) {
+			unsigned busy = (bits[i / 8] >> (i % 8)) & 1;
+			uint8_t ub_byte = *at;
+			unsigned key = busy << 8 | ub_byte;
+			int k = kmap[key];	/* 0x100 | kind: its blocks are problems */
+			if (k & ~0xFF) {
+				if (k < 0) {
+					if (nk == 256)
+						break;
+					k = (int)nk++;
+					kcount[k] = 0;
+					struct ich_heap_block_kind *kd = &kinds[k];
+					kd->flags = ub_byte;
+					if (busy) {
+						uint64_t unused = ub_byte & 0x3F;
+						kd->unused = unused <= stride ? unused : stride;
+						kd->size = stride - kd->unused;
+						kd->state = ICH_BLOCK_BUSY;
+					} else {
+						kd->size = 0;
+						kd->unused = stride;
+						kd->state = ICH_BLOCK_FREE;
+					}
+					if (busy && !(ub_byte & 0x80))
+						k |= 0x100;
+					kmap[key] = (int16_t)k;
+				}
+				if (k & 0x100)
+					heap_problem(w->heap, blk0 + i * stride, "LFH block is busy in the bitmap but its UnusedBytes 0x%02x lacks the front-end bit 0x80", ub_byte);
+				k &= 0xFF;
 			}
+			kind[i - i0] = (uint8_t)k;
+			kcount[k]++;
 		}
-		if (busy && !(ub_byte & 0x80))
-			heap_problem(w->heap, blk0 + i * stride, "LFH block is busy in the bitmap but its UnusedBytes 0x%02x lacks the front-end bit 0x80", ub_byte);
-		kind[i - i0] = (uint8_t)k;
-		kcount[k]++;
-	}
-	if (n > i0) {
 		r.tmpl.header = blk0 + i0 * stride;
 		r.tmpl.user = r.tmpl.header + w->unit;
-		r.count = (size_t)(n - i0);
+		r.count = (size_t)(i - i0);
 		r.nkinds = nk;
-		walk_emit_blocks(w, &r, kcount);
+		if (walk_emit_blocks(w, &r, kcount))
+			return;
+		memset(kcount, 0, nk * sizeof(kcount[0]));
 	}
 }
 

@@ -914,65 +914,58 @@ static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bi
 		.stride = bs, .kind = kind, .kinds = kinds,
 	};
 	unsigned nk = 0;
-	uint32_t i0 = 0;	/* the current run's first block */
 	uint64_t blk = blk0;
-	for (uint32_t i = 0; i < bc; i++, blk += bs) {
-		unsigned st = lfh_bitmap_bits(bits, i);
-		uint64_t unused = 0;
-		if ((st & 3) == 3 && view_has(v, blk + bs - 2, 2)) {
-			unused = unused_trailer((uint16_t)ich_le16(view_at(v, blk + bs - 2)), false);
-			if (unused > bs) {
+	/* every block's trailer in the view: no check per block */
+	bool all_in = bs >= 2 && view_has(v, blk0, (uint64_t)bc * bs);
+	for (uint32_t i = 0; i < bc;) {
+		if (nk == 256) {
+			memset(kmap, 0, sizeof(kmap));
+			nk = 0;
+		}
+		/* a run from i0: up to RUN_MAX blocks, or before a 257th kind */
+		uint32_t i0 = i, lim = bc - i0 < RUN_MAX ? bc : i0 + RUN_MAX;
+		for (; i < lim; i++, blk += bs) {
+			unsigned st = lfh_bitmap_bits(bits, i);
+			uint64_t unused = 0;
+			bool bad = false;
+			if ((st & 3) == 3 && (all_in || view_has(v, blk + bs - 2, 2))) {
+				unused = unused_trailer((uint16_t)ich_le16(view_at(v, blk + bs - 2)), false);
+				bad = unused > bs;
+			}
+			uint32_t key = ((st & 1u) << 16 | (uint32_t)(bad ? 0 : unused)) + 1;
+			size_t slot = (key * 0x9E3779B1u) >> 23;
+			while (kmap[slot].key && kmap[slot].key != key)
+				slot = (slot + 1) & 511;
+			if (!kmap[slot].key) {
+				if (nk == 256)
+					break;
+				kmap[slot].key = key;
+				kmap[slot].k = (uint8_t)nk;
+				kcount[nk] = 0;
+				struct ich_heap_block_kind *kd = &kinds[nk++];
+				if (st & 1) {
+					kd->state = ICH_BLOCK_BUSY;
+					kd->flags = 1;
+					kd->unused = bad ? 0 : unused;
+					kd->size = bs - kd->unused;
+				} else {
+					kd->state = ICH_BLOCK_FREE;
+					kd->flags = 0;
+					kd->size = 0;
+					kd->unused = bs;
+				}
+			}
+			if (bad)
 				heap_problem(heap, blk, "LFH block: unused byte count 0x%" PRIx64 " exceeds BlockSize 0x%x", unused, bs);
-				unused = 0;
-			}
+			kind[i - i0] = kmap[slot].k;
+			kcount[kmap[slot].k]++;
 		}
-		uint32_t key = ((st & 1u) << 16 | (uint32_t)unused) + 1;
-		size_t slot = (key * 0x9E3779B1u) >> 23;
-		while (kmap[slot].key && kmap[slot].key != key)
-			slot = (slot + 1) & 511;
-		bool known = kmap[slot].key == key;
-		if (!known || i - i0 == RUN_MAX) {
-			if (i > i0) {
-				/* the run so far goes first */
-				r.tmpl.header = r.tmpl.user = blk0 + (uint64_t)i0 * bs;
-				r.count = i - i0;
-				r.nkinds = nk;
-				if (walk_emit_blocks(&s->w, &r, kcount))
-					return;
-				i0 = i;
-				memset(kcount, 0, nk * sizeof(kcount[0]));
-			}
-			if (!known && nk == 256) {
-				memset(kmap, 0, sizeof(kmap));
-				nk = 0;
-				slot = (key * 0x9E3779B1u) >> 23;
-			}
-		}
-		if (!known) {
-			kmap[slot].key = key;
-			kmap[slot].k = (uint8_t)nk;
-			kcount[nk] = 0;
-			struct ich_heap_block_kind *kd = &kinds[nk++];
-			if (st & 1) {
-				kd->state = ICH_BLOCK_BUSY;
-				kd->flags = 1;
-				kd->size = bs - unused;
-				kd->unused = unused;
-			} else {
-				kd->state = ICH_BLOCK_FREE;
-				kd->flags = 0;
-				kd->size = 0;
-				kd->unused = bs;
-			}
-		}
-		kind[i - i0] = kmap[slot].k;
-		kcount[kmap[slot].k]++;
-	}
-	if (bc > i0) {
 		r.tmpl.header = r.tmpl.user = blk0 + (uint64_t)i0 * bs;
-		r.count = bc - i0;
+		r.count = i - i0;
 		r.nkinds = nk;
-		walk_emit_blocks(&s->w, &r, kcount);
+		if (walk_emit_blocks(&s->w, &r, kcount))
+			return;
+		memset(kcount, 0, nk * sizeof(kcount[0]));
 	}
 }
 
