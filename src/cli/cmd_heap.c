@@ -25,6 +25,7 @@
 
 #include "cli/cli.h"
 #include "cli/heap_ext.h"
+#include "cli/listing.h"
 #include "cli/cli_process.h"
 #include "cli/parse_options.h"
 #include "core/fmt.h"
@@ -430,24 +431,6 @@ static void print_ucrs_before(struct entries_ctx *e, uint64_t upto)
 	}
 }
 
-/* "        %0*llx: %05llx . %05llx [%03x]" at o (the start of every entry
- * line of -a/-h/-f, NT and segment heaps); returns its length.  o needs
- * room for 64 bytes (ich_fmt_hex stores 16 at a time). */
-static size_t entry_head(char *o, int w, uint64_t header, uint64_t prev_size, uint64_t block_size, unsigned flags)
-{
-	char *p = o;
-	ICH_PUT_LIT(p, "        ");
-	p += ich_fmt_hex(p, header, (unsigned)w);
-	ICH_PUT_LIT(p, ": ");
-	p += ich_fmt_hex(p, prev_size, 5);
-	ICH_PUT_LIT(p, " . ");
-	p += ich_fmt_hex(p, block_size, 5);
-	ICH_PUT_LIT(p, " [");
-	p += ich_fmt_hex(p, 0x100u | flags, 3);
-	*p++ = ']';
-	return (size_t)(p - o);
-}
-
 static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
 {
 	struct entries_ctx *e = arg;
@@ -470,18 +453,8 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 		return NULL;
 	}
 	if (b->layer == ICH_LAYER_LFH) {
-		/* an LFH entry (-H l): no PreviousSize (WinDbg's -x shows "-"):
-		 * "        %0*llx: %05x . %05llx [%03x]" with 0 for it, then
-		 * " - busy (%llx) LFH" or " LFH" */
-		char *o = ich_out_room(e->out, 128), *p = o;
-		p += entry_head(p, c->w, b->header, 0, b->block_size, b->state == ICH_BLOCK_BUSY ? 1u : 0u);
-		if (b->state == ICH_BLOCK_BUSY) {
-			ICH_PUT_LIT(p, " - busy (");
-			p += ich_fmt_hex(p, b->size, 1);
-			*p++ = ')';
-		}
-		ICH_PUT_LIT(p, " LFH\n");
-		ich_out_commit(e->out, (size_t)(p - o));
+		char *o = ich_out_room(e->out, ICH_LINE_ROOM);
+		ich_out_commit(e->out, ich_lfh_line(o, c->w, b));
 		return NULL;
 	}
 	if (b->segment != e->segment) {
@@ -505,7 +478,7 @@ static struct ich_error *entry_cb(const struct ich_heap *hp, const struct ich_he
 	 * A free entry ends at its flags, as in WinDbg's -a (windbg-output
 	 * heap-a x64 sample: "000002b0a3b90850: 00110 . 01770 [100]"). */
 	char *o = ich_out_room(e->out, 160), *p = o;
-	p += entry_head(p, c->w, b->header, b->prev_size, b->block_size, b->flags);
+	p += ich_entry_head(p, c->w, b->header, b->prev_size, b->block_size, b->flags);
 	if (b->state == ICH_BLOCK_CORRUPT) {
 		ICH_PUT_LIT(p, " - corrupt (header fails its checks; see heap -v)");
 	} else if (b->state != ICH_BLOCK_FREE) {
@@ -655,46 +628,56 @@ static struct ich_error *seg_entry_cb(const struct ich_heap *hp, const struct ic
 			       P(b->segment), c->w, P(hp->address));
 		ich_out_printf(e->out, "                 address: psize . size  flags   state (requested size)\n");
 	}
-	/* "        %0*llx: %05llx . %05llx [%03x]", the state
-	 * (" - free", " - busy (%llx)", " - busy (%llx) Internal ",
-	 * " - corrupt"), " %s\n" the layer: built without printf (issue 12) */
-	char *o = ich_out_room(e->out, 160), *p = o;
-	p += entry_head(p, c->w, b->header, b->prev_size, b->block_size, b->flags);
-	switch (b->state) {
-	case ICH_BLOCK_FREE:
-		ICH_PUT_LIT(p, " - free");
-		break;
-	case ICH_BLOCK_BUSY:
-	case ICH_BLOCK_INTERNAL:
-		ICH_PUT_LIT(p, " - busy (");
-		p += ich_fmt_hex(p, b->size, 1);
-		*p++ = ')';
-		if (b->state == ICH_BLOCK_INTERNAL)
-			ICH_PUT_LIT(p, " Internal ");
-		break;
-	case ICH_BLOCK_CORRUPT:
-		ICH_PUT_LIT(p, " - corrupt");
-		break;
-	}
-	/* " %s\n" with the layer's name, from a table (a strlen and a copy
-	 * call per block before) */
-	static struct {
-		size_t len;
-		char text[24];
-	} sfx[ICH_LAYER_PAGE_HEAP + 2];	/* the last: any other value */
-	static bool sfx_ready;
-	if (!sfx_ready) {
-		for (unsigned l = 0; l < sizeof(sfx) / sizeof(sfx[0]); l++) {
-			int n = snprintf(sfx[l].text, sizeof(sfx[l].text), " %s\n",
-					 ich_block_layer_name((enum ich_block_layer)l));
-			sfx[l].len = n > 0 && (size_t)n < sizeof(sfx[l].text) ? (size_t)n : 0;
+	char *o = ich_out_room(e->out, ICH_LINE_ROOM);
+	ich_out_commit(e->out, ich_seg_line(o, c->w, b));
+	return NULL;
+}
+
+/* entry_cb's lines of an NT heap's run (LFH entries, -H l). */
+static struct ich_error *entry_run_cb(const struct ich_heap *hp, const struct ich_heap_block_run *r, void *arg)
+{
+	struct entries_ctx *e = arg;
+	if (r->tmpl.layer != ICH_LAYER_LFH || !e->c->o->lfh_entries || e->free_only || !ich_run_lines_ok(e->c->w, r)) {
+		for (size_t i = 0; i < r->count; i++) {
+			struct ich_heap_block b;
+			ich_heap_run_block(r, i, &b);
+			entry_cb(hp, &b, arg);
 		}
-		sfx_ready = true;
+		return NULL;
 	}
-	unsigned l = (unsigned)b->layer <= ICH_LAYER_PAGE_HEAP ? (unsigned)b->layer : ICH_LAYER_PAGE_HEAP + 1;
-	memcpy(p, sfx[l].text, sizeof(sfx[l].text));
-	p += sfx[l].len;
-	ich_out_commit(e->out, (size_t)(p - o));
+	ich_run_lines(e->out, e->c->w, r, ich_lfh_line);
+	return NULL;
+}
+
+/* seg_entry_cb's lines of a segment heap's run (an LFH subsegment's). */
+static struct ich_error *seg_entry_run_cb(const struct ich_heap *hp, const struct ich_heap_block_run *r, void *arg)
+{
+	struct entries_ctx *e = arg;
+	if (e->free_only || !ich_run_lines_ok(e->c->w, r) || r->tmpl.layer == ICH_LAYER_SEG_LARGE) {
+		for (size_t i = 0; i < r->count; i++) {
+			struct ich_heap_block b;
+			ich_heap_run_block(r, i, &b);
+			seg_entry_cb(hp, &b, arg);
+		}
+		return NULL;
+	}
+	/* the subsegment's heading, as seg_entry_cb prints it before its
+	 * first block (the run's blocks share segment and layer) */
+	struct ich_heap_block b;
+	ich_heap_run_block(r, 0, &b);
+	if (b.segment != e->segment) {
+		seg_entry_cb(hp, &b, arg);
+		if (r->count == 1)
+			return NULL;
+		struct ich_heap_block_run rest = *r;
+		rest.tmpl.header += r->stride;
+		rest.tmpl.user += r->stride;
+		rest.kind++;
+		rest.count--;
+		ich_run_lines(e->out, e->c->w, &rest, ich_seg_line);
+		return NULL;
+	}
+	ich_run_lines(e->out, e->c->w, r, ich_seg_line);
 	return NULL;
 }
 
@@ -748,8 +731,9 @@ static int do_entries(struct ctx *c, bool free_only)
 		if (!err && c->j && !free_only)
 			err = ich_heap_walk_runs(c->h, hp, ich_json_block_cb, ich_json_block_run_cb, c->j, 0);
 		else if (!err)
-			err = ich_heap_walk_opt(c->h, hp, seg && !c->j ? seg_entry_cb : entry_cb, &e,
-						!c->j && !c->o->lfh_entries ? ICH_WALK_NO_LFH_BLOCKS : 0);
+			err = ich_heap_walk_runs(c->h, hp, seg && !c->j ? seg_entry_cb : entry_cb,
+						 c->j ? NULL : seg ? seg_entry_run_cb : entry_run_cb, &e,
+						 !c->j && !c->o->lfh_entries ? ICH_WALK_NO_LFH_BLOCKS : 0);
 		if (!c->j) {
 			print_ucrs_before(&e, UINT64_MAX);
 			ich_out_flush(out);
