@@ -2,10 +2,10 @@
 /*
  * Range address space: VA ranges backed by file bytes (minidump MemoryList /
  * Memory64List, kernel triage data blocks).  Built once into sorted,
- * non-overlapping segments.  A read inside the window (the segment of the
- * last peek or out-of-line read) is a bounds check; otherwise the inline
- * path of addrspace.h finds the segment through a bucket directory (one
- * load, two compares; build_dir), and what it declines (gaps, reads across
+ * non-overlapping segments.  The inline path of addrspace.h finds a
+ * read's segment through a bucket directory (the
+ * bucket's record: one load, one compare; else the bucket's index and two
+ * compares; build_dir), and what it declines (gaps, reads across
  * segments, bytes past end-of-file) comes here: a binary search (O(log n))
  * that says why.
  *
@@ -27,6 +27,7 @@ struct range_as {
 	uint64_t *starts;		/* seg[i].start, dense for the search */
 	struct ich_as_span *span;	/* seg[i]'s bytes in the file */
 	uint32_t *dir;			/* the inline lookup's directory */
+	struct ich_as_dir_rec *dir_rec;	/* and its buckets' records */
 	size_t nseg;
 	const uint8_t *data;
 	uint64_t file_size;
@@ -303,6 +304,7 @@ static void range_destroy(struct ich_as *as)
 	free(ras->starts);
 	free(ras->span);
 	free(ras->dir);
+	free(ras->dir_rec);
 	free(ras);
 }
 
@@ -316,10 +318,13 @@ static const struct ich_as_ops range_as_ops = {
  * addrspace.h): the VA from the first segment's start to the last one's
  * end cut into buckets of 2^shift bytes, the smallest shift that keeps
  * them within max(4096, 4 x segments) -- memory bounded by the segment
- * count whatever the dump's addresses, 16 bytes per segment at most.
- * Bucket j holds the last segment starting at or before its first byte,
- * marked crowded when more than two segments start inside it (the inline
- * lookup then binary-searches).  One pass over the buckets and segments.
+ * count whatever the dump's addresses: 36 bytes a bucket (4 of index, 32
+ * of record), so at most 144 bytes a segment, and 147 KiB for the 4,096
+ * buckets of a small dump.  Bucket j holds the last segment starting at
+ * or before its first byte, marked crowded when more than two segments
+ * start inside it (the inline lookup then binary-searches), and that
+ * segment's record (struct ich_as_dir_rec; needs span[], so build_dir
+ * runs after it is filled).  One pass over the buckets and segments.
  * Index and mark share 32 bits: a table of 2^31 - 2 segments or more
  * gets no directory (dir_n 0: every read takes the out-of-line path). */
 static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned *shift)
@@ -340,7 +345,8 @@ static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned 
 		k++;
 	uint64_t nb = (span >> k) + 1;
 	ras->dir = malloc((size_t)nb * sizeof(*ras->dir));
-	if (!ras->dir)
+	ras->dir_rec = malloc((size_t)nb * sizeof(*ras->dir_rec));
+	if (!ras->dir || !ras->dir_rec)
 		return &ich_enomem;
 	size_t i = 0;
 	for (uint64_t j = 0; j < nb; j++) {
@@ -353,6 +359,27 @@ static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned 
 		for (size_t x = i + 1; x < n && start[x] - first < (uint64_t)1 << k && c <= 2; x++)
 			c++;
 		ras->dir[j] = (uint32_t)i | (c > 2 ? ICH_AS_DIR_CROWDED : 0);
+		/* the record: of segment i and those starting inside the
+		 * bucket, the one with the most file bytes in it (a bucket
+		 * that begins in a gap then still answers its segment from
+		 * the record); segment i when none has any */
+		uint64_t last = (uint64_t)1 << k;
+		last = UINT64_MAX - first < last - 1 ? UINT64_MAX : first + (last - 1);
+		size_t best = i;
+		uint64_t most = 0;
+		for (size_t x = i; x < n && start[x] <= last; x++) {
+			uint64_t a = start[x] > first ? start[x] : first;
+			/* span[x] ends at or below 2^64 - 1: no wrap */
+			uint64_t e = start[x] + ras->span[x].len;
+			uint64_t in = e > a ? (e - 1 < last ? e - 1 : last) - a + 1 : 0;
+			if (in > most) {
+				most = in;
+				best = x;
+			}
+		}
+		uint64_t len = ras->span[best].len;
+		ras->dir_rec[j] = (struct ich_as_dir_rec){ start[best], len >= 8 ? len - 7 : 0, len,
+							   ras->span[best].data };
 	}
 	*dn = nb;
 	*shift = k;
@@ -401,7 +428,8 @@ struct ich_error *ich_range_as_create(struct ich_dump *dump, unsigned ptr_size,
 		if (!err)
 			err = build_dir(ras, &dn, &shift);
 		if (!err)
-			ich_as_set_table(&ras->as, ras->starts, ras->span, ras->nseg, ras->dir, dn, shift);
+			ich_as_set_table(&ras->as, ras->starts, ras->span, ras->nseg, ras->dir,
+					 ras->dir_rec, dn, shift);
 	}
 	if (err) {
 		range_destroy(&ras->as);

@@ -131,16 +131,19 @@ static inline void ich_as_set_window(struct ich_as *as, uint64_t base, uint64_t 
  * (addrspace.h, struct ich_as_window): start sorted ascending, segments
  * disjoint, span[i] only bytes the mapped file holds, both with the two
  * padding entries after the n segments; the directory's buckets start at
- * the first segment's start; dir_n 0 keeps the inline path off.  The
+ * the first segment's start, dir_rec[b] is bucket b's record (the
+ * segment dir[b] names); dir_n 0 keeps the inline path off.  The
  * arrays live as long as the space. */
 static inline void ich_as_set_table(struct ich_as *as, const uint64_t *start,
 				    const struct ich_as_span *span, size_t n,
-				    const uint32_t *dir, uint64_t dir_n, unsigned dir_shift)
+				    const uint32_t *dir, const struct ich_as_dir_rec *dir_rec,
+				    uint64_t dir_n, unsigned dir_shift)
 {
 	as->win.tab_start = start;
 	as->win.tab_span = span;
 	as->win.tab_n = n;
 	as->win.dir = dir;
+	as->win.dir_rec = dir_rec;
 	as->win.dir_base = n ? start[0] : 0;
 	as->win.dir_n = dir_n;
 	as->win.dir_shift = dir_shift;

@@ -523,6 +523,78 @@ static uint64_t rand64(void)
 	return v;
 }
 
+/* File bytes of segment x (its span) inside bucket j, by brute force
+ * (bytes counted through their last one: nothing wraps at 2^64). */
+static uint64_t naive_overlap(const struct ich_as_window *w, uint64_t j, size_t x)
+{
+	uint64_t first = w->dir_base + (j << w->dir_shift);
+	uint64_t last = first + (((uint64_t)1 << w->dir_shift) - 1);
+	if (last < first)
+		last = UINT64_MAX;
+	uint64_t s = w->tab_start[x], len = w->tab_span[x].len;
+	if (!len || s > last || s + (len - 1) < first)
+		return 0;
+	uint64_t a = s > first ? s : first, e = s + (len - 1) < last ? s + (len - 1) : last;
+	return e - a + 1;
+}
+
+/* Bucket j's record (struct ich_as_dir_rec) is one segment's span exactly,
+ * lim8 its length - 7 or 0, and the segment is one with the most file
+ * bytes in the bucket over all segments (segment want, the bucket's
+ * index, when no segment has any). */
+static void rec_check(const struct ich_as_window *w, uint64_t j, size_t want)
+{
+	const struct ich_as_dir_rec *rc = &w->dir_rec[j];
+	uint64_t most = 0;
+	size_t best = want;
+	for (size_t x = 0; x < w->tab_n; x++) {
+		uint64_t in = naive_overlap(w, j, x);
+		if (in > most) {
+			most = in;
+			best = x;
+		}
+	}
+	size_t x = naive_index(w->tab_start, w->tab_n, rc->start);
+	assert_int_equal(rc->start, w->tab_start[x]);
+	assert_int_equal(rc->len, w->tab_span[x].len);
+	assert_ptr_equal(rc->data, w->tab_span[x].data);
+	assert_int_equal(rc->lim8, rc->len >= 8 ? rc->len - 7 : 0);
+	if (most)
+		assert_int_equal(naive_overlap(w, j, x), most);
+	else
+		assert_int_equal(x, best);
+}
+
+/* The bucket record alone (ich_as_rec_find_), for one request: NULL or
+ * exactly the owner's bytes (f0: naive_owner of a, whole: all len bytes
+ * are one piece of the file), and a hit whenever the record's segment
+ * holds all len bytes: for the constant 8 of the typed reads (one
+ * compare, lim8) and for a length known only at run time (two compares).
+ * Returns 1 when the record answered. */
+static int rec_probe(const struct ich_as_window *w, const uint8_t *file, uint64_t a, size_t len,
+		     int64_t f0, bool whole)
+{
+	uint64_t b = (a - w->dir_base) >> w->dir_shift;
+	if (b >= w->dir_n)
+		return 0;
+	const struct ich_as_dir_rec *rc = &w->dir_rec[b];
+	uint64_t o = a - rc->start;
+	const uint8_t *p = ich_as_rec_find_(w, b, a, len, NULL);
+	if (p) {
+		assert_true(whole);
+		assert_ptr_equal(p, file + f0);
+	} else {
+		assert_false(o < rc->len && len <= rc->len - o);
+	}
+	const uint8_t *p8 = ich_as_rec_find_(w, b, a, 8, NULL);
+	bool in8 = o < rc->len && rc->len - o >= 8;
+	if (in8)
+		assert_ptr_equal(p8, rc->data + o);
+	else
+		assert_null(p8);
+	return p != NULL;
+}
+
 /* The directory's shape: buckets within max(4096, 4 x segments), the
  * smallest shift that allows, each bucket the naive lower bound of its
  * first byte, crowded exactly when more than two segments start inside
@@ -546,6 +618,7 @@ static bool dir_check(const struct ich_as_window *w, uint64_t last_byte)
 		assert_int_equal(w->dir[j] & ~ICH_AS_DIR_CROWDED, want);
 		assert_int_equal((w->dir[j] & ICH_AS_DIR_CROWDED) != 0, c > 2);
 		crowded |= c > 2;
+		rec_check(w, j, want);
 	}
 	return crowded;
 }
@@ -559,6 +632,7 @@ static void test_range_as_dir(void **state)
 	struct ich_va_range r[N];
 	srand(31);
 	int crowded_rounds = 0, wide_rounds = 0, fine_rounds = 0;
+	long rec_hits = 0;
 	for (int round = 0; round < 40; round++) {
 		size_t n = 0;
 		int nclusters = rand() % 5 + 1;
@@ -660,6 +734,27 @@ static void test_range_as_dir(void **state)
 					assert_ptr_equal(p, d->file.data + f0);
 				else
 					assert_null(p);
+				rec_hits += rec_probe(w, d->file.data, a, len, f0, whole);
+				/* the one-compare form (constant n <= 8) declines
+				 * a segment's last bytes; the table then answers */
+				bool whole8 = len == 8 ? whole : false;
+				for (size_t b = 0; len != 8 && f0 >= 0 && b < 8; b++) {
+					int64_t fb = naive_owner(r, n, a + b, fsize);
+					whole8 = a + 7 >= a && a + 7 != UINT64_MAX && fb == f0 + (int64_t)b;
+					if (!whole8)
+						break;
+				}
+				p = ich_as_table_get(as, a, 8);
+				if (whole8)
+					assert_ptr_equal(p, d->file.data + f0);
+				else
+					assert_null(p);
+				bool whole1 = f0 >= 0 && a != UINT64_MAX;
+				p = ich_as_table_get(as, a, 1);
+				if (whole1)
+					assert_ptr_equal(p, d->file.data + f0);
+				else
+					assert_null(p);
 				uint64_t bucket = (a - w->dir_base) >> w->dir_shift;
 				if (bucket < w->dir_n && a != UINT64_MAX)
 					assert_int_equal(ich_as_dir_index(w, bucket, a),
@@ -709,6 +804,7 @@ static void test_range_as_dir(void **state)
 		free(big);
 	}
 	/* the rounds covered what they are for */
+	assert_true(rec_hits >= 5000);
 	assert_true(crowded_rounds >= 5);
 	assert_true(wide_rounds >= 5);
 	assert_true(fine_rounds >= 1);
