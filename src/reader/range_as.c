@@ -362,19 +362,21 @@ static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned 
 		/* the record: of segment i and those starting inside the
 		 * bucket, the one with the most file bytes in it (a bucket
 		 * that begins in a gap then still answers its segment from
-		 * the record); segment i when none has any */
-		uint64_t last = (uint64_t)1 << k;
-		last = UINT64_MAX - first < last - 1 ? UINT64_MAX : first + (last - 1);
+		 * the record); segment i when none has any, or when none
+		 * starts inside (c 0: the usual bucket, no count needed) */
 		size_t best = i;
-		uint64_t most = 0;
-		for (size_t x = i; x < n && start[x] <= last; x++) {
-			uint64_t a = start[x] > first ? start[x] : first;
-			/* span[x] ends at or below 2^64 - 1: no wrap */
-			uint64_t e = start[x] + ras->span[x].len;
-			uint64_t in = e > a ? (e - 1 < last ? e - 1 : last) - a + 1 : 0;
-			if (in > most) {
-				most = in;
-				best = x;
+		if (c) {
+			uint64_t most = 0, last = (uint64_t)1 << k;
+			last = UINT64_MAX - first < last - 1 ? UINT64_MAX : first + (last - 1);
+			for (size_t x = i; x < n && start[x] <= last; x++) {
+				uint64_t a = start[x] > first ? start[x] : first;
+				/* span[x] ends at or below 2^64 - 1: no wrap */
+				uint64_t e = start[x] + ras->span[x].len;
+				uint64_t in = e > a ? (e - 1 < last ? e - 1 : last) - a + 1 : 0;
+				if (in > most) {
+					most = in;
+					best = x;
+				}
 			}
 		}
 		uint64_t len = ras->span[best].len;
