@@ -43,6 +43,23 @@ struct ich_leak_result {
 struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r);
 void ich_leak_result_free(struct ich_leak_result *r);
 
+/*
+ * The same in two steps, for a caller that writes the leaks out as they
+ * come (`heap -l`: no record kept per leak).  ich_heap_leak_scan walks,
+ * marks and fills r's counts (nleaks included; r->leaks stays NULL); the
+ * scan keeps only each candidate's user range.  ich_leak_scan_each walks
+ * the heaps again and calls fn with each leak's full record, in the order
+ * ich_heap_leaks lists them; an error from fn ends it and is returned.  A
+ * second walk that does not give the first one's blocks is an error
+ * (ICH_ERR_INTERNAL), never a different list.  Free s with
+ * ich_leak_scan_free (NULL is fine).
+ */
+struct ich_leak_scan;
+typedef struct ich_error *ich_leak_fn(const struct ich_leak *l, void *arg);
+struct ich_error *ich_heap_leak_scan(struct ich_heaps *h, struct ich_leak_scan **s, struct ich_leak_result *r);
+struct ich_error *ich_leak_scan_each(struct ich_leak_scan *s, ich_leak_fn *fn, void *arg);
+void ich_leak_scan_free(struct ich_leak_scan *s);
+
 #ifdef __cplusplus
 }
 #endif

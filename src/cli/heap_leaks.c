@@ -74,9 +74,58 @@ void heap_entry_table_header(int w)
 	putchar('\n');
 }
 
+/* One leak as a JSON object of the "leaks" array. */
+static struct ich_error *json_leak(const struct ich_leak *l, void *arg)
+{
+	struct ich_json *j = arg;
+	ich_json_begin_object(j, NULL);
+	ich_json_addr(j, "heap", l->heap);
+	ich_json_block_fields(j, &l->block);	/* the block record */
+	ich_json_end_object(j);
+	return NULL;
+}
+
+struct text_lines {
+	struct ich_out *out;
+	unsigned w;
+};
+
+/* One leak as a line of the -x table, without printf, through one
+ * buffered writer: a dump whose blocks are all unreferenced prints
+ * millions (issue 12). */
+static struct ich_error *text_leak(const struct ich_leak *l, void *arg)
+{
+	const struct text_lines *t = arg;
+	const struct ich_heap_block *b = &l->block;
+	unsigned w = t->w;
+	char *line = ich_out_room(t->out, 192), *o = line;
+	o += ich_fmt_hex(o, b->header, w);
+	o += put_lit(o, "  ");
+	o += ich_fmt_hex(o, b->user, w);
+	o += put_lit(o, "  ");
+	o += ich_fmt_hex(o, l->heap, w);
+	o += put_lit(o, "  ");
+	o += ich_fmt_hex(o, b->segment, w);
+	o += put_lit(o, "  ");
+	o += hex_sp(o, b->block_size, 8);
+	o += put_lit(o, "  ");
+	if (b->layer == ICH_LAYER_LFH || b->layer == ICH_LAYER_PAGE_HEAP)
+		o += put_lit(o, "       -");
+	else
+		o += hex_sp(o, b->prev_size, 8);
+	o += put_lit(o, "  ");
+	o += hex_sp(o, b->unused, 8);
+	o += put_lit(o, "  ");
+	o += words(b, o);
+	*o++ = '\n';
+	ich_out_commit(t->out, (size_t)(o - line));
+	return NULL;
+}
+
 int heap_leaks(struct heap_ext *x)
 {
 	struct ich_leak_result r;
+	struct ich_leak_scan *scan;
 	if (!x->j) {
 		printf("Searching the memory for potential unreachable busy blocks.\n");
 		for (size_t i = 0; i < ich_heaps_count(x->h); i++) {
@@ -87,7 +136,9 @@ int heap_leaks(struct heap_ext *x)
 		printf("Scanning VM ...\n");
 		fflush(stdout);
 	}
-	struct ich_error *err = ich_heap_leaks(x->h, &r);
+	/* the scan keeps each block's user range only; the leaks' records
+	 * come from a second walk, written out as they come */
+	struct ich_error *err = ich_heap_leak_scan(x->h, &scan, &r);
 	if (err)
 		return ich_cli_fail(err);
 	if (x->j) {
@@ -99,60 +150,32 @@ int heap_leaks(struct heap_ext *x)
 		ich_json_u64(x->j, "heaps_skipped", r.heaps_skipped);
 		ich_json_u64(x->j, "leak_count", r.nleaks);
 		ich_json_begin_array(x->j, "leaks");
-		for (size_t i = 0; i < r.nleaks; i++) {
-			const struct ich_heap_block *b = &r.leaks[i].block;
-			ich_json_begin_object(x->j, NULL);
-			ich_json_addr(x->j, "heap", r.leaks[i].heap);
-			ich_json_block_fields(x->j, b);	/* the block record */
-			ich_json_end_object(x->j);
-		}
+		err = ich_leak_scan_each(scan, json_leak, x->j);
 		ich_json_end_array(x->j);
 	} else {
 		printf("Scanning references from %llu busy blocks (%llu MBytes) ....\n", P(r.busy_blocks),
 		       P(r.busy_bytes >> 20));
 		heap_entry_table_header(x->w);
-		/* one line per leak without printf, through one buffered
-		 * writer: a dump whose blocks are all unreferenced prints
-		 * millions (issue 12) */
 		struct ich_out *out = malloc(sizeof(*out));
 		if (!out) {
-			ich_leak_result_free(&r);
+			ich_leak_scan_free(scan);
 			return ich_cli_fail(&ich_enomem);
 		}
 		ich_out_init(out, stdout);
-		unsigned w = (unsigned)x->w;
-		for (size_t i = 0; i < r.nleaks; i++) {
-			const struct ich_heap_block *b = &r.leaks[i].block;
-			char *line = ich_out_room(out, 192), *o = line;
-			o += ich_fmt_hex(o, b->header, w);
-			o += put_lit(o, "  ");
-			o += ich_fmt_hex(o, b->user, w);
-			o += put_lit(o, "  ");
-			o += ich_fmt_hex(o, r.leaks[i].heap, w);
-			o += put_lit(o, "  ");
-			o += ich_fmt_hex(o, b->segment, w);
-			o += put_lit(o, "  ");
-			o += hex_sp(o, b->block_size, 8);
-			o += put_lit(o, "  ");
-			if (b->layer == ICH_LAYER_LFH || b->layer == ICH_LAYER_PAGE_HEAP)
-				o += put_lit(o, "       -");
-			else
-				o += hex_sp(o, b->prev_size, 8);
-			o += put_lit(o, "  ");
-			o += hex_sp(o, b->unused, 8);
-			o += put_lit(o, "  ");
-			o += words(b, o);
-			*o++ = '\n';
-			ich_out_commit(out, (size_t)(o - line));
-		}
+		struct text_lines t = { out, (unsigned)x->w };
+		err = ich_leak_scan_each(scan, text_leak, &t);
 		ich_out_flush(out);
 		free(out);
-		printf("\n%zu potential unreachable blocks were detected.\n", r.nleaks);
-		if (x->verbose)
-			printf("(scanned %llu bytes of roots outside the heaps, %llu bytes of thread contexts, %llu bytes of reachable blocks; %zu heaps walked, %zu not walkable)\n",
-			       P(r.root_bytes), P(r.context_bytes), P(r.block_bytes), r.heaps_walked, r.heaps_skipped);
+		if (!err) {
+			printf("\n%zu potential unreachable blocks were detected.\n", r.nleaks);
+			if (x->verbose)
+				printf("(scanned %llu bytes of roots outside the heaps, %llu bytes of thread contexts, %llu bytes of reachable blocks; %zu heaps walked, %zu not walkable)\n",
+				       P(r.root_bytes), P(r.context_bytes), P(r.block_bytes), r.heaps_walked,
+				       r.heaps_skipped);
+		}
 	}
-	int rc = r.nleaks ? ICH_EXIT_FINDINGS : ICH_EXIT_OK;
-	ich_leak_result_free(&r);
-	return rc;
+	ich_leak_scan_free(scan);
+	if (err)
+		return ich_cli_fail(err);
+	return r.nleaks ? ICH_EXIT_FINDINGS : ICH_EXIT_OK;
 }

@@ -6,15 +6,20 @@
  * anywhere in the process address space (windbg-docs, !heap -l); layouts.md
  * §6 gives the suggested implementation, followed here:
  *
- *  1. Every walkable heap is walked once through ich_heap_walk (NT back
+ *  1. Every walkable heap is walked through ich_heap_walk (NT back
  *     end, LFH, large blocks, page heap, and whatever later walkers emit);
  *     busy blocks are collected, and every block's whole extent, every NT
  *     segment and every page-heap metadata area become "heap memory",
  *     which is never a root.
- *  2. The blocks are sorted by user address once; a hash from 64 KiB
- *     chunk to the run of blocks overlapping that chunk narrows a lookup
- *     to a few blocks, then a binary search finds the one whose
- *     [user, user+size) holds the value (interior pointers count).
+ *  2. Each candidate is kept as its user range only (16 bytes: what the
+ *     scan needs; the record a leak is printed from is walked again in
+ *     step 5).  The walks give a heap's blocks in address order, so the
+ *     candidates are usually sorted and disjoint already and serve as
+ *     the lookup's array as they are; otherwise (heaps out of address
+ *     order, overlapping blocks of a corrupt walk) a sorted copy is made
+ *     and the first of overlapping blocks kept.  The lookup
+ *     (leak_index.h): a range test, a page bitmap, a chunk table, then a
+ *     search among the few blocks of the chunk (interior pointers count).
  *  3. Roots: every captured range of the dump outside heap memory (thread
  *     stacks in full, TEBs, the PEB, module images, other private memory)
  *     and every thread's CONTEXT record, scanned as aligned pointer-sized
@@ -27,8 +32,17 @@
  *     alone, popped last-in first-out, visits the blocks in no particular
  *     order; the sweep reads most of them in address order, as the
  *     mapping lies, issue 12.)
+ *  5. The heaps are walked again and each unmarked candidate's block
+ *     record handed out as it comes (checked against the first walk's
+ *     range: a walk that differs is an error, never a wrong list).  A
+ *     dump where nothing is reachable lists every block: an 80-byte
+ *     record per candidate kept from the first walk cost more in page
+ *     faults (45-50% of -l's CPU in the kernel) than walking twice
+ *     (issue 12).
  *
- * Work is linear in the bytes scanned; memory is O(blocks + chunks).
+ * Work is linear in the bytes scanned; memory is O(blocks + chunks):
+ * 16 + 1 (+ 4 for the worklist, touched only as far as it is used) bytes
+ * per candidate on the usual path.
  */
 #include <inttypes.h>
 #include <stdlib.h>
@@ -41,14 +55,7 @@
 #include "core/grow.h"
 #include "core/endian.h"
 #include "heap/heap_internal.h"
-
-#define CHUNK_SHIFT 16
-#define CHUNK_MASK ((UINT64_C(1) << CHUNK_SHIFT) - 1)
-
-struct lblock {
-	uint64_t user, end;	/* [user, end): end > user */
-	uint64_t walk_index;	/* into gc.full */
-};
+#include "heap/leak_index.h"
 
 struct range {
 	uint64_t lo, hi;
@@ -59,29 +66,31 @@ struct ranges {
 	size_t n, cap;
 };
 
-struct bucket {
-	uint64_t key;		/* chunk + 1; 0 = empty */
-	uint32_t lo, hi;	/* blocks [lo, hi) overlap the chunk */
-};
-
-/* gc.marked[] */
-enum { UNREACHED, REACHED, SCANNED };
-
-struct gc {
+struct ich_leak_scan {
 	struct ich_heaps *h;
-	struct lblock *b;	size_t nb, capb;
-	bool unsorted;		/* the walks gave b out of address order */
-	/* walk order: each candidate as the leak record it would be (so the
-	 * leaks are these records, compacted in place: no second copy) */
-	struct ich_leak *full;
+	/* every candidate, in walk order */
+	struct leak_cand *cand;	size_t n, capc;
+	bool unsorted;		/* one starts below the one before it */
+	bool overlap;		/* one starts at or before the end of the one before */
+	/* the lookup's array: cand itself when sorted and disjoint, else a
+	 * sorted copy without overlaps (leak_index.h) */
+	struct leak_order o;
+	uint8_t *marked;	/* LEAK_UNREACHED / LEAK_REACHED / LEAK_SCANNED per sorted block */
+	uint8_t *wmark;		/* per walk index (LEAK_DROPPED: an overlap left out) */
+	uint32_t *slot;		/* heaps out of order: walk index -> place in the
+				 * address-ordered list of leaks */
+	size_t nleaks;
 	struct ranges ex;	/* heap memory: not roots */
-	struct bucket *tab;	size_t tabmask;
-	uint64_t min_user, max_end;
-	uint8_t *marked;	/* UNREACHED / REACHED / SCANNED per block */
+	struct leak_index ix;
 	size_t sweep;		/* the block the sweep is at */
 	uint32_t *work;		size_t nwork;	/* reached blocks behind the sweep */
 	unsigned ps;
-	struct ich_error *err;
+	/* the second walk (ich_leak_scan_each) */
+	size_t k;		/* candidates seen */
+	struct ich_error *cb_err;
+	ich_leak_fn *fn;
+	void *arg;
+	struct ich_leak *buf;	/* with slot: the leaks, put in address order */
 };
 
 static struct ich_error *add_range(struct ranges *r, uint64_t lo, uint64_t hi)
@@ -127,9 +136,33 @@ static void merge_ranges(struct ranges *r)
 	r->n = o + 1;
 }
 
+/* A busy block with user data (a zero-byte block holds nothing a pointer
+ * could point into), other than an NT segment's own header block (the
+ * _HEAP_ENTRY at the segment base that holds the _HEAP / _HEAP_SEGMENT:
+ * heap metadata, not a leak).  Both walks ask the same. */
+static inline bool is_candidate(const struct ich_heap_block *b)
+{
+	return b->state == ICH_BLOCK_BUSY && b->size && !(b->layer == ICH_LAYER_BACKEND && b->header == b->segment);
+}
+
+/* The block's last user byte; a range past the top of the address space
+ * ends there. */
+static inline uint64_t last_of(const struct ich_heap_block *b)
+{
+	uint64_t last = b->user + (b->size - 1);
+	return last < b->user ? UINT64_MAX : last;
+}
+
+/* A light page-heap block belongs to its page heap. */
+static inline uint64_t owner_of(const struct ich_heap *hp, const struct ich_heap_block *b)
+{
+	return hp->dph_owner && b->layer == ICH_LAYER_PAGE_HEAP ? hp->dph_owner : hp->address;
+}
+
 static struct ich_error *collect_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
 {
-	struct gc *g = arg;
+	(void)hp;
+	struct ich_leak_scan *g = arg;
 	/* heap memory: back-end and LFH blocks lie in the NT segments (added
 	 * whole after the walk); a large block spans its
 	 * _HEAP_VIRTUAL_ALLOC_ENTRY + CommitSize; other layers their extent */
@@ -140,34 +173,19 @@ static struct ich_error *collect_cb(const struct ich_heap *hp, const struct ich_
 		if (err)
 			return err;
 	}
-	/* candidates: busy blocks with user data (a zero-byte block holds
-	 * nothing a pointer could point into) */
-	if (b->state != ICH_BLOCK_BUSY || !b->size)
+	if (!is_candidate(b))
 		return NULL;
-	/* the segment's own header block (the _HEAP_ENTRY at the segment base
-	 * that holds the _HEAP / _HEAP_SEGMENT): heap metadata, not a leak */
-	if (b->layer == ICH_LAYER_BACKEND && b->header == b->segment)
-		return NULL;
-	if (g->nb == g->capb) {
-		size_t nc = g->capb ? g->capb * 2 : 4096;
-		struct lblock *n = realloc(g->b, nc * sizeof(*n));
-		if (!n)
-			return &ich_enomem;
-		g->b = n;
-		struct ich_leak *f = realloc(g->full, nc * sizeof(*f));
-		if (!f)
-			return &ich_enomem;
-		g->full = f;
-		g->capb = nc;
+	if (!ICH_ARRAY_RESERVE(g->cand, g->n, g->capc, 4096))
+		return &ich_enomem;
+	uint64_t last = last_of(b);
+	if (g->n) {
+		const struct leak_cand *prev = &g->cand[g->n - 1];
+		if (b->user < prev->user)
+			g->unsorted = true;
+		if (b->user <= prev->last)
+			g->overlap = true;
 	}
-	struct ich_leak *l = &g->full[g->nb];
-	l->block = *b;
-	/* a light page-heap block belongs to its page heap */
-	l->heap = hp->dph_owner && b->layer == ICH_LAYER_PAGE_HEAP ? hp->dph_owner : hp->address;
-	if (g->nb && b->user < g->b[g->nb - 1].user)
-		g->unsorted = true;
-	g->b[g->nb] = (struct lblock){ b->user, b->user + b->size, g->nb };
-	g->nb++;
+	g->cand[g->n++] = (struct leak_cand){ b->user, last };
 	return NULL;
 }
 
@@ -176,7 +194,7 @@ static struct ich_error *collect_cb(const struct ich_heap *hp, const struct ich_
  * every node pool on pNodePoolListHead (each described by a node's
  * pVirtualBlock / nVirtualBlockSize).  _DPH_HEAP_BLOCK nodes point at
  * their blocks, so they must not count as references. */
-static struct ich_error *page_heap_metadata(struct gc *g, const struct ich_heap *hp)
+static struct ich_error *page_heap_metadata(struct ich_leak_scan *g, const struct ich_heap *hp)
 {
 	const struct ich_dph_layout *L = ich_dph_layout_for(g->h->arch);
 	struct ich_error *err = add_range(&g->ex, hp->address, hp->address + 2 * 0x1000 + 0x4000);
@@ -201,155 +219,33 @@ static struct ich_error *page_heap_metadata(struct gc *g, const struct ich_heap 
 	return err;
 }
 
-static int block_cmp(const void *a, const void *b)
+/* The lookup's array, sorted and disjoint, and the index over it. */
+static struct ich_error *build_index(struct ich_leak_scan *g)
 {
-	const struct lblock *x = a, *y = b;
-	return x->user < y->user ? -1 : x->user > y->user;
-}
-
-static size_t hash_chunk(uint64_t c)
-{
-	c ^= c >> 29;
-	c *= 0xbf58476d1ce4e5b9ull;
-	c ^= c >> 32;
-	return (size_t)c;
-}
-
-static struct bucket *bucket_for(struct gc *g, uint64_t chunk, bool insert)
-{
-	size_t i = hash_chunk(chunk) & g->tabmask;
-	for (;;) {
-		struct bucket *bk = &g->tab[i];
-		if (bk->key == chunk + 1)
-			return bk;
-		if (!bk->key) {
-			if (!insert)
-				return NULL;
-			bk->key = chunk + 1;
-			bk->lo = UINT32_MAX;
-			bk->hi = 0;
-			return bk;
-		}
-		i = (i + 1) & g->tabmask;
-	}
-}
-
-static struct ich_error *build_index(struct gc *g)
-{
-	/* one walk gives a heap's blocks in address order (collect_cb
-	 * noticed when not): sort only when the heaps' runs are out of order */
-	if (g->unsorted)
-		qsort(g->b, g->nb, sizeof(g->b[0]), block_cmp);
-	/* drop overlaps (a corrupt walk): keep the first of overlapping
-	 * blocks; count the chunks the rest cover, in the same pass */
-	size_t o = 0;
-	uint64_t chunks = 0;
-	for (size_t i = 0; i < g->nb; i++) {
-		if (o && g->b[i].user < g->b[o - 1].end)
-			continue;
-		uint64_t span = ((g->b[i].end - 1) >> CHUNK_SHIFT) - (g->b[i].user >> CHUNK_SHIFT) + 1;
-		if (span > (1u << 20))
-			span = 1u << 20;	/* a block over 64 GiB: only its first 64 GiB are indexed */
-		chunks += span;
-		g->b[o++] = g->b[i];
-	}
-	g->nb = o;
-	size_t cap = 64;
-	while (cap < chunks * 2 + 64)
-		cap <<= 1;
-	g->tab = calloc(cap, sizeof(*g->tab));
-	if (!g->tab)
+	struct ich_error *err = leak_order_build(&g->o, g->cand, g->n, g->unsorted, g->overlap);
+	if (err)
+		return err;
+	size_t ns = g->o.ns;
+	g->marked = calloc(ns ? ns : 1, 1);
+	g->work = malloc((ns ? ns : 1) * sizeof(*g->work));
+	if (g->o.sorted != g->cand)
+		g->wmark = malloc(g->n ? g->n : 1);
+	if (!g->marked || !g->work || (g->o.sorted != g->cand && !g->wmark))
 		return &ich_enomem;
-	g->tabmask = cap - 1;
-	struct bucket *last = NULL;	/* sorted blocks: runs of them share a chunk */
-	uint64_t last_c = 0;
-	for (size_t i = 0; i < g->nb; i++) {
-		uint64_t c0 = g->b[i].user >> CHUNK_SHIFT, c1 = (g->b[i].end - 1) >> CHUNK_SHIFT;
-		if (c1 - c0 >= (1u << 20))
-			c1 = c0 + (1u << 20) - 1;
-		for (uint64_t c = c0; c <= c1; c++) {
-			struct bucket *bk = last && c == last_c ? last : bucket_for(g, c, true);
-			last = bk;
-			last_c = c;
-			if (bk->lo > i)
-				bk->lo = (uint32_t)i;
-			if (bk->hi < i + 1)
-				bk->hi = (uint32_t)(i + 1);
-		}
-	}
-	if (g->nb) {
-		g->min_user = g->b[0].user;
-		g->max_end = g->b[g->nb - 1].end;
-	}
-	g->marked = calloc(g->nb ? g->nb : 1, 1);
-	g->work = malloc((g->nb ? g->nb : 1) * sizeof(*g->work));
-	if (!g->marked || !g->work)
-		return &ich_enomem;
-	return NULL;
+	return leak_index_build(&g->ix, g->o.sorted, ns);
 }
 
-/* v is in [min_user, max_end) (scan_bytes tested it). */
-static inline void reach(struct gc *g, uint64_t v)
+static inline void reach(struct ich_leak_scan *g, uint64_t v)
 {
-	struct bucket *bk = bucket_for(g, v >> CHUNK_SHIFT, false);
-	if (!bk)
+	size_t i = leak_index_find(&g->ix, v);
+	if (i == LEAK_NONE || g->marked[i] != LEAK_UNREACHED)
 		return;
-	/* lo becomes the first block in [lo, hi) that starts after v */
-	size_t lo = bk->lo, hi = bk->hi;
-	if (hi - lo > 8) {
-		/* the blocks of a chunk are mostly alike: guess from v's offset
-		 * in the chunk, then widen by doubling steps from the guess
-		 * until the range holds the answer (a binary search over a
-		 * chunk's hundreds of blocks was ~ten dependent cache misses in
-		 * g->b, ~40% of scan_bytes in perf on the page-heap builder's
-		 * big dump, issue 12) */
-		size_t guess = lo + (size_t)(((v & CHUNK_MASK) * (uint64_t)(hi - lo)) >> CHUNK_SHIFT);
-		if (g->b[guess].user <= v) {
-			size_t known = guess, step = 1;	/* b[known].user <= v */
-			for (;;) {
-				size_t at = known + step;
-				if (at >= hi)
-					break;
-				if (g->b[at].user > v) {
-					hi = at;
-					break;
-				}
-				known = at;
-				step <<= 1;
-			}
-			lo = known + 1;
-		} else {
-			size_t above = guess, step = 1;	/* b[above].user > v */
-			while (above - lo >= step) {
-				size_t at = above - step;
-				if (g->b[at].user <= v) {
-					lo = at + 1;
-					break;
-				}
-				above = at;
-				step <<= 1;
-			}
-			hi = above;
-		}
-	}
-	while (lo < hi) {
-		size_t mid = lo + (hi - lo) / 2;
-		if (g->b[mid].user <= v)
-			lo = mid + 1;
-		else
-			hi = mid;
-	}
-	if (!lo)
-		return;
-	size_t i = lo - 1;
-	if (v >= g->b[i].end || g->marked[i] != UNREACHED)
-		return;
-	g->marked[i] = REACHED;
+	g->marked[i] = LEAK_REACHED;
 	if (i < g->sweep)	/* behind the sweep: scanned from the worklist */
 		g->work[g->nwork++] = (uint32_t)i;
 }
 
-static void scan_bytes(struct gc *g, const uint8_t *p, uint64_t va, uint64_t len)
+static void scan_bytes(struct ich_leak_scan *g, const uint8_t *p, uint64_t va, uint64_t len)
 {
 	unsigned ps = g->ps;
 	uint64_t skip = (ps - (va & (ps - 1))) & (ps - 1);
@@ -359,24 +255,24 @@ static void scan_bytes(struct gc *g, const uint8_t *p, uint64_t va, uint64_t len
 	len -= skip;
 	/* most words point nowhere near a block: the range test inline,
 	 * with the bounds in registers (reach's stores could alias g) */
-	uint64_t lo = g->min_user, span = g->max_end - g->min_user;
+	uint64_t lo = g->ix.lo, span = g->ix.span;
 	if (ps == 8) {
 		for (uint64_t k = 0; k + 8 <= len; k += 8) {
 			uint64_t v = ich_le64(p + k);
-			if (v - lo < span)
+			if (v - lo <= span)
 				reach(g, v);
 		}
 	} else {
 		for (uint64_t k = 0; k + 4 <= len; k += 4) {
 			uint64_t v = ich_le32(p + k);
-			if (v - lo < span)
+			if (v - lo <= span)
 				reach(g, v);
 		}
 	}
 }
 
 /* Scan [va, va+len) of captured data at p, minus heap memory. */
-static void scan_root_range(struct gc *g, const uint8_t *p, uint64_t va, uint64_t len, uint64_t *scanned)
+static void scan_root_range(struct ich_leak_scan *g, const uint8_t *p, uint64_t va, uint64_t len, uint64_t *scanned)
 {
 	const struct ranges *ex = &g->ex;
 	/* first exclusion ending after va */
@@ -403,13 +299,13 @@ static void scan_root_range(struct gc *g, const uint8_t *p, uint64_t va, uint64_
 
 /* Scan reached block i's user data (in place when the dump holds it in
  * one piece, else through a buffer). */
-static void scan_block(struct gc *g, size_t i, uint64_t *scanned)
+static void scan_block(struct ich_leak_scan *g, size_t i, uint64_t *scanned)
 {
 	uint8_t buf[65536];
-	const struct lblock *b = &g->b[i];
-	g->marked[i] = SCANNED;
-	uint64_t len = b->end - b->user, at = b->user;
-	const uint8_t *p = ich_as_peek(g->h->as, at, (size_t)len);
+	const struct leak_cand *b = &g->o.sorted[i];
+	g->marked[i] = LEAK_SCANNED;
+	uint64_t len = b->last - b->user + 1, at = b->user;
+	const uint8_t *p = len ? ich_as_peek(g->h->as, at, (size_t)len) : NULL;
 	if (p && len == (size_t)len) {
 		scan_bytes(g, p, at, len);
 		*scanned += len;
@@ -430,10 +326,10 @@ static void scan_block(struct gc *g, size_t i, uint64_t *scanned)
 
 /* Every reached block scanned: the sweep in address order, and at each
  * step the blocks it reached behind itself. */
-static void mark(struct gc *g, uint64_t *scanned)
+static void mark(struct ich_leak_scan *g, uint64_t *scanned)
 {
-	for (g->sweep = 0; g->sweep < g->nb; g->sweep++) {
-		if (g->marked[g->sweep] != REACHED)
+	for (g->sweep = 0; g->sweep < g->o.ns; g->sweep++) {
+		if (g->marked[g->sweep] != LEAK_REACHED)
 			continue;
 		scan_block(g, g->sweep, scanned);
 		while (g->nwork)
@@ -441,20 +337,60 @@ static void mark(struct gc *g, uint64_t *scanned)
 	}
 }
 
-void ich_leak_result_free(struct ich_leak_result *r)
+/* The marks by walk index, and (heaps out of order) each leak's place in
+ * the address-ordered list; the scan's own arrays are freed. */
+static struct ich_error *settle(struct ich_leak_scan *g)
 {
-	free(r->leaks);
-	memset(r, 0, sizeof(*r));
+	struct ich_error *err = NULL;
+	if (g->o.sorted == g->cand) {
+		g->nleaks = 0;
+		for (size_t i = 0; i < g->n; i++)
+			g->nleaks += g->marked[i] == LEAK_UNREACHED;
+		g->wmark = g->marked;	/* walk index = sorted position */
+		g->marked = NULL;
+	} else {
+		err = leak_order_settle(&g->o, g->n, g->marked, g->wmark, &g->slot, &g->nleaks);
+	}
+	leak_order_free(&g->o, g->cand);
+	leak_index_free(&g->ix);
+	free(g->marked);
+	free(g->work);
+	free(g->ex.v);
+	g->marked = NULL;
+	g->work = NULL;
+	g->ex.v = NULL;
+	return err;
 }
 
-struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r)
+void ich_leak_scan_free(struct ich_leak_scan *g)
+{
+	if (!g)
+		return;
+	leak_order_free(&g->o, g->cand);
+	free(g->cand);
+	free(g->marked);
+	free(g->wmark);
+	free(g->slot);
+	free(g->ex.v);
+	leak_index_free(&g->ix);
+	free(g->work);
+	free(g->buf);
+	free(g);
+}
+
+struct ich_error *ich_heap_leak_scan(struct ich_heaps *h, struct ich_leak_scan **out, struct ich_leak_result *r)
 {
 	memset(r, 0, sizeof(*r));
+	*out = NULL;
 	const struct ich_minidump *md = ich_dump_minidump(h->dump);
 	if (!md || !ich_dump_file_data(h->dump))
 		return ich_error_create(ICH_ERR_UNSUPPORTED, "%s: leak detection reads a user-mode minidump's captured memory",
 					ich_dump_path(h->dump));
-	struct gc g = { .h = h, .ps = h->ptr };
+	struct ich_leak_scan *g = calloc(1, sizeof(*g));
+	if (!g)
+		return &ich_enomem;
+	g->h = h;
+	g->ps = h->ptr;
 	struct ich_error *err = NULL;
 	for (size_t i = 0; i < h->nheaps && !err; i++) {
 		struct ich_heap *hp = &h->heaps[i];
@@ -462,7 +398,7 @@ struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r)
 			r->heaps_skipped++;
 			continue;
 		}
-		err = ich_heap_walk(h, hp, collect_cb, &g);
+		err = ich_heap_walk(h, hp, collect_cb, g);
 		if (err == &ich_enomem)
 			break;
 		if (err) {	/* partial: what was collected stays; the heap is reported */
@@ -472,25 +408,25 @@ struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r)
 		}
 		r->heaps_walked++;
 		for (size_t s = 0; s < hp->nsegments && !err; s++)
-			err = add_range(&g.ex, hp->segments[s].base,
+			err = add_range(&g->ex, hp->segments[s].base,
 					hp->segments[s].base + (uint64_t)hp->segments[s].pages * 0x1000);
 		if (!err && hp->kind == ICH_HEAP_KIND_PAGE)
-			err = page_heap_metadata(&g, hp);
+			err = page_heap_metadata(g, hp);
 		/* the _HEAP header itself (segment 0 starts there for NT heaps) */
 		if (!err && hp->kind == ICH_HEAP_KIND_NT && hp->layout)
-			err = add_range(&g.ex, hp->address,
+			err = add_range(&g->ex, hp->address,
 					hp->address + (uint64_t)ich_layout_off(hp->layout, ICH_F_HEAP_SIZEOF));
 	}
-	if (!err && g.nb > UINT32_MAX - 1)
+	if (!err && g->n > UINT32_MAX - 1)
 		err = ich_error_create(ICH_ERR_UNSUPPORTED, "more than 4 G busy blocks");
 	if (!err) {
-		merge_ranges(&g.ex);
-		err = build_index(&g);
+		merge_ranges(&g->ex);
+		err = build_index(g);
 	}
 	if (!err) {
-		r->busy_blocks = g.nb;
-		for (size_t i = 0; i < g.nb; i++)
-			r->busy_bytes += g.b[i].end - g.b[i].user;	/* the block's size */
+		r->busy_blocks = g->o.ns;
+		for (size_t i = 0; i < g->o.ns; i++)
+			r->busy_bytes += g->o.sorted[i].last - g->o.sorted[i].user + 1;	/* the block's size */
 		/* roots: captured memory outside the heaps (the sweep is at 0:
 		 * they only mark) */
 		for (size_t i = 0; i < md->nranges; i++) {
@@ -498,7 +434,7 @@ struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r)
 			const uint8_t *d = ich_heap_file_span(h->dump, rg->rva, rg->size);
 			if (!d)
 				continue;
-			scan_root_range(&g, d, rg->start, rg->size, &r->root_bytes);
+			scan_root_range(g, d, rg->start, rg->size, &r->root_bytes);
 		}
 		/* roots: the threads' register contexts */
 		for (size_t i = 0; i < md->nthreads; i++) {
@@ -506,48 +442,112 @@ struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r)
 			const uint8_t *d = ich_heap_file_span(h->dump, t->context_rva, t->context_size);
 			if (!t->context_size || !d)
 				continue;
-			scan_bytes(&g, d, 0, t->context_size);
+			scan_bytes(g, d, 0, t->context_size);
 			r->context_bytes += t->context_size;
 		}
-		mark(&g, &r->block_bytes);
-		if (!g.unsorted) {
-			/* b is in walk order (overlaps dropped keep it so): the
-			 * leaks move down within full, which becomes the result */
-			size_t k = 0;
-			for (size_t i = 0; i < g.nb; i++)
-				if (g.marked[i] == UNREACHED) {
-					if (k != g.b[i].walk_index)
-						g.full[k] = g.full[g.b[i].walk_index];
-					k++;
-				}
-			r->leaks = g.full;
-			r->nleaks = k;
-			g.full = NULL;
-			if (k && k < g.capb / 2) {	/* give back what the reached blocks held */
-				struct ich_leak *fit = realloc(r->leaks, k * sizeof(*fit));
-				if (fit)
-					r->leaks = fit;
-			}
-			if (!r->leaks && !(r->leaks = calloc(1, sizeof(*r->leaks))))
-				err = &ich_enomem;
-		} else {
-			size_t nleak = 0;
-			for (size_t i = 0; i < g.nb; i++)
-				nleak += g.marked[i] == UNREACHED;
-			r->leaks = calloc(nleak ? nleak : 1, sizeof(*r->leaks));
-			if (!r->leaks)
-				err = &ich_enomem;
-			for (size_t i = 0; r->leaks && i < g.nb; i++)
-				if (g.marked[i] == UNREACHED)
-					r->leaks[r->nleaks++] = g.full[g.b[i].walk_index];
+		mark(g, &r->block_bytes);
+		err = settle(g);
+	}
+	if (err) {
+		ich_leak_scan_free(g);
+		memset(r, 0, sizeof(*r));
+		return err;
+	}
+	r->nleaks = g->nleaks;
+	*out = g;
+	return NULL;
+}
+
+static struct ich_error *emit_cb(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	struct ich_leak_scan *g = arg;
+	if (!is_candidate(b))
+		return NULL;
+	size_t w = g->k++;
+	if (w >= g->n || g->cand[w].user != b->user || g->cand[w].last != last_of(b))
+		return g->cb_err = ich_error_create(ICH_ERR_INTERNAL,
+						    "heap 0x%" PRIx64 ": the second walk for -l gave block 0x%" PRIx64
+						    " where the first gave %s",
+						    hp->address, b->user, w >= g->n ? "no more" : "another");
+	if (g->wmark[w] != LEAK_UNREACHED)
+		return NULL;
+	struct ich_leak l = { .heap = owner_of(hp, b), .block = *b };
+	if (g->buf) {
+		g->buf[g->slot[w]] = l;
+		return NULL;
+	}
+	return g->cb_err = g->fn(&l, g->arg);
+}
+
+struct ich_error *ich_leak_scan_each(struct ich_leak_scan *g, ich_leak_fn *fn, void *arg)
+{
+	struct ich_heaps *h = g->h;
+	g->k = 0;
+	g->cb_err = NULL;
+	g->fn = fn;
+	g->arg = arg;
+	free(g->buf);
+	g->buf = NULL;
+	if (g->slot && !(g->buf = malloc((g->nleaks ? g->nleaks : 1) * sizeof(*g->buf))))
+		return &ich_enomem;
+	struct ich_error *err = NULL;
+	for (size_t i = 0; i < h->nheaps && !err; i++) {
+		struct ich_heap *hp = &h->heaps[i];
+		if (hp->status != ICH_HEAP_OK)
+			continue;
+		err = ich_heap_walk(h, hp, emit_cb, g);
+		if (g->cb_err) {	/* the walk stopped for it (and returns it) */
+			err = g->cb_err == &ich_stop ? NULL : g->cb_err;
+			break;
+		}
+		if (err && err != &ich_enomem) {
+			/* as the first walk: the same stop, reported the same */
+			heap_problem(hp, hp->address, "walk for -l stopped: %s", err->message);
+			ich_error_destroy(err);
+			err = NULL;
 		}
 	}
-	free(g.b);
-	free(g.full);
-	free(g.ex.v);
-	free(g.tab);
-	free(g.marked);
-	free(g.work);
+	if (g->cb_err == &ich_stop)
+		return NULL;
+	if (!err && g->k != g->n)
+		err = ich_error_create(ICH_ERR_INTERNAL, "the second walk for -l gave %zu blocks where the first gave %zu",
+				       g->k, g->n);
+	for (size_t i = 0; !err && g->buf && i < g->nleaks; i++)
+		err = fn(&g->buf[i], arg);
+	if (err == &ich_stop)
+		err = NULL;
+	free(g->buf);
+	g->buf = NULL;
+	return err;
+}
+
+void ich_leak_result_free(struct ich_leak_result *r)
+{
+	free(r->leaks);
+	memset(r, 0, sizeof(*r));
+}
+
+static struct ich_error *keep_leak(const struct ich_leak *l, void *arg)
+{
+	struct ich_leak_result *r = arg;
+	r->leaks[r->nleaks++] = *l;
+	return NULL;
+}
+
+struct ich_error *ich_heap_leaks(struct ich_heaps *h, struct ich_leak_result *r)
+{
+	struct ich_leak_scan *g;
+	struct ich_error *err = ich_heap_leak_scan(h, &g, r);
+	if (err)
+		return err;
+	size_t n = r->nleaks;
+	r->leaks = malloc((n ? n : 1) * sizeof(*r->leaks));
+	r->nleaks = 0;
+	if (!r->leaks)
+		err = &ich_enomem;
+	else
+		err = ich_leak_scan_each(g, keep_leak, r);
+	ich_leak_scan_free(g);
 	if (err)
 		ich_leak_result_free(r);
 	return err;
