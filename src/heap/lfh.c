@@ -438,6 +438,8 @@ static void lfh_runs(struct walk_ctx *w, uint64_t ub, uint32_t first, uint32_t s
 		.stride = stride, .kind = kind, .kinds = kinds,
 	};
 	unsigned nk = 0;
+	uint64_t ahead = (2048 + stride - 1) / stride, step = stride < 64 ? 64 : stride;	/* stride > 0: read_ub */
+	uint64_t last = (n - 1) * (uint64_t)stride;	/* the last block's byte */
 	for (uint64_t i = 0; i < n;) {
 		if (nk == 256) {
 			memset(kmap, -1, sizeof(kmap));
@@ -447,6 +449,17 @@ static void lfh_runs(struct walk_ctx *w, uint64_t ub, uint32_t first, uint32_t s
 		uint64_t i0 = i, lim = n - i0 < RUN_MAX ? n : i0 + RUN_MAX;
 		const uint8_t *at = hdr + i0 * stride;
 		for (; i < lim; i++, at += stride) {
+			if (!(i & 31)) {
+				/* the UnusedBytes of the 32 blocks 2 KiB on
+				 * requested now (a line each, or a block each
+				 * for strides of a line or more), as sum_run and
+				 * lfh_bulk request what they read: the byte load
+				 * below stalled without (perf, mid.dmp: over
+				 * half of this loop's samples) */
+				uint64_t off = (i + ahead) * stride, end = off + 32 * (uint64_t)stride;
+				for (; off < end && off <= last; off += step)
+					__builtin_prefetch(hdr + off);
+			}
 			unsigned busy = (bits[i / 8] >> (i % 8)) & 1;
 			uint8_t ub_byte = *at;
 			unsigned key = busy << 8 | ub_byte;
