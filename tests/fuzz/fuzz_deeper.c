@@ -21,6 +21,30 @@ static struct ich_error *count_block(const struct ich_heap *hp, const struct ich
 	return NULL;
 }
 
+/* The run walk (ich_heap_walk_runs, heap -a's) must hand over the same
+ * number of blocks as the per-block walk, each run's kinds in range:
+ * abort() otherwise (a finding). */
+static struct ich_error *count_run(const struct ich_heap *hp, const struct ich_heap_block_run *r, void *arg)
+{
+	(void)hp;
+	if (!r->count || !r->nkinds || r->nkinds > 256)
+		abort();
+	for (size_t i = 0; i < r->count; i++)
+		if (r->kind[i] >= r->nkinds)
+			abort();
+	*(unsigned long *)arg += r->count;
+	return NULL;
+}
+
+static void check_runs(struct ich_heaps *h, struct ich_heap *hp)
+{
+	unsigned long a = 0, b = 0;
+	ich_error_destroy(ich_heap_walk(h, hp, count_block, &a));
+	ich_error_destroy(ich_heap_walk_runs(h, hp, count_block, count_run, &b, 0));
+	if (a != b)
+		abort();
+}
+
 static struct ich_error *count_handle(const struct ich_kprocess *p, const struct ich_khandle *h, void *arg)
 {
 	(void)p;
@@ -31,12 +55,11 @@ static struct ich_error *count_handle(const struct ich_kprocess *p, const struct
 
 void ich_fuzz_heaps(struct ich_dump *dump)
 {
-	unsigned long n = 0;
 	struct ich_heaps *h;
 	struct ich_error *err = ich_heaps_open(dump, 0, &h);
 	if (!err) {
 		for (size_t i = 0; i < ich_heaps_count(h); i++)
-			ich_error_destroy(ich_heap_walk(h, ich_heaps_get(h, i), count_block, &n));
+			check_runs(h, ich_heaps_get(h, i));
 		struct ich_heap_size_stat *rows = NULL;
 		size_t nrows = 0;
 		uint64_t busy = 0;
@@ -157,6 +180,8 @@ void ich_fuzz_seg_heaps(struct ich_dump *dump)
 			if (!ich_page_heap_owner(hp))
 				continue;
 		}
+		if (hp->kind == ICH_HEAP_KIND_SEGMENT)
+			check_runs(h, hp);
 		struct picks p = { .n = 0 };
 		ich_error_destroy(ich_heap_walk(h, hp, pick_block, &p));
 		ich_error_destroy(ich_heap_committed(h, hp, &c, &src));
