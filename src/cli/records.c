@@ -576,6 +576,17 @@ static inline size_t same_digits(uint64_t a, unsigned nd, uint64_t stride, size_
 	return k < n ? (size_t)k : n;
 }
 
+/* How many of the at most n addresses a, a + stride, ... keep a's high
+ * 32 bits (at least 1). */
+static inline size_t same_high(uint64_t a, uint64_t stride, size_t n)
+{
+	if (!stride)
+		return n;
+	uint64_t room = (1ull << 32) - (uint32_t)a;	/* to the next 2^32 */
+	uint64_t k = (room - 1) / stride + 1;
+	return k < n ? (size_t)k : n;
+}
+
 void ich_json_block_run(struct ich_json *j, const struct ich_heap_block_run *r)
 {
 	if (!r->count)
@@ -614,9 +625,16 @@ void ich_json_block_run(struct ich_json *j, const struct ich_heap_block_run *r)
 		end = i + same_digits(usr, nu, stride, end - i);
 		if (nh > 8 && nu > 8) {
 			/* x64 heaps: both addresses' digits at fixed offsets,
-			 * each as two 8-byte stores with a shift fixed for the
-			 * stretch */
-			unsigned shh = 8 * (16 - nh), shu = 8 * (16 - nu);
+			 * each as two 8-byte stores.  Within a stretch where
+			 * neither address's high 32 bits change, their first
+			 * nh - 8 and nu - 8 digits are fixed: only the low
+			 * halves are converted, both in one register. */
+			end = i + same_high(hdr, stride, end - i);
+			end = i + same_high(usr, stride, end - i);
+			uint64_t hh, hl, uh, ul;
+			ich_hex16x2_text(hdr, usr, &hh, &hl, &uh, &ul);
+			hh >>= 8 * (16 - nh);
+			uh >>= 8 * (16 - nu);
 			for (;;) {
 				if (p > lim) {
 					j->len = (size_t)(p - j->buf);
@@ -624,10 +642,8 @@ void ich_json_block_run(struct ich_json *j, const struct ich_heap_block_run *r)
 				}
 				uint32_t len = run_tail[kind[i]].len;
 				const char *text = run_tail[kind[i]].text;
-				uint64_t hh, hl, uh, ul;
-				ich_hex16x2_text(hdr, usr, &hh, &hl, &uh, &ul);
-				hh >>= shh;
-				uh >>= shu;
+				/* the low 8 digits of the header (hl) and the user (ul) */
+				ich_hex16_text((uint64_t)(uint32_t)hdr << 32 | (uint32_t)usr, &hl, &ul);
 				/* 14 and 12 bytes, each stored as 16 (the rest: scratch
 				 * the digits overwrite) */
 				memcpy(p, ",{\"header\":\"0x\0", 16);

@@ -352,6 +352,12 @@ static void test_runs(void **state)
 			ADD_RUN(h + 3, h + 3 + 8, st, 12, 256, next_rand());
 		}
 	}
+	/* the high 32 bits change inside the run, the digit count does not
+	 * (header and user cross at different blocks) */
+	ADD_RUN(0x1ffffffc0ull, 0x1ffffffd0ull, 0x10, 8, 3, i_);
+	ADD_RUN(0x7fffffffff0ull, 0x80000000000ull, 0x10, 5, 2, i_);
+	ADD_RUN(0x1c3afffff00ull, 0x1c3afffff10ull, 0x40, 12, 256, next_rand());
+	ADD_RUN(0x100000000ull, 0x100000010ull, 0x100000000ull, 6, 2, i_);
 	/* carry through a digit boundary one block at a time */
 	ADD_RUN(0xfff0, 0x10000, 0x10, 4, 2, i_);
 	ADD_RUN(0xffff0, 0xfffff, 1, 40, 3, i_);
