@@ -89,11 +89,15 @@ struct ich_as_span {
 	const uint8_t *data;	/* where its first byte lies in the mapping */
 };
 
-/* A large page of a kernel dump whose bytes lie in one piece of the file:
- * VA region key - 1 (addr >> reg_shift) is at data (struct ich_as_window). */
+/* A VA region (addr >> reg_shift) of a kernel dump (struct ich_as_window):
+ * a large page whose bytes lie in one piece of the file (data), or a
+ * region of 4 KiB pages (data NULL) whose pages the out-of-line path has
+ * found in the file so far (pages[i]: where page i of the region starts
+ * in the mapping; NULL: not known, or not readable). */
 struct ich_as_region {
-	uint64_t key;		/* region + 1; 0: empty */
+	uint64_t key;		/* region key - 1 = addr >> reg_shift; 0: empty */
 	const uint8_t *data;
+	const uint8_t *const *pages;
 };
 
 /* A bucket's record of the range directory (struct ich_as_window): one
@@ -148,15 +152,18 @@ struct ich_as_window {
 	uint64_t dir_base;
 	uint64_t dir_n;
 	unsigned dir_shift;
-	/* Spaces translated through page tables (kernel dumps): the large
-	 * pages (2 MiB, 1 GiB, x86's 4 MiB) the out-of-line path has
-	 * translated whose bytes lie in one piece of the file, direct-mapped
-	 * by VA region (addr >> reg_shift) in reg_mask + 1 slots, so a random
-	 * read there is a load and a compare instead of a call, the TLB, the
-	 * region cache and the physical run search (issue 12).  reg NULL:
-	 * none. */
+	/* Spaces translated through page tables (kernel dumps): the VA
+	 * regions (addr >> reg_shift: 2 MiB, x86's 4 MiB) the out-of-line
+	 * path has translated, direct-mapped in reg_mask + 1 slots: a large
+	 * page (2 MiB, 1 GiB, 4 MiB) whose bytes lie in one piece of the
+	 * file, or the 4 KiB pages of the region it has found in the file
+	 * (their start in the mapping, by page index), so a random read
+	 * there is a load and a compare (large) or two loads and a compare
+	 * (4 KiB) instead of a call, the TLB, the region cache and the
+	 * physical run search (issue 12).  reg NULL: none. */
 	const struct ich_as_region *reg;
 	uint64_t reg_mask;
+	uint64_t reg_pages;	/* 4 KiB pages a region - 1 */
 	unsigned reg_shift;
 };
 
@@ -207,20 +214,36 @@ ICH_AS_INLINE_ size_t ich_as_dir_index(const struct ich_as_window *w, uint64_t b
 	return i;
 }
 
-/* The bytes [addr, addr + n) if a large page in w's region cache holds
- * them all, else NULL; a hit moves the window *to there when to is not
- * NULL. */
+/* The bytes [addr, addr + n) if a large page or a 4 KiB page in w's
+ * region cache holds them all, else NULL; a hit moves the window *to
+ * there when to is not NULL.  A 4 KiB page that starts where the window
+ * ends is left to the out-of-line path: a walk streaming forward gets
+ * its window grown over the next pages there (kdump_paging.c
+ * page_window), which one page from here would cut short. */
 ICH_AS_INLINE_ const uint8_t *ich_as_region_get_(const struct ich_as_window *w, uint64_t addr,
 						 size_t n, struct ich_as_window *to)
 {
 	if (!w->reg)
 		return NULL;
-	uint64_t r = addr >> w->reg_shift, size = (uint64_t)1 << w->reg_shift;
+	uint64_t r = addr >> w->reg_shift;
 	const struct ich_as_region *e = &w->reg[r & w->reg_mask];
-	uint64_t o = addr & (size - 1);
-	if (e->key != r + 1 || n > size - o)
+	if (e->key != r + 1)
 		return NULL;
 	const uint8_t *data = e->data;
+	uint64_t size, o;
+	if (data) {
+		size = (uint64_t)1 << w->reg_shift;
+		o = addr & (size - 1);
+	} else {
+		/* a region of 4 KiB pages */
+		data = e->pages[(addr >> 12) & w->reg_pages];
+		size = 0x1000;
+		o = addr & 0xFFF;
+		if (!data || addr - o == w->base + w->len)
+			return NULL;
+	}
+	if (n > size - o)
+		return NULL;
 	if (to) {
 		to->base = addr - o;
 		to->len = size;
@@ -263,8 +286,8 @@ ICH_AS_INLINE_ const uint8_t *ich_as_rec_find_(const struct ich_as_window *w, ui
 /* The bytes [addr, addr + n) if one segment of the range table holds them
  * all in the file, else NULL (not in the table, straddling two segments,
  * past the end of the file: the out-of-line path then says why); in a
- * space without a directory (dir_n 0), the same from one large page of
- * the region cache.  With a directory: the bucket's record, then the
+ * space without a directory (dir_n 0), the same from one large page or
+ * 4 KiB page of the region cache.  With a directory: the bucket's record, then the
  * bucket's index, its two steps and the table.  A hit moves the window
  * *to there when to is not NULL. */
 ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, uint64_t addr,
@@ -305,7 +328,8 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_get(struct ich_as *as, uint64_t addr,
  * the window would (the window is always one whole segment), and a
  * random read then pays no window test that mostly fails first (issue
  * 12: the test and its loads were a quarter of such a read's
- * instructions).  Any other space: the window, then the large pages. */
+ * instructions).  Any other space: the window, then the region cache
+ * (kernel dumps: large pages and 4 KiB pages). */
 ICH_AS_INLINE_ const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size_t n)
 {
 	const struct ich_as_window *w = (const struct ich_as_window *)(const void *)as;

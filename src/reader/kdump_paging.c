@@ -32,7 +32,14 @@
  * why: no mapping, paged out, a page-table page missing from the dump.
  * A direct-mapped VA->PA cache keeps repeated reads off the walk, and a
  * region cache (2 MiB / 4 MiB of VA -> its page table or large page)
- * makes a TLB miss one libaddrxlat step instead of a full walk.
+ * makes a TLB miss one libaddrxlat step instead of a full walk.  The
+ * read path in addrspace.h answers inline from a third cache, by region
+ * too: a large page lying in one piece of the file (large_flat), or the
+ * 4 KiB pages of the region the walk has found in full in the file
+ * (page_known), so a random read there is a slot check, a load and the
+ * data load, no call (issue 12).  It only ever holds what the walk here
+ * answered, so the walk's rules (transition, prototype, paged out, a
+ * missing table or frame, a file cut short) are the only ones.
  *
  * A process's space, once destroyed, is kept by its dump (one spare) and
  * handed to the next process's space of the same dump: `analyze
@@ -49,6 +56,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <sys/mman.h>
+
 #include <libkdumpfile/addrxlat.h>
 
 #include "core/endian.h"
@@ -61,7 +70,9 @@
 #define MEMO_SIZE 4096		/* table pages known to need (no) patching */
 #define PTC_SIZE 4096		/* direct-mapped region cache (8 GiB of 2M regions) */
 #define PTC_LOG 64		/* region-cache slots a reuse clears one by one */
-#define REG_SLOTS 512u		/* inline large-page cache (1 GiB of 2M regions) */
+#define REG_SLOTS 512u		/* inline region cache (1 GiB of 2M regions) */
+#define PAGES_ALIGN 0x200000u	/* its 4 KiB pages' table: one large page */
+#define PG_LOG 7		/* pages a slot's takeover clears one by one */
 
 enum pt_kind { PT_X64, PT_PAE, PT_X86, PT_ARM64 };
 
@@ -142,8 +153,25 @@ struct paging_as {
 	const uint8_t *gp_page;
 	unsigned ptc_nlog;
 	uint16_t ptc_log[PTC_LOG];
-	/* The inline large-page cache (struct ich_as_window's reg). */
+	/* The inline region cache (struct ich_as_window's reg). */
 	struct ich_as_region reg[REG_SLOTS];
+	/* Its 4 KiB pages: slot i's region's page j starts at
+	 * pages[(i << (region_shift - 12)) + j] in the mapping (NULL: not
+	 * known).  Allocated at the first 4 KiB page the space reads: 2 MiB
+	 * (x64, PAE: 512 slots x 512 pages x 8 bytes) or 4 MiB (x86 non-PAE,
+	 * 1,024 pages a region) of address space, of which a slot's 4 or 8
+	 * KiB is written (and so committed) only when a region takes it.
+	 * Kept on reuse (the slots' keys are cleared), with pg_log. */
+	const uint8_t **pages;
+	/* Which of a slot's pages are set (not NULL): at most PG_LOG, whose
+	 * indexes are idx[0..n), or (n > PG_LOG) any: a slot taken over by
+	 * another region clears those, not all 512 (a process touches a few
+	 * pages in each of ~100 regions: zeroing 4 KiB for each cost more
+	 * than the reads it saved on kb.dmp). */
+	struct pg_log {
+		uint16_t n;
+		uint16_t idx[PG_LOG];
+	} pg_log[REG_SLOTS];
 };
 
 /* The region cache's slot pc now holds a region. */
@@ -178,6 +206,58 @@ static void reg_fill(struct paging_as *pas, uint64_t region, const uint8_t *flat
 	struct ich_as_region *e = &pas->reg[region % REG_SLOTS];
 	e->key = region + 1;
 	e->data = flat;
+	e->pages = NULL;
+}
+
+/* The page at va was translated (translate: the page walk's own answer,
+ * transition pages included) and all of it lies in the file from page:
+ * give it to the inline read path (addrspace.h ich_as_region_get_), which
+ * then answers a read there with the bytes a read through translate
+ * would.  Only pages read in full from the file get here, so a page that
+ * is not valid, whose tables or frame are missing from the dump, or that
+ * the file cuts short is never cached: the out-of-line path answers it
+ * every time.  A region held as one flat large page is left as it is;
+ * a slot holding another region is taken over with its pages cleared. */
+static void page_known(struct paging_as *pas, uint64_t va, const uint8_t *page)
+{
+	unsigned per = pas->region_shift - 12;
+	uint64_t region = va >> pas->region_shift;
+	size_t slot = (size_t)(region % REG_SLOTS);
+	struct ich_as_region *e = &pas->reg[slot];
+	if (e->key == region + 1 && e->data)
+		return;
+	if (!pas->pages) {
+		size_t bytes = ((size_t)REG_SLOTS << per) * sizeof(*pas->pages);
+		void *mem = NULL;
+		if (posix_memalign(&mem, PAGES_ALIGN, bytes) != 0)
+			return;		/* the out-of-line path alone, as before */
+#ifdef MADV_HUGEPAGE
+		(void)madvise(mem, bytes, MADV_HUGEPAGE);
+#endif
+		memset(mem, 0, bytes);	/* pg_log: every slot's n is 0 */
+		pas->pages = mem;
+	}
+	const uint8_t **pages = pas->pages + (slot << per);
+	struct pg_log *log = &pas->pg_log[slot];
+	if (e->key != region + 1) {
+		if (log->n > PG_LOG)
+			memset(pages, 0, sizeof(*pages) << per);
+		else
+			for (unsigned i = 0; i < log->n; i++)
+				pages[log->idx[i]] = NULL;
+		log->n = 0;
+		e->key = region + 1;
+		e->data = NULL;
+		e->pages = pages;
+	}
+	unsigned i = (unsigned)(va >> 12) & ((1u << per) - 1);
+	if (!pages[i]) {
+		if (log->n < PG_LOG)
+			log->idx[log->n] = (uint16_t)i;
+		if (log->n <= PG_LOG)
+			log->n++;
+	}
+	pages[i] = page;
 }
 
 /* Present transition entries as valid; clear PS (bit 7), which in an
@@ -448,6 +528,7 @@ static void page_window(struct paging_as *pas, uint64_t va, uint64_t off, uint64
 			if (nva < page || !translate(pas, nva, &ppage, &res) ||
 			    kd_phys_lookup(as->dump, ppage << 12, &noff, &why) < PAGE || noff != expect)
 				break;
+			page_known(pas, nva, as->dump->file.data + noff);
 			wlen += PAGE;
 			expect += PAGE;
 		}
@@ -479,6 +560,9 @@ static size_t paging_read(struct ich_as *as, uint64_t addr, void *buf, size_t le
 			res->why = why;
 			break;
 		}
+		uint64_t in = va & (PAGE - 1);
+		if (n >= PAGE - in)
+			page_known(pas, va, as->dump->file.data + off - in);
 		page_window(pas, va, off, n);
 		if (n > want)
 			n = want;
@@ -512,7 +596,10 @@ static const void *paging_peek(struct ich_as *as, uint64_t addr, size_t len)
 		uint64_t want = PAGE - (va & (PAGE - 1));
 		if (want > addr + len - va)
 			want = addr + len - va;
-		uint64_t n = kd_phys_lookup(as->dump, (ppage << 12) | (va & (PAGE - 1)), &off, &why);
+		uint64_t in = va & (PAGE - 1);
+		uint64_t n = kd_phys_lookup(as->dump, (ppage << 12) | in, &off, &why);
+		if (n >= PAGE - in)
+			page_known(pas, va, as->dump->file.data + off - in);
 		if (n < want || (start && off != expect))
 			return NULL;
 		if (!start) {
@@ -530,6 +617,7 @@ static void paging_free(struct paging_as *pas)
 		addrxlat_ctx_decref(pas->ctx);
 	free(pas->fix);
 	free(pas->ptc);
+	free(pas->pages);
 	free(pas);
 }
 
@@ -669,6 +757,7 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 	pas->as.win.reg = pas->reg;
 	pas->as.win.reg_mask = REG_SLOTS - 1;
 	pas->as.win.reg_shift = pas->region_shift;
+	pas->as.win.reg_pages = ((uint64_t)1 << (pas->region_shift - 12)) - 1;
 	*ret = &pas->as;
 	return NULL;
 }

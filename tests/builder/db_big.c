@@ -89,19 +89,53 @@ int db_write_big_minidump_ranges(const char *path, uint64_t size, uint64_t range
 
 int db_write_big_kernel(const char *path, uint64_t size)
 {
+	return db_write_big_kernel_pages(path, size, 0x200000);
+}
+
+/* The words of [va, va + size) where the page tables of dtb put them in
+ * the file just written: one stream per stretch of pages whose frames
+ * follow one another in the file. */
+static int stream_mapped_words(struct db_kd *kd, const char *path, uint64_t dtb, uint64_t va,
+			       uint64_t size)
+{
+	int rc = 0;
+	for (uint64_t o = 0; o < size && rc == 0;) {
+		uint64_t off = db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, va + o));
+		if (off == UINT64_MAX)
+			return db_fail("big kernel dump: 0x%llx is not in the file",
+				       (unsigned long long)(va + o));
+		uint64_t n = DB_PAGE_SIZE;
+		while (o + n < size &&
+		       db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, va + o + n)) == off + n)
+			n += DB_PAGE_SIZE;
+		rc = stream_words(path, off, va + o, n);
+		o += n;
+	}
+	return rc;
+}
+
+int db_write_big_kernel_pages(const char *path, uint64_t size, uint64_t page_size)
+{
+	if (page_size != 0x1000 && page_size != 0x200000)
+		return db_fail("big kernel dump page size 0x%llx: 4 KiB or 2 MiB",
+			       (unsigned long long)page_size);
 	if (!size || size % 0x200000)
 		return db_fail("big kernel dump size 0x%llx must be a non-zero multiple of 2 MiB",
 			       (unsigned long long)size);
 	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_BITMAP);
+	/* 4 KiB pages: one page table per 2 MiB, allocated before the
+	 * region's frames once the first run is used up */
+	uint64_t tables = page_size == 0x1000 ? size / 0x200000 + 2 : 0;
 	struct db_kd_run runs[] = {
 		{ 0x1, 0x9E },
-		{ 0x100, DB_BIG_KD_FIRST_PFN - 0x100 + size / DB_PAGE_SIZE },
+		{ 0x100, DB_BIG_KD_FIRST_PFN - 0x100 + size / DB_PAGE_SIZE + tables },
 	};
 	int rc = db_kd_set_physical_runs(kd, runs, 2);
 	uint64_t dtb = db_kd_kernel_dtb(kd);
 	if (rc == 0)
-		rc = db_kd_map(kd, dtb, DB_BIG_KD_VA, size, 0x200000);
-	if (rc == 0 && db_kd_va_to_pfn(kd, dtb, DB_BIG_KD_VA) != DB_BIG_KD_FIRST_PFN)
+		rc = db_kd_map(kd, dtb, DB_BIG_KD_VA, size, page_size);
+	if (rc == 0 && page_size == 0x200000 &&
+	    db_kd_va_to_pfn(kd, dtb, DB_BIG_KD_VA) != DB_BIG_KD_FIRST_PFN)
 		rc = db_fail("big kernel dump: data did not start at PFN 0x%llx",
 			     (unsigned long long)DB_BIG_KD_FIRST_PFN);
 	struct db_kd_header *h = db_kd_header(kd);
@@ -111,7 +145,7 @@ int db_write_big_kernel(const char *path, uint64_t size)
 	h->comment = "icpheap benchmark dump";
 	if (rc == 0)
 		rc = db_kd_write_file(kd, path);
-	if (rc == 0) {
+	if (rc == 0 && page_size == 0x200000) {
 		/* The data frames are contiguous in the bitmap file. */
 		uint64_t off = db_kd_pfn_file_offset(kd, DB_BIG_KD_FIRST_PFN);
 		uint64_t last = db_kd_pfn_file_offset(kd, DB_BIG_KD_FIRST_PFN +
@@ -120,6 +154,8 @@ int db_write_big_kernel(const char *path, uint64_t size)
 			rc = db_fail("big kernel dump: data frames are not contiguous");
 		else
 			rc = stream_words(path, off, DB_BIG_KD_VA, size);
+	} else if (rc == 0) {
+		rc = stream_mapped_words(kd, path, dtb, DB_BIG_KD_VA, size);
 	}
 	db_kd_free(kd);
 	return rc;

@@ -543,6 +543,11 @@ int db_write_big_minidump(const char *path, uint64_t size);
  * hole in VA after each; range 0 = the default above. */
 int db_write_big_minidump_ranges(const char *path, uint64_t size, uint64_t range);
 int db_write_big_kernel(const char *path, uint64_t size);
+/* The same with 4 KiB pages (page_size 0x1000: 512 page tables a GiB,
+ * in frames below 0x9F while they last, then each before its region's
+ * frames, so the data is in the file in 2 MiB stretches) or 2 MiB pages
+ * (0x200000: db_write_big_kernel). */
+int db_write_big_kernel_pages(const char *path, uint64_t size, uint64_t page_size);
 #define DB_BIG_MD_BASE 0x10000000ull
 #define DB_BIG_KD_VA 0xFFFFA00000000000ull
 #define DB_BIG_KD_FIRST_PFN 0x200ull

@@ -6,7 +6,8 @@
  * Usage:
  *   mkdump DESCRIPTION OUTPUT        (DESCRIPTION "-" = stdin)
  *   mkdump --big-minidump PATH SIZE [RANGE_SIZE]  (x64 full-memory minidump, see below)
- *   mkdump --big-kernel PATH SIZE    (x64 bitmap kernel dump, see below)
+ *   mkdump --big-kernel PATH SIZE [PAGE_SIZE]  (x64 bitmap kernel dump, see below;
+ *                                    PAGE_SIZE 2m (default) or 4k)
  * SIZE accepts suffixes k, m, g (powers of 1024).  In the big dumps every
  * 8-byte word of memory holds its own virtual address (dumpbuilder.h).
  *
@@ -787,12 +788,13 @@ static uint64_t size_arg(const char *s)
 
 int main(int argc, char **argv)
 {
-	if ((argc == 4 && (!strcmp(argv[1], "--big-minidump") || !strcmp(argv[1], "--big-kernel"))) ||
-	    (argc == 5 && !strcmp(argv[1], "--big-minidump"))) {
+	if ((argc == 4 || argc == 5) &&
+	    (!strcmp(argv[1], "--big-minidump") || !strcmp(argv[1], "--big-kernel"))) {
 		uint64_t size = size_arg(argv[3]);
 		int rc = !strcmp(argv[1], "--big-minidump")
 			 ? db_write_big_minidump_ranges(argv[2], size, argc == 5 ? size_arg(argv[4]) : 0)
-			 : db_write_big_kernel(argv[2], size);
+			 : db_write_big_kernel_pages(argv[2], size,
+						     argc == 5 ? size_arg(argv[4]) : 0x200000);
 		if (rc != 0) {
 			fprintf(stderr, "mkdump: %s\n", db_error());
 			return 1;
@@ -803,7 +805,7 @@ int main(int argc, char **argv)
 		fprintf(stderr,
 			"usage: mkdump DESCRIPTION OUTPUT\n"
 			"       mkdump --big-minidump PATH SIZE [RANGE_SIZE]\n"
-			"       mkdump --big-kernel PATH SIZE\n"
+			"       mkdump --big-kernel PATH SIZE [4k|2m]\n"
 			"(the description format is documented in tests/builder/README.md)\n");
 		return 2;
 	}

@@ -865,11 +865,19 @@ static void test_x64_large_inline(void **state)
 			}
 		}
 	}
-	/* the flat 2 MiB pages are cached inline, the one with a hole never */
-	for (uint64_t r = VA_2M >> 21; r < (VA_2M >> 21) + 2; r++)
+	/* the flat 2 MiB pages are cached inline, the one with a hole never
+	 * as one piece: only its 4 KiB pages that the file holds (the left
+	 * out frame never) */
+	for (uint64_t r = VA_2M >> 21; r < (VA_2M >> 21) + 2; r++) {
 		assert_int_equal(w->reg[r & w->reg_mask].key, r + 1);
+		assert_non_null(w->reg[r & w->reg_mask].data);
+	}
 	for (uint64_t i = 0; i <= w->reg_mask; i++)
-		assert_int_not_equal(w->reg[i].key, (VA_H >> 21) + 1);
+		if (w->reg[i].key == (VA_H >> 21) + 1) {
+			assert_null(w->reg[i].data);
+			assert_null(w->reg[i].pages[5]);
+		}
+	assert_int_equal(w->reg[(VA_H >> 21) & w->reg_mask].key, (VA_H >> 21) + 1);
 	done(d, path);
 	db_kd_free(kd);
 }
@@ -937,8 +945,11 @@ static void read_process(struct ich_as *p, char who)
 	assert_non_null(lp);
 	assert_int_equal(*lp, pv(who, 201, 8));
 	assert_int_equal(rd64(p, VA_ST), st_val(0, 0));	/* kernel half shared */
-	/* the window left on a user page, where the next process's differs */
-	assert_int_equal(rd64(p, VA_U + 0x400), pv(who, 0, 0x400));
+	/* the window left on a user page, where the next process's differs
+	 * (a peek moves it; the copying reads leave it where it is) */
+	const uint64_t *wp = ich_as_peek(p, VA_U + 0x400, 8);
+	assert_non_null(wp);
+	assert_int_equal(*wp, pv(who, 0, 0x400));
 	assert_non_null(ich_as_window_get(p, VA_U, 8));
 }
 
@@ -999,6 +1010,398 @@ static void test_x64_process_reuse(void **state)
 	db_kd_free(kd);
 }
 
+/* The inline 4 KiB-page cache (addrspace.h ich_as_region_get_, filled by
+ * kdump_paging.c page_known from the page walk's own answers) against the
+ * builder's translation, in every paging mode and both kinds of physical
+ * memory layout (bitmap: phys -> file through the bitmap; full: through
+ * the runs).  Region A holds 4 KiB pages in each state a PTE can be in
+ * (pg_state below), its frames in the file in the reverse order of their
+ * VAs (so a read that crossed a page inline would read the wrong bytes),
+ * its last two pages run into region B's first ones; region C's page
+ * table is left out of bitmap dumps; regions D and E take A's and B's
+ * cache slots (512 regions on: a slot taken over clears all its pages,
+ * A's and D's, or the few it logged, B's and E's); page 9's frame is the last one in the file, which is cut
+ * in its middle.  20,000 random reads, each by ich_as_read, read_u64 and
+ * peek in turn; every byte is db_kd_phys_read at db_kd_va_to_pa, every
+ * miss is where and why the layout says.  Then the cache itself: only
+ * pages read in full from the file, at the file position the builder put
+ * their frame; and a reused process space reads its own pages. */
+enum pg_state {
+	PG_NOMAP, PG_VALID, PG_TRANS, PG_PAGED, PG_DZERO, PG_PROTO, PG_ZERO, PG_OUTSIDE,
+	PG_EXCL, PG_TRANS_EXCL, PG_CUT, PG_NOPT,
+};
+
+struct pg_layout {
+	bool bitmap;
+	uint64_t rs;		/* region size */
+	uint64_t npr;		/* 4 KiB pages a region */
+	uint64_t a, b, c, dd, e;	/* regions A, B, C, D, E */
+	uint64_t cut_pa;	/* page 9's frame */
+	uint64_t cut;		/* file size after the cut */
+};
+
+static enum pg_state pg_state_of(const struct pg_layout *l, uint64_t va)
+{
+	if (va >= l->a && va - l->a < l->rs) {
+		uint64_t pg = (va - l->a) >> 12;
+		static const enum pg_state first[] = {
+			PG_VALID, PG_TRANS, PG_PAGED, PG_DZERO, PG_PROTO, PG_ZERO, PG_OUTSIDE,
+			PG_EXCL, PG_TRANS_EXCL, PG_CUT,
+		};
+		if (pg < 10) {
+			enum pg_state st = first[pg];
+			if (!l->bitmap && st == PG_EXCL)
+				return PG_VALID;	/* a full dump holds every frame */
+			if (!l->bitmap && st == PG_TRANS_EXCL)
+				return PG_TRANS;
+			if (st == PG_CUT)
+				return (va & 0xFFF) < 0x800 ? PG_VALID : PG_CUT;
+			return st;
+		}
+		return pg < 16 || pg >= l->npr - 2 ? PG_VALID : PG_NOMAP;
+	}
+	if (va >= l->b && va - l->b < 4 * 0x1000)
+		return PG_VALID;
+	if (va >= l->c && va - l->c < l->rs) {
+		if (l->bitmap)
+			return PG_NOPT;	/* the whole region: its table is missing */
+		return va - l->c < 4 * 0x1000 ? PG_VALID : PG_NOMAP;
+	}
+	if (va >= l->dd && va - l->dd < 8 * 0x1000)
+		return PG_VALID;
+	if (va >= l->e && va - l->e < 3 * 0x1000)
+		return PG_VALID;
+	return PG_NOMAP;
+}
+
+static enum ich_miss_reason pg_why(enum pg_state st)
+{
+	switch (st) {
+	case PG_VALID: case PG_TRANS: return ICH_MISS_NONE;
+	case PG_PAGED: return ICH_MISS_PAGED_OUT;
+	case PG_DZERO: return ICH_MISS_DEMAND_ZERO;
+	case PG_PROTO: return ICH_MISS_PROTOTYPE;
+	case PG_OUTSIDE: case PG_EXCL: case PG_TRANS_EXCL: return ICH_MISS_NOT_CAPTURED;
+	case PG_CUT: return ICH_MISS_BEYOND_FILE;
+	case PG_NOPT: return ICH_MISS_PT_NOT_CAPTURED;
+	default: return ICH_MISS_NOT_MAPPED;
+	}
+}
+
+/* A PTE written as it is (4 bytes on x86 non-PAE, else 8). */
+static void set_pte(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t v, bool x86)
+{
+	uint64_t pa = db_kd_pte_address(kd, dtb, va);
+	assert_int_not_equal(pa, UINT64_MAX);
+	db_kd_phys_write(kd, pa, &v, x86 ? 4 : 8);
+}
+
+/* Every word of the page at va: va * a constant, xored with salt. */
+static void pg_fill(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t salt)
+{
+	uint64_t buf[512];
+	for (unsigned i = 0; i < 512; i++)
+		buf[i] = (va + 8 * i) * 0x9E3779B97F4A7C15ull ^ salt;
+	db_kd_phys_write(kd, db_kd_va_to_pa(kd, dtb, va), buf, sizeof(buf));
+}
+
+static void pg_check_reads(struct db_kd *kd, uint64_t dtb, const struct pg_layout *l,
+			   struct ich_as *as)
+{
+	const struct { uint64_t base, size; } area[] = {
+		{ l->a, 16 * 0x1000 },		/* every state */
+		{ l->a + 16 * 0x1000, 4 * 0x1000 },	/* PTEs not present */
+		{ l->a + l->rs - 2 * 0x1000, 4 * 0x1000 },	/* A's end, B's start */
+		{ l->c, 4 * 0x1000 },
+		{ l->dd, 8 * 0x1000 },
+		{ l->dd + 2 * l->rs, 2 * 0x1000 },	/* no page table at all */
+		{ l->e, 4 * 0x1000 },
+		{ l->b, 5 * 0x1000 },
+	};
+	enum { NAREA = sizeof(area) / sizeof(area[0]) };
+	for (int k = 0; k < 20000; k++) {
+		const uint64_t base = area[k % NAREA].base, size = area[k % NAREA].size;
+		uint64_t va = base + (uint64_t)rand() % size;
+		if (k % 5 == 0)		/* up to a page end, or just past it */
+			va = (va | 0xfff) - 7 + (uint64_t)(rand() % 16);
+		if (rand() % 2)
+			va &= ~(uint64_t)7;
+		size_t n = rand() % 3 ? 8 : 16;
+		uint8_t want[16];
+		size_t wn = 0;
+		enum ich_miss_reason why = ICH_MISS_NONE;
+		for (; wn < n; wn++) {
+			why = pg_why(pg_state_of(l, va + wn));
+			if (why != ICH_MISS_NONE)
+				break;
+			db_kd_phys_read(kd, db_kd_va_to_pa(kd, dtb, va + wn), &want[wn], 1);
+		}
+		for (int t = 0; t < 3; t++) {
+			switch ((k + t) % 3) {
+			case 0: {
+				uint8_t got[16];
+				struct ich_read_result r;
+				assert_int_equal(ich_as_read(as, va, got, n, &r), wn);
+				assert_memory_equal(got, want, wn);
+				if (wn < n) {
+					assert_int_equal(r.why, why);
+					assert_int_equal(r.miss_addr, va + wn);
+				}
+				break;
+			}
+			case 1: {
+				uint64_t v = 0;
+				struct ich_error *err = ich_as_read_u64(as, va, &v);
+				if (wn >= 8) {
+					assert_null(err);
+					assert_memory_equal(&v, want, 8);
+				} else {
+					assert_non_null(err);
+					ich_error_destroy(err);
+				}
+				break;
+			}
+			default: {
+				const uint8_t *q = ich_as_peek(as, va, n);
+				if (q) {
+					assert_int_equal(wn, n);
+					assert_memory_equal(q, want, n);
+				} else {
+					assert_true(wn < n || (va >> 12) != ((va + n - 1) >> 12));
+				}
+				break;
+			}
+			}
+		}
+	}
+}
+
+/* The cache holds a region's page only where the file holds all of it,
+ * at the offset the builder wrote its frame to. */
+static void pg_check_cache(struct db_kd *kd, uint64_t dtb, const struct pg_layout *l,
+			   const struct ich_as *as, const uint8_t *file)
+{
+	const struct ich_as_window *w = (const void *)as;
+	const uint64_t regions[] = { l->a, l->b, l->c, l->dd, l->e };
+	unsigned held = 0;
+	for (size_t k = 0; k < 5; k++) {
+		uint64_t r = regions[k] / l->rs;
+		const struct ich_as_region *e = &w->reg[r & w->reg_mask];
+		if (e->key != r + 1)
+			continue;
+		held++;
+		assert_null(e->data);
+		for (uint64_t i = 0; i < l->npr; i++) {
+			uint64_t va = regions[k] + i * 0x1000;
+			enum pg_state st = pg_state_of(l, va);
+			const uint8_t *q = e->pages[i];
+			if (st != PG_VALID && st != PG_TRANS) {
+				assert_null(q);
+				continue;
+			}
+			if (pg_state_of(l, va + 0xFFF) != st)
+				assert_null(q);		/* the cut page */
+			else if (q)
+				assert_ptr_equal(q, file + db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, va)));
+		}
+	}
+	assert_true(held >= 2);
+}
+
+/* Each place the out-of-line path fills the cache from, starting from a
+ * slot it must take over: ich_as_read (kdump_paging.c paging_read),
+ * read_u64 and peek (paging_peek), a streamed read (page_window's batch,
+ * over D, whose frames follow one another in the file).  Then a page is
+ * answered inline (ich_as_table_get: no call) exactly when the file
+ * holds all of it, at the builder's file position. */
+static void pg_check_sites(struct db_kd *kd, uint64_t dtb, const struct pg_layout *l,
+			   struct ich_as *as, const uint8_t *file, uint64_t salt)
+{
+	for (int kind = 0; kind < 4; kind++) {
+		uint64_t base = kind == 3 ? l->dd : l->a, other = kind == 3 ? l->a : l->dd;
+		uint64_t n = kind == 3 ? 8 : 18;
+		/* the other region takes the slot */
+		assert_int_equal(rd64(as, other + 0x10), (other + 0x10) * 0x9E3779B97F4A7C15ull ^ salt);
+		assert_null(ich_as_table_get(as, base + 0x10, 8));
+		if (kind == 3)
+			for (uint64_t va = base; va < base + n * 0x1000; va += 0x200)
+				assert_int_equal(rd64(as, va), va * 0x9E3779B97F4A7C15ull ^ salt);
+		for (uint64_t k = 0; k < n; k++) {
+			uint64_t pg = k < 16 || kind == 3 ? k : l->npr - 18 + k;
+			uint64_t va = base + pg * 0x1000 + 0x100, v = 0;
+			enum pg_state st = pg_state_of(l, va);
+			bool ok = st == PG_VALID || st == PG_TRANS;
+			/* the window elsewhere (B's first page), so no read below
+			 * is answered from it */
+			assert_non_null(ich_as_peek(as, l->b + 0x10, 8));
+			if (kind == 0) {
+				struct ich_read_result r;
+				assert_int_equal(ich_as_read(as, va, &v, 8, &r), ok ? 8 : 0);
+				if (!ok)
+					assert_int_equal(r.why, pg_why(st));
+			} else if (kind == 1) {
+				struct ich_error *e = ich_as_read_u64(as, va, &v);
+				assert_true(ok == !e);
+				ich_error_destroy(e);
+			} else if (kind == 2) {
+				const uint8_t *q = ich_as_peek(as, va, 8);
+				assert_true(ok == !!q);
+				if (q)
+					memcpy(&v, q, 8);
+			}
+			if (ok && kind < 3)
+				assert_int_equal(v, va * 0x9E3779B97F4A7C15ull ^ salt);
+			assert_non_null(ich_as_peek(as, l->b + 0x10, 8));
+			const uint8_t *q = ich_as_table_get(as, va, 8);
+			if (ok && pg_state_of(l, va | 0xFFF) == st)
+				assert_ptr_equal(q, file + db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, va)) + 0x100);
+			else
+				assert_null(q);
+		}
+	}
+}
+
+static void test_page_inline(void **state)
+{
+	(void)state;
+	const struct { enum db_kd_arch arch; uint32_t build, type; } cases[] = {
+		{ DB_KD_X64, 19045, DB_KD_BITMAP }, { DB_KD_X64, 19045, DB_KD_FULL },
+		{ DB_KD_X86_PAE, 7601, DB_KD_BITMAP }, { DB_KD_X86_PAE, 7601, DB_KD_FULL },
+		{ DB_KD_X86, 2600, DB_KD_BITMAP }, { DB_KD_X86, 2600, DB_KD_FULL },
+	};
+	srand(41);
+	for (size_t c = 0; c < sizeof(cases) / sizeof(cases[0]); c++) {
+		bool x64 = cases[c].arch == DB_KD_X64, x86 = cases[c].arch == DB_KD_X86;
+		struct db_kd *kd = db_kd_new(cases[c].arch, cases[c].build, cases[c].type);
+		uint64_t dtb = db_kd_kernel_dtb(kd);
+		struct pg_layout l = { .bitmap = cases[c].type == DB_KD_BITMAP };
+		l.rs = x86 ? 0x400000 : 0x200000;
+		l.npr = l.rs / 0x1000;
+		l.a = x64 ? 0xFFFFB80000000000ull : 0x90000000ull;
+		l.b = l.a + l.rs;
+		l.c = l.a + 2 * l.rs;
+		/* the region 512 on (x86: before; 512 x 4 MiB on would pass
+		 * 4 GiB) takes A's slot */
+		l.dd = x86 ? l.a - 512 * l.rs : l.a + 512 * l.rs;
+		l.e = l.dd + l.rs;
+		/* A's pages one by one from the last: frames in reverse order */
+		for (uint64_t i = l.npr; i-- > 0;)
+			if (i != 9 && pg_state_of(&l, l.a + i * 0x1000) != PG_NOMAP)
+				map(kd, dtb, l.a + i * 0x1000, 0x1000, 0x1000);
+		map(kd, dtb, l.b, 4 * 0x1000, 0x1000);
+		map(kd, dtb, l.c, 4 * 0x1000, 0x1000);
+		map(kd, dtb, l.dd, 8 * 0x1000, 0x1000);
+		map(kd, dtb, l.e, 3 * 0x1000, 0x1000);
+		/* page 9 at the last frame of RAM: the last page of the file */
+		l.cut_pa = 0xFFFF000;
+		if (db_kd_map_phys(kd, dtb, l.a + 9 * 0x1000, l.cut_pa, 0x1000, 0x1000))
+			fail_msg("%s", db_error());
+		for (uint64_t i = 0; i < l.npr; i++)
+			if (pg_state_of(&l, l.a + i * 0x1000) != PG_NOMAP)
+				pg_fill(kd, dtb, l.a + i * 0x1000, c);
+		for (uint64_t i = 0; i < 8; i++) {
+			if (i < 4) {
+				pg_fill(kd, dtb, l.b + i * 0x1000, c);
+				pg_fill(kd, dtb, l.c + i * 0x1000, c);
+			}
+			pg_fill(kd, dtb, l.dd + i * 0x1000, c);
+			if (i < 3)
+				pg_fill(kd, dtb, l.e + i * 0x1000, c);
+		}
+		assert_int_equal(db_kd_make_transition(kd, dtb, l.a + 0x1000), 0);
+		assert_int_equal(db_kd_make_paged_out(kd, dtb, l.a + 0x2000,
+						      x86 ? 0x12340080ull : PAGEFILE_PTE), 0);
+		set_pte(kd, dtb, l.a + 0x3000, 0x80, x86);	/* protection 4, no offset */
+		set_pte(kd, dtb, l.a + 0x4000, x86 ? 0xE1000400ull : 0xFFFF8A0000000400ull, x86);
+		set_pte(kd, dtb, l.a + 0x5000, 0, x86);
+		set_pte(kd, dtb, l.a + 0x6000, (0x70000ull << 12) | 0x63, x86);
+		assert_int_equal(db_kd_make_transition(kd, dtb, l.a + 0x8000), 0);
+		if (l.bitmap) {
+			db_kd_exclude_page(kd, db_kd_va_to_pfn(kd, dtb, l.a + 0x7000));
+			db_kd_exclude_page(kd, db_kd_va_to_pfn(kd, dtb, l.a + 0x8000));
+			db_kd_exclude_page(kd, db_kd_pte_address(kd, dtb, l.c) >> 12);
+		}
+		/* two processes: the same user pages, other frames; P's page 1
+		 * in transition, Q's page 2 paged out */
+		uint64_t pp = db_kd_new_address_space(kd), pq = db_kd_new_address_space(kd);
+		const uint64_t u = 0x00400000;
+		map(kd, pp, u, 4 * 0x1000, 0x1000);
+		map(kd, pq, u, 4 * 0x1000, 0x1000);
+		for (uint64_t i = 0; i < 4; i++) {
+			pg_fill(kd, pp, u + i * 0x1000, 0x5050);
+			pg_fill(kd, pq, u + i * 0x1000, 0x5151);
+		}
+		assert_int_equal(db_kd_make_transition(kd, pp, u + 0x1000), 0);
+		assert_int_equal(db_kd_make_paged_out(kd, pq, u + 0x2000,
+						      x86 ? 0x12340080ull : PAGEFILE_PTE), 0);
+		char *path = tmp_path();
+		if (db_kd_write_file(kd, path))
+			fail_msg("db_kd_write_file: %s", db_error());
+		l.cut = db_kd_pfn_file_offset(kd, l.cut_pa >> 12) + 0x800;
+		assert_int_equal(db_truncate_file(path, l.cut), 0);
+		struct ich_dump *d = NULL;
+		struct ich_error *err = ich_dump_open(path, &d);
+		if (err)
+			fail_msg("case %zu: %s", c, err->message);
+		struct ich_as *as = ich_dump_as(d);
+		const struct ich_as_window *w = (const void *)as;
+		assert_int_equal(w->reg_shift, x86 ? 22 : 21);
+		assert_int_equal(w->reg_pages, l.npr - 1);
+		pg_check_reads(kd, dtb, &l, as);
+		pg_check_cache(kd, dtb, &l, as, ich_dump_file_data(d));
+		pg_check_sites(kd, dtb, &l, as, ich_dump_file_data(d), c);
+		/* a page just read is answered inline (no call), the bytes the
+		 * builder wrote; the pages that are not valid never */
+		for (uint64_t i = 0; i < 16; i++) {
+			uint64_t va = l.a + i * 0x1000 + 0x100;
+			uint64_t v = 0;
+			struct ich_error *e = ich_as_read_u64(as, va, &v);
+			const uint8_t *q = ich_as_table_get(as, va, 8);
+			enum pg_state st = pg_state_of(&l, va);
+			if (i == 9) {
+				/* cut short: read out of line every time */
+				assert_null(e);
+				assert_null(q);
+				assert_int_equal(v, va * 0x9E3779B97F4A7C15ull ^ c);
+			} else if (st == PG_VALID || st == PG_TRANS) {
+				assert_null(e);
+				assert_non_null(q);
+				assert_memory_equal(q, &v, 8);
+				assert_int_equal(v, va * 0x9E3779B97F4A7C15ull ^ c);
+			} else {
+				assert_non_null(e);
+				ich_error_destroy(e);
+				assert_null(q);
+			}
+		}
+		/* a reused process space: Q reads its own pages, not P's */
+		for (int round = 0; round < 2; round++) {
+			struct ich_as *p;
+			assert_null(ich_dump_process_as(d, pp, &p));
+			for (int rep = 0; rep < 2; rep++)
+				for (uint64_t i = 0; i < 4; i++)
+					assert_int_equal(rd64(p, u + i * 0x1000 + 8),
+							 (u + i * 0x1000 + 8) * 0x9E3779B97F4A7C15ull ^ 0x5050);
+			ich_as_destroy(p);
+			struct ich_as *q;
+			assert_null(ich_dump_process_as(d, pq, &q));
+			assert_ptr_equal(q, p);
+			for (int rep = 0; rep < 2; rep++)
+				for (uint64_t i = 0; i < 4; i++) {
+					uint64_t va = u + i * 0x1000 + 8;
+					if (i == 2)
+						assert_int_equal(miss(q, va).why, ICH_MISS_PAGED_OUT);
+					else
+						assert_int_equal(rd64(q, va), va * 0x9E3779B97F4A7C15ull ^ 0x5151);
+				}
+			assert_int_equal(rd64(q, l.b + 16), (l.b + 16) * 0x9E3779B97F4A7C15ull ^ c);
+			ich_as_destroy(q);
+		}
+		done(d, path);
+		db_kd_free(kd);
+	}
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1009,6 +1412,7 @@ int main(void)
 		cmocka_unit_test(test_x64_process_reuse),
 		cmocka_unit_test(test_x64_streamed_cut),
 		cmocka_unit_test(test_x64_large_inline),
+		cmocka_unit_test(test_page_inline),
 		cmocka_unit_test(test_x86_pae_pages),
 		cmocka_unit_test(test_x86_nonpae_pages),
 		cmocka_unit_test(test_container_kinds),
