@@ -88,20 +88,25 @@ static struct ich_error *json_leak(const struct ich_leak *l, void *arg)
 struct text_lines {
 	struct ich_out *out;
 	unsigned w;
+	/* the line after the User column, kept from the last leak: the
+	 * blocks of one run (an LFH container's) share heap, segment, sizes
+	 * and flags, so most lines copy it instead of formatting five
+	 * numbers again */
+	bool have;
+	uint64_t heap, segment, block_size, prev_size, unused;
+	enum ich_block_layer layer;
+	uint8_t flags;
+	size_t ntail;
+	char tail[160];
 };
 
-/* One leak as a line of the -x table, without printf, through one
- * buffered writer: a dump whose blocks are all unreferenced prints
- * millions (issue 12). */
-static struct ich_error *text_leak(const struct ich_leak *l, void *arg)
+/* The columns after User ("  Heap  Segment  Size  PrevSize  Unused
+ * Flags\n") of leak l into t->tail. */
+static void text_tail(struct text_lines *t, const struct ich_leak *l)
 {
-	const struct text_lines *t = arg;
 	const struct ich_heap_block *b = &l->block;
 	unsigned w = t->w;
-	char *line = ich_out_room(t->out, 192), *o = line;
-	o += ich_fmt_hex(o, b->header, w);
-	o += put_lit(o, "  ");
-	o += ich_fmt_hex(o, b->user, w);
+	char *o = t->tail;
 	o += put_lit(o, "  ");
 	o += ich_fmt_hex(o, l->heap, w);
 	o += put_lit(o, "  ");
@@ -118,6 +123,33 @@ static struct ich_error *text_leak(const struct ich_leak *l, void *arg)
 	o += put_lit(o, "  ");
 	o += words(b, o);
 	*o++ = '\n';
+	t->ntail = (size_t)(o - t->tail);
+	t->have = true;
+	t->heap = l->heap;
+	t->segment = b->segment;
+	t->block_size = b->block_size;
+	t->prev_size = b->prev_size;
+	t->unused = b->unused;
+	t->layer = b->layer;
+	t->flags = b->flags;
+}
+
+/* One leak as a line of the -x table, without printf, through one
+ * buffered writer: a dump whose blocks are all unreferenced prints
+ * millions (issue 12). */
+static struct ich_error *text_leak(const struct ich_leak *l, void *arg)
+{
+	struct text_lines *t = arg;
+	const struct ich_heap_block *b = &l->block;
+	if (!t->have || t->heap != l->heap || t->segment != b->segment || t->block_size != b->block_size ||
+	    t->prev_size != b->prev_size || t->unused != b->unused || t->layer != b->layer || t->flags != b->flags)
+		text_tail(t, l);
+	char *line = ich_out_room(t->out, 192), *o = line;
+	o += ich_fmt_hex(o, b->header, t->w);
+	o += put_lit(o, "  ");
+	o += ich_fmt_hex(o, b->user, t->w);
+	memcpy(o, t->tail, t->ntail);
+	o += t->ntail;
 	ich_out_commit(t->out, (size_t)(o - line));
 	return NULL;
 }
@@ -162,7 +194,7 @@ int heap_leaks(struct heap_ext *x)
 			return ich_cli_fail(&ich_enomem);
 		}
 		ich_out_init(out, stdout);
-		struct text_lines t = { out, (unsigned)x->w };
+		struct text_lines t = { .out = out, .w = (unsigned)x->w };
 		err = ich_leak_scan_each(scan, text_leak, &t);
 		ich_out_flush(out);
 		free(out);

@@ -189,6 +189,62 @@ static struct ich_error *collect_cb(const struct ich_heap *hp, const struct ich_
 	return NULL;
 }
 
+/* A run of blocks (an LFH container's, ich_heap_walk_runs): what
+ * collect_cb does for each of its blocks, without the walker's call and
+ * record per block.  Heap memory: a run whose blocks tile it (block_size
+ * >= stride) is one range, the union add_range would make of its blocks;
+ * the layers whose rules look at more than a block's kind (back end:
+ * the segment header block; virtual: its entry) go block by block. */
+static struct ich_error *collect_run(const struct ich_heap *hp, const struct ich_heap_block_run *r, void *arg)
+{
+	struct ich_leak_scan *g = arg;
+	const struct ich_heap_block *t = &r->tmpl;
+	struct ich_error *err = NULL;
+	if (t->layer == ICH_LAYER_BACKEND || t->layer == ICH_LAYER_VIRTUAL) {
+		for (size_t i = 0; i < r->count && !err; i++) {
+			struct ich_heap_block b;
+			ich_heap_run_block(r, i, &b);
+			err = collect_cb(hp, &b, g);
+		}
+		return err;
+	}
+	if (!r->count)
+		return NULL;
+	if (t->layer != ICH_LAYER_LFH) {
+		uint64_t span = (uint64_t)(r->count - 1), lo = t->header;
+		if (r->stride && t->block_size >= r->stride && lo <= UINT64_MAX - t->block_size &&
+		    span <= (UINT64_MAX - lo - t->block_size) / r->stride) {
+			err = add_range(&g->ex, lo, lo + span * r->stride + t->block_size);
+		} else {
+			for (size_t i = 0; i < r->count && !err; i++) {
+				uint64_t h = lo + (uint64_t)i * r->stride;
+				err = add_range(&g->ex, h, h + t->block_size);
+			}
+		}
+		if (err)
+			return err;
+	}
+	for (size_t i = 0; i < r->count; i++) {
+		const struct ich_heap_block_kind *k = &r->kinds[r->kind[i]];
+		if (k->state != ICH_BLOCK_BUSY || !k->size)
+			continue;
+		if (!ICH_ARRAY_RESERVE(g->cand, g->n, g->capc, 4096))
+			return &ich_enomem;
+		uint64_t user = t->user + (uint64_t)i * r->stride, last = user + (k->size - 1);
+		if (last < user)
+			last = UINT64_MAX;
+		if (g->n) {
+			const struct leak_cand *prev = &g->cand[g->n - 1];
+			if (user < prev->user)
+				g->unsorted = true;
+			if (user <= prev->last)
+				g->overlap = true;
+		}
+		g->cand[g->n++] = (struct leak_cand){ user, last };
+	}
+	return NULL;
+}
+
 /* Page-heap metadata: the handle page, the root page and its initial node
  * pool (heappage.c: 2 * PAGE_SIZE + POOL_SIZE 0x4000 at the handle), and
  * every node pool on pNodePoolListHead (each described by a node's
@@ -398,7 +454,7 @@ struct ich_error *ich_heap_leak_scan(struct ich_heaps *h, struct ich_leak_scan *
 			r->heaps_skipped++;
 			continue;
 		}
-		err = ich_heap_walk(h, hp, collect_cb, g);
+		err = ich_heap_walk_runs(h, hp, collect_cb, collect_run, g, 0);
 		if (err == &ich_enomem)
 			break;
 		if (err) {	/* partial: what was collected stays; the heap is reported */
@@ -479,6 +535,24 @@ static struct ich_error *emit_cb(const struct ich_heap *hp, const struct ich_hea
 	return g->cb_err = g->fn(&l, g->arg);
 }
 
+/* A run's blocks in the second walk: only its candidates are made into
+ * block records. */
+static struct ich_error *emit_run(const struct ich_heap *hp, const struct ich_heap_block_run *r, void *arg)
+{
+	bool by_kind = r->tmpl.layer != ICH_LAYER_BACKEND;	/* is_candidate from the kind alone */
+	for (size_t i = 0; i < r->count; i++) {
+		const struct ich_heap_block_kind *k = &r->kinds[r->kind[i]];
+		if (by_kind && (k->state != ICH_BLOCK_BUSY || !k->size))
+			continue;
+		struct ich_heap_block b;
+		ich_heap_run_block(r, i, &b);
+		struct ich_error *err = emit_cb(hp, &b, arg);
+		if (err)
+			return err;
+	}
+	return NULL;
+}
+
 struct ich_error *ich_leak_scan_each(struct ich_leak_scan *g, ich_leak_fn *fn, void *arg)
 {
 	struct ich_heaps *h = g->h;
@@ -495,7 +569,7 @@ struct ich_error *ich_leak_scan_each(struct ich_leak_scan *g, ich_leak_fn *fn, v
 		struct ich_heap *hp = &h->heaps[i];
 		if (hp->status != ICH_HEAP_OK)
 			continue;
-		err = ich_heap_walk(h, hp, emit_cb, g);
+		err = ich_heap_walk_runs(h, hp, emit_cb, emit_run, g, 0);
 		if (g->cb_err) {	/* the walk stopped for it (and returns it) */
 			err = g->cb_err == &ich_stop ? NULL : g->cb_err;
 			break;
