@@ -34,7 +34,8 @@
  *     mapping lies, issue 12.)
  *  5. The heaps are walked again and each unmarked candidate's block
  *     record handed out as it comes (checked against the first walk's
- *     range: a walk that differs is an error, never a wrong list).  A
+ *     range: a walk that differs is an error, never a wrong list; a heap
+ *     none of whose candidates leaked is not walked again).  A
  *     dump where nothing is reachable lists every block: an 80-byte
  *     record per candidate kept from the first walk cost more in page
  *     faults (45-50% of -l's CPU in the kernel) than walking twice
@@ -87,6 +88,11 @@ struct ich_leak_scan {
 	unsigned ps;
 	/* the second walk (ich_leak_scan_each) */
 	size_t k;		/* candidates seen */
+	size_t emitted;		/* leaks handed out */
+	/* per heap: the candidates after its first walk (heap i's are
+	 * [heap_end[i - 1], heap_end[i])); a heap without a leak is not
+	 * walked again */
+	size_t *heap_end;
 	struct ich_error *cb_err;
 	ich_leak_fn *fn;
 	void *arg;
@@ -431,6 +437,7 @@ void ich_leak_scan_free(struct ich_leak_scan *g)
 	leak_index_free(&g->ix);
 	free(g->work);
 	free(g->buf);
+	free(g->heap_end);
 	free(g);
 }
 
@@ -448,13 +455,18 @@ struct ich_error *ich_heap_leak_scan(struct ich_heaps *h, struct ich_leak_scan *
 	g->h = h;
 	g->ps = h->ptr;
 	struct ich_error *err = NULL;
+	g->heap_end = calloc(h->nheaps ? h->nheaps : 1, sizeof(*g->heap_end));
+	if (!g->heap_end)
+		err = &ich_enomem;
 	for (size_t i = 0; i < h->nheaps && !err; i++) {
 		struct ich_heap *hp = &h->heaps[i];
 		if (hp->status != ICH_HEAP_OK) {
+			g->heap_end[i] = g->n;
 			r->heaps_skipped++;
 			continue;
 		}
 		err = ich_heap_walk_runs(h, hp, collect_cb, collect_run, g, 0);
+		g->heap_end[i] = g->n;
 		if (err == &ich_enomem)
 			break;
 		if (err) {	/* partial: what was collected stays; the heap is reported */
@@ -528,6 +540,7 @@ static struct ich_error *emit_cb(const struct ich_heap *hp, const struct ich_hea
 	if (g->wmark[w] != LEAK_UNREACHED)
 		return NULL;
 	struct ich_leak l = { .heap = owner_of(hp, b), .block = *b };
+	g->emitted++;
 	if (g->buf) {
 		g->buf[g->slot[w]] = l;
 		return NULL;
@@ -557,6 +570,7 @@ struct ich_error *ich_leak_scan_each(struct ich_leak_scan *g, ich_leak_fn *fn, v
 {
 	struct ich_heaps *h = g->h;
 	g->k = 0;
+	g->emitted = 0;
 	g->cb_err = NULL;
 	g->fn = fn;
 	g->arg = arg;
@@ -569,6 +583,20 @@ struct ich_error *ich_leak_scan_each(struct ich_leak_scan *g, ich_leak_fn *fn, v
 		struct ich_heap *hp = &h->heaps[i];
 		if (hp->status != ICH_HEAP_OK)
 			continue;
+		size_t start = i ? g->heap_end[i - 1] : 0, end = g->heap_end[i];
+		if (g->k != start) {
+			err = ich_error_create(ICH_ERR_INTERNAL, "heap 0x%" PRIx64 ": the second walk for -l is at block %zu, the heap's start at %zu",
+					       hp->address, g->k, start);
+			break;
+		}
+		bool any = false;
+		for (size_t w = start; w < end && !any; w++)
+			any = g->wmark[w] == LEAK_UNREACHED;
+		if (!any) {
+			/* nothing to list: its first walk's state stays */
+			g->k = end;
+			continue;
+		}
 		err = ich_heap_walk_runs(h, hp, emit_cb, emit_run, g, 0);
 		if (g->cb_err) {	/* the walk stopped for it (and returns it) */
 			err = g->cb_err == &ich_stop ? NULL : g->cb_err;
@@ -586,6 +614,9 @@ struct ich_error *ich_leak_scan_each(struct ich_leak_scan *g, ich_leak_fn *fn, v
 	if (!err && g->k != g->n)
 		err = ich_error_create(ICH_ERR_INTERNAL, "the second walk for -l gave %zu blocks where the first gave %zu",
 				       g->k, g->n);
+	if (!err && g->emitted != g->nleaks)
+		err = ich_error_create(ICH_ERR_INTERNAL, "the second walk for -l found %zu of the %zu leaks", g->emitted,
+				       g->nleaks);
 	for (size_t i = 0; !err && g->buf && i < g->nleaks; i++)
 		err = fn(&g->buf[i], arg);
 	if (err == &ich_stop)
