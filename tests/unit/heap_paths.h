@@ -78,8 +78,10 @@ struct heap_runs {
 	struct heap_blocks blocks;
 	size_t nruns, nrun_blocks;
 };
-/* blocks the run route handed over as runs, over every heap_paths_check */
-static size_t heap_paths_run_blocks;
+/* blocks the run route handed over as runs, over every heap_paths_check;
+ * of those runs, how many had 256 kinds (a walker ends a run before a
+ * 257th kind) and the longest */
+static size_t heap_paths_run_blocks, heap_paths_full_kind_runs, heap_paths_longest_run;
 
 static inline struct ich_error *heap_runs_block(const struct ich_heap *hp, const struct ich_heap_block *b,
 						void *arg)
@@ -110,6 +112,9 @@ static inline struct ich_error *heap_runs_collect(const struct ich_heap *hp, con
 	}
 	s->nruns++;
 	s->nrun_blocks += r->count;
+	heap_paths_full_kind_runs += r->nkinds == 256;
+	if (r->count > heap_paths_longest_run)
+		heap_paths_longest_run = r->count;
 	return NULL;
 }
 

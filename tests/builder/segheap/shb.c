@@ -428,7 +428,13 @@ static uint32_t lfh_shift(const struct ctx *c, uint64_t ss)
 	return c->L->shift26100 ? (uint32_t)(ss >> 12) : ((uint32_t)ss >> 12);
 }
 
-static void lfh_subsegment(struct ctx *c, uint64_t ss, uint64_t len, unsigned bsize, unsigned seed)
+/* wide: the "-kinds" scenarios' subsegment of large blocks (BlockSize >
+ * 0x100), where the unused counts of busy blocks with a trailer spread over
+ * 2..BlockSize-2 (a permutation of that range every BlockSize-3 blocks)
+ * instead of 2..0x41: hundreds of distinct (busy, unused) pairs in one
+ * subsegment.  Trailers are written as for the other subsegments. */
+static void lfh_subsegment(struct ctx *c, uint64_t ss, uint64_t len, unsigned bsize, unsigned seed,
+			   bool wide)
 {
 	const struct shb_lay *L = c->L;
 	uint64_t count = (len - L->l_bitmap) / bsize, bm_bytes = 0, fbo = 0;
@@ -444,9 +450,11 @@ static void lfh_subsegment(struct ctx *c, uint64_t ss, uint64_t len, unsigned bs
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t b = ss + fbo + i * bsize;
 		bool busy = ((i * 7 + seed) % 5) != 0;
-		bool has_unused = busy && (i % 3) == 1;
+		bool has_unused = busy && (wide ? (i % 7) != 3 : (i % 3) == 1);
 		uint64_t unused = 0;
-		if (has_unused)
+		if (has_unused && wide)
+			unused = (i % 11 == 1) ? 1 : 2 + (i * 37 + seed) % (bsize - 3);
+		else if (has_unused)
 			unused = (i % 9 == 1) ? 1 : 2 + (i * 5 + seed) % (bsize - 2 < 0x40 ? bsize - 2 : 0x40);
 		uint8_t bits = (uint8_t)((busy ? 1 : 0) | (has_unused ? 2 : 0));
 		uint64_t bmb = ss + L->l_bitmap + (i >> 2);
@@ -484,11 +492,11 @@ static void lfh_subsegment(struct ctx *c, uint64_t ss, uint64_t len, unsigned bs
 /* ---------------------------------------------------------------------
  * Page segments (Algorithm C steps 1-4)
  * ------------------------------------------------------------------- */
-enum rkind { R_END, R_VS, R_LFH, R_BACKEND, R_FREEC, R_VSBIG };
+enum rkind { R_END, R_VS, R_LFH, R_BACKEND, R_FREEC, R_VSBIG, R_LFHWIDE };
 struct rplan {
 	enum rkind kind;
 	unsigned units;
-	unsigned arg;		/* LFH: block size; BACKEND: unused bytes; VSBIG: big chunk size */
+	unsigned arg;		/* LFH, LFHWIDE: block size; BACKEND: unused bytes; VSBIG: big chunk size */
 };
 
 static const unsigned ctx_shift[2] = { 12, 16 };	/* 4 KiB / 64 KiB units */
@@ -546,7 +554,7 @@ static void page_segment(struct ctx *c, uint64_t seg, const struct rplan *plan, 
 		uint8_t flags = RF_FREE;
 		switch (p->kind) {
 		case R_VS: case R_VSBIG: flags = RF_VS; break;
-		case R_LFH: flags = RF_LFH; break;
+		case R_LFH: case R_LFHWIDE: flags = RF_LFH; break;
 		case R_BACKEND: flags = RF_BACKEND; break;
 		case R_FREEC: flags = RF_FREE_COMMITTED; break;
 		case R_END: flags = RF_FREE; break;
@@ -566,9 +574,9 @@ static void page_segment(struct ctx *c, uint64_t seg, const struct rplan *plan, 
 			vs_subsegment(c, a, len, &o);
 			break;
 		}
-		case R_LFH:
+		case R_LFH: case R_LFHWIDE:
 			expect_block(c, d, a, 0, len, "internal", "segment-backend", 0, "subsegment=lfh");
-			lfh_subsegment(c, a, len, p->arg, r);
+			lfh_subsegment(c, a, len, p->arg, r, p->kind == R_LFHWIDE);
 			break;
 		case R_BACKEND:
 			db_mem_write_u32(c->m, d, TREE_SIGNATURE);
@@ -720,6 +728,12 @@ static struct rplan seg_c[] = {
 	{ R_END, 0, 0 } };
 static struct rplan seg_d[] = {
 	{ R_VS, 2, 0 }, { R_LFH, 1, 0 }, { R_BACKEND, 2, 0x10 }, { R_END, 0, 0 } };
+/* "-kinds" scenarios only: heap 1's context-1 segment E.  A 64 KiB LFH
+ * subsegment of small blocks (over 1024 blocks, few kinds) and a 1.25 MiB
+ * one of 0x400-byte blocks (0x200 on x86) with the wide unused spread
+ * (over 512 distinct (busy, unused) pairs). */
+static struct rplan seg_e[] = {
+	{ R_LFH, 1, 0 }, { R_LFHWIDE, 20, 0 }, { R_END, 0, 0 } };
 
 /* LFH block sizes in bytes (x64; halved on x86) per plan slot. */
 static void set_sizes(const struct shb_lay *L)
@@ -732,6 +746,8 @@ static void set_sizes(const struct shb_lay *L)
 	seg_c[1].arg = 0x400 / d;
 	seg_c[2].arg = 0x1810 / d;	/* one busy VS chunk crossing pages */
 	seg_d[1].arg = 0x40 / d;
+	seg_e[0].arg = 0x20 / d;
+	seg_e[1].arg = 0x400 / d;	/* > 0x100 on both: unused up to 0x3FE / 0x1FE */
 }
 
 /* ---------------------------------------------------------------------
@@ -812,10 +828,10 @@ const char *const shb_scenarios[] = {
 	"x64-19045", "x64-19045-nokey", "x64-22631", "x64-26100", "x64-26100-unlisted",
 	"x64-19045-mixed", "x86-17763",
 	"x86-18362", "x86-19045",
-	"wow64-19045", "x64-19045-corrupt", "big", NULL };
+	"wow64-19045", "x64-19045-corrupt", "x64-19045-kinds", "x86-19045-kinds", "big", NULL };
 
 static int process(struct ctx *c, const char *name, bool wow, bool corrupt, bool nokey,
-		   bool unlisted, bool mixed)
+		   bool unlisted, bool mixed, bool kinds)
 {
 	const struct shb_lay *L = c->L;
 	bool x64 = L->ps == 8;
@@ -846,13 +862,15 @@ static int process(struct ctx *c, const char *name, bool wow, bool corrupt, bool
 	if (mixed && nhb_add_heap(c->md, c->ex, x64 ? "x64-19045" : "x86-19045", NT, 0x05000000))
 		return -1;
 	/* heap 1: one context-0 segment, empty context 1, no large blocks */
-	heap_line(c, H1, 0, 1);
+	heap_line(c, H1, 0, kinds ? 2 : 1);
 	if (unlisted)	/* 24H2: ProcessHeaps holds only the first heap (x64dbg#3478) */
 		fprintf(c->ex, "unlisted 0x%llx\n", (unsigned long long)H1);
 	heap_begin(c, H1, 0);
 	struct segspec s2[1] = { { H1 + 0x100000, seg_d, false } };
 	context(c, 0, s2, 1);
-	context(c, 1, NULL, 0);
+	/* -kinds: context 1 with segment E (16 MiB aligned, like seg C) */
+	struct segspec s3[1] = { { H1 + 0x1000000, seg_e, false } };
+	context(c, 1, kinds ? s3 : NULL, kinds ? 1 : 0);
 	large_allocs(c, 0, NULL, 0);
 	heap_end(c, mixed ? 3 : 2);
 	globals(c, &nt, !nokey);
@@ -1075,7 +1093,7 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 {
 	const struct shb_lay *L = NULL;
 	bool wow = false, corrupt = false, nokey = false, isbig = false, unlisted = false,
-	     mixed = false;
+	     mixed = false, kinds = false;
 	if (!strcmp(name, "x64-19045"))
 		L = &lay_x64_19045;
 	else if (!strcmp(name, "x64-19045-nokey"))
@@ -1090,6 +1108,10 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 		L = &lay_x64_19045, mixed = true;
 	else if (!strcmp(name, "x64-26100-unlisted"))
 		L = &lay_x64_26100, unlisted = true;
+	else if (!strcmp(name, "x64-19045-kinds"))
+		L = &lay_x64_19045, kinds = true;
+	else if (!strcmp(name, "x86-19045-kinds"))
+		L = &lay_x86_19045, kinds = true;
 	else if (!strcmp(name, "x86-18362"))
 		L = &lay_x86_18362;
 	else if (!strcmp(name, "x86-19045"))
@@ -1125,7 +1147,7 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 	if (isbig)
 		big(&c, arg ? arg : 100000);
 	else
-		rc = process(&c, name, wow, corrupt, nokey, unlisted, mixed);
+		rc = process(&c, name, wow, corrupt, nokey, unlisted, mixed, kinds);
 	fclose(c.ex);
 	if (!rc)
 		rc = db_md_write(c.md, dmp);

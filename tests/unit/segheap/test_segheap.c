@@ -259,8 +259,23 @@ static void check_scenario(int k)
 static void test_scenarios(void **state)
 {
 	(void)state;
-	for (int k = 0; k < nscen; k++)
+	for (int k = 0; k < nscen; k++) {
+		size_t full0 = heap_paths_full_kind_runs;
+		heap_paths_longest_run = 0;
 		check_scenario(k);
+		/* the -kinds scenarios' segment E (tests/builder/segheap):
+		 * the comparison above met runs ended by the 257th kind (each
+		 * resets the walker's kind map: two per route, and more than
+		 * one per walk) and runs ended by their length (over 1024
+		 * blocks of few kinds), so it checked both splits */
+		if (strstr(names[k], "-kinds")) {
+			size_t full = heap_paths_full_kind_runs - full0;
+			print_message("%s: %zu runs with 256 kinds, longest run %zu\n", names[k], full,
+				      heap_paths_longest_run);
+			assert_true(full >= 2);
+			assert_int_equal(heap_paths_longest_run, 1024);
+		}
+	}
 	/* the run route (heap_paths.h) had LFH subsegments to hand over as
 	 * runs: the comparison was not vacuous */
 	print_message("%zu blocks came as runs\n", heap_paths_run_blocks);
