@@ -11,7 +11,13 @@
  * The VA ranges to sample come from the dump itself: minidump ranges, or
  * for kernel dumps the [base, base+size) given on the command line.
  *
- * usage: bench_reader DUMP [VA_BASE VA_SIZE] [-n READS] [-r ROUNDS]
+ * usage: bench_reader DUMP [VA_BASE VA_SIZE] [-n READS] [-r ROUNDS] [-b]
+ * Minidumps: a random read picks a range, every range alike, then an
+ * offset in it; with -b a range is picked in proportion to its size (every
+ * captured byte alike).  On a dump of a few small ranges and one large
+ * one (mid.dmp) the first measures mostly reads of a few L1-resident
+ * pages (the instructions of a read), the second reads all over the large
+ * range (cache and TLB misses, where the loads of a read overlap).
  * Dumps with deterministic content (mkdump --big-*: each 8-byte word holds
  * its own address) are also verified while reading.
  */
@@ -138,6 +144,7 @@ static double run(enum path p, int dep, struct ich_as *as, const uint8_t *file, 
 int main(int argc, char **argv)
 {
 	size_t nrand = 2000000, rounds = 5;
+	int by_bytes = 0;
 	char *pos[3] = { 0 };
 	int npos = 0;
 	for (int i = 1; i < argc; i++) {
@@ -145,11 +152,13 @@ int main(int argc, char **argv)
 			nrand = strtoull(argv[++i], NULL, 0);
 		else if (!strcmp(argv[i], "-r") && i + 1 < argc)
 			rounds = strtoull(argv[++i], NULL, 0);
+		else if (!strcmp(argv[i], "-b"))
+			by_bytes = 1;
 		else if (npos < 3)
 			pos[npos++] = argv[i];
 	}
 	if (npos != 1 && npos != 3) {
-		fprintf(stderr, "usage: %s DUMP [VA_BASE VA_SIZE] [-n READS] [-r ROUNDS]\n", argv[0]);
+		fprintf(stderr, "usage: %s DUMP [VA_BASE VA_SIZE] [-n READS] [-r ROUNDS] [-b]\n", argv[0]);
 		return 2;
 	}
 	if (!nrand || !rounds)
@@ -201,15 +210,35 @@ int main(int argc, char **argv)
 	 * (a peek, before timing; a VA it cannot peek is drawn again). */
 	uint64_t *addr = malloc(nrand * sizeof(*addr));
 	uint64_t *foff = malloc(nrand * sizeof(*foff));
-	if (!addr || !foff)
+	/* -b: cum[i] = bytes of the ranges before range i */
+	uint64_t *cum = md && !kernel_va ? malloc((md->nranges + 1) * sizeof(*cum)) : NULL;
+	if (!addr || !foff || (md && !kernel_va && !cum))
 		return 4;
+	if (cum)
+		cum[0] = 0;
+	for (size_t i = 0; cum && i < md->nranges; i++)
+		cum[i + 1] = cum[i] + md->ranges[i].size;
 	for (size_t i = 0; i < nrand; i++) {
 		uint64_t b = base, s = size, rva = 0;
 		if (md && !kernel_va) {
 			const struct ich_md_range *r;
-			do
-				r = &md->ranges[next_rand() % md->nranges];
-			while (r->size < 8);
+			do {
+				size_t k = next_rand() % md->nranges;
+				if (by_bytes && cum[md->nranges]) {
+					/* the last range whose first byte is <= x */
+					uint64_t x = next_rand() % cum[md->nranges];
+					size_t lo = 0, hi = md->nranges;
+					while (hi - lo > 1) {
+						size_t m = lo + (hi - lo) / 2;
+						if (cum[m] <= x)
+							lo = m;
+						else
+							hi = m;
+					}
+					k = lo;
+				}
+				r = &md->ranges[k];
+			} while (r->size < 8);
 			b = r->start;
 			s = r->size;
 			rva = r->rva;
@@ -228,9 +257,10 @@ int main(int argc, char **argv)
 	}
 	uint64_t sum = 0, bad = 0, mismatch = 0;
 	double rate[2][NPATH];
-	printf("  random 8-byte reads: %zu, the same addresses for each path, CPU time, median of %zu rounds\n"
+	free(cum);
+	printf("  random 8-byte reads: %zu%s, the same addresses for each path, CPU time, median of %zu rounds\n"
 	       "  (each round: every path once, warm; ratio = path / raw loads of the same round)\n",
-	       nrand, rounds);
+	       nrand, by_bytes && md && !kernel_va ? " (ranges by size: -b)" : "", rounds);
 	for (int dep = 0; dep < 2; dep++) {
 		double *rt = malloc(rounds * NPATH * sizeof(*rt));
 		double *ratio = malloc(rounds * NPATH * sizeof(*ratio));

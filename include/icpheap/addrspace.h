@@ -79,10 +79,7 @@ const char *ich_as_name(const struct ich_as *as);
  * or page (kernel dump) their last out-of-line lookup or ich_as_peek
  * resolved, so the walkers' small
  * reads of nearby headers below are a bounds check and a load, inline,
- * with no call and no copy (issue 12).  len 0: no window yet.  The reads
- * of a space with a range directory (minidumps) do not test it: the
- * directory answers them (ich_as_get_); ich_as_peek still moves it there
- * for the walkers that read it themselves (ich_as_window_get).
+ * with no call and no copy (issue 12).  len 0: no window yet.
  */
 struct ich_as_span {
 	uint64_t len;		/* bytes of the segment in the file (0: none) */
@@ -116,6 +113,10 @@ struct ich_as_window {
 	uint64_t base;
 	uint64_t len;
 	const uint8_t *data;
+	uint64_t lim8;		/* len - 7, 0 when len < 8: an 8-byte read at
+				 * offset o is inside when o < lim8 (one
+				 * compare: the window test of a read it
+				 * misses costs 5 instructions, issue 12) */
 	uint64_t ahead;		/* ich_as_read_ahead: requested up to here */
 	/* The space's range table, for spaces that are a list of ranges
 	 * (minidumps, triage dumps): segment i starts at tab_start[i]
@@ -140,11 +141,12 @@ struct ich_as_window {
 	const uint32_t *dir;
 	/* dir_rec[b]: the segment with the most bytes in bucket b itself
 	 * (struct ich_as_dir_rec), so that a read inside it, the usual case,
-	 * is the bucket's number, one load of its record and one compare:
-	 * no window test before it, no dependent loads of the index, the
-	 * two steps and the table after it (issue 12: ~22 instructions a
-	 * random read instead of ~49; on 4,224 ranges 0.41 -> 0.57 of raw
-	 * loads, docs/dev-notes/2026-12-01/mdmp-read.md).  What the record
+	 * is the bucket's number, one load of its record and one compare,
+	 * no dependent loads of the index, the two steps and the table
+	 * after it (issue 12: with the one-compare window test before it,
+	 * ~26 instructions a random read instead of ~44; on 4,224 ranges
+	 * ~0.4 -> ~0.6 of raw loads, docs/dev-notes/2026-12-01/
+	 * mdmp-read.md).  What the record
 	 * declines (another segment of the bucket, a read in a segment's
 	 * last 7 bytes through the one-compare form, a read across its end)
 	 * goes to dir, the two steps and the table. */
@@ -175,9 +177,19 @@ ICH_AS_INLINE_ const uint8_t *ich_as_window_get(const struct ich_as *as,
 {
 	const struct ich_as_window *w = (const struct ich_as_window *)(const void *)as;
 	uint64_t o = addr - w->base;
-	if (o < w->len && n <= w->len - o)
+	if (__builtin_constant_p(n) && n == 8 ? o < w->lim8 : o < w->len && n <= w->len - o)
 		return w->data + o;
 	return NULL;
+}
+
+/* Move the window *to to [base, base + len) at data. */
+ICH_AS_INLINE_ void ich_as_window_to_(struct ich_as_window *to, uint64_t base, uint64_t len,
+				     const uint8_t *data)
+{
+	to->base = base;
+	to->len = len;
+	to->data = data;
+	to->lim8 = len >= 8 ? len - 7 : 0;
 }
 
 /* Index of the last entry of the sorted start[0..n) that is <= addr, or 0
@@ -244,11 +256,8 @@ ICH_AS_INLINE_ const uint8_t *ich_as_region_get_(const struct ich_as_window *w, 
 	}
 	if (n > size - o)
 		return NULL;
-	if (to) {
-		to->base = addr - o;
-		to->len = size;
-		to->data = data;
-	}
+	if (to)
+		ich_as_window_to_(to, addr - o, size, data);
 	return data + o;
 }
 
@@ -275,11 +284,8 @@ ICH_AS_INLINE_ const uint8_t *ich_as_rec_find_(const struct ich_as_window *w, ui
 	if (!ich_as_rec_holds_(r, o, n))
 		return NULL;
 	const uint8_t *data = r->data;
-	if (to) {
-		to->base = r->start;
-		to->len = r->len;
-		to->data = data;
-	}
+	if (to)
+		ich_as_window_to_(to, r->start, r->len, data);
 	return data + o;
 }
 
@@ -304,11 +310,8 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, 
 	const struct ich_as_span *s = &w->tab_span[i];
 	if (o < s->len && n <= s->len - o) {
 		const uint8_t *data = s->data;
-		if (to) {
-			to->base = start;
-			to->len = s->len;
-			to->data = data;
-		}
+		if (to)
+			ich_as_window_to_(to, start, s->len, data);
 		return data + o;
 	}
 	return NULL;
@@ -323,20 +326,12 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_get(struct ich_as *as, uint64_t addr,
 	return ich_as_table_find_((const struct ich_as_window *)(const void *)as, addr, n, NULL);
 }
 
-/* The inline part of every read.  A space with a range directory
- * (minidumps) goes straight to it: its bucket records answer every read
- * the window would (the window is always one whole segment), and a
- * random read then pays no window test that mostly fails first (issue
- * 12: the test and its loads were a quarter of such a read's
- * instructions).  Any other space: the window, then the region cache
- * (kernel dumps: large pages and 4 KiB pages). */
+/* The window, then the range directory or the region cache (kernel
+ * dumps: large pages and 4 KiB pages): the inline part of every read. */
 ICH_AS_INLINE_ const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size_t n)
 {
-	const struct ich_as_window *w = (const struct ich_as_window *)(const void *)as;
-	if (w->dir_n)
-		return ich_as_table_find_(w, addr, n, NULL);
 	const uint8_t *p = ich_as_window_get(as, addr, n);
-	return p ? p : ich_as_region_get_(w, addr, n, NULL);
+	return p ? p : ich_as_table_get(as, addr, n);
 }
 
 /* The same, moving the window to the segment (or large page) found (what
@@ -344,11 +339,11 @@ ICH_AS_INLINE_ const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size
  * itself, nt_heap.c sum_run, and ich_as_read_ahead works in the window). */
 ICH_AS_INLINE_ const uint8_t *ich_as_get_move_(struct ich_as *as, uint64_t addr, size_t n)
 {
-	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
-	if (w->dir_n)
-		return ich_as_table_find_(w, addr, n, w);
 	const uint8_t *p = ich_as_window_get(as, addr, n);
-	return p ? p : ich_as_region_get_(w, addr, n, w);
+	if (p)
+		return p;
+	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
+	return ich_as_table_find_(w, addr, n, w);
 }
 
 /* Hint that the n bytes from addr are about to be read by a walk that goes

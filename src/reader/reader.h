@@ -122,9 +122,7 @@ struct ich_as {
 static inline void ich_as_set_window(struct ich_as *as, uint64_t base, uint64_t len,
 				     const uint8_t *data)
 {
-	as->win.base = base;
-	as->win.len = len;
-	as->win.data = data;
+	ich_as_window_to_(&as->win, base, len, data);
 }
 
 /* Give the inline read path the space's range table and its directory

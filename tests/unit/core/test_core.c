@@ -775,6 +775,40 @@ static void test_range_as_dir(void **state)
 			assert_int_equal(w->base, s1);
 			assert_int_equal(w->len, w->tab_span[1].len);
 		}
+		/* the window's one-compare test (constant 8: o < lim8) is
+		 * the exact bound: every 8-byte read (and 4, 1) around the
+		 * ends of the segment a peek put it on, against the span */
+		for (size_t i = 0; i < w->tab_n && i < 8; i++) {
+			uint64_t s0 = w->tab_start[i], l = w->tab_span[i].len;
+			if (!l || !ich_as_peek(as, s0, 1))
+				continue;
+			assert_int_equal(w->base, s0);
+			assert_int_equal(w->lim8, l >= 8 ? l - 7 : 0);
+			for (uint64_t o = 0; o < 24; o++) {
+				uint64_t offs[] = { o, l - 12 + o, s0 - 12 + o };
+				for (int q = 0; q < 3; q++) {
+					uint64_t a = q == 2 ? offs[q] : s0 + offs[q], ao = a - s0;
+					const uint8_t *p = ich_as_window_get(as, a, 8);
+					if (ao < l && l - ao >= 8)
+						assert_ptr_equal(p, w->tab_span[i].data + ao);
+					else
+						assert_null(p);
+					/* (and the two-compare test of other
+					 * lengths: exact too, nt_heap.c reads
+					 * the window itself) */
+					p = ich_as_window_get(as, a, 4);
+					if (ao < l && l - ao >= 4)
+						assert_ptr_equal(p, w->tab_span[i].data + ao);
+					else
+						assert_null(p);
+					p = ich_as_window_get(as, a, 1);
+					if (ao < l)
+						assert_ptr_equal(p, w->tab_span[i].data + ao);
+					else
+						assert_null(p);
+				}
+			}
+		}
 		ich_as_destroy(as);
 	}
 	/* 3,000 segments: the 4 x segments cap, not the 4,096 floor */
