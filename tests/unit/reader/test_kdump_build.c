@@ -754,6 +754,54 @@ static void test_x64_streamed_cut(void **state)
 	db_kd_free(kd);
 }
 
+/* The three read kinds of n (8 or 16) bytes at va, the one that k picks
+ * first: ich_as_read gives the wn bytes of want and then misses at va + wn
+ * for why; ich_as_read_u64 succeeds with want's first 8 bytes only when wn
+ * reaches 8; ich_as_peek gives want when it gives anything, and gives
+ * nothing inside one page only where the read missed. */
+static void check_read_kinds(struct ich_as *as, uint64_t va, size_t n, const uint8_t *want, size_t wn,
+			     enum ich_miss_reason why, int k)
+{
+	for (int t = 0; t < 3; t++) {
+		switch ((k + t) % 3) {
+		case 0: {
+			uint8_t got[16];
+			struct ich_read_result r;
+			assert_int_equal(ich_as_read(as, va, got, n, &r), wn);
+			assert_memory_equal(got, want, wn);
+			if (wn < n) {
+				assert_int_equal(r.why, why);
+				assert_int_equal(r.miss_addr, va + wn);
+			}
+			break;
+		}
+		case 1: {
+			uint64_t v = 0;
+			struct ich_error *err = ich_as_read_u64(as, va, &v);
+			if (wn >= 8) {
+				assert_null(err);
+				assert_memory_equal(&v, want, 8);
+			} else {
+				assert_non_null(err);
+				ich_error_destroy(err);
+			}
+			break;
+		}
+		default: {
+			const uint8_t *p = ich_as_peek(as, va, n);
+			if (p) {
+				assert_int_equal(wn, n);
+				assert_memory_equal(p, want, n);
+			} else {
+				/* inside one page the bytes are one piece */
+				assert_true(wn < n || (va >> 12) != ((va + n - 1) >> 12));
+			}
+			break;
+		}
+		}
+	}
+}
+
 /* The inline large-page cache (addrspace.h ich_as_region_get_, filled by
  * kdump_paging.c translate) against the builder's own translation: random
  * reads, in random order so the caches fill in any order, over a 1 GiB
@@ -826,44 +874,7 @@ static void test_x64_large_inline(void **state)
 			db_kd_phys_read(kd, db_kd_va_to_pa(kd, dtb, va + wn), &want[wn], 1);
 		}
 		/* the three read kinds, in turn first */
-		for (int t = 0; t < 3; t++) {
-			switch ((k + t) % 3) {
-			case 0: {
-				uint8_t got[16];
-				struct ich_read_result r;
-				assert_int_equal(ich_as_read(as, va, got, n, &r), wn);
-				assert_memory_equal(got, want, wn);
-				if (wn < n) {
-					assert_int_equal(r.why, why);
-					assert_int_equal(r.miss_addr, va + wn);
-				}
-				break;
-			}
-			case 1: {
-				uint64_t v = 0;
-				struct ich_error *err = ich_as_read_u64(as, va, &v);
-				if (wn >= 8) {
-					assert_null(err);
-					assert_memory_equal(&v, want, 8);
-				} else {
-					assert_non_null(err);
-					ich_error_destroy(err);
-				}
-				break;
-			}
-			default: {
-				const uint8_t *p = ich_as_peek(as, va, n);
-				if (p) {
-					assert_int_equal(wn, n);
-					assert_memory_equal(p, want, n);
-				} else {
-					/* inside one page the bytes are one piece */
-					assert_true(wn < n || (va >> 12) != ((va + n - 1) >> 12));
-				}
-				break;
-			}
-			}
-		}
+		check_read_kinds(as, va, n, want, wn, why, k);
 	}
 	/* the flat 2 MiB pages are cached inline, the one with a hole never
 	 * as one piece: only its 4 KiB pages that the file holds (the left
@@ -1136,43 +1147,7 @@ static void pg_check_reads(struct db_kd *kd, uint64_t dtb, const struct pg_layou
 				break;
 			db_kd_phys_read(kd, db_kd_va_to_pa(kd, dtb, va + wn), &want[wn], 1);
 		}
-		for (int t = 0; t < 3; t++) {
-			switch ((k + t) % 3) {
-			case 0: {
-				uint8_t got[16];
-				struct ich_read_result r;
-				assert_int_equal(ich_as_read(as, va, got, n, &r), wn);
-				assert_memory_equal(got, want, wn);
-				if (wn < n) {
-					assert_int_equal(r.why, why);
-					assert_int_equal(r.miss_addr, va + wn);
-				}
-				break;
-			}
-			case 1: {
-				uint64_t v = 0;
-				struct ich_error *err = ich_as_read_u64(as, va, &v);
-				if (wn >= 8) {
-					assert_null(err);
-					assert_memory_equal(&v, want, 8);
-				} else {
-					assert_non_null(err);
-					ich_error_destroy(err);
-				}
-				break;
-			}
-			default: {
-				const uint8_t *q = ich_as_peek(as, va, n);
-				if (q) {
-					assert_int_equal(wn, n);
-					assert_memory_equal(q, want, n);
-				} else {
-					assert_true(wn < n || (va >> 12) != ((va + n - 1) >> 12));
-				}
-				break;
-			}
-			}
-		}
+		check_read_kinds(as, va, n, want, wn, why, k);
 	}
 }
 
