@@ -60,6 +60,22 @@ static void sink_close(struct sink *s)
 	free(s->j);
 }
 
+/* Two sinks' texts the same, byte for byte; on a difference the text
+ * around its first byte is shown, each named. */
+static void same_text(const struct sink *x, const struct sink *y, const char *xname, const char *yname)
+{
+	if (x->len != y->len || memcmp(x->text, y->text, x->len)) {
+		size_t k = 0;
+		while (k < x->len && k < y->len && x->text[k] == y->text[k])
+			k++;
+		size_t from = k > 120 ? k - 120 : 0;
+		print_error("first difference at byte %zu:\n  %-8s %.240s\n  %-8s %.240s\n", k, xname,
+			    x->text + from, yname, y->text + from);
+	}
+	assert_int_equal(x->len, y->len);
+	assert_memory_equal(x->text, y->text, x->len);
+}
+
 /* The renderings of the blocks as one array each (ich_json_block, the
  * walk callback ich_json_block_cb, the field-by-field writer); compared
  * as text. */
@@ -79,19 +95,9 @@ static void check_blocks(const struct ich_heap_block *v, size_t n)
 	sink_close(&a);
 	sink_close(&b);
 	sink_close(&c);
-	assert_int_equal(c.len, a.len);
-	assert_memory_equal(c.text, a.text, a.len);
+	same_text(&c, &a, "callback:", "compact:");
 	free(c.text);
-	assert_int_equal(a.len, b.len);
-	if (memcmp(a.text, b.text, a.len)) {
-		size_t k = 0;
-		while (a.text[k] == b.text[k])
-			k++;
-		size_t from = k > 120 ? k - 120 : 0;
-		print_error("first difference at byte %zu:\n  compact: %.200s\n  fields:  %.200s\n", k, a.text + from,
-			    b.text + from);
-	}
-	assert_memory_equal(a.text, b.text, a.len);
+	same_text(&a, &b, "compact:", "fields:");
 	free(a.text);
 	free(b.text);
 }
@@ -268,19 +274,9 @@ static void check_runs(const struct run_case *v, size_t n, bool pretty)
 	sink_close(&a);
 	sink_close(&b);
 	sink_close(&c);
-	assert_int_equal(a.len, c.len);
-	assert_memory_equal(a.text, c.text, a.len);
+	same_text(&a, &c, "runs:", "blocks:");
 	free(c.text);
-	if (a.len != b.len || memcmp(a.text, b.text, a.len)) {
-		size_t k = 0;
-		while (k < a.len && k < b.len && a.text[k] == b.text[k])
-			k++;
-		size_t from = k > 120 ? k - 120 : 0;
-		print_error("first difference at byte %zu:\n  runs:   %.240s\n  fields: %.240s\n", k, a.text + from,
-			    b.text + from);
-	}
-	assert_int_equal(a.len, b.len);
-	assert_memory_equal(a.text, b.text, a.len);
+	same_text(&a, &b, "runs:", "fields:");
 	free(a.text);
 	free(b.text);
 }
