@@ -1427,18 +1427,18 @@ static size_t check_walk_options(struct ich_dump *d, const char *label)
 	return skipped;
 }
 
-static void test_walk_options(void **state)
+/* check on build_mix's dump in each of its 32 modes and on each walker's
+ * dump: it returns mix_want on every mix, walker_want[k] on walker k. */
+static void check_built_dumps(size_t (*check)(struct ich_dump *, const char *), size_t mix_want,
+			      const size_t walker_want[NWALKER])
 {
-	(void)state;
 	for (int mode = 0; mode < 32; mode++) {
 		char *path = build_mix(mode);
 		struct ich_dump *d;
 		assert_null(ich_dump_open(path, &d));
 		char label[32];
 		snprintf(label, sizeof(label), "mix mode %d", mode);
-		/* the callback missed exactly the two containers' 100 + 30
-		 * blocks (build_mix's lfh_container calls) */
-		assert_int_equal(check_walk_options(d, label), 100 + 30);
+		assert_int_equal(check(d, label), mix_want);
 		ich_dump_close(d);
 		unlink(path);
 		free(path);
@@ -1447,14 +1447,22 @@ static void test_walk_options(void **state)
 		char *path = build_walker(k);
 		struct ich_dump *d;
 		assert_null(ich_dump_open(path, &d));
-		/* LFH blocks the builders put there: build()'s two containers
-		 * (100 + 30), build_win7()'s 20 blocks, none on x86/WOW64 */
-		static const size_t lfh[NWALKER] = { 130, 130, 130, 20, 0, 0 };
-		assert_int_equal(check_walk_options(d, walker_label[k]), lfh[k]);
+		assert_int_equal(check(d, walker_label[k]), walker_want[k]);
 		ich_dump_close(d);
 		unlink(path);
 		free(path);
 	}
+}
+
+static void test_walk_options(void **state)
+{
+	(void)state;
+	/* the callback missed exactly the LFH blocks the builders put
+	 * there: build_mix's two containers' 100 + 30 blocks (its
+	 * lfh_container calls), build()'s two containers (100 + 30),
+	 * build_win7()'s 20 blocks, none on x86/WOW64 */
+	static const size_t lfh[NWALKER] = { 130, 130, 130, 20, 0, 0 };
+	check_built_dumps(check_walk_options, 100 + 30, lfh);
 }
 
 /* A run callback's runs expanded from the documented meaning of struct
@@ -1564,33 +1572,19 @@ static struct runs_got check_walk_runs(struct ich_dump *d, const char *label)
 	return first;
 }
 
+static size_t walk_run_blocks(struct ich_dump *d, const char *label)
+{
+	return check_walk_runs(d, label).nrun_blocks;
+}
+
 static void test_walk_runs(void **state)
 {
 	(void)state;
-	for (int mode = 0; mode < 32; mode++) {
-		char *path = build_mix(mode);
-		struct ich_dump *d;
-		assert_null(ich_dump_open(path, &d));
-		char label[32];
-		snprintf(label, sizeof(label), "mix mode %d", mode);
-		/* the two containers' 100 + 30 blocks came as runs */
-		assert_int_equal(check_walk_runs(d, label).nrun_blocks, 100 + 30);
-		ich_dump_close(d);
-		unlink(path);
-		free(path);
-	}
-	for (int k = 0; k < NWALKER; k++) {
-		char *path = build_walker(k);
-		struct ich_dump *d;
-		assert_null(ich_dump_open(path, &d));
-		/* build()'s two containers as runs; Windows 7's LFH (no
-		 * bitmap) and x86/WOW64 (no containers) have none */
-		static const size_t lfh[NWALKER] = { 130, 130, 130, 0, 0, 0 };
-		assert_int_equal(check_walk_runs(d, walker_label[k]).nrun_blocks, lfh[k]);
-		ich_dump_close(d);
-		unlink(path);
-		free(path);
-	}
+	/* build_mix's two containers' 100 + 30 blocks came as runs, and
+	 * build()'s two containers; Windows 7's LFH (no bitmap) and
+	 * x86/WOW64 (no containers) have none */
+	static const size_t lfh[NWALKER] = { 130, 130, 130, 0, 0, 0 };
+	check_built_dumps(walk_run_blocks, 100 + 30, lfh);
 	/* a container past RUN_MAX blocks and 256 kinds, and one with a
 	 * busy block lacking the front-end bit (lfh_varied); then the same
 	 * heap with its containers not contiguous in the file (the run route
