@@ -15,7 +15,12 @@
  *    search).  A lookup that misses a reference leaves its target unmarked
  *    and fails this.
  *  - the two-step API (ich_heap_leak_scan + ich_leak_scan_each) lists the
- *    same leaks as ich_heap_leaks, and its count says how many.
+ *    same leaks as ich_heap_leaks, and its count says how many.  That is
+ *    not a second opinion: ich_heap_leaks is those two calls (leak.c), so
+ *    what it checks is that a second scan over the same open heaps gives
+ *    the same answer (nothing left over from the first), that the count
+ *    is what ich_leak_scan_each hands over, and that one scan can be
+ *    listed twice.  The independent checks are the ones above.
  * The scenarios must include heaps whose walks are out of address order
  * (counted and asserted), so the lookup's sorted copy and the
  * address-ordered list are exercised.  None has overlapping blocks (a
@@ -217,7 +222,8 @@ static void test_leaks(void **state)
 				len -= got;
 			}
 		}
-		/* the two-step API: the same list */
+		/* the two-step API: the same list (a second scan of the same
+		 * heaps; ich_heap_leaks is these calls, see the top) */
 		struct ich_leak_scan *s = NULL;
 		struct ich_leak_result r2;
 		err = ich_heap_leak_scan(h, &s, &r2);
