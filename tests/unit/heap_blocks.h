@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * Test helper shared by the heap unit tests: collect every block a walk
- * reports, and find one by the header address a builder's .expect uses.
+ * reports, find one by the header address a builder's .expect uses, and
+ * expand a run callback's run into its blocks.
  */
 #ifndef ICPHEAP_TEST_HEAP_BLOCKS_H
 #define ICPHEAP_TEST_HEAP_BLOCKS_H
@@ -46,6 +47,24 @@ static inline const struct ich_heap_block *heap_blocks_find(const struct heap_bl
 		    (s->b[i].layer == ICH_LAYER_VIRTUAL && s->b[i].segment == header))
 			return &s->b[i];
 	return NULL;
+}
+
+/* Block i of run r, from struct ich_heap_block_run's documented meaning
+ * (icpheap/heap.h), not from ich_heap_run_block: the template with the
+ * header and user addresses i strides on and kind r->kind[i]'s state,
+ * flags, size and unused bytes.  The caller checks r->kind[i] <
+ * r->nkinds first. */
+static inline struct ich_heap_block heap_run_block(const struct ich_heap_block_run *r, size_t i)
+{
+	const struct ich_heap_block_kind *k = &r->kinds[r->kind[i]];
+	struct ich_heap_block b = r->tmpl;
+	b.header = r->tmpl.header + i * r->stride;
+	b.user = r->tmpl.user + i * r->stride;
+	b.state = k->state;
+	b.flags = k->flags;
+	b.size = k->size;
+	b.unused = k->unused;
+	return b;
 }
 
 #endif

@@ -72,8 +72,8 @@ static int heap_paths_cmp_size(const void *x, const void *y)
 	return a->size < b->size ? -1 : a->size > b->size;
 }
 
-/* The run route: runs expanded here, from the documented meaning of
- * struct ich_heap_block_run (not ich_heap_run_block), into blocks. */
+/* The run route: runs expanded into blocks (heap_run_block, from the
+ * documented meaning of struct ich_heap_block_run). */
 struct heap_runs {
 	struct heap_blocks blocks;
 	size_t nruns, nrun_blocks;
@@ -99,13 +99,7 @@ static inline struct ich_error *heap_runs_collect(const struct ich_heap *hp, con
 		unsigned k = r->kind[i];
 		if (k >= r->nkinds)
 			fail_msg("heap 0x%" PRIx64 ": run block %zu has kind %u of %u", hp->address, i, k, r->nkinds);
-		struct ich_heap_block b = r->tmpl;
-		b.header = r->tmpl.header + i * r->stride;
-		b.user = r->tmpl.user + i * r->stride;
-		b.state = r->kinds[k].state;
-		b.flags = r->kinds[k].flags;
-		b.size = r->kinds[k].size;
-		b.unused = r->kinds[k].unused;
+		struct ich_heap_block b = heap_run_block(r, i);
 		struct ich_error *err = heap_blocks_collect(hp, &b, &s->blocks);
 		if (err)
 			return err;

@@ -24,6 +24,7 @@
 #include <icpheap/layout.h>
 
 #include "dumpbuilder.h"
+#include "../heap_blocks.h"
 
 #define H 0x000001c3a0000000ull		/* heap */
 #define V 0x000001c3b0000000ull		/* large block */
@@ -1465,9 +1466,9 @@ static void test_walk_options(void **state)
 	check_built_dumps(check_walk_options, 100 + 30, lfh);
 }
 
-/* A run callback's runs expanded from the documented meaning of struct
- * ich_heap_block_run (not ich_heap_run_block) into blocks, with what the
- * runs looked like. */
+/* A run callback's runs expanded into blocks (heap_blocks.h
+ * heap_run_block: the documented meaning of struct ich_heap_block_run, not
+ * ich_heap_run_block), with what the runs looked like. */
 struct runs_got {
 	struct blocks b;
 	size_t nruns, nrun_blocks, max_kinds, max_count;
@@ -1488,13 +1489,7 @@ static struct ich_error *runs_keep(const struct ich_heap *hp, const struct ich_h
 		unsigned k = r->kind[i];
 		if (k >= r->nkinds)
 			fail_msg("run block %zu: kind %u of %u", i, k, r->nkinds);
-		struct ich_heap_block b = r->tmpl;
-		b.header = r->tmpl.header + i * r->stride;
-		b.user = r->tmpl.user + i * r->stride;
-		b.state = r->kinds[k].state;
-		b.flags = r->kinds[k].flags;
-		b.size = r->kinds[k].size;
-		b.unused = r->kinds[k].unused;
+		struct ich_heap_block b = heap_run_block(r, i);
 		keep_block(hp, &b, &g->b);
 	}
 	g->nruns++;
