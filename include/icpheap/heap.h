@@ -273,16 +273,21 @@ struct ich_heap_block_run {
 	const struct ich_heap_block_kind *kinds;
 	unsigned nkinds;
 };
+/* The run's block kind k (k < nkinds) on tmpl: tmpl with kinds[k]'s
+ * state, flags, size and unused (header and user: tmpl's). */
+static inline void ich_heap_run_kind_block(const struct ich_heap_block_run *r, unsigned k, struct ich_heap_block *b)
+{
+	*b = r->tmpl;
+	b->size = r->kinds[k].size;
+	b->unused = r->kinds[k].unused;
+	b->state = r->kinds[k].state;
+	b->flags = r->kinds[k].flags;
+}
 static inline void ich_heap_run_block(const struct ich_heap_block_run *r, size_t i, struct ich_heap_block *b)
 {
-	const struct ich_heap_block_kind *k = &r->kinds[r->kind[i]];
-	*b = r->tmpl;
+	ich_heap_run_kind_block(r, r->kind[i], b);
 	b->header = r->tmpl.header + (uint64_t)i * r->stride;
 	b->user = r->tmpl.user + (uint64_t)i * r->stride;
-	b->size = k->size;
-	b->unused = k->unused;
-	b->state = k->state;
-	b->flags = k->flags;
 }
 typedef struct ich_error *ich_heap_run_fn(const struct ich_heap *heap, const struct ich_heap_block_run *r,
 					  void *arg);

@@ -82,12 +82,9 @@ static uint32_t run_line_len[256];
 
 void ich_run_lines(struct ich_out *out, int w, const struct ich_heap_block_run *r, ich_line_fn *line)
 {
-	struct ich_heap_block b = r->tmpl;
+	struct ich_heap_block b;
 	for (unsigned k = 0; k < r->nkinds; k++) {
-		b.state = r->kinds[k].state;
-		b.flags = r->kinds[k].flags;
-		b.size = r->kinds[k].size;
-		b.unused = r->kinds[k].unused;
+		ich_heap_run_kind_block(r, k, &b);
 		run_line_len[k] = (uint32_t)line(run_line[k], w, &b);
 	}
 	char *p = ich_out_room(out, ICH_LINE_ROOM);

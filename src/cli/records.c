@@ -599,12 +599,9 @@ void ich_json_block_run(struct ich_json *j, const struct ich_heap_block_run *r)
 		}
 		return;
 	}
-	struct ich_heap_block b = r->tmpl;
+	struct ich_heap_block b;
 	for (unsigned k = 0; k < r->nkinds; k++) {
-		b.state = r->kinds[k].state;
-		b.size = r->kinds[k].size;
-		b.unused = r->kinds[k].unused;
-		b.flags = r->kinds[k].flags;
+		ich_heap_run_kind_block(r, k, &b);
 		const struct tail_slot *t = tail_of(&b);
 		memcpy(run_tail[k].text, t->text, TAIL_MAX);
 		run_tail[k].len = t->len;

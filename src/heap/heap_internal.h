@@ -435,10 +435,9 @@ static inline bool walk_runs(const struct walk_ctx *w)
 static inline struct ich_error *walk_emit_blocks(struct walk_ctx *w, const struct ich_heap_block_run *r,
 						 const uint32_t *kcount)
 {
-	struct ich_heap_block b = r->tmpl;
+	struct ich_heap_block b;
 	for (unsigned k = 0; k < r->nkinds; k++) {
-		b.state = r->kinds[k].state;
-		b.size = r->kinds[k].size;
+		ich_heap_run_kind_block(r, k, &b);
 		walk_count(w, &b, kcount[k]);
 	}
 	if (w->err || !r->count)
