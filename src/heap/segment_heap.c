@@ -914,6 +914,12 @@ static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bi
 		.stride = bs, .kind = kind, .kinds = kinds,
 	};
 	unsigned nk = 0;
+	/* The kinds of a free block (key 1) and of a busy one with no
+	 * unused bytes (key 0x10001), -1 until made: a block whose bitmap
+	 * entry has no trailer bit has one of those two keys and takes its
+	 * kind from here, without the probe (most blocks of a subsegment;
+	 * issue 12).  Forgotten with the map at a 257th kind. */
+	int k_free = -1, k_busy0 = -1;
 	uint64_t blk = blk0;
 	/* every block's trailer in the view: no check per block */
 	bool all_in = bs >= 2 && view_has(v, blk0, (uint64_t)bc * bs);
@@ -921,11 +927,20 @@ static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bi
 		if (nk == 256) {
 			memset(kmap, 0, sizeof(kmap));
 			nk = 0;
+			k_free = k_busy0 = -1;
 		}
 		/* a run from i0: up to RUN_MAX blocks, or before a 257th kind */
 		uint32_t i0 = i, lim = bc - i0 < RUN_MAX ? bc : i0 + RUN_MAX;
 		for (; i < lim; i++, blk += bs) {
 			unsigned st = lfh_bitmap_bits(bits, i);
+			if ((st & 3) != 3) {
+				int k = st & 1 ? k_busy0 : k_free;
+				if (k >= 0) {
+					kind[i - i0] = (uint8_t)k;
+					kcount[k]++;
+					continue;
+				}
+			}
 			uint64_t unused = 0;
 			bool bad = false;
 			if ((st & 3) == 3 && (all_in || view_has(v, blk + bs - 2, 2))) {
@@ -955,6 +970,10 @@ static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bi
 					kd->unused = bs;
 				}
 			}
+			if (key == 1)
+				k_free = kmap[slot].k;
+			else if (key == 0x10001)
+				k_busy0 = kmap[slot].k;
 			if (bad)
 				heap_problem(heap, blk, "LFH block: unused byte count 0x%" PRIx64 " exceeds BlockSize 0x%x", unused, bs);
 			kind[i - i0] = kmap[slot].k;
