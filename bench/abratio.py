@@ -3,7 +3,8 @@
 """Two icpheap binaries (before / after a change) as CPU-time ratios to one
 mmap read pass over the same dump, interleaved in one run (issue 12).
 
-  bench/abratio.py [--reps N] [--cold] [--readpass BIN] [--touched LIST] OLD NEW DUMP ["heap -s;..."]
+  bench/abratio.py [--reps N] [--cold] [--readpass BIN] [--touched LIST]
+                   [--dest null|pipe] [--outpass] [--per CMD] OLD NEW DUMP ["heap -s;..."]
 
 Every repetition runs `bench_readpass mmap DUMP`, then each command with
 OLD and NEW back to back (which one goes first alternates between
@@ -13,6 +14,24 @@ median and min..max of those ratios per command and binary.  CPU rather
 than wall time: the development machine's 2 cores are shared, and wall
 ratios scatter 2-5x.  A binary given as VAR=VALUE:PATH runs with that
 environment variable set (A/B of a run-time switch).
+
+--dest: where every run's standard output goes, yardsticks included:
+/dev/null (default), or a pipe that a `cat` drains into /dev/null (its
+CPU is not counted; the writer's is, with the kernel's copy into the pipe).
+
+--outpass: the physical limit of a command that prints is one pass over
+the bytes it reads plus producing its output.  Before the repetitions,
+each command's output is counted once (NEW, in bytes); every repetition
+then also runs `bench_readpass out DUMP N` (the mmap pass, then N bytes
+written to the same destination from a 64 KiB buffer, the JSON writer's
+size, filled before each write) and `bench_readpass out /dev/null N` (the
+output pass alone), and each command is also printed as a ratio to the
+first: "/ read+out".  For a command whose output is small (heap -s) the
+two ratios agree; for heap -a --json on a segment-heap dump (306 MB of
+JSON from 34 MB) the output pass is most of the limit.
+
+--per CMD: each command's CPU also as a ratio to CMD's (one of the
+commands) in the same repetition and binary: issue 12's (-a --json)/(-s).
 
 --cold: before every run the dump is evicted from the page cache
 (`bench_readpass drop`, which checks with mincore that nothing stayed
@@ -32,7 +51,10 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 
 
-def start(argv):
+DEST = "null"
+
+
+def start(argv, stdout=subprocess.DEVNULL):
     """Start argv, its output discarded; a first word VAR=VALUE:PATH runs
     PATH with VAR set to VALUE."""
     env = dict(os.environ)
@@ -41,19 +63,53 @@ def start(argv):
         k, v = var.split("=", 1)
         env[k] = v
         argv = [path] + argv[1:]
-    return subprocess.Popen(argv, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    return subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.DEVNULL)
 
 
 def cpu(argv):
-    _, _, ru = os.wait4(start(argv).pid, 0)
+    """CPU seconds (user + system) of argv, its output to DEST."""
+    if DEST == "null":
+        # p kept until wait4 returns: a dropped Popen's __del__ polls, and
+        # reaps a child that already exited (wait4 then fails, ECHILD)
+        p = start(argv)
+        _, st, ru = os.wait4(p.pid, 0)
+    else:
+        r, w = os.pipe()
+        sink = subprocess.Popen(["cat"], stdin=r, stdout=subprocess.DEVNULL)
+        os.close(r)
+        p = start(argv, stdout=w)
+        os.close(w)
+        _, st, ru = os.wait4(p.pid, 0)
+        sink.wait()
+    # killed (SIGPIPE from a sink that stopped reading): no figure
+    if os.WIFSIGNALED(st):
+        raise RuntimeError(f"{argv}: killed by signal {os.WTERMSIG(st)}")
     return ru.ru_utime + ru.ru_stime
+
+
+def out_bytes(argv):
+    """The bytes argv writes to its standard output."""
+    p = start(argv, stdout=subprocess.PIPE)
+    n = 0
+    while True:
+        b = p.stdout.read(1 << 20)
+        if not b:
+            break
+        n += len(b)
+    p.wait()
+    return n
+
+
+def med(v):
+    return f"{statistics.median(v):5.2f} ({min(v):.2f}..{max(v):.2f})"
 
 
 def wall(argv, readpass, dump):
     """Evict DUMP, then the wall seconds of argv (VAR=VALUE:PATH as in cpu)."""
     subprocess.run([readpass, "drop", dump], stdout=subprocess.DEVNULL, check=True)
     t0 = time.perf_counter()
-    os.wait4(start(argv).pid, 0)
+    p = start(argv)
+    os.wait4(p.pid, 0)
     return time.perf_counter() - t0
 
 
@@ -98,6 +154,10 @@ def main():
     ap.add_argument("--touched", metavar="LIST",
                     help="also the ratio to a pass over only the pages in LIST (bench_readpass pages; "
                          "bench_kheaps --list-touched writes it for analyze --processes all)")
+    ap.add_argument("--dest", choices=("null", "pipe"), default="null")
+    ap.add_argument("--outpass", action="store_true",
+                    help="also the ratio to the read pass plus an output pass of the command's output size")
+    ap.add_argument("--per", metavar="CMD", help="also each command's CPU over CMD's (same repetition and binary)")
     ap.add_argument("old")
     ap.add_argument("new")
     ap.add_argument("dump")
@@ -107,29 +167,61 @@ def main():
     if a.cold:
         cold(a, cmds)
         return
+    global DEST
+    DEST = a.dest
+    if a.per and a.per not in cmds:
+        ap.error("--per: not one of the commands")
+    nbytes = {c: out_bytes([a.new] + c.split() + [a.dump]) for c in cmds} if a.outpass else {}
     res = {(c, b): [] for c in cmds for b in ("old", "new")}
     tres = {(c, b): [] for c in cmds for b in ("old", "new")}
+    ores = {(c, b): [] for c in cmds for b in ("old", "new")}
+    pres = {(c, b): [] for c in cmds for b in ("old", "new")}
     base, tbase = [], []
+    obase = {c: [] for c in cmds}
+    oalone = {c: [] for c in cmds}
     for r in range(a.reps):
         m = cpu([a.readpass, "mmap", a.dump])
         base.append(m)
         t = cpu([a.readpass, "pages", a.dump, a.touched]) if a.touched else None
         tbase.append(t)
+        row = {}
         for c in cmds:
+            ro = None
+            if a.outpass:
+                ro = cpu([a.readpass, "out", a.dump, str(nbytes[c])])
+                obase[c].append(ro)
+                oalone[c].append(cpu([a.readpass, "out", "/dev/null", str(nbytes[c])]))
             order = [("old", a.old), ("new", a.new)]
             if r % 2:
                 order.reverse()
             for tag, b in order:
                 x = cpu([b] + c.split() + [a.dump])
+                row[(c, tag)] = x
                 res[(c, tag)].append(x / m)
                 if t:
                     tres[(c, tag)].append(x / t)
-    print(f"{os.path.basename(a.dump)}: {a.reps} repetitions, mmap pass CPU median "
+                if ro:
+                    ores[(c, tag)].append(x / ro)
+        if a.per:
+            for (c, tag), x in row.items():
+                pres[(c, tag)].append(x / row[(a.per, tag)])
+    print(f"{os.path.basename(a.dump)}: {a.reps} repetitions, output to {DEST}, mmap pass CPU median "
           f"{statistics.median(base) * 1000:.1f} ms; CPU ratio to it, median (min..max)")
     for c in cmds:
-        o, n = res[(c, "old")], res[(c, "new")]
-        print(f"{c:40s} old {statistics.median(o):5.2f} ({min(o):.2f}..{max(o):.2f})"
-              f"  new {statistics.median(n):5.2f} ({min(n):.2f}..{max(n):.2f})")
+        print(f"{c:40s} old {med(res[(c, 'old')])}  new {med(res[(c, 'new')])}")
+    if a.outpass:
+        print("read pass + output pass of the command's output size (bench_readpass out), one process")
+        for c in cmds:
+            print(f"  {c}: {nbytes[c]} bytes out; read+out {statistics.median(obase[c]) * 1000:.1f} ms, "
+                  f"output pass alone {statistics.median(oalone[c]) * 1000:.1f} ms")
+        print("CPU ratio to read pass + output pass, median (min..max)")
+        for c in cmds:
+            print(f"{c:40s} old {med(ores[(c, 'old')])}  new {med(ores[(c, 'new')])}")
+    if a.per:
+        print(f"CPU ratio to {a.per} of the same repetition and binary, median (min..max)")
+        for c in cmds:
+            if c != a.per:
+                print(f"{c:40s} old {med(pres[(c, 'old')])}  new {med(pres[(c, 'new')])}")
     if a.touched:
         print(f"pass over the listed pages only: CPU median {statistics.median(tbase) * 1000:.1f} ms; ratio to it")
         for c in cmds:

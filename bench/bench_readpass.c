@@ -15,12 +15,23 @@
  *                                 uint64s, in that order): a pass over only
  *                                 the bytes a command touches (bench_kheaps
  *                                 --list-touched)
+ *   bench_readpass out FILE N     the mmap pass over FILE, then N bytes
+ *                                 written to standard output from a
+ *                                 64 KiB buffer (the JSON writer's
+ *                                 ICH_JSON_BUF) filled with memset
+ *                                 before each write: the output pass of
+ *                                 a command that prints N bytes (issue
+ *                                 12: heap -a --json writes ~9x a
+ *                                 segment-heap dump's size).  FILE
+ *                                 /dev/null: the output pass alone.
+ *                                 The figures go to standard error.
  *   bench_readpass drop FILE      evict FILE from the page cache
  *                                 (posix_fadvise DONTNEED) for a cold run;
  *                                 the checksum is the pages mincore still
  *                                 finds cached (0 when the drop worked)
  *
- * Prints "MODE SECONDS CHECKSUM" (the checksum keeps the loads alive).
+ * Prints "MODE SECONDS CHECKSUM" (the checksum keeps the loads alive;
+ * out: on standard error).
  */
 #include <fcntl.h>
 #include <stdint.h>
@@ -42,7 +53,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s mmap|read|pages|drop FILE [OFFSET|LIST]\n", argv[0]);
+		fprintf(stderr, "usage: %s mmap|read|pages|out|drop FILE [OFFSET|LIST|N]\n", argv[0]);
 		return 2;
 	}
 	int fd = open(argv[2], O_RDONLY);
@@ -53,8 +64,9 @@ int main(int argc, char **argv)
 	}
 	size_t size = (size_t)st.st_size;
 	uint64_t sum = 0;
+	FILE *res = stdout;
 	double t0 = now();
-	if (!strcmp(argv[1], "mmap")) {
+	if (!strcmp(argv[1], "mmap") || (!strcmp(argv[1], "out") && argc > 3)) {
 		const uint8_t *p = size ? mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0) : NULL;
 		if (p == MAP_FAILED) {
 			perror("mmap");
@@ -64,6 +76,26 @@ int main(int argc, char **argv)
 			uint64_t v;
 			memcpy(&v, p + i, 8);
 			sum += v;
+		}
+		if (argv[1][0] == 'o') {
+			/* the output pass: every byte stored once into a
+			 * buffer that stays in the cache, then written */
+			static char buf[65536];
+			unsigned long long left = strtoull(argv[3], NULL, 0);
+			res = stderr;
+			for (unsigned c = 0; left; c++) {
+				size_t n = left < sizeof(buf) ? (size_t)left : sizeof(buf);
+				memset(buf, '0' + (int)(c % 64), n);
+				for (size_t off = 0; off < n;) {
+					ssize_t w = write(1, buf + off, n - off);
+					if (w <= 0) {
+						perror("write");
+						return 3;
+					}
+					off += (size_t)w;
+				}
+				left -= n;
+			}
 		}
 	} else if (!strcmp(argv[1], "read")) {
 		size_t off = argc > 3 ? (size_t)strtoul(argv[3], NULL, 0) % 4096 : 0;
@@ -130,7 +162,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "%s: unknown mode %s\n", argv[0], argv[1]);
 		return 2;
 	}
-	printf("%s %.6f %llu\n", argv[1], now() - t0, (unsigned long long)sum);
+	fprintf(res, "%s %.6f %llu\n", argv[1], now() - t0, (unsigned long long)sum);
 	close(fd);
 	return 0;
 }
