@@ -353,6 +353,11 @@ static const char *block_where_key(const struct ich_heap_block *b)
 	return NULL;
 }
 
+const char *ich_json_block_where_key(const struct ich_heap_block *b)
+{
+	return block_where_key(b);
+}
+
 /* json_block_compact writes the same fields in the same order
  * (e2e-json-compact compares the two outputs on every builder dump). */
 void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b)
