@@ -3,7 +3,8 @@
 """Two icpheap binaries (before / after a change) as CPU-time ratios to one
 mmap read pass over the same dump, interleaved in one run (issue 12).
 
-  bench/abratio.py [--reps N] [--cold] [--readpass BIN] [--touched LIST]
+  bench/abratio.py [--reps N] [--warmup N] [--state keep|4k|mmap|cat] [--cold]
+                   [--readpass BIN] [--touched LIST]
                    [--dest null|pipe] [--outpass] [--per CMD] OLD NEW DUMP ["heap -s;..."]
 
 Every repetition runs `bench_readpass mmap DUMP`, then each command with
@@ -14,6 +15,21 @@ median and min..max of those ratios per command and binary.  CPU rather
 than wall time: the development machine's 2 cores are shared, and wall
 ratios scatter 2-5x.  A binary given as VAR=VALUE:PATH runs with that
 environment variable set (A/B of a run-time switch).
+
+What a warm figure depends on (bench/README.md, "Measuring a warm ratio
+stably"): the page-cache state of the dump (how it entered the cache: the
+same mmap pass costs ~2.3x more over 4 KiB folios than over 2 MiB ones,
+and the command's fixed costs do not shrink with it, so the ratio moves
+by ~0.2), and the neighbours on the 2 shared cores (single repetitions
+scatter by +-30%).  So: --state sets the state before the run (4k: 4 KiB
+folios, as a freshly written dump; mmap: evicted and read back by one mmap
+pass; cat: evicted and read back by cat, 2 MiB folios: the cheapest pass
+and so the highest ratio; keep: as it is); --warmup repetitions run first
+and are not counted (a dump idle for a minute is partly evicted by the VM's
+reclaim, and the first run reads it back); the read pass's page faults are
+printed (about size / 64 KiB: small folios, about size / 2 MiB: 2 MiB
+folios) with each command's, and the medians of the first and the second
+half of the repetitions (they agree within ~0.03 at 21+ repetitions).
 
 --dest: where every run's standard output goes, yardsticks included:
 /dev/null (default), or a pipe that a `cat` drains into /dev/null (its
@@ -66,8 +82,10 @@ def start(argv, stdout=subprocess.DEVNULL):
     return subprocess.Popen(argv, env=env, stdout=stdout, stderr=subprocess.DEVNULL)
 
 
-def cpu(argv):
-    """CPU seconds (user + system) of argv, its output to DEST."""
+def cpu(argv, faults=None):
+    """CPU seconds (user + system) of argv and of the children it waited
+    for (analyze's forked child is counted), its output to DEST; its minor
+    faults appended to faults."""
     if DEST == "null":
         # p kept until wait4 returns: a dropped Popen's __del__ polls, and
         # reaps a child that already exited (wait4 then fails, ECHILD)
@@ -84,7 +102,29 @@ def cpu(argv):
     # killed (SIGPIPE from a sink that stopped reading): no figure
     if os.WIFSIGNALED(st):
         raise RuntimeError(f"{argv}: killed by signal {os.WTERMSIG(st)}")
+    if faults is not None:
+        faults.append(ru.ru_minflt)
     return ru.ru_utime + ru.ru_stime
+
+
+def set_state(state, readpass, dump):
+    """Put DUMP in the page-cache state asked for (see the top)."""
+    if state == "keep":
+        return
+    if state == "4k":
+        subprocess.run([readpass, "load4k", dump], stdout=subprocess.DEVNULL, check=True)
+        return
+    subprocess.run([readpass, "drop", dump], stdout=subprocess.DEVNULL, check=True)
+    if state == "mmap":
+        subprocess.run([readpass, "mmap", dump], stdout=subprocess.DEVNULL, check=True)
+    else:
+        subprocess.run(["cat", dump], stdout=subprocess.DEVNULL, check=True)
+
+
+def halves(x):
+    """The medians of the first and the second half of x."""
+    h = len(x) // 2
+    return f"halves {statistics.median(x[:h]):.2f}/{statistics.median(x[h:]):.2f}" if h else ""
 
 
 def out_bytes(argv):
@@ -148,7 +188,10 @@ def cold(a, cmds):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--reps", type=int, default=7)
+    ap.add_argument("--reps", type=int, default=21)
+    ap.add_argument("--warmup", type=int, default=1, help="repetitions run first and not counted")
+    ap.add_argument("--state", choices=("keep", "4k", "mmap", "cat"), default="keep",
+                    help="page-cache state of the dump, set once before a warm run")
     ap.add_argument("--cold", action="store_true")
     ap.add_argument("--readpass", default=os.path.join(HERE, "..", "build", "bench", "bench_readpass"))
     ap.add_argument("--touched", metavar="LIST",
@@ -171,44 +214,56 @@ def main():
     DEST = a.dest
     if a.per and a.per not in cmds:
         ap.error("--per: not one of the commands")
+    set_state(a.state, a.readpass, a.dump)
     nbytes = {c: out_bytes([a.new] + c.split() + [a.dump]) for c in cmds} if a.outpass else {}
     res = {(c, b): [] for c in cmds for b in ("old", "new")}
     tres = {(c, b): [] for c in cmds for b in ("old", "new")}
     ores = {(c, b): [] for c in cmds for b in ("old", "new")}
     pres = {(c, b): [] for c in cmds for b in ("old", "new")}
-    base, tbase = [], []
+    flt = {(c, b): [] for c in cmds for b in ("old", "new")}
+    base, tbase, bflt, loads = [], [], [], []
     obase = {c: [] for c in cmds}
     oalone = {c: [] for c in cmds}
-    for r in range(a.reps):
-        m = cpu([a.readpass, "mmap", a.dump])
-        base.append(m)
+    for r in range(-a.warmup, a.reps):
+        keep = r >= 0	# the warm-up repetitions run everything, count nothing
+        loads.append(os.getloadavg()[0])
+        m = cpu([a.readpass, "mmap", a.dump], bflt if keep else None)
         t = cpu([a.readpass, "pages", a.dump, a.touched]) if a.touched else None
-        tbase.append(t)
+        if keep:
+            base.append(m)
+            tbase.append(t)
         row = {}
         for c in cmds:
             ro = None
             if a.outpass:
                 ro = cpu([a.readpass, "out", a.dump, str(nbytes[c])])
-                obase[c].append(ro)
-                oalone[c].append(cpu([a.readpass, "out", "/dev/null", str(nbytes[c])]))
+                if keep:
+                    obase[c].append(ro)
+                    oalone[c].append(cpu([a.readpass, "out", "/dev/null", str(nbytes[c])]))
             order = [("old", a.old), ("new", a.new)]
             if r % 2:
                 order.reverse()
             for tag, b in order:
-                x = cpu([b] + c.split() + [a.dump])
+                x = cpu([b] + c.split() + [a.dump], flt[(c, tag)] if keep else None)
+                if not keep:
+                    continue
                 row[(c, tag)] = x
                 res[(c, tag)].append(x / m)
                 if t:
                     tres[(c, tag)].append(x / t)
                 if ro:
                     ores[(c, tag)].append(x / ro)
-        if a.per:
+        if a.per and keep:
             for (c, tag), x in row.items():
                 pres[(c, tag)].append(x / row[(a.per, tag)])
-    print(f"{os.path.basename(a.dump)}: {a.reps} repetitions, output to {DEST}, mmap pass CPU median "
-          f"{statistics.median(base) * 1000:.1f} ms; CPU ratio to it, median (min..max)")
+    print(f"{os.path.basename(a.dump)}: {a.reps} repetitions (+{a.warmup} not counted), page cache: {a.state}, "
+          f"load average {min(loads):.1f}..{max(loads):.1f}, output to {DEST}; mmap pass CPU median "
+          f"{statistics.median(base) * 1000:.1f} ms, {statistics.median(bflt):.0f} faults; CPU ratio to it, "
+          f"median (min..max), medians of the two halves, faults")
     for c in cmds:
-        print(f"{c:40s} old {med(res[(c, 'old')])}  new {med(res[(c, 'new')])}")
+        o, n = res[(c, "old")], res[(c, "new")]
+        print(f"{c:40s} old {med(o)} {halves(o)} {statistics.median(flt[(c, 'old')]):.0f}f"
+              f"  new {med(n)} {halves(n)} {statistics.median(flt[(c, 'new')]):.0f}f")
     if a.outpass:
         print("read pass + output pass of the command's output size (bench_readpass out), one process")
         for c in cmds:

@@ -25,6 +25,15 @@
  *                                 segment-heap dump's size).  FILE
  *                                 /dev/null: the output pass alone.
  *                                 The figures go to standard error.
+ *   bench_readpass load4k FILE    evict FILE, then read it back one 4 KiB
+ *                                 page at a time with readahead off
+ *                                 (POSIX_FADV_RANDOM): the page cache then
+ *                                 holds it in 4 KiB folios, as a freshly
+ *                                 written dump (an mmap pass over it takes
+ *                                 a fault per 64 KiB, fault-around; one
+ *                                 read by cat or an mmap pass after an
+ *                                 eviction leaves large folios, which a
+ *                                 pass maps with a fault per 2 MiB)
  *   bench_readpass drop FILE      evict FILE from the page cache
  *                                 (posix_fadvise DONTNEED) for a cold run;
  *                                 the checksum is the pages mincore still
@@ -53,7 +62,7 @@ static double now(void)
 int main(int argc, char **argv)
 {
 	if (argc < 3) {
-		fprintf(stderr, "usage: %s mmap|read|pages|out|drop FILE [OFFSET|LIST|N]\n", argv[0]);
+		fprintf(stderr, "usage: %s mmap|read|pages|out|load4k|drop FILE [OFFSET|LIST|N]\n", argv[0]);
 		return 2;
 	}
 	int fd = open(argv[2], O_RDONLY);
@@ -126,6 +135,16 @@ int main(int argc, char **argv)
 			}
 		}
 		fclose(lf);
+	} else if (!strcmp(argv[1], "load4k")) {
+		uint8_t page[4096];
+		if (posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED) != 0 ||
+		    posix_fadvise(fd, 0, 0, POSIX_FADV_RANDOM) != 0) {
+			perror("posix_fadvise");
+			return 3;
+		}
+		ssize_t n;
+		for (off_t o = 0; (n = pread(fd, page, sizeof(page), o)) > 0; o += n)
+			sum += page[0];
 	} else if (!strcmp(argv[1], "drop")) {
 		/* Evict, then count with mincore what stayed cached (a page
 		 * another CPU still holds in its LRU batch is not dropped at
