@@ -67,7 +67,8 @@
 #define PAGE 0x1000u
 #define TLB_SIZE 1024u		/* direct-mapped VA page -> PA page */
 #define FIX_SLOTS 8		/* patched page-table pages kept around */
-#define MEMO_SIZE 4096		/* table pages known to need (no) patching */
+#define MEMO_SIZE 4096		/* table blocks known to need (no) patching */
+#define PT_BLOCK 0x200u		/* what get_page scans and hands out: 64 entries */
 #define PTC_SIZE 4096		/* direct-mapped region cache (8 GiB of 2M regions) */
 #define PTC_LOG 64		/* region-cache slots a reuse clears one by one */
 #define REG_SLOTS 512u		/* inline region cache (1 GiB of 2M regions) */
@@ -98,7 +99,7 @@ struct fix_slot {
 };
 
 struct scan_memo {
-	uint64_t pa;		/* page address + 1 (0 = empty) */
+	uint64_t pa;		/* block address + 1 (0 = empty) */
 	bool need_fix;
 };
 
@@ -144,11 +145,11 @@ struct paging_as {
 	 * reuse clears those instead of the whole cache (more than PTC_LOG:
 	 * all of it). */
 	bool reusable;
-	/* get_page's last table page that needed no patching: its address + 1
+	/* get_page's last table block that needed no patching: its address + 1
 	 * (0: none) and where it lies in the mapping.  A streamed walk asks
-	 * for the same page table for each of its 512 pages; this spares the
-	 * file lookup and the memo for all but the first (issue 12).  Depends
-	 * only on the dump, so a reuse keeps it. */
+	 * for the same block of its page table for 64 pages in a row; this
+	 * spares the file lookup and the memo for all but the first (issue
+	 * 12).  Depends only on the dump, so a reuse keeps it. */
 	uint64_t gp_pa;
 	const uint8_t *gp_page;
 	unsigned ptc_nlog;
@@ -296,23 +297,27 @@ static void put_page(const addrxlat_buffer_t *buf)
 	(void)buf;
 }
 
-/* Does the table page at pa (its bytes at page) hold a transition entry?
- * Scanning 4 KiB is the cost, so the answer is remembered per page. */
-static bool needs_fix(struct paging_as *pas, uint64_t pa, const uint8_t *page)
+/* Does the block of a table page at pa (PT_BLOCK bytes at blk) hold a
+ * transition entry?  Reading the block is the cost (a table page is cold
+ * in the CPU's caches), so the answer is remembered per block.  Blocks,
+ * not pages: a walk reads one entry of most table pages it goes through
+ * (the upper levels, a page table of a few scattered pages), and a new
+ * process's first reads went through ~1,500 table pages on kb.dmp's
+ * `analyze --processes all` (249 processes): reading each in full was ~1
+ * ms of the command, most of its per-process setup (issue 12). */
+static bool needs_fix(struct paging_as *pas, uint64_t pa, const uint8_t *blk)
 {
-	if (pas->kind == PT_ARM64)
-		return false;	/* no documented ARM64 transition format */
-	struct scan_memo *memo = &pas->memo[(pa >> 12) % MEMO_SIZE];
+	struct scan_memo *memo = &pas->memo[(pa / PT_BLOCK) % MEMO_SIZE];
 	if (memo->pa == pa + 1)
 		return memo->need_fix;
 	bool need_fix = false;
 	if (pas->kind == PT_X86) {
-		for (unsigned i = 0; i < PAGE / 4 && !need_fix; i++) {
-			need_fix = ich_x86_pte_is_transition(ich_le32(page + 4 * i));
+		for (unsigned i = 0; i < PT_BLOCK / 4 && !need_fix; i++) {
+			need_fix = ich_x86_pte_is_transition(ich_le32(blk + 4 * i));
 		}
 	} else {
-		for (unsigned i = 0; i < PAGE / 8 && !need_fix; i++) {
-			need_fix = ich_x86_pte_is_transition(ich_le64(page + 8 * i));
+		for (unsigned i = 0; i < PT_BLOCK / 8 && !need_fix; i++) {
+			need_fix = ich_x86_pte_is_transition(ich_le64(blk + 8 * i));
 		}
 	}
 	memo->pa = pa + 1;
@@ -320,15 +325,29 @@ static bool needs_fix(struct paging_as *pas, uint64_t pa, const uint8_t *page)
 	return need_fix;
 }
 
+/*
+ * libaddrxlat asks for the page holding the entry it reads next
+ * (buf->addr) and keeps what it is given in a small cache of its own,
+ * reading later entries from there without asking again.  A buffer handed
+ * out as it lies in the mapping must therefore hold no transition entry:
+ * that is checked for the PT_BLOCK-byte block of the entry only, and that
+ * block is all that is handed out (libaddrxlat asks again for an entry
+ * outside it).  A block holding a transition entry gets the whole page,
+ * patched, from a fix slot, as before.
+ */
 static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 {
 	struct paging_as *pas = cb->priv;
 	struct ich_dump *dump = pas->as.dump;
 	uint64_t pa = buf->addr.addr & ~(uint64_t)(PAGE - 1);
-	const uint8_t *page;
+	/* no documented ARM64 transition format: its pages go whole, unscanned */
+	uint64_t blen = pas->kind == PT_ARM64 ? PAGE : PT_BLOCK;
+	uint64_t bpa = buf->addr.addr & ~(blen - 1);
+	const uint8_t *page, *blk;
 	bool need_fix;
-	if (pas->gp_pa == pa + 1) {
-		page = pas->gp_page;	/* the last one, which needs no patching */
+	if (pas->gp_pa == bpa + 1) {
+		blk = pas->gp_page;	/* the last one, which needs no patching */
+		page = blk - (bpa - pa);
 		need_fix = false;
 	} else {
 		uint64_t off;
@@ -339,18 +358,21 @@ static addrxlat_status get_page(const addrxlat_cb_t *cb, addrxlat_buffer_t *buf)
 						"page table page 0x%" PRIx64 " not in the dump", pa);
 		}
 		page = dump->file.data + off;
-		need_fix = needs_fix(pas, pa, page);
+		blk = page + (bpa - pa);
+		need_fix = pas->kind != PT_ARM64 && needs_fix(pas, bpa, blk);
 	}
-	buf->addr.addr = pa;
-	buf->size = PAGE;
 	buf->byte_order = ADDRXLAT_LITTLE_ENDIAN;
 	buf->put_page = put_page;
 	if (!need_fix) {
-		buf->ptr = page;
-		pas->gp_pa = pa + 1;
-		pas->gp_page = page;
+		buf->addr.addr = bpa;
+		buf->size = blen;
+		buf->ptr = blk;
+		pas->gp_pa = bpa + 1;
+		pas->gp_page = blk;
 		return ADDRXLAT_OK;
 	}
+	buf->addr.addr = pa;
+	buf->size = PAGE;
 	for (unsigned s = 0; s < FIX_SLOTS; s++) {
 		if (pas->fix[s].pa == pa + 1) {
 			buf->ptr = pas->fix[s].buf;

@@ -1389,10 +1389,63 @@ static void test_page_inline(void **state)
 	}
 }
 
+/* Transition entries of one page table at the edges of get_page's
+ * 512-byte blocks (kdump_paging.c: a block with no transition entry goes
+ * to libaddrxlat as it lies in the file, one with any goes as the whole
+ * page, patched; libaddrxlat keeps what it got and reads later entries
+ * from it).  A page table of 4 KiB pages, block 0 free of transition
+ * entries, the others holding some at their first and last entry; the
+ * pages of block 0 are read first (their block is kept by libaddrxlat),
+ * then every page in order and in reverse.  Each page holds its index;
+ * a transition page must read as the others do. */
+static void check_transition_blocks(enum db_kd_arch arch, uint32_t build, uint64_t va, unsigned per_block,
+				    unsigned npages, uint64_t pagefile_pte)
+{
+	struct db_kd *kd = db_kd_new(arch, build, DB_KD_FULL);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	map(kd, dtb, va, (uint64_t)npages * 0x1000, 0x1000);
+	for (unsigned i = 0; i < npages; i++)
+		w32(kd, dtb, va + i * 0x1000ull + 0x10, 0x7e570000u + i);
+	/* block 1's first and last entry, one inside block 3, the table's last */
+	const unsigned tr[] = { per_block, 2 * per_block - 1, 3 * per_block + 5, npages - 1 };
+	for (size_t t = 0; t < sizeof(tr) / sizeof(tr[0]); t++)
+		assert_int_equal(db_kd_make_transition(kd, dtb, va + tr[t] * 0x1000ull), 0);
+	/* and one page paged out in block 2: a miss, as before */
+	unsigned po = 2 * per_block + 1;
+	assert_int_equal(db_kd_make_paged_out(kd, dtb, va + po * 0x1000ull, pagefile_pte), 0);
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	struct ich_as *as = ich_dump_as(d);
+	for (unsigned i = 0; i < per_block; i++)
+		assert_int_equal(rd32(as, va + i * 0x1000ull + 0x10), 0x7e570000u + i);
+	for (int pass = 0; pass < 2; pass++) {
+		for (unsigned k = 0; k < npages; k++) {
+			unsigned i = pass ? npages - 1 - k : k;
+			if (i == po) {
+				assert_int_equal(miss(as, va + i * 0x1000ull + 0x10).why, ICH_MISS_PAGED_OUT);
+				continue;
+			}
+			assert_int_equal(rd32(as, va + i * 0x1000ull + 0x10), 0x7e570000u + i);
+		}
+	}
+	done(d, path);
+	db_kd_free(kd);
+}
+
+static void test_transition_blocks(void **state)
+{
+	(void)state;
+	/* (the page-file offset: bits 32-63 on x64 and PAE, 12-31 on x86) */
+	check_transition_blocks(DB_KD_X64, 19045, 0xFFFFB00000000000ull, 64, 512, PAGEFILE_PTE);
+	check_transition_blocks(DB_KD_X86_PAE, 7601, 0x8a000000, 64, 512, PAGEFILE_PTE);
+	check_transition_blocks(DB_KD_X86, 2600, 0x8a000000, 128, 1024, 0x12345080ull);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_x64_bitmap_pages),
+		cmocka_unit_test(test_transition_blocks),
 		cmocka_unit_test(test_x64_bitmap_truncated),
 		cmocka_unit_test(test_x64_full_holes),
 		cmocka_unit_test(test_x64_streamed_window),
