@@ -1390,7 +1390,7 @@ static void test_page_inline(void **state)
 }
 
 /* Transition entries of one page table at the edges of get_page's
- * 512-byte blocks (kdump_paging.c: a block with no transition entry goes
+ * 512-byte blocks, read by libaddrxlat and by translate's own PTE read (kdump_paging.c: a block with no transition entry goes
  * to libaddrxlat as it lies in the file, one with any goes as the whole
  * page, patched; libaddrxlat keeps what it got and reads later entries
  * from it).  A page table of 4 KiB pages, block 0 free of transition
@@ -1410,6 +1410,17 @@ static void check_transition_blocks(enum db_kd_arch arch, uint32_t build, uint64
 	const unsigned tr[] = { per_block, 2 * per_block - 1, 3 * per_block + 5, npages - 1 };
 	for (size_t t = 0; t < sizeof(tr) / sizeof(tr[0]); t++)
 		assert_int_equal(db_kd_make_transition(kd, dtb, va + tr[t] * 0x1000ull), 0);
+	/* x64: valid PTEs with the bits that are not the frame's set (NX,
+	 * 52-62, PAT, 9-11: translate's own PTE read keeps bits 51:12 only) */
+	if (arch == DB_KD_X64) {
+		const unsigned hi[] = { 5, per_block + 7, npages - 2 };
+		for (size_t t = 0; t < sizeof(hi) / sizeof(hi[0]); t++) {
+			uint64_t pte_pa = db_kd_pte_address(kd, dtb, va + hi[t] * 0x1000ull), pte;
+			db_kd_phys_read(kd, pte_pa, &pte, 8);
+			pte |= 0xFFF0000000000E80ull;
+			db_kd_phys_write(kd, pte_pa, &pte, 8);
+		}
+	}
 	/* and one page paged out in block 2: a miss, as before */
 	unsigned po = 2 * per_block + 1;
 	assert_int_equal(db_kd_make_paged_out(kd, dtb, va + po * 0x1000ull, pagefile_pte), 0);
