@@ -47,11 +47,14 @@ void ich_leak_result_free(struct ich_leak_result *r);
  * The same in two steps, for a caller that writes the leaks out as they
  * come (`heap -l`: no record kept per leak).  ich_heap_leak_scan walks,
  * marks and fills r's counts (nleaks included; r->leaks stays NULL); the
- * scan keeps only each candidate's user range.  ich_leak_scan_each walks
- * the heaps again and calls fn with each leak's full record, in the order
- * ich_heap_leaks lists them; an error from fn ends it and is returned.  A
- * second walk that does not give the first one's blocks is an error
- * (ICH_ERR_INTERNAL), never a different list.  Free s with
+ * scan keeps each candidate's user range and a kind number (the rest of
+ * its record, shared with the blocks like it).  ich_leak_scan_each calls
+ * fn with each leak's full record, in the order ich_heap_leaks lists
+ * them, rebuilt from the first walk's range and kind; an error from fn
+ * ends it and is returned.  When the first walk's kinds grew too many
+ * (past 4096 and an eighth of the candidates) it walks the heaps again
+ * instead, and a second walk that does not give the first one's blocks
+ * is an error (ICH_ERR_INTERNAL), never a different list.  Free s with
  * ich_leak_scan_free (NULL is fine).
  */
 struct ich_leak_scan;

@@ -8,7 +8,9 @@
  *    are that set's count and bytes.
  *  - the leaks are some of those candidates, listed in ascending address
  *    order, disjoint, each with its own heap (a light page-heap block: its
- *    page heap).
+ *    page heap) and, field by field, the block record the test's walk
+ *    gave for it (leak.c rebuilds a leak's record from its user range and
+ *    a kind kept by the first walk, or walks the heap again).
  *  - closure: every candidate that is not a leak was reached and so
  *    scanned; no aligned pointer-sized word of its user data (as far as
  *    the dump holds it) points into a leak (found here by a plain binary
@@ -20,7 +22,9 @@
  *    what it checks is that a second scan over the same open heaps gives
  *    the same answer (nothing left over from the first), that the count
  *    is what ich_leak_scan_each hands over, and that one scan can be
- *    listed twice.  The independent checks are the ones above.
+ *    listed twice.  The independent checks are the ones above.  The
+ *    second scan keeps no kinds (leak_no_kinds), so its leaks come from a
+ *    second walk: the two ways to a leak's record agree field by field.
  * The scenarios must include heaps whose walks are out of address order
  * (counted and asserted), so the lookup's sorted copy and the
  * address-ordered list are exercised.  None has overlapping blocks (a
@@ -41,6 +45,7 @@
 #include <icpheap/leak.h>
 
 #include "heap/heap_internal.h"
+#include "heap/leak_index.h"
 
 static char **g_paths;
 static int g_n;
@@ -49,6 +54,7 @@ struct cand {
 	uint64_t user, size, owner;
 	size_t walk;
 	bool leak;
+	struct ich_heap_block b;	/* as the walk gave it */
 };
 
 struct cands {
@@ -67,7 +73,7 @@ static struct ich_error *collect(const struct ich_heap *hp, const struct ich_hea
 		assert_non_null(c->v);
 	}
 	uint64_t owner = hp->dph_owner && b->layer == ICH_LAYER_PAGE_HEAP ? hp->dph_owner : hp->address;
-	c->v[c->n] = (struct cand){ b->user, b->size, owner, c->n, false };
+	c->v[c->n] = (struct cand){ b->user, b->size, owner, c->n, false, *b };
 	c->n++;
 	return NULL;
 }
@@ -187,8 +193,11 @@ static void test_leaks(void **state)
 			struct cand *c = holding(&kept, l->block.user);
 			if (!c || c->user != l->block.user)
 				fail_msg("%s: leak 0x%llx is not a candidate", g_paths[d], (unsigned long long)l->block.user);
-			if (!ties)
+			if (!ties) {
 				assert_int_equal(c->size, l->block.size);
+				struct ich_leak want = { .heap = c->owner, .block = c->b };
+				assert_same_leak(l, &want);
+			}
 			assert_int_equal(c->owner, l->heap);
 			assert_false(c->leak);
 			c->leak = true;
@@ -226,7 +235,9 @@ static void test_leaks(void **state)
 		 * heaps; ich_heap_leaks is these calls, see the top) */
 		struct ich_leak_scan *s = NULL;
 		struct ich_leak_result r2;
+		leak_no_kinds = true;	/* the records from a second walk */
 		err = ich_heap_leak_scan(h, &s, &r2);
+		leak_no_kinds = false;
 		if (err)
 			fail_msg("%s: %s", g_paths[d], err->message);
 		assert_null(r2.leaks);
