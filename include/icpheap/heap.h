@@ -245,8 +245,15 @@ struct ich_error *ich_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
  *   ICH_WALK_NO_LFH_BLOCKS: fn is not called for LFH (front-end) blocks;
  *     they are counted in the totals and checked (their problems reported)
  *     as by ich_heap_walk, so totals, problems and notes are the same.
+ *   ICH_WALK_BACKEND_RUNS (ich_heap_walk_runs with a run callback): NT
+ *     back-end blocks come as runs too where they form one: two or more
+ *     busy or free blocks of one block size in a row, each at the one
+ *     before plus that size, each with that size as its PreviousSize
+ *     (the run's tmpl.prev_size), at most 1024 blocks and 16 kinds a run;
+ *     every other back-end block goes to fn.  Same blocks, order, totals
+ *     and problems as without it (test_walk_runs).
  */
-enum { ICH_WALK_SEGMENTS_ONLY = 1u << 0, ICH_WALK_NO_LFH_BLOCKS = 1u << 1 };
+enum { ICH_WALK_SEGMENTS_ONLY = 1u << 0, ICH_WALK_NO_LFH_BLOCKS = 1u << 1, ICH_WALK_BACKEND_RUNS = 1u << 2 };
 struct ich_error *ich_heap_walk_opt(struct ich_heaps *h, struct ich_heap *heap,
 				    ich_heap_block_fn *fn, void *arg, unsigned opts);
 
@@ -293,7 +300,8 @@ typedef struct ich_error *ich_heap_run_fn(const struct ich_heap *heap, const str
 					  void *arg);
 /*
  * ich_heap_walk_opt with an optional run callback: where the walker has
- * a run of blocks (NT and segment-heap LFH containers), run_fn gets it
+ * a run of blocks (NT and segment-heap LFH containers; NT back-end blocks
+ * with ICH_WALK_BACKEND_RUNS), run_fn gets it
  * instead of fn getting its blocks one by one; every other block goes to
  * fn.  The blocks, their order and the totals, problems and notes are
  * those of ich_heap_walk_opt(h, heap, fn, arg, opts) (test_walk_options

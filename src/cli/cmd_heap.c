@@ -729,7 +729,8 @@ static int do_entries(struct ctx *c, bool free_only)
 		 * (entry_cb would only pass each block on), and an LFH
 		 * container's blocks come as runs (issue 12) */
 		if (!err && c->j && !free_only)
-			err = ich_heap_walk_runs(c->h, hp, ich_json_block_cb, ich_json_block_run_cb, c->j, 0);
+			err = ich_heap_walk_runs(c->h, hp, ich_json_block_cb, ich_json_block_run_cb, c->j,
+						 ICH_WALK_BACKEND_RUNS);
 		else if (!err)
 			err = ich_heap_walk_runs(c->h, hp, seg && !c->j ? seg_entry_cb : entry_cb,
 						 c->j ? NULL : seg ? seg_entry_run_cb : entry_run_cb, &e,

@@ -217,6 +217,19 @@ static inline size_t data_first(const struct data_chunk *c, uint64_t origin, uns
 /* After lfh_recover_key: the full 64-bit RtlpLFHKey from ntdll's data. */
 void lfh_find_full_key(struct ich_heaps *h);
 
+/* nt_heap.c: the run of back-end blocks a walk with ICH_WALK_BACKEND_RUNS
+ * holds back until it ends (be_block, be_flush). */
+#define BE_RUN_MAX 1024u
+#define BE_RUN_KINDS 16u
+struct be_run {
+	struct ich_heap_block_run r;	/* count 0: none held */
+	uint8_t kind[BE_RUN_MAX];
+	struct ich_heap_block_kind kinds[BE_RUN_KINDS];
+	uint32_t kcount[BE_RUN_KINDS];
+	uint8_t last;			/* the last block's kind */
+	uint64_t next;			/* where the next block must be */
+};
+
 struct walk_ctx {
 	struct ich_heaps *h;
 	struct ich_heap *heap;
@@ -246,6 +259,9 @@ struct walk_ctx {
 	/* ich_heap_walk_runs: gets the runs of blocks the walker has (an LFH
 	 * container's) instead of fn getting them one by one; NULL: none */
 	ich_heap_run_fn *run_fn;
+	/* ICH_WALK_BACKEND_RUNS (with run_fn, no light page heap): back-end
+	 * blocks as runs too; NULL: one by one */
+	struct be_run *be;
 };
 struct rec_run {
 	size_t at;		/* index in rec of the run's first entry */

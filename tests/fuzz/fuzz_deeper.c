@@ -21,8 +21,9 @@ static struct ich_error *count_block(const struct ich_heap *hp, const struct ich
 	return NULL;
 }
 
-/* The run walk (ich_heap_walk_runs, heap -a's) must hand over the same
- * number of blocks as the per-block walk, each run's kinds in range:
+/* The run walk (ich_heap_walk_runs, heap -a's; with and without
+ * ICH_WALK_BACKEND_RUNS) must hand over the same number of blocks as the
+ * per-block walk, each run's kinds in range:
  * abort() otherwise (a finding). */
 static struct ich_error *count_run(const struct ich_heap *hp, const struct ich_heap_block_run *r, void *arg)
 {
@@ -42,6 +43,11 @@ static void check_runs(struct ich_heaps *h, struct ich_heap *hp)
 	ich_error_destroy(ich_heap_walk(h, hp, count_block, &a));
 	ich_error_destroy(ich_heap_walk_runs(h, hp, count_block, count_run, &b, 0));
 	if (a != b)
+		abort();
+	/* with back-end runs too (heap -a --json's walk of NT heaps) */
+	unsigned long c = 0;
+	ich_error_destroy(ich_heap_walk_runs(h, hp, count_block, count_run, &c, ICH_WALK_BACKEND_RUNS));
+	if (a != c)
 		abort();
 }
 

@@ -1466,12 +1466,19 @@ static void test_walk_options(void **state)
 	check_built_dumps(check_walk_options, 100 + 30, lfh);
 }
 
+static int write_big(const char *path, uint64_t nblocks);
+/* write_big's back-end blocks: busy 0x01 / free as the benchmark has them
+ * (0), or busy with Flags 0x01, 0x03, 0x05, 0x07 and free in turn (1:
+ * kinds that differ only in Flags) */
+static int big_flag_mix;
+
 /* A run callback's runs expanded into blocks (heap_blocks.h
  * heap_run_block: the documented meaning of struct ich_heap_block_run, not
  * ich_heap_run_block), with what the runs looked like. */
 struct runs_got {
 	struct blocks b;
 	size_t nruns, nrun_blocks, max_kinds, max_count;
+	size_t nbe, nberuns;	/* back-end blocks that came in runs, the runs */
 };
 
 static struct ich_error *runs_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
@@ -1492,6 +1499,14 @@ static struct ich_error *runs_keep(const struct ich_heap *hp, const struct ich_h
 		struct ich_heap_block b = heap_run_block(r, i);
 		keep_block(hp, &b, &g->b);
 	}
+	/* a back-end run (ICH_WALK_BACKEND_RUNS): 2..1024 blocks, <= 16 kinds */
+	if (r->tmpl.layer == ICH_LAYER_BACKEND) {
+		if (r->count < 2 || r->count > 1024 || r->nkinds > 16)
+			fail_msg("heap 0x%llx: a back-end run of %zu blocks with %u kinds",
+				 (unsigned long long)hp->address, r->count, r->nkinds);
+		g->nbe += r->count;
+		g->nberuns++;
+	}
 	g->nruns++;
 	g->nrun_blocks += r->count;
 	if (r->nkinds > g->max_kinds)
@@ -1506,8 +1521,10 @@ static struct ich_error *runs_keep(const struct ich_heap *hp, const struct ich_h
  * on fresh heaps: per NT heap, the same blocks in the same order field by
  * field, and the same totals, problems, unreadable ranges, notes and key
  * (same_heaps); pass 0 with RtlpLFHKey unknown, pass 1 known, pass 2 with
- * ICH_WALK_NO_LFH_BLOCKS (no run then: the blocks less the LFH ones).
- * Returns what the runs of pass 0 looked like.
+ * ICH_WALK_NO_LFH_BLOCKS (no run then: the blocks less the LFH ones), pass
+ * 3 with ICH_WALK_BACKEND_RUNS (back-end blocks in runs too; none before).
+ * Returns what the runs of pass 0 looked like, and nbe: pass 3's back-end
+ * blocks in runs.
  */
 static struct runs_got check_walk_runs(struct ich_dump *d, const char *label)
 {
@@ -1524,7 +1541,7 @@ static struct runs_got check_walk_runs(struct ich_dump *d, const char *label)
 	}
 	struct runs_got first = { 0 };
 	char what[160];
-	for (int pass = 0; pass < 3; pass++) {
+	for (int pass = 0; pass < 4; pass++) {
 		for (size_t i = 0; i < nheaps; i++) {
 			struct ich_heap *hp = ich_heaps_get(opt, i);
 			if (hp->status != ICH_HEAP_OK)
@@ -1532,7 +1549,8 @@ static struct runs_got check_walk_runs(struct ich_dump *d, const char *label)
 			struct runs_got g = { 0 };
 			snprintf(what, sizeof(what), "%s: heap %zu runs, pass %d", label, i, pass);
 			ich_error_destroy(ich_heap_walk_runs(opt, hp, runs_block, runs_keep, &g,
-							     pass == 2 ? ICH_WALK_NO_LFH_BLOCKS : 0));
+							     pass == 2 ? ICH_WALK_NO_LFH_BLOCKS :
+							     pass == 3 ? ICH_WALK_BACKEND_RUNS : 0));
 			size_t k = 0;
 			for (size_t j = 0; j < full[i].n; j++) {
 				if (pass == 2 && full[i].v[j].layer == ICH_LAYER_LFH)
@@ -1546,6 +1564,12 @@ static struct runs_got check_walk_runs(struct ich_dump *d, const char *label)
 				fail_msg("%s: %zu blocks, the per-block walk %zu", what, g.b.n, k);
 			if (pass == 2 && g.nruns)
 				fail_msg("%s: %zu runs with ICH_WALK_NO_LFH_BLOCKS", what, g.nruns);
+			if (pass < 3 && g.nbe)
+				fail_msg("%s: %zu back-end blocks in runs without ICH_WALK_BACKEND_RUNS", what, g.nbe);
+			if (pass == 3) {
+				first.nbe += g.nbe;
+				first.nberuns += g.nberuns;
+			}
 			if (!pass) {
 				first.nruns += g.nruns;
 				first.nrun_blocks += g.nrun_blocks;
@@ -1605,6 +1629,28 @@ static void test_walk_runs(void **state)
 		unlink(path);
 		free(path);
 	}
+	/* back-end runs: the benchmark heap (write_big) of 20000 blocks: 8
+	 * containers of 2045 - 8 LFH blocks, then 3640 back-end blocks of
+	 * 0x100 bytes, busy or free, PreviousSize 0x100 but for the first
+	 * (after a container) and the free tail: all but the first in runs */
+	for (big_flag_mix = 0; big_flag_mix < 2; big_flag_mix++) {
+		char big[] = "/tmp/icpheap-hmodel-bigruns-XXXXXX";
+		int fd = mkstemp(big);
+		assert_true(fd >= 0);
+		close(fd);
+		assert_int_equal(write_big(big, 20000), 0);
+		struct ich_dump *d;
+		assert_null(ich_dump_open(big, &d));
+		struct runs_got g = check_walk_runs(d, big_flag_mix ? "big 20000, flags" : "big 20000");
+		assert_int_equal(g.nrun_blocks, 8 * (2045 - 8));
+		assert_int_equal(g.nbe, 20000 - 8 * 2045 - 1);
+		/* in as few runs as RUN_MAX allows: a kind change (busy,
+		 * free, Flags) does not end a run */
+		assert_int_equal(g.nberuns, (g.nbe + 1023) / 1024);
+		ich_dump_close(d);
+		unlink(big);
+	}
+	big_flag_mix = 0;
 }
 
 /*
@@ -1750,6 +1796,7 @@ static void test_summing_lanes(void **state)
 {
 	(void)state;
 	static const int modes[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 8 | 1, 16 | 1, 16 | 4, 8 | 4 };
+	size_t lanes_be = 0;
 	for (int x86 = 0; x86 < 2; x86++)
 	for (size_t mi = 0; mi < sizeof(modes) / sizeof(modes[0]); mi++) {
 		int mode = modes[mi];
@@ -1761,6 +1808,10 @@ static void test_summing_lanes(void **state)
 			char label[48];
 			snprintf(label, sizeof(label), "lanes %s mode %d seed %u", x86 ? "x86" : "x64", mode, seed);
 			check_summing_walks(d, label);
+			/* back-end runs among random sizes, wrong PreviousSizes,
+			 * bad checksums and internal entries (check_walk_runs'
+			 * pass 3: the per-block walk's blocks) */
+			lanes_be += check_walk_runs(d, label).nbe;
 			/* the scenario: a clean heap walks clean; modes 2 and 8
 			 * report problems (4 may not: few entries on x86) */
 			struct ich_heaps *h;
@@ -1780,6 +1831,9 @@ static void test_summing_lanes(void **state)
 			free(path);
 		}
 	}
+	/* random sizes still put some equal-sized neighbours in a row */
+	print_message("lanes: %zu back-end blocks in runs\n", lanes_be);
+	assert_true(lanes_be > 0);
 }
 
 /*
@@ -1816,7 +1870,8 @@ static int write_big(const char *path, uint64_t nblocks)
 		e += 0x10000;
 	}
 	for (uint64_t i = 0; i < backend; i++) {
-		put_entry(m, e, 0x10, i % 7 == 3 ? 0x00 : 0x01, (uint16_t)prev, 0x20);
+		static const uint8_t mix[5] = { 0x01, 0x03, 0x05, 0x07, 0x00 };
+		put_entry(m, e, 0x10, big_flag_mix ? mix[i % 5] : i % 7 == 3 ? 0x00 : 0x01, (uint16_t)prev, 0x20);
 		prev = 0x10;
 		e += 0x100;
 	}
