@@ -28,8 +28,11 @@ and so the highest ratio; keep: as it is); --warmup repetitions run first
 and are not counted (a dump idle for a minute is partly evicted by the VM's
 reclaim, and the first run reads it back); the read pass's page faults are
 printed (about size / 64 KiB: small folios, about size / 2 MiB: 2 MiB
-folios) with each command's, and the medians of the first and the second
-half of the repetitions (they agree within ~0.03 at 21+ repetitions).
+folios) with each command's, the medians of the first and the second
+half of the repetitions (they agree within ~0.03 at 21+ repetitions when
+the machine's load stays under ~8), and the ratio of the lower quartiles
+(command over read pass: the least disturbed costs; within ~0.02 of the
+median when the run is quiet, more stable than it when it is not).
 
 --dest: where every run's standard output goes, yardsticks included:
 /dev/null (default), or a pipe that a `cat` drains into /dev/null (its
@@ -127,6 +130,13 @@ def halves(x):
     return f"halves {statistics.median(x[:h]):.2f}/{statistics.median(x[h:]):.2f}" if h else ""
 
 
+def q25(x):
+    """The lower quartile of x: the neighbours only ever add CPU time (a
+    shared cache, memory bandwidth), so the low quantiles of two series
+    are their least disturbed costs."""
+    return sorted(x)[(len(x) - 1) // 4]
+
+
 def out_bytes(argv):
     """The bytes argv writes to its standard output."""
     p = start(argv, stdout=subprocess.PIPE)
@@ -221,6 +231,7 @@ def main():
     ores = {(c, b): [] for c in cmds for b in ("old", "new")}
     pres = {(c, b): [] for c in cmds for b in ("old", "new")}
     flt = {(c, b): [] for c in cmds for b in ("old", "new")}
+    raw = {(c, b): [] for c in cmds for b in ("old", "new")}
     base, tbase, bflt, loads = [], [], [], []
     obase = {c: [] for c in cmds}
     oalone = {c: [] for c in cmds}
@@ -247,6 +258,7 @@ def main():
                 x = cpu([b] + c.split() + [a.dump], flt[(c, tag)] if keep else None)
                 if not keep:
                     continue
+                raw[(c, tag)].append(x)
                 row[(c, tag)] = x
                 res[(c, tag)].append(x / m)
                 if t:
@@ -259,11 +271,12 @@ def main():
     print(f"{os.path.basename(a.dump)}: {a.reps} repetitions (+{a.warmup} not counted), page cache: {a.state}, "
           f"load average {min(loads):.1f}..{max(loads):.1f}, output to {DEST}; mmap pass CPU median "
           f"{statistics.median(base) * 1000:.1f} ms, {statistics.median(bflt):.0f} faults; CPU ratio to it, "
-          f"median (min..max), medians of the two halves, faults")
+          f"median (min..max), medians of the two halves, lower quartile / the read pass's, faults")
     for c in cmds:
         o, n = res[(c, "old")], res[(c, "new")]
-        print(f"{c:40s} old {med(o)} {halves(o)} {statistics.median(flt[(c, 'old')]):.0f}f"
-              f"  new {med(n)} {halves(n)} {statistics.median(flt[(c, 'new')]):.0f}f")
+        qo, qn = q25(raw[(c, "old")]) / q25(base), q25(raw[(c, "new")]) / q25(base)
+        print(f"{c:40s} old {med(o)} {halves(o)} q25 {qo:.2f} {statistics.median(flt[(c, 'old')]):.0f}f"
+              f"  new {med(n)} {halves(n)} q25 {qn:.2f} {statistics.median(flt[(c, 'new')]):.0f}f")
     if a.outpass:
         print("read pass + output pass of the command's output size (bench_readpass out), one process")
         for c in cmds:
