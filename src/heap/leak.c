@@ -106,7 +106,6 @@ struct ich_leak_scan {
 	uint32_t *kind_of;	size_t capk;
 	struct leak_kind *kinds;	size_t nkinds, capkinds;
 	uint32_t *slots;	size_t nslots;
-	uint32_t last_kind;	/* the kind collect_cb found last (KIND_NONE: none) */
 	bool unsorted;		/* one starts below the one before it */
 	bool overlap;		/* one starts at or before the end of the one before */
 	/* the lookup's array: cand itself when sorted and disjoint, else a
@@ -249,19 +248,18 @@ static bool kinds_rehash(struct ich_leak_scan *g)
 	return true;
 }
 
-/* k's index among the kinds (added when new); KIND_NONE when the kinds
- * were dropped (too many, or out of memory: the second walk serves). */
-static uint32_t kind_find(struct ich_leak_scan *g, const struct leak_kind *k)
+/* kind_find past the first slot: the probe on from at, and k added when
+ * new; KIND_NONE when the kinds were dropped (too many, or out of
+ * memory: the second walk serves). */
+static __attribute__((noinline)) uint32_t kind_find_on(struct ich_leak_scan *g, const struct leak_kind *k, size_t at)
 {
-	if (g->last_kind != KIND_NONE && kind_eq(&g->kinds[g->last_kind], k))
-		return g->last_kind;
-	size_t mask = g->nslots - 1, at = kind_hash(k, mask);
+	size_t mask = g->nslots - 1;
 	for (;; at = (at + 1) & mask) {
 		uint32_t i = g->slots[at];
 		if (i == KIND_NONE)
 			break;
 		if (kind_eq(&g->kinds[i], k))
-			return g->last_kind = i;
+			return i;
 	}
 	if (g->nkinds >= KINDS_BASE + g->n / 8 || !ICH_ARRAY_RESERVE(g->kinds, g->nkinds, g->capkinds, 256)) {
 		kinds_drop(g);
@@ -274,7 +272,18 @@ static uint32_t kind_find(struct ich_leak_scan *g, const struct leak_kind *k)
 		kinds_drop(g);
 		return KIND_NONE;
 	}
-	return g->last_kind = i;
+	return i;
+}
+
+/* k's index among the kinds (added when new): inline while k is in its
+ * first slot (most lookups: the table is at most half full). */
+static inline uint32_t kind_find(struct ich_leak_scan *g, const struct leak_kind *k)
+{
+	size_t at = kind_hash(k, g->nslots - 1);
+	uint32_t i = g->slots[at];
+	if (i != KIND_NONE && kind_eq(&g->kinds[i], k))
+		return i;
+	return kind_find_on(g, k, at);
 }
 
 /* Candidate g->n's kind k (before it is counted). */
@@ -617,7 +626,6 @@ struct ich_error *ich_heap_leak_scan(struct ich_heaps *h, struct ich_leak_scan *
 		return &ich_enomem;
 	g->h = h;
 	g->ps = h->ptr;
-	g->last_kind = KIND_NONE;
 	g->kinds_on = !leak_no_kinds && kinds_rehash(g);
 	struct ich_error *err = NULL;
 	g->heap_end = calloc(h->nheaps ? h->nheaps : 1, sizeof(*g->heap_end));
