@@ -357,6 +357,13 @@ static int dph_light(const char *name, const struct phb_lay *L, const char *dmp,
 	uint64_t c = phb_dph_light(&P, &D, &n, 0x7, S.a3, false, 0);
 	uint64_t f2 = phb_dph_light(&P, &D, &n, 0x123, S.f2, true, queue);
 	uint64_t d = phb_dph_light(&P, &D, &n, 0x1000, S.a1, false, 0);
+	/* three light blocks of one size in a row: NT blocks of one block
+	 * size whose PreviousSize is that size, which a walk of a plain NT
+	 * heap hands over as a back-end run (heap -a --json); a light page
+	 * heap's go one by one, each as its page-heap view */
+	uint64_t e[3];
+	for (int i = 0; i < 3; i++)
+		e[i] = phb_dph_light(&P, &D, &n, 0x30, S.a2, false, 0);
 	phb_nt_end(&P, &n);
 	phb_dph_end(&P, &D);
 	struct phb_dph *list[1] = { &D };
@@ -368,6 +375,8 @@ static int dph_light(const char *name, const struct phb_lay *L, const char *dmp,
 	phb_wptr(&P, a + 8, c + 4);			/* interior, chain */
 	phb_wptr(&P, f1 + 0x10, b);			/* only a delay-freed block -> b */
 	phb_wptr(&P, P.mods[M_APP].data + 0x20, d);
+	for (int i = 0; i < 3; i++)
+		phb_wptr(&P, P.mods[M_APP].data + 0x28 + 8 * (uint64_t)i, e[i]);
 	struct phb_regs r0 = { .sp = sp0, .pc = code(&P, M_APP, 0x2434) };
 	struct phb_regs r1 = { .sp = sp1, .pc = code(&P, M_NTDLL, 0x9d3f4) };
 	phb_thread(&P, 0x1a4, Y->teb0, Y->stk0, base0, &r0);
