@@ -192,6 +192,19 @@ ICH_AS_INLINE_ void ich_as_window_to_(struct ich_as_window *to, uint64_t base, u
 	to->lim8 = len >= 8 ? len - 7 : 0;
 }
 
+/* A hit of the inline lookup: byte o of the stretch [base, base + len) at
+ * data (a segment of the range table, a large page, a 4 KiB page), where
+ * the window moves when to is not NULL (the peeks that move it; the
+ * copying reads pass NULL and store nothing).  The one place the lookup's
+ * three kinds of hit move the window. */
+ICH_AS_INLINE_ const uint8_t *ich_as_hit_(struct ich_as_window *to, uint64_t base, uint64_t len,
+					  const uint8_t *data, uint64_t o)
+{
+	if (to)
+		ich_as_window_to_(to, base, len, data);
+	return data + o;
+}
+
 /* Index of the last entry of the sorted start[0..n) that is <= addr, or 0
  * when there is none (the caller's bounds check then fails: addr -
  * start[0] wraps).  n > 0.  Branch-free: the loop runs log2(n) times
@@ -256,9 +269,7 @@ ICH_AS_INLINE_ const uint8_t *ich_as_region_get_(const struct ich_as_window *w, 
 	}
 	if (n > size - o)
 		return NULL;
-	if (to)
-		ich_as_window_to_(to, addr - o, size, data);
-	return data + o;
+	return ich_as_hit_(to, addr - o, size, data, o);
 }
 
 /* Whether a read of n bytes at offset o of record r lies inside it: for
@@ -283,10 +294,7 @@ ICH_AS_INLINE_ const uint8_t *ich_as_rec_find_(const struct ich_as_window *w, ui
 	uint64_t o = addr - r->start;
 	if (!ich_as_rec_holds_(r, o, n))
 		return NULL;
-	const uint8_t *data = r->data;
-	if (to)
-		ich_as_window_to_(to, r->start, r->len, data);
-	return data + o;
+	return ich_as_hit_(to, r->start, r->len, r->data, o);
 }
 
 /* The bytes [addr, addr + n) if one segment of the range table holds them
@@ -308,12 +316,8 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, 
 	size_t i = ich_as_dir_index(w, b, addr);
 	uint64_t start = w->tab_start[i], o = addr - start;
 	const struct ich_as_span *s = &w->tab_span[i];
-	if (o < s->len && n <= s->len - o) {
-		const uint8_t *data = s->data;
-		if (to)
-			ich_as_window_to_(to, start, s->len, data);
-		return data + o;
-	}
+	if (o < s->len && n <= s->len - o)
+		return ich_as_hit_(to, start, s->len, s->data, o);
 	return NULL;
 }
 
