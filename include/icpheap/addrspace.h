@@ -76,8 +76,8 @@ const char *ich_as_name(const struct ich_as *as);
  * The window: a stretch of the address space that lies contiguously in the
  * mapped file, bytes [base, base + len) at data.  It is the first member
  * of every address space, and the readers move it to the range (minidump)
- * or page (kernel dump) their last out-of-line lookup or ich_as_peek
- * resolved, so the walkers' small
+ * or page (kernel dump) their last out-of-line lookup or
+ * ich_as_peek_window resolved, so the walkers' small
  * reads of nearby headers below are a bounds check and a load, inline,
  * with no call and no copy (issue 12).  len 0: no window yet.
  */
@@ -301,11 +301,14 @@ ICH_AS_INLINE_ const uint8_t *ich_as_rec_find_(const struct ich_as_window *w, ui
  * all in the file, else NULL (not in the table, straddling two segments,
  * past the end of the file: the out-of-line path then says why); in a
  * space without a directory (dir_n 0), the same from one large page or
- * 4 KiB page of the region cache.  With a directory: the bucket's record, then the
- * bucket's index, its two steps and the table.  A hit moves the window
- * *to there when to is not NULL. */
+ * 4 KiB page of the region cache.  With a directory: the bucket's record,
+ * then the bucket's index, its two steps and the table.  A hit moves the
+ * window *to there when to is not NULL; a hit that only the table gave
+ * (the bucket's record declined it) moves *to_tab there when to_tab is
+ * not NULL. */
 ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, uint64_t addr,
-						 size_t n, struct ich_as_window *to)
+						 size_t n, struct ich_as_window *to,
+						 struct ich_as_window *to_tab)
 {
 	uint64_t b = (addr - w->dir_base) >> w->dir_shift;
 	if (b >= w->dir_n)
@@ -317,17 +320,26 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, 
 	uint64_t start = w->tab_start[i], o = addr - start;
 	const struct ich_as_span *s = &w->tab_span[i];
 	if (o < s->len && n <= s->len - o)
-		return ich_as_hit_(to, start, s->len, s->data, o);
+		return ich_as_hit_(to_tab, start, s->len, s->data, o);
 	return NULL;
 }
 
-/* The same, leaving the window where it is: what the copying reads use.
- * A random read then leaves no store that the next read waits on (issue
- * 12), and the walkers' nearby reads keep the window ich_as_peek put them
- * in. */
+/* The same as the copying reads and ich_as_peek use it: a hit of a
+ * bucket's record or of the region cache (kernel dumps) leaves the window
+ * where it is, so a random read leaves no store that the next one's
+ * window test waits on, and the walkers' nearby reads keep the window
+ * ich_as_peek_window put them in (issue 12).  A hit that only the table
+ * gave moves the window to its segment: the window is then the one
+ * segment the directory answers slowest (mid.dmp: a 4 KiB range that
+ * shares its bucket with a 110 MiB one, a quarter of bench_reader's
+ * reads), and the next reads there are the window's one compare instead
+ * of the record, the index, two steps and the table: ~23 instructions a
+ * random read on mid.dmp instead of ~32 (callgrind,
+ * docs/dev-notes/2026-12-01/peek-mdmp.md). */
 ICH_AS_INLINE_ const uint8_t *ich_as_table_get(struct ich_as *as, uint64_t addr, size_t n)
 {
-	return ich_as_table_find_((const struct ich_as_window *)(const void *)as, addr, n, NULL);
+	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
+	return ich_as_table_find_(w, addr, n, NULL, w);
 }
 
 /* The window, then the range directory or the region cache (kernel
@@ -338,16 +350,17 @@ ICH_AS_INLINE_ const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size
 	return p ? p : ich_as_table_get(as, addr, n);
 }
 
-/* The same, moving the window to the segment (or large page) found (what
- * ich_as_peek does: a walker that peeks at a header then reads the window
- * itself, nt_heap.c sum_run, and ich_as_read_ahead works in the window). */
+/* The same, moving the window to the segment, large page or 4 KiB page
+ * found by every hit (what ich_as_peek_window does: a walker that peeks
+ * at a header then reads the window itself, nt_heap.c sum_run, and
+ * ich_as_read_ahead works in the window). */
 ICH_AS_INLINE_ const uint8_t *ich_as_get_move_(struct ich_as *as, uint64_t addr, size_t n)
 {
 	const uint8_t *p = ich_as_window_get(as, addr, n);
 	if (p)
 		return p;
 	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
-	return ich_as_table_find_(w, addr, n, w);
+	return ich_as_table_find_(w, addr, n, w, w);
 }
 
 /* Hint that the n bytes from addr are about to be read by a walk that goes
@@ -423,8 +436,30 @@ ICH_AS_INLINE_ size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf,
  * Zero-copy access: return a pointer to len contiguous bytes at addr if the
  * dump holds them contiguously in the mapped file, else NULL (use
  * ich_as_read then).  Valid until the dump is closed.
+ *
+ * The window moves as for the copying reads (ich_as_table_get): not on
+ * the usual hit, so a random peek leaves no store that the next one's
+ * window test waits on (issue 12: moving it on every hit kept peek at
+ * ~0.4 of raw loads on minidumps).  A walker that reads the window after
+ * a peek (nt_heap.c) or keeps it ahead of a walk (ich_as_read_ahead)
+ * uses ich_as_peek_window.
  */
 ICH_AS_INLINE_ const void *ich_as_peek(struct ich_as *as, uint64_t addr, size_t len)
+{
+	const uint8_t *p = ich_as_get_(as, addr, len);
+	return p ? p : ich_as_peek_slow(as, addr, len);
+}
+
+/*
+ * ich_as_peek (same pointer, same lifetime), and on a hit the window is
+ * moved to the stretch the lookup found addr in (the minidump segment,
+ * the large page, the 4 KiB page and those streamed after it), so that
+ * ich_as_window_get and ich_as_read_ahead work there until the next
+ * lookup that moves it.  For walks that stay in one stretch of memory (a
+ * heap segment's entries, nt_heap.c); random reads are faster with
+ * ich_as_peek.
+ */
+ICH_AS_INLINE_ const void *ich_as_peek_window(struct ich_as *as, uint64_t addr, size_t len)
 {
 	const uint8_t *p = ich_as_get_move_(as, addr, len);
 	return p ? p : ich_as_peek_slow(as, addr, len);

@@ -103,7 +103,8 @@ struct ich_error *encoding_key(struct walk_ctx *w, uint64_t *key)
 
 /* The entry at e, decoded; false when its small header is not in the dump.
  * The header is looked at in place when the dump holds it contiguously
- * (ich_as_peek), so the walk copies nothing per block. */
+ * (ich_as_peek_window: the window follows the walk, ich_as_read_ahead
+ * works in it), so the walk copies nothing per block. */
 static bool entry_at(struct walk_ctx *w, uint64_t e, struct heap_entry *he)
 {
 	/* Each entry's address comes from the header before it, a chain of
@@ -111,7 +112,7 @@ static bool entry_at(struct walk_ctx *w, uint64_t e, struct heap_entry *he)
 	 * as a read pass streams them (issue 12). */
 	ich_as_read_ahead(w->h->as, e, 2048);
 	uint64_t a = e + (uint64_t)w->o->entry_small_header;
-	const uint8_t *p = ich_as_peek(w->h->as, a, 8);
+	const uint8_t *p = ich_as_peek_window(w->h->as, a, 8);
 	uint8_t buf[8];
 	if (!p) {
 		if (ich_as_read(w->h->as, a, buf, 8, NULL) != 8)
@@ -332,7 +333,7 @@ run_span(struct walk_ctx *w, uint64_t e, uint64_t limit, uint64_t *end)
 	struct ich_as *as = w->h->as;
 	unsigned hdr = (unsigned)w->o->entry_small_header + 8;
 	const uint8_t *p0 = ich_as_window_get(as, e, hdr);
-	if (!p0 && (!ich_as_peek(as, e, hdr) || !(p0 = ich_as_window_get(as, e, hdr))))
+	if (!p0 && (!ich_as_peek_window(as, e, hdr) || !(p0 = ich_as_window_get(as, e, hdr))))
 		return NULL;
 	const struct ich_as_window *win = (const struct ich_as_window *)(const void *)as;
 	uint64_t wend = win->base + win->len;

@@ -631,7 +631,7 @@ static void test_range_as_dir(void **state)
 	enum { N = 160 };
 	struct ich_va_range r[N];
 	srand(31);
-	int crowded_rounds = 0, wide_rounds = 0, fine_rounds = 0;
+	int crowded_rounds = 0, wide_rounds = 0, fine_rounds = 0, win_stays = 0, win_moves = 0;
 	long rec_hits = 0;
 	for (int round = 0; round < 40; round++) {
 		size_t n = 0;
@@ -761,26 +761,76 @@ static void test_range_as_dir(void **state)
 							 naive_index(w->tab_start, w->tab_n, a));
 			}
 		}
-		/* the window: copying reads leave it, a peek moves it */
-		if (w->tab_n >= 2 && w->tab_span[0].len >= 8 && w->tab_span[1].len >= 8) {
-			uint64_t s0 = w->tab_start[0], s1 = w->tab_start[1];
-			assert_non_null(ich_as_peek(as, s0, 8));
-			assert_int_equal(w->base, s0);
-			uint64_t v;
-			uint8_t b8[8];
-			assert_null(ich_as_read_u64(as, s1, &v));
-			assert_int_equal(ich_as_read(as, s1, b8, 8, NULL), 8);
-			assert_int_equal(w->base, s0);
-			assert_ptr_equal(ich_as_peek(as, s1, 8), w->tab_span[1].data);
-			assert_int_equal(w->base, s1);
-			assert_int_equal(w->len, w->tab_span[1].len);
+		/* the window (addrspace.h ich_as_table_get): a copying read
+		 * or an ich_as_peek that its bucket's record answers leaves
+		 * it where it is, one that only the table answers moves it to
+		 * its segment, ich_as_peek_window moves it on every hit.  What
+		 * they return is the owner's bytes whatever the window does,
+		 * and a pointer ich_as_peek gave stays right after the window
+		 * has moved (lifetime: until the dump is closed). */
+		uint64_t wr = 0x9E3779B97F4A7C15ull * (uint64_t)(round + 1);	/* own generator:
+					  the layouts' rand() sequence stays as it was */
+		for (size_t i = 0; i + 1 < w->tab_n && i < 64; i++) {
+			uint64_t s0 = w->tab_start[i], l0 = w->tab_span[i].len;
+			if (l0 < 8)
+				continue;
+			for (int t = 0; t < 6; t++) {
+				wr ^= wr << 13;
+				wr ^= wr >> 7;
+				wr ^= wr << 17;
+				size_t j = (size_t)(wr % w->tab_n);
+				uint64_t sj = w->tab_start[j], lj = w->tab_span[j].len;
+				if (j == i || lj < 8)
+					continue;
+				uint64_t a = sj + (wr >> 32) % (lj - 7);
+				const uint8_t *want = w->tab_span[j].data + (a - sj);
+				uint64_t b = (a - w->dir_base) >> w->dir_shift;
+				bool by_rec = ich_as_rec_find_(w, b, a, 8, NULL) != NULL;
+				const uint8_t *p0 = ich_as_peek_window(as, s0, 8);
+				assert_ptr_equal(p0, w->tab_span[i].data);
+				assert_int_equal(w->base, s0);
+				assert_int_equal(w->len, l0);
+				uint64_t v = 0;
+				uint8_t b8[8];
+				switch (t % 3) {
+				case 0:
+					assert_ptr_equal(ich_as_peek(as, a, 8), want);
+					break;
+				case 1:
+					assert_null(ich_as_read_u64(as, a, &v));
+					assert_memory_equal(&v, want, 8);
+					break;
+				default:
+					assert_int_equal(ich_as_read(as, a, b8, 8, NULL), 8);
+					assert_memory_equal(b8, want, 8);
+					break;
+				}
+				if (by_rec) {
+					assert_int_equal(w->base, s0);
+					assert_int_equal(w->len, l0);
+					win_stays++;
+				} else {
+					assert_int_equal(w->base, sj);
+					assert_int_equal(w->len, lj);
+					assert_ptr_equal(w->data, w->tab_span[j].data);
+					assert_int_equal(w->lim8, lj - 7);
+					assert_ptr_equal(ich_as_window_get(as, a, 8), want);
+					win_moves++;
+				}
+				/* ich_as_peek_window: moved on the record's hit too */
+				assert_ptr_equal(ich_as_peek_window(as, a, 8), want);
+				assert_int_equal(w->base, sj);
+				assert_int_equal(w->len, lj);
+				assert_ptr_equal(p0, w->tab_span[i].data);
+				assert_memory_equal(p0, d->file.data + (w->tab_span[i].data - d->file.data), 8);
+			}
 		}
 		/* the window's one-compare test (constant 8: o < lim8) is
 		 * the exact bound: every 8-byte read (and 4, 1) around the
 		 * ends of the segment a peek put it on, against the span */
 		for (size_t i = 0; i < w->tab_n && i < 8; i++) {
 			uint64_t s0 = w->tab_start[i], l = w->tab_span[i].len;
-			if (!l || !ich_as_peek(as, s0, 1))
+			if (!l || !ich_as_peek_window(as, s0, 1))
 				continue;
 			assert_int_equal(w->base, s0);
 			assert_int_equal(w->lim8, l >= 8 ? l - 7 : 0);
@@ -842,6 +892,8 @@ static void test_range_as_dir(void **state)
 	assert_true(crowded_rounds >= 5);
 	assert_true(wide_rounds >= 5);
 	assert_true(fine_rounds >= 1);
+	assert_true(win_stays >= 1000);
+	assert_true(win_moves >= 1000);
 	free_fake(d);
 }
 

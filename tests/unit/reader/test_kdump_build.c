@@ -957,8 +957,9 @@ static void read_process(struct ich_as *p, char who)
 	assert_int_equal(*lp, pv(who, 201, 8));
 	assert_int_equal(rd64(p, VA_ST), st_val(0, 0));	/* kernel half shared */
 	/* the window left on a user page, where the next process's differs
-	 * (a peek moves it; the copying reads leave it where it is) */
-	const uint64_t *wp = ich_as_peek(p, VA_U + 0x400, 8);
+	 * (ich_as_peek_window moves it; the copying reads and ich_as_peek
+	 * leave it where it is when the inline cache answers) */
+	const uint64_t *wp = ich_as_peek_window(p, VA_U + 0x400, 8);
 	assert_non_null(wp);
 	assert_int_equal(*wp, pv(who, 0, 0x400));
 	assert_non_null(ich_as_window_get(p, VA_U, 8));
@@ -1220,7 +1221,7 @@ static void pg_check_sites(struct db_kd *kd, uint64_t dtb, const struct pg_layou
 			bool ok = st == PG_VALID || st == PG_TRANS;
 			/* the window elsewhere (B's first page), so no read below
 			 * is answered from it */
-			assert_non_null(ich_as_peek(as, l->b + 0x10, 8));
+			assert_non_null(ich_as_peek_window(as, l->b + 0x10, 8));
 			if (kind == 0) {
 				struct ich_read_result r;
 				assert_int_equal(ich_as_read(as, va, &v, 8, &r), ok ? 8 : 0);
@@ -1238,7 +1239,7 @@ static void pg_check_sites(struct db_kd *kd, uint64_t dtb, const struct pg_layou
 			}
 			if (ok && kind < 3)
 				assert_int_equal(v, va * 0x9E3779B97F4A7C15ull ^ salt);
-			assert_non_null(ich_as_peek(as, l->b + 0x10, 8));
+			assert_non_null(ich_as_peek_window(as, l->b + 0x10, 8));
 			const uint8_t *q = ich_as_table_get(as, va, 8);
 			if (ok && pg_state_of(l, va | 0xFFF) == st && !(batch >> pg & 1))
 				assert_ptr_equal(q, file + db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, va)) + 0x100);
@@ -1246,6 +1247,34 @@ static void pg_check_sites(struct db_kd *kd, uint64_t dtb, const struct pg_layou
 				assert_null(q);
 		}
 	}
+	/* The window on a hit of the inline cache (addrspace.h): ich_as_peek
+	 * and the copying reads leave it where it is (a random read leaves
+	 * no store its next one waits on), ich_as_peek_window moves it to
+	 * the page (nt_heap.c reads the window after it); the pointer is
+	 * the same either way. */
+	const struct ich_as_window *w = (const void *)as;
+	int hits = 0;
+	for (uint64_t pg = 0; pg < 8; pg++) {
+		uint64_t va = l->dd + pg * 0x1000 + 0x100, v;	/* D: streamed last */
+		const uint8_t *q = ich_as_table_get(as, va, 8);
+		if (!q)
+			continue;
+		assert_non_null(ich_as_peek_window(as, l->b + 0x10, 8));
+		uint64_t wb = w->base;
+		assert_true(va - wb >= w->len);
+		assert_ptr_equal(ich_as_peek(as, va, 8), q);
+		assert_int_equal(w->base, wb);
+		assert_null(ich_as_read_u64(as, va, &v));
+		assert_int_equal(v, va * 0x9E3779B97F4A7C15ull ^ salt);
+		assert_int_equal(ich_as_read(as, va, &v, 8, NULL), 8);
+		assert_int_equal(w->base, wb);
+		assert_ptr_equal(ich_as_peek_window(as, va, 8), q);
+		assert_int_equal(w->base, va - 0x100);
+		assert_int_equal(w->len, 0x1000);
+		assert_ptr_equal(ich_as_window_get(as, va, 8), q);
+		hits++;
+	}
+	assert_true(hits >= 2);
 }
 
 static void test_page_inline(void **state)
