@@ -86,15 +86,26 @@ struct ich_as_span {
 	const uint8_t *data;	/* where its first byte lies in the mapping */
 };
 
-/* A VA region (addr >> reg_shift) of a kernel dump (struct ich_as_window):
- * a large page whose bytes lie in one piece of the file (data), or a
- * region of 4 KiB pages (data NULL) whose pages the out-of-line path has
- * found in the file so far (pages[i]: where page i of the region starts
- * in the mapping; NULL: not known, or not readable). */
-struct ich_as_region {
-	uint64_t key;		/* region key - 1 = addr >> reg_shift; 0: empty */
-	const uint8_t *data;
-	const uint8_t *const *pages;
+/* The inline region cache of a kernel dump's space (struct ich_as_window's
+ * reg): VA regions of 2 MiB (addr >> ICH_AS_REG_SHIFT; x86 non-PAE's 4 MiB
+ * regions are two of them), direct-mapped to ICH_AS_REG_SLOTS slots.  Slot
+ * s holds region key[s] (ICH_AS_REG_EMPTY: none): a large page whose bytes
+ * lie in one piece of the file (data[s]: its first byte in the mapping),
+ * or, data[s] NULL, a region of 4 KiB pages whose entries are
+ * page[(s << 9) + i]: where the region's page i starts in the mapping, or
+ * NULL (not known, or not readable).  page[] comes first and is indexed
+ * by (addr >> 12) & (ICH_AS_REG_SLOTS * 512 - 1), which is that entry:
+ * its load needs only the address, not the slot's (one dependent load
+ * fewer), and key, data and page are one base and three offsets (issue
+ * 12: a random 4 KiB read was ~49 instructions). */
+#define ICH_AS_REG_SHIFT 21
+#define ICH_AS_REG_SLOTS 512u
+#define ICH_AS_REG_PAGES 512u		/* 4 KiB pages a region */
+#define ICH_AS_REG_EMPTY UINT64_MAX	/* never addr >> 21 */
+struct ich_as_regions {
+	const uint8_t *page[ICH_AS_REG_SLOTS * ICH_AS_REG_PAGES];
+	uint64_t key[ICH_AS_REG_SLOTS];
+	const uint8_t *data[ICH_AS_REG_SLOTS];
 };
 
 /* A bucket's record of the range directory (struct ich_as_window): one
@@ -137,7 +148,11 @@ struct ich_as_window {
 	 * separated a random read from a raw load, issue 12).  A bucket in
 	 * which more than two segments start is marked ICH_AS_DIR_CROWDED:
 	 * there the lookup is the binary search.  dir_n 0: no directory
-	 * (nothing is looked up inline). */
+	 * (nothing is looked up inline).  A kernel space has none and sets
+	 * dir_shift ICH_AS_REG_SHIFT (dir_base 0): its bucket number is then
+	 * the region number its region cache (reg below) looks up, which
+	 * saves that lookup a shift and spares the range directory's reads
+	 * a test of reg (issue 12). */
 	const uint32_t *dir;
 	/* dir_rec[b]: the segment with the most bytes in bucket b itself
 	 * (struct ich_as_dir_rec), so that a read inside it, the usual case,
@@ -155,18 +170,14 @@ struct ich_as_window {
 	uint64_t dir_n;
 	unsigned dir_shift;
 	/* Spaces translated through page tables (kernel dumps): the VA
-	 * regions (addr >> reg_shift: 2 MiB, x86's 4 MiB) the out-of-line
-	 * path has translated, direct-mapped in reg_mask + 1 slots: a large
-	 * page (2 MiB, 1 GiB, 4 MiB) whose bytes lie in one piece of the
-	 * file, or the 4 KiB pages of the region it has found in the file
-	 * (their start in the mapping, by page index), so a random read
-	 * there is a load and a compare (large) or two loads and a compare
-	 * (4 KiB) instead of a call, the TLB, the region cache and the
-	 * physical run search (issue 12).  reg NULL: none. */
-	const struct ich_as_region *reg;
-	uint64_t reg_mask;
-	uint64_t reg_pages;	/* 4 KiB pages a region - 1 */
-	unsigned reg_shift;
+	 * regions the out-of-line path has translated (struct
+	 * ich_as_regions): a large page (2 MiB, 1 GiB, 4 MiB) whose bytes lie
+	 * in one piece of the file, or the 4 KiB pages of the region it has
+	 * found in the file (their start in the mapping, by page index), so
+	 * a random read there is a load and a compare (large) or two loads
+	 * and a compare (4 KiB) instead of a call, the TLB, the region cache
+	 * and the physical run search (issue 12).  reg NULL: none. */
+	const struct ich_as_regions *reg;
 };
 
 #define ICH_AS_DIR_CROWDED 0x80000000u
@@ -240,36 +251,45 @@ ICH_AS_INLINE_ size_t ich_as_dir_index(const struct ich_as_window *w, uint64_t b
 }
 
 /* The bytes [addr, addr + n) if a large page or a 4 KiB page in w's
- * region cache holds them all, else NULL; a hit moves the window *to
- * there when to is not NULL.  A 4 KiB page that starts where the window
- * ends is left to the out-of-line path: a walk streaming forward gets
- * its window grown over the next pages there (kdump_paging.c
- * page_window), which one page from here would cut short. */
-ICH_AS_INLINE_ const uint8_t *ich_as_region_get_(const struct ich_as_window *w, uint64_t addr,
+ * region cache holds them all, else NULL; r is addr's region, addr >>
+ * ICH_AS_REG_SHIFT (ich_as_table_find_ computes it as its bucket number:
+ * a kernel space has dir_base 0, dir_shift ICH_AS_REG_SHIFT and dir_n 0).
+ * A hit moves the window *to there when to is not NULL.
+ *
+ * A 4 KiB page that starts where the window ends is answered here too.
+ * The first session's version left it to the out-of-line path, so that a
+ * walk streaming forward over pages known here would still get its window
+ * grown by page_window (kdump_paging.c) instead of moved one page at a
+ * time; that check was 5 instructions and a load of every 4 KiB read.
+ * Since page_window's batch no longer fills this cache, a stream's pages
+ * known here are those where an earlier out-of-line read started, and a
+ * stream that meets one goes on out of line at the first page after it
+ * that is not known, where page_window grows the window again
+ * (test_kdump_build test_page_inline: D streamed a second time). */
+ICH_AS_INLINE_ const uint8_t *ich_as_region_get_(const struct ich_as_window *w, uint64_t r, uint64_t addr,
 						 size_t n, struct ich_as_window *to)
 {
-	if (!w->reg)
+	const struct ich_as_regions *c = w->reg;
+	if (!c)
 		return NULL;
-	uint64_t r = addr >> w->reg_shift;
-	const struct ich_as_region *e = &w->reg[r & w->reg_mask];
-	if (e->key != r + 1)
+	size_t s = (size_t)(r & (ICH_AS_REG_SLOTS - 1));
+	if (c->key[s] != r)
 		return NULL;
-	const uint8_t *data = e->data;
-	uint64_t size, o;
+	const uint8_t *data = c->data[s];
+	uint64_t o;
 	if (data) {
-		size = (uint64_t)1 << w->reg_shift;
-		o = addr & (size - 1);
-	} else {
-		/* a region of 4 KiB pages */
-		data = e->pages[(addr >> 12) & w->reg_pages];
-		size = 0x1000;
-		o = addr & 0xFFF;
-		if (!data || addr - o == w->base + w->len)
+		o = addr & (((uint64_t)1 << ICH_AS_REG_SHIFT) - 1);
+		/* (for a constant n one compare of o with a constant) */
+		if (n > (uint64_t)1 << ICH_AS_REG_SHIFT || o > ((uint64_t)1 << ICH_AS_REG_SHIFT) - n)
 			return NULL;
+		return ich_as_hit_(to, addr - o, (uint64_t)1 << ICH_AS_REG_SHIFT, data, o);
 	}
-	if (n > size - o)
+	/* a region of 4 KiB pages */
+	data = c->page[(addr >> 12) & (ICH_AS_REG_SLOTS * ICH_AS_REG_PAGES - 1)];
+	o = addr & 0xFFF;
+	if (!data || n > 0x1000 || o > 0x1000 - n)
 		return NULL;
-	return ich_as_hit_(to, addr - o, size, data, o);
+	return ich_as_hit_(to, addr - o, 0x1000, data, o);
 }
 
 /* Whether a read of n bytes at offset o of record r lies inside it: for
@@ -311,8 +331,8 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, 
 						 struct ich_as_window *to_tab)
 {
 	uint64_t b = (addr - w->dir_base) >> w->dir_shift;
-	if (b >= w->dir_n)
-		return ich_as_region_get_(w, addr, n, to);
+	if (b >= w->dir_n)	/* (a kernel space: b is addr's region) */
+		return ich_as_region_get_(w, b, addr, n, to);
 	const uint8_t *p = ich_as_rec_find_(w, b, addr, n, to);
 	if (p)
 		return p;

@@ -71,7 +71,7 @@
 #define PT_BLOCK 0x200u		/* what get_page scans and hands out: 64 entries */
 #define PTC_SIZE 4096		/* direct-mapped region cache (8 GiB of 2M regions) */
 #define PTC_LOG 64		/* region-cache slots a reuse clears one by one */
-#define REG_SLOTS 512u		/* inline region cache (1 GiB of 2M regions) */
+#define REG_SLOTS ICH_AS_REG_SLOTS	/* inline region cache (1 GiB of 2M regions) */
 #define PAGES_ALIGN 0x200000u	/* its 4 KiB pages' table: one large page */
 #define PG_LOG 7		/* pages a slot's takeover clears one by one */
 
@@ -158,16 +158,15 @@ struct paging_as {
 	const uint8_t *gp_page;
 	unsigned ptc_nlog;
 	uint16_t ptc_log[PTC_LOG];
-	/* The inline region cache (struct ich_as_window's reg). */
-	struct ich_as_region reg[REG_SLOTS];
-	/* Its 4 KiB pages: slot i's region's page j starts at
-	 * pages[(i << (region_shift - 12)) + j] in the mapping (NULL: not
-	 * known).  Allocated at the first 4 KiB page the space reads: 2 MiB
-	 * (x64, PAE: 512 slots x 512 pages x 8 bytes) or 4 MiB (x86 non-PAE,
-	 * 1,024 pages a region) of address space, of which a slot's 4 or 8
-	 * KiB is written (and so committed) only when a region takes it.
-	 * Kept on reuse (the slots' keys are cleared), with pg_log. */
-	const uint8_t **pages;
+	/* The inline region cache (struct ich_as_window's reg, addrspace.h
+	 * struct ich_as_regions): 2 MiB of 4 KiB page entries (512 slots x
+	 * 512 pages x 8 bytes; x86 non-PAE's 4 MiB regions take two slots),
+	 * then the slots' keys and large pages (8 KiB), one anonymous
+	 * mapping made with the space.  Of the entries only a slot's 4 KiB
+	 * is written (and so committed) when a region of 4 KiB pages takes
+	 * it.  Kept on reuse (the slots' keys are emptied), with pg_log.
+	 * NULL (the mapping failed): every read goes out of line. */
+	struct ich_as_regions *rc;
 	/* Which of a slot's pages are set (not NULL): at most PG_LOG, whose
 	 * indexes are idx[0..n), or (n > PG_LOG) any: a slot taken over by
 	 * another region clears those, not all 512 (a process touches a few
@@ -204,14 +203,52 @@ static const uint8_t *large_flat(struct paging_as *pas, uint64_t region_pa)
 	return pas->as.dump->file.data + off;
 }
 
+/* The inline cache's regions are 2 MiB (ICH_AS_REG_SHIFT); x86 non-PAE's
+ * 4 MiB region is two of them. */
+#define REG_SUB(pas) ((pas)->region_shift - ICH_AS_REG_SHIFT)
+
 static void reg_fill(struct paging_as *pas, uint64_t region, const uint8_t *flat)
 {
-	if (!flat)
+	if (!flat || !pas->rc)
 		return;
-	struct ich_as_region *e = &pas->reg[region % REG_SLOTS];
-	e->key = region + 1;
-	e->data = flat;
-	e->pages = NULL;
+	for (uint64_t h = 0; h < (1u << REG_SUB(pas)); h++) {
+		uint64_t r = (region << REG_SUB(pas)) + h;
+		size_t slot = (size_t)(r % REG_SLOTS);
+		pas->rc->key[slot] = r;
+		pas->rc->data[slot] = flat + (h << ICH_AS_REG_SHIFT);
+	}
+}
+
+/* The inline cache (struct ich_as_regions), an anonymous mapping, zero
+ * already (every entry NULL, pg_log's counts 0), its page[] aligned to
+ * PAGES_ALIGN (one large page: one TLB entry for the entries) by
+ * trimming a larger one; every slot empty.  NULL when mmap fails. */
+static struct ich_as_regions *regions_alloc(void)
+{
+	size_t bytes = sizeof(struct ich_as_regions), len = bytes + PAGES_ALIGN;
+	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	size_t head = (PAGES_ALIGN - (uintptr_t)m % PAGES_ALIGN) % PAGES_ALIGN;
+	if (head)
+		(void)munmap(m, head);
+	size_t tail = (len - head - bytes) / PAGE * PAGE;
+	if (tail)
+		(void)munmap(m + len - tail, tail);
+	struct ich_as_regions *rc = (struct ich_as_regions *)(void *)(m + head);
+#ifdef MADV_HUGEPAGE
+	(void)madvise(rc->page, sizeof(rc->page), MADV_HUGEPAGE);
+#endif
+	memset(rc->key, 0xFF, sizeof(rc->key));		/* ICH_AS_REG_EMPTY */
+	return rc;
+}
+
+static void regions_free(struct ich_as_regions *rc)
+{
+	if (!rc)
+		return;
+	size_t bytes = sizeof(*rc);
+	(void)munmap(rc, (bytes + PAGE - 1) / PAGE * PAGE);
 }
 
 /* The page at va was translated (translate: the page walk's own answer,
@@ -223,61 +260,28 @@ static void reg_fill(struct paging_as *pas, uint64_t region, const uint8_t *flat
  * the file cuts short is never cached: the out-of-line path answers it
  * every time.  A region held as one flat large page is left as it is;
  * a slot holding another region is taken over with its pages cleared. */
-/* The size of the 4 KiB pages' table (pages). */
-static size_t pages_bytes(const struct paging_as *pas)
-{
-	return ((size_t)REG_SLOTS << (pas->region_shift - 12)) * sizeof(*pas->pages);
-}
-
-/* The pages' table: an anonymous mapping, zero already (pg_log: every
- * slot's n is 0), aligned to PAGES_ALIGN by trimming a larger one.  It
- * was posix_memalign and a memset of its 2 MiB (4 MiB on x86): once per
- * space, 2.1 M of kb.dmp's `analyze --processes all` instructions each
- * time (callgrind), where the kernel hands out zeroed pages anyway. */
-static const uint8_t **pages_alloc(size_t bytes)
-{
-	size_t len = bytes + PAGES_ALIGN;
-	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
-	if (m == MAP_FAILED)
-		return NULL;
-	size_t head = (PAGES_ALIGN - (uintptr_t)m % PAGES_ALIGN) % PAGES_ALIGN;
-	if (head)
-		(void)munmap(m, head);
-	if (len - head > bytes)
-		(void)munmap(m + head + bytes, len - head - bytes);
-#ifdef MADV_HUGEPAGE
-	(void)madvise(m + head, bytes, MADV_HUGEPAGE);
-#endif
-	return (const uint8_t **)(void *)(m + head);
-}
-
 static void page_known(struct paging_as *pas, uint64_t va, const uint8_t *page)
 {
-	unsigned per = pas->region_shift - 12;
-	uint64_t region = va >> pas->region_shift;
-	size_t slot = (size_t)(region % REG_SLOTS);
-	struct ich_as_region *e = &pas->reg[slot];
-	if (e->key == region + 1 && e->data)
+	struct ich_as_regions *rc = pas->rc;
+	if (!rc)
 		return;
-	if (!pas->pages) {
-		pas->pages = pages_alloc(pages_bytes(pas));
-		if (!pas->pages)
-			return;		/* the out-of-line path alone, as before */
-	}
-	const uint8_t **pages = pas->pages + (slot << per);
+	uint64_t r = va >> ICH_AS_REG_SHIFT;
+	size_t slot = (size_t)(r % REG_SLOTS);
+	if (rc->key[slot] == r && rc->data[slot])
+		return;
+	const uint8_t **pages = rc->page + slot * ICH_AS_REG_PAGES;
 	struct pg_log *log = &pas->pg_log[slot];
-	if (e->key != region + 1) {
+	if (rc->key[slot] != r) {
 		if (log->n > PG_LOG)
-			memset(pages, 0, sizeof(*pages) << per);
+			memset(pages, 0, sizeof(*pages) * ICH_AS_REG_PAGES);
 		else
 			for (unsigned i = 0; i < log->n; i++)
 				pages[log->idx[i]] = NULL;
 		log->n = 0;
-		e->key = region + 1;
-		e->data = NULL;
-		e->pages = pages;
+		rc->key[slot] = r;
+		rc->data[slot] = NULL;
 	}
-	unsigned i = (unsigned)(va >> 12) & ((1u << per) - 1);
+	unsigned i = (unsigned)(va >> 12) % ICH_AS_REG_PAGES;
 	if (!pages[i]) {
 		if (log->n < PG_LOG)
 			log->idx[log->n] = (uint16_t)i;
@@ -703,8 +707,7 @@ static void paging_free(struct paging_as *pas)
 		addrxlat_ctx_decref(pas->ctx);
 	free(pas->fix);
 	free(pas->ptc);
-	if (pas->pages)
-		(void)munmap(pas->pages, pages_bytes(pas));
+	regions_free(pas->rc);
 	free(pas);
 }
 
@@ -744,7 +747,8 @@ static void paging_reuse(struct paging_as *pas)
 	pas->seq_run = 0;
 	pas->pt_miss = ICH_MISS_NONE;
 	memset(&pas->as.win, 0, sizeof(pas->as.win));
-	memset(pas->reg, 0, sizeof(pas->reg));
+	if (pas->rc)
+		memset(pas->rc->key, 0xFF, sizeof(pas->rc->key));	/* ICH_AS_REG_EMPTY */
 }
 
 static const struct ich_as_ops paging_ops = {
@@ -770,6 +774,7 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 		pas->fix = calloc(FIX_SLOTS, sizeof(*pas->fix));
 		pas->ptc = calloc(PTC_SIZE, sizeof(*pas->ptc));
 		pas->ctx = addrxlat_ctx_new();
+		pas->rc = regions_alloc();	/* NULL: no inline cache */
 		if (!pas->fix || !pas->ptc || !pas->ctx) {
 			paging_free(pas);
 			return &ich_enomem;
@@ -841,10 +846,10 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 		pf->nfields = 3;
 		pf->fieldsz[0] = 12; pf->fieldsz[1] = 10; pf->fieldsz[2] = 10;
 	}
-	pas->as.win.reg = pas->reg;
-	pas->as.win.reg_mask = REG_SLOTS - 1;
-	pas->as.win.reg_shift = pas->region_shift;
-	pas->as.win.reg_pages = ((uint64_t)1 << (pas->region_shift - 12)) - 1;
+	pas->as.win.reg = pas->rc;
+	/* the range directory's bucket number is then the region number
+	 * (addrspace.h ich_as_table_find_) */
+	pas->as.win.dir_shift = ICH_AS_REG_SHIFT;
 	*ret = &pas->as;
 	return NULL;
 }
