@@ -354,8 +354,8 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, 
  * shares its bucket with a 110 MiB one, a quarter of bench_reader's
  * reads), and the next reads there are the window's one compare instead
  * of the record, the index, two steps and the table: ~23 instructions a
- * random read on mid.dmp instead of ~32 (callgrind,
- * docs/dev-notes/2026-12-01/peek-mdmp.md). */
+ * random read on mid.dmp instead of ~32 (callgrind; bench/README.md
+ * "Random peeks on minidumps"). */
 ICH_AS_INLINE_ const uint8_t *ich_as_table_get(struct ich_as *as, uint64_t addr, size_t n)
 {
 	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
