@@ -55,88 +55,22 @@ static size_t hex_sp(char *o, uint64_t v, unsigned width)
  *    "block_size":..,"unused":..,"state":"..","layer":".."[,"<where>":"0x<segment>"]}
  * leak_json_fields' fields in its order (e2e-json-compact-leaks parses
  * the two renderings of heap -l to the same document; test_leak_rows
- * compares them byte for byte).  The head up to the
- * header's digits depends on the heap only; everything after the user
- * address's digits (the tail) on size, block_size, unused, state, layer
- * and, when the layer has a where-key, segment.  Both are rendered once
- * and copied: a heap's leaks share the head, and the leaks of a run (an
- * LFH container's) repeat a few tails, so a leak costs two hex
- * conversions and a cache probe (issue 12: each leak went through the
- * field-by-field writer, `--json heap -l` 12.4x a read pass on mid.dmp
- * where text -l was 5.6x).
+ * compares them byte for byte).  The head up to the header's digits
+ * depends on the heap only: rendered once per heap and copied.  The text
+ * after the user address's digits is a compact block object's tail,
+ * taken from the block renderer's tail cache (records.c), so a leak costs
+ * two hex conversions and a cache probe (issue 12: each leak went through
+ * the field-by-field writer, `--json heap -l` 12.4x a read pass on
+ * mid.dmp where text -l was 5.6x).
  */
-#define LEAK_TAILS 16
-#define LEAK_TAIL_MAX 224	/* the longest tail: 3 x 20 digits, the names, 16 digits: < 200 */
 #define LEAK_HEAD_MAX 48	/* {"heap":"0x + 16 digits + ","header":"0x: 41 */
-struct leak_tail {
-	char text[LEAK_TAIL_MAX + 16];	/* + scratch for ich_fmt_hex's stores */
-	size_t len;
-	uint64_t size, block_size, unused, segment;
-	enum ich_block_state state;
-	enum ich_block_layer layer;
-	bool valid;
-};
-
 struct leak_json_rows {
 	struct ich_json *j;
 	bool have_head;
 	uint64_t heap;
 	size_t nhead;
 	char head[LEAK_HEAD_MAX + 16];
-	struct leak_tail tails[LEAK_TAILS];
 };
-
-/* name's text at o, or false when it would pass end (the names are
- * heap_find.c's literals: plain ASCII, nothing to escape). */
-static bool put_name(char **o, const char *end, const char *name)
-{
-	size_t n = strlen(name);
-	if ((size_t)(end - *o) < n)
-		return false;
-	memcpy(*o, name, n);
-	*o += n;
-	return true;
-}
-
-/* b's tail into t (where: its layer's where-key or NULL); false when it
- * would not fit (never with heap_find.c's names). */
-static bool leak_tail_render(struct leak_tail *t, const struct ich_heap_block *b, const char *where,
-			     uint64_t segment)
-{
-	char *p = t->text;
-	const char *end = t->text + LEAK_TAIL_MAX - 24;	/* room for the digits and closers after a name */
-	ICH_PUT_LIT(p, "\",\"size\":");
-	p += ich_fmt_u64(p, b->size);
-	ICH_PUT_LIT(p, ",\"block_size\":");
-	p += ich_fmt_u64(p, b->block_size);
-	ICH_PUT_LIT(p, ",\"unused\":");
-	p += ich_fmt_u64(p, b->unused);
-	ICH_PUT_LIT(p, ",\"state\":\"");
-	if (!put_name(&p, end, ich_block_state_name(b->state)))
-		return false;
-	ICH_PUT_LIT(p, "\",\"layer\":\"");
-	if (!put_name(&p, end, ich_block_layer_name(b->layer)))
-		return false;
-	*p++ = '"';
-	if (where) {
-		ICH_PUT_LIT(p, ",\"");
-		if (!put_name(&p, end, where))
-			return false;
-		ICH_PUT_LIT(p, "\":\"0x");
-		p += ich_fmt_hex(p, segment, 1);
-		*p++ = '"';
-	}
-	*p++ = '}';
-	t->len = (size_t)(p - t->text);
-	t->size = b->size;
-	t->block_size = b->block_size;
-	t->unused = b->unused;
-	t->segment = segment;
-	t->state = b->state;
-	t->layer = b->layer;
-	t->valid = true;
-	return true;
-}
 
 void leak_json_fields(struct ich_json *j, const struct ich_leak *l)
 {
@@ -158,19 +92,6 @@ struct ich_error *leak_json_compact(const struct ich_leak *l, void *arg)
 {
 	struct leak_json_rows *c = arg;
 	const struct ich_heap_block *b = &l->block;
-	const char *where = ich_json_block_where_key(b);
-	uint64_t segment = where ? b->segment : 0;	/* in the text only with a where-key */
-	uint64_t hsh = (b->size * 31 + b->block_size * 7 + b->unused + segment + (uint64_t)b->state * 5 +
-			(uint64_t)b->layer * 13) * 0x9E3779B97F4A7C15ull;
-	struct leak_tail *t = &c->tails[hsh >> 60];
-	if (!t->valid || t->size != b->size || t->block_size != b->block_size || t->unused != b->unused ||
-	    t->segment != segment || t->state != b->state || t->layer != b->layer) {
-		if (!leak_tail_render(t, b, where, segment)) {
-			t->valid = false;
-			leak_json_fields(c->j, l);
-			return NULL;
-		}
-	}
 	if (!c->have_head || c->heap != l->heap) {
 		char *p = c->head;
 		ICH_PUT_LIT(p, "{\"heap\":\"0x");
@@ -180,14 +101,13 @@ struct ich_error *leak_json_compact(const struct ich_leak *l, void *arg)
 		c->heap = l->heap;
 		c->have_head = true;
 	}
-	char *o = ich_json_raw_begin(c->j, LEAK_HEAD_MAX + 16 + 12 + 16 + LEAK_TAIL_MAX), *p = o;
+	char *o = ich_json_raw_begin(c->j, LEAK_HEAD_MAX + 16 + 12 + 16 + ICH_JSON_BLOCK_TAIL_ROOM), *p = o;
 	memcpy(p, c->head, LEAK_HEAD_MAX);	/* fixed size: past nhead is scratch */
 	p += c->nhead;
 	p += ich_fmt_hex(p, b->header, 1);
 	ICH_PUT_LIT(p, "\",\"user\":\"0x");
 	p += ich_fmt_hex(p, b->user, 1);
-	memcpy(p, t->text, t->len);
-	p += t->len;
+	p = ich_json_block_tail_put(p, b);
 	ich_json_raw_end(c->j, (size_t)(p - o));
 	return NULL;
 }

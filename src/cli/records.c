@@ -353,11 +353,6 @@ static const char *block_where_key(const struct ich_heap_block *b)
 	return NULL;
 }
 
-const char *ich_json_block_where_key(const struct ich_heap_block *b)
-{
-	return block_where_key(b);
-}
-
 /* json_block_compact writes the same fields in the same order
  * (e2e-json-compact compares the two outputs on every builder dump). */
 void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b)
@@ -517,6 +512,14 @@ static inline __attribute__((always_inline)) char *block_tail(char *p, const cha
 	if (len > TAIL_FAST)
 		memcpy(p + TAIL_FAST, text + TAIL_FAST, TAIL_MAX - TAIL_FAST);
 	return p + len;
+}
+
+_Static_assert(TAIL_MAX + 16 <= ICH_JSON_BLOCK_TAIL_ROOM, "block_tail's moves fit the room");
+
+char *ich_json_block_tail_put(char *p, const struct ich_heap_block *b)
+{
+	const struct tail_slot *t = tail_of(b);
+	return block_tail(p, t->text, t->len);
 }
 
 /* ich_json_block_fields' object rendered in one go for compact writers

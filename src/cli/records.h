@@ -56,10 +56,14 @@ void ich_json_heap_tail(struct ich_json *j, const struct ich_heap *hp);
 /* A block's fields (header, user, size, block_size, unused, state, layer,
  * and where it lives) into an open object. */
 void ich_json_block_fields(struct ich_json *j, const struct ich_heap_block *b);
-/* The key ich_json_block_fields writes the block's segment under
- * ("segment", "container", "subsegment", ...; NULL: none), for a caller
- * that renders the same fields itself (heap -l --json's leaks). */
-const char *ich_json_block_where_key(const struct ich_heap_block *b);
+/* The most ich_json_block_tail_put stores past p (its fixed-size moves
+ * included). */
+#define ICH_JSON_BLOCK_TAIL_ROOM 208
+/* A compact block object's text after the user address's digits
+ * (","size":..  up to the closing brace) at p, from the block renderer's
+ * tail cache; returns the end.  For a caller that writes the head itself
+ * (heap -l --json's leaks: the heap's address first). */
+char *ich_json_block_tail_put(char *p, const struct ich_heap_block *b);
 /* The block as one object (an array element): compact writers get it
  * rendered in one go, pretty ones through ich_json_block_fields. */
 void ich_json_block(struct ich_json *j, const struct ich_heap_block *b);
