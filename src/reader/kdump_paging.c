@@ -638,6 +638,14 @@ static size_t paging_read(struct ich_as *as, uint64_t addr, void *buf, size_t le
 	res->why = ICH_MISS_NONE;
 	while (done < len) {
 		uint64_t va = addr + done;
+		/* a read across the top of the address space stops there: the
+		 * byte after 2^64 - 1 is no address (x86's spaces stop at 4 GiB
+		 * in translate); its VA would wrap to page 0, whose bytes the
+		 * read would append (x64 and ARM64 map VA 0 in user spaces) */
+		if (va < addr) {
+			res->why = ICH_MISS_NONCANONICAL;
+			break;
+		}
 		uint64_t in_page = PAGE - (va & (PAGE - 1));
 		uint64_t want = len - done < in_page ? len - done : in_page;
 		uint64_t ppage, off;

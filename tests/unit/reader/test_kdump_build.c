@@ -1521,6 +1521,225 @@ static void check_transition_blocks(enum db_kd_arch arch, uint32_t build, uint64
 	db_kd_free(kd);
 }
 
+/* Reads at the top of the address space (review3): the last page of the
+ * VA (2^64 - 4 KiB on x64 and ARM64, whose page-table walks take it) and
+ * page 0 both mapped, with different bytes.  A read across 2^64 gets the
+ * last page's bytes and stops there; it must not go on at VA 0 (before
+ * the fix, paging_read's va = addr + done wrapped to 0 and appended page
+ * 0's bytes: 16 of 16 read).  On x64 a read across the canonical hole
+ * (0x00007FFFFFFFFFF8, 16 bytes) stops at 0x0000800000000000 the same
+ * way; on 32-bit spaces a read across 4 GiB stops there. */
+static void top_read(struct ich_as *as, uint64_t va, uint64_t want_lo)
+{
+	uint8_t b[16];
+	memset(b, 0xEE, sizeof(b));
+	struct ich_read_result r;
+	assert_int_equal(ich_as_read(as, va, b, 16, &r), 8);
+	assert_int_equal(r.nread, 8);
+	assert_int_equal(r.why, ICH_MISS_NONCANONICAL);
+	assert_int_equal(r.miss_addr, va + 8);
+	uint64_t lo;
+	memcpy(&lo, b, 8);
+	assert_int_equal(lo, want_lo);
+	assert_null(ich_as_peek(as, va, 16));
+	uint64_t two[2];
+	struct ich_error *err = ich_as_read_exact(as, va, two, 16);
+	assert_non_null(err);
+	ich_error_destroy(err);
+}
+
+static void test_top_of_space(void **state)
+{
+	(void)state;
+	static const enum db_kd_arch arches[] = { DB_KD_X64, DB_KD_ARM64, DB_KD_X86_PAE, DB_KD_X86 };
+	for (unsigned a = 0; a < sizeof(arches) / sizeof(arches[0]); a++) {
+		bool is64 = arches[a] == DB_KD_X64 || arches[a] == DB_KD_ARM64;
+		struct db_kd *kd = db_kd_new(arches[a], is64 ? 19045 : 7601, DB_KD_FULL);
+		uint64_t dtb = db_kd_kernel_dtb(kd);
+		const uint64_t top = is64 ? 0xFFFFFFFFFFFFF000ull : 0xFFFFF000ull;
+		map(kd, dtb, top, 0x1000, 0x1000);
+		map(kd, dtb, 0, 0x1000, 0x1000);
+		w64(kd, dtb, top + 0xFF8, 0x1111111111111111ull);
+		w64(kd, dtb, 0, 0x2222222222222222ull);
+		if (arches[a] == DB_KD_X64) {
+			map(kd, dtb, 0x00007FFFFFFFF000ull, 0x1000, 0x1000);
+			w64(kd, dtb, 0x00007FFFFFFFFFF8ull, 0x3333333333333333ull);
+		}
+		char *path;
+		struct ich_dump *d = write_open(kd, &path);
+		struct ich_as *as = ich_dump_as(d);
+		/* each page alone (and so each in the inline cache) */
+		for (int i = 0; i < 2; i++) {
+			assert_int_equal(rd64(as, 0), 0x2222222222222222ull);
+			assert_int_equal(rd64(as, top + 0xFF8), 0x1111111111111111ull);
+			top_read(as, top + 0xFF8, 0x1111111111111111ull);
+			if (arches[a] == DB_KD_X64) {
+				assert_int_equal(rd64(as, 0x00007FFFFFFFFFF8ull), 0x3333333333333333ull);
+				top_read(as, 0x00007FFFFFFFFFF8ull, 0x3333333333333333ull);
+			}
+		}
+		done(d, path);
+		db_kd_free(kd);
+	}
+}
+
+/* x86 non-PAE: a 4 MiB page one of whose frames (in its second 2 MiB
+ * half) the bitmap leaves out is never cached inline as a flat page
+ * (large_flat: the 4 MiB must lie in one piece of the file); its other
+ * pages read right, out of line and then inline, the left-out one is a
+ * miss every time, and the pages the inline cache holds are the
+ * builder's frames. */
+static void test_x86_large_hole(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X86, 2600, DB_KD_BITMAP);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	const uint64_t base = 0x80800000, hole = 0x80b00000;
+	map(kd, dtb, base, 0x400000, 0x400000);
+	for (uint64_t o = 0; o < 0x400000; o += 0x20000)
+		w32(kd, dtb, base + o + 0x10, (uint32_t)(base + o));
+	db_kd_exclude_page(kd, db_kd_va_to_pfn(kd, dtb, hole));
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	struct ich_as *as = ich_dump_as(d);
+	const struct ich_as_regions *rc = ((const struct ich_as_window *)(const void *)as)->reg;
+	assert_non_null(rc);
+	for (int i = 0; i < 3; i++)
+		for (uint64_t o = 0; o < 0x400000; o += 0x20000) {
+			uint64_t va = base + o + 0x10;
+			if (va - 0x10 == hole)
+				assert_int_equal(miss(as, va).why, ICH_MISS_NOT_CAPTURED);
+			else
+				assert_int_equal(rd32(as, va), (uint32_t)(base + o));
+		}
+	const uint8_t *file = ich_dump_file_data(d);
+	for (uint64_t r = base >> 21; r < (base >> 21) + 2; r++) {
+		size_t slot = r % ICH_AS_REG_SLOTS;
+		assert_int_equal(rc->key[slot], r);
+		assert_null(rc->data[slot]);
+		for (uint64_t i = 0; i < ICH_AS_REG_PAGES; i++) {
+			uint64_t va = (r << 21) + i * 0x1000;
+			const uint8_t *q = rc->page[slot * ICH_AS_REG_PAGES + i];
+			if (va == hole || (va - base) % 0x20000)
+				assert_null(q);
+			else
+				assert_ptr_equal(q, file + db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, va)));
+		}
+	}
+	done(d, path);
+	db_kd_free(kd);
+}
+
+/* One inline slot taken in turn by a flat 2 MiB page (L) and by a region
+ * of 4 KiB pages (S, 512 regions on: the same slot, the same 4 KiB entry
+ * indices).  Each takeover must leave the slot answering for the region
+ * that took it only: a large page's data dropped when S takes the slot
+ * (else S's reads would get L's bytes), S's page entries unreachable
+ * while L holds it and cleared (through the slot's log, or whole when it
+ * overflows: 16 pages) when S takes it back. */
+static void test_slot_large_and_pages(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_FULL);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	const uint64_t L = 0xFFFFA00000000000ull, S = L + ((uint64_t)ICH_AS_REG_SLOTS << 21);
+	const uint64_t X = 0xFFFFB00000000000ull + (1ull << 21);	/* another slot */
+	map(kd, dtb, L, 0x200000, 0x200000);
+	map(kd, dtb, S, 0x10000, 0x1000);
+	map(kd, dtb, X, 0x1000, 0x1000);
+	for (uint64_t o = 0; o < 0x20000; o += 0x800)
+		w64(kd, dtb, L + o, L + o);
+	for (uint64_t o = 0; o < 0x10000; o += 0x800)
+		w64(kd, dtb, S + o, S + o);
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	struct ich_as *as = ich_dump_as(d);
+	const struct ich_as_regions *rc = ((const struct ich_as_window *)(const void *)as)->reg;
+	assert_non_null(rc);
+	const size_t slot = (L >> 21) % ICH_AS_REG_SLOTS;
+	assert_int_equal((S >> 21) % ICH_AS_REG_SLOTS, slot);
+	const uint8_t *file = ich_dump_file_data(d);
+	for (int round = 0; round < 4; round++) {
+		/* S: 2 pages in even rounds (the log), all 16 in odd ones */
+		uint64_t send = round % 2 ? 0x10000 : 0x2000;
+		for (uint64_t o = 0; o < send; o += 0x800) {
+			/* the window on X, so that each page of S is read out
+			 * of line (and cached), none through a window
+			 * page_window grew over it */
+			assert_non_null(ich_as_peek_window(as, X, 8));
+			assert_int_equal(rd64(as, S + o), S + o);
+		}
+		assert_int_equal(rc->key[slot], S >> 21);
+		assert_null(rc->data[slot]);
+		for (uint64_t o = 0; o < 0x20000; o += 0x800) {
+			/* L's bytes at the same offsets are not S's */
+			assert_null(ich_as_table_get(as, L + o, 8));
+			const uint8_t *q = ich_as_table_get(as, S + o, 8);
+			if (o < send) {
+				assert_non_null(q);
+				uint64_t v;
+				memcpy(&v, q, 8);
+				assert_int_equal(v, S + o);
+			} else {
+				assert_null(q);
+			}
+		}
+		for (uint64_t o = 0; o < 0x20000; o += 0x800)
+			assert_int_equal(rd64(as, L + o), L + o);
+		assert_int_equal(rc->key[slot], L >> 21);
+		assert_ptr_equal(rc->data[slot], file + db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, L)));
+		for (uint64_t o = 0; o < 0x10000; o += 0x800)
+			assert_null(ich_as_table_get(as, S + o, 8));
+	}
+	/* S back: none of its earlier pages still answers before it is read */
+	assert_non_null(ich_as_peek_window(as, X, 8));
+	assert_int_equal(rd64(as, S + 0x8000), S + 0x8000);
+	for (uint64_t i = 0; i < ICH_AS_REG_PAGES; i++)
+		if (i != 8)
+			assert_null(rc->page[slot * ICH_AS_REG_PAGES + i]);
+	done(d, path);
+	db_kd_free(kd);
+}
+
+/* x86 PAE with frames above 4 GiB (36-bit physical addresses): 4 KiB
+ * pages (one in transition) and a 2 MiB page there read the builder's
+ * bytes, out of line and inline; the 2 MiB page is cached flat at its
+ * frame's file offset.  (The x64 PTE shortcut, kdump_paging.c
+ * translate, is x64's only: a PAE region keeps no table pointer.) */
+static void test_pae_high_frames(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X86_PAE, 7601, DB_KD_BITMAP);
+	const struct db_kd_run runs[] = { { 1, 0x9e }, { 0x100, 0x700 }, { 0x100000, 0x800 } };
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, 3), 0);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	if (db_kd_map_phys(kd, dtb, 0x90000000, 0x100000000ull, 0x2000, 0x1000) ||
+	    db_kd_map_phys(kd, dtb, 0x90200000, 0x100200000ull, 0x200000, 0x200000))
+		fail_msg("%s", db_error());
+	w32(kd, dtb, 0x90000010, 0xabcd0001);
+	w32(kd, dtb, 0x90001ffc, 0xabcd0002);
+	w32(kd, dtb, 0x903ffffc, 0xabcd0003);
+	w32(kd, dtb, 0x90200000, 0xabcd0004);
+	assert_int_equal(db_kd_make_transition(kd, dtb, 0x90001000), 0);
+	assert_int_equal(db_kd_va_to_pa(kd, dtb, 0x903ffffc), 0x1003ffffcull);
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	struct ich_as *as = ich_dump_as(d);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(rd32(as, 0x90000010), 0xabcd0001);
+		assert_int_equal(rd32(as, 0x90001ffc), 0xabcd0002);
+		assert_int_equal(rd32(as, 0x903ffffc), 0xabcd0003);
+		assert_int_equal(rd32(as, 0x90200000), 0xabcd0004);
+	}
+	const uint8_t *file = ich_dump_file_data(d);
+	const uint8_t *q = ich_as_table_get(as, 0x90001ffc, 4);
+	assert_ptr_equal(q, file + db_kd_pfn_file_offset(kd, 0x100001) + 0xffc);
+	const struct ich_as_regions *rc = ((const struct ich_as_window *)(const void *)as)->reg;
+	assert_ptr_equal(rc->data[(0x90200000 >> 21) % ICH_AS_REG_SLOTS], file + db_kd_pfn_file_offset(kd, 0x100200));
+	done(d, path);
+	db_kd_free(kd);
+}
+
 static void test_transition_blocks(void **state)
 {
 	(void)state;
@@ -1544,6 +1763,10 @@ int main(void)
 		cmocka_unit_test(test_page_inline),
 		cmocka_unit_test(test_x86_pae_pages),
 		cmocka_unit_test(test_x86_nonpae_pages),
+		cmocka_unit_test(test_top_of_space),
+		cmocka_unit_test(test_x86_large_hole),
+		cmocka_unit_test(test_slot_large_and_pages),
+		cmocka_unit_test(test_pae_high_frames),
 		cmocka_unit_test(test_container_kinds),
 		cmocka_unit_test(test_hostile_headers),
 	};
