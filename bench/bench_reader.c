@@ -6,6 +6,9 @@
  *   - random 8-byte virtual reads per second over the captured memory,
  *     through raw loads from the mapping and through each read kind of
  *     the address space, as ratios to the raw loads of the same round,
+ *     with the raw loads' rate beside each ratio (rounds whose raw rate
+ *     is off the run's median are dropped and reported), and a second
+ *     copy of the raw loop as a control of the measurement itself,
  *   - sequential read of all captured memory (GB/s, from the page cache)
  *     into a buffer at page offsets 0, 64 and 2048.
  * The VA ranges to sample come from the dump itself: minidump ranges, or
@@ -60,9 +63,16 @@ static double median(double *v, size_t n)
  * dependent loop alike. */
 static volatile uint64_t zero_source;
 
-enum path { RAW, READ, READ_U64, PEEK, NPATH };
+/* A round whose raw loads ran more than this fraction off the median raw
+ * rate of the run is dropped (the machine's state moves the raw rate by
+ * 2x within minutes, mid-margin.md); the dropped rounds' raw rates are
+ * printed. */
+#define ROUND_TOLERANCE 0.15
+
+enum path { RAW, READ, READ_U64, PEEK, RAW2, NPATH };
 static const char *const path_names[NPATH] = {
 	"raw loads from the mapping", "ich_as_read (8 bytes)", "ich_as_read_u64", "ich_as_peek",
+	"raw loads, second copy",
 };
 
 /* One timed pass of n reads through path p.  Every loop has the same
@@ -70,80 +80,110 @@ static const char *const path_names[NPATH] = {
  * others) comes from an array filled before timing, the value read is
  * summed; dep makes the next address depend on the value.  Raw loads are
  * bounds-checked against the file as the reader checks its ranges.
- * Returns CPU seconds; *sum gets the values' sum, *bad the failed reads. */
-static inline __attribute__((always_inline)) double
-run_kind(enum path p, const int dep, struct ich_as *as, const uint8_t *file, uint64_t fsize,
-		  const uint64_t *addr, const uint64_t *foff, size_t n, uint64_t *sum, uint64_t *bad)
-{
-	/* dep is a constant in each instance below: the independent loops
-	 * have no dependence at all (an AND with an unknown zero would make
-	 * one for the CPU) */
-	uint64_t z = zero_source, s = 0, nbad = 0, v = 0;
-	double t0 = bench_cpu();
-	switch (p) {
-	case RAW:
-		for (size_t i = 0; i < n; i++) {
-			uint64_t o = foff[i] + (dep ? (v & z) : 0);
-			v = 0;
-			if (o < fsize && fsize - o >= 8)
-				memcpy(&v, file + o, 8);
-			else
-				nbad++;
-			s += v;
-		}
-		break;
-	case READ:
-		for (size_t i = 0; i < n; i++) {
-			uint64_t a = addr[i] + (dep ? (v & z) : 0);
-			v = 0;
-			if (ich_as_read(as, a, &v, 8, NULL) != 8)
-				nbad++;
-			s += v;
-		}
-		break;
-	case READ_U64:
-		for (size_t i = 0; i < n; i++) {
-			uint64_t a = addr[i] + (dep ? (v & z) : 0);
-			v = 0;
-			struct ich_error *e = ich_as_read_u64(as, a, &v);
-			if (e) {
-				nbad++;
-				ich_error_destroy(e);
-			}
-			s += v;
-		}
-		break;
-	case PEEK:
-		for (size_t i = 0; i < n; i++) {
-			uint64_t a = addr[i] + (dep ? (v & z) : 0);
-			const void *q = ich_as_peek(as, a, 8);
-			v = 0;
-			if (q)
-				memcpy(&v, q, 8);
-			else
-				nbad++;
-			s += v;
-		}
-		break;
-	default:
-		break;
-	}
-	double t = bench_cpu() - t0;
-	*sum = s;
-	*bad = nbad;
-	return t;
+ * Returns CPU seconds; *sum gets the values' sum, *bad the failed reads.
+ *
+ * Each (path, dep) pair is its own function, not inlined and aligned to
+ * 64 bytes (and meson.build builds this file with -falign-loops=64 where
+ * the compiler has it): one function holding all the loops placed each
+ * at whatever offset the code before it left, and the same machine code
+ * (read, u64 and peek: window test, bucket, record, load) measured 0.10
+ * apart by its placement (docs/dev-notes/2026-12-01/mid-margin.md).
+ * RAW2 is the raw loads' loop again in its own function: its ratio to
+ * RAW is the measurement's own spread (1.00 when the two places agree). */
+struct pass_in {
+	struct ich_as *as;
+	const uint8_t *file;
+	uint64_t fsize;
+	const uint64_t *addr, *foff;
+	size_t n;
+};
+
+#define PASS_FN_(name, dep, body)							\
+static __attribute__((noinline, aligned(64))) double name(const struct pass_in *in, uint64_t *sum, \
+							  uint64_t *bad)			\
+{											\
+	struct ich_as *as = in->as;							\
+	const uint8_t *file = in->file;							\
+	const uint64_t fsize = in->fsize, *addr = in->addr, *foff = in->foff;		\
+	const size_t n = in->n;								\
+	/* dep is a constant in each function: the independent loops have no	\
+	 * dependence at all (an AND with an unknown zero would make one for	\
+	 * the CPU) */									\
+	uint64_t z = zero_source, s = 0, nbad = 0, v = 0;				\
+	(void)as; (void)file; (void)fsize; (void)addr; (void)foff;			\
+	double t0 = bench_cpu();							\
+	body										\
+	double t = bench_cpu() - t0;							\
+	*sum = s;									\
+	*bad = nbad;									\
+	return t;									\
 }
 
-static double run(enum path p, int dep, struct ich_as *as, const uint8_t *file, uint64_t fsize,
-		  const uint64_t *addr, const uint64_t *foff, size_t n, uint64_t *sum, uint64_t *bad)
+#define RAW_BODY_(dep)									\
+	for (size_t i = 0; i < n; i++) {						\
+		uint64_t o = foff[i] + ((dep) ? (v & z) : 0);				\
+		v = 0;									\
+		if (o < fsize && fsize - o >= 8)					\
+			memcpy(&v, file + o, 8);					\
+		else									\
+			nbad++;								\
+		s += v;									\
+	}
+#define READ_BODY_(dep)									\
+	for (size_t i = 0; i < n; i++) {						\
+		uint64_t a = addr[i] + ((dep) ? (v & z) : 0);				\
+		v = 0;									\
+		if (ich_as_read(as, a, &v, 8, NULL) != 8)				\
+			nbad++;								\
+		s += v;									\
+	}
+#define U64_BODY_(dep)									\
+	for (size_t i = 0; i < n; i++) {						\
+		uint64_t a = addr[i] + ((dep) ? (v & z) : 0);				\
+		v = 0;									\
+		struct ich_error *e = ich_as_read_u64(as, a, &v);			\
+		if (e) {								\
+			nbad++;								\
+			ich_error_destroy(e);						\
+		}									\
+		s += v;									\
+	}
+#define PEEK_BODY_(dep)									\
+	for (size_t i = 0; i < n; i++) {						\
+		uint64_t a = addr[i] + ((dep) ? (v & z) : 0);				\
+		const void *q = ich_as_peek(as, a, 8);					\
+		v = 0;									\
+		if (q)									\
+			memcpy(&v, q, 8);						\
+		else									\
+			nbad++;								\
+		s += v;									\
+	}
+
+PASS_FN_(pass_raw_i, 0, RAW_BODY_(0))
+PASS_FN_(pass_raw2_i, 0, RAW_BODY_(0))
+PASS_FN_(pass_read_i, 0, READ_BODY_(0))
+PASS_FN_(pass_u64_i, 0, U64_BODY_(0))
+PASS_FN_(pass_peek_i, 0, PEEK_BODY_(0))
+PASS_FN_(pass_raw_d, 1, RAW_BODY_(1))
+PASS_FN_(pass_raw2_d, 1, RAW_BODY_(1))
+PASS_FN_(pass_read_d, 1, READ_BODY_(1))
+PASS_FN_(pass_u64_d, 1, U64_BODY_(1))
+PASS_FN_(pass_peek_d, 1, PEEK_BODY_(1))
+
+static double (*const pass_fn[2][NPATH])(const struct pass_in *, uint64_t *, uint64_t *) = {
+	{ pass_raw_i, pass_read_i, pass_u64_i, pass_peek_i, pass_raw2_i },
+	{ pass_raw_d, pass_read_d, pass_u64_d, pass_peek_d, pass_raw2_d },
+};
+
+static double run(enum path p, int dep, const struct pass_in *in, uint64_t *sum, uint64_t *bad)
 {
-	return dep ? run_kind(p, 1, as, file, fsize, addr, foff, n, sum, bad)
-		   : run_kind(p, 0, as, file, fsize, addr, foff, n, sum, bad);
+	return pass_fn[dep][p](in, sum, bad);
 }
 
 int main(int argc, char **argv)
 {
-	size_t nrand = 2000000, rounds = 5;
+	size_t nrand = 2000000, rounds = 11;
 	int by_bytes = 0;
 	char *pos[3] = { 0 };
 	int npos = 0;
@@ -258,51 +298,93 @@ int main(int argc, char **argv)
 	uint64_t sum = 0, bad = 0, mismatch = 0;
 	double rate[2][NPATH];
 	free(cum);
-	printf("  random 8-byte reads: %zu%s, the same addresses for each path, CPU time, median of %zu rounds\n"
-	       "  (each round: every path once, warm; ratio = path / raw loads of the same round)\n",
-	       nrand, by_bytes && md && !kernel_va ? " (ranges by size: -b)" : "", rounds);
+	struct pass_in in = { as, file, fsize, addr, foff, nrand };
+	printf("  random 8-byte reads: %zu%s, the same addresses for each path, CPU time, %zu rounds\n"
+	       "  (each round: every path once, warm, in an order rotated each round; ratio = path /\n"
+	       "  raw loads of the same round; a round whose raw loads ran more than %.0f%% off the\n"
+	       "  median raw rate is dropped; figures: median of the rounds kept, (min..max))\n",
+	       nrand, by_bytes && md && !kernel_va ? " (ranges by size: -b)" : "", rounds,
+	       ROUND_TOLERANCE * 100);
 	for (int dep = 0; dep < 2; dep++) {
 		double *rt = malloc(rounds * NPATH * sizeof(*rt));
 		double *ratio = malloc(rounds * NPATH * sizeof(*ratio));
-		if (!rt || !ratio)
+		double *raw_rt = malloc(rounds * sizeof(*raw_rt));
+		double *kept = malloc(rounds * sizeof(*kept));
+		if (!rt || !ratio || !raw_rt || !kept)
 			return 4;
 		uint64_t s0 = 0, b;
 		/* a first pass of each path faults the pages and warms the
 		 * page tables for all paths alike */
 		for (int p = 0; p < NPATH; p++)
-			run((enum path)p, dep, as, file, fsize, addr, foff, nrand, &s0, &b);
+			run((enum path)p, dep, &in, &s0, &b);
 		for (size_t r = 0; r < rounds; r++) {
 			double t[NPATH];
 			uint64_t sums[NPATH];
-			for (int p = 0; p < NPATH; p++) {
-				t[p] = run((enum path)p, dep, as, file, fsize, addr, foff, nrand, &sums[p], &b);
+			for (int k = 0; k < NPATH; k++) {
+				int p = (int)((r + (size_t)k) % NPATH);
+				t[p] = run((enum path)p, dep, &in, &sums[p], &b);
 				bad += b;
+			}
+			for (int p = 0; p < NPATH; p++) {
 				if (sums[p] != sums[RAW])
 					mismatch++;
 				sum += sums[p];
-			}
-			for (int p = 0; p < NPATH; p++) {
 				rt[p * rounds + r] = (double)nrand / t[p] / 1e6;
 				ratio[p * rounds + r] = t[RAW] / t[p];
 			}
+			raw_rt[r] = rt[RAW * rounds + r];
+		}
+		/* the rounds kept: raw rate within the tolerance of the median */
+		memcpy(kept, raw_rt, rounds * sizeof(*kept));
+		double raw_med = median(kept, rounds);
+		size_t nk = 0;
+		char dropped[512] = "";
+		size_t dl = 0;
+		for (size_t r = 0; r < rounds; r++) {
+			double off = raw_rt[r] > raw_med ? raw_rt[r] - raw_med : raw_med - raw_rt[r];
+			if (off <= ROUND_TOLERANCE * raw_med) {
+				/* compact the kept rounds to the front of each row */
+				for (int p = 0; p < NPATH; p++) {
+					rt[p * rounds + nk] = rt[p * rounds + r];
+					ratio[p * rounds + nk] = ratio[p * rounds + r];
+				}
+				nk++;
+			} else if (dl < sizeof(dropped) - 16) {
+				dl += (size_t)snprintf(dropped + dl, sizeof(dropped) - dl, " %.1f", raw_rt[r]);
+			}
+		}
+		if (!nk) {	/* (an even count's median between two far rounds) */
+			nk = rounds;
+			snprintf(dropped, sizeof(dropped), " none: no round was near the median, all kept");
 		}
 		printf("  %s reads (%s):\n", dep ? "dependent" : "independent",
 		       dep ? "each address depends on the value read before" : "values summed");
+		printf("    rounds kept %zu of %zu (raw median %.2f M/s; dropped, raw M/s:%s)\n", nk, rounds,
+		       raw_med, nk == rounds ? " none" : dropped);
+		double raw_k = median(&rt[RAW * rounds], nk);
+		double med[NPATH];
 		for (int p = 0; p < NPATH; p++) {
 			double lo = ratio[p * rounds], hi = lo;
-			for (size_t r = 1; r < rounds; r++) {
+			for (size_t r = 1; r < nk; r++) {
 				double x = ratio[p * rounds + r];
 				lo = x < lo ? x : lo;
 				hi = x > hi ? x : hi;
 			}
-			rate[dep][p] = median(&rt[p * rounds], rounds);
+			rate[dep][p] = median(&rt[p * rounds], nk);
+			med[p] = median(&ratio[p * rounds], nk);
 			printf("    %-28s %7.2f M/s", path_names[p], rate[dep][p]);
 			if (p != RAW)
-				printf("  = %.2f of raw loads (%.2f..%.2f)", median(&ratio[p * rounds], rounds), lo, hi);
+				printf("  = %.2f of raw loads (%.2f..%.2f), raw %.2f M/s", med[p], lo, hi, raw_k);
 			printf("\n");
 		}
+		/* one line for scripts */
+		printf("    summary %s raw %.2f read %.3f u64 %.3f peek %.3f raw2 %.3f kept %zu/%zu\n",
+		       dep ? "dep" : "indep", raw_k, med[READ], med[READ_U64], med[PEEK], med[RAW2], nk,
+		       rounds);
 		free(rt);
 		free(ratio);
+		free(raw_rt);
+		free(kept);
 	}
 	printf("  failed reads %" PRIu64 ", rounds whose sum differs from the raw loads' %" PRIu64 "\n",
 	       bad, mismatch);
