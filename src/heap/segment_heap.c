@@ -896,95 +896,208 @@ static void lfh_bulk(struct seg_walk *s, const struct view *v, const uint8_t *bi
  * records them.
  */
 #define RUN_MAX 1024u
-static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bits, uint32_t bc, uint64_t sub,
-		     uint64_t blk0, uint32_t bs)
-{
-	struct ich_heap *heap = s->w.heap;
-	uint8_t kind[RUN_MAX];
-	struct ich_heap_block_kind kinds[256];
-	uint32_t kcount[256];
-	/* busy << 16 | unused, + 1 (0: empty slot) -> kind: open addressing */
-	struct {
-		uint32_t key;
-		uint8_t k;
-	} kmap[512];
-	memset(kmap, 0, sizeof(kmap));
-	struct ich_heap_block_run r = {
-		.tmpl = { .header = blk0, .user = blk0, .block_size = bs, .segment = sub, .layer = ICH_LAYER_SEG_LFH },
-		.stride = bs, .kind = kind, .kinds = kinds,
-	};
-	unsigned nk = 0;
+
+/* The kinds of the run being built: busy << 16 | unused, + 1 (0: an empty
+ * slot), to a kind by open addressing. */
+struct run_kinds {
+	unsigned nk;
 	/* The kinds of a free block (key 1) and of a busy one with no
 	 * unused bytes (key 0x10001), -1 until made: a block whose bitmap
 	 * entry has no trailer bit has one of those two keys and takes its
 	 * kind from here, without the probe (most blocks of a subsegment;
 	 * issue 12).  Forgotten with the map at a 257th kind. */
-	int k_free = -1, k_busy0 = -1;
-	uint64_t blk = blk0;
+	int k_free, k_busy0;
+	struct ich_heap_block_kind kinds[256];
+	uint32_t kcount[256];
+	struct {
+		uint32_t key;
+		uint8_t k;
+	} kmap[512];
+};
+
+/* Block blk's kind (bitmap entry st): its trailer read when st says it has
+ * one, the kind looked up or made, the block counted in kcount and its
+ * problem recorded; -1 (nothing done) when it would be a 257th kind. */
+static inline __attribute__((always_inline)) int run_kind(struct run_kinds *rk, struct ich_heap *heap,
+							   const struct view *v, bool all_in, unsigned st,
+							   uint64_t blk, uint32_t bs)
+{
+	uint64_t unused = 0;
+	bool bad = false;
+	if ((st & 3) == 3 && (all_in || view_has(v, blk + bs - 2, 2))) {
+		unused = unused_trailer((uint16_t)ich_le16(view_at(v, blk + bs - 2)), false);
+		bad = unused > bs;
+	}
+	uint32_t key = ((st & 1u) << 16 | (uint32_t)(bad ? 0 : unused)) + 1;
+	size_t slot = (key * 0x9E3779B1u) >> 23;
+	while (rk->kmap[slot].key && rk->kmap[slot].key != key)
+		slot = (slot + 1) & 511;
+	if (!rk->kmap[slot].key) {
+		if (rk->nk == 256)
+			return -1;
+		rk->kmap[slot].key = key;
+		rk->kmap[slot].k = (uint8_t)rk->nk;
+		rk->kcount[rk->nk] = 0;
+		struct ich_heap_block_kind *kd = &rk->kinds[rk->nk++];
+		if (st & 1) {
+			kd->state = ICH_BLOCK_BUSY;
+			kd->flags = 1;
+			kd->unused = bad ? 0 : unused;
+			kd->size = bs - kd->unused;
+		} else {
+			kd->state = ICH_BLOCK_FREE;
+			kd->flags = 0;
+			kd->size = 0;
+			kd->unused = bs;
+		}
+	}
+	int k = rk->kmap[slot].k;
+	if (key == 1)
+		rk->k_free = k;
+	else if (key == 0x10001)
+		rk->k_busy0 = k;
+	if (bad)
+		heap_problem(heap, blk, "LFH block: unused byte count 0x%" PRIx64 " exceeds BlockSize 0x%x", unused, bs);
+	rk->kcount[k]++;
+	return k;
+}
+
+/* The even bits of x (bits 0, 2, .., 62) as bits 0..31. */
+static inline uint32_t even_bits(uint64_t x)
+{
+	x &= 0x5555555555555555ull;
+	x = (x | x >> 1) & 0x3333333333333333ull;
+	x = (x | x >> 2) & 0x0F0F0F0F0F0F0F0Full;
+	x = (x | x >> 4) & 0x00FF00FF00FF00FFull;
+	x = (x | x >> 8) & 0x0000FFFF0000FFFFull;
+	x = (x | x >> 16) & 0x00000000FFFFFFFFull;
+	return (uint32_t)x;
+}
+
+/* Bit j of m (j < 8) as byte j of the result: 1 or 0. */
+static inline uint64_t bits_to_bytes(unsigned m)
+{
+	/* byte j: bit j of m in place (0 or 1 << j) */
+	uint64_t y = ((uint64_t)(m & 0xFF) * 0x0101010101010101ull) & 0x8040201008040201ull;
+	/* a byte's bit 7 set when it is not 0 (no carry leaves a byte) */
+	return ((((y & 0x7F7F7F7F7F7F7F7Full) + 0x7F7F7F7F7F7F7F7Full) | y) >> 7) & 0x0101010101010101ull;
+}
+
+static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bits, uint32_t bc, uint64_t sub,
+		     uint64_t blk0, uint32_t bs)
+{
+	struct ich_heap *heap = s->w.heap;
+	uint8_t kind[RUN_MAX];
+	struct run_kinds rk;
+	rk.nk = 0;
+	rk.k_free = rk.k_busy0 = -1;
+	memset(rk.kmap, 0, sizeof(rk.kmap));
+	struct ich_heap_block_run r = {
+		.tmpl = { .header = blk0, .user = blk0, .block_size = bs, .segment = sub, .layer = ICH_LAYER_SEG_LFH },
+		.stride = bs, .kind = kind, .kinds = rk.kinds,
+	};
+	/* The blocks given k_free and k_busy0 in this run, counted in
+	 * registers and added to kcount when the run ends (kcount[k]++ per
+	 * block is a load and a store to one place: each block waited for
+	 * the last one's store, a fifth of this loop in perf; issue 12). */
+	uint32_t n_free = 0, n_busy0 = 0;
 	/* every block's trailer in the view: no check per block */
 	bool all_in = bs >= 2 && view_has(v, blk0, (uint64_t)bc * bs);
+	uint64_t span = (uint64_t)bc * bs;
+	/* the trailers' lines requested LFH_AHEAD bytes on: a line apart, or
+	 * a block apart for blocks of a line or more */
+	uint64_t pf_step = bs < 64 ? 64 : bs, pf_span = 32ull * bs;
 	for (uint32_t i = 0; i < bc;) {
-		if (nk == 256) {
-			memset(kmap, 0, sizeof(kmap));
-			nk = 0;
-			k_free = k_busy0 = -1;
+		if (rk.nk == 256) {
+			memset(rk.kmap, 0, sizeof(rk.kmap));
+			rk.nk = 0;
+			rk.k_free = rk.k_busy0 = -1;
 		}
 		/* a run from i0: up to RUN_MAX blocks, or before a 257th kind */
 		uint32_t i0 = i, lim = bc - i0 < RUN_MAX ? bc : i0 + RUN_MAX;
-		for (; i < lim; i++, blk += bs) {
+		while (i < lim) {
+			if (!(i & 31) && all_in) {
+				/* as lfh_bulk (heap -s) requests them: the
+				 * trailer loads are the walk's only reads of
+				 * block memory, and each stalled the loop (perf:
+				 * a third of it) where -s streams */
+				uint64_t o = (uint64_t)i * bs + LFH_AHEAD + bs - 2, e = o + pf_span;
+				if (e > span)
+					e = span;
+				for (; o < e; o += pf_step)
+					__builtin_prefetch(view_at(v, blk0 + o));
+				/*
+				 * 32 blocks from one bitmap word: the blocks
+				 * without a trailer are free or busy with 0
+				 * unused, both kinds already made (or none of
+				 * the word's blocks needs it), so their kind
+				 * bytes are set 8 at a time from the busy bits
+				 * and they are counted by population count; the
+				 * blocks with a trailer then go through
+				 * run_kind in address order, as the per-block
+				 * loop below takes them (the same kinds in the
+				 * same order, the same problems, the same
+				 * split before a 257th kind).
+				 */
+				if (lim - i >= 32) {
+					uint64_t wd = ich_le64(bits + i / 4);	/* i + 32 <= bc */
+					uint32_t mb = even_bits(wd), mt = mb & even_bits(wd >> 1);
+					if ((mb == 0xFFFFFFFFu || rk.k_free >= 0) && ((mb & ~mt) == 0 || rk.k_busy0 >= 0)) {
+						uint8_t *kp = kind + (i - i0);
+						uint64_t kf = (uint64_t)(uint8_t)rk.k_free * 0x0101010101010101ull;
+						uint64_t kx = (uint8_t)rk.k_free ^ (uint8_t)rk.k_busy0;
+						for (unsigned q = 0; q < 4; q++) {
+							uint64_t kb = kf ^ bits_to_bytes(mb >> (8 * q)) * kx;
+							memcpy(kp + 8 * q, &kb, 8);
+						}
+						unsigned jn = 32;
+						for (uint32_t t = mt; t; t &= t - 1) {
+							unsigned j = (unsigned)__builtin_ctz(t);
+							int k = run_kind(&rk, heap, v, true, 3, blk0 + (uint64_t)(i + j) * bs, bs);
+							if (k < 0) {
+								jn = j;
+								break;
+							}
+							kp[j] = (uint8_t)k;
+						}
+						uint32_t m = jn == 32 ? 0xFFFFFFFFu : (1u << jn) - 1;
+						n_busy0 += popcount64(mb & ~mt & m);
+						n_free += popcount64(~mb & m);
+						i += jn;
+						if (jn < 32)
+							break;
+						continue;
+					}
+				}
+			}
 			unsigned st = lfh_bitmap_bits(bits, i);
 			if ((st & 3) != 3) {
-				int k = st & 1 ? k_busy0 : k_free;
+				int k = st & 1 ? rk.k_busy0 : rk.k_free;
 				if (k >= 0) {
 					kind[i - i0] = (uint8_t)k;
-					kcount[k]++;
+					n_busy0 += st & 1;
+					n_free += (st & 1) ^ 1;
+					i++;
 					continue;
 				}
 			}
-			uint64_t unused = 0;
-			bool bad = false;
-			if ((st & 3) == 3 && (all_in || view_has(v, blk + bs - 2, 2))) {
-				unused = unused_trailer((uint16_t)ich_le16(view_at(v, blk + bs - 2)), false);
-				bad = unused > bs;
-			}
-			uint32_t key = ((st & 1u) << 16 | (uint32_t)(bad ? 0 : unused)) + 1;
-			size_t slot = (key * 0x9E3779B1u) >> 23;
-			while (kmap[slot].key && kmap[slot].key != key)
-				slot = (slot + 1) & 511;
-			if (!kmap[slot].key) {
-				if (nk == 256)
-					break;
-				kmap[slot].key = key;
-				kmap[slot].k = (uint8_t)nk;
-				kcount[nk] = 0;
-				struct ich_heap_block_kind *kd = &kinds[nk++];
-				if (st & 1) {
-					kd->state = ICH_BLOCK_BUSY;
-					kd->flags = 1;
-					kd->unused = bad ? 0 : unused;
-					kd->size = bs - kd->unused;
-				} else {
-					kd->state = ICH_BLOCK_FREE;
-					kd->flags = 0;
-					kd->size = 0;
-					kd->unused = bs;
-				}
-			}
-			if (key == 1)
-				k_free = kmap[slot].k;
-			else if (key == 0x10001)
-				k_busy0 = kmap[slot].k;
-			if (bad)
-				heap_problem(heap, blk, "LFH block: unused byte count 0x%" PRIx64 " exceeds BlockSize 0x%x", unused, bs);
-			kind[i - i0] = kmap[slot].k;
-			kcount[kmap[slot].k]++;
+			int k = run_kind(&rk, heap, v, all_in, st, blk0 + (uint64_t)i * bs, bs);
+			if (k < 0)
+				break;
+			kind[i - i0] = (uint8_t)k;
+			i++;
 		}
+		if (n_free)
+			rk.kcount[rk.k_free] += n_free;
+		if (n_busy0)
+			rk.kcount[rk.k_busy0] += n_busy0;
+		n_free = n_busy0 = 0;
 		r.tmpl.header = r.tmpl.user = blk0 + (uint64_t)i0 * bs;
 		r.count = i - i0;
-		r.nkinds = nk;
-		if (walk_emit_blocks(&s->w, &r, kcount))
+		r.nkinds = rk.nk;
+		if (walk_emit_blocks(&s->w, &r, rk.kcount))
 			return;
-		memset(kcount, 0, nk * sizeof(kcount[0]));
+		memset(rk.kcount, 0, rk.nk * sizeof(rk.kcount[0]));
 	}
 }
 

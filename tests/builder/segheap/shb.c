@@ -449,7 +449,9 @@ static void lfh_subsegment(struct ctx *c, uint64_t ss, uint64_t len, unsigned bs
 	unsigned nfree = 0;
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t b = ss + fbo + i * bsize;
-		bool busy = ((i * 7 + seed) % 5) != 0;
+		/* wide: the first 64 blocks busy (a run whose first free
+		 * block comes after whole bitmap words without one) */
+		bool busy = (wide && i < 64) || ((i * 7 + seed) % 5) != 0;
 		bool has_unused = busy && (wide ? (i % 7) != 3 : (i % 3) == 1);
 		uint64_t unused = 0;
 		if (has_unused && wide)
