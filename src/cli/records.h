@@ -74,6 +74,12 @@ struct ich_error *ich_json_block_cb(const struct ich_heap *hp, const struct ich_
  * bytes), from one tail per kind (issue 12); and as a walk's run
  * callback (ich_heap_walk_runs; arg: the writer). */
 void ich_json_block_run(struct ich_json *j, const struct ich_heap_block_run *r);
+/* Which build of ich_json_block_run's x64 loop runs: 0 chosen by the CPU
+ * (AVX2 where it has it) at the next run, 1 the x86-64 baseline, 2 AVX2.
+ * Returns the path set before (0: none chosen yet); -1 (nothing
+ * changed) for a path out of range, and for 2 when the CPU or the build
+ * lacks AVX2.  For tests (both builds against one expected text). */
+int ich_json_run_path(int path);
 struct ich_error *ich_json_block_run_cb(const struct ich_heap *hp, const struct ich_heap_block_run *r, void *arg);
 /* The -stat table into an open object: group_by, busy_bytes, sizes: [{size,
  * blocks, total}] (heap -stat per heap, analyze's heap_stat section). */

@@ -381,6 +381,21 @@ static void test_runs(void **state)
 		ADD_RUN(h, h + ((r >> 30) & 1 ? 16 : 0), ((r >> 32) & 0xFF) * 8, cnt, nk, next_rand());
 	}
 #undef ADD_RUN
+	/* the x64 loop's two builds, each asked for by name (the one the
+	 * CPU picks is the default, and the other would go untested) */
+	assert_true(ich_json_run_path(1) >= 0);
+	check_runs(v, nr, false);
+	int was = ich_json_run_path(2);
+	if (was >= 0) {
+		assert_int_equal(was, 1);	/* the baseline was the one set */
+		check_runs(v, nr, false);
+		assert_int_equal(ich_json_run_path(0), 2);
+	} else {
+		print_message("AVX2 build of the run loop not available here: only the baseline tested\n");
+		assert_int_equal(ich_json_run_path(0), 1);
+	}
+	assert_int_equal(ich_json_run_path(3), -1);
+	assert_int_equal(ich_json_run_path(-1), -1);
 	check_runs(v, nr, false);
 	check_runs(v, nr, true);
 	/* an empty run writes nothing */
