@@ -94,6 +94,7 @@ struct leak_kind {
 #define KIND_NONE UINT32_MAX
 
 bool leak_no_kinds;
+size_t leak_kinds_base = KINDS_BASE;
 
 struct ich_leak_scan {
 	struct ich_heaps *h;
@@ -261,7 +262,7 @@ static __attribute__((noinline)) uint32_t kind_find_on(struct ich_leak_scan *g, 
 		if (kind_eq(&g->kinds[i], k))
 			return i;
 	}
-	if (g->nkinds >= KINDS_BASE + g->n / 8 || !ICH_ARRAY_RESERVE(g->kinds, g->nkinds, g->capkinds, 256)) {
+	if (g->nkinds >= leak_kinds_base + g->n / 8 || !ICH_ARRAY_RESERVE(g->kinds, g->nkinds, g->capkinds, 256)) {
 		kinds_drop(g);
 		return KIND_NONE;
 	}

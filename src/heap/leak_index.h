@@ -151,5 +151,10 @@ static inline size_t leak_index_find(const struct leak_index *x, uint64_t v)
  * ich_leak_scan_each walks the heaps again (the path of a dump whose
  * blocks have too many kinds), so test_leaks compares the two. */
 extern bool leak_no_kinds;
+/* leak.c, for tests: the kinds are dropped when a new one would make more
+ * than this many plus an eighth of the candidates so far (KINDS_BASE,
+ * 4096); a small value drops them in the middle of the first walk, which
+ * no dump of the tests does at 4096 (test_leaks sets it). */
+extern size_t leak_kinds_base;
 
 #endif

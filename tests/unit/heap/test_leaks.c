@@ -25,6 +25,9 @@
  *    listed twice.  The independent checks are the ones above.  The
  *    second scan keeps no kinds (leak_no_kinds), so its leaks come from a
  *    second walk: the two ways to a leak's record agree field by field.
+ *    Further scans drop the kinds in the middle of the first walk
+ *    (leak_kinds_base set small: no dump here has the 4096 kinds that
+ *    drop them in use), and list the same leaks.
  * The scenarios must include heaps whose walks are out of address order
  * (counted and asserted), so the lookup's sorted copy and the
  * address-ordered list are exercised.  None has overlapping blocks (a
@@ -258,6 +261,30 @@ static void test_leaks(void **state)
 		assert_null(ich_leak_scan_each(s, keep, &r2));
 		assert_int_equal(r2.nleaks, want);
 		ich_leak_scan_free(s);
+		/* kinds dropped in the middle of the first walk (too many:
+		 * past leak_kinds_base + an eighth of the candidates so far,
+		 * which no dump here reaches at its 4096): the records of the
+		 * candidates before the drop and after it from the second
+		 * walk, the same list */
+		static const size_t bases[] = { 1, 3, 9, 40 };
+		for (size_t bi = 0; bi < sizeof(bases) / sizeof(bases[0]); bi++) {
+			size_t keep_base = leak_kinds_base;
+			struct ich_leak *v = r2.leaks;	/* (the scan clears r2) */
+			leak_kinds_base = bases[bi];
+			err = ich_heap_leak_scan(h, &s, &r2);
+			leak_kinds_base = keep_base;
+			if (err)
+				fail_msg("%s: %s", g_paths[d], err->message);
+			assert_null(r2.leaks);
+			assert_int_equal(r2.nleaks, r.nleaks);
+			r2.leaks = v;
+			r2.nleaks = 0;
+			assert_null(ich_leak_scan_each(s, keep, &r2));
+			assert_int_equal(r2.nleaks, want);
+			for (size_t i = 0; i < r.nleaks; i++)
+				assert_same_leak(&r2.leaks[i], &r.leaks[i]);
+			ich_leak_scan_free(s);
+		}
 		ich_leak_result_free(&r2);
 		ich_leak_result_free(&r);
 		free(all.v);

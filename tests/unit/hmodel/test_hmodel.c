@@ -1591,6 +1591,125 @@ static struct runs_got check_walk_runs(struct ich_dump *d, const char *label)
 	return first;
 }
 
+/*
+ * A walk stopped by its callback (review3): fn or the run callback
+ * returns &ich_stop, or an error, at its j-th call.  The walk must hand
+ * over nothing after that call, its blocks must be the first ones of the
+ * whole walk (the per-block walk's order), it returns NULL for &ich_stop
+ * and the error itself otherwise, and the heap's totals count exactly the
+ * blocks handed over (walk_emit and walk_emit_blocks count a block or a
+ * run before its callback sees it: a stopping run is counted whole, and
+ * nothing after it).  With ICH_WALK_BACKEND_RUNS a back-end run is held
+ * back until it ends (nt_heap.c be_block, be_start, be_flush): a stop in
+ * the run callback or in fn for the block that ended the run must end
+ * the walk there too, the held run counted once.  Stop points: every
+ * call up to 48, then about 150 spread over the rest, and the last.
+ */
+struct stop_cb {
+	struct blocks b;
+	size_t calls, stop_at;	/* 1-based; 0: never */
+	struct ich_error *stop;
+	bool after;		/* a call after the stop */
+};
+
+static struct ich_error *stop_call(struct stop_cb *s)
+{
+	return ++s->calls == s->stop_at ? s->stop : NULL;
+}
+
+static struct ich_error *stop_block(const struct ich_heap *hp, const struct ich_heap_block *b, void *arg)
+{
+	struct stop_cb *s = arg;
+	if (s->stop_at && s->calls >= s->stop_at) {
+		s->after = true;
+		return NULL;
+	}
+	keep_block(hp, b, &s->b);
+	return stop_call(s);
+}
+
+static struct ich_error *stop_run(const struct ich_heap *hp, const struct ich_heap_block_run *r, void *arg)
+{
+	struct stop_cb *s = arg;
+	if (s->stop_at && s->calls >= s->stop_at) {
+		s->after = true;
+		return NULL;
+	}
+	for (size_t i = 0; i < r->count; i++) {
+		struct ich_heap_block b = heap_run_block(r, i);
+		keep_block(hp, &b, &s->b);
+	}
+	return stop_call(s);
+}
+
+static uint64_t totals_blocks(const struct ich_heap *hp)
+{
+	const struct ich_heap_totals *t = &hp->totals;
+	return t->busy_count + t->free_count + t->internal_count + t->corrupt_count;
+}
+
+/* Returns the back-end runs the option gave on d (for the caller's check
+ * that the stops met some). */
+static size_t check_walk_stops(struct ich_dump *d, const char *label)
+{
+	struct ich_heaps *h;
+	assert_null(ich_heaps_open(d, 0, &h));
+	size_t nbe = 0;
+	char what[192];
+	for (size_t i = 0; i < ich_heaps_count(h); i++) {
+		struct ich_heap *hp = ich_heaps_get(h, i);
+		if (hp->status != ICH_HEAP_OK || hp->kind != ICH_HEAP_KIND_NT)
+			continue;
+		struct blocks full = { 0 };
+		assert_null(ich_heap_walk(h, hp, keep_block, &full));
+		assert_int_equal(totals_blocks(hp), full.n);
+		for (int opt = 0; opt < 2; opt++) {
+			unsigned opts = opt ? ICH_WALK_BACKEND_RUNS : 0;
+			struct stop_cb all = { 0 };
+			assert_null(ich_heap_walk_runs(h, hp, stop_block, stop_run, &all, opts));
+			assert_int_equal(all.b.n, full.n);
+			if (opt) {
+				struct runs_got g = { 0 };
+				assert_null(ich_heap_walk_runs(h, hp, runs_block, runs_keep, &g, opts));
+				nbe += g.nberuns;
+				free(g.b.v);
+			}
+			size_t prev = 0;
+			for (size_t k = 1; k <= 48 + 150; k++) {
+				size_t j = k <= 48 ? k : 48 + (k - 48) * (all.calls > 48 ? all.calls - 48 : 0) / 150;
+				if (j <= prev || j > all.calls)
+					continue;
+				prev = j;
+				for (int kind = 0; kind < 2; kind++) {
+					struct ich_error *stop = kind ? ich_error_create(ICH_ERR_FORMAT, "stop at %zu", j) : &ich_stop;
+					struct stop_cb s = { .stop_at = j, .stop = stop };
+					snprintf(what, sizeof(what), "%s: heap %zu, %s, %s at call %zu of %zu", label, i,
+						 opt ? "back-end runs" : "LFH runs", kind ? "error" : "ich_stop", j, all.calls);
+					struct ich_error *err = ich_heap_walk_runs(h, hp, stop_block, stop_run, &s, opts);
+					if (err != (kind ? stop : NULL))
+						fail_msg("%s: the walk returned %p, not %p", what, (void *)err, (void *)(kind ? stop : NULL));
+					if (s.after || s.calls != j)
+						fail_msg("%s: %zu calls%s", what, s.calls, s.after ? ", some after the stop" : "");
+					if (s.b.n > full.n)
+						fail_msg("%s: %zu blocks, the whole walk %zu", what, s.b.n, full.n);
+					for (size_t k = 0; k < s.b.n; k++)
+						same_block(&s.b.v[k], &full.v[k], what, k);
+					if (totals_blocks(hp) != s.b.n)
+						fail_msg("%s: totals count %llu blocks, %zu handed over", what,
+							 (unsigned long long)totals_blocks(hp), s.b.n);
+					if (kind)
+						ich_error_destroy(stop);
+					free(s.b.v);
+				}
+			}
+			free(all.b.v);
+		}
+		free(full.v);
+	}
+	ich_heaps_close(h);
+	return nbe;
+}
+
 static size_t walk_run_blocks(struct ich_dump *d, const char *label)
 {
 	return check_walk_runs(d, label).nrun_blocks;
@@ -1642,6 +1761,8 @@ static void test_walk_runs(void **state)
 		struct ich_dump *d;
 		assert_null(ich_dump_open(big, &d));
 		struct runs_got g = check_walk_runs(d, big_flag_mix ? "big 20000, flags" : "big 20000");
+		if (big_flag_mix)
+			assert_true(check_walk_stops(d, "big 20000, flags") >= 4);
 		assert_int_equal(g.nrun_blocks, 8 * (2045 - 8));
 		assert_int_equal(g.nbe, 20000 - 8 * 2045 - 1);
 		/* in as few runs as RUN_MAX allows: a kind change (busy,
@@ -1796,7 +1917,7 @@ static void test_summing_lanes(void **state)
 {
 	(void)state;
 	static const int modes[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 8 | 1, 16 | 1, 16 | 4, 8 | 4 };
-	size_t lanes_be = 0;
+	size_t lanes_be = 0, lanes_stop_runs = 0;
 	for (int x86 = 0; x86 < 2; x86++)
 	for (size_t mi = 0; mi < sizeof(modes) / sizeof(modes[0]); mi++) {
 		int mode = modes[mi];
@@ -1812,6 +1933,9 @@ static void test_summing_lanes(void **state)
 			 * bad checksums and internal entries (check_walk_runs'
 			 * pass 3: the per-block walk's blocks) */
 			lanes_be += check_walk_runs(d, label).nbe;
+			/* stopped walks there (seed 1 of the modes with problems) */
+			if (seed == 1 && (mode & 6))
+				lanes_stop_runs += check_walk_stops(d, label);
 			/* the scenario: a clean heap walks clean; modes 2 and 8
 			 * report problems (4 may not: few entries on x86) */
 			struct ich_heaps *h;
@@ -1832,8 +1956,10 @@ static void test_summing_lanes(void **state)
 		}
 	}
 	/* random sizes still put some equal-sized neighbours in a row */
-	print_message("lanes: %zu back-end blocks in runs\n", lanes_be);
+	print_message("lanes: %zu back-end blocks in runs; %zu back-end runs in the heaps of the stopped walks\n", lanes_be,
+		      lanes_stop_runs);
 	assert_true(lanes_be > 0);
+	assert_true(lanes_stop_runs > 0);
 }
 
 /*
