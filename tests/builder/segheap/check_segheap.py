@@ -258,6 +258,11 @@ class Walker:
             bits = (D.u8(ss + L['lbitmap'] + (i >> 2)) >> ((i & 3) * 2)) & 3
             if bits & 1:
                 un = self.trailer(b + bs) if bits & 2 else 0
+                if un > bs:
+                    # more unused bytes than the block holds: listed
+                    # busy with none, and a problem
+                    problems.append((b, 'lfh-bad-unused'))
+                    un = 0
                 out.append((b, b, bs - un, bs, 'busy', 'segment-lfh'))
             else:
                 nfree += 1

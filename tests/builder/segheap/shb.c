@@ -174,6 +174,7 @@ struct ctx {
 	/* corruption knobs (x64-19045-corrupt) */
 	uint64_t corrupt_vs_chunk;	/* index+1 of the VS chunk to break, in the next VS subsegment */
 	bool corrupt_lfh_next;		/* break the next LFH subsegment's bitmap */
+	unsigned corrupt_lfh_unused;	/* n: the n-th next LFH subsegment gets trailers past BlockSize */
 	/* free page ranges of the current context (for FreePageRanges) */
 	uint64_t freedesc[64];
 	unsigned nfree;
@@ -446,6 +447,14 @@ static void lfh_subsegment(struct ctx *c, uint64_t ss, uint64_t len, unsigned bs
 	}
 	bool bad = c->corrupt_lfh_next;
 	c->corrupt_lfh_next = false;
+	/* corrupt: the first two busy blocks with a trailer in each of the
+	 * first two bitmap words (32 entries each) get a count past BlockSize:
+	 * a walk reading a bitmap word at a time meets one pair in the word it
+	 * reads entry by entry (the first) and one in a word it takes whole */
+	bool bad_unused = c->corrupt_lfh_unused == 1;
+	if (c->corrupt_lfh_unused)
+		c->corrupt_lfh_unused--;
+	unsigned nbad[2] = { 0, 0 };
 	unsigned nfree = 0;
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t b = ss + fbo + i * bsize;
@@ -463,7 +472,16 @@ static void lfh_subsegment(struct ctx *c, uint64_t ss, uint64_t len, unsigned bs
 		uint8_t cur = 0;
 		db_mem_read(c->m, bmb, &cur, 1);
 		db_mem_write_u8(c->m, bmb, (uint8_t)(cur | bits << ((i & 3) * 2)));
-		if (busy) {
+		if (busy && has_unused && bad_unused && i < 64 && nbad[i / 32] < 2) {
+			nbad[i / 32]++;
+			/* a count the block cannot hold: the block is listed
+			 * busy with no unused bytes, and a problem at it */
+			fill_user(c, b, bsize);
+			unused_trailer(c, b + bsize, bsize + 1 + i % 7);
+			expect_block(c, b, b, bsize, bsize, "busy", "segment-lfh", ss, NULL);
+			if (!c->quiet)
+				fprintf(c->ex, "problem 0x%llx kind=lfh-bad-unused\n", (unsigned long long)b);
+		} else if (busy) {
 			uint64_t req = bsize - unused;
 			fill_user(c, b, req);
 			if (unused)
@@ -849,6 +867,7 @@ static int process(struct ctx *c, const char *name, bool wow, bool corrupt, bool
 	if (corrupt) {
 		c->corrupt_vs_chunk = 5;	/* fifth chunk of seg A's first VS subsegment */
 		c->corrupt_lfh_next = true;	/* seg A's first LFH subsegment */
+		c->corrupt_lfh_unused = 2;	/* seg A's second LFH subsegment */
 	}
 	context(c, 0, s0, 2);
 	struct segspec s1[1] = { { H0 + 0x1000000, seg_c, false } };
