@@ -429,14 +429,18 @@ static uint32_t lfh_shift(const struct ctx *c, uint64_t ss)
 	return c->L->shift26100 ? (uint32_t)(ss >> 12) : ((uint32_t)ss >> 12);
 }
 
+/* The pattern of an LFH subsegment's blocks (README: -kinds, segment E). */
+enum lfh_pattern { LFH_USUAL, LFH_WIDE, LFH_SPLIT };
+
 /* wide: the "-kinds" scenarios' subsegment of large blocks (BlockSize >
  * 0x100), where the unused counts of busy blocks with a trailer spread over
  * 2..BlockSize-2 (a permutation of that range every BlockSize-3 blocks)
  * instead of 2..0x41: hundreds of distinct (busy, unused) pairs in one
  * subsegment.  Trailers are written as for the other subsegments. */
 static void lfh_subsegment(struct ctx *c, uint64_t ss, uint64_t len, unsigned bsize, unsigned seed,
-			   bool wide)
+			   enum lfh_pattern pat)
 {
+	bool wide = pat == LFH_WIDE;
 	const struct shb_lay *L = c->L;
 	uint64_t count = (len - L->l_bitmap) / bsize, bm_bytes = 0, fbo = 0;
 	for (int pass = 0; pass < 2; pass++) {
@@ -455,6 +459,9 @@ static void lfh_subsegment(struct ctx *c, uint64_t ss, uint64_t len, unsigned bs
 	if (c->corrupt_lfh_unused)
 		c->corrupt_lfh_unused--;
 	unsigned nbad[2] = { 0, 0 };
+	/* split: the start of the last, partial bitmap word, and the trailer
+	 * blocks before it so far */
+	uint64_t split_at = count & ~31ull, ntrail = 0;
 	unsigned nfree = 0;
 	for (uint64_t i = 0; i < count; i++) {
 		uint64_t b = ss + fbo + i * bsize;
@@ -463,7 +470,18 @@ static void lfh_subsegment(struct ctx *c, uint64_t ss, uint64_t len, unsigned bs
 		bool busy = (wide && i < 64) || ((i * 7 + seed) % 5) != 0;
 		bool has_unused = busy && (wide ? (i % 7) != 3 : (i % 3) == 1);
 		uint64_t unused = 0;
-		if (has_unused && wide)
+		if (pat == LFH_SPLIT) {
+			/* entry 0 of each word free, entry 1 busy without a
+			 * trailer, the rest with a trailer: counts 2..255 in
+			 * turn before the last (partial) word, so the blocks
+			 * before it have exactly 256 distinct (state, unused)
+			 * pairs, and 256, 257, ... in it: the 257th pair is
+			 * its third block */
+			busy = i % 32 != 0;
+			has_unused = i % 32 > 1;
+			if (has_unused)
+				unused = i < split_at ? 2 + ntrail++ % 254 : 256 + (i - split_at);
+		} else if (has_unused && wide)
 			unused = (i % 11 == 1) ? 1 : 2 + (i * 37 + seed) % (bsize - 3);
 		else if (has_unused)
 			unused = (i % 9 == 1) ? 1 : 2 + (i * 5 + seed) % (bsize - 2 < 0x40 ? bsize - 2 : 0x40);
@@ -512,7 +530,7 @@ static void lfh_subsegment(struct ctx *c, uint64_t ss, uint64_t len, unsigned bs
 /* ---------------------------------------------------------------------
  * Page segments (Algorithm C steps 1-4)
  * ------------------------------------------------------------------- */
-enum rkind { R_END, R_VS, R_LFH, R_BACKEND, R_FREEC, R_VSBIG, R_LFHWIDE };
+enum rkind { R_END, R_VS, R_LFH, R_BACKEND, R_FREEC, R_VSBIG, R_LFHWIDE, R_LFHSPLIT };
 struct rplan {
 	enum rkind kind;
 	unsigned units;
@@ -574,7 +592,7 @@ static void page_segment(struct ctx *c, uint64_t seg, const struct rplan *plan, 
 		uint8_t flags = RF_FREE;
 		switch (p->kind) {
 		case R_VS: case R_VSBIG: flags = RF_VS; break;
-		case R_LFH: case R_LFHWIDE: flags = RF_LFH; break;
+		case R_LFH: case R_LFHWIDE: case R_LFHSPLIT: flags = RF_LFH; break;
 		case R_BACKEND: flags = RF_BACKEND; break;
 		case R_FREEC: flags = RF_FREE_COMMITTED; break;
 		case R_END: flags = RF_FREE; break;
@@ -594,9 +612,10 @@ static void page_segment(struct ctx *c, uint64_t seg, const struct rplan *plan, 
 			vs_subsegment(c, a, len, &o);
 			break;
 		}
-		case R_LFH: case R_LFHWIDE:
+		case R_LFH: case R_LFHWIDE: case R_LFHSPLIT:
 			expect_block(c, d, a, 0, len, "internal", "segment-backend", 0, "subsegment=lfh");
-			lfh_subsegment(c, a, len, p->arg, r, p->kind == R_LFHWIDE);
+			lfh_subsegment(c, a, len, p->arg, r,
+				       p->kind == R_LFHWIDE ? LFH_WIDE : p->kind == R_LFHSPLIT ? LFH_SPLIT : LFH_USUAL);
 			break;
 		case R_BACKEND:
 			db_mem_write_u32(c->m, d, TREE_SIGNATURE);
@@ -749,11 +768,12 @@ static struct rplan seg_c[] = {
 static struct rplan seg_d[] = {
 	{ R_VS, 2, 0 }, { R_LFH, 1, 0 }, { R_BACKEND, 2, 0x10 }, { R_END, 0, 0 } };
 /* "-kinds" scenarios only: heap 1's context-1 segment E.  A 64 KiB LFH
- * subsegment of small blocks (over 1024 blocks, few kinds) and a 1.25 MiB
+ * subsegment of small blocks (over 1024 blocks, few kinds), a 1.25 MiB
  * one of 0x400-byte blocks (0x200 on x86) with the wide unused spread
- * (over 512 distinct (busy, unused) pairs). */
+ * (over 512 distinct (busy, unused) pairs), and a 320 KiB one of the same
+ * sizes whose 257th pair comes in its last, partial bitmap word. */
 static struct rplan seg_e[] = {
-	{ R_LFH, 1, 0 }, { R_LFHWIDE, 20, 0 }, { R_END, 0, 0 } };
+	{ R_LFH, 1, 0 }, { R_LFHWIDE, 20, 0 }, { R_LFHSPLIT, 5, 0 }, { R_END, 0, 0 } };
 
 /* LFH block sizes in bytes (x64; halved on x86) per plan slot. */
 static void set_sizes(const struct shb_lay *L)
@@ -768,6 +788,7 @@ static void set_sizes(const struct shb_lay *L)
 	seg_d[1].arg = 0x40 / d;
 	seg_e[0].arg = 0x20 / d;
 	seg_e[1].arg = 0x400 / d;	/* > 0x100 on both: unused up to 0x3FE / 0x1FE */
+	seg_e[2].arg = 0x400 / d;	/* room for unused counts up to 256 + 31 */
 }
 
 /* ---------------------------------------------------------------------
