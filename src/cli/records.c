@@ -608,8 +608,11 @@ static inline size_t same_high(uint64_t a, uint64_t stride, size_t n)
  * stores) and, where the compiler can, for AVX2 (one store), chosen at
  * run time (run_stretch_fn); tests run both (ich_json_run_path).
  */
-#define TMPL_MAX 256	/* 26 + 16 + 16 + a tail of at most 190 (TAIL_MAX): 248, in 32-byte moves */
-_Static_assert(26 + 16 + 16 + 190 <= TMPL_MAX && TMPL_MAX <= BLOCK_ROOM, "a template's moves fit the room");
+#define TMPL_MAX 256	/* the head's 26 + 16 + 16 bytes, then TAIL_MAX bytes of tail copied: 250, in 32-byte moves */
+/* the tail's copy fits the template, the moves (4 always, up to TMPL_MAX)
+ * read only the template and write only the room */
+_Static_assert(26 + 16 + 16 + TAIL_MAX <= TMPL_MAX && TMPL_MAX % 32 == 0 && TMPL_MAX >= 128 && TMPL_MAX <= BLOCK_ROOM,
+	       "a template's copies and moves fit the template and the room");
 static struct {
 	_Alignas(32) char text[TMPL_MAX];
 	uint32_t len;
