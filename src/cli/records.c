@@ -708,6 +708,16 @@ static __attribute__((noinline, target("avx2"))) char *run_stretch_avx2(struct i
 #endif
 
 /* 0: chosen by the CPU on first use; 1: baseline; 2: AVX2. */
+/* The templates store each address's digits as two 8-byte words whose
+ * first digit is the lowest byte (ich_hex16_text): little-endian hosts
+ * only (ICH_HEX_STORE, fmt.h); elsewhere every block goes through the
+ * per-block loop, which writes its digits byte-wise. */
+#ifdef ICH_HEX_STORE
+#define RUN_TEMPLATES 1
+#else
+#define RUN_TEMPLATES 0
+#endif
+
 static int run_path;
 
 int ich_json_run_path(int path)
@@ -770,7 +780,7 @@ void ich_json_block_run(struct ich_json *j, const struct ich_heap_block_run *r)
 		unsigned nh = ich_hex_digits(hdr), nu = ich_hex_digits(usr);
 		size_t end = i + same_digits(hdr, nh, stride, n - i);
 		end = i + same_digits(usr, nu, stride, end - i);
-		if (nh > 8 && nu > 8) {
+		if (RUN_TEMPLATES && nh > 8 && nu > 8) {
 			/* x64 heaps: a stretch where neither address's high 32
 			 * bits change, written from whole-object templates when
 			 * it is long enough to pay for building one per kind

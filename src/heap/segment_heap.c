@@ -1047,8 +1047,10 @@ static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bi
 						uint64_t kf = (uint64_t)(uint8_t)rk.k_free * 0x0101010101010101ull;
 						uint64_t kx = (uint8_t)rk.k_free ^ (uint8_t)rk.k_busy0;
 						for (unsigned q = 0; q < 4; q++) {
-							uint64_t kb = kf ^ bits_to_bytes(mb >> (8 * q)) * kx;
-							memcpy(kp + 8 * q, &kb, 8);
+							/* byte j of kb is block 8q + j's kind:
+							 * stored little-endian, so in block order
+							 * on any host */
+							ich_put_le64(kp + 8 * q, kf ^ bits_to_bytes(mb >> (8 * q)) * kx);
 						}
 						unsigned jn = 32;
 						for (uint32_t t = mt; t; t &= t - 1) {
