@@ -158,13 +158,13 @@ struct ich_as_window {
 	 * (struct ich_as_dir_rec), so that a read inside it, the usual case,
 	 * is the bucket's number, one load of its record and one compare,
 	 * no dependent loads of the index, the two steps and the table
-	 * after it (issue 12: with the one-compare window test before it,
-	 * ~26 instructions a random read instead of ~44; on 4,224 ranges
-	 * ~0.4 -> ~0.6 of raw loads, docs/dev-notes/2026-12-01/
-	 * mdmp-read.md).  What the record
-	 * declines (another segment of the bucket, a read in a segment's
-	 * last 7 bytes through the one-compare form, a read across its end)
-	 * goes to dir, the two steps and the table. */
+	 * after it (issue 12: ~26 instructions a random read instead of
+	 * ~44; on 4,224 ranges ~0.4 -> ~0.6 of raw loads, docs/dev-notes/
+	 * 2026-12-01/mdmp-read.md).  The copying reads and ich_as_peek ask
+	 * it before the window (ich_as_get_).  What the record declines
+	 * (another segment of the bucket, a read in a segment's last 7
+	 * bytes through the one-compare form, a read across its end) goes
+	 * to the window, then dir, the two steps and the table. */
 	const struct ich_as_dir_rec *dir_rec;
 	uint64_t dir_base;
 	uint64_t dir_n;
@@ -317,6 +317,20 @@ ICH_AS_INLINE_ const uint8_t *ich_as_rec_find_(const struct ich_as_window *w, ui
 	return ich_as_hit_(to, r->start, r->len, r->data, o);
 }
 
+/* The bytes [addr, addr + n) if the segment that bucket b's index and its
+ * two steps find holds them all in the file, else NULL.  b < w->dir_n.  A
+ * hit moves the window *to there when to is not NULL. */
+ICH_AS_INLINE_ const uint8_t *ich_as_dir_find_(const struct ich_as_window *w, uint64_t b,
+					       uint64_t addr, size_t n, struct ich_as_window *to)
+{
+	size_t i = ich_as_dir_index(w, b, addr);
+	uint64_t start = w->tab_start[i], o = addr - start;
+	const struct ich_as_span *s = &w->tab_span[i];
+	if (o < s->len && n <= s->len - o)
+		return ich_as_hit_(to, start, s->len, s->data, o);
+	return NULL;
+}
+
 /* The bytes [addr, addr + n) if one segment of the range table holds them
  * all in the file, else NULL (not in the table, straddling two segments,
  * past the end of the file: the out-of-line path then says why); in a
@@ -336,38 +350,48 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, 
 	const uint8_t *p = ich_as_rec_find_(w, b, addr, n, to);
 	if (p)
 		return p;
-	size_t i = ich_as_dir_index(w, b, addr);
-	uint64_t start = w->tab_start[i], o = addr - start;
-	const struct ich_as_span *s = &w->tab_span[i];
-	if (o < s->len && n <= s->len - o)
-		return ich_as_hit_(to_tab, start, s->len, s->data, o);
-	return NULL;
+	return ich_as_dir_find_(w, b, addr, n, to_tab);
 }
 
-/* The same as the copying reads and ich_as_peek use it: a hit of a
- * bucket's record or of the region cache (kernel dumps) leaves the window
- * where it is, so a random read leaves no store that the next one's
- * window test waits on, and the walkers' nearby reads keep the window
- * ich_as_peek_window put them in (issue 12).  A hit that only the table
- * gave moves the window to its segment: the window is then the one
- * segment the directory answers slowest (mid.dmp: a 4 KiB range that
- * shares its bucket with a 110 MiB one, a quarter of bench_reader's
- * reads), and the next reads there are the window's one compare instead
- * of the record, the index, two steps and the table: ~23 instructions a
- * random read on mid.dmp instead of ~32 (callgrind; bench/README.md
- * "Random peeks on minidumps"). */
+/* The same, moving the window as the copying reads and ich_as_peek do
+ * (ich_as_get_): a hit of a bucket's record or of the region cache
+ * (kernel dumps) leaves the window where it is, so a random read leaves
+ * no store that the next one's window test waits on, and the walkers'
+ * nearby reads keep the window ich_as_peek_window put them in (issue
+ * 12).  A hit that only the table gave moves the window to its segment:
+ * the window is then a segment the records do not answer (a small range
+ * that shares its bucket with a larger one), where the next reads are
+ * the window's one compare instead of the index, two steps and the
+ * table (bench/README.md "Random peeks on minidumps"). */
 ICH_AS_INLINE_ const uint8_t *ich_as_table_get(struct ich_as *as, uint64_t addr, size_t n)
 {
 	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
 	return ich_as_table_find_(w, addr, n, NULL, w);
 }
 
-/* The window, then the range directory or the region cache (kernel
- * dumps: large pages and 4 KiB pages): the inline part of every read. */
+/* The inline part of every read but ich_as_peek_window.  A space with a
+ * range directory: the bucket's record, then the window, then the
+ * bucket's index and the table (ich_as_table_get's moves).  The record
+ * comes first because a random read is usually its hit: bucket number,
+ * one load, one compare, the bytes -- with the window first, a random
+ * mix of window hits and record hits was a branch mispredicted on about
+ * a read in four, and a window miss its test's instructions (issue 12,
+ * docs/dev-notes/2026-12-01/mid-read2.md).  Other spaces (kernel dumps):
+ * the window, then the region cache (large pages, 4 KiB pages). */
 ICH_AS_INLINE_ const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size_t n)
 {
-	const uint8_t *p = ich_as_window_get(as, addr, n);
-	return p ? p : ich_as_table_get(as, addr, n);
+	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
+	uint64_t b = (addr - w->dir_base) >> w->dir_shift;
+	const uint8_t *p;
+	if (b < w->dir_n) {
+		p = ich_as_rec_find_(w, b, addr, n, NULL);
+		if (p)
+			return p;
+		p = ich_as_window_get(as, addr, n);
+		return p ? p : ich_as_dir_find_(w, b, addr, n, w);
+	}
+	p = ich_as_window_get(as, addr, n);
+	return p ? p : ich_as_region_get_(w, b, addr, n, NULL);
 }
 
 /* The same, moving the window to the segment, large page or 4 KiB page
@@ -432,6 +456,17 @@ ICH_AS_INLINE_ uint64_t ich_as_load_le_(const uint8_t *p, size_t n)
 	return v;
 }
 
+/* ich_as_read of a constant length up to 8 and the typed reads below go
+ * out of line through a copy of the caller's bytes, which reads them
+ * before they are filled (to give back unchanged what was not read): GCC
+ * then says a caller's variable may be used uninitialized, which here is
+ * only copied out and back. */
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#endif
+
 /*
  * Read up to len bytes at addr.  Stops at the first byte that cannot be
  * read; res (may be NULL) says how far it got and why.  Returns res->nread.
@@ -440,8 +475,22 @@ ICH_AS_INLINE_ size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf,
 				 size_t len, struct ich_read_result *res)
 {
 	const uint8_t *p = ich_as_get_(as, addr, len);
-	if (!p || !len)
+	if (!p || !len) {
+		if (__builtin_constant_p(len) && len <= 8) {
+			/* Through a copy of the caller's bytes (those past
+			 * nread stay as they were): buf's address then never
+			 * reaches an out-of-line call, so a caller's local
+			 * (a pointer, a header word) can live in a register
+			 * instead of a store and a load every read (issue
+			 * 12: the two stores of bench_reader's read loop). */
+			uint8_t tmp[8];
+			memcpy(tmp, buf, len);
+			size_t r = ich_as_read_slow(as, addr, tmp, len, res);
+			memcpy(buf, tmp, len);
+			return r;
+		}
 		return ich_as_read_slow(as, addr, buf, len, res);
+	}
 	memcpy(buf, p, len);
 	if (res) {
 		res->nread = len;
@@ -457,7 +506,7 @@ ICH_AS_INLINE_ size_t ich_as_read(struct ich_as *as, uint64_t addr, void *buf,
  * dump holds them contiguously in the mapped file, else NULL (use
  * ich_as_read then).  Valid until the dump is closed.
  *
- * The window moves as for the copying reads (ich_as_table_get): not on
+ * The window moves as for the copying reads (ich_as_get_): not on
  * the usual hit, so a random peek leaves no store that the next one's
  * window test waits on (issue 12: moving it on every hit kept peek at
  * ~0.4 of raw loads on minidumps).  A walker that reads the window after
@@ -498,8 +547,8 @@ ICH_MUST_CHECK ICH_AS_INLINE_ struct ich_error *ich_as_read_exact(struct ich_as 
 }
 
 /* Little-endian typed reads (Windows targets are little-endian).  *out is
- * written only on success.  The slow paths are out of line (the compiler
- * sees *out handed to them, as with any out-of-line read). */
+ * changed only on success.  The slow paths are out of line and get a
+ * local copy of *out, not out (see ich_as_read). */
 ICH_MUST_CHECK struct ich_error *ich_as_read_u8_slow(struct ich_as *as, uint64_t addr, uint8_t *out);
 ICH_MUST_CHECK struct ich_error *ich_as_read_u16_slow(struct ich_as *as, uint64_t addr, uint16_t *out);
 ICH_MUST_CHECK struct ich_error *ich_as_read_u32_slow(struct ich_as *as, uint64_t addr, uint32_t *out);
@@ -508,8 +557,15 @@ ICH_MUST_CHECK struct ich_error *ich_as_read_u64_slow(struct ich_as *as, uint64_
 ICH_MUST_CHECK ICH_AS_INLINE_ struct ich_error *name(struct ich_as *as, uint64_t addr, type *out) \
 {										\
 	const uint8_t *p = ich_as_get_(as, addr, n);				\
-	if (!p)									\
-		return name##_slow(as, addr, out);				\
+	if (!p) {								\
+		/* through a local, as ich_as_read: out's address never	\
+		 * reaches a call, so the caller's variable can stay in a	\
+		 * register */							\
+		type v_ = *out;							\
+		struct ich_error *err_ = name##_slow(as, addr, &v_);		\
+		*out = v_;	/* (its old value on failure) */		\
+		return err_;							\
+	}									\
 	*out = (type)ich_as_load_le_(p, n);					\
 	return NULL;								\
 }
@@ -518,6 +574,9 @@ ICH_AS_TYPED_READ_(ich_as_read_u16, uint16_t, 2)
 ICH_AS_TYPED_READ_(ich_as_read_u32, uint32_t, 4)
 ICH_AS_TYPED_READ_(ich_as_read_u64, uint64_t, 8)
 #undef ICH_AS_TYPED_READ_
+#if defined(__GNUC__) && !defined(__clang__)
+#pragma GCC diagnostic pop
+#endif
 /* Pointer of the space's size, zero-extended. */
 ICH_MUST_CHECK struct ich_error *ich_as_read_ptr(struct ich_as *as, uint64_t addr, uint64_t *out);
 

@@ -314,17 +314,27 @@ static const struct ich_as_ops range_as_ops = {
 	.destroy = range_destroy,
 };
 
+/* The fewest buckets build_dir allows the span: a range is answered by
+ * its bucket's record (one load, one compare) only in the buckets where
+ * it has the most bytes, so a small range near a large one needs buckets
+ * smaller than the distance between them (mid.dmp: a 4 KiB range 256 MiB
+ * after the start of a 110 MiB one shared its 512 MiB bucket with 4,096
+ * buckets and took the window and the table, a quarter of bench_reader's
+ * reads; with 16,384 it has its own 128 MiB bucket, issue 12). */
+#define DIR_FLOOR 16384u
+
 /* The directory of the inline lookup (struct ich_as_window in
  * addrspace.h): the VA from the first segment's start to the last one's
  * end cut into buckets of 2^shift bytes, the smallest shift that keeps
- * them within max(4096, 4 x segments) -- memory bounded by the segment
- * count whatever the dump's addresses: 36 bytes a bucket (4 of index, 32
- * of record), so at most 144 bytes a segment, and 147 KiB for the 4,096
- * buckets of a small dump.  Bucket j holds the last segment starting at
- * or before its first byte, marked crowded when more than two segments
+ * them within max(DIR_FLOOR, 4 x segments) -- memory bounded by the
+ * segment count whatever the dump's addresses: 36 bytes a bucket (4 of
+ * index, 32 of record), so at most 144 bytes a segment, and 576 KiB for
+ * the 16,384 buckets of a small dump.  Bucket j holds the last segment
+ * starting at or before its first byte, marked crowded when more than two segments
  * start inside it (the inline lookup then binary-searches), and that
  * segment's record (struct ich_as_dir_rec; needs span[], so build_dir
- * runs after it is filled).  One pass over the buckets and segments.
+ * runs after it is filled).  One pass over the buckets and segments, the
+ * buckets in which nothing starts copied from the one before.
  * Index and mark share 32 bits: a table of 2^31 - 2 segments or more
  * gets no directory (dir_n 0: every read takes the out-of-line path). */
 static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned *shift)
@@ -339,7 +349,7 @@ static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned 
 	/* the last segment's last byte; segment sizes are > 0 and clamped
 	 * to 2^64 (range_end), so this does not wrap */
 	uint64_t span = ras->seg[n - 1].start + (ras->seg[n - 1].size - 1) - lo;
-	uint64_t cap = 4 * (uint64_t)n > 4096 ? 4 * (uint64_t)n : 4096;
+	uint64_t cap = 4 * (uint64_t)n > DIR_FLOOR ? 4 * (uint64_t)n : DIR_FLOOR;
 	unsigned k = 0;
 	while ((span >> k) >= cap)	/* ends by k = 63: span >> 63 <= 1 */
 		k++;
@@ -349,7 +359,7 @@ static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned 
 	if (!ras->dir || !ras->dir_rec)
 		return &ich_enomem;
 	size_t i = 0;
-	for (uint64_t j = 0; j < nb; j++) {
+	for (uint64_t j = 0; j < nb;) {
 		uint64_t first = lo + (j << k);	/* j << k <= span */
 		while (i + 1 < n && start[i + 1] <= first)
 			i++;
@@ -382,6 +392,19 @@ static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned 
 		uint64_t len = ras->span[best].len;
 		ras->dir_rec[j] = (struct ich_as_dir_rec){ start[best], len >= 8 ? len - 7 : 0, len,
 							   ras->span[best].data };
+		j++;
+		/* The buckets after j - 1 and before the one where segment
+		 * i + 1 starts (none when it starts inside j - 1) have the
+		 * same segment and record: most of a small dump's buckets
+		 * (gaps, or inside one range), a copy each instead of the
+		 * search and the count (issue 12: DIR_FLOOR's buckets cost
+		 * ~30 instructions each to build before, 0.9% of `heap -s`
+		 * on mid.dmp). */
+		uint64_t until = i + 1 < n ? (start[i + 1] - lo) >> k : nb;
+		for (; j < until; j++) {
+			ras->dir[j] = ras->dir[j - 1];
+			ras->dir_rec[j] = ras->dir_rec[j - 1];
+		}
 	}
 	*dn = nb;
 	*shift = k;

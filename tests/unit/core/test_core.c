@@ -595,13 +595,16 @@ static int rec_probe(const struct ich_as_window *w, const uint8_t *file, uint64_
 	return p != NULL;
 }
 
-/* The directory's shape: buckets within max(4096, 4 x segments), the
+/* range_as.c build_dir: at least this many buckets when the span allows */
+#define DIR_FLOOR 16384u
+
+/* The directory's shape: buckets within max(DIR_FLOOR, 4 x segments), the
  * smallest shift that allows, each bucket the naive lower bound of its
  * first byte, crowded exactly when more than two segments start inside
  * it.  Returns whether some bucket is crowded. */
 static bool dir_check(const struct ich_as_window *w, uint64_t last_byte)
 {
-	uint64_t cap = 4 * (uint64_t)w->tab_n > 4096 ? 4 * (uint64_t)w->tab_n : 4096;
+	uint64_t cap = 4 * (uint64_t)w->tab_n > DIR_FLOOR ? 4 * (uint64_t)w->tab_n : DIR_FLOOR;
 	uint64_t span = last_byte - w->dir_base;
 	unsigned k = 0;
 	while ((span >> k) >= cap)
@@ -676,7 +679,7 @@ static void test_range_as_dir(void **state)
 		const struct ich_as_window *w = (const void *)as;
 		assert_true(w->tab_n > 0);
 		assert_true(w->dir_n > 0);
-		assert_true(w->dir_n <= (4 * w->tab_n > 4096 ? 4 * w->tab_n : 4096));
+		assert_true(w->dir_n <= (4 * w->tab_n > DIR_FLOOR ? 4 * w->tab_n : DIR_FLOOR));
 		assert_int_equal(w->dir_base, w->tab_start[0]);
 		assert_int_equal(w->tab_start[w->tab_n], UINT64_MAX);
 		assert_int_equal(w->tab_span[w->tab_n + 1].len, 0);
@@ -861,9 +864,9 @@ static void test_range_as_dir(void **state)
 		}
 		ich_as_destroy(as);
 	}
-	/* 3,000 segments: the 4 x segments cap, not the 4,096 floor */
+	/* 5,000 segments: the 4 x segments cap, not the DIR_FLOOR floor */
 	{
-		enum { M = 3000 };
+		enum { M = 5000 };
 		struct ich_va_range *big = malloc(M * sizeof(*big));
 		uint64_t at = 0x7ff000000000;
 		for (size_t i = 0; i < M; i++) {
@@ -875,7 +878,7 @@ static void test_range_as_dir(void **state)
 		struct ich_as *as;
 		assert_null(ich_range_as_create(d, 8, "t", big, M, &as));
 		const struct ich_as_window *w = (const void *)as;
-		assert_true(w->tab_n > 1024);
+		assert_true(w->tab_n > DIR_FLOOR / 4);
 		dir_check(w, at - 1);
 		for (int k = 0; k < 20000; k++) {
 			const struct ich_va_range *x = &big[(size_t)rand() % M];
@@ -894,6 +897,130 @@ static void test_range_as_dir(void **state)
 	assert_true(fine_rounds >= 1);
 	assert_true(win_stays >= 1000);
 	assert_true(win_moves >= 1000);
+	free_fake(d);
+}
+
+/* The inline lookup of a space with a directory (addrspace.h ich_as_get_,
+ * issue 12) on mid.dmp's layout: a 110 MiB range (here 16 KiB of it in
+ * the file), a 4 KiB range 256 MiB after its start, two pages far below
+ * (one segment) and a third page after them, contiguous in VA but not in
+ * the file.
+ * - With DIR_FLOOR buckets every range is the record of the buckets its
+ *   bytes are in, the 4 KiB one too (with 4,096 buckets it shared the big
+ *   one's): an 8-byte read anywhere in a range is a record hit.
+ * - The order: the bucket's record, then the window, then the index and
+ *   the table (a hit of the table moves the window there).  Seen through
+ *   a window set on purpose over bytes that are not the range's (no
+ *   reader does that): a read the record answers gives the record's
+ *   bytes, one the record declines the window's.  ich_as_peek_window
+ *   asks the window first (the walkers' streams).
+ * - What goes out of line with a constant length (ich_as_read of 8, the
+ *   typed reads) goes through a copy of the caller's bytes: those not
+ *   read stay as they were, *out too when the read fails. */
+static void test_range_as_lookup_order(void **state)
+{
+	(void)state;
+	const uint64_t fsize = 0x8000;
+	struct ich_dump *d = fake_dump(fsize);
+	const uint8_t *f = d->file.data;
+	const struct ich_va_range r[] = {
+		{ 0xb2c1a3f000, 0x1000, 0x0 },     { 0xb2c1a40000, 0x1000, 0x1000 },
+		{ 0xb2c1a41000, 0x1000, 0x3000 },  { 0x1c3a0000000, 0x6df0000, 0x4000 },
+		{ 0x1c3b0000000, 0x1000, 0x2000 },
+	};
+	const uint64_t big = r[3].start, small = r[4].start;
+	struct ich_as *as;
+	assert_null(ich_range_as_create(d, 8, "t", r, 5, &as));
+	const struct ich_as_window *w = (const void *)as;
+	assert_int_equal(w->tab_n, 4);	/* the first two pages are one segment */
+	assert_int_equal(w->dir_shift, 27);	/* 128 MiB buckets (512 MiB with 4,096) */
+	long hits = 0;
+	for (size_t i = 0; i < 5; i++) {
+		if (i == 2)	/* (not mid.dmp's: shares the bucket of the two
+				 * pages before it, their segment is its record) */
+			continue;
+		uint64_t inf = r[i].size < fsize - r[i].file_off ? r[i].size : fsize - r[i].file_off;
+		for (uint64_t o = 0; o + 8 <= inf; o += 8) {
+			uint64_t a = r[i].start + o, b = (a - w->dir_base) >> w->dir_shift;
+			assert_true(b < w->dir_n);
+			assert_ptr_equal(ich_as_rec_find_(w, b, a, 8, NULL), f + r[i].file_off + o);
+			hits++;
+		}
+	}
+	assert_int_equal(hits, (0x2000 + 0x4000 + 0x1000) / 8);
+
+	/* record first: the window claims the big range's first 0x100 bytes
+	 * lie at the file's last 0x100 */
+	uint64_t v = 0;
+	uint8_t b8[8];
+	ich_as_set_window(as, big, 0x100, f + fsize - 0x100);
+	assert_ptr_equal(ich_as_peek(as, big + 0x10, 8), f + 0x4010);
+	assert_null(ich_as_read_u64(as, big + 0x10, &v));
+	assert_memory_equal(&v, f + 0x4010, 8);
+	assert_int_equal(ich_as_read(as, big + 0x10, b8, 8, NULL), 8);
+	assert_memory_equal(b8, f + 0x4010, 8);
+	assert_int_equal(w->base, big);	/* the record's hits left it */
+	assert_ptr_equal(w->data, f + fsize - 0x100);
+	assert_ptr_equal(ich_as_peek_window(as, big + 0x10, 8), f + fsize - 0x100 + 0x10);
+	/* then the window: a 4-byte read in the 4 KiB range's last 7 bytes,
+	 * which the record's one compare declines (lim8) and the table
+	 * would answer */
+	uint32_t u = 0;
+	ich_as_set_window(as, small, 0x1000, f + 0x6000);
+	assert_null(ich_as_read_u32(as, small + 0xffc, &u));
+	assert_memory_equal(&u, f + 0x6ffc, 4);
+	assert_ptr_equal(ich_as_peek(as, small + 0xffa, 4), f + 0x6ffa);
+	/* then the table, which moves the window to the segment */
+	ich_as_set_window(as, big, 0x100, f + 0x4000);
+	assert_null(ich_as_read_u32(as, small + 0xffc, &u));
+	assert_memory_equal(&u, f + 0x2ffc, 4);
+	assert_int_equal(w->base, small);
+	assert_int_equal(w->len, 0x1000);
+	assert_ptr_equal(w->data, f + 0x2000);
+
+	/* out of line through a copy: across the third page's start (two
+	 * segments: read whole, by range_read) */
+	const uint64_t seam = r[2].start - 4;
+	uint8_t want[8];
+	memcpy(want, f + 0x1ffc, 4);
+	memcpy(want + 4, f + 0x3000, 4);
+	assert_int_equal(ich_as_read(as, seam, b8, 8, NULL), 8);
+	assert_memory_equal(b8, want, 8);
+	v = 0;
+	assert_null(ich_as_read_u64(as, seam, &v));
+	assert_memory_equal(&v, want, 8);
+	/* past the 4 KiB range's end: 4 bytes read, the caller's other 4
+	 * kept; a typed read that fails keeps *out */
+	struct ich_read_result res;
+	memset(b8, 0xA5, sizeof(b8));
+	assert_int_equal(ich_as_read(as, small + 0xffc, b8, 8, &res), 4);
+	assert_int_equal(res.nread, 4);
+	assert_int_equal(res.why, ICH_MISS_NOT_CAPTURED);
+	assert_int_equal(res.miss_addr, small + 0x1000);
+	assert_memory_equal(b8, f + 0x2ffc, 4);
+	for (int k = 4; k < 8; k++)
+		assert_int_equal(b8[k], 0xA5);
+	v = 0xA5A5A5A5A5A5A5A5ull;
+	struct ich_error *e = ich_as_read_u64(as, small + 0xffc, &v);
+	assert_non_null(e);
+	ich_error_destroy(e);
+	assert_int_equal(v, 0xA5A5A5A5A5A5A5A5ull);
+	u = 0x5A5A5A5A;
+	e = ich_as_read_u32(as, small + 0xffe, &u);
+	assert_non_null(e);
+	ich_error_destroy(e);
+	assert_int_equal(u, 0x5A5A5A5A);
+	uint16_t h = 0x1234;
+	e = ich_as_read_u16(as, small + 0x1000, &h);
+	assert_non_null(e);
+	ich_error_destroy(e);
+	assert_int_equal(h, 0x1234);
+	uint8_t c = 0x77;
+	e = ich_as_read_u8(as, small - 1, &c);
+	assert_non_null(e);
+	ich_error_destroy(e);
+	assert_int_equal(c, 0x77);
+	ich_as_destroy(as);
 	free_fake(d);
 }
 
@@ -1398,6 +1525,7 @@ int main(void)
 		cmocka_unit_test(test_range_as_window),
 		cmocka_unit_test(test_range_as_table),
 		cmocka_unit_test(test_range_as_dir),
+		cmocka_unit_test(test_range_as_lookup_order),
 		cmocka_unit_test(test_range_as_sorted),
 		cmocka_unit_test(test_list_walk),
 		cmocka_unit_test(test_gzip),
