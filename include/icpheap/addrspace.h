@@ -353,8 +353,10 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, 
 	return ich_as_dir_find_(w, b, addr, n, to_tab);
 }
 
-/* The same, moving the window as the copying reads and ich_as_peek do
- * (ich_as_get_): a hit of a bucket's record or of the region cache
+/* The directory or region-cache lookup alone, without the window test
+ * (the tests use it to see what the directory answers), moving the
+ * window as the copying reads and ich_as_peek do (ich_as_get_): a hit of a
+ * bucket's record or of the region cache
  * (kernel dumps) leaves the window where it is, so a random read leaves
  * no store that the next one's window test waits on, and the walkers'
  * nearby reads keep the window ich_as_peek_window put them in (issue

@@ -707,7 +707,6 @@ static __attribute__((noinline, target("avx2"))) char *run_stretch_avx2(struct i
 }
 #endif
 
-/* 0: chosen by the CPU on first use; 1: baseline; 2: AVX2. */
 /* The templates store each address's digits as two 8-byte words whose
  * first digit is the lowest byte (ich_hex16_text): little-endian hosts
  * only (ICH_HEX_STORE, fmt.h); elsewhere every block goes through the
@@ -718,6 +717,7 @@ static __attribute__((noinline, target("avx2"))) char *run_stretch_avx2(struct i
 #define RUN_TEMPLATES 0
 #endif
 
+/* 0: chosen by the CPU on first use; 1: baseline; 2: AVX2. */
 static int run_path;
 
 int ich_json_run_path(int path)
