@@ -809,10 +809,15 @@ static inline unsigned popcount64(uint64_t x)
 	return (unsigned)((x * 0x0101010101010101ull) >> 56);
 }
 
-/* Blocks 32*i .. 32*i+31's bitmap entries (2 bits each) as one word, the
- * entries past bc cleared; bits holds (bc * 2 + 7) / 8 bytes. */
+/* Blocks i .. i + 31's bitmap entries (2 bits each; i < bc, a multiple
+ * of 4) as one word, the entries past bc cleared; bits holds
+ * (bc * 2 + 7) / 8 bytes. */
 static inline uint64_t lfh_bitmap_word(const uint8_t *bits, uint32_t bc, uint32_t i)
 {
+	/* all 32 blocks below bc (every word but a subsegment's last):
+	 * bytes i / 4 .. i / 4 + 7, inside the bitmap, nothing to clear */
+	if (bc - i >= 32)
+		return ich_le64(bits + i / 4);
 	uint64_t bmlen = ((uint64_t)bc * 2 + 7) / 8, at = i / 4, wd;
 	if (bmlen - at >= 8) {
 		wd = ich_le64(bits + at);
@@ -835,26 +840,46 @@ static uint32_t lfh_busy_count(const uint8_t *bits, uint32_t bc)
 	return n;
 }
 
+/*
+ * The lines of the trailers (a block's last 2 bytes) of the blocks
+ * LFH_AHEAD bytes past blocks i .. i + 31 (blk0 the first block, bs
+ * apart) requested now, none lim or more bytes past blk0 (lim: at most
+ * the view's bytes from blk0): with each bitmap word (lfh_bulk, lfh_runs'
+ * word path), as a trailer load is the walks' only read of block memory,
+ * and without this each stalled (perf: ~60% of lfh_bulk's loop, a third
+ * of lfh_runs') where a read pass streams.  A line apart, or a block apart
+ * for blocks of a line or more (a block's other lines are not read).
+ */
+#define LFH_AHEAD 1536u
+static inline void lfh_prefetch_trailers(const struct view *v, uint64_t blk0, uint32_t i, uint32_t bs,
+					 uint64_t lim)
+{
+	uint64_t o = (uint64_t)i * bs + LFH_AHEAD + bs - 2, e = o + 32ull * bs;
+	uint64_t step = bs < 64 ? 64 : bs;
+	if (e > lim)
+		e = lim;
+	for (; o < e; o += step)
+		__builtin_prefetch(view_at(v, blk0 + o));
+}
+
 /* An LFH subsegment's blocks counted into the totals (and -stat's table)
  * without a block record each: the 2-bit BlockBitmap is read 32 blocks at
  * a time, busy blocks counted by population count, and only a busy block
  * whose "unused bytes" bit is set is read (its trailer), in address order
  * as the per-block loop below reads them (same problems, same order). */
-#define LFH_AHEAD 1536u
 static void lfh_bulk(struct seg_walk *s, const struct view *v, const uint8_t *bits, uint32_t bc,
 		     uint64_t blk0, uint16_t bs)
 {
 	struct ich_heap *heap = s->w.heap;
 	uint64_t nbusy = 0, nfull = 0, unused_sum = 0;
+	/* the prefetches' bound: the blocks' end, or the view's if it ends
+	 * first */
+	uint64_t pf_lim = (uint64_t)bc * bs, in_view = view_has(v, blk0, 0) ? v->n - (blk0 - v->base) : 0;
+	if (pf_lim > in_view)
+		pf_lim = in_view;
 	for (uint32_t i = 0; i < bc && !s->w.err; i += 32) {
 		uint64_t wd = lfh_bitmap_word(bits, bc, i);
-		/* The lines of the next word's blocks LFH_AHEAD bytes on are
-		 * requested now: the trailer loads below are the walk's only
-		 * reads of block memory, and without this each stalled (perf:
-		 * ~60% of the loop) where a read pass streams. */
-		uint64_t ahead = blk0 + (uint64_t)i * bs + LFH_AHEAD;
-		for (uint64_t a = ahead; a < ahead + 32u * bs && view_has(v, a, 1); a += 64)
-			__builtin_prefetch(view_at(v, a));
+		lfh_prefetch_trailers(v, blk0, i, bs, pf_lim);
 		uint64_t busy = wd & 0x5555555555555555ull;
 		uint64_t trail = (wd >> 1) & busy;
 		unsigned nb = popcount64(busy);
@@ -1003,10 +1028,7 @@ static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bi
 	uint32_t n_free = 0, n_busy0 = 0;
 	/* every block's trailer in the view: no check per block */
 	bool all_in = bs >= 2 && view_has(v, blk0, (uint64_t)bc * bs);
-	uint64_t span = (uint64_t)bc * bs;
-	/* the trailers' lines requested LFH_AHEAD bytes on: a line apart, or
-	 * a block apart for blocks of a line or more */
-	uint64_t pf_step = bs < 64 ? 64 : bs, pf_span = 32ull * bs;
+	uint64_t pf_lim = (uint64_t)bc * bs;
 	for (uint32_t i = 0; i < bc;) {
 		if (rk.nk == 256) {
 			memset(rk.kmap, 0, sizeof(rk.kmap));
@@ -1017,15 +1039,7 @@ static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bi
 		uint32_t i0 = i, lim = bc - i0 < RUN_MAX ? bc : i0 + RUN_MAX;
 		while (i < lim) {
 			if (!(i & 31) && all_in) {
-				/* as lfh_bulk (heap -s) requests them: the
-				 * trailer loads are the walk's only reads of
-				 * block memory, and each stalled the loop (perf:
-				 * a third of it) where -s streams */
-				uint64_t o = (uint64_t)i * bs + LFH_AHEAD + bs - 2, e = o + pf_span;
-				if (e > span)
-					e = span;
-				for (; o < e; o += pf_step)
-					__builtin_prefetch(view_at(v, blk0 + o));
+				lfh_prefetch_trailers(v, blk0, i, bs, pf_lim);
 				/*
 				 * 32 blocks from one bitmap word: the blocks
 				 * without a trailer are free or busy with 0
@@ -1040,7 +1054,7 @@ static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bi
 				 * split before a 257th kind).
 				 */
 				if (lim - i >= 32) {
-					uint64_t wd = ich_le64(bits + i / 4);	/* i + 32 <= bc */
+					uint64_t wd = lfh_bitmap_word(bits, bc, i);
 					uint32_t mb = even_bits(wd), mt = mb & even_bits(wd >> 1);
 					if ((mb == 0xFFFFFFFFu || rk.k_free >= 0) && ((mb & ~mt) == 0 || rk.k_busy0 >= 0)) {
 						uint8_t *kp = kind + (i - i0);
