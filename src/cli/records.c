@@ -618,20 +618,22 @@ static struct {
 	uint32_t len;
 } run_tmpl[256];
 
-/* 32 bytes from an aligned template to anywhere.  The AVX2 build (wide)
- * moves them as a vector type, one load and one store (gcc 12 moves a
- * 32-byte memcpy as two 16-byte halves even there); the baseline build as
- * a memcpy, two 16-byte moves (the vector type without AVX went through
- * the stack there: 5.1 vs 4.2 read passes for seg.dmp). */
+/* 32 bytes from an aligned template (src) to anywhere.  The AVX2 build
+ * (wide) moves them as a vector type, one load and one store (gcc 12
+ * moves a 32-byte memcpy as two 16-byte halves even there); the baseline
+ * build as a memcpy, two 16-byte moves (the vector type without AVX went
+ * through the stack there: 5.1 vs 4.2 read passes for seg.dmp).  Always
+ * inlined, so wide is a constant and the move is compiled with the
+ * target of the build it is in. */
 typedef char move32u __attribute__((vector_size(32), aligned(1), may_alias));
 typedef char move32a __attribute__((vector_size(32), may_alias));
-#define MOVE32(dst, src)                                                                     \
-	do {                                                                                 \
-		if (wide)                                                                    \
-			*(move32u *)(void *)(dst) = *(const move32a *)(const void *)(src);   \
-		else                                                                         \
-			memcpy((dst), (src), 32);                                            \
-	} while (0)
+static inline __attribute__((always_inline)) void move32(char *dst, const char *src, const bool wide)
+{
+	if (wide)
+		*(move32u *)(void *)dst = *(const move32a *)(const void *)src;
+	else
+		memcpy(dst, src, 32);
+}
 
 typedef char *run_stretch_t(struct ich_json *j, char *p, const uint8_t *kind, unsigned nkinds, size_t i,
 			    size_t end, uint64_t hdr, uint64_t usr, uint64_t stride, unsigned nh, unsigned nu);
@@ -671,12 +673,12 @@ static inline __attribute__((always_inline)) char *run_stretch_body(struct ich_j
 		ich_hex16_text((uint64_t)(uint32_t)hdr << 32 | (uint32_t)usr, &hl, &ul);
 		/* 4 moves always (past the object's end: scratch in the
 		 * room), then the rest */
-		MOVE32(p, t);
-		MOVE32(p + 32, t + 32);
-		MOVE32(p + 64, t + 64);
-		MOVE32(p + 96, t + 96);
+		move32(p, t, wide);
+		move32(p + 32, t + 32, wide);
+		move32(p + 64, t + 64, wide);
+		move32(p + 96, t + 96, wide);
 		for (uint32_t o = 128; o < len; o += 32)
-			MOVE32(p + o, t + o);
+			move32(p + o, t + o, wide);
 		memcpy(p + 6 + nh, &hl, 8);
 		memcpy(p + 18 + nh + nu, &ul, 8);
 		p += len;
