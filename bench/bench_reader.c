@@ -98,7 +98,8 @@ struct pass_in {
 	size_t n;
 };
 
-#define PASS_FN_(name, dep, body)							\
+/* name: the loop body_ (a *_BODY_ macro below) expands, given dep (0 or 1) */
+#define PASS_FN_(name, dep, body_)							\
 static __attribute__((noinline, aligned(64))) double name(const struct pass_in *in, uint64_t *sum, \
 							  uint64_t *bad)			\
 {											\
@@ -112,7 +113,7 @@ static __attribute__((noinline, aligned(64))) double name(const struct pass_in *
 	uint64_t z = zero_source, s = 0, nbad = 0, v = 0;				\
 	(void)as; (void)file; (void)fsize; (void)addr; (void)foff;			\
 	double t0 = bench_cpu();							\
-	body										\
+	body_(dep)									\
 	double t = bench_cpu() - t0;							\
 	*sum = s;									\
 	*bad = nbad;									\
@@ -160,16 +161,16 @@ static __attribute__((noinline, aligned(64))) double name(const struct pass_in *
 		s += v;									\
 	}
 
-PASS_FN_(pass_raw_i, 0, RAW_BODY_(0))
-PASS_FN_(pass_raw2_i, 0, RAW_BODY_(0))
-PASS_FN_(pass_read_i, 0, READ_BODY_(0))
-PASS_FN_(pass_u64_i, 0, U64_BODY_(0))
-PASS_FN_(pass_peek_i, 0, PEEK_BODY_(0))
-PASS_FN_(pass_raw_d, 1, RAW_BODY_(1))
-PASS_FN_(pass_raw2_d, 1, RAW_BODY_(1))
-PASS_FN_(pass_read_d, 1, READ_BODY_(1))
-PASS_FN_(pass_u64_d, 1, U64_BODY_(1))
-PASS_FN_(pass_peek_d, 1, PEEK_BODY_(1))
+PASS_FN_(pass_raw_i, 0, RAW_BODY_)
+PASS_FN_(pass_raw2_i, 0, RAW_BODY_)
+PASS_FN_(pass_read_i, 0, READ_BODY_)
+PASS_FN_(pass_u64_i, 0, U64_BODY_)
+PASS_FN_(pass_peek_i, 0, PEEK_BODY_)
+PASS_FN_(pass_raw_d, 1, RAW_BODY_)
+PASS_FN_(pass_raw2_d, 1, RAW_BODY_)
+PASS_FN_(pass_read_d, 1, READ_BODY_)
+PASS_FN_(pass_u64_d, 1, U64_BODY_)
+PASS_FN_(pass_peek_d, 1, PEEK_BODY_)
 
 static double (*const pass_fn[2][NPATH])(const struct pass_in *, uint64_t *, uint64_t *) = {
 	{ pass_raw_i, pass_read_i, pass_u64_i, pass_peek_i, pass_raw2_i },
