@@ -139,36 +139,47 @@ struct ich_as_window {
 	const uint64_t *tab_start;
 	const struct ich_as_span *tab_span;
 	size_t tab_n;
-	/* The table's directory: VA from dir_base cut into dir_n buckets of
-	 * 2^dir_shift bytes; dir[b] is the last segment that starts at or
-	 * before bucket b's first byte, so a read its record (below) does
-	 * not hold finds its segment with one load and at most two compares
-	 * (no binary
-	 * search: its log2(n) dependent loads and compares were what
-	 * separated a random read from a raw load, issue 12).  A bucket in
-	 * which more than two segments start is marked ICH_AS_DIR_CROWDED:
-	 * there the lookup is the binary search.  dir_n 0: no directory
-	 * (nothing is looked up inline).  A kernel space has none and sets
-	 * dir_shift ICH_AS_REG_SHIFT (dir_base 0): its bucket number is then
-	 * the region number its region cache (reg below) looks up, which
-	 * saves that lookup a shift and spares the range directory's reads
-	 * a test of reg (issue 12). */
+	/* The table's directory: the VA cut into buckets of 2^dir_shift
+	 * bytes, bucket B = addr >> dir_shift, which lives in slot B &
+	 * (ICH_AS_DIR_SLOTS - 1) of dir and dir_rec.  The buckets from the
+	 * first segment's (dir_lo) to the last one's are dir_n <=
+	 * ICH_AS_DIR_SLOTS, so no two of them share a slot; an address
+	 * outside them shares a slot with one inside, where the bounds
+	 * checks below decline it (no segment holds it).  A slot is a
+	 * direct-mapped table's, not a range's, so the lookup needs no base
+	 * and no count: the record's pointer, the shift and the record
+	 * (issue 12: each load of the space's fields a random read made
+	 * cost ~0.05 of raw loads on mid.dmp; nine loads a read were ~0.5,
+	 * six ~0.6, docs/dev-notes/2026-12-02/dir-slots.md).
+	 * dir[s]: the last segment that starts at or before its bucket's
+	 * first byte, so a read its record (below) does not hold finds its
+	 * segment with one load and at most two compares (no binary search:
+	 * its log2(n) dependent loads and compares were what separated a
+	 * random read from a raw load, issue 12).  A bucket in which more
+	 * than two segments start is marked ICH_AS_DIR_CROWDED: there the
+	 * lookup is the binary search.  Only the buckets where a segment
+	 * has bytes in the file are filled; the others stay zero (segment
+	 * 0, a record of length 0), which the bounds checks decline, so a
+	 * small dump touches a few pages of the tables, not all of them.
+	 * dir_rec NULL: no directory (a kernel space, or a table too large
+	 * for one); then nothing is looked up in the table inline. */
 	const uint32_t *dir;
-	/* dir_rec[b]: the segment with the most bytes in bucket b itself
-	 * (struct ich_as_dir_rec), so that a read inside it, the usual case,
-	 * is the bucket's number, one load of its record and one compare,
-	 * no dependent loads of the index, the two steps and the table
-	 * after it (issue 12: ~26 instructions a random read instead of
-	 * ~44; on 4,224 ranges ~0.4 -> ~0.6 of raw loads, docs/dev-notes/
+	/* dir_rec[s]: the segment with the most bytes in slot s's bucket
+	 * itself (struct ich_as_dir_rec), so that a read inside it, the
+	 * usual case, is the slot number, one load of its record and one
+	 * compare, no dependent loads of the index, the two steps and the
+	 * table after it (issue 12: ~26 instructions a random read instead
+	 * of ~44; on 4,224 ranges ~0.4 -> ~0.6 of raw loads, docs/dev-notes/
 	 * 2026-12-01/mdmp-read.md).  The copying reads and ich_as_peek ask
 	 * it before the window (ich_as_get_).  What the record declines
 	 * (another segment of the bucket, a read in a segment's last 7
 	 * bytes through the one-compare form, a read across its end) goes
 	 * to the window, then dir, the two steps and the table. */
 	const struct ich_as_dir_rec *dir_rec;
-	uint64_t dir_base;
-	uint64_t dir_n;
 	unsigned dir_shift;
+	unsigned dir_rec_shift;	/* dir_shift - ICH_AS_DIR_REC_LOG2 (below) */
+	uint64_t dir_lo;	/* the first segment's bucket (the tests) */
+	uint64_t dir_n;		/* buckets from it to the last segment's */
 	/* Spaces translated through page tables (kernel dumps): the VA
 	 * regions the out-of-line path has translated (struct
 	 * ich_as_regions): a large page (2 MiB, 1 GiB, 4 MiB) whose bytes lie
@@ -181,6 +192,29 @@ struct ich_as_window {
 };
 
 #define ICH_AS_DIR_CROWDED 0x80000000u
+/* Slots of the directory (a power of two): the buckets of a space's
+ * ranges are at most this many.  Its tables are mapped, not filled, so
+ * the slots no range uses cost no memory. */
+#define ICH_AS_DIR_SLOTS 65536u
+
+/* log2 of sizeof(struct ich_as_dir_rec); a bucket is at least that many
+ * bytes, so the record's offset in dir_rec is one shift and one AND of
+ * the address (ich_as_rec_find_). */
+#define ICH_AS_DIR_REC_LOG2 5
+
+/* The directory slot of addr's bucket. */
+ICH_AS_INLINE_ size_t ich_as_dir_slot(const struct ich_as_window *w, uint64_t addr)
+{
+	return (size_t)(addr >> w->dir_shift) & (ICH_AS_DIR_SLOTS - 1);
+}
+
+/* p, which points into the mapping, is not NULL: after inlining, the
+ * caller's test of a hit's pointer then goes (one branch fewer a read). */
+#if defined(__GNUC__)
+#define ICH_AS_NONNULL_(p) do { if (!(p)) __builtin_unreachable(); } while (0)
+#else
+#define ICH_AS_NONNULL_(p) ((void)(p))
+#endif
 
 /* The bytes [addr, addr + n) inside the window, or NULL. */
 ICH_AS_INLINE_ const uint8_t *ich_as_window_get(const struct ich_as *as,
@@ -188,8 +222,11 @@ ICH_AS_INLINE_ const uint8_t *ich_as_window_get(const struct ich_as *as,
 {
 	const struct ich_as_window *w = (const struct ich_as_window *)(const void *)as;
 	uint64_t o = addr - w->base;
-	if (__builtin_constant_p(n) && n == 8 ? o < w->lim8 : o < w->len && n <= w->len - o)
-		return w->data + o;
+	if (__builtin_constant_p(n) && n == 8 ? o < w->lim8 : o < w->len && n <= w->len - o) {
+		const uint8_t *p = w->data + o;
+		ICH_AS_NONNULL_(p);
+		return p;
+	}
 	return NULL;
 }
 
@@ -213,7 +250,9 @@ ICH_AS_INLINE_ const uint8_t *ich_as_hit_(struct ich_as_window *to, uint64_t bas
 {
 	if (to)
 		ich_as_window_to_(to, base, len, data);
-	return data + o;
+	const uint8_t *p = data + o;
+	ICH_AS_NONNULL_(p);
+	return p;
 }
 
 /* Index of the last entry of the sorted start[0..n) that is <= addr, or 0
@@ -233,13 +272,16 @@ static inline size_t ich_as_table_index(const uint64_t *start, size_t n, uint64_
 
 /* Index of the segment that may hold addr: the last one that starts at or
  * before it, 0 when none does, or up to two past the last segment when
- * addr is UINT64_MAX (the padding entries: length 0).  w->dir_n > 0 and
- * addr's bucket < w->dir_n.  Whatever it answers, the caller's bounds
- * check decides: the directory can only make a lookup slower (a miss
- * the out-of-line path then answers), never read a wrong byte. */
-ICH_AS_INLINE_ size_t ich_as_dir_index(const struct ich_as_window *w, uint64_t bucket, uint64_t addr)
+ * addr is UINT64_MAX (the padding entries: length 0); s is addr's slot
+ * (ich_as_dir_slot), w->dir_rec not NULL.  Whatever it answers, the
+ * caller's bounds check decides: the directory can only make a lookup
+ * slower (a miss the out-of-line path then answers), never read a wrong
+ * byte -- so a slot that is not addr's bucket's (addr outside the
+ * ranges' buckets) or that was never filled (a bucket without a
+ * segment's bytes) is harmless. */
+ICH_AS_INLINE_ size_t ich_as_dir_index(const struct ich_as_window *w, size_t s, uint64_t addr)
 {
-	uint32_t d = w->dir[bucket];
+	uint32_t d = w->dir[s];
 	size_t i = d & ~ICH_AS_DIR_CROWDED;
 	if (d & ICH_AS_DIR_CROWDED)
 		i = ich_as_table_index(w->tab_start, w->tab_n, addr);
@@ -252,8 +294,7 @@ ICH_AS_INLINE_ size_t ich_as_dir_index(const struct ich_as_window *w, uint64_t b
 
 /* The bytes [addr, addr + n) if a large page or a 4 KiB page in w's
  * region cache holds them all, else NULL; r is addr's region, addr >>
- * ICH_AS_REG_SHIFT (ich_as_table_find_ computes it as its bucket number:
- * a kernel space has dir_base 0, dir_shift ICH_AS_REG_SHIFT and dir_n 0).
+ * ICH_AS_REG_SHIFT.
  * A hit moves the window *to there when to is not NULL.
  *
  * A 4 KiB page that starts where the window ends is answered here too.
@@ -304,37 +345,42 @@ ICH_AS_INLINE_ bool ich_as_rec_holds_(const struct ich_as_dir_rec *r, uint64_t o
 	return o < r->len && n <= r->len - o;
 }
 
-/* The bytes [addr, addr + n) if bucket b's record holds them all, else
- * NULL.  b < w->dir_n.  A hit moves the window *to there when to is not
- * NULL. */
-ICH_AS_INLINE_ const uint8_t *ich_as_rec_find_(const struct ich_as_window *w, uint64_t b,
+/* The bytes [addr, addr + n) if the record of addr's slot holds them
+ * all, else NULL.  w->dir_rec not NULL.  A hit moves the window *to there
+ * when to is not NULL.  The record's place is computed from the address
+ * with dir_rec_shift (no slot number, no multiply: two instructions
+ * fewer a read than &dir_rec[ich_as_dir_slot()]). */
+ICH_AS_INLINE_ const uint8_t *ich_as_rec_find_(const struct ich_as_window *w,
 					       uint64_t addr, size_t n, struct ich_as_window *to)
 {
-	const struct ich_as_dir_rec *r = &w->dir_rec[b];
+	size_t off = (size_t)(addr >> w->dir_rec_shift) &
+		     ((size_t)(ICH_AS_DIR_SLOTS - 1) << ICH_AS_DIR_REC_LOG2);
+	const struct ich_as_dir_rec *r = (const struct ich_as_dir_rec *)(const void *)((const char *)w->dir_rec + off);
 	uint64_t o = addr - r->start;
 	if (!ich_as_rec_holds_(r, o, n))
 		return NULL;
 	return ich_as_hit_(to, r->start, r->len, r->data, o);
 }
 
-/* The bytes [addr, addr + n) if the segment that bucket b's index and its
- * two steps find holds them all in the file, else NULL.  b < w->dir_n.  A
- * hit moves the window *to there when to is not NULL. */
-ICH_AS_INLINE_ const uint8_t *ich_as_dir_find_(const struct ich_as_window *w, uint64_t b,
+/* The bytes [addr, addr + n) if the segment that the index of addr's
+ * slot and its two steps find holds them all in the file, else NULL.
+ * w->dir_rec not NULL.  A hit moves the window *to there when to is not
+ * NULL. */
+ICH_AS_INLINE_ const uint8_t *ich_as_dir_find_(const struct ich_as_window *w,
 					       uint64_t addr, size_t n, struct ich_as_window *to)
 {
-	size_t i = ich_as_dir_index(w, b, addr);
+	size_t i = ich_as_dir_index(w, ich_as_dir_slot(w, addr), addr);
 	uint64_t start = w->tab_start[i], o = addr - start;
-	const struct ich_as_span *s = &w->tab_span[i];
-	if (o < s->len && n <= s->len - o)
-		return ich_as_hit_(to, start, s->len, s->data, o);
+	const struct ich_as_span *sp = &w->tab_span[i];
+	if (o < sp->len && n <= sp->len - o)
+		return ich_as_hit_(to, start, sp->len, sp->data, o);
 	return NULL;
 }
 
 /* The bytes [addr, addr + n) if one segment of the range table holds them
  * all in the file, else NULL (not in the table, straddling two segments,
  * past the end of the file: the out-of-line path then says why); in a
- * space without a directory (dir_n 0), the same from one large page or
+ * space without a directory (dir_rec NULL), the same from one large page or
  * 4 KiB page of the region cache.  With a directory: the bucket's record,
  * then the bucket's index, its two steps and the table.  A hit moves the
  * window *to there when to is not NULL; a hit that only the table gave
@@ -344,13 +390,12 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, 
 						 size_t n, struct ich_as_window *to,
 						 struct ich_as_window *to_tab)
 {
-	uint64_t b = (addr - w->dir_base) >> w->dir_shift;
-	if (b >= w->dir_n)	/* (a kernel space: b is addr's region) */
-		return ich_as_region_get_(w, b, addr, n, to);
-	const uint8_t *p = ich_as_rec_find_(w, b, addr, n, to);
+	if (!w->dir_rec)
+		return ich_as_region_get_(w, addr >> ICH_AS_REG_SHIFT, addr, n, to);
+	const uint8_t *p = ich_as_rec_find_(w, addr, n, to);
 	if (p)
 		return p;
-	return ich_as_dir_find_(w, b, addr, n, to_tab);
+	return ich_as_dir_find_(w, addr, n, to_tab);
 }
 
 /* The directory or region-cache lookup alone, without the window test
@@ -383,17 +428,16 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_get(struct ich_as *as, uint64_t addr,
 ICH_AS_INLINE_ const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size_t n)
 {
 	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
-	uint64_t b = (addr - w->dir_base) >> w->dir_shift;
 	const uint8_t *p;
-	if (b < w->dir_n) {
-		p = ich_as_rec_find_(w, b, addr, n, NULL);
+	if (w->dir_rec) {
+		p = ich_as_rec_find_(w, addr, n, NULL);
 		if (p)
 			return p;
 		p = ich_as_window_get(as, addr, n);
-		return p ? p : ich_as_dir_find_(w, b, addr, n, w);
+		return p ? p : ich_as_dir_find_(w, addr, n, w);
 	}
 	p = ich_as_window_get(as, addr, n);
-	return p ? p : ich_as_region_get_(w, b, addr, n, NULL);
+	return p ? p : ich_as_region_get_(w, addr >> ICH_AS_REG_SHIFT, addr, n, NULL);
 }
 
 /* The same, moving the window to the segment, large page or 4 KiB page

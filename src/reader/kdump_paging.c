@@ -855,9 +855,6 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 		pf->fieldsz[0] = 12; pf->fieldsz[1] = 10; pf->fieldsz[2] = 10;
 	}
 	pas->as.win.reg = pas->rc;
-	/* the range directory's bucket number is then the region number
-	 * (addrspace.h ich_as_table_find_) */
-	pas->as.win.dir_shift = ICH_AS_REG_SHIFT;
 	*ret = &pas->as;
 	return NULL;
 }

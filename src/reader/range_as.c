@@ -18,16 +18,25 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 #include "reader/reader.h"
+
+/* The directory's two tables, ICH_AS_DIR_SLOTS entries each, mapped
+ * rather than allocated: their pages are zero until written, and
+ * build_dir writes only the slots of buckets where a segment has bytes,
+ * so a small dump costs a few pages, not 2.25 MiB (a heap allocation
+ * of that size may come back used and need clearing). */
+#define DIR_BYTES ((size_t)ICH_AS_DIR_SLOTS * sizeof(uint32_t))
+#define DIR_REC_BYTES ((size_t)ICH_AS_DIR_SLOTS * sizeof(struct ich_as_dir_rec))
 
 struct range_as {
 	struct ich_as as;
 	struct ich_va_range *seg;	/* sorted, non-overlapping */
 	uint64_t *starts;		/* seg[i].start, dense for the search */
 	struct ich_as_span *span;	/* seg[i]'s bytes in the file */
-	uint32_t *dir;			/* the inline lookup's directory */
-	struct ich_as_dir_rec *dir_rec;	/* and its buckets' records */
+	uint32_t *dir;			/* the inline lookup's directory, */
+	struct ich_as_dir_rec *dir_rec;	/* its slots' records (mapped) */
 	size_t nseg;
 	const uint8_t *data;
 	uint64_t file_size;
@@ -303,8 +312,10 @@ static void range_destroy(struct ich_as *as)
 	free(ras->seg);
 	free(ras->starts);
 	free(ras->span);
-	free(ras->dir);
-	free(ras->dir_rec);
+	if (ras->dir)
+		munmap(ras->dir, DIR_BYTES);
+	if (ras->dir_rec)
+		munmap(ras->dir_rec, DIR_REC_BYTES);
 	free(ras);
 }
 
@@ -323,20 +334,59 @@ static const struct ich_as_ops range_as_ops = {
  * reads; with 16,384 it has its own 128 MiB bucket, issue 12). */
 #define DIR_FLOOR 16384u
 
+/* Fill bucket B's slot: dir, the last segment starting at or before
+ * its first byte (*i, moved forward; none: 0) marked crowded when more
+ * than two segments start inside the bucket, and the record of the
+ * segment with the most file bytes in the bucket (segment *i when none
+ * starts inside: no count needed).  Returns whether one starts
+ * inside. */
+static bool fill_bucket(struct range_as *ras, unsigned k, uint64_t B, size_t *i)
+{
+	const uint64_t *start = ras->starts;
+	size_t n = ras->nseg;
+	uint64_t first = B << k;
+	uint64_t last = first + (((uint64_t)1 << k) - 1);	/* B <= 2^64 - 1 >> k */
+	while (*i + 1 < n && start[*i + 1] <= first)
+		(*i)++;
+	/* segments starting inside the bucket, after *i (they start past
+	 * first; segment 0 may start inside too, then *i is 0 and it is
+	 * the bucket's index) */
+	size_t c = 0;
+	for (size_t x = *i + 1; x < n && start[x] <= last && c <= 2; x++)
+		c++;
+	size_t slot = (size_t)(B & (ICH_AS_DIR_SLOTS - 1));
+	ras->dir[slot] = (uint32_t)*i | (c > 2 ? ICH_AS_DIR_CROWDED : 0);
+	size_t best = *i;
+	if (c) {
+		uint64_t most = 0;
+		for (size_t x = *i; x < n && start[x] <= last; x++) {
+			uint64_t a = start[x] > first ? start[x] : first;
+			/* span[x] ends at or below 2^64 - 1: no wrap */
+			uint64_t e = start[x] + ras->span[x].len;
+			uint64_t in = e > a ? (e - 1 < last ? e - 1 : last) - a + 1 : 0;
+			if (in > most) {
+				most = in;
+				best = x;
+			}
+		}
+	}
+	uint64_t len = ras->span[best].len;
+	ras->dir_rec[slot] = (struct ich_as_dir_rec){ start[best], len >= 8 ? len - 7 : 0, len,
+						      ras->span[best].data };
+	return c != 0;
+}
+
 /* The directory of the inline lookup (struct ich_as_window in
- * addrspace.h): the VA from the first segment's start to the last one's
- * end cut into buckets of 2^shift bytes, the smallest shift that keeps
- * them within max(DIR_FLOOR, 4 x segments) -- memory bounded by the
- * segment count whatever the dump's addresses: 36 bytes a bucket (4 of
- * index, 32 of record), so at most 144 bytes a segment, and 576 KiB for
- * the 16,384 buckets of a small dump.  Bucket j holds the last segment
- * starting at or before its first byte, marked crowded when more than two segments
- * start inside it (the inline lookup then binary-searches), and that
- * segment's record (struct ich_as_dir_rec; needs span[], so build_dir
- * runs after it is filled).  One pass over the buckets and segments, the
- * buckets in which nothing starts copied from the one before.
+ * addrspace.h): the VA cut into buckets of 2^shift bytes, the smallest
+ * shift that keeps the buckets from the first segment's to the last
+ * one's within max(DIR_FLOOR, 4 x segments), at most ICH_AS_DIR_SLOTS,
+ * each in its own slot.  The slots of buckets where some segment has
+ * bytes in the file are filled (fill_bucket); a run of buckets inside
+ * one segment where nothing else starts is copied from the first.  Work
+ * and pages written: the segments plus their buckets, not the span.
  * Index and mark share 32 bits: a table of 2^31 - 2 segments or more
- * gets no directory (dir_n 0: every read takes the out-of-line path). */
+ * gets no directory (dir_rec NULL: every read takes the out-of-line
+ * path). */
 static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned *shift)
 {
 	const uint64_t *start = ras->starts;
@@ -345,68 +395,62 @@ static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned 
 	*shift = 0;
 	if (!n || n >= ICH_AS_DIR_CROWDED - 2)
 		return NULL;
-	uint64_t lo = start[0];
 	/* the last segment's last byte; segment sizes are > 0 and clamped
 	 * to 2^64 (range_end), so this does not wrap */
-	uint64_t span = ras->seg[n - 1].start + (ras->seg[n - 1].size - 1) - lo;
+	uint64_t last = ras->seg[n - 1].start + (ras->seg[n - 1].size - 1);
 	uint64_t cap = 4 * (uint64_t)n > DIR_FLOOR ? 4 * (uint64_t)n : DIR_FLOOR;
-	unsigned k = 0;
-	while ((span >> k) >= cap)	/* ends by k = 63: span >> 63 <= 1 */
+	if (cap > ICH_AS_DIR_SLOTS)
+		cap = ICH_AS_DIR_SLOTS;
+	unsigned k = ICH_AS_DIR_REC_LOG2;
+	while ((last >> k) - (start[0] >> k) >= cap)	/* ends by k = 63 */
 		k++;
-	uint64_t nb = (span >> k) + 1;
-	ras->dir = malloc((size_t)nb * sizeof(*ras->dir));
-	ras->dir_rec = malloc((size_t)nb * sizeof(*ras->dir_rec));
-	if (!ras->dir || !ras->dir_rec)
+	void *d = mmap(NULL, DIR_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	void *r = mmap(NULL, DIR_REC_BYTES, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (d == MAP_FAILED || r == MAP_FAILED) {
+		if (d != MAP_FAILED)
+			munmap(d, DIR_BYTES);
+		if (r != MAP_FAILED)
+			munmap(r, DIR_REC_BYTES);
 		return &ich_enomem;
-	size_t i = 0;
-	for (uint64_t j = 0; j < nb;) {
-		uint64_t first = lo + (j << k);	/* j << k <= span */
-		while (i + 1 < n && start[i + 1] <= first)
-			i++;
-		/* segments starting inside the bucket (after i, so they
-		 * start past first) */
-		size_t c = 0;
-		for (size_t x = i + 1; x < n && start[x] - first < (uint64_t)1 << k && c <= 2; x++)
-			c++;
-		ras->dir[j] = (uint32_t)i | (c > 2 ? ICH_AS_DIR_CROWDED : 0);
-		/* the record: of segment i and those starting inside the
-		 * bucket, the one with the most file bytes in it (a bucket
-		 * that begins in a gap then still answers its segment from
-		 * the record); segment i when none has any, or when none
-		 * starts inside (c 0: the usual bucket, no count needed) */
-		size_t best = i;
-		if (c) {
-			uint64_t most = 0, last = (uint64_t)1 << k;
-			last = UINT64_MAX - first < last - 1 ? UINT64_MAX : first + (last - 1);
-			for (size_t x = i; x < n && start[x] <= last; x++) {
-				uint64_t a = start[x] > first ? start[x] : first;
-				/* span[x] ends at or below 2^64 - 1: no wrap */
-				uint64_t e = start[x] + ras->span[x].len;
-				uint64_t in = e > a ? (e - 1 < last ? e - 1 : last) - a + 1 : 0;
-				if (in > most) {
-					most = in;
-					best = x;
-				}
-			}
-		}
-		uint64_t len = ras->span[best].len;
-		ras->dir_rec[j] = (struct ich_as_dir_rec){ start[best], len >= 8 ? len - 7 : 0, len,
-							   ras->span[best].data };
-		j++;
-		/* The buckets after j - 1 and before the one where segment
-		 * i + 1 starts (none when it starts inside j - 1) have the
-		 * same segment and record: most of a small dump's buckets
-		 * (gaps, or inside one range), a copy each instead of the
-		 * search and the count (issue 12: DIR_FLOOR's buckets cost
-		 * ~30 instructions each to build before, 0.9% of `heap -s`
-		 * on mid.dmp). */
-		uint64_t until = i + 1 < n ? (start[i + 1] - lo) >> k : nb;
-		for (; j < until; j++) {
-			ras->dir[j] = ras->dir[j - 1];
-			ras->dir_rec[j] = ras->dir_rec[j - 1];
-		}
 	}
-	*dn = nb;
+	ras->dir = d;
+	ras->dir_rec = r;
+	uint64_t lastB = last >> k;
+	size_t i = 0, x = 0;
+	uint64_t B = start[0] >> k;
+	for (;;) {
+		/* the next segment with file bytes in bucket B or after it */
+		while (x < n && (!ras->span[x].len || (start[x] + (ras->span[x].len - 1)) >> k < B))
+			x++;
+		if (x == n)
+			break;
+		if (start[x] >> k > B)
+			B = start[x] >> k;
+		bool starts_inside = fill_bucket(ras, k, B, &i);
+		/* The buckets after B inside segment i's bytes and before the
+		 * one where segment i + 1 starts have the same index and
+		 * record (none when a segment starts inside B): most of a
+		 * large range's buckets, a copy each instead of the search
+		 * and the count. */
+		uint64_t to = B;
+		if (!starts_inside && ras->span[i].len && start[i] <= B << k) {
+			to = (start[i] + (ras->span[i].len - 1)) >> k;
+			if (i + 1 < n && (start[i + 1] >> k) - 1 < to)
+				to = (start[i + 1] >> k) - 1;
+		}
+		if (to < B)	/* (cannot be: segment i has bytes in B) */
+			to = B;
+		size_t from = (size_t)(B & (ICH_AS_DIR_SLOTS - 1));
+		for (uint64_t b = B + 1; b <= to; b++) {
+			size_t sl = (size_t)(b & (ICH_AS_DIR_SLOTS - 1));
+			ras->dir[sl] = ras->dir[from];
+			ras->dir_rec[sl] = ras->dir_rec[from];
+		}
+		if (to >= lastB)
+			break;
+		B = to + 1;
+	}
+	*dn = lastB - (start[0] >> k) + 1;
 	*shift = k;
 	return NULL;
 }

@@ -128,9 +128,10 @@ static inline void ich_as_set_window(struct ich_as *as, uint64_t base, uint64_t 
 /* Give the inline read path the space's range table and its directory
  * (addrspace.h, struct ich_as_window): start sorted ascending, segments
  * disjoint, span[i] only bytes the mapped file holds, both with the two
- * padding entries after the n segments; the directory's buckets start at
- * the first segment's start, dir_rec[b] is bucket b's record (the
- * segment dir[b] names); dir_n 0 keeps the inline path off.  The
+ * padding entries after the n segments; dir and dir_rec the directory's
+ * ICH_AS_DIR_SLOTS slots, bucket B = addr >> dir_shift in slot B &
+ * (ICH_AS_DIR_SLOTS - 1), the ranges' buckets dir_n from the first
+ * segment's; dir_rec NULL keeps the inline table lookup off.  The
  * arrays live as long as the space. */
 static inline void ich_as_set_table(struct ich_as *as, const uint64_t *start,
 				    const struct ich_as_span *span, size_t n,
@@ -142,9 +143,10 @@ static inline void ich_as_set_table(struct ich_as *as, const uint64_t *start,
 	as->win.tab_n = n;
 	as->win.dir = dir;
 	as->win.dir_rec = dir_rec;
-	as->win.dir_base = n ? start[0] : 0;
-	as->win.dir_n = dir_n;
 	as->win.dir_shift = dir_shift;
+	as->win.dir_rec_shift = dir_rec ? dir_shift - ICH_AS_DIR_REC_LOG2 : 0;
+	as->win.dir_lo = n ? start[0] >> dir_shift : 0;
+	as->win.dir_n = dir_n;
 }
 
 /*
