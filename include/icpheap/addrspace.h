@@ -147,7 +147,7 @@ struct ich_as_window {
 	 * outside them shares a slot with one inside, where the bounds
 	 * checks below decline it (no segment holds it).  A slot is a
 	 * direct-mapped table's, not a range's, so the lookup needs no base
-	 * and no count: the record's pointer, the shift and the record
+	 * and no count: one load of dir_pk (below), then the record
 	 * (issue 12: each load of the space's fields a random read made
 	 * cost ~0.05 of raw loads on mid.dmp; nine loads a read were ~0.5,
 	 * six ~0.6, docs/dev-notes/2026-12-02/dir-slots.md).
@@ -161,8 +161,9 @@ struct ich_as_window {
 	 * has bytes in the file are filled; the others stay zero (segment
 	 * 0, a record of length 0), which the bounds checks decline, so a
 	 * small dump touches a few pages of the tables, not all of them.
-	 * dir_rec NULL: no directory (a kernel space, or a table too large
-	 * for one); then nothing is looked up in the table inline. */
+	 * dir_rec NULL (dir_pk 0): no directory (a kernel space, or a
+	 * table too large for one); then nothing is looked up in the table
+	 * inline. */
 	const uint32_t *dir;
 	/* dir_rec[s]: the segment with the most bytes in slot s's bucket
 	 * itself (struct ich_as_dir_rec), so that a read inside it, the
@@ -177,7 +178,13 @@ struct ich_as_window {
 	 * to the window, then dir, the two steps and the table. */
 	const struct ich_as_dir_rec *dir_rec;
 	unsigned dir_shift;
-	unsigned dir_rec_shift;	/* dir_shift - ICH_AS_DIR_REC_LOG2 (below) */
+	/* What the inline lookup reads of the directory, in one load:
+	 * dir_rec's address (page-aligned) ORed with dir_shift -
+	 * ICH_AS_DIR_REC_LOG2, the shift that gives a record's byte offset
+	 * (ich_as_rec_find_); 0 when dir_rec is NULL.  One load fewer a
+	 * read than the pointer and the shift apart (mid.dmp: ~0.55 ->
+	 * ~0.65 of raw loads in dir-slots.md's experiment). */
+	uint64_t dir_pk;
 	uint64_t dir_lo;	/* the first segment's bucket (the tests) */
 	uint64_t dir_n;		/* buckets from it to the last segment's */
 	/* Spaces translated through page tables (kernel dumps): the VA
@@ -346,16 +353,18 @@ ICH_AS_INLINE_ bool ich_as_rec_holds_(const struct ich_as_dir_rec *r, uint64_t o
 }
 
 /* The bytes [addr, addr + n) if the record of addr's slot holds them
- * all, else NULL.  w->dir_rec not NULL.  A hit moves the window *to there
- * when to is not NULL.  The record's place is computed from the address
- * with dir_rec_shift (no slot number, no multiply: two instructions
- * fewer a read than &dir_rec[ich_as_dir_slot()]). */
+ * all, else NULL.  w->dir_pk not 0.  A hit moves the window *to there
+ * when to is not NULL.  The record's place comes from the address and
+ * dir_pk alone: a shift (x86 takes its count's low 6 bits, so dir_pk
+ * serves as it is) and an AND give the byte offset (no slot number, no
+ * multiply), another AND the table. */
 ICH_AS_INLINE_ const uint8_t *ich_as_rec_find_(const struct ich_as_window *w,
 					       uint64_t addr, size_t n, struct ich_as_window *to)
 {
-	size_t off = (size_t)(addr >> w->dir_rec_shift) &
-		     ((size_t)(ICH_AS_DIR_SLOTS - 1) << ICH_AS_DIR_REC_LOG2);
-	const struct ich_as_dir_rec *r = (const struct ich_as_dir_rec *)(const void *)((const char *)w->dir_rec + off);
+	uint64_t pk = w->dir_pk;
+	uint64_t off = (addr >> (pk & 63)) & ((uint64_t)(ICH_AS_DIR_SLOTS - 1) << ICH_AS_DIR_REC_LOG2);
+	const struct ich_as_dir_rec *r =
+		(const struct ich_as_dir_rec *)(uintptr_t)((pk & ~(uint64_t)0xFFF) + off);
 	uint64_t o = addr - r->start;
 	if (!ich_as_rec_holds_(r, o, n))
 		return NULL;
@@ -390,7 +399,7 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, 
 						 size_t n, struct ich_as_window *to,
 						 struct ich_as_window *to_tab)
 {
-	if (!w->dir_rec)
+	if (!w->dir_pk)
 		return ich_as_region_get_(w, addr >> ICH_AS_REG_SHIFT, addr, n, to);
 	const uint8_t *p = ich_as_rec_find_(w, addr, n, to);
 	if (p)
@@ -429,7 +438,7 @@ ICH_AS_INLINE_ const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size
 {
 	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
 	const uint8_t *p;
-	if (w->dir_rec) {
+	if (w->dir_pk) {
 		p = ich_as_rec_find_(w, addr, n, NULL);
 		if (p)
 			return p;

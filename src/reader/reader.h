@@ -144,7 +144,8 @@ static inline void ich_as_set_table(struct ich_as *as, const uint64_t *start,
 	as->win.dir = dir;
 	as->win.dir_rec = dir_rec;
 	as->win.dir_shift = dir_shift;
-	as->win.dir_rec_shift = dir_rec ? dir_shift - ICH_AS_DIR_REC_LOG2 : 0;
+	/* (dir_rec is page-aligned: range_as.c maps it) */
+	as->win.dir_pk = dir_rec ? (uint64_t)(uintptr_t)dir_rec | (dir_shift - ICH_AS_DIR_REC_LOG2) : 0;
 	as->win.dir_lo = n ? start[0] >> dir_shift : 0;
 	as->win.dir_n = dir_n;
 }

@@ -614,8 +614,8 @@ static uint64_t dir_cap(size_t n)
 
 /* The directory's shape: the buckets from the first segment's to the
  * last byte's within dir_cap, the smallest shift of at least
- * ICH_AS_DIR_REC_LOG2 that allows, dir_rec_shift that shift minus
- * ICH_AS_DIR_REC_LOG2; each bucket where a segment has file bytes the
+ * ICH_AS_DIR_REC_LOG2 that allows, dir_pk the records' address and that
+ * shift minus ICH_AS_DIR_REC_LOG2; each bucket where a segment has file bytes the
  * naive lower bound of its first byte, crowded exactly when more than
  * two segments start inside it, and its record (rec_check); every other
  * bucket's slot never written (zero: a record that declines every read).
@@ -627,7 +627,7 @@ static bool dir_check(const struct ich_as_window *w, uint64_t last_byte)
 	while ((last_byte >> k) - (s0 >> k) >= cap)
 		k++;
 	assert_int_equal(w->dir_shift, k);
-	assert_int_equal(w->dir_rec_shift, k - ICH_AS_DIR_REC_LOG2);
+	assert_int_equal(w->dir_pk, (uint64_t)(uintptr_t)w->dir_rec | (k - ICH_AS_DIR_REC_LOG2));
 	assert_int_equal(w->dir_lo, s0 >> k);
 	assert_int_equal(w->dir_n, (last_byte >> k) - (s0 >> k) + 1);
 	assert_true(w->dir_n <= cap);
