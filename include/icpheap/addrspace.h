@@ -404,6 +404,8 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_find_(const struct ich_as_window *w, 
 	const uint8_t *p = ich_as_rec_find_(w, addr, n, to);
 	if (p)
 		return p;
+	if (w->reg)	/* a paged space: no range table */
+		return ich_as_region_get_(w, addr >> ICH_AS_REG_SHIFT, addr, n, to);
 	return ich_as_dir_find_(w, addr, n, to_tab);
 }
 
@@ -443,7 +445,11 @@ ICH_AS_INLINE_ const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size
 		if (p)
 			return p;
 		p = ich_as_window_get(as, addr, n);
-		return p ? p : ich_as_dir_find_(w, addr, n, w);
+		if (p)
+			return p;
+		if (w->reg)	/* a paged space: no range table */
+			return ich_as_region_get_(w, addr >> ICH_AS_REG_SHIFT, addr, n, NULL);
+		return ich_as_dir_find_(w, addr, n, w);
 	}
 	p = ich_as_window_get(as, addr, n);
 	return p ? p : ich_as_region_get_(w, addr >> ICH_AS_REG_SHIFT, addr, n, NULL);

@@ -74,6 +74,9 @@
 #define REG_SLOTS ICH_AS_REG_SLOTS	/* inline region cache (1 GiB of 2M regions) */
 #define PAGES_ALIGN 0x200000u	/* its 4 KiB pages' table: one large page */
 #define PG_LOG 7		/* pages a slot's takeover clears one by one */
+#define REC_SLOTS ICH_AS_DIR_SLOTS	/* inline records (256 MiB of 4 KiB buckets) */
+#define REC_SHIFT 12		/* a record's bucket: one 4 KiB page of VA */
+#define REC_LOG 256		/* record runs a reuse clears one by one */
 
 enum pt_kind { PT_X64, PT_PAE, PT_X86, PT_ARM64 };
 
@@ -167,6 +170,23 @@ struct paging_as {
 	 * it.  Kept on reuse (the slots' keys are emptied), with pg_log.
 	 * NULL (the mapping failed): every read goes out of line. */
 	struct ich_as_regions *rc;
+	/* The inline records (struct ich_as_window's dir_rec, addrspace.h
+	 * struct ich_as_dir_rec): a direct-mapped translation cache, the
+	 * slot of bucket addr >> REC_SHIFT holding the 4 KiB page that the
+	 * out-of-line path found in full in the file, or the large page
+	 * (its region: 2 MiB, x86 non-PAE 4 MiB) lying in one piece of the
+	 * file that it is in (every slot of the region's buckets), so a
+	 * random read is the range spaces' record path: the record's
+	 * pointer, its shift, the record and the data (issue 12).  The
+	 * record's bounds check decides, so a slot another VA has taken
+	 * (256 MiB apart) only misses.  In the same mapping as rc, before
+	 * it; NULL with it.  rec_log: the runs of slots written (slot, count),
+	 * so that a reuse clears those (more than REC_LOG: all of it). */
+	struct ich_as_dir_rec *rec;
+	unsigned rec_nlog;
+	struct rec_run {
+		uint16_t slot, n;
+	} rec_log[REC_LOG];
 	/* Which of a slot's pages are set (not NULL): at most PG_LOG, whose
 	 * indexes are idx[0..n), or (n > PG_LOG) any: a slot taken over by
 	 * another region clears those, not all 512 (a process touches a few
@@ -207,9 +227,75 @@ static const uint8_t *large_flat(struct paging_as *pas, uint64_t region_pa)
  * 4 MiB region is two of them. */
 #define REG_SUB(pas) ((pas)->region_shift - ICH_AS_REG_SHIFT)
 
-static void reg_fill(struct paging_as *pas, uint64_t region, const uint8_t *flat)
+/* Slots [slot, slot + n) of the records (modulo REC_SLOTS) were written. */
+static void rec_logged(struct paging_as *pas, size_t slot, size_t n)
 {
-	if (!flat || !pas->rc)
+	if (pas->rec_nlog < REC_LOG)
+		pas->rec_log[pas->rec_nlog] = (struct rec_run){ (uint16_t)slot, (uint16_t)n };
+	if (pas->rec_nlog <= REC_LOG)
+		pas->rec_nlog++;
+}
+
+/* The 4 KiB page at page_va (4 KiB-aligned) lies in full in the file
+ * from data: its bucket's record (addrspace.h ich_as_rec_find_). */
+static void rec_page(struct paging_as *pas, uint64_t page_va, const uint8_t *data)
+{
+	if (!pas->rec)
+		return;
+	size_t slot = (size_t)(page_va >> REC_SHIFT) & (REC_SLOTS - 1);
+	struct ich_as_dir_rec *r = &pas->rec[slot];
+	if (r->start == page_va && r->data == data && r->len == PAGE)
+		return;	/* (a read across its end came out of line) */
+	*r = (struct ich_as_dir_rec){ page_va, PAGE - 7, PAGE, data };
+	rec_logged(pas, slot, 1);
+}
+
+/* The large page region (of 2^region_shift bytes, holding va) lies in
+ * one piece of the file from flat: the record of each of its buckets.
+ * Nothing when va's record already says so (a read that came out of
+ * line for another reason: across the region's end). */
+static void rec_region(struct paging_as *pas, uint64_t region, uint64_t va, const uint8_t *flat)
+{
+	if (!pas->rec)
+		return;
+	uint64_t size = (uint64_t)1 << pas->region_shift, base = region << pas->region_shift;
+	size_t slot = (size_t)(base >> REC_SHIFT) & (REC_SLOTS - 1);
+	size_t n = (size_t)(size >> REC_SHIFT);
+	const struct ich_as_dir_rec *at = &pas->rec[(va >> REC_SHIFT) & (REC_SLOTS - 1)];
+	if (at->start == base && at->data == flat && at->len == size)
+		return;
+	const struct ich_as_dir_rec r = { base, size - 7, size, flat };
+	for (size_t k = 0; k < n; k++)
+		pas->rec[(slot + k) & (REC_SLOTS - 1)] = r;
+	rec_logged(pas, slot, n);
+}
+
+/* A reused space's records emptied (length 0: every read misses). */
+static void rec_clear(struct paging_as *pas)
+{
+	if (!pas->rec)
+		return;
+	if (pas->rec_nlog > REC_LOG) {
+		size_t bytes = REC_SLOTS * sizeof(*pas->rec);
+#ifdef MADV_DONTNEED
+		if (madvise(pas->rec, bytes, MADV_DONTNEED))
+#endif
+			memset(pas->rec, 0, bytes);
+	} else {
+		for (unsigned i = 0; i < pas->rec_nlog; i++)
+			for (size_t k = 0; k < pas->rec_log[i].n; k++)
+				pas->rec[(pas->rec_log[i].slot + k) & (REC_SLOTS - 1)] =
+					(struct ich_as_dir_rec){ 0, 0, 0, NULL };
+	}
+	pas->rec_nlog = 0;
+}
+
+static void reg_fill(struct paging_as *pas, uint64_t region, uint64_t va, const uint8_t *flat)
+{
+	if (!flat)
+		return;
+	rec_region(pas, region, va, flat);
+	if (!pas->rc)
 		return;
 	for (uint64_t h = 0; h < (1u << REG_SUB(pas)); h++) {
 		uint64_t r = (region << REG_SUB(pas)) + h;
@@ -219,13 +305,20 @@ static void reg_fill(struct paging_as *pas, uint64_t region, const uint8_t *flat
 	}
 }
 
-/* The inline cache (struct ich_as_regions), an anonymous mapping, zero
- * already (every entry NULL, pg_log's counts 0), its page[] aligned to
- * PAGES_ALIGN (one large page: one TLB entry for the entries) by
- * trimming a larger one; every slot empty.  NULL when mmap fails. */
-static struct ich_as_regions *regions_alloc(void)
+/* The inline records and region cache, one mapping. */
+struct paging_inline {
+	struct ich_as_dir_rec rec[REC_SLOTS];
+	struct ich_as_regions reg;
+};
+
+/* The inline records and cache (struct paging_inline), an anonymous
+ * mapping, zero already (every record empty, every entry NULL, pg_log's
+ * counts 0), aligned to PAGES_ALIGN (the records and page[] each one
+ * large page: one TLB entry each) by trimming a larger one; every slot
+ * empty.  NULL when mmap fails. */
+static struct paging_inline *regions_alloc(void)
 {
-	size_t bytes = sizeof(struct ich_as_regions), len = bytes + PAGES_ALIGN;
+	size_t bytes = sizeof(struct paging_inline), len = bytes + PAGES_ALIGN;
 	uint8_t *m = mmap(NULL, len, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (m == MAP_FAILED)
 		return NULL;
@@ -235,20 +328,20 @@ static struct ich_as_regions *regions_alloc(void)
 	size_t tail = (len - head - bytes) / PAGE * PAGE;
 	if (tail)
 		(void)munmap(m + len - tail, tail);
-	struct ich_as_regions *rc = (struct ich_as_regions *)(void *)(m + head);
+	struct paging_inline *in = (struct paging_inline *)(void *)(m + head);
 #ifdef MADV_HUGEPAGE
-	(void)madvise(rc->page, sizeof(rc->page), MADV_HUGEPAGE);
+	(void)madvise(in, sizeof(in->rec) + sizeof(in->reg.page), MADV_HUGEPAGE);
 #endif
-	memset(rc->key, 0xFF, sizeof(rc->key));		/* ICH_AS_REG_EMPTY */
-	return rc;
+	memset(in->reg.key, 0xFF, sizeof(in->reg.key));		/* ICH_AS_REG_EMPTY */
+	return in;
 }
 
-static void regions_free(struct ich_as_regions *rc)
+static void regions_free(struct ich_as_dir_rec *rec)
 {
-	if (!rc)
+	if (!rec)
 		return;
-	size_t bytes = sizeof(*rc);
-	(void)munmap(rc, (bytes + PAGE - 1) / PAGE * PAGE);
+	size_t bytes = sizeof(struct paging_inline);
+	(void)munmap(rec, (bytes + PAGE - 1) / PAGE * PAGE);
 }
 
 /* The page at va was translated (translate: the page walk's own answer,
@@ -269,6 +362,7 @@ static void page_known(struct paging_as *pas, uint64_t va, const uint8_t *page)
 	size_t slot = (size_t)(r % REG_SLOTS);
 	if (rc->key[slot] == r && rc->data[slot])
 		return;
+	rec_page(pas, va & ~(uint64_t)(PAGE - 1), page);
 	const uint8_t **pages = rc->page + slot * ICH_AS_REG_PAGES;
 	struct pg_log *log = &pas->pg_log[slot];
 	if (rc->key[slot] != r) {
@@ -492,7 +586,7 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		*pa_page = (pc->pa + in_region) >> 12;
 		t->vpage = vpage + 1;
 		t->ppage = *pa_page;
-		reg_fill(pas, region, pc->flat);
+		reg_fill(pas, region, va, pc->flat);
 		return true;
 	}
 	/* x64, the region's page table known and in the file: a valid PTE,
@@ -568,7 +662,7 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 		pc->pa = (*pa_page << 12) - in_region;
 		pc->flat = large_flat(pas, pc->pa);
 		ptc_filled(pas, pc);
-		reg_fill(pas, region, pc->flat);
+		reg_fill(pas, region, va, pc->flat);
 	}
 	t->vpage = vpage + 1;
 	t->ppage = *pa_page;
@@ -715,7 +809,7 @@ static void paging_free(struct paging_as *pas)
 		addrxlat_ctx_decref(pas->ctx);
 	free(pas->fix);
 	free(pas->ptc);
-	regions_free(pas->rc);
+	regions_free(pas->rec);
 	free(pas);
 }
 
@@ -757,6 +851,7 @@ static void paging_reuse(struct paging_as *pas)
 	memset(&pas->as.win, 0, sizeof(pas->as.win));
 	if (pas->rc)
 		memset(pas->rc->key, 0xFF, sizeof(pas->rc->key));	/* ICH_AS_REG_EMPTY */
+	rec_clear(pas);
 }
 
 static const struct ich_as_ops paging_ops = {
@@ -782,7 +877,11 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 		pas->fix = calloc(FIX_SLOTS, sizeof(*pas->fix));
 		pas->ptc = calloc(PTC_SIZE, sizeof(*pas->ptc));
 		pas->ctx = addrxlat_ctx_new();
-		pas->rc = regions_alloc();	/* NULL: no inline cache */
+		struct paging_inline *in = regions_alloc();	/* NULL: no inline cache */
+		if (in) {
+			pas->rec = in->rec;
+			pas->rc = &in->reg;
+		}
 		if (!pas->fix || !pas->ptc || !pas->ctx) {
 			paging_free(pas);
 			return &ich_enomem;
@@ -855,6 +954,13 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 		pf->fieldsz[0] = 12; pf->fieldsz[1] = 10; pf->fieldsz[2] = 10;
 	}
 	pas->as.win.reg = pas->rc;
+	if (pas->rec) {
+		/* (reg too: after a record's miss the inline path asks the
+		 * region cache, not a range table; addrspace.h ich_as_get_) */
+		pas->as.win.dir_rec = pas->rec;
+		pas->as.win.dir_shift = REC_SHIFT;
+		pas->as.win.dir_rec_shift = REC_SHIFT - ICH_AS_DIR_REC_LOG2;
+	}
 	*ret = &pas->as;
 	return NULL;
 }

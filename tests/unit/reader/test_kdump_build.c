@@ -99,6 +99,63 @@ static void map(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t size, uint
 		fail_msg("db_kd_map 0x%llx: %s", (unsigned long long)va, db_error());
 }
 
+/* The inline path of a paged space has two levels (addrspace.h
+ * ich_as_get_): the records (a direct-mapped translation cache, one
+ * 4 KiB bucket a slot; kdump_paging.c rec_page, rec_region), then the
+ * region cache.  These ask one level alone. */
+static const uint8_t *rec_get(struct ich_as *as, uint64_t va, size_t n)
+{
+	const struct ich_as_window *w = (const void *)as;
+	return w->dir_rec ? ich_as_rec_find_(w, va, n, NULL) : NULL;
+}
+
+static const uint8_t *reg_get(struct ich_as *as, uint64_t va, size_t n)
+{
+	const struct ich_as_window *w = (const void *)as;
+	return ich_as_region_get_(w, va >> ICH_AS_REG_SHIFT, va, n, NULL);
+}
+
+/* Every record a paged space holds, against the builder: a 4 KiB page or
+ * a whole large page (large bytes) aligned to its size, lim8 its length
+ * - 7, in a slot of one of its own buckets, and each of its pages
+ * checked (a large one's: its first, its last and the slot's) at the
+ * file offset the builder wrote its frame to, all of the page inside the
+ * file.  Returns how many slots hold one. */
+static unsigned rec_check_all(const struct db_kd *kd, uint64_t dtb, const struct ich_dump *d,
+			      struct ich_as *as, uint64_t large)
+{
+	const struct ich_as_window *w = (const void *)as;
+	const uint8_t *file = ich_dump_file_data(d);
+	uint64_t fsize = ich_dump_file_size(d);
+	assert_non_null(w->dir_rec);
+	assert_int_equal(w->dir_shift, 12);
+	unsigned held = 0;
+	for (size_t s = 0; s < ICH_AS_DIR_SLOTS; s++) {
+		const struct ich_as_dir_rec *r = &w->dir_rec[s];
+		if (!r->len) {
+			assert_int_equal(r->lim8, 0);
+			continue;
+		}
+		held++;
+		assert_true(r->len == 0x1000 || r->len == large);
+		assert_int_equal(r->start & (r->len - 1), 0);
+		assert_int_equal(r->lim8, r->len - 7);
+		uint64_t nb = r->len >> 12, b = (s - (r->start >> 12)) & (ICH_AS_DIR_SLOTS - 1);
+		assert_true(b < nb);
+		const uint64_t pages[] = { 0, nb - 1, b };
+		for (size_t k = 0; k < 3; k++) {
+			uint64_t va = r->start + (pages[k] << 12);
+			uint64_t pfn = db_kd_va_to_pfn(kd, dtb, va);
+			assert_int_not_equal(pfn, UINT64_MAX);
+			uint64_t fo = db_kd_pfn_file_offset(kd, pfn);
+			assert_int_not_equal(fo, UINT64_MAX);
+			assert_true(fo + 0x1000 <= fsize);
+			assert_ptr_equal(r->data + (pages[k] << 12), file + fo);
+		}
+	}
+	return held;
+}
+
 #define VA_1G 0xFFFF900000000000ull
 #define VA_2M 0xFFFFA00000200000ull
 #define VA_4K 0xFFFFB00000000000ull
@@ -394,9 +451,10 @@ static void test_x86_nonpae_pages(void **state)
 	struct ich_as *as = ich_dump_as(d);
 	assert_int_equal(rd32(as, 0x80bffffc), 0x4040beef);	/* 4 MiB page */
 	assert_int_equal(rd32(as, 0x80800010), 0x4040f00d);
-	/* the inline cache holds the 4 MiB page as its two 2 MiB halves
+	/* the region cache holds the 4 MiB page as its two 2 MiB halves
 	 * (ICH_AS_REG_SHIFT): both answered inline with the page's bytes, a
-	 * read across their border out of line */
+	 * read across their border declined there; the records hold the
+	 * whole 4 MiB page (every bucket's slot), which answers it */
 	const struct ich_as_regions *rc = ((const struct ich_as_window *)(const void *)as)->reg;
 	assert_non_null(rc);
 	for (uint64_t r = 0x80800000 >> 21; r < (0x80800000 >> 21) + 2; r++)
@@ -409,8 +467,19 @@ static void test_x86_nonpae_pages(void **state)
 	memcpy(&vhi, hi, 4);
 	assert_int_equal(vlo, 0x4040f00d);
 	assert_int_equal(vhi, 0x4040beef);
-	assert_null(ich_as_table_get(as, 0x809ffffc, 8));
+	assert_null(reg_get(as, 0x809ffffc, 8));
+	const uint8_t *across = rec_get(as, 0x809ffffc, 8);
+	assert_non_null(across);
+	assert_ptr_equal(ich_as_table_get(as, 0x809ffffc, 8), across);
+	uint64_t v64;
+	memcpy(&v64, across, 8);
+	assert_int_equal(v64, 0x1111222233334444ull);
 	assert_int_equal(rd64(as, 0x809ffffc), 0x1111222233334444ull);
+	/* not past the page's end: its last 8 bytes inline, then out of line */
+	assert_non_null(rec_get(as, 0x80bffff8, 8));
+	for (uint64_t x = 0x80bffff9; x < 0x80c00000; x++)
+		assert_null(rec_get(as, x, 8));
+	assert_int_equal(rec_check_all(kd, dtb, d, as, 0x400000), 1024);
 	assert_int_equal(rd32(as, 0x8a000004), 0x44444444);
 	assert_int_equal(rd32(as, 0x8a001004), 0x55555555);	/* transition */
 	struct ich_read_result r = miss(as, 0x8a002000);
@@ -909,6 +978,17 @@ static void test_x64_large_inline(void **state)
 			assert_null(rc->page[i * ICH_AS_REG_PAGES + 5]);
 		}
 	assert_int_equal(rc->key[(VA_H >> 21) % ICH_AS_REG_SLOTS], VA_H >> 21);
+	/* the records: 4 KiB pages and 2 MiB pieces (the 1 GiB page's
+	 * records are its 2 MiB regions, each checked in one piece of the
+	 * file), never the holed page whole nor its left-out frame */
+	assert_true(rec_check_all(kd, dtb, d, as, 0x200000) >= 512);
+	for (uint64_t o = 0; o < 0x200000; o += 0x1000) {
+		const uint8_t *q = rec_get(as, VA_H + o + 0x10, 8);
+		if (o == 0x5000)
+			assert_null(q);
+		else if (q)
+			assert_int_equal(w->dir_rec[((VA_H + o) >> 12) % ICH_AS_DIR_SLOTS].len, 0x1000);
+	}
 	done(d, path);
 	db_kd_free(kd);
 }
@@ -1100,7 +1180,7 @@ static enum pg_state pg_state_of(const struct pg_layout *l, uint64_t va)
 			return PG_NOPT;	/* the whole region: its table is missing */
 		return va - l->c < 4 * 0x1000 ? PG_VALID : PG_NOMAP;
 	}
-	if (va >= l->dd && va - l->dd < 8 * 0x1000)
+	if (va >= l->dd && va - l->dd < 16 * 0x1000)
 		return PG_VALID;
 	if (va >= l->e && va - l->e < 3 * 0x1000)
 		return PG_VALID;
@@ -1223,7 +1303,9 @@ static void pg_check_sites(struct db_kd *kd, uint64_t dtb, const struct pg_layou
 {
 	for (int kind = 0; kind < 4; kind++) {
 		uint64_t base = kind == 3 ? l->dd : l->a, other = kind == 3 ? l->a : l->dd;
-		uint64_t n = kind == 3 ? 8 : 18;
+		/* (D: its last 8 pages never read before: pg_check_reads
+		 * reads its first 8, whose records the stream then meets) */
+		uint64_t n = kind == 3 ? 16 : 18;
 		/* the other region takes the slot */
 		assert_int_equal(rd64(as, other + 0x10), (other + 0x10) * 0x9E3779B97F4A7C15ull ^ salt);
 		assert_null(ich_as_table_get(as, base + 0x10, 8));
@@ -1231,10 +1313,15 @@ static void pg_check_sites(struct db_kd *kd, uint64_t dtb, const struct pg_layou
 		 * window (a page page_window's batch put there: not cached),
 		 * clear when the read went out of line (cached) */
 		uint64_t batch = 0;
+		/* kind 3: bit k set when the stream's read of page k's start
+		 * went out of line (no record, not in the window) */
+		uint64_t went3 = 0;
 		if (kind == 3) {
 			for (uint64_t va = base; va < base + n * 0x1000; va += 0x200) {
 				if (!(va & 0xFFF) && ich_as_window_get(as, va, 8))
 					batch |= 1ull << ((va - base) >> 12);
+				else if (!(va & 0xFFF) && !rec_get(as, va, 8))
+					went3 |= 1ull << ((va - base) >> 12);
 				assert_int_equal(rd64(as, va), va * 0x9E3779B97F4A7C15ull ^ salt);
 			}
 			/* the stream was given windows of several pages */
@@ -1249,6 +1336,9 @@ static void pg_check_sites(struct db_kd *kd, uint64_t dtb, const struct pg_layou
 			/* the window elsewhere (B's first page), so no read below
 			 * is answered from it */
 			assert_non_null(ich_as_peek_window(as, l->b + 0x10, 8));
+			/* out of line unless its record answers (the region
+			 * cache's slot is the other region's) */
+			bool went = kind == 3 ? went3 >> pg & 1 : !rec_get(as, va, 8);
 			if (kind == 0) {
 				struct ich_read_result r;
 				assert_int_equal(ich_as_read(as, va, &v, 8, &r), ok ? 8 : 0);
@@ -1267,11 +1357,35 @@ static void pg_check_sites(struct db_kd *kd, uint64_t dtb, const struct pg_layou
 			if (ok && kind < 3)
 				assert_int_equal(v, va * 0x9E3779B97F4A7C15ull ^ salt);
 			assert_non_null(ich_as_peek_window(as, l->b + 0x10, 8));
-			const uint8_t *q = ich_as_table_get(as, va, 8);
-			if (ok && pg_state_of(l, va | 0xFFF) == st && !(pg < 64 && (batch >> pg & 1)))
-				assert_ptr_equal(q, file + db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, va)) + 0x100);
-			else
+			/* the region cache: the pages read out of line, never
+			 * those the stream met in page_window's batch */
+			const uint8_t *q = reg_get(as, va, 8);
+			bool full = ok && pg_state_of(l, va | 0xFFF) == st;
+			const uint8_t *want = full ? file + db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, va)) + 0x100 : NULL;
+			bool in_batch = pg < 64 && (batch >> pg & 1);
+			bool read_out = full && !in_batch;
+			if (full && went)
+				assert_ptr_equal(q, want);
+			else if (!full || in_batch)
 				assert_null(q);
+			else if (q)
+				assert_ptr_equal(q, want);
+			/* the records: those pages too; any other answer is
+			 * still the page's own bytes (a record from an earlier
+			 * read that no other page's has replaced), never one
+			 * of a page that is not all in the file */
+			const uint8_t *rq = rec_get(as, va, 8), *tq = ich_as_table_get(as, va, 8);
+			if (read_out) {
+				assert_ptr_equal(rq, want);
+				assert_ptr_equal(tq, want);
+			} else {
+				if (rq || tq)
+					assert_non_null(want);
+				if (rq)
+					assert_ptr_equal(rq, want);
+				if (tq)
+					assert_ptr_equal(tq, want);
+			}
 		}
 		if (kind == 3) {
 			/* D streamed again, its first pages now cached: the
@@ -1353,7 +1467,7 @@ static void test_page_inline(void **state)
 				map(kd, dtb, l.a + i * 0x1000, 0x1000, 0x1000);
 		map(kd, dtb, l.b, 4 * 0x1000, 0x1000);
 		map(kd, dtb, l.c, 4 * 0x1000, 0x1000);
-		map(kd, dtb, l.dd, 8 * 0x1000, 0x1000);
+		map(kd, dtb, l.dd, 16 * 0x1000, 0x1000);
 		map(kd, dtb, l.e, 3 * 0x1000, 0x1000);
 		map(kd, dtb, l.f, 4 * 0x1000, 0x1000);
 		/* page 9 at the last frame of RAM: the last page of the file */
@@ -1363,6 +1477,8 @@ static void test_page_inline(void **state)
 		for (uint64_t i = 0; i < l.npr; i++)
 			if (pg_state_of(&l, l.a + i * 0x1000) != PG_NOMAP)
 				pg_fill(kd, dtb, l.a + i * 0x1000, c);
+		for (uint64_t i = 8; i < 16; i++)
+			pg_fill(kd, dtb, l.dd + i * 0x1000, c);
 		for (uint64_t i = 0; i < 8; i++) {
 			if (i < 4) {
 				pg_fill(kd, dtb, l.b + i * 0x1000, c);
@@ -1414,7 +1530,9 @@ static void test_page_inline(void **state)
 		assert_non_null(w->reg);
 		pg_check_reads(kd, dtb, &l, as);
 		pg_check_cache(kd, dtb, &l, as, ich_dump_file_data(d));
+		assert_true(rec_check_all(kd, dtb, d, as, l.rs) >= 8);
 		pg_check_sites(kd, dtb, &l, as, ich_dump_file_data(d), c);
+		rec_check_all(kd, dtb, d, as, l.rs);
 		/* a page just read is answered inline (no call), the bytes the
 		 * builder wrote; the pages that are not valid never */
 		for (uint64_t i = 0; i < 16; i++) {
@@ -1465,6 +1583,146 @@ static void test_page_inline(void **state)
 		done(d, path);
 		db_kd_free(kd);
 	}
+}
+
+/* The inline records of a paged space (kdump_paging.c rec_page,
+ * rec_region, rec_clear): a direct-mapped translation cache whose slot
+ * is bucket (va >> 12) mod 65,536, whose own bounds check decides.
+ * - Aliasing: two 4 KiB pages 256 MiB apart (one slot), read in turn:
+ *   each read gets its own page's bytes, the slot holds the last one
+ *   read out of line, and the other's record answers nothing.
+ * - A 2 MiB page followed by 4 KiB pages whose frames lie elsewhere in
+ *   the file (mapped first: lower frames): every bucket of the large
+ *   page holds its record; the 8-byte reads up to its last byte are
+ *   answered by it, the ones across its end are not and read the next
+ *   page's bytes out of line.  A 4 KiB page's record stops at its end
+ *   too (the page after it unmapped).
+ * - Reuse: a process space that wrote more runs of records than its log
+ *   keeps (kdump_paging.c REC_LOG) and one that wrote a few: the next
+ *   process's space starts with every record empty and reads its own
+ *   bytes at the same VAs. */
+#define REC_P 0xFFFFB00000405000ull	/* its slot none of L's */
+#define REC_L 0xFFFFA00000000000ull
+#define REC_U 0x10000000ull
+#define REC_NU 300u
+static void test_records(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_BITMAP);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	const uint64_t P = REC_P, P2 = REC_P + 0x10000000ull;
+	map(kd, dtb, REC_L + 0x200000, 0x2000, 0x1000);	/* frames below L's */
+	map(kd, dtb, REC_L, 0x200000, 0x200000);
+	map(kd, dtb, P, 0x1000, 0x1000);
+	map(kd, dtb, P2, 0x1000, 0x1000);
+	for (uint64_t o = 0; o < 0x1000; o += 8) {
+		w64(kd, dtb, P + o, (P + o) * 0x9E3779B97F4A7C15ull);
+		w64(kd, dtb, P2 + o, (P2 + o) * 0x9E3779B97F4A7C15ull);
+	}
+	for (uint64_t o = 0x1f0000; o < 0x202000; o += 8)
+		w64(kd, dtb, REC_L + o, (REC_L + o) * 0x9E3779B97F4A7C15ull);
+	uint64_t pa = db_kd_new_address_space(kd), pb = db_kd_new_address_space(kd);
+	for (uint64_t i = 0; i < REC_NU; i++) {
+		uint64_t va = REC_U + i * 0x2000;	/* a run of records each */
+		map(kd, pa, va, 0x1000, 0x1000);
+		w64(kd, pa, va + 8, pv('A', i, 8));
+		if (i % 2) {
+			map(kd, pb, va, 0x1000, 0x1000);
+			w64(kd, pb, va + 8, pv('B', i, 8));
+		}
+	}
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	struct ich_as *as = ich_dump_as(d);
+	const struct ich_as_window *w = (const void *)as;
+	const uint8_t *file = ich_dump_file_data(d);
+	assert_non_null(w->dir_rec);
+	assert_int_equal((P >> 12) % ICH_AS_DIR_SLOTS, (P2 >> 12) % ICH_AS_DIR_SLOTS);
+	const uint8_t *fp = file + db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, P));
+	const uint8_t *fp2 = file + db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, P2));
+	for (int round = 0; round < 6; round++) {
+		uint64_t x = round % 2 ? P2 : P, y = round % 2 ? P : P2;
+		const uint8_t *fx = round % 2 ? fp2 : fp;
+		for (uint64_t o = 0x10; o < 0x1000; o += 0x3f0)
+			assert_int_equal(rd64(as, x + o), (x + o) * 0x9E3779B97F4A7C15ull);
+		assert_ptr_equal(ich_as_table_get(as, x + 0x10, 8), fx + 0x10);
+		/* the slot: the page last read out of line (from round 2
+		 * on, the region cache answers both pages inline, so the
+		 * slot keeps the one read last before) */
+		uint64_t h = w->dir_rec[(x >> 12) % ICH_AS_DIR_SLOTS].start;
+		assert_true(h == x || h == y);
+		if (round < 2)
+			assert_int_equal(h, x);
+		uint64_t o2 = h == P ? P2 : P;
+		const uint8_t *fh = h == P ? fp : fp2;
+		assert_ptr_equal(rec_get(as, h + 0x10, 8), fh + 0x10);
+		assert_null(rec_get(as, o2 + 0x10, 8));
+		/* the page's last 8 bytes inline, nothing across its end */
+		assert_ptr_equal(rec_get(as, h + 0xff8, 8), fh + 0xff8);
+		for (uint64_t o = 0xff9; o < 0x1000; o++)
+			assert_null(rec_get(as, h + o, 8));
+		uint8_t b[16];
+		struct ich_read_result r;
+		assert_int_equal(ich_as_read(as, x + 0xffc, b, 16, &r), 4);
+		assert_int_equal(r.why, ICH_MISS_NOT_MAPPED);
+	}
+	/* the large page: one read, then every bucket's slot */
+	assert_int_equal(rd64(as, REC_L + 0x1f0008), (REC_L + 0x1f0008) * 0x9E3779B97F4A7C15ull);
+	const uint8_t *fl = file + db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, REC_L));
+	for (uint64_t b = 0; b < 512; b++) {
+		const struct ich_as_dir_rec *r = &w->dir_rec[((REC_L >> 12) + b) % ICH_AS_DIR_SLOTS];
+		assert_int_equal(r->start, REC_L);
+		assert_int_equal(r->len, 0x200000);
+		assert_int_equal(r->lim8, 0x200000 - 7);
+		assert_ptr_equal(r->data, fl);
+	}
+	for (uint64_t va = REC_L + 0x1ffff0; va < REC_L + 0x200008; va++) {
+		uint64_t want = 0;
+		for (int k = 7; k >= 0; k--) {
+			uint64_t a = va + (uint64_t)k, word = a & ~7ull;
+			want = want << 8 | (uint8_t)((word * 0x9E3779B97F4A7C15ull) >> (8 * (a & 7)));
+		}
+		const uint8_t *q = rec_get(as, va, 8);
+		if (va + 8 <= REC_L + 0x200000)
+			assert_ptr_equal(q, fl + (va - REC_L));
+		else if (va < REC_L + 0x200000)
+			assert_null(q);		/* across the large page's end */
+		else if (q)			/* the next page's own */
+			assert_ptr_equal(q, file + db_kd_pfn_file_offset(kd, db_kd_va_to_pfn(kd, dtb, va)) + (va & 0xFFF));
+		assert_int_equal(rd64(as, va), want);
+		q = ich_as_table_get(as, va, 8);
+		if (q) {
+			uint64_t v;
+			memcpy(&v, q, 8);
+			assert_int_equal(v, want);
+		}
+	}
+	assert_true(rec_check_all(kd, dtb, d, as, 0x200000) >= 512 + 2);
+	/* reuse: A writes REC_NU runs (more than the log), B starts empty */
+	for (int round = 0; round < 2; round++) {
+		unsigned nread = round ? 5 : REC_NU;	/* round 1: the log */
+		struct ich_as *p;
+		assert_null(ich_dump_process_as(d, pa, &p));
+		for (uint64_t i = 0; i < nread; i++)
+			assert_int_equal(rd64(p, REC_U + i * 0x2000 + 8), pv('A', i, 8));
+		assert_true(rec_check_all(kd, pa, d, p, 0x200000) >= nread);
+		ich_as_destroy(p);
+		struct ich_as *q;
+		assert_null(ich_dump_process_as(d, pb, &q));
+		assert_ptr_equal(q, p);
+		assert_int_equal(rec_check_all(kd, pb, d, q, 0x200000), 0);
+		for (uint64_t i = 0; i < nread; i++) {
+			uint64_t va = REC_U + i * 0x2000 + 8;
+			if (i % 2)
+				assert_int_equal(rd64(q, va), pv('B', i, 8));
+			else
+				assert_int_equal(miss(q, va).why, ICH_MISS_NOT_MAPPED);
+		}
+		rec_check_all(kd, pb, d, q, 0x200000);
+		ich_as_destroy(q);
+	}
+	done(d, path);
+	db_kd_free(kd);
 }
 
 /* Transition entries of one page table at the edges of get_page's
@@ -1672,8 +1930,20 @@ static void test_slot_large_and_pages(void **state)
 		assert_int_equal(rc->key[slot], S >> 21);
 		assert_null(rc->data[slot]);
 		for (uint64_t o = 0; o < 0x20000; o += 0x800) {
-			/* L's bytes at the same offsets are not S's */
-			assert_null(ich_as_table_get(as, L + o, 8));
+			/* L's bytes at the same offsets are not S's: the
+			 * region cache holds S, and L's records (the same
+			 * slots: 1 GiB apart) only where S's pages have not
+			 * replaced them, with L's bytes */
+			assert_null(reg_get(as, L + o, 8));
+			const uint8_t *lq = ich_as_table_get(as, L + o, 8);
+			if (o < send || round == 0) {	/* (L not read yet) */
+				assert_null(lq);
+			} else {
+				assert_non_null(lq);
+				uint64_t v;
+				memcpy(&v, lq, 8);
+				assert_int_equal(v, L + o);
+			}
 			const uint8_t *q = ich_as_table_get(as, S + o, 8);
 			if (o < send) {
 				assert_non_null(q);
@@ -1766,6 +2036,7 @@ int main(void)
 		cmocka_unit_test(test_top_of_space),
 		cmocka_unit_test(test_x86_large_hole),
 		cmocka_unit_test(test_slot_large_and_pages),
+		cmocka_unit_test(test_records),
 		cmocka_unit_test(test_pae_high_frames),
 		cmocka_unit_test(test_container_kinds),
 		cmocka_unit_test(test_hostile_headers),
