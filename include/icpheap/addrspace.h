@@ -161,9 +161,16 @@ struct ich_as_window {
 	 * has bytes in the file are filled; the others stay zero (segment
 	 * 0, a record of length 0), which the bounds checks decline, so a
 	 * small dump touches a few pages of the tables, not all of them.
-	 * dir_rec NULL (dir_pk 0): no directory (a kernel space, or a
-	 * table too large for one); then nothing is looked up in the table
-	 * inline. */
+	 * dir_rec NULL (dir_pk 0): no directory (a table too large for
+	 * one, or a kernel space whose records could not be mapped); then
+	 * nothing is looked up in the table inline.  A kernel dump's space
+	 * (reg below set, no range table: tab_n 0, dir NULL) has dir_rec
+	 * only, dir_shift 12: a direct-mapped translation cache, slot
+	 * (addr >> 12) mod ICH_AS_DIR_SLOTS holding the 4 KiB page, or the
+	 * large page's 2 MiB (x86 non-PAE 4 MiB) region in one piece of the
+	 * file, that the out-of-line path translated there
+	 * (kdump_paging.c rec_page, rec_region); what its record declines
+	 * goes to the window, then the region cache, never to dir. */
 	const uint32_t *dir;
 	/* dir_rec[s]: the segment with the most bytes in slot s's bucket
 	 * itself (struct ich_as_dir_rec), so that a read inside it, the
@@ -194,7 +201,10 @@ struct ich_as_window {
 	 * found in the file (their start in the mapping, by page index), so
 	 * a random read there is a load and a compare (large) or two loads
 	 * and a compare (4 KiB) instead of a call, the TLB, the region cache
-	 * and the physical run search (issue 12).  reg NULL: none. */
+	 * and the physical run search (issue 12).  The second level after
+	 * the records (dir_rec): 1 GiB of VA against their 256 MiB.  reg
+	 * NULL: none; reg set: a paged space, which has no range table, so
+	 * the inline path's record miss asks this, not dir. */
 	const struct ich_as_regions *reg;
 };
 
@@ -389,9 +399,9 @@ ICH_AS_INLINE_ const uint8_t *ich_as_dir_find_(const struct ich_as_window *w,
 /* The bytes [addr, addr + n) if one segment of the range table holds them
  * all in the file, else NULL (not in the table, straddling two segments,
  * past the end of the file: the out-of-line path then says why); in a
- * space without a directory (dir_rec NULL), the same from one large page or
- * 4 KiB page of the region cache.  With a directory: the bucket's record,
- * then the bucket's index, its two steps and the table.  A hit moves the
+ * paged space (reg set), the same from its bucket's record, then one
+ * large page or 4 KiB page of the region cache.  With a directory: the
+ * bucket's record, then the bucket's index, its two steps and the table.  A hit moves the
  * window *to there when to is not NULL; a hit that only the table gave
  * (the bucket's record declined it) moves *to_tab there when to_tab is
  * not NULL. */
@@ -434,8 +444,12 @@ ICH_AS_INLINE_ const uint8_t *ich_as_table_get(struct ich_as *as, uint64_t addr,
  * one load, one compare, the bytes -- with the window first, a random
  * mix of window hits and record hits was a branch mispredicted on about
  * a read in four, and a window miss its test's instructions (issue 12,
- * docs/dev-notes/2026-12-01/mid-read2.md).  Other spaces (kernel dumps):
- * the window, then the region cache (large pages, 4 KiB pages). */
+ * docs/dev-notes/2026-12-01/mid-read2.md).  A paged space (kernel
+ * dumps) the same with the region cache (large pages, 4 KiB pages) in
+ * place of the index and the table: a random read is the same record
+ * path (k4k.dmp ~0.42 -> ~0.55 of raw loads, docs/dev-notes/2026-12-02/
+ * kread3.md).  Without records (their mapping failed): the window, then
+ * the region cache. */
 ICH_AS_INLINE_ const uint8_t *ich_as_get_(struct ich_as *as, uint64_t addr, size_t n)
 {
 	struct ich_as_window *w = (struct ich_as_window *)(void *)as;

@@ -33,13 +33,16 @@
  * A direct-mapped VA->PA cache keeps repeated reads off the walk, and a
  * region cache (2 MiB / 4 MiB of VA -> its page table or large page)
  * makes a TLB miss one libaddrxlat step instead of a full walk.  The
- * read path in addrspace.h answers inline from a third cache, by region
- * too: a large page lying in one piece of the file (large_flat), or the
- * 4 KiB pages of the region the walk has found in full in the file
- * (page_known), so a random read there is a slot check, a load and the
- * data load, no call (issue 12).  It only ever holds what the walk here
- * answered, so the walk's rules (transition, prototype, paged out, a
- * missing table or frame, a file cut short) are the only ones.
+ * read path in addrspace.h answers inline from two more: the records
+ * (struct ich_as_dir_rec, a direct-mapped translation cache of 4 KiB
+ * buckets read as a minidump's range records are: the record's pointer
+ * and shift in one load, the record, the data; rec_page, rec_region) and
+ * behind them a cache by region: a large page lying in one piece of the
+ * file (large_flat), or the 4 KiB pages of the region the walk has found
+ * in full in the file (page_known), so a random read there is no call
+ * (issue 12).  Both only ever hold what the walk here answered, so the
+ * walk's rules (transition, prototype, paged out, a missing table or
+ * frame, a file cut short) are the only ones.
  *
  * A process's space, once destroyed, is kept by its dump (one spare) and
  * handed to the next process's space of the same dump: `analyze
@@ -959,7 +962,8 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 		 * region cache, not a range table; addrspace.h ich_as_get_) */
 		pas->as.win.dir_rec = pas->rec;
 		pas->as.win.dir_shift = REC_SHIFT;
-		pas->as.win.dir_rec_shift = REC_SHIFT - ICH_AS_DIR_REC_LOG2;
+		/* (rec is 2 MiB-aligned: regions_alloc) */
+		pas->as.win.dir_pk = (uint64_t)(uintptr_t)pas->rec | (REC_SHIFT - ICH_AS_DIR_REC_LOG2);
 	}
 	*ret = &pas->as;
 	return NULL;

@@ -106,7 +106,7 @@ static void map(struct db_kd *kd, uint64_t dtb, uint64_t va, uint64_t size, uint
 static const uint8_t *rec_get(struct ich_as *as, uint64_t va, size_t n)
 {
 	const struct ich_as_window *w = (const void *)as;
-	return w->dir_rec ? ich_as_rec_find_(w, va, n, NULL) : NULL;
+	return w->dir_pk ? ich_as_rec_find_(w, va, n, NULL) : NULL;
 }
 
 static const uint8_t *reg_get(struct ich_as *as, uint64_t va, size_t n)
@@ -129,6 +129,7 @@ static unsigned rec_check_all(const struct db_kd *kd, uint64_t dtb, const struct
 	uint64_t fsize = ich_dump_file_size(d);
 	assert_non_null(w->dir_rec);
 	assert_int_equal(w->dir_shift, 12);
+	assert_int_equal(w->dir_pk, (uint64_t)(uintptr_t)w->dir_rec | 7);
 	unsigned held = 0;
 	for (size_t s = 0; s < ICH_AS_DIR_SLOTS; s++) {
 		const struct ich_as_dir_rec *r = &w->dir_rec[s];
