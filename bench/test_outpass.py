@@ -7,19 +7,15 @@ real output and prints the ratios it promises.
 
   test_outpass.py BENCH_READPASS ICPHEAP ABRATIO DUMP
 """
+import os
 import re
 import subprocess
 import sys
 
 rp, icpheap, abratio, dump = sys.argv[1:5]
-fails = 0
-
-
-def check(ok, what):
-    global fails
-    if not ok:
-        print("FAIL:", what)
-        fails += 1
+# the tests' one assertion helper (tests/e2e/e2echeck.py)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+from e2echeck import FAILS, check  # noqa: E402
 
 
 def run(argv):
@@ -59,4 +55,4 @@ for dest in ("null", "pipe"):
     # -s, -a: to the read pass, to read+out; -a: to -s
     check(len(ratios) == 5 and all(float(o) > 0 and float(n) > 0 for _, o, n in ratios),
           f"{dest}: ratios {ratios}")
-sys.exit(1 if fails else 0)
+sys.exit(1 if FAILS else 0)

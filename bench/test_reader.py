@@ -14,19 +14,15 @@ The minidump is read with ranges picked alike and by size (-b); the
 kernel dump over [VA_BASE, VA_BASE + VA_SIZE), which must be captured
 (bench_reader draws an address it cannot peek again).
 """
+import os
 import re
 import subprocess
 import sys
 
 br, minidump, kdump, va_base, va_size = sys.argv[1:6]
-fails = 0
-
-
-def check(ok, what):
-    global fails
-    if not ok:
-        print("FAIL:", what)
-        fails += 1
+# the tests' one assertion helper (tests/e2e/e2echeck.py)
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "tests", "e2e"))
+from e2echeck import FAILS, check  # noqa: E402
 
 
 NUM = r"(?:[0-9.]+|-?inf|-?nan)"  # a rate from a few microseconds may be inf
@@ -49,4 +45,4 @@ for args, rounds in (([minidump], 3), ([minidump, "-b"], 2), ([kdump, va_base, v
 # no dump: the usage, exit 2
 p = subprocess.run([br], stdout=subprocess.PIPE, stderr=subprocess.PIPE, timeout=30, text=True)
 check(p.returncode == 2 and "usage:" in p.stderr, f"no argument: exit {p.returncode}, stderr {p.stderr!r}")
-sys.exit(1 if fails else 0)
+sys.exit(1 if FAILS else 0)

@@ -960,10 +960,7 @@ struct ich_error *kd_paging_create(struct ich_dump *dump, uint64_t dtb, const ch
 	if (pas->rec) {
 		/* (reg too: after a record's miss the inline path asks the
 		 * region cache, not a range table; addrspace.h ich_as_get_) */
-		pas->as.win.dir_rec = pas->rec;
-		pas->as.win.dir_shift = REC_SHIFT;
-		/* (rec is 2 MiB-aligned: regions_alloc) */
-		pas->as.win.dir_pk = (uint64_t)(uintptr_t)pas->rec | (REC_SHIFT - ICH_AS_DIR_REC_LOG2);
+		ich_as_set_records(&pas->as, pas->rec, REC_SHIFT);	/* (2 MiB-aligned: regions_alloc) */
 	}
 	*ret = &pas->as;
 	return NULL;

@@ -387,11 +387,10 @@ static bool fill_bucket(struct range_as *ras, unsigned k, uint64_t B, size_t *i)
  * Index and mark share 32 bits: a table of 2^31 - 2 segments or more
  * gets no directory (dir_rec NULL: every read takes the out-of-line
  * path). */
-static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned *shift)
+static struct ich_error *build_dir(struct range_as *ras, unsigned *shift)
 {
 	const uint64_t *start = ras->starts;
 	size_t n = ras->nseg;
-	*dn = 0;
 	*shift = 0;
 	if (!n || n >= ICH_AS_DIR_CROWDED - 2)
 		return NULL;
@@ -450,7 +449,6 @@ static struct ich_error *build_dir(struct range_as *ras, uint64_t *dn, unsigned 
 			break;
 		B = to + 1;
 	}
-	*dn = lastB - (start[0] >> k) + 1;
 	*shift = k;
 	return NULL;
 }
@@ -492,13 +490,12 @@ struct ich_error *ich_range_as_create(struct ich_dump *dump, unsigned ptr_size,
 			ras->starts[i] = UINT64_MAX;
 			ras->span[i] = (struct ich_as_span){ 0, ras->data };
 		}
-		uint64_t dn = 0;
 		unsigned shift = 0;
 		if (!err)
-			err = build_dir(ras, &dn, &shift);
+			err = build_dir(ras, &shift);
 		if (!err)
 			ich_as_set_table(&ras->as, ras->starts, ras->span, ras->nseg, ras->dir,
-					 ras->dir_rec, dn, shift);
+					 ras->dir_rec, shift);
 	}
 	if (err) {
 		range_destroy(&ras->as);

@@ -125,29 +125,35 @@ static inline void ich_as_set_window(struct ich_as *as, uint64_t base, uint64_t 
 	ich_as_window_to_(&as->win, base, len, data);
 }
 
+/* Give the inline read path records (addrspace.h struct ich_as_window's
+ * dir_rec, ICH_AS_DIR_SLOTS of them, page-aligned: mapped) of buckets of
+ * 2^shift bytes, shift >= ICH_AS_DIR_REC_LOG2, and dir_pk, the one word
+ * the lookup reads of them.  rec NULL: none. */
+static inline void ich_as_set_records(struct ich_as *as, const struct ich_as_dir_rec *rec,
+				      unsigned shift)
+{
+	as->win.dir_rec = rec;
+	as->win.dir_shift = shift;
+	as->win.dir_pk = rec ? (uint64_t)(uintptr_t)rec | (shift - ICH_AS_DIR_REC_LOG2) : 0;
+}
+
 /* Give the inline read path the space's range table and its directory
  * (addrspace.h, struct ich_as_window): start sorted ascending, segments
  * disjoint, span[i] only bytes the mapped file holds, both with the two
  * padding entries after the n segments; dir and dir_rec the directory's
  * ICH_AS_DIR_SLOTS slots, bucket B = addr >> dir_shift in slot B &
- * (ICH_AS_DIR_SLOTS - 1), the ranges' buckets dir_n from the first
- * segment's; dir_rec NULL keeps the inline table lookup off.  The
- * arrays live as long as the space. */
+ * (ICH_AS_DIR_SLOTS - 1); dir_rec NULL keeps the inline table lookup
+ * off.  The arrays live as long as the space. */
 static inline void ich_as_set_table(struct ich_as *as, const uint64_t *start,
 				    const struct ich_as_span *span, size_t n,
 				    const uint32_t *dir, const struct ich_as_dir_rec *dir_rec,
-				    uint64_t dir_n, unsigned dir_shift)
+				    unsigned dir_shift)
 {
 	as->win.tab_start = start;
 	as->win.tab_span = span;
 	as->win.tab_n = n;
 	as->win.dir = dir;
-	as->win.dir_rec = dir_rec;
-	as->win.dir_shift = dir_shift;
-	/* (dir_rec is page-aligned: range_as.c maps it) */
-	as->win.dir_pk = dir_rec ? (uint64_t)(uintptr_t)dir_rec | (dir_shift - ICH_AS_DIR_REC_LOG2) : 0;
-	as->win.dir_lo = n ? start[0] >> dir_shift : 0;
-	as->win.dir_n = dir_n;
+	ich_as_set_records(as, dir_rec, dir_shift);	/* (range_as.c maps dir_rec) */
 }
 
 /*
