@@ -511,6 +511,7 @@ static inline void ich_as_read_ahead(struct ich_as *as, uint64_t addr, size_t n)
 size_t ich_as_read_slow(struct ich_as *as, uint64_t addr, void *buf, size_t len,
 			struct ich_read_result *res);
 const void *ich_as_peek_slow(struct ich_as *as, uint64_t addr, size_t len);
+const void *ich_as_peek_stream_slow(struct ich_as *as, uint64_t addr, size_t len, uint64_t end);
 ICH_MUST_CHECK struct ich_error *ich_as_read_exact_slow(struct ich_as *as, uint64_t addr,
 							void *buf, size_t len);
 
@@ -614,6 +615,21 @@ ICH_AS_INLINE_ const void *ich_as_peek_window(struct ich_as *as, uint64_t addr, 
 {
 	const uint8_t *p = ich_as_get_move_(as, addr, len);
 	return p ? p : ich_as_peek_slow(as, addr, len);
+}
+
+/*
+ * ich_as_peek_window for a walk that goes on forward from addr to end (a
+ * heap segment's chain of entries up to its next uncommitted range): when
+ * the window does not hold addr, the reader may set it over the bytes up
+ * to end that lie contiguous in the file at once, where it would
+ * otherwise grow it by steps as the walk comes back for more (kernel
+ * dumps: a translation batch per window, kdump_paging.c page_window).
+ * end is a hint: the window never holds bytes a read would not return.
+ */
+ICH_AS_INLINE_ const void *ich_as_peek_stream(struct ich_as *as, uint64_t addr, size_t len, uint64_t end)
+{
+	const uint8_t *p = ich_as_window_get(as, addr, len);
+	return p ? p : ich_as_peek_stream_slow(as, addr, len, end);
 }
 
 /* Read exactly len bytes or fail with ICH_ERR_FAULT and a message naming

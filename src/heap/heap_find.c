@@ -94,7 +94,7 @@ static void as32_destroy(struct ich_as *as)
 	free(as);
 }
 
-static const struct ich_as_ops as32_ops = { as32_read, as32_peek, as32_destroy };
+static const struct ich_as_ops as32_ops = { .read = as32_read, .peek = as32_peek, .destroy = as32_destroy };
 
 static uint64_t rdptr(struct ich_heaps *h, uint64_t a, struct ich_error **err)
 {

@@ -322,10 +322,12 @@ static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, 
 
 /* The span of a committed run [e, limit) the in-place loops (sum_run,
  * collect_run) read: the reader's window (the stretch its last lookup
- * found contiguous in the file: a minidump range, a kernel-dump page or
- * the run of pages a streamed read was given), moved to e by a small peek
- * when it is elsewhere; no large peek, which a kernel dump's reader would
- * answer by translating page after page.  Returns the byte of e, *end the
+ * found contiguous in the file: a minidump range, or a kernel dump's
+ * pages from e's on that follow it in the file, up to limit), moved to e
+ * by a small peek that says where the walk goes (ich_as_peek_stream) when
+ * it is elsewhere; no large peek, which a kernel dump's reader would
+ * answer by translating page after page whether or not the walk gets
+ * there.  Returns the byte of e, *end the
  * span's end (at most limit); NULL when e's header cannot be read. */
 static inline __attribute__((always_inline)) const uint8_t *
 run_span(struct walk_ctx *w, uint64_t e, uint64_t limit, uint64_t *end)
@@ -333,7 +335,7 @@ run_span(struct walk_ctx *w, uint64_t e, uint64_t limit, uint64_t *end)
 	struct ich_as *as = w->h->as;
 	unsigned hdr = (unsigned)w->o->entry_small_header + 8;
 	const uint8_t *p0 = ich_as_window_get(as, e, hdr);
-	if (!p0 && (!ich_as_peek_window(as, e, hdr) || !(p0 = ich_as_window_get(as, e, hdr))))
+	if (!p0 && (!ich_as_peek_stream(as, e, hdr, limit) || !(p0 = ich_as_window_get(as, e, hdr))))
 		return NULL;
 	const struct ich_as_window *win = (const struct ich_as_window *)(const void *)as;
 	uint64_t wend = win->base + win->len;
@@ -594,25 +596,33 @@ sum_lanes(struct walk_ctx *w, const uint8_t *p, uint64_t start, uint64_t e, uint
  * container) or a busy entry with the UnusedBytes escape, or the end of
  * the pointer's span.
  */
-static __attribute__((noinline)) uint64_t sum_run(struct walk_ctx *w, uint64_t e, uint64_t limit,
-						 uint64_t *prev_units, bool *prev_known)
+/* sum_run's work on one span: [e, *end) of the window run_span gives,
+ * *end set (e returned, *end untouched, when e's header is not in the
+ * dump).  first: the span sum_run starts with. */
+static inline __attribute__((always_inline)) uint64_t
+sum_run_span(struct walk_ctx *w, uint64_t e, uint64_t limit, uint64_t *prev_units, bool *prev_known,
+	     const bool first, uint64_t *end_out)
 {
 	uint64_t end;
 	const uint8_t *p0 = run_span(w, e, limit, &end);
 	if (!p0)
 		return e;
+	*end_out = end;
 	unsigned hoff = (unsigned)w->o->entry_small_header;
 	bool stat = w->fn == heap_stat_add, x64 = w->unit == 16;
 	uint64_t start = e, hoff8 = hoff + 8;	/* start: the address of p0 */
-	if (!stat && end > e && end - e >= SUM_LANES_PRE + SUM_LANES_MIN + hoff8) {
-		/* the one chain first: lanes pay off on runs that go on, not on
-		 * heaps where the walk stops every few entries (each lane's
-		 * start costs a search, with loads far apart) */
-		uint64_t pre = e + SUM_LANES_PRE;
-		e = x64 ? sum_span(w, p0, start, e, pre, limit, prev_units, prev_known, true, false)
-			: sum_span(w, p0, start, e, pre, limit, prev_units, prev_known, false, false);
-		if (e + hoff8 <= pre)
-			return e;	/* stopped at an entry walk_segment must see */
+	/* the one chain first (SUM_LANES_PRE): lanes pay off on runs that go
+	 * on, not on heaps where the walk stops every few entries (each
+	 * lane's start costs a search, with loads far apart); a span after
+	 * the first goes on from a chain that did not stop */
+	if (!stat && end > e && end - e >= (first ? SUM_LANES_PRE : 0) + SUM_LANES_MIN + hoff8) {
+		if (first) {
+			uint64_t pre = e + SUM_LANES_PRE;
+			e = x64 ? sum_span(w, p0, start, e, pre, limit, prev_units, prev_known, true, false)
+				: sum_span(w, p0, start, e, pre, limit, prev_units, prev_known, false, false);
+			if (e + hoff8 <= pre)
+				return e;	/* stopped at an entry walk_segment must see */
+		}
 		if (end > e && end - e >= SUM_LANES_MIN + hoff8)	/* (an entry may reach past end) */
 			return x64 ? sum_lanes(w, p0, start, e, end, limit, prev_units, prev_known, true)
 				   : sum_lanes(w, p0, start, e, end, limit, prev_units, prev_known, false);
@@ -622,6 +632,37 @@ static __attribute__((noinline)) uint64_t sum_run(struct walk_ctx *w, uint64_t e
 			    : sum_span(w, p0, start, e, end, limit, prev_units, prev_known, true, false);
 	return stat ? sum_span(w, p0, start, e, end, limit, prev_units, prev_known, false, true)
 		    : sum_span(w, p0, start, e, end, limit, prev_units, prev_known, false, false);
+}
+
+/* sum_run_span compiled for the first span and for those after it */
+static __attribute__((noinline)) uint64_t sum_first_span(struct walk_ctx *w, uint64_t e, uint64_t limit,
+							  uint64_t *prev_units, bool *prev_known, uint64_t *end)
+{
+	return sum_run_span(w, e, limit, prev_units, prev_known, true, end);
+}
+
+static __attribute__((noinline)) uint64_t sum_next_span(struct walk_ctx *w, uint64_t e, uint64_t limit,
+							 uint64_t *prev_units, bool *prev_known, uint64_t *end)
+{
+	return sum_run_span(w, e, limit, prev_units, prev_known, false, end);
+}
+
+static uint64_t sum_run(struct walk_ctx *w, uint64_t e, uint64_t limit, uint64_t *prev_units, bool *prev_known)
+{
+	uint64_t hoff8 = (uint64_t)w->o->entry_small_header + 8;
+	/* Span after span (a kernel dump's windows) while the chain goes on
+	 * past each span's end: its entries are walked here, not by
+	 * walk_segment, which would move the window for the one entry whose
+	 * header a span cuts (issue 12). */
+	for (bool first = true;; first = false) {
+		uint64_t end = 0;
+		e = first ? sum_first_span(w, e, limit, prev_units, prev_known, &end)
+			  : sum_next_span(w, e, limit, prev_units, prev_known, &end);
+		/* no span; stopped at an entry (its header wholly in the
+		 * span), an error from -stat's table, or the run's end */
+		if (!end || e + hoff8 <= end || w->err || e >= limit || end >= limit)
+			return e;
+	}
 }
 
 /*

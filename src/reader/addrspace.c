@@ -66,6 +66,15 @@ const void *ich_as_peek_slow(struct ich_as *as, uint64_t addr, size_t len)
 	return as->ops->peek ? as->ops->peek(as, addr, len) : NULL;
 }
 
+const void *ich_as_peek_stream_slow(struct ich_as *as, uint64_t addr, size_t len, uint64_t end)
+{
+	if (as->ops->stream)
+		return as->ops->stream(as, addr, len, end);
+	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
+	const uint8_t *p = ich_as_table_find_(w, addr, len, w, w);
+	return p ? p : ich_as_peek_slow(as, addr, len);
+}
+
 struct ich_error *ich_as_read_exact_slow(struct ich_as *as, uint64_t addr,
 					 void *buf, size_t len)
 {

@@ -674,6 +674,13 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
 
 /* At most this many pages past the first in one window (256 KiB). */
 #define STREAM_MAX_PAGES 64u
+/* The same for a walk that says where it is going (paging_stream): 1 MiB,
+ * a window per MiB of a heap segment's chain instead of one per 256 KiB
+ * and a ramp of 2, 4, ... pages first (issue 12: each window's start costs
+ * the heap walk its lanes' set-up, nt_heap.c sum_lanes). */
+#ifndef STREAM_HINT_PAGES
+#define STREAM_HINT_PAGES 256u
+#endif
 
 /* The window onto the page holding va, whose byte va lies at file offset
  * off with n bytes readable from there (kd_phys_lookup: runs hold whole
@@ -687,40 +694,49 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
  * the walk then reads across page boundaries without a translation per
  * page and ich_as_read_ahead can request the lines of the next pages
  * (issue 12).  Random reads never start at the last window's end, so they
- * pay nothing.  The window only ever holds bytes a read of the same
- * address would return (the same translation, the same file bytes). */
-static void page_window(struct paging_as *pas, uint64_t va, uint64_t off, uint64_t n)
+ * pay nothing.  A walk that knows where it stops (end, not 0:
+ * paging_stream) gets the pages up to there at once, at most
+ * STREAM_HINT_PAGES after the first, with no ramp.  The window only ever
+ * holds bytes a read of the same address would return (the same
+ * translation, the same file bytes). */
+static void page_window(struct paging_as *pas, uint64_t va, uint64_t off, uint64_t n, uint64_t end)
 {
 	struct ich_as *as = &pas->as;
 	uint64_t in_page = va & (PAGE - 1);
 	uint64_t page = va - in_page;
 	uint64_t len = PAGE - in_page < n ? PAGE - in_page : n;
 	uint64_t wlen = in_page + len;
-	if (page == pas->seq_next && wlen == PAGE) {
+	unsigned more = 0;
+	if (wlen == PAGE && end > page + PAGE) {
+		/* the pages the walk goes on into, whole or in part */
+		uint64_t want = (end - page - 1) / PAGE;
+		more = want < STREAM_HINT_PAGES ? (unsigned)want : STREAM_HINT_PAGES;
+		pas->seq_run = 6;	/* an unhinted read at the end goes on at full size */
+	} else if (page == pas->seq_next && wlen == PAGE) {
 		if (pas->seq_run < 6)
 			pas->seq_run++;
-		unsigned more = 1u << pas->seq_run;
+		more = 1u << pas->seq_run;
 		if (more > STREAM_MAX_PAGES)
 			more = STREAM_MAX_PAGES;
-		uint64_t expect = off - in_page + PAGE;
-		for (unsigned k = 1; k <= more; k++) {
-			uint64_t nva = page + (uint64_t)k * PAGE, ppage, noff;
-			struct ich_read_result res;
-			enum ich_miss_reason why;
-			if (nva < page || !translate(pas, nva, &ppage, &res) ||
-			    kd_phys_lookup(as->dump, ppage << 12, &noff, &why) < PAGE || noff != expect)
-				break;
-			/* not given to the inline cache (page_known): the walk
-			 * reads these pages through the window; filling them
-			 * cost kb.dmp's `analyze --processes all` 3.6 M
-			 * instructions and made most takeovers clear the whole
-			 * slot (its log overflowed), for reads that a later
-			 * random read's own out-of-line call fills anyway */
-			wlen += PAGE;
-			expect += PAGE;
-		}
 	} else {
 		pas->seq_run = 0;
+	}
+	uint64_t expect = off - in_page + PAGE;
+	for (unsigned k = 1; k <= more; k++) {
+		uint64_t nva = page + (uint64_t)k * PAGE, ppage, noff;
+		struct ich_read_result res;
+		enum ich_miss_reason why;
+		if (nva < page || !translate(pas, nva, &ppage, &res) ||
+		    kd_phys_lookup(as->dump, ppage << 12, &noff, &why) < PAGE || noff != expect)
+			break;
+		/* not given to the inline cache (page_known): the walk
+		 * reads these pages through the window; filling them
+		 * cost kb.dmp's `analyze --processes all` 3.6 M
+		 * instructions and made most takeovers clear the whole
+		 * slot (its log overflowed), for reads that a later
+		 * random read's own out-of-line call fills anyway */
+		wlen += PAGE;
+		expect += PAGE;
 	}
 	pas->seq_next = page + wlen;
 	ich_as_set_window(as, page, wlen, as->dump->file.data + off - in_page);
@@ -758,7 +774,7 @@ static size_t paging_read(struct ich_as *as, uint64_t addr, void *buf, size_t le
 		uint64_t in = va & (PAGE - 1);
 		if (n >= PAGE - in)
 			page_known(pas, va, as->dump->file.data + off - in);
-		page_window(pas, va, off, n);
+		page_window(pas, va, off, n, 0);
 		if (n > want)
 			n = want;
 		memcpy(out + done, as->dump->file.data + off, (size_t)n);
@@ -799,11 +815,36 @@ static const void *paging_peek(struct ich_as *as, uint64_t addr, size_t len)
 			return NULL;
 		if (!start) {
 			start = as->dump->file.data + off;
-			page_window(pas, va, off, n);
+			page_window(pas, va, off, n, 0);
 		}
 		expect = off + want;
 	}
 	return start;
+}
+
+/* paging_peek for a walk that goes forward from addr to end (ops.stream):
+ * the window covers the pages up to end that follow addr's in the file,
+ * so bytes that cross into the next page are in it too when that page
+ * follows in the file (a header the walk's last window cut). */
+static const void *paging_stream(struct ich_as *as, uint64_t addr, size_t len, uint64_t end)
+{
+	struct paging_as *pas = (struct paging_as *)as;
+	uint64_t in = addr & (PAGE - 1);
+	if (!len || len > PAGE)
+		return paging_peek(as, addr, len);
+	struct ich_read_result res;
+	enum ich_miss_reason why;
+	uint64_t ppage, off;
+	if (!translate(pas, addr, &ppage, &res))
+		return NULL;
+	uint64_t n = kd_phys_lookup(as->dump, (ppage << 12) | in, &off, &why);
+	if (!n)
+		return NULL;
+	if (n >= PAGE - in)
+		page_known(pas, addr, as->dump->file.data + off - in);
+	page_window(pas, addr, off, n, end > addr + len ? end : addr + len);
+	const void *p = ich_as_window_get(as, addr, len);
+	return p ? p : paging_peek(as, addr, len);
 }
 
 static void paging_free(struct paging_as *pas)
@@ -860,6 +901,7 @@ static void paging_reuse(struct paging_as *pas)
 static const struct ich_as_ops paging_ops = {
 	.read = paging_read,
 	.peek = paging_peek,
+	.stream = paging_stream,
 	.destroy = paging_destroy,
 };
 

@@ -103,6 +103,11 @@ struct ich_as_ops {
 		       struct ich_read_result *res);
 	/* Contiguous file-backed bytes or NULL (may be NULL: no zero-copy). */
 	const void *(*peek)(struct ich_as *as, uint64_t addr, size_t len);
+	/* peek for a walk that reads forward from addr to end, moving the
+	 * window to addr's stretch and over what follows it in the file up
+	 * to end (ich_as_peek_stream).  May be NULL: peek, and the window
+	 * moved as ich_as_peek_window moves it. */
+	const void *(*stream)(struct ich_as *as, uint64_t addr, size_t len, uint64_t end);
 	void (*destroy)(struct ich_as *as);
 };
 

@@ -851,6 +851,13 @@ static void test_range_as_dir(void **state)
 				assert_ptr_equal(ich_as_peek_window(as, a, 8), want);
 				assert_int_equal(w->base, sj);
 				assert_int_equal(w->len, lj);
+				/* ich_as_peek_stream (a range space has no stream op):
+				 * the same pointer and the same window, whatever the
+				 * end it is given */
+				assert_ptr_equal(ich_as_peek_stream(as, s0, 8, s0 + 0x100000), p0);
+				assert_ptr_equal(ich_as_peek_stream(as, a, 8, a + 8), want);
+				assert_int_equal(w->base, sj);
+				assert_int_equal(w->len, lj);
 				assert_ptr_equal(p0, w->tab_span[i].data);
 				assert_memory_equal(p0, d->file.data + (w->tab_span[i].data - d->file.data), 8);
 			}

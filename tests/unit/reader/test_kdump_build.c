@@ -843,6 +843,89 @@ static void test_x64_streamed_cut(void **state)
 	db_kd_free(kd);
 }
 
+/* A walk that says where it goes (ich_as_peek_stream, kdump_paging.c
+ * paging_stream): the window is set at once over the pages up to the end
+ * it gives whose frames follow in the file (no ramp of 2, 4, ... pages),
+ * at most 256 after the first, never past a frame that does not follow,
+ * and a header cut by a page boundary is read whole when the next frame
+ * follows.  Layout of test_x64_streamed_window; then 300 pages on frames
+ * that all follow in the file for the bound. */
+static void test_x64_stream_hint(void **state)
+{
+	(void)state;
+	uint64_t dtb;
+	struct db_kd *kd = st_kd(&dtb);
+	if (db_kd_map_phys(kd, dtb, VA_ST, 0x120000, 32 * 0x1000, 0x1000) ||
+	    db_kd_map_phys(kd, dtb, VA_ST + 32 * 0x1000, 0x160000, 4 * 0x1000, 0x1000))
+		fail_msg("%s", db_error());
+	st_fill(kd, dtb, 36);
+	assert_int_equal(db_kd_make_transition(kd, dtb, VA_ST + 34 * 0x1000), 0);
+	assert_int_equal(db_kd_make_paged_out(kd, dtb, VA_ST + 35 * 0x1000, PAGEFILE_PTE), 0);
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	struct ich_as *as = ich_dump_as(d);
+	/* the first peek, end 5 pages and 8 bytes on: pages 0-5 (the sixth
+	 * holds the end's last byte), no more */
+	const uint8_t *p = ich_as_peek_stream(as, VA_ST, 8, VA_ST + 5 * 0x1000 + 8);
+	assert_non_null(p);
+	uint64_t v;
+	memcpy(&v, p, 8);
+	assert_int_equal(v, st_val(0, 0));
+	assert_non_null(ich_as_window_get(as, VA_ST + 5 * 0x1000 + 0xff8, 8));
+	assert_null(ich_as_window_get(as, VA_ST + 6 * 0x1000, 8));
+	/* every value the window gives is the builder's */
+	for (uint64_t pg = 0; pg < 6; pg++) {
+		const uint8_t *q = ich_as_window_get(as, VA_ST + pg * 0x1000 + 0x800, 8);
+		assert_non_null(q);
+		memcpy(&v, q, 8);
+		assert_int_equal(v, st_val(pg, 0x800));
+	}
+	/* end past the run: the window stops at page 31 (32's frame does not
+	 * follow 31's in the file) */
+	assert_non_null(ich_as_peek_stream(as, VA_ST + 7 * 0x1000 + 0x10, 16, VA_ST + 64 * 0x1000));
+	assert_non_null(ich_as_window_get(as, VA_ST + 31 * 0x1000 + 0xff8, 8));
+	assert_null(ich_as_window_get(as, VA_ST + 32 * 0x1000, 8));
+	assert_null(ich_as_window_get(as, VA_ST + 7 * 0x1000 - 8, 8));
+	/* a header cut by the boundary of pages 9|10 (frames that follow):
+	 * whole, from the window; by 31|32 (frames that do not): no pointer */
+	p = ich_as_peek_stream(as, VA_ST + 10 * 0x1000 - 8, 16, VA_ST + 64 * 0x1000);
+	assert_non_null(p);
+	memcpy(&v, p + 8, 8);
+	assert_int_equal(v, st_val(10, 0));
+	assert_null(ich_as_peek_stream(as, VA_ST + 32 * 0x1000 - 8, 16, VA_ST + 64 * 0x1000));
+	/* page 32 on: 33 and the transition page 34 join, the paged-out 35
+	 * does not */
+	assert_non_null(ich_as_peek_stream(as, VA_ST + 32 * 0x1000, 8, VA_ST + 64 * 0x1000));
+	assert_non_null(ich_as_window_get(as, VA_ST + 34 * 0x1000 + 0xff8, 8));
+	assert_null(ich_as_window_get(as, VA_ST + 35 * 0x1000, 8));
+	/* the paged-out page itself: no pointer, and a read names why */
+	assert_null(ich_as_peek_stream(as, VA_ST + 35 * 0x1000, 8, VA_ST + 64 * 0x1000));
+	assert_int_equal(miss(as, VA_ST + 35 * 0x1000).why, ICH_MISS_PAGED_OUT);
+	done(d, path);
+	db_kd_free(kd);
+
+	/* the bound: 300 pages whose frames all follow in the file, end past
+	 * them; the window is the first page and the 256 after it */
+	kd = db_kd_new(DB_KD_X64, 19045, DB_KD_FULL);
+	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x180 } };
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, 2), 0);
+	dtb = db_kd_kernel_dtb(kd);
+	if (db_kd_map_phys(kd, dtb, VA_ST, 0x120000, 300 * 0x1000, 0x1000))
+		fail_msg("%s", db_error());
+	st_fill(kd, dtb, 300);
+	d = write_open(kd, &path);
+	as = ich_dump_as(d);
+	assert_non_null(ich_as_peek_stream(as, VA_ST + 0x20, 16, VA_ST + 300 * 0x1000));
+	assert_non_null(ich_as_window_get(as, VA_ST + 256 * 0x1000 + 0xff8, 8));
+	assert_null(ich_as_window_get(as, VA_ST + 257 * 0x1000, 8));
+	const uint8_t *q = ich_as_window_get(as, VA_ST + 200 * 0x1000 + 0x800, 8);
+	assert_non_null(q);
+	memcpy(&v, q, 8);
+	assert_int_equal(v, st_val(200, 0x800));
+	done(d, path);
+	db_kd_free(kd);
+}
+
 /* The three read kinds of n (8 or 16) bytes at va, the one that k picks
  * first: ich_as_read gives the wn bytes of want and then misses at va + wn
  * for why; ich_as_read_u64 succeeds with want's first 8 bytes only when wn
@@ -2030,6 +2113,7 @@ int main(void)
 		cmocka_unit_test(test_x64_streamed_window),
 		cmocka_unit_test(test_x64_process_reuse),
 		cmocka_unit_test(test_x64_streamed_cut),
+		cmocka_unit_test(test_x64_stream_hint),
 		cmocka_unit_test(test_x64_large_inline),
 		cmocka_unit_test(test_page_inline),
 		cmocka_unit_test(test_x86_pae_pages),
