@@ -17,7 +17,7 @@
  *                                 --list-touched)
  *   bench_readpass out FILE N     the mmap pass over FILE, then N bytes
  *                                 written to standard output from a
- *                                 64 KiB buffer (the JSON writer's
+ *                                 256 KiB buffer (the JSON writer's
  *                                 ICH_JSON_BUF) filled with memset
  *                                 before each write: the output pass of
  *                                 a command that prints N bytes (issue
@@ -89,7 +89,7 @@ int main(int argc, char **argv)
 		if (argv[1][0] == 'o') {
 			/* the output pass: every byte stored once into a
 			 * buffer that stays in the cache, then written */
-			static char buf[65536];
+			static char buf[262144];	/* ICH_JSON_BUF */
 			unsigned long long left = strtoull(argv[3], NULL, 0);
 			res = stderr;
 			for (unsigned c = 0; left; c++) {

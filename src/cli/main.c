@@ -87,9 +87,11 @@ static int unknown_command(const char *name)
 int main(int argc, char **argv)
 {
 	struct ich_cli_global g = {0};
-	/* Block output (heap -a, --json) goes out in 64 KiB writes when it is
-	 * not a terminal, not stdio's default 4 KiB (issue 12). */
-	static char outbuf[1 << 16];
+	/* Block output (heap -a, --json) goes out in 256 KiB writes when it
+	 * is not a terminal, not stdio's default 4 KiB (issue 12; the
+	 * writers' own buffers, ICH_OUT_BUF and ICH_JSON_BUF, are the same
+	 * size). */
+	static char outbuf[1 << 18];
 	if (!isatty(STDOUT_FILENO))
 		setvbuf(stdout, outbuf, _IOFBF, sizeof(outbuf));
 

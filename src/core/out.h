@@ -2,7 +2,7 @@
 /*
  * A buffered text writer for commands that print one line per heap block
  * (heap -a/-h/-f, -l): lines are built in the writer's own buffer with
- * ich_fmt_hex and friends, and the buffer goes out in 64 KiB blocks, so a
+ * ich_fmt_hex and friends, and the buffer goes out in 256 KiB blocks, so a
  * listing of millions of blocks costs no stdio call per line (issue 12).
  *
  * The writer owns the FILE's output while it holds bytes: anything else
@@ -18,7 +18,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#define ICH_OUT_BUF 65536
+/* as ICH_JSON_BUF (json.h): why 256 KiB */
+#define ICH_OUT_BUF 262144
 
 struct ich_out {
 	FILE *f;
