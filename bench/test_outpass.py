@@ -24,12 +24,14 @@ def run(argv):
     return p.stdout, p.stderr.decode()
 
 
-# the output pass alone: N bytes, 64 KiB chunk c filled with '0' + c % 64
-for n in (0, 1, 65535, 65536, 65537, 64 * 65536 + 3, 70 * 65536):
+# the output pass alone: N bytes, chunk c (the JSON writer's ICH_JSON_BUF,
+# 256 KiB) filled with '0' + c % 64
+CHUNK = 262144
+for n in (0, 1, CHUNK - 1, CHUNK, CHUNK + 1, 16 * CHUNK + 3, 70 * CHUNK):
     out, err = run([rp, "out", "/dev/null", str(n)])
     check(len(out) == n, f"out /dev/null {n}: {len(out)} bytes written")
-    want = b"".join(bytes([0x30 + c % 64]) * min(65536, n - c * 65536) for c in range((n + 65535) // 65536))
-    check(out == want, f"out /dev/null {n}: not one memset byte per 64 KiB chunk")
+    want = b"".join(bytes([0x30 + c % 64]) * min(CHUNK, n - c * CHUNK) for c in range((n + CHUNK - 1) // CHUNK))
+    check(out == want, f"out /dev/null {n}: not one memset byte per {CHUNK // 1024} KiB chunk")
     check(re.fullmatch(r"out \d+\.\d+ 0\n", err) is not None, f"out /dev/null {n}: stderr {err!r}")
 
 # read pass + output pass: the mmap pass's checksum (every line of the dump)
