@@ -527,11 +527,11 @@ struct lanes_fast {
 
 static inline __attribute__((always_inline)) void
 lanes_fast(const uint8_t *p, uint64_t start, unsigned hoff, uint64_t key, const bool x64, uint64_t limit,
-	   uint64_t last, struct sum_lane *ln, struct lanes_fast *f)
+	   struct sum_lane *ln, struct lanes_fast *f)
 {
 	const unsigned shift = x64 ? 4 : 3;
 	const uint8_t *q = p + hoff;	/* q + o: the header of the entry at start + o */
-	uint64_t lim = limit - start, lo = last - start;
+	uint64_t lim = limit - start;
 	uint64_t o0 = ln[0].e - start, o1 = ln[1].e - start, o2 = ln[2].e - start, o3 = ln[3].e - start;
 	uint64_t u0 = ln[0].pu, u1 = ln[1].pu, u2 = ln[2].pu, u3 = ln[3].pu;
 	const uint64_t b0 = ln[0].bound - start, b1 = ln[1].bound - start, b2 = ln[2].bound - start,
@@ -560,7 +560,7 @@ lanes_fast(const uint8_t *p, uint64_t start, unsigned hoff, uint64_t key, const 
 		}                                                                                       \
 		u##k = (uint16_t)d;                                                                     \
 		o##k += sz;                                                                             \
-		__builtin_prefetch(q + (o##k + LANE_AHEAD < lo ? o##k + LANE_AHEAD : lo));               \
+		__builtin_prefetch((const void *)((uintptr_t)q + o##k + LANE_AHEAD));                   \
 	} while (0)
 		LANE_STEP(0);
 		LANE_STEP(1);
@@ -621,7 +621,7 @@ sum_lanes(struct walk_ctx *w, const uint8_t *p, uint64_t start, uint64_t e, uint
 	ln[nl - 1].bound = last + 1;
 	struct lanes_fast f = { 0, 0, 0, 0 };
 	if (nl == SUM_LANES)
-		lanes_fast(p, start, hoff, key, x64, limit, last, ln, &f);
+		lanes_fast(p, start, hoff, key, x64, limit, ln, &f);
 	/* where the fast part left each lane (its sums are f's) */
 	uint64_t fast_e[SUM_LANES];
 	for (unsigned k = 0; k < nl; k++)
