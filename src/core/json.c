@@ -1,5 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 #include <inttypes.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "core/fmt.h"
@@ -18,22 +19,37 @@ void ich_json_init(struct ich_json *j, FILE *f, bool pretty)
 	j->f = f;
 	j->pretty = pretty && pretty_allowed;
 	j->depth = 0;
-	j->len = 0;
+	j->buf = NULL;
+	j->len = ICH_JSON_BUF;	/* no room: the first write allocates */
 	memset(j->keys, 0, sizeof(j->keys));
 	memset(j->first, 0, sizeof(j->first));
 	j->first[0] = true;
 }
 
-/* The buffer to the FILE, after what the FILE holds (core/out.c). */
+/* Where the writers' buffers come from when malloc fails: the library
+ * has no way to report a failed allocation here, so they share this one
+ * (only a second writer open at the same time could spoil it). */
+static char json_fallback[ICH_JSON_BUF];
+
+/* The buffer to the FILE, after what the FILE holds (core/out.c); a
+ * writer with no buffer gets one. */
 static void drain(struct ich_json *j)
 {
+	if (!j->buf) {
+		j->buf = malloc(ICH_JSON_BUF);
+		if (!j->buf)
+			j->buf = json_fallback;
+		j->len = 0;
+		return;
+	}
 	ich_file_write(j->f, j->buf, j->len);
 	j->len = 0;
 }
 
 void ich_json_flush(struct ich_json *j)
 {
-	drain(j);
+	if (j->buf)	/* (no buffer: nothing written since it was freed) */
+		drain(j);
 	fflush(j->f);
 }
 
@@ -314,4 +330,8 @@ void ich_json_finish(struct ich_json *j)
 {
 	putc_(j, '\n');
 	ich_json_flush(j);
+	if (j->buf != json_fallback)
+		free(j->buf);
+	j->buf = NULL;
+	j->len = ICH_JSON_BUF;
 }

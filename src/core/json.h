@@ -37,7 +37,9 @@ struct ich_json {
 	bool pretty;
 	int depth;
 	bool first[ICH_JSON_MAX_DEPTH];
-	size_t len;			/* bytes pending in buf */
+	size_t len;			/* bytes pending in buf (ICH_JSON_BUF while
+					 * buf is NULL: the first byte goes
+					 * through the slow path, which sets it) */
 	/* Keys seen, by address: the same few keys come back for every
 	 * block, and a known one is copied without scanning it again. */
 	struct {
@@ -45,7 +47,11 @@ struct ich_json {
 		uint32_t len;		/* of text */
 		char text[28];		/* "key": ready to copy (28 bytes) */
 	} keys[64];			/* 64: json.c's hash and probe */
-	char buf[ICH_JSON_BUF];
+	/* ICH_JSON_BUF bytes, allocated when the first byte is written and
+	 * freed by ich_json_finish (a 256 KiB array in the struct made every
+	 * function with a writer on its stack touch 64 stack pages, the
+	 * compiler's stack-clash probes: `info` took 48 more page faults). */
+	char *buf;
 };
 
 /* Whether ich_json_init's pretty is honoured (default true; main.c sets it
@@ -66,7 +72,8 @@ void ich_json_null(struct ich_json *j, const char *key);
 void ich_json_addr(struct ich_json *j, const char *key, uint64_t addr);	/* "0x..." */
 /* Write what is buffered to the FILE (and fflush it). */
 void ich_json_flush(struct ich_json *j);
-/* After the outermost value: newline, then flush. */
+/* After the outermost value: newline, then flush; the buffer is freed
+ * (the writer may start another document). */
 void ich_json_finish(struct ich_json *j);
 
 /*
