@@ -31,6 +31,15 @@ void ich_json_init(struct ich_json *j, FILE *f, bool pretty)
  * (only a second writer open at the same time could spoil it). */
 static char json_fallback[ICH_JSON_BUF];
 
+/* The writer's buffer given back (when a document is complete). */
+static void release(struct ich_json *j)
+{
+	if (j->buf != json_fallback)
+		free(j->buf);
+	j->buf = NULL;
+	j->len = ICH_JSON_BUF;
+}
+
 /* The buffer to the FILE, after what the FILE holds (core/out.c); a
  * writer with no buffer gets one. */
 static void drain(struct ich_json *j)
@@ -232,9 +241,11 @@ static void close_(struct ich_json *j, char c)
 	if (!empty)
 		indent(j);
 	putc_(j, c);
-	/* the outermost value is complete: let it out */
-	if (j->depth == 0)
+	/* the outermost value is complete: let it out, and the buffer go */
+	if (j->depth == 0) {
 		drain(j);
+		release(j);
+	}
 }
 
 void ich_json_begin_object(struct ich_json *j, const char *key) { open_(j, key, '{'); }
@@ -328,10 +339,10 @@ char *ich_json_raw_room(struct ich_json *j, size_t max)
 
 void ich_json_finish(struct ich_json *j)
 {
-	putc_(j, '\n');
+	if (j->buf)
+		putc_(j, '\n');
+	else
+		ich_file_write(j->f, "\n", 1);	/* (no buffer for one byte) */
 	ich_json_flush(j);
-	if (j->buf != json_fallback)
-		free(j->buf);
-	j->buf = NULL;
-	j->len = ICH_JSON_BUF;
+	release(j);
 }

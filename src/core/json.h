@@ -48,7 +48,8 @@ struct ich_json {
 		char text[28];		/* "key": ready to copy (28 bytes) */
 	} keys[64];			/* 64: json.c's hash and probe */
 	/* ICH_JSON_BUF bytes, allocated when the first byte is written and
-	 * freed by ich_json_finish (a 256 KiB array in the struct made every
+	 * freed when the outermost value is closed or by ich_json_finish (a
+	 * 256 KiB array in the struct made every
 	 * function with a writer on its stack touch 64 stack pages, the
 	 * compiler's stack-clash probes: `info` took 48 more page faults). */
 	char *buf;

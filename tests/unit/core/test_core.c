@@ -101,6 +101,50 @@ static void test_json(void **state)
 
 /* --pretty: two spaces per level, ": " after keys, empty containers stay
  * "[]"; the expected text is written out by hand. */
+/* The writer's buffer (json.c): none until the first byte, given back when
+ * the outermost value closes and by ich_json_finish, and a writer goes on
+ * with a second document after either; a document past the buffer's size
+ * comes out whole. */
+static void test_json_buffer(void **state)
+{
+	(void)state;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	struct ich_json j;
+	ich_json_init(&j, f, false);
+	assert_null(j.buf);
+	ich_json_begin_array(&j, NULL);
+	assert_non_null(j.buf);
+	ich_json_end_array(&j);
+	assert_null(j.buf);
+	ich_json_finish(&j);	/* (the newline, with no buffer) */
+	assert_null(j.buf);
+	ich_json_begin_object(&j, NULL);
+	ich_json_u64(&j, "n", 7);
+	ich_json_end_object(&j);
+	assert_null(j.buf);
+	/* a raw value first: the slow path allocates */
+	char *p = ich_json_raw_begin(&j, 4);
+	assert_non_null(j.buf);
+	memcpy(p, "true", 4);
+	ich_json_raw_end(&j, 4);
+	ich_json_finish(&j);
+	assert_null(j.buf);
+	/* a long array: several buffers' worth */
+	ich_json_begin_array(&j, NULL);
+	for (unsigned i = 0; i < 3 * ICH_JSON_BUF / 8; i++)
+		ich_json_u64(&j, NULL, 1000000);
+	ich_json_end_array(&j);
+	ich_json_finish(&j);
+	fclose(f);
+	size_t n = 3 * ICH_JSON_BUF / 8;
+	assert_int_equal(len, strlen("[]\n{\"n\":7}true\n") + 2 + n * 7 + (n - 1) + 1);
+	assert_memory_equal(buf, "[]\n{\"n\":7}true\n[1000000,1000000,", 30);
+	assert_memory_equal(buf + len - 10, ",1000000]\n", 10);
+	free(buf);
+}
+
 static void test_json_pretty(void **state)
 {
 	(void)state;
@@ -1611,6 +1655,7 @@ int main(void)
 		cmocka_unit_test(test_array_reserve),
 		cmocka_unit_test(test_out),
 		cmocka_unit_test(test_json),
+		cmocka_unit_test(test_json_buffer),
 		cmocka_unit_test(test_json_pretty),
 		cmocka_unit_test(test_json_long_strings),
 		cmocka_unit_test(test_range_as_overlaps),
