@@ -10,9 +10,16 @@
  *
  * usage: bench_kheaps DUMP
  *        bench_kheaps --list-touched OUT DUMP
+ *        bench_kheaps --sum REPS DUMP
  * The second form writes the file offset of every committed page of every
  * process's heap segments (the pages `analyze --processes all` walks) to OUT
  * for `bench_readpass pages` (a read pass over only those bytes) and exits.
+ * The third opens the dump and its kernel model once, then walks every
+ * process's heaps REPS times as `analyze --processes all` does (the
+ * summing walk: no callback) and prints the CPU time of the fastest and
+ * the median repetition: the walk alone, warm, without a process's start,
+ * page-table faults and exit (issue 12: what decided the kernel walk's
+ * changes on a VM where whole runs of the same binary differ by 10%).
  */
 #include <fcntl.h>
 #include <stdbool.h>
@@ -99,12 +106,67 @@ static int list_touched(const char *out, const char *path)
 	return 0;
 }
 
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* --sum: every process's heaps walked reps times with no callback. */
+static int sum_walks(int reps, const char *path)
+{
+	struct ich_dump *d;
+	struct ich_kernel *k;
+	struct ich_error *err = ich_dump_open(path, &d);
+	if (!err)
+		err = ich_kernel_open(d, 0, &k);
+	if (err) {
+		ich_error_print(err, stderr);
+		return 3;
+	}
+	double *t = calloc((size_t)reps, sizeof(*t));
+	if (!t)
+		return 3;
+	unsigned long long busy = 0, blocks = 0;
+	for (int r = 0; r < reps; r++) {
+		double c0 = bench_cpu();
+		busy = blocks = 0;
+		for (size_t i = 0; i < ich_kernel_process_count(k); i++) {
+			const struct ich_kprocess *p = ich_kernel_process(k, i);
+			struct ich_heaps *hs;
+			if ((!p->peb && !p->peb32) || (err = ich_kernel_process_heaps(k, p, 0, &hs))) {
+				ich_error_destroy(err);
+				err = NULL;
+				continue;
+			}
+			for (size_t h = 0; h < ich_heaps_count(hs); h++) {
+				struct ich_heap *hp = ich_heaps_get(hs, h);
+				ich_error_destroy(ich_heap_walk(hs, hp, NULL, NULL));
+				busy += hp->totals.busy_count;
+				blocks += hp->totals.busy_count + hp->totals.free_count;
+			}
+			ich_heaps_close(hs);
+		}
+		t[r] = (bench_cpu() - c0) * 1e3;
+	}
+	qsort(t, (size_t)reps, sizeof(*t), cmp_double);
+	printf("summing walks of every heap: %llu blocks (%llu busy), %d repetitions: CPU min %.2f ms, median %.2f ms\n",
+	       blocks, busy, reps, t[0], t[reps / 2]);
+	free(t);
+	ich_kernel_close(k);
+	ich_dump_close(d);
+	return 0;
+}
+
 int main(int argc, char **argv)
 {
 	if (argc == 4 && !strcmp(argv[1], "--list-touched"))
 		return list_touched(argv[2], argv[3]);
+	if (argc == 4 && !strcmp(argv[1], "--sum") && atoi(argv[2]) > 0)
+		return sum_walks(atoi(argv[2]), argv[3]);
 	if (argc != 2) {
-		fprintf(stderr, "usage: %s DUMP\n       %s --list-touched OUT DUMP\n", argv[0], argv[0]);
+		fprintf(stderr, "usage: %s DUMP\n       %s --list-touched OUT DUMP\n       %s --sum REPS DUMP\n", argv[0],
+			argv[0], argv[0]);
 		return 2;
 	}
 	/* one sequential read pass over the file (xor of every qword) */
