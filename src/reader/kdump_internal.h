@@ -13,6 +13,13 @@ struct kd_run {
 struct kd_priv {
 	struct kd_run *runs;	/* sorted by pfn, built once at open */
 	size_t nruns, cap;
+	/* The runs by 2 MiB block of physical memory (kd_index_runs): the
+	 * runs that start below block b's first frame are runs[0 ..
+	 * blk_first[b]), for b up to nblk (blk_first has nblk + 1 entries,
+	 * the last nruns), so a lookup searches only its block's runs.  NULL:
+	 * no index (a PFN space too large for it), the search is over all. */
+	uint32_t *blk_first;
+	uint64_t nblk;
 	/* Bitmap dumps cut short: runs stop where the file ends (so a hostile
 	 * bitmap cannot make more runs than the file has pages); a set bit at
 	 * or after beyond_pfn is a page promised but not in the file. */

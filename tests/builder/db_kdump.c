@@ -53,6 +53,7 @@ struct db_kd {
 	uint64_t max_pfn;		/* end of the last run */
 	uint8_t *frames;		/* per-PFN flags, max_pfn entries */
 	uint64_t alloc_hint;
+	uint32_t scatter;	/* db_kd_set_scatter: single frames at random (0: off) */
 	struct db_mem *phys;		/* physical memory, sparse */
 	uint64_t kernel_dtb;
 	uint64_t *spaces;		/* DTBs of all address spaces */
@@ -165,9 +166,36 @@ static uint64_t top_table(const struct db_kd *kd, uint64_t dtb)
 
 /* ---- physical frames --------------------------------------------------- */
 
+/* A free in-run frame from a random place on (db_kd_set_scatter): a page
+ * of a range mapped after it lands anywhere in RAM, as Windows takes
+ * pages from its free lists; UINT64_MAX if none. */
+static uint64_t scatter_frame(struct db_kd *kd)
+{
+	kd->scatter = kd->scatter * 1664525u + 1013904223u;
+	uint64_t total = 0;
+	for (size_t r = 0; r < kd->nruns; r++)
+		total += kd->runs[r].page_count;
+	uint64_t at = total ? ((uint64_t)kd->scatter << 8 ^ kd->scatter) % total : 0;
+	for (uint64_t tried = 0; tried < total; tried++, at = at + 1 == total ? 0 : at + 1) {
+		uint64_t k = at;
+		for (size_t r = 0; r < kd->nruns; r++) {
+			if (k < kd->runs[r].page_count) {
+				uint64_t p = kd->runs[r].base_page + k;
+				if (!(kd->frames[p] & F_ALLOC))
+					return p;
+				break;
+			}
+			k -= kd->runs[r].page_count;
+		}
+	}
+	return UINT64_MAX;
+}
+
 /* First free, in-run, aligned block of n frames; UINT64_MAX if none. */
 static uint64_t find_frames(struct db_kd *kd, uint64_t n, uint64_t align)
 {
+	if (n == 1 && kd->scatter)
+		return scatter_frame(kd);
 	for (size_t r = 0; r < kd->nruns; r++) {
 		uint64_t base = kd->runs[r].base_page, end = base + kd->runs[r].page_count;
 		uint64_t p = base;
@@ -687,6 +715,11 @@ int db_kd_read(struct db_kd *kd, uint64_t dtb, uint64_t va, void *buf, size_t le
 void db_kd_set_automap(struct db_kd *kd, bool on)
 {
 	kd->automap = on;
+}
+
+void db_kd_set_scatter(struct db_kd *kd, uint32_t seed)
+{
+	kd->scatter = seed;
 }
 
 static int view_write(struct db_mem *mem, uint64_t va, const void *data, size_t len)

@@ -419,6 +419,10 @@ struct db_mem *db_kd_view(struct db_kd *kd, uint64_t dtb);
  * minidump image (which needs no mapping) runs unchanged on a kernel
  * address space.  Default off. */
 void db_kd_set_automap(struct db_kd *kd, bool on);
+/* Pages mapped one frame at a time from now on take a free frame at a
+ * random place (seed not 0; 0: the first free frame, as before), so a
+ * range's frames are scattered over RAM and the file as in a real dump. */
+void db_kd_set_scatter(struct db_kd *kd, uint32_t seed);
 
 /* Physical memory access (no translation). */
 void db_kd_phys_write(struct db_kd *kd, uint64_t pa, const void *data, size_t len);

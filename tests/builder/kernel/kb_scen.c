@@ -246,7 +246,7 @@ static void heaps_scenario(struct kb *b, bool x64, bool states, FILE *hx)
 /* Benchmark: nproc processes (System + bench%04d.exe), each with one big
  * heap of nblocks blocks (ntheap builder's "big" heap); .expect as usual,
  * heap lines to hx. */
-static void bench_heaps_scenario(struct kb *b, unsigned nproc, unsigned long nblocks, FILE *hx)
+static void bench_heaps_scenario(struct kb *b, unsigned nproc, unsigned long nblocks, bool scatter, FILE *hx)
 {
 	struct types t;
 	make_types(b, &idx_19041, &t);
@@ -259,7 +259,9 @@ static void bench_heaps_scenario(struct kb *b, unsigned nproc, unsigned long nbl
 		struct db_kd_space mc = { kd, kb_process_dtb(b, p) };
 		fprintf(hx, "process pid=%u layout=x64-19045 wow64=0\n", 1000 + 4 * i);
 		db_kd_set_automap(kd, true);
+		db_kd_set_scatter(kd, scatter ? 0x5CA77E5u + i : 0);
 		uint64_t peb = nhb_write_big_process(db_kd_view(kd, mc.dtb), nblocks, hx, db_kd_map_range_cb, &mc);
+		db_kd_set_scatter(kd, 0);
 		db_kd_set_automap(kd, false);
 		kb_process_set_peb(b, p, peb);
 	}
@@ -377,19 +379,23 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 		else
 			std_scenario(b, &idx_19041, false, false);
 	} else if (!strncmp(name, "bench-heaps", 11)) {
-		/* bench-heaps[:NPROC:NBLOCKS] (default 250 x 21000: 249 heaps, 5.2 M blocks),
-		 * a full ('FDMP') bitmap dump with 1.5 GiB of RAM */
+		/* bench-heaps[-scatter][:NPROC:NBLOCKS] (default 250 x 21000: 249 heaps,
+		 * 5.2 M blocks), a full ('FDMP') bitmap dump with 1.5 GiB of RAM;
+		 * -scatter: the heaps' pages on frames taken at random, as in a
+		 * real dump (without it each heap's frames follow in the file) */
 		unsigned np = 250;
 		unsigned long nb = 21000;
-		if (name[11] == ':')
-			sscanf(name + 12, "%u:%lu", &np, &nb);
+		bool scatter = !strncmp(name + 11, "-scatter", 8);
+		const char *arg = name + 11 + (scatter ? 8 : 0);
+		if (*arg == ':')
+			sscanf(arg + 1, "%u:%lu", &np, &nb);
 		o.type_lists = false;
 		o.no_handle_lines = true;
 		o.seed = 250;
 		o.ram_pages = 0x60000;
 		b = kb_new(DB_KD_X64, 19045, DB_KD_BITMAP, &o, name);
 		db_kd_header(kb_kd(b))->bmp_signature = 0x504D4446u;	/* 'FDMP' */
-		bench_heaps_scenario(b, np, nb, hx);
+		bench_heaps_scenario(b, np, nb, scatter, hx);
 	} else if (!strcmp(name, "x64-19045-full-typelist")) {
 		b = kb_new(DB_KD_X64, 19045, DB_KD_FULL, &o, name);
 		std_scenario(b, &idx_19041, true, false);

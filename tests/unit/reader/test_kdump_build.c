@@ -926,6 +926,57 @@ static void test_x64_stream_hint(void **state)
 	db_kd_free(kd);
 }
 
+/* Pages on frames scattered over RAM (db_kd_set_scatter), in a bitmap
+ * dump that stores only the frames in use: most pages are a run of their
+ * own in the file, the case kdump.c's run index (kd_index_runs) is for.
+ * Every value read back is the builder's, through the copying read, the
+ * peek and a walk's stream, and a page never written is not captured. */
+static void test_x64_scattered_frames(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_BITMAP);
+	const struct db_kd_run runs[] = { { 1, 0x400 }, { 0x1000, 0x3000 }, { 0x8000, 0x800 } };
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, 3), 0);
+	uint64_t dtb = db_kd_kernel_dtb(kd);
+	enum { NPG = 700 };
+	db_kd_set_scatter(kd, 12345);
+	if (db_kd_map(kd, dtb, VA_ST, NPG * 0x1000ull, 0x1000))
+		fail_msg("%s", db_error());
+	db_kd_set_scatter(kd, 0);
+	st_fill(kd, dtb, NPG);
+	/* the frames are scattered: few pages follow the one before */
+	unsigned follow = 0;
+	for (uint64_t pg = 1; pg < NPG; pg++)
+		follow += db_kd_va_to_pa(kd, dtb, VA_ST + pg * 0x1000) ==
+			  db_kd_va_to_pa(kd, dtb, VA_ST + (pg - 1) * 0x1000) + 0x1000;
+	assert_true(follow < NPG / 10);
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	struct ich_as *as = ich_dump_as(d);
+	for (uint64_t pg = NPG; pg-- > 0;) {
+		for (uint64_t off = 0; off < 0x1000; off += 0x800) {
+			uint64_t va = VA_ST + pg * 0x1000 + off;
+			assert_int_equal(rd64(as, va), st_val(pg, off));
+			const uint8_t *p = ich_as_peek(as, va, 8);
+			assert_non_null(p);
+			uint64_t v;
+			memcpy(&v, p, 8);
+			assert_int_equal(v, st_val(pg, off));
+		}
+	}
+	for (uint64_t pg = 0; pg < NPG; pg++) {
+		const uint8_t *p = ich_as_peek_stream(as, VA_ST + pg * 0x1000, 8, VA_ST + NPG * 0x1000ull);
+		assert_non_null(p);
+		uint64_t v;
+		memcpy(&v, p, 8);
+		assert_int_equal(v, st_val(pg, 0));
+		assert_non_null(ich_as_window_get(as, VA_ST + pg * 0x1000 + 0x800, 8));
+	}
+	assert_int_equal(miss(as, VA_ST + NPG * 0x1000ull).why, ICH_MISS_NOT_MAPPED);
+	done(d, path);
+	db_kd_free(kd);
+}
+
 /* The three read kinds of n (8 or 16) bytes at va, the one that k picks
  * first: ich_as_read gives the wn bytes of want and then misses at va + wn
  * for why; ich_as_read_u64 succeeds with want's first 8 bytes only when wn
@@ -2114,6 +2165,7 @@ int main(void)
 		cmocka_unit_test(test_x64_process_reuse),
 		cmocka_unit_test(test_x64_streamed_cut),
 		cmocka_unit_test(test_x64_stream_hint),
+		cmocka_unit_test(test_x64_scattered_frames),
 		cmocka_unit_test(test_x64_large_inline),
 		cmocka_unit_test(test_page_inline),
 		cmocka_unit_test(test_x86_pae_pages),
