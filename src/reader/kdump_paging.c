@@ -150,6 +150,12 @@ struct paging_as {
 	 * many windows in a row started there. */
 	uint64_t seq_next;
 	unsigned seq_run;
+	/* The page after the last window when its frame lies whole in the
+	 * file but elsewhere (0: none): where (next_off), so that the walk's
+	 * next window (paging_stream) needs no second translation, and its
+	 * first lines are requested when it is found (a real dump scatters a
+	 * heap's pages: its windows are then one page each). */
+	uint64_t next_page, next_off;
 	/* A process's space, parked by its dump when destroyed and reused
 	 * (the top of this file); the region-cache slots it filled, so a
 	 * reuse clears those instead of the whole cache (more than PTC_LOG:
@@ -722,13 +728,21 @@ static void page_window(struct paging_as *pas, uint64_t va, uint64_t off, uint64
 		pas->seq_run = 0;
 	}
 	uint64_t expect = off - in_page + PAGE;
+	pas->next_page = 0;
 	for (unsigned k = 1; k <= more; k++) {
 		uint64_t nva = page + (uint64_t)k * PAGE, ppage, noff;
 		struct ich_read_result res;
 		enum ich_miss_reason why;
 		if (nva < page || !translate(pas, nva, &ppage, &res) ||
-		    kd_phys_lookup(as->dump, ppage << 12, &noff, &why) < PAGE || noff != expect)
+		    kd_phys_lookup(as->dump, ppage << 12, &noff, &why) < PAGE)
 			break;
+		if (noff != expect) {
+			pas->next_page = nva;
+			pas->next_off = noff;
+			for (unsigned l = 0; l < 4; l++)
+				__builtin_prefetch(as->dump->file.data + noff + 64 * l);
+			break;
+		}
 		/* not given to the inline cache (page_known): the walk
 		 * reads these pages through the window; filling them
 		 * cost kb.dmp's `analyze --processes all` 3.6 M
@@ -834,12 +848,18 @@ static const void *paging_stream(struct ich_as *as, uint64_t addr, size_t len, u
 		return paging_peek(as, addr, len);
 	struct ich_read_result res;
 	enum ich_miss_reason why;
-	uint64_t ppage, off;
-	if (!translate(pas, addr, &ppage, &res))
-		return NULL;
-	uint64_t n = kd_phys_lookup(as->dump, (ppage << 12) | in, &off, &why);
-	if (!n)
-		return NULL;
+	uint64_t ppage, off, n;
+	if (pas->next_page && addr - in == pas->next_page) {
+		/* the page page_window looked at past the last window */
+		off = pas->next_off + in;
+		n = PAGE - in;
+	} else {
+		if (!translate(pas, addr, &ppage, &res))
+			return NULL;
+		n = kd_phys_lookup(as->dump, (ppage << 12) | in, &off, &why);
+		if (!n)
+			return NULL;
+	}
 	if (n >= PAGE - in)
 		page_known(pas, addr, as->dump->file.data + off - in);
 	page_window(pas, addr, off, n, end > addr + len ? end : addr + len);
@@ -891,6 +911,7 @@ static void paging_reuse(struct paging_as *pas)
 	pas->have_pt_step = false;
 	pas->seq_next = 0;
 	pas->seq_run = 0;
+	pas->next_page = 0;
 	pas->pt_miss = ICH_MISS_NONE;
 	memset(&pas->as.win, 0, sizeof(pas->as.win));
 	if (pas->rc)

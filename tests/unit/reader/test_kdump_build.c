@@ -1139,6 +1139,7 @@ static void test_x64_large_inline(void **state)
 #define VA_U3 0x200000000ull	/* A: one page in each of 70 regions of 2 MiB */
 #define NREG 70
 #define VA_UL 0x400000000ull	/* A and B: a 2 MiB page each, other frames */
+#define VA_UN 0x30000000ull	/* A: two pages on frames apart; B: the second */
 static uint64_t pv(char who, uint64_t page, uint64_t off)
 {
 	return (uint64_t)(unsigned char)who << 56 | page << 16 | off;
@@ -1229,6 +1230,15 @@ static void test_x64_process_reuse(void **state)
 			if (pg < 3)
 				w64(kd, b, VA_U + pg * 0x1000 + off, pv('B', pg, off));
 		}
+	/* VA_UN's two pages in A on frames apart (B's page between them),
+	 * its second in B too: a stream over A's first page looks at A's
+	 * second, which a reused space must forget (kdump_paging.c
+	 * next_page) */
+	map(kd, a, VA_UN, 0x1000, 0x1000);
+	map(kd, b, VA_UN + 0x1000, 0x1000, 0x1000);
+	map(kd, a, VA_UN + 0x1000, 0x1000, 0x1000);
+	w64(kd, a, VA_UN + 0x1000, pv('A', 300, 0));
+	w64(kd, b, VA_UN + 0x1000, pv('B', 300, 0));
 	assert_int_equal(db_kd_make_transition(kd, a, VA_U + 0x1000), 0);
 	assert_int_equal(db_kd_make_paged_out(kd, a, VA_U + 0x2000, PAGEFILE_PTE), 0);
 	assert_int_equal(db_kd_make_transition(kd, b, VA_U + 0x2000), 0);
@@ -1237,10 +1247,17 @@ static void test_x64_process_reuse(void **state)
 	struct ich_dump *d = write_open(kd, &path);
 	struct ich_as *pa = new_process(d, a);
 	read_process(pa, 'A');
+	assert_non_null(ich_as_peek_stream(pa, VA_UN, 8, VA_UN + 0x2000));
+	assert_null(ich_as_window_get(pa, VA_UN + 0x1000, 8));
 	ich_as_destroy(pa);
 	/* B is built from A's space (the test is about that path) */
 	struct ich_as *pb = new_process(d, b | 5);	/* with a PCID */
 	assert_ptr_equal(pb, pa);
+	const uint8_t *un = ich_as_peek_stream(pb, VA_UN + 0x1000, 8, VA_UN + 0x2000);
+	assert_non_null(un);
+	uint64_t unv;
+	memcpy(&unv, un, 8);
+	assert_int_equal(unv, pv('B', 300, 0));
 	assert_non_null(strstr(ich_as_name(pb), "DTB 0x"));
 	read_process(pb, 'B');
 	ich_as_destroy(pb);
