@@ -38,18 +38,29 @@
 #include <icpheap/heap.h>
 #include <icpheap/kernel.h>
 
+/* The dump at path and its kernel model; false, the error printed, when
+ * either fails. */
+static bool open_kernel(const char *path, struct ich_dump **d, struct ich_kernel **k)
+{
+	struct ich_error *err = ich_dump_open(path, d);
+	if (!err && (err = ich_kernel_open(*d, 0, k)))
+		ich_dump_close(*d);
+	if (err) {
+		ich_error_print(err, stderr);
+		ich_error_destroy(err);
+		return false;
+	}
+	return true;
+}
+
 /* The pages the heap walks of every process touch, as file offsets. */
 static int list_touched(const char *out, const char *path)
 {
 	struct ich_dump *d;
 	struct ich_kernel *k;
-	struct ich_error *err = ich_dump_open(path, &d);
-	if (!err)
-		err = ich_kernel_open(d, 0, &k);
-	if (err) {
-		ich_error_print(err, stderr);
+	if (!open_kernel(path, &d, &k))
 		return 3;
-	}
+	struct ich_error *err = NULL;
 	FILE *o = fopen(out, "wb");
 	if (!o) {
 		perror(out);
@@ -117,13 +128,9 @@ static int sum_walks(int reps, const char *path)
 {
 	struct ich_dump *d;
 	struct ich_kernel *k;
-	struct ich_error *err = ich_dump_open(path, &d);
-	if (!err)
-		err = ich_kernel_open(d, 0, &k);
-	if (err) {
-		ich_error_print(err, stderr);
+	if (!open_kernel(path, &d, &k))
 		return 3;
-	}
+	struct ich_error *err = NULL;
 	double *t = calloc((size_t)reps, sizeof(*t));
 	if (!t)
 		return 3;
@@ -191,13 +198,9 @@ int main(int argc, char **argv)
 		c0 = bench_cpu();
 		struct ich_dump *d;
 		struct ich_kernel *k;
-		struct ich_error *err = ich_dump_open(argv[1], &d);
-		if (!err)
-			err = ich_kernel_open(d, 0, &k);
-		if (err) {
-			ich_error_print(err, stderr);
+		if (!open_kernel(argv[1], &d, &k))
 			return 3;
-		}
+		struct ich_error *err = NULL;
 		unsigned long long blocks = 0;
 		size_t procs = 0, heaps = 0, failed = 0;
 		for (size_t i = 0; i < ich_kernel_process_count(k); i++) {
@@ -230,13 +233,9 @@ int main(int argc, char **argv)
 		c0 = bench_cpu();
 		struct ich_dump *d;
 		struct ich_kernel *k;
-		struct ich_error *err = ich_dump_open(argv[1], &d);
-		if (!err)
-			err = ich_kernel_open(d, 0, &k);
-		if (err) {
-			ich_error_print(err, stderr);
+		if (!open_kernel(argv[1], &d, &k))
 			return 3;
-		}
+		struct ich_error *err = NULL;
 		size_t n = ich_kernel_process_count(k), nr = 0, walked_heaps = 0, from_headers = 0, heaps = 0;
 		struct rank { uint64_t committed; const struct ich_kprocess *p; } *r = calloc(n ? n : 1, sizeof(*r));
 		for (size_t i = 0; r && i < n; i++) {

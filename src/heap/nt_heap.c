@@ -579,14 +579,15 @@ out:
 }
 
 /* The sums of lane ln's entries from its start to where it is, walked
- * again (for a lane the fast part stepped and the join then drops). */
+ * again: a lane the join drops is where the fast part left it, and the
+ * fast part's sums are all the lanes' together. */
 static inline void lane_rewalk(const uint8_t *p, uint64_t start, unsigned hoff, uint64_t key, const bool x64,
-			       uint64_t limit, uint64_t last, const struct sum_lane *ln, struct sum_lane *out)
+			       uint64_t limit, uint64_t last, struct sum_lane ln, struct sum_lane *out)
 {
 	memset(out, 0, sizeof(*out));
-	out->e = out->ahead = ln->start;
-	out->pu = ln->first_prev;
-	while (out->e < ln->e &&
+	out->e = out->ahead = ln.start;
+	out->pu = ln.first_prev;
+	while (out->e < ln.e &&
 	       lane_step(p, start, hoff, key, x64, limit, last, &out->e, &out->pu, &out->ahead, &out->busy_n,
 			 &out->busy_b, &out->free_n, &out->free_b))
 		;
@@ -622,10 +623,6 @@ sum_lanes(struct walk_ctx *w, const uint8_t *p, uint64_t start, uint64_t e, uint
 	struct lanes_fast f = { 0, 0, 0, 0 };
 	if (nl == SUM_LANES)
 		lanes_fast(p, start, hoff, key, x64, limit, ln, &f);
-	/* where the fast part left each lane (its sums are f's) */
-	uint64_t fast_e[SUM_LANES];
-	for (unsigned k = 0; k < nl; k++)
-		fast_e[k] = ln[k].e;
 	/* The lanes finished and joined in order, as the one chain would have
 	 * gone: each lane is run to its end (or where it stops) only once the
 	 * lanes before it have joined up to its start, so no lane runs on
@@ -651,11 +648,11 @@ sum_lanes(struct walk_ctx *w, const uint8_t *p, uint64_t start, uint64_t e, uint
 			break;	/* stops at the next start: PreviousSize does not link */
 	}
 	if (f.busy_n + f.free_n) {
-		/* the fast part's sums, less those of the lanes dropped */
+		/* the fast part's sums, less those of the lanes dropped (the
+		 * join stopped before them: each is where the fast part left it) */
 		for (unsigned k = joined; k < nl; k++) {
-			struct sum_lane again, upto = ln[k];
-			upto.e = fast_e[k];
-			lane_rewalk(p, start, hoff, key, x64, limit, last, &upto, &again);
+			struct sum_lane again;
+			lane_rewalk(p, start, hoff, key, x64, limit, last, ln[k], &again);
 			f.busy_n -= again.busy_n;
 			f.busy_b -= again.busy_b;
 			f.free_n -= again.free_n;

@@ -68,11 +68,7 @@ const void *ich_as_peek_slow(struct ich_as *as, uint64_t addr, size_t len)
 
 const void *ich_as_peek_stream_slow(struct ich_as *as, uint64_t addr, size_t len, uint64_t end)
 {
-	if (as->ops->stream)
-		return as->ops->stream(as, addr, len, end);
-	struct ich_as_window *w = (struct ich_as_window *)(void *)as;
-	const uint8_t *p = ich_as_table_find_(w, addr, len, w, w);
-	return p ? p : ich_as_peek_slow(as, addr, len);
+	return as->ops->stream ? as->ops->stream(as, addr, len, end) : ich_as_peek_window(as, addr, len);
 }
 
 struct ich_error *ich_as_read_exact_slow(struct ich_as *as, uint64_t addr,

@@ -223,19 +223,16 @@ static const char *kind_name(const struct ich_kdump *kd)
  */
 static void kd_index_runs(struct kd_priv *p)
 {
-	free(p->blk_first);
-	p->blk_first = NULL;
-	p->nblk = 0;
 	if (!p->nruns || p->nruns > UINT32_MAX)
 		return;
 	uint64_t nblk = (p->runs[p->nruns - 1].pfn >> KD_BLK_SHIFT) + 1;
 	if (nblk > KD_BLK_MAX)
 		return;
-	uint32_t *f = malloc((size_t)(nblk + 1) * sizeof(*f));
+	uint32_t *f = malloc((size_t)(nblk + 2) * sizeof(*f));
 	if (!f)
 		return;	/* (the search over all runs) */
 	size_t i = 0;
-	for (uint64_t b = 0; b <= nblk; b++) {
+	for (uint64_t b = 0; b <= nblk + 1; b++) {
 		while (i < p->nruns && p->runs[i].pfn < (b << KD_BLK_SHIFT))
 			i++;
 		f[b] = (uint32_t)i;
@@ -364,8 +361,10 @@ uint64_t kd_phys_lookup(const struct ich_dump *dump, uint64_t pa, uint64_t *file
 		/* the runs that start in pfn's 2 MiB block: those before it
 		 * all start at or below pfn, those after it above */
 		uint64_t b = pfn >> KD_BLK_SHIFT;
-		lo = p->blk_first[b < p->nblk ? b : p->nblk];
-		hi = b < p->nblk ? p->blk_first[b + 1] : p->nruns;
+		if (b > p->nblk)
+			b = p->nblk;	/* (past every run's start: all of them) */
+		lo = p->blk_first[b];
+		hi = p->blk_first[b + 1];
 	}
 	while (lo < hi) {
 		size_t m = lo + (hi - lo) / 2;

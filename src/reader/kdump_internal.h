@@ -15,9 +15,10 @@ struct kd_priv {
 	size_t nruns, cap;
 	/* The runs by 2 MiB block of physical memory (kd_index_runs): the
 	 * runs that start below block b's first frame are runs[0 ..
-	 * blk_first[b]), for b up to nblk (blk_first has nblk + 1 entries,
-	 * the last nruns), so a lookup searches only its block's runs.  NULL:
-	 * no index (a PFN space too large for it), the search is over all. */
+	 * blk_first[b]), for b up to nblk + 1 (the runs all start in blocks
+	 * below nblk: the last two entries are nruns), so a lookup searches
+	 * only its block's runs.  NULL: no index (a PFN space too large for
+	 * it), the search is over all. */
 	uint32_t *blk_first;
 	uint64_t nblk;
 	/* Bitmap dumps cut short: runs stop where the file ends (so a hostile

@@ -152,7 +152,7 @@ struct paging_as {
 	unsigned seq_run;
 	/* The page after the last window when its frame lies whole in the
 	 * file but elsewhere (0: none): where (next_off), so that the walk's
-	 * next window (paging_stream) needs no second translation, and its
+	 * next window (locate) needs no second translation, and its
 	 * first lines are requested when it is found (a real dump scatters a
 	 * heap's pages: its windows are then one page each). */
 	uint64_t next_page, next_off;
@@ -684,9 +684,7 @@ static bool translate(struct paging_as *pas, uint64_t va, uint64_t *pa_page,
  * a window per MiB of a heap segment's chain instead of one per 256 KiB
  * and a ramp of 2, 4, ... pages first (issue 12: each window's start costs
  * the heap walk its lanes' set-up, nt_heap.c sum_lanes). */
-#ifndef STREAM_HINT_PAGES
 #define STREAM_HINT_PAGES 256u
-#endif
 
 /* The window onto the page holding va, whose byte va lies at file offset
  * off with n bytes readable from there (kd_phys_lookup: runs hold whole
@@ -756,6 +754,33 @@ static void page_window(struct paging_as *pas, uint64_t va, uint64_t off, uint64
 	ich_as_set_window(as, page, wlen, as->dump->file.data + off - in_page);
 }
 
+/* Where va's byte lies in the file: *off, with the count readable from
+ * there returned (0, res->why set, when none: not translated or not in
+ * the file); the page given to the inline cache when it is whole in the
+ * file.  The page page_window found past its window (next_page) is not
+ * translated again (a walk over scattered frames: one page a window). */
+static uint64_t locate(struct paging_as *pas, uint64_t va, uint64_t *off, struct ich_read_result *res)
+{
+	uint64_t in = va & (PAGE - 1), n;
+	if (pas->next_page && va - in == pas->next_page) {
+		*off = pas->next_off + in;
+		n = PAGE - in;
+	} else {
+		uint64_t ppage;
+		enum ich_miss_reason why;
+		if (!translate(pas, va, &ppage, res))
+			return 0;
+		n = kd_phys_lookup(pas->as.dump, (ppage << 12) | in, off, &why);
+		if (!n) {
+			res->why = why;
+			return 0;
+		}
+	}
+	if (n >= PAGE - in)
+		page_known(pas, va, pas->as.dump->file.data + *off - in);
+	return n;
+}
+
 static size_t paging_read(struct ich_as *as, uint64_t addr, void *buf, size_t len,
 			  struct ich_read_result *res)
 {
@@ -775,19 +800,9 @@ static size_t paging_read(struct ich_as *as, uint64_t addr, void *buf, size_t le
 		}
 		uint64_t in_page = PAGE - (va & (PAGE - 1));
 		uint64_t want = len - done < in_page ? len - done : in_page;
-		uint64_t ppage, off;
-		if (!translate(pas, va, &ppage, res))
+		uint64_t off, n = locate(pas, va, &off, res);
+		if (!n)
 			break;
-		enum ich_miss_reason why;
-		uint64_t pa = (ppage << 12) | (va & (PAGE - 1));
-		uint64_t n = kd_phys_lookup(as->dump, pa, &off, &why);
-		if (!n) {
-			res->why = why;
-			break;
-		}
-		uint64_t in = va & (PAGE - 1);
-		if (n >= PAGE - in)
-			page_known(pas, va, as->dump->file.data + off - in);
 		page_window(pas, va, off, n, 0);
 		if (n > want)
 			n = want;
@@ -811,20 +826,13 @@ static const void *paging_peek(struct ich_as *as, uint64_t addr, size_t len)
 	if (!len || len > 0x10000 || addr + len < addr)
 		return NULL;
 	struct ich_read_result res;
-	enum ich_miss_reason why;
 	const uint8_t *start = NULL;
 	uint64_t expect = 0;
 	for (uint64_t va = addr; va < addr + len; va = (va & ~(uint64_t)(PAGE - 1)) + PAGE) {
-		uint64_t ppage, off;
-		if (!translate(pas, va, &ppage, &res))
-			return NULL;
 		uint64_t want = PAGE - (va & (PAGE - 1));
 		if (want > addr + len - va)
 			want = addr + len - va;
-		uint64_t in = va & (PAGE - 1);
-		uint64_t n = kd_phys_lookup(as->dump, (ppage << 12) | in, &off, &why);
-		if (n >= PAGE - in)
-			page_known(pas, va, as->dump->file.data + off - in);
+		uint64_t off = 0, n = locate(pas, va, &off, &res);
 		if (n < want || (start && off != expect))
 			return NULL;
 		if (!start) {
@@ -843,25 +851,12 @@ static const void *paging_peek(struct ich_as *as, uint64_t addr, size_t len)
 static const void *paging_stream(struct ich_as *as, uint64_t addr, size_t len, uint64_t end)
 {
 	struct paging_as *pas = (struct paging_as *)as;
-	uint64_t in = addr & (PAGE - 1);
 	if (!len || len > PAGE)
 		return paging_peek(as, addr, len);
 	struct ich_read_result res;
-	enum ich_miss_reason why;
-	uint64_t ppage, off, n;
-	if (pas->next_page && addr - in == pas->next_page) {
-		/* the page page_window looked at past the last window */
-		off = pas->next_off + in;
-		n = PAGE - in;
-	} else {
-		if (!translate(pas, addr, &ppage, &res))
-			return NULL;
-		n = kd_phys_lookup(as->dump, (ppage << 12) | in, &off, &why);
-		if (!n)
-			return NULL;
-	}
-	if (n >= PAGE - in)
-		page_known(pas, addr, as->dump->file.data + off - in);
+	uint64_t off, n = locate(pas, addr, &off, &res);
+	if (!n)
+		return NULL;
 	page_window(pas, addr, off, n, end > addr + len ? end : addr + len);
 	const void *p = ich_as_window_get(as, addr, len);
 	return p ? p : paging_peek(as, addr, len);

@@ -99,8 +99,6 @@ static void test_json(void **state)
 	free(buf);
 }
 
-/* --pretty: two spaces per level, ": " after keys, empty containers stay
- * "[]"; the expected text is written out by hand. */
 /* The writer's buffer (json.c): none until the first byte, given back when
  * the outermost value closes and by ich_json_finish, and a writer goes on
  * with a second document after either; a document past the buffer's size
@@ -145,6 +143,8 @@ static void test_json_buffer(void **state)
 	free(buf);
 }
 
+/* --pretty: two spaces per level, ": " after keys, empty containers stay
+ * "[]"; the expected text is written out by hand. */
 static void test_json_pretty(void **state)
 {
 	(void)state;

@@ -736,16 +736,23 @@ static uint64_t st_val(uint64_t page, uint64_t off)
 	return 0xC0DE000000000000ull | page << 16 | off;
 }
 
+/* An x64 19045 kernel dump of the given type with RAM in runs; *dtb its
+ * kernel DTB. */
+static struct db_kd *kd_with_runs(uint32_t type, const struct db_kd_run *runs, size_t n, uint64_t *dtb)
+{
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, type);
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, n), 0);
+	*dtb = db_kd_kernel_dtb(kd);
+	return kd;
+}
+
 /* The streamed tests' dump: x64 full, RAM in two runs (frames 1-0x40,
  * 0x100-0x17f); the kernel pages mapped at VA_ST get their st_val at
  * offsets 0 and 0x800 from st_fill. */
 static struct db_kd *st_kd(uint64_t *dtb)
 {
-	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_FULL);
 	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x80 } };
-	assert_int_equal(db_kd_set_physical_runs(kd, runs, 2), 0);
-	*dtb = db_kd_kernel_dtb(kd);
-	return kd;
+	return kd_with_runs(DB_KD_FULL, runs, 2, dtb);
 }
 
 static void st_fill(struct db_kd *kd, uint64_t dtb, uint64_t npages)
@@ -755,19 +762,27 @@ static void st_fill(struct db_kd *kd, uint64_t dtb, uint64_t npages)
 			w64(kd, dtb, VA_ST + pg * 0x1000 + off, st_val(pg, off));
 }
 
-static void test_x64_streamed_window(void **state)
+/* The streamed tests' pages: 0-31 on frames 0x120-0x13f, 32 on frame 0x160
+ * (not after 0x13f in the file), 33-34 on 0x161-0x162 (34 a transition
+ * page: still readable), 35 paged out; written to a file and opened. */
+static struct ich_dump *st_pages_open(struct db_kd *kd, uint64_t dtb, char **path)
 {
-	(void)state;
-	uint64_t dtb;
-	struct db_kd *kd = st_kd(&dtb);
 	if (db_kd_map_phys(kd, dtb, VA_ST, 0x120000, 32 * 0x1000, 0x1000) ||
 	    db_kd_map_phys(kd, dtb, VA_ST + 32 * 0x1000, 0x160000, 4 * 0x1000, 0x1000))
 		fail_msg("%s", db_error());
 	st_fill(kd, dtb, 36);
 	assert_int_equal(db_kd_make_transition(kd, dtb, VA_ST + 34 * 0x1000), 0);
 	assert_int_equal(db_kd_make_paged_out(kd, dtb, VA_ST + 35 * 0x1000, PAGEFILE_PTE), 0);
+	return write_open(kd, path);
+}
+
+static void test_x64_streamed_window(void **state)
+{
+	(void)state;
+	uint64_t dtb;
+	struct db_kd *kd = st_kd(&dtb);
 	char *path;
-	struct ich_dump *d = write_open(kd, &path);
+	struct ich_dump *d = st_pages_open(kd, dtb, &path);
 	struct ich_as *as = ich_dump_as(d);
 	/* first read: one page */
 	assert_int_equal(rd64(as, VA_ST), st_val(0, 0));
@@ -855,14 +870,8 @@ static void test_x64_stream_hint(void **state)
 	(void)state;
 	uint64_t dtb;
 	struct db_kd *kd = st_kd(&dtb);
-	if (db_kd_map_phys(kd, dtb, VA_ST, 0x120000, 32 * 0x1000, 0x1000) ||
-	    db_kd_map_phys(kd, dtb, VA_ST + 32 * 0x1000, 0x160000, 4 * 0x1000, 0x1000))
-		fail_msg("%s", db_error());
-	st_fill(kd, dtb, 36);
-	assert_int_equal(db_kd_make_transition(kd, dtb, VA_ST + 34 * 0x1000), 0);
-	assert_int_equal(db_kd_make_paged_out(kd, dtb, VA_ST + 35 * 0x1000, PAGEFILE_PTE), 0);
 	char *path;
-	struct ich_dump *d = write_open(kd, &path);
+	struct ich_dump *d = st_pages_open(kd, dtb, &path);
 	struct ich_as *as = ich_dump_as(d);
 	/* the first peek, end 5 pages and 8 bytes on: pages 0-5 (the sixth
 	 * holds the end's last byte), no more */
@@ -906,10 +915,8 @@ static void test_x64_stream_hint(void **state)
 
 	/* the bound: 300 pages whose frames all follow in the file, end past
 	 * them; the window is the first page and the 256 after it */
-	kd = db_kd_new(DB_KD_X64, 19045, DB_KD_FULL);
 	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x180 } };
-	assert_int_equal(db_kd_set_physical_runs(kd, runs, 2), 0);
-	dtb = db_kd_kernel_dtb(kd);
+	kd = kd_with_runs(DB_KD_FULL, runs, 2, &dtb);
 	if (db_kd_map_phys(kd, dtb, VA_ST, 0x120000, 300 * 0x1000, 0x1000))
 		fail_msg("%s", db_error());
 	st_fill(kd, dtb, 300);
@@ -934,10 +941,9 @@ static void test_x64_stream_hint(void **state)
 static void test_x64_scattered_frames(void **state)
 {
 	(void)state;
-	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_BITMAP);
 	const struct db_kd_run runs[] = { { 1, 0x400 }, { 0x1000, 0x3000 }, { 0x8000, 0x800 } };
-	assert_int_equal(db_kd_set_physical_runs(kd, runs, 3), 0);
-	uint64_t dtb = db_kd_kernel_dtb(kd);
+	uint64_t dtb;
+	struct db_kd *kd = kd_with_runs(DB_KD_BITMAP, runs, 3, &dtb);
 	enum { NPG = 700 };
 	db_kd_set_scatter(kd, 12345);
 	if (db_kd_map(kd, dtb, VA_ST, NPG * 0x1000ull, 0x1000))
