@@ -33,6 +33,7 @@
 
 #include <icpheap/minidump.h>
 
+#include "core/bits.h"
 #include "core/endian.h"
 #include "heap/heap_internal.h"
 #include "heap/segment_heap.h"
@@ -799,16 +800,6 @@ static void walk_vs(struct seg_walk *s, uint64_t seg, uint64_t sub, uint64_t len
 	view_close_release(s, &v);
 }
 
-/* Population count of x (no POPCNT in the x86-64 baseline: the builtin
- * is a libgcc call there). */
-static inline unsigned popcount64(uint64_t x)
-{
-	x = x - ((x >> 1) & 0x5555555555555555ull);
-	x = (x & 0x3333333333333333ull) + ((x >> 2) & 0x3333333333333333ull);
-	x = (x + (x >> 4)) & 0x0F0F0F0F0F0F0F0Full;
-	return (unsigned)((x * 0x0101010101010101ull) >> 56);
-}
-
 /* Blocks i .. i + 31's bitmap entries (2 bits each; i < bc, a multiple
  * of 4) as one word, the entries past bc cleared; bits holds
  * (bc * 2 + 7) / 8 bytes. */
@@ -836,7 +827,7 @@ static uint32_t lfh_busy_count(const uint8_t *bits, uint32_t bc)
 {
 	uint32_t n = 0;
 	for (uint32_t i = 0; i < bc; i += 32)
-		n += popcount64(lfh_bitmap_word(bits, bc, i) & 0x5555555555555555ull);
+		n += ich_popcount64(lfh_bitmap_word(bits, bc, i) & 0x5555555555555555ull);
 	return n;
 }
 
@@ -882,9 +873,9 @@ static void lfh_bulk(struct seg_walk *s, const struct view *v, const uint8_t *bi
 		lfh_prefetch_trailers(v, blk0, i, bs, pf_lim);
 		uint64_t busy = wd & 0x5555555555555555ull;
 		uint64_t trail = (wd >> 1) & busy;
-		unsigned nb = popcount64(busy);
+		unsigned nb = ich_popcount64(busy);
 		nbusy += nb;
-		nfull += nb - popcount64(trail);
+		nfull += nb - ich_popcount64(trail);
 		for (; trail; trail &= trail - 1) {
 			uint64_t blk = blk0 + (uint64_t)(i + (unsigned)__builtin_ctzll(trail) / 2) * bs;
 			uint64_t unused = 0;
@@ -1077,8 +1068,8 @@ static void lfh_runs(struct seg_walk *s, const struct view *v, const uint8_t *bi
 							kp[j] = (uint8_t)k;
 						}
 						uint32_t m = jn == 32 ? 0xFFFFFFFFu : (1u << jn) - 1;
-						n_busy0 += popcount64(mb & ~mt & m);
-						n_free += popcount64(~mb & m);
+						n_busy0 += ich_popcount64(mb & ~mt & m);
+						n_free += ich_popcount64(~mb & m);
 						i += jn;
 						if (jn < 32)
 							break;

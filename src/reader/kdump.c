@@ -18,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/bits.h"
 #include "core/endian.h"
 #include "reader/kdump_internal.h"
 
@@ -356,6 +357,29 @@ uint64_t kd_phys_lookup(const struct ich_dump *dump, uint64_t pa, uint64_t *file
 {
 	const struct kd_priv *p = dump->priv;
 	uint64_t pfn = pa >> 12;
+	uint64_t off, avail;
+	if (p->rank_cum && (pfn >> 6) < p->rank_words) {
+		/* A bitmap dump: the frame's bit, and the bits set before it
+		 * (kd_priv rank_cum), when its run ends inside the frame's
+		 * word (the usual case where frames are scattered); a run
+		 * that goes on past the word is the runs' to measure. */
+		uint64_t w = pfn >> 6;
+		uint64_t word = ich_le64(p->rank_bm + 8 * w);
+		unsigned bit = (unsigned)(pfn & 63);
+		uint64_t clear = ~word >> bit;	/* bit 0: pfn's bit clear */
+		if (clear & 1) {
+			*why = ICH_MISS_NOT_CAPTURED;
+			return 0;
+		}
+		if (clear) {
+			uint64_t k = p->rank_cum[pfn >> 9] + (uint64_t)ich_popcount64(word & ((1ull << bit) - 1));
+			for (uint64_t v = w & ~(uint64_t)7; v < w; v++)
+				k += (uint64_t)ich_popcount64(ich_le64(p->rank_bm + 8 * v));
+			off = p->rank_first + k * 0x1000 + (pa & 0xFFF);
+			avail = (uint64_t)__builtin_ctzll(clear) * 0x1000 - (pa & 0xFFF);
+			goto found;
+		}
+	}
 	size_t lo = 0, hi = p->nruns;
 	if (p->blk_first) {
 		/* the runs that start in pfn's 2 MiB block: those before it
@@ -381,8 +405,9 @@ uint64_t kd_phys_lookup(const struct ich_dump *dump, uint64_t pa, uint64_t *file
 		return 0;
 	}
 	const struct kd_run *r = &p->runs[lo - 1];
-	uint64_t off = r->file_off + (pa - r->pfn * 0x1000);
-	uint64_t avail = (r->pfn + r->count) * 0x1000 - pa;
+	off = r->file_off + (pa - r->pfn * 0x1000);
+	avail = (r->pfn + r->count) * 0x1000 - pa;
+found:
 	if (off >= dump->file.size) {
 		*why = ICH_MISS_BEYOND_FILE;
 		return 0;
@@ -436,6 +461,7 @@ static void kd_close(struct ich_dump *dump)
 		kd_paging_drop_spare(p);
 		free(p->runs);
 		free(p->blk_first);
+		free(p->rank_cum);
 		free(p);
 		dump->priv = NULL;
 	}

@@ -21,6 +21,16 @@ struct kd_priv {
 	 * it), the search is over all. */
 	uint32_t *blk_first;
 	uint64_t nblk;
+	/* Bitmap dumps (SDMP/FDMP): the page of the k-th bit set is at
+	 * rank_first + 0x1000 k, so a frame's file offset is the count of
+	 * bits set before it (its rank).  rank_cum[b] counts those below
+	 * PFN 512 b, for the blocks of the bitmap's rank_words whole 64-bit
+	 * words at rank_bm (in the mapping); the words of pfn's block before
+	 * its own, and its own below it, give the rest (kd_phys_lookup).
+	 * NULL: no rank index (another format, or a bitmap too large). */
+	uint64_t *rank_cum;
+	const uint8_t *rank_bm;
+	uint64_t rank_words, rank_first;
 	/* Bitmap dumps cut short: runs stop where the file ends (so a hostile
 	 * bitmap cannot make more runs than the file has pages); a set bit at
 	 * or after beyond_pfn is a page promised but not in the file. */

@@ -321,6 +321,115 @@ static void test_x64_bitmap_truncated(void **state)
 	db_kd_free(kd);
 }
 
+/* Every frame of a bitmap dump read back through ich_dump_read_phys and
+ * checked against the builder's memory and the file offsets it wrote
+ * (db_kd_pfn_file_offset), then again with the file cut mid-page: present
+ * pages in runs of 1 to 600 frames (a run inside a 64-bit word of the
+ * bitmap, across words, across 512-frame blocks, whole words set and
+ * clear), the bitmap's last word partial.  kdump.c answers most of these
+ * by the rank of the frame's bit (kd_priv rank_cum), the rest by the
+ * runs. */
+static uint64_t rank_val(uint64_t pfn, unsigned at)
+{
+	return (pfn * 0x9E3779B97F4A7C15ull) ^ (0x5151000000000000ull | at);
+}
+
+static void check_rank_reads(struct db_kd *kd, struct ich_dump *d, uint64_t end_pfn, uint64_t cut)
+{
+	for (uint64_t pfn = 0; pfn < end_pfn; pfn++) {
+		uint64_t off = db_kd_pfn_file_offset(kd, pfn);
+		for (unsigned at = 0; at < 0x1000; at += 0xFF8) {
+			uint64_t v = 0, want;
+			struct ich_read_result r;
+			size_t got = ich_dump_read_phys(d, pfn << 12 | at, &v, 8, &r);
+			if (off == UINT64_MAX) {
+				if (got != 0 || r.why != ICH_MISS_NOT_CAPTURED)
+					fail_msg("PFN 0x%llx (not in the file) +0x%x: %zu bytes, reason %d",
+						 (unsigned long long)pfn, at, got, (int)r.why);
+			} else if (off + at + 8 > cut) {
+				if (got != 0 || r.why != ICH_MISS_BEYOND_FILE)
+					fail_msg("PFN 0x%llx (past the cut) +0x%x: %zu bytes, reason %d",
+						 (unsigned long long)pfn, at, got, (int)r.why);
+			} else {
+				db_kd_phys_read(kd, pfn << 12 | at, &want, 8);
+				if (got != 8 || v != want)
+					fail_msg("PFN 0x%llx +0x%x: %zu bytes 0x%llx, want 0x%llx", (unsigned long long)pfn,
+						 at, got, (unsigned long long)v, (unsigned long long)want);
+			}
+		}
+		/* three pages from the middle of this one: the bytes up to
+		 * the first frame not in the file (or past the cut) */
+		static uint8_t buf[0x3000], want[0x3000];
+		uint64_t pa = pfn << 12 | 0x800, n = 0;
+		while (n < sizeof(buf)) {
+			uint64_t q = (pa + n) >> 12, qo = db_kd_pfn_file_offset(kd, q);
+			uint64_t in = 0x1000 - ((pa + n) & 0xFFF);
+			if (in > sizeof(buf) - n)
+				in = sizeof(buf) - n;
+			if (qo == UINT64_MAX || qo + ((pa + n) & 0xFFF) >= cut)
+				break;
+			if (qo + ((pa + n) & 0xFFF) + in > cut)
+				in = cut - (qo + ((pa + n) & 0xFFF));
+			n += in;
+			if (((pa + n) & 0xFFF) && n < sizeof(buf))
+				break;	/* (cut inside the page) */
+		}
+		db_kd_phys_read(kd, pa, want, (size_t)n);
+		size_t got = ich_dump_read_phys(d, pa, buf, sizeof(buf), NULL);
+		if (got != n || memcmp(buf, want, (size_t)n))
+			fail_msg("3 pages from 0x%llx: %zu bytes, want %llu", (unsigned long long)pa, got,
+				 (unsigned long long)n);
+	}
+}
+
+static void test_x64_bitmap_rank(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 19045, DB_KD_BITMAP);
+	const struct db_kd_run runs[] = { { 1, 0x5FF }, { 0x800, 0x1C5 } };
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, 2), 0);
+	/* present and absent stretches by turns from frame 0x100 on */
+	static const unsigned lens[] = { 1, 2, 3, 7, 63, 64, 65, 130, 600, 1, 1, 5 };
+	uint32_t rs = 77;
+	bool on = true;
+	unsigned present = 0;
+	for (uint64_t pfn = 0x100; pfn < 0x9C5;) {
+		rs = rs * 1103515245u + 12345u;
+		uint64_t len = lens[(rs >> 8) % (sizeof(lens) / sizeof(lens[0]))];
+		for (uint64_t k = 0; k < len && pfn < 0x9C5; k++, pfn++) {
+			bool ram = pfn < 0x600 || pfn >= 0x800;
+			if (!on || !ram)
+				continue;
+			for (unsigned at = 0; at < 0x1000; at += 0xFF8) {
+				uint64_t v = rank_val(pfn, at);
+				db_kd_phys_write(kd, pfn << 12 | at, &v, 8);
+			}
+			present++;
+		}
+		on = !on;
+	}
+	assert_true(present > 0x100);
+	char *path;
+	struct ich_dump *d = write_open(kd, &path);
+	/* the last frame written is the bitmap's last bit: a partial word */
+	const struct ich_kdump *k = ich_dump_kdump(d);
+	assert_true(k->total_pages % 64 != 0);
+	check_rank_reads(kd, d, k->total_pages + 0x80, UINT64_MAX);
+	ich_dump_close(d);
+	/* cut inside a page in the middle of the data */
+	uint64_t cut = UINT64_MAX;
+	for (uint64_t pfn = 0x880; pfn < 0x9C5 && cut == UINT64_MAX; pfn++)
+		cut = db_kd_pfn_file_offset(kd, pfn);
+	assert_true(cut != UINT64_MAX);
+	cut += 0x804;
+	assert_int_equal(db_truncate_file(path, cut), 0);
+	assert_null(ich_dump_open(path, &d));
+	assert_true(ich_dump_kdump(d)->truncated);
+	check_rank_reads(kd, d, ich_dump_kdump(d)->total_pages + 0x80, cut);
+	done(d, path);
+	db_kd_free(kd);
+}
+
 /* Full dump whose runs leave holes; page data in run order. */
 static void test_x64_full_holes(void **state)
 {
@@ -2189,6 +2298,7 @@ int main(void)
 		cmocka_unit_test(test_x64_streamed_cut),
 		cmocka_unit_test(test_x64_stream_hint),
 		cmocka_unit_test(test_x64_scattered_frames),
+		cmocka_unit_test(test_x64_bitmap_rank),
 		cmocka_unit_test(test_x64_large_inline),
 		cmocka_unit_test(test_page_inline),
 		cmocka_unit_test(test_x86_pae_pages),
