@@ -129,6 +129,17 @@ struct ich_as_window {
 				 * compare: the window test of a read it
 				 * misses costs 5 instructions, issue 12) */
 	uint64_t ahead;		/* ich_as_read_ahead: requested up to here */
+	/* The bytes of VA next_va to the end of its page, in the mapping,
+	 * when a reader found them elsewhere in the file than after a
+	 * window that ended there (a kernel dump's next page on a frame of
+	 * its own: kdump_paging.c page_window); NULL: none.  They stay right
+	 * while the space lives (a VA's bytes do not move), so a window
+	 * that ends at next_va, however it got there, goes on at next: a
+	 * walk requests its next lines across the cut (nt_heap.c
+	 * sum_span).  Not moved with the window: a hit that moves it stores
+	 * nothing more. */
+	uint64_t next_va;
+	const uint8_t *next;
 	/* The space's range table, for spaces that are a list of ranges
 	 * (minidumps, triage dumps): segment i starts at tab_start[i]
 	 * (sorted ascending, segments disjoint) and its bytes that the file

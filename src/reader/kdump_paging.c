@@ -737,6 +737,8 @@ static void page_window(struct paging_as *pas, uint64_t va, uint64_t off, uint64
 		if (noff != expect) {
 			pas->next_page = nva;
 			pas->next_off = noff;
+			as->win.next_va = nva;
+			as->win.next = as->dump->file.data + noff;
 			for (unsigned l = 0; l < 4; l++)
 				__builtin_prefetch(as->dump->file.data + noff + 64 * l);
 			break;

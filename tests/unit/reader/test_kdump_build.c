@@ -1079,6 +1079,10 @@ static void test_x64_scattered_frames(void **state)
 			assert_int_equal(v, st_val(pg, off));
 		}
 	}
+	/* a stream page by page; where the next page lies elsewhere in the
+	 * file, the window says where (next_va, next: its bytes) */
+	const struct ich_as_window *win = (const struct ich_as_window *)(const void *)as;
+	unsigned nexts = 0;
 	for (uint64_t pg = 0; pg < NPG; pg++) {
 		const uint8_t *p = ich_as_peek_stream(as, VA_ST + pg * 0x1000, 8, VA_ST + NPG * 0x1000ull);
 		assert_non_null(p);
@@ -1086,7 +1090,18 @@ static void test_x64_scattered_frames(void **state)
 		memcpy(&v, p, 8);
 		assert_int_equal(v, st_val(pg, 0));
 		assert_non_null(ich_as_window_get(as, VA_ST + pg * 0x1000 + 0x800, 8));
+		if (pg + 1 < NPG && win->next_va == win->base + win->len) {
+			uint64_t npg = (win->next_va - VA_ST) / 0x1000;
+			assert_true(npg > pg && npg < NPG && win->next_va == VA_ST + npg * 0x1000);
+			memcpy(&v, win->next, 8);
+			assert_int_equal(v, st_val(npg, 0));
+			memcpy(&v, win->next + 0x800, 8);
+			assert_int_equal(v, st_val(npg, 0x800));
+			nexts++;
+		}
 	}
+	/* most windows are one page whose next page lies elsewhere */
+	assert_true(nexts > NPG / 2);
 	assert_int_equal(miss(as, VA_ST + NPG * 0x1000ull).why, ICH_MISS_NOT_MAPPED);
 	done(d, path);
 	db_kd_free(kd);
