@@ -1800,12 +1800,36 @@ static void test_walk_runs(void **state)
  *      must stop there itself, and a lane that is dropped has its sums
  *      taken back up to there), and UnusedBytes larger than the block on
  *      about one busy entry in 50 (a busy block counts no requested bytes
- *      then).
+ *      then);
+ *  64  entries whose Size ends them just past the end of the run, where
+ *      the walk goes by lanes and where by one chain, by turns: the first
+ *      entry at or after the middle of the second lane (one unit past:
+ *      lanes_fast and lane_step meet it), then the first at or after
+ *      LANE_PRE / 2 into the walk that goes on after it (a few units,
+ *      under 0x100 bytes, past: sum_span's first stretch), and again
+ *      while the run is long enough for lanes, a few units past in the
+ *      lane and one unit in the chain (x64: four entries, x86: two);
+ *      their blocks hold no fake pair, so the block walk resyncs to the
+ *      next entry, where the summing walk starts again (the entries'
+ *      addresses: lanes_past).
+ * With lanes_split, the first walk's lanes are over the first part, and
+ * the entries of its last quarter, the last lane's, are 1 or 2 units
+ * (the last lane is the last to reach its end, which lane_step meets),
+ * or with mode 128 24 units and more (the first to: lanes_fast meets it).
  * The walk without a callback must leave what the block-by-block walk does
  * (check_summing_walks).
  */
 #define LANE_SEG 0x40000ull
 #define LANE_PRE 0x2000u	/* nt_heap.c SUM_LANES_PRE */
+#define LANE_MIN 0x4000u	/* nt_heap.c SUM_LANES_MIN */
+static uint64_t lanes_past[4];	/* fill_lanes' mode 64 entries */
+static size_t nlanes_past;
+/* build_lanes, build_lanes32: 0, or the segment's bytes are given as two
+ * memory ranges split at the first entry at or after lanes_split (which
+ * is set to it), the decoy page (LANE_DECOY, LANE_DECOY32) between them
+ * in the file: the reader's window for the first part ends there, inside
+ * the run. */
+static uint64_t lanes_split;
 static uint32_t lane_rnd(uint32_t *s)
 {
 	*s = *s * 1103515245u + 12345u;
@@ -1823,7 +1847,12 @@ static void fill_lanes(struct db_mem *m, unsigned unit, uint64_t e0, uint64_t en
 	 * there (lanes_at); q: the next quarter of that, where a lane starts */
 	uint64_t lanes_at = 0;
 	unsigned q = 1, mq = 0;
-#define QUARTER(k) (lanes_at + ((last - lanes_at) / 4 * (k) + unit - 1) / unit * unit)
+	/* mode 64: where the summing walk starts again after each entry
+	 * placed (walk_at), and its lanes then (walk_lanes, 0 until known) */
+	uint64_t walk_at = e0, walk_lanes = 0;
+	nlanes_past = 0;
+#define QUARTER_OF(at, k) ((at) + ((last - (at)) / 4 * (k) + unit - 1) / unit * unit)
+#define QUARTER(k) QUARTER_OF(lanes_at, k)
 #define MIDLANE(k) (QUARTER(k) + (last - lanes_at) / 8)
 #define PUT(at, units, flags, prev, unused) (unit == 16 ? put_entry(m, (at), (units), (flags), (prev), (unused)) \
 					       : put_entry32(m, (at), (units), (flags), (prev), (unused)))
@@ -1832,8 +1861,12 @@ static void fill_lanes(struct db_mem *m, unsigned unit, uint64_t e0, uint64_t en
 			lanes_at = e;
 		if (!lanes_at)
 			q = 1;	/* (no quarter before the lanes start) */
+		if (!walk_lanes && e > walk_at + LANE_PRE - (hoff + 8))
+			walk_lanes = e;
 		uint64_t left = (end - e) / unit;
 		uint16_t units = (uint16_t)(lane_rnd(&r) % 8 == 0 ? 8 + lane_rnd(&r) % 40 : 1 + lane_rnd(&r) % 6);
+		if (lanes_split && lanes_at && e < lanes_split && e >= lanes_at + (lanes_split - lanes_at) / 4 * 3)
+			units = (uint16_t)((mode & 128) ? 24 + lane_rnd(&r) % 24 : 1 + lane_rnd(&r) % 2);
 		bool at_q = lanes_at && q < 4 && e >= QUARTER(q);
 		bool over_q = lanes_at && q < 4 && !at_q && e + units * unit > QUARTER(q);
 		uint64_t fake_at = 0;
@@ -1869,12 +1902,30 @@ static void fill_lanes(struct db_mem *m, unsigned unit, uint64_t e0, uint64_t en
 				pv = (uint16_t)(pv + 1);
 			mq++;
 		}
+		bool past = false;
+		if ((mode & 64) && nlanes_past < 4 && units < left) {
+			/* sum_run_span's lanes: its first span long enough, and
+			 * what follows the one chain's stretch */
+			bool lanes = end - walk_at >= LANE_PRE + LANE_MIN + hoff + 8 && walk_lanes &&
+				     end - walk_lanes >= LANE_MIN + hoff + 8;
+			if (nlanes_past % 2 ? e >= walk_at + LANE_PRE / 2 :
+			    lanes && e >= QUARTER_OF(walk_lanes, 1) + (last - walk_lanes) / 8) {
+				/* one unit past (the check's edge) for the first and
+				 * the fourth, a few for the second and the third */
+				unsigned over = nlanes_past % 3 ? 2 + lane_rnd(&r) % (0x100 / unit - 2) : 1;
+				put_units = (uint16_t)((end - e) / unit + over);
+				lanes_past[nlanes_past++] = e;
+				past = true;
+				walk_at = e + bytes;
+				walk_lanes = 0;
+			}
+		}
 		if ((mode & 32) && busy && unused != 0x3F && lane_rnd(&r) % 50 == 0)
 			unused = (uint8_t)(bytes + 1 + lane_rnd(&r) % 8 < 0x3F ? bytes + 1 + lane_rnd(&r) % 8 : 0x3E);
 		PUT(e, put_units, flags, pv, unused);
 		if ((mode & 4) && lane_rnd(&r) % 300 == 0)
 			db_mem_write_u8(m, e + hoff + 3, (uint8_t)lane_rnd(&r));	/* checksum byte */
-		if ((mode & 1) && busy && units >= 4 && lane_rnd(&r) % 2) {
+		if ((mode & 1) && busy && units >= 4 && !past && lane_rnd(&r) % 2) {
 			/* a fake pair in the block's data: 1 unit, then one linked to it */
 			PUT(e + unit, 1, 0x01, (uint16_t)(1 + lane_rnd(&r) % 4), 0x08);
 			PUT(e + 2 * unit, (uint16_t)(1 + lane_rnd(&r) % 30), (uint8_t)(lane_rnd(&r) % 2), 1, 0x08);
@@ -1890,9 +1941,34 @@ static void fill_lanes(struct db_mem *m, unsigned unit, uint64_t e0, uint64_t en
 		prev = units;
 		e += bytes;
 	}
+#undef QUARTER_OF
 #undef QUARTER
 #undef MIDLANE
 #undef PUT
+}
+
+#define LANE_DECOY (H + 0x1000000)	/* pages no heap holds */
+#define LANE_DECOY32 (H32 + 0x100000)
+
+/* lanes_split's entry found on the chain from e0, and the decoy page
+ * filled with entries a lane that read on past the first part's end
+ * would take for the chain's next ones: 2-unit busy entries, the first
+ * linked by PreviousSize to the entry before the split. */
+static void split_lanes(struct db_mem *m, unsigned unit, uint64_t e0, uint64_t decoy)
+{
+	uint64_t hoff = unit == 16 ? 8 : 0, key = unit == 16 ? KEY : KEY32, e = e0;
+	uint16_t prev = 0;
+	while (e < lanes_split) {
+		prev = (uint16_t)(db_mem_read_u64(m, e + hoff) ^ key);
+		e += (uint64_t)prev * unit;
+	}
+	lanes_split = e;
+	for (uint64_t o = 0; o < 0x1000; o += 2 * unit) {
+		if (unit == 16)
+			put_entry(m, decoy + o, 2, 0x01, o ? 2 : prev, 8);
+		else
+			put_entry32(m, decoy + o, 2, 0x01, o ? 2 : prev, 8);
+	}
 }
 
 static char *build_lanes(int mode, uint32_t seed)
@@ -1902,7 +1978,14 @@ static char *build_lanes(int mode, uint32_t seed)
 	struct db_mem *m = db_md_mem(md);
 	write_heap_header(m, LANE_SEG);
 	fill_lanes(m, 16, H + 0x1000, H + LANE_SEG, mode, seed);
-	db_md_add_memory(md, H, LANE_SEG, DB_LIST_64);
+	if (lanes_split) {
+		split_lanes(m, 16, H + 0x1000, LANE_DECOY);
+		db_md_add_memory(md, H, lanes_split - H, DB_LIST_64);
+		db_md_add_memory(md, LANE_DECOY, 0x1000, DB_LIST_64);
+		db_md_add_memory(md, lanes_split, H + LANE_SEG - lanes_split, DB_LIST_64);
+	} else {
+		db_md_add_memory(md, H, LANE_SEG, DB_LIST_64);
+	}
 	db_md_add_memory(md, PEB, 0x1000, DB_LIST_64);
 	db_md_add_memory(md, TEB, 0x1000, DB_LIST_64);
 	struct db_md_thread t = { .id = 0x1a4, .teb = TEB };
@@ -1921,7 +2004,14 @@ static char *build_lanes32(int mode, uint32_t seed)
 	db_mem_write_u32(m, H32 + 0x9C, H32 + 0x9C);		/* VirtualAllocdBlocks: empty */
 	db_mem_write_u32(m, H32 + 0xA0, H32 + 0x9C);
 	fill_lanes(m, 8, H32 + 0x800, H32 + 0x8000, mode, seed);
-	db_md_add_memory(md, H32, 0x8000, DB_LIST_64);
+	if (lanes_split) {
+		split_lanes(m, 8, H32 + 0x800, LANE_DECOY32);
+		db_md_add_memory(md, H32, lanes_split - H32, DB_LIST_64);
+		db_md_add_memory(md, LANE_DECOY32, 0x1000, DB_LIST_64);
+		db_md_add_memory(md, lanes_split, H32 + 0x8000 - lanes_split, DB_LIST_64);
+	} else {
+		db_md_add_memory(md, H32, 0x8000, DB_LIST_64);
+	}
 	db_md_add_memory(md, PEB32, 0x1000, DB_LIST_64);
 	db_md_add_memory(md, TEB64, 0x1000, DB_LIST_64);
 	struct db_md_thread t = { .id = 0x2a0, .teb = TEB64 };
@@ -1935,7 +2025,8 @@ static char *build_lanes32(int mode, uint32_t seed)
 static void test_summing_lanes(void **state)
 {
 	(void)state;
-	static const int modes[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 8 | 1, 16 | 1, 16 | 4, 8 | 4, 32, 32 | 16, 32 | 1 };
+	static const int modes[] = { 0, 1, 2, 3, 4, 5, 6, 7, 8, 16, 8 | 1, 16 | 1, 16 | 4, 8 | 4, 32, 32 | 16, 32 | 1,
+				     64, 64 | 1, 64 | 2, 64 | 4 };
 	size_t lanes_be = 0, lanes_stop_runs = 0;
 	for (int x86 = 0; x86 < 2; x86++)
 	for (size_t mi = 0; mi < sizeof(modes) / sizeof(modes[0]); mi++) {
@@ -1964,10 +2055,27 @@ static void test_summing_lanes(void **state)
 			uint64_t n = hp->totals.busy_count + hp->totals.free_count;
 			if (n < (x86 ? 500u : 2000u))
 				fail_msg("%s: %llu entries", label, (unsigned long long)n);
-			if (!(mode & 46) && hp->nproblems)
+			if (!(mode & 110) && hp->nproblems)
 				fail_msg("%s: %zu problems", label, hp->nproblems);
-			if (((mode & 34) || (mode & 24) == 8) && !hp->nproblems)
+			if (((mode & 98) || (mode & 24) == 8) && !hp->nproblems)
 				fail_msg("%s: no problem", label);
+			/* mode 64 alone (fake pairs lie off the chain): each entry
+			 * placed is one the block walk says runs past the run's
+			 * end, its block corrupt; there is room for two in lanes
+			 * and two in the one chain on x64, one of each on x86 */
+			if ((mode & ~1) == 64) {
+				assert_int_equal(nlanes_past, x86 ? 2 : 4);
+				assert_int_equal(hp->totals.corrupt_count, nlanes_past);
+				for (size_t k = 0; k < nlanes_past; k++) {
+					size_t p = 0;
+					while (p < hp->nproblems && (hp->problems[p].address != lanes_past[k] ||
+								     !strstr(hp->problems[p].what, " units runs past ")))
+						p++;
+					if (p == hp->nproblems)
+						fail_msg("%s: no problem at 0x%llx", label,
+							 (unsigned long long)lanes_past[k]);
+				}
+			}
 			ich_heaps_close(h);
 			ich_dump_close(d);
 			unlink(path);
@@ -1979,6 +2087,62 @@ static void test_summing_lanes(void **state)
 		      lanes_stop_runs);
 	assert_true(lanes_be > 0);
 	assert_true(lanes_stop_runs > 0);
+}
+
+/*
+ * The summing walk where the reader's window ends inside a run, not at
+ * its end (build_lanes' lanes_split): the first part long enough for
+ * lanes, its last lane reaching the split.  The run's limit is further
+ * on, so only the last lane's bound (the last header the span holds)
+ * stops it there; the bytes that follow in the mapping are the decoy's
+ * entries, linked to the chain, which a lane that read on would count
+ * and then go on from where they end, off the real chain.
+ */
+static void test_summing_split_window(void **state)
+{
+	(void)state;
+	static const int modes[] = { 0, 1, 128, 128 | 1 };
+	for (int x86 = 0; x86 < 2; x86++)
+	for (size_t mi = 0; mi < sizeof(modes) / sizeof(modes[0]); mi++) {
+		int mode = modes[mi];
+		for (uint32_t seed = 1; seed <= 4; seed++) {
+			uint32_t rs = seed * 104729u + (uint32_t)mode;
+			/* the first part long enough for LANE_PRE and lanes
+			 * (x86: 0x6800 bytes at least of the run's 0x7800) */
+			lanes_split = x86 ? H32 + 0x7000 : H + LANE_SEG / 2;
+			char *path = x86 ? build_lanes32(mode, rs) : build_lanes(mode, rs);
+			uint64_t at = lanes_split, decoy = x86 ? LANE_DECOY32 : LANE_DECOY;
+			lanes_split = 0;
+			struct ich_dump *d;
+			assert_null(ich_dump_open(path, &d));
+			char label[64];
+			snprintf(label, sizeof(label), "split window %s mode %d seed %u", x86 ? "x86" : "x64", mode, seed);
+			/* the scenario: the window over the first part ends at the
+			 * split entry, and the decoy's bytes come next in the file */
+			struct ich_as *as = ich_dump_as(d);
+			assert_non_null(ich_as_peek_window(as, at - 8, 8));
+			const struct ich_as_window *w = (const void *)as;
+			assert_int_equal(w->base + w->len, at);
+			const uint8_t *after = w->data + w->len;
+			assert_ptr_equal(ich_as_peek(as, decoy, 8), after);
+			check_summing_walks(d, label);
+			/* and the walk goes over the split clean (the block walk
+			 * too: check_summing_walks) */
+			struct ich_heaps *h;
+			assert_null(ich_heaps_open(d, 0, &h));
+			struct ich_heap *hp = ich_heaps_get(h, 0);
+			assert_null(ich_heap_walk(h, hp, NULL, NULL));
+			if (hp->nproblems)
+				fail_msg("%s: %zu problems: %s", label, hp->nproblems, hp->problems[0].what);
+			uint64_t n = hp->totals.busy_count + hp->totals.free_count;
+			if (n < (x86 ? 500u : 2000u))
+				fail_msg("%s: %llu entries", label, (unsigned long long)n);
+			ich_heaps_close(h);
+			ich_dump_close(d);
+			unlink(path);
+			free(path);
+		}
+	}
 }
 
 /*
@@ -2046,6 +2210,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_corrupt_resync_scan),
 		cmocka_unit_test(test_summing_walks),
 		cmocka_unit_test(test_summing_lanes),
+		cmocka_unit_test(test_summing_split_window),
 		cmocka_unit_test(test_walk_options),
 		cmocka_unit_test(test_walk_runs),
 		cmocka_unit_test(test_layout_missing_field),
