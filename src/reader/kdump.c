@@ -320,7 +320,12 @@ static struct ich_error *kd_open(struct ich_dump *dump)
 	dump->kind_name = kind_name(kd);
 	if (err)
 		return err;
-	if (p->nruns)
+	/* (a bitmap's runs come in order: ~64,000 of them in a real bitmap
+	 * dump, whose sort was 3% of kb-scatter's `analyze`) */
+	size_t unsorted = 1;
+	while (unsorted < p->nruns && p->runs[unsorted - 1].pfn <= p->runs[unsorted].pfn)
+		unsorted++;
+	if (unsorted < p->nruns)
 		qsort(p->runs, p->nruns, sizeof(*p->runs), run_cmp);
 	kd_index_runs(p);
 	if (kd->dump_type != ICH_KDUMP_TRIAGE && kd->expected_file_size > size) {

@@ -430,6 +430,60 @@ static void test_x64_bitmap_rank(void **state)
 	db_kd_free(kd);
 }
 
+/* A full dump whose PhysicalMemoryBlock lists its runs out of PFN order
+ * (the builder writes them ascending, as Windows does; the test swaps the
+ * first two entries and their page data in the file): every page still
+ * reads back as written (kdump.c sorts the runs it derives, and skips the
+ * sort when they come in order). */
+static void test_x64_full_runs_out_of_order(void **state)
+{
+	(void)state;
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 22621, DB_KD_FULL);
+	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x20 }, { 0x400, 0x10 } };
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, 3), 0);
+	static const uint64_t pfns[] = { 1, 0x20, 0x40, 0x100, 0x11f, 0x400, 0x40f };
+	for (size_t i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++) {
+		uint64_t v = rank_val(pfns[i], 0);
+		db_kd_phys_write(kd, pfns[i] << 12 | 0x10, &v, 8);
+	}
+	char *path = tmp_path();
+	assert_int_equal(db_kd_write_file(kd, path), 0);
+	FILE *f = fopen(path, "r+b");
+	assert_non_null(f);
+	static uint8_t file[0x2000 + 0x70 * 0x1000];
+	assert_int_equal(fread(file, 1, sizeof(file), f), sizeof(file));
+	/* runs 0 and 1 (0x98, 0xA8) swapped, and their 0x40 + 0x20 pages */
+	uint8_t run0[16], *pages = malloc(0x60 * 0x1000);
+	assert_non_null(pages);
+	memcpy(run0, file + 0x98, 16);
+	memmove(file + 0x98, file + 0xA8, 16);
+	memcpy(file + 0xA8, run0, 16);
+	memcpy(pages, file + 0x2000 + 0x40 * 0x1000, 0x20 * 0x1000);
+	memcpy(pages + 0x20 * 0x1000, file + 0x2000, 0x40 * 0x1000);
+	memcpy(file + 0x2000, pages, 0x60 * 0x1000);
+	free(pages);
+	rewind(f);
+	assert_int_equal(fwrite(file, 1, sizeof(file), f), sizeof(file));
+	assert_int_equal(fclose(f), 0);
+	struct ich_dump *d = NULL;
+	assert_null(ich_dump_open(path, &d));
+	const struct ich_kdump *k = ich_dump_kdump(d);
+	assert_int_equal(k->runs[0].base_page, 0x100);
+	assert_int_equal(k->runs[1].base_page, 1);
+	for (size_t i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++) {
+		uint64_t v = 0;
+		assert_int_equal(ich_dump_read_phys(d, pfns[i] << 12 | 0x10, &v, 8, NULL), 8);
+		assert_int_equal(v, rank_val(pfns[i], 0));
+	}
+	/* run 0's last page reads on into the hole after it, not run 1's */
+	struct ich_read_result r;
+	uint8_t b[16];
+	assert_int_equal(ich_dump_read_phys(d, 0x40ff8, b, 16, &r), 8);
+	assert_int_equal(r.why, ICH_MISS_NOT_CAPTURED);
+	done(d, path);
+	db_kd_free(kd);
+}
+
 /* Full dump whose runs leave holes; page data in run order. */
 static void test_x64_full_holes(void **state)
 {
@@ -2314,6 +2368,7 @@ int main(void)
 		cmocka_unit_test(test_x64_stream_hint),
 		cmocka_unit_test(test_x64_scattered_frames),
 		cmocka_unit_test(test_x64_bitmap_rank),
+		cmocka_unit_test(test_x64_full_runs_out_of_order),
 		cmocka_unit_test(test_x64_large_inline),
 		cmocka_unit_test(test_page_inline),
 		cmocka_unit_test(test_x86_pae_pages),
