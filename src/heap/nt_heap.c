@@ -328,7 +328,9 @@ static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, 
  * it is elsewhere; no large peek, which a kernel dump's reader would
  * answer by translating page after page whether or not the walk gets
  * there.  Returns the byte of e, *end the
- * span's end (at most limit); NULL when e's header cannot be read. */
+ * span's end (at most limit), *next (next not NULL) the bytes after it
+ * when the reader knows them to lie elsewhere (struct ich_as_window next)
+ * and the run goes on; NULL when e's header cannot be read. */
 static inline __attribute__((always_inline)) const uint8_t *
 run_span(struct walk_ctx *w, uint64_t e, uint64_t limit, uint64_t *end, const uint8_t **next)
 {
@@ -340,7 +342,8 @@ run_span(struct walk_ctx *w, uint64_t e, uint64_t limit, uint64_t *end, const ui
 	const struct ich_as_window *win = (const struct ich_as_window *)(const void *)as;
 	uint64_t wend = win->base + win->len;
 	*end = wend < limit ? wend : limit;
-	*next = win->next_va == wend && wend < limit ? win->next : NULL;
+	if (next)
+		*next = win->next_va == wend && wend < limit ? win->next : NULL;
 	return p0;
 }
 
@@ -795,8 +798,7 @@ static uint64_t sum_run(struct walk_ctx *w, uint64_t e, uint64_t limit, uint64_t
 static uint64_t collect_run(struct walk_ctx *w, uint64_t e, uint64_t limit)
 {
 	uint64_t end;
-	const uint8_t *nx;
-	const uint8_t *p0 = run_span(w, e, limit, &end, &nx);
+	const uint8_t *p0 = run_span(w, e, limit, &end, NULL);
 	if (!p0)
 		return e;
 	unsigned hoff = (unsigned)w->o->entry_small_header, unit = w->unit;

@@ -207,6 +207,8 @@ static const char *kind_name(const struct ich_kdump *kd)
 	return "kernel dump";
 }
 
+_Static_assert((64u * KD_RANK_BLK_WORDS) == 1u << KD_RANK_BLK_SHIFT, "a rank block is its words' frames");
+
 /* 2 MiB blocks of physical memory (x64's large page) index the runs; an
  * index of more than 2^22 blocks (8 TiB of PFN space: 16 MiB of index) is
  * not built, the lookup then searches all runs. */
@@ -377,8 +379,9 @@ uint64_t kd_phys_lookup(const struct ich_dump *dump, uint64_t pa, uint64_t *file
 			return 0;
 		}
 		if (clear) {
-			uint64_t k = p->rank_cum[pfn >> 9] + (uint64_t)ich_popcount64(word & ((1ull << bit) - 1));
-			for (uint64_t v = w & ~(uint64_t)7; v < w; v++)
+			uint64_t k = p->rank_cum[pfn >> KD_RANK_BLK_SHIFT] +
+				     (uint64_t)ich_popcount64(word & ((1ull << bit) - 1));
+			for (uint64_t v = w & ~(uint64_t)(KD_RANK_BLK_WORDS - 1); v < w; v++)
 				k += (uint64_t)ich_popcount64(ich_le64(p->rank_bm + 8 * v));
 			off = p->rank_first + k * 0x1000 + (pa & 0xFFF);
 			avail = (uint64_t)__builtin_ctzll(clear) * 0x1000 - (pa & 0xFFF);

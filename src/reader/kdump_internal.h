@@ -5,6 +5,11 @@
 
 #include "reader/reader.h"
 
+/* A block of the rank index (kd_priv rank_cum): 512 frames, the bitmap's
+ * 8 words of them (one cache line). */
+#define KD_RANK_BLK_SHIFT 9
+#define KD_RANK_BLK_WORDS 8u
+
 /* PFNs [pfn, pfn+count) are stored from file offset file_off. */
 struct kd_run {
 	uint64_t pfn, count, file_off;

@@ -172,10 +172,8 @@ static struct ich_error *bitmap_runs(struct ich_dump *dump, struct kd_priv *p, c
 	return NULL;
 }
 
-/* A block of the rank index: 512 frames, 8 words of the bitmap (one
- * cache line); an index of more than 2^22 blocks (8 TiB of frames, 32 MiB
- * of counts) is not built. */
-#define RANK_BLK_WORDS 8u
+/* An index of more than 2^22 blocks (8 TiB of frames, 32 MiB of counts)
+ * is not built. */
 #define RANK_BLK_MAX (1ull << 22)
 
 /*
@@ -190,7 +188,7 @@ static struct ich_error *bitmap_runs(struct ich_dump *dump, struct kd_priv *p, c
  */
 static void bitmap_rank_index(struct kd_priv *p, const uint8_t *bm, uint64_t bits, uint64_t first)
 {
-	uint64_t words = bits / 64, nblk = (words + RANK_BLK_WORDS - 1) / RANK_BLK_WORDS;
+	uint64_t words = bits / 64, nblk = (words + KD_RANK_BLK_WORDS - 1) / KD_RANK_BLK_WORDS;
 	if (!words || nblk > RANK_BLK_MAX)
 		return;
 	uint64_t *cum = malloc((size_t)(nblk + 1) * sizeof(*cum));
@@ -198,8 +196,8 @@ static void bitmap_rank_index(struct kd_priv *p, const uint8_t *bm, uint64_t bit
 		return;	/* (the runs answer alone) */
 	uint64_t n = 0;
 	for (uint64_t w = 0; w < words; w++) {
-		if (!(w % RANK_BLK_WORDS))
-			cum[w / RANK_BLK_WORDS] = n;
+		if (!(w % KD_RANK_BLK_WORDS))
+			cum[w / KD_RANK_BLK_WORDS] = n;
 		n += (uint64_t)ich_popcount64(ich_le64(bm + 8 * w));
 	}
 	cum[nblk] = n;
