@@ -150,12 +150,6 @@ struct paging_as {
 	 * many windows in a row started there. */
 	uint64_t seq_next;
 	unsigned seq_run;
-	/* The page after the last window when its frame lies whole in the
-	 * file but elsewhere (0: none): where (next_off), so that the walk's
-	 * next window (locate) needs no second translation, and its
-	 * first lines are requested when it is found (a real dump scatters a
-	 * heap's pages: its windows are then one page each). */
-	uint64_t next_page, next_off;
 	/* A process's space, parked by its dump when destroyed and reused
 	 * (the top of this file); the region-cache slots it filled, so a
 	 * reuse clears those instead of the whole cache (more than PTC_LOG:
@@ -726,7 +720,6 @@ static void page_window(struct paging_as *pas, uint64_t va, uint64_t off, uint64
 		pas->seq_run = 0;
 	}
 	uint64_t expect = off - in_page + PAGE;
-	pas->next_page = 0;
 	for (unsigned k = 1; k <= more; k++) {
 		uint64_t nva = page + (uint64_t)k * PAGE, ppage, noff;
 		struct ich_read_result res;
@@ -735,8 +728,11 @@ static void page_window(struct paging_as *pas, uint64_t va, uint64_t off, uint64
 		    kd_phys_lookup(as->dump, ppage << 12, &noff, &why) < PAGE)
 			break;
 		if (noff != expect) {
-			pas->next_page = nva;
-			pas->next_off = noff;
+			/* the page after the window, whole in the file but
+			 * elsewhere (a real dump scatters a heap's pages: its
+			 * windows are then one page each): kept in the window
+			 * for the walk's look-ahead (ich_as_window next) and
+			 * for locate, its first lines requested now */
 			as->win.next_va = nva;
 			as->win.next = as->dump->file.data + noff;
 			for (unsigned l = 0; l < 4; l++)
@@ -759,13 +755,14 @@ static void page_window(struct paging_as *pas, uint64_t va, uint64_t off, uint64
 /* Where va's byte lies in the file: *off, with the count readable from
  * there returned (0, res->why set, when none: not translated or not in
  * the file); the page given to the inline cache when it is whole in the
- * file.  The page page_window found past its window (next_page) is not
- * translated again (a walk over scattered frames: one page a window). */
+ * file.  The page page_window found past a window (ich_as_window next) is
+ * not translated again (a walk over scattered frames: one page a window). */
 static uint64_t locate(struct paging_as *pas, uint64_t va, uint64_t *off, struct ich_read_result *res)
 {
 	uint64_t in = va & (PAGE - 1), n;
-	if (pas->next_page && va - in == pas->next_page) {
-		*off = pas->next_off + in;
+	const struct ich_as_window *w = &pas->as.win;
+	if (w->next && va - in == w->next_va) {
+		*off = (uint64_t)(w->next - pas->as.dump->file.data) + in;
 		n = PAGE - in;
 	} else {
 		uint64_t ppage;
@@ -908,7 +905,6 @@ static void paging_reuse(struct paging_as *pas)
 	pas->have_pt_step = false;
 	pas->seq_next = 0;
 	pas->seq_run = 0;
-	pas->next_page = 0;
 	pas->pt_miss = ICH_MISS_NONE;
 	memset(&pas->as.win, 0, sizeof(pas->as.win));
 	if (pas->rc)

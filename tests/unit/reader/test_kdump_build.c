@@ -430,6 +430,16 @@ static void test_x64_bitmap_rank(void **state)
 	db_kd_free(kd);
 }
 
+/* A full x64 22621 dump whose RAM is three runs with holes between them:
+ * frames 1-0x40, 0x100-0x11f, 0x400-0x40f (0x70 pages of data). */
+static struct db_kd *full_holes_kd(void)
+{
+	struct db_kd *kd = db_kd_new(DB_KD_X64, 22621, DB_KD_FULL);
+	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x20 }, { 0x400, 0x10 } };
+	assert_int_equal(db_kd_set_physical_runs(kd, runs, 3), 0);
+	return kd;
+}
+
 /* A full dump whose PhysicalMemoryBlock lists its runs out of PFN order
  * (the builder writes them ascending, as Windows does; the test swaps the
  * first two entries and their page data in the file): every page still
@@ -438,9 +448,7 @@ static void test_x64_bitmap_rank(void **state)
 static void test_x64_full_runs_out_of_order(void **state)
 {
 	(void)state;
-	struct db_kd *kd = db_kd_new(DB_KD_X64, 22621, DB_KD_FULL);
-	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x20 }, { 0x400, 0x10 } };
-	assert_int_equal(db_kd_set_physical_runs(kd, runs, 3), 0);
+	struct db_kd *kd = full_holes_kd();
 	static const uint64_t pfns[] = { 1, 0x20, 0x40, 0x100, 0x11f, 0x400, 0x40f };
 	for (size_t i = 0; i < sizeof(pfns) / sizeof(pfns[0]); i++) {
 		uint64_t v = rank_val(pfns[i], 0);
@@ -488,9 +496,7 @@ static void test_x64_full_runs_out_of_order(void **state)
 static void test_x64_full_holes(void **state)
 {
 	(void)state;
-	struct db_kd *kd = db_kd_new(DB_KD_X64, 22621, DB_KD_FULL);
-	const struct db_kd_run runs[] = { { 1, 0x40 }, { 0x100, 0x20 }, { 0x400, 0x10 } };
-	assert_int_equal(db_kd_set_physical_runs(kd, runs, 3), 0);
+	struct db_kd *kd = full_holes_kd();
 	uint64_t dtb = db_kd_kernel_dtb(kd);
 	map(kd, dtb, VA_4K, 0x1000, 0x1000);
 	w64(kd, dtb, VA_4K + 0x10, 0x0123456789abcdefull);
@@ -1416,8 +1422,8 @@ static void test_x64_process_reuse(void **state)
 		}
 	/* VA_UN's two pages in A on frames apart (B's page between them),
 	 * its second in B too: a stream over A's first page looks at A's
-	 * second, which a reused space must forget (kdump_paging.c
-	 * next_page) */
+	 * second, which a reused space must forget (its window's next,
+	 * which kdump_paging.c locate also answers from) */
 	map(kd, a, VA_UN, 0x1000, 0x1000);
 	map(kd, b, VA_UN + 0x1000, 0x1000, 0x1000);
 	map(kd, a, VA_UN + 0x1000, 0x1000, 0x1000);
