@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "cli/listing.h"
+#include "core/write_ahead.h"
 
 /* An LFH entry's line (-H l) at o; returns its length.  No PreviousSize
  * (WinDbg's -x shows "-"): "        %0*llx: %05x . %05llx [%03x]" with 0
@@ -90,11 +91,14 @@ void ich_run_lines(struct ich_out *out, int w, const struct ich_heap_block_run *
 	char *p = ich_out_room(out, ICH_LINE_ROOM);
 	const char *lim = out->buf + ICH_OUT_BUF - ICH_LINE_ROOM;
 	uint64_t hdr = r->tmpl.header;
+	uintptr_t pf = (uintptr_t)p;
 	for (size_t i = 0; i < r->count; i++, hdr += r->stride) {
 		if (p > lim) {
 			out->len = (size_t)(p - out->buf);
 			p = ich_out_room(out, ICH_LINE_ROOM);
+			pf = (uintptr_t)p;
 		}
+		pf = ich_write_ahead(pf, p);
 		unsigned k = r->kind[i];
 		uint32_t len = run_line_len[k];
 		memcpy(p, run_line[k], 128);

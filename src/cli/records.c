@@ -6,6 +6,7 @@
 
 #include "cli/records.h"
 #include "core/fmt.h"
+#include "core/write_ahead.h"
 
 static void code_fields(struct ich_json *j, uint32_t code, const char *name)
 {
@@ -613,10 +614,10 @@ static inline size_t same_high(uint64_t a, uint64_t stride, size_t n)
  * read only the template and write only the room */
 _Static_assert(26 + 16 + 16 + TAIL_MAX <= TMPL_MAX && TMPL_MAX % 32 == 0 && TMPL_MAX >= 128 && TMPL_MAX <= BLOCK_ROOM,
 	       "a template's copies and moves fit the template and the room");
-static struct {
-	_Alignas(32) char text[TMPL_MAX];
-	uint32_t len;
-} run_tmpl[256];
+/* each kind's template, then its length (apart: a template's address is
+ * the kind shifted, not multiplied) */
+static _Alignas(32) char run_tmpl[256][TMPL_MAX];
+static uint32_t run_tmpl_len[256];
 
 /* 32 bytes from an aligned template (src) to anywhere.  The AVX2 build
  * (wide) moves them as a vector type, one load and one store (gcc 12
@@ -638,10 +639,33 @@ static inline __attribute__((always_inline)) void move32(char *dst, const char *
 typedef char *run_stretch_t(struct ich_json *j, char *p, const uint8_t *kind, unsigned nkinds, size_t i,
 			    size_t end, uint64_t hdr, uint64_t usr, uint64_t stride, unsigned nh, unsigned nu);
 
+/* One block from kind k's template at p, the low 8 digits of its header
+ * (dh) and user (du) stored over the template's; returns the end. */
+static inline __attribute__((always_inline)) char *run_put(char *p, unsigned k, uint64_t dh, uint64_t du,
+							   unsigned nh, unsigned nu, const bool wide)
+{
+	const char *t = run_tmpl[k];
+	uint32_t len = run_tmpl_len[k];
+	/* the lines the blocks after this one go to (a block is ~150 bytes) */
+	ich_write_ahead_record(p);
+	/* 5 moves always (past the object's end: scratch in the room),
+	 * then the rest */
+	move32(p, t, wide);
+	move32(p + 32, t + 32, wide);
+	move32(p + 64, t + 64, wide);
+	move32(p + 96, t + 96, wide);
+	move32(p + 128, t + 128, wide);
+	for (uint32_t o = 160; o < len; o += 32)
+		move32(p + o, t + o, wide);
+	memcpy(p + 6 + nh, &dh, 8);
+	memcpy(p + 18 + nh + nu, &du, 8);
+	return p + len;
+}
+
 static inline __attribute__((always_inline)) char *run_stretch_body(struct ich_json *j, char *p, const uint8_t *kind,
 								    unsigned nkinds, size_t i, size_t end, uint64_t hdr,
 								    uint64_t usr, uint64_t stride, unsigned nh,
-								    unsigned nu, const bool wide)
+								    unsigned nu, const bool wide, const bool same)
 {
 	uint64_t hh, hl, uh, ul;
 	ich_hex16x2_text(hdr, usr, &hh, &hl, &uh, &ul);
@@ -650,7 +674,7 @@ static inline __attribute__((always_inline)) char *run_stretch_body(struct ich_j
 	for (unsigned k = 0; k < nkinds; k++) {
 		/* 14 and 12 bytes, each stored as 16 (the rest: scratch the
 		 * digits and the next part overwrite) */
-		char *t = run_tmpl[k].text;
+		char *t = run_tmpl[k];
 		memcpy(t, ",{\"header\":\"0x\0", 16);
 		memcpy(t + 14, &hh, 8);
 		memcpy(t + 6 + nh, &hl, 8);
@@ -658,30 +682,32 @@ static inline __attribute__((always_inline)) char *run_stretch_body(struct ich_j
 		memcpy(t + 26 + nh, &uh, 8);
 		memcpy(t + 18 + nh + nu, &ul, 8);
 		memcpy(t + 26 + nh + nu, run_tail[k].text, TAIL_MAX);
-		run_tmpl[k].len = 26 + nh + nu + run_tail[k].len;
+		run_tmpl_len[k] = 26 + nh + nu + run_tail[k].len;
 	}
-	/* a comma and a block fit below lim */
-	const char *lim = j->buf + ICH_JSON_BUF - (BLOCK_ROOM + 1);
+	/* same (header and user one address, as in a segment heap's LFH):
+	 * two blocks a turn, their digits from one conversion */
+	const size_t room = (same ? 2 : 1) * (BLOCK_ROOM + 1);
+	/* that many blocks (and their commas) fit below lim */
+	const char *lim = j->buf + ICH_JSON_BUF - room;
 	for (;;) {
 		if (p > lim) {
 			j->len = (size_t)(p - j->buf);
-			p = ich_json_raw_room(j, BLOCK_ROOM + 1);
+			p = ich_json_raw_room(j, room);
 		}
-		const char *t = run_tmpl[kind[i]].text;
-		uint32_t len = run_tmpl[kind[i]].len;
-		/* the low 8 digits of the header (hl) and the user (ul) */
-		ich_hex16_text((uint64_t)(uint32_t)hdr << 32 | (uint32_t)usr, &hl, &ul);
-		/* 4 moves always (past the object's end: scratch in the
-		 * room), then the rest */
-		move32(p, t, wide);
-		move32(p + 32, t + 32, wide);
-		move32(p + 64, t + 64, wide);
-		move32(p + 96, t + 96, wide);
-		for (uint32_t o = 128; o < len; o += 32)
-			move32(p + o, t + o, wide);
-		memcpy(p + 6 + nh, &hl, 8);
-		memcpy(p + 18 + nh + nu, &ul, 8);
-		p += len;
+		/* the low 8 digits of the header (hl) and the user (ul), or
+		 * of this block's address and the next one's */
+		ich_hex16_text((uint64_t)(uint32_t)hdr << 32 | (uint32_t)(same ? hdr + stride : usr), &hl, &ul);
+		if (same) {
+			p = run_put(p, kind[i], hl, hl, nh, nu, wide);
+			if (++i == end)
+				break;
+			p = run_put(p, kind[i], ul, ul, nh, nu, wide);
+			if (++i == end)
+				break;
+			hdr += 2 * stride;
+			continue;
+		}
+		p = run_put(p, kind[i], hl, ul, nh, nu, wide);
 		if (++i == end)
 			break;
 		hdr += stride;
@@ -694,7 +720,9 @@ static __attribute__((noinline)) char *run_stretch_base(struct ich_json *j, char
 							 unsigned nkinds, size_t i, size_t end, uint64_t hdr,
 							 uint64_t usr, uint64_t stride, unsigned nh, unsigned nu)
 {
-	return run_stretch_body(j, p, kind, nkinds, i, end, hdr, usr, stride, nh, nu, false);
+	if (hdr == usr)
+		return run_stretch_body(j, p, kind, nkinds, i, end, hdr, usr, stride, nh, nu, false, true);
+	return run_stretch_body(j, p, kind, nkinds, i, end, hdr, usr, stride, nh, nu, false, false);
 }
 
 #if defined(__x86_64__) && defined(__GNUC__)
@@ -705,7 +733,9 @@ static __attribute__((noinline, target("avx2"))) char *run_stretch_avx2(struct i
 									 uint64_t usr, uint64_t stride, unsigned nh,
 									 unsigned nu)
 {
-	return run_stretch_body(j, p, kind, nkinds, i, end, hdr, usr, stride, nh, nu, true);
+	if (hdr == usr)
+		return run_stretch_body(j, p, kind, nkinds, i, end, hdr, usr, stride, nh, nu, true, true);
+	return run_stretch_body(j, p, kind, nkinds, i, end, hdr, usr, stride, nh, nu, true, false);
 }
 #endif
 
@@ -797,11 +827,14 @@ void ich_json_block_run(struct ich_json *j, const struct ich_heap_block_run *r)
 				continue;
 			}
 		}
+		uintptr_t pf = (uintptr_t)p;
 		for (;;) {
 			if (p > lim) {
 				j->len = (size_t)(p - j->buf);
 				p = ich_json_raw_room(j, BLOCK_ROOM + 1);
+				pf = (uintptr_t)p;
 			}
+			pf = ich_write_ahead(pf, p);
 			uint32_t len = run_tail[kind[i]].len;
 			const char *text = run_tail[kind[i]].text;
 			*p++ = ',';

@@ -21,6 +21,7 @@ void ich_json_init(struct ich_json *j, FILE *f, bool pretty)
 	j->depth = 0;
 	j->buf = NULL;
 	j->len = ICH_JSON_BUF;	/* no room: the first write allocates */
+	j->ahead = 0;
 	memset(j->keys, 0, sizeof(j->keys));
 	memset(j->first, 0, sizeof(j->first));
 	j->first[0] = true;
@@ -49,10 +50,12 @@ static void drain(struct ich_json *j)
 		if (!j->buf)
 			j->buf = json_fallback;
 		j->len = 0;
+		j->ahead = (uintptr_t)j->buf;
 		return;
 	}
 	ich_file_write(j->f, j->buf, j->len);
 	j->len = 0;
+	j->ahead = (uintptr_t)j->buf;
 }
 
 void ich_json_flush(struct ich_json *j)

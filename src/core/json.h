@@ -26,6 +26,8 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "core/write_ahead.h"
+
 #define ICH_JSON_MAX_DEPTH 32
 /* 256 KiB: a write(2) costs ~0.2 us here, and 64 KiB writes were 5% of
  * seg.dmp's `--json heap -a` (4,672 for 306 MB); the buffer still fits
@@ -53,6 +55,8 @@ struct ich_json {
 	 * function with a writer on its stack touch 64 stack pages, the
 	 * compiler's stack-clash probes: `info` took 48 more page faults). */
 	char *buf;
+	/* where the lines requested ahead of the writer end (write_ahead.h) */
+	uintptr_t ahead;
 };
 
 /* Whether ich_json_init's pretty is honoured (default true; main.c sets it
@@ -98,6 +102,7 @@ static inline char *ich_json_raw_begin(struct ich_json *j, size_t max)
 	if (j->depth > 0 && !j->first[j->depth])
 		j->buf[j->len++] = ',';
 	j->first[j->depth] = false;
+	j->ahead = ich_write_ahead(j->ahead, j->buf + j->len);
 	return j->buf + j->len;
 }
 static inline void ich_json_raw_end(struct ich_json *j, size_t n) { j->len += n; }

@@ -37,12 +37,14 @@ void ich_out_init(struct ich_out *o, FILE *f)
 {
 	o->f = f;
 	o->len = 0;
+	o->ahead = (uintptr_t)o->buf;
 }
 
 void ich_out_flush(struct ich_out *o)
 {
 	ich_file_write(o->f, o->buf, o->len);
 	o->len = 0;
+	o->ahead = (uintptr_t)o->buf;
 }
 
 void ich_out_printf(struct ich_out *o, const char *fmt, ...)

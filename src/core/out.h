@@ -18,12 +18,15 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "core/write_ahead.h"
+
 /* as ICH_JSON_BUF (json.h): why 256 KiB */
 #define ICH_OUT_BUF 262144
 
 struct ich_out {
 	FILE *f;
 	size_t len;		/* bytes pending in buf */
+	uintptr_t ahead;	/* where the lines requested ahead end (write_ahead.h) */
 	char buf[ICH_OUT_BUF];
 };
 
@@ -44,6 +47,7 @@ static inline char *ich_out_room(struct ich_out *o, size_t n)
 {
 	if (ICH_OUT_BUF - o->len < n)
 		ich_out_flush(o);
+	o->ahead = ich_write_ahead(o->ahead, o->buf + o->len);
 	return o->buf + o->len;
 }
 

@@ -371,6 +371,12 @@ static void test_runs(void **state)
 	ADD_RUN(0x1c3a0100000ull, 0x1c3a0100010ull, 0x20, 5000, 2, next_rand() & 1);
 	ADD_RUN(0x7ffe0000, 0x7ffe0008, 0x18, 3333, 256, next_rand());
 	ADD_RUN(0x1c3a0200000ull, 0x1c3a0200010ull, 0x30, 1024, 256, i_);
+	/* header and user the same address (a segment heap's LFH: the x64
+	 * loop writes two blocks a turn), odd and even counts, the buffer
+	 * filling inside them */
+	ADD_RUN(0x1c3a0300000ull, 0x1c3a0300000ull, 0x10, 4999, 3, next_rand());
+	ADD_RUN(0x1c3a0400008ull, 0x1c3a0400008ull, 0x40, 3000, 256, next_rand());
+	ADD_RUN(0x1c3afffffe0ull, 0x1c3afffffe0ull, 0x10, 7, 2, i_);
 	/* random runs */
 	while (nr < 600) {
 		uint64_t r = next_rand();
