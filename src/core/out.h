@@ -32,7 +32,9 @@ struct ich_out {
 
 /* Write n bytes to f after what f has buffered: with write(2) when f has a
  * descriptor (no copy into stdio's buffer), else fwrite.  A failed write
- * drops the rest, as stdio would. */
+ * drops the rest, as stdio would.  The first write of ICH_OUT_BUF / 2
+ * bytes or more to a descriptor that is a pipe grows the pipe to 1 MiB
+ * where the system allows it (out.c: why). */
 void ich_file_write(FILE *f, const char *p, size_t n);
 
 void ich_out_init(struct ich_out *o, FILE *f);

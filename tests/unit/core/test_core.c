@@ -9,7 +9,10 @@
 #include <stdlib.h>
 #include <string.h>
 #include <cmocka.h>
+#include <fcntl.h>
+#include <stdbool.h>
 #include <sys/mman.h>
+#include <sys/wait.h>
 #include <unistd.h>
 #include <zlib.h>
 
@@ -1642,6 +1645,76 @@ static void test_out(void **state)
 	free(buf);
 }
 
+/*
+ * ich_file_write to a pipe: a small write leaves the pipe's capacity
+ * alone, the first write of half a writer's buffer or more grows it to
+ * 1 MiB where the system allows it (root, or pipe-max-size 1 MiB or
+ * more), and the reader gets every byte in order.
+ */
+static void test_out_pipe(void **state)
+{
+	(void)state;
+#if defined(F_GETPIPE_SZ)
+	int fds[2];
+	assert_int_equal(pipe(fds), 0);
+	/* a number no earlier test wrote to (out.c remembers the last one) */
+	int wfd = fcntl(fds[1], F_DUPFD, 200);
+	assert_true(wfd >= 200);
+	close(fds[1]);
+	int before = fcntl(wfd, F_GETPIPE_SZ);
+	assert_true(before > 0);
+	size_t total = 100 + ICH_OUT_BUF + 5000;
+	uint8_t *buf = malloc(total);
+	assert_non_null(buf);
+	for (size_t i = 0; i < total; i++)
+		buf[i] = (uint8_t)(i * 7 + (i >> 9));
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		close(wfd);
+		size_t got = 0;
+		bool ok = true;
+		uint8_t r[4096];
+		ssize_t n;
+		while ((n = read(fds[0], r, sizeof(r))) > 0) {
+			for (ssize_t k = 0; k < n; k++, got++)
+				ok &= got < total && r[k] == buf[got];
+		}
+		_exit(n == 0 && ok && got == total ? 0 : 1);
+	}
+	close(fds[0]);
+	FILE *f = fdopen(wfd, "w");
+	assert_non_null(f);
+	ich_file_write(f, (const char *)buf, 100);
+	assert_int_equal(fcntl(wfd, F_GETPIPE_SZ), before);
+	ich_file_write(f, (const char *)buf + 100, ICH_OUT_BUF);
+	int after = fcntl(wfd, F_GETPIPE_SZ);
+	long max = 0;
+	FILE *m = fopen("/proc/sys/fs/pipe-max-size", "r");
+	if (m) {
+		if (fscanf(m, "%ld", &max) != 1)
+			max = 0;
+		fclose(m);
+	}
+	if (before >= 1 << 20)
+		assert_int_equal(after, before);
+	else if (geteuid() == 0 || max >= 1 << 20)
+		assert_int_equal(after, 1 << 20);
+	else
+		assert_int_equal(after, before);
+	ich_file_write(f, (const char *)buf + 100 + ICH_OUT_BUF, 5000);
+	assert_int_equal(fclose(f), 0);
+	int status = 0;
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFEXITED(status));
+	assert_int_equal(WEXITSTATUS(status), 0);
+	free(buf);
+#else
+	skip();
+#endif
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1654,6 +1727,7 @@ int main(void)
 		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_array_reserve),
 		cmocka_unit_test(test_out),
+		cmocka_unit_test(test_out_pipe),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_buffer),
 		cmocka_unit_test(test_json_pretty),
