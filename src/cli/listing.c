@@ -90,20 +90,26 @@ void ich_run_lines(struct ich_out *out, int w, const struct ich_heap_block_run *
 	}
 	char *p = ich_out_room(out, ICH_LINE_ROOM);
 	const char *lim = out->buf + ICH_OUT_BUF - ICH_LINE_ROOM;
-	uint64_t hdr = r->tmpl.header;
+	/* the run's fields in locals: the line stores (char) may alias
+	 * them, and were reloading them every line */
+	uint64_t hdr = r->tmpl.header, stride = r->stride;
+	const uint8_t *kind = r->kind;
+	size_t count = r->count;
 	uintptr_t pf = (uintptr_t)p;
-	for (size_t i = 0; i < r->count; i++, hdr += r->stride) {
+	for (size_t i = 0; i < count; i++, hdr += stride) {
 		if (p > lim) {
 			out->len = (size_t)(p - out->buf);
 			p = ich_out_room(out, ICH_LINE_ROOM);
 			pf = (uintptr_t)p;
 		}
 		pf = ich_write_ahead(pf, p);
-		unsigned k = r->kind[i];
+		unsigned k = kind[i];
 		uint32_t len = run_line_len[k];
-		memcpy(p, run_line[k], 128);
-		if (len > 128)
-			memcpy(p + 128, run_line[k] + 128, ICH_LINE_ROOM - 128);
+		/* 96 bytes always (a block's line is ~70), the rest of the
+		 * room for a longer one */
+		memcpy(p, run_line[k], 96);
+		if (len > 96)
+			memcpy(p + 96, run_line[k] + 96, ICH_LINE_ROOM - 96);
 		/* "        " then the header's w (8 or 16) digits */
 		uint64_t hi, lo;
 		ich_hex16_text(hdr, &hi, &lo);
