@@ -605,14 +605,16 @@ static inline size_t same_high(uint64_t a, uint64_t stride, size_t n)
  * template copied in 32-byte moves, and the low 8 digits of both
  * addresses (converted in one register) stored over the dots (issue 12:
  * 7 stores a segment-heap block where the head and the tail took 14).
- * Compiled twice: for the x86-64 baseline (a 32-byte move is two SSE2
+ * Where header and user are one address (a segment heap's LFH), one
+ * conversion gives two blocks' digits.  The lines ahead of the stores are
+ * requested as they go (core/write_ahead.h).  Compiled twice: for the x86-64 baseline (a 32-byte move is two SSE2
  * stores) and, where the compiler can, for AVX2 (one store), chosen at
  * run time (run_stretch_fn); tests run both (ich_json_run_path).
  */
 #define TMPL_MAX 256	/* the head's 26 + 16 + 16 bytes, then TAIL_MAX bytes of tail copied: 250, in 32-byte moves */
-/* the tail's copy fits the template, the moves (4 always, up to TMPL_MAX)
+/* the tail's copy fits the template, the moves (5 always, up to TMPL_MAX)
  * read only the template and write only the room */
-_Static_assert(26 + 16 + 16 + TAIL_MAX <= TMPL_MAX && TMPL_MAX % 32 == 0 && TMPL_MAX >= 128 && TMPL_MAX <= BLOCK_ROOM,
+_Static_assert(26 + 16 + 16 + TAIL_MAX <= TMPL_MAX && TMPL_MAX % 32 == 0 && TMPL_MAX >= 160 && TMPL_MAX <= BLOCK_ROOM,
 	       "a template's copies and moves fit the template and the room");
 /* each kind's template, then its length (apart: a template's address is
  * the kind shifted, not multiplied) */
