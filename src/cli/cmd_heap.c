@@ -24,6 +24,7 @@
 #include <icpheap/minidump.h>
 
 #include "cli/cli.h"
+#include "core/bits.h"
 #include "cli/heap_ext.h"
 #include "cli/listing.h"
 #include "cli/cli_process.h"
@@ -883,11 +884,12 @@ static void search_pointers(struct ctx *c, uint64_t lo, uint64_t hi)
 	printf("\nSearch VM for address range %0*llx - %0*llx : ", c->w, P(lo), c->w, P(hi));
 	size_t hits = 0;
 	for (size_t r = 0; md && r < md->nranges && hits < 1000; r++) {
-		uint64_t a = (md->ranges[r].start + ps - 1) & ~(uint64_t)(ps - 1);
-		uint64_t end = md->ranges[r].start + md->ranges[r].size;
+		const struct ich_md_range *rg = &md->ranges[r];
 		uint8_t buf[4096];
-		while (a + ps <= end && hits < 1000) {
-			size_t want = end - a < sizeof(buf) ? (size_t)(end - a) : sizeof(buf);
+		/* by offset in the range (ich_first_aligned_offset: why) */
+		for (uint64_t o = ich_first_aligned_offset(rg->start, ps); o + ps <= rg->size && hits < 1000;) {
+			uint64_t a = rg->start + o;
+			size_t want = rg->size - o < sizeof(buf) ? (size_t)(rg->size - o) : sizeof(buf);
 			size_t got = ich_as_read(as, a, buf, want, NULL);
 			if (got < ps)
 				break;
@@ -899,7 +901,7 @@ static void search_pointers(struct ctx *c, uint64_t lo, uint64_t hi)
 					hits++;
 				}
 			}
-			a += got & ~(size_t)(ps - 1);
+			o += got & ~(size_t)(ps - 1);
 		}
 	}
 	putchar('\n');

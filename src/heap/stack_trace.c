@@ -28,6 +28,7 @@
 #include <icpheap/pageheap.h>
 
 #include "core/endian.h"
+#include "core/bits.h"
 #include "heap/heap_internal.h"
 
 #define FLG_USER_STACK_TRACE_DB 0x1000u
@@ -148,19 +149,20 @@ static bool ust_scan(struct ich_heaps *h, uint64_t *array, uint32_t *entries, ch
 		const uint8_t *d = ich_heap_file_span(h->dump, rg->rva, rg->size);
 		if (!d || rg->size < ps)
 			continue;
-		uint64_t first = (rg->start + ps - 1) & ~(uint64_t)(ps - 1);
-		/* slot -1 is the highest slot of the array: A - ps */
-		for (uint64_t a = first; a + ps <= rg->start + rg->size; a += ps) {
-			uint64_t v = load_ptr(d + (a - rg->start), ps);
+		/* slot -1 is the highest slot of the array: A - ps; o is the
+		 * slot's offset in the range (ich_first_aligned_offset, core/bits.h:
+		 * why not its address) */
+		for (uint64_t o = ich_first_aligned_offset(rg->start, ps); o + ps <= rg->size; o += ps) {
+			uint64_t a = rg->start + o;
+			uint64_t v = load_ptr(d + o, ps);
 			if (!v || (v & (ps - 1)) || !entry_with_index(h, L, v, 1))
 				continue;
 			/* count consecutive slots below */
 			uint32_t n = 1;
 			while (n < 0xFFFF) {
-				uint64_t slot = a - (uint64_t)n * ps;
-				if (slot < rg->start)
+				if ((uint64_t)n * ps > o)
 					break;
-				uint64_t e = load_ptr(d + (slot - rg->start), ps);
+				uint64_t e = load_ptr(d + (o - (uint64_t)n * ps), ps);
 				if (!entry_with_index(h, L, e, n + 1))
 					break;
 				n++;

@@ -30,6 +30,7 @@
 #include <icpheap/triage_heap.h>
 
 #include "core/endian.h"
+#include "core/bits.h"
 #include "heap/heap_internal.h"
 
 /* HEAP_FAILURE_TYPE, in order (❓: the order is from memory; the names
@@ -265,11 +266,11 @@ static void find_failure(struct ich_heaps *h, struct ich_heap_failure *f)
 		const uint8_t *d = ich_heap_file_span(h->dump, rg->rva, rg->size);
 		if (!d || rg->size < need)
 			continue;
-		uint64_t first = (rg->start + h->ptr - 1) & ~(uint64_t)(h->ptr - 1);
-		for (uint64_t a = first; a + need <= rg->start + rg->size; a += h->ptr) {
-			const uint8_t *p = d + (a - rg->start);
+		/* by offset in the range (ich_first_aligned_offset: why) */
+		for (uint64_t o = ich_first_aligned_offset(rg->start, h->ptr); o + need <= rg->size; o += h->ptr) {
+			const uint8_t *p = d + o;
 			if (failure_at(h, L, p, need)) {
-				fill_failure(h, L, a, p, f, "captured memory outside ntdll");
+				fill_failure(h, L, rg->start + o, p, f, "captured memory outside ntdll");
 				return;
 			}
 		}

@@ -16,6 +16,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "core/bits.h"
 #include "core/fmt.h"
 #include "core/grow.h"
 #include "core/json.h"
@@ -1645,6 +1646,28 @@ static void test_out(void **state)
 	free(buf);
 }
 
+/* ich_first_aligned_offset: the first multiple of step in a range, as an
+ * offset, also for ranges at the top of the address space (where start +
+ * step - 1 wraps to a small address). */
+static void test_first_aligned_offset(void **state)
+{
+	(void)state;
+	assert_int_equal(ich_first_aligned_offset(0x1000, 8), 0);
+	assert_int_equal(ich_first_aligned_offset(0x1001, 8), 7);
+	assert_int_equal(ich_first_aligned_offset(0x1007, 8), 1);
+	assert_int_equal(ich_first_aligned_offset(0x1006, 4), 2);
+	assert_int_equal(ich_first_aligned_offset(0, 4), 0);
+	assert_int_equal(ich_first_aligned_offset(0xFFFFFFFFFFFFFF00ull, 8), 0);
+	assert_int_equal(ich_first_aligned_offset(0xFFFFFFFFFFFFFFF9ull, 8), 7);
+	assert_int_equal(ich_first_aligned_offset(0xFFFFFFFFFFFFFFFDull, 4), 3);
+	assert_int_equal(ich_first_aligned_offset(0xFFFFFFFFFFFFFFFFull, 8), 1);
+	for (uint64_t start = 0xFFFFFFFFFFFFFFF0ull; start != 0; start++) {
+		uint64_t o = ich_first_aligned_offset(start, 8);
+		assert_true(o < 8);
+		assert_int_equal((start + o) & 7, 0);
+	}
+}
+
 /*
  * ich_file_write to a pipe: a small write leaves the pipe's capacity
  * alone, the first write of half a writer's buffer or more grows it to
@@ -1728,6 +1751,7 @@ int main(void)
 		cmocka_unit_test(test_array_reserve),
 		cmocka_unit_test(test_out),
 		cmocka_unit_test(test_out_pipe),
+		cmocka_unit_test(test_first_aligned_offset),
 		cmocka_unit_test(test_json),
 		cmocka_unit_test(test_json_buffer),
 		cmocka_unit_test(test_json_pretty),
