@@ -827,10 +827,13 @@ static const void *paging_peek(struct ich_as *as, uint64_t addr, size_t len)
 	struct ich_read_result res;
 	const uint8_t *start = NULL;
 	uint64_t expect = 0;
-	for (uint64_t va = addr; va < addr + len; va = (va & ~(uint64_t)(PAGE - 1)) + PAGE) {
+	/* by bytes done, not by address: the page after the top one is
+	 * address 0 (ich_first_aligned_offset's reason, core/bits.h) */
+	for (uint64_t done = 0; done < len;) {
+		uint64_t va = addr + done;
 		uint64_t want = PAGE - (va & (PAGE - 1));
-		if (want > addr + len - va)
-			want = addr + len - va;
+		if (want > len - done)
+			want = len - done;
 		uint64_t off = 0, n = locate(pas, va, &off, &res);
 		if (n < want || (start && off != expect))
 			return NULL;
@@ -839,6 +842,7 @@ static const void *paging_peek(struct ich_as *as, uint64_t addr, size_t len)
 			page_window(pas, va, off, n, 0);
 		}
 		expect = off + want;
+		done += want;
 	}
 	return start;
 }
