@@ -28,4 +28,12 @@ static inline uint64_t ich_first_aligned_offset(uint64_t start, unsigned step)
 	return (0 - start) & (uint64_t)(step - 1);
 }
 
+/* a + b, or UINT64_MAX where it would wrap past 2^64: the end of a range
+ * that reaches the top of the address space (as an exclusive end it
+ * leaves out the top byte, which holds no pointer). */
+static inline uint64_t ich_add_sat(uint64_t a, uint64_t b)
+{
+	return b > UINT64_MAX - a ? UINT64_MAX : a + b;
+}
+
 #endif

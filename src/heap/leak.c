@@ -65,6 +65,7 @@
 
 #include "core/grow.h"
 #include "core/endian.h"
+#include "core/bits.h"
 #include "heap/heap_internal.h"
 #include "heap/leak_index.h"
 
@@ -321,7 +322,7 @@ static struct ich_error *collect_cb(const struct ich_heap *hp, const struct ich_
 	if (b->layer != ICH_LAYER_BACKEND && b->layer != ICH_LAYER_LFH) {
 		uint64_t lo = b->layer == ICH_LAYER_VIRTUAL && b->segment && b->segment <= b->header ? b->segment
 												  : b->header;
-		struct ich_error *err = add_range(&g->ex, lo, lo + b->block_size);
+		struct ich_error *err = add_range(&g->ex, lo, ich_add_sat(lo, b->block_size));
 		if (err)
 			return err;
 	}
@@ -374,7 +375,7 @@ static struct ich_error *collect_run(const struct ich_heap *hp, const struct ich
 		} else {
 			for (size_t i = 0; i < r->count && !err; i++) {
 				uint64_t h = lo + (uint64_t)i * r->stride;
-				err = add_range(&g->ex, h, h + t->block_size);
+				err = add_range(&g->ex, h, ich_add_sat(h, t->block_size));
 			}
 		}
 		if (err)
@@ -431,7 +432,7 @@ static struct ich_error *collect_run(const struct ich_heap *hp, const struct ich
 static struct ich_error *page_heap_metadata(struct ich_leak_scan *g, const struct ich_heap *hp)
 {
 	const struct ich_dph_layout *L = ich_dph_layout_for(g->h->arch);
-	struct ich_error *err = add_range(&g->ex, hp->address, hp->address + 2 * 0x1000 + 0x4000);
+	struct ich_error *err = add_range(&g->ex, hp->address, ich_add_sat(hp->address, 2 * 0x1000 + 0x4000));
 	if (err || !L)
 		return err;
 	uint64_t node = 0;
@@ -444,7 +445,7 @@ static struct ich_error *page_heap_metadata(struct ich_leak_scan *g, const struc
 		if ((e = ich_as_read_ptr(g->h->as, node + L->node_virtual_block, &va)) ||
 		    (e = ich_as_read_ptr(g->h->as, node + L->node_virtual_size, &sz)))
 			break;
-		if (sz < (1ull << 32) && (err = add_range(&g->ex, va, va + sz)))
+		if (sz < (1ull << 32) && (err = add_range(&g->ex, va, ich_add_sat(va, sz))))
 			break;
 		if ((e = ich_as_read_ptr(g->h->as, node + L->node_next_alloc, &node)))
 			break;
@@ -518,7 +519,9 @@ static void scan_root_range(struct ich_leak_scan *g, const uint8_t *p, uint64_t 
 		else
 			hi = mid;
 	}
-	uint64_t at = va, end = va + len;
+	/* (a range reaching the top of the address space: its end, va + len,
+	 * would be 0 and the range skipped) */
+	uint64_t at = va, end = ich_add_sat(va, len);
 	for (size_t i = lo; at < end; i++) {
 		uint64_t stop = i < ex->n && ex->v[i].lo < end ? ex->v[i].lo : end;
 		if (stop > at) {
@@ -651,13 +654,13 @@ struct ich_error *ich_heap_leak_scan(struct ich_heaps *h, struct ich_leak_scan *
 		r->heaps_walked++;
 		for (size_t s = 0; s < hp->nsegments && !err; s++)
 			err = add_range(&g->ex, hp->segments[s].base,
-					hp->segments[s].base + (uint64_t)hp->segments[s].pages * 0x1000);
+					ich_add_sat(hp->segments[s].base, (uint64_t)hp->segments[s].pages * 0x1000));
 		if (!err && hp->kind == ICH_HEAP_KIND_PAGE)
 			err = page_heap_metadata(g, hp);
 		/* the _HEAP header itself (segment 0 starts there for NT heaps) */
 		if (!err && hp->kind == ICH_HEAP_KIND_NT && hp->layout)
 			err = add_range(&g->ex, hp->address,
-					hp->address + (uint64_t)ich_layout_off(hp->layout, ICH_F_HEAP_SIZEOF));
+					ich_add_sat(hp->address, (uint64_t)ich_layout_off(hp->layout, ICH_F_HEAP_SIZEOF)));
 	}
 	if (!err && g->n > UINT32_MAX - 1)
 		err = ich_error_create(ICH_ERR_UNSUPPORTED, "more than 4 G busy blocks");

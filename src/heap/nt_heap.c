@@ -281,9 +281,10 @@ static bool resync_point(struct walk_ctx *w, uint64_t c, uint64_t limit)
 	struct heap_entry he, nx;
 	if (!entry_at(w, c, &he) || !he.checksum_ok || !he.size)
 		return false;
-	uint64_t n = c + (uint64_t)he.size * w->unit;
-	if (n > limit)
+	/* sizes against what is left (c + size can wrap past 2^64) */
+	if ((uint64_t)he.size * w->unit > limit - c)
 		return false;
+	uint64_t n = c + (uint64_t)he.size * w->unit;
 	if (n == limit)
 		return true;
 	return entry_at(w, n, &nx) && nx.checksum_ok && nx.size && nx.prev_size == he.size;
@@ -302,7 +303,7 @@ static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, 
 		   uint64_t *next)
 {
 	unsigned unit = w->unit;
-	if (he && he->size && e + (uint64_t)he->size * unit <= limit) {
+	if (he && he->size && (uint64_t)he->size * unit <= limit - e) {
 		uint64_t n = e + (uint64_t)he->size * unit;
 		struct heap_entry nx;
 		if (n < limit && entry_at(w, n, &nx) && nx.checksum_ok && nx.prev_size == he->size &&
@@ -311,11 +312,24 @@ static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, 
 			return true;
 		}
 	}
-	for (uint64_t c = e + unit; c < limit; c += unit)
+	/* By offset from e (past the top address comes 0).  An unreadable
+	 * candidate ends the scan there: the walk goes on at it, and the
+	 * unreadable path records the gap and searches a bounded number of
+	 * pages after it (nt_unreadable.c).  Stepping unit by unit through
+	 * a segment's uncaptured pages cost a failed read each: 2^36 for a
+	 * LastValidEntry 2^40 bytes on. */
+	for (uint64_t o = unit; o < limit - e; o += unit) {
+		uint64_t c = e + o;
+		struct heap_entry t;
+		if (!entry_at(w, c, &t)) {
+			*next = c;
+			return false;
+		}
 		if (resync_point(w, c, limit)) {
 			*next = c;
 			return false;
 		}
+	}
 	*next = limit;
 	return false;
 }
@@ -803,7 +817,7 @@ static uint64_t collect_run(struct walk_ctx *w, uint64_t e, uint64_t limit)
 		return e;
 	unsigned hoff = (unsigned)w->o->entry_small_header, unit = w->unit;
 	uint64_t start = e, ahead = e, key = w->key;
-	while (e + hoff + 8 <= end) {
+	while (e <= end && end - e >= hoff + 8) {
 		for (; ahead < e + 2048 && ahead < end; ahead += 64)
 			__builtin_prefetch(p0 + (ahead - start));
 		uint64_t raw = ich_le64(p0 + (e - start) + hoff), d = raw ^ key;
@@ -1001,7 +1015,7 @@ static struct ich_error *walk_segment_entries(struct walk_ctx *w, struct ich_hea
 				heap_problem(w->heap, e, "entry checksum fails (decoded Size 0x%x Flags 0x%02x SmallTagIndex 0x%02x)",
 					     he.size, he.flags, he.small_tag);
 			bad = true;
-		} else if (he.size == 0 || e + (uint64_t)he.size * unit > limit) {
+		} else if (he.size == 0 || (uint64_t)he.size * unit > limit - e) {
 			if (!collect_only)
 				heap_problem(w->heap, e, "entry size 0x%x units runs past %s 0x%" PRIx64,
 					     he.size, limit == seg->last_valid_entry ? "the segment's LastValidEntry" :

@@ -46,7 +46,7 @@ static bool chain_holds(struct walk_ctx *w, uint64_t c, uint64_t end)
 			ich_error_destroy(err);
 			return n >= 2;	/* the next gap: as far as can be told */
 		}
-		if (!he.checksum_ok || !he.size || e + (uint64_t)he.size * w->unit > end)
+		if (!he.checksum_ok || !he.size || (uint64_t)he.size * w->unit > end - e)
 			return false;
 		if (n && he.prev_size != prev)
 			return false;
@@ -67,12 +67,16 @@ uint64_t nt_heap_unreadable(struct walk_ctx *w, uint64_t e, uint64_t end)
 	(void)ich_as_read(w->h->as, at, b, sizeof(b), &res);
 	uint64_t page = (res.why != ICH_MISS_NONE ? res.miss_addr : at) & ~(uint64_t)(PAGE - 1);
 	uint64_t found = 0;
-	uint64_t p = page + PAGE;
-	for (unsigned k = 0; k < RESYNC_PAGES && p < end && !found; k++, p += PAGE) {
+	/* the pages after page's, none past the top of the address space
+	 * (page + PAGE would be 0 there) */
+	for (unsigned k = 1; k <= RESYNC_PAGES && !found && page <= UINT64_MAX - (uint64_t)k * PAGE; k++) {
+		uint64_t p = page + (uint64_t)k * PAGE;
+		if (p >= end)
+			break;
 		uint8_t probe;
 		if (ich_as_read(w->h->as, p, &probe, 1, NULL) != 1)
 			continue;	/* this page is missing too */
-		for (uint64_t c = p; c < p + PAGE && c < end; c += w->unit)
+		for (uint64_t c = p; c - p < PAGE && c < end; c += w->unit)
 			if (chain_holds(w, c, end)) {
 				found = c;
 				break;

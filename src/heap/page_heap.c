@@ -246,7 +246,8 @@ static const char *node_insane(const struct ich_dph_block *b, unsigned ptr)
 	uint64_t top = ptr == 4 ? 0x100000000ull : 0x800000000000ull;
 	if (b->virt_size == 0 || b->virt_size > top || b->virt >= top || b->virt + b->virt_size > top)
 		return "virtual block size out of range";
-	if (b->busy && (b->user < b->virt || b->size > b->virt_size || b->user + b->size > b->virt + b->virt_size))
+	/* (as offsets in the block: user + size can wrap past 2^64) */
+	if (b->busy && (b->user < b->virt || b->size > b->virt_size || b->user - b->virt > b->virt_size - b->size))
 		return "user range outside its virtual block";
 	return NULL;
 }

@@ -1666,6 +1666,13 @@ static void test_first_aligned_offset(void **state)
 		assert_true(o < 8);
 		assert_int_equal((start + o) & 7, 0);
 	}
+	/* ich_add_sat: a range's end, UINT64_MAX where it reaches the top */
+	assert_int_equal(ich_add_sat(0x1000, 0x2000), 0x3000);
+	assert_int_equal(ich_add_sat(0xFFFFFFFFFFFFF000ull, 0xFFF), 0xFFFFFFFFFFFFFFFFull);
+	assert_int_equal(ich_add_sat(0xFFFFFFFFFFFFF000ull, 0x1000), UINT64_MAX);
+	assert_int_equal(ich_add_sat(0xFFFFFFFFFFFFFF00ull, 0x10000), UINT64_MAX);
+	assert_int_equal(ich_add_sat(UINT64_MAX, 0), UINT64_MAX);
+	assert_int_equal(ich_add_sat(0, UINT64_MAX), UINT64_MAX);
 }
 
 /*

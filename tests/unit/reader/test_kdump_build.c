@@ -891,6 +891,62 @@ static void test_hostile_headers(void **state)
 	free(h);
 }
 
+/* A 64-bit bitmap or RDMP dump whose first page's offset is near 2^64:
+ * the pages' offsets (FirstPage + k * 0x1000) would wrap past 2^64 into
+ * the file's first bytes, and the header would be read as memory.  They
+ * are past the end of the file, with a warning naming the field. */
+static void test_first_page_near_2_64(void **state)
+{
+	(void)state;
+	size_t n = 0x4000, nw = 0;
+	uint8_t *h = calloc(1, n);
+	assert_non_null(h);
+	for (int kind = 0; kind < 2; kind++) {
+		memset(h, 0, n);
+		memcpy(h, "PAGEDU64", 8);
+		put32(h + 0x30, 0x8664);
+		if (kind == 0) {	/* bitmap: 8 frames present from PFN 0 */
+			put32(h + 0xF98, 5);
+			memcpy(h + 0x2000, "SDMPDUMP", 8);
+			put64(h + 0x2020, 0xFFFFFFFFFFFFF000ull);
+			put64(h + 0x2028, 8);
+			put64(h + 0x2030, 8);
+			h[0x2038] = 0xFF;
+		} else {		/* RDMP: PFN 0 and 1, one range */
+			put32(h + 0xF98, 8);
+			memcpy(h + 0x2004, "RDMPDUMP", 8);
+			put64(h + 0x2010, 0x20);
+			put64(h + 0x2018, 0xFFFFFFFFFFFFF000ull);
+			put64(h + 0x2030, 1);
+			put64(h + 0x2038, 8);
+		}
+		char *path = tmp_path();
+		FILE *f = fopen(path, "wb");
+		assert_non_null(f);
+		assert_int_equal(fwrite(h, 1, n, f), n);
+		fclose(f);
+		struct ich_dump *d = NULL;
+		struct ich_error *err = ich_dump_open(path, &d);
+		assert_null(err);
+		nw = ich_dump_warning_count(d);
+		bool named = false;
+		for (size_t i = 0; i < nw; i++)
+			named |= strstr(ich_dump_warning(d, i), kind ? "FirstPageOffset at 0x2018" : "FirstPage at 0x2020") != NULL &&
+				 strstr(ich_dump_warning(d, i), "past the end of the file") != NULL;
+		assert_true(named);
+		for (uint64_t pfn = kind; pfn < (kind ? 9u : 8u); pfn++) {
+			struct ich_read_result r;
+			uint8_t b[8];
+			assert_int_equal(ich_dump_read_phys(d, pfn << 12, b, 8, &r), 0);
+			assert_int_equal(r.why, ICH_MISS_BEYOND_FILE);
+		}
+		ich_dump_close(d);
+		unlink(path);
+		free(path);
+	}
+	free(h);
+}
+
 /* A walk that streams through a range (kdump_paging.c page_window): the
  * window grows over the following pages whose frames follow in the file,
  * never past a frame that does not, nor past a page that cannot be read;
@@ -2386,6 +2442,7 @@ int main(void)
 		cmocka_unit_test(test_pae_high_frames),
 		cmocka_unit_test(test_container_kinds),
 		cmocka_unit_test(test_hostile_headers),
+		cmocka_unit_test(test_first_page_near_2_64),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
