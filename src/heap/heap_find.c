@@ -242,16 +242,24 @@ static uint32_t ntdll_build(const struct ich_minidump *md, uint32_t fallback, bo
  * the SegmentList identity), and a note says it was found this way.
  */
 #define HEAP_SCAN_MAX 4096
-/* Try the 64 KiB-aligned addresses of [start, start + held) as heaps. */
+/* Probes (one 4-byte read each) a process's scan makes at most: 2^22
+ * steps of 64 KiB are 256 GiB of held memory.  A kernel dump's user
+ * ranges come from the process's page tables, and a crafted table whose
+ * 1 GiB entries all point at one page claims 128 TiB: ~2^31 probes, a
+ * minute per process (an audit of issue 12's hostile inputs). */
+#define HEAP_PROBE_MAX (1u << 22)
+/* Try the 64 KiB-aligned addresses of [start, start + held) as heaps;
+ * *probes counts the addresses read. */
 static struct ich_error *scan_range(struct ich_heaps *h, uint64_t start, uint64_t held, size_t *tried,
-				    size_t *found)
+				    size_t *found, size_t *probes)
 {
 	uint64_t at = h->ptr == 8 ? 0x10 : 0x8;	/* SegmentSignature / Signature (classify) */
 	uint64_t a = (start + 0xFFFF) & ~0xFFFFull;
 	uint64_t end = start + held;
 	if (end < start)
 		end = UINT64_MAX;	/* wraps: clip at the top */
-	for (; a + 0x1000 <= end && a >= start && *tried < HEAP_SCAN_MAX; a += 0x10000) {
+	for (; a + 0x1000 <= end && a >= start && *tried < HEAP_SCAN_MAX && *probes < HEAP_PROBE_MAX; a += 0x10000) {
+		(*probes)++;
 		uint32_t sig;
 		struct ich_error *e = ich_as_read_u32(h->as, a + at, &sig);
 		ich_error_destroy(e);
@@ -287,7 +295,7 @@ static struct ich_error *scan_range(struct ich_heaps *h, uint64_t start, uint64_
 static struct ich_error *find_unlisted_heaps(struct ich_heaps *h)
 {
 	const struct ich_minidump *md = ich_dump_minidump(h->dump);
-	size_t found = 0, tried = 0;
+	size_t found = 0, tried = 0, probes = 0;
 	struct ich_error *err = NULL;
 	if (md) {
 		/* Only the bytes the file holds are scanned: a range that claims
@@ -300,18 +308,21 @@ static struct ich_error *find_unlisted_heaps(struct ich_heaps *h)
 			if (mr->rva >= fsize)
 				continue;
 			uint64_t held = fsize - mr->rva < mr->size ? fsize - mr->rva : mr->size;
-			err = scan_range(h, mr->start, held, &tried, &found);
+			err = scan_range(h, mr->start, held, &tried, &found, &probes);
 		}
 	} else if (h->uranges) {
 		/* a kernel-dump process: the present / transition user pages of
 		 * its page tables (ich_kernel_user_ranges) */
 		for (size_t r = 0; r < h->nuranges && tried < HEAP_SCAN_MAX && !err; r++)
-			err = scan_range(h, h->uranges[r].start, h->uranges[r].size, &tried, &found);
+			err = scan_range(h, h->uranges[r].start, h->uranges[r].size, &tried, &found, &probes);
 	} else {
 		return NULL;
 	}
 	if (err)
 		return err;
+	if (probes >= HEAP_PROBE_MAX)
+		heaps_note(h, "the scan for heaps beyond PEB.ProcessHeaps stopped after %u addresses (%" PRIu64 " GiB of captured memory): the rest was not looked at",
+			   HEAP_PROBE_MAX, (uint64_t)HEAP_PROBE_MAX * 0x10000 >> 30);
 	if (!found)
 		heaps_note(h, "build %u: no heap beyond PEB.ProcessHeaps was found in the captured memory (24H2 may list only the first heap, x64dbg/x64dbg#3478)",
 			   h->build);
