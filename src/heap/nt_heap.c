@@ -1142,6 +1142,12 @@ static struct ich_error *seg_cb(uint64_t node, void *arg)
 		heap_problem(heap, s, "segment FirstEntry 0x%" PRIx64 " / LastValidEntry 0x%" PRIx64 " are inconsistent", first, last);
 		return NULL;
 	}
+	if (ucp > pages) {
+		/* the committed total would go below zero (span - ucp pages);
+		 * heap_commit.c's quick path refuses the same segment */
+		heap_problem(heap, s, "segment UncommittedPages 0x%x exceeds NumberOfPages 0x%x", ucp, pages);
+		ucp = pages;
+	}
 	if (heap->nsegments >= MAX_SEGMENTS)
 		return ich_error_create(ICH_ERR_FORMAT, "more than %d segments", MAX_SEGMENTS);
 	struct ich_heap_segment *ns = realloc(heap->segments, (heap->nsegments + 1) * sizeof(*ns));

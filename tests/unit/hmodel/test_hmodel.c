@@ -295,7 +295,8 @@ static char *build(int corrupt)
 	struct db_mem *m = db_md_mem(md);
 	/* TEB / PEB (layouts.md §1) */
 	write_heap_header(m, 0x10000);
-	db_mem_write_u32(m, H + 0x50, 4);			/* uncommitted pages */
+	/* uncommitted pages (corrupt 3: more than the segment's pages) */
+	db_mem_write_u32(m, H + 0x50, corrupt == 3 ? 0x100000 : 4);
 	db_mem_write_u32(m, H + 0x54, 1);
 	/* UCR descriptor linked through SegmentEntry into UCRSegmentList */
 	uint64_t ucr = H + 0x900;
@@ -565,6 +566,31 @@ static void test_corrupt_resync_scan(void **state)
 {
 	(void)state;
 	check_corrupt(2);
+}
+
+/* A segment whose UncommittedPages exceeds its NumberOfPages: a problem
+ * names both, and the committed total does not go below zero (it wrapped
+ * to ~2^64 before: span - UncommittedPages * 0x1000). */
+static void test_uncommitted_past_pages(void **state)
+{
+	(void)state;
+	char *path = build(3);
+	struct ich_dump *d;
+	assert_null(ich_dump_open(path, &d));
+	struct ich_heaps *h;
+	assert_null(ich_heaps_open(d, 0, &h));
+	struct ich_heap *hp = ich_heaps_get(h, 0);
+	struct seen s = { .n = 0 };
+	assert_null(ich_heap_walk(h, hp, collect, &s));
+	bool named = false;
+	for (size_t i = 0; i < hp->nproblems; i++)
+		named |= strstr(hp->problems[i].what, "UncommittedPages 0x100000 exceeds NumberOfPages") != NULL;
+	assert_true(named);
+	assert_true(hp->totals.committed <= hp->totals.reserved);
+	ich_heaps_close(h);
+	ich_dump_close(d);
+	unlink(path);
+	free(path);
 }
 
 /*
@@ -2208,6 +2234,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_walk),
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_corrupt_resync_scan),
+		cmocka_unit_test(test_uncommitted_past_pages),
 		cmocka_unit_test(test_summing_walks),
 		cmocka_unit_test(test_summing_lanes),
 		cmocka_unit_test(test_summing_split_window),
