@@ -1448,9 +1448,16 @@ struct ich_error *seg_heap_walk(struct ich_heaps *h, struct ich_heap *heap,
 		uint64_t rp = 0, cp = 0;
 		if (ich_error_ok(ich_as_read_ptr(h->as, heap->address + (uint64_t)hi->o.large_reserved, &rp)) &&
 		    ich_error_ok(ich_as_read_ptr(h->as, heap->address + (uint64_t)hi->o.large_committed, &cp))) {
-			heap->totals.reserved += rp * PAGE;
-			heap->totals.committed += cp * PAGE;
-			heap->totals.virt += rp * PAGE;
+			/* page counts bounded as mem_stats' (below 2^36
+			 * pages): a larger one is not a count, and times PAGE
+			 * it wrapped the totals */
+			if (rp >= ((uint64_t)1 << 36) || cp >= ((uint64_t)1 << 36)) {
+				heap_problem(heap, heap->address, "large blocks' page counts 0x%" PRIx64 " reserved / 0x%" PRIx64 " committed are not page counts: left out of the totals", rp, cp);
+			} else {
+				heap->totals.reserved += rp * PAGE;
+				heap->totals.committed += cp * PAGE;
+				heap->totals.virt += rp * PAGE;
+			}
 		}
 		/* The heap's own page counts (_HEAP_RUNTIME_MEMORY_STATS, S1
 		 * x64 2004+) are what the -s table shows when captured; the
