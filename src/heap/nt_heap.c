@@ -1025,8 +1025,14 @@ static struct ich_error *walk_segment_entries(struct walk_ctx *w, struct ich_hea
 		if (bad) {
 			uint64_t next;
 			bool linked = resync(w, e, readable ? &he : NULL, limit, &next);
+			struct heap_entry at_next;
+			/* resync stops at memory it cannot read: the walk goes
+			 * on there, and the unreadable path says why */
+			bool stopped = next < limit && !entry_at(w, next, &at_next);
 			if (!collect_only && !linked)
-				heap_problem(w->heap, e, next < limit ?
+				heap_problem(w->heap, e, stopped ?
+					     "skipped 0x%" PRIx64 " bytes 0x%" PRIx64 "-0x%" PRIx64 ": no entry there checks out before memory that cannot be read" :
+					     next < limit ?
 					     "skipped 0x%" PRIx64 " bytes 0x%" PRIx64 "-0x%" PRIx64 ": the walk resumes at the next entry whose checksum and PreviousSize link check out" :
 					     "skipped 0x%" PRIx64 " bytes 0x%" PRIx64 "-0x%" PRIx64 ": no entry there checks out (up to the next uncommitted range or the segment end)",
 					     next - e, e, next);

@@ -318,6 +318,8 @@ static char *build(int corrupt)
 	};
 	if (varied_container)
 		seq[3].units = 0x600;	/* lfh_varied: 0x10 + 0x100 + 1263 * 0x10 bytes */
+	if (corrupt == 4)
+		seq[2].units = 0x200;	/* 0x2000 bytes from H + 0x1300: page H + 0x2000 never written (not captured) */
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
 		uint64_t bs = (uint64_t)seq[i].units * 16;
 		put_entry(m, e, seq[i].units, seq[i].flags, (uint16_t)prev, seq[i].unused);
@@ -332,7 +334,7 @@ static char *build(int corrupt)
 			corrupt_at = e;
 			db_mem_write_u8(m, e + 8 + 3, 0x5a ^ (uint8_t)(KEY >> 24));	/* wrong checksum */
 		}
-		if (i == 2 && corrupt == 2) {
+		if (i == 2 && (corrupt == 2 || corrupt == 4)) {
 			corrupt_at = e;
 			db_mem_write_u64(m, e + 8, 0xdeadbeefcafef00dull);
 		}
@@ -363,6 +365,10 @@ static char *build(int corrupt)
 	if (split_heap) {
 		db_md_add_memory(md, H + SPLIT_AT, UCR_AT - H - SPLIT_AT, DB_LIST_64);
 		db_md_add_memory(md, H, SPLIT_AT, DB_LIST_64);
+	} else if (corrupt == 4) {
+		/* page H + 0x2000 (inside the corrupt block) not captured */
+		db_md_add_memory(md, H, 0x2000, DB_LIST_64);
+		db_md_add_memory(md, H + 0x3000, UCR_AT - H - 0x3000, DB_LIST_64);
 	} else {
 		db_md_add_memory(md, H, UCR_AT - H, DB_LIST_64);
 	}
@@ -566,6 +572,50 @@ static void test_corrupt_resync_scan(void **state)
 {
 	(void)state;
 	check_corrupt(2);
+}
+
+/* A corrupt entry (its whole small header garbage) whose block spans a
+ * page the dump did not capture: the scan for the next entry stops at the
+ * page instead of stepping through it unit by unit, the gap is recorded
+ * with its reason, and the walk finds the chain again after it (nt_heap.c
+ * resync, nt_unreadable.c).  Before, the scan went on through the
+ * uncaptured page (a failed read a unit: 2^36 of them for a segment whose
+ * LastValidEntry lies 2^40 bytes on) and nothing said the heap was
+ * partial. */
+static void test_corrupt_before_uncaptured(void **state)
+{
+	(void)state;
+	char *path = build(4);
+	struct ich_dump *d;
+	assert_null(ich_dump_open(path, &d));
+	struct ich_heaps *h;
+	assert_null(ich_heaps_open(d, 0, &h));
+	struct ich_heap *hp = ich_heaps_get(h, 0);
+	struct seen s = { .n = 0 };
+	assert_null(ich_heap_walk(h, hp, collect, &s));
+	uint64_t e3 = H + 0x1300 + 0x2000;	/* the entry after the corrupt one */
+	assert_int_equal(hp->nunreadable, 1);
+	assert_int_equal(hp->unreadable[0].address, H + 0x2000);
+	assert_int_equal(hp->unreadable[0].end, e3);
+	assert_true(hp->unreadable[0].resynced);
+	assert_int_equal(hp->unreadable[0].why, ICH_MISS_NOT_CAPTURED);
+	assert_true(hp->partial);
+	bool said = false;
+	for (size_t i = 0; i < hp->nproblems; i++)
+		said |= hp->problems[i].address == H + 0x1300 &&
+			strstr(hp->problems[i].what, "skipped 0xd00 bytes") &&
+			strstr(hp->problems[i].what, "before memory that cannot be read");
+	assert_true(said);
+	/* the chain after the gap: the two LFH containers, the busy block
+	 * and the free block up to the UCR */
+	assert_non_null(find(&s, e3));
+	assert_non_null(find(&s, e3 + 0x1000));
+	assert_non_null(find(&s, e3 + 0x1800));
+	assert_non_null(find(&s, e3 + 0x1880));
+	ich_heaps_close(h);
+	ich_dump_close(d);
+	unlink(path);
+	free(path);
 }
 
 /* A segment whose UncommittedPages exceeds its NumberOfPages: a problem
@@ -2235,6 +2285,7 @@ int main(int argc, char **argv)
 		cmocka_unit_test(test_corrupt),
 		cmocka_unit_test(test_corrupt_resync_scan),
 		cmocka_unit_test(test_uncommitted_past_pages),
+		cmocka_unit_test(test_corrupt_before_uncaptured),
 		cmocka_unit_test(test_summing_walks),
 		cmocka_unit_test(test_summing_lanes),
 		cmocka_unit_test(test_summing_split_window),
