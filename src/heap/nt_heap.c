@@ -272,22 +272,23 @@ static void defer_ub(struct deferred *d, struct ich_heap *heap, uint64_t ub, uin
 }
 
 /*
- * An entry checks out as a resync point: readable, checksum good, size
- * within the run, and the entry after it either ends the run or is itself
- * good with a PreviousSize equal to this entry's Size (the chain holds).
+ * The entry at c (he: decoded by the caller) checks out as a resync point:
+ * checksum good, size within the run, and the entry after it either ends
+ * the run or is itself good with a PreviousSize equal to this entry's
+ * Size (the chain holds).
  */
-static bool resync_point(struct walk_ctx *w, uint64_t c, uint64_t limit)
+static bool resync_point(struct walk_ctx *w, uint64_t c, const struct heap_entry *he, uint64_t limit)
 {
-	struct heap_entry he, nx;
-	if (!entry_at(w, c, &he) || !he.checksum_ok || !he.size)
+	struct heap_entry nx;
+	if (!he->checksum_ok || !he->size)
 		return false;
 	/* sizes against what is left (c + size can wrap past 2^64) */
-	if ((uint64_t)he.size * w->unit > limit - c)
+	if ((uint64_t)he->size * w->unit > limit - c)
 		return false;
-	uint64_t n = c + (uint64_t)he.size * w->unit;
+	uint64_t n = c + (uint64_t)he->size * w->unit;
 	if (n == limit)
 		return true;
-	return entry_at(w, n, &nx) && nx.checksum_ok && nx.size && nx.prev_size == he.size;
+	return entry_at(w, n, &nx) && nx.checksum_ok && nx.size && nx.prev_size == he->size;
 }
 
 /*
@@ -297,17 +298,18 @@ static bool resync_point(struct walk_ctx *w, uint64_t c, uint64_t limit)
  * to it, the walk continues there (returns true: only this entry is
  * suspect).  Otherwise it scans forward, one unit at a time, for the next
  * entry that checks out (resync_point) and returns false (a range was
- * skipped); with none, *next = limit.
+ * skipped); with none, *next = limit.  *unreadable: the scan stopped at
+ * *next because it cannot be read.
  */
 static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, uint64_t limit,
-		   uint64_t *next)
+		   uint64_t *next, bool *unreadable)
 {
+	*unreadable = false;
 	unsigned unit = w->unit;
 	if (he && he->size && (uint64_t)he->size * unit <= limit - e) {
 		uint64_t n = e + (uint64_t)he->size * unit;
 		struct heap_entry nx;
-		if (n < limit && entry_at(w, n, &nx) && nx.checksum_ok && nx.prev_size == he->size &&
-		    resync_point(w, n, limit)) {
+		if (n < limit && entry_at(w, n, &nx) && nx.prev_size == he->size && resync_point(w, n, &nx, limit)) {
 			*next = n;
 			return true;
 		}
@@ -323,9 +325,10 @@ static bool resync(struct walk_ctx *w, uint64_t e, const struct heap_entry *he, 
 		struct heap_entry t;
 		if (!entry_at(w, c, &t)) {
 			*next = c;
+			*unreadable = true;
 			return false;
 		}
-		if (resync_point(w, c, limit)) {
+		if (resync_point(w, c, &t, limit)) {
 			*next = c;
 			return false;
 		}
@@ -1024,11 +1027,10 @@ static struct ich_error *walk_segment_entries(struct walk_ctx *w, struct ich_hea
 		}
 		if (bad) {
 			uint64_t next;
-			bool linked = resync(w, e, readable ? &he : NULL, limit, &next);
-			struct heap_entry at_next;
-			/* resync stops at memory it cannot read: the walk goes
-			 * on there, and the unreadable path says why */
-			bool stopped = next < limit && !entry_at(w, next, &at_next);
+			/* stopped: resync met memory it cannot read; the walk
+			 * goes on there, and the unreadable path says why */
+			bool stopped;
+			bool linked = resync(w, e, readable ? &he : NULL, limit, &next, &stopped);
 			if (!collect_only && !linked)
 				heap_problem(w->heap, e, stopped ?
 					     "skipped 0x%" PRIx64 " bytes 0x%" PRIx64 "-0x%" PRIx64 ": no entry there checks out before memory that cannot be read" :

@@ -507,6 +507,45 @@ static void test_walk(void **state)
 	free(path);
 }
 
+/* build(corrupt)'s dump opened and its heap walked (blocks into s);
+ * walked_close undoes it. */
+struct walked {
+	char *path;
+	struct ich_dump *d;
+	struct ich_heaps *h;
+	struct ich_heap *hp;
+	struct seen s;
+};
+
+static void walked_open(struct walked *w, int corrupt)
+{
+	w->path = build(corrupt);
+	assert_null(ich_dump_open(w->path, &w->d));
+	assert_null(ich_heaps_open(w->d, 0, &w->h));
+	w->hp = ich_heaps_get(w->h, 0);
+	w->s.n = 0;
+	assert_null(ich_heap_walk(w->h, w->hp, collect, &w->s));
+}
+
+static void walked_close(struct walked *w)
+{
+	ich_heaps_close(w->h);
+	ich_dump_close(w->d);
+	unlink(w->path);
+	free(w->path);
+}
+
+/* Does one of hp's problems (at address at, unless at is 0) hold both a
+ * and b (b NULL: only a)? */
+static bool has_problem(const struct ich_heap *hp, uint64_t at, const char *a, const char *b)
+{
+	for (size_t i = 0; i < hp->nproblems; i++)
+		if ((!at || hp->problems[i].address == at) && strstr(hp->problems[i].what, a) &&
+		    (!b || strstr(hp->problems[i].what, b)))
+			return true;
+	return false;
+}
+
 /* The walk goes on past a corrupt entry: it is listed as corrupt, every
  * block after it is listed as laid out, and the totals say one block could
  * not be vouched for.  mode 1: the entry's Size is intact and the next entry
@@ -515,33 +554,26 @@ static void test_walk(void **state)
  * checksum and PreviousSize link hold, and reports the skipped range. */
 static void check_corrupt(int mode)
 {
-	char *path = build(mode);
-	struct ich_dump *d;
-	assert_null(ich_dump_open(path, &d));
-	struct ich_heaps *h;
-	assert_null(ich_heaps_open(d, 0, &h));
-	struct ich_heap *hp = ich_heaps_get(h, 0);
-	struct seen s = { .n = 0 };
-	assert_null(ich_heap_walk(h, hp, collect, &s));
+	static struct walked w;
+	walked_open(&w, mode);
+	struct ich_heaps *h = w.h;
+	struct ich_heap *hp = w.hp;
+	struct seen *sp = &w.s;
 	assert_true(hp->partial);
 	assert_true(hp->nproblems >= 1);
 	assert_int_equal(hp->problems[0].address, corrupt_at);
 	assert_non_null(strstr(hp->problems[0].what, "checksum"));
-	const struct ich_heap_block *cb = find(&s, corrupt_at);
+	const struct ich_heap_block *cb = find(sp, corrupt_at);
 	assert_non_null(cb);
 	assert_int_equal(cb->state, ICH_BLOCK_CORRUPT);
 	assert_int_equal(cb->block_size, 0x40);	/* up to the LFH container */
-	bool skipped = false;
-	for (size_t i = 0; i < hp->nproblems; i++)
-		if (strstr(hp->problems[i].what, "skipped 0x40 bytes"))
-			skipped = true;
-	assert_int_equal(skipped, mode == 2);
+	assert_int_equal(has_problem(hp, 0, "skipped 0x40 bytes", NULL), mode == 2);
 	/* every other block, before and after it, as laid out */
 	uint64_t busy = 0, nfree = 0;
 	for (size_t i = 0; i < nexpect; i++) {
 		if (expect[i].header == corrupt_at)
 			continue;
-		const struct ich_heap_block *b = find(&s, expect[i].header);
+		const struct ich_heap_block *b = find(sp, expect[i].header);
 		if (!b)
 			fail_msg("block 0x%llx not reported after the corrupt entry", (unsigned long long)expect[i].header);
 		assert_int_equal(b->block_size, expect[i].block_size);
@@ -551,15 +583,12 @@ static void check_corrupt(int mode)
 		busy += expect[i].state == 0;
 		nfree += expect[i].state == 1;
 	}
-	assert_int_equal(s.n, nexpect);
+	assert_int_equal(sp->n, nexpect);
 	assert_int_equal(hp->totals.corrupt_count, 1);
 	assert_int_equal(hp->totals.busy_count, busy);
 	assert_int_equal(hp->totals.free_count, nfree);
-	check_second_walk(h, hp, &s);
-	ich_heaps_close(h);
-	ich_dump_close(d);
-	unlink(path);
-	free(path);
+	check_second_walk(h, hp, sp);
+	walked_close(&w);
 }
 
 static void test_corrupt(void **state)
@@ -585,14 +614,9 @@ static void test_corrupt_resync_scan(void **state)
 static void test_corrupt_before_uncaptured(void **state)
 {
 	(void)state;
-	char *path = build(4);
-	struct ich_dump *d;
-	assert_null(ich_dump_open(path, &d));
-	struct ich_heaps *h;
-	assert_null(ich_heaps_open(d, 0, &h));
-	struct ich_heap *hp = ich_heaps_get(h, 0);
-	struct seen s = { .n = 0 };
-	assert_null(ich_heap_walk(h, hp, collect, &s));
+	static struct walked w;
+	walked_open(&w, 4);
+	struct ich_heap *hp = w.hp;
 	uint64_t e3 = H + 0x1300 + 0x2000;	/* the entry after the corrupt one */
 	assert_int_equal(hp->nunreadable, 1);
 	assert_int_equal(hp->unreadable[0].address, H + 0x2000);
@@ -600,22 +624,14 @@ static void test_corrupt_before_uncaptured(void **state)
 	assert_true(hp->unreadable[0].resynced);
 	assert_int_equal(hp->unreadable[0].why, ICH_MISS_NOT_CAPTURED);
 	assert_true(hp->partial);
-	bool said = false;
-	for (size_t i = 0; i < hp->nproblems; i++)
-		said |= hp->problems[i].address == H + 0x1300 &&
-			strstr(hp->problems[i].what, "skipped 0xd00 bytes") &&
-			strstr(hp->problems[i].what, "before memory that cannot be read");
-	assert_true(said);
+	assert_true(has_problem(hp, H + 0x1300, "skipped 0xd00 bytes", "before memory that cannot be read"));
 	/* the chain after the gap: the two LFH containers, the busy block
 	 * and the free block up to the UCR */
-	assert_non_null(find(&s, e3));
-	assert_non_null(find(&s, e3 + 0x1000));
-	assert_non_null(find(&s, e3 + 0x1800));
-	assert_non_null(find(&s, e3 + 0x1880));
-	ich_heaps_close(h);
-	ich_dump_close(d);
-	unlink(path);
-	free(path);
+	assert_non_null(find(&w.s, e3));
+	assert_non_null(find(&w.s, e3 + 0x1000));
+	assert_non_null(find(&w.s, e3 + 0x1800));
+	assert_non_null(find(&w.s, e3 + 0x1880));
+	walked_close(&w);
 }
 
 /* A segment whose UncommittedPages exceeds its NumberOfPages: a problem
@@ -624,23 +640,11 @@ static void test_corrupt_before_uncaptured(void **state)
 static void test_uncommitted_past_pages(void **state)
 {
 	(void)state;
-	char *path = build(3);
-	struct ich_dump *d;
-	assert_null(ich_dump_open(path, &d));
-	struct ich_heaps *h;
-	assert_null(ich_heaps_open(d, 0, &h));
-	struct ich_heap *hp = ich_heaps_get(h, 0);
-	struct seen s = { .n = 0 };
-	assert_null(ich_heap_walk(h, hp, collect, &s));
-	bool named = false;
-	for (size_t i = 0; i < hp->nproblems; i++)
-		named |= strstr(hp->problems[i].what, "UncommittedPages 0x100000 exceeds NumberOfPages") != NULL;
-	assert_true(named);
-	assert_true(hp->totals.committed <= hp->totals.reserved);
-	ich_heaps_close(h);
-	ich_dump_close(d);
-	unlink(path);
-	free(path);
+	static struct walked w;
+	walked_open(&w, 3);
+	assert_true(has_problem(w.hp, 0, "UncommittedPages 0x100000 exceeds NumberOfPages", NULL));
+	assert_true(w.hp->totals.committed <= w.hp->totals.reserved);
+	walked_close(&w);
 }
 
 /*

@@ -712,14 +712,21 @@ static void test_container_kinds(void **state)
 static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
 static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
 
-static struct ich_error *open_bytes(const uint8_t *data, size_t n, char **msg,
-				    size_t *nwarn)
+/* data written to a new temporary file: its path */
+static char *write_tmp(const uint8_t *data, size_t n)
 {
 	char *path = tmp_path();
 	FILE *f = fopen(path, "wb");
 	assert_non_null(f);
 	assert_int_equal(fwrite(data, 1, n, f), n);
 	fclose(f);
+	return path;
+}
+
+static struct ich_error *open_bytes(const uint8_t *data, size_t n, char **msg,
+				    size_t *nwarn)
+{
+	char *path = write_tmp(data, n);
 	struct ich_dump *d = NULL;
 	struct ich_error *err = ich_dump_open(path, &d);
 	*msg = NULL;
@@ -920,14 +927,9 @@ static void test_first_page_near_2_64(void **state)
 			put64(h + 0x2030, 1);
 			put64(h + 0x2038, 8);
 		}
-		char *path = tmp_path();
-		FILE *f = fopen(path, "wb");
-		assert_non_null(f);
-		assert_int_equal(fwrite(h, 1, n, f), n);
-		fclose(f);
+		char *path = write_tmp(h, n);
 		struct ich_dump *d = NULL;
-		struct ich_error *err = ich_dump_open(path, &d);
-		assert_null(err);
+		assert_null(ich_dump_open(path, &d));
 		nw = ich_dump_warning_count(d);
 		bool named = false;
 		for (size_t i = 0; i < nw; i++)
