@@ -136,8 +136,11 @@ struct ich_leak_scan {
 	struct ich_leak *buf;	/* with slot: the leaks, put in address order */
 };
 
-static struct ich_error *add_range(struct ranges *r, uint64_t lo, uint64_t hi)
+/* [lo, lo + len) added (its end saturated at the top of the address
+ * space: a range there would wrap and be dropped) */
+static struct ich_error *add_range(struct ranges *r, uint64_t lo, uint64_t len)
 {
+	uint64_t hi = ich_add_sat(lo, len);
 	if (hi <= lo)
 		return NULL;
 	/* blocks arrive in address order: grow the last range when they touch */
@@ -322,7 +325,7 @@ static struct ich_error *collect_cb(const struct ich_heap *hp, const struct ich_
 	if (b->layer != ICH_LAYER_BACKEND && b->layer != ICH_LAYER_LFH) {
 		uint64_t lo = b->layer == ICH_LAYER_VIRTUAL && b->segment && b->segment <= b->header ? b->segment
 												  : b->header;
-		struct ich_error *err = add_range(&g->ex, lo, ich_add_sat(lo, b->block_size));
+		struct ich_error *err = add_range(&g->ex, lo, b->block_size);
 		if (err)
 			return err;
 	}
@@ -371,11 +374,11 @@ static struct ich_error *collect_run(const struct ich_heap *hp, const struct ich
 		uint64_t span = (uint64_t)(r->count - 1), lo = t->header;
 		if (r->stride && t->block_size >= r->stride && lo <= UINT64_MAX - t->block_size &&
 		    span <= (UINT64_MAX - lo - t->block_size) / r->stride) {
-			err = add_range(&g->ex, lo, lo + span * r->stride + t->block_size);
+			err = add_range(&g->ex, lo, span * r->stride + t->block_size);
 		} else {
 			for (size_t i = 0; i < r->count && !err; i++) {
 				uint64_t h = lo + (uint64_t)i * r->stride;
-				err = add_range(&g->ex, h, ich_add_sat(h, t->block_size));
+				err = add_range(&g->ex, h, t->block_size);
 			}
 		}
 		if (err)
@@ -432,7 +435,7 @@ static struct ich_error *collect_run(const struct ich_heap *hp, const struct ich
 static struct ich_error *page_heap_metadata(struct ich_leak_scan *g, const struct ich_heap *hp)
 {
 	const struct ich_dph_layout *L = ich_dph_layout_for(g->h->arch);
-	struct ich_error *err = add_range(&g->ex, hp->address, ich_add_sat(hp->address, 2 * 0x1000 + 0x4000));
+	struct ich_error *err = add_range(&g->ex, hp->address, 2 * 0x1000 + 0x4000);
 	if (err || !L)
 		return err;
 	uint64_t node = 0;
@@ -445,7 +448,7 @@ static struct ich_error *page_heap_metadata(struct ich_leak_scan *g, const struc
 		if ((e = ich_as_read_ptr(g->h->as, node + L->node_virtual_block, &va)) ||
 		    (e = ich_as_read_ptr(g->h->as, node + L->node_virtual_size, &sz)))
 			break;
-		if (sz < (1ull << 32) && (err = add_range(&g->ex, va, ich_add_sat(va, sz))))
+		if (sz < (1ull << 32) && (err = add_range(&g->ex, va, sz)))
 			break;
 		if ((e = ich_as_read_ptr(g->h->as, node + L->node_next_alloc, &node)))
 			break;
@@ -653,14 +656,12 @@ struct ich_error *ich_heap_leak_scan(struct ich_heaps *h, struct ich_leak_scan *
 		}
 		r->heaps_walked++;
 		for (size_t s = 0; s < hp->nsegments && !err; s++)
-			err = add_range(&g->ex, hp->segments[s].base,
-					ich_add_sat(hp->segments[s].base, (uint64_t)hp->segments[s].pages * 0x1000));
+			err = add_range(&g->ex, hp->segments[s].base, (uint64_t)hp->segments[s].pages * 0x1000);
 		if (!err && hp->kind == ICH_HEAP_KIND_PAGE)
 			err = page_heap_metadata(g, hp);
 		/* the _HEAP header itself (segment 0 starts there for NT heaps) */
 		if (!err && hp->kind == ICH_HEAP_KIND_NT && hp->layout)
-			err = add_range(&g->ex, hp->address,
-					ich_add_sat(hp->address, (uint64_t)ich_layout_off(hp->layout, ICH_F_HEAP_SIZEOF)));
+			err = add_range(&g->ex, hp->address, (uint64_t)ich_layout_off(hp->layout, ICH_F_HEAP_SIZEOF));
 	}
 	if (!err && g->n > UINT32_MAX - 1)
 		err = ich_error_create(ICH_ERR_UNSUPPORTED, "more than 4 G busy blocks");
