@@ -9,6 +9,7 @@
  * must find them by name through the Type type's list, so only their
  * consistency inside a dump matters.
  */
+#include "../db_internal.h"
 #include "kobjbuilder.h"
 #include "kb_segheap.h"
 #include "ntheapbuilder.h"
@@ -224,8 +225,9 @@ static void page_states(struct kb *b, int proc, FILE *hx)
 }
 
 /* The standard set plus heapapp.exe 5100 (native heaps, with page states)
- * and, on x64, wowapp.exe 5200 (WOW64, x86 heaps). */
-static void heaps_scenario(struct kb *b, bool x64, bool states, FILE *hx)
+ * and, on x64, wowapp.exe 5200 (WOW64, x86 heaps); returns heapapp's
+ * process index. */
+static int heaps_scenario(struct kb *b, bool x64, bool states, FILE *hx)
 {
 	std_scenario(b, &idx_19041, x64, false);
 	int app = kb_process(b, 5100, 4480, "heapapp.exe");
@@ -241,6 +243,32 @@ static void heaps_scenario(struct kb *b, bool x64, bool states, FILE *hx)
 		uint64_t peb32 = heap_process(b, wow, "x86-19045", true, 0, hx);
 		kb_add_ldr32(b, wow, peb32, hx);	/* kb_segheap.c */
 	}
+	return app;
+}
+
+/* A hostile page table in heapapp.exe's space (pid 5100): PML4 entry 8
+ * (user VA 0x400`00000000, above its heaps) -> a PDPT whose 512 entries are all 1 GiB
+ * user pages (PS) at physical 0 -- 512 GiB of "present" user memory
+ * that is one 1 GiB frame range (Intel SDM vol. 3 4.5: a PDPTE with
+ * PS=1 maps a 1 GiB page).  The 24H2 scan for heaps beyond
+ * PEB.ProcessHeaps (src/heap/heap_find.c) reads one address per 64 KiB
+ * of the process's present user ranges: 2^23 here, past its bound of
+ * 2^22, where it must stop and say so (heaps line "note"). */
+static void huge_user_range(struct kb *b, int app, FILE *hx)
+{
+	struct db_kd *kd = kb_kd(b);
+	uint64_t pml4 = kb_process_dtb(b, app) & ~0xFFFull;
+	uint64_t pdpt_pfn = db_kd_alloc_frame(kd);
+	if (pdpt_pfn == UINT64_MAX)
+		abort();
+	uint8_t e[8];
+	for (unsigned i = 0; i < 512; i++) {
+		db_put64(e, 0x0ull | 0x1 | 0x2 | 0x4 | 0x80);	/* P RW US PS, frame 0 */
+		db_kd_phys_write(kd, (pdpt_pfn << 12) + i * 8, e, 8);
+	}
+	db_put64(e, (pdpt_pfn << 12) | 0x1 | 0x2 | 0x4);
+	db_kd_phys_write(kd, pml4 + 8 * 8, e, 8);
+	fprintf(hx, "note pid=%u the scan for heaps beyond PEB.ProcessHeaps stopped after 4194304 addresses\n", kb_process_pid(b, app));
 }
 
 /* Benchmark: nproc processes (System + bench%04d.exe), each with one big
@@ -358,6 +386,11 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 		o.seed = 26102;
 		b = kb_new(DB_KD_X64, 26100, DB_KD_FULL, &o, name);
 		heaps_scenario(b, true, true, hx);
+	} else if (!strcmp(name, "x64-26100-full-heaps-hugeuser")) {
+		/* the same, and 512 GiB of hostile 1 GiB user pages (huge_user_range) */
+		o.seed = 26102;
+		b = kb_new(DB_KD_X64, 26100, DB_KD_FULL, &o, name);
+		huge_user_range(b, heaps_scenario(b, true, true, hx), hx);
 	} else if (!strcmp(name, "x64-19045-rdmp-heaps")) {
 		o.seed = 5109;
 		b = kb_new(DB_KD_X64, 19045, DB_KD_RDMP_KERNEL_USER, &o, name);

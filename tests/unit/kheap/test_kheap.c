@@ -80,8 +80,13 @@ struct xproc {
 	uint64_t heap_key, lfh_key;
 	uint64_t unlisted[4];	size_t nunlisted;	/* 24H2: not in PEB.ProcessHeaps */
 };
+struct xnote {
+	uint32_t pid;
+	char text[160];
+};
 struct expect {
 	struct xproc p[4];	size_t np;
+	struct xnote note[4];	size_t nnote;	/* notes a process's heaps must carry */
 };
 
 static uint64_t field(const char *line, const char *key)
@@ -138,6 +143,14 @@ static void load(const char *path, struct expect *x)
 			p->have_keys = true;
 			p->heap_key = field(line, "heap_key=");
 			p->lfh_key = field(line, " lfh_key=");
+		} else if (sscanf(line, "note pid=%u", &pid) == 1) {
+			assert_true(x->nnote < 4);
+			struct xnote *nt = &x->note[x->nnote++];
+			nt->pid = pid;
+			const char *t = strchr(line + 9, ' ');
+			assert_non_null(t);
+			snprintf(nt->text, sizeof nt->text, "%s", t + 1);
+			nt->text[strcspn(nt->text, "\n")] = '\0';
 		} else if (sscanf(line, "unlisted 0x%llx", &a) == 1) {
 			assert_true(p && p->nunlisted < 4);
 			p->unlisted[p->nunlisted++] = a;
@@ -415,6 +428,17 @@ static void run_scenario(size_t k)
 			assert_true(quick[j] > 0);
 		}
 		check_modules(hs, p);
+		/* the notes the builder expects for this process (a bounded
+		 * scan that stopped); without one, no scan may have stopped */
+		bool noted = false;
+		for (size_t n = 0; n < x.nnote; n++)
+			if (x.note[n].pid == p->pid) {
+				noted = true;
+				if (!note_has(hs, x.note[n].text))
+					fail_msg("pid %u: no note \"%s\"", p->pid, x.note[n].text);
+			}
+		if (!noted)
+			assert_false(note_has(hs, "stopped after"));
 		if (p->have_keys) {
 			/* found the real way: ntdll through PEB.Ldr, then
 			 * RtlpHpHeapGlobals in its .data next to HeapKey */
