@@ -16,6 +16,7 @@
 
 #include <icpheap/minidump.h>
 
+#include "core/endian.h"
 #include "heap/heap_internal.h"
 #include "heap/segment_heap.h"
 
@@ -260,10 +261,13 @@ static struct ich_error *scan_range(struct ich_heaps *h, uint64_t start, uint64_
 		end = UINT64_MAX;	/* wraps: clip at the top */
 	for (; a + 0x1000 <= end && a >= start && *tried < HEAP_SCAN_MAX && *probes < HEAP_PROBE_MAX; a += 0x10000) {
 		(*probes)++;
-		uint32_t sig;
-		struct ich_error *e = ich_as_read_u32(h->as, a + at, &sig);
-		ich_error_destroy(e);
-		if (e || (sig != SEGMENT_SIGNATURE && sig != SEGHEAP_SIGNATURE))
+		/* a copying read: an address the dump does not hold is most
+		 * of them in a hostile space, and needs no error object */
+		uint8_t b[4];
+		if (ich_as_read(h->as, a + at, b, 4, NULL) != 4)
+			continue;
+		uint32_t sig = ich_le32(b);
+		if (sig != SEGMENT_SIGNATURE && sig != SEGHEAP_SIGNATURE)
 			continue;
 		bool listed = false;
 		for (size_t i = 0; i < h->nheaps; i++)

@@ -67,12 +67,11 @@ uint64_t nt_heap_unreadable(struct walk_ctx *w, uint64_t e, uint64_t end)
 	(void)ich_as_read(w->h->as, at, b, sizeof(b), &res);
 	uint64_t page = (res.why != ICH_MISS_NONE ? res.miss_addr : at) & ~(uint64_t)(PAGE - 1);
 	uint64_t found = 0;
-	/* the pages after page's, none past the top of the address space
-	 * (page + PAGE would be 0 there) */
-	for (unsigned k = 1; k <= RESYNC_PAGES && !found && page <= UINT64_MAX - (uint64_t)k * PAGE; k++) {
-		uint64_t p = page + (uint64_t)k * PAGE;
-		if (p >= end)
-			break;
+	/* the pages after page's, by offset from it below end - page (so
+	 * none past end or the top of the address space) */
+	uint64_t room = page < end ? end - page : 0;
+	for (uint64_t o = PAGE; o <= (uint64_t)RESYNC_PAGES * PAGE && o < room && !found; o += PAGE) {
+		uint64_t p = page + o;
 		uint8_t probe;
 		if (ich_as_read(w->h->as, p, &probe, 1, NULL) != 1)
 			continue;	/* this page is missing too */

@@ -207,6 +207,21 @@ static void bitmap_rank_index(struct kd_priv *p, const uint8_t *bm, uint64_t bit
 	p->rank_first = first;
 }
 
+/* Where a 64-bit dump's page data starts (field, read at header offset
+ * at), kept inside the file: past its end no page is in the file, and
+ * the pages' offsets, first + k * 0x1000, would wrap past 2^64 for a
+ * value near it and land in the file's first bytes (the header read as
+ * memory).  Warns and gives size then. */
+static uint64_t page_data_in_file(struct ich_dump *dump, const char *field, uint64_t at, uint64_t first,
+				  uint64_t size)
+{
+	if (first <= size)
+		return first;
+	ich_dump_warn(dump, "%s at 0x%" PRIx64 " is 0x%" PRIx64 ", past the end of the file (0x%" PRIx64 " bytes): no page data",
+		      field, at, first, size);
+	return size;
+}
+
 struct ich_error *kd_phys_bitmap(struct ich_dump *dump, struct kd_priv *p)
 {
 	const uint8_t *d = dump->file.data;
@@ -234,14 +249,8 @@ struct ich_error *kd_phys_bitmap(struct ich_dump *dump, struct kd_priv *p)
 			"%s: bitmap dump: the bitmap at 0x%" PRIx64 " claims 0x%" PRIx64 " bits (Pages at 0x%" PRIx64 "); the file has room for 0x%" PRIx64,
 			dump->path, bm_off, bits, h + 0x30, (size - bm_off) * 8);
 	const uint8_t *bm = d + bm_off;
-	if (!strict && first > size) {
-		/* No page is in the file; the pages' offsets, FirstPage +
-		 * k * 0x1000, would wrap past 2^64 for a FirstPage near it and
-		 * land in the file's first bytes (the header read as memory) */
-		ich_dump_warn(dump, "bitmap dump: FirstPage at 0x%" PRIx64 " is 0x%" PRIx64 ", past the end of the file (0x%" PRIx64 " bytes): no page data",
-			      h + 0x20, first, size);
-		first = size;
-	}
+	if (!strict)
+		first = page_data_in_file(dump, "bitmap dump: FirstPage", h + 0x20, first, size);
 	if (strict && (first < bm_off + bytes || (first & 0xFFF)))
 		return ich_error_create(ICH_ERR_FORMAT,
 			"%s: 32-bit bitmap dump: FirstPage at 0x%" PRIx64 " is 0x%" PRIx64 "; the page data must start on a page boundary at or after the bitmap's end 0x%" PRIx64,
@@ -311,13 +320,8 @@ struct ich_error *kd_phys_rdmp(struct ich_dump *dump, struct kd_priv *p)
 	uint64_t nranges = meta >= 0x10 ? (meta - 0x10) / 16 : 0;
 	if (!strict && meta / 16 > nranges)
 		nranges = meta / 16;	/* as read before: MetadataSize / 16 entries at most */
-	if (!strict && first > size) {
-		/* as a bitmap dump's FirstPage (kd_phys_bitmap): offsets past
-		 * 2^64 would wrap into the file */
-		ich_dump_warn(dump, "RDMP dump: FirstPageOffset at 0x%" PRIx64 " is 0x%" PRIx64 ", past the end of the file (0x%" PRIx64 " bytes): no page data",
-			      h + 0x18, first, size);
-		first = size;
-	}
+	if (!strict)
+		first = page_data_in_file(dump, "RDMP dump: FirstPageOffset", h + 0x18, first, size);
 	uint64_t off = first, total = 0, prev_end = 0, n = 0;
 	for (uint64_t i = 0; i < nranges; i++) {
 		uint64_t e = tab + 16 * i;
