@@ -16,6 +16,7 @@
 
 #include <icpheap/minidump.h>
 
+#include "core/grow.h"
 #include "core/endian.h"
 #include "heap/heap_internal.h"
 #include "heap/segment_heap.h"
@@ -40,13 +41,11 @@ void heaps_note(struct ich_heaps *h, const char *fmt, ...)
 			free(m);
 			return;
 		}
-	char **n = realloc(h->notes, (h->nnotes + 1) * sizeof(*n));
-	if (!n) {
+	if (!ICH_ARRAY_PUSH_ROOM(h->notes, h->nnotes)) {
 		free(m);
 		return;
 	}
-	h->notes = n;
-	n[h->nnotes++] = m;
+	h->notes[h->nnotes++] = m;
 }
 
 void heap_problem(struct ich_heap *heap, uint64_t addr, const char *fmt, ...)
@@ -54,11 +53,9 @@ void heap_problem(struct ich_heap *heap, uint64_t addr, const char *fmt, ...)
 	heap->partial = true;
 	if (heap->nproblems >= 10000)
 		return;	/* a shredded heap must not exhaust memory */
-	struct ich_heap_problem *p = realloc(heap->problems, (heap->nproblems + 1) * sizeof(*p));
-	if (!p)
+	if (!ICH_ARRAY_PUSH_ROOM(heap->problems, heap->nproblems))
 		return;
-	heap->problems = p;
-	p += heap->nproblems++;
+	struct ich_heap_problem *p = &heap->problems[heap->nproblems++];
 	p->address = addr;
 	va_list ap;
 	va_start(ap, fmt);

@@ -219,11 +219,9 @@ static struct ich_error *ucr_cb(uint64_t node, void *arg)
 		err = ich_as_read_ptr(c->w->h->as, d + (uint64_t)o->ucr_size, &s);
 	if (err)
 		return err;
-	struct ich_heap_ucr *u = realloc(c->seg->ucr, (c->seg->nucr + 1) * sizeof(*u));
-	if (!u)
+	if (!ICH_ARRAY_PUSH_ROOM(c->seg->ucr, c->seg->nucr))
 		return &ich_enomem;
-	c->seg->ucr = u;
-	u[c->seg->nucr++] = (struct ich_heap_ucr){ a, s };
+	c->seg->ucr[c->seg->nucr++] = (struct ich_heap_ucr){ a, s };
 	return NULL;
 }
 
@@ -1080,13 +1078,11 @@ static struct ich_error *walk_segment_entries(struct walk_ctx *w, struct ich_hea
 				uint32_t sig;
 				struct ich_error *e2 = ich_as_read_u32(w->h->as, e + unit + (uint64_t)w->o->ud_signature, &sig);
 				if (!e2 && sig == USERBLOCKS_SIGNATURE && ubs) {
-					uint64_t *nv = realloc(ubs->v, (ubs->n + 1) * sizeof(*nv));
-					uint64_t *ns = realloc(ubs->size, (ubs->n + 1) * sizeof(*ns));
-					if (nv)
-						ubs->v = nv;
-					if (ns)
-						ubs->size = ns;
-					if (nv && ns) {
+					/* two arrays of one count: a doubling that
+					 * the second refuses is repeated, harmlessly,
+					 * at the same count next time */
+					if (ICH_ARRAY_PUSH_ROOM(ubs->v, ubs->n) &&
+					    ICH_ARRAY_PUSH_ROOM(ubs->size, ubs->n)) {
 						ubs->v[ubs->n] = e + unit;
 						ubs->size[ubs->n++] = bsize - unit;
 					}
@@ -1263,7 +1259,8 @@ static struct ich_error *walk_deferred(struct walk_ctx *w, struct deferred *d)
 	struct ich_heap_problem *lfh = heap->problems;
 	size_t nlfh = heap->nproblems;
 	size_t total = nback + nlfh > MAX_PROBLEMS ? MAX_PROBLEMS : nback + nlfh;
-	struct ich_heap_problem *m = nlfh ? malloc((total ? total : 1) * sizeof(*m)) : NULL;
+	/* the implied capacity of k <= total problems (ICH_ARRAY_PUSH_ROOM) */
+	struct ich_heap_problem *m = nlfh ? malloc(ich_array_pow2_cap(total) * sizeof(*m)) : NULL;
 	if (nlfh && !m) {
 		free(end);
 		free(lfh);

@@ -18,6 +18,7 @@
 #include <inttypes.h>
 #include <stdlib.h>
 
+#include "core/grow.h"
 #include "heap/heap_internal.h"
 
 #define PAGE 0x1000u
@@ -82,10 +83,8 @@ uint64_t nt_heap_unreadable(struct walk_ctx *w, uint64_t e, uint64_t end)
 			}
 	}
 	if (heap->nunreadable < 10000) {
-		struct ich_heap_unreadable *u = realloc(heap->unreadable, (heap->nunreadable + 1) * sizeof(*u));
-		if (u) {
-			heap->unreadable = u;
-			u[heap->nunreadable++] = (struct ich_heap_unreadable){
+		if (ICH_ARRAY_PUSH_ROOM(heap->unreadable, heap->nunreadable)) {
+			heap->unreadable[heap->nunreadable++] = (struct ich_heap_unreadable){
 				.address = e, .end = found ? found : end, .resynced = found != 0,
 				.page = page, .why = res.why == ICH_MISS_NONE ? ICH_MISS_NOT_CAPTURED : res.why,
 				.pte = res.pte,

@@ -33,6 +33,7 @@
 
 #include <icpheap/minidump.h>
 
+#include "core/grow.h"
 #include "core/bits.h"
 #include "core/endian.h"
 #include "heap/heap_internal.h"
@@ -1281,10 +1282,8 @@ static void walk_page_segment(struct seg_walk *s, uint64_t seg, uint64_t ctx, un
 			emit(s, &b);
 		} else if (flags == RF_FREE) {
 			/* uncommitted address space: kept as the segment's UCR */
-			struct ich_heap_ucr *nu = hs ? realloc(hs->ucr, (hs->nucr + 1) * sizeof(*nu)) : NULL;
-			if (nu) {
-				hs->ucr = nu;
-				nu[hs->nucr++] = (struct ich_heap_ucr){ range, len };
+			if (hs && ICH_ARRAY_PUSH_ROOM(hs->ucr, hs->nucr)) {
+				hs->ucr[hs->nucr++] = (struct ich_heap_ucr){ range, len };
 				hs->uncommitted_pages += (uint32_t)(len / PAGE);
 				t->ucr_count++;
 			}
@@ -1308,11 +1307,9 @@ struct ps_list {
 static struct ich_error *ps_cb(uint64_t node, void *arg)
 {
 	struct ps_list *l = arg;
-	uint64_t *n = realloc(l->v, (l->n + 1) * sizeof(*n));
-	if (!n)
+	if (!ICH_ARRAY_PUSH_ROOM(l->v, l->n))
 		return &ich_enomem;
-	l->v = n;
-	n[l->n++] = node;
+	l->v[l->n++] = node;
 	return NULL;
 }
 

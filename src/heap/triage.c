@@ -29,6 +29,7 @@
 #include <icpheap/minidump.h>
 #include <icpheap/triage_heap.h>
 
+#include "core/grow.h"
 #include "core/endian.h"
 #include "core/bits.h"
 #include "heap/heap_internal.h"
@@ -78,11 +79,9 @@ static void finding(struct ich_triage_result *r, uint64_t heap, uint64_t at, con
 {
 	if (r->nfindings >= 100000)
 		return;
-	struct ich_heap_finding *n = realloc(r->findings, (r->nfindings + 1) * sizeof(*n));
-	if (!n)
+	if (!ICH_ARRAY_PUSH_ROOM(r->findings, r->nfindings))
 		return;
-	r->findings = n;
-	n += r->nfindings++;
+	struct ich_heap_finding *n = &r->findings[r->nfindings++];
 	n->heap = heap;
 	n->address = at;
 	va_list ap;

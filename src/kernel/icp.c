@@ -194,11 +194,11 @@ static struct ich_error *holder_cb(const struct ich_kprocess *p, const struct ic
 		if (!o)
 			return &ich_enomem;
 	}
-	struct ich_icp_holder *nh = realloc(o->holders, (o->nholders + 1) * sizeof(*nh));
-	if (!nh)
+	/* doubling (a port duplicated into n handles, the shape of a leak, was
+	 * O(n^2) copies); dedup() runs after the last add */
+	if (!ICH_ARRAY_PUSH_ROOM(o->holders, o->nholders))
 		return &ich_enomem;
-	o->holders = nh;
-	struct ich_icp_holder *hd = &nh[o->nholders++];
+	struct ich_icp_holder *hd = &o->holders[o->nholders++];
 	hd->pid = p->pid;
 	snprintf(hd->process, sizeof(hd->process), "%s", p->image);
 	hd->handle = h->handle;

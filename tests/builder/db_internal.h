@@ -25,6 +25,11 @@ DB_NORETURN void db_die(const char *fmt, ...) DB_PRINTF(1, 2);
 void *db_xmalloc(size_t n);
 void *db_xcalloc(size_t n, size_t size);
 void *db_xrealloc(void *p, size_t n);
+/* p, an array of n elements of elem bytes grown only by this function, with
+ * room for element n: doubled when n is 0 or a power of two, so adding one
+ * at a time copies O(n) bytes in all (growing by one copied the array at
+ * every add: quadratic, and ASan's realloc always copies). */
+void *db_grow(void *p, size_t n, size_t elem);
 char *db_xstrdup(const char *s);
 
 /* Little-endian stores/loads into byte buffers. */

@@ -283,7 +283,7 @@ static uint64_t new_top_table(struct db_kd *kd)
 				wr_entry(kd, dtb + entry_size(kd) * i,
 					 rd_entry(kd, kd->kernel_dtb + entry_size(kd) * i));
 	}
-	kd->spaces = db_xrealloc(kd->spaces, (kd->nspaces + 1) * sizeof(*kd->spaces));
+	kd->spaces = db_grow(kd->spaces, kd->nspaces, sizeof(*kd->spaces));
 	kd->spaces[kd->nspaces++] = dtb;
 	return dtb;
 }
@@ -360,7 +360,7 @@ void db_kd_triage_set_info(struct db_kd *kd, uint64_t top_of_stack,
 
 void db_kd_triage_add_block(struct db_kd *kd, uint64_t va, uint32_t size)
 {
-	kd->blocks = db_xrealloc(kd->blocks, (kd->nblocks + 1) * sizeof(*kd->blocks));
+	kd->blocks = db_grow(kd->blocks, kd->nblocks, sizeof(*kd->blocks));
 	kd->blocks[kd->nblocks].va = va;
 	kd->blocks[kd->nblocks].size = size;
 	kd->blocks[kd->nblocks].off = UINT64_MAX;
@@ -765,7 +765,7 @@ struct db_mem *db_kd_view(struct db_kd *kd, uint64_t dtb)
 	m->ptr_size = four_level(kd) ? 8 : 4;
 	m->kd = kd;
 	m->dtb = dtb;
-	kd->views = db_xrealloc(kd->views, (kd->nviews + 1) * sizeof(*kd->views));
+	kd->views = db_grow(kd->views, kd->nviews, sizeof(*kd->views));
 	kd->views[kd->nviews++] = m;
 	return m;
 }

@@ -114,7 +114,7 @@ struct db_md {
 };
 
 #define PUSH(arr, n, v) do { \
-	(arr) = db_xrealloc((arr), ((n) + 1) * sizeof(*(arr))); \
+	(arr) = db_grow((arr), (n), sizeof(*(arr))); \
 	(arr)[(n)++] = (v); \
 } while (0)
 
@@ -401,7 +401,7 @@ static void dir_entry(struct writer *w, uint32_t type, size_t start, size_t len)
 	db_put32(e, type);
 	db_put32(e + 4, size);
 	db_put32(e + 8, (uint32_t)start);
-	md->dir = db_xrealloc(md->dir, (md->ndir + 1) * sizeof(*md->dir));
+	md->dir = db_grow(md->dir, md->ndir, sizeof(*md->dir));
 	md->dir[md->ndir].type = type;
 	md->dir[md->ndir].size = size;
 	md->dir[md->ndir].rva = (uint32_t)start;
@@ -425,7 +425,7 @@ static uint32_t put_string(struct writer *w, const char *utf8)
 
 static void add_fixup(struct writer *w, size_t off, size_t range, bool list64, uint64_t delta)
 {
-	w->fix = db_xrealloc(w->fix, (w->nfix + 1) * sizeof(*w->fix));
+	w->fix = db_grow(w->fix, w->nfix, sizeof(*w->fix));
 	w->fix[w->nfix++] = (struct fixup){ off, range, list64, delta };
 }
 

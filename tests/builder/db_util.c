@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /* Errors, allocation, UTF-16, buffers and file helpers of the dump builder. */
 #include <errno.h>
+#include <stdint.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -56,6 +57,15 @@ void *db_xrealloc(void *p, size_t n)
 	if (!q)
 		db_die("out of memory (%zu bytes)", n);
 	return q;
+}
+
+void *db_grow(void *p, size_t n, size_t elem)
+{
+	if (n & (n - 1))
+		return p;	/* room left: the capacity is the next power of two */
+	if (n > SIZE_MAX / 2 / elem)
+		db_die("out of memory (%zu elements of %zu bytes)", n, elem);
+	return db_xrealloc(p, (n ? 2 * n : 1) * elem);
 }
 
 char *db_xstrdup(const char *s)

@@ -7,6 +7,9 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#ifdef __GLIBC__
+#include <malloc.h>
+#endif
 #include <string.h>
 #include <cmocka.h>
 #include <fcntl.h>
@@ -1546,6 +1549,44 @@ static void test_array_reserve(void **state)
 	free(v);
 }
 
+/* ICH_ARRAY_PUSH_ROOM: an array with a count and no capacity doubles at
+ * 0 and at every power of two, keeps its elements, and always has room
+ * for the implied capacity (ASan checks each write; glibc's usable size
+ * is checked too); the growth fails without touching the array when the
+ * doubled size would pass size_t. */
+static void test_array_push_room(void **state)
+{
+	(void)state;
+	assert_int_equal(ich_array_pow2_cap(0), 1);
+	assert_int_equal(ich_array_pow2_cap(1), 1);
+	assert_int_equal(ich_array_pow2_cap(3), 4);
+	assert_int_equal(ich_array_pow2_cap(1024), 1024);
+	assert_int_equal(ich_array_pow2_cap(1025), 2048);
+	assert_int_equal(ich_array_pow2_cap(SIZE_MAX), SIZE_MAX);
+	struct { uint64_t a; uint32_t b; } *v = NULL;
+	size_t n = 0, moves = 0;
+	for (uint32_t i = 0; i < 5000; i++) {
+		bool pow2 = (n & (n - 1)) == 0;
+		assert_true(ICH_ARRAY_PUSH_ROOM(v, n));
+		moves += pow2;
+#ifdef __GLIBC__
+		assert_true(malloc_usable_size(v) >= ich_array_pow2_cap(n + 1) * sizeof(*v));
+#endif
+		v[n].a = i;
+		v[n++].b = ~i;
+	}
+	assert_int_equal(moves, 14);	/* n = 0, 1, 2, 4, ..., 4096 */
+	for (uint32_t i = 0; i < 5000; i++) {
+		assert_int_equal(v[i].a, i);
+		assert_int_equal(v[i].b, ~i);
+	}
+	void *keep = v;
+	assert_false(ich_array_double_(&v, SIZE_MAX / 2 + 1, sizeof(*v)));	/* 2n wraps */
+	assert_false(ich_array_double_(&v, SIZE_MAX / sizeof(*v) / 2 + 1, sizeof(*v)));
+	assert_ptr_equal(v, keep);
+	free(v);
+}
+
 static void test_fmt(void **state)
 {
 	(void)state;
@@ -1756,6 +1797,7 @@ int main(void)
 		cmocka_unit_test(test_strbuf),
 		cmocka_unit_test(test_fmt),
 		cmocka_unit_test(test_array_reserve),
+		cmocka_unit_test(test_array_push_room),
 		cmocka_unit_test(test_out),
 		cmocka_unit_test(test_out_pipe),
 		cmocka_unit_test(test_first_aligned_offset),
