@@ -27,19 +27,3 @@ size_t ich_array_pow2_cap(size_t n)
 		c *= 2;
 	return c < n ? n : c;
 }
-
-bool ich_array_double_(void *arrayp, size_t n, size_t elem)
-{
-	size_t nc = n ? n * 2 : 1;
-	if (nc <= n && n != 0)
-		return false;
-	if (elem == 0 || nc > SIZE_MAX / elem)
-		return false;
-	void *old;
-	memcpy(&old, arrayp, sizeof(old));
-	void *nv = realloc(old, nc * elem);
-	if (!nv)
-		return false;
-	memcpy(arrayp, &nv, sizeof(nv));
-	return true;
-}

@@ -27,16 +27,14 @@
  * array at every add, O(n^2) bytes (glibc often grows in place; ASan's
  * realloc never does: 90 s of one sanitizer test).  Whoever allocates
  * such an array otherwise allocates ich_array_pow2_cap(n) elements.
+ * The growth is ICH_ARRAY_RESERVE's, from a capacity of n (full).
  */
 #define ICH_ARRAY_PUSH_ROOM(v, n) \
-	(((n) & ((n) - 1)) != 0 || ich_array_double_(&(v), (n), sizeof(*(v))))
+	(((n) & ((n) - 1)) != 0 || ich_array_grow_(&(v), &(size_t){ (n) }, sizeof(*(v)), 1))
 
 /* The implied capacity of an array of n elements grown by
  * ICH_ARRAY_PUSH_ROOM (n itself when it overflows). */
 size_t ich_array_pow2_cap(size_t n);
-
-/* ICH_ARRAY_PUSH_ROOM's growth, to 2n elements (1 when n is 0). */
-bool ich_array_double_(void *arrayp, size_t n, size_t elem);
 
 /* ICH_ARRAY_RESERVE's growth: *arrayp is the array pointer (any object
  * pointer type: read and written with memcpy, so no pointer is accessed

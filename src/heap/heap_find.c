@@ -16,8 +16,8 @@
 
 #include <icpheap/minidump.h>
 
-#include "core/grow.h"
 #include "core/endian.h"
+#include "core/grow.h"
 #include "heap/heap_internal.h"
 #include "heap/segment_heap.h"
 

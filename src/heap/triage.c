@@ -29,9 +29,9 @@
 #include <icpheap/minidump.h>
 #include <icpheap/triage_heap.h>
 
-#include "core/grow.h"
 #include "core/endian.h"
 #include "core/bits.h"
+#include "core/grow.h"
 #include "heap/heap_internal.h"
 
 /* HEAP_FAILURE_TYPE, in order (❓: the order is from memory; the names

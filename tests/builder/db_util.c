@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /* Errors, allocation, UTF-16, buffers and file helpers of the dump builder. */
 #include <errno.h>
-#include <stdint.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <unistd.h>
 

@@ -21,6 +21,8 @@
 #include <icpheap/error.h>
 #include <icpheap/kernel.h>
 
+#include "core/grow.h"
+
 static const char *default_names[] = { "x64-19045-full-typelist",
 	"x64-19045-bitmap-notypelist", "x64-7601-full", "x86pae-19041-full",
 	"x64-19045-corrupt", "x64-19045-kdbg-encoded" };
@@ -72,6 +74,9 @@ struct expect {
 	bool type_lists, kdbg_encoded, loop;
 	uint64_t type_type;
 	struct xtype t[64];	size_t nt;
+	/* doubling arrays (core/grow.h): the big scenario has 10,000
+	 * IoCompletion records of ~330 bytes, which growing by one copied
+	 * 16 GB (ASan's realloc always copies: 90 s of the sanitizer run) */
 	struct xproc *p;	size_t np, capp;
 	struct xhandle *h;	size_t nh, caph;
 	struct xicp *q;		size_t nq, capq;
@@ -127,11 +132,7 @@ static void load(const char *path, struct expect *x)
 		if (sscanf(line, "process 0x%llx pid=%u ppid=%u name=\"%15[^\"]\" dtb=0x%llx "
 			   "object_table=0x%llx peb=0x%llx handles=%zu table_code=0x%llx level=%u",
 			   &a, &u1, &u2, s1, &b, &c, &d, &z1, &e, &u3) == 10) {
-			if (x->np == x->capp) {
-				x->capp = x->capp ? 2 * x->capp : 64;
-				x->p = realloc(x->p, x->capp * sizeof *x->p);
-				assert_non_null(x->p);
-			}
+			assert_true(ICH_ARRAY_RESERVE(x->p, x->np, x->capp, 64));
 			struct xproc *p = &x->p[x->np++];
 			p->ep = a;
 			p->pid = u1;
@@ -151,15 +152,7 @@ static void load(const char *path, struct expect *x)
 		}
 		if (sscanf(line, "handle pid=%u value=0x%llx object=0x%llx header=0x%llx type=%63s "
 			   "access=0x%x attributes=%u", &u1, &a, &b, &c, s1, &u2, &u3) == 7) {
-			/* every array here doubles: the big scenario has 10,000
-			 * IoCompletion objects of ~330 bytes, which growing by one
-			 * copied 16 GB (ASan's realloc always copies: 90 s of
-			 * the sanitizer run, 0.3 s without it) */
-			if (x->nh == x->caph) {
-				x->caph = x->caph ? 2 * x->caph : 256;
-				x->h = realloc(x->h, x->caph * sizeof *x->h);
-				assert_non_null(x->h);
-			}
+			assert_true(ICH_ARRAY_RESERVE(x->h, x->nh, x->caph, 256));
 			struct xhandle *h = &x->h[x->nh++];
 			h->pid = u1;
 			h->value = a;
@@ -178,11 +171,7 @@ static void load(const char *path, struct expect *x)
 		if (sscanf(line, "icp 0x%llx queued=%d list=%llu complete=%63s maximum=%d current=%d "
 			   "threads=%u name=%63s found=%63s hidden_holders=%zu holders=%4095s",
 			   &a, &i1, &b, s1, &i2, &i3, &u4, s2, s3, &z1, s4) == 11) {
-			if (x->nq == x->capq) {
-				x->capq = x->capq ? 2 * x->capq : 64;
-				x->q = realloc(x->q, x->capq * sizeof *x->q);
-				assert_non_null(x->q);
-			}
+			assert_true(ICH_ARRAY_RESERVE(x->q, x->nq, x->capq, 64));
 			struct xicp *q = &x->q[x->nq++];
 			memset(q, 0, sizeof *q);
 			q->addr = a;
@@ -251,11 +240,7 @@ static struct ich_error *collect(const struct ich_kprocess *p, const struct ich_
 {
 	(void)p;
 	struct got *g = arg;
-	if (g->n == g->cap) {	/* doubled, as in load() */
-		g->cap = g->cap ? 2 * g->cap : 256;
-		g->h = realloc(g->h, g->cap * sizeof *g->h);
-		assert_non_null(g->h);
-	}
+	assert_true(ICH_ARRAY_RESERVE(g->h, g->n, g->cap, 256));
 	g->h[g->n++] = *h;
 	return NULL;
 }
