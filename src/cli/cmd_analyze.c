@@ -32,6 +32,22 @@
 #endif
 #define ICH_VERSION_STR ICH_VERSION
 
+/* A worker leaves by _exit, which skips LeakSanitizer's check at exit: in
+ * a sanitizer build the worker runs the check itself, so a leak in
+ * ich_analyze_one fails the test suite as it does in `heap` or `icpleak`
+ * (LeakSanitizer then exits non-zero, which the batch reports as this
+ * dump's internal error). */
+#if defined(__SANITIZE_ADDRESS__)
+#define ICH_LSAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer) || __has_feature(leak_sanitizer)
+#define ICH_LSAN 1
+#endif
+#endif
+#ifdef ICH_LSAN
+#include <sanitizer/lsan_interface.h>
+#endif
+
 static const char *const formats[] = { "text", "json", "jsonl", "sarif", "junit", "markdown", "html", NULL };
 
 /* analyze's options (the table below fills it). */
@@ -208,6 +224,9 @@ static void run_child(struct job *j, const struct ich_analyze_opts *opts)
 			j->path, strerror(errno));
 		_exit(ICH_EXIT_INTERNAL);
 	}
+#ifdef ICH_LSAN
+	__lsan_do_leak_check();
+#endif
 	_exit(0);
 }
 

@@ -812,7 +812,8 @@ static struct ich_error *find_cb(const struct ich_heap *hp, const struct ich_hea
 	 * the user range; a VS/LFH subsegment is a container, like LFH's */
 	uint64_t start = b->layer == ICH_LAYER_VIRTUAL ? b->segment :
 			 b->layer == ICH_LAYER_SEG_BACKEND || b->layer == ICH_LAYER_SEG_LARGE ? b->user : b->header;
-	bool in = f->addr >= start && f->addr < start + b->block_size;
+	/* by offset: a block that ends at 2^64 has start + block_size == 0 */
+	bool in = f->addr >= start && f->addr - start < b->block_size;
 	bool container = b->state == ICH_BLOCK_INTERNAL &&
 			 ((hp->lfh && b->layer == ICH_LAYER_BACKEND) || b->layer == ICH_LAYER_SEG_BACKEND);
 	if (in && !container) {

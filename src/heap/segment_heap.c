@@ -727,22 +727,26 @@ static void walk_vs(struct seg_walk *s, uint64_t seg, uint64_t sub, uint64_t len
 		return;
 	}
 	unsigned hs = (unsigned)o->vs_chunk_hdr;
+	/* Offsets into the subsegment, not addresses: one that ends at 2^64
+	 * has sub + len == 0, and an address bound would skip its chunks
+	 * without a word. */
 	uint64_t end = sub + len;
-	uint64_t c = (sub + (uint64_t)o->vs_sizeof + hs - 1) & ~(uint64_t)(hs - 1);
+	uint64_t off = ((sub + (uint64_t)o->vs_sizeof + hs - 1) & ~(uint64_t)(hs - 1)) - sub;
 	struct view v;
 	view_open(s->w.h, sub, len, &v);
 	uint32_t prev = 0;
-	while (c + hs <= end) {
+	while (off <= len && len - off >= hs) {
+		uint64_t c = sub + off;
 		if (!view_has(&v, c, hs)) {
 			heap_problem(heap, c, "VS chunk header not captured in this dump; rest of the subsegment (0x%" PRIx64 " bytes) not listed",
-				     end - c);
+				     len - off);
 			break;
 		}
 		struct vs_chunk vc;
 		vs_chunk_decode(view_at(&v, c), c, s->st->heap_key, o->ptr, &vc);
 		const char *bad = NULL;
 		char why[128];
-		bool bad_size = vc.size < hs || vc.size > end - c;
+		bool bad_size = vc.size < hs || vc.size > len - off;
 		if (bad_size)
 			;
 		else if (vc.prev_size != prev) {
@@ -762,9 +766,9 @@ static void walk_vs(struct seg_walk *s, uint64_t seg, uint64_t sub, uint64_t len
 		}
 		if (bad_size) {
 			heap_problem(heap, c, "VS chunk header decodes to size 0x%x (subsegment ends at 0x%" PRIx64 "): not a chunk; rest of the subsegment (0x%" PRIx64 " bytes) not listed",
-				     vc.size, end, end - c);
+				     vc.size, end, len - off);
 			struct ich_heap_block b = {
-				.header = c, .user = c + hs, .block_size = end - c, .segment = sub,
+				.header = c, .user = c + hs, .block_size = len - off, .segment = sub,
 				.state = ICH_BLOCK_CORRUPT, .layer = ICH_LAYER_SEG_VS,
 			};
 			emit(s, &b);
@@ -796,7 +800,7 @@ static void walk_vs(struct seg_walk *s, uint64_t seg, uint64_t sub, uint64_t len
 		if (emit(s, &b))
 			break;
 		prev = vc.size;
-		c += vc.size;
+		off += vc.size;
 	}
 	view_close_release(s, &v);
 }

@@ -48,6 +48,7 @@
 #include <icpheap/kdump.h>
 #include <icpheap/pool.h>
 
+#include "core/bits.h"
 #include "kernel/kernel_internal.h"
 
 #define KDBG_POOL_TRACK_TABLE 0x1B8
@@ -262,9 +263,13 @@ static uint64_t find_tag_tables(struct ich_kernel *k, const struct ich_pool_trac
 				uint32_t ncpu, uint64_t *tables)
 {
 	unsigned ps = k->ptr;
+	/* The window's pages counted from lo, not compared with an end
+	 * address: near 2^64, var + the window wraps (nothing searched) or
+	 * the page after the top one is 0 (2^52 pages searched). */
 	uint64_t lo = var > TAG_TABLES_WINDOW ? (var - TAG_TABLES_WINDOW) & ~0xFFFull : 0;
-	uint64_t hi = var + TAG_TABLES_WINDOW;
-	for (uint64_t page = lo; page < hi; page += 0x1000) {
+	uint64_t pages = (ich_add_sat(var, TAG_TABLES_WINDOW) - lo + 0xFFF) >> 12;
+	for (uint64_t i = 0; i < pages; i++) {
+		uint64_t page = lo + (i << 12);
 		const uint8_t *p = ich_as_peek(k->as, page, 0x1000);
 		if (!p)
 			continue;

@@ -927,7 +927,7 @@ static void write_kdbg(struct kb *b, uint64_t kdbg, uint64_t head)
 	w64(b, kdbg + 0x58, kaddr64(b, kb0 + OFF_CID_TABLE));
 	w64(b, kdbg + 0x98, kaddr64(b, kb0 + OFF_ROOT_DIR));
 	w64(b, kdbg + 0xA0, kaddr64(b, kb0 + OFF_TYPE_TYPE));
-	w64(b, kdbg + 0x1B8, kaddr64(b, kb0 + KBP_OFF_POOL_TRACK_TABLE));	/* kb_pool.c */
+	w64(b, kdbg + 0x1B8, kaddr64(b, kbp_variable(b->pool_tags, kb0)));	/* kb_pool.c */
 	if (b->o.kdbg_encoded) {
 		/* inverse of L7 "KDBG decoding": v ^= A; bswap; v ^= KDBG address;
 		 * ror by (N & 0xFF); v ^= N */

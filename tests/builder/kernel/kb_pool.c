@@ -59,6 +59,7 @@ struct kbp {
 	const struct lay *L;
 	unsigned k;
 	bool tag_tables;		/* write ExPoolTagTables */
+	bool top;			/* *-pool-top: the variable at KBP_POOL_TOP_VARIABLE */
 	int corrupt;			/* 0, 1 bad tag, 2 frees > allocs */
 	struct tagrec t[MAXTAGS];
 	size_t nt;
@@ -88,10 +89,16 @@ struct kbp *kbp_new(unsigned ps, uint32_t build, uint32_t processors, const char
 	 * so the build's row does not fit and the walker must find the one that does */
 	if (ps == 8 && strstr(scenario, "pool-oldlayout"))
 		p->L = &x64_old;
-	p->tag_tables = strncmp(scenario, "x64-7601", 8) != 0;
+	p->top = ps == 8 && strstr(scenario, "pool-top") != NULL;
+	p->tag_tables = strncmp(scenario, "x64-7601", 8) != 0 && !p->top;
 	p->corrupt = strstr(scenario, "pool-badtag") ? 1 : strstr(scenario, "pool-overflow") ? 2 : 0;
 	p->bad = -1;
 	return p;
+}
+
+uint64_t kbp_variable(const struct kbp *p, uint64_t kernbase)
+{
+	return p->top ? KBP_POOL_TOP_VARIABLE : kernbase + KBP_OFF_POOL_TRACK_TABLE;
 }
 
 void kbp_free(struct kbp *p)
@@ -309,7 +316,7 @@ void kbp_write(struct kbp *p, struct db_kd *kd, uint64_t kdtb, struct db_mem *m,
 	free(buf);
 	if (p->corrupt == 1)
 		p->bad = (long)badidx;
-	p->var = kernbase + KBP_OFF_POOL_TRACK_TABLE;
+	p->var = kbp_variable(p, kernbase);
 	map(kd, kdtb, p->var, p->ps);
 	wptr(p, m, p->var, p->tables[0]);
 	if (p->tag_tables) {

@@ -27,6 +27,12 @@ void kbp_alloc(struct kbp *p, const char tag[4], uint64_t bytes);
 /* Lay the tables out: &nt!PoolTrackTable at kernbase + KBP_OFF_POOL_TRACK_TABLE
  * (what KDDEBUGGER_DATA64.PoolTrackTable, +0x1B8, holds). */
 #define KBP_OFF_POOL_TRACK_TABLE 0xC3F1A8u
+/* &nt!PoolTrackTable: kernbase + KBP_OFF_POOL_TRACK_TABLE, or in the
+ * *-pool-top scenario KBP_POOL_TOP_VARIABLE, in the last MiB of the
+ * address space below its 1 MiB search window's top (no ExPoolTagTables:
+ * the search for them runs through the top page). */
+#define KBP_POOL_TOP_VARIABLE 0xFFFFFFFFFFEFF1A8ull
+uint64_t kbp_variable(const struct kbp *p, uint64_t kernbase);
 void kbp_write(struct kbp *p, struct db_kd *kd, uint64_t kdtb, struct db_mem *m,
 	       uint64_t kernbase, uint64_t table_base);
 /* pool_* lines of the .expect file (README.md in this folder). */

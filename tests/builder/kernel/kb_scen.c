@@ -464,9 +464,10 @@ int kb_build_scenario_heaps(const char *name, const char *dmp, const char *expec
 		b = kb_new(DB_KD_X64, 19045, DB_KD_FULL, &o, name);
 		std_scenario(b, &idx_19041, true, true);
 	} else if (!strcmp(name, "x64-19045-pool-badtag") || !strcmp(name, "x64-19045-pool-overflow") ||
-		   !strcmp(name, "x64-19045-pool-oldlayout")) {
+		   !strcmp(name, "x64-19045-pool-oldlayout") || !strcmp(name, "x64-19045-pool-top")) {
 		/* the standard scenario with a corrupt or old-layout pool
-		 * tracker table (kb_pool.c); bitmap dumps keep them small */
+		 * tracker table, or its variable in the address space's last
+		 * MiB (kb_pool.c); bitmap dumps keep them small */
 		o.seed = 1010;
 		b = kb_new(DB_KD_X64, 19045, DB_KD_BITMAP, &o, name);
 		std_scenario(b, &idx_19041, true, false);

@@ -163,6 +163,7 @@ struct ctx {
 	FILE *ex;
 	bool quiet;		/* unvouched segment: its blocks are not listed */
 	bool big;		/* no per-block lines (big N) */
+	bool top;		/* "-top": heap 1 has a page segment in the last MiB of the address space */
 	uint64_t heap_key, lfh_key;
 	uint64_t H;		/* current heap */
 	uint64_t ctxaddr;	/* current _HEAP_SEG_CONTEXT */
@@ -362,25 +363,29 @@ static void vs_subsegment(struct ctx *c, uint64_t vs, uint64_t len,
 	db_mem_write_u16(c->m, vs + L->vs_sig, (uint16_t)(((size ^ 0x2BED) & 0x7FFF) | 0x8000));
 	static const unsigned sizes[] = { 0x30, 0x50, 0x90, 0x110, 0x40, 0x210, 0x70, 0x20,
 					  0x130, 0x60, 0x3F0, 0x80 };
-	uint64_t cur = vs + L->vs_first, end = vs + len, prev = 0;
+	/* By offset in the subsegment (vs is page-aligned, so offsets and
+	 * addresses share their page offsets): the "-top" scenario's
+	 * subsegment ends at 2^64, where vs + len is 0. */
+	uint64_t co = L->vs_first, prev = 0;
 	unsigned i = 0;
-	while (cur < end) {
-		uint64_t page_end = (cur & ~0xFFFull) + 0x1000;
-		if (page_end > end)
-			page_end = end;
-		uint64_t rem = page_end - cur;
+	while (co < len) {
+		uint64_t cur = vs + co;
+		uint64_t page_end = (co & ~0xFFFull) + 0x1000;
+		if (page_end > len)
+			page_end = len;
+		uint64_t rem = page_end - co;
 		uint64_t want = (uint64_t)sizes[i % 12] / (16 / u);
 		bool busy = (i % 4) != 3;
 		uint64_t s;
-		if (o && o->big_at == i + 1 && cur + o->big_size + minc <= end) {
+		if (o && o->big_at == i + 1 && co + o->big_size + minc <= len) {
 			s = o->big_size;
-			uint64_t off = (cur + s) & 0xFFF;
+			uint64_t off = (co + s) & 0xFFF;
 			if (off && 0x1000 - off < minc)
 				s += 0x1000 - off;
-			if (cur + s > end || end - (cur + s) < minc)
-				s = end - cur;
+			if (co + s > len || len - (co + s) < minc)
+				s = len - co;
 			busy = true;
-		} else if (!busy && i % 8 == 7 && end - page_end >= 0x1000) {
+		} else if (!busy && i % 8 == 7 && len - page_end >= 0x1000) {
 			s = rem + 0x1000;	/* a free chunk spanning a page boundary */
 		} else if (want >= rem || rem - want < minc) {
 			s = rem;
@@ -414,7 +419,7 @@ static void vs_subsegment(struct ctx *c, uint64_t vs, uint64_t len,
 			expect_block(c, cur, cur + hdr, 0, s, "free", "segment-vs", vs, NULL);
 		}
 		prev = s;
-		cur += s;
+		co += s;
 		i++;
 	}
 	c->corrupt_vs_chunk = 0;
@@ -772,6 +777,12 @@ static struct rplan seg_d[] = {
  * one of 0x400-byte blocks (0x200 on x86) with the wide unused spread
  * (over 512 distinct (busy, unused) pairs), and a 320 KiB one of the same
  * sizes whose 257th pair comes in its last, partial bitmap word. */
+/* "-top" scenarios only: heap 1's second context-0 segment, at
+ * 0xFFFFFFFFFFF00000, whose last range is a VS subsegment ending at 2^64
+ * (an end address there is 0: a walker bound by addresses lists none of
+ * its chunks). */
+static struct rplan seg_top[] = {
+	{ R_BACKEND, 2, 0x10 }, { R_FREEC, 0, 0 }, { R_VS, 64, 0 }, { R_END, 0, 0 } };
 static struct rplan seg_e[] = {
 	{ R_LFH, 1, 0 }, { R_LFHWIDE, 20, 0 }, { R_LFHSPLIT, 5, 0 }, { R_END, 0, 0 } };
 
@@ -867,7 +878,7 @@ static void globals(struct ctx *c, const struct ntdll *n, bool captured)
  * ------------------------------------------------------------------- */
 const char *const shb_scenarios[] = {
 	"x64-19045", "x64-19045-nokey", "x64-22631", "x64-26100", "x64-26100-unlisted",
-	"x64-19045-mixed", "x86-17763",
+	"x64-19045-mixed", "x64-19045-top", "x86-17763",
 	"x86-18362", "x86-19045",
 	"wow64-19045", "x64-19045-corrupt", "x64-19045-kinds", "x86-19045-kinds", "big", NULL };
 
@@ -904,12 +915,14 @@ static int process(struct ctx *c, const char *name, bool wow, bool corrupt, bool
 	if (mixed && nhb_add_heap(c->md, c->ex, x64 ? "x64-19045" : "x86-19045", NT, 0x05000000))
 		return -1;
 	/* heap 1: one context-0 segment, empty context 1, no large blocks */
-	heap_line(c, H1, 0, kinds ? 2 : 1);
+	heap_line(c, H1, 0, (kinds ? 2 : 1) + (c->top ? 1 : 0));
 	if (unlisted)	/* 24H2: ProcessHeaps holds only the first heap (x64dbg#3478) */
 		fprintf(c->ex, "unlisted 0x%llx\n", (unsigned long long)H1);
 	heap_begin(c, H1, 0);
-	struct segspec s2[1] = { { H1 + 0x100000, seg_d, false } };
-	context(c, 0, s2, 1);
+	/* the free range up to the VS subsegment, which ends the segment */
+	seg_top[1].units = 256 - first_desc(L, 0) - seg_top[0].units - seg_top[2].units;
+	struct segspec s2[2] = { { H1 + 0x100000, seg_d, false }, { 0xFFFFFFFFFFF00000ull, seg_top, false } };
+	context(c, 0, s2, c->top ? 2 : 1);
 	/* -kinds: context 1 with segment E (16 MiB aligned, like seg C) */
 	struct segspec s3[1] = { { H1 + 0x1000000, seg_e, false } };
 	context(c, 1, kinds ? s3 : NULL, kinds ? 1 : 0);
@@ -1135,7 +1148,7 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 {
 	const struct shb_lay *L = NULL;
 	bool wow = false, corrupt = false, nokey = false, isbig = false, unlisted = false,
-	     mixed = false, kinds = false;
+	     mixed = false, kinds = false, top = false;
 	if (!strcmp(name, "x64-19045"))
 		L = &lay_x64_19045;
 	else if (!strcmp(name, "x64-19045-nokey"))
@@ -1152,6 +1165,8 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 		L = &lay_x64_26100, unlisted = true;
 	else if (!strcmp(name, "x64-19045-kinds"))
 		L = &lay_x64_19045, kinds = true;
+	else if (!strcmp(name, "x64-19045-top"))
+		L = &lay_x64_19045, top = true;
 	else if (!strcmp(name, "x86-19045-kinds"))
 		L = &lay_x86_19045, kinds = true;
 	else if (!strcmp(name, "x86-18362"))
@@ -1172,6 +1187,7 @@ int shb_build(const char *name, unsigned long arg, const char *dmp, const char *
 	/* keys: fixed per scenario family (the process-wide RtlpHpHeapGlobals) */
 	c.heap_key = L->ps == 8 ? 0x9C3B5A7E1D2F4061ull : 0x6B1E4D29u;
 	c.lfh_key = L->ps == 8 ? 0x3E8C1F6A52B7D049ull : 0x52B7D049u;
+	c.top = top;
 	c.md = db_md_new(wow || L->ps == 8 ? DB_ARCH_X64 : DB_ARCH_X86, L->major, L->minor, L->build);
 	if (wow)
 		db_md_set_wow64(c.md);
