@@ -300,8 +300,10 @@ struct ich_error *ich_file_map(const char *path, struct ich_file *file)
 	}
 	/* Regular files ignore O_NONBLOCK; clear it anyway for gzread. */
 	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* Only a file that says it holds bytes is read: procfs files say 0,
+	 * and /proc/kmsg blocks a read until the kernel logs. */
 	uint8_t magic[2] = {0, 0};
-	ssize_t r = pread(fd, magic, 2, 0);
+	ssize_t r = st.st_size >= 2 ? pread(fd, magic, 2, 0) : 0;
 	struct ich_error *err;
 	if (r == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
 		err = gunzip(fd, path, file);

@@ -376,6 +376,12 @@ if os.path.exists("/proc/kmsg"):
               "info /proc/ ends without reading /proc/kmsg (%d)" % r.returncode)
     except subprocess.TimeoutExpired:
         check(False, "info /proc/ ends within 30 s (it waited on /proc/kmsg)")
+    try:    # named by itself: refused as 0 bytes, not read
+        r = run("info", "/proc/kmsg", timeout=30)
+        check(r.returncode == 3 and "0 bytes" in r.stderr, "info /proc/kmsg: 0 bytes, exit 3 (%d %s)" %
+              (r.returncode, r.stderr[-200:]))
+    except subprocess.TimeoutExpired:
+        check(False, "info /proc/kmsg ends within 30 s")
 
 print("%d passed, %d failed" % (PASSED[0], len(FAILS)))
 sys.exit(1 if FAILS else 0)
