@@ -22,7 +22,9 @@ set -u
 OLD=$1; OLDBR=$2; NB=$3; OUT=$4
 HERE=$(cd "$(dirname "$0")" && pwd)
 NEW=$NB/src/cli/icpheap; NEWBR=$NB/bench/bench_reader
-D=${BENCHDATA:-/work/benchdata}; A="python3 $HERE/abratio.py"
+D=${BENCHDATA:-/work/benchdata}
+# the read pass of the build under test (abratio.py defaults to build/ beside bench/)
+A="python3 $HERE/abratio.py --readpass $NB/bench/bench_readpass"
 {
 date -u; uptime
 $A --state mmap --reps 11 --per "heap -s" $OLD $NEW $D/mid.dmp "heap -s;heap -stat;heap -v;analyze -q;info;--json heap -a"
