@@ -141,14 +141,7 @@ static void walk_dir(struct path_list *l, const char *dir, bool recursive, int d
 			if (recursive && depth < 64 && lstat(path, &lst) == 0 && !S_ISLNK(lst.st_mode))
 				walk_dir(l, path, recursive, depth + 1);
 		} else if (stat(path, &st) == 0 && S_ISREG(st.st_mode)) {
-			/* No dump is under 8 bytes; procfs files say 0 and may
-			 * block a read (/proc/kmsg does until the kernel logs:
-			 * `info /proc/` hung there), so they are not opened. */
-			if (st.st_size < 8) {
-				if (!ich_cli_quiet)
-					fprintf(stderr, "icpheap: note: %s: skipped: %lld bytes, too small for a Windows dump\n",
-						path, (long long)st.st_size);
-			} else if (ich_dump_probe_file(path))
+			if (ich_dump_probe_file(path))
 				list_add(l, path);
 			else if (!ich_cli_quiet)
 				fprintf(stderr, "icpheap: note: %s: skipped: not a Windows dump\n", path);

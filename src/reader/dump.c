@@ -33,7 +33,8 @@ const char *ich_arch_name(enum ich_arch arch)
 
 bool ich_dump_probe_file(const char *path)
 {
-	/* O_NONBLOCK: a FIFO or device named here must not block the probe */
+	/* O_NONBLOCK: a FIFO, or a procfs file that blocks a read (/proc/kmsg:
+	 * `info /proc/` hung there), must not block the probe */
 	int fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	if (fd < 0)
 		return false;

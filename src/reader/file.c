@@ -298,12 +298,12 @@ struct ich_error *ich_file_map(const char *path, struct ich_file *file)
 			S_ISCHR(st.st_mode) ? "a character device" : S_ISBLK(st.st_mode) ? "a block device" :
 			S_ISSOCK(st.st_mode) ? "a socket" : "not a file");
 	}
-	/* Regular files ignore O_NONBLOCK; clear it anyway for gzread. */
-	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	/* Only a file that says it holds bytes is read: procfs files say 0,
-	 * and /proc/kmsg blocks a read until the kernel logs. */
+	/* The magic is read with O_NONBLOCK still set: regular files ignore
+	 * it, but a procfs file such as /proc/kmsg (0 bytes by stat) would
+	 * block the read until the kernel logs.  Cleared after, for gzread. */
 	uint8_t magic[2] = {0, 0};
-	ssize_t r = st.st_size >= 2 ? pread(fd, magic, 2, 0) : 0;
+	ssize_t r = pread(fd, magic, 2, 0);
+	fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
 	struct ich_error *err;
 	if (r == 2 && magic[0] == 0x1f && magic[1] == 0x8b)
 		err = gunzip(fd, path, file);

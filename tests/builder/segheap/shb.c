@@ -800,6 +800,8 @@ static void set_sizes(const struct shb_lay *L)
 	seg_e[0].arg = 0x20 / d;
 	seg_e[1].arg = 0x400 / d;	/* > 0x100 on both: unused up to 0x3FE / 0x1FE */
 	seg_e[2].arg = 0x400 / d;	/* room for unused counts up to 256 + 31 */
+	/* -top: the free range up to the VS subsegment, which ends the segment */
+	seg_top[1].units = 256 - first_desc(L, 0) - seg_top[0].units - seg_top[2].units;
 }
 
 /* ---------------------------------------------------------------------
@@ -919,8 +921,6 @@ static int process(struct ctx *c, const char *name, bool wow, bool corrupt, bool
 	if (unlisted)	/* 24H2: ProcessHeaps holds only the first heap (x64dbg#3478) */
 		fprintf(c->ex, "unlisted 0x%llx\n", (unsigned long long)H1);
 	heap_begin(c, H1, 0);
-	/* the free range up to the VS subsegment, which ends the segment */
-	seg_top[1].units = 256 - first_desc(L, 0) - seg_top[0].units - seg_top[2].units;
 	struct segspec s2[2] = { { H1 + 0x100000, seg_d, false }, { 0xFFFFFFFFFFF00000ull, seg_top, false } };
 	context(c, 0, s2, c->top ? 2 : 1);
 	/* -kinds: context 1 with segment E (16 MiB aligned, like seg C) */
